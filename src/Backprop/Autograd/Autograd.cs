@@ -1,0 +1,320 @@
+namespace Backprop;
+
+/// <summary>
+/// How the backward pass gathers the gradient of a node that feeds several consumers
+/// (DESIGN.md §1.2). Both give identical numbers.
+/// </summary>
+public enum BackwardVersion
+{
+    /// <summary>
+    /// "Version B": visit nodes in reverse topological order and add
+    /// (dy/du_i)(du_i/dv_j) into the gradient of each input v_j as soon as u_i is visited.
+    /// </summary>
+    Accumulate,
+
+    /// <summary>
+    /// "Version A": when node v is visited, compute dy/dv = Σ_i dy/du_i · du_i/dv over all its
+    /// consumers u_i at once.
+    /// </summary>
+    SumOverConsumers,
+}
+
+/// <summary>
+/// The reverse-mode engine: grad-mode scopes (<c>torch.no_grad</c>), and the backward walk that
+/// applies the chain rule over the recorded graph in reverse topological order.
+/// </summary>
+public static class Autograd
+{
+    [ThreadStatic]
+    private static bool t_gradDisabled;
+
+    /// <summary>True unless inside <see cref="NoGrad"/> (<c>torch.is_grad_enabled()</c>).</summary>
+    public static bool IsGradEnabled => !t_gradDisabled;
+
+    /// <summary>
+    /// Disables graph recording until the returned scope is disposed:
+    /// <c>using (Autograd.NoGrad()) { ... }</c> (<c>with torch.no_grad():</c>).
+    /// </summary>
+    public static IDisposable NoGrad() => new GradModeScope(enabled: false);
+
+    /// <summary>Re-enables graph recording inside a <see cref="NoGrad"/> scope (<c>torch.enable_grad()</c>).</summary>
+    public static IDisposable EnableGrad() => new GradModeScope(enabled: true);
+
+    /// <summary>
+    /// Computes d<paramref name="output"/>/d<paramref name="inputs"/> without touching any
+    /// <see cref="Tensor.Grad"/> (<c>torch.autograd.grad</c>). An input the output does not depend on
+    /// gets null.
+    /// </summary>
+    /// <param name="output">The tensor to differentiate; a scalar unless <paramref name="gradOutput"/> is given.</param>
+    /// <param name="inputs">The tensors to differentiate with respect to (leaves or intermediate).</param>
+    /// <param name="gradOutput">The upstream gradient dL/doutput, of output's shape; defaults to 1 for a scalar.</param>
+    /// <param name="retainGraph">Keep the graph so it can be back-propagated again.</param>
+    /// <param name="version">How gradients of nodes with several consumers are gathered.</param>
+    public static Tensor?[] Grad(
+        Tensor output,
+        IReadOnlyList<Tensor> inputs,
+        Tensor? gradOutput = null,
+        bool retainGraph = false,
+        BackwardVersion version = BackwardVersion.Accumulate)
+    {
+        var wanted = new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            if (!inputs[i].RequiresGrad)
+            {
+                throw new ArgumentException($"Grad: input {i} does not require grad");
+            }
+
+            wanted.TryAdd(inputs[i], i);
+        }
+
+        var result = new Tensor?[inputs.Count];
+        Run(output, gradOutput, retainGraph, version, (t, g) =>
+        {
+            if (wanted.ContainsKey(t))
+            {
+                for (int i = 0; i < inputs.Count; i++)
+                {
+                    if (ReferenceEquals(inputs[i], t))
+                    {
+                        result[i] = g;
+                    }
+                }
+            }
+        });
+        return result;
+    }
+
+    /// <summary>
+    /// The backward walk. Seeds d(root)/d(root) with <paramref name="seed"/> (1 for a scalar), then
+    /// visits every node that requires grad in reverse topological order, calling
+    /// <paramref name="onGradient"/> with each node's complete gradient before propagating it to
+    /// the node's inputs.
+    /// </summary>
+    internal static void Run(Tensor root, Tensor? seed, bool retainGraph, BackwardVersion version, Action<Tensor, Tensor> onGradient)
+    {
+        if (!root.RequiresGrad)
+        {
+            throw new InvalidOperationException(
+                "Backward: the tensor does not require grad (no tensor it was computed from has RequiresGrad = true)");
+        }
+
+        seed = CheckSeed(root, seed);
+        var order = TopologicalOrder(root);
+        using var noGrad = NoGrad();
+        if (version == BackwardVersion.Accumulate)
+        {
+            RunAccumulate(root, seed, order, retainGraph, onGradient);
+        }
+        else
+        {
+            RunSumOverConsumers(root, seed, order, retainGraph, onGradient);
+        }
+    }
+
+    /// <summary>
+    /// Every tensor that requires grad and that <paramref name="root"/> depends on, inputs before
+    /// the ops that consume them. Iterative depth-first post-order: no recursion, so a chain of a
+    /// million ops cannot overflow the stack, and each node is visited once (linear time).
+    /// </summary>
+    public static List<Tensor> TopologicalOrder(Tensor root)
+    {
+        var order = new List<Tensor>();
+        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { root };
+        var stack = new Stack<(Tensor Tensor, int NextInput)>();
+        stack.Push((root, 0));
+        while (stack.Count > 0)
+        {
+            var (tensor, next) = stack.Pop();
+            var inputs = tensor.GradFn?.InputArray ?? [];
+            while (next < inputs.Length && !(inputs[next].RequiresGrad && visited.Add(inputs[next])))
+            {
+                next++;
+            }
+
+            if (next < inputs.Length)
+            {
+                stack.Push((tensor, next + 1));
+                stack.Push((inputs[next], 0));
+            }
+            else
+            {
+                order.Add(tensor);
+            }
+        }
+
+        return order;
+    }
+
+    private static void RunAccumulate(Tensor root, Tensor seed, List<Tensor> order, bool retainGraph, Action<Tensor, Tensor> onGradient)
+    {
+        var pending = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = seed };
+        for (int k = order.Count - 1; k >= 0; k--)
+        {
+            var t = order[k];
+            if (!pending.Remove(t, out var grad))
+            {
+                continue;
+            }
+
+            onGradient(t, grad);
+            if (t.GradFn is not { } node)
+            {
+                continue;
+            }
+
+            var inputGrads = LocalGradients(node, grad);
+            for (int i = 0; i < inputGrads.Length; i++)
+            {
+                if (inputGrads[i] is { } g)
+                {
+                    var input = node.InputArray[i];
+                    pending[input] = pending.TryGetValue(input, out var acc) ? acc + g : g;
+                }
+            }
+
+            if (!retainGraph)
+            {
+                node.Release();
+            }
+        }
+    }
+
+    private static void RunSumOverConsumers(Tensor root, Tensor seed, List<Tensor> order, bool retainGraph, Action<Tensor, Tensor> onGradient)
+    {
+        // consumers[v] lists the nodes u that take v as an input, in the order they will be visited.
+        var consumers = new Dictionary<Tensor, List<Tensor>>(ReferenceEqualityComparer.Instance);
+        for (int k = order.Count - 1; k >= 0; k--)
+        {
+            if (order[k].GradFn is { } node)
+            {
+                foreach (var input in node.InputArray.Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>())
+                {
+                    if (input.RequiresGrad)
+                    {
+                        if (!consumers.TryGetValue(input, out var list))
+                        {
+                            consumers[input] = list = [];
+                        }
+
+                        list.Add(order[k]);
+                    }
+                }
+            }
+        }
+
+        // edgeGradients[u][j] = dy/du · du/d(input j of u), kept until every input of u has been visited.
+        var edgeGradients = new Dictionary<Tensor, Tensor?[]>(ReferenceEqualityComparer.Instance);
+        var nodes = new List<Node>();
+        for (int k = order.Count - 1; k >= 0; k--)
+        {
+            var v = order[k];
+            Tensor? grad = ReferenceEquals(v, root) ? seed : null;
+            foreach (var u in consumers.GetValueOrDefault(v) ?? [])
+            {
+                var inputsOfU = u.GradFn!.InputArray;
+                var terms = edgeGradients[u];
+                for (int j = 0; j < inputsOfU.Length; j++)
+                {
+                    if (ReferenceEquals(inputsOfU[j], v) && terms[j] is { } term)
+                    {
+                        grad = grad is null ? term : grad + term;
+                    }
+                }
+            }
+
+            if (grad is null)
+            {
+                continue;
+            }
+
+            onGradient(v, grad);
+            if (v.GradFn is { } node)
+            {
+                edgeGradients[v] = LocalGradients(node, grad);
+                nodes.Add(node);
+            }
+        }
+
+        if (!retainGraph)
+        {
+            nodes.ForEach(n => n.Release());
+        }
+    }
+
+    /// <summary>
+    /// Applies one node's backward function and reduces each returned gradient to its input's
+    /// shape: the single place where broadcasting is undone, so no op's backward deals with it.
+    /// </summary>
+    private static Tensor?[] LocalGradients(Node node, Tensor gradOutput)
+    {
+        var inputs = node.InputArray;
+        var grads = node.Apply(gradOutput);
+        if (grads.Length != inputs.Length)
+        {
+            throw new InvalidOperationException($"{node.Name}: backward returned {grads.Length} gradients for {inputs.Length} inputs");
+        }
+
+        for (int i = 0; i < grads.Length; i++)
+        {
+            if (grads[i] is not { } g || !inputs[i].RequiresGrad)
+            {
+                grads[i] = null;
+                continue;
+            }
+
+            if (g.DType != inputs[i].DType)
+            {
+                throw new InvalidOperationException($"{node.Name}: backward produced a {g.DType.Name()} gradient for a {inputs[i].DType.Name()} input");
+            }
+
+            grads[i] = Kernels.Reduce.SumToShape(node.Name, g, inputs[i]._shape);
+        }
+
+        return grads;
+    }
+
+    private static Tensor CheckSeed(Tensor root, Tensor? seed)
+    {
+        if (seed is null)
+        {
+            if (root.Numel != 1)
+            {
+                throw new InvalidOperationException(
+                    $"Backward: the output has shape {Shapes.Format(root._shape)}; a non-scalar output needs an explicit upstream gradient of that shape");
+            }
+
+            return Tensor.Full(root._shape, 1.0, root.DType);
+        }
+
+        if (!seed._shape.AsSpan().SequenceEqual(root._shape))
+        {
+            throw new ArgumentException(
+                $"Backward: upstream gradient has shape {Shapes.Format(seed._shape)} but the output has shape {Shapes.Format(root._shape)}");
+        }
+
+        Tensor.RequireSameDType("Backward", root, seed);
+        return seed;
+    }
+
+    private sealed class GradModeScope : IDisposable
+    {
+        private readonly bool _previousDisabled;
+        private bool _disposed;
+
+        public GradModeScope(bool enabled)
+        {
+            _previousDisabled = t_gradDisabled;
+            t_gradDisabled = !enabled;
+        }
+
+        public void Dispose()
+        {
+            if (!_disposed)
+            {
+                t_gradDisabled = _previousDisabled;
+                _disposed = true;
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+namespace Backprop;
+
+/// <summary>
+/// Maps the gradient of an op's output (the upstream gradient dL/dout) to the gradient of each
+/// input (dL/dinput_i = dL/dout · dout/dinput_i). A null entry means "no gradient for this input".
+/// Gradients may have the broadcast shape of the output: the engine reduces them to each input's shape.
+/// </summary>
+public delegate Tensor?[] BackwardFunction(Tensor gradOutput);
+
+/// <summary>
+/// One recorded op in the computational graph (PyTorch's <c>grad_fn</c>): its name, the tensors
+/// it consumed and the function that back-propagates through it.
+/// </summary>
+public sealed class Node
+{
+    private Tensor[] _inputs;
+    private BackwardFunction? _backward;
+
+    internal Node(string name, Tensor[] inputs, BackwardFunction backward)
+    {
+        Name = name;
+        _inputs = inputs;
+        _backward = backward;
+    }
+
+    /// <summary>The op's name, e.g. <c>mul</c> or <c>matmul</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>The op's inputs (empty once the graph has been freed by a backward pass).</summary>
+    public IReadOnlyList<Tensor> Inputs => _inputs;
+
+    /// <summary>True once a backward pass without <c>retainGraph</c> has freed this node's saved tensors.</summary>
+    public bool IsReleased => _backward is null;
+
+    internal Tensor[] InputArray => _inputs;
+
+    internal Tensor?[] Apply(Tensor gradOutput)
+    {
+        var backward = _backward ?? throw new InvalidOperationException(
+            $"Backward: the graph through '{Name}' was freed by an earlier Backward(); pass retainGraph: true to back-propagate through it more than once");
+        return backward(gradOutput);
+    }
+
+    internal void Release()
+    {
+        _backward = null;
+        _inputs = [];
+    }
+}

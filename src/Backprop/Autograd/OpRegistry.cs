@@ -1,0 +1,72 @@
+namespace Backprop;
+
+/// <summary>How to generate one input of a registry op.</summary>
+/// <param name="Shape">The input's shape.</param>
+/// <param name="Low">Lower bound of the uniform values (or of the indices).</param>
+/// <param name="High">Upper bound of the uniform values (exclusive bound of the indices).</param>
+/// <param name="IsIndex">An int64 index input, not differentiated.</param>
+/// <param name="RequiresGrad">Whether the check differentiates with respect to this input.</param>
+public sealed record InputSpec(int[] Shape, double Low = -2, double High = 2, bool IsIndex = false, bool RequiresGrad = true)
+{
+    /// <summary>An int64 input of indices uniform in [0, <paramref name="high"/>).</summary>
+    public static InputSpec Index(int[] shape, int high) => new(shape, 0, high, IsIndex: true, RequiresGrad: false);
+
+    /// <summary>A float input that is not differentiated (a target, a condition).</summary>
+    public static InputSpec Constant(int[] shape, double low = -2, double high = 2) => new(shape, low, high, RequiresGrad: false);
+
+    /// <summary>Samples this input from <paramref name="generator"/>.</summary>
+    public Tensor Sample(DType dtype, Generator generator)
+    {
+        if (IsIndex)
+        {
+            return Tensor.RandInt((long)Low, (long)High, Shape, generator);
+        }
+
+        var u = Tensor.Rand(Shape, generator, dtype);
+        var data = u.ToArray();
+        for (int i = 0; i < data.Length; i++)
+        {
+            u.SetDouble(i, Low + ((High - Low) * data[i]));
+        }
+
+        return u.RequiresGrad_(RequiresGrad);
+    }
+}
+
+/// <summary>One differentiable op with the inputs to check it on (as PyTorch's OpInfo).</summary>
+/// <param name="Name">The op's name, e.g. <c>matmul</c> or <c>sum_dim</c>.</param>
+/// <param name="Function">Computes the op from sampled inputs.</param>
+/// <param name="Inputs">How to sample each input.</param>
+public sealed record OpInfo(string Name, Func<Tensor[], Tensor> Function, params InputSpec[] Inputs)
+{
+    /// <summary>Samples the inputs (seeded, so every run checks the same point).</summary>
+    public Tensor[] SampleInputs(DType dtype = DType.Float64, long seed = 0)
+    {
+        var generator = new Generator(seed);
+        return Inputs.Select(s => s.Sample(dtype, generator)).ToArray();
+    }
+
+    /// <summary>Runs <see cref="GradCheck"/> on this op at its sampled inputs.</summary>
+    public GradCheckResult Check(long seed = 0) => GradCheck.Check(Function, SampleInputs(DType.Float64, seed));
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+}
+
+/// <summary>
+/// Every differentiable op of the library with the inputs to gradient-check it on. One test theory
+/// and <c>backprop gradcheck</c> run over it; adding an op means adding one row here.
+/// </summary>
+public static partial class OpRegistry
+{
+    private static readonly Lazy<IReadOnlyList<OpInfo>> s_all = new(() => CoreOps().ToArray());
+
+    /// <summary>All registered ops.</summary>
+    public static IReadOnlyList<OpInfo> All => s_all.Value;
+
+    /// <summary>A float input uniform in [<paramref name="low"/>, <paramref name="high"/>), differentiated.</summary>
+    internal static InputSpec In(int[] shape, double low = -2, double high = 2) => new(shape, low, high);
+
+    /// <summary>The op named <paramref name="name"/>, or null.</summary>
+    public static OpInfo? Find(string name) => All.FirstOrDefault(o => o.Name == name);
+}

@@ -1,0 +1,117 @@
+namespace Backprop;
+
+public sealed partial class Tensor
+{
+    private bool _requiresGrad;
+    private bool _retainsGrad;
+
+    /// <summary>
+    /// Whether operations on this tensor are recorded so gradients can flow back to it
+    /// (<c>tensor.requires_grad</c>). Settable only on leaves; only floating-point tensors can require grad.
+    /// </summary>
+    public bool RequiresGrad
+    {
+        get => _requiresGrad;
+        set
+        {
+            if (GradFn is not null)
+            {
+                throw new InvalidOperationException("RequiresGrad can only be changed on leaf tensors; use Detach() to get a leaf");
+            }
+
+            if (value && !DType.IsFloatingPoint())
+            {
+                throw new InvalidOperationException($"RequiresGrad: only float32 and float64 tensors can require gradients, not {DType.Name()}");
+            }
+
+            _requiresGrad = value;
+        }
+    }
+
+    /// <summary>
+    /// dL/d(this tensor), filled by <see cref="Backward"/> for leaves (and for tensors that called
+    /// <see cref="RetainGrad"/>); gradients accumulate across backward passes until reset (<c>tensor.grad</c>).
+    /// </summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>The op that produced this tensor, or null for a leaf (<c>tensor.grad_fn</c>).</summary>
+    public Node? GradFn { get; private set; }
+
+    /// <summary>True if this tensor was not produced by a recorded op (<c>tensor.is_leaf</c>).</summary>
+    public bool IsLeaf => GradFn is null;
+
+    /// <summary>Makes <see cref="Backward"/> fill <see cref="Grad"/> for this non-leaf too (<c>tensor.retain_grad()</c>).</summary>
+    public Tensor RetainGrad()
+    {
+        if (!RequiresGrad)
+        {
+            throw new InvalidOperationException("RetainGrad: the tensor does not require grad");
+        }
+
+        _retainsGrad = true;
+        return this;
+    }
+
+    /// <summary>Resets the accumulated gradient to null (as <c>tensor.grad = None</c>).</summary>
+    public void ZeroGrad() => Grad = null;
+
+    /// <summary>
+    /// Back-propagates from this tensor: seeds dL/dL = 1 (or <paramref name="gradient"/> for a
+    /// non-scalar output), walks the graph in reverse topological order and adds dL/dleaf into each
+    /// leaf's <see cref="Grad"/> (<c>tensor.backward()</c>). The graph is freed afterwards unless
+    /// <paramref name="retainGraph"/> is true.
+    /// </summary>
+    public void Backward(Tensor? gradient = null, bool retainGraph = false, BackwardVersion version = BackwardVersion.Accumulate)
+    {
+        Autograd.Run(this, gradient, retainGraph, version, static (t, g) =>
+        {
+            if (t.IsLeaf || t._retainsGrad)
+            {
+                // A copy: the same gradient object can reach several tensors (add passes it through),
+                // and Grad may later be modified in place (gradient clipping).
+                t.Grad = t.Grad is null ? g.Clone() : t.Grad + g;
+            }
+        });
+    }
+
+    /// <summary>A tensor sharing this one's storage, cut from the graph (<c>tensor.detach()</c>).</summary>
+    public Tensor Detach() => new(_data, _shape);
+
+    /// <summary>A copy with its own storage, recorded in the graph (<c>tensor.clone()</c>).</summary>
+    public Tensor Clone()
+    {
+        var copy = new Tensor((Array)_data.Clone(), _shape);
+        return Record("clone", copy, [this], g => [g]);
+    }
+
+    /// <summary>Sets <see cref="RequiresGrad"/> and returns this tensor (<c>tensor.requires_grad_()</c>).</summary>
+    public Tensor RequiresGrad_(bool requiresGrad = true)
+    {
+        RequiresGrad = requiresGrad;
+        return this;
+    }
+
+    /// <summary>
+    /// The op contract's recording step: if grad mode is on and any input requires grad, attach a
+    /// graph node to <paramref name="output"/> holding the inputs and the backward function.
+    /// </summary>
+    internal static Tensor Record(string op, Tensor output, Tensor[] inputs, BackwardFunction backward)
+    {
+        if (!Autograd.IsGradEnabled)
+        {
+            return output;
+        }
+
+        foreach (var input in inputs)
+        {
+            if (input.RequiresGrad)
+            {
+                output.GradFn = new Node(op, inputs, backward);
+                output._requiresGrad = true;
+                break;
+            }
+        }
+
+        return output;
+    }
+}

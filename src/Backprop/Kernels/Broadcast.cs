@@ -1,0 +1,114 @@
+using System.Numerics;
+
+namespace Backprop.Kernels;
+
+/// <summary>An elementwise binary kernel, vectorized over contiguous runs and scalar on broadcast ones.</summary>
+internal interface IBinaryKernel
+{
+    /// <summary>destination[i] = f(x[i], y[i]).</summary>
+    void Apply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>destination[i] = f(x[i], y).</summary>
+    void Apply<T>(ReadOnlySpan<T> x, T y, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>destination[i] = f(x, y[i]).</summary>
+    void Apply<T>(T x, ReadOnlySpan<T> y, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+}
+
+/// <summary>Runs an <see cref="IBinaryKernel"/> over two tensors with NumPy broadcasting.</summary>
+internal static class Broadcast
+{
+    public static Tensor Binary<TKernel>(string op, Tensor a, Tensor b, TKernel kernel)
+        where TKernel : struct, IBinaryKernel
+    {
+        Tensor.RequireFloat(op, a);
+        Tensor.RequireFloat(op, b);
+        Tensor.RequireSameDType(op, a, b);
+        var shape = Shapes.Broadcast(op, a._shape, b._shape);
+        var result = Tensor.Empty(shape, a.DType);
+        if (a.DType == DType.Float32)
+        {
+            Run<float, TKernel>(a.F32, a._shape, b.F32, b._shape, result.F32, shape, kernel);
+        }
+        else
+        {
+            Run<double, TKernel>(a.F64, a._shape, b.F64, b._shape, result.F64, shape, kernel);
+        }
+
+        return result;
+    }
+
+    private static void Run<T, TKernel>(T[] a, int[] aShape, T[] b, int[] bShape, T[] dst, int[] shape, TKernel kernel)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IBinaryKernel
+    {
+        if (dst.Length == 0)
+        {
+            return;
+        }
+
+        if (a.Length == dst.Length && b.Length == dst.Length)
+        {
+            kernel.Apply<T>(a, b, dst);
+            return;
+        }
+
+        if (b.Length == 1 && a.Length == dst.Length)
+        {
+            kernel.Apply<T>(a, b[0], dst);
+            return;
+        }
+
+        if (a.Length == 1 && b.Length == dst.Length)
+        {
+            kernel.Apply<T>(a[0], b, dst);
+            return;
+        }
+
+        int rank = shape.Length;
+        var sa = Shapes.BroadcastStrides(aShape, shape);
+        var sb = Shapes.BroadcastStrides(bShape, shape);
+        int inner = shape[rank - 1];
+        int ia = sa[rank - 1], ib = sb[rank - 1];
+        var index = new int[rank];
+        int offA = 0, offB = 0;
+        for (int start = 0; start < dst.Length; start += inner)
+        {
+            var d = new Span<T>(dst, start, inner);
+            if (ia != 0 && ib != 0)
+            {
+                kernel.Apply<T>(new ReadOnlySpan<T>(a, offA, inner), new ReadOnlySpan<T>(b, offB, inner), d);
+            }
+            else if (ia != 0)
+            {
+                kernel.Apply<T>(new ReadOnlySpan<T>(a, offA, inner), b[offB], d);
+            }
+            else if (ib != 0)
+            {
+                kernel.Apply<T>(a[offA], new ReadOnlySpan<T>(b, offB, inner), d);
+            }
+            else
+            {
+                kernel.Apply<T>(new ReadOnlySpan<T>(a, offA, 1), b[offB], d[..1]);
+                d.Fill(d[0]);
+            }
+
+            for (int dim = rank - 2; dim >= 0; dim--)
+            {
+                offA += sa[dim];
+                offB += sb[dim];
+                if (++index[dim] < shape[dim])
+                {
+                    break;
+                }
+
+                offA -= sa[dim] * shape[dim];
+                offB -= sb[dim] * shape[dim];
+                index[dim] = 0;
+            }
+        }
+    }
+}

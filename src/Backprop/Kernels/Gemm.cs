@@ -1,0 +1,65 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// General matrix multiply C = op(A)·op(B) (+ C when accumulating), row-major, where op is the
+/// identity or the transpose. The transpose flags let matmul's backward use Aᵀ and Bᵀ without
+/// materializing them.
+/// </summary>
+internal static class Gemm
+{
+    /// <summary>
+    /// C[m×n] (+)= op(A)·op(B) with op(A) of shape m×k and op(B) of shape k×n. A is stored m×k
+    /// (k×m if <paramref name="transA"/>), B is stored k×n (n×k if <paramref name="transB"/>).
+    /// </summary>
+    public static void Multiply<T>(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate = false)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!accumulate)
+        {
+            c[..(m * n)].Clear();
+        }
+
+        if (transB)
+        {
+            // c[i, j] += Σ_p op(A)[i, p] · B[j, p]: B's rows are contiguous, so each entry is a dot product.
+            Span<T> row = transA ? new T[k] : default;
+            for (int i = 0; i < m; i++)
+            {
+                ReadOnlySpan<T> ai = a.Slice(i * k, k);
+                if (transA)
+                {
+                    for (int p = 0; p < k; p++)
+                    {
+                        row[p] = a[(p * m) + i];
+                    }
+
+                    ai = row;
+                }
+
+                for (int j = 0; j < n; j++)
+                {
+                    c[(i * n) + j] += TensorPrimitives.Dot(ai, b.Slice(j * k, k));
+                }
+            }
+
+            return;
+        }
+
+        // c[i, :] += op(A)[i, p] · B[p, :]: streams contiguous rows of B and C.
+        for (int i = 0; i < m; i++)
+        {
+            var ci = c.Slice(i * n, n);
+            for (int p = 0; p < k; p++)
+            {
+                T aip = transA ? a[(p * m) + i] : a[(i * k) + p];
+                if (aip != T.Zero)
+                {
+                    TensorPrimitives.MultiplyAdd(b.Slice(p * n, n), aip, ci, ci);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using Backprop.Kernels;
+
+namespace Backprop;
+
+// add, sub, mul, div, neg, pow: forward and backward side by side. Broadcasting is undone by the
+// engine (Autograd.LocalGradients), so the backward rules below ignore it.
+public sealed partial class Tensor
+{
+    /// <summary>a + b with broadcasting (<c>torch.add</c>). d/da = 1, d/db = 1.</summary>
+    public Tensor Add(Tensor other)
+    {
+        var result = Broadcast.Binary("add", this, other, default(AddKernel));
+        return Record("add", result, [this, other], g => [g, g]);
+    }
+
+    /// <summary>a − b with broadcasting (<c>torch.sub</c>). d/da = 1, d/db = −1.</summary>
+    public Tensor Sub(Tensor other)
+    {
+        var result = Broadcast.Binary("sub", this, other, default(SubKernel));
+        return Record("sub", result, [this, other], g => [g, -g]);
+    }
+
+    /// <summary>a · b elementwise with broadcasting (<c>torch.mul</c>). d/da = b, d/db = a.</summary>
+    public Tensor Mul(Tensor other)
+    {
+        var result = Broadcast.Binary("mul", this, other, default(MulKernel));
+        var (a, b) = (this, other);
+        return Record("mul", result, [a, b], g => [g * b, g * a]);
+    }
+
+    /// <summary>a / b elementwise with broadcasting (<c>torch.div</c>). d/da = 1/b, d/db = −a/b².</summary>
+    public Tensor Div(Tensor other)
+    {
+        var result = Broadcast.Binary("div", this, other, default(DivKernel));
+        var (a, b) = (this, other);
+        return Record("div", result, [a, b], g => [g / b, -g * a / (b * b)]);
+    }
+
+    /// <summary>−x (<c>torch.neg</c>). d/dx = −1.</summary>
+    public Tensor Neg()
+    {
+        var result = Map("neg", this, TensorPrimitives.Negate, TensorPrimitives.Negate);
+        return Record("neg", result, [this], g => [-g]);
+    }
+
+    /// <summary>x^p for a scalar exponent (<c>torch.pow</c>). d/dx = p·x^(p−1).</summary>
+    public Tensor Pow(double exponent)
+    {
+        var x = this;
+        var result = Map("pow", x, (s, d) => TensorPrimitives.Pow(s, (float)exponent, d), (s, d) => TensorPrimitives.Pow(s, exponent, d));
+        return Record("pow", result, [x], g => [g * exponent * x.Pow(exponent - 1)]);
+    }
+
+    /// <summary>Elementwise sum with broadcasting.</summary>
+    public static Tensor operator +(Tensor a, Tensor b) => a.Add(b);
+
+    /// <summary>Adds a scalar.</summary>
+    public static Tensor operator +(Tensor a, double b) => a.Add(Constant(b, a));
+
+    /// <summary>Adds a scalar.</summary>
+    public static Tensor operator +(double a, Tensor b) => Constant(a, b).Add(b);
+
+    /// <summary>Elementwise difference with broadcasting.</summary>
+    public static Tensor operator -(Tensor a, Tensor b) => a.Sub(b);
+
+    /// <summary>Subtracts a scalar.</summary>
+    public static Tensor operator -(Tensor a, double b) => a.Sub(Constant(b, a));
+
+    /// <summary>Subtracts from a scalar.</summary>
+    public static Tensor operator -(double a, Tensor b) => Constant(a, b).Sub(b);
+
+    /// <summary>Elementwise product with broadcasting.</summary>
+    public static Tensor operator *(Tensor a, Tensor b) => a.Mul(b);
+
+    /// <summary>Multiplies by a scalar.</summary>
+    public static Tensor operator *(Tensor a, double b) => a.Mul(Constant(b, a));
+
+    /// <summary>Multiplies by a scalar.</summary>
+    public static Tensor operator *(double a, Tensor b) => Constant(a, b).Mul(b);
+
+    /// <summary>Elementwise quotient with broadcasting.</summary>
+    public static Tensor operator /(Tensor a, Tensor b) => a.Div(b);
+
+    /// <summary>Divides by a scalar.</summary>
+    public static Tensor operator /(Tensor a, double b) => a.Div(Constant(b, a));
+
+    /// <summary>Divides a scalar by each element.</summary>
+    public static Tensor operator /(double a, Tensor b) => Constant(a, b).Div(b);
+
+    /// <summary>Negation.</summary>
+    public static Tensor operator -(Tensor a) => a.Neg();
+
+    /// <summary>A rank-0 constant with the dtype of <paramref name="like"/> (float32 if it is int64, so the op reports the dtype).</summary>
+    internal static Tensor Constant(double value, Tensor like) =>
+        Full([], value, like.DType.IsFloatingPoint() ? like.DType : DType.Float32);
+
+    internal delegate void SpanMap<T>(ReadOnlySpan<T> x, Span<T> destination);
+
+    /// <summary>Applies an elementwise kernel to a float tensor into a new tensor of the same shape.</summary>
+    internal static Tensor Map(string op, Tensor x, SpanMap<float> f32, SpanMap<double> f64)
+    {
+        RequireFloat(op, x);
+        var result = Empty(x._shape, x.DType);
+        if (x.DType == DType.Float32)
+        {
+            f32(x.F32, result.F32);
+        }
+        else
+        {
+            f64(x.F64, result.F64);
+        }
+
+        return result;
+    }
+
+    private readonly struct AddKernel : IBinaryKernel
+    {
+        public void Apply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Add(x, y, d);
+
+        public void Apply<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Add(x, y, d);
+
+        public void Apply<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Add(y, x, d);
+    }
+
+    private readonly struct SubKernel : IBinaryKernel
+    {
+        public void Apply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Subtract(x, y, d);
+
+        public void Apply<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Subtract(x, y, d);
+
+        public void Apply<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Subtract(x, y, d);
+    }
+
+    private readonly struct MulKernel : IBinaryKernel
+    {
+        public void Apply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Multiply(x, y, d);
+
+        public void Apply<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Multiply(x, y, d);
+
+        public void Apply<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Multiply(y, x, d);
+    }
+
+    private readonly struct DivKernel : IBinaryKernel
+    {
+        public void Apply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Divide(x, y, d);
+
+        public void Apply<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Divide(x, y, d);
+
+        public void Apply<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Divide(x, y, d);
+    }
+}

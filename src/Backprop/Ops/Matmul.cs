@@ -1,0 +1,117 @@
+using System.Numerics;
+using Backprop.Kernels;
+
+namespace Backprop;
+
+// matmul: forward and backward side by side.
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Matrix product (<c>torch.matmul</c>): 2-D × 2-D, batched (…×n×k) × (…×k×m) with broadcast
+    /// batch dims, and 1-D operands treated as a row (left) or column (right) vector that is
+    /// removed from the result. For C = A·B: dL/dA = dL/dC · Bᵀ, dL/dB = Aᵀ · dL/dC.
+    /// </summary>
+    public Tensor Matmul(Tensor other)
+    {
+        RequireFloat("matmul", this);
+        RequireFloat("matmul", other);
+        RequireSameDType("matmul", this, other);
+        if (Rank == 0 || other.Rank == 0)
+        {
+            throw new ArgumentException($"matmul: both operands need at least one dimension, got {Shapes.Format(_shape)} @ {Shapes.Format(other._shape)}");
+        }
+
+        if (Rank == 1 || other.Rank == 1)
+        {
+            var a = Rank == 1 ? Reshape(1, _shape[0]) : this;
+            var b = other.Rank == 1 ? other.Reshape(other._shape[0], 1) : other;
+            var product = a.Matmul(b);
+            var shape = product.Shape.ToList();
+            if (other.Rank == 1)
+            {
+                shape.RemoveAt(shape.Count - 1);
+            }
+
+            if (Rank == 1)
+            {
+                shape.RemoveAt(shape.Count - (other.Rank == 1 ? 1 : 2));
+            }
+
+            return product.Reshape([.. shape]);
+        }
+
+        var (x, y) = (this, other);
+        var result = BatchedGemm(x, false, y, false);
+        return Record("matmul", result, [x, y], g =>
+        [
+            x.RequiresGrad ? BatchedGemm(g, false, y, true) : null,
+            y.RequiresGrad ? BatchedGemm(x, true, g, false) : null,
+        ]);
+    }
+
+    /// <summary>Matrix product (<c>a @ b</c>); an alias of <see cref="Matmul"/>.</summary>
+    public Tensor MM(Tensor other) => Matmul(other);
+
+    /// <summary>
+    /// op(a)·op(b) over broadcast batch dims, where op transposes the last two dims when its flag is set.
+    /// The result has the broadcast batch shape; the engine sums it back to each input's shape.
+    /// </summary>
+    private static Tensor BatchedGemm(Tensor a, bool transA, Tensor b, bool transB)
+    {
+        int ra = a.Rank, rb = b.Rank;
+        int m = transA ? a._shape[ra - 1] : a._shape[ra - 2];
+        int ka = transA ? a._shape[ra - 2] : a._shape[ra - 1];
+        int kb = transB ? b._shape[rb - 1] : b._shape[rb - 2];
+        int n = transB ? b._shape[rb - 2] : b._shape[rb - 1];
+        if (ka != kb)
+        {
+            throw new ArgumentException(
+                $"matmul: {Shapes.Format(a._shape)} @ {Shapes.Format(b._shape)}: inner dimensions {ka} and {kb} differ");
+        }
+
+        var batchA = a._shape[..^2];
+        var batchB = b._shape[..^2];
+        var batch = Shapes.Broadcast("matmul", batchA, batchB);
+        var result = Empty([.. batch, m, n], a.DType);
+        int count = Shapes.Numel(batch);
+        var strideA = Shapes.BroadcastStrides(batchA, batch);
+        var strideB = Shapes.BroadcastStrides(batchB, batch);
+        for (int i = 0; i < count; i++)
+        {
+            // Offsets (in matrices) of this batch element in a and b.
+            int rem = i, offA = 0, offB = 0;
+            for (int d = batch.Length - 1; d >= 0; d--)
+            {
+                int idx = rem % batch[d];
+                rem /= batch[d];
+                offA += idx * strideA[d];
+                offB += idx * strideB[d];
+            }
+
+            if (a.DType == DType.Float32)
+            {
+                Run<float>(a.F32, b.F32, result.F32);
+            }
+            else
+            {
+                Run<double>(a.F64, b.F64, result.F64);
+            }
+
+            void Run<T>(T[] da, T[] db, T[] dc)
+                where T : unmanaged, IFloatingPointIeee754<T>
+            {
+                Gemm.Multiply<T>(
+                    transA,
+                    transB,
+                    m,
+                    n,
+                    ka,
+                    da.AsSpan(offA * m * ka, m * ka),
+                    db.AsSpan(offB * ka * n, ka * n),
+                    dc.AsSpan(i * m * n, m * n));
+            }
+        }
+
+        return result;
+    }
+}

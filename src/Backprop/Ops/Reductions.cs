@@ -1,0 +1,161 @@
+using Backprop.Kernels;
+
+namespace Backprop;
+
+// sum, mean, max, min (whole tensor or along dims): forward and backward side by side.
+public sealed partial class Tensor
+{
+    /// <summary>Sum of all elements, a rank-0 tensor (<c>torch.sum</c>). d/dx_i = 1.</summary>
+    public Tensor Sum()
+    {
+        RequireFloat("sum", this);
+        var x = this;
+        var result = Reduce.SumToShape("sum", x, []);
+        return Record("sum", result == x ? x.Detach() : result, [x], g => [Expand.To("sum", g, x._shape)]);
+    }
+
+    /// <summary>Sum along <paramref name="dim"/> (<c>x.sum(dim, keepdim)</c>). d/dx = the upstream gradient broadcast back.</summary>
+    public Tensor Sum(int dim, bool keepDim = false) => Sum([dim], keepDim);
+
+    /// <summary>Sum along several dims (<c>x.sum((d0, d1), keepdim)</c>).</summary>
+    public Tensor Sum(int[] dims, bool keepDim = false)
+    {
+        RequireFloat("sum", this);
+        var x = this;
+        var kept = KeptShape("sum", dims);
+        var result = Reduce.SumToShape("sum", x, kept);
+        if (ReferenceEquals(result, x))
+        {
+            result = x.Detach();
+        }
+
+        var shape = keepDim ? kept : DroppedShape(kept, dims);
+        var output = new Tensor(result._data, shape);
+        return Record("sum", output, [x], g => [Expand.To("sum", new Tensor(g._data, kept), x._shape)]);
+    }
+
+    /// <summary>Mean of all elements (<c>torch.mean</c>). d/dx_i = 1/n.</summary>
+    public Tensor Mean() => Sum() / Numel;
+
+    /// <summary>Mean along <paramref name="dim"/> (<c>x.mean(dim, keepdim)</c>). d/dx_i = 1/n along the dim.</summary>
+    public Tensor Mean(int dim, bool keepDim = false) => Mean([dim], keepDim);
+
+    /// <summary>Mean along several dims.</summary>
+    public Tensor Mean(int[] dims, bool keepDim = false)
+    {
+        int count = 1;
+        foreach (int d in dims.Select(d => Shapes.WrapDim("mean", d, Rank)).Distinct())
+        {
+            count *= Rank == 0 ? 1 : _shape[d];
+        }
+
+        return Sum(dims, keepDim) / count;
+    }
+
+    /// <summary>Largest element, rank-0 (<c>torch.max(x)</c>). The gradient flows to the first maximal element.</summary>
+    public Tensor Max() => Flatten().Max(0).Values;
+
+    /// <summary>Smallest element, rank-0 (<c>torch.min(x)</c>). The gradient flows to the first minimal element.</summary>
+    public Tensor Min() => Flatten().Min(0).Values;
+
+    /// <summary>
+    /// Largest values along <paramref name="dim"/> and their indices (<c>torch.max(x, dim, keepdim)</c>).
+    /// The gradient of each value flows to the element at its index.
+    /// </summary>
+    public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false) => Extreme("max", dim, keepDim, max: true);
+
+    /// <summary>Smallest values along <paramref name="dim"/> and their indices (<c>torch.min(x, dim, keepdim)</c>).</summary>
+    public (Tensor Values, Tensor Indices) Min(int dim, bool keepDim = false) => Extreme("min", dim, keepDim, max: false);
+
+    private (Tensor Values, Tensor Indices) Extreme(string op, int dim, bool keepDim, bool max)
+    {
+        RequireFloat(op, this);
+        var x = this;
+        int d = Shapes.WrapDim(op, dim, Rank);
+        int n = Rank == 0 ? 1 : _shape[d];
+        if (n == 0)
+        {
+            throw new ArgumentException($"{op}: cannot reduce over dim {dim} of size 0 in shape {Shapes.Format(_shape)}");
+        }
+
+        int outer = 1, inner = 1;
+        for (int i = 0; i < d; i++)
+        {
+            outer *= _shape[i];
+        }
+
+        for (int i = d + 1; i < Rank; i++)
+        {
+            inner *= _shape[i];
+        }
+
+        var kept = Rank == 0 ? [] : (int[])_shape.Clone();
+        if (Rank > 0)
+        {
+            kept[d] = 1;
+        }
+
+        var values = Empty(kept, DType);
+        var indices = Empty(kept, DType.Int64);
+        var idx = indices.I64;
+        for (int o = 0; o < outer; o++)
+        {
+            for (int i = 0; i < inner; i++)
+            {
+                int bestK = 0;
+                double best = GetDouble(o * n * inner + i);
+                for (int k = 1; k < n; k++)
+                {
+                    double v = GetDouble((((o * n) + k) * inner) + i);
+                    if ((max ? v > best : v < best) || (double.IsNaN(v) && !double.IsNaN(best)))
+                    {
+                        best = v;
+                        bestK = k;
+                    }
+                }
+
+                values.SetDouble((o * inner) + i, best);
+                idx[(o * inner) + i] = bestK;
+            }
+        }
+
+        var shape = keepDim || Rank == 0 ? kept : DroppedShape(kept, [d]);
+        var outValues = Record(op, new Tensor(values._data, shape), [x], g =>
+        {
+            var grad = Zeros(x._shape, x.DType);
+            for (int o = 0; o < outer; o++)
+            {
+                for (int i = 0; i < inner; i++)
+                {
+                    int j = (o * inner) + i;
+                    grad.SetDouble((((o * n) + (int)idx[j]) * inner) + i, g.GetDouble(j));
+                }
+            }
+
+            return [grad];
+        });
+        return (outValues, new Tensor(indices._data, shape));
+    }
+
+    /// <summary>This tensor's shape with each of <paramref name="dims"/> set to 1.</summary>
+    private int[] KeptShape(string op, int[] dims)
+    {
+        var kept = (int[])_shape.Clone();
+        foreach (int dim in dims)
+        {
+            int d = Shapes.WrapDim(op, dim, Rank);
+            if (Rank > 0)
+            {
+                kept[d] = 1;
+            }
+        }
+
+        return kept;
+    }
+
+    private int[] DroppedShape(int[] kept, int[] dims)
+    {
+        var wrapped = dims.Select(d => Shapes.WrapDim("reduce", d, Rank)).ToHashSet();
+        return kept.Where((_, i) => !wrapped.Contains(i)).ToArray();
+    }
+}

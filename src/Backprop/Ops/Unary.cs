@@ -1,0 +1,76 @@
+using System.Numerics.Tensors;
+
+namespace Backprop;
+
+// exp, log, sqrt, abs, clamp: forward and backward side by side.
+public sealed partial class Tensor
+{
+    /// <summary>e^x (<c>torch.exp</c>). d/dx = e^x, reusing the output.</summary>
+    public Tensor Exp()
+    {
+        var y = Map("exp", this, TensorPrimitives.Exp, TensorPrimitives.Exp);
+        return Record("exp", y, [this], g => [g * y]);
+    }
+
+    /// <summary>Natural logarithm (<c>torch.log</c>). d/dx = 1/x.</summary>
+    public Tensor Log()
+    {
+        var x = this;
+        var y = Map("log", x, TensorPrimitives.Log, TensorPrimitives.Log);
+        return Record("log", y, [x], g => [g / x]);
+    }
+
+    /// <summary>Square root (<c>torch.sqrt</c>). d/dx = 1/(2√x), reusing the output.</summary>
+    public Tensor Sqrt()
+    {
+        var y = Map("sqrt", this, TensorPrimitives.Sqrt, TensorPrimitives.Sqrt);
+        return Record("sqrt", y, [this], g => [g / (2.0 * y)]);
+    }
+
+    /// <summary>|x| (<c>torch.abs</c>). d/dx = sign(x), taken as 0 at 0 as PyTorch does.</summary>
+    public Tensor Abs()
+    {
+        var x = this;
+        var y = Map("abs", x, TensorPrimitives.Abs, TensorPrimitives.Abs);
+        return Record("abs", y, [x], g => [g * x.Sign()]);
+    }
+
+    /// <summary>sign(x) ∈ {−1, 0, 1} (<c>torch.sign</c>); no gradient (zero almost everywhere).</summary>
+    public Tensor Sign()
+    {
+        return Map(
+            "sign",
+            this,
+            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = MathF.Sign(s[i]); } },
+            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = Math.Sign(s[i]); } });
+    }
+
+    /// <summary>
+    /// Limits each element to [<paramref name="min"/>, <paramref name="max"/>] (<c>torch.clamp</c>);
+    /// either bound may be null. d/dx = 1 where min ≤ x ≤ max, else 0 (PyTorch's convention at the bounds).
+    /// </summary>
+    public Tensor Clamp(double? min = null, double? max = null)
+    {
+        var x = this;
+        double lo = min ?? double.NegativeInfinity, hi = max ?? double.PositiveInfinity;
+        if (lo > hi)
+        {
+            throw new ArgumentException($"clamp: min ({lo}) is greater than max ({hi})");
+        }
+
+        var y = Map(
+            "clamp",
+            x,
+            (s, d) => { TensorPrimitives.Max(s, (float)lo, d); TensorPrimitives.Min(d, (float)hi, d); },
+            (s, d) => { TensorPrimitives.Max(s, lo, d); TensorPrimitives.Min(d, hi, d); });
+        return Record("clamp", y, [x], g =>
+        {
+            var inside = Map(
+                "clamp",
+                x,
+                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] >= lo && s[i] <= hi ? 1f : 0f; } },
+                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] >= lo && s[i] <= hi ? 1.0 : 0.0; } });
+            return [g * inside];
+        });
+    }
+}
