@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Backprop.Cli.Commands;
 
 namespace Backprop.Cli;
@@ -8,7 +9,18 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        var root = new RootCommand("Backprop: neural networks on a reverse-mode automatic differentiation engine, in C#.");
+        // A plain command named "backprop" (not RootCommand, which would name itself after the
+        // assembly, Backprop.Cli) so help and errors show the command the user typed.
+        var root = new Command("backprop", "Backprop: neural networks on a reverse-mode automatic differentiation engine, in C#.")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
+        root.SetAction(result =>
+        {
+            Console.Error.WriteLine("backprop: a command is required (train, gradcheck); see backprop --help");
+            return 1;
+        });
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(GradCheckCommand.Create());
         return root.Parse(args).Invoke();

@@ -14,5 +14,11 @@ internal static class CommandRunner
             Console.Error.WriteLine($"{command}: {ex.Message}");
             return 1;
         }
+        catch (Exception ex)
+        {
+            // A bug of ours, not the user's input: still one line, with the type to report it by.
+            Console.Error.WriteLine($"{command}: internal error ({ex.GetType().Name}): {ex.Message}");
+            return 2;
+        }
     }
 }

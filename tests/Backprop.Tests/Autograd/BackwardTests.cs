@@ -79,21 +79,21 @@ public class BackwardTests
     public void NoGradRecordsNothingAndRestoresOnDispose()
     {
         var x = Leaf(2.0);
-        using (Autograd.NoGrad())
+        using (Backprop.Autograd.NoGrad())
         {
-            Assert.False(Autograd.IsGradEnabled);
+            Assert.False(Backprop.Autograd.IsGradEnabled);
             var y = x * x;
             Assert.False(y.RequiresGrad);
             Assert.Null(y.GradFn);
-            using (Autograd.EnableGrad())
+            using (Backprop.Autograd.EnableGrad())
             {
                 Assert.True((x * x).RequiresGrad);
             }
 
-            Assert.False(Autograd.IsGradEnabled);
+            Assert.False(Backprop.Autograd.IsGradEnabled);
         }
 
-        Assert.True(Autograd.IsGradEnabled);
+        Assert.True(Backprop.Autograd.IsGradEnabled);
         Assert.True((x * x).RequiresGrad);
     }
 

@@ -1,7 +1,7 @@
 namespace Backprop.Kernels;
 
 /// <summary>Materializes a broadcast: copies a tensor into a larger shape it broadcasts to.</summary>
-internal static class Expand
+internal static class BroadcastCopy
 {
     /// <summary>
     /// <paramref name="x"/> repeated along every broadcast dimension of <paramref name="shape"/>

@@ -1,0 +1,254 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using Backprop.Kernels;
+
+namespace Backprop;
+
+// tanh, sigmoid, relu, leaky_relu, gelu, softmax, log_softmax: forward and backward side by side.
+// Softmax and log-softmax are primitives rather than composites of exp/sum/div for numerical
+// stability: they subtract each row's maximum before exponentiating, so logits of ±1000 stay finite.
+public sealed partial class Tensor
+{
+    /// <summary>Hyperbolic tangent (<c>torch.tanh</c>). d/dx = 1 − tanh²(x) = 1 − y², reusing the output.</summary>
+    public Tensor Tanh()
+    {
+        var y = Map("tanh", this, TensorPrimitives.Tanh, TensorPrimitives.Tanh);
+        return Record("tanh", y, [this], g => [g * (1.0 - (y * y))]);
+    }
+
+    /// <summary>
+    /// Logistic sigmoid σ(x) = 1/(1 + e^(−x)) (<c>torch.sigmoid</c>). d/dx = σ(x)(1 − σ(x)) = y(1 − y).
+    /// Stable for large |x|: e^(−x) overflowing to ∞ gives exactly 0, never NaN.
+    /// </summary>
+    public Tensor Sigmoid()
+    {
+        var y = Map("sigmoid", this, TensorPrimitives.Sigmoid, TensorPrimitives.Sigmoid);
+        return Record("sigmoid", y, [this], g => [g * y * (1.0 - y)]);
+    }
+
+    /// <summary>Rectified linear unit max(x, 0) (<c>torch.relu</c>). d/dx = 1 where x &gt; 0, else 0 (0 at x = 0, as PyTorch).</summary>
+    public Tensor Relu()
+    {
+        var x = this;
+        var y = Map("relu", x, (s, d) => TensorPrimitives.Max(s, 0f, d), (s, d) => TensorPrimitives.Max(s, 0.0, d));
+        return Record("relu", y, [x], g => [g * Step("relu", x, 1.0, 0.0)]);
+    }
+
+    /// <summary>
+    /// Leaky ReLU: x where x &gt; 0, else <paramref name="negativeSlope"/>·x
+    /// (<c>torch.nn.functional.leaky_relu</c>). d/dx = 1 where x &gt; 0, else negativeSlope.
+    /// </summary>
+    public Tensor LeakyRelu(double negativeSlope = 0.01)
+    {
+        var x = this;
+        float slope32 = (float)negativeSlope;
+        var y = Map(
+            "leaky_relu",
+            x,
+            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] > 0 ? s[i] : s[i] * slope32; } },
+            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] > 0 ? s[i] : s[i] * negativeSlope; } });
+        return Record("leaky_relu", y, [x], g => [g * Step("leaky_relu", x, 1.0, negativeSlope)]);
+    }
+
+    /// <summary>
+    /// Gaussian error linear unit, exact form x·Φ(x) = x·½(1 + erf(x/√2))
+    /// (<c>torch.nn.functional.gelu</c> with its default <c>approximate='none'</c>).
+    /// d/dx = Φ(x) + x·φ(x), with φ the standard normal density. Float32 is computed through double.
+    /// </summary>
+    public Tensor Gelu()
+    {
+        var x = this;
+        var y = Map(
+            "gelu",
+            x,
+            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = (float)(s[i] * SpecialFunctions.NormalCdf(s[i])); } },
+            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] * SpecialFunctions.NormalCdf(s[i]); } });
+        return Record("gelu", y, [x], g =>
+        {
+            var slope = Map(
+                "gelu",
+                x,
+                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = (float)GeluDerivative(s[i]); } },
+                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = GeluDerivative(s[i]); } });
+            return [g * slope];
+        });
+    }
+
+    /// <summary>
+    /// Softmax along <paramref name="dim"/>: yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m) with m = maxⱼ xⱼ
+    /// (<c>torch.softmax(x, dim)</c>). Backward: dL/dxᵢ = yᵢ(gᵢ − Σⱼ gⱼyⱼ).
+    /// </summary>
+    public Tensor Softmax(int dim)
+    {
+        var x = this;
+        var (outer, n, inner) = SplitAroundDim("softmax", dim);
+        var y = Empty(x._shape, x.DType);
+        if (x.DType == DType.Float32)
+        {
+            SoftmaxRows<float>(x.F32, y.F32, outer, n, inner, log: false);
+        }
+        else
+        {
+            SoftmaxRows<double>(x.F64, y.F64, outer, n, inner, log: false);
+        }
+
+        return Record("softmax", y, [x], g =>
+        {
+            var gx = Empty(y._shape, y.DType);
+            if (y.DType == DType.Float32)
+            {
+                SoftmaxBackwardRows<float>(g.F32, y.F32, gx.F32, outer, n, inner, log: false);
+            }
+            else
+            {
+                SoftmaxBackwardRows<double>(g.F64, y.F64, gx.F64, outer, n, inner, log: false);
+            }
+
+            return [gx];
+        });
+    }
+
+    /// <summary>
+    /// Log-softmax along <paramref name="dim"/> via log-sum-exp: yᵢ = xᵢ − m − log Σⱼ e^(xⱼ − m) with
+    /// m = maxⱼ xⱼ (<c>torch.log_softmax(x, dim)</c>). Backward: dL/dxᵢ = gᵢ − softmax(x)ᵢ·Σⱼ gⱼ.
+    /// </summary>
+    public Tensor LogSoftmax(int dim)
+    {
+        var x = this;
+        var (outer, n, inner) = SplitAroundDim("log_softmax", dim);
+        var y = Empty(x._shape, x.DType);
+        if (x.DType == DType.Float32)
+        {
+            SoftmaxRows<float>(x.F32, y.F32, outer, n, inner, log: true);
+        }
+        else
+        {
+            SoftmaxRows<double>(x.F64, y.F64, outer, n, inner, log: true);
+        }
+
+        return Record("log_softmax", y, [x], g =>
+        {
+            var gx = Empty(y._shape, y.DType);
+            if (y.DType == DType.Float32)
+            {
+                SoftmaxBackwardRows<float>(g.F32, y.F32, gx.F32, outer, n, inner, log: true);
+            }
+            else
+            {
+                SoftmaxBackwardRows<double>(g.F64, y.F64, gx.F64, outer, n, inner, log: true);
+            }
+
+            return [gx];
+        });
+    }
+
+    /// <summary>d/dx x·Φ(x) = Φ(x) + x·φ(x).</summary>
+    private static double GeluDerivative(double x) => SpecialFunctions.NormalCdf(x) + (x * SpecialFunctions.NormalPdf(x));
+
+    /// <summary>A tensor of x's shape holding <paramref name="above"/> where x &gt; 0 and <paramref name="below"/> elsewhere.</summary>
+    private static Tensor Step(string op, Tensor x, double above, double below)
+    {
+        float above32 = (float)above, below32 = (float)below;
+        return Map(
+            op,
+            x,
+            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] > 0 ? above32 : below32; } },
+            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] > 0 ? above : below; } });
+    }
+
+    /// <summary>
+    /// Views this float tensor as [outer, n, inner] around <paramref name="dim"/>, so element k of
+    /// row (o, i) sits at (o·n + k)·inner + i. A rank-0 tensor is one row of length 1.
+    /// </summary>
+    private (int Outer, int N, int Inner) SplitAroundDim(string op, int dim)
+    {
+        RequireFloat(op, this);
+        int d = Shapes.WrapDim(op, dim, Rank);
+        if (Rank == 0)
+        {
+            return (1, 1, 1);
+        }
+
+        return (Shapes.Numel(_shape.AsSpan(0, d)), _shape[d], Shapes.Numel(_shape.AsSpan(d + 1)));
+    }
+
+    /// <summary>
+    /// Softmax (or log-softmax when <paramref name="log"/>) of every row of the [outer, n, inner]
+    /// view: subtract the row maximum, exponentiate, normalize (or subtract the log of the sum).
+    /// </summary>
+    internal static void SoftmaxRows<T>(ReadOnlySpan<T> x, Span<T> y, int outer, int n, int inner, bool log)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (n == 0)
+        {
+            return;
+        }
+
+        for (int o = 0; o < outer; o++)
+        {
+            for (int i = 0; i < inner; i++)
+            {
+                int start = (o * n * inner) + i;
+                T max = T.NegativeInfinity;
+                for (int k = 0; k < n; k++)
+                {
+                    max = T.Max(max, x[start + (k * inner)]);
+                }
+
+                // A row of all −∞ (or one holding +∞) gives NaN, as in PyTorch.
+                T sum = T.Zero;
+                for (int k = 0; k < n; k++)
+                {
+                    T e = T.Exp(x[start + (k * inner)] - max);
+                    sum += e;
+                    y[start + (k * inner)] = e;
+                }
+
+                if (log)
+                {
+                    T shift = max + T.Log(sum);
+                    for (int k = 0; k < n; k++)
+                    {
+                        y[start + (k * inner)] = x[start + (k * inner)] - shift;
+                    }
+                }
+                else
+                {
+                    T scale = T.One / sum;
+                    for (int k = 0; k < n; k++)
+                    {
+                        y[start + (k * inner)] *= scale;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Backward of <see cref="SoftmaxRows"/> per row: softmax gx = y(g − Σ g·y); log-softmax
+    /// gx = g − e^y·Σ g (e^y being the softmax).
+    /// </summary>
+    private static void SoftmaxBackwardRows<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> gx, int outer, int n, int inner, bool log)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int o = 0; o < outer; o++)
+        {
+            for (int i = 0; i < inner; i++)
+            {
+                int start = (o * n * inner) + i;
+                T sum = T.Zero;
+                for (int k = 0; k < n; k++)
+                {
+                    int at = start + (k * inner);
+                    sum += log ? g[at] : g[at] * y[at];
+                }
+
+                for (int k = 0; k < n; k++)
+                {
+                    int at = start + (k * inner);
+                    gx[at] = log ? g[at] - (T.Exp(y[at]) * sum) : y[at] * (g[at] - sum);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+using System.Numerics;
+using Backprop.Kernels;
+
+namespace Backprop;
+
+// eq, ne, lt, le, gt, ge, argmax, argmin: piecewise constant, so none records a gradient.
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// a == b elementwise with broadcasting (<c>torch.eq</c>), as 0/1 in the inputs' float dtype
+    /// (PyTorch returns bool; there is no bool dtype here). Not differentiable: never recorded.
+    /// </summary>
+    public Tensor Eq(Tensor other) => Compare("eq", other, default(EqualTest));
+
+    /// <summary>a == value elementwise (<c>torch.eq</c> with a scalar), as 0/1. Not differentiable.</summary>
+    public Tensor Eq(double value) => Compare("eq", Constant(value, this), default(EqualTest));
+
+    /// <summary>a ≠ b elementwise with broadcasting (<c>torch.ne</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
+    public Tensor Ne(Tensor other) => Compare("ne", other, default(NotEqualTest));
+
+    /// <summary>a ≠ value elementwise (<c>torch.ne</c> with a scalar), as 0/1. Not differentiable.</summary>
+    public Tensor Ne(double value) => Compare("ne", Constant(value, this), default(NotEqualTest));
+
+    /// <summary>a &lt; b elementwise with broadcasting (<c>torch.lt</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
+    public Tensor Lt(Tensor other) => Compare("lt", other, default(LessTest));
+
+    /// <summary>a &lt; value elementwise (<c>torch.lt</c> with a scalar), as 0/1. Not differentiable.</summary>
+    public Tensor Lt(double value) => Compare("lt", Constant(value, this), default(LessTest));
+
+    /// <summary>a ≤ b elementwise with broadcasting (<c>torch.le</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
+    public Tensor Le(Tensor other) => Compare("le", other, default(LessOrEqualTest));
+
+    /// <summary>a ≤ value elementwise (<c>torch.le</c> with a scalar), as 0/1. Not differentiable.</summary>
+    public Tensor Le(double value) => Compare("le", Constant(value, this), default(LessOrEqualTest));
+
+    /// <summary>a &gt; b elementwise with broadcasting (<c>torch.gt</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
+    public Tensor Gt(Tensor other) => Compare("gt", other, default(GreaterTest));
+
+    /// <summary>a &gt; value elementwise (<c>torch.gt</c> with a scalar), as 0/1. Not differentiable.</summary>
+    public Tensor Gt(double value) => Compare("gt", Constant(value, this), default(GreaterTest));
+
+    /// <summary>a ≥ b elementwise with broadcasting (<c>torch.ge</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
+    public Tensor Ge(Tensor other) => Compare("ge", other, default(GreaterOrEqualTest));
+
+    /// <summary>a ≥ value elementwise (<c>torch.ge</c> with a scalar), as 0/1. Not differentiable.</summary>
+    public Tensor Ge(double value) => Compare("ge", Constant(value, this), default(GreaterOrEqualTest));
+
+    /// <summary>
+    /// Int64 index of the largest element along <paramref name="dim"/>, or of the flattened tensor
+    /// as a rank-0 tensor when dim is null (<c>torch.argmax</c>); the first maximal index wins and
+    /// NaN counts as largest. Works for every dtype. Not differentiable.
+    /// </summary>
+    public Tensor ArgMax(int? dim = null, bool keepDim = false) => ArgExtreme("argmax", dim, keepDim, max: true);
+
+    /// <summary>
+    /// Int64 index of the smallest element along <paramref name="dim"/>, or of the flattened tensor
+    /// when dim is null (<c>torch.argmin</c>); the first minimal index wins and NaN counts as smallest.
+    /// Not differentiable.
+    /// </summary>
+    public Tensor ArgMin(int? dim = null, bool keepDim = false) => ArgExtreme("argmin", dim, keepDim, max: false);
+
+    private Tensor Compare<TTest>(string op, Tensor other, TTest test)
+        where TTest : struct, IComparisonTest
+    {
+        if (DType == DType.Int64 || other.DType == DType.Int64)
+        {
+            throw new ArgumentException($"{op}: comparisons are defined on float32 and float64 tensors, got {DType.Name()} and {other.DType.Name()}");
+        }
+
+        return Broadcast.Binary(op, this, other, new CompareKernel<TTest>());
+    }
+
+    private Tensor ArgExtreme(string op, int? dim, bool keepDim, bool max)
+    {
+        if (Numel == 0)
+        {
+            throw new ArgumentException($"{op}: cannot take the {op} of an empty tensor of shape {Shapes.Format(_shape)}");
+        }
+
+        int outer = 1, n, inner = 1;
+        int[] shape;
+        if (dim is null)
+        {
+            n = Numel;
+            shape = keepDim ? Enumerable.Repeat(1, Rank).ToArray() : [];
+        }
+        else
+        {
+            int d = Shapes.WrapDim(op, dim.Value, Rank);
+            n = Rank == 0 ? 1 : _shape[d];
+            for (int i = 0; i < d; i++)
+            {
+                outer *= _shape[i];
+            }
+
+            for (int i = d + 1; i < Rank; i++)
+            {
+                inner *= _shape[i];
+            }
+
+            shape = Rank == 0 ? []
+                : keepDim ? [.. _shape[..d], 1, .. _shape[(d + 1)..]]
+                : [.. _shape[..d], .. _shape[(d + 1)..]];
+        }
+
+        var result = Empty(shape, DType.Int64);
+        switch (_data)
+        {
+            case float[] f: ArgExtreme(f, outer, n, inner, max, result.I64); break;
+            case double[] dd: ArgExtreme(dd, outer, n, inner, max, result.I64); break;
+            case long[] l: ArgExtreme(l, outer, n, inner, max, result.I64); break;
+        }
+
+        return result;
+    }
+
+    private static void ArgExtreme<T>(T[] x, int outer, int n, int inner, bool max, long[] dst)
+        where T : INumber<T>
+    {
+        for (int o = 0; o < outer; o++)
+        {
+            for (int i = 0; i < inner; i++)
+            {
+                int baseOffset = (o * n * inner) + i;
+                T best = x[baseOffset];
+                int bestK = 0;
+                for (int k = 1; k < n && !T.IsNaN(best); k++)
+                {
+                    T v = x[baseOffset + (k * inner)];
+                    if (T.IsNaN(v) || (max ? v > best : v < best))
+                    {
+                        best = v;
+                        bestK = k;
+                    }
+                }
+
+                dst[(o * inner) + i] = bestK;
+            }
+        }
+    }
+
+    /// <summary>A scalar predicate over two numbers.</summary>
+    private interface IComparisonTest
+    {
+        bool Test<T>(T x, T y)
+            where T : IFloatingPointIeee754<T>;
+    }
+
+    private readonly struct EqualTest : IComparisonTest
+    {
+        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x == y;
+    }
+
+    private readonly struct NotEqualTest : IComparisonTest
+    {
+        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x != y;
+    }
+
+    private readonly struct LessTest : IComparisonTest
+    {
+        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x < y;
+    }
+
+    private readonly struct LessOrEqualTest : IComparisonTest
+    {
+        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x <= y;
+    }
+
+    private readonly struct GreaterTest : IComparisonTest
+    {
+        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x > y;
+    }
+
+    private readonly struct GreaterOrEqualTest : IComparisonTest
+    {
+        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x >= y;
+    }
+
+    /// <summary>destination[i] = test(x[i], y[i]) ? 1 : 0, run by the broadcasting binary driver.</summary>
+    private readonly struct CompareKernel<TTest> : IBinaryKernel
+        where TTest : struct, IComparisonTest
+    {
+        public void Apply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            for (int i = 0; i < d.Length; i++)
+            {
+                d[i] = default(TTest).Test(x[i], y[i]) ? T.One : T.Zero;
+            }
+        }
+
+        public void Apply<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            for (int i = 0; i < d.Length; i++)
+            {
+                d[i] = default(TTest).Test(x[i], y) ? T.One : T.Zero;
+            }
+        }
+
+        public void Apply<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            for (int i = 0; i < d.Length; i++)
+            {
+                d[i] = default(TTest).Test(x, y[i]) ? T.One : T.Zero;
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+namespace Backprop;
+
+/// <summary>How a loss combines its per-element values (PyTorch's <c>reduction=</c> argument).</summary>
+public enum Reduction
+{
+    /// <summary>No reduction: one loss per element (or per sample); <c>reduction='none'</c>.</summary>
+    None,
+
+    /// <summary>The mean over elements (or samples): L = (1/N) Σ lᵢ, dL/dlᵢ = 1/N; <c>reduction='mean'</c>.</summary>
+    Mean,
+
+    /// <summary>The sum over elements (or samples): L = Σ lᵢ, dL/dlᵢ = 1; <c>reduction='sum'</c>.</summary>
+    Sum,
+}

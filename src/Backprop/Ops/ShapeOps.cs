@@ -1,0 +1,326 @@
+using Backprop.Kernels;
+namespace Backprop;
+
+// reshape, view, flatten, squeeze, unsqueeze, permute, transpose, expand, cat, stack: forward and
+// backward side by side. Reshapes share storage; permutes and expands are materialized copies
+// (storage here is always contiguous, so there are no strided views).
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// The same elements in a new shape, sharing storage (<c>torch.reshape</c>); one dimension may
+    /// be −1 and is inferred. y[i] = x[i] in row-major order, so dL/dx = dL/dy reshaped back.
+    /// </summary>
+    public Tensor Reshape(params int[] shape) => ReshapeAs("reshape", shape);
+
+    /// <summary>
+    /// Same as <see cref="Reshape"/> (<c>tensor.view</c>): storage is always contiguous here, so every
+    /// view is valid. dL/dx = dL/dy reshaped back.
+    /// </summary>
+    public Tensor View(params int[] shape) => ReshapeAs("view", shape);
+
+    /// <summary>
+    /// Merges dims <paramref name="startDim"/>..<paramref name="endDim"/> (inclusive, negative from the
+    /// end) into one (<c>torch.flatten</c>); a rank-0 tensor becomes shape (1). A reshape: dL/dx = dL/dy reshaped back.
+    /// </summary>
+    public Tensor Flatten(int startDim = 0, int endDim = -1)
+    {
+        if (Rank == 0)
+        {
+            Shapes.WrapDim("flatten", startDim, 0);
+            Shapes.WrapDim("flatten", endDim, 0);
+            return ReshapeAs("flatten", [1]);
+        }
+
+        int start = Shapes.WrapDim("flatten", startDim, Rank);
+        int end = Shapes.WrapDim("flatten", endDim, Rank);
+        if (start > end)
+        {
+            throw new ArgumentException($"flatten: startDim {startDim} comes after endDim {endDim} for a tensor of shape {Shapes.Format(_shape)}");
+        }
+
+        var shape = new List<int>(_shape[..start]);
+        int merged = 1;
+        for (int d = start; d <= end; d++)
+        {
+            merged *= _shape[d];
+        }
+
+        shape.Add(merged);
+        shape.AddRange(_shape[(end + 1)..]);
+        return ReshapeAs("flatten", [.. shape]);
+    }
+
+    /// <summary>Removes every dimension of size 1 (<c>torch.squeeze</c>). A reshape: dL/dx = dL/dy reshaped back.</summary>
+    public Tensor Squeeze() => ReshapeAs("squeeze", _shape.Where(s => s != 1).ToArray());
+
+    /// <summary>
+    /// Removes <paramref name="dim"/> if its size is 1, else returns the same shape, as PyTorch does
+    /// (<c>torch.squeeze(x, dim)</c>). A reshape: dL/dx = dL/dy reshaped back.
+    /// </summary>
+    public Tensor Squeeze(int dim)
+    {
+        int d = Shapes.WrapDim("squeeze", dim, Rank);
+        if (Rank == 0 || _shape[d] != 1)
+        {
+            return ReshapeAs("squeeze", _shape);
+        }
+
+        return ReshapeAs("squeeze", [.. _shape[..d], .. _shape[(d + 1)..]]);
+    }
+
+    /// <summary>
+    /// Inserts a dimension of size 1 at <paramref name="dim"/>, in [−rank−1, rank]
+    /// (<c>torch.unsqueeze</c>). A reshape: dL/dx = dL/dy reshaped back.
+    /// </summary>
+    public Tensor Unsqueeze(int dim)
+    {
+        int d = Shapes.WrapDim("unsqueeze", dim, Rank + 1);
+        return ReshapeAs("unsqueeze", [.. _shape[..d], 1, .. _shape[d..]]);
+    }
+
+    /// <summary>
+    /// Returns this tensor (<c>tensor.contiguous()</c>): storage here is always contiguous row-major.
+    /// The identity, so dL/dx = dL/dy.
+    /// </summary>
+    public Tensor Contiguous() => this;
+
+    /// <summary>
+    /// Reorders the dimensions (<c>torch.permute</c>): y[i_{dims[0]}, …, i_{dims[n−1]}] = x[i_0, …, i_{n−1}],
+    /// i.e. y.shape[k] = x.shape[dims[k]]. Materialized copy. dL/dx = dL/dy permuted by the inverse permutation.
+    /// </summary>
+    public Tensor Permute(params int[] dims)
+    {
+        if (dims.Length != Rank)
+        {
+            throw new ArgumentException($"permute: got {dims.Length} dims {Shapes.Format(dims)} for a tensor of shape {Shapes.Format(_shape)} (rank {Rank})");
+        }
+
+        var wrapped = new int[Rank];
+        var seen = new bool[Rank];
+        for (int k = 0; k < Rank; k++)
+        {
+            wrapped[k] = Shapes.WrapDim("permute", dims[k], Rank);
+            if (seen[wrapped[k]])
+            {
+                throw new ArgumentException($"permute: dims [{string.Join(", ", dims)}] are not a permutation: dim {wrapped[k]} repeats");
+            }
+
+            seen[wrapped[k]] = true;
+        }
+
+        return PermuteAs("permute", wrapped);
+    }
+
+    /// <summary>
+    /// Swaps two dimensions (<c>torch.transpose</c>); a materialized copy.
+    /// dL/dx = dL/dy with the same two dimensions swapped back.
+    /// </summary>
+    public Tensor Transpose(int dim0, int dim1)
+    {
+        int a = Shapes.WrapDim("transpose", dim0, Rank);
+        int b = Shapes.WrapDim("transpose", dim1, Rank);
+        var perm = Enumerable.Range(0, Rank).ToArray();
+        if (Rank > 0)
+        {
+            (perm[a], perm[b]) = (perm[b], perm[a]);
+        }
+
+        return PermuteAs("transpose", perm);
+    }
+
+    /// <summary>
+    /// The transpose of a matrix, yᵢⱼ = xⱼᵢ (<c>tensor.T</c>); a rank-0 or rank-1 tensor is returned as
+    /// is, and higher ranks are rejected (use <see cref="MT"/> or <see cref="Permute"/>, as PyTorch
+    /// deprecates <c>.T</c> on them). dL/dx = (dL/dy)ᵀ.
+    /// </summary>
+    public Tensor T => Rank switch
+    {
+        < 2 => this,
+        2 => PermuteAs("t", [1, 0]),
+        _ => throw new InvalidOperationException($"T: expected a tensor of rank ≤ 2, got shape {Shapes.Format(_shape)}; use MT to transpose the last two dims or Permute to reverse them"),
+    };
+
+    /// <summary>
+    /// Transposes the last two dimensions of a tensor of rank ≥ 2, a batch of matrices (<c>tensor.mT</c>).
+    /// dL/dx = dL/dy with the last two dimensions swapped back.
+    /// </summary>
+    public Tensor MT => Rank >= 2
+        ? Transpose(-2, -1)
+        : throw new InvalidOperationException($"MT: expected a tensor of rank ≥ 2, got shape {Shapes.Format(_shape)}");
+
+    /// <summary>
+    /// Repeats size-1 dimensions (and prepends new leading ones) to reach <paramref name="shape"/>
+    /// (<c>tensor.expand</c>; also available as <see cref="BroadcastTo"/>);
+    /// −1 keeps a dimension's size. Materialized copy: y[i] = x[broadcast index of i].
+    /// dL/dx = dL/dy summed over the expanded dimensions, which the engine's un-broadcasting does.
+    /// </summary>
+    public Tensor Expand(params int[] shape) => BroadcastTo(shape);
+
+    /// <summary>The same as <see cref="Expand"/> under NumPy's name (<c>torch.broadcast_to</c>).</summary>
+    public Tensor BroadcastTo(params int[] shape)
+    {
+        if (shape.Length < Rank)
+        {
+            throw new ArgumentException($"expand: cannot expand shape {Shapes.Format(_shape)} to {Shapes.Format(shape)} with fewer dimensions");
+        }
+
+        var target = (int[])shape.Clone();
+        int lead = shape.Length - Rank;
+        for (int i = 0; i < target.Length; i++)
+        {
+            if (target[i] == -1)
+            {
+                target[i] = i >= lead
+                    ? _shape[i - lead]
+                    : throw new ArgumentException($"expand: -1 is not allowed for the new leading dimension {i} in {Shapes.Format(shape)}");
+            }
+        }
+
+        var x = this;
+        var result = BroadcastCopy.To("expand", x, target);
+        if (ReferenceEquals(result, x))
+        {
+            result = x.Detach();
+        }
+
+        return Record("expand", result, [x], g => [g]);
+    }
+
+    /// <summary>
+    /// Joins tensors along an existing dimension (<c>torch.cat</c>); all must share dtype, rank and
+    /// every size except along <paramref name="dim"/>. dL/dx_k = the slice of dL/dy that x_k occupies.
+    /// </summary>
+    public static Tensor Concat(IReadOnlyList<Tensor> tensors, int dim = 0)
+    {
+        if (tensors.Count == 0)
+        {
+            throw new ArgumentException("cat: expected a non-empty list of tensors");
+        }
+
+        var first = tensors[0];
+        if (first.Rank == 0)
+        {
+            throw new ArgumentException("cat: rank-0 tensors cannot be concatenated; use Stack");
+        }
+
+        int d = Shapes.WrapDim("cat", dim, first.Rank);
+        int total = 0;
+        for (int k = 0; k < tensors.Count; k++)
+        {
+            var t = tensors[k];
+            RequireSameDType("cat", first, t);
+            bool compatible = t.Rank == first.Rank;
+            for (int i = 0; compatible && i < t.Rank; i++)
+            {
+                compatible = i == d || t._shape[i] == first._shape[i];
+            }
+
+            if (!compatible)
+            {
+                throw new ArgumentException(
+                    $"cat: tensor {k} has shape {Shapes.Format(t._shape)} but tensor 0 has shape {Shapes.Format(first._shape)}; sizes must match except in dim {d}");
+            }
+
+            total += t._shape[d];
+        }
+
+        var shape = (int[])first._shape.Clone();
+        shape[d] = total;
+        var result = Empty(shape, first.DType);
+        int outer = 1, inner = 1;
+        for (int i = 0; i < d; i++)
+        {
+            outer *= shape[i];
+        }
+
+        for (int i = d + 1; i < shape.Length; i++)
+        {
+            inner *= shape[i];
+        }
+
+        // Each input contributes one contiguous block of size[d]·inner per outer index.
+        int rowLength = total * inner, column = 0;
+        foreach (var t in tensors)
+        {
+            int block = t._shape[d] * inner;
+            for (int o = 0; o < outer; o++)
+            {
+                Array.Copy(t._data, o * block, result._data, (o * rowLength) + column, block);
+            }
+
+            column += block;
+        }
+
+        var inputs = tensors.ToArray();
+        return Record("cat", result, inputs, g =>
+        {
+            var grads = new Tensor?[inputs.Length];
+            int start = 0;
+            for (int k = 0; k < inputs.Length; k++)
+            {
+                grads[k] = g.Narrow(d, start, inputs[k]._shape[d]);
+                start += inputs[k]._shape[d];
+            }
+
+            return grads;
+        });
+    }
+
+    /// <summary>Alias of <see cref="Concat"/> (<c>torch.cat</c>).</summary>
+    public static Tensor Cat(IReadOnlyList<Tensor> tensors, int dim = 0) => Concat(tensors, dim);
+
+    /// <summary>
+    /// Joins equally shaped tensors along a new dimension <paramref name="dim"/> (<c>torch.stack</c>):
+    /// a composite, unsqueeze each then <see cref="Concat"/>, so it has no gradient code of its own.
+    /// </summary>
+    public static Tensor Stack(IReadOnlyList<Tensor> tensors, int dim = 0)
+    {
+        if (tensors.Count == 0)
+        {
+            throw new ArgumentException("stack: expected a non-empty list of tensors");
+        }
+
+        for (int k = 1; k < tensors.Count; k++)
+        {
+            if (!tensors[k]._shape.AsSpan().SequenceEqual(tensors[0]._shape))
+            {
+                throw new ArgumentException(
+                    $"stack: tensor {k} has shape {Shapes.Format(tensors[k]._shape)} but tensor 0 has shape {Shapes.Format(tensors[0]._shape)}; all must be equal");
+            }
+        }
+
+        int d = Shapes.WrapDim("stack", dim, tensors[0].Rank + 1);
+        return Concat(tensors.Select(t => t.Unsqueeze(d)).ToArray(), d);
+    }
+
+    private Tensor ReshapeAs(string op, int[] shape)
+    {
+        var x = this;
+        var newShape = Shapes.InferReshape(op, _shape, shape);
+        return Record(op, new Tensor(_data, newShape), [x], g => [g.Reshape(x._shape)]);
+    }
+
+    /// <summary>The copy y.shape[k] = x.shape[perm[k]]; perm must already be a validated permutation.</summary>
+    private Tensor PermuteAs(string op, int[] perm)
+    {
+        var strides = Shapes.Strides(_shape);
+        return StridedView(op, 0, perm.Select(p => _shape[p]).ToArray(), perm.Select(p => strides[p]).ToArray());
+    }
+
+    /// <summary>
+    /// Materializes the view (offset, shape, strides) of this tensor's storage; every element of the
+    /// view is a distinct storage element, so the backward scatters dL/dy into zeros at the same places.
+    /// </summary>
+    private Tensor StridedView(string op, int offset, int[] shape, int[] strides)
+    {
+        var x = this;
+        var result = Empty(shape, DType);
+        Kernels.Permute.Gather(_data, offset, shape, strides, result._data);
+        return Record(op, result, [x], g =>
+        {
+            var grad = Zeros(x._shape, x.DType);
+            Kernels.Permute.Scatter(g._data, grad._data, offset, shape, strides);
+            return [grad];
+        });
+    }
+}
