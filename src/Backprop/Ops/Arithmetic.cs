@@ -103,6 +103,12 @@ public sealed partial class Tensor
     {
         RequireFloat(op, x);
         var result = Empty(x._shape, x.DType);
+        if (x.Numel == 0)
+        {
+            // Some TensorPrimitives kernels (Sigmoid) reject empty spans; an empty map is a no-op.
+            return result;
+        }
+
         if (x.DType == DType.Float32)
         {
             f32(x.F32, result.F32);

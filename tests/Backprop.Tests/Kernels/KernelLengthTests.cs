@@ -97,6 +97,49 @@ public class KernelLengthTests
         }
     }
 
+    [Fact]
+    public void UnaryOpsMatchScalarLoopAtEveryLength()
+    {
+        foreach (int n in Lengths)
+        {
+            var a = Data(n, n + 7);
+            var t = Tensor.FromArray(a, n);
+            Check(n, t.Exp().ToArray<float>(), i => MathF.Exp(a[i]));
+            Check(n, t.Abs().ToArray<float>(), i => MathF.Abs(a[i]));
+            Check(n, (t.Abs() + 0.1).Log().ToArray<float>(), i => MathF.Log(MathF.Abs(a[i]) + 0.1f));
+            Check(n, t.Tanh().ToArray<float>(), i => MathF.Tanh(a[i]));
+            Check(n, t.Sigmoid().ToArray<float>(), i => 1f / (1f + MathF.Exp(-a[i])));
+            Check(n, t.Relu().ToArray<float>(), i => MathF.Max(a[i], 0f));
+            Check(n, t.Clamp(-0.5, 0.5).ToArray<float>(), i => Math.Clamp(a[i], -0.5f, 0.5f));
+            Check(n, t.Pow(2).ToArray<float>(), i => a[i] * a[i]);
+        }
+    }
+
+    [Fact]
+    public void RowReductionsAndSoftmaxMatchScalarLoopAtEveryLength()
+    {
+        foreach (int n in Lengths.Where(n => n > 0))
+        {
+            var a = Data(2 * n, n + 3);
+            var t = Tensor.FromArray(a, 2, n);
+            var sums = t.Sum(1).ToArray<float>();
+            var maxes = t.Max(1).Values.ToArray<float>();
+            var softmax = t.Softmax(1).ToArray<float>();
+            for (int r = 0; r < 2; r++)
+            {
+                var row = a.Skip(r * n).Take(n).ToArray();
+                Assert.Equal(row.Sum(), sums[r], 1e-3f);
+                Assert.Equal(row.Max(), maxes[r]);
+                float m = row.Max();
+                float z = row.Sum(v => MathF.Exp(v - m));
+                for (int j = 0; j < n; j++)
+                {
+                    Assert.Equal(MathF.Exp(row[j] - m) / z, softmax[(r * n) + j], 1e-6f);
+                }
+            }
+        }
+    }
+
     private static void Check(int n, float[] actual, Func<int, float> expected)
     {
         Assert.Equal(n, actual.Length);
