@@ -1,0 +1,88 @@
+using System.Collections;
+
+namespace Backprop.Data;
+
+/// <summary>
+/// Iterates over a <see cref="Dataset"/> in mini-batches
+/// (<c>torch.utils.data.DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, generator=None)</c>).
+/// Each enumeration is one epoch: with <c>shuffle</c> it draws a fresh permutation from
+/// <see cref="Generator"/>, so epochs differ while a run with the same seed repeats exactly.
+/// Batches are features [B, ...] and targets [B] (int64 class labels) or [B, ...] (float targets).
+/// </summary>
+public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
+{
+    /// <summary>
+    /// Creates a loader. <paramref name="seed"/> seeds a new generator; <paramref name="generator"/>
+    /// supplies one (pass at most one of them); with neither, shuffling uses a generator seeded
+    /// with 0, so runs stay reproducible.
+    /// </summary>
+    public DataLoader(Dataset dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false, long? seed = null, Generator? generator = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (batchSize <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batchSize), $"DataLoader: batchSize must be positive, got {batchSize}");
+        }
+
+        if (seed is not null && generator is not null)
+        {
+            throw new ArgumentException("DataLoader: pass either seed or generator, not both");
+        }
+
+        Dataset = dataset;
+        BatchSize = batchSize;
+        Shuffle = shuffle;
+        DropLast = dropLast;
+        Generator = generator ?? new Generator(seed ?? 0);
+    }
+
+    /// <summary>The dataset batches are drawn from.</summary>
+    public Dataset Dataset { get; }
+
+    /// <summary>Samples per batch (the last one may be smaller unless <see cref="DropLast"/>).</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Whether each epoch visits the samples in a new random order.</summary>
+    public bool Shuffle { get; }
+
+    /// <summary>Whether an incomplete last batch is skipped.</summary>
+    public bool DropLast { get; }
+
+    /// <summary>
+    /// The generator that draws each epoch's permutation; save <see cref="Backprop.Generator.GetState"/>
+    /// in a checkpoint and restore it with <see cref="Backprop.Generator.SetState"/> to resume the same sequence of epochs.
+    /// </summary>
+    public Generator Generator { get; }
+
+    /// <summary>Number of batches per epoch (<c>len(loader)</c>): ⌊N/B⌋ with drop-last, else ⌈N/B⌉.</summary>
+    public int Count => DropLast
+        ? Dataset.Count / BatchSize
+        : (int)(((long)Dataset.Count + BatchSize - 1) / BatchSize);
+
+    /// <summary>Yields the batches of one epoch.</summary>
+    public IEnumerator<(Tensor X, Tensor Y)> GetEnumerator()
+    {
+        int n = Dataset.Count;
+        int[] order = Shuffle ? Dataset.Permutation(n, Generator) : Identity(n);
+        int batches = Count;
+        for (int b = 0; b < batches; b++)
+        {
+            int start = b * BatchSize;
+            int length = Math.Min(BatchSize, n - start);
+            yield return Dataset.GetBatch(new ReadOnlySpan<int>(order, start, length));
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private static int[] Identity(int n)
+    {
+        var order = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            order[i] = i;
+        }
+
+        return order;
+    }
+}

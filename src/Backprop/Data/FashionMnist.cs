@@ -1,0 +1,91 @@
+using System.Numerics.Tensors;
+
+namespace Backprop.Data;
+
+/// <summary>
+/// Fashion-MNIST (Zalando Research, MIT licence): 60,000 training and 10,000 test images of
+/// 28×28 grey pixels in 10 clothing classes, read from the four gzip IDX files of the Debian
+/// package <c>dataset-fashion-mnist</c> (as <c>torchvision.datasets.FashionMNIST(root, train)</c>).
+/// </summary>
+public static class FashionMnist
+{
+    /// <summary>Where the Debian package <c>dataset-fashion-mnist</c> installs the files.</summary>
+    public const string DefaultFolder = "/usr/share/datasets/fashion-mnist";
+
+    /// <summary>Number of classes.</summary>
+    public const int Classes = 10;
+
+    /// <summary>The class names, indexed by label (<c>FashionMNIST.classes</c>).</summary>
+    public static IReadOnlyList<string> ClassNames { get; } =
+        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+
+    /// <summary>
+    /// Loads the training set (<paramref name="train"/> true: train-images-idx3-ubyte.gz and
+    /// train-labels-idx1-ubyte.gz) or the test set (t10k-*) from <paramref name="folder"/>
+    /// (default <see cref="DefaultFolder"/>). Features are float32 [N, 784] (or [N, 1, 28, 28] when
+    /// <paramref name="flatten"/> is false) with pixels divided by 255 into [0, 1], as torchvision's
+    /// <c>ToTensor</c>; labels are int64 [N] in 0..9. A missing file gives a
+    /// <see cref="FileNotFoundException"/> that says how to install the data; a malformed file, image
+    /// and label counts that differ, or a label outside 0..9 give an <see cref="InvalidDataException"/>.
+    /// </summary>
+    public static TensorDataset Load(bool train = true, string? folder = null, bool flatten = true)
+    {
+        folder ??= DefaultFolder;
+        string prefix = train ? "train" : "t10k";
+        string imagesPath = Locate(folder, $"{prefix}-images-idx3-ubyte.gz");
+        string labelsPath = Locate(folder, $"{prefix}-labels-idx1-ubyte.gz");
+
+        // Labels first: the smaller file, so a mismatched pair fails before the images are decoded.
+        Tensor labels = Idx.Read(labelsPath, DType.Int64, out byte labelType);
+        if (labelType != 0x08 || labels.Rank != 1)
+        {
+            throw new InvalidDataException($"{labelsPath}: expected 1-D ubyte labels (IDX type 0x08), got type 0x{labelType:X2} with shape {Shapes.Format(labels._shape)}");
+        }
+
+        long[] y = labels.I64;
+        for (int i = 0; i < y.Length; i++)
+        {
+            if ((ulong)y[i] >= Classes)
+            {
+                throw new InvalidDataException($"{labelsPath}: label {y[i]} of sample {i} is outside the class range 0..{Classes - 1}");
+            }
+        }
+
+        Tensor images = Idx.Read(imagesPath, DType.Float32, out byte imageType);
+        if (imageType != 0x08 || images.Rank != 3 || images._shape[1] != 28 || images._shape[2] != 28)
+        {
+            throw new InvalidDataException($"{imagesPath}: expected ubyte images (IDX type 0x08) of shape (Nx28x28), got type 0x{imageType:X2} with shape {Shapes.Format(images._shape)}");
+        }
+
+        int n = images._shape[0];
+        if (n != y.Length)
+        {
+            throw new InvalidDataException($"{imagesPath} holds {n} images but {labelsPath} holds {y.Length} labels; the counts must agree");
+        }
+
+        float[] pixels = images.F32;
+        TensorPrimitives.Divide(pixels, 255f, pixels);
+        int[] shape = flatten ? [n, 28 * 28] : [n, 1, 28, 28];
+        return new TensorDataset(Tensor.FromStorage(pixels, shape), labels);
+    }
+
+    private static string Locate(string folder, string fileName)
+    {
+        string path = Path.Combine(folder, fileName);
+        if (File.Exists(path))
+        {
+            return path;
+        }
+
+        // Some mirrors ship the files decompressed; the reader accepts both.
+        string raw = Path.ChangeExtension(path, null);
+        if (File.Exists(raw))
+        {
+            return raw;
+        }
+
+        throw new FileNotFoundException(
+            $"Fashion-MNIST file not found: {path}; install the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist) or pass a folder that holds {fileName}",
+            path);
+    }
+}

@@ -1,0 +1,251 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace Backprop.Data;
+
+/// <summary>
+/// Reads IDX files, the format of MNIST and Fashion-MNIST (gzip-compressed or raw). A file is a
+/// magic number <c>00 00 &lt;type&gt; &lt;ndims&gt;</c>, then <c>ndims</c> big-endian int32 sizes,
+/// then the elements in row-major order, big-endian. Type codes: 0x08 ubyte, 0x09 sbyte,
+/// 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64.
+/// </summary>
+public static class Idx
+{
+    private static ReadOnlySpan<byte> GzipMagic => [0x1F, 0x8B];
+
+    /// <summary>
+    /// Reads the IDX file at <paramref name="path"/> (gzip detected by its magic bytes 1f 8b) into a
+    /// tensor with the file's shape. The header is validated before any data is read or allocated:
+    /// a known type code, at least one dimension, non-negative sizes whose product does not overflow
+    /// and whose byte count equals the data in the file exactly. By default integer data becomes
+    /// int64 when the file is 1-D (labels) and float32 otherwise (images, unscaled); float32 and
+    /// float64 data keep their type. Pass <paramref name="dtype"/> to choose (integer data may
+    /// become any dtype; float data only float32 or float64). Errors are
+    /// <see cref="InvalidDataException"/>s naming the file and what is wrong.
+    /// </summary>
+    public static Tensor Read(string path, DType? dtype = null) => Read(path, dtype, out _);
+
+    /// <summary>As <see cref="Read(string, DType?)"/>, also returning the file's IDX type code.</summary>
+    internal static Tensor Read(string path, DType? dtype, out byte typeCode)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        Span<byte> sniff = stackalloc byte[2];
+        int sniffed = file.ReadAtLeast(sniff, 2, throwOnEndOfStream: false);
+        file.Position = 0;
+        bool gzip = sniffed == 2 && sniff.SequenceEqual(GzipMagic);
+        using Stream stream = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
+        try
+        {
+            return Read(stream, gzip ? null : file.Length, path, dtype, out typeCode);
+        }
+        catch (InvalidDataException ex) when (gzip && !ex.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            // GZipStream reports corrupt or cut-off compressed data without saying which file.
+            throw new InvalidDataException($"{path}: corrupt gzip data: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Reads IDX data from <paramref name="stream"/>; <paramref name="length"/> is the stream's total
+    /// length in bytes when known (raw files), or null (compressed data, counted while reading).
+    /// <paramref name="source"/> names the data in error messages.
+    /// </summary>
+    internal static Tensor Read(Stream stream, long? length, string source, DType? dtype, out byte typeCode)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        int got = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
+        if (got < 4)
+        {
+            throw new InvalidDataException($"{source}: truncated: file has {got} bytes, an IDX header needs at least 4");
+        }
+
+        if (magic[0] != 0 || magic[1] != 0)
+        {
+            throw new InvalidDataException(
+                $"{source}: not an IDX file: magic number is {Convert.ToHexString(magic)}, expected 0000 followed by a type code and the number of dimensions");
+        }
+
+        typeCode = magic[2];
+        int elementSize = typeCode switch
+        {
+            0x08 or 0x09 => 1,
+            0x0B => 2,
+            0x0C or 0x0D => 4,
+            0x0E => 8,
+            _ => throw new InvalidDataException(
+                $"{source}: unknown IDX type code 0x{typeCode:X2} at byte offset 2 (expected 0x08 ubyte, 0x09 sbyte, 0x0B int16, 0x0C int32, 0x0D float32 or 0x0E float64)"),
+        };
+        int ndims = magic[3];
+        if (ndims == 0)
+        {
+            throw new InvalidDataException($"{source}: the header declares 0 dimensions at byte offset 3; expected at least 1");
+        }
+
+        DType outType = ResolveDType(typeCode, ndims, dtype, source);
+        int headerSize = 4 + (4 * ndims);
+        Span<byte> dimBytes = stackalloc byte[4 * ndims];
+        got = stream.ReadAtLeast(dimBytes, dimBytes.Length, throwOnEndOfStream: false);
+        if (got < dimBytes.Length)
+        {
+            throw new InvalidDataException($"{source}: truncated header: {ndims} dimensions need {headerSize} header bytes, file has {4 + got}");
+        }
+
+        var shape = new int[ndims];
+        long count = 1;
+        for (int i = 0; i < ndims; i++)
+        {
+            shape[i] = BinaryPrimitives.ReadInt32BigEndian(dimBytes[(4 * i)..]);
+            if (shape[i] < 0)
+            {
+                throw new InvalidDataException($"{source}: dimension {i} is negative ({shape[i]}) at byte offset {4 + (4 * i)}");
+            }
+
+            count *= shape[i];
+            if (count > Array.MaxLength)
+            {
+                throw new InvalidDataException(
+                    $"{source}: dimensions {Shapes.Format(shape.AsSpan(0, i + 1))}{(i + 1 < ndims ? "..." : string.Empty)} hold more than {Array.MaxLength} elements, the most one tensor can hold");
+            }
+        }
+
+        long expected = count * elementSize;
+        if (length is long total && total - headerSize != expected)
+        {
+            throw new InvalidDataException(DataLengthMessage(source, shape, expected, total - headerSize, decompressed: false));
+        }
+
+        // Compressed data: the claimed size is not trusted for allocation; the buffer grows only
+        // as real bytes arrive, so a tiny file claiming huge dimensions fails before using memory.
+        byte[] data = ReadExactly(stream, expected, source, shape, decompressed: length is null);
+        return Decode(data, typeCode, shape, outType);
+    }
+
+    private static DType ResolveDType(byte typeCode, int ndims, DType? dtype, string source)
+    {
+        bool isFloat = typeCode is 0x0D or 0x0E;
+        if (dtype is not DType requested)
+        {
+            return typeCode switch
+            {
+                0x0D => DType.Float32,
+                0x0E => DType.Float64,
+                _ => ndims == 1 ? DType.Int64 : DType.Float32,
+            };
+        }
+
+        if (isFloat && requested == DType.Int64)
+        {
+            throw new ArgumentException($"{source}: holds {(typeCode == 0x0D ? "float32" : "float64")} data, which cannot be read as int64");
+        }
+
+        return requested;
+    }
+
+    private static string DataLengthMessage(string source, int[] shape, long expected, long actual, bool decompressed) =>
+        $"{source}: {(actual < expected ? "truncated" : "trailing bytes")}: header says {expected} bytes of data (shape {Shapes.Format(shape)}), file has {actual}{(decompressed ? " after decompression" : string.Empty)}";
+
+    private static byte[] ReadExactly(Stream stream, long expected, string source, int[] shape, bool decompressed)
+    {
+        const int Chunk = 1 << 16;
+        var buffer = new byte[(int)Math.Min(expected, Chunk)];
+        long filled = 0;
+        while (true)
+        {
+            if (filled == buffer.Length)
+            {
+                if (filled == expected)
+                {
+                    break;
+                }
+
+                // Grow geometrically but never past the claimed size.
+                Array.Resize(ref buffer, (int)Math.Min(expected, Math.Max(Chunk, (long)buffer.Length * 2)));
+            }
+
+            int read = stream.Read(buffer, (int)filled, buffer.Length - (int)filled);
+            if (read == 0)
+            {
+                throw new InvalidDataException(DataLengthMessage(source, shape, expected, filled, decompressed));
+            }
+
+            filled += read;
+        }
+
+        Span<byte> probe = stackalloc byte[4096];
+        long extra = 0;
+        int more;
+        while ((more = stream.Read(probe)) > 0)
+        {
+            extra += more;
+        }
+
+        if (extra > 0)
+        {
+            throw new InvalidDataException(DataLengthMessage(source, shape, expected, expected + extra, decompressed));
+        }
+
+        return buffer;
+    }
+
+    private static Tensor Decode(byte[] data, byte typeCode, int[] shape, DType dtype)
+    {
+        var tensor = Tensor.Empty(shape, dtype);
+        int n = tensor.Numel;
+        switch (typeCode)
+        {
+            case 0x08 when tensor._data is float[] pixels:
+                // The common case (MNIST-style images): skip the per-element dtype dispatch.
+                for (int i = 0; i < n; i++)
+                {
+                    pixels[i] = data[i];
+                }
+
+                break;
+            case 0x08:
+                for (int i = 0; i < n; i++)
+                {
+                    tensor.SetDouble(i, data[i]);
+                }
+
+                break;
+            case 0x09:
+                for (int i = 0; i < n; i++)
+                {
+                    tensor.SetDouble(i, (sbyte)data[i]);
+                }
+
+                break;
+            case 0x0B:
+                for (int i = 0; i < n; i++)
+                {
+                    tensor.SetDouble(i, BinaryPrimitives.ReadInt16BigEndian(data.AsSpan(2 * i)));
+                }
+
+                break;
+            case 0x0C:
+                for (int i = 0; i < n; i++)
+                {
+                    tensor.SetDouble(i, BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(4 * i)));
+                }
+
+                break;
+            case 0x0D:
+                for (int i = 0; i < n; i++)
+                {
+                    tensor.SetDouble(i, BinaryPrimitives.ReadSingleBigEndian(data.AsSpan(4 * i)));
+                }
+
+                break;
+            default:
+                for (int i = 0; i < n; i++)
+                {
+                    tensor.SetDouble(i, BinaryPrimitives.ReadDoubleBigEndian(data.AsSpan(8 * i)));
+                }
+
+                break;
+        }
+
+        return tensor;
+    }
+}

@@ -1,0 +1,162 @@
+namespace Backprop.NN;
+
+/// <summary>
+/// Stateless versions of the layers and losses (<c>torch.nn.functional</c>), thin wrappers over the
+/// <see cref="Tensor"/> ops with PyTorch's names, argument order and defaults.
+/// </summary>
+public static class F
+{
+    /// <summary>
+    /// Affine map y = x·Wᵀ + b over the last dimension (<c>F.linear(input, weight, bias)</c>), with
+    /// <paramref name="weight"/> of shape (out, in) and <paramref name="bias"/> of shape (out).
+    /// dL/dx = dL/dy·W, dL/dW = (dL/dy)ᵀ·x, dL/db = Σ over rows of dL/dy.
+    /// </summary>
+    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Rank != 2)
+        {
+            throw new ArgumentException($"linear: weight must have shape (out_features x in_features), got {Shapes.Format(weight._shape)}");
+        }
+
+        if (input.Rank == 0 || input._shape[^1] != weight._shape[1])
+        {
+            throw new ArgumentException($"linear: input of shape {Shapes.Format(input._shape)} does not fit weight {Shapes.Format(weight._shape)}: the last dimension must be {weight._shape[1]}");
+        }
+
+        var output = input.Matmul(weight.T);
+        return bias is null ? output : output + bias;
+    }
+
+    /// <summary>Rectified linear unit y = max(0, x) (<c>F.relu</c>); dy/dx = 1 for x &gt; 0, else 0.</summary>
+    public static Tensor Relu(Tensor input) => input.Relu();
+
+    /// <summary>y = x for x &gt; 0, else slope·x (<c>F.leaky_relu(input, negative_slope=0.01)</c>); dy/dx = 1 or slope.</summary>
+    public static Tensor LeakyRelu(Tensor input, double negativeSlope = 0.01) => input.LeakyRelu(negativeSlope);
+
+    /// <summary>Logistic σ(x) = 1 / (1 + e^(−x)) (<c>F.sigmoid</c>); dσ/dx = σ(1 − σ) ≤ 0.25.</summary>
+    public static Tensor Sigmoid(Tensor input) => input.Sigmoid();
+
+    /// <summary>Hyperbolic tangent (<c>F.tanh</c>); d tanh/dx = 1 − tanh².</summary>
+    public static Tensor Tanh(Tensor input) => input.Tanh();
+
+    /// <summary>Exact GELU x·Φ(x) (<c>F.gelu</c>, approximate='none'); d/dx = Φ(x) + x·φ(x).</summary>
+    public static Tensor Gelu(Tensor input) => input.Gelu();
+
+    /// <summary>Softmax along <paramref name="dim"/>, yᵢ = e^xᵢ / Σⱼ e^xⱼ (<c>F.softmax(input, dim)</c>).</summary>
+    public static Tensor Softmax(Tensor input, int dim) => input.Softmax(dim);
+
+    /// <summary>Log-softmax along <paramref name="dim"/>, yᵢ = xᵢ − log Σⱼ e^xⱼ, via log-sum-exp (<c>F.log_softmax(input, dim)</c>).</summary>
+    public static Tensor LogSoftmax(Tensor input, int dim) => input.LogSoftmax(dim);
+
+    /// <summary>
+    /// Inverted dropout (<c>F.dropout(input, p=0.5, training=True)</c>): in training, y = x·m with
+    /// mᵢ = 1/(1 − p) with probability 1 − p and 0 otherwise, so E[y] = x and dL/dx = dL/dy·m;
+    /// the identity when not <paramref name="training"/> or when p = 0. Draws from
+    /// <paramref name="generator"/> (or <see cref="Generator.Default"/>).
+    /// </summary>
+    public static Tensor Dropout(Tensor input, double p = 0.5, bool training = true, Generator? generator = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ValidateDropoutProbability(p);
+        if (!training || p == 0)
+        {
+            return input;
+        }
+
+        Tensor.RequireFloat("dropout", input);
+        generator ??= Generator.Default;
+        var mask = Tensor.Empty(input._shape, input.DType);
+        double scale = p == 1 ? 0 : 1 / (1 - p);
+        if (mask._data is float[] maskF32)
+        {
+            for (int i = 0; i < maskF32.Length; i++)
+            {
+                maskF32[i] = generator.NextDouble() < p ? 0f : (float)scale;
+            }
+        }
+        else
+        {
+            var maskF64 = mask.F64;
+            for (int i = 0; i < maskF64.Length; i++)
+            {
+                maskF64[i] = generator.NextDouble() < p ? 0 : scale;
+            }
+        }
+
+        return input * mask;
+    }
+
+    /// <summary>Merges dims <paramref name="startDim"/>..<paramref name="endDim"/> into one (<c>torch.flatten(input, start_dim=0, end_dim=-1)</c>).</summary>
+    public static Tensor Flatten(Tensor input, int startDim = 0, int endDim = -1) => input.Flatten(startDim, endDim);
+
+    /// <summary>Mean squared error, lᵢ = (xᵢ − tᵢ)² (<c>F.mse_loss(input, target, reduction='mean')</c>).</summary>
+    public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
+        Tensor.MseLoss(input, target, reduction);
+
+    /// <summary>Binary cross-entropy on probabilities, lᵢ = −(tᵢ log pᵢ + (1 − tᵢ) log(1 − pᵢ)) (<c>F.binary_cross_entropy</c>).</summary>
+    public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
+        Tensor.BinaryCrossEntropy(input, target, reduction);
+
+    /// <summary>Binary cross-entropy on logits, BCE(σ(x), t) computed stably; dlᵢ/dxᵢ = σ(xᵢ) − tᵢ (<c>F.binary_cross_entropy_with_logits</c>).</summary>
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
+        Tensor.BinaryCrossEntropyWithLogits(input, target, reduction);
+
+    /// <summary>
+    /// Softmax cross-entropy on logits, lₙ = −log softmax(xₙ)[yₙ] with int64 class labels (or class
+    /// probabilities); dl/dx = softmax(x) − onehot(y) (<c>F.cross_entropy(input, target, reduction='mean')</c>).
+    /// </summary>
+    public static Tensor CrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
+        Tensor.CrossEntropy(input, target, reduction);
+
+    /// <summary>Negative log-likelihood on log-probabilities, lₙ = −xₙ[yₙ] (<c>F.nll_loss(input, target, reduction='mean')</c>).</summary>
+    public static Tensor NllLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
+        Tensor.NllLoss(input, target, reduction);
+
+    /// <summary>
+    /// One-hot encoding (<c>F.one_hot(tensor, num_classes=-1)</c>): int64 labels of shape S become a
+    /// tensor of shape S×C with a 1 at each label; C = max label + 1 when <paramref name="numClasses"/> is −1.
+    /// The result is int64 as in PyTorch unless <paramref name="dtype"/> asks for float. Not differentiable.
+    /// </summary>
+    public static Tensor OneHot(Tensor labels, int numClasses = -1, DType dtype = DType.Int64)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        if (labels.DType != DType.Int64)
+        {
+            throw new ArgumentException($"one_hot: labels must be int64, got {labels.DType.Name()}");
+        }
+
+        var values = labels.I64;
+        if (numClasses == -1)
+        {
+            numClasses = values.Length == 0 ? 0 : (int)Math.Min(values.Max() + 1, int.MaxValue);
+        }
+
+        if (numClasses < 0 && numClasses != -1)
+        {
+            throw new ArgumentException($"one_hot: numClasses must be positive or -1, got {numClasses}");
+        }
+
+        var result = Tensor.Zeros([.. labels._shape, numClasses], dtype);
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (values[i] < 0 || values[i] >= numClasses)
+            {
+                throw new ArgumentException($"one_hot: label {values[i]} at index {i} is outside [0, {numClasses})");
+            }
+
+            result.SetDouble((i * numClasses) + (int)values[i], 1);
+        }
+
+        return result;
+    }
+
+    internal static void ValidateDropoutProbability(double p)
+    {
+        if (!(p >= 0 && p <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(p), p, $"dropout probability has to be between 0 and 1, but got {p}");
+        }
+    }
+}

@@ -1,0 +1,19 @@
+namespace Backprop.NN;
+
+/// <summary>
+/// Base class of the loss modules (<c>torch.nn.modules.loss._Loss</c>): a two-input function of
+/// (input, target) reduced by <see cref="Reduction"/>. Losses hold no parameters, so they are not
+/// <see cref="Module"/>s here.
+/// </summary>
+public abstract class Loss(Reduction reduction)
+{
+    /// <summary>How per-element losses are combined: mean (default), sum or none (<c>reduction=</c>).</summary>
+    public Reduction Reduction { get; } = reduction;
+
+    /// <summary>Computes the loss of <paramref name="input"/> against <paramref name="target"/>.</summary>
+    public abstract Tensor Forward(Tensor input, Tensor target);
+
+    /// <summary>PyTorch's format, e.g. <c>CrossEntropyLoss()</c>, with the reduction when it is not the mean.</summary>
+    public override string ToString() =>
+        Reduction == Reduction.Mean ? $"{GetType().Name}()" : $"{GetType().Name}(reduction='{Reduction.ToString().ToLowerInvariant()}')";
+}

@@ -1,0 +1,8 @@
+namespace Backprop.NN;
+
+/// <summary>Mean squared error lᵢ = (xᵢ − tᵢ)² (<c>torch.nn.MSELoss(reduction='mean')</c>); dlᵢ/dxᵢ = 2(xᵢ − tᵢ).</summary>
+public sealed class MSELoss(Reduction reduction = Reduction.Mean) : Loss(reduction)
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input, Tensor target) => F.MseLoss(input, target, Reduction);
+}

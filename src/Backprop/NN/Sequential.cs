@@ -1,0 +1,69 @@
+using System.Collections;
+using System.Globalization;
+
+namespace Backprop.NN;
+
+/// <summary>
+/// A chain of modules applied in order, y = fₙ(…f₁(x)) (<c>torch.nn.Sequential</c>); children are keyed
+/// <c>0</c>, <c>1</c>, … so parameters are named <c>0.weight</c>, <c>2.bias</c>, …. Supports collection
+/// initializers: <c>new Sequential { new Linear(2, 16), new ReLU() }</c>.
+/// </summary>
+public sealed class Sequential : Module, IReadOnlyList<Module>
+{
+    [Unregistered]
+    private readonly List<Module> _layers = [];
+
+    /// <summary>Creates the chain from <paramref name="layers"/>, in order.</summary>
+    public Sequential(params Module[] layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        foreach (var layer in layers)
+        {
+            Add(layer);
+        }
+    }
+
+    /// <summary>The number of layers (<c>len(seq)</c>).</summary>
+    public int Count => _layers.Count;
+
+    /// <summary>Layer <paramref name="index"/>; negative indices count from the end (<c>seq[i]</c>).</summary>
+    public Module this[int index]
+    {
+        get
+        {
+            int i = index < 0 ? index + _layers.Count : index;
+            if (i < 0 || i >= _layers.Count)
+            {
+                throw new ArgumentOutOfRangeException(nameof(index), index, $"Sequential: index {index} is out of range for {_layers.Count} layers");
+            }
+
+            return _layers[i];
+        }
+    }
+
+    /// <summary>Appends <paramref name="layer"/> under the next key (<c>seq.append(module)</c>) and returns this chain.</summary>
+    public Sequential Add(Module layer)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        RegisterModule(_layers.Count.ToString(CultureInfo.InvariantCulture), layer);
+        _layers.Add(layer);
+        return this;
+    }
+
+    /// <summary>Applies every layer in order: the output of one is the input of the next.</summary>
+    public override Tensor Forward(Tensor input)
+    {
+        var x = input;
+        foreach (var layer in _layers)
+        {
+            x = layer.Forward(x);
+        }
+
+        return x;
+    }
+
+    /// <inheritdoc/>
+    public IEnumerator<Module> GetEnumerator() => _layers.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
