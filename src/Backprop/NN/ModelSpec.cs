@@ -1,0 +1,123 @@
+using System.Globalization;
+
+namespace Backprop.NN;
+
+/// <summary>
+/// A multilayer perceptron written as a line of text, so a model file can say how to rebuild
+/// itself: <c>784-256-128-10:relu</c> is Linear(784, 256), ReLU, Linear(256, 128), ReLU,
+/// Linear(128, 10); an optional <c>:dropout=0.2</c> adds Dropout after every hidden activation.
+/// </summary>
+/// <param name="Sizes">Layer widths, input first, number of classes last (at least two).</param>
+/// <param name="Activation">The hidden activation: relu, leaky_relu, tanh, sigmoid or gelu.</param>
+/// <param name="Dropout">Dropout probability after each hidden activation (0 for none).</param>
+public sealed record ModelSpec(int[] Sizes, string Activation = "relu", double Dropout = 0)
+{
+    private static readonly string[] s_activations = ["relu", "leaky_relu", "tanh", "sigmoid", "gelu"];
+
+    /// <summary>Number of input features.</summary>
+    public int InFeatures => Sizes[0];
+
+    /// <summary>Number of outputs (classes).</summary>
+    public int OutFeatures => Sizes[^1];
+
+    /// <summary>
+    /// Parses a spec. <paramref name="text"/> is <c>mlp</c> (the default recipe:
+    /// in-256-128-out, ReLU, dropout 0.2, needing <paramref name="inFeatures"/> and
+    /// <paramref name="classes"/>) or <c>N0-N1-...-Nk[:activation][:dropout=P]</c>.
+    /// </summary>
+    public static ModelSpec Parse(string text, int? inFeatures = null, int? classes = null)
+    {
+        text = text.Trim();
+        if (text == "mlp")
+        {
+            if (inFeatures is not int i || classes is not int c)
+            {
+                throw new ArgumentException("model 'mlp' needs the data's feature and class counts");
+            }
+
+            return new ModelSpec([i, 256, 128, c], "relu", 0.2);
+        }
+
+        var parts = text.Split(':');
+        var sizes = new List<int>();
+        foreach (var s in parts[0].Split('-'))
+        {
+            if (!int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n <= 0)
+            {
+                throw new ArgumentException($"model spec '{text}': '{s}' is not a positive layer width (expected e.g. 784-256-128-10:relu)");
+            }
+
+            sizes.Add(n);
+        }
+
+        if (sizes.Count < 2)
+        {
+            throw new ArgumentException($"model spec '{text}': needs at least an input and an output width, e.g. 64-10");
+        }
+
+        string activation = "relu";
+        double dropout = 0;
+        foreach (var option in parts.Skip(1))
+        {
+            if (option.StartsWith("dropout=", StringComparison.Ordinal))
+            {
+                if (!double.TryParse(option["dropout=".Length..], NumberStyles.Float, CultureInfo.InvariantCulture, out dropout) || dropout is < 0 or >= 1)
+                {
+                    throw new ArgumentException($"model spec '{text}': dropout must be a number in [0, 1), got '{option["dropout=".Length..]}'");
+                }
+            }
+            else if (s_activations.Contains(option))
+            {
+                activation = option;
+            }
+            else
+            {
+                throw new ArgumentException($"model spec '{text}': unknown option '{option}' (activations: {string.Join(", ", s_activations)}; or dropout=P)");
+            }
+        }
+
+        var spec = new ModelSpec([.. sizes], activation, dropout);
+        if (inFeatures is int expectedIn && spec.InFeatures != expectedIn)
+        {
+            throw new ArgumentException($"model spec '{text}': input width {spec.InFeatures} does not match the data's {expectedIn} features");
+        }
+
+        if (classes is int expectedOut && spec.OutFeatures < expectedOut)
+        {
+            throw new ArgumentException($"model spec '{text}': output width {spec.OutFeatures} is smaller than the data's {expectedOut} classes");
+        }
+
+        return spec;
+    }
+
+    /// <summary>Builds the network; weights are drawn from <paramref name="init"/>, dropout masks from <paramref name="dropout"/>.</summary>
+    public Sequential Build(Generator? init = null, Generator? dropout = null)
+    {
+        var model = new Sequential();
+        for (int i = 0; i + 1 < Sizes.Length; i++)
+        {
+            model.Add(new Linear(Sizes[i], Sizes[i + 1], generator: init));
+            if (i + 2 < Sizes.Length)
+            {
+                model.Add(Activation switch
+                {
+                    "leaky_relu" => new LeakyReLU(),
+                    "tanh" => new Tanh(),
+                    "sigmoid" => new Sigmoid(),
+                    "gelu" => new GELU(),
+                    _ => new ReLU(),
+                });
+                if (Dropout > 0)
+                {
+                    model.Add(new Dropout(Dropout, dropout));
+                }
+            }
+        }
+
+        return model;
+    }
+
+    /// <summary>The canonical text, which <see cref="Parse"/> reads back to an equal spec.</summary>
+    public override string ToString() =>
+        string.Join("-", Sizes) + ":" + Activation + (Dropout > 0 ? ":dropout=" + Dropout.ToString(CultureInfo.InvariantCulture) : "");
+}
