@@ -14,42 +14,52 @@ internal static class Gemm
     /// C[m×n] (+)= op(A)·op(B) with op(A) of shape m×k and op(B) of shape k×n. A is stored m×k
     /// (k×m if <paramref name="transA"/>), B is stored k×n (n×k if <paramref name="transB"/>).
     /// </summary>
-    public static void Multiply<T>(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate = false)
+    public static void Multiply<T>(bool transA, bool transB, int m, int n, int k, ArraySegment<T> a, ArraySegment<T> b, ArraySegment<T> c, bool accumulate = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!accumulate)
         {
-            c[..(m * n)].Clear();
+            c.AsSpan(0, m * n).Clear();
         }
 
         if (transB)
         {
             // c[i, j] += Σ_p op(A)[i, p] · B[j, p]: B's rows are contiguous, so each entry is a dot product.
-            Span<T> row = transA ? new T[k] : default;
-            for (int i = 0; i < m; i++)
+            Threading.For(m, (long)n * k, (start, end) => DotRows<T>(transA, start, end, m, n, k, a, b, c));
+        }
+        else
+        {
+            // c[i, :] += op(A)[i, p] · B[p, :]: streams contiguous rows of B and C.
+            Threading.For(m, (long)n * k, (start, end) => AxpyRows<T>(transA, start, end, m, n, k, a, b, c));
+        }
+    }
+
+    private static void DotRows<T>(bool transA, int start, int end, int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<T> row = transA ? new T[k] : default;
+        for (int i = start; i < end; i++)
+        {
+            ReadOnlySpan<T> ai = transA ? row : a.Slice(i * k, k);
+            if (transA)
             {
-                ReadOnlySpan<T> ai = a.Slice(i * k, k);
-                if (transA)
+                for (int p = 0; p < k; p++)
                 {
-                    for (int p = 0; p < k; p++)
-                    {
-                        row[p] = a[(p * m) + i];
-                    }
-
-                    ai = row;
-                }
-
-                for (int j = 0; j < n; j++)
-                {
-                    c[(i * n) + j] += TensorPrimitives.Dot(ai, b.Slice(j * k, k));
+                    row[p] = a[(p * m) + i];
                 }
             }
 
-            return;
+            for (int j = 0; j < n; j++)
+            {
+                c[(i * n) + j] += TensorPrimitives.Dot(ai, b.Slice(j * k, k));
+            }
         }
+    }
 
-        // c[i, :] += op(A)[i, p] · B[p, :]: streams contiguous rows of B and C.
-        for (int i = 0; i < m; i++)
+    private static void AxpyRows<T>(bool transA, int start, int end, int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = start; i < end; i++)
         {
             var ci = c.Slice(i * n, n);
             for (int p = 0; p < k; p++)

@@ -106,9 +106,9 @@ public sealed partial class Tensor
                     m,
                     n,
                     ka,
-                    da.AsSpan(offA * m * ka, m * ka),
-                    db.AsSpan(offB * ka * n, ka * n),
-                    dc.AsSpan(i * m * n, m * n));
+                    new ArraySegment<T>(da, offA * m * ka, m * ka),
+                    new ArraySegment<T>(db, offB * ka * n, ka * n),
+                    new ArraySegment<T>(dc, i * m * n, m * n));
             }
         }
 

@@ -1,0 +1,173 @@
+using System.Numerics;
+
+namespace Backprop.Optim;
+
+/// <summary>
+/// Adam (<c>torch.optim.Adam</c>), with PyTorch's formulas. At step t, for each parameter p with gradient g:
+/// <code>
+/// g ← g + λ·p                                   (L2 weight decay λ ≠ 0)
+/// m ← β₁·m + (1 − β₁)·g                         (state exp_avg)
+/// v ← β₂·v + (1 − β₂)·g²                        (state exp_avg_sq)
+/// v̂ ← max(v̂, v) if amsgrad, else v̂ ← v         (state max_exp_avg_sq)
+/// p ← p − η/(1 − β₁ᵗ) · m / (√v̂ / √(1 − β₂ᵗ) + ε)
+/// </code>
+/// t counts the steps in which this parameter had a gradient (state <c>step</c>).
+/// </summary>
+public class Adam : Optimizer
+{
+    private static readonly HashSet<string> s_state = ["step", "exp_avg", "exp_avg_sq"];
+    private static readonly HashSet<string> s_amsgradState = ["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"];
+
+    private readonly bool _decoupledWeightDecay;
+    private double _beta1;
+    private double _beta2;
+    private double _eps;
+    private double _weightDecay;
+    private bool _amsgrad;
+
+    /// <summary>
+    /// Creates the optimizer (<c>torch.optim.Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)</c>).
+    /// Both betas must lie in [0, 1).
+    /// </summary>
+    public Adam(IEnumerable<Tensor> parameters, double lr = 1e-3, (double Beta1, double Beta2)? betas = null, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false)
+        : this(parameters, lr, betas, eps, weightDecay, amsgrad, decoupledWeightDecay: false)
+    {
+    }
+
+    /// <summary>Creates Adam, or AdamW when <paramref name="decoupledWeightDecay"/> is true (<c>Adam(..., decoupled_weight_decay=True)</c>).</summary>
+    private protected Adam(IEnumerable<Tensor> parameters, double lr, (double Beta1, double Beta2)? betas, double eps, double weightDecay, bool amsgrad, bool decoupledWeightDecay)
+        : base(parameters, lr)
+    {
+        _decoupledWeightDecay = decoupledWeightDecay;
+        var (beta1, beta2) = betas ?? (0.9, 0.999);
+        Configure(beta1, beta2, eps, weightDecay, amsgrad);
+    }
+
+    /// <summary>Decay rates (β₁, β₂) of the running averages of the gradient and its square (<c>betas</c>).</summary>
+    public (double Beta1, double Beta2) Betas => (_beta1, _beta2);
+
+    /// <summary>Term ε added to the denominator for numerical stability (<c>eps</c>).</summary>
+    public double Eps => _eps;
+
+    /// <summary>Weight decay λ: L2 penalty for Adam, decoupled decay for AdamW (<c>weight_decay</c>).</summary>
+    public double WeightDecay => _weightDecay;
+
+    /// <summary>Whether the AMSGrad variant (maximum of past squared-gradient averages) is used (<c>amsgrad</c>).</summary>
+    public bool Amsgrad => _amsgrad;
+
+    /// <inheritdoc/>
+    protected override IReadOnlySet<string> RequiredStateNames => _amsgrad ? s_amsgradState : s_state;
+
+    /// <inheritdoc/>
+    protected override IReadOnlySet<string> AllStateNames => s_amsgradState;
+
+    /// <inheritdoc/>
+    protected override void Update(int index, Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
+    {
+        if (parameter.DType == DType.Float32)
+        {
+            Update<float>(parameter, grad, state);
+        }
+        else
+        {
+            Update<double>(parameter, grad, state);
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void GetHyperparameters(Dictionary<string, Tensor> dict)
+    {
+        dict["betas"] = new Tensor(new[] { _beta1, _beta2 }, [2]);
+        dict["eps"] = ScalarTensor(_eps);
+        dict["weight_decay"] = ScalarTensor(_weightDecay);
+        dict["amsgrad"] = ScalarTensor(_amsgrad ? 1 : 0);
+    }
+
+    /// <inheritdoc/>
+    protected override void SetHyperparameters(IReadOnlyDictionary<string, Tensor> dict)
+    {
+        var betas = dict["betas"].F64;
+        Configure(betas[0], betas[1], dict["eps"].Item(), dict["weight_decay"].Item(), dict["amsgrad"].Item() != 0);
+    }
+
+    private void Configure(double beta1, double beta2, double eps, double weightDecay, bool amsgrad)
+    {
+        RequireUnitInterval("betas[0]", beta1);
+        RequireUnitInterval("betas[1]", beta2);
+        RequireNonNegative("eps", eps);
+        RequireNonNegative("weight_decay", weightDecay);
+        _beta1 = beta1;
+        _beta2 = beta2;
+        _eps = eps;
+        _weightDecay = weightDecay;
+        _amsgrad = amsgrad;
+    }
+
+    private void Update<T>(Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double step = IncrementStep(state);
+        var expAvg = GetOrAddZeros(state, "exp_avg", parameter);
+        var expAvgSq = GetOrAddZeros(state, "exp_avg_sq", parameter);
+        Span<T> maxExpAvgSq = _amsgrad ? GetOrAddZeros(state, "max_exp_avg_sq", parameter).AsSpan<T>() : default;
+
+        // As PyTorch, the bias corrections and the step size are computed in double precision and
+        // rounded to the parameter's dtype once.
+        double biasCorrection1 = 1 - Math.Pow(_beta1, step);
+        double biasCorrection2 = 1 - Math.Pow(_beta2, step);
+        var rule = new Rule<T>(
+            lerpWeight: 1 - _beta1,
+            beta2: _beta2,
+            eps: _eps,
+            negStepSize: -(Lr / biasCorrection1),
+            biasCorrection2Sqrt: Math.Sqrt(biasCorrection2),
+            l2: _decoupledWeightDecay ? 0 : _weightDecay,
+            decayFactor: _decoupledWeightDecay ? 1 - (Lr * _weightDecay) : 1,
+            amsgrad: _amsgrad);
+        UpdateKernel.Run<T, Rule<T>>(rule, parameter.AsSpan<T>(), grad.AsSpan<T>(), expAvg.AsSpan<T>(), expAvgSq.AsSpan<T>(), maxExpAvgSq);
+    }
+
+    private readonly struct Rule<T>(double lerpWeight, double beta2, double eps, double negStepSize, double biasCorrection2Sqrt, double l2, double decayFactor, bool amsgrad)
+        : IUpdateRule<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly Vector<T> _lerpWeight = UpdateKernel.Splat<T>(lerpWeight);
+        private readonly Vector<T> _oneMinusLerpWeight = Vector<T>.One - UpdateKernel.Splat<T>(lerpWeight);
+        private readonly bool _smallLerpWeight = Math.Abs(lerpWeight) < 0.5;
+        private readonly Vector<T> _beta2 = UpdateKernel.Splat<T>(beta2);
+        private readonly Vector<T> _oneMinusBeta2 = UpdateKernel.Splat<T>(1 - beta2);
+        private readonly Vector<T> _eps = UpdateKernel.Splat<T>(eps);
+        private readonly Vector<T> _negStepSize = UpdateKernel.Splat<T>(negStepSize);
+        private readonly Vector<T> _biasCorrection2Sqrt = UpdateKernel.Splat<T>(biasCorrection2Sqrt);
+        private readonly Vector<T> _l2 = UpdateKernel.Splat<T>(l2);
+        private readonly bool _hasL2 = l2 != 0;
+        private readonly Vector<T> _decayFactor = UpdateKernel.Splat<T>(decayFactor);
+        private readonly bool _hasDecay = decayFactor != 1;
+        private readonly bool _amsgrad = amsgrad;
+
+        public void Apply(ref Vector<T> p, Vector<T> g, ref Vector<T> expAvg, ref Vector<T> expAvgSq, ref Vector<T> maxExpAvgSq)
+        {
+            if (_hasDecay)
+            {
+                p *= _decayFactor;
+            }
+
+            if (_hasL2)
+            {
+                g += _l2 * p;
+            }
+
+            expAvg = UpdateKernel.Lerp(expAvg, g, _lerpWeight, _oneMinusLerpWeight, _smallLerpWeight);
+            expAvgSq = (expAvgSq * _beta2) + (_oneMinusBeta2 * g * g);
+            var secondMoment = expAvgSq;
+            if (_amsgrad)
+            {
+                maxExpAvgSq = Vector.Max(maxExpAvgSq, expAvgSq);
+                secondMoment = maxExpAvgSq;
+            }
+
+            var denominator = (Vector.SquareRoot(secondMoment) / _biasCorrection2Sqrt) + _eps;
+            p += _negStepSize * expAvg / denominator;
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.Numerics;
+
+namespace Backprop.Optim;
+
+/// <summary>
+/// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and L2 weight
+/// decay (<c>torch.optim.SGD</c>), with PyTorch's formulas. For each parameter p with gradient g:
+/// <code>
+/// g ← g + λ·p                                   (weight decay λ ≠ 0)
+/// b ← g on the first step, else b ← μ·b + (1 − τ)·g   (momentum μ ≠ 0, dampening τ)
+/// g ← g + μ·b if nesterov, else g ← b          (momentum μ ≠ 0)
+/// p ← p − η·g
+/// </code>
+/// The momentum buffer is state <c>momentum_buffer</c>.
+/// </summary>
+public sealed class SGD : Optimizer
+{
+    private static readonly HashSet<string> s_momentumState = ["momentum_buffer"];
+    private static readonly HashSet<string> s_noState = [];
+
+    private double _momentum;
+    private double _dampening;
+    private double _weightDecay;
+    private bool _nesterov;
+
+    /// <summary>
+    /// Creates the optimizer (<c>torch.optim.SGD(params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False)</c>).
+    /// Nesterov momentum requires <paramref name="momentum"/> &gt; 0 and <paramref name="dampening"/> = 0.
+    /// </summary>
+    public SGD(IEnumerable<Tensor> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false)
+        : base(parameters, lr)
+    {
+        Configure(momentum, dampening, weightDecay, nesterov);
+    }
+
+    /// <summary>Momentum factor μ (<c>momentum</c>).</summary>
+    public double Momentum => _momentum;
+
+    /// <summary>Dampening τ applied to the gradient's contribution to the momentum buffer (<c>dampening</c>).</summary>
+    public double Dampening => _dampening;
+
+    /// <summary>L2 penalty λ added to the gradient as λ·p (<c>weight_decay</c>).</summary>
+    public double WeightDecay => _weightDecay;
+
+    /// <summary>Whether Nesterov momentum is used (<c>nesterov</c>).</summary>
+    public bool Nesterov => _nesterov;
+
+    /// <inheritdoc/>
+    protected override IReadOnlySet<string> RequiredStateNames => _momentum != 0 ? s_momentumState : s_noState;
+
+    /// <inheritdoc/>
+    protected override IReadOnlySet<string> AllStateNames => s_momentumState;
+
+    /// <inheritdoc/>
+    protected override void Update(int index, Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
+    {
+        if (parameter.DType == DType.Float32)
+        {
+            Update<float>(parameter, grad, state);
+        }
+        else
+        {
+            Update<double>(parameter, grad, state);
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void GetHyperparameters(Dictionary<string, Tensor> dict)
+    {
+        dict["momentum"] = ScalarTensor(_momentum);
+        dict["dampening"] = ScalarTensor(_dampening);
+        dict["weight_decay"] = ScalarTensor(_weightDecay);
+        dict["nesterov"] = ScalarTensor(_nesterov ? 1 : 0);
+    }
+
+    /// <inheritdoc/>
+    protected override void SetHyperparameters(IReadOnlyDictionary<string, Tensor> dict) =>
+        Configure(dict["momentum"].Item(), dict["dampening"].Item(), dict["weight_decay"].Item(), dict["nesterov"].Item() != 0);
+
+    private void Configure(double momentum, double dampening, double weightDecay, bool nesterov)
+    {
+        RequireNonNegative("momentum", momentum);
+        RequireNonNegative("dampening", dampening);
+        RequireNonNegative("weight_decay", weightDecay);
+        if (nesterov && (momentum <= 0 || dampening != 0))
+        {
+            throw new ArgumentException($"SGD: nesterov momentum requires momentum > 0 and dampening = 0, got momentum {momentum} and dampening {dampening}");
+        }
+
+        _momentum = momentum;
+        _dampening = dampening;
+        _weightDecay = weightDecay;
+        _nesterov = nesterov;
+    }
+
+    private void Update<T>(Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<T> buffer = default;
+        bool firstStep = false;
+        if (_momentum != 0)
+        {
+            // PyTorch starts the buffer as a copy of the first gradient rather than from zero.
+            firstStep = !state.ContainsKey("momentum_buffer");
+            buffer = GetOrAddZeros(state, "momentum_buffer", parameter).AsSpan<T>();
+        }
+
+        var rule = new Rule<T>(Lr, _momentum, _dampening, _weightDecay, _nesterov, firstStep);
+        UpdateKernel.Run<T, Rule<T>>(rule, parameter.AsSpan<T>(), grad.AsSpan<T>(), buffer, default, default);
+    }
+
+    private readonly struct Rule<T>(double lr, double momentum, double dampening, double weightDecay, bool nesterov, bool firstStep) : IUpdateRule<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly Vector<T> _negLr = UpdateKernel.Splat<T>(-lr);
+        private readonly Vector<T> _momentum = UpdateKernel.Splat<T>(momentum);
+        private readonly Vector<T> _oneMinusDampening = UpdateKernel.Splat<T>(1 - dampening);
+        private readonly Vector<T> _weightDecay = UpdateKernel.Splat<T>(weightDecay);
+        private readonly bool _hasWeightDecay = weightDecay != 0;
+        private readonly bool _hasMomentum = momentum != 0;
+
+        public void Apply(ref Vector<T> p, Vector<T> g, ref Vector<T> buffer, ref Vector<T> unused1, ref Vector<T> unused2)
+        {
+            if (_hasWeightDecay)
+            {
+                g += _weightDecay * p;
+            }
+
+            if (_hasMomentum)
+            {
+                buffer = firstStep ? g : (buffer * _momentum) + (_oneMinusDampening * g);
+                g = nesterov ? g + (_momentum * buffer) : buffer;
+            }
+
+            p += _negLr * g;
+        }
+    }
+}
