@@ -18,10 +18,13 @@ public static class Program
         };
         root.SetAction(result =>
         {
-            Console.Error.WriteLine("backprop: a command is required (train, gradcheck); see backprop --help");
+            Console.Error.WriteLine("backprop: a command is required (train, eval, predict, inspect, gradcheck); see backprop --help");
             return 1;
         });
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(GradCheckCommand.Create());
         return root.Parse(args).Invoke();
     }

@@ -9,7 +9,7 @@ internal static class CommandRunner
         {
             return body();
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException or FormatException or NotSupportedException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or InvalidDataException or IOException or FormatException or NotSupportedException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"{command}: {ex.Message}");
             return 1;

@@ -18,11 +18,17 @@ public static class Csv
         string path, string? labelColumn = null, bool? hasHeader = null, char delimiter = ',', int skipRows = 0)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        using var stream = OpenFile(path);
+        return Read(stream, path, labelColumn, hasHeader, delimiter, skipRows);
+    }
+
+    /// <summary>Opens a file for reading, decompressing it when it starts with the gzip magic bytes 1f 8b.</summary>
+    private static Stream OpenFile(string path)
+    {
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
         bool gzip = file.ReadByte() == 0x1F && file.ReadByte() == 0x8B;
         file.Position = 0;
-        using Stream stream = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
-        return Read(stream, path, labelColumn, hasHeader, delimiter, skipRows);
+        return gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
     }
 
     /// <summary>
@@ -43,6 +49,25 @@ public static class Csv
     public static (Tensor Features, Tensor Labels, string[] FeatureNames) Read(
         Stream stream, string source, string? labelColumn = null, bool? hasHeader = null, char delimiter = ',', int skipRows = 0)
     {
+        var (features, labels, names) = ReadCore(stream, source, withLabel: true, labelColumn, hasHeader, delimiter, skipRows);
+        return (features, labels!, names);
+    }
+
+    /// <summary>
+    /// Reads a CSV file of features only (no label column), for prediction: float32 [N, F] and the
+    /// column names, with the same header detection and error messages as <see cref="Read(string, string?, bool?, char, int)"/>.
+    /// </summary>
+    public static (Tensor Features, string[] FeatureNames) ReadFeatures(string path, bool? hasHeader = null, char delimiter = ',')
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var stream = OpenFile(path);
+        var (features, _, names) = ReadCore(stream, path, withLabel: false, null, hasHeader, delimiter, 0);
+        return (features, names);
+    }
+
+    private static (Tensor Features, Tensor? Labels, string[] FeatureNames) ReadCore(
+        Stream stream, string source, bool withLabel, string? labelColumn, bool? hasHeader, char delimiter, int skipRows)
+    {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(source);
         ArgumentOutOfRangeException.ThrowIfNegative(skipRows);
@@ -54,6 +79,7 @@ public static class Csv
         int labelIndex = -1;
         var features = new List<float>();
         var labels = new List<long>();
+        int rows = 0;
         int lineNumber = 0;
         string? line;
         while ((line = reader.ReadLine()) is not null)
@@ -76,12 +102,12 @@ public static class Csv
                     names[c] = header ? Cell(line, cells[c]).ToString().Replace("\"\"", "\"") : c.ToString(CultureInfo.InvariantCulture);
                 }
 
-                if (columns < 2)
+                if (withLabel && columns < 2)
                 {
                     throw new InvalidDataException($"{source}: line {lineNumber} has {columns} column; expected at least one feature column and a label column");
                 }
 
-                labelIndex = ResolveLabelColumn(labelColumn, names, header, source);
+                labelIndex = withLabel ? ResolveLabelColumn(labelColumn, names, header, source) : -1;
 
                 if (header)
                 {
@@ -118,17 +144,19 @@ public static class Csv
                     features.Add((float)value);
                 }
             }
+
+            rows++;
         }
 
-        if (labels.Count == 0)
+        if (rows == 0)
         {
             throw new InvalidDataException($"{source}: no data rows");
         }
 
         string[] featureNames = [.. names!.Where((_, c) => c != labelIndex)];
         return (
-            Tensor.FromStorage(features.ToArray(), [labels.Count, columns - 1]),
-            Tensor.FromStorage(labels.ToArray(), [labels.Count]),
+            Tensor.FromStorage(features.ToArray(), [rows, featureNames.Length]),
+            withLabel ? Tensor.FromStorage(labels.ToArray(), [rows]) : null,
             featureNames);
     }
 

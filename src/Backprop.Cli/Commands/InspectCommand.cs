@@ -1,0 +1,42 @@
+using System.CommandLine;
+using System.Globalization;
+using Backprop.Serialization;
+
+namespace Backprop.Cli.Commands;
+
+/// <summary><c>backprop inspect MODEL</c>: tensor names, shapes, dtypes, parameter count and metadata of a safetensors file.</summary>
+internal static class InspectCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<string>("MODEL") { Description = "A .safetensors file (model or checkpoint)." };
+        var command = new Command("inspect", "List the tensors of a safetensors file: names, shapes, dtypes and parameter count.") { model };
+        command.SetAction(result => CommandRunner.Run("inspect", () => Run(result.GetValue(model)!)));
+        return command;
+    }
+
+    private static int Run(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"file not found: {Path.GetFullPath(path)}");
+        }
+
+        var header = SafeTensors.Inspect(path);
+        int nameWidth = Math.Max(4, header.Tensors.Select(t => t.Name.Length).DefaultIfEmpty(0).Max());
+        Console.WriteLine($"{"name".PadRight(nameWidth)}  dtype  shape");
+        foreach (var t in header.Tensors)
+        {
+            Console.WriteLine($"{t.Name.PadRight(nameWidth)}  {SafeTensors.DTypeName(t.DType),-5}  ({string.Join("x", t.Shape)})");
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{header.Tensors.Count} tensors, {header.TotalNumel:N0} parameters"));
+        foreach (var (key, value) in header.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            string shown = value.Length > 120 ? value[..117] + "..." : value;
+            Console.WriteLine($"metadata {key} = {shown.ReplaceLineEndings(" ")}");
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,53 @@
+using Backprop.Data;
+using Backprop.NN;
+
+namespace Backprop.Cli.Training;
+
+/// <summary>Mean cross-entropy, accuracy and confusion matrix of a classifier on a data set.</summary>
+internal sealed record Evaluation(double Loss, double Accuracy, long[,] Confusion)
+{
+    public static Evaluation Run(Module model, Dataset data, int classes, int batchSize = 1000)
+    {
+        bool wasTraining = model.IsTraining;
+        model.Eval();
+        var confusion = new long[classes, classes];
+        double lossSum = 0;
+        long correct = 0, count = 0;
+        using (Autograd.NoGrad())
+        {
+            foreach (var (x, y) in new DataLoader(data, batchSize))
+            {
+                var logits = model.Forward(x);
+                if (logits.Size(1) < classes)
+                {
+                    throw new ArgumentException($"the model has {logits.Size(1)} outputs but the data has {classes} classes");
+                }
+
+                var labels = y.ToArray<long>();
+                foreach (long label in labels)
+                {
+                    if (label >= logits.Size(1))
+                    {
+                        throw new ArgumentException($"label {label} is out of range for a model with {logits.Size(1)} outputs");
+                    }
+                }
+
+                lossSum += Tensor.CrossEntropy(logits, y, Reduction.Sum).Item();
+                var predicted = logits.ArgMax(1).ToArray<long>();
+                for (int i = 0; i < labels.Length; i++)
+                {
+                    correct += predicted[i] == labels[i] ? 1 : 0;
+                    if (labels[i] < classes && predicted[i] < classes)
+                    {
+                        confusion[labels[i], predicted[i]]++;
+                    }
+                }
+
+                count += labels.Length;
+            }
+        }
+
+        model.Train(wasTraining);
+        return new Evaluation(count == 0 ? double.NaN : lossSum / count, count == 0 ? double.NaN : (double)correct / count, confusion);
+    }
+}

@@ -1,0 +1,70 @@
+using System.Globalization;
+using Backprop.NN;
+using Backprop.Serialization;
+
+namespace Backprop.Cli.Training;
+
+/// <summary>
+/// model.safetensors: the state dict plus metadata naming the architecture (<see cref="ModelSpec"/>),
+/// so eval, predict and inspect can rebuild the network from the file alone.
+/// </summary>
+internal static class ModelFile
+{
+    public const string SpecKey = "backprop.model";
+    public const string ClassesKey = "backprop.classes";
+    public const string DataKey = "backprop.data";
+    public const string InputScaleKey = "backprop.input_scale";
+
+    public static void Save(string path, Module model, ModelSpec spec, int classes, string data, double inputScale) =>
+        SafeTensors.Save(path, model.StateDict(), new Dictionary<string, string>
+        {
+            [SpecKey] = spec.ToString(),
+            [ClassesKey] = classes.ToString(CultureInfo.InvariantCulture),
+            [DataKey] = data,
+            [InputScaleKey] = inputScale.ToString("R", CultureInfo.InvariantCulture),
+        });
+
+    /// <summary>Rebuilds the model saved at <paramref name="path"/> and loads its weights (strict), in eval mode.</summary>
+    public static (Sequential Model, ModelSpec Spec, int Classes, string Data, double InputScale) Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"model file not found: {Path.GetFullPath(path)}");
+        }
+
+        var (tensors, metadata) = SafeTensors.LoadWithMetadata(path);
+        if (!metadata.TryGetValue(SpecKey, out var specText))
+        {
+            throw new InvalidDataException($"{path}: no '{SpecKey}' metadata: not a model written by backprop train");
+        }
+
+        ModelSpec spec;
+        try
+        {
+            spec = ModelSpec.Parse(specText);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"{path}: bad '{SpecKey}' metadata: {ex.Message}");
+        }
+
+        int classes = metadata.TryGetValue(ClassesKey, out var c) && int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out int parsed)
+            ? parsed
+            : spec.OutFeatures;
+        var model = spec.Build();
+        try
+        {
+            model.LoadStateDict(tensors);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"{path}: the weights do not fit the model {spec}: {ex.Message}");
+        }
+
+        double scale = metadata.TryGetValue(InputScaleKey, out var sc) && double.TryParse(sc, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s > 0
+            ? s
+            : 1;
+        model.Eval();
+        return (model, spec, classes, metadata.GetValueOrDefault(DataKey, ""), scale);
+    }
+}

@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using System.Globalization;
+using Backprop.Data;
+using Backprop.Diagnostics;
+using Backprop.NN;
+using Backprop.Optim;
+using Backprop.Serialization;
+
+namespace Backprop.Cli.Training;
+
+/// <summary>
+/// The training loop of <c>backprop train</c>: forward, cross-entropy, backward, step, per batch;
+/// evaluation and a checkpoint per epoch. Its whole state (weights, optimizer, schedule, RNG
+/// states, position inside the epoch) goes into a checkpoint, so a resumed run ends with
+/// bit-identical weights to an uninterrupted one.
+/// </summary>
+internal sealed class Trainer
+{
+    private const string OptionsKey = "options";
+    private const string BatchKey = "batch_in_epoch";
+    private const string LossSumKey = "epoch_loss_sum";
+    private const string LossCountKey = "epoch_loss_count";
+    private const string SecondsKey = "epoch_seconds";
+    private const string HistoryKey = "history_csv";
+    private const string SchedulerPrefix = "scheduler.";
+
+    private readonly Generator _dropout;
+    private readonly DataLoader _loader;
+    private readonly LRScheduler? _scheduler;
+    private ulong[] _epochStartLoaderState;
+    private int _batchInEpoch;
+    private double _lossSum;
+    private long _lossCount;
+    private double _secondsBefore;
+
+    public Trainer(TrainOptions options, DataSource data)
+    {
+        options.Validate();
+        Options = options;
+        Data = data;
+        Spec = ModelSpec.Parse(options.Model, data.Features, data.Classes);
+        _dropout = new Generator(options.Seed + 1);
+        Model = Spec.Build(new Generator(options.Seed), _dropout);
+        Optimizer = options.Optimizer switch
+        {
+            "sgd" => new SGD(Model.Parameters(), options.Lr, momentum: 0.9),
+            "adam" => new Adam(Model.Parameters(), options.Lr),
+            "adamw" => new AdamW(Model.Parameters(), options.Lr),
+            "rmsprop" => new RMSprop(Model.Parameters(), options.Lr),
+            _ => throw new ArgumentException($"--optimizer: unknown optimizer '{options.Optimizer}' (expected sgd, adam, adamw or rmsprop)"),
+        };
+        _scheduler = options.Schedule switch
+        {
+            "none" => null,
+            "cosine" => new CosineAnnealingLR(Optimizer, options.Epochs),
+            _ => throw new ArgumentException($"--schedule: unknown schedule '{options.Schedule}' (expected none or cosine)"),
+        };
+        _loader = new DataLoader(data.Train, options.BatchSize, shuffle: true, generator: new Generator(options.Seed + 2));
+        _epochStartLoaderState = _loader.Generator.GetState();
+    }
+
+    public TrainOptions Options { get; private set; }
+
+    public DataSource Data { get; }
+
+    public ModelSpec Spec { get; }
+
+    public Sequential Model { get; }
+
+    public Optimizer Optimizer { get; }
+
+    public TrainingHistory History { get; private set; } = new();
+
+    /// <summary>Epochs completed so far.</summary>
+    public int Epoch { get; private set; }
+
+    public int BatchesPerEpoch => _loader.Count;
+
+    /// <summary>Called after every batch with (batch index, batches per epoch, batch loss, samples per second).</summary>
+    public Action<int, int, double, double>? BatchCompleted { get; set; }
+
+    /// <summary>Called at the start of every epoch with its 1-based number.</summary>
+    public Action<int>? EpochStarted { get; set; }
+
+    /// <summary>Called after every epoch's evaluation and checkpoint.</summary>
+    public Action<EpochRecord>? EpochCompleted { get; set; }
+
+    /// <summary>
+    /// Trains until <see cref="TrainOptions.Epochs"/> epochs are complete, writing
+    /// <paramref name="checkpointPath"/> after each. Returns false if <paramref name="cancel"/> stopped
+    /// it, in which case a checkpoint of the exact position inside the epoch has been written.
+    /// </summary>
+    public bool Run(string checkpointPath, CancellationToken cancel)
+    {
+        Model.Train();
+        while (Epoch < Options.Epochs)
+        {
+            EpochStarted?.Invoke(Epoch + 1);
+            var clock = Stopwatch.StartNew();
+            var batchClock = Stopwatch.StartNew();
+
+            // Re-draw this epoch's permutation from the state it had when the epoch began, then skip
+            // the batches a resumed run has already done.
+            _loader.Generator.SetState(_epochStartLoaderState);
+            int index = 0;
+            foreach (var (x, y) in _loader)
+            {
+                if (index++ < _batchInEpoch)
+                {
+                    continue;
+                }
+
+                if (cancel.IsCancellationRequested)
+                {
+                    _secondsBefore += clock.Elapsed.TotalSeconds;
+                    Checkpoint.Save(checkpointPath, ToCheckpoint());
+                    return false;
+                }
+
+                Optimizer.ZeroGrad();
+                var loss = Tensor.CrossEntropy(Model.Forward(x), y);
+                loss.Backward();
+                Optimizer.Step();
+                double value = loss.Item();
+                if (!double.IsFinite(value))
+                {
+                    throw new InvalidOperationException($"epoch {Epoch + 1}, batch {index}: the loss is {value}; lower --lr");
+                }
+
+                int n = x.Size(0);
+                _lossSum += value * n;
+                _lossCount += n;
+                _batchInEpoch++;
+                BatchCompleted?.Invoke(_batchInEpoch, _loader.Count, value, n / Math.Max(batchClock.Elapsed.TotalSeconds, 1e-9));
+                batchClock.Restart();
+            }
+
+            _scheduler?.Step();
+            var test = Evaluation.Run(Model, Data.Test, Data.Classes);
+            double seconds = _secondsBefore + clock.Elapsed.TotalSeconds;
+            var record = History.Add(Epoch + 1, _lossSum / Math.Max(_lossCount, 1), test.Loss, test.Accuracy, seconds);
+            Epoch++;
+            _batchInEpoch = 0;
+            _lossSum = 0;
+            _lossCount = 0;
+            _secondsBefore = 0;
+            _epochStartLoaderState = _loader.Generator.GetState();
+            Checkpoint.Save(checkpointPath, ToCheckpoint());
+            EpochCompleted?.Invoke(record);
+        }
+
+        return true;
+    }
+
+    /// <summary>The whole training state.</summary>
+    public CheckpointData ToCheckpoint()
+    {
+        var optimizer = Optimizer.StateDict();
+        foreach (var (key, value) in _scheduler?.StateDict() ?? [])
+        {
+            optimizer[SchedulerPrefix + key] = value;
+        }
+
+        return new CheckpointData(
+            Model.StateDict(),
+            optimizer,
+            Epoch,
+            new Dictionary<string, ulong[]>
+            {
+                ["data_loader"] = _epochStartLoaderState,
+                ["dropout"] = _dropout.GetState(),
+            },
+            new Dictionary<string, string>
+            {
+                [OptionsKey] = Options.ToJson(),
+                [BatchKey] = _batchInEpoch.ToString(CultureInfo.InvariantCulture),
+                [LossSumKey] = _lossSum.ToString("R", CultureInfo.InvariantCulture),
+                [LossCountKey] = _lossCount.ToString(CultureInfo.InvariantCulture),
+                [SecondsKey] = _secondsBefore.ToString("R", CultureInfo.InvariantCulture),
+                [HistoryKey] = History.ToCsv(),
+            });
+    }
+
+    /// <summary>Reads the options a checkpoint was written with.</summary>
+    public static TrainOptions ReadOptions(CheckpointData checkpoint, string path) =>
+        checkpoint.Metadata.TryGetValue(OptionsKey, out var json)
+            ? TrainOptions.FromJson(json, path)
+            : throw new InvalidDataException($"{path}: not a backprop train checkpoint (no '{OptionsKey}' metadata)");
+
+    /// <summary>Restores the state saved by <see cref="ToCheckpoint"/>; <paramref name="epochs"/> may extend the run.</summary>
+    public void Restore(CheckpointData checkpoint, string path, int epochs)
+    {
+        try
+        {
+            Model.LoadStateDict(checkpoint.Model);
+            Optimizer.LoadStateDict(checkpoint.Optimizer.Where(kv => !kv.Key.StartsWith(SchedulerPrefix, StringComparison.Ordinal)).ToDictionary());
+            _scheduler?.LoadStateDict(checkpoint.Optimizer
+                .Where(kv => kv.Key.StartsWith(SchedulerPrefix, StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key[SchedulerPrefix.Length..], kv => kv.Value));
+            _epochStartLoaderState = checkpoint.GeneratorStates["data_loader"];
+            _dropout.SetState(checkpoint.GeneratorStates["dropout"]);
+            var meta = checkpoint.Metadata;
+            _batchInEpoch = int.Parse(meta[BatchKey], CultureInfo.InvariantCulture);
+            _lossSum = double.Parse(meta[LossSumKey], CultureInfo.InvariantCulture);
+            _lossCount = long.Parse(meta[LossCountKey], CultureInfo.InvariantCulture);
+            _secondsBefore = double.Parse(meta[SecondsKey], CultureInfo.InvariantCulture);
+            History = TrainingHistory.ParseCsv(meta[HistoryKey], path);
+            Epoch = checkpoint.Epoch;
+        }
+        catch (Exception ex) when (ex is KeyNotFoundException or FormatException or OverflowException or ArgumentException)
+        {
+            throw new InvalidDataException($"{path}: cannot resume from this checkpoint: {ex.Message}");
+        }
+
+        if (epochs < Epoch)
+        {
+            throw new ArgumentException($"--epochs {epochs} is less than the {Epoch} epochs the checkpoint has already done");
+        }
+
+        Options = Options with { Epochs = epochs };
+    }
+}
