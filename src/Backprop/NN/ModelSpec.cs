@@ -22,7 +22,7 @@ public sealed record ModelSpec(int[] Sizes, string Activation = "relu", double D
 
     /// <summary>
     /// Parses a spec. <paramref name="text"/> is <c>mlp</c> (the default recipe:
-    /// in-256-128-out, ReLU, dropout 0.2, needing <paramref name="inFeatures"/> and
+    /// in-512-256-out, ReLU, dropout 0.2, needing <paramref name="inFeatures"/> and
     /// <paramref name="classes"/>) or <c>N0-N1-...-Nk[:activation][:dropout=P]</c>.
     /// </summary>
     public static ModelSpec Parse(string text, int? inFeatures = null, int? classes = null)
@@ -35,7 +35,7 @@ public sealed record ModelSpec(int[] Sizes, string Activation = "relu", double D
                 throw new ArgumentException("model 'mlp' needs the data's feature and class counts");
             }
 
-            return new ModelSpec([i, 256, 128, c], "relu", 0.2);
+            return new ModelSpec([i, 512, 256, c], "relu", 0.2);
         }
 
         var parts = text.Split(':');

@@ -70,9 +70,9 @@ public sealed class ModelCommandsTests : IDisposable
     {
         var (code, stdout, _) = CliRunner.Run("inspect", ModelPath);
         Assert.Equal(0, code);
-        Assert.Contains("0.weight  F32    (256x64)", stdout);
-        Assert.Contains("6 tensors, 50,826 parameters", stdout);
-        Assert.Contains("metadata backprop.model = 64-256-128-10:relu:dropout=0.2", stdout);
+        Assert.Contains("0.weight  F32    (512x64)", stdout);
+        Assert.Contains("6 tensors, 167,178 parameters", stdout);
+        Assert.Contains("metadata backprop.model = 64-512-256-10:relu:dropout=0.2", stdout);
     }
 
     [Fact]
@@ -92,10 +92,10 @@ public sealed class ModelCommandsTests : IDisposable
         // A file whose weights do not fit the architecture its metadata names.
         string wrong = Path.Combine(_folder, "wrong.safetensors");
         var other = new ModelSpec([64, 32, 10]).Build();
-        SafeTensors.Save(wrong, other.StateDict(), new Dictionary<string, string> { ["backprop.model"] = "64-256-128-10:relu:dropout=0.2" });
+        SafeTensors.Save(wrong, other.StateDict(), new Dictionary<string, string> { ["backprop.model"] = "64-512-256-10:relu:dropout=0.2" });
         var (c2, _, e2) = CliRunner.Run("eval", wrong, "--data", "digits");
         Assert.Equal(1, c2);
         Assert.Contains("do not fit the model", e2);
-        Assert.Contains("(256x64)", e2);
+        Assert.Contains("(512x64)", e2);
     }
 }
