@@ -78,64 +78,39 @@ public sealed partial class Tensor
     /// Softmax along <paramref name="dim"/>: yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m) with m = maxⱼ xⱼ
     /// (<c>torch.softmax(x, dim)</c>). Backward: dL/dxᵢ = yᵢ(gᵢ − Σⱼ gⱼyⱼ).
     /// </summary>
-    public Tensor Softmax(int dim)
-    {
-        var x = this;
-        var (outer, n, inner) = SplitAroundDim("softmax", dim);
-        var y = Empty(x._shape, x.DType);
-        if (x.DType == DType.Float32)
-        {
-            SoftmaxRows<float>(x.F32, y.F32, outer, n, inner, log: false);
-        }
-        else
-        {
-            SoftmaxRows<double>(x.F64, y.F64, outer, n, inner, log: false);
-        }
-
-        return Record("softmax", y, [x], g =>
-        {
-            var gx = Empty(y._shape, y.DType);
-            if (y.DType == DType.Float32)
-            {
-                SoftmaxBackwardRows<float>(g.F32, y.F32, gx.F32, outer, n, inner, log: false);
-            }
-            else
-            {
-                SoftmaxBackwardRows<double>(g.F64, y.F64, gx.F64, outer, n, inner, log: false);
-            }
-
-            return [gx];
-        });
-    }
+    public Tensor Softmax(int dim) => SoftmaxAlong("softmax", dim, log: false);
 
     /// <summary>
     /// Log-softmax along <paramref name="dim"/> via log-sum-exp: yᵢ = xᵢ − m − log Σⱼ e^(xⱼ − m) with
     /// m = maxⱼ xⱼ (<c>torch.log_softmax(x, dim)</c>). Backward: dL/dxᵢ = gᵢ − softmax(x)ᵢ·Σⱼ gⱼ.
     /// </summary>
-    public Tensor LogSoftmax(int dim)
+    public Tensor LogSoftmax(int dim) => SoftmaxAlong("log_softmax", dim, log: true);
+
+    /// <summary>Softmax or log-softmax along a dim: one stable row kernel for both, forward and backward.</summary>
+    private Tensor SoftmaxAlong(string op, int dim, bool log)
     {
         var x = this;
-        var (outer, n, inner) = SplitAroundDim("log_softmax", dim);
+        var (outer, n, inner) = SplitAroundDim(op, dim);
         var y = Empty(x._shape, x.DType);
         if (x.DType == DType.Float32)
         {
-            SoftmaxRows<float>(x.F32, y.F32, outer, n, inner, log: true);
+            SoftmaxRows<float>(x.F32, y.F32, outer, n, inner, log);
         }
         else
         {
-            SoftmaxRows<double>(x.F64, y.F64, outer, n, inner, log: true);
+            SoftmaxRows<double>(x.F64, y.F64, outer, n, inner, log);
         }
 
-        return Record("log_softmax", y, [x], g =>
+        return Record(op, y, [x], g =>
         {
             var gx = Empty(y._shape, y.DType);
             if (y.DType == DType.Float32)
             {
-                SoftmaxBackwardRows<float>(g.F32, y.F32, gx.F32, outer, n, inner, log: true);
+                SoftmaxBackwardRows<float>(g.F32, y.F32, gx.F32, outer, n, inner, log);
             }
             else
             {
-                SoftmaxBackwardRows<double>(g.F64, y.F64, gx.F64, outer, n, inner, log: true);
+                SoftmaxBackwardRows<double>(g.F64, y.F64, gx.F64, outer, n, inner, log);
             }
 
             return [gx];
