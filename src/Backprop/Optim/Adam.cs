@@ -62,19 +62,6 @@ public class Adam : Optimizer
     protected override IReadOnlySet<string> AllStateNames => s_amsgradState;
 
     /// <inheritdoc/>
-    protected override void Update(int index, Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
-    {
-        if (parameter.DType == DType.Float32)
-        {
-            Update<float>(parameter, grad, state);
-        }
-        else
-        {
-            Update<double>(parameter, grad, state);
-        }
-    }
-
-    /// <inheritdoc/>
     protected override void GetHyperparameters(Dictionary<string, Tensor> dict)
     {
         dict["betas"] = new Tensor(new[] { _beta1, _beta2 }, [2]);
@@ -103,8 +90,8 @@ public class Adam : Optimizer
         _amsgrad = amsgrad;
     }
 
-    private void Update<T>(Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    /// <inheritdoc/>
+    protected override void Update<T>(Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
     {
         double step = IncrementStep(state);
         var expAvg = GetOrAddZeros(state, "exp_avg", parameter);

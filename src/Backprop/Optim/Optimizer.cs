@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Globalization;
 
 namespace Backprop.Optim;
@@ -107,7 +108,15 @@ public abstract class Optimizer
 
             // The update writes into the parameter's storage directly and records nothing, so it
             // never enters an autograd graph (PyTorch's step runs under torch.no_grad()).
-            Update(i, p, grad, _state[i] ??= []);
+            var state = _state[i] ??= [];
+            if (p.DType == DType.Float32)
+            {
+                Update<float>(p, grad, state);
+            }
+            else
+            {
+                Update<double>(p, grad, state);
+            }
         }
 
         StepCount++;
@@ -259,7 +268,8 @@ public abstract class Optimizer
     /// state (empty before its first update); entries are tensors named as in PyTorch's
     /// <c>optimizer.state[p]</c>.
     /// </summary>
-    protected abstract void Update(int index, Tensor parameter, Tensor grad, Dictionary<string, Tensor> state);
+    protected abstract void Update<T>(Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
+        where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>Adds the hyperparameters other than <c>lr</c> to <paramref name="dict"/>, as float64 tensors.</summary>
     protected abstract void GetHyperparameters(Dictionary<string, Tensor> dict);

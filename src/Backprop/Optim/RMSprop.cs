@@ -72,19 +72,6 @@ public sealed class RMSprop : Optimizer
     protected override IReadOnlySet<string> AllStateNames => s_allState;
 
     /// <inheritdoc/>
-    protected override void Update(int index, Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
-    {
-        if (parameter.DType == DType.Float32)
-        {
-            Update<float>(parameter, grad, state);
-        }
-        else
-        {
-            Update<double>(parameter, grad, state);
-        }
-    }
-
-    /// <inheritdoc/>
     protected override void GetHyperparameters(Dictionary<string, Tensor> dict)
     {
         dict["alpha"] = ScalarTensor(_alpha);
@@ -111,8 +98,8 @@ public sealed class RMSprop : Optimizer
         _centered = centered;
     }
 
-    private void Update<T>(Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    /// <inheritdoc/>
+    protected override void Update<T>(Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
     {
         IncrementStep(state);
         var squareAvg = GetOrAddZeros(state, "square_avg", parameter).AsSpan<T>();

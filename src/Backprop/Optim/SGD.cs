@@ -52,19 +52,6 @@ public sealed class SGD : Optimizer
     protected override IReadOnlySet<string> AllStateNames => s_momentumState;
 
     /// <inheritdoc/>
-    protected override void Update(int index, Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
-    {
-        if (parameter.DType == DType.Float32)
-        {
-            Update<float>(parameter, grad, state);
-        }
-        else
-        {
-            Update<double>(parameter, grad, state);
-        }
-    }
-
-    /// <inheritdoc/>
     protected override void GetHyperparameters(Dictionary<string, Tensor> dict)
     {
         dict["momentum"] = ScalarTensor(_momentum);
@@ -93,8 +80,8 @@ public sealed class SGD : Optimizer
         _nesterov = nesterov;
     }
 
-    private void Update<T>(Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    /// <inheritdoc/>
+    protected override void Update<T>(Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
     {
         Span<T> buffer = default;
         bool firstStep = false;
