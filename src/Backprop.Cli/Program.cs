@@ -18,7 +18,7 @@ public static class Program
         };
         root.SetAction(result =>
         {
-            Console.Error.WriteLine("backprop: a command is required (train, eval, predict, inspect, gradcheck); see backprop --help");
+            Console.Error.WriteLine("backprop: a command is required (train, eval, predict, inspect, gradcheck, bench); see backprop --help");
             return 1;
         });
         root.Subcommands.Add(TrainCommand.Create());
@@ -26,6 +26,7 @@ public static class Program
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(GradCheckCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

@@ -1,0 +1,32 @@
+using System.Text.RegularExpressions;
+
+namespace Backprop.Tests.Cli;
+
+[Collection(ConsoleCollection.Name)]
+public class BenchCommandTests
+{
+    [Fact]
+    public void ScalarBenchPrintsOneLinePerStepAndTheLossFalls()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("bench", "scalar", "--epochs", "15");
+        Assert.Equal(0, code);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(15, lines.Length);
+        var pattern = new Regex(@"^scalar step (\d+) loss (\d+\.\d{4}) accuracy \d\.\d{2} step_s \d+\.\d{4}$");
+        Assert.All(lines, l => Assert.Matches(pattern, l));
+        double first = double.Parse(pattern.Match(lines[0]).Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        double last = double.Parse(pattern.Match(lines[^1]).Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(last < first, $"loss {first} -> {last}");
+        Assert.StartsWith("mean step_s ", stderr);
+    }
+
+    [Theory]
+    [InlineData("bench", "gpu")]
+    [InlineData("bench", "scalar", "--epochs", "0")]
+    public void BadArgumentsFail(params string[] args)
+    {
+        var (code, _, stderr) = CliRunner.Run(args);
+        Assert.NotEqual(0, code);
+        Assert.NotEmpty(stderr);
+    }
+}
