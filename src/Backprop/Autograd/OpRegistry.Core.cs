@@ -32,6 +32,8 @@ public static partial class OpRegistry
         yield return new("max_dim", x => x[0].Max(1).Values, In([2, 3, 4]));
         yield return new("min_dim", x => x[0].Min(0, keepDim: true).Values, In([3, 4]));
         yield return new("matmul", x => x[0].Matmul(x[1]), In([3, 4]), In([4, 2]));
+        yield return new("linear", x => Tensor.Linear(x[0], x[1], x[2]), In([5, 4]), In([3, 4]), In([3]));
+        yield return new("linear_no_bias_3d", x => Tensor.Linear(x[0], x[1]), In([2, 3, 4]), In([2, 4]));
         yield return new("matmul_batched", x => x[0].Matmul(x[1]), In([2, 3, 4]), In([2, 4, 2]));
         yield return new("matmul_broadcast", x => x[0].Matmul(x[1]), In([2, 3, 4]), In([4, 2]));
         yield return new("matmul_vector", x => x[0].Matmul(x[1]), In([3, 4]), In([4]));

@@ -11,23 +11,7 @@ public static class F
     /// <paramref name="weight"/> of shape (out, in) and <paramref name="bias"/> of shape (out).
     /// dL/dx = dL/dy·W, dL/dW = (dL/dy)ᵀ·x, dL/db = Σ over rows of dL/dy.
     /// </summary>
-    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(weight);
-        if (weight.Rank != 2)
-        {
-            throw new ArgumentException($"linear: weight must have shape (out_features x in_features), got {Shapes.Format(weight._shape)}");
-        }
-
-        if (input.Rank == 0 || input._shape[^1] != weight._shape[1])
-        {
-            throw new ArgumentException($"linear: input of shape {Shapes.Format(input._shape)} does not fit weight {Shapes.Format(weight._shape)}: the last dimension must be {weight._shape[1]}");
-        }
-
-        var output = input.Matmul(weight.T);
-        return bias is null ? output : output + bias;
-    }
+    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null) => Tensor.Linear(input, weight, bias);
 
     /// <summary>Rectified linear unit y = max(0, x) (<c>F.relu</c>); dy/dx = 1 for x &gt; 0, else 0.</summary>
     public static Tensor Relu(Tensor input) => input.Relu();
