@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace Backprop.Kernels;
 
@@ -17,6 +18,13 @@ internal static class Gemm
     public static void Multiply<T>(bool transA, bool transB, int m, int n, int k, ArraySegment<T> a, ArraySegment<T> b, ArraySegment<T> c, bool accumulate = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float))
+        {
+            // The packed, register-blocked kernel; the loops below serve float64 (and checking).
+            Sgemm.Multiply(transA, transB, m, n, k, MemoryMarshal.Cast<T, float>(a.AsSpan()), MemoryMarshal.Cast<T, float>(b.AsSpan()), MemoryMarshal.Cast<T, float>(c.AsSpan()), accumulate);
+            return;
+        }
+
         if (!accumulate)
         {
             c.AsSpan(0, m * n).Clear();

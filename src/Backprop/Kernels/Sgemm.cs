@@ -1,0 +1,745 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// Packed, register-blocked, cache-blocked float32 GEMM in the GotoBLAS/BLIS scheme:
+/// C[m×n] (+)= op(A)·op(B), row-major. Blocks of op(A) are packed into MR-row panels and blocks of
+/// op(B) into NR-column panels (the packing reads through the transpose flags, so no transpose is
+/// ever materialized); a micro-kernel keeps an MR×NR block of C in vector registers over a KC-long
+/// stretch of k. Edge panels are zero-padded and partial tiles go through a small buffer.
+/// </summary>
+/// <remarks>
+/// Threads split the output (row panels or column panels), never k, and every element's sum runs
+/// over the same KC blocks in the same order, so results are bit-identical for any thread count.
+/// </remarks>
+internal static unsafe class Sgemm
+{
+    /// <summary>The instruction set a kernel configuration uses.</summary>
+    internal enum Isa
+    {
+        /// <summary>Plain scalar code (any CPU).</summary>
+        Scalar,
+
+        /// <summary>Vector256 with FMA3.</summary>
+        Avx2,
+
+        /// <summary>Vector512 with AVX-512F FMA.</summary>
+        Avx512,
+    }
+
+    /// <summary>The best instruction set this CPU supports.</summary>
+    internal static readonly Isa Best =
+        Avx512F.IsSupported && Vector512.IsHardwareAccelerated ? Isa.Avx512
+        : Avx2.IsSupported && Fma.IsSupported ? Isa.Avx2
+        : Isa.Scalar;
+
+    /// <summary>A micro-kernel and its blocking: MR×NR register tile, KC×NC packed B block, MC×KC packed A block.</summary>
+    private sealed class Config
+    {
+        public required delegate*<int, float*, float*, float*, int, bool, void> Kernel { get; init; }
+
+        public required int MR { get; init; }
+
+        public required int NR { get; init; }
+
+        public required int KC { get; init; }
+
+        public required int MC { get; init; }
+
+        public required int NC { get; init; }
+    }
+
+    private static readonly Config Avx512Config = new() { Kernel = &Kernel512_8x32, MR = 8, NR = 32, KC = 1024, MC = 160, NC = 1024 };
+
+    // For n ≤ 16 (classifier heads, their backward) a one-vector-wide tile wastes less than half of 8×32.
+    private static readonly Config Avx512NarrowConfig = new() { Kernel = &Kernel512_16x16, MR = 16, NR = 16, KC = 1024, MC = 160, NC = 1024 };
+
+    private static readonly Config Avx2Config = new() { Kernel = &Kernel256_6x16, MR = 6, NR = 16, KC = 256, MC = 144, NC = 2048 };
+
+    private static readonly Config ScalarConfig = new() { Kernel = &KernelScalar, MR = ScalarMR, NR = ScalarNR, KC = 256, MC = 128, NC = 1024 };
+
+    private const int ScalarMR = 4;
+    private const int ScalarNR = 4;
+
+    // Below this many multiply-adds per thread a hand-off costs more than it saves.
+    private const long MinWorkPerThread = 1 << 17;
+
+    [ThreadStatic]
+    private static float[]? t_packA;
+
+    [ThreadStatic]
+    private static float[]? t_packB;
+
+    [ThreadStatic]
+    private static float[]? t_tile;
+
+    /// <summary>
+    /// C[m×n] (+)= op(A)·op(B) with op(A) m×k and op(B) k×n, all row-major and contiguous. A is stored
+    /// m×k (k×m if <paramref name="transA"/>), B is stored k×n (n×k if <paramref name="transB"/>).
+    /// </summary>
+    public static void Multiply(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate = false)
+        => Multiply(Best, transA, transB, m, n, k, a, b, c, accumulate);
+
+    /// <summary>As <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, bool)"/> with the kernel of a given instruction set (tests run every one the CPU supports).</summary>
+    internal static void Multiply(Isa isa, bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        if (a.Length < (long)m * k || b.Length < (long)k * n || c.Length < (long)m * n)
+        {
+            throw new ArgumentException($"buffers too small for {m}×{k}·{k}×{n}: a {a.Length}, b {b.Length}, c {c.Length}");
+        }
+
+        if (isa > Best)
+        {
+            throw new PlatformNotSupportedException($"{isa} kernels need a CPU with {isa}");
+        }
+
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        if (k == 0)
+        {
+            if (!accumulate)
+            {
+                c[..(m * n)].Clear();
+            }
+
+            return;
+        }
+
+        // Every configuration sums each element over the same KC blocks in order with one FMA per step,
+        // so picking the tile by shape changes speed only.
+        Config cfg = isa switch
+        {
+            Isa.Avx512 => n <= 16 ? Avx512NarrowConfig : Avx512Config,
+            Isa.Avx2 => Avx2Config,
+            _ => ScalarConfig,
+        };
+        int lda = transA ? m : k;
+        int ldb = transB ? k : n;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            nint ap = (nint)pa, bp = (nint)pb, cp = (nint)pc;
+
+            // Split the larger output dimension into whole register panels, one contiguous range per thread.
+            bool splitRows = m >= n;
+            int panels = splitRows ? (m + cfg.MR - 1) / cfg.MR : (n + cfg.NR - 1) / cfg.NR;
+            long work = (long)m * n * k;
+            int chunks = (int)Math.Min(Math.Min(Threading.NumThreads, panels), Math.Max(1, work / MinWorkPerThread));
+            if (chunks <= 1)
+            {
+                Serial(cfg, transA, transB, m, n, k, pa, lda, pb, ldb, pc, n, accumulate);
+                return;
+            }
+
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, t =>
+            {
+                int start = (int)((long)panels * t / chunks);
+                int end = (int)((long)panels * (t + 1) / chunks);
+                float* a0 = (float*)ap, b0 = (float*)bp, c0 = (float*)cp;
+                if (splitRows)
+                {
+                    int i0 = start * cfg.MR, i1 = Math.Min(m, end * cfg.MR);
+                    Serial(cfg, transA, transB, i1 - i0, n, k, transA ? a0 + i0 : a0 + ((long)i0 * lda), lda, b0, ldb, c0 + ((long)i0 * n), n, accumulate);
+                }
+                else
+                {
+                    int j0 = start * cfg.NR, j1 = Math.Min(n, end * cfg.NR);
+                    Serial(cfg, transA, transB, m, j1 - j0, k, a0, lda, transB ? b0 + ((long)j0 * ldb) : b0 + j0, ldb, c0 + j0, n, accumulate);
+                }
+            });
+        }
+    }
+
+    /// <summary>One thread's share: the GotoBLAS loop nest over NC column blocks, KC depth blocks and MC row blocks.</summary>
+    private static void Serial(Config cfg, bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    {
+        int mr = cfg.MR, nr = cfg.NR;
+        int kcMax = Math.Min(cfg.KC, k);
+        int mcMax = RoundUp(Math.Min(cfg.MC, m), mr);
+        int ncMax = RoundUp(Math.Min(cfg.NC, n), nr);
+        float* packA = Buffer(ref t_packA, mcMax * kcMax);
+        float* packB = Buffer(ref t_packB, kcMax * ncMax);
+        float* tile = Buffer(ref t_tile, mr * nr);
+        for (int jc = 0; jc < n; jc += cfg.NC)
+        {
+            int nc = Math.Min(cfg.NC, n - jc);
+            for (int pc = 0; pc < k; pc += cfg.KC)
+            {
+                int kc = Math.Min(cfg.KC, k - pc);
+                bool acc = accumulate || pc > 0;
+                PackB(transB, b, ldb, pc, jc, kc, nc, nr, packB);
+                for (int ic = 0; ic < m; ic += cfg.MC)
+                {
+                    int mc = Math.Min(cfg.MC, m - ic);
+                    PackA(transA, a, lda, ic, pc, mc, kc, mr, packA);
+                    Macro(cfg, mc, nc, kc, packA, packB, c + ((long)ic * ldc) + jc, ldc, acc, tile);
+                }
+            }
+        }
+    }
+
+    /// <summary>Runs the micro-kernel over every MR×NR tile of an mc×nc block of C.</summary>
+    private static void Macro(Config cfg, int mc, int nc, int kc, float* packA, float* packB, float* c, int ldc, bool accumulate, float* tile)
+    {
+        int mr = cfg.MR, nr = cfg.NR;
+        var kernel = cfg.Kernel;
+        for (int jr = 0; jr < nc; jr += nr)
+        {
+            int nb = Math.Min(nr, nc - jr);
+            float* pb = packB + ((long)jr * kc);
+            for (int ir = 0; ir < mc; ir += mr)
+            {
+                int mb = Math.Min(mr, mc - ir);
+                float* pa = packA + ((long)ir * kc);
+                float* ct = c + ((long)ir * ldc) + jr;
+                if (mb == mr && nb == nr)
+                {
+                    kernel(kc, pa, pb, ct, ldc, accumulate);
+                }
+                else
+                {
+                    kernel(kc, pa, pb, tile, nr, false);
+                    for (int i = 0; i < mb; i++)
+                    {
+                        float* src = tile + (i * nr);
+                        float* dst = ct + ((long)i * ldc);
+                        if (accumulate)
+                        {
+                            for (int j = 0; j < nb; j++)
+                            {
+                                dst[j] += src[j];
+                            }
+                        }
+                        else
+                        {
+                            new ReadOnlySpan<float>(src, nb).CopyTo(new Span<float>(dst, nb));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs op(A)[ic..ic+mc, pc..pc+kc] into MR-row panels: panel r holds rows r·MR.. as kc groups of
+    /// MR consecutive values (dst[p·MR + i]), rows past mc zero.
+    /// </summary>
+    private static void PackA(bool transA, float* a, int lda, int ic, int pc, int mc, int kc, int mr, float* dst)
+    {
+        for (int ir = 0; ir < mc; ir += mr)
+        {
+            int rows = Math.Min(mr, mc - ir);
+            float* d = dst + ((long)ir * kc);
+            if (transA)
+            {
+                // op(A)[i, p] = a[p·lda + i]: each p is a contiguous run of rows.
+                float* s = a + ((long)pc * lda) + ic + ir;
+                for (int p = 0; p < kc; p++, s += lda, d += mr)
+                {
+                    if (rows == mr)
+                    {
+                        new ReadOnlySpan<float>(s, mr).CopyTo(new Span<float>(d, mr));
+                        continue;
+                    }
+
+                    int i = 0;
+                    for (; i < rows; i++)
+                    {
+                        d[i] = s[i];
+                    }
+
+                    for (; i < mr; i++)
+                    {
+                        d[i] = 0f;
+                    }
+                }
+            }
+            else if (rows == mr && mr % 4 == 0 && Sse.IsSupported)
+            {
+                PackTransposed(a + ((long)(ic + ir) * lda) + pc, lda, mr, kc, d);
+            }
+            else
+            {
+                // op(A)[i, p] = a[i·lda + p]: row i is contiguous in p.
+                for (int i = 0; i < mr; i++)
+                {
+                    if (i < rows)
+                    {
+                        float* s = a + ((long)(ic + ir + i) * lda) + pc;
+                        for (int p = 0; p < kc; p++)
+                        {
+                            d[(p * mr) + i] = s[p];
+                        }
+                    }
+                    else
+                    {
+                        for (int p = 0; p < kc; p++)
+                        {
+                            d[(p * mr) + i] = 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs op(B)[pc..pc+kc, jc..jc+nc] into NR-column panels: panel j holds columns j·NR.. as kc
+    /// groups of NR consecutive values (dst[p·NR + j]), columns past nc zero.
+    /// </summary>
+    private static void PackB(bool transB, float* b, int ldb, int pc, int jc, int kc, int nc, int nr, float* dst)
+    {
+        for (int jr = 0; jr < nc; jr += nr)
+        {
+            int cols = Math.Min(nr, nc - jr);
+            float* d = dst + ((long)jr * kc);
+            if (!transB)
+            {
+                // op(B)[p, j] = b[p·ldb + j]: each p is a contiguous run of columns.
+                float* s = b + ((long)pc * ldb) + jc + jr;
+                if (cols == nr)
+                {
+                    for (int p = 0; p < kc; p++, s += ldb, d += nr)
+                    {
+                        new ReadOnlySpan<float>(s, nr).CopyTo(new Span<float>(d, nr));
+                    }
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++, s += ldb, d += nr)
+                    {
+                        int j = 0;
+                        for (; j < cols; j++)
+                        {
+                            d[j] = s[j];
+                        }
+
+                        for (; j < nr; j++)
+                        {
+                            d[j] = 0f;
+                        }
+                    }
+                }
+            }
+            else if (cols == nr && nr % 4 == 0 && Sse.IsSupported)
+            {
+                PackTransposed(b + ((long)(jc + jr) * ldb) + pc, ldb, nr, kc, d);
+            }
+            else
+            {
+                // op(B)[p, j] = b[j·ldb + p]: column j is contiguous in p.
+                for (int j = 0; j < nr; j++)
+                {
+                    if (j < cols)
+                    {
+                        float* s = b + ((long)(jc + jr + j) * ldb) + pc;
+                        for (int p = 0; p < kc; p++)
+                        {
+                            d[(p * nr) + j] = s[p];
+                        }
+                    }
+                    else
+                    {
+                        for (int p = 0; p < kc; p++)
+                        {
+                            d[(p * nr) + j] = 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs <paramref name="width"/> source rows (row r at src + r·ld, contiguous over kc values) into
+    /// dst[p·width + r], transposing 4×4 blocks in SSE registers.
+    /// </summary>
+    private static void PackTransposed(float* src, int ld, int width, int kc, float* dst)
+    {
+        int p = 0;
+        for (; p + 4 <= kc; p += 4)
+        {
+            float* d = dst + ((long)p * width);
+            for (int r = 0; r < width; r += 4)
+            {
+                float* s = src + ((long)r * ld) + p;
+                Vector128<float> r0 = Sse.LoadVector128(s);
+                Vector128<float> r1 = Sse.LoadVector128(s + ld);
+                Vector128<float> r2 = Sse.LoadVector128(s + (2 * (long)ld));
+                Vector128<float> r3 = Sse.LoadVector128(s + (3 * (long)ld));
+                Vector128<float> t0 = Sse.UnpackLow(r0, r1);
+                Vector128<float> t1 = Sse.UnpackLow(r2, r3);
+                Vector128<float> t2 = Sse.UnpackHigh(r0, r1);
+                Vector128<float> t3 = Sse.UnpackHigh(r2, r3);
+                Sse.Store(d + r, Sse.MoveLowToHigh(t0, t1));
+                Sse.Store(d + width + r, Sse.MoveHighToLow(t1, t0));
+                Sse.Store(d + (2 * width) + r, Sse.MoveLowToHigh(t2, t3));
+                Sse.Store(d + (3 * width) + r, Sse.MoveHighToLow(t3, t2));
+            }
+        }
+
+        for (; p < kc; p++)
+        {
+            float* d = dst + ((long)p * width);
+            for (int r = 0; r < width; r++)
+            {
+                d[r] = src[((long)r * ld) + p];
+            }
+        }
+    }
+
+    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+
+    /// <summary>A pinned, 64-byte-aligned thread-local buffer of at least <paramref name="floats"/> floats, grown on demand.</summary>
+    private static float* Buffer(ref float[]? array, int floats)
+    {
+        if (array is null || array.Length < floats + 16)
+        {
+            array = GC.AllocateUninitializedArray<float>(floats + 16, pinned: true);
+        }
+
+        nint p = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+        return (float*)((p + 63) & ~(nint)63);
+    }
+
+    /// <summary>The scalar micro-kernel: C[MR×NR] (+)= packed A panel · packed B panel.</summary>
+    private static void KernelScalar(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
+    {
+        float* sum = stackalloc float[ScalarMR * ScalarNR];
+        new Span<float>(sum, ScalarMR * ScalarNR).Clear();
+        for (int p = 0; p < kc; p++, a += ScalarMR, b += ScalarNR)
+        {
+            for (int i = 0; i < ScalarMR; i++)
+            {
+                float ai = a[i];
+                for (int j = 0; j < ScalarNR; j++)
+                {
+                    sum[(i * ScalarNR) + j] += ai * b[j];
+                }
+            }
+        }
+
+        for (int i = 0; i < ScalarMR; i++, c += ldc)
+        {
+            for (int j = 0; j < ScalarNR; j++)
+            {
+                c[j] = accumulate ? c[j] + sum[(i * ScalarNR) + j] : sum[(i * ScalarNR) + j];
+            }
+        }
+    }
+
+    /// <summary>The 8×32 micro-kernel (2 × Vector512): C[8×32] (+)= packed A panel · packed B panel over kc steps, held in 16 registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512_8x32(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
+    {
+        Vector512<float> c00 = default, c01 = default;
+        Vector512<float> c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default;
+        Vector512<float> c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default;
+        Vector512<float> c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b + 0);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Avx512F.FusedMultiplyAdd(a0, b1, c01);
+            Vector512<float> a1 = Vector512.Create(a[1]);
+            c10 = Avx512F.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Avx512F.FusedMultiplyAdd(a1, b1, c11);
+            Vector512<float> a2 = Vector512.Create(a[2]);
+            c20 = Avx512F.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Avx512F.FusedMultiplyAdd(a2, b1, c21);
+            Vector512<float> a3 = Vector512.Create(a[3]);
+            c30 = Avx512F.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Avx512F.FusedMultiplyAdd(a3, b1, c31);
+            Vector512<float> a4 = Vector512.Create(a[4]);
+            c40 = Avx512F.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Avx512F.FusedMultiplyAdd(a4, b1, c41);
+            Vector512<float> a5 = Vector512.Create(a[5]);
+            c50 = Avx512F.FusedMultiplyAdd(a5, b0, c50);
+            c51 = Avx512F.FusedMultiplyAdd(a5, b1, c51);
+            Vector512<float> a6 = Vector512.Create(a[6]);
+            c60 = Avx512F.FusedMultiplyAdd(a6, b0, c60);
+            c61 = Avx512F.FusedMultiplyAdd(a6, b1, c61);
+            Vector512<float> a7 = Vector512.Create(a[7]);
+            c70 = Avx512F.FusedMultiplyAdd(a7, b0, c70);
+            c71 = Avx512F.FusedMultiplyAdd(a7, b1, c71);
+            a += 8;
+            b += 32;
+        }
+
+        if (accumulate)
+        {
+            Vector512.Store(c00 + Vector512.Load(c + 0), c + 0);
+            Vector512.Store(c01 + Vector512.Load(c + 16), c + 16);
+            c += ldc;
+            Vector512.Store(c10 + Vector512.Load(c + 0), c + 0);
+            Vector512.Store(c11 + Vector512.Load(c + 16), c + 16);
+            c += ldc;
+            Vector512.Store(c20 + Vector512.Load(c + 0), c + 0);
+            Vector512.Store(c21 + Vector512.Load(c + 16), c + 16);
+            c += ldc;
+            Vector512.Store(c30 + Vector512.Load(c + 0), c + 0);
+            Vector512.Store(c31 + Vector512.Load(c + 16), c + 16);
+            c += ldc;
+            Vector512.Store(c40 + Vector512.Load(c + 0), c + 0);
+            Vector512.Store(c41 + Vector512.Load(c + 16), c + 16);
+            c += ldc;
+            Vector512.Store(c50 + Vector512.Load(c + 0), c + 0);
+            Vector512.Store(c51 + Vector512.Load(c + 16), c + 16);
+            c += ldc;
+            Vector512.Store(c60 + Vector512.Load(c + 0), c + 0);
+            Vector512.Store(c61 + Vector512.Load(c + 16), c + 16);
+            c += ldc;
+            Vector512.Store(c70 + Vector512.Load(c + 0), c + 0);
+            Vector512.Store(c71 + Vector512.Load(c + 16), c + 16);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c01, c + 16);
+            c += ldc;
+            Vector512.Store(c10, c + 0);
+            Vector512.Store(c11, c + 16);
+            c += ldc;
+            Vector512.Store(c20, c + 0);
+            Vector512.Store(c21, c + 16);
+            c += ldc;
+            Vector512.Store(c30, c + 0);
+            Vector512.Store(c31, c + 16);
+            c += ldc;
+            Vector512.Store(c40, c + 0);
+            Vector512.Store(c41, c + 16);
+            c += ldc;
+            Vector512.Store(c50, c + 0);
+            Vector512.Store(c51, c + 16);
+            c += ldc;
+            Vector512.Store(c60, c + 0);
+            Vector512.Store(c61, c + 16);
+            c += ldc;
+            Vector512.Store(c70, c + 0);
+            Vector512.Store(c71, c + 16);
+        }
+    }
+
+    /// <summary>The 16×16 micro-kernel (1 × Vector512): C[16×16] (+)= packed A panel · packed B panel over kc steps, held in 16 registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512_16x16(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
+    {
+        Vector512<float> c00 = default;
+        Vector512<float> c10 = default;
+        Vector512<float> c20 = default;
+        Vector512<float> c30 = default;
+        Vector512<float> c40 = default;
+        Vector512<float> c50 = default;
+        Vector512<float> c60 = default;
+        Vector512<float> c70 = default;
+        Vector512<float> c80 = default;
+        Vector512<float> c90 = default;
+        Vector512<float> c100 = default;
+        Vector512<float> c110 = default;
+        Vector512<float> c120 = default;
+        Vector512<float> c130 = default;
+        Vector512<float> c140 = default;
+        Vector512<float> c150 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b + 0);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00);
+            Vector512<float> a1 = Vector512.Create(a[1]);
+            c10 = Avx512F.FusedMultiplyAdd(a1, b0, c10);
+            Vector512<float> a2 = Vector512.Create(a[2]);
+            c20 = Avx512F.FusedMultiplyAdd(a2, b0, c20);
+            Vector512<float> a3 = Vector512.Create(a[3]);
+            c30 = Avx512F.FusedMultiplyAdd(a3, b0, c30);
+            Vector512<float> a4 = Vector512.Create(a[4]);
+            c40 = Avx512F.FusedMultiplyAdd(a4, b0, c40);
+            Vector512<float> a5 = Vector512.Create(a[5]);
+            c50 = Avx512F.FusedMultiplyAdd(a5, b0, c50);
+            Vector512<float> a6 = Vector512.Create(a[6]);
+            c60 = Avx512F.FusedMultiplyAdd(a6, b0, c60);
+            Vector512<float> a7 = Vector512.Create(a[7]);
+            c70 = Avx512F.FusedMultiplyAdd(a7, b0, c70);
+            Vector512<float> a8 = Vector512.Create(a[8]);
+            c80 = Avx512F.FusedMultiplyAdd(a8, b0, c80);
+            Vector512<float> a9 = Vector512.Create(a[9]);
+            c90 = Avx512F.FusedMultiplyAdd(a9, b0, c90);
+            Vector512<float> a10 = Vector512.Create(a[10]);
+            c100 = Avx512F.FusedMultiplyAdd(a10, b0, c100);
+            Vector512<float> a11 = Vector512.Create(a[11]);
+            c110 = Avx512F.FusedMultiplyAdd(a11, b0, c110);
+            Vector512<float> a12 = Vector512.Create(a[12]);
+            c120 = Avx512F.FusedMultiplyAdd(a12, b0, c120);
+            Vector512<float> a13 = Vector512.Create(a[13]);
+            c130 = Avx512F.FusedMultiplyAdd(a13, b0, c130);
+            Vector512<float> a14 = Vector512.Create(a[14]);
+            c140 = Avx512F.FusedMultiplyAdd(a14, b0, c140);
+            Vector512<float> a15 = Vector512.Create(a[15]);
+            c150 = Avx512F.FusedMultiplyAdd(a15, b0, c150);
+            a += 16;
+            b += 16;
+        }
+
+        if (accumulate)
+        {
+            Vector512.Store(c00 + Vector512.Load(c + 0), c + 0);
+            c += ldc;
+            Vector512.Store(c10 + Vector512.Load(c + 0), c + 0);
+            c += ldc;
+            Vector512.Store(c20 + Vector512.Load(c + 0), c + 0);
+            c += ldc;
+            Vector512.Store(c30 + Vector512.Load(c + 0), c + 0);
+            c += ldc;
+            Vector512.Store(c40 + Vector512.Load(c + 0), c + 0);
+            c += ldc;
+            Vector512.Store(c50 + Vector512.Load(c + 0), c + 0);
+            c += ldc;
+            Vector512.Store(c60 + Vector512.Load(c + 0), c + 0);
+            c += ldc;
+            Vector512.Store(c70 + Vector512.Load(c + 0), c + 0);
+            c += ldc;
+            Vector512.Store(c80 + Vector512.Load(c + 0), c + 0);
+            c += ldc;
+            Vector512.Store(c90 + Vector512.Load(c + 0), c + 0);
+            c += ldc;
+            Vector512.Store(c100 + Vector512.Load(c + 0), c + 0);
+            c += ldc;
+            Vector512.Store(c110 + Vector512.Load(c + 0), c + 0);
+            c += ldc;
+            Vector512.Store(c120 + Vector512.Load(c + 0), c + 0);
+            c += ldc;
+            Vector512.Store(c130 + Vector512.Load(c + 0), c + 0);
+            c += ldc;
+            Vector512.Store(c140 + Vector512.Load(c + 0), c + 0);
+            c += ldc;
+            Vector512.Store(c150 + Vector512.Load(c + 0), c + 0);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            c += ldc;
+            Vector512.Store(c10, c + 0);
+            c += ldc;
+            Vector512.Store(c20, c + 0);
+            c += ldc;
+            Vector512.Store(c30, c + 0);
+            c += ldc;
+            Vector512.Store(c40, c + 0);
+            c += ldc;
+            Vector512.Store(c50, c + 0);
+            c += ldc;
+            Vector512.Store(c60, c + 0);
+            c += ldc;
+            Vector512.Store(c70, c + 0);
+            c += ldc;
+            Vector512.Store(c80, c + 0);
+            c += ldc;
+            Vector512.Store(c90, c + 0);
+            c += ldc;
+            Vector512.Store(c100, c + 0);
+            c += ldc;
+            Vector512.Store(c110, c + 0);
+            c += ldc;
+            Vector512.Store(c120, c + 0);
+            c += ldc;
+            Vector512.Store(c130, c + 0);
+            c += ldc;
+            Vector512.Store(c140, c + 0);
+            c += ldc;
+            Vector512.Store(c150, c + 0);
+        }
+    }
+
+    /// <summary>The 6×16 micro-kernel (2 × Vector256): C[6×16] (+)= packed A panel · packed B panel over kc steps, held in 12 registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel256_6x16(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default;
+        Vector256<float> c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default;
+        Vector256<float> c40 = default, c41 = default;
+        Vector256<float> c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<float> b0 = Vector256.Load(b + 0);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+            Vector256<float> a0 = Vector256.Create(a[0]);
+            c00 = Fma.MultiplyAdd(a0, b0, c00);
+            c01 = Fma.MultiplyAdd(a0, b1, c01);
+            Vector256<float> a1 = Vector256.Create(a[1]);
+            c10 = Fma.MultiplyAdd(a1, b0, c10);
+            c11 = Fma.MultiplyAdd(a1, b1, c11);
+            Vector256<float> a2 = Vector256.Create(a[2]);
+            c20 = Fma.MultiplyAdd(a2, b0, c20);
+            c21 = Fma.MultiplyAdd(a2, b1, c21);
+            Vector256<float> a3 = Vector256.Create(a[3]);
+            c30 = Fma.MultiplyAdd(a3, b0, c30);
+            c31 = Fma.MultiplyAdd(a3, b1, c31);
+            Vector256<float> a4 = Vector256.Create(a[4]);
+            c40 = Fma.MultiplyAdd(a4, b0, c40);
+            c41 = Fma.MultiplyAdd(a4, b1, c41);
+            Vector256<float> a5 = Vector256.Create(a[5]);
+            c50 = Fma.MultiplyAdd(a5, b0, c50);
+            c51 = Fma.MultiplyAdd(a5, b1, c51);
+            a += 6;
+            b += 16;
+        }
+
+        if (accumulate)
+        {
+            Vector256.Store(c00 + Vector256.Load(c + 0), c + 0);
+            Vector256.Store(c01 + Vector256.Load(c + 8), c + 8);
+            c += ldc;
+            Vector256.Store(c10 + Vector256.Load(c + 0), c + 0);
+            Vector256.Store(c11 + Vector256.Load(c + 8), c + 8);
+            c += ldc;
+            Vector256.Store(c20 + Vector256.Load(c + 0), c + 0);
+            Vector256.Store(c21 + Vector256.Load(c + 8), c + 8);
+            c += ldc;
+            Vector256.Store(c30 + Vector256.Load(c + 0), c + 0);
+            Vector256.Store(c31 + Vector256.Load(c + 8), c + 8);
+            c += ldc;
+            Vector256.Store(c40 + Vector256.Load(c + 0), c + 0);
+            Vector256.Store(c41 + Vector256.Load(c + 8), c + 8);
+            c += ldc;
+            Vector256.Store(c50 + Vector256.Load(c + 0), c + 0);
+            Vector256.Store(c51 + Vector256.Load(c + 8), c + 8);
+        }
+        else
+        {
+            Vector256.Store(c00, c + 0);
+            Vector256.Store(c01, c + 8);
+            c += ldc;
+            Vector256.Store(c10, c + 0);
+            Vector256.Store(c11, c + 8);
+            c += ldc;
+            Vector256.Store(c20, c + 0);
+            Vector256.Store(c21, c + 8);
+            c += ldc;
+            Vector256.Store(c30, c + 0);
+            Vector256.Store(c31, c + 8);
+            c += ldc;
+            Vector256.Store(c40, c + 0);
+            Vector256.Store(c41, c + 8);
+            c += ldc;
+            Vector256.Store(c50, c + 0);
+            Vector256.Store(c51, c + 8);
+        }
+    }
+
+}

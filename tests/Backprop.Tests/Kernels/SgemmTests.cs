@@ -1,0 +1,208 @@
+using Backprop.Kernels;
+
+namespace Backprop.Tests.Kernels;
+
+/// <summary>
+/// The packed float32 GEMM against a plain double-precision loop on every shape class: all four
+/// transpose combinations, sizes around each kernel's register tile (MR, NR) and cache blocks (KC,
+/// MC, NC), odd primes, 1×N and N×1, empty operands, overwrite and accumulate, 1 and 2 threads.
+/// </summary>
+public class SgemmTests
+{
+    // Around the AVX-512 tiles (8×32, and 16×16 for n ≤ 16), the AVX2 tile (6×16) and the scalar tile (4×4), plus 2·NR + 5.
+    private static readonly int[] TileSizes = [1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 69];
+
+    private static readonly (bool TransA, bool TransB)[] Transposes = [(false, false), (false, true), (true, false), (true, true)];
+
+    /// <summary>The instruction sets this CPU can run (the fallbacks are checked here too).</summary>
+    public static TheoryData<string> Isas()
+    {
+        var data = new TheoryData<string>();
+        foreach (var isa in Enum.GetValues<Sgemm.Isa>())
+        {
+            if (isa <= Sgemm.Best)
+            {
+                data.Add(isa.ToString());
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void EveryTileEdgeMatchesReference(string isaName)
+    {
+        var isa = Enum.Parse<Sgemm.Isa>(isaName);
+        var rng = new Random(1);
+        foreach (var (ta, tb) in Transposes)
+        {
+            foreach (int m in TileSizes)
+            {
+                foreach (int n in TileSizes)
+                {
+                    foreach (int k in (int[])[1, 4, 37])
+                    {
+                        Check(isa, rng, ta, tb, m, n, k, accumulate: (m + n + k) % 2 == 0);
+                    }
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void DepthAroundTheKcBlockMatchesReference(string isaName)
+    {
+        var isa = Enum.Parse<Sgemm.Isa>(isaName);
+        var rng = new Random(2);
+        foreach (var (ta, tb) in Transposes)
+        {
+            foreach (int k in (int[])[255, 256, 259, 1023, 1024, 1027, 2049])
+            {
+                foreach (var (m, n) in ((int, int)[])[(3, 33), (9, 17), (1, 70)])
+                {
+                    Check(isa, rng, ta, tb, m, n, k, accumulate: false);
+                    Check(isa, rng, ta, tb, n, m, k, accumulate: true);
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void PrimesVectorsAndBlockEdgesMatchReference(string isaName)
+    {
+        var isa = Enum.Parse<Sgemm.Isa>(isaName);
+        var rng = new Random(3);
+        (int M, int N, int K)[] shapes =
+        [
+            (101, 211, 257), (257, 131, 199), (293, 97, 113), (127, 251, 1),
+            (1, 1000, 50), (1000, 1, 50), (1, 1, 1000), (1, 257, 300), (300, 1, 257), (500, 300, 1),
+            (173, 1057, 20), (1057, 45, 30), (149, 2100, 3), (2100, 7, 9),
+        ];
+        foreach (var (ta, tb) in Transposes)
+        {
+            foreach (var (m, n, k) in shapes)
+            {
+                Check(isa, rng, ta, tb, m, n, k, accumulate: false);
+                Check(isa, rng, ta, tb, m, n, k, accumulate: true);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(0, 5, 7)]
+    [InlineData(5, 0, 7)]
+    [InlineData(5, 7, 0)]
+    [InlineData(0, 0, 0)]
+    public void EmptyDimensionsClearOrKeepC(int m, int n, int k)
+    {
+        foreach (var (ta, tb) in Transposes)
+        {
+            var a = new float[m * k];
+            var b = new float[k * n];
+            var c = Enumerable.Repeat(3f, m * n).ToArray();
+            Sgemm.Multiply(ta, tb, m, n, k, a, b, c, accumulate: true);
+            Assert.All(c, v => Assert.Equal(3f, v));
+            Sgemm.Multiply(ta, tb, m, n, k, a, b, c);
+            Assert.All(c, v => Assert.Equal(0f, v));
+        }
+    }
+
+    [Fact]
+    public void OneAndTwoThreadsAreBitIdentical()
+    {
+        var rng = new Random(4);
+        (int M, int N, int K)[] shapes = [(101, 211, 257), (211, 101, 1030), (128, 784, 256), (784, 128, 256), (37, 1111, 64), (1111, 37, 64), (1111, 9, 64), (2000, 16, 40)];
+        int saved = Threading.NumThreads;
+        try
+        {
+            foreach (var (ta, tb) in Transposes)
+            {
+                foreach (var (m, n, k) in shapes)
+                {
+                    var a = Random(rng, m * k);
+                    var b = Random(rng, k * n);
+                    var c0 = Random(rng, m * n);
+                    foreach (bool accumulate in (bool[])[false, true])
+                    {
+                        Threading.NumThreads = 1;
+                        var one = (float[])c0.Clone();
+                        Sgemm.Multiply(ta, tb, m, n, k, a, b, one, accumulate);
+                        Threading.NumThreads = 2;
+                        var two = (float[])c0.Clone();
+                        Sgemm.Multiply(ta, tb, m, n, k, a, b, two, accumulate);
+                        Assert.True(one.AsSpan().SequenceEqual(two), $"{m}×{n}×{k} transA={ta} transB={tb} accumulate={accumulate}");
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Threading.NumThreads = saved;
+        }
+    }
+
+    [Fact]
+    public void GemmRoutesFloatSegmentsWithOffsets()
+    {
+        var rng = new Random(5);
+        const int m = 19, n = 45, k = 33;
+        foreach (var (ta, tb) in Transposes)
+        {
+            var a = Random(rng, (m * k) + 7);
+            var b = Random(rng, (k * n) + 11);
+            var c = Random(rng, (m * n) + 13);
+            var before = (float[])c.Clone();
+            Gemm.Multiply(ta, tb, m, n, k, new ArraySegment<float>(a, 7, m * k), new ArraySegment<float>(b, 11, k * n), new ArraySegment<float>(c, 13, m * n), accumulate: true);
+            Assert.Equal(before.AsSpan(0, 13).ToArray(), c.AsSpan(0, 13).ToArray());
+            AssertClose(ta, tb, m, n, k, a.AsSpan(7), b.AsSpan(11), before.AsSpan(13), c.AsSpan(13), accumulate: true, "Gemm.Multiply<float>");
+        }
+    }
+
+    private static void Check(Sgemm.Isa isa, Random rng, bool ta, bool tb, int m, int n, int k, bool accumulate)
+    {
+        var a = Random(rng, m * k);
+        var b = Random(rng, k * n);
+        var c0 = Random(rng, m * n);
+        var c = (float[])c0.Clone();
+        Sgemm.Multiply(isa, ta, tb, m, n, k, a, b, c, accumulate);
+        AssertClose(ta, tb, m, n, k, a, b, c0, c, accumulate, $"{isa} {m}×{n}×{k} transA={ta} transB={tb} accumulate={accumulate}");
+    }
+
+    private static void AssertClose(bool ta, bool tb, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c0, ReadOnlySpan<float> c, bool accumulate, string what)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double sum = accumulate ? c0[(i * n) + j] : 0, scale = Math.Abs(sum);
+                for (int p = 0; p < k; p++)
+                {
+                    double prod = (double)(ta ? a[(p * m) + i] : a[(i * k) + p]) * (tb ? b[(j * k) + p] : b[(p * n) + j]);
+                    sum += prod;
+                    scale += Math.Abs(prod);
+                }
+
+                double tol = 1e-5 * Math.Sqrt(k + 1) * scale;
+                double got = c[(i * n) + j];
+                if (!(Math.Abs(got - sum) <= tol))
+                {
+                    Assert.Fail($"{what}: c[{i}, {j}] = {got}, expected {sum} (tolerance {tol})");
+                }
+            }
+        }
+    }
+
+    private static float[] Random(Random rng, int count)
+    {
+        var values = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = (float)((rng.NextDouble() * 2) - 1);
+        }
+
+        return values;
+    }
+}
