@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using Backprop.Kernels;
 
 namespace Backprop;
@@ -31,7 +32,46 @@ public sealed partial class Tensor
     {
         var x = this;
         var y = Map("relu", x, (s, d) => TensorPrimitives.Max(s, 0f, d), (s, d) => TensorPrimitives.Max(s, 0.0, d));
-        return Record("relu", y, [x], g => [g * Step("relu", x, 1.0, 0.0)]);
+        return Record("relu", y, [x], g =>
+        {
+            // Fused: one pass computes g where x > 0 and 0 elsewhere, with no mask tensor.
+            var gx = Empty(x._shape, x.DType);
+            if (x.DType == DType.Float32)
+            {
+                PassWherePositive<float>(x.F32, g.F32, gx.F32);
+            }
+            else
+            {
+                PassWherePositive<double>(x.F64, g.F64, gx.F64);
+            }
+
+            return [gx];
+        });
+    }
+
+    /// <summary>destination[i] = gradient[i] where x[i] &gt; 0, else 0 (ReLU's backward).</summary>
+    private static void PassWherePositive<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> gradient, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var xv = MemoryMarshal.Cast<T, Vector<T>>(x);
+            var gv = MemoryMarshal.Cast<T, Vector<T>>(gradient);
+            var dv = MemoryMarshal.Cast<T, Vector<T>>(destination);
+            for (int k = 0; k < xv.Length; k++)
+            {
+                dv[k] = Vector.ConditionalSelect(
+                    Vector.GreaterThan(xv[k], Vector<T>.Zero), gv[k], Vector<T>.Zero);
+            }
+
+            i = xv.Length * Vector<T>.Count;
+        }
+
+        for (; i < x.Length; i++)
+        {
+            destination[i] = x[i] > T.Zero ? gradient[i] : T.Zero;
+        }
     }
 
     /// <summary>

@@ -116,6 +116,19 @@ public class KernelLengthTests
     }
 
     [Fact]
+    public void ReluBackwardMatchesScalarLoopAtEveryLength()
+    {
+        foreach (int n in Lengths)
+        {
+            var a = Data(n, n + 11);
+            var g = Data(n, n + 12);
+            var x = Tensor.FromArray(a, n).RequiresGrad_();
+            x.Relu().Backward(Tensor.FromArray(g, n));
+            Check(n, x.Grad!.ToArray<float>(), i => a[i] > 0 ? g[i] : 0f);
+        }
+    }
+
+    [Fact]
     public void RowReductionsAndSoftmaxMatchScalarLoopAtEveryLength()
     {
         foreach (int n in Lengths.Where(n => n > 0))
