@@ -233,125 +233,73 @@ internal static unsafe class Sgemm
     /// Packs op(A)[ic..ic+mc, pc..pc+kc] into MR-row panels: panel r holds rows r·MR.. as kc groups of
     /// MR consecutive values (dst[p·MR + i]), rows past mc zero.
     /// </summary>
-    private static void PackA(bool transA, float* a, int lda, int ic, int pc, int mc, int kc, int mr, float* dst)
-    {
-        for (int ir = 0; ir < mc; ir += mr)
-        {
-            int rows = Math.Min(mr, mc - ir);
-            float* d = dst + ((long)ir * kc);
-            if (transA)
-            {
-                // op(A)[i, p] = a[p·lda + i]: each p is a contiguous run of rows.
-                float* s = a + ((long)pc * lda) + ic + ir;
-                for (int p = 0; p < kc; p++, s += lda, d += mr)
-                {
-                    if (rows == mr)
-                    {
-                        new ReadOnlySpan<float>(s, mr).CopyTo(new Span<float>(d, mr));
-                        continue;
-                    }
-
-                    int i = 0;
-                    for (; i < rows; i++)
-                    {
-                        d[i] = s[i];
-                    }
-
-                    for (; i < mr; i++)
-                    {
-                        d[i] = 0f;
-                    }
-                }
-            }
-            else if (rows == mr && mr % 4 == 0 && Sse.IsSupported)
-            {
-                PackTransposed(a + ((long)(ic + ir) * lda) + pc, lda, mr, kc, d);
-            }
-            else
-            {
-                // op(A)[i, p] = a[i·lda + p]: row i is contiguous in p.
-                for (int i = 0; i < mr; i++)
-                {
-                    if (i < rows)
-                    {
-                        float* s = a + ((long)(ic + ir + i) * lda) + pc;
-                        for (int p = 0; p < kc; p++)
-                        {
-                            d[(p * mr) + i] = s[p];
-                        }
-                    }
-                    else
-                    {
-                        for (int p = 0; p < kc; p++)
-                        {
-                            d[(p * mr) + i] = 0f;
-                        }
-                    }
-                }
-            }
-        }
-    }
+    private static void PackA(bool transA, float* a, int lda, int ic, int pc, int mc, int kc, int mr, float* dst) =>
+        PackPanels(runsAcrossPanel: transA, a, lda, ic, pc, mc, kc, mr, dst);
 
     /// <summary>
     /// Packs op(B)[pc..pc+kc, jc..jc+nc] into NR-column panels: panel j holds columns j·NR.. as kc
     /// groups of NR consecutive values (dst[p·NR + j]), columns past nc zero.
     /// </summary>
-    private static void PackB(bool transB, float* b, int ldb, int pc, int jc, int kc, int nc, int nr, float* dst)
-    {
-        for (int jr = 0; jr < nc; jr += nr)
-        {
-            int cols = Math.Min(nr, nc - jr);
-            float* d = dst + ((long)jr * kc);
-            if (!transB)
-            {
-                // op(B)[p, j] = b[p·ldb + j]: each p is a contiguous run of columns.
-                float* s = b + ((long)pc * ldb) + jc + jr;
-                if (cols == nr)
-                {
-                    for (int p = 0; p < kc; p++, s += ldb, d += nr)
-                    {
-                        new ReadOnlySpan<float>(s, nr).CopyTo(new Span<float>(d, nr));
-                    }
-                }
-                else
-                {
-                    for (int p = 0; p < kc; p++, s += ldb, d += nr)
-                    {
-                        int j = 0;
-                        for (; j < cols; j++)
-                        {
-                            d[j] = s[j];
-                        }
+    private static void PackB(bool transB, float* b, int ldb, int pc, int jc, int kc, int nc, int nr, float* dst) =>
+        PackPanels(runsAcrossPanel: !transB, b, ldb, jc, pc, nc, kc, nr, dst);
 
-                        for (; j < nr; j++)
-                        {
-                            d[j] = 0f;
-                        }
+    /// <summary>
+    /// The packing shared by A's row panels and B's column panels: element (q, p) of the block
+    /// (q along the panel width, p along the depth) goes to dst[panel·kc·width + p·width + q], and
+    /// lanes past <paramref name="count"/> are zero. When <paramref name="runsAcrossPanel"/>, the
+    /// source holds (q, p) at src[(depthStart + p)·ld + start + q] (each p a contiguous run of q);
+    /// otherwise at src[(start + q)·ld + depthStart + p] (each q a contiguous run of p).
+    /// </summary>
+    private static void PackPanels(bool runsAcrossPanel, float* src, int ld, int start, int depthStart, int count, int kc, int width, float* dst)
+    {
+        for (int q0 = 0; q0 < count; q0 += width)
+        {
+            int lanes = Math.Min(width, count - q0);
+            float* d = dst + ((long)q0 * kc);
+            if (runsAcrossPanel)
+            {
+                float* s = src + ((long)depthStart * ld) + start + q0;
+                for (int p = 0; p < kc; p++, s += ld, d += width)
+                {
+                    if (lanes == width)
+                    {
+                        new ReadOnlySpan<float>(s, width).CopyTo(new Span<float>(d, width));
+                        continue;
+                    }
+
+                    int q = 0;
+                    for (; q < lanes; q++)
+                    {
+                        d[q] = s[q];
+                    }
+
+                    for (; q < width; q++)
+                    {
+                        d[q] = 0f;
                     }
                 }
             }
-            else if (cols == nr && nr % 4 == 0 && Sse.IsSupported)
+            else if (lanes == width && width % 4 == 0 && Sse.IsSupported)
             {
-                PackTransposed(b + ((long)(jc + jr) * ldb) + pc, ldb, nr, kc, d);
+                PackTransposed(src + ((long)(start + q0) * ld) + depthStart, ld, width, kc, d);
             }
             else
             {
-                // op(B)[p, j] = b[j·ldb + p]: column j is contiguous in p.
-                for (int j = 0; j < nr; j++)
+                for (int q = 0; q < width; q++)
                 {
-                    if (j < cols)
+                    if (q < lanes)
                     {
-                        float* s = b + ((long)(jc + jr + j) * ldb) + pc;
+                        float* s = src + ((long)(start + q0 + q) * ld) + depthStart;
                         for (int p = 0; p < kc; p++)
                         {
-                            d[(p * nr) + j] = s[p];
+                            d[(p * width) + q] = s[p];
                         }
                     }
                     else
                     {
                         for (int p = 0; p < kc; p++)
                         {
-                            d[(p * nr) + j] = 0f;
+                            d[(p * width) + q] = 0f;
                         }
                     }
                 }
