@@ -99,7 +99,8 @@ internal static class TrainCommand
             Console.CancelKeyPress -= onCancel;
         }
 
-        var (where, tell) = Console.IsOutputRedirected ? (Console.Error, true) : (Console.Out, true);
+        // When stdout is not a terminal it carries only the epoch lines; messages go to stderr.
+        var where = Console.IsOutputRedirected ? Console.Error : Console.Out;
         if (!completed)
         {
             where.WriteLine($"interrupted: checkpoint saved to {checkpointPath}; continue with ./backprop train --resume {checkpointPath}");
@@ -110,11 +111,7 @@ internal static class TrainCommand
         trainer.History.WriteCsv(Path.Combine(folder, "history.csv"));
         trainer.History.WriteJson(Path.Combine(folder, "history.json"));
         Plots.Write(trainer.History, folder);
-        if (tell)
-        {
-            where.WriteLine($"wrote model.safetensors, checkpoint.safetensors, history.csv, history.json, loss.png, accuracy.png to {folder}");
-        }
-
+        where.WriteLine($"wrote model.safetensors, checkpoint.safetensors, history.csv, history.json, loss.png, accuracy.png to {folder}");
         return 0;
     }
 
