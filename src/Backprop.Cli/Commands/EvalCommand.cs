@@ -23,15 +23,10 @@ internal static class EvalCommand
         var (model, spec, classes, trainedOn, inputScale) = ModelFile.Load(modelPath);
         dataName ??= string.IsNullOrEmpty(trainedOn) ? throw new ArgumentException("--data is required: the model file does not say what it was trained on") : trainedOn;
         TensorDataset test;
-        if (dataName.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || dataName.EndsWith(".csv.gz", StringComparison.OrdinalIgnoreCase))
+        if (DataSource.IsCsv(dataName))
         {
-            if (!File.Exists(dataName))
-            {
-                throw new FileNotFoundException($"--data: file not found: {Path.GetFullPath(dataName)}");
-            }
-
-            var (x, y, _) = Csv.Read(dataName, labelColumn);
-            test = new TensorDataset(x / inputScale, y);
+            var table = DataSource.ReadCsv(dataName, labelColumn);
+            test = new TensorDataset(table.Features / inputScale, table.Labels);
         }
         else
         {

@@ -35,21 +35,29 @@ internal sealed record DataSource(string Name, TensorDataset Train, TensorDatase
             case "moons":
                 return FromTable(data, Moons.Make(1000, noise: 0.2, seed: 0), seed: 0);
             default:
-            {
-                if (!data.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) && !data.EndsWith(".csv.gz", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new ArgumentException($"--data: unknown data set '{data}' (expected digits, fashion-mnist, moons or a path ending in .csv)");
-                }
-
-                if (!File.Exists(data))
-                {
-                    throw new FileNotFoundException($"--data: file not found: {Path.GetFullPath(data)}");
-                }
-
-                var (features, labels, _) = Csv.Read(data, labelColumn);
-                return FromTable(data, new TensorDataset(features, labels), seed: 0);
-            }
+                return FromTable(data, ReadCsv(data, labelColumn), seed: 0);
         }
+    }
+
+    /// <summary>True when <paramref name="data"/> names a CSV file rather than a built-in data set.</summary>
+    public static bool IsCsv(string data) =>
+        data.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || data.EndsWith(".csv.gz", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Every row of a CSV file (raw values), checking the name and that the file exists.</summary>
+    public static TensorDataset ReadCsv(string path, string? labelColumn)
+    {
+        if (!IsCsv(path))
+        {
+            throw new ArgumentException($"--data: unknown data set '{path}' (expected digits, fashion-mnist, moons or a path ending in .csv)");
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"--data: file not found: {Path.GetFullPath(path)}");
+        }
+
+        var (features, labels, _) = Csv.Read(path, labelColumn);
+        return new TensorDataset(features, labels);
     }
 
     /// <summary>A seeded split of one table into train and test parts.</summary>
