@@ -20,6 +20,12 @@ public enum BackwardVersion
 }
 
 /// <summary>
+/// Receives a node's complete gradient during the backward walk. <paramref name="owned"/> is true
+/// when no other tensor can see the gradient's storage, so the receiver may keep it without a copy.
+/// </summary>
+internal delegate void GradientSink(Tensor tensor, Tensor gradient, bool owned);
+
+/// <summary>
 /// The reverse-mode engine: grad-mode scopes (<c>torch.no_grad</c>), and the backward walk that
 /// applies the chain rule over the recorded graph in reverse topological order.
 /// </summary>
@@ -69,7 +75,7 @@ public static class Autograd
         }
 
         var result = new Tensor?[inputs.Count];
-        Run(output, gradOutput, retainGraph, version, (t, g) =>
+        Run(output, gradOutput, retainGraph, version, (t, g, _) =>
         {
             if (wanted.ContainsKey(t))
             {
@@ -91,7 +97,7 @@ public static class Autograd
     /// <paramref name="onGradient"/> with each node's complete gradient before propagating it to
     /// the node's inputs.
     /// </summary>
-    internal static void Run(Tensor root, Tensor? seed, bool retainGraph, BackwardVersion version, Action<Tensor, Tensor> onGradient)
+    internal static void Run(Tensor root, Tensor? seed, bool retainGraph, BackwardVersion version, GradientSink onGradient)
     {
         if (!root.RequiresGrad)
         {
@@ -99,12 +105,13 @@ public static class Autograd
                 "Backward: the tensor does not require grad (no tensor it was computed from has RequiresGrad = true)");
         }
 
+        bool seedIsOwn = seed is null;
         seed = CheckSeed(root, seed);
         var order = TopologicalOrder(root);
         using var noGrad = NoGrad();
         if (version == BackwardVersion.Accumulate)
         {
-            RunAccumulate(root, seed, order, retainGraph, onGradient);
+            RunAccumulate(root, seed, seedIsOwn, order, retainGraph, onGradient);
         }
         else
         {
@@ -146,9 +153,19 @@ public static class Autograd
         return order;
     }
 
-    private static void RunAccumulate(Tensor root, Tensor seed, List<Tensor> order, bool retainGraph, Action<Tensor, Tensor> onGradient)
+    private static void RunAccumulate(Tensor root, Tensor seed, bool seedIsOwn, List<Tensor> order, bool retainGraph, GradientSink onGradient)
     {
         var pending = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = seed };
+
+        // Storage that more than one tensor may see: a gradient passed through unchanged (add, views),
+        // the same gradient returned for two inputs, or the caller's seed. Every other gradient is a
+        // fresh array only the engine holds, which a leaf may keep without copying.
+        var shared = new HashSet<Array>(ReferenceEqualityComparer.Instance);
+        if (!seedIsOwn)
+        {
+            shared.Add(seed._data);
+        }
+
         for (int k = order.Count - 1; k >= 0; k--)
         {
             var t = order[k];
@@ -157,13 +174,14 @@ public static class Autograd
                 continue;
             }
 
-            onGradient(t, grad);
+            onGradient(t, grad, !shared.Contains(grad._data));
             if (t.GradFn is not { } node)
             {
                 continue;
             }
 
             var inputGrads = LocalGradients(node, grad);
+            MarkShared(shared, t, grad, node.InputArray, inputGrads);
             for (int i = 0; i < inputGrads.Length; i++)
             {
                 if (inputGrads[i] is { } g)
@@ -180,7 +198,34 @@ public static class Autograd
         }
     }
 
-    private static void RunSumOverConsumers(Tensor root, Tensor seed, List<Tensor> order, bool retainGraph, Action<Tensor, Tensor> onGradient)
+    /// <summary>
+    /// Adds to <paramref name="shared"/> the storage of every input gradient that aliases the
+    /// upstream gradient, the node's output or inputs, or another input gradient of the same node.
+    /// </summary>
+    private static void MarkShared(HashSet<Array> shared, Tensor output, Tensor upstream, Tensor[] inputs, Tensor?[] grads)
+    {
+        for (int i = 0; i < grads.Length; i++)
+        {
+            if (grads[i] is not { } g)
+            {
+                continue;
+            }
+
+            var data = g._data;
+            bool aliased = ReferenceEquals(data, upstream._data) || ReferenceEquals(data, output._data);
+            for (int j = 0; j < inputs.Length && !aliased; j++)
+            {
+                aliased = ReferenceEquals(data, inputs[j]._data) || (j != i && ReferenceEquals(data, grads[j]?._data));
+            }
+
+            if (aliased)
+            {
+                shared.Add(data);
+            }
+        }
+    }
+
+    private static void RunSumOverConsumers(Tensor root, Tensor seed, List<Tensor> order, bool retainGraph, GradientSink onGradient)
     {
         // consumers[v] lists the nodes u that take v as an input, in the order they will be visited.
         var consumers = new Dictionary<Tensor, List<Tensor>>(ReferenceEqualityComparer.Instance);
@@ -228,7 +273,7 @@ public static class Autograd
                 continue;
             }
 
-            onGradient(v, grad);
+            onGradient(v, grad, false);
             if (v.GradFn is { } node)
             {
                 edgeGradients[v] = LocalGradients(node, grad);

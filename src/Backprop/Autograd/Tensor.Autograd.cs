@@ -63,13 +63,14 @@ public sealed partial class Tensor
     /// </summary>
     public void Backward(Tensor? gradient = null, bool retainGraph = false, BackwardVersion version = BackwardVersion.Accumulate)
     {
-        Autograd.Run(this, gradient, retainGraph, version, static (t, g) =>
+        Autograd.Run(this, gradient, retainGraph, version, static (t, g, owned) =>
         {
             if (t.IsLeaf || t._retainsGrad)
             {
-                // A copy: the same gradient object can reach several tensors (add passes it through),
-                // and Grad may later be modified in place (gradient clipping).
-                t.Grad = t.Grad is null ? g.Clone() : t.Grad + g;
+                // Grad may later be modified in place (gradient clipping), so storage another tensor
+                // can see (add passes its gradient through to both inputs) is copied; a gradient only
+                // the engine holds is kept as it is.
+                t.Grad = t.Grad is null ? (owned ? g : g.Clone()) : t.Grad + g;
             }
         });
     }

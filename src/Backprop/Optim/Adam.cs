@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Backprop.Optim;
 
@@ -132,6 +133,7 @@ public class Adam : Optimizer
         private readonly bool _hasDecay = decayFactor != 1;
         private readonly bool _amsgrad = amsgrad;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Apply(ref Vector<T> p, Vector<T> g, ref Vector<T> expAvg, ref Vector<T> expAvgSq, ref Vector<T> maxExpAvgSq)
         {
             if (_hasDecay)

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Backprop.Optim;
 
@@ -124,6 +125,7 @@ public sealed class RMSprop : Optimizer
         private readonly bool _hasMomentum = momentum > 0;
         private readonly bool _centered = centered;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Apply(ref Vector<T> p, Vector<T> g, ref Vector<T> squareAvg, ref Vector<T> momentumBuffer, ref Vector<T> gradAvg)
         {
             if (_hasWeightDecay)

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Backprop.Optim;
 
@@ -106,6 +107,7 @@ public sealed class SGD : Optimizer
         private readonly bool _hasWeightDecay = weightDecay != 0;
         private readonly bool _hasMomentum = momentum != 0;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Apply(ref Vector<T> p, Vector<T> g, ref Vector<T> buffer, ref Vector<T> unused1, ref Vector<T> unused2)
         {
             if (_hasWeightDecay)

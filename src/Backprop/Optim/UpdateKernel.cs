@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Backprop.Optim;
@@ -75,6 +76,7 @@ internal static class UpdateKernel
     /// PyTorch's <c>torch.lerp(start, end, weight)</c> as its CPU kernel evaluates it: from the nearer
     /// end, so a weight of 1 gives exactly <paramref name="end"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<T> Lerp<T>(Vector<T> start, Vector<T> end, Vector<T> weight, Vector<T> oneMinusWeight, bool smallWeight)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         smallWeight ? start + (weight * (end - start)) : end - ((end - start) * oneMinusWeight);

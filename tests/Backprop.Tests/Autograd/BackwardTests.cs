@@ -129,6 +129,34 @@ public class BackwardTests
     }
 
     [Fact]
+    public void LeafGradientsNeverShareStorage()
+    {
+        // add passes its upstream gradient to both inputs, and a view passes it on unchanged: each
+        // leaf must still get storage of its own, or clipping one gradient in place would change another.
+        var a = Leaf(1.0, 2.0);
+        var b = Leaf(3.0, 4.0);
+        var h = (a + b).RetainGrad();
+        var seed = Tensor.FromArray([1.0, 1.0]);
+        h.View(2).Backward(seed);
+        a.Grad!.F64[0] = 100;
+        Assert.Equal([1.0, 1.0], b.Grad!.ToArray<double>());
+        Assert.Equal([1.0, 1.0], h.Grad!.ToArray<double>());
+        Assert.Equal([1.0, 1.0], seed.ToArray<double>());
+        Assert.NotSame(a.Grad._data, b.Grad._data);
+        Assert.NotSame(seed._data, h.Grad._data);
+    }
+
+    [Fact]
+    public void CallersSeedIsNeverKeptAsALeafGradient()
+    {
+        var x = Leaf(1.0, 2.0);
+        var seed = Tensor.FromArray([5.0, 6.0]);
+        x.Backward(seed);
+        x.Grad!.F64[0] = 0;
+        Assert.Equal([5.0, 6.0], seed.ToArray<double>());
+    }
+
+    [Fact]
     public void BroadcastGradientsAreReducedToInputShape()
     {
         var w = Tensor.FromArray(new[] { 1.0, 2.0, 3.0, 4.0, 5.0, 6.0 }, 2, 3).RequiresGrad_();
