@@ -22,20 +22,24 @@ internal static class EvalCommand
     {
         var (model, spec, classes, trainedOn, inputScale) = ModelFile.Load(modelPath);
         dataName ??= string.IsNullOrEmpty(trainedOn) ? throw new ArgumentException("--data is required: the model file does not say what it was trained on") : trainedOn;
-        TensorDataset test;
+        Dataset test;
+        int features;
         if (DataSource.IsCsv(dataName))
         {
             var table = DataSource.ReadCsv(dataName, labelColumn);
             test = new TensorDataset(table.Features / inputScale, table.Labels);
+            features = table.Features.Size(1);
         }
         else
         {
-            test = DataSource.Load(dataName, labelColumn).Test;
+            var source = DataSource.Load(dataName, labelColumn);
+            test = source.Test;
+            features = source.Features;
         }
 
-        if (test.Features.Rank != 2 || test.Features.Size(1) != spec.InFeatures)
+        if (features != spec.InFeatures)
         {
-            throw new ArgumentException($"the data has {test.Features.Size(1)} features but the model {spec} expects {spec.InFeatures}");
+            throw new ArgumentException($"the data has {features} features but the model {spec} expects {spec.InFeatures}");
         }
 
         var result = Evaluation.Run(model, test, classes);

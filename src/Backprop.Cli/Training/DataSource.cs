@@ -3,7 +3,7 @@ using Backprop.Data;
 namespace Backprop.Cli.Training;
 
 /// <summary>A data set resolved from <c>--data</c>: a fixed train/test split, feature and class counts.</summary>
-internal sealed record DataSource(string Name, TensorDataset Train, TensorDataset Test, int Features, int Classes)
+internal sealed record DataSource(string Name, Dataset Train, Dataset Test, int Features, int Classes)
 {
     /// <summary>What raw inputs are divided by before they reach the model (pixels: 16 for digits, 255 for Fashion-MNIST).</summary>
     public double InputScale => Name switch
@@ -31,7 +31,7 @@ internal sealed record DataSource(string Name, TensorDataset Train, TensorDatase
             }
 
             case "fashion-mnist":
-                return new DataSource(data, FashionMnist.Load(train: true), FashionMnist.Load(train: false), 784, FashionMnist.Classes);
+                return new DataSource(data, FashionMnist.LoadImages(train: true), FashionMnist.LoadImages(train: false), 784, FashionMnist.Classes);
             case "moons":
                 return FromTable(data, Moons.Make(1000, noise: 0.2, seed: 0), seed: 0);
             default:

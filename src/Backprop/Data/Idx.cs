@@ -28,6 +28,27 @@ public static class Idx
     /// <summary>As <see cref="Read(string, DType?)"/>, also returning the file's IDX type code.</summary>
     internal static Tensor Read(string path, DType? dtype, out byte typeCode)
     {
+        byte[] data = ReadPayload(path, out typeCode, out int[] shape);
+        return Decode(data, typeCode, shape, ResolveDType(typeCode, shape.Length, dtype, path));
+    }
+
+    /// <summary>
+    /// Reads an unsigned-byte IDX file (type 0x08, as MNIST-style images and labels) without
+    /// converting it: the bytes in row-major order and the shape.
+    /// </summary>
+    internal static byte[] ReadUnsignedBytes(string path, out int[] shape)
+    {
+        byte[] data = ReadPayload(path, out byte typeCode, out shape);
+        if (typeCode != 0x08)
+        {
+            throw new InvalidDataException($"{path}: expected unsigned bytes (IDX type 0x08), got type 0x{typeCode:X2}");
+        }
+
+        return data;
+    }
+
+    private static byte[] ReadPayload(string path, out byte typeCode, out int[] shape)
+    {
         ArgumentNullException.ThrowIfNull(path);
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
         Span<byte> sniff = stackalloc byte[2];
@@ -37,7 +58,7 @@ public static class Idx
         using Stream stream = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
         try
         {
-            return Read(stream, gzip ? null : file.Length, path, dtype, out typeCode);
+            return ReadPayload(stream, gzip ? null : file.Length, path, out typeCode, out shape);
         }
         catch (InvalidDataException ex) when (gzip && !ex.Message.StartsWith(path, StringComparison.Ordinal))
         {
@@ -52,6 +73,16 @@ public static class Idx
     /// <paramref name="source"/> names the data in error messages.
     /// </summary>
     internal static Tensor Read(Stream stream, long? length, string source, DType? dtype, out byte typeCode)
+    {
+        byte[] data = ReadPayload(stream, length, source, out typeCode, out int[] shape);
+        return Decode(data, typeCode, shape, ResolveDType(typeCode, shape.Length, dtype, source));
+    }
+
+    /// <summary>
+    /// Reads the header and the raw big-endian payload, validating sizes; <paramref name="typeCode"/>
+    /// and <paramref name="shape"/> describe the payload.
+    /// </summary>
+    private static byte[] ReadPayload(Stream stream, long? length, string source, out byte typeCode, out int[] shape)
     {
         Span<byte> magic = stackalloc byte[4];
         int got = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
@@ -82,7 +113,6 @@ public static class Idx
             throw new InvalidDataException($"{source}: the header declares 0 dimensions at byte offset 3; expected at least 1");
         }
 
-        DType outType = ResolveDType(typeCode, ndims, dtype, source);
         int headerSize = 4 + (4 * ndims);
         Span<byte> dimBytes = stackalloc byte[4 * ndims];
         got = stream.ReadAtLeast(dimBytes, dimBytes.Length, throwOnEndOfStream: false);
@@ -91,7 +121,7 @@ public static class Idx
             throw new InvalidDataException($"{source}: truncated header: {ndims} dimensions need {headerSize} header bytes, file has {4 + got}");
         }
 
-        var shape = new int[ndims];
+        shape = new int[ndims];
         long count = 1;
         for (int i = 0; i < ndims; i++)
         {
@@ -117,8 +147,7 @@ public static class Idx
 
         // Compressed data: the claimed size is not trusted for allocation; the buffer grows only
         // as real bytes arrive, so a tiny file claiming huge dimensions fails before using memory.
-        byte[] data = ReadExactly(stream, expected, source, shape, decompressed: length is null);
-        return Decode(data, typeCode, shape, outType);
+        return ReadExactly(stream, expected, source, shape, decompressed: length is null);
     }
 
     private static DType ResolveDType(byte typeCode, int ndims, DType? dtype, string source)

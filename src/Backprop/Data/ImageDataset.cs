@@ -1,0 +1,107 @@
+using System.Numerics.Tensors;
+
+namespace Backprop.Data;
+
+/// <summary>
+/// Images kept as the bytes they are stored in, with integer class labels, converted to float32
+/// one batch at a time: x = pixel / <see cref="Divisor"/>. Holds a quarter of the memory of the same
+/// images as float features (Fashion-MNIST's 60,000 training images: 47 MB instead of 188 MB), and
+/// gives exactly the values a <see cref="TensorDataset"/> of pre-divided floats would.
+/// </summary>
+public sealed class ImageDataset : Dataset
+{
+    private readonly byte[] _pixels;
+    private readonly long[] _labels;
+    private readonly int[] _sampleShape;
+    private readonly int _sampleSize;
+
+    /// <summary>
+    /// Wraps <paramref name="pixels"/> (samples in row-major order, each of <paramref name="sampleShape"/>)
+    /// and one label per sample. The arrays are used as they are, not copied.
+    /// </summary>
+    public ImageDataset(byte[] pixels, int[] sampleShape, long[] labels, float divisor = 255f)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentNullException.ThrowIfNull(sampleShape);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (!float.IsFinite(divisor) || divisor <= 0)
+        {
+            throw new ArgumentException($"ImageDataset: the divisor must be positive and finite, got {divisor}");
+        }
+
+        _sampleSize = Shapes.Numel(sampleShape);
+        if ((long)_sampleSize * labels.Length != pixels.Length)
+        {
+            throw new ArgumentException(
+                $"ImageDataset: {pixels.Length} pixels do not hold {labels.Length} samples of shape {Shapes.Format(sampleShape)} ({(long)_sampleSize * labels.Length} pixels)");
+        }
+
+        _pixels = pixels;
+        _labels = labels;
+        _sampleShape = (int[])sampleShape.Clone();
+        Divisor = divisor;
+    }
+
+    /// <summary>What each stored byte is divided by (255 maps pixels to [0, 1]).</summary>
+    public float Divisor { get; }
+
+    /// <summary>The shape of one sample, e.g. (784) or (1, 28, 28).</summary>
+    public int[] SampleShape => (int[])_sampleShape.Clone();
+
+    /// <inheritdoc/>
+    public override int Count => _labels.Length;
+
+    /// <inheritdoc/>
+    public override (Tensor X, Tensor Y) this[int index]
+    {
+        get
+        {
+            var (x, y) = GetBatch([index]);
+            return (new Tensor(x._data, _sampleShape), new Tensor(y._data, []));
+        }
+    }
+
+    /// <inheritdoc/>
+    public override (Tensor X, Tensor Y) GetBatch(ReadOnlySpan<int> indices)
+    {
+        if (indices.IsEmpty)
+        {
+            throw new ArgumentException("GetBatch: expected at least one index");
+        }
+
+        var x = Tensor.Empty([indices.Length, .. _sampleShape], DType.Float32);
+        var y = Tensor.Empty([indices.Length], DType.Int64);
+        float[] features = x.F32;
+        long[] labels = y.I64;
+        for (int i = 0; i < indices.Length; i++)
+        {
+            int index = indices[i];
+            if ((uint)index >= (uint)_labels.Length)
+            {
+                throw new ArgumentOutOfRangeException(nameof(indices), $"ImageDataset: index {index} is out of range for {_labels.Length} samples");
+            }
+
+            var row = features.AsSpan(i * _sampleSize, _sampleSize);
+            TensorPrimitives.ConvertTruncating<byte, float>(_pixels.AsSpan(index * _sampleSize, _sampleSize), row);
+            TensorPrimitives.Divide(row, Divisor, row);
+            labels[i] = _labels[index];
+        }
+
+        return (x, y);
+    }
+
+    /// <summary>All samples as float32 features and int64 labels in memory.</summary>
+    public TensorDataset ToTensorDataset()
+    {
+        var all = new int[Count];
+        for (int i = 0; i < all.Length; i++)
+        {
+            all[i] = i;
+        }
+
+        var (x, y) = Count == 0
+            ? (Tensor.Zeros([0, .. _sampleShape]), Tensor.Empty([0], DType.Int64))
+            : GetBatch(all);
+        return new TensorDataset(x, y);
+    }
+}
