@@ -13,7 +13,46 @@ internal static class UpdateKernel
     /// zero-padded copy, so the formula exists once and every element gets bit-identical arithmetic
     /// whatever its position (the results do not depend on the tensor's length modulo the vector width).
     /// </summary>
-    public static void Run<T, TRule>(in TRule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> s0, Span<T> s1, Span<T> s2)
+    public static unsafe void Run<T, TRule>(in TRule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> s0, Span<T> s1, Span<T> s2)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TRule : struct, IUpdateRule<T>
+    {
+        // Large parameters are split over the threads in whole vectors; each element still gets the
+        // same arithmetic, so the result does not depend on the thread count.
+        int vectors = p.Length / Vector<T>.Count;
+        int chunks = Math.Min(Threading.NumThreads, vectors / MinVectorsPerThread);
+        if (chunks <= 1)
+        {
+            RunSerial(rule, p, g, s0, s1, s2);
+            return;
+        }
+
+        var r = rule;
+        int length = p.Length, width = Vector<T>.Count;
+        fixed (T* pp = p, gp = g, p0 = s0, p1 = s1, p2 = s2)
+        {
+            nint ap = (nint)pp, ag = (nint)gp, a0 = (nint)p0, a1 = (nint)p1, a2 = (nint)p2;
+            bool has0 = !s0.IsEmpty, has1 = !s1.IsEmpty, has2 = !s2.IsEmpty;
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
+            {
+                int start = (int)((long)vectors * c / chunks) * width;
+                int end = c == chunks - 1 ? length : (int)((long)vectors * (c + 1) / chunks) * width;
+                int n = end - start;
+                RunSerial(
+                    r,
+                    new Span<T>((T*)ap + start, n),
+                    new ReadOnlySpan<T>((T*)ag + start, n),
+                    has0 ? new Span<T>((T*)a0 + start, n) : default,
+                    has1 ? new Span<T>((T*)a1 + start, n) : default,
+                    has2 ? new Span<T>((T*)a2 + start, n) : default);
+            });
+        }
+    }
+
+    /// <summary>Below this many vectors per thread a hand-off costs more than it saves.</summary>
+    private const int MinVectorsPerThread = 4096;
+
+    private static void RunSerial<T, TRule>(in TRule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> s0, Span<T> s1, Span<T> s2)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TRule : struct, IUpdateRule<T>
     {
