@@ -7,16 +7,17 @@ using Backprop.Cli.Training;
 namespace Backprop.Cli.Commands;
 
 /// <summary>
-/// <c>backprop bench mlp|scalar</c>: the recipes of shared/bench/README.md, printing PyTorch's line
-/// format (<c>KIND epoch N train_loss L test_acc A epoch_s S</c>) so the two run one after the other.
+/// <c>backprop bench mlp|scalar|sgemm</c>: the recipes of shared/bench/README.md, printing PyTorch's line
+/// format (<c>KIND epoch N train_loss L test_acc A epoch_s S</c>) so the two run one after the other;
+/// sgemm prints square GEMM throughput in the format of benchmarks/compare/torch_sgemm.py.
 /// </summary>
 internal static class BenchCommand
 {
     public static Command Create()
     {
-        var kind = new Argument<string>("KIND") { Description = "mlp (Fashion-MNIST 784-256-128-10, Adam 1e-3, batch 128) or scalar (micrograd's demo step)." };
-        kind.AcceptOnlyFromAmong("mlp", "scalar");
-        var epochs = new Option<int>("--epochs") { Description = "Epochs (mlp) or steps (scalar).", DefaultValueFactory = _ => 10 };
+        var kind = new Argument<string>("KIND") { Description = "mlp (Fashion-MNIST 784-256-128-10, Adam 1e-3, batch 128), scalar (micrograd's demo step) or sgemm (square float32 GEMM, n = 256..2048)." };
+        kind.AcceptOnlyFromAmong("mlp", "scalar", "sgemm");
+        var epochs = new Option<int>("--epochs") { Description = "Epochs (mlp), steps (scalar) or timed repeats per size (sgemm).", DefaultValueFactory = _ => 10 };
         var threads = new Option<int?>("--threads") { Description = "Threads for the kernels (default: all cores)." };
         var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format.") { kind, epochs, threads };
         command.SetAction(result => CommandRunner.Run("bench", () =>
@@ -32,7 +33,12 @@ internal static class BenchCommand
                 throw new ArgumentException($"--epochs must be at least 1, got {n}");
             }
 
-            return result.GetValue(kind) == "scalar" ? RunScalar(n) : RunMlp(n);
+            return result.GetValue(kind) switch
+            {
+                "scalar" => RunScalar(n),
+                "sgemm" => RunSgemm(n),
+                _ => RunMlp(n),
+            };
         }));
         return command;
     }
@@ -62,6 +68,17 @@ internal static class BenchCommand
         Console.Error.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"threads {Threading.NumThreads} peak_rss_mb {process.PeakWorkingSet64 / (1024.0 * 1024):F0} allocated_per_step_kb {allocated / 1024.0 / Math.Max(steps, 1):F0}"));
+        return 0;
+    }
+
+    private static int RunSgemm(int repeats)
+    {
+        foreach (var (size, gflops) in SgemmBenchmark.Run(repeats))
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sgemm n {size} gflops {gflops:F1}"));
+        }
+
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"threads {Threading.NumThreads}"));
         return 0;
     }
 

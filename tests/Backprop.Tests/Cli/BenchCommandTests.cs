@@ -20,6 +20,16 @@ public class BenchCommandTests
         Assert.StartsWith("mean step_s ", stderr);
     }
 
+    [Fact]
+    public void SgemmBenchPrintsOneLinePerSizeInTorchScriptsFormat()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("bench", "sgemm", "--epochs", "1", "--threads", "2");
+        Assert.Equal(0, code);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["256", "512", "1024", "2048"], lines.Select(l => Regex.Match(l, @"^sgemm n (\d+) gflops \d+\.\d$").Groups[1].Value));
+        Assert.StartsWith("threads 2", stderr);
+    }
+
     [Theory]
     [InlineData("bench", "gpu")]
     [InlineData("bench", "scalar", "--epochs", "0")]

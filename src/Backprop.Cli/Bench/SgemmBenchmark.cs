@@ -1,0 +1,36 @@
+using System.Diagnostics;
+namespace Backprop.Cli.Bench;
+
+/// <summary>
+/// Square float32 matmul throughput (the packed SGEMM behind <see cref="Tensor.Matmul"/>, output
+/// allocation included), C = A·B for n = 256..2048: the best of several timed runs after a
+/// warm-up, as GFLOP/s = 2n³ / seconds. benchmarks/compare/torch_sgemm.py prints the same lines for
+/// PyTorch (OpenBLAS), so both run one after the other.
+/// </summary>
+internal static class SgemmBenchmark
+{
+    public static IEnumerable<(int N, double Gflops)> Run(int repeats)
+    {
+        var generator = new Generator(0);
+        foreach (int n in new[] { 256, 512, 1024, 2048 })
+        {
+            var a = Tensor.Rand([n, n], generator: generator);
+            var b = Tensor.Rand([n, n], generator: generator);
+            a.Matmul(b);
+            int inner = Math.Max(1, (int)(2e9 / (2.0 * n * n * n)));
+            double best = double.MaxValue;
+            for (int r = 0; r < repeats; r++)
+            {
+                var clock = Stopwatch.StartNew();
+                for (int i = 0; i < inner; i++)
+                {
+                    a.Matmul(b);
+                }
+
+                best = Math.Min(best, clock.Elapsed.TotalSeconds / inner);
+            }
+
+            yield return (n, 2.0 * n * n * n / best / 1e9);
+        }
+    }
+}
