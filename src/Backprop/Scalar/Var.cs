@@ -6,8 +6,9 @@ namespace Backprop.Scalar;
 /// A scalar on a <see cref="Tape"/>: a handle (the tape and a slot) with the operators of
 /// <see cref="Value"/>. Every operation records one node on the tape, holding the forward value and,
 /// computed right beside it, ∂out/∂input for each input; <see cref="Backward"/> applies the chain
-/// rule over the tape in reverse. The same formulas as <see cref="Value"/> in the same order, so both
-/// engines give the same numbers.
+/// rule over the tape in reverse. The formulas are those of <see cref="Value"/>, composites included, so
+/// both engines compute the same forward values bit for bit, and the same gradients up to the order in
+/// which a node used several times adds up its terms (recording order here, depth-first order there).
 /// </summary>
 /// <example>
 /// <c>var t = new Tape(); Var a = t.Leaf(2), b = t.Leaf(-3); Var f = a * b + 1; f.Backward();</c>

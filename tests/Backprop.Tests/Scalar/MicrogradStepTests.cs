@@ -30,9 +30,14 @@ public class MicrogradStepTests
     [Fact]
     public void TheTapeStepAllocatesNothingAfterTheFirst()
     {
-        var steps = ScalarBenchmark.Run(4, ScalarEngine.Tape).ToArray();
+        var steps = ScalarBenchmark.Run(6, ScalarEngine.Tape).ToArray();
         Assert.True(steps[0].AllocatedBytes > 0); // the tape grows to the size of a step
-        Assert.All(steps[1..], s => Assert.Equal(0, s.AllocatedBytes));
+
+        // Now and then the runtime itself allocates a few KB on this thread in the middle of a step
+        // (seen as 7 KB in one step while the full suite ran), so one clean step is the proof: an
+        // allocation made by the step's code would show in every step.
+        Assert.Contains(0L, steps[1..].Select(s => s.AllocatedBytes));
+        Assert.All(steps[1..], s => Assert.True(s.AllocatedBytes < 64 * 1024, $"step {s.Step} allocated {s.AllocatedBytes} bytes"));
         Assert.True(ScalarBenchmark.Run(2, ScalarEngine.Value).Last().AllocatedBytes > 1_000_000); // an object per node
     }
 }

@@ -21,7 +21,8 @@ public class ScalarBenchCommandTests
         Assert.Equal(3, WithoutTimes(tapeOut).Length);
         Assert.Equal(WithoutTimes(valueOut), WithoutTimes(tapeOut));
 
-        Assert.Matches(@"^mean step_s \d+\.\d{4} engine tape allocated_per_step_kb 0\.0 \(after step 1\)", tapeErr);
+        // Whether the tape engine allocates is tested in MicrogradStepTests; here, the format.
+        Assert.Matches(@"^mean step_s \d+\.\d{4} engine tape allocated_per_step_kb \d+\.\d \(after step 1\)", tapeErr);
         Assert.Matches(@"^mean step_s \d+\.\d{4} engine value allocated_per_step_kb \d+\.\d \(after step 1\)", valueErr);
     }
 
