@@ -32,6 +32,7 @@ internal static class ScalarBenchmark
 {
     private static readonly int[] Sizes = [2, 16, 16, 1];
 
+    /// <summary>Runs <paramref name="steps"/> steps on <paramref name="engine"/>, yielding each as it completes (the timing covers only the step).</summary>
     public static IEnumerable<ScalarStep> Run(int steps, ScalarEngine engine = ScalarEngine.Tape) =>
         engine == ScalarEngine.Tape ? RunTape(steps) : RunValue(steps);
 
