@@ -19,7 +19,13 @@ internal static class BenchCommand
         kind.AcceptOnlyFromAmong("mlp", "scalar", "sgemm");
         var epochs = new Option<int>("--epochs") { Description = "Epochs (mlp), steps (scalar) or timed repeats per size (sgemm).", DefaultValueFactory = _ => 10 };
         var threads = new Option<int?>("--threads") { Description = "Threads for the kernels (default: all cores)." };
-        var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format.") { kind, epochs, threads };
+        var engine = new Option<string>("--engine")
+        {
+            Description = "scalar only: tape (the flat-array Tape engine) or value (the readable Value engine).",
+            DefaultValueFactory = _ => "tape",
+        };
+        engine.AcceptOnlyFromAmong("tape", "value");
+        var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format.") { kind, epochs, threads, engine };
         command.SetAction(result => CommandRunner.Run("bench", () =>
         {
             if (result.GetValue(threads) is int t)
@@ -35,7 +41,7 @@ internal static class BenchCommand
 
             return result.GetValue(kind) switch
             {
-                "scalar" => RunScalar(n),
+                "scalar" => RunScalar(n, result.GetValue(engine) == "value" ? ScalarEngine.Value : ScalarEngine.Tape),
                 "sgemm" => RunSgemm(n),
                 _ => RunMlp(n),
             };
@@ -82,16 +88,25 @@ internal static class BenchCommand
         return 0;
     }
 
-    private static int RunScalar(int steps)
+    /// <summary>
+    /// One line per step on stdout; on stderr the mean step time and the bytes allocated per step
+    /// after the first (the tape engine allocates only while its arrays grow, in step 1).
+    /// </summary>
+    private static int RunScalar(int steps, ScalarEngine engine)
     {
         double total = 0;
-        foreach (var (step, loss, accuracy, seconds) in ScalarBenchmark.Run(steps))
+        long allocatedAfterFirst = 0;
+        foreach (var step in ScalarBenchmark.Run(steps, engine))
         {
-            total += seconds;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scalar step {step} loss {loss:F4} accuracy {accuracy:F2} step_s {seconds:F4}"));
+            total += step.Seconds;
+            allocatedAfterFirst += step.Step > 1 ? step.AllocatedBytes : 0;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"scalar step {step.Step} loss {step.Loss:F4} accuracy {step.Accuracy:F2} step_s {step.Seconds:F4}"));
         }
 
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mean step_s {total / steps:F4}"));
+        string allocated = steps > 1 ? (allocatedAfterFirst / 1024.0 / (steps - 1)).ToString("F1", CultureInfo.InvariantCulture) : "n/a";
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"mean step_s {total / steps:F4} engine {engine.ToString().ToLowerInvariant()} allocated_per_step_kb {allocated} (after step 1)"));
         return 0;
     }
 }
