@@ -162,12 +162,12 @@ public sealed class ExpressionGraph
         for (int i = Nodes.Count - 1; i >= 0; i--)
         {
             ExpressionNode v = Nodes[i];
-            if (!IsOnPathToOutput(v))
+            if (!IsOnPathToOutput(v) && v != Output)
             {
                 continue;
             }
 
-            double sum = v == Output ? 1 : 0;
+            double sum = v == Output ? 1 : 0; // ∂y/∂y = 1, even for a constant output
             var terms = new List<ConsumerTerm>();
             foreach (var (u, j) in consumers[i] ?? [])
             {

@@ -265,6 +265,14 @@ public static class ReportWriter
         '²' => @"$^2$",
         '✓' => @"\checkmark{}",
         '…' => @"\dots{}",
-        _ => c.ToString(),
+        '§' => @"\S{}",
+        '½' => @"$\tfrac{1}{2}$",
+        'ŷ' => @"$\hat{y}$",
+        '×' => @"$\times$",
+        '∞' => @"$\infty$",
+        '‖' => @"$\|$",
+        '√' => @"$\surd$",
+        '³' => @"$^3$",
+        _ => c < 128 ? c.ToString() : "?", // pdflatex rejects what it has no glyph for
     };
 }
