@@ -218,7 +218,9 @@ public static class ExplanationReport
             report.Paragraph(
                 "Target ", Eq(Formula.Symbol("T"), Formula.Number(e.Options.Target!.Value)), ", loss ",
                 Eq(Formula.Symbol(l), step.Formula), " = ", ReportSpan.Number(step.Value), "; ",
-                Eq(Formula.Partial(l, y), step.OutputGradientFormula), " = ", ReportSpan.Number(step.OutputGradient),
+                Eq(Formula.Partial(l, y), step.OutputGradientFormula),
+                e.Options.Loss == ExplainLoss.Difference ? "" : " = ",
+                e.Options.Loss == ExplainLoss.Difference ? "" : ReportSpan.Number(step.OutputGradient),
                 ", and by the chain rule ", Eq(Formula.Partial(l, "w"), Formula.Multiply(Formula.Partial(l, y), Formula.Partial(y, "w"))), ".");
         }
         else

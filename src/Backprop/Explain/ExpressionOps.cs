@@ -15,7 +15,7 @@ internal static class ExpressionOps
     public static Result Apply(string op, ExpressionNode[] inputs, string name, Formula formula, SourcePosition at)
     {
         ExpressionNode a = inputs[0];
-        Formula A = a.Reference, self = Formula.Symbol(name);
+        Formula aRef = a.Reference, self = Formula.Symbol(name);
         Formula one = Formula.Number(1);
         double x = a.Value;
         string Where() => $"'{formula.ToText()}'";
@@ -29,7 +29,7 @@ internal static class ExpressionOps
             case "*":
                 {
                     ExpressionNode b = inputs[1];
-                    return new(x * b.Value, [b.Value, x], [b.Reference, A]);        // ∂/∂a = b, ∂/∂b = a
+                    return new(x * b.Value, [b.Value, x], [b.Reference, aRef]);        // ∂/∂a = b, ∂/∂b = a
                 }
 
             case "/":
@@ -42,7 +42,7 @@ internal static class ExpressionOps
                     }
 
                     return new(x / y, [1 / y, -x / (y * y)],                       // ∂/∂a = 1/b, ∂/∂b = −a/b²
-                        [Formula.Divide(one, b.Reference), Formula.Negate(Formula.Divide(A, Formula.Power(b.Reference, Formula.Number(2))))]);
+                        [Formula.Divide(one, b.Reference), Formula.Negate(Formula.Divide(aRef, Formula.Power(b.Reference, Formula.Number(2))))]);
                 }
 
             case "^":
@@ -63,7 +63,7 @@ internal static class ExpressionOps
                     throw at.Error($"log of {ExplainNumber.Format(x)} is undefined (log needs a positive argument) in {Where()}");
                 }
 
-                return new(Math.Log(x), [1 / x], [Formula.Divide(one, A)]);        // d/dx ln x = 1/x
+                return new(Math.Log(x), [1 / x], [Formula.Divide(one, aRef)]);        // d/dx ln x = 1/x
             case "sqrt":
                 {
                     if (x < 0)
@@ -89,9 +89,9 @@ internal static class ExpressionOps
                 }
 
             case "relu":
-                return new(Math.Max(0, x), [x > 0 ? 1 : 0], [Formula.Positive(A)]); // 1 if x > 0, else 0
+                return new(Math.Max(0, x), [x > 0 ? 1 : 0], [Formula.Positive(aRef)]); // 1 if x > 0, else 0
             case "abs":
-                return new(Math.Abs(x), [Math.Sign(x)], [Formula.Call("sign", A)]); // sign(x), 0 at 0 as in PyTorch
+                return new(Math.Abs(x), [Math.Sign(x)], [Formula.Call("sign", aRef)]); // sign(x), 0 at 0 as in PyTorch
             default:
                 throw new InvalidOperationException($"explain: unknown operation '{op}'");
         }
@@ -117,22 +117,22 @@ internal static class ExpressionOps
         }
 
         double value = Math.Pow(x, p);
-        Formula A = a.Reference, B = b.Reference;
-        Formula dA;
+        Formula aRef = a.Reference, bRef = b.Reference;
+        Formula dBase;
         if (b.Kind == ExpressionNodeKind.Constant)
         {
             double q = p - 1;
-            dA = q == 0 ? Formula.Number(p)
-                : q == 1 ? Formula.Multiply(Formula.Number(p), A)
-                : Formula.Multiply(Formula.Number(p), Formula.Power(A, Formula.Number(q)));
+            dBase = q == 0 ? Formula.Number(p)
+                : q == 1 ? Formula.Multiply(Formula.Number(p), aRef)
+                : Formula.Multiply(Formula.Number(p), Formula.Power(aRef, Formula.Number(q)));
         }
         else
         {
-            dA = Formula.Multiply(B, Formula.Power(A, Formula.Subtract(B, Formula.Number(1))));
+            dBase = Formula.Multiply(bRef, Formula.Power(aRef, Formula.Subtract(bRef, Formula.Number(1))));
         }
 
-        double dX = p == 0 ? 0 : p * Math.Pow(x, p - 1);
-        double dP = x > 0 ? value * Math.Log(x) : double.NaN;
-        return new(value, [dX, dP], [dA, Formula.Multiply(self, Formula.Call("log", A))]);
+        double dBaseValue = p == 0 ? 0 : p * Math.Pow(x, p - 1);
+        double dExponentValue = x > 0 ? value * Math.Log(x) : double.NaN;
+        return new(value, [dBaseValue, dExponentValue], [dBase, Formula.Multiply(self, Formula.Call("log", aRef))]);
     }
 }
