@@ -29,9 +29,10 @@ internal static class TrainCommand
         var threads = new Option<int?>("--threads") { Description = "Threads for the kernels (default: all cores)." };
         var output = new Option<string?>("--out") { Description = "Output folder (default: runs/<timestamp>)." };
         var resume = new Option<string?>("--resume") { Description = "Resume from a checkpoint file; the run's other settings come from it." };
+        var gradReport = new Option<bool>("--grad-report") { Description = "Record per layer and epoch the weight-gradient norm and the saturated/dead activations; writes gradients.csv and gradnorm.png." };
         var command = new Command("train", "Train a classifier and write the model, a checkpoint, the history and plots.")
         {
-            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, seed, threads, output, resume,
+            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, seed, threads, output, resume, gradReport,
         };
         command.SetAction(result => CommandRunner.Run("train", () =>
         {
@@ -52,12 +53,12 @@ internal static class TrainCommand
                 result.GetValue(optimizer)!,
                 result.GetValue(schedule) ?? (modelName == "mlp" ? "cosine" : "none"),
                 result.GetValue(seed));
-            return Run(options, result.GetValue(epochs), result.GetValue(output), result.GetValue(resume));
+            return Run(options, result.GetValue(epochs), result.GetValue(output), result.GetValue(resume), result.GetValue(gradReport));
         }));
         return command;
     }
 
-    private static int Run(TrainOptions options, int? epochsOverride, string? outFolder, string? resumePath)
+    private static int Run(TrainOptions options, int? epochsOverride, string? outFolder, string? resumePath, bool gradReport)
     {
         CheckpointData? checkpoint = null;
         if (resumePath is not null)
@@ -80,6 +81,7 @@ internal static class TrainCommand
             trainer.Restore(checkpoint, resumePath!, epochsOverride ?? options.Epochs);
         }
 
+        var health = gradReport ? GradientReport.Attach(trainer) : null;
         string checkpointPath = Path.Combine(folder, "checkpoint.safetensors");
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -111,7 +113,14 @@ internal static class TrainCommand
         trainer.History.WriteCsv(Path.Combine(folder, "history.csv"));
         trainer.History.WriteJson(Path.Combine(folder, "history.json"));
         Plots.Write(trainer.History, folder);
-        where.WriteLine($"wrote model.safetensors, checkpoint.safetensors, history.csv, history.json, loss.png, accuracy.png to {folder}");
+        if (health is not null)
+        {
+            GradientReport.Write(health, folder);
+            var (header, rows) = GradientReport.Table(health.Records);
+            GradientReport.Print(header, rows, where);
+        }
+
+        where.WriteLine($"wrote model.safetensors, checkpoint.safetensors, history.csv, history.json, loss.png, accuracy.png{(health is null ? "" : ", gradients.csv, gradnorm.png")} to {folder}");
         return 0;
     }
 

@@ -17,7 +17,7 @@ internal static class Plots
             plot.Add.Scatter(epochs, history.Epochs.Select(e => e.TestAccuracy).ToArray()).LegendText = "test");
     }
 
-    private static void Save(string path, string title, string yLabel, Action<ScottPlot.Plot> addSeries)
+    internal static void Save(string path, string title, string yLabel, Action<ScottPlot.Plot> addSeries)
     {
         var plot = new ScottPlot.Plot();
         addSeries(plot);

@@ -79,6 +79,12 @@ internal sealed class Trainer
     /// <summary>Called after every batch with (batch index, batches per epoch, batch loss, samples per second).</summary>
     public Action<int, int, double, double>? BatchCompleted { get; set; }
 
+    /// <summary>Called with each batch's loss after the forward pass and before Backward frees the graph (diagnostics: --grad-report).</summary>
+    public Action<Tensor>? BeforeBackward { get; set; }
+
+    /// <summary>Called after each batch's Backward and before the optimizer step, while the gradients are this batch's.</summary>
+    public Action? AfterBackward { get; set; }
+
     /// <summary>Called at the start of every epoch with its 1-based number.</summary>
     public Action<int>? EpochStarted { get; set; }
 
@@ -119,7 +125,9 @@ internal sealed class Trainer
 
                 Optimizer.ZeroGrad();
                 var loss = Tensor.CrossEntropy(Model.Forward(x), y);
+                BeforeBackward?.Invoke(loss);
                 loss.Backward();
+                AfterBackward?.Invoke();
                 Optimizer.Step();
                 double value = loss.Item();
                 if (!double.IsFinite(value))

@@ -1,0 +1,30 @@
+namespace Backprop.Explain;
+
+/// <summary>The loss explain puts on top of a program's output y when given a target T.</summary>
+public enum ExplainLoss
+{
+    /// <summary>L = (T − y)², ∂L/∂y = −2(T − y).</summary>
+    Squared,
+
+    /// <summary>L = T − y, ∂L/∂y = −1 (the w1, w2, w3 example of the lecture).</summary>
+    Difference,
+}
+
+/// <summary>
+/// What <c>Explanation.Create</c> adds to the forward and backward pass: a loss against a
+/// target, and one gradient-descent step w ← w − η ∂L/∂w.
+/// </summary>
+public sealed record ExplainOptions
+{
+    /// <summary>The target T; when set, the loss <see cref="Loss"/> is put on top of the output.</summary>
+    public double? Target { get; init; }
+
+    /// <summary>The loss used with <see cref="Target"/>.</summary>
+    public ExplainLoss Loss { get; init; } = ExplainLoss.Squared;
+
+    /// <summary>The learning rate η of one gradient-descent step; without a target the step minimizes the output itself.</summary>
+    public double? LearningRate { get; init; }
+
+    /// <summary>Whether to compute the central finite difference of every gradient (on by default).</summary>
+    public bool FiniteDifferences { get; init; } = true;
+}

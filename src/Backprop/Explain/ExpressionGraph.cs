@@ -1,0 +1,405 @@
+using System.Globalization;
+
+namespace Backprop.Explain;
+
+/// <summary>
+/// The scalar computational graph of an <see cref="ExplainProgram"/> evaluated at given input
+/// values: every intermediate variable u = g(v₁..vₙ) is an <see cref="ExpressionNode"/>, listed in
+/// topological order (inputs first, each node after the nodes it is computed from), with the value
+/// of the forward pass and its local derivatives. <see cref="Backward"/> and
+/// <see cref="BackwardByConsumers"/> compute ∂output/∂node for every node, the two ways of DESIGN.md §1.2.
+/// </summary>
+public sealed class ExpressionGraph
+{
+    private readonly bool[] _onPathToOutput;
+
+    private ExpressionGraph(List<ExpressionNode> nodes, ExpressionNode output, List<ExpressionNode> inputs)
+    {
+        Nodes = nodes;
+        Output = output;
+        Inputs = inputs;
+
+        // Nodes the output depends on: the backward pass visits only these (an assigned but unused
+        // variable gets no gradient step). Walking from the output down the topological order.
+        _onPathToOutput = new bool[nodes.Count];
+        _onPathToOutput[output.Index] = true;
+        for (int i = output.Index; i >= 0; i--)
+        {
+            if (_onPathToOutput[i])
+            {
+                foreach (var input in nodes[i].Inputs)
+                {
+                    _onPathToOutput[input.Index] = true;
+                }
+            }
+        }
+    }
+
+    /// <summary>Every node in topological order: inputs first, then constants and operations in program order.</summary>
+    public IReadOnlyList<ExpressionNode> Nodes { get; }
+
+    /// <summary>The inputs, in the order their values were given.</summary>
+    public IReadOnlyList<ExpressionNode> Inputs { get; }
+
+    /// <summary>The output: the node of the program's last statement.</summary>
+    public ExpressionNode Output { get; }
+
+    /// <summary>
+    /// Parses nothing: evaluates an already parsed <paramref name="program"/> at <paramref name="inputs"/>
+    /// (name → value, in the order to list them), building one node per operation.
+    /// </summary>
+    /// <exception cref="ExplainException">
+    /// A variable has no value, an input is not used or is also assigned, a name is assigned twice,
+    /// or a value is outside a function's domain (log of −1, division by zero).
+    /// </exception>
+    public static ExpressionGraph Build(ExplainProgram program, IEnumerable<KeyValuePair<string, double>> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var builder = new Builder(program);
+        foreach (var (name, value) in inputs)
+        {
+            builder.AddInput(name, value);
+        }
+
+        foreach (string name in builder.InputNames)
+        {
+            if (!program.Inputs.Contains(name))
+            {
+                var assignment = program.Statements.FirstOrDefault(s => s.Name == name);
+                throw assignment is not null
+                    ? assignment.Position.Error($"'{name}' is given a value from outside and also assigned")
+                    : new ExplainException($"'{name}' is given a value but the program does not use it (it uses: {string.Join(", ", program.Inputs)})", 0, 0);
+            }
+        }
+
+        var missing = program.Inputs.Where(name => !builder.InputNames.Contains(name)).ToList();
+        if (missing.Count > 0)
+        {
+            string list = string.Join(", ", missing.Select(m => $"'{m}'"));
+            throw program.FirstUse[missing[0]].Error(
+                $"undefined variable{(missing.Count > 1 ? "s" : "")} {list} (give {(missing.Count > 1 ? "them values" : "it a value")}, e.g. --at {string.Join(",", missing.Select(m => m + "=1"))})");
+        }
+
+        ExpressionNode? last = null;
+        foreach (var statement in program.Statements)
+        {
+            last = builder.AddStatement(statement);
+        }
+
+        return new ExpressionGraph(builder.Nodes, last!, builder.Inputs);
+    }
+
+    /// <summary>True if the output depends on <paramref name="node"/> through nodes that require grad.</summary>
+    public bool IsOnPathToOutput(ExpressionNode node) => node.RequiresGrad && _onPathToOutput[node.Index];
+
+    /// <summary>
+    /// The backward pass, "version B": seeds ∂y/∂y = 1 at the output, then visits nodes in reverse
+    /// topological order; each node u adds (∂y/∂u)(∂u/∂vⱼ) into the gradient of each input vⱼ.
+    /// Every step is recorded for <c>explain</c> to print.
+    /// </summary>
+    public GradientPass Backward()
+    {
+        var gradients = new double[Nodes.Count];
+        gradients[Output.Index] = 1;
+        var steps = new List<BackwardStep>();
+        for (int i = Nodes.Count - 1; i >= 0; i--)
+        {
+            ExpressionNode u = Nodes[i];
+            if (u.Kind != ExpressionNodeKind.Operation || !IsOnPathToOutput(u))
+            {
+                continue;
+            }
+
+            double upstream = gradients[i]; // complete: every consumer of u comes later in the order
+            var edges = new List<BackwardEdge>();
+            for (int j = 0; j < u.Inputs.Count; j++)
+            {
+                ExpressionNode v = u.Inputs[j];
+                if (!v.RequiresGrad)
+                {
+                    continue;
+                }
+
+                double product = upstream * u.LocalDerivatives[j];
+                gradients[v.Index] += product;
+                edges.Add(new BackwardEdge(v, j, u.LocalDerivativeFormulas[j], u.LocalDerivatives[j], product, gradients[v.Index]));
+            }
+
+            steps.Add(new BackwardStep(u, upstream, edges));
+        }
+
+        return new GradientPass(this, steps, gradients);
+    }
+
+    /// <summary>
+    /// The same gradients gathered the other way, "version A": for each node v in reverse
+    /// topological order, ∂y/∂v = Σ over consumers u of v of ∂y/∂u · ∂u/∂v, with every term kept.
+    /// The terms are summed in the order <see cref="Backward"/> adds them, so both agree bit for bit.
+    /// </summary>
+    public ConsumerPass BackwardByConsumers()
+    {
+        var consumers = new List<(ExpressionNode Consumer, int Input)>[Nodes.Count];
+        for (int i = Nodes.Count - 1; i >= 0; i--)
+        {
+            ExpressionNode u = Nodes[i];
+            if (u.Kind != ExpressionNodeKind.Operation || !IsOnPathToOutput(u))
+            {
+                continue;
+            }
+
+            for (int j = 0; j < u.Inputs.Count; j++)
+            {
+                if (u.Inputs[j].RequiresGrad)
+                {
+                    (consumers[u.Inputs[j].Index] ??= []).Add((u, j));
+                }
+            }
+        }
+
+        var gradients = new double[Nodes.Count];
+        var sums = new List<ConsumerSum>();
+        for (int i = Nodes.Count - 1; i >= 0; i--)
+        {
+            ExpressionNode v = Nodes[i];
+            if (!IsOnPathToOutput(v) && v != Output)
+            {
+                continue;
+            }
+
+            double sum = v == Output ? 1 : 0; // ∂y/∂y = 1, even for a constant output
+            var terms = new List<ConsumerTerm>();
+            foreach (var (u, j) in consumers[i] ?? [])
+            {
+                double product = gradients[u.Index] * u.LocalDerivatives[j];
+                sum += product;
+                terms.Add(new ConsumerTerm(u, j, gradients[u.Index], u.LocalDerivativeFormulas[j], u.LocalDerivatives[j], product));
+            }
+
+            gradients[i] = sum;
+            sums.Add(new ConsumerSum(v, terms, sum));
+        }
+
+        return new ConsumerPass(this, sums, gradients);
+    }
+
+    /// <summary>Builds nodes statement by statement; expressions are walked with an explicit stack (no recursion).</summary>
+    private sealed class Builder
+    {
+        private readonly Dictionary<string, ExpressionNode> _variables = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, SourcePosition> _assignedAt = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _takenNames;
+        private readonly ExplainProgram _program;
+        private int _nextGenerated = 1;
+
+        public Builder(ExplainProgram program)
+        {
+            _program = program;
+            _takenNames = new HashSet<string>(program.AllNames(), StringComparer.Ordinal);
+        }
+
+        public List<ExpressionNode> Nodes { get; } = [];
+
+        public List<ExpressionNode> Inputs { get; } = [];
+
+        public IEnumerable<string> InputNames => Inputs.Select(i => i.Name);
+
+        public void AddInput(string name, double value)
+        {
+            if (string.IsNullOrEmpty(name) || !(char.IsAsciiLetter(name[0]) || name[0] == '_') || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+            {
+                throw new ExplainException($"'{name}' is not a variable name (letters, digits and _, not starting with a digit)", 0, 0);
+            }
+
+            if (Parser.Functions.Contains(name))
+            {
+                throw new ExplainException($"'{name}' is a function, not a variable", 0, 0);
+            }
+
+            if (_variables.ContainsKey(name))
+            {
+                throw new ExplainException($"'{name}' is given a value twice", 0, 0);
+            }
+
+            if (!double.IsFinite(value))
+            {
+                throw new ExplainException($"'{name}' must be a finite number, got {ExplainNumber.Format(value)}", 0, 0);
+            }
+
+            var node = new ExpressionNode(Nodes.Count, name, true, ExpressionNodeKind.Input, "input", [], Formula.Symbol(name), value, [], [], default);
+            Nodes.Add(node);
+            Inputs.Add(node);
+            _variables[name] = node;
+            _takenNames.Add(name);
+        }
+
+        public ExpressionNode AddStatement(Statement statement)
+        {
+            // A bare last expression is named f (or out, out1, … if f is taken), so the output has a name.
+            string? name = statement.Name ?? GenerateName(["f", "out"]);
+            if (_assignedAt.TryGetValue(name, out var first))
+            {
+                throw statement.Position.Error($"'{name}' is assigned twice (first at {first})");
+            }
+
+            ExpressionNode node = statement.Value switch
+            {
+                // y = x: a copy node, so y appears in the graph with ∂y/∂x = 1.
+                VariableExpr v => AddOperation("=", [Lookup(v)], name, true, v.Position),
+                _ => Build(statement.Value, name),
+            };
+            _variables[name] = node;
+            _assignedAt[name] = statement.Position;
+
+            return node;
+        }
+
+        private ExpressionNode Lookup(VariableExpr v)
+        {
+            if (_variables.TryGetValue(v.Name, out var node))
+            {
+                return node;
+            }
+
+            if (_program.Statements.Any(s => s.Name == v.Name))
+            {
+                throw v.Position.Error($"'{v.Name}' is used before it is assigned");
+            }
+
+            throw v.Position.Error($"undefined variable '{v.Name}' (give it a value, e.g. --at {v.Name}=1)");
+        }
+
+        /// <summary>Post-order walk of <paramref name="root"/>; the root node gets <paramref name="rootName"/> when given.</summary>
+        private ExpressionNode Build(Expr root, string? rootName)
+        {
+            var values = new Stack<ExpressionNode>();
+            var work = new Stack<(Expr Expr, bool Expanded)>();
+            work.Push((root, false));
+            while (work.Count > 0)
+            {
+                var (expr, expanded) = work.Pop();
+                string? name = ReferenceEquals(expr, root) ? rootName : null;
+                switch (expr)
+                {
+                    case NumberExpr n:
+                        values.Push(AddConstant(n.Value, name, n.Position));
+                        break;
+                    case NegateExpr { Operand: NumberExpr n } neg:
+                        values.Push(AddConstant(-n.Value, name, neg.Position)); // −2 is a number, not neg(2)
+                        break;
+                    case VariableExpr v:
+                        values.Push(Lookup(v));
+                        break;
+                    case NegateExpr or CallExpr or BinaryExpr when !expanded:
+                        work.Push((expr, true));
+                        foreach (var child in Children(expr).Reverse())
+                        {
+                            work.Push((child, false));
+                        }
+
+                        break;
+                    case NegateExpr neg:
+                        values.Push(AddOperation("neg", [values.Pop()], name, name is not null, neg.Position));
+                        break;
+                    case CallExpr call:
+                        values.Push(AddOperation(call.Function, [values.Pop()], name, name is not null, call.Position));
+                        break;
+                    case BinaryExpr b:
+                        {
+                            ExpressionNode right = values.Pop(), left = values.Pop();
+                            values.Push(AddOperation(b.Op.ToString(), [left, right], name, name is not null, b.Position));
+                            break;
+                        }
+                }
+            }
+
+            return values.Pop();
+        }
+
+        private static Expr[] Children(Expr expr) => expr switch
+        {
+            NegateExpr n => [n.Operand],
+            CallExpr c => [c.Argument],
+            BinaryExpr b => [b.Left, b.Right],
+            _ => [],
+        };
+
+        private ExpressionNode AddConstant(double value, string? name, SourcePosition position)
+        {
+            string shown = name ?? ExplainNumber.Format(value);
+            var node = new ExpressionNode(Nodes.Count, shown, name is not null, ExpressionNodeKind.Constant, "const", [], Formula.Number(value), value, [], [], position);
+            Nodes.Add(node);
+            return node;
+        }
+
+        private ExpressionNode AddOperation(string op, ExpressionNode[] inputs, string? name, bool isNamed, SourcePosition position)
+        {
+            name ??= GenerateName();
+            Formula formula = FormulaOf(op, inputs);
+            var result = ExpressionOps.Apply(op, inputs, name, formula, position);
+            if (!double.IsFinite(result.Value))
+            {
+                throw position.Error($"{name} = {formula.ToText()} is {ExplainNumber.Format(result.Value)} (overflow)");
+            }
+
+            for (int j = 0; j < inputs.Length; j++)
+            {
+                if (inputs[j].RequiresGrad && !double.IsFinite(result.Local[j]))
+                {
+                    throw position.Error($"the derivative of {name} = {formula.ToText()} with respect to {inputs[j].Name} is {ExplainNumber.Format(result.Local[j])} at {inputs[j].Name} = {ExplainNumber.Format(inputs[j].Value)}");
+                }
+            }
+
+            var node = new ExpressionNode(Nodes.Count, name, isNamed, ExpressionNodeKind.Operation, op, inputs, formula, result.Value, result.Local, result.LocalFormulas, position);
+            Nodes.Add(node);
+            return node;
+        }
+
+        private static Formula FormulaOf(string op, ExpressionNode[] inputs)
+        {
+            Formula a = inputs[0].Reference;
+            return op switch
+            {
+                "+" => Formula.Add(a, inputs[1].Reference),
+                "-" => Formula.Subtract(a, inputs[1].Reference),
+                "*" => Formula.Multiply(a, inputs[1].Reference),
+                "/" => Formula.Divide(a, inputs[1].Reference),
+                "^" => Formula.Power(a, inputs[1].Reference),
+                "neg" => Formula.Negate(a),
+                "=" => a,
+                _ => Formula.Call(op, a),
+            };
+        }
+
+        private string GenerateName()
+        {
+            string name;
+            do
+            {
+                name = "u" + (_nextGenerated++).ToString(CultureInfo.InvariantCulture);
+            }
+            while (!_takenNames.Add(name));
+            return name;
+        }
+
+        private string GenerateName(string[] preferred)
+        {
+            foreach (string name in preferred)
+            {
+                if (_takenNames.Add(name))
+                {
+                    return name;
+                }
+            }
+
+            for (int i = 1; ; i++)
+            {
+                string name = preferred[^1] + i.ToString(CultureInfo.InvariantCulture);
+                if (_takenNames.Add(name))
+                {
+                    return name;
+                }
+            }
+        }
+    }
+}
