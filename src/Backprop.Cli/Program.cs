@@ -18,7 +18,7 @@ public static class Program
         };
         root.SetAction(result =>
         {
-            Console.Error.WriteLine("backprop: a command is required (train, eval, predict, inspect, gradcheck, bench); see backprop --help");
+            Console.Error.WriteLine("backprop: a command is required (train, eval, predict, inspect, gradcheck, bench, export); see backprop --help");
             return 1;
         });
         root.Subcommands.Add(TrainCommand.Create());
@@ -27,6 +27,7 @@ public static class Program
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(GradCheckCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
