@@ -29,9 +29,10 @@ internal static class TrainCommand
         var threads = new Option<int?>("--threads") { Description = "Threads for the kernels (default: all cores)." };
         var output = new Option<string?>("--out") { Description = "Output folder (default: runs/<timestamp>)." };
         var resume = new Option<string?>("--resume") { Description = "Resume from a checkpoint file; the run's other settings come from it." };
+        var detectAnomaly = new Option<bool>("--detect-anomaly") { Description = "Stop at the first op whose forward or backward gives NaN or Inf, naming it and where it was created (slow)." };
         var command = new Command("train", "Train a classifier and write the model, a checkpoint, the history and plots.")
         {
-            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, seed, threads, output, resume,
+            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, seed, threads, output, resume, detectAnomaly,
         };
         command.SetAction(result => CommandRunner.Run("train", () =>
         {
@@ -52,6 +53,8 @@ internal static class TrainCommand
                 result.GetValue(optimizer)!,
                 result.GetValue(schedule) ?? (modelName == "mlp" ? "cosine" : "none"),
                 result.GetValue(seed));
+            // Anomaly mode is per thread: the scope covers the training loop, which runs on this one.
+            using var anomaly = result.GetValue(detectAnomaly) ? Autograd.DetectAnomaly() : null;
             return Run(options, result.GetValue(epochs), result.GetValue(output), result.GetValue(resume));
         }));
         return command;
