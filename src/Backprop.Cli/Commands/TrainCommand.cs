@@ -78,6 +78,7 @@ internal static class TrainCommand
         options.Validate();
         string folder = OutputFolder.Prepare(outFolder);
         var trainer = new Trainer(options, DataSource.Load(options.Data, options.LabelColumn));
+        OutputFolder.RequireFreeSpace(folder, OutputFolder.EstimateBytes(trainer.Model.NumParameters()));
         if (checkpoint is not null)
         {
             trainer.Restore(checkpoint, resumePath!, epochsOverride ?? options.Epochs);

@@ -57,7 +57,9 @@ internal static class ModelFile
         long actual = tensors.Values.Sum(t => (long)t.Numel);
         if (expected != actual)
         {
-            throw new InvalidDataException($"{path}: the weights do not fit the model {spec}: it has {expected:N0} parameters, the file holds {actual:N0}");
+            var shapes = spec.Sizes.Zip(spec.Sizes.Skip(1), (n, m) => $"({m}x{n})").ToList();
+            string layers = string.Join(", ", shapes.Take(4)) + (shapes.Count > 4 ? ", ..." : "");
+            throw new InvalidDataException($"{path}: the weights do not fit the model {spec}: its Linear weights are {layers}, {expected:N0} parameters in all, the file holds {actual:N0}");
         }
 
         var model = spec.Build();

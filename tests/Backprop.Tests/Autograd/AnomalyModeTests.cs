@@ -75,7 +75,7 @@ public sealed class AnomalyModeTests
             var ex = Assert.Throws<AnomalyException>(() => model.Forward(data));
             Assert.Contains("received NaN in input 0 (1 of 3 elements not finite, first at flat index 1)", ex.Message);
             Assert.Contains("not produced by a checked op", ex.Message);
-            Assert.Contains("Linear.Forward", ex.CreationSite);
+            Assert.StartsWith("AnomalyModeTests.cs:", ex.CreationSite);
         }
     }
 
