@@ -29,7 +29,8 @@ public sealed class KillResumeTests(ITestOutputHelper output) : IDisposable
         string reference = Path.Combine(_dir.Path, "reference");
         var (code, stdout, stderr) = CliProcess.Run(s_timeout, Train(reference));
         Assert.True(code == 0, stderr);
-        double epochMs = 1000 * stdout.Split('\n').Where(l => l.StartsWith("epoch ", StringComparison.Ordinal)).Max(l => double.Parse(l.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture));
+        // The shortest epoch: a kill up to that long after an epoch line lands before the next one ends.
+        double epochMs = 1000 * stdout.Split('\n').Where(l => l.StartsWith("epoch ", StringComparison.Ordinal)).Min(l => double.Parse(l.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture));
         var expected = SafeTensors.Load(Path.Combine(reference, "model.safetensors"));
 
         int scenarios = Fuzzing.LongMode ? 40 : 4, kills = 0;
@@ -45,10 +46,12 @@ public sealed class KillResumeTests(ITestOutputHelper output) : IDisposable
                 using var cli = CliProcess.Start(args);
                 if (killsThisRun > 0)
                 {
-                    // Wait for a random number of the epochs this process has left (none: start-up; all:
-                    // the final writes), then a random part of an epoch: mid-batch, mid-checkpoint, mid-plot.
-                    int afterEpochs = rng.Next(0, 3 - CheckpointEpoch(folder) + 1);
-                    int delayMs = rng.Next(0, (int)Math.Max(1, epochMs));
+                    // Wait for a random number of the epochs this process has left (none: start-up), then
+                    // a random part of an epoch: mid-batch or mid-checkpoint. After the last epoch line,
+                    // a shorter wait: the model, history and plots are being written.
+                    int remaining = 3 - CheckpointEpoch(folder);
+                    int afterEpochs = rng.Next(0, remaining + 1);
+                    int delayMs = afterEpochs == remaining ? rng.Next(0, 60) : rng.Next(0, (int)Math.Max(1, epochMs));
                     if (WaitForEpochLines(cli, afterEpochs) && !cli.WaitForExit(TimeSpan.FromMilliseconds(delayMs)))
                     {
                         string printed = $"{EpochLines(cli)} epoch lines printed";

@@ -167,4 +167,14 @@ public sealed class IdxFuzzTests : IDisposable
             Assert.True(allocated < 1 << 20, $"gzip={gzip}: allocated {allocated} bytes for a {file.Length}-byte file");
         }
     }
+
+    [Fact]
+    public void ACompressedFileClaimingMoreThanOneBufferIsRejectedBeforeReading()
+    {
+        // 268,435,455 float64 = 2,147,483,640 bytes: just past Array.MaxLength. Without the check a
+        // gzip stream that really held that much overflowed the buffer growth after allocating 1 GiB.
+        byte[] gz = IdxBytes.Gzip([.. IdxBytes.Header(0x0E, 268_435_455), 0, 0, 0, 0, 0, 0, 0, 0]);
+        var ex = Assert.Throws<InvalidDataException>(() => Idx.Read(new GZipStream(new MemoryStream(gz), CompressionMode.Decompress), null, "big.idx.gz", null, out _));
+        Assert.Equal($"big.idx.gz: header says 2147483640 bytes of data (shape (268435455)), more than the {Array.MaxLength} bytes one read buffer can hold", ex.Message);
+    }
 }

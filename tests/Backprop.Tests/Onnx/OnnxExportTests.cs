@@ -5,7 +5,7 @@ using Backprop.Tests.Serialization;
 
 namespace Backprop.Tests.Onnx;
 
-public sealed class OnnxExportTests
+public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const double Tolerance = 1e-4;
 
@@ -55,6 +55,7 @@ public sealed class OnnxExportTests
         var (actual, shape) = OnnxRuntimeRunner.Run(onnx, x);
         Assert.Equal(expected.Shape, shape);
         double diff = OnnxRuntimeRunner.MaxAbsDifference(expected.ToArray<float>(), actual);
+        output.WriteLine($"{name}: max |onnx - backprop| = {diff:G3} over {actual.Length} outputs");
         Assert.True(diff <= Tolerance, $"{name}: max |onnx - backprop| = {diff}");
     }
 
