@@ -8,6 +8,11 @@ namespace Backprop.Onnx;
 /// and returning its output value. Inference behaviour is exported (as <c>torch.onnx.export</c>'s
 /// default <c>training=TrainingMode.EVAL</c>): Dropout is the identity.
 /// Adding a layer = one method here + one arm in <see cref="Export"/> + one ONNX Runtime test.
+/// The layers still to come map as: Conv2d → Conv (pads as [top, left, bottom, right]); MaxPool2d →
+/// MaxPool; AvgPool2d → AveragePool (count_include_pad as PyTorch's); BatchNorm (eval) →
+/// BatchNormalization with the running mean and variance; LSTM/GRU → the ONNX LSTM/GRU ops, whose
+/// gate order differs from PyTorch's (ONNX LSTM i,o,f,c vs PyTorch i,f,g,o; ONNX GRU z,r,h vs
+/// PyTorch r,z,n, with linear_before_reset=1) and whose output has a num_directions axis to squeeze.
 /// </summary>
 internal sealed class ModuleExporter(OnnxGraphBuilder graph)
 {
