@@ -18,7 +18,7 @@ public static class Program
         };
         root.SetAction(result =>
         {
-            Console.Error.WriteLine("backprop: a command is required (train, eval, predict, inspect, gradcheck, bench, explain, graph, vanishing); see backprop --help");
+            Console.Error.WriteLine("backprop: a command is required (train, eval, predict, inspect, export, gradcheck, bench, explain, graph, vanishing); see backprop --help");
             return 1;
         });
         root.Subcommands.Add(TrainCommand.Create());
@@ -30,6 +30,7 @@ public static class Program
         root.Subcommands.Add(ExplainCommand.Create());
         root.Subcommands.Add(GraphCommand.Create());
         root.Subcommands.Add(VanishingCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

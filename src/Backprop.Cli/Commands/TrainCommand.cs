@@ -30,9 +30,10 @@ internal static class TrainCommand
         var output = new Option<string?>("--out") { Description = "Output folder (default: runs/<timestamp>)." };
         var resume = new Option<string?>("--resume") { Description = "Resume from a checkpoint file; the run's other settings come from it." };
         var gradReport = new Option<bool>("--grad-report") { Description = "Record per layer and epoch the weight-gradient norm and the saturated/dead activations; writes gradients.csv and gradnorm.png." };
+        var detectAnomaly = new Option<bool>("--detect-anomaly") { Description = "Stop at the first op whose forward or backward gives NaN or Inf, naming it and where it was created (slow)." };
         var command = new Command("train", "Train a classifier and write the model, a checkpoint, the history and plots.")
         {
-            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, seed, threads, output, resume, gradReport,
+            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, seed, threads, output, resume, gradReport, detectAnomaly,
         };
         command.SetAction(result => CommandRunner.Run("train", () =>
         {
@@ -53,6 +54,8 @@ internal static class TrainCommand
                 result.GetValue(optimizer)!,
                 result.GetValue(schedule) ?? (modelName == "mlp" ? "cosine" : "none"),
                 result.GetValue(seed));
+            // Anomaly mode is per thread: the scope covers the training loop, which runs on this one.
+            using var anomaly = result.GetValue(detectAnomaly) ? Autograd.DetectAnomaly() : null;
             return Run(options, result.GetValue(epochs), result.GetValue(output), result.GetValue(resume), result.GetValue(gradReport));
         }));
         return command;
@@ -76,6 +79,7 @@ internal static class TrainCommand
         options.Validate();
         string folder = OutputFolder.Prepare(outFolder);
         var trainer = new Trainer(options, DataSource.Load(options.Data, options.LabelColumn));
+        OutputFolder.RequireFreeSpace(folder, OutputFolder.EstimateBytes(trainer.Model.NumParameters()));
         if (checkpoint is not null)
         {
             trainer.Restore(checkpoint, resumePath!, epochsOverride ?? options.Epochs);

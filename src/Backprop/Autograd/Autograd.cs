@@ -29,7 +29,7 @@ internal delegate void GradientSink(Tensor tensor, Tensor gradient, bool owned);
 /// The reverse-mode engine: grad-mode scopes (<c>torch.no_grad</c>), and the backward walk that
 /// applies the chain rule over the recorded graph in reverse topological order.
 /// </summary>
-public static class Autograd
+public static partial class Autograd
 {
     [ThreadStatic]
     private static bool t_gradDisabled;
@@ -294,7 +294,7 @@ public static class Autograd
     private static Tensor?[] LocalGradients(Node node, Tensor gradOutput)
     {
         var inputs = node.InputArray;
-        var grads = node.Apply(gradOutput);
+        var grads = AnomalyMode.IsEnabled ? AnomalyMode.ApplyChecked(node, gradOutput) : node.Apply(gradOutput);
         if (grads.Length != inputs.Length)
         {
             throw new InvalidOperationException($"{node.Name}: backward returned {grads.Length} gradients for {inputs.Length} inputs");

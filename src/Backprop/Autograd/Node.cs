@@ -21,6 +21,10 @@ public sealed class Node
         Name = name;
         _inputs = inputs;
         _backward = backward;
+        if (AnomalyMode.IsEnabled)
+        {
+            AnomalyMode.OnNodeCreated(this);
+        }
     }
 
     /// <summary>The op's name, e.g. <c>mul</c> or <c>matmul</c>.</summary>

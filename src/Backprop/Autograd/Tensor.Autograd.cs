@@ -98,6 +98,11 @@ public sealed partial class Tensor
     /// </summary>
     internal static Tensor Record(string op, Tensor output, Tensor[] inputs, BackwardFunction backward)
     {
+        if (AnomalyMode.IsEnabled)
+        {
+            AnomalyMode.CheckForward(op, output, inputs);
+        }
+
         if (!Autograd.IsGradEnabled)
         {
             return output;

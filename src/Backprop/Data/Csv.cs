@@ -19,7 +19,7 @@ public static class Csv
     {
         ArgumentNullException.ThrowIfNull(path);
         using var stream = OpenFile(path);
-        return Read(stream, path, labelColumn, hasHeader, delimiter, skipRows);
+        return NameCorruptGzip(path, () => Read(stream, path, labelColumn, hasHeader, delimiter, skipRows));
     }
 
     /// <summary>Opens a file for reading, decompressing it when it starts with the gzip magic bytes 1f 8b.</summary>
@@ -61,8 +61,21 @@ public static class Csv
     {
         ArgumentNullException.ThrowIfNull(path);
         using var stream = OpenFile(path);
-        var (features, _, names) = ReadCore(stream, path, withLabel: false, null, hasHeader, delimiter, 0);
+        var (features, _, names) = NameCorruptGzip(path, () => ReadCore(stream, path, withLabel: false, null, hasHeader, delimiter, 0));
         return (features, names);
+    }
+
+    /// <summary>GZipStream reports corrupt compressed data without saying which file: add it (found by the CSV fuzz test).</summary>
+    private static T NameCorruptGzip<T>(string path, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidDataException ex) when (!ex.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{path}: corrupt gzip data: {ex.Message}", ex);
+        }
     }
 
     private static (Tensor Features, Tensor? Labels, string[] FeatureNames) ReadCore(
@@ -141,6 +154,13 @@ public static class Csv
                 }
                 else
                 {
+                    // Finite as a double but past float32's range (1e39) would become ±Inf (found by the CSV fuzz test).
+                    if (!float.IsFinite((float)value))
+                    {
+                        throw new InvalidDataException(
+                            $"{source}: line {lineNumber}, {ColumnName(c, names!)}: '{text}' is outside the float32 range (±3.4e38)");
+                    }
+
                     features.Add((float)value);
                 }
             }

@@ -145,6 +145,14 @@ public static class Idx
             throw new InvalidDataException(DataLengthMessage(source, shape, expected, total - headerSize, decompressed: false));
         }
 
+        // The data is read into one byte array: past its limit the buffer arithmetic below would
+        // overflow once a (compressed) stream really delivered over 1 GiB (found reviewing the fuzz results).
+        if (expected > Array.MaxLength)
+        {
+            throw new InvalidDataException(
+                $"{source}: header says {expected} bytes of data (shape {Shapes.Format(shape)}), more than the {Array.MaxLength} bytes one read buffer can hold");
+        }
+
         // Compressed data: the claimed size is not trusted for allocation; the buffer grows only
         // as real bytes arrive, so a tiny file claiming huge dimensions fails before using memory.
         return ReadExactly(stream, expected, source, shape, decompressed: length is null);

@@ -196,8 +196,16 @@ public class IdxTests
 
         Assert.Contains("more than", overflowError.Message);
         Assert.Contains("elements", overflowError.Message);
-        Assert.Contains("truncated: header says 16000000000 bytes of data", bigError.Message);
-        Assert.Contains("file has 3", bigError.Message);
+        if (gzip)
+        {
+            // Compressed: rejected before reading, as more than one read buffer can hold.
+            Assert.Contains("header says 16000000000 bytes of data (shape (2000000000)), more than the", bigError.Message);
+        }
+        else
+        {
+            Assert.Contains("truncated: header says 16000000000 bytes of data", bigError.Message);
+            Assert.Contains("file has 3", bigError.Message);
+        }
         Assert.Contains("truncated: header says 2000000000 bytes of data", hugeError.Message);
         Assert.True(allocated < 16 << 20, $"allocated {allocated} bytes for tiny files");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");

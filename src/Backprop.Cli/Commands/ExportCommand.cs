@@ -1,0 +1,64 @@
+using System.CommandLine;
+using System.Globalization;
+using Backprop.Cli.Training;
+using Backprop.Onnx;
+
+namespace Backprop.Cli.Commands;
+
+/// <summary>
+/// <c>backprop export MODEL --onnx out.onnx</c>: writes a model trained by <c>backprop train</c> as a
+/// standard ONNX file (input: raw features divided by the model's input scale; output: logits).
+/// </summary>
+internal static class ExportCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<string>("MODEL") { Description = "A model.safetensors written by backprop train." };
+        var onnx = new Option<string>("--onnx") { Description = "The ONNX file to write.", Required = true };
+        var opset = new Option<int>("--opset") { Description = $"ai.onnx opset version ({OnnxExport.MinOpset} to {OnnxExport.MaxOpset}).", DefaultValueFactory = _ => OnnxExport.DefaultOpset };
+        var command = new Command("export", "Export a trained model as an ONNX file (opset 17 by default, dynamic batch size).") { model, onnx, opset };
+        command.SetAction(result => CommandRunner.Run("export", () => Run(result.GetValue(model)!, result.GetValue(onnx)!, result.GetValue(opset))));
+        return command;
+    }
+
+    private static int Run(string modelPath, string onnxPath, int opset)
+    {
+        var (model, spec, classes, data, inputScale) = ModelFile.Load(modelPath);
+        string scale = inputScale.ToString("R", CultureInfo.InvariantCulture);
+        var options = new OnnxExportOptions
+        {
+            Opset = opset,
+            DocString = $"{spec} trained by backprop on {data}: input (batch, {spec.InFeatures}) = raw features / {scale}; output (batch, {spec.OutFeatures}) = logits (softmax for probabilities).",
+            Metadata = new Dictionary<string, string>
+            {
+                [ModelFile.SpecKey] = spec.ToString(),
+                [ModelFile.ClassesKey] = classes.ToString(CultureInfo.InvariantCulture),
+                [ModelFile.DataKey] = data,
+                [ModelFile.InputScaleKey] = scale,
+            },
+        };
+        string fullPath = Path.GetFullPath(onnxPath);
+        string folder = Path.GetDirectoryName(fullPath)!;
+        if (!Directory.Exists(folder))
+        {
+            throw new DirectoryNotFoundException($"--onnx: folder not found: {folder}");
+        }
+
+        try
+        {
+            OnnxExport.Save(model, fullPath, [1, spec.InFeatures], options);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // The raw message names the hidden temporary file; the user knows only the target.
+            throw new UnauthorizedAccessException($"--onnx: cannot write {fullPath}: permission denied");
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"--onnx: cannot write {fullPath}: {ex.Message}");
+        }
+
+        Console.WriteLine($"wrote {fullPath}: {spec}, opset {opset}, input (batch, {spec.InFeatures}) = raw features / {scale}, output (batch, {spec.OutFeatures}) logits");
+        return 0;
+    }
+}

@@ -1,0 +1,164 @@
+using Backprop.NN;
+using static Backprop.Onnx.OnnxGraphBuilder;
+
+namespace Backprop.Onnx;
+
+/// <summary>
+/// Turns modules into ONNX nodes, one method per module type, each taking the module's input value
+/// and returning its output value. Inference behaviour is exported (as <c>torch.onnx.export</c>'s
+/// default <c>training=TrainingMode.EVAL</c>): Dropout is the identity.
+/// Adding a layer = one method here + one arm in <see cref="Export"/> + one ONNX Runtime test.
+/// The layers still to come map as: Conv2d → Conv (pads as [top, left, bottom, right]); MaxPool2d →
+/// MaxPool; AvgPool2d → AveragePool (count_include_pad as PyTorch's); BatchNorm (eval) →
+/// BatchNormalization with the running mean and variance; LSTM/GRU → the ONNX LSTM/GRU ops, whose
+/// gate order differs from PyTorch's (ONNX LSTM i,o,f,c vs PyTorch i,f,g,o; ONNX GRU z,r,h vs
+/// PyTorch r,z,n, with linear_before_reset=1) and whose output has a num_directions axis to squeeze.
+/// </summary>
+internal sealed class ModuleExporter(OnnxGraphBuilder graph)
+{
+    /// <summary>The module types <see cref="Export"/> knows, for the error message of the others.</summary>
+    public const string Supported = "Sequential, Linear, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Flatten, Dropout, Identity";
+
+    /// <summary>Appends the nodes computing <paramref name="module"/>(<paramref name="x"/>); <paramref name="path"/> is its dotted state-dict prefix.</summary>
+    public OnnxValue Export(Module module, OnnxValue x, string path) => module switch
+    {
+        Sequential s => Sequential(s, x, path),
+        Linear l => Linear(l, x, path),
+        ReLU => Elementwise("Relu", x, path),
+        Sigmoid => Elementwise("Sigmoid", x, path),
+        Tanh => Elementwise("Tanh", x, path),
+        LeakyReLU l => Elementwise("LeakyRelu", x, path, Attribute("alpha", (float)l.NegativeSlope)),
+        GELU => Gelu(x, path),
+        Softmax s => AlongAxis("Softmax", s.Dim, x, path),
+        LogSoftmax s => AlongAxis("LogSoftmax", s.Dim, x, path),
+        Flatten f => Flatten(f, x, path),
+        Dropout or Identity => Elementwise("Identity", x, path),
+        _ => throw new NotSupportedException(
+            $"ONNX export: module '{(path.Length == 0 ? "(root)" : path)}' is a {module.GetType().Name}, which cannot be exported yet (supported: {Supported})"),
+    };
+
+    private static string Child(string path, string name) => path.Length == 0 ? name : path + "." + name;
+
+    private static string NodeName(string path, string op) => path.Length == 0 ? op : path + "." + op;
+
+    /// <summary>Each child in order, named by its key (0, 1, …) so initializers carry the state-dict names.</summary>
+    private OnnxValue Sequential(Sequential sequential, OnnxValue x, string path)
+    {
+        foreach (var (name, child) in sequential.NamedChildren())
+        {
+            x = Export(child, x, Child(path, name));
+        }
+
+        return x;
+    }
+
+    /// <summary>
+    /// y = x·Wᵀ + b: one Gemm(x, W, b, transB=1) for a 2-D input, else MatMul(x, Transpose(W)) + b
+    /// (MatMul broadcasts over the leading dimensions, as Linear does).
+    /// </summary>
+    private OnnxValue Linear(Linear linear, OnnxValue x, string path)
+    {
+        if (x.Rank == 0 || x.Shape[^1] != linear.InFeatures)
+        {
+            throw new ArgumentException($"ONNX export: '{path}' is Linear({linear.InFeatures}, {linear.OutFeatures}) but its input has shape {x.FormatShape()}");
+        }
+
+        string weight = graph.AddInitializer(Child(path, "weight"), linear.Weight);
+        string? bias = linear.Bias is { } b ? graph.AddInitializer(Child(path, "bias"), b) : null;
+        int[] shape = [.. x.Shape[..^1], linear.OutFeatures];
+        if (x.Rank == 2)
+        {
+            string[] inputs = bias is null ? [x.Name, weight] : [x.Name, weight, bias];
+            return new(graph.AddNode("Gemm", NodeName(path, "Gemm"), inputs, Attribute("transB", 1L)), shape);
+        }
+
+        string transposed = graph.AddNode("Transpose", NodeName(path, "weight_T"), [weight], Attribute("perm", [1L, 0L]));
+        string y = graph.AddNode("MatMul", NodeName(path, "MatMul"), [x.Name, transposed]);
+        return new(bias is null ? y : graph.AddNode("Add", NodeName(path, "Add"), [y, bias]), shape);
+    }
+
+    /// <summary>An op that keeps the shape: Relu, Sigmoid, Tanh, LeakyRelu, Identity.</summary>
+    private OnnxValue Elementwise(string op, OnnxValue x, string path, params Backprop.Onnx.Proto.AttributeProto[] attributes) =>
+        new(graph.AddNode(op, NodeName(path, op), [x.Name], attributes), x.Shape);
+
+    /// <summary>
+    /// Exact GELU, y = x·Φ(x) = x · ½(1 + erf(x/√2)): the Gelu op from opset 20, before that its
+    /// definition written with Div, Erf, Add and two Muls.
+    /// </summary>
+    private OnnxValue Gelu(OnnxValue x, string path)
+    {
+        if (graph.Opset >= 20)
+        {
+            return Elementwise("Gelu", x, path, Attribute("approximate", "none"));
+        }
+
+        string sqrt2 = graph.AddConstant(NodeName(path, "sqrt2"), [MathF.Sqrt(2)]);
+        string one = graph.AddConstant(NodeName(path, "one"), [1f]);
+        string half = graph.AddConstant(NodeName(path, "half"), [0.5f]);
+        string scaled = graph.AddNode("Div", NodeName(path, "Div"), [x.Name, sqrt2]);
+        string erf = graph.AddNode("Erf", NodeName(path, "Erf"), [scaled]);
+        string onePlus = graph.AddNode("Add", NodeName(path, "Add"), [erf, one]);
+        string times = graph.AddNode("Mul", NodeName(path, "Mul"), [x.Name, onePlus]);
+        return new(graph.AddNode("Mul", NodeName(path, "Mul"), [times, half]), x.Shape);
+    }
+
+    /// <summary>Softmax or LogSoftmax over one axis (opset 13+ semantics: along that axis only, as PyTorch's dim).</summary>
+    private OnnxValue AlongAxis(string op, int dim, OnnxValue x, string path)
+    {
+        int axis = WrapDim(path, op, dim, x);
+        return Elementwise(op, x, path, Attribute("axis", (long)axis));
+    }
+
+    /// <summary>
+    /// Merges dims start..end: ONNX Flatten(axis=1) for the usual (N, …) → (N, rest); any other range
+    /// as a Reshape whose target copies the leading dims (0) and infers the merged one (-1).
+    /// </summary>
+    private OnnxValue Flatten(Flatten flatten, OnnxValue x, string path)
+    {
+        if (x.Rank == 0)
+        {
+            return Elementwise("Identity", x, path);
+        }
+
+        int start = WrapDim(path, "Flatten start_dim", flatten.StartDim, x);
+        int end = WrapDim(path, "Flatten end_dim", flatten.EndDim, x);
+        if (start > end)
+        {
+            throw new ArgumentException($"ONNX export: '{path}' Flatten has start_dim {flatten.StartDim} after end_dim {flatten.EndDim} for an input of shape {x.FormatShape()}");
+        }
+
+        int merged = 1;
+        for (int i = start; i <= end; i++)
+        {
+            merged *= x.Shape[i];
+        }
+
+        int[] shape = [.. x.Shape[..start], merged, .. x.Shape[(end + 1)..]];
+        if (start == 1 && end == x.Rank - 1)
+        {
+            return new(graph.AddNode("Flatten", NodeName(path, "Flatten"), [x.Name], Attribute("axis", 1L)), shape);
+        }
+
+        // The batch dimension (0) may differ at run time: copy it (0) when it is kept, infer it (-1)
+        // when it is merged; every other target dim is fixed.
+        long[] target = new long[shape.Length];
+        for (int i = 0; i < target.Length; i++)
+        {
+            target[i] = i < start ? 0 : i == start ? (start == 0 ? -1 : merged) : shape[i];
+        }
+
+        string targetName = graph.AddInt64Constant(NodeName(path, "shape"), target);
+        return new(graph.AddNode("Reshape", NodeName(path, "Reshape"), [x.Name, targetName]), shape);
+    }
+
+    private static int WrapDim(string path, string what, int dim, OnnxValue x)
+    {
+        int wrapped = dim < 0 ? dim + x.Rank : dim;
+        if (wrapped < 0 || wrapped >= x.Rank)
+        {
+            throw new ArgumentException($"ONNX export: '{path}' {what} dim {dim} is out of range for an input of shape {x.FormatShape()}");
+        }
+
+        return wrapped;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Backprop.Tests.Faults;
+
+/// <summary>
+/// The real <c>backprop</c> command as a child process: the Backprop.Cli.dll built next to the test
+/// assembly, run with <c>dotnet</c>, so a test can kill it as the operating system would.
+/// </summary>
+internal sealed class CliProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+
+    private CliProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public static string CliPath => Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll");
+
+    public static CliProcess Start(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(CliPath);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var process = new Process { StartInfo = info };
+        var cli = new CliProcess(process);
+        process.OutputDataReceived += (_, e) => Append(cli._stdout, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(cli._stderr, e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return cli;
+    }
+
+    /// <summary>Runs to the end (at most <paramref name="timeout"/>) and returns the exit code and output.</summary>
+    public static (int ExitCode, string Stdout, string Stderr) Run(TimeSpan timeout, params string[] args)
+    {
+        using var cli = Start(args);
+        if (!cli.WaitForExit(timeout))
+        {
+            cli.Kill();
+            throw new TimeoutException($"backprop {string.Join(' ', args)} did not finish within {timeout}");
+        }
+
+        return (cli.ExitCode, cli.Stdout, cli.Stderr);
+    }
+
+    public int ExitCode => _process.ExitCode;
+
+    public string Stdout
+    {
+        get
+        {
+            lock (_stdout)
+            {
+                return _stdout.ToString();
+            }
+        }
+    }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    /// <summary>Waits for exit, and for the output streams to be drained.</summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            return false;
+        }
+
+        _process.WaitForExit();
+        return true;
+    }
+
+    /// <summary>SIGKILL on Unix: no handler runs, nothing is flushed: the process is gone at once.</summary>
+    public void Kill()
+    {
+        try
+        {
+            _process.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+            // It already exited.
+        }
+
+        _process.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            Kill();
+        }
+
+        _process.Dispose();
+    }
+
+    private static void Append(StringBuilder sb, string? line)
+    {
+        if (line is not null)
+        {
+            lock (sb)
+            {
+                sb.AppendLine(line);
+            }
+        }
+    }
+}

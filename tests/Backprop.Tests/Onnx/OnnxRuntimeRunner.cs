@@ -1,0 +1,32 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace Backprop.Tests.Onnx;
+
+/// <summary>Runs an exported model in ONNX Runtime, the reference implementation of the format.</summary>
+internal static class OnnxRuntimeRunner
+{
+    /// <summary>Runs <paramref name="model"/> (an ONNX file's bytes) on <paramref name="input"/> and returns its single output.</summary>
+    public static (float[] Values, int[] Shape) Run(byte[] model, Tensor input, string inputName = "input")
+    {
+        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+        using var session = new InferenceSession(model, options);
+        var feed = new DenseTensor<float>(input.ToArray<float>(), input.Shape);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(inputName, feed)]);
+        var output = Assert.Single(results).AsTensor<float>();
+        return (output.ToArray(), output.Dimensions.ToArray());
+    }
+
+    /// <summary>Largest |a − b| over the elements.</summary>
+    public static double MaxAbsDifference(float[] a, float[] b)
+    {
+        Assert.Equal(a.Length, b.Length);
+        double max = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            max = Math.Max(max, Math.Abs((double)a[i] - b[i]));
+        }
+
+        return max;
+    }
+}
