@@ -133,7 +133,7 @@ internal static unsafe class Sgemm
             bool splitRows = m >= n;
             int panels = splitRows ? (m + cfg.MR - 1) / cfg.MR : (n + cfg.NR - 1) / cfg.NR;
             long work = (long)m * n * k;
-            int chunks = (int)Math.Min(Math.Min(Threading.NumThreads, panels), Math.Max(1, work / MinWorkPerThread));
+            int chunks = (int)Math.Min(Math.Min(Threading.Available, panels), Math.Max(1, work / MinWorkPerThread));
             if (chunks <= 1)
             {
                 Serial(cfg, transA, transB, m, n, k, pa, lda, pb, ldb, pc, n, accumulate);
