@@ -7,16 +7,16 @@ using Backprop.Cli.Training;
 namespace Backprop.Cli.Commands;
 
 /// <summary>
-/// <c>backprop bench mlp|scalar</c>: the recipes of shared/bench/README.md, printing PyTorch's line
+/// <c>backprop bench mlp|cnn|scalar</c>: the recipes of shared/bench/README.md, printing PyTorch's line
 /// format (<c>KIND epoch N train_loss L test_acc A epoch_s S</c>) so the two run one after the other.
 /// </summary>
 internal static class BenchCommand
 {
     public static Command Create()
     {
-        var kind = new Argument<string>("KIND") { Description = "mlp (Fashion-MNIST 784-256-128-10, Adam 1e-3, batch 128) or scalar (micrograd's demo step)." };
-        kind.AcceptOnlyFromAmong("mlp", "scalar");
-        var epochs = new Option<int>("--epochs") { Description = "Epochs (mlp) or steps (scalar).", DefaultValueFactory = _ => 10 };
+        var kind = new Argument<string>("KIND") { Description = "mlp (Fashion-MNIST 784-256-128-10, Adam 1e-3, batch 128), cnn (the same with the conv 16-32 recipe) or scalar (micrograd's demo step)." };
+        kind.AcceptOnlyFromAmong("mlp", "cnn", "scalar");
+        var epochs = new Option<int>("--epochs") { Description = "Epochs (mlp, cnn) or steps (scalar).", DefaultValueFactory = _ => 10 };
         var threads = new Option<int?>("--threads") { Description = "Threads for the kernels (default: all cores)." };
         var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format.") { kind, epochs, threads };
         command.SetAction(result => CommandRunner.Run("bench", () =>
@@ -32,14 +32,19 @@ internal static class BenchCommand
                 throw new ArgumentException($"--epochs must be at least 1, got {n}");
             }
 
-            return result.GetValue(kind) == "scalar" ? RunScalar(n) : RunMlp(n);
+            return result.GetValue(kind) switch
+            {
+                "scalar" => RunScalar(n),
+                "cnn" => RunRecipe("cnn", "cnn", n),
+                _ => RunRecipe("mlp", "784-256-128-10:relu", n),
+            };
         }));
         return command;
     }
 
-    private static int RunMlp(int epochs)
+    private static int RunRecipe(string name, string model, int epochs)
     {
-        var options = new TrainOptions("fashion-mnist", null, "784-256-128-10:relu", epochs, 128, 1e-3, "adam", "none", 0);
+        var options = new TrainOptions("fashion-mnist", null, model, epochs, 128, 1e-3, "adam", "none", 0);
         var trainer = new Trainer(options, DataSource.Load(options.Data, null));
         string folder = Directory.CreateTempSubdirectory("backprop-bench-").FullName;
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
@@ -47,7 +52,7 @@ internal static class BenchCommand
         trainer.BatchCompleted = (_, _, _, _) => steps++;
         trainer.EpochCompleted = e => Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"mlp epoch {e.Epoch} train_loss {e.TrainLoss:F4} test_acc {e.TestAccuracy:F4} epoch_s {e.Seconds:F2}"));
+            $"{name} epoch {e.Epoch} train_loss {e.TrainLoss:F4} test_acc {e.TestAccuracy:F4} epoch_s {e.Seconds:F2}"));
         try
         {
             trainer.Run(Path.Combine(folder, "checkpoint.safetensors"), CancellationToken.None);

@@ -1,5 +1,6 @@
 using System.Numerics;
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Backprop.Kernels;
 
@@ -9,47 +10,63 @@ namespace Backprop.Kernels;
 /// ih = oh·sH − pH + kh·dH and iw = ow·sW − pW + kw·dW (zero where that falls in the padding).
 /// A convolution is then one GEMM, weight (O × C·kH·kW) · cols (C·kH·kW × OH·OW).
 /// </summary>
+/// <remarks>
+/// A padded sample is first copied into a zero-bordered scratch image, so every tap reads in bounds
+/// and each (tap, output row) is one run of OW values (stride 1): a few vector moves instead of a
+/// bounds check per element. Output rows are short (14 or 28 here), so runs are copied with
+/// overlapping vectors rather than through a general copy routine.
+/// </remarks>
 internal static class Im2Col
 {
+    /// <summary>The scratch <see cref="Forward"/> and <see cref="Backward"/> need: the padded image, or nothing without padding.</summary>
+    public static int ScratchLength(in Window2d g) =>
+        g.PadH == 0 && g.PadW == 0 ? 0 : g.Channels * (g.Height + (2 * g.PadH)) * (g.Width + (2 * g.PadW));
+
     /// <summary>Fills <paramref name="cols"/> (C·kH·kW × OH·OW) from one sample <paramref name="x"/> (C × H × W).</summary>
-    public static void Forward<T>(ReadOnlySpan<T> x, in Window2d g, Span<T> cols)
+    public static void Forward<T>(ReadOnlySpan<T> x, in Window2d g, Span<T> cols, Span<T> scratch)
         where T : unmanaged, INumberBase<T>
     {
-        int outPlane = g.OutPlane;
+        int paddedH = g.Height + (2 * g.PadH), paddedW = g.Width + (2 * g.PadW);
+        ReadOnlySpan<T> image = x;
+        if (g.PadH != 0 || g.PadW != 0)
+        {
+            var padded = scratch[..ScratchLength(g)];
+            padded.Clear();
+            for (int c = 0; c < g.Channels; c++)
+            {
+                for (int ih = 0; ih < g.Height; ih++)
+                {
+                    x.Slice((c * g.InPlane) + (ih * g.Width), g.Width)
+                        .CopyTo(padded.Slice((((c * paddedH) + ih + g.PadH) * paddedW) + g.PadW, g.Width));
+                }
+            }
+
+            image = padded;
+        }
+
+        int outPlane = g.OutPlane, outW = g.OutW, rowStep = g.StrideH * paddedW;
+        ref T src0 = ref MemoryMarshal.GetReference(image);
+        ref T dst0 = ref MemoryMarshal.GetReference(cols);
+        int row = 0;
         for (int c = 0; c < g.Channels; c++)
         {
-            var plane = x.Slice(c * g.InPlane, g.InPlane);
             for (int kh = 0; kh < g.KernelH; kh++)
             {
-                for (int kw = 0; kw < g.KernelW; kw++)
+                for (int kw = 0; kw < g.KernelW; kw++, row++)
                 {
-                    int row = (((c * g.KernelH) + kh) * g.KernelW) + kw;
-                    var dst = cols.Slice(row * outPlane, outPlane);
-                    int offsetH = (kh * g.DilationH) - g.PadH;
-                    int offsetW = (kw * g.DilationW) - g.PadW;
-                    var (owLo, owHi) = ValidRange(offsetW, g.StrideW, g.Width, g.OutW);
-                    for (int oh = 0; oh < g.OutH; oh++)
+                    int from = (((c * paddedH) + (kh * g.DilationH)) * paddedW) + (kw * g.DilationW);
+                    int to = row * outPlane;
+                    for (int oh = 0; oh < g.OutH; oh++, from += rowStep, to += outW)
                     {
-                        var dstRow = dst.Slice(oh * g.OutW, g.OutW);
-                        int ih = (oh * g.StrideH) + offsetH;
-                        if ((uint)ih >= (uint)g.Height)
-                        {
-                            dstRow.Clear();
-                            continue;
-                        }
-
-                        var src = plane.Slice(ih * g.Width, g.Width);
-                        dstRow[..owLo].Clear();
-                        dstRow[owHi..].Clear();
                         if (g.StrideW == 1)
                         {
-                            src.Slice(owLo + offsetW, owHi - owLo).CopyTo(dstRow[owLo..owHi]);
+                            CopyRun(ref Unsafe.Add(ref src0, from), ref Unsafe.Add(ref dst0, to), outW);
                         }
                         else
                         {
-                            for (int ow = owLo, iw = (owLo * g.StrideW) + offsetW; ow < owHi; ow++, iw += g.StrideW)
+                            for (int ow = 0; ow < outW; ow++)
                             {
-                                dstRow[ow] = src[iw];
+                                Unsafe.Add(ref dst0, to + ow) = Unsafe.Add(ref src0, from + (ow * g.StrideW));
                             }
                         }
                     }
@@ -63,65 +80,118 @@ internal static class Im2Col
     /// position it was read from, x[c, ih, iw] += cols[row, col] (padding taps are dropped). Overlapping
     /// windows sum. <paramref name="x"/> is accumulated into, not cleared.
     /// </summary>
-    public static void Backward<T>(ReadOnlySpan<T> cols, in Window2d g, Span<T> x)
+    public static void Backward<T>(ReadOnlySpan<T> cols, in Window2d g, Span<T> x, Span<T> scratch)
         where T : unmanaged, INumberBase<T>
     {
-        int outPlane = g.OutPlane;
+        bool isPadded = g.PadH != 0 || g.PadW != 0;
+        int paddedH = g.Height + (2 * g.PadH), paddedW = g.Width + (2 * g.PadW);
+        var image = x;
+        if (isPadded)
+        {
+            image = scratch[..ScratchLength(g)];
+            image.Clear();
+        }
+
+        int outPlane = g.OutPlane, outW = g.OutW, rowStep = g.StrideH * paddedW;
+        ref T src0 = ref MemoryMarshal.GetReference(cols);
+        ref T dst0 = ref MemoryMarshal.GetReference(image);
+        int row = 0;
         for (int c = 0; c < g.Channels; c++)
         {
-            var plane = x.Slice(c * g.InPlane, g.InPlane);
             for (int kh = 0; kh < g.KernelH; kh++)
             {
-                for (int kw = 0; kw < g.KernelW; kw++)
+                for (int kw = 0; kw < g.KernelW; kw++, row++)
                 {
-                    int row = (((c * g.KernelH) + kh) * g.KernelW) + kw;
-                    var src = cols.Slice(row * outPlane, outPlane);
-                    int offsetH = (kh * g.DilationH) - g.PadH;
-                    int offsetW = (kw * g.DilationW) - g.PadW;
-                    var (owLo, owHi) = ValidRange(offsetW, g.StrideW, g.Width, g.OutW);
-                    if (owHi <= owLo)
+                    int to = (((c * paddedH) + (kh * g.DilationH)) * paddedW) + (kw * g.DilationW);
+                    int from = row * outPlane;
+                    for (int oh = 0; oh < g.OutH; oh++, to += rowStep, from += outW)
                     {
-                        continue;
-                    }
-
-                    for (int oh = 0; oh < g.OutH; oh++)
-                    {
-                        int ih = (oh * g.StrideH) + offsetH;
-                        if ((uint)ih >= (uint)g.Height)
-                        {
-                            continue;
-                        }
-
-                        var srcRow = src.Slice(oh * g.OutW, g.OutW);
-                        var dst = plane.Slice(ih * g.Width, g.Width);
                         if (g.StrideW == 1)
                         {
-                            var d = dst.Slice(owLo + offsetW, owHi - owLo);
-                            TensorPrimitives.Add(d, srcRow[owLo..owHi], d);
+                            AddRun(ref Unsafe.Add(ref src0, from), ref Unsafe.Add(ref dst0, to), outW);
                         }
                         else
                         {
-                            for (int ow = owLo, iw = (owLo * g.StrideW) + offsetW; ow < owHi; ow++, iw += g.StrideW)
+                            for (int ow = 0; ow < outW; ow++)
                             {
-                                dst[iw] += srcRow[ow];
+                                Unsafe.Add(ref dst0, to + (ow * g.StrideW)) += Unsafe.Add(ref src0, from + ow);
                             }
                         }
                     }
                 }
             }
         }
+
+        if (isPadded)
+        {
+            for (int c = 0; c < g.Channels; c++)
+            {
+                for (int ih = 0; ih < g.Height; ih++)
+                {
+                    AddRun(
+                        ref Unsafe.Add(ref dst0, (((c * paddedH) + ih + g.PadH) * paddedW) + g.PadW),
+                        ref x[(c * g.InPlane) + (ih * g.Width)],
+                        g.Width);
+                }
+            }
+        }
+    }
+
+    /// <summary>dst[0..n) = src[0..n): whole vectors, then one last vector overlapping the previous (same values twice).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void CopyRun<T>(ref T src, ref T dst, int n)
+        where T : unmanaged
+    {
+        int width = Vector<T>.Count;
+        if (n < width)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                Unsafe.Add(ref dst, i) = Unsafe.Add(ref src, i);
+            }
+
+            return;
+        }
+
+        int j = 0;
+        for (; j <= n - width; j += width)
+        {
+            Vector.LoadUnsafe(ref src, (nuint)j).StoreUnsafe(ref dst, (nuint)j);
+        }
+
+        if (j < n)
+        {
+            Vector.LoadUnsafe(ref src, (nuint)(n - width)).StoreUnsafe(ref dst, (nuint)(n - width));
+        }
     }
 
     /// <summary>
-    /// The output columns [lo, hi) whose input column ow·stride + offset lies inside [0, size),
-    /// clamped to [0, outSize).
+    /// dst[0..n) += src[0..n): whole vectors, then one last vector overlapping the previous. The last
+    /// vector's sum is taken from dst as it was before any store, so overlapping lanes get the same
+    /// value twice instead of being added twice.
     /// </summary>
-    internal static (int Lo, int Hi) ValidRange(int offset, int stride, int size, int outSize)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void AddRun<T>(ref T src, ref T dst, int n)
+        where T : unmanaged, INumberBase<T>
     {
-        int lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-        int hi = size - offset <= 0 ? 0 : ((size - offset - 1) / stride) + 1;
-        lo = Math.Min(lo, outSize);
-        hi = Math.Clamp(hi, lo, outSize);
-        return (lo, hi);
+        int width = Vector<T>.Count;
+        if (n < width)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                Unsafe.Add(ref dst, i) += Unsafe.Add(ref src, i);
+            }
+
+            return;
+        }
+
+        nuint last = (nuint)(n - width);
+        var lastSum = Vector.LoadUnsafe(ref dst, last) + Vector.LoadUnsafe(ref src, last);
+        for (nuint j = 0; j < last; j += (nuint)width)
+        {
+            (Vector.LoadUnsafe(ref dst, j) + Vector.LoadUnsafe(ref src, j)).StoreUnsafe(ref dst, j);
+        }
+
+        lastSum.StoreUnsafe(ref dst, last);
     }
 }

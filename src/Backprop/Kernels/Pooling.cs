@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Backprop.Kernels;
 
@@ -17,16 +20,19 @@ internal static class Pooling
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var w = g;
+        bool twoByTwo = g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, DilationH: 1, DilationW: 1 }
+            && 2 * g.OutH <= g.Height && 2 * g.OutW <= g.Width;
         Threading.For(planes, (long)g.OutPlane * g.KernelArea, (start, end) =>
         {
+            T[]? rows = twoByTwo ? ArrayPool<T>.Shared.Rent(2 * w.OutW) : null;
             for (int p = start; p < end; p++)
             {
                 var plane = new ReadOnlySpan<T>(x, p * w.InPlane, w.InPlane);
                 var outPlane = new Span<T>(y, p * w.OutPlane, w.OutPlane);
                 var outIndex = indices is null ? default : new Span<int>(indices, p * w.OutPlane, w.OutPlane);
-                if (w is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0 })
+                if (rows is not null)
                 {
-                    MaxForward2x2(plane, w, outPlane, outIndex);
+                    MaxForward2x2(plane, w, outPlane, outIndex, rows.AsSpan(0, 2 * w.OutW));
                     continue;
                 }
 
@@ -72,45 +78,70 @@ internal static class Pooling
                     }
                 }
             }
+
+            if (rows is not null)
+            {
+                ArrayPool<T>.Shared.Return(rows);
+            }
         });
     }
 
-    /// <summary>The common 2×2, stride 2, unpadded window, without bounds checks per tap.</summary>
-    private static void MaxForward2x2<T>(ReadOnlySpan<T> plane, in Window2d g, Span<T> outPlane, Span<int> outIndex)
+    /// <summary>
+    /// The common 2×2, stride 2, unpadded, undilated window. Vertical pairs are compared a vector at a time
+    /// into <paramref name="columnMax"/>, then each horizontal pair picks by index (no data-dependent
+    /// branch, so random data costs no mispredictions). The larger or NaN value wins; on a tie the top
+    /// and then the left one does.
+    /// </summary>
+    private static void MaxForward2x2<T>(ReadOnlySpan<T> plane, in Window2d g, Span<T> outPlane, Span<int> outIndex, Span<T> columnMax)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int width = g.Width;
+        int width = g.Width, used = 2 * g.OutW, outW = g.OutW;
+        ref T max0 = ref MemoryMarshal.GetReference(columnMax);
+        ref T out0 = ref MemoryMarshal.GetReference(outPlane);
+        ref int index0 = ref MemoryMarshal.GetReference(outIndex);
+        bool withIndex = !outIndex.IsEmpty;
         for (int oh = 0; oh < g.OutH; oh++)
         {
-            var top = plane.Slice(2 * oh * width, width);
-            var bottom = plane.Slice(((2 * oh) + 1) * width, width);
-            var dst = outPlane.Slice(oh * g.OutW, g.OutW);
-            int rowAt = 2 * oh * width;
-            for (int ow = 0; ow < g.OutW; ow++)
+            ref T top = ref Unsafe.AsRef(in plane[2 * oh * width]);
+            ref T bottom = ref Unsafe.Add(ref top, width);
+            if (used >= Vector<T>.Count)
             {
-                int c = 2 * ow;
-                T max = top[c];
-                int at = c;
-                Take(ref max, ref at, top[c + 1], c + 1);
-                Take(ref max, ref at, bottom[c], width + c);
-                Take(ref max, ref at, bottom[c + 1], width + c + 1);
-                dst[ow] = max;
-                if (!outIndex.IsEmpty)
+                // The last vector overlaps the previous one: recomputing a lane gives the same value.
+                for (int j = 0; ; j += Vector<T>.Count)
                 {
-                    outIndex[(oh * g.OutW) + ow] = rowAt + at;
+                    j = Math.Min(j, used - Vector<T>.Count);
+                    var t = Vector.LoadUnsafe(ref top, (nuint)j);
+                    var b = Vector.LoadUnsafe(ref bottom, (nuint)j);
+                    var down = Vector.GreaterThan(b, t) | ~Vector.Equals(b, b);
+                    Vector.ConditionalSelect(down, b, t).StoreUnsafe(ref max0, (nuint)j);
+                    if (j + Vector<T>.Count >= used)
+                    {
+                        break;
+                    }
                 }
             }
-        }
-    }
+            else
+            {
+                for (int j = 0; j < used; j++)
+                {
+                    T t = Unsafe.Add(ref top, j), b = Unsafe.Add(ref bottom, j);
+                    Unsafe.Add(ref max0, j) = (b > t) | T.IsNaN(b) ? b : t;
+                }
+            }
 
-    /// <summary>The max-pool update, as PyTorch's: a larger value or a NaN takes the window.</summary>
-    private static void Take<T>(ref T max, ref int at, T value, int position)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (value > max || T.IsNaN(value))
-        {
-            max = value;
-            at = position;
+            for (int ow = 0; ow < outW; ow++)
+            {
+                T left = Unsafe.Add(ref max0, 2 * ow), right = Unsafe.Add(ref max0, (2 * ow) + 1);
+                int column = (2 * ow) + ((right > left) | T.IsNaN(right) ? 1 : 0);
+                T max = Unsafe.Add(ref max0, column);
+                Unsafe.Add(ref out0, (oh * outW) + ow) = max;
+                if (withIndex)
+                {
+                    // The max came from the bottom row unless it equals the top one (Equals: NaN equals NaN).
+                    int row = (2 * oh) + (max.Equals(Unsafe.Add(ref top, column)) ? 0 : 1);
+                    Unsafe.Add(ref index0, (oh * outW) + ow) = (row * width) + column;
+                }
+            }
         }
     }
 

@@ -174,6 +174,7 @@ public sealed partial class Tensor
         Threading.For(batch, (long)outChannels * groupTaps * outPlane, (start, end) =>
         {
             T[]? cols = g.IsPointwise ? null : ArrayPool<T>.Shared.Rent(g.Channels * g.KernelArea * outPlane);
+            T[] scratch = ArrayPool<T>.Shared.Rent(Im2Col.ScratchLength(g));
             try
             {
                 for (int n = start; n < end; n++)
@@ -182,7 +183,7 @@ public sealed partial class Tensor
                     var colMatrix = cols is null ? sample : new ArraySegment<T>(cols, 0, g.Channels * g.KernelArea * outPlane);
                     if (cols is not null)
                     {
-                        Im2Col.Forward<T>(sample, g, colMatrix);
+                        Im2Col.Forward<T>(sample, g, colMatrix, scratch);
                     }
 
                     if (b is not null)
@@ -210,6 +211,7 @@ public sealed partial class Tensor
             }
             finally
             {
+                ArrayPool<T>.Shared.Return(scratch);
                 if (cols is not null)
                 {
                     ArrayPool<T>.Shared.Return(cols);
@@ -243,6 +245,7 @@ public sealed partial class Tensor
         Threading.For(blocks, work, (startBlock, endBlock) =>
         {
             T[]? cols = g.IsPointwise ? null : ArrayPool<T>.Shared.Rent(colLength);
+            T[] scratch = ArrayPool<T>.Shared.Rent(Im2Col.ScratchLength(g));
             try
             {
                 for (int block = startBlock; block < endBlock; block++)
@@ -257,7 +260,7 @@ public sealed partial class Tensor
                             var colMatrix = cols is null ? sample : new ArraySegment<T>(cols, 0, colLength);
                             if (cols is not null)
                             {
-                                Im2Col.Forward<T>(sample, g, colMatrix);
+                                Im2Col.Forward<T>(sample, g, colMatrix, scratch);
                             }
 
                             int wLength = outChannels * groupTaps;
@@ -306,7 +309,7 @@ public sealed partial class Tensor
 
                             if (cols is not null)
                             {
-                                Im2Col.Backward<T>(gradCols, g, gradSample);
+                                Im2Col.Backward<T>(gradCols, g, gradSample, scratch);
                             }
                         }
                     }
@@ -314,6 +317,7 @@ public sealed partial class Tensor
             }
             finally
             {
+                ArrayPool<T>.Shared.Return(scratch);
                 if (cols is not null)
                 {
                     ArrayPool<T>.Shared.Return(cols);

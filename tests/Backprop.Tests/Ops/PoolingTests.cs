@@ -12,15 +12,33 @@ public class PoolingTests
     [InlineData(1, 3, 9, 8, 3, 2, 2, 3, 1, 1, 2, 1, false)]
     [InlineData(2, 1, 7, 6, 2, 3, 2, 2, 1, 0, 1, 2, true)]
     [InlineData(1, 2, 5, 5, 5, 5, 1, 1, 2, 2, 1, 1, false)]
+    [InlineData(2, 2, 5, 22, 2, 2, 2, 2, 0, 0, 1, 1, false)]
+    [InlineData(1, 3, 9, 30, 2, 2, 2, 2, 0, 0, 1, 1, false)]
+    [InlineData(2, 2, 6, 3, 2, 2, 2, 2, 0, 0, 1, 1, false)]
+    [InlineData(1, 2, 8, 9, 2, 2, 2, 2, 0, 0, 2, 2, false)]
+    [InlineData(1, 2, 7, 9, 2, 2, 2, 2, 0, 0, 1, 1, true)]
     public void MaxPoolMatchesDirectLoops(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, bool ceil)
     {
         foreach (var dtype in new[] { DType.Float64, DType.Float32 })
         {
-            var x = Random([n, c, h, w], 1, dtype);
+            var x = Random([n, c, h, w], 1, dtype).RequiresGrad_();
             var y = Tensor.MaxPool2d(x, (kh, kw), (sh, sw), (ph, pw), (dh, dw), ceil);
-            var (expected, shape, _) = Reference.Pool(x.ToArray(), [n, c, h, w], (kh, kw), (sh, sw), (ph, pw), (dh, dw), ceil, Reference.Kind.Max, true);
+            var (expected, shape, argMax) = Reference.Pool(x.ToArray(), [n, c, h, w], (kh, kw), (sh, sw), (ph, pw), (dh, dw), ceil, Reference.Kind.Max, true);
             Assert.Equal(shape, y.Shape);
             Assert.Equal(expected, y.ToArray());
+
+            // Random values have no ties: each output's gradient lands on the reference argmax of its window.
+            var gy = Random(shape, 2, dtype);
+            y.Backward(gy);
+            var gradient = new double[x.Numel];
+            var upstream = gy.ToArray();
+            int outPlane = shape[2] * shape[3];
+            for (int o = 0; o < upstream.Length; o++)
+            {
+                gradient[((o / outPlane) * h * w) + argMax[o]] += upstream[o];
+            }
+
+            AssertClose(gradient, x.Grad!.ToArray(), dtype == DType.Float32 ? 1e-6 : 0);
         }
     }
 
