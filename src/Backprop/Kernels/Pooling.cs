@@ -125,25 +125,33 @@ internal static class Pooling
                 for (int j = 0; j < used; j++)
                 {
                     T t = Unsafe.Add(ref top, j), b = Unsafe.Add(ref bottom, j);
-                    Unsafe.Add(ref max0, j) = (b > t) | T.IsNaN(b) ? b : t;
+                    Unsafe.Add(ref max0, j) = Unsafe.Add(ref top, j + (width * Unsafe.BitCast<bool, byte>((b > t) | T.IsNaN(b))));
                 }
             }
 
             for (int ow = 0; ow < outW; ow++)
             {
+                // Bools become 0/1 through BitCast, not a conditional: the JIT would branch on random data.
                 T left = Unsafe.Add(ref max0, 2 * ow), right = Unsafe.Add(ref max0, (2 * ow) + 1);
-                int column = (2 * ow) + ((right > left) | T.IsNaN(right) ? 1 : 0);
+                int column = (2 * ow) + Unsafe.BitCast<bool, byte>((right > left) | T.IsNaN(right));
                 T max = Unsafe.Add(ref max0, column);
                 Unsafe.Add(ref out0, (oh * outW) + ow) = max;
                 if (withIndex)
                 {
-                    // The max came from the bottom row unless it equals the top one (Equals: NaN equals NaN).
-                    int row = (2 * oh) + (max.Equals(Unsafe.Add(ref top, column)) ? 0 : 1);
+                    // The max came from the bottom row unless it is the top value itself (compared bit for bit, so a NaN matches).
+                    int row = (2 * oh) + 1 - Unsafe.BitCast<bool, byte>(SameBits(max, Unsafe.Add(ref top, column)));
                     Unsafe.Add(ref index0, (oh * outW) + ow) = (row * width) + column;
                 }
             }
         }
     }
+
+    /// <summary>True when two values have the same bit pattern.</summary>
+    private static bool SameBits<T>(T a, T b)
+        where T : unmanaged =>
+        Unsafe.SizeOf<T>() == sizeof(int)
+            ? Unsafe.As<T, int>(ref a) == Unsafe.As<T, int>(ref b)
+            : Unsafe.As<T, long>(ref a) == Unsafe.As<T, long>(ref b);
 
     /// <summary>dx[p, indices[p, o]] += dy[p, o]: each output's gradient goes to the input that won its window. <paramref name="dx"/> must be zeroed.</summary>
     public static void MaxBackward<T>(T[] dy, int[] indices, in Window2d g, int planes, T[] dx)
