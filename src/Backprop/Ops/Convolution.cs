@@ -134,6 +134,11 @@ public sealed partial class Tensor
         }
 
         int height = input._shape[2], width = input._shape[3], kernelH = weight._shape[2], kernelW = weight._shape[3];
+        if (channels == 0 || height == 0 || width == 0)
+        {
+            throw new ArgumentException($"{op}: input {Shapes.Format(input._shape)} is empty in a non-batch dimension: the output would be empty");
+        }
+
         int outH = Window2d.OutputSize(height, kernelH, stride.Height, padding.Height, dilation.Height);
         int outW = Window2d.OutputSize(width, kernelW, stride.Width, padding.Width, dilation.Width);
         if (outH < 1 || outW < 1 || kernelH < 1 || kernelW < 1)
