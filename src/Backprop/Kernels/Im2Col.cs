@@ -23,6 +23,7 @@ internal static class Im2Col
         g.PadH == 0 && g.PadW == 0 ? 0 : g.Channels * (g.Height + (2 * g.PadH)) * (g.Width + (2 * g.PadW));
 
     /// <summary>Fills <paramref name="cols"/> (C·kH·kW × OH·OW) from one sample <paramref name="x"/> (C × H × W).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Forward<T>(ReadOnlySpan<T> x, in Window2d g, Span<T> cols, Span<T> scratch)
         where T : unmanaged, INumberBase<T>
     {
@@ -80,6 +81,7 @@ internal static class Im2Col
     /// position it was read from, x[c, ih, iw] += cols[row, col] (padding taps are dropped). Overlapping
     /// windows sum. <paramref name="x"/> is accumulated into, not cleared.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Backward<T>(ReadOnlySpan<T> cols, in Window2d g, Span<T> x, Span<T> scratch)
         where T : unmanaged, INumberBase<T>
     {

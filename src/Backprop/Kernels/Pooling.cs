@@ -153,7 +153,7 @@ internal static class Pooling
             ? Unsafe.As<T, int>(ref a) == Unsafe.As<T, int>(ref b)
             : Unsafe.As<T, long>(ref a) == Unsafe.As<T, long>(ref b);
 
-    /// <summary>dx[p, indices[p, o]] += dy[p, o]: each output's gradient goes to the input that won its window. <paramref name="dx"/> must be zeroed.</summary>
+    /// <summary>dx[p, indices[p, o]] += dy[p, o]: each output's gradient goes to the input that won its window. <paramref name="dx"/> is overwritten: each plane is cleared while it is in cache, then accumulated into.</summary>
     public static void MaxBackward<T>(T[] dy, int[] indices, in Window2d g, int planes, T[] dx)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -163,6 +163,7 @@ internal static class Pooling
             for (int p = start; p < end; p++)
             {
                 var grad = new Span<T>(dx, p * w.InPlane, w.InPlane);
+                grad.Clear();
                 var upstream = new ReadOnlySpan<T>(dy, p * w.OutPlane, w.OutPlane);
                 var index = new ReadOnlySpan<int>(indices, p * w.OutPlane, w.OutPlane);
                 for (int o = 0; o < upstream.Length; o++)
@@ -209,7 +210,7 @@ internal static class Pooling
         });
     }
 
-    /// <summary>dx[p, window] += dy[p, o] / divisor for every output o: the adjoint of <see cref="AvgForward"/>. <paramref name="dx"/> must be zeroed.</summary>
+    /// <summary>dx[p, window] += dy[p, o] / divisor for every output o: the adjoint of <see cref="AvgForward"/>. <paramref name="dx"/> is overwritten: each plane is cleared while it is in cache, then accumulated into.</summary>
     public static void AvgBackward<T>(T[] dy, in Window2d g, int planes, bool countIncludePad, T[] dx)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -219,6 +220,7 @@ internal static class Pooling
             for (int p = start; p < end; p++)
             {
                 var grad = new Span<T>(dx, p * w.InPlane, w.InPlane);
+                grad.Clear();
                 var upstream = new ReadOnlySpan<T>(dy, p * w.OutPlane, w.OutPlane);
                 for (int oh = 0; oh < w.OutH; oh++)
                 {
@@ -289,7 +291,7 @@ internal static class Pooling
         });
     }
 
-    /// <summary>The adjoint of <see cref="AdaptiveAvgForward"/>: dx[window] += dy / window area. <paramref name="dx"/> must be zeroed.</summary>
+    /// <summary>The adjoint of <see cref="AdaptiveAvgForward"/>: dx[window] += dy / window area. <paramref name="dx"/> is overwritten: each plane is cleared while it is in cache, then accumulated into.</summary>
     public static void AdaptiveAvgBackward<T>(T[] dy, int planes, int height, int width, int outH, int outW, T[] dx)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -298,6 +300,7 @@ internal static class Pooling
             for (int p = start; p < end; p++)
             {
                 var grad = new Span<T>(dx, p * height * width, height * width);
+                grad.Clear();
                 var upstream = new ReadOnlySpan<T>(dy, p * outH * outW, outH * outW);
                 for (int oh = 0; oh < outH; oh++)
                 {

@@ -47,7 +47,7 @@ public sealed partial class Tensor
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         return Record("conv2d", output, inputs, gy =>
         {
-            var gradInput = input.RequiresGrad ? Zeros(input._shape, input.DType) : null;
+            var gradInput = input.RequiresGrad ? Empty(input._shape, input.DType) : null;
             var gradWeight = weight.RequiresGrad ? Empty(weight._shape, weight.DType) : null;
             var gradBias = bias is { RequiresGrad: true } ? Empty(bias._shape, bias.DType) : null;
             if (gy.DType == DType.Float32)
@@ -227,7 +227,7 @@ public sealed partial class Tensor
 
     /// <summary>
     /// dx[n] = col2im(Wᵀ·dy[n]), dW = Σₙ dy[n]·im2col(x[n])ᵀ, db[o] = Σₙ Σ_pixels dy[n, o]; each output is
-    /// computed only when requested. <paramref name="gx"/> must be zeroed.
+    /// computed only when requested. <paramref name="gx"/> is overwritten (each sample cleared while in cache, then accumulated into).
     /// </summary>
     private static void Conv2dBackward<T>(T[] gy, T[] x, T[] w, T[]? gx, T[]? gw, T[]? gb, int batch, Window2d g, int outChannels, int groups)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -314,6 +314,7 @@ public sealed partial class Tensor
 
                             if (cols is not null)
                             {
+                                gradSample.AsSpan().Clear();
                                 Im2Col.Backward<T>(gradCols, g, gradSample, scratch);
                             }
                         }

@@ -35,7 +35,7 @@ public sealed partial class Tensor
 
         return Record("max_pool2d", output, [input], gy =>
         {
-            var gx = Zeros(input._shape, input.DType);
+            var gx = Empty(input._shape, input.DType);
             if (gy.DType == DType.Float32)
             {
                 Pooling.MaxBackward(gy.F32, indices!, g, planes, gx.F32);
@@ -78,7 +78,7 @@ public sealed partial class Tensor
 
         return Record("avg_pool2d", output, [input], gy =>
         {
-            var gx = Zeros(input._shape, input.DType);
+            var gx = Empty(input._shape, input.DType);
             if (gy.DType == DType.Float32)
             {
                 Pooling.AvgBackward(gy.F32, g, planes, countIncludePad, gx.F32);
@@ -135,7 +135,7 @@ public sealed partial class Tensor
 
         return Record("adaptive_avg_pool2d", output, [input], gy =>
         {
-            var gx = Zeros(input._shape, input.DType);
+            var gx = Empty(input._shape, input.DType);
             if (gy.DType == DType.Float32)
             {
                 Pooling.AdaptiveAvgBackward(gy.F32, planes, height, width, outH, outW, gx.F32);
