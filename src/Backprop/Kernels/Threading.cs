@@ -9,6 +9,11 @@ public static class Threading
 {
     private static int s_numThreads = Environment.ProcessorCount;
 
+    // Set while a thread runs one chunk of For: a kernel called from inside a parallel loop (a GEMM per
+    // sample of a convolution) then runs on that thread alone instead of splitting again.
+    [ThreadStatic]
+    private static bool t_insideParallelChunk;
+
     /// <summary>The number of threads kernels may use (default: the number of cores).</summary>
     public static int NumThreads
     {
@@ -24,11 +29,17 @@ public static class Threading
         }
     }
 
-    /// <summary>Runs body(start, end) over [0, count) in at most <see cref="NumThreads"/> contiguous chunks.</summary>
+    /// <summary>
+    /// The threads a kernel starting now may use: <see cref="NumThreads"/>, or 1 when called from inside
+    /// a chunk of <see cref="For"/> (the outer loop already occupies the threads).
+    /// </summary>
+    internal static int Available => t_insideParallelChunk ? 1 : s_numThreads;
+
+    /// <summary>Runs body(start, end) over [0, count) in at most <see cref="Available"/> contiguous chunks.</summary>
     internal static void For(int count, long workPerItem, Action<int, int> body)
     {
         // Below ~64k multiply-adds a thread hand-off costs more than it saves.
-        int chunks = (int)Math.Min(Math.Min(NumThreads, count), Math.Max(1, count * workPerItem / 65_536));
+        int chunks = (int)Math.Min(Math.Min(Available, count), Math.Max(1, count * workPerItem / 65_536));
         if (chunks <= 1)
         {
             body(0, count);
@@ -39,7 +50,16 @@ public static class Threading
         {
             int start = (int)((long)count * c / chunks);
             int end = (int)((long)count * (c + 1) / chunks);
-            body(start, end);
+            bool outer = t_insideParallelChunk;
+            t_insideParallelChunk = true;
+            try
+            {
+                body(start, end);
+            }
+            finally
+            {
+                t_insideParallelChunk = outer;
+            }
         });
     }
 }

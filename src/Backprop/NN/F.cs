@@ -4,7 +4,7 @@ namespace Backprop.NN;
 /// Stateless versions of the layers and losses (<c>torch.nn.functional</c>), thin wrappers over the
 /// <see cref="Tensor"/> ops with PyTorch's names, argument order and defaults.
 /// </summary>
-public static class F
+public static partial class F
 {
     /// <summary>
     /// Affine map y = x·Wᵀ + b over the last dimension (<c>F.linear(input, weight, bias)</c>), with

@@ -6,11 +6,12 @@ namespace Backprop.NN;
 /// A multilayer perceptron written as a line of text, so a model file can say how to rebuild
 /// itself: <c>784-256-128-10:relu</c> is Linear(784, 256), ReLU, Linear(256, 128), ReLU,
 /// Linear(128, 10); an optional <c>:dropout=0.2</c> adds Dropout after every hidden activation.
+/// <c>cnn</c> names the convolutional recipe instead (ModelSpec.Cnn.cs).
 /// </summary>
 /// <param name="Sizes">Layer widths, input first, number of classes last (at least two).</param>
 /// <param name="Activation">The hidden activation: relu, leaky_relu, tanh, sigmoid or gelu.</param>
 /// <param name="Dropout">Dropout probability after each hidden activation (0 for none).</param>
-public sealed record ModelSpec(int[] Sizes, string Activation = "relu", double Dropout = 0)
+public sealed partial record ModelSpec(int[] Sizes, string Activation = "relu", double Dropout = 0)
 {
     private static readonly string[] s_activations = ["relu", "leaky_relu", "tanh", "sigmoid", "gelu"];
 
@@ -28,6 +29,11 @@ public sealed record ModelSpec(int[] Sizes, string Activation = "relu", double D
     public static ModelSpec Parse(string text, int? inFeatures = null, int? classes = null)
     {
         text = text.Trim();
+        if (IsCnnText(text))
+        {
+            return ParseCnn(text, inFeatures, classes);
+        }
+
         if (text == "mlp")
         {
             if (inFeatures is not int i || classes is not int c)
@@ -93,6 +99,11 @@ public sealed record ModelSpec(int[] Sizes, string Activation = "relu", double D
     /// <summary>Builds the network; weights are drawn from <paramref name="init"/>, dropout masks from <paramref name="dropout"/>.</summary>
     public Sequential Build(Generator? init = null, Generator? dropout = null)
     {
+        if (IsCnn)
+        {
+            return BuildCnn(init);
+        }
+
         var model = new Sequential();
         for (int i = 0; i + 1 < Sizes.Length; i++)
         {
@@ -118,6 +129,6 @@ public sealed record ModelSpec(int[] Sizes, string Activation = "relu", double D
     }
 
     /// <summary>The canonical text, which <see cref="Parse"/> reads back to an equal spec.</summary>
-    public override string ToString() =>
+    public override string ToString() => IsCnn ? CnnText :
         string.Join("-", Sizes) + ":" + Activation + (Dropout > 0 ? ":dropout=" + Dropout.ToString(CultureInfo.InvariantCulture) : "");
 }

@@ -33,6 +33,7 @@ public class BenchCommandTests
     [Theory]
     [InlineData("bench", "gpu")]
     [InlineData("bench", "scalar", "--epochs", "0")]
+    [InlineData("bench", "cnn", "--epochs", "0")]
     public void BadArgumentsFail(params string[] args)
     {
         var (code, _, stderr) = CliRunner.Run(args);

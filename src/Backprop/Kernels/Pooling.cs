@@ -1,0 +1,328 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// 2-D pooling over planes of H×W (one per sample and channel), forward and backward. Windows follow
+/// <see cref="Window2d"/>; positions in the padding never win a max and count for an average only when
+/// asked. Planes run in parallel; each plane's backward writes only into its own input plane.
+/// </summary>
+internal static class Pooling
+{
+    /// <summary>
+    /// y[p, oh, ow] = max over the window of x[p], and <paramref name="indices"/> (when given) the flat
+    /// position ih·W + iw of that max inside its plane (the first one on ties). A NaN wins, so it propagates as in PyTorch.
+    /// </summary>
+    public static void MaxForward<T>(T[] x, in Window2d g, int planes, T[] y, int[]? indices)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var w = g;
+        bool twoByTwo = g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, DilationH: 1, DilationW: 1 }
+            && 2 * g.OutH <= g.Height && 2 * g.OutW <= g.Width;
+        Threading.For(planes, (long)g.OutPlane * g.KernelArea, (start, end) =>
+        {
+            T[]? rows = twoByTwo ? ArrayPool<T>.Shared.Rent(2 * w.OutW) : null;
+            for (int p = start; p < end; p++)
+            {
+                var plane = new ReadOnlySpan<T>(x, p * w.InPlane, w.InPlane);
+                var outPlane = new Span<T>(y, p * w.OutPlane, w.OutPlane);
+                var outIndex = indices is null ? default : new Span<int>(indices, p * w.OutPlane, w.OutPlane);
+                if (rows is not null)
+                {
+                    MaxForward2x2(plane, w, outPlane, outIndex, rows.AsSpan(0, 2 * w.OutW));
+                    continue;
+                }
+
+                for (int oh = 0; oh < w.OutH; oh++)
+                {
+                    int h0 = (oh * w.StrideH) - w.PadH;
+                    for (int ow = 0; ow < w.OutW; ow++)
+                    {
+                        int w0 = (ow * w.StrideW) - w.PadW;
+                        T max = T.NegativeInfinity;
+                        int argMax = -1;
+                        for (int kh = 0; kh < w.KernelH; kh++)
+                        {
+                            int ih = h0 + (kh * w.DilationH);
+                            if ((uint)ih >= (uint)w.Height)
+                            {
+                                continue;
+                            }
+
+                            for (int kw = 0; kw < w.KernelW; kw++)
+                            {
+                                int iw = w0 + (kw * w.DilationW);
+                                if ((uint)iw >= (uint)w.Width)
+                                {
+                                    continue;
+                                }
+
+                                int at = (ih * w.Width) + iw;
+                                T v = plane[at];
+                                if (argMax < 0 || v > max || T.IsNaN(v))
+                                {
+                                    max = v;
+                                    argMax = at;
+                                }
+                            }
+                        }
+
+                        outPlane[(oh * w.OutW) + ow] = max;
+                        if (!outIndex.IsEmpty)
+                        {
+                            outIndex[(oh * w.OutW) + ow] = argMax;
+                        }
+                    }
+                }
+            }
+
+            if (rows is not null)
+            {
+                ArrayPool<T>.Shared.Return(rows);
+            }
+        });
+    }
+
+    /// <summary>
+    /// The common 2×2, stride 2, unpadded, undilated window. Vertical pairs are compared a vector at a time
+    /// into <paramref name="columnMax"/>, then each horizontal pair picks by index (no data-dependent
+    /// branch, so random data costs no mispredictions). The larger or NaN value wins; on a tie the top
+    /// and then the left one does.
+    /// </summary>
+    private static void MaxForward2x2<T>(ReadOnlySpan<T> plane, in Window2d g, Span<T> outPlane, Span<int> outIndex, Span<T> columnMax)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = g.Width, used = 2 * g.OutW, outW = g.OutW;
+        ref T max0 = ref MemoryMarshal.GetReference(columnMax);
+        ref T out0 = ref MemoryMarshal.GetReference(outPlane);
+        ref int index0 = ref MemoryMarshal.GetReference(outIndex);
+        bool withIndex = !outIndex.IsEmpty;
+        for (int oh = 0; oh < g.OutH; oh++)
+        {
+            ref T top = ref Unsafe.AsRef(in plane[2 * oh * width]);
+            ref T bottom = ref Unsafe.Add(ref top, width);
+            if (used >= Vector<T>.Count)
+            {
+                // The last vector overlaps the previous one: recomputing a lane gives the same value.
+                for (int j = 0; ; j += Vector<T>.Count)
+                {
+                    j = Math.Min(j, used - Vector<T>.Count);
+                    var t = Vector.LoadUnsafe(ref top, (nuint)j);
+                    var b = Vector.LoadUnsafe(ref bottom, (nuint)j);
+                    var down = Vector.GreaterThan(b, t) | ~Vector.Equals(b, b);
+                    Vector.ConditionalSelect(down, b, t).StoreUnsafe(ref max0, (nuint)j);
+                    if (j + Vector<T>.Count >= used)
+                    {
+                        break;
+                    }
+                }
+            }
+            else
+            {
+                for (int j = 0; j < used; j++)
+                {
+                    T t = Unsafe.Add(ref top, j), b = Unsafe.Add(ref bottom, j);
+                    Unsafe.Add(ref max0, j) = Unsafe.Add(ref top, j + (width * Unsafe.BitCast<bool, byte>((b > t) | T.IsNaN(b))));
+                }
+            }
+
+            for (int ow = 0; ow < outW; ow++)
+            {
+                // Bools become 0/1 through BitCast, not a conditional: the JIT would branch on random data.
+                T left = Unsafe.Add(ref max0, 2 * ow), right = Unsafe.Add(ref max0, (2 * ow) + 1);
+                int column = (2 * ow) + Unsafe.BitCast<bool, byte>((right > left) | T.IsNaN(right));
+                T max = Unsafe.Add(ref max0, column);
+                Unsafe.Add(ref out0, (oh * outW) + ow) = max;
+                if (withIndex)
+                {
+                    // The max came from the bottom row unless it is the top value itself (compared bit for bit, so a NaN matches).
+                    int row = (2 * oh) + 1 - Unsafe.BitCast<bool, byte>(SameBits(max, Unsafe.Add(ref top, column)));
+                    Unsafe.Add(ref index0, (oh * outW) + ow) = (row * width) + column;
+                }
+            }
+        }
+    }
+
+    /// <summary>True when two values have the same bit pattern.</summary>
+    private static bool SameBits<T>(T a, T b)
+        where T : unmanaged =>
+        Unsafe.SizeOf<T>() == sizeof(int)
+            ? Unsafe.As<T, int>(ref a) == Unsafe.As<T, int>(ref b)
+            : Unsafe.As<T, long>(ref a) == Unsafe.As<T, long>(ref b);
+
+    /// <summary>dx[p, indices[p, o]] += dy[p, o]: each output's gradient goes to the input that won its window. <paramref name="dx"/> is overwritten: each plane is cleared while it is in cache, then accumulated into.</summary>
+    public static void MaxBackward<T>(T[] dy, int[] indices, in Window2d g, int planes, T[] dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var w = g;
+        Threading.For(planes, w.OutPlane, (start, end) =>
+        {
+            for (int p = start; p < end; p++)
+            {
+                var grad = new Span<T>(dx, p * w.InPlane, w.InPlane);
+                grad.Clear();
+                var upstream = new ReadOnlySpan<T>(dy, p * w.OutPlane, w.OutPlane);
+                var index = new ReadOnlySpan<int>(indices, p * w.OutPlane, w.OutPlane);
+                for (int o = 0; o < upstream.Length; o++)
+                {
+                    grad[index[o]] += upstream[o];
+                }
+            }
+        });
+    }
+
+    /// <summary>
+    /// y[p, oh, ow] = (Σ over the window's in-bounds taps of x[p]) / divisor, where the divisor counts the
+    /// window clipped to the padded input (<paramref name="countIncludePad"/>) or to the input alone.
+    /// </summary>
+    public static void AvgForward<T>(T[] x, in Window2d g, int planes, bool countIncludePad, T[] y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var w = g;
+        Threading.For(planes, (long)g.OutPlane * g.KernelArea, (start, end) =>
+        {
+            for (int p = start; p < end; p++)
+            {
+                var plane = new ReadOnlySpan<T>(x, p * w.InPlane, w.InPlane);
+                var outPlane = new Span<T>(y, p * w.OutPlane, w.OutPlane);
+                for (int oh = 0; oh < w.OutH; oh++)
+                {
+                    var (h0, h1, countH) = AvgWindow(oh, w.StrideH, w.PadH, w.KernelH, w.Height, countIncludePad);
+                    for (int ow = 0; ow < w.OutW; ow++)
+                    {
+                        var (w0, w1, countW) = AvgWindow(ow, w.StrideW, w.PadW, w.KernelW, w.Width, countIncludePad);
+                        T sum = T.Zero;
+                        for (int ih = h0; ih < h1; ih++)
+                        {
+                            for (int iw = w0; iw < w1; iw++)
+                            {
+                                sum += plane[(ih * w.Width) + iw];
+                            }
+                        }
+
+                        outPlane[(oh * w.OutW) + ow] = sum / T.CreateTruncating(countH * countW);
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>dx[p, window] += dy[p, o] / divisor for every output o: the adjoint of <see cref="AvgForward"/>. <paramref name="dx"/> is overwritten: each plane is cleared while it is in cache, then accumulated into.</summary>
+    public static void AvgBackward<T>(T[] dy, in Window2d g, int planes, bool countIncludePad, T[] dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var w = g;
+        Threading.For(planes, (long)g.OutPlane * g.KernelArea, (start, end) =>
+        {
+            for (int p = start; p < end; p++)
+            {
+                var grad = new Span<T>(dx, p * w.InPlane, w.InPlane);
+                grad.Clear();
+                var upstream = new ReadOnlySpan<T>(dy, p * w.OutPlane, w.OutPlane);
+                for (int oh = 0; oh < w.OutH; oh++)
+                {
+                    var (h0, h1, countH) = AvgWindow(oh, w.StrideH, w.PadH, w.KernelH, w.Height, countIncludePad);
+                    for (int ow = 0; ow < w.OutW; ow++)
+                    {
+                        var (w0, w1, countW) = AvgWindow(ow, w.StrideW, w.PadW, w.KernelW, w.Width, countIncludePad);
+                        T share = upstream[(oh * w.OutW) + ow] / T.CreateTruncating(countH * countW);
+                        for (int ih = h0; ih < h1; ih++)
+                        {
+                            for (int iw = w0; iw < w1; iw++)
+                            {
+                                grad[(ih * w.Width) + iw] += share;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>
+    /// One side of an average-pooling window: the in-bounds range [start, end) and the count the divisor
+    /// uses, as PyTorch computes it (the window clipped to size + pad first, then to the input).
+    /// </summary>
+    private static (int Start, int End, int Count) AvgWindow(int o, int stride, int pad, int kernel, int size, bool countIncludePad)
+    {
+        int start = (o * stride) - pad;
+        int end = Math.Min(start + kernel, size + pad);
+        int padded = end - start;
+        start = Math.Max(start, 0);
+        end = Math.Min(end, size);
+        return (start, end, countIncludePad ? padded : end - start);
+    }
+
+    /// <summary>
+    /// Adaptive average pooling: output (oh, ow) averages input rows [⌊oh·H/OH⌋, ⌈(oh+1)·H/OH⌉) and the
+    /// matching columns, so every input pixel is covered whatever the sizes.
+    /// </summary>
+    public static void AdaptiveAvgForward<T>(T[] x, int planes, int height, int width, int outH, int outW, T[] y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Threading.For(planes, (long)height * width, (start, end) =>
+        {
+            for (int p = start; p < end; p++)
+            {
+                var plane = new ReadOnlySpan<T>(x, p * height * width, height * width);
+                var outPlane = new Span<T>(y, p * outH * outW, outH * outW);
+                for (int oh = 0; oh < outH; oh++)
+                {
+                    var (h0, h1) = AdaptiveRange(oh, height, outH);
+                    for (int ow = 0; ow < outW; ow++)
+                    {
+                        var (w0, w1) = AdaptiveRange(ow, width, outW);
+                        T sum = T.Zero;
+                        for (int ih = h0; ih < h1; ih++)
+                        {
+                            for (int iw = w0; iw < w1; iw++)
+                            {
+                                sum += plane[(ih * width) + iw];
+                            }
+                        }
+
+                        outPlane[(oh * outW) + ow] = sum / T.CreateTruncating((h1 - h0) * (w1 - w0));
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>The adjoint of <see cref="AdaptiveAvgForward"/>: dx[window] += dy / window area. <paramref name="dx"/> is overwritten: each plane is cleared while it is in cache, then accumulated into.</summary>
+    public static void AdaptiveAvgBackward<T>(T[] dy, int planes, int height, int width, int outH, int outW, T[] dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Threading.For(planes, (long)height * width, (start, end) =>
+        {
+            for (int p = start; p < end; p++)
+            {
+                var grad = new Span<T>(dx, p * height * width, height * width);
+                grad.Clear();
+                var upstream = new ReadOnlySpan<T>(dy, p * outH * outW, outH * outW);
+                for (int oh = 0; oh < outH; oh++)
+                {
+                    var (h0, h1) = AdaptiveRange(oh, height, outH);
+                    for (int ow = 0; ow < outW; ow++)
+                    {
+                        var (w0, w1) = AdaptiveRange(ow, width, outW);
+                        T share = upstream[(oh * outW) + ow] / T.CreateTruncating((h1 - h0) * (w1 - w0));
+                        for (int ih = h0; ih < h1; ih++)
+                        {
+                            for (int iw = w0; iw < w1; iw++)
+                            {
+                                grad[(ih * width) + iw] += share;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>[⌊o·size/outSize⌋, ⌈(o+1)·size/outSize⌉).</summary>
+    private static (int Start, int End) AdaptiveRange(int o, int size, int outSize) =>
+        ((int)((long)o * size / outSize), (int)((((long)(o + 1) * size) + outSize - 1) / outSize));
+}

@@ -1,0 +1,74 @@
+namespace Backprop.NN;
+
+/// <summary>
+/// 1-D convolution layer (<c>torch.nn.Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0,
+/// dilation=1, groups=1, bias=True)</c>): y = conv1d(x, W, b) for x of shape (N, C_in, L) or (C_in, L),
+/// with weight (C_out, C_in/groups, k) and bias (C_out), initialized as PyTorch does:
+/// U(−1/√fan_in, 1/√fan_in) for both, fan_in = C_in/groups·k. See <see cref="F.Conv1d"/>.
+/// </summary>
+public sealed class Conv1d : Module
+{
+    /// <summary>Creates the layer and initializes its parameters from <paramref name="generator"/> (weight first, then bias).</summary>
+    public Conv1d(
+        int inChannels,
+        int outChannels,
+        int kernelSize,
+        int stride = 1,
+        int padding = 0,
+        int dilation = 1,
+        int groups = 1,
+        bool bias = true,
+        Generator? generator = null,
+        DType dtype = DType.Float32)
+    {
+        ConvArguments.Validate("Conv1d", inChannels, outChannels, groups, dtype);
+        ConvArguments.ValidateWindow("Conv1d", kernelSize, stride, padding, dilation);
+        InChannels = inChannels;
+        OutChannels = outChannels;
+        KernelSize = kernelSize;
+        Stride = stride;
+        Padding = padding;
+        Dilation = dilation;
+        Groups = groups;
+        Weight = Tensor.Zeros([outChannels, inChannels / groups, kernelSize], dtype, requiresGrad: true);
+        Bias = bias ? Tensor.Zeros([outChannels], dtype, requiresGrad: true) : null;
+        ResetParameters(generator);
+    }
+
+    /// <summary>The kernels W of shape (out_channels, in_channels/groups, kernel_size) (<c>conv.weight</c>).</summary>
+    public Tensor Weight { get; set; }
+
+    /// <summary>The bias b of shape (out_channels), or null when created with <c>bias: false</c> (<c>conv.bias</c>).</summary>
+    public Tensor? Bias { get; set; }
+
+    /// <summary>Channels of the input (<c>in_channels</c>).</summary>
+    public int InChannels { get; }
+
+    /// <summary>Channels of the output (<c>out_channels</c>).</summary>
+    public int OutChannels { get; }
+
+    /// <summary>Kernel length (<c>kernel_size</c>).</summary>
+    public int KernelSize { get; }
+
+    /// <summary>Step between windows (<c>stride</c>).</summary>
+    public int Stride { get; }
+
+    /// <summary>Zeros added on each side (<c>padding</c>).</summary>
+    public int Padding { get; }
+
+    /// <summary>Spacing between kernel taps (<c>dilation</c>).</summary>
+    public int Dilation { get; }
+
+    /// <summary>Channel groups convolved independently (<c>groups</c>).</summary>
+    public int Groups { get; }
+
+    /// <summary>Re-draws the parameters as PyTorch's <c>reset_parameters</c> (see the class summary).</summary>
+    public void ResetParameters(Generator? generator = null) => ConvArguments.ResetParameters(Weight, Bias, generator);
+
+    /// <summary>y = conv1d(x, W, b) with this layer's stride, padding, dilation and groups; see <see cref="F.Conv1d"/>.</summary>
+    public override Tensor Forward(Tensor input) => F.Conv1d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
+
+    /// <inheritdoc/>
+    protected override string ExtraRepr() => ConvArguments.Repr(
+        InChannels, OutChannels, $"({KernelSize},)", $"({Stride},)", Padding == 0 ? null : $"({Padding},)", Dilation == 1 ? null : $"({Dilation},)", Groups, Bias is not null);
+}

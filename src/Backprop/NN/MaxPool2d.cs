@@ -1,0 +1,42 @@
+namespace Backprop.NN;
+
+/// <summary>
+/// 2-D max pooling (<c>torch.nn.MaxPool2d(kernel_size, stride=None, padding=0, dilation=1,
+/// ceil_mode=False)</c>): each output is the largest input of its window; the stride defaults to the
+/// kernel size. The gradient flows only to each window's max. See <see cref="F.MaxPool2d"/>.
+/// </summary>
+public sealed class MaxPool2d : Module
+{
+    /// <summary>Creates the layer.</summary>
+    public MaxPool2d(Size2 kernelSize, Size2? stride = null, Size2 padding = default, Size2? dilation = null, bool ceilMode = false)
+    {
+        ConvArguments.ValidateWindow("MaxPool2d", kernelSize, stride ?? kernelSize, padding, dilation ?? 1);
+        KernelSize = kernelSize;
+        Stride = stride ?? kernelSize;
+        Padding = padding;
+        Dilation = dilation ?? 1;
+        CeilMode = ceilMode;
+    }
+
+    /// <summary>Window size (<c>kernel_size</c>).</summary>
+    public Size2 KernelSize { get; }
+
+    /// <summary>Step between windows (<c>stride</c>; the kernel size unless given).</summary>
+    public Size2 Stride { get; }
+
+    /// <summary>Implicit −∞ padding on each side (<c>padding</c>).</summary>
+    public Size2 Padding { get; }
+
+    /// <summary>Spacing between window taps (<c>dilation</c>).</summary>
+    public Size2 Dilation { get; }
+
+    /// <summary>Whether the output size rounds up, keeping a last partial window (<c>ceil_mode</c>).</summary>
+    public bool CeilMode { get; }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => F.MaxPool2d(input, KernelSize, Stride, Padding, Dilation, CeilMode);
+
+    /// <inheritdoc/>
+    protected override string ExtraRepr() =>
+        $"kernel_size={KernelSize.ToCompactString()}, stride={Stride.ToCompactString()}, padding={Padding.ToCompactString()}, dilation={Dilation.ToCompactString()}, ceil_mode={(CeilMode ? "True" : "False")}";
+}

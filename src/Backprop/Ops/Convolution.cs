@@ -1,0 +1,354 @@
+using System.Buffers;
+using System.Numerics;
+using System.Numerics.Tensors;
+using Backprop.Kernels;
+
+namespace Backprop;
+
+// conv2d (and conv1d as conv2d with H = 1): im2col per sample into a pooled buffer, then one GEMM per
+// sample and group, weight (O/G × C/G·kH·kW) · cols (C/G·kH·kW × OH·OW), straight into the output.
+// Samples run in parallel; the GEMMs inside run on one thread each (Threading.Available).
+public sealed partial class Tensor
+{
+    // dW and db are sums over the batch. Each fixed block of samples sums into its own partial and the
+    // partials are added in block order, so the result is the same for any thread count.
+    private const int ConvSamplesPerBlock = 8;
+
+    /// <summary>
+    /// 2-D convolution (cross-correlation, as <c>torch.nn.functional.conv2d(input, weight, bias=None,
+    /// stride=1, padding=0, dilation=1, groups=1)</c>) of <paramref name="input"/> (N, C, H, W) or
+    /// (C, H, W) with <paramref name="weight"/> (O, C/groups, kH, kW):
+    /// y[n, o, i, j] = b[o] + Σ_{c in o's group, p, q} w[o, c, p, q] · x[n, c, i·sH − pH + p·dH, j·sW − pW + q·dW]
+    /// (zero outside the input), with output size floor((H + 2·pH − dH·(kH − 1) − 1) / sH) + 1 per side.
+    /// dL/dx is the transposed convolution of dL/dy with w (GEMM then col2im); dL/dw[o, c, p, q] =
+    /// Σ_{n, i, j} dL/dy[n, o, i, j] · x[n, c, …] (GEMM with the im2col matrix); dL/db[o] = Σ_{n, i, j} dL/dy[n, o, i, j].
+    /// </summary>
+    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2 padding = default, Size2? dilation = null, int groups = 1)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (input.Rank == 3)
+        {
+            return Conv2d(input.Unsqueeze(0), weight, bias, stride, padding, dilation, groups).Squeeze(0);
+        }
+
+        var g = Conv2dGeometry("conv2d", input, weight, bias, stride ?? 1, padding, dilation ?? 1, groups);
+        int batch = input._shape[0], outChannels = weight._shape[0];
+        var output = Empty([batch, outChannels, g.OutH, g.OutW], input.DType);
+        if (input.DType == DType.Float32)
+        {
+            Conv2dForward<float>(input.F32, weight.F32, bias?.F32, output.F32, batch, g, outChannels, groups);
+        }
+        else
+        {
+            Conv2dForward<double>(input.F64, weight.F64, bias?.F64, output.F64, batch, g, outChannels, groups);
+        }
+
+        Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
+        return Record("conv2d", output, inputs, gy =>
+        {
+            var gradInput = input.RequiresGrad ? Empty(input._shape, input.DType) : null;
+            var gradWeight = weight.RequiresGrad ? Empty(weight._shape, weight.DType) : null;
+            var gradBias = bias is { RequiresGrad: true } ? Empty(bias._shape, bias.DType) : null;
+            if (gy.DType == DType.Float32)
+            {
+                Conv2dBackward<float>(gy.F32, input.F32, weight.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, batch, g, outChannels, groups);
+            }
+            else
+            {
+                Conv2dBackward<double>(gy.F64, input.F64, weight.F64, gradInput?.F64, gradWeight?.F64, gradBias?.F64, batch, g, outChannels, groups);
+            }
+
+            return bias is null ? [gradInput, gradWeight] : [gradInput, gradWeight, gradBias];
+        });
+    }
+
+    /// <summary>
+    /// 1-D convolution (<c>torch.nn.functional.conv1d(input, weight, bias=None, stride=1, padding=0,
+    /// dilation=1, groups=1)</c>) of <paramref name="input"/> (N, C, L) or (C, L) with
+    /// <paramref name="weight"/> (O, C/groups, k): y[n, o, i] = b[o] + Σ_{c, p} w[o, c, p] · x[n, c, i·s − pad + p·d].
+    /// Computed as <see cref="Conv2d"/> on a height-1 image, so its derivatives are conv2d's.
+    /// </summary>
+    public static Tensor Conv1d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1, int groups = 1)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (input.Rank == 2)
+        {
+            return Conv1d(input.Unsqueeze(0), weight, bias, stride, padding, dilation, groups).Squeeze(0);
+        }
+
+        if (input.Rank != 3)
+        {
+            throw new ArgumentException($"conv1d: expected input of shape (N, C, L) or (C, L), got {Shapes.Format(input._shape)}");
+        }
+
+        if (weight.Rank != 3)
+        {
+            throw new ArgumentException($"conv1d: expected weight of shape (out_channels, in_channels/groups, kernel_size), got {Shapes.Format(weight._shape)}");
+        }
+
+        var y = Conv2d(input.Unsqueeze(2), weight.Unsqueeze(2), bias, (1, stride), (0, padding), (1, dilation), groups);
+        return y.Squeeze(2);
+    }
+
+    /// <summary>Validates the arguments of conv2d and returns its window geometry, naming the sizes on error.</summary>
+    private static Window2d Conv2dGeometry(string op, Tensor input, Tensor weight, Tensor? bias, Size2 stride, Size2 padding, Size2 dilation, int groups)
+    {
+        RequireFloat(op, input);
+        RequireSameDType(op, input, weight);
+        if (input.Rank != 4)
+        {
+            throw new ArgumentException($"{op}: expected input of shape (N, C, H, W) or (C, H, W), got {Shapes.Format(input._shape)}");
+        }
+
+        if (weight.Rank != 4)
+        {
+            throw new ArgumentException($"{op}: expected weight of shape (out_channels, in_channels/groups, kH, kW), got {Shapes.Format(weight._shape)}");
+        }
+
+        RequireWindowArguments(op, stride, padding, dilation);
+        int channels = input._shape[1], outChannels = weight._shape[0];
+        if (groups < 1)
+        {
+            throw new ArgumentException($"{op}: groups must be at least 1, got {groups}");
+        }
+
+        if (channels % groups != 0 || outChannels % groups != 0)
+        {
+            throw new ArgumentException($"{op}: groups={groups} must divide both in_channels ({channels}, from input {Shapes.Format(input._shape)}) and out_channels ({outChannels}, from weight {Shapes.Format(weight._shape)})");
+        }
+
+        if (weight._shape[1] * groups != channels)
+        {
+            throw new ArgumentException($"{op}: input {Shapes.Format(input._shape)} has {channels} channels, but weight {Shapes.Format(weight._shape)} with groups={groups} expects {weight._shape[1] * groups} (weight.size(1)·groups)");
+        }
+
+        if (bias is not null)
+        {
+            RequireSameDType(op, input, bias);
+            if (bias.Rank != 1 || bias._shape[0] != outChannels)
+            {
+                throw new ArgumentException($"{op}: bias must have shape ({outChannels}) for weight {Shapes.Format(weight._shape)}, got {Shapes.Format(bias._shape)}");
+            }
+        }
+
+        int height = input._shape[2], width = input._shape[3], kernelH = weight._shape[2], kernelW = weight._shape[3];
+        if (channels == 0 || height == 0 || width == 0)
+        {
+            throw new ArgumentException($"{op}: input {Shapes.Format(input._shape)} is empty in a non-batch dimension: the output would be empty");
+        }
+
+        int outH = Window2d.OutputSize(height, kernelH, stride.Height, padding.Height, dilation.Height);
+        int outW = Window2d.OutputSize(width, kernelW, stride.Width, padding.Width, dilation.Width);
+        if (outH < 1 || outW < 1 || kernelH < 1 || kernelW < 1)
+        {
+            throw new ArgumentException(
+                $"{op}: the kernel ({kernelH}x{kernelW}, dilated {(dilation.Height * (kernelH - 1)) + 1}x{(dilation.Width * (kernelW - 1)) + 1}) does not fit the padded input " +
+                $"({height + (2 * padding.Height)}x{width + (2 * padding.Width)} from input {Shapes.Format(input._shape)} with padding {padding}): the output would be {outH}x{outW}");
+        }
+
+        return new Window2d(channels, height, width, kernelH, kernelW, stride.Height, stride.Width, padding.Height, padding.Width, dilation.Height, dilation.Width, outH, outW);
+    }
+
+    /// <summary>Throws unless stride ≥ 1, padding ≥ 0 and dilation ≥ 1 on both sides.</summary>
+    private static void RequireWindowArguments(string op, Size2 stride, Size2 padding, Size2 dilation)
+    {
+        if (stride.Height < 1 || stride.Width < 1)
+        {
+            throw new ArgumentException($"{op}: stride must be at least 1, got {stride}");
+        }
+
+        if (padding.Height < 0 || padding.Width < 0)
+        {
+            throw new ArgumentException($"{op}: padding must be non-negative, got {padding}");
+        }
+
+        if (dilation.Height < 1 || dilation.Width < 1)
+        {
+            throw new ArgumentException($"{op}: dilation must be at least 1, got {dilation}");
+        }
+    }
+
+    /// <summary>y[n] = W·im2col(x[n]) (+ b), per sample and group.</summary>
+    private static void Conv2dForward<T>(T[] x, T[] w, T[]? b, T[] y, int batch, Window2d g, int outChannels, int groups)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int outPlane = g.OutPlane, inSample = g.Channels * g.InPlane, outSample = outChannels * outPlane;
+        int groupOut = outChannels / groups, groupTaps = g.Channels / groups * g.KernelArea;
+        Threading.For(batch, (long)outChannels * groupTaps * outPlane, (start, end) =>
+        {
+            T[]? cols = g.IsPointwise ? null : ArrayPool<T>.Shared.Rent(g.Channels * g.KernelArea * outPlane);
+            T[] scratch = ArrayPool<T>.Shared.Rent(Im2Col.ScratchLength(g));
+            try
+            {
+                for (int n = start; n < end; n++)
+                {
+                    var sample = new ArraySegment<T>(x, n * inSample, inSample);
+                    var colMatrix = cols is null ? sample : new ArraySegment<T>(cols, 0, g.Channels * g.KernelArea * outPlane);
+                    if (cols is not null)
+                    {
+                        Im2Col.Forward<T>(sample, g, colMatrix, scratch);
+                    }
+
+                    if (b is not null)
+                    {
+                        for (int o = 0; o < outChannels; o++)
+                        {
+                            y.AsSpan((n * outSample) + (o * outPlane), outPlane).Fill(b[o]);
+                        }
+                    }
+
+                    for (int grp = 0; grp < groups; grp++)
+                    {
+                        Gemm.Multiply<T>(
+                            false,
+                            false,
+                            groupOut,
+                            outPlane,
+                            groupTaps,
+                            new ArraySegment<T>(w, grp * groupOut * groupTaps, groupOut * groupTaps),
+                            colMatrix.Slice(grp * groupTaps * outPlane, groupTaps * outPlane),
+                            new ArraySegment<T>(y, (n * outSample) + (grp * groupOut * outPlane), groupOut * outPlane),
+                            accumulate: b is not null);
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(scratch);
+                if (cols is not null)
+                {
+                    ArrayPool<T>.Shared.Return(cols);
+                }
+            }
+        });
+    }
+
+    /// <summary>
+    /// dx[n] = col2im(Wᵀ·dy[n]), dW = Σₙ dy[n]·im2col(x[n])ᵀ, db[o] = Σₙ Σ_pixels dy[n, o]; each output is
+    /// computed only when requested. <paramref name="gx"/> is overwritten (each sample cleared while in cache, then accumulated into).
+    /// </summary>
+    private static void Conv2dBackward<T>(T[] gy, T[] x, T[] w, T[]? gx, T[]? gw, T[]? gb, int batch, Window2d g, int outChannels, int groups)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int outPlane = g.OutPlane, inSample = g.Channels * g.InPlane, outSample = outChannels * outPlane;
+        int groupOut = outChannels / groups, groupTaps = g.Channels / groups * g.KernelArea;
+        int colLength = g.Channels * g.KernelArea * outPlane;
+        int blocks = (batch + ConvSamplesPerBlock - 1) / ConvSamplesPerBlock;
+        if (blocks == 0)
+        {
+            // An empty batch: nothing flows back, and the weight and bias gradients are zero sums.
+            gw?.AsSpan().Clear();
+            gb?.AsSpan().Clear();
+            return;
+        }
+
+        var partialW = gw is null ? null : blocks == 1 ? gw : new T[blocks * gw.Length];
+        var partialB = gb is null ? null : blocks == 1 ? gb : new T[blocks * gb.Length];
+        long work = (long)ConvSamplesPerBlock * outChannels * groupTaps * outPlane * ((gx is null ? 0 : 1) + (gw is null ? 0 : 1));
+        Threading.For(blocks, work, (startBlock, endBlock) =>
+        {
+            T[]? cols = g.IsPointwise ? null : ArrayPool<T>.Shared.Rent(colLength);
+            T[] scratch = ArrayPool<T>.Shared.Rent(Im2Col.ScratchLength(g));
+            try
+            {
+                for (int block = startBlock; block < endBlock; block++)
+                {
+                    int first = block * ConvSamplesPerBlock, last = Math.Min(batch, first + ConvSamplesPerBlock);
+                    for (int n = first; n < last; n++)
+                    {
+                        var sample = new ArraySegment<T>(x, n * inSample, inSample);
+                        var dy = new ArraySegment<T>(gy, n * outSample, outSample);
+                        if (partialW is not null)
+                        {
+                            var colMatrix = cols is null ? sample : new ArraySegment<T>(cols, 0, colLength);
+                            if (cols is not null)
+                            {
+                                Im2Col.Forward<T>(sample, g, colMatrix, scratch);
+                            }
+
+                            int wLength = outChannels * groupTaps;
+                            for (int grp = 0; grp < groups; grp++)
+                            {
+                                Gemm.Multiply<T>(
+                                    false,
+                                    true,
+                                    groupOut,
+                                    groupTaps,
+                                    outPlane,
+                                    dy.Slice(grp * groupOut * outPlane, groupOut * outPlane),
+                                    colMatrix.Slice(grp * groupTaps * outPlane, groupTaps * outPlane),
+                                    new ArraySegment<T>(partialW, (block * wLength) + (grp * groupOut * groupTaps), groupOut * groupTaps),
+                                    accumulate: n > first);
+                            }
+                        }
+
+                        if (partialB is not null)
+                        {
+                            for (int o = 0; o < outChannels; o++)
+                            {
+                                T sum = TensorPrimitives.Sum<T>(dy.AsSpan(o * outPlane, outPlane));
+                                ref T slot = ref partialB[(block * outChannels) + o];
+                                slot = n > first ? slot + sum : sum;
+                            }
+                        }
+
+                        if (gx is not null)
+                        {
+                            // The column gradient Wᵀ·dy: into gx directly for a pointwise kernel, else via col2im.
+                            var gradSample = new ArraySegment<T>(gx, n * inSample, inSample);
+                            var gradCols = cols is null ? gradSample : new ArraySegment<T>(cols, 0, colLength);
+                            for (int grp = 0; grp < groups; grp++)
+                            {
+                                Gemm.Multiply<T>(
+                                    true,
+                                    false,
+                                    groupTaps,
+                                    outPlane,
+                                    groupOut,
+                                    new ArraySegment<T>(w, grp * groupOut * groupTaps, groupOut * groupTaps),
+                                    dy.Slice(grp * groupOut * outPlane, groupOut * outPlane),
+                                    gradCols.Slice(grp * groupTaps * outPlane, groupTaps * outPlane));
+                            }
+
+                            if (cols is not null)
+                            {
+                                gradSample.AsSpan().Clear();
+                                Im2Col.Backward<T>(gradCols, g, gradSample, scratch);
+                            }
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(scratch);
+                if (cols is not null)
+                {
+                    ArrayPool<T>.Shared.Return(cols);
+                }
+            }
+        });
+
+        SumBlocks(partialW, gw, blocks);
+        SumBlocks(partialB, gb, blocks);
+    }
+
+    /// <summary>destination = Σ_block partials[block] in block order (nothing to do for one block: it is the destination).</summary>
+    private static void SumBlocks<T>(T[]? partials, T[]? destination, int blocks)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (partials is null || destination is null || ReferenceEquals(partials, destination))
+        {
+            return;
+        }
+
+        int length = destination.Length;
+        partials.AsSpan(0, length).CopyTo(destination);
+        for (int block = 1; block < blocks; block++)
+        {
+            TensorPrimitives.Add(destination, partials.AsSpan(block * length, length), destination);
+        }
+    }
+}
