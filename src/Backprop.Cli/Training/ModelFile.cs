@@ -53,13 +53,13 @@ internal static class ModelFile
             : spec.OutFeatures;
         // The spec says what to allocate: check it against the weights actually in the file first, so a
         // small file claiming a huge network fails here instead of running out of memory (found by fuzzing).
-        long expected = NumParameters(spec);
+        long expected = spec.NumParameters;
         long actual = tensors.Values.Sum(t => (long)t.Numel);
         if (expected != actual)
         {
-            var shapes = spec.Sizes.Zip(spec.Sizes.Skip(1), (n, m) => $"({m}x{n})").ToList();
-            string layers = string.Join(", ", shapes.Take(4)) + (shapes.Count > 4 ? ", ..." : "");
-            throw new InvalidDataException($"{path}: the weights do not fit the model {spec}: its Linear weights are {layers}, {expected:N0} parameters in all, the file holds {actual:N0}");
+            var shapes = spec.IsCnn ? [] : spec.Sizes.Zip(spec.Sizes.Skip(1), (n, m) => $"({m}x{n})").ToList();
+            string layers = shapes.Count == 0 ? "" : $" (Linear weights {string.Join(", ", shapes.Take(4))}{(shapes.Count > 4 ? ", ..." : "")})";
+            throw new InvalidDataException($"{path}: the weights do not fit the model {spec}: it has {expected:N0} parameters{layers}, the file holds {actual:N0}");
         }
 
         var model = spec.Build();
@@ -77,24 +77,5 @@ internal static class ModelFile
             : 1;
         model.Eval();
         return (model, spec, classes, metadata.GetValueOrDefault(DataKey, ""), scale);
-    }
-
-    /// <summary>Weights and biases of the spec's Linear layers, Σ (inᵢ·outᵢ + outᵢ), or long.MaxValue past that.</summary>
-    private static long NumParameters(ModelSpec spec)
-    {
-        long total = 0;
-        try
-        {
-            for (int i = 0; i + 1 < spec.Sizes.Length; i++)
-            {
-                total = checked(total + ((long)spec.Sizes[i] * spec.Sizes[i + 1]) + spec.Sizes[i + 1]);
-            }
-        }
-        catch (OverflowException)
-        {
-            return long.MaxValue;
-        }
-
-        return total;
     }
 }

@@ -67,6 +67,14 @@ public sealed partial record ModelSpec
         return new ModelSpec([inputs, outputs]) { IsCnn = true };
     }
 
+    /// <summary>The recipe's parameter count: the two convolutions (5×5 kernels) and the two Linear layers.</summary>
+    private long CnnNumParameters()
+    {
+        int pooled = (int)Math.Round(Math.Sqrt(InFeatures)) / 4;
+        long convolutions = ((16 * 1 * 25) + 16) + ((32 * 16 * 25) + 32);
+        return checked(convolutions + LinearStackParameters([32 * pooled * pooled, 128, OutFeatures]));
+    }
+
     /// <summary>The recipe's layers, weights drawn from <paramref name="init"/> in layer order.</summary>
     private Sequential BuildCnn(Generator? init)
     {

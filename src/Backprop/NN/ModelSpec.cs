@@ -96,6 +96,38 @@ public sealed partial record ModelSpec(int[] Sizes, string Activation = "relu", 
         return spec;
     }
 
+    /// <summary>
+    /// The number of weights and biases <see cref="Build"/> would create, computed without building
+    /// anything (long.MaxValue if it overflows), so a file's claimed architecture can be checked
+    /// against the weights it actually holds before any memory is allocated.
+    /// </summary>
+    public long NumParameters
+    {
+        get
+        {
+            try
+            {
+                return IsCnn ? CnnNumParameters() : LinearStackParameters(Sizes);
+            }
+            catch (OverflowException)
+            {
+                return long.MaxValue;
+            }
+        }
+    }
+
+    /// <summary>Σ (inᵢ·outᵢ + outᵢ) over consecutive widths: the weights and biases of a stack of Linear layers.</summary>
+    private static long LinearStackParameters(ReadOnlySpan<int> sizes)
+    {
+        long total = 0;
+        for (int i = 0; i + 1 < sizes.Length; i++)
+        {
+            total = checked(total + ((long)sizes[i] * sizes[i + 1]) + sizes[i + 1]);
+        }
+
+        return total;
+    }
+
     /// <summary>Builds the network; weights are drawn from <paramref name="init"/>, dropout masks from <paramref name="dropout"/>.</summary>
     public Sequential Build(Generator? init = null, Generator? dropout = null)
     {
