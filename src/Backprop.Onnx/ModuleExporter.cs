@@ -7,23 +7,28 @@ namespace Backprop.Onnx;
 /// Turns modules into ONNX nodes, one method per module type, each taking the module's input value
 /// and returning its output value. Inference behaviour is exported (as <c>torch.onnx.export</c>'s
 /// default <c>training=TrainingMode.EVAL</c>): Dropout is the identity.
-/// Adding a layer = one method here + one arm in <see cref="Export"/> + one ONNX Runtime test.
-/// The layers still to come map as: Conv2d → Conv (pads as [top, left, bottom, right]); MaxPool2d →
-/// MaxPool; AvgPool2d → AveragePool (count_include_pad as PyTorch's); BatchNorm (eval) →
-/// BatchNormalization with the running mean and variance; LSTM/GRU → the ONNX LSTM/GRU ops, whose
-/// gate order differs from PyTorch's (ONNX LSTM i,o,f,c vs PyTorch i,f,g,o; ONNX GRU z,r,h vs
-/// PyTorch r,z,n, with linear_before_reset=1) and whose output has a num_directions axis to squeeze.
+/// Adding a layer = one method here (or in a partial file by family: ModuleExporter.Convolution.cs)
+/// + one arm in <see cref="Export"/> + one ONNX Runtime test.
+/// The layers still to come map as: BatchNorm (eval) → BatchNormalization with the running mean and
+/// variance; LSTM/GRU → the ONNX LSTM/GRU ops, whose gate order differs from PyTorch's (ONNX LSTM
+/// i,o,f,c vs PyTorch i,f,g,o; ONNX GRU z,r,h vs PyTorch r,z,n, with linear_before_reset=1) and whose
+/// output has a num_directions axis to squeeze.
 /// </summary>
-internal sealed class ModuleExporter(OnnxGraphBuilder graph)
+internal sealed partial class ModuleExporter(OnnxGraphBuilder graph)
 {
     /// <summary>The module types <see cref="Export"/> knows, for the error message of the others.</summary>
-    public const string Supported = "Sequential, Linear, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Flatten, Dropout, Identity";
+    public const string Supported = "Sequential, Linear, Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Flatten, Unflatten, Dropout, Identity";
 
     /// <summary>Appends the nodes computing <paramref name="module"/>(<paramref name="x"/>); <paramref name="path"/> is its dotted state-dict prefix.</summary>
     public OnnxValue Export(Module module, OnnxValue x, string path) => module switch
     {
         Sequential s => Sequential(s, x, path),
         Linear l => Linear(l, x, path),
+        Conv2d c => Conv2d(c, x, path),
+        Conv1d c => Conv1d(c, x, path),
+        MaxPool2d p => MaxPool2d(p, x, path),
+        AvgPool2d p => AvgPool2d(p, x, path),
+        AdaptiveAvgPool2d p => AdaptiveAvgPool2d(p, x, path),
         ReLU => Elementwise("Relu", x, path),
         Sigmoid => Elementwise("Sigmoid", x, path),
         Tanh => Elementwise("Tanh", x, path),
@@ -32,12 +37,16 @@ internal sealed class ModuleExporter(OnnxGraphBuilder graph)
         Softmax s => AlongAxis("Softmax", s.Dim, x, path),
         LogSoftmax s => AlongAxis("LogSoftmax", s.Dim, x, path),
         Flatten f => Flatten(f, x, path),
+        Unflatten u => Unflatten(u, x, path),
         Dropout or Identity => Elementwise("Identity", x, path),
         _ => throw new NotSupportedException(
-            $"ONNX export: module '{(path.Length == 0 ? "(root)" : path)}' is a {module.GetType().Name}, which cannot be exported yet (supported: {Supported})"),
+            $"ONNX export: module '{Where(path)}' is a {module.GetType().Name}, which cannot be exported yet (supported: {Supported})"),
     };
 
     private static string Child(string path, string name) => path.Length == 0 ? name : path + "." + name;
+
+    /// <summary>The module's state-dict path as messages show it: <c>(root)</c> for the model itself.</summary>
+    private static string Where(string path) => path.Length == 0 ? "(root)" : path;
 
     private static string NodeName(string path, string op) => path.Length == 0 ? op : path + "." + op;
 
@@ -60,7 +69,7 @@ internal sealed class ModuleExporter(OnnxGraphBuilder graph)
     {
         if (x.Rank == 0 || x.Shape[^1] != linear.InFeatures)
         {
-            throw new ArgumentException($"ONNX export: '{path}' is Linear({linear.InFeatures}, {linear.OutFeatures}) but its input has shape {x.FormatShape()}");
+            throw new ArgumentException($"ONNX export: '{Where(path)}' is Linear({linear.InFeatures}, {linear.OutFeatures}) but its input has shape {x.FormatShape()}");
         }
 
         string weight = graph.AddInitializer(Child(path, "weight"), linear.Weight);
@@ -124,7 +133,7 @@ internal sealed class ModuleExporter(OnnxGraphBuilder graph)
         int end = WrapDim(path, "Flatten end_dim", flatten.EndDim, x);
         if (start > end)
         {
-            throw new ArgumentException($"ONNX export: '{path}' Flatten has start_dim {flatten.StartDim} after end_dim {flatten.EndDim} for an input of shape {x.FormatShape()}");
+            throw new ArgumentException($"ONNX export: '{Where(path)}' Flatten has start_dim {flatten.StartDim} after end_dim {flatten.EndDim} for an input of shape {x.FormatShape()}");
         }
 
         int merged = 1;
@@ -151,12 +160,48 @@ internal sealed class ModuleExporter(OnnxGraphBuilder graph)
         return new(graph.AddNode("Reshape", NodeName(path, "Reshape"), [x.Name, targetName]), shape);
     }
 
+    /// <summary>
+    /// Splits one dim into <see cref="NN.Unflatten.UnflattenedSize"/> as a Reshape with a constant target.
+    /// The batch dimension stays dynamic: it is copied (0) when another dim is split, and when dim 0
+    /// itself is split the size given as −1 stays −1 (inferred from the batch at run time). Every other
+    /// target dim is written out, a −1 resolved from the traced shape, since Reshape allows one −1.
+    /// </summary>
+    private OnnxValue Unflatten(Unflatten unflatten, OnnxValue x, string path)
+    {
+        if (x.Rank == 0)
+        {
+            throw new ArgumentException($"ONNX export: '{Where(path)}' Unflatten cannot split a scalar input");
+        }
+
+        int dim = WrapDim(path, "Unflatten", unflatten.Dim, x);
+        int[] sizes = unflatten.UnflattenedSize;
+        long known = sizes.Where(s => s != -1).Aggregate(1L, (a, s) => a * s);
+        bool fits = sizes.Contains(-1) ? x.Shape[dim] % known == 0 : x.Shape[dim] == known;
+        if (!fits)
+        {
+            throw new ArgumentException(
+                $"ONNX export: '{Where(path)}' Unflatten cannot split dimension {unflatten.Dim} of size {x.Shape[dim]} (input shape {x.FormatShape()}) into ({string.Join(", ", sizes)})");
+        }
+
+        int[] resolved = [.. sizes.Select(s => s == -1 ? (int)(x.Shape[dim] / known) : s)];
+        int[] shape = [.. x.Shape[..dim], .. resolved, .. x.Shape[(dim + 1)..]];
+        long[] target = new long[shape.Length];
+        for (int i = 0; i < target.Length; i++)
+        {
+            bool split = i >= dim && i < dim + sizes.Length;
+            target[i] = i == 0 && dim > 0 ? 0 : split && dim == 0 && sizes[i] == -1 ? -1 : shape[i];
+        }
+
+        string targetName = graph.AddInt64Constant(NodeName(path, "shape"), target);
+        return new(graph.AddNode("Reshape", NodeName(path, "Reshape"), [x.Name, targetName]), shape);
+    }
+
     private static int WrapDim(string path, string what, int dim, OnnxValue x)
     {
         int wrapped = dim < 0 ? dim + x.Rank : dim;
         if (wrapped < 0 || wrapped >= x.Rank)
         {
-            throw new ArgumentException($"ONNX export: '{path}' {what} dim {dim} is out of range for an input of shape {x.FormatShape()}");
+            throw new ArgumentException($"ONNX export: '{Where(path)}' {what} dim {dim} is out of range for an input of shape {x.FormatShape()}");
         }
 
         return wrapped;

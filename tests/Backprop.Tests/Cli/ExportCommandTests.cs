@@ -46,6 +46,33 @@ public sealed class ExportCommandTests : IDisposable
     }
 
     [Fact]
+    public void ExportedCnnGivesTheSameLogitsInOnnxRuntime()
+    {
+        string folder = Path.Combine(_folder, "cnn");
+        var (trainCode, _, trainErr) = CliRunner.Run("train", "--data", "digits", "--model", "cnn", "--epochs", "1", "--out", folder);
+        Assert.True(trainCode == 0, trainErr);
+        string modelPath = Path.Combine(folder, "model.safetensors");
+        string onnx = Path.Combine(folder, "model.onnx");
+        var (code, stdout, stderr) = CliRunner.Run("export", modelPath, "--onnx", onnx);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("cnn:64-10, opset 17", stdout);
+
+        var (model, _, _, _, scale) = ModelFile.Load(modelPath);
+        var x = Backprop.Data.Digits.Load(scale: false).Features.Narrow(0, 0, 100) / scale;
+        Tensor expected;
+        using (Backprop.Autograd.NoGrad())
+        {
+            expected = model.Forward(x);
+        }
+
+        var (actual, shape) = OnnxRuntimeRunner.Run(File.ReadAllBytes(onnx), x);
+        Assert.Equal([100, 10], shape);
+        double diff = OnnxRuntimeRunner.MaxAbsDifference(expected.ToArray<float>(), actual);
+        Assert.True(diff <= 1e-4, $"max |onnx - backprop| = {diff}");
+        Assert.Contains(ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnx)).Graph.Node, n => n.OpType == "Conv");
+    }
+
+    [Fact]
     public void OpsetCanBeChosen()
     {
         string onnx = Path.Combine(_folder, "model20.onnx");

@@ -39,6 +39,53 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
             { "spec relu dropout", () => ModelSpec.Parse("64-32-16-10:relu:dropout=0.2").Build(g), [9, 64] },
             { "spec leaky_relu", () => ModelSpec.Parse("20-12-3:leaky_relu").Build(g), [9, 20] },
             { "spec gelu", () => ModelSpec.Parse("20-12-3:gelu").Build(g), [9, 20] },
+            { "conv2d", () => new Conv2d(3, 4, 3, generator: g), [2, 3, 7, 6] },
+            { "conv2d without bias", () => new Conv2d(3, 4, 3, bias: false, generator: g), [2, 3, 7, 6] },
+            { "conv2d stride padding dilation", () => new Conv2d(3, 6, (3, 2), stride: (2, 1), padding: (1, 2), dilation: (2, 3), generator: g), [2, 3, 9, 8] },
+            { "conv2d groups", () => new Conv2d(4, 6, 3, padding: 1, groups: 2, generator: g), [2, 4, 5, 5] },
+            { "conv2d depthwise", () => new Conv2d(4, 4, 3, stride: 2, groups: 4, bias: false, generator: g), [3, 4, 8, 7] },
+            { "conv2d 1x1", () => new Conv2d(5, 3, 1, generator: g), [2, 5, 4, 4] },
+            { "conv1d", () => new Conv1d(3, 5, 3, generator: g), [2, 3, 11] },
+            { "conv1d stride padding dilation groups no bias", () => new Conv1d(4, 6, 3, stride: 2, padding: 2, dilation: 2, groups: 2, bias: false, generator: g), [2, 4, 13] },
+            { "maxpool2d", () => new MaxPool2d(2), [2, 3, 8, 6] },
+            { "maxpool2d odd size drops the rest", () => new MaxPool2d(2), [2, 3, 7, 5] },
+            { "maxpool2d stride padding", () => new MaxPool2d(3, stride: 2, padding: 1), [2, 3, 9, 8] },
+            { "maxpool2d dilation", () => new MaxPool2d((3, 2), stride: 1, dilation: (2, 3)), [2, 2, 9, 9] },
+            { "maxpool2d ceil mode", () => new MaxPool2d(2, ceilMode: true), [2, 3, 7, 5] },
+            { "maxpool2d ceil mode stride padding", () => new MaxPool2d(3, stride: 2, padding: 1, ceilMode: true), [2, 3, 8, 10] },
+            { "maxpool2d ceil mode last window would start in the padding", () => new MaxPool2d(2, stride: 2, padding: 1, ceilMode: true), [1, 2, 5, 7] },
+            { "avgpool2d", () => new AvgPool2d(2), [2, 3, 8, 6] },
+            { "avgpool2d padding counted", () => new AvgPool2d(3, stride: 2, padding: 1), [2, 3, 9, 8] },
+            { "avgpool2d padding not counted", () => new AvgPool2d(3, stride: 2, padding: 1, countIncludePad: false), [2, 3, 9, 8] },
+            { "avgpool2d ceil mode", () => new AvgPool2d(2, ceilMode: true), [2, 3, 7, 5] },
+            { "avgpool2d ceil mode padding counted", () => new AvgPool2d(3, stride: 2, padding: 1, ceilMode: true), [2, 3, 8, 10] },
+            { "avgpool2d ceil mode padding not counted", () => new AvgPool2d(3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false), [2, 3, 8, 10] },
+            { "avgpool2d ceil mode last window would start in the padding", () => new AvgPool2d(2, stride: 2, padding: 1, ceilMode: true), [1, 2, 5, 7] },
+            { "adaptive avgpool2d to 1x1 (global)", () => new AdaptiveAvgPool2d(1), [2, 3, 7, 5] },
+            { "adaptive avgpool2d dividing evenly", () => new AdaptiveAvgPool2d((2, 3)), [2, 3, 8, 9] },
+            { "adaptive avgpool2d to the input size", () => new AdaptiveAvgPool2d((4, 5)), [2, 3, 4, 5] },
+            { "unflatten dim 1", () => new Unflatten(1, [2, 3, 4]), [5, 24] },
+            { "unflatten dim 1 with -1", () => new Unflatten(1, [2, -1]), [5, 12, 3] },
+            { "unflatten dim -1", () => new Unflatten(-1, [3, 2]), [2, 4, 6] },
+            { "unflatten dim 0", () => new Unflatten(0, [2, -1]), [6, 5] },
+            {
+                "small cnn",
+                () => new Sequential(
+                    new Unflatten(1, [1, 12, 12]),
+                    new Conv2d(1, 4, 3, padding: 1, generator: g),
+                    new ReLU(),
+                    new MaxPool2d(2),
+                    new Conv2d(4, 8, 3, generator: g),
+                    new Tanh(),
+                    new AvgPool2d(2, ceilMode: true),
+                    new AdaptiveAvgPool2d(1),
+                    new Flatten(),
+                    new Linear(8, 3, generator: g),
+                    new LogSoftmax(1)),
+                [4, 144]
+            },
+            { "spec cnn:64-10 (digits)", () => ModelSpec.Parse("cnn:64-10").Build(g), [5, 64] },
+            { "spec cnn:784-10 (Fashion-MNIST)", () => ModelSpec.Parse("cnn:784-10").Build(g), [3, 784] },
         };
     }
 
@@ -74,6 +121,18 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
         var (actual, _) = OnnxRuntimeRunner.Run(onnx, x);
         Assert.True(OnnxRuntimeRunner.MaxAbsDifference(Forward(model, x).ToArray<float>(), actual) <= Tolerance);
         Assert.Equal(opset, ModelProto.Parser.ParseFrom(onnx).OpsetImport.Single().Version);
+
+        // The pooling ops changed across these opsets (AveragePool gained dilations in 19).
+        var cnn = new Sequential(
+            new Unflatten(1, [2, 9, 10]),
+            new Conv2d(2, 4, 3, padding: 1, generator: g),
+            new MaxPool2d(2, ceilMode: true),
+            new AvgPool2d(3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false),
+            new AdaptiveAvgPool2d((1, 3)),
+            new Flatten());
+        var image = Tensor.Randn([3, 180], seed: opset);
+        var (pooled, _) = OnnxRuntimeRunner.Run(OnnxExport.ToBytes(cnn, [1, 180], new OnnxExportOptions { Opset = opset }), image);
+        Assert.True(OnnxRuntimeRunner.MaxAbsDifference(Forward(cnn, image).ToArray<float>(), pooled) <= Tolerance);
     }
 
     [Fact]
@@ -203,7 +262,88 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
     public void ASoftmaxDimOutOfRangeIsRefused()
     {
         var ex = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new Softmax(2), [1, 3]));
-        Assert.Equal("ONNX export: '' Softmax dim 2 is out of range for an input of shape (1, 3)", ex.Message);
+        Assert.Equal("ONNX export: '(root)' Softmax dim 2 is out of range for an input of shape (1, 3)", ex.Message);
+    }
+
+    [Fact]
+    public void TheCnnRecipeIsConvAndPoolNodesAndTakesAnyBatch()
+    {
+        var model = ModelSpec.Parse("cnn:64-10").Build(new Generator(4));
+        byte[] onnx = OnnxExport.ToBytes(model, [1, 64]);
+        var proto = ModelProto.Parser.ParseFrom(onnx);
+        Assert.Equal(
+            ["Reshape", "Conv", "Relu", "MaxPool", "Conv", "Relu", "MaxPool", "Flatten", "Gemm", "Relu", "Gemm"],
+            proto.Graph.Node.Select(n => n.OpType));
+        var conv = proto.Graph.Node[1];
+        Assert.Equal([2L, 2L, 2L, 2L], conv.Attribute.Single(a => a.Name == "pads").Ints);
+        Assert.Equal([5L, 5L], conv.Attribute.Single(a => a.Name == "kernel_shape").Ints);
+        Assert.Equal(
+            model.StateDict().Keys.Order(StringComparer.Ordinal),
+            proto.Graph.Initializer.Where(t => t.DataType == (int)TensorProto.Types.DataType.Float).Select(t => t.Name).Order(StringComparer.Ordinal));
+
+        foreach (int batch in new[] { 1, 3, 16 })
+        {
+            var x = Tensor.Rand([batch, 64], seed: batch);
+            var (actual, shape) = OnnxRuntimeRunner.Run(onnx, x);
+            Assert.Equal([batch, 10], shape);
+            Assert.True(OnnxRuntimeRunner.MaxAbsDifference(Forward(model, x).ToArray<float>(), actual) <= Tolerance);
+        }
+    }
+
+    [Fact]
+    public void AConvolutionInputOfTheWrongShapeNamesTheLayerAndShapes()
+    {
+        var model = new Sequential(new Conv2d(3, 4, 3), new ReLU());
+        var channels = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(model, [2, 2, 8, 8]));
+        Assert.Equal(
+            "ONNX export: '0' is Conv2d(3, 4, kernel_size=(3, 3), stride=(1, 1)) and takes input (N, 3, H, W), but its input has shape (2, 2, 8, 8)",
+            channels.Message);
+
+        var unbatched = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(model, [3, 8, 8]));
+        Assert.EndsWith("but its input has shape (3, 8, 8) (the batch dimension is needed: export for a batch of one)", unbatched.Message);
+
+        var conv1d = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new Conv1d(2, 2, 3), [1, 2, 4, 4]));
+        Assert.Equal("ONNX export: '(root)' is Conv1d(2, 2, kernel_size=(3,), stride=(1,)) and takes input (N, 2, L), but its input has shape (1, 2, 4, 4)", conv1d.Message);
+
+        var pool = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new Sequential(new Flatten(), new MaxPool2d(2)), [1, 2, 4, 4]));
+        Assert.StartsWith("ONNX export: '1' is MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False) and takes input (N, C, H, W), but its input has shape (1, 32)", pool.Message);
+    }
+
+    [Fact]
+    public void AWindowLargerThanTheInputIsRefusedWithTheSizes()
+    {
+        var model = new Sequential(new Conv2d(1, 2, 5), new MaxPool2d(2));
+        var conv = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(model, [1, 1, 4, 6]));
+        Assert.Equal("ONNX export: '0' is Conv2d(1, 2, kernel_size=(5, 5), stride=(1, 1)) and its input (1, 1, 4, 6) is too small for the window: the output would be 0x2", conv.Message);
+
+        var pool = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(model, [1, 1, 5, 6]));
+        Assert.Equal("ONNX export: '1' is MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False) and its input (1, 2, 1, 2) is too small for the window: the output would be 0x1", pool.Message);
+    }
+
+    [Fact]
+    public void AdaptivePoolingThatDoesNotDivideTheInputIsRefusedWithTheReason()
+    {
+        var model = new Sequential(new Conv2d(1, 2, 1), new AdaptiveAvgPool2d((3, 2)));
+        var ex = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(model, [1, 1, 7, 6]));
+        Assert.Equal(
+            "ONNX export: '1' is AdaptiveAvgPool2d(output_size=(3, 2)) and its input (1, 2, 7, 6) has 7x6 planes, which 3x2 does not divide: " +
+            "ONNX has no adaptive pooling, and its uneven windows match no AveragePool (export for an input size that divides evenly, or use output size 1)",
+            ex.Message);
+
+        // The same model exports for an input size that it divides.
+        var x = Tensor.Randn([2, 1, 9, 6], seed: 1);
+        var (actual, shape) = OnnxRuntimeRunner.Run(OnnxExport.ToBytes(model, [1, 1, 9, 6]), x);
+        Assert.Equal([2, 2, 3, 2], shape);
+        Assert.True(OnnxRuntimeRunner.MaxAbsDifference(Forward(model, x).ToArray<float>(), actual) <= Tolerance);
+    }
+
+    [Fact]
+    public void AnUnflattenThatDoesNotFitIsRefused()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new Sequential(new Unflatten(1, [1, 8, 8])), [1, 60]));
+        Assert.Equal("ONNX export: '0' Unflatten cannot split dimension 1 of size 60 (input shape (1, 60)) into (1, 8, 8)", ex.Message);
+        var inferred = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new Unflatten(-1, [7, -1]), [1, 60]));
+        Assert.Equal("ONNX export: '(root)' Unflatten cannot split dimension -1 of size 60 (input shape (1, 60)) into (7, -1)", inferred.Message);
     }
 
     private const string ModuleExporterSupported = ModuleExporter.Supported;
