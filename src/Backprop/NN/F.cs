@@ -40,37 +40,8 @@ public static class F
     /// the identity when not <paramref name="training"/> or when p = 0. Draws from
     /// <paramref name="generator"/> (or <see cref="Generator.Default"/>).
     /// </summary>
-    public static Tensor Dropout(Tensor input, double p = 0.5, bool training = true, Generator? generator = null)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        ValidateDropoutProbability(p);
-        if (!training || p == 0)
-        {
-            return input;
-        }
-
-        Tensor.RequireFloat("dropout", input);
-        generator ??= Generator.Default;
-        var mask = Tensor.Empty(input._shape, input.DType);
-        double scale = p == 1 ? 0 : 1 / (1 - p);
-        if (mask._data is float[] maskF32)
-        {
-            for (int i = 0; i < maskF32.Length; i++)
-            {
-                maskF32[i] = generator.NextDouble() < p ? 0f : (float)scale;
-            }
-        }
-        else
-        {
-            var maskF64 = mask.F64;
-            for (int i = 0; i < maskF64.Length; i++)
-            {
-                maskF64[i] = generator.NextDouble() < p ? 0 : scale;
-            }
-        }
-
-        return input * mask;
-    }
+    public static Tensor Dropout(Tensor input, double p = 0.5, bool training = true, Generator? generator = null) =>
+        Tensor.Dropout(input, p, training, generator);
 
     /// <summary>Merges dims <paramref name="startDim"/>..<paramref name="endDim"/> into one (<c>torch.flatten(input, start_dim=0, end_dim=-1)</c>).</summary>
     public static Tensor Flatten(Tensor input, int startDim = 0, int endDim = -1) => input.Flatten(startDim, endDim);
