@@ -43,6 +43,35 @@ public static class F
     public static Tensor Dropout(Tensor input, double p = 0.5, bool training = true, Generator? generator = null) =>
         Tensor.Dropout(input, p, training, generator);
 
+    /// <summary>
+    /// Batch normalization over dim 1 (<c>F.batch_norm(input, running_mean, running_var, weight=None,
+    /// bias=None, training=False, momentum=0.1, eps=1e-05)</c>): y = (x − μ)/√(σ² + eps)·w + b per channel,
+    /// batch statistics in training (updating the running ones in place), running statistics otherwise.
+    /// </summary>
+    public static Tensor BatchNorm(
+        Tensor input,
+        Tensor? runningMean,
+        Tensor? runningVar,
+        Tensor? weight = null,
+        Tensor? bias = null,
+        bool training = false,
+        double momentum = 0.1,
+        double eps = 1e-5) =>
+        Tensor.BatchNorm(input, runningMean, runningVar, weight, bias, training, momentum, eps);
+
+    /// <summary>
+    /// Layer normalization over the trailing <paramref name="normalizedShape"/> (<c>F.layer_norm(input,
+    /// normalized_shape, weight=None, bias=None, eps=1e-05)</c>): y = (x − μ)/√(σ² + eps)·w + b per row.
+    /// </summary>
+    public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5) =>
+        Tensor.LayerNorm(input, normalizedShape, weight, bias, eps);
+
+    /// <summary>
+    /// Row lookup y[…, :] = weight[input[…], :] for int64 indices (<c>F.embedding(input, weight, padding_idx=None)</c>);
+    /// the gradient is a scatter-add into the rows, none into the padding row.
+    /// </summary>
+    public static Tensor Embedding(Tensor input, Tensor weight, int? paddingIdx = null) => Tensor.Embedding(input, weight, paddingIdx);
+
     /// <summary>Merges dims <paramref name="startDim"/>..<paramref name="endDim"/> into one (<c>torch.flatten(input, start_dim=0, end_dim=-1)</c>).</summary>
     public static Tensor Flatten(Tensor input, int startDim = 0, int endDim = -1) => input.Flatten(startDim, endDim);
 
