@@ -7,15 +7,15 @@ using Backprop.Cli.Training;
 namespace Backprop.Cli.Commands;
 
 /// <summary>
-/// <c>backprop bench mlp|scalar</c>: the recipes of shared/bench/README.md, printing PyTorch's line
+/// <c>backprop bench mlp|lstm|scalar</c>: the recipes of shared/bench/README.md, printing PyTorch's line
 /// format (<c>KIND epoch N train_loss L test_acc A epoch_s S</c>) so the two run one after the other.
 /// </summary>
 internal static class BenchCommand
 {
     public static Command Create()
     {
-        var kind = new Argument<string>("KIND") { Description = "mlp (Fashion-MNIST 784-256-128-10, Adam 1e-3, batch 128) or scalar (micrograd's demo step)." };
-        kind.AcceptOnlyFromAmong("mlp", "scalar");
+        var kind = new Argument<string>("KIND") { Description = "mlp (Fashion-MNIST 784-256-128-10, Adam 1e-3, batch 128), lstm (rows as 28 steps, LSTM(128), Linear; same recipe) or scalar (micrograd's demo step)." };
+        kind.AcceptOnlyFromAmong("mlp", "lstm", "scalar");
         var epochs = new Option<int>("--epochs") { Description = "Epochs (mlp) or steps (scalar).", DefaultValueFactory = _ => 10 };
         var threads = new Option<int?>("--threads") { Description = "Threads for the kernels (default: all cores)." };
         var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format.") { kind, epochs, threads };
@@ -32,14 +32,19 @@ internal static class BenchCommand
                 throw new ArgumentException($"--epochs must be at least 1, got {n}");
             }
 
-            return result.GetValue(kind) == "scalar" ? RunScalar(n) : RunMlp(n);
+            return result.GetValue(kind) switch
+            {
+                "scalar" => RunScalar(n),
+                "lstm" => RunFashionMnist("lstm", "lstm", n),
+                _ => RunFashionMnist("mlp", "784-256-128-10:relu", n),
+            };
         }));
         return command;
     }
 
-    private static int RunMlp(int epochs)
+    private static int RunFashionMnist(string kind, string model, int epochs)
     {
-        var options = new TrainOptions("fashion-mnist", null, "784-256-128-10:relu", epochs, 128, 1e-3, "adam", "none", 0);
+        var options = new TrainOptions("fashion-mnist", null, model, epochs, 128, 1e-3, "adam", "none", 0);
         var trainer = new Trainer(options, DataSource.Load(options.Data, null));
         string folder = Directory.CreateTempSubdirectory("backprop-bench-").FullName;
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
@@ -47,7 +52,7 @@ internal static class BenchCommand
         trainer.BatchCompleted = (_, _, _, _) => steps++;
         trainer.EpochCompleted = e => Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"mlp epoch {e.Epoch} train_loss {e.TrainLoss:F4} test_acc {e.TestAccuracy:F4} epoch_s {e.Seconds:F2}"));
+            $"{kind} epoch {e.Epoch} train_loss {e.TrainLoss:F4} test_acc {e.TestAccuracy:F4} epoch_s {e.Seconds:F2}"));
         try
         {
             trainer.Run(Path.Combine(folder, "checkpoint.safetensors"), CancellationToken.None);

@@ -41,10 +41,10 @@ internal sealed class RecurrentLayer<T>
 
     // Saved by Forward: activated gates (LSTM i,f,g,o; GRU r,z,n) per (step, batch) row, LSTM's
     // cells c_t and tanh(c_t), GRU's W_hn h_{t−1} + b_hn.
-    private T[]? _gates;
-    private T[]? _cells;
-    private T[]? _tanhCells;
-    private T[]? _hiddenN;
+    private StepBuffer? _gates;
+    private StepBuffer? _cells;
+    private StepBuffer? _tanhCells;
+    private StepBuffer? _hiddenN;
 
     public RecurrentLayer(RecurrentMode mode, int steps, int batch, int input, int hidden)
     {
@@ -70,15 +70,16 @@ internal sealed class RecurrentLayer<T>
     /// </summary>
     public void Forward(T[] x, T[] h0, T[]? c0, T[] wIh, T[] wHh, T[]? bIh, T[]? bHh, T[] output, ArraySegment<T> cLast)
     {
-        int h = _hidden, gw = _gateWidth, rows = _steps * _batch, block = _batch * h;
+        int h = _hidden, gw = _gateWidth, block = _batch * h;
 
-        // Pre-activations from the input side for all steps at once: x·W_ihᵀ + b_ih, plus the parts
-        // of b_hh that are simply added (all of it, except GRU's b_hn which sits inside r·(…)).
-        var xw = new T[rows * gw];
-        Gemm.Multiply<T>(false, true, rows, gw, _input, x, wIh, xw);
+        // Pre-activations from the input side for all steps at once (one GEMM per chunk of steps):
+        // x·W_ihᵀ + b_ih, plus the parts of b_hh that are simply added (all of it, except GRU's b_hn
+        // which sits inside r·(…)).
+        var xw = new StepBuffer(_steps, _batch * gw);
+        T[]? bias = null;
         if (bIh is not null || bHh is not null)
         {
-            var bias = new T[gw];
+            bias = new T[gw];
             if (bIh is not null)
             {
                 bIh.CopyTo(bias, 0);
@@ -89,10 +90,14 @@ internal sealed class RecurrentLayer<T>
                 int folded = _mode == RecurrentMode.Gru ? 2 * h : gw;
                 TensorPrimitives.Add(bias.AsSpan(0, folded), bHh.AsSpan(0, folded), bias.AsSpan(0, folded));
             }
+        }
 
-            for (int r = 0; r < rows; r++)
+        foreach (var (first, count, chunk) in xw.Chunks())
+        {
+            Gemm.Multiply<T>(false, true, count * _batch, gw, _input, new ArraySegment<T>(x, first * _batch * _input, count * _batch * _input), wIh, chunk);
+            for (int r = 0; bias is not null && r < count * _batch; r++)
             {
-                var row = xw.AsSpan(r * gw, gw);
+                var row = chunk.AsSpan(r * gw, gw);
                 TensorPrimitives.Add(row, bias, row);
             }
         }
@@ -104,76 +109,51 @@ internal sealed class RecurrentLayer<T>
 
         if (_mode == RecurrentMode.Lstm)
         {
-            _cells = new T[rows * h];
-            _tanhCells = new T[rows * h];
+            _cells = new StepBuffer(_steps, block);
+            _tanhCells = new StepBuffer(_steps, block);
         }
         else if (_mode == RecurrentMode.Gru)
         {
-            _hiddenN = new T[rows * h];
+            _hiddenN = new StepBuffer(_steps, block);
         }
 
+        // Per step: one GEMM for h_{t−1}·W_hhᵀ, then one fused pass over the gates of each batch row
+        // (rows split across threads; each row is computed the same way whatever the thread count).
         var hw = new T[_batch * gw];
+        var bHn = _mode == RecurrentMode.Gru && bHh is not null ? bHh[(2 * h)..] : null;
         for (int t = 0; t < _steps; t++)
         {
             var hPrev = t == 0 ? new ArraySegment<T>(h0) : new ArraySegment<T>(output, (t - 1) * block, block);
             Gemm.Multiply<T>(false, true, _batch, gw, h, hPrev, wHh, hw);
-            var gates = xw.AsSpan(t * _batch * gw, _batch * gw);
-            switch (_mode)
+            int step = t;
+            Threading.For(_batch, 64L * gw, (start, end) =>
             {
-                case RecurrentMode.RnnTanh:
-                case RecurrentMode.RnnRelu:
+                var gates = xw.Step(step);
+                for (int b = start; b < end; b++)
                 {
-                    var hNext = output.AsSpan(t * block, block);
-                    TensorPrimitives.Add(gates, hw, hNext);
-                    if (_mode == RecurrentMode.RnnTanh)
+                    var gatesRow = gates.Slice(b * gw, gw);
+                    var hwRow = hw.AsSpan(b * gw, gw);
+                    var hNext = output.AsSpan((step * block) + (b * h), h);
+                    switch (_mode)
                     {
-                        TensorPrimitives.Tanh(hNext, hNext);
+                        case RecurrentMode.Lstm:
+                            ReadOnlySpan<T> cPrev = step == 0 ? c0.AsSpan(b * h, h) : _cells!.Step(step - 1).Slice(b * h, h);
+                            LstmStep(gatesRow, hwRow, cPrev, _cells!.Step(step).Slice(b * h, h), _tanhCells!.Step(step).Slice(b * h, h), hNext);
+                            break;
+                        case RecurrentMode.Gru:
+                            GruStep(gatesRow, hwRow, bHn, hPrev.AsSpan(b * h, h), _hiddenN!.Step(step).Slice(b * h, h), hNext);
+                            break;
+                        default:
+                            RnnStep(gatesRow, hwRow, hNext, _mode == RecurrentMode.RnnRelu);
+                            break;
                     }
-                    else
-                    {
-                        TensorPrimitives.Max(hNext, T.Zero, hNext);
-                    }
-
-                    break;
                 }
-
-                case RecurrentMode.Lstm:
-                    TensorPrimitives.Add(gates, hw, gates);
-                    for (int b = 0; b < _batch; b++)
-                    {
-                        int row = (t * _batch) + b;
-                        ReadOnlySpan<T> cPrev = t == 0 ? c0.AsSpan(b * h, h) : _cells.AsSpan((row - _batch) * h, h);
-                        LstmStep(xw.AsSpan(row * gw, gw), cPrev, _cells.AsSpan(row * h, h), _tanhCells.AsSpan(row * h, h), output.AsSpan(row * h, h));
-                    }
-
-                    break;
-
-                case RecurrentMode.Gru:
-                    for (int b = 0; b < _batch; b++)
-                    {
-                        int row = (t * _batch) + b;
-                        ReadOnlySpan<T> hPrevRow = hPrev.AsSpan(b * h, h);
-                        var hn = _hiddenN.AsSpan(row * h, h);
-                        var hwRow = hw.AsSpan(b * gw, gw);
-                        if (bHh is not null)
-                        {
-                            TensorPrimitives.Add(hwRow.Slice(2 * h, h), bHh.AsSpan(2 * h, h), hn);
-                        }
-                        else
-                        {
-                            hwRow.Slice(2 * h, h).CopyTo(hn);
-                        }
-
-                        GruStep(xw.AsSpan(row * gw, gw), hwRow, hn, hPrevRow, output.AsSpan(row * h, h));
-                    }
-
-                    break;
-            }
+            });
         }
 
         if (_mode == RecurrentMode.Lstm)
         {
-            _cells.AsSpan((rows - _batch) * h, block).CopyTo(cLast);
+            _cells!.Step(_steps - 1).CopyTo(cLast);
         }
     }
 
@@ -199,55 +179,47 @@ internal sealed class RecurrentLayer<T>
         T[]? gBIh,
         T[]? gBHh)
     {
-        int h = _hidden, gw = _gateWidth, rows = _steps * _batch, block = _batch * h;
+        int h = _hidden, gw = _gateWidth, block = _batch * h;
 
         // dxw: dL/d(pre-activation) as the input side sees it; dhw: as the hidden side sees it.
         // They differ only for GRU's n gate, whose hidden part is scaled by r.
-        var dxw = new T[rows * gw];
-        var dhw = _mode == RecurrentMode.Gru ? new T[rows * gw] : dxw;
-        var dh = new T[block];
+        var dxw = new StepBuffer(_steps, _batch * gw);
+        var dhw = _mode == RecurrentMode.Gru ? new StepBuffer(_steps, _batch * gw) : dxw;
         var dhCarry = new T[block];
         var dc = _mode == RecurrentMode.Lstm ? gCLast.ToArray() : null;
         for (int t = _steps - 1; t >= 0; t--)
         {
-            TensorPrimitives.Add(gOutput.AsSpan(t * block, block), dhCarry, dh);
-            var hPrev = t == 0 ? new ArraySegment<T>(h0) : new ArraySegment<T>(output, (t - 1) * block, block);
-            switch (_mode)
+            // dL/dh_t = dL/dh_t from the output + dL/dh_t through step t + 1 (dhCarry).
+            int step = t;
+            Threading.For(_batch, 32L * gw, (start, end) =>
             {
-                case RecurrentMode.RnnTanh:
-                case RecurrentMode.RnnRelu:
-                    RnnStepBackward(output.AsSpan(t * block, block), dh, dxw.AsSpan(t * _batch * gw, block), _mode == RecurrentMode.RnnTanh);
-                    break;
-                case RecurrentMode.Lstm:
-                    for (int b = 0; b < _batch; b++)
+                var dxwStep = dxw.Step(step);
+                for (int b = start; b < end; b++)
+                {
+                    var gOut = gOutput.AsSpan((step * block) + (b * h), h);
+                    var carry = dhCarry.AsSpan(b * h, h);
+                    var dxwRow = dxwStep.Slice(b * gw, gw);
+                    switch (_mode)
                     {
-                        int row = (t * _batch) + b;
-                        ReadOnlySpan<T> cPrev = t == 0 ? c0.AsSpan(b * h, h) : _cells.AsSpan((row - _batch) * h, h);
-                        LstmStepBackward(_gates.AsSpan(row * gw, gw), _tanhCells.AsSpan(row * h, h), cPrev, dh.AsSpan(b * h, h), dc.AsSpan(b * h, h), dxw.AsSpan(row * gw, gw));
+                        case RecurrentMode.Lstm:
+                            ReadOnlySpan<T> cPrev = step == 0 ? c0.AsSpan(b * h, h) : _cells!.Step(step - 1).Slice(b * h, h);
+                            LstmStepBackward(_gates!.Step(step).Slice(b * gw, gw), _tanhCells!.Step(step).Slice(b * h, h), cPrev, gOut, carry, dc.AsSpan(b * h, h), dxwRow);
+                            break;
+                        case RecurrentMode.Gru:
+                            ReadOnlySpan<T> hPrev = step == 0 ? h0.AsSpan(b * h, h) : output.AsSpan(((step - 1) * block) + (b * h), h);
+                            GruStepBackward(_gates!.Step(step).Slice(b * gw, gw), _hiddenN!.Step(step).Slice(b * h, h), hPrev, gOut, carry, dxwRow, dhw.Step(step).Slice(b * gw, gw));
+                            break;
+                        default:
+                            RnnStepBackward(output.AsSpan((step * block) + (b * h), h), gOut, carry, dxwRow, _mode == RecurrentMode.RnnTanh);
+                            break;
                     }
-
-                    break;
-                case RecurrentMode.Gru:
-                    for (int b = 0; b < _batch; b++)
-                    {
-                        int row = (t * _batch) + b;
-                        GruStepBackward(
-                            _gates.AsSpan(row * gw, gw),
-                            _hiddenN.AsSpan(row * h, h),
-                            hPrev.AsSpan(b * h, h),
-                            dh.AsSpan(b * h, h),
-                            dxw.AsSpan(row * gw, gw),
-                            dhw.AsSpan(row * gw, gw),
-                            dhCarry.AsSpan(b * h, h));
-                    }
-
-                    break;
-            }
+                }
+            });
 
             if (t > 0 || gh0 is not null)
             {
                 // dL/dh_{t−1} = dhw_t·W_hh (+ GRU's direct path z·dh, already in dhCarry).
-                Gemm.Multiply<T>(false, false, _batch, h, gw, new ArraySegment<T>(dhw, t * _batch * gw, _batch * gw), wHh, dhCarry, accumulate: _mode == RecurrentMode.Gru);
+                Gemm.Multiply<T>(false, false, _batch, h, gw, dhw.Segment(t), wHh, dhCarry, accumulate: _mode == RecurrentMode.Gru);
             }
         }
 
@@ -261,92 +233,169 @@ internal sealed class RecurrentLayer<T>
             dc.AsSpan().CopyTo(gc0);
         }
 
-        if (gx is not null)
+        // The weight gradients sum over all steps: one GEMM per chunk of steps.
+        foreach (var (first, count, chunk) in dxw.Chunks())
         {
-            Gemm.Multiply<T>(false, false, rows, _input, gw, dxw, wIh, gx);
-        }
-
-        if (gWIh is not null)
-        {
-            Gemm.Multiply<T>(true, false, gw, _input, rows, dxw, x, gWIh);
-        }
-
-        if (gWHh is not null)
-        {
-            // Σ_t dhw_tᵀ·h_{t−1}: h_0 first, then h_1 … h_{T−1}, which sit contiguously in output.
-            Gemm.Multiply<T>(true, false, gw, h, _batch, new ArraySegment<T>(dhw, 0, _batch * gw), h0, gWHh);
-            if (_steps > 1)
+            int rows = count * _batch;
+            if (gx is not null)
             {
-                Gemm.Multiply<T>(true, false, gw, h, (_steps - 1) * _batch, new ArraySegment<T>(dhw, _batch * gw, (_steps - 1) * _batch * gw), output, gWHh, accumulate: true);
+                Gemm.Multiply<T>(false, false, rows, _input, gw, chunk, wIh, new ArraySegment<T>(gx, first * _batch * _input, rows * _input));
+            }
+
+            if (gWIh is not null)
+            {
+                Gemm.Multiply<T>(true, false, gw, _input, rows, chunk, new ArraySegment<T>(x, first * _batch * _input, rows * _input), gWIh, accumulate: first > 0);
+            }
+
+            if (gBIh is not null)
+            {
+                SumRows(chunk, rows, gBIh, accumulate: first > 0);
             }
         }
 
-        if (gBIh is not null)
+        foreach (var (first, count, chunk) in dhw.Chunks())
         {
-            SumRows(dxw, rows, gBIh);
-        }
+            if (gWHh is not null)
+            {
+                // Σ_t dhw_tᵀ·h_{t−1}: h_0 for t = 0, then h_1 … h_{T−1}, which sit contiguously in output.
+                int skip = 0;
+                if (first == 0)
+                {
+                    Gemm.Multiply<T>(true, false, gw, h, _batch, new ArraySegment<T>(chunk, 0, _batch * gw), h0, gWHh);
+                    skip = 1;
+                }
 
-        if (gBHh is not null)
-        {
-            SumRows(dhw, rows, gBHh);
+                if (count > skip)
+                {
+                    int rows = (count - skip) * _batch;
+                    Gemm.Multiply<T>(true, false, gw, h, rows, new ArraySegment<T>(chunk, skip * _batch * gw, rows * gw), new ArraySegment<T>(output, (first + skip - 1) * block, rows * h), gWHh, accumulate: true);
+                }
+            }
+
+            if (gBHh is not null)
+            {
+                SumRows(chunk, count * _batch, gBHh, accumulate: first > 0);
+            }
         }
     }
 
     /// <summary>
-    /// One LSTM row: gates holds the pre-activations i, f, g, o and is overwritten with
-    /// σ(i), σ(f), tanh(g), σ(o); c = f·c_prev + i·g, h = o·tanh(c).
+    /// One LSTM row in one pass: gates holds the x-side pre-activations and hw the h-side ones;
+    /// gates is overwritten with i = σ, f = σ, g = tanh, o = σ of their sums; c = f·c_prev + i·g,
+    /// tanh(c) is kept, h = o·tanh(c).
     /// </summary>
-    private static void LstmStep(Span<T> gates, ReadOnlySpan<T> cPrev, Span<T> c, Span<T> tanhC, Span<T> hNext)
+    private static void LstmStep(Span<T> gates, ReadOnlySpan<T> hw, ReadOnlySpan<T> cPrev, Span<T> c, Span<T> tanhC, Span<T> hNext)
     {
-        int h = c.Length;
-        var sigmoidIF = gates[..(2 * h)];
-        TensorPrimitives.Sigmoid(sigmoidIF, sigmoidIF);
-        var g = gates.Slice(2 * h, h);
-        TensorPrimitives.Tanh(g, g);
-        var o = gates.Slice(3 * h, h);
-        TensorPrimitives.Sigmoid(o, o);
-        TensorPrimitives.Multiply(gates.Slice(h, h), cPrev, c);
-        TensorPrimitives.FusedMultiplyAdd(gates[..h], g, c, c);
-        TensorPrimitives.Tanh(c, tanhC);
-        TensorPrimitives.Multiply(o, tanhC, hNext);
+        int h = c.Length, j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; j <= h - Vector<T>.Count; j += Vector<T>.Count)
+            {
+                var i = Sigmoid(new Vector<T>(gates[j..]) + new Vector<T>(hw[j..]));
+                var f = Sigmoid(new Vector<T>(gates[(h + j)..]) + new Vector<T>(hw[(h + j)..]));
+                var g = Tanh(new Vector<T>(gates[((2 * h) + j)..]) + new Vector<T>(hw[((2 * h) + j)..]));
+                var o = Sigmoid(new Vector<T>(gates[((3 * h) + j)..]) + new Vector<T>(hw[((3 * h) + j)..]));
+                var cj = (f * new Vector<T>(cPrev[j..])) + (i * g);
+                var tc = Tanh(cj);
+                i.CopyTo(gates[j..]);
+                f.CopyTo(gates[(h + j)..]);
+                g.CopyTo(gates[((2 * h) + j)..]);
+                o.CopyTo(gates[((3 * h) + j)..]);
+                cj.CopyTo(c[j..]);
+                tc.CopyTo(tanhC[j..]);
+                (o * tc).CopyTo(hNext[j..]);
+            }
+        }
+
+        for (; j < h; j++)
+        {
+            T i = Sigmoid(gates[j] + hw[j]);
+            T f = Sigmoid(gates[h + j] + hw[h + j]);
+            T g = T.Tanh(gates[(2 * h) + j] + hw[(2 * h) + j]);
+            T o = Sigmoid(gates[(3 * h) + j] + hw[(3 * h) + j]);
+            (gates[j], gates[h + j], gates[(2 * h) + j], gates[(3 * h) + j]) = (i, f, g, o);
+            c[j] = (f * cPrev[j]) + (i * g);
+            tanhC[j] = T.Tanh(c[j]);
+            hNext[j] = o * tanhC[j];
+        }
     }
 
     /// <summary>
-    /// One GRU row: gates holds x-side pre-activations (r and z with both biases, n with b_in) and is
-    /// overwritten with r, z, n; hw holds h·W_hhᵀ and hn = W_hn h + b_hn;
+    /// One GRU row in one pass: gates holds the x-side pre-activations (r and z with both biases,
+    /// n with b_in) and is overwritten with r, z, n; hn = W_hn h + b_hn is kept;
     /// n = tanh(x_n + r·hn), h' = (1 − z)·n + z·h = n + z·(h − n).
     /// </summary>
-    private static void GruStep(Span<T> gates, ReadOnlySpan<T> hw, ReadOnlySpan<T> hn, ReadOnlySpan<T> hPrev, Span<T> hNext)
+    private static void GruStep(Span<T> gates, ReadOnlySpan<T> hw, ReadOnlySpan<T> bHn, ReadOnlySpan<T> hPrev, Span<T> hn, Span<T> hNext)
     {
-        int h = hn.Length;
-        var rz = gates[..(2 * h)];
-        TensorPrimitives.Add(rz, hw[..(2 * h)], rz);
-        TensorPrimitives.Sigmoid(rz, rz);
-        var n = gates.Slice(2 * h, h);
-        TensorPrimitives.FusedMultiplyAdd(gates[..h], hn, n, n);
-        TensorPrimitives.Tanh(n, n);
-        TensorPrimitives.Subtract(hPrev, n, hNext);
-        TensorPrimitives.FusedMultiplyAdd(gates.Slice(h, h), hNext, n, hNext);
+        int h = hn.Length, j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; j <= h - Vector<T>.Count; j += Vector<T>.Count)
+            {
+                var r = Sigmoid(new Vector<T>(gates[j..]) + new Vector<T>(hw[j..]));
+                var z = Sigmoid(new Vector<T>(gates[(h + j)..]) + new Vector<T>(hw[(h + j)..]));
+                var hnj = new Vector<T>(hw[((2 * h) + j)..]);
+                if (!bHn.IsEmpty)
+                {
+                    hnj += new Vector<T>(bHn[j..]);
+                }
+
+                var n = Tanh(new Vector<T>(gates[((2 * h) + j)..]) + (r * hnj));
+                r.CopyTo(gates[j..]);
+                z.CopyTo(gates[(h + j)..]);
+                n.CopyTo(gates[((2 * h) + j)..]);
+                hnj.CopyTo(hn[j..]);
+                (n + (z * (new Vector<T>(hPrev[j..]) - n))).CopyTo(hNext[j..]);
+            }
+        }
+
+        for (; j < h; j++)
+        {
+            T r = Sigmoid(gates[j] + hw[j]);
+            T z = Sigmoid(gates[h + j] + hw[h + j]);
+            hn[j] = hw[(2 * h) + j] + (bHn.IsEmpty ? T.Zero : bHn[j]);
+            T n = T.Tanh(gates[(2 * h) + j] + (r * hn[j]));
+            (gates[j], gates[h + j], gates[(2 * h) + j]) = (r, z, n);
+            hNext[j] = n + (z * (hPrev[j] - n));
+        }
     }
 
-    /// <summary>dL/da = dh·(1 − h²) for tanh, dh where h &gt; 0 for relu.</summary>
-    private static void RnnStepBackward(ReadOnlySpan<T> hNext, ReadOnlySpan<T> dh, Span<T> da, bool tanh)
+    /// <summary>One Elman row: h' = tanh or relu of (x-side + h-side pre-activation).</summary>
+    private static void RnnStep(ReadOnlySpan<T> xw, ReadOnlySpan<T> hw, Span<T> hNext, bool relu)
+    {
+        TensorPrimitives.Add(xw, hw, hNext);
+        if (relu)
+        {
+            TensorPrimitives.Max(hNext, T.Zero, hNext);
+        }
+        else
+        {
+            TensorPrimitives.Tanh(hNext, hNext);
+        }
+    }
+
+    /// <summary>
+    /// One Elman row backward: with dh = gOut + dhCarry, dL/da = dh·(1 − h²) for tanh, dh where
+    /// h &gt; 0 for relu.
+    /// </summary>
+    private static void RnnStepBackward(ReadOnlySpan<T> hNext, ReadOnlySpan<T> gOut, ReadOnlySpan<T> dhCarry, Span<T> da, bool tanh)
     {
         for (int j = 0; j < da.Length; j++)
         {
-            da[j] = tanh ? dh[j] * (T.One - (hNext[j] * hNext[j])) : (hNext[j] > T.Zero ? dh[j] : T.Zero);
+            T dh = gOut[j] + dhCarry[j];
+            da[j] = tanh ? dh * (T.One - (hNext[j] * hNext[j])) : (hNext[j] > T.Zero ? dh : T.Zero);
         }
     }
 
     /// <summary>
-    /// One LSTM row backward. With dc_total = dc + dh·o·(1 − tanh²c): dL/d(pre i) = dc_total·g·i(1 − i),
-    /// d(pre f) = dc_total·c_prev·f(1 − f), d(pre g) = dc_total·i·(1 − g²), d(pre o) = dh·tanh c·o(1 − o);
-    /// dc becomes dL/dc_prev = dc_total·f.
+    /// One LSTM row backward. With dh = gOut + dhCarry and dc_total = dc + dh·o·(1 − tanh²c):
+    /// d(pre i) = dc_total·g·i(1 − i), d(pre f) = dc_total·c_prev·f(1 − f), d(pre g) = dc_total·i·(1 − g²),
+    /// d(pre o) = dh·tanh c·o(1 − o); dc becomes dL/dc_prev = dc_total·f.
     /// </summary>
-    private static void LstmStepBackward(ReadOnlySpan<T> gates, ReadOnlySpan<T> tanhC, ReadOnlySpan<T> cPrev, ReadOnlySpan<T> dh, Span<T> dc, Span<T> dGates)
+    private static void LstmStepBackward(ReadOnlySpan<T> gates, ReadOnlySpan<T> tanhC, ReadOnlySpan<T> cPrev, ReadOnlySpan<T> gOut, ReadOnlySpan<T> dhCarry, Span<T> dc, Span<T> dGates)
     {
-        int h = dh.Length, j = 0;
-        if (Vector.IsHardwareAccelerated && h >= Vector<T>.Count)
+        int h = dc.Length, j = 0;
+        if (Vector.IsHardwareAccelerated)
         {
             var one = Vector<T>.One;
             for (; j <= h - Vector<T>.Count; j += Vector<T>.Count)
@@ -356,37 +405,38 @@ internal sealed class RecurrentLayer<T>
                 var g = new Vector<T>(gates[((2 * h) + j)..]);
                 var o = new Vector<T>(gates[((3 * h) + j)..]);
                 var tc = new Vector<T>(tanhC[j..]);
-                var dhj = new Vector<T>(dh[j..]);
-                var dcTotal = new Vector<T>(dc[j..]) + (dhj * o * (one - (tc * tc)));
+                var dh = new Vector<T>(gOut[j..]) + new Vector<T>(dhCarry[j..]);
+                var dcTotal = new Vector<T>(dc[j..]) + (dh * o * (one - (tc * tc)));
                 (dcTotal * f).CopyTo(dc[j..]);
                 (dcTotal * g * i * (one - i)).CopyTo(dGates[j..]);
                 (dcTotal * new Vector<T>(cPrev[j..]) * f * (one - f)).CopyTo(dGates[(h + j)..]);
                 (dcTotal * i * (one - (g * g))).CopyTo(dGates[((2 * h) + j)..]);
-                (dhj * tc * o * (one - o)).CopyTo(dGates[((3 * h) + j)..]);
+                (dh * tc * o * (one - o)).CopyTo(dGates[((3 * h) + j)..]);
             }
         }
 
         for (; j < h; j++)
         {
             T i = gates[j], f = gates[h + j], g = gates[(2 * h) + j], o = gates[(3 * h) + j], tc = tanhC[j];
-            T dcTotal = dc[j] + (dh[j] * o * (T.One - (tc * tc)));
+            T dh = gOut[j] + dhCarry[j];
+            T dcTotal = dc[j] + (dh * o * (T.One - (tc * tc)));
             dc[j] = dcTotal * f;
             dGates[j] = dcTotal * g * i * (T.One - i);
             dGates[h + j] = dcTotal * cPrev[j] * f * (T.One - f);
             dGates[(2 * h) + j] = dcTotal * i * (T.One - (g * g));
-            dGates[(3 * h) + j] = dh[j] * tc * o * (T.One - o);
+            dGates[(3 * h) + j] = dh * tc * o * (T.One - o);
         }
     }
 
     /// <summary>
-    /// One GRU row backward. With h' = n + z·(h − n): dn = dh·(1 − z), d(pre n) = dn·(1 − n²),
+    /// One GRU row backward. With dh = gOut + dhCarry and h' = n + z·(h − n): d(pre n) = dh·(1 − z)·(1 − n²),
     /// d(pre r) = d(pre n)·hn·r(1 − r), d(pre z) = dh·(h − n)·z(1 − z); the x side gets d(pre n), the
-    /// hidden side d(pre n)·r; the direct path gives dL/dh_prev = dh·z (the GEMM adds the rest).
+    /// hidden side d(pre n)·r; dhCarry becomes the direct path dL/dh_prev = dh·z (the GEMM adds the rest).
     /// </summary>
-    private static void GruStepBackward(ReadOnlySpan<T> gates, ReadOnlySpan<T> hn, ReadOnlySpan<T> hPrev, ReadOnlySpan<T> dh, Span<T> dxw, Span<T> dhw, Span<T> dhPrev)
+    private static void GruStepBackward(ReadOnlySpan<T> gates, ReadOnlySpan<T> hn, ReadOnlySpan<T> hPrev, ReadOnlySpan<T> gOut, Span<T> dhCarry, Span<T> dxw, Span<T> dhw)
     {
-        int h = dh.Length, j = 0;
-        if (Vector.IsHardwareAccelerated && h >= Vector<T>.Count)
+        int h = hn.Length, j = 0;
+        if (Vector.IsHardwareAccelerated)
         {
             var one = Vector<T>.One;
             for (; j <= h - Vector<T>.Count; j += Vector<T>.Count)
@@ -394,42 +444,107 @@ internal sealed class RecurrentLayer<T>
                 var r = new Vector<T>(gates[j..]);
                 var z = new Vector<T>(gates[(h + j)..]);
                 var n = new Vector<T>(gates[((2 * h) + j)..]);
-                var dhj = new Vector<T>(dh[j..]);
-                var dan = dhj * (one - z) * (one - (n * n));
+                var dh = new Vector<T>(gOut[j..]) + new Vector<T>(dhCarry[j..]);
+                var dan = dh * (one - z) * (one - (n * n));
                 var dar = dan * new Vector<T>(hn[j..]) * r * (one - r);
-                var daz = dhj * (new Vector<T>(hPrev[j..]) - n) * z * (one - z);
+                var daz = dh * (new Vector<T>(hPrev[j..]) - n) * z * (one - z);
                 dar.CopyTo(dxw[j..]);
                 dar.CopyTo(dhw[j..]);
                 daz.CopyTo(dxw[(h + j)..]);
                 daz.CopyTo(dhw[(h + j)..]);
                 dan.CopyTo(dxw[((2 * h) + j)..]);
                 (dan * r).CopyTo(dhw[((2 * h) + j)..]);
-                (dhj * z).CopyTo(dhPrev[j..]);
+                (dh * z).CopyTo(dhCarry[j..]);
             }
         }
 
         for (; j < h; j++)
         {
             T r = gates[j], z = gates[h + j], n = gates[(2 * h) + j];
-            T dan = dh[j] * (T.One - z) * (T.One - (n * n));
+            T dh = gOut[j] + dhCarry[j];
+            T dan = dh * (T.One - z) * (T.One - (n * n));
             T dar = dan * hn[j] * r * (T.One - r);
-            T daz = dh[j] * (hPrev[j] - n) * z * (T.One - z);
+            T daz = dh * (hPrev[j] - n) * z * (T.One - z);
             dxw[j] = dhw[j] = dar;
             dxw[h + j] = dhw[h + j] = daz;
             dxw[(2 * h) + j] = dan;
             dhw[(2 * h) + j] = dan * r;
-            dhPrev[j] = dh[j] * z;
+            dhCarry[j] = dh * z;
         }
     }
 
-    /// <summary>sum[j] = Σ_r m[r, j] over the rows of a (rows × sum.Length) matrix.</summary>
-    private static void SumRows(T[] m, int rows, T[] sum)
+    private static T Sigmoid(T x) => T.One / (T.One + T.Exp(-x));
+
+    /// <summary>σ(x) = 1/(1 + e^(−x)); e^(−x) = ∞ gives exactly 0, never NaN.</summary>
+    private static Vector<T> Sigmoid(Vector<T> x) => Vector<T>.One / (Vector<T>.One + Exp(-x));
+
+    /// <summary>tanh(x) = 2σ(2x) − 1: one exponential, and ±1 (not NaN) for large |x|.</summary>
+    private static Vector<T> Tanh(Vector<T> x)
+    {
+        var two = new Vector<T>(T.One + T.One);
+        return (two * Sigmoid(two * x)) - Vector<T>.One;
+    }
+
+    private static Vector<T> Exp(Vector<T> x) => typeof(T) == typeof(float)
+        ? Vector.As<float, T>(Vector.Exp(Vector.As<T, float>(x)))
+        : Vector.As<double, T>(Vector.Exp(Vector.As<T, double>(x)));
+
+    /// <summary>sum[j] (+)= Σ_r m[r, j] over the first <paramref name="rows"/> rows of a (rows × sum.Length) matrix.</summary>
+    private static void SumRows(T[] m, int rows, T[] sum, bool accumulate)
     {
         int n = sum.Length;
-        Array.Clear(sum);
+        if (!accumulate)
+        {
+            Array.Clear(sum);
+        }
+
         for (int r = 0; r < rows; r++)
         {
             TensorPrimitives.Add(sum, m.AsSpan(r * n, n), sum);
+        }
+    }
+
+    /// <summary>
+    /// One array per time step's worth of values (stepLength each), stored in chunks of whole steps
+    /// of at most about 2 MB. Arrays above about 4 MB land on the large-object heap whatever
+    /// LOHThreshold says (they do not fit a young-generation region), and that heap is only swept by
+    /// gen 2 collections: one contiguous (steps·batch × 4·hidden) buffer made every training step a
+    /// gen 2 collection. Chunks of 2 MB still make GEMMs of hundreds of rows.
+    /// </summary>
+    private sealed class StepBuffer
+    {
+        private const int ChunkBytes = 2 << 20;
+        private readonly T[][] _chunks;
+        private readonly int _stepsPerChunk;
+        private readonly int _stepLength;
+        private readonly int _steps;
+
+        public StepBuffer(int steps, int stepLength)
+        {
+            _steps = steps;
+            _stepLength = stepLength;
+            _stepsPerChunk = Math.Max(1, ChunkBytes / Math.Max(1, stepLength * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
+            _chunks = new T[(steps + _stepsPerChunk - 1) / _stepsPerChunk][];
+            for (int c = 0; c < _chunks.Length; c++)
+            {
+                _chunks[c] = GC.AllocateUninitializedArray<T>(Math.Min(_stepsPerChunk, steps - (c * _stepsPerChunk)) * stepLength);
+            }
+        }
+
+        /// <summary>The values of step <paramref name="t"/>.</summary>
+        public Span<T> Step(int t) => _chunks[t / _stepsPerChunk].AsSpan((t % _stepsPerChunk) * _stepLength, _stepLength);
+
+        /// <summary>The values of step <paramref name="t"/>, as a segment for GEMM.</summary>
+        public ArraySegment<T> Segment(int t) => new(_chunks[t / _stepsPerChunk], (t % _stepsPerChunk) * _stepLength, _stepLength);
+
+        /// <summary>Each chunk with its first step and its number of steps.</summary>
+        public IEnumerable<(int First, int Count, T[] Chunk)> Chunks()
+        {
+            for (int c = 0; c < _chunks.Length; c++)
+            {
+                int first = c * _stepsPerChunk;
+                yield return (first, Math.Min(_stepsPerChunk, _steps - first), _chunks[c]);
+            }
         }
     }
 }

@@ -131,6 +131,53 @@ public class RecurrentLayerTests
         NNAssert.Close(m64.AllWeights[0][1].Grad!.ToArray(), m32.AllWeights[0][1].Grad!.ToArray(), 1e-4);
     }
 
+    [Theory]
+    [InlineData("lstm")]
+    [InlineData("gru")]
+    [InlineData("tanh")]
+    public void LongSequenceSpanningSeveralBufferChunksMatchesStepByStepCells(string mode)
+    {
+        // 40 steps of batch 64 × 4·64 gate values in float64 are about 5 MB: the layer keeps them in
+        // several chunks, so its GEMMs over chunks must sum to what one cell per step gives.
+        const int steps = 40, batch = 64, input = 4, hidden = 64;
+        var g = new Generator(12);
+        var module = Create(mode, input, hidden, 1, seed: 13);
+        var x = Tensor.Randn([steps, batch, input], g, DType.Float64, requiresGrad: true);
+        var h0 = Tensor.Randn([1, batch, hidden], g, DType.Float64, requiresGrad: true);
+        var c0 = Tensor.Randn([1, batch, hidden], g, DType.Float64, requiresGrad: true);
+        var upstream = Tensor.Randn([steps, batch, hidden], g, DType.Float64);
+        var w = module.AllWeights[0];
+        Tensor[] leaves = [x, h0, .. mode == "lstm" ? [c0] : Array.Empty<Tensor>(), .. w];
+
+        var (output, _, _) = Run(module, x, h0, mode == "lstm" ? c0 : null);
+        var fused = Backprop.Autograd.Grad((output * upstream).Sum(), leaves);
+
+        var h = h0[0];
+        var c = c0[0];
+        var outputs = new List<Tensor>();
+        for (int t = 0; t < steps; t++)
+        {
+            if (mode == "lstm")
+            {
+                (h, c) = Tensor.LstmCell(x[t], h, c, w[0], w[1], w[2], w[3]);
+            }
+            else
+            {
+                h = mode == "gru" ? Tensor.GruCell(x[t], h, w[0], w[1], w[2], w[3]) : Tensor.RnnTanhCell(x[t], h, w[0], w[1], w[2], w[3]);
+            }
+
+            outputs.Add(h);
+        }
+
+        var stepwise = Tensor.Stack(outputs, 0);
+        NNAssert.Close(stepwise.ToArray(), output.ToArray(), 1e-12);
+        var expected = Backprop.Autograd.Grad((stepwise * upstream).Sum(), leaves);
+        for (int i = 0; i < leaves.Length; i++)
+        {
+            NNAssert.Close(expected[i]!.ToArray(), fused[i]!.ToArray(), 1e-9);
+        }
+    }
+
     [Fact]
     public void StateDictKeysAndShapesAreTorchs()
     {
