@@ -183,8 +183,9 @@ internal sealed class RecurrentLayer<T>
 
         // dxw: dL/d(pre-activation) as the input side sees it; dhw: as the hidden side sees it.
         // They differ only for GRU's n gate, whose hidden part is scaled by r.
-        var dxw = new StepBuffer(_steps, _batch * gw);
-        var dhw = _mode == RecurrentMode.Gru ? new StepBuffer(_steps, _batch * gw) : dxw;
+        // Both live only inside this call, so they come from (and go back to) the array pool.
+        var dxw = new StepBuffer(_steps, _batch * gw, pooled: true);
+        var dhw = _mode == RecurrentMode.Gru ? new StepBuffer(_steps, _batch * gw, pooled: true) : dxw;
         var dhCarry = new T[block];
         var dc = _mode == RecurrentMode.Lstm ? gCLast.ToArray() : null;
         for (int t = _steps - 1; t >= 0; t--)
@@ -234,6 +235,7 @@ internal sealed class RecurrentLayer<T>
         }
 
         // The weight gradients sum over all steps: one GEMM per chunk of steps.
+        var gWIhT = gWIh is null ? null : new T[_input * gw];
         foreach (var (first, count, chunk) in dxw.Chunks())
         {
             int rows = count * _batch;
@@ -242,14 +244,27 @@ internal sealed class RecurrentLayer<T>
                 Gemm.Multiply<T>(false, false, rows, _input, gw, chunk, wIh, new ArraySegment<T>(gx, first * _batch * _input, rows * _input));
             }
 
-            if (gWIh is not null)
+            if (gWIhT is not null)
             {
-                Gemm.Multiply<T>(true, false, gw, _input, rows, chunk, new ArraySegment<T>(x, first * _batch * _input, rows * _input), gWIh, accumulate: first > 0);
+                // xᵀ·dxw (input × G·H), transposed into place below: the wide output makes a faster GEMM
+                // than dxwᵀ·x with its narrow (input-sized) one.
+                Gemm.Multiply<T>(true, false, _input, gw, rows, new ArraySegment<T>(x, first * _batch * _input, rows * _input), chunk, gWIhT, accumulate: first > 0);
             }
 
             if (gBIh is not null)
             {
                 SumRows(chunk, rows, gBIh, accumulate: first > 0);
+            }
+        }
+
+        if (gWIh is not null)
+        {
+            for (int r = 0; r < gw; r++)
+            {
+                for (int i = 0; i < _input; i++)
+                {
+                    gWIh[(r * _input) + i] = gWIhT![(i * gw) + r];
+                }
             }
         }
 
@@ -276,6 +291,12 @@ internal sealed class RecurrentLayer<T>
             {
                 SumRows(chunk, count * _batch, gBHh, accumulate: first > 0);
             }
+        }
+
+        dxw.Return();
+        if (dhw != dxw)
+        {
+            dhw.Return();
         }
     }
 
@@ -486,31 +507,8 @@ internal sealed class RecurrentLayer<T>
     }
 
     private static Vector<T> Exp(Vector<T> x) => typeof(T) == typeof(float)
-        ? Vector.As<float, T>(ExpSingle(Vector.As<T, float>(x)))
+        ? Vector.As<float, T>(Vector.Exp(Vector.As<T, float>(x)))
         : Vector.As<double, T>(Vector.Exp(Vector.As<T, double>(x)));
-
-    /// <summary>
-    /// e^x in float32, about 2 ulp (Cephes expf): e^x = 2^n·e^r with n = round(x·log₂e) and
-    /// r = x − n·ln 2 (ln 2 in two parts, so r is exact), |r| ≤ ½ln 2, e^r by a degree-6 polynomial;
-    /// 2^n is built in the exponent bits. x is clamped to [−87, 88] so 2^n stays a normal float.
-    /// The gates spend most of their time here: Vector.Exp(float) computes in double and is about
-    /// twice as slow.
-    /// </summary>
-    internal static Vector<float> ExpSingle(Vector<float> x)
-    {
-        x = Vector.Min(Vector.Max(x, new Vector<float>(-87f)), new Vector<float>(88f));
-        var n = Vector.Floor((x * new Vector<float>(1.44269504088896341f)) + new Vector<float>(0.5f));
-        var r = x - (n * new Vector<float>(0.693359375f)) - (n * new Vector<float>(-2.12194440e-4f));
-        var p = new Vector<float>(1.9875691500e-4f);
-        p = (p * r) + new Vector<float>(1.3981999507e-3f);
-        p = (p * r) + new Vector<float>(8.3334519073e-3f);
-        p = (p * r) + new Vector<float>(4.1665795894e-2f);
-        p = (p * r) + new Vector<float>(1.6666665459e-1f);
-        p = (p * r) + new Vector<float>(5.0000001201e-1f);
-        p = (p * r * r) + r + Vector<float>.One;
-        var twoToN = Vector.As<int, float>(Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23));
-        return p * twoToN;
-    }
 
     /// <summary>sum[j] (+)= Σ_r m[r, j] over the first <paramref name="rows"/> rows of a (rows × sum.Length) matrix.</summary>
     private static void SumRows(T[] m, int rows, T[] sum, bool accumulate)
@@ -542,15 +540,30 @@ internal sealed class RecurrentLayer<T>
         private readonly int _stepLength;
         private readonly int _steps;
 
-        public StepBuffer(int steps, int stepLength)
+        private readonly bool _pooled;
+
+        /// <summary>Uninitialized storage; rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/> when <paramref name="pooled"/>, to be given back with <see cref="Return"/>.</summary>
+        public StepBuffer(int steps, int stepLength, bool pooled = false)
         {
             _steps = steps;
             _stepLength = stepLength;
+            _pooled = pooled;
             _stepsPerChunk = Math.Max(1, ChunkBytes / Math.Max(1, stepLength * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
             _chunks = new T[(steps + _stepsPerChunk - 1) / _stepsPerChunk][];
             for (int c = 0; c < _chunks.Length; c++)
             {
-                _chunks[c] = GC.AllocateUninitializedArray<T>(Math.Min(_stepsPerChunk, steps - (c * _stepsPerChunk)) * stepLength);
+                int length = Math.Min(_stepsPerChunk, steps - (c * _stepsPerChunk)) * stepLength;
+                _chunks[c] = pooled ? System.Buffers.ArrayPool<T>.Shared.Rent(length) : GC.AllocateUninitializedArray<T>(length);
+            }
+        }
+
+        /// <summary>Gives pooled chunks back; the buffer must not be used afterwards.</summary>
+        public void Return()
+        {
+            for (int c = 0; _pooled && c < _chunks.Length; c++)
+            {
+                System.Buffers.ArrayPool<T>.Shared.Return(_chunks[c]);
+                _chunks[c] = [];
             }
         }
 
@@ -560,7 +573,7 @@ internal sealed class RecurrentLayer<T>
         /// <summary>The values of step <paramref name="t"/>, as a segment for GEMM.</summary>
         public ArraySegment<T> Segment(int t) => new(_chunks[t / _stepsPerChunk], (t % _stepsPerChunk) * _stepLength, _stepLength);
 
-        /// <summary>Each chunk with its first step and its number of steps.</summary>
+        /// <summary>Each chunk with its first step and its number of steps (a pooled chunk may be longer than count steps).</summary>
         public IEnumerable<(int First, int Count, T[] Chunk)> Chunks()
         {
             for (int c = 0; c < _chunks.Length; c++)

@@ -125,7 +125,10 @@ public sealed partial class Tensor
     private static Tensor SequenceOutput(Tensor packed, Tensor input, Tensor hx)
     {
         int steps = input._shape[0], batch = hx._shape[0], hidden = hx._shape[1];
-        var output = packed.Narrow(0, 0, steps * batch * hidden);
+        int length = steps * batch * hidden;
+
+        // Without a cell state the packed vector is the output itself: a view, no copy.
+        var output = packed.Numel == length ? packed : packed.Narrow(0, 0, length);
         return output.View(steps, batch, hidden);
     }
 
