@@ -117,39 +117,41 @@ internal sealed class RecurrentLayer<T>
             _hiddenN = new StepBuffer(_steps, block);
         }
 
-        // Per step: one GEMM for h_{t−1}·W_hhᵀ, then one fused pass over the gates of each batch row
-        // (rows split across threads; each row is computed the same way whatever the thread count).
-        var hw = new T[_batch * gw];
+        // The recurrence. Batch rows are independent through time, so threads take contiguous ranges
+        // of rows and run all steps on them with no synchronization in between; each step is one GEMM
+        // h_{t−1}·W_hhᵀ for the range and one fused pass over its gates. A row is computed the same way
+        // whatever the range, so results do not depend on the thread count.
         var bHn = _mode == RecurrentMode.Gru && bHh is not null ? bHh[(2 * h)..] : null;
-        for (int t = 0; t < _steps; t++)
+        Threading.For(_batch, (long)_steps * gw * (h + 64), (first, end) =>
         {
-            var hPrev = t == 0 ? new ArraySegment<T>(h0) : new ArraySegment<T>(output, (t - 1) * block, block);
-            Gemm.Multiply<T>(false, true, _batch, gw, h, hPrev, wHh, hw);
-            int step = t;
-            Threading.For(_batch, 64L * gw, (start, end) =>
+            int rows = end - first;
+            var hw = new T[rows * gw];
+            for (int t = 0; t < _steps; t++)
             {
-                var gates = xw.Step(step);
-                for (int b = start; b < end; b++)
+                var hPrev = t == 0 ? new ArraySegment<T>(h0, first * h, rows * h) : new ArraySegment<T>(output, ((t - 1) * block) + (first * h), rows * h);
+                Gemm.Multiply<T>(false, true, rows, gw, h, hPrev, wHh, hw);
+                var gates = xw.Step(t);
+                for (int b = first; b < end; b++)
                 {
                     var gatesRow = gates.Slice(b * gw, gw);
-                    var hwRow = hw.AsSpan(b * gw, gw);
-                    var hNext = output.AsSpan((step * block) + (b * h), h);
+                    var hwRow = hw.AsSpan((b - first) * gw, gw);
+                    var hNext = output.AsSpan((t * block) + (b * h), h);
                     switch (_mode)
                     {
                         case RecurrentMode.Lstm:
-                            ReadOnlySpan<T> cPrev = step == 0 ? c0.AsSpan(b * h, h) : _cells!.Step(step - 1).Slice(b * h, h);
-                            LstmStep(gatesRow, hwRow, cPrev, _cells!.Step(step).Slice(b * h, h), _tanhCells!.Step(step).Slice(b * h, h), hNext);
+                            ReadOnlySpan<T> cPrev = t == 0 ? c0.AsSpan(b * h, h) : _cells!.Step(t - 1).Slice(b * h, h);
+                            LstmStep(gatesRow, hwRow, cPrev, _cells!.Step(t).Slice(b * h, h), _tanhCells!.Step(t).Slice(b * h, h), hNext);
                             break;
                         case RecurrentMode.Gru:
-                            GruStep(gatesRow, hwRow, bHn, hPrev.AsSpan(b * h, h), _hiddenN!.Step(step).Slice(b * h, h), hNext);
+                            GruStep(gatesRow, hwRow, bHn, hPrev.AsSpan((b - first) * h, h), _hiddenN!.Step(t).Slice(b * h, h), hNext);
                             break;
                         default:
                             RnnStep(gatesRow, hwRow, hNext, _mode == RecurrentMode.RnnRelu);
                             break;
                     }
                 }
-            });
-        }
+            }
+        });
 
         if (_mode == RecurrentMode.Lstm)
         {
@@ -188,41 +190,43 @@ internal sealed class RecurrentLayer<T>
         var dhw = _mode == RecurrentMode.Gru ? new StepBuffer(_steps, _batch * gw, pooled: true) : dxw;
         var dhCarry = new T[block];
         var dc = _mode == RecurrentMode.Lstm ? gCLast.ToArray() : null;
-        for (int t = _steps - 1; t >= 0; t--)
+        // Back through time, rows split across threads as in Forward. dL/dh_t is dL/dh_t from the
+        // output plus dL/dh_t through step t + 1 (dhCarry); each step is one fused pass over the gates
+        // and one GEMM dL/dh_{t−1} = dhw_t·W_hh (+ GRU's direct path z·dh, already in dhCarry).
+        Threading.For(_batch, (long)_steps * gw * (h + 32), (first, end) =>
         {
-            // dL/dh_t = dL/dh_t from the output + dL/dh_t through step t + 1 (dhCarry).
-            int step = t;
-            Threading.For(_batch, 32L * gw, (start, end) =>
+            int rows = end - first;
+            for (int t = _steps - 1; t >= 0; t--)
             {
-                var dxwStep = dxw.Step(step);
-                for (int b = start; b < end; b++)
+                var dxwStep = dxw.Step(t);
+                for (int b = first; b < end; b++)
                 {
-                    var gOut = gOutput.AsSpan((step * block) + (b * h), h);
+                    var gOut = gOutput.AsSpan((t * block) + (b * h), h);
                     var carry = dhCarry.AsSpan(b * h, h);
                     var dxwRow = dxwStep.Slice(b * gw, gw);
                     switch (_mode)
                     {
                         case RecurrentMode.Lstm:
-                            ReadOnlySpan<T> cPrev = step == 0 ? c0.AsSpan(b * h, h) : _cells!.Step(step - 1).Slice(b * h, h);
-                            LstmStepBackward(_gates!.Step(step).Slice(b * gw, gw), _tanhCells!.Step(step).Slice(b * h, h), cPrev, gOut, carry, dc.AsSpan(b * h, h), dxwRow);
+                            ReadOnlySpan<T> cPrev = t == 0 ? c0.AsSpan(b * h, h) : _cells!.Step(t - 1).Slice(b * h, h);
+                            LstmStepBackward(_gates!.Step(t).Slice(b * gw, gw), _tanhCells!.Step(t).Slice(b * h, h), cPrev, gOut, carry, dc.AsSpan(b * h, h), dxwRow);
                             break;
                         case RecurrentMode.Gru:
-                            ReadOnlySpan<T> hPrev = step == 0 ? h0.AsSpan(b * h, h) : output.AsSpan(((step - 1) * block) + (b * h), h);
-                            GruStepBackward(_gates!.Step(step).Slice(b * gw, gw), _hiddenN!.Step(step).Slice(b * h, h), hPrev, gOut, carry, dxwRow, dhw.Step(step).Slice(b * gw, gw));
+                            ReadOnlySpan<T> hPrev = t == 0 ? h0.AsSpan(b * h, h) : output.AsSpan(((t - 1) * block) + (b * h), h);
+                            GruStepBackward(_gates!.Step(t).Slice(b * gw, gw), _hiddenN!.Step(t).Slice(b * h, h), hPrev, gOut, carry, dxwRow, dhw.Step(t).Slice(b * gw, gw));
                             break;
                         default:
-                            RnnStepBackward(output.AsSpan((step * block) + (b * h), h), gOut, carry, dxwRow, _mode == RecurrentMode.RnnTanh);
+                            RnnStepBackward(output.AsSpan((t * block) + (b * h), h), gOut, carry, dxwRow, _mode == RecurrentMode.RnnTanh);
                             break;
                     }
                 }
-            });
 
-            if (t > 0 || gh0 is not null)
-            {
-                // dL/dh_{t−1} = dhw_t·W_hh (+ GRU's direct path z·dh, already in dhCarry).
-                Gemm.Multiply<T>(false, false, _batch, h, gw, dhw.Segment(t), wHh, dhCarry, accumulate: _mode == RecurrentMode.Gru);
+                if (t > 0 || gh0 is not null)
+                {
+                    var step = dhw.Segment(t);
+                    Gemm.Multiply<T>(false, false, rows, h, gw, new ArraySegment<T>(step.Array!, step.Offset + (first * gw), rows * gw), wHh, new ArraySegment<T>(dhCarry, first * h, rows * h), accumulate: _mode == RecurrentMode.Gru);
+                }
             }
-        }
+        });
 
         if (gh0 is not null)
         {

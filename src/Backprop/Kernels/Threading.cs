@@ -9,10 +9,18 @@ public static class Threading
 {
     private static int s_numThreads = Environment.ProcessorCount;
 
-    /// <summary>The number of threads kernels may use (default: the number of cores).</summary>
+    // Set on a thread while it runs one chunk of For: kernels it calls (a GEMM inside a per-row
+    // loop) then run serially instead of splitting again, as OpenMP does with nested regions.
+    [ThreadStatic]
+    private static bool t_inParallelRegion;
+
+    /// <summary>
+    /// The number of threads kernels may use (default: the number of cores); 1 inside a chunk of a
+    /// parallel loop, where nested kernels run serially.
+    /// </summary>
     public static int NumThreads
     {
-        get => s_numThreads;
+        get => t_inParallelRegion ? 1 : s_numThreads;
         set
         {
             if (value < 1)
@@ -39,7 +47,16 @@ public static class Threading
         {
             int start = (int)((long)count * c / chunks);
             int end = (int)((long)count * (c + 1) / chunks);
-            body(start, end);
+            bool outer = t_inParallelRegion;
+            t_inParallelRegion = true;
+            try
+            {
+                body(start, end);
+            }
+            finally
+            {
+                t_inParallelRegion = outer;
+            }
         });
     }
 }
