@@ -16,7 +16,7 @@ internal static class BenchCommand
     {
         var kind = new Argument<string>("KIND") { Description = "mlp (Fashion-MNIST 784-256-128-10, Adam 1e-3, batch 128), lstm (rows as 28 steps, LSTM(128), Linear; same recipe) or scalar (micrograd's demo step)." };
         kind.AcceptOnlyFromAmong("mlp", "lstm", "scalar");
-        var epochs = new Option<int>("--epochs") { Description = "Epochs (mlp) or steps (scalar).", DefaultValueFactory = _ => 10 };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs (mlp, lstm) or steps (scalar).", DefaultValueFactory = _ => 10 };
         var threads = new Option<int?>("--threads") { Description = "Threads for the kernels (default: all cores)." };
         var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format.") { kind, epochs, threads };
         command.SetAction(result => CommandRunner.Run("bench", () =>
