@@ -7,7 +7,7 @@ using Backprop.Cli.Training;
 namespace Backprop.Cli.Commands;
 
 /// <summary>
-/// <c>backprop bench mlp|cnn|scalar|sgemm</c>: the recipes of shared/bench/README.md, printing PyTorch's line
+/// <c>backprop bench mlp|cnn|lstm|scalar|sgemm</c>: the recipes of shared/bench/README.md, printing PyTorch's line
 /// format (<c>KIND epoch N train_loss L test_acc A epoch_s S</c>) so the two run one after the other;
 /// sgemm prints square GEMM throughput in the format of benchmarks/compare/torch_sgemm.py.
 /// </summary>
@@ -15,9 +15,9 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var kind = new Argument<string>("KIND") { Description = "mlp (Fashion-MNIST 784-256-128-10, Adam 1e-3, batch 128), cnn (the same with the conv 16-32 recipe), scalar (micrograd's demo step) or sgemm (square float32 GEMM, n = 256..2048)." };
-        kind.AcceptOnlyFromAmong("mlp", "cnn", "scalar", "sgemm");
-        var epochs = new Option<int>("--epochs") { Description = "Epochs (mlp, cnn), steps (scalar) or timed repeats per size (sgemm).", DefaultValueFactory = _ => 10 };
+        var kind = new Argument<string>("KIND") { Description = "mlp (Fashion-MNIST 784-256-128-10, Adam 1e-3, batch 128), cnn (the same with the conv 16-32 recipe), lstm (rows as 28 steps, LSTM(128), Linear; same recipe), scalar (micrograd's demo step) or sgemm (square float32 GEMM, n = 256..2048)." };
+        kind.AcceptOnlyFromAmong("mlp", "cnn", "lstm", "scalar", "sgemm");
+        var epochs = new Option<int>("--epochs") { Description = "Epochs (mlp, cnn, lstm), steps (scalar) or timed repeats per size (sgemm).", DefaultValueFactory = _ => 10 };
         var threads = new Option<int?>("--threads") { Description = "Threads for the kernels (default: all cores)." };
         var engine = new Option<string>("--engine")
         {
@@ -44,6 +44,7 @@ internal static class BenchCommand
                 "scalar" => RunScalar(n, result.GetValue(engine) == "value" ? ScalarEngine.Value : ScalarEngine.Tape),
                 "sgemm" => RunSgemm(n),
                 "cnn" => RunRecipe("cnn", "cnn", n),
+                "lstm" => RunRecipe("lstm", "lstm", n),
                 _ => RunRecipe("mlp", "784-256-128-10:relu", n),
             };
         }));

@@ -5,7 +5,7 @@ using Backprop.Serialization;
 namespace Backprop.Cli.Training;
 
 /// <summary>
-/// model.safetensors: the state dict plus metadata naming the architecture (<see cref="ModelSpec"/>),
+/// model.safetensors: the state dict plus metadata naming the architecture (<see cref="ModelDescription"/>),
 /// so eval, predict and inspect can rebuild the network from the file alone.
 /// </summary>
 internal static class ModelFile
@@ -15,7 +15,7 @@ internal static class ModelFile
     public const string DataKey = "backprop.data";
     public const string InputScaleKey = "backprop.input_scale";
 
-    public static void Save(string path, Module model, ModelSpec spec, int classes, string data, double inputScale) =>
+    public static void Save(string path, Module model, ModelDescription spec, int classes, string data, double inputScale) =>
         SafeTensors.Save(path, model.StateDict(), new Dictionary<string, string>
         {
             [SpecKey] = spec.ToString(),
@@ -25,7 +25,7 @@ internal static class ModelFile
         });
 
     /// <summary>Rebuilds the model saved at <paramref name="path"/> and loads its weights (strict), in eval mode.</summary>
-    public static (Sequential Model, ModelSpec Spec, int Classes, string Data, double InputScale) Load(string path)
+    public static (Module Model, ModelDescription Spec, int Classes, string Data, double InputScale) Load(string path)
     {
         if (!File.Exists(path))
         {
@@ -38,10 +38,10 @@ internal static class ModelFile
             throw new InvalidDataException($"{path}: no '{SpecKey}' metadata: not a model written by backprop train");
         }
 
-        ModelSpec spec;
+        ModelDescription spec;
         try
         {
-            spec = ModelSpec.Parse(specText);
+            spec = ModelDescription.Parse(specText);
         }
         catch (ArgumentException ex)
         {
@@ -57,9 +57,7 @@ internal static class ModelFile
         long actual = tensors.Values.Sum(t => (long)t.Numel);
         if (expected != actual)
         {
-            var shapes = spec.IsCnn ? [] : spec.Sizes.Zip(spec.Sizes.Skip(1), (n, m) => $"({m}x{n})").ToList();
-            string layers = shapes.Count == 0 ? "" : $" (Linear weights {string.Join(", ", shapes.Take(4))}{(shapes.Count > 4 ? ", ..." : "")})";
-            throw new InvalidDataException($"{path}: the weights do not fit the model {spec}: it has {expected:N0} parameters{layers}, the file holds {actual:N0}");
+            throw new InvalidDataException($"{path}: the weights do not fit the model {spec}: it has {expected:N0} parameters ({spec.Layers}), the file holds {actual:N0}");
         }
 
         var model = spec.Build();

@@ -38,7 +38,7 @@ internal sealed class Trainer
         options.Validate();
         Options = options;
         Data = data;
-        Spec = ModelSpec.Parse(options.Model, data.Features, data.Classes);
+        Spec = ModelDescription.Parse(options.Model, data.Features, data.Classes);
         _dropout = new Generator(options.Seed + 1);
         Model = Spec.Build(new Generator(options.Seed), _dropout);
         Optimizer = options.Optimizer switch
@@ -63,9 +63,9 @@ internal sealed class Trainer
 
     public DataSource Data { get; }
 
-    public ModelSpec Spec { get; }
+    public ModelDescription Spec { get; }
 
-    public Sequential Model { get; }
+    public Module Model { get; }
 
     public Optimizer Optimizer { get; }
 

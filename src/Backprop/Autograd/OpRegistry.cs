@@ -59,7 +59,7 @@ public sealed record OpInfo(string Name, Func<Tensor[], Tensor> Function, params
 /// </summary>
 public static partial class OpRegistry
 {
-    private static readonly Lazy<IReadOnlyList<OpInfo>> s_all = new(() => CoreOps().Concat(ShapeOps()).Concat(ActivationAndLossOps()).Concat(ConvolutionAndPoolingOps()).ToArray());
+    private static readonly Lazy<IReadOnlyList<OpInfo>> s_all = new(() => CoreOps().Concat(ShapeOps()).Concat(ActivationAndLossOps()).Concat(ConvolutionAndPoolingOps()).Concat(NormalizationOps()).Concat(RecurrentOps()).ToArray());
 
     /// <summary>All registered ops.</summary>
     public static IReadOnlyList<OpInfo> All => s_all.Value;

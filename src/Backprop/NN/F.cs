@@ -40,37 +40,37 @@ public static partial class F
     /// the identity when not <paramref name="training"/> or when p = 0. Draws from
     /// <paramref name="generator"/> (or <see cref="Generator.Default"/>).
     /// </summary>
-    public static Tensor Dropout(Tensor input, double p = 0.5, bool training = true, Generator? generator = null)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        ValidateDropoutProbability(p);
-        if (!training || p == 0)
-        {
-            return input;
-        }
+    public static Tensor Dropout(Tensor input, double p = 0.5, bool training = true, Generator? generator = null) =>
+        Tensor.Dropout(input, p, training, generator);
 
-        Tensor.RequireFloat("dropout", input);
-        generator ??= Generator.Default;
-        var mask = Tensor.Empty(input._shape, input.DType);
-        double scale = p == 1 ? 0 : 1 / (1 - p);
-        if (mask._data is float[] maskF32)
-        {
-            for (int i = 0; i < maskF32.Length; i++)
-            {
-                maskF32[i] = generator.NextDouble() < p ? 0f : (float)scale;
-            }
-        }
-        else
-        {
-            var maskF64 = mask.F64;
-            for (int i = 0; i < maskF64.Length; i++)
-            {
-                maskF64[i] = generator.NextDouble() < p ? 0 : scale;
-            }
-        }
+    /// <summary>
+    /// Batch normalization over dim 1 (<c>F.batch_norm(input, running_mean, running_var, weight=None,
+    /// bias=None, training=False, momentum=0.1, eps=1e-05)</c>): y = (x − μ)/√(σ² + eps)·w + b per channel,
+    /// batch statistics in training (updating the running ones in place), running statistics otherwise.
+    /// </summary>
+    public static Tensor BatchNorm(
+        Tensor input,
+        Tensor? runningMean,
+        Tensor? runningVar,
+        Tensor? weight = null,
+        Tensor? bias = null,
+        bool training = false,
+        double momentum = 0.1,
+        double eps = 1e-5) =>
+        Tensor.BatchNorm(input, runningMean, runningVar, weight, bias, training, momentum, eps);
 
-        return input * mask;
-    }
+    /// <summary>
+    /// Layer normalization over the trailing <paramref name="normalizedShape"/> (<c>F.layer_norm(input,
+    /// normalized_shape, weight=None, bias=None, eps=1e-05)</c>): y = (x − μ)/√(σ² + eps)·w + b per row.
+    /// </summary>
+    public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5) =>
+        Tensor.LayerNorm(input, normalizedShape, weight, bias, eps);
+
+    /// <summary>
+    /// Row lookup y[…, :] = weight[input[…], :] for int64 indices (<c>F.embedding(input, weight, padding_idx=None)</c>);
+    /// the gradient is a scatter-add into the rows, none into the padding row.
+    /// </summary>
+    public static Tensor Embedding(Tensor input, Tensor weight, int? paddingIdx = null) => Tensor.Embedding(input, weight, paddingIdx);
 
     /// <summary>Merges dims <paramref name="startDim"/>..<paramref name="endDim"/> into one (<c>torch.flatten(input, start_dim=0, end_dim=-1)</c>).</summary>
     public static Tensor Flatten(Tensor input, int startDim = 0, int endDim = -1) => input.Flatten(startDim, endDim);

@@ -20,7 +20,7 @@ internal static class UpdateKernel
         // Large parameters are split over the threads in whole vectors; each element still gets the
         // same arithmetic, so the result does not depend on the thread count.
         int vectors = p.Length / Vector<T>.Count;
-        int chunks = Math.Min(Threading.NumThreads, vectors / MinVectorsPerThread);
+        int chunks = Math.Min(Threading.Available, vectors / MinVectorsPerThread);
         if (chunks <= 1)
         {
             RunSerial(rule, p, g, s0, s1, s2);

@@ -1,0 +1,590 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Backprop.Kernels;
+
+/// <summary>The cell a recurrent layer applies at every time step.</summary>
+internal enum RecurrentMode
+{
+    /// <summary>h' = tanh(W_ih x + b_ih + W_hh h + b_hh).</summary>
+    RnnTanh,
+
+    /// <summary>h' = relu(W_ih x + b_ih + W_hh h + b_hh).</summary>
+    RnnRelu,
+
+    /// <summary>PyTorch's LSTM: gates i, f, g, o in that order along the rows of the weights.</summary>
+    Lstm,
+
+    /// <summary>PyTorch's GRU: gates r, z, n, with n = tanh(W_in x + b_in + r·(W_hn h + b_hn)).</summary>
+    Gru,
+}
+
+/// <summary>
+/// One recurrent layer, one direction, over a time-major sequence x of shape (steps, batch, input),
+/// forward and backward through time. The work is arranged as cuDNN arranges it: one GEMM computes
+/// x·W_ihᵀ for all time steps at once, each step does one GEMM h·W_hhᵀ and one pass over the gates;
+/// backward does one GEMM per step for dL/dh_{t−1} and then one GEMM each for dL/dx, dL/dW_ih and
+/// dL/dW_hh over all steps. Weights use PyTorch's layout: W_ih is (G·H, input), W_hh is (G·H, H)
+/// with the G gates stacked along the rows. Forward keeps what backward needs (the gate activations,
+/// LSTM's cells, GRU's W_hn h + b_hn); the buffers are read-only afterwards, so backward can run
+/// more than once.
+/// </summary>
+internal sealed class RecurrentLayer<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly RecurrentMode _mode;
+    private readonly int _steps;
+    private readonly int _batch;
+    private readonly int _input;
+    private readonly int _hidden;
+    private readonly int _gateWidth;
+
+    // Saved by Forward: activated gates (LSTM i,f,g,o; GRU r,z,n) per (step, batch) row, LSTM's
+    // cells c_t and tanh(c_t), GRU's W_hn h_{t−1} + b_hn.
+    private StepBuffer? _gates;
+    private StepBuffer? _cells;
+    private StepBuffer? _tanhCells;
+    private StepBuffer? _hiddenN;
+
+    public RecurrentLayer(RecurrentMode mode, int steps, int batch, int input, int hidden)
+    {
+        _mode = mode;
+        _steps = steps;
+        _batch = batch;
+        _input = input;
+        _hidden = hidden;
+        _gateWidth = GateCount(mode) * hidden;
+    }
+
+    /// <summary>Gates stacked in the weights: 4 for LSTM, 3 for GRU, 1 for the plain RNN.</summary>
+    public static int GateCount(RecurrentMode mode) => mode switch
+    {
+        RecurrentMode.Lstm => 4,
+        RecurrentMode.Gru => 3,
+        _ => 1,
+    };
+
+    /// <summary>
+    /// Runs the sequence. <paramref name="output"/> receives h_1 … h_T as (steps, batch, H) from
+    /// offset 0; for LSTM <paramref name="cLast"/> receives c_T.
+    /// </summary>
+    public void Forward(T[] x, T[] h0, T[]? c0, T[] wIh, T[] wHh, T[]? bIh, T[]? bHh, T[] output, ArraySegment<T> cLast)
+    {
+        int h = _hidden, gw = _gateWidth, block = _batch * h;
+
+        // Pre-activations from the input side for all steps at once (one GEMM per chunk of steps):
+        // x·W_ihᵀ + b_ih, plus the parts of b_hh that are simply added (all of it, except GRU's b_hn
+        // which sits inside r·(…)).
+        var xw = new StepBuffer(_steps, _batch * gw);
+        T[]? bias = null;
+        if (bIh is not null || bHh is not null)
+        {
+            bias = new T[gw];
+            if (bIh is not null)
+            {
+                bIh.CopyTo(bias, 0);
+            }
+
+            if (bHh is not null)
+            {
+                int folded = _mode == RecurrentMode.Gru ? 2 * h : gw;
+                TensorPrimitives.Add(bias.AsSpan(0, folded), bHh.AsSpan(0, folded), bias.AsSpan(0, folded));
+            }
+        }
+
+        foreach (var (first, count, chunk) in xw.Chunks())
+        {
+            Gemm.Multiply<T>(false, true, count * _batch, gw, _input, new ArraySegment<T>(x, first * _batch * _input, count * _batch * _input), wIh, chunk);
+            for (int r = 0; bias is not null && r < count * _batch; r++)
+            {
+                var row = chunk.AsSpan(r * gw, gw);
+                TensorPrimitives.Add(row, bias, row);
+            }
+        }
+
+        if (_mode is RecurrentMode.Lstm or RecurrentMode.Gru)
+        {
+            _gates = xw;
+        }
+
+        if (_mode == RecurrentMode.Lstm)
+        {
+            _cells = new StepBuffer(_steps, block);
+            _tanhCells = new StepBuffer(_steps, block);
+        }
+        else if (_mode == RecurrentMode.Gru)
+        {
+            _hiddenN = new StepBuffer(_steps, block);
+        }
+
+        // The recurrence. Batch rows are independent through time, so threads take contiguous ranges
+        // of rows and run all steps on them with no synchronization in between; each step is one GEMM
+        // h_{t−1}·W_hhᵀ for the range and one fused pass over its gates. A row is computed the same way
+        // whatever the range, so results do not depend on the thread count.
+        var bHn = _mode == RecurrentMode.Gru && bHh is not null ? bHh[(2 * h)..] : null;
+        Threading.For(_batch, (long)_steps * gw * (h + 64), (first, end) =>
+        {
+            int rows = end - first;
+            var hw = new T[rows * gw];
+            for (int t = 0; t < _steps; t++)
+            {
+                var hPrev = t == 0 ? new ArraySegment<T>(h0, first * h, rows * h) : new ArraySegment<T>(output, ((t - 1) * block) + (first * h), rows * h);
+                Gemm.Multiply<T>(false, true, rows, gw, h, hPrev, wHh, hw);
+                var gates = xw.Step(t);
+                for (int b = first; b < end; b++)
+                {
+                    var gatesRow = gates.Slice(b * gw, gw);
+                    var hwRow = hw.AsSpan((b - first) * gw, gw);
+                    var hNext = output.AsSpan((t * block) + (b * h), h);
+                    switch (_mode)
+                    {
+                        case RecurrentMode.Lstm:
+                            ReadOnlySpan<T> cPrev = t == 0 ? c0.AsSpan(b * h, h) : _cells!.Step(t - 1).Slice(b * h, h);
+                            LstmStep(gatesRow, hwRow, cPrev, _cells!.Step(t).Slice(b * h, h), _tanhCells!.Step(t).Slice(b * h, h), hNext);
+                            break;
+                        case RecurrentMode.Gru:
+                            GruStep(gatesRow, hwRow, bHn, hPrev.AsSpan((b - first) * h, h), _hiddenN!.Step(t).Slice(b * h, h), hNext);
+                            break;
+                        default:
+                            RnnStep(gatesRow, hwRow, hNext, _mode == RecurrentMode.RnnRelu);
+                            break;
+                    }
+                }
+            }
+        });
+
+        if (_mode == RecurrentMode.Lstm)
+        {
+            _cells!.Step(_steps - 1).CopyTo(cLast);
+        }
+    }
+
+    /// <summary>
+    /// Back-propagates through time. <paramref name="gOutput"/> is dL/dh_t for every step (from
+    /// offset 0); <paramref name="gCLast"/> is dL/dc_T (LSTM). Each gradient array that is not null
+    /// is overwritten with dL/d(that input).
+    /// </summary>
+    public void Backward(
+        T[] gOutput,
+        ArraySegment<T> gCLast,
+        T[] x,
+        T[] h0,
+        T[]? c0,
+        T[] wIh,
+        T[] wHh,
+        T[] output,
+        T[]? gx,
+        T[]? gh0,
+        T[]? gc0,
+        T[]? gWIh,
+        T[]? gWHh,
+        T[]? gBIh,
+        T[]? gBHh)
+    {
+        int h = _hidden, gw = _gateWidth, block = _batch * h;
+
+        // dxw: dL/d(pre-activation) as the input side sees it; dhw: as the hidden side sees it.
+        // They differ only for GRU's n gate, whose hidden part is scaled by r.
+        // Both live only inside this call, so they come from (and go back to) the array pool.
+        var dxw = new StepBuffer(_steps, _batch * gw, pooled: true);
+        var dhw = _mode == RecurrentMode.Gru ? new StepBuffer(_steps, _batch * gw, pooled: true) : dxw;
+        var dhCarry = new T[block];
+        var dc = _mode == RecurrentMode.Lstm ? gCLast.ToArray() : null;
+        // Back through time, rows split across threads as in Forward. dL/dh_t is dL/dh_t from the
+        // output plus dL/dh_t through step t + 1 (dhCarry); each step is one fused pass over the gates
+        // and one GEMM dL/dh_{t−1} = dhw_t·W_hh (+ GRU's direct path z·dh, already in dhCarry).
+        Threading.For(_batch, (long)_steps * gw * (h + 32), (first, end) =>
+        {
+            int rows = end - first;
+            for (int t = _steps - 1; t >= 0; t--)
+            {
+                var dxwStep = dxw.Step(t);
+                for (int b = first; b < end; b++)
+                {
+                    var gOut = gOutput.AsSpan((t * block) + (b * h), h);
+                    var carry = dhCarry.AsSpan(b * h, h);
+                    var dxwRow = dxwStep.Slice(b * gw, gw);
+                    switch (_mode)
+                    {
+                        case RecurrentMode.Lstm:
+                            ReadOnlySpan<T> cPrev = t == 0 ? c0.AsSpan(b * h, h) : _cells!.Step(t - 1).Slice(b * h, h);
+                            LstmStepBackward(_gates!.Step(t).Slice(b * gw, gw), _tanhCells!.Step(t).Slice(b * h, h), cPrev, gOut, carry, dc.AsSpan(b * h, h), dxwRow);
+                            break;
+                        case RecurrentMode.Gru:
+                            ReadOnlySpan<T> hPrev = t == 0 ? h0.AsSpan(b * h, h) : output.AsSpan(((t - 1) * block) + (b * h), h);
+                            GruStepBackward(_gates!.Step(t).Slice(b * gw, gw), _hiddenN!.Step(t).Slice(b * h, h), hPrev, gOut, carry, dxwRow, dhw.Step(t).Slice(b * gw, gw));
+                            break;
+                        default:
+                            RnnStepBackward(output.AsSpan((t * block) + (b * h), h), gOut, carry, dxwRow, _mode == RecurrentMode.RnnTanh);
+                            break;
+                    }
+                }
+
+                if (t > 0 || gh0 is not null)
+                {
+                    var step = dhw.Segment(t);
+                    Gemm.Multiply<T>(false, false, rows, h, gw, new ArraySegment<T>(step.Array!, step.Offset + (first * gw), rows * gw), wHh, new ArraySegment<T>(dhCarry, first * h, rows * h), accumulate: _mode == RecurrentMode.Gru);
+                }
+            }
+        });
+
+        if (gh0 is not null)
+        {
+            dhCarry.CopyTo(gh0, 0);
+        }
+
+        if (gc0 is not null)
+        {
+            dc.AsSpan().CopyTo(gc0);
+        }
+
+        // The weight gradients sum over all steps: one GEMM per chunk of steps.
+        var gWIhT = gWIh is null ? null : new T[_input * gw];
+        foreach (var (first, count, chunk) in dxw.Chunks())
+        {
+            int rows = count * _batch;
+            if (gx is not null)
+            {
+                Gemm.Multiply<T>(false, false, rows, _input, gw, chunk, wIh, new ArraySegment<T>(gx, first * _batch * _input, rows * _input));
+            }
+
+            if (gWIhT is not null)
+            {
+                // xᵀ·dxw (input × G·H), transposed into place below: the wide output makes a faster GEMM
+                // than dxwᵀ·x with its narrow (input-sized) one.
+                Gemm.Multiply<T>(true, false, _input, gw, rows, new ArraySegment<T>(x, first * _batch * _input, rows * _input), chunk, gWIhT, accumulate: first > 0);
+            }
+
+            if (gBIh is not null)
+            {
+                SumRows(chunk, rows, gBIh, accumulate: first > 0);
+            }
+        }
+
+        if (gWIh is not null)
+        {
+            for (int r = 0; r < gw; r++)
+            {
+                for (int i = 0; i < _input; i++)
+                {
+                    gWIh[(r * _input) + i] = gWIhT![(i * gw) + r];
+                }
+            }
+        }
+
+        foreach (var (first, count, chunk) in dhw.Chunks())
+        {
+            if (gWHh is not null)
+            {
+                // Σ_t dhw_tᵀ·h_{t−1}: h_0 for t = 0, then h_1 … h_{T−1}, which sit contiguously in output.
+                int skip = 0;
+                if (first == 0)
+                {
+                    Gemm.Multiply<T>(true, false, gw, h, _batch, new ArraySegment<T>(chunk, 0, _batch * gw), h0, gWHh);
+                    skip = 1;
+                }
+
+                if (count > skip)
+                {
+                    int rows = (count - skip) * _batch;
+                    Gemm.Multiply<T>(true, false, gw, h, rows, new ArraySegment<T>(chunk, skip * _batch * gw, rows * gw), new ArraySegment<T>(output, (first + skip - 1) * block, rows * h), gWHh, accumulate: true);
+                }
+            }
+
+            if (gBHh is not null)
+            {
+                SumRows(chunk, count * _batch, gBHh, accumulate: first > 0);
+            }
+        }
+
+        dxw.Return();
+        if (dhw != dxw)
+        {
+            dhw.Return();
+        }
+    }
+
+    /// <summary>
+    /// One LSTM row in one pass: gates holds the x-side pre-activations and hw the h-side ones;
+    /// gates is overwritten with i = σ, f = σ, g = tanh, o = σ of their sums; c = f·c_prev + i·g,
+    /// tanh(c) is kept, h = o·tanh(c).
+    /// </summary>
+    private static void LstmStep(Span<T> gates, ReadOnlySpan<T> hw, ReadOnlySpan<T> cPrev, Span<T> c, Span<T> tanhC, Span<T> hNext)
+    {
+        int h = c.Length, j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; j <= h - Vector<T>.Count; j += Vector<T>.Count)
+            {
+                var i = Sigmoid(new Vector<T>(gates[j..]) + new Vector<T>(hw[j..]));
+                var f = Sigmoid(new Vector<T>(gates[(h + j)..]) + new Vector<T>(hw[(h + j)..]));
+                var g = Tanh(new Vector<T>(gates[((2 * h) + j)..]) + new Vector<T>(hw[((2 * h) + j)..]));
+                var o = Sigmoid(new Vector<T>(gates[((3 * h) + j)..]) + new Vector<T>(hw[((3 * h) + j)..]));
+                var cj = (f * new Vector<T>(cPrev[j..])) + (i * g);
+                var tc = Tanh(cj);
+                i.CopyTo(gates[j..]);
+                f.CopyTo(gates[(h + j)..]);
+                g.CopyTo(gates[((2 * h) + j)..]);
+                o.CopyTo(gates[((3 * h) + j)..]);
+                cj.CopyTo(c[j..]);
+                tc.CopyTo(tanhC[j..]);
+                (o * tc).CopyTo(hNext[j..]);
+            }
+        }
+
+        for (; j < h; j++)
+        {
+            T i = Sigmoid(gates[j] + hw[j]);
+            T f = Sigmoid(gates[h + j] + hw[h + j]);
+            T g = T.Tanh(gates[(2 * h) + j] + hw[(2 * h) + j]);
+            T o = Sigmoid(gates[(3 * h) + j] + hw[(3 * h) + j]);
+            (gates[j], gates[h + j], gates[(2 * h) + j], gates[(3 * h) + j]) = (i, f, g, o);
+            c[j] = (f * cPrev[j]) + (i * g);
+            tanhC[j] = T.Tanh(c[j]);
+            hNext[j] = o * tanhC[j];
+        }
+    }
+
+    /// <summary>
+    /// One GRU row in one pass: gates holds the x-side pre-activations (r and z with both biases,
+    /// n with b_in) and is overwritten with r, z, n; hn = W_hn h + b_hn is kept;
+    /// n = tanh(x_n + r·hn), h' = (1 − z)·n + z·h = n + z·(h − n).
+    /// </summary>
+    private static void GruStep(Span<T> gates, ReadOnlySpan<T> hw, ReadOnlySpan<T> bHn, ReadOnlySpan<T> hPrev, Span<T> hn, Span<T> hNext)
+    {
+        int h = hn.Length, j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; j <= h - Vector<T>.Count; j += Vector<T>.Count)
+            {
+                var r = Sigmoid(new Vector<T>(gates[j..]) + new Vector<T>(hw[j..]));
+                var z = Sigmoid(new Vector<T>(gates[(h + j)..]) + new Vector<T>(hw[(h + j)..]));
+                var hnj = new Vector<T>(hw[((2 * h) + j)..]);
+                if (!bHn.IsEmpty)
+                {
+                    hnj += new Vector<T>(bHn[j..]);
+                }
+
+                var n = Tanh(new Vector<T>(gates[((2 * h) + j)..]) + (r * hnj));
+                r.CopyTo(gates[j..]);
+                z.CopyTo(gates[(h + j)..]);
+                n.CopyTo(gates[((2 * h) + j)..]);
+                hnj.CopyTo(hn[j..]);
+                (n + (z * (new Vector<T>(hPrev[j..]) - n))).CopyTo(hNext[j..]);
+            }
+        }
+
+        for (; j < h; j++)
+        {
+            T r = Sigmoid(gates[j] + hw[j]);
+            T z = Sigmoid(gates[h + j] + hw[h + j]);
+            hn[j] = hw[(2 * h) + j] + (bHn.IsEmpty ? T.Zero : bHn[j]);
+            T n = T.Tanh(gates[(2 * h) + j] + (r * hn[j]));
+            (gates[j], gates[h + j], gates[(2 * h) + j]) = (r, z, n);
+            hNext[j] = n + (z * (hPrev[j] - n));
+        }
+    }
+
+    /// <summary>One Elman row: h' = tanh or relu of (x-side + h-side pre-activation).</summary>
+    private static void RnnStep(ReadOnlySpan<T> xw, ReadOnlySpan<T> hw, Span<T> hNext, bool relu)
+    {
+        TensorPrimitives.Add(xw, hw, hNext);
+        if (relu)
+        {
+            TensorPrimitives.Max(hNext, T.Zero, hNext);
+        }
+        else
+        {
+            TensorPrimitives.Tanh(hNext, hNext);
+        }
+    }
+
+    /// <summary>
+    /// One Elman row backward: with dh = gOut + dhCarry, dL/da = dh·(1 − h²) for tanh, dh where
+    /// h &gt; 0 for relu.
+    /// </summary>
+    private static void RnnStepBackward(ReadOnlySpan<T> hNext, ReadOnlySpan<T> gOut, ReadOnlySpan<T> dhCarry, Span<T> da, bool tanh)
+    {
+        for (int j = 0; j < da.Length; j++)
+        {
+            T dh = gOut[j] + dhCarry[j];
+            da[j] = tanh ? dh * (T.One - (hNext[j] * hNext[j])) : (hNext[j] > T.Zero ? dh : T.Zero);
+        }
+    }
+
+    /// <summary>
+    /// One LSTM row backward. With dh = gOut + dhCarry and dc_total = dc + dh·o·(1 − tanh²c):
+    /// d(pre i) = dc_total·g·i(1 − i), d(pre f) = dc_total·c_prev·f(1 − f), d(pre g) = dc_total·i·(1 − g²),
+    /// d(pre o) = dh·tanh c·o(1 − o); dc becomes dL/dc_prev = dc_total·f.
+    /// </summary>
+    private static void LstmStepBackward(ReadOnlySpan<T> gates, ReadOnlySpan<T> tanhC, ReadOnlySpan<T> cPrev, ReadOnlySpan<T> gOut, ReadOnlySpan<T> dhCarry, Span<T> dc, Span<T> dGates)
+    {
+        int h = dc.Length, j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var one = Vector<T>.One;
+            for (; j <= h - Vector<T>.Count; j += Vector<T>.Count)
+            {
+                var i = new Vector<T>(gates[j..]);
+                var f = new Vector<T>(gates[(h + j)..]);
+                var g = new Vector<T>(gates[((2 * h) + j)..]);
+                var o = new Vector<T>(gates[((3 * h) + j)..]);
+                var tc = new Vector<T>(tanhC[j..]);
+                var dh = new Vector<T>(gOut[j..]) + new Vector<T>(dhCarry[j..]);
+                var dcTotal = new Vector<T>(dc[j..]) + (dh * o * (one - (tc * tc)));
+                (dcTotal * f).CopyTo(dc[j..]);
+                (dcTotal * g * i * (one - i)).CopyTo(dGates[j..]);
+                (dcTotal * new Vector<T>(cPrev[j..]) * f * (one - f)).CopyTo(dGates[(h + j)..]);
+                (dcTotal * i * (one - (g * g))).CopyTo(dGates[((2 * h) + j)..]);
+                (dh * tc * o * (one - o)).CopyTo(dGates[((3 * h) + j)..]);
+            }
+        }
+
+        for (; j < h; j++)
+        {
+            T i = gates[j], f = gates[h + j], g = gates[(2 * h) + j], o = gates[(3 * h) + j], tc = tanhC[j];
+            T dh = gOut[j] + dhCarry[j];
+            T dcTotal = dc[j] + (dh * o * (T.One - (tc * tc)));
+            dc[j] = dcTotal * f;
+            dGates[j] = dcTotal * g * i * (T.One - i);
+            dGates[h + j] = dcTotal * cPrev[j] * f * (T.One - f);
+            dGates[(2 * h) + j] = dcTotal * i * (T.One - (g * g));
+            dGates[(3 * h) + j] = dh * tc * o * (T.One - o);
+        }
+    }
+
+    /// <summary>
+    /// One GRU row backward. With dh = gOut + dhCarry and h' = n + z·(h − n): d(pre n) = dh·(1 − z)·(1 − n²),
+    /// d(pre r) = d(pre n)·hn·r(1 − r), d(pre z) = dh·(h − n)·z(1 − z); the x side gets d(pre n), the
+    /// hidden side d(pre n)·r; dhCarry becomes the direct path dL/dh_prev = dh·z (the GEMM adds the rest).
+    /// </summary>
+    private static void GruStepBackward(ReadOnlySpan<T> gates, ReadOnlySpan<T> hn, ReadOnlySpan<T> hPrev, ReadOnlySpan<T> gOut, Span<T> dhCarry, Span<T> dxw, Span<T> dhw)
+    {
+        int h = hn.Length, j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var one = Vector<T>.One;
+            for (; j <= h - Vector<T>.Count; j += Vector<T>.Count)
+            {
+                var r = new Vector<T>(gates[j..]);
+                var z = new Vector<T>(gates[(h + j)..]);
+                var n = new Vector<T>(gates[((2 * h) + j)..]);
+                var dh = new Vector<T>(gOut[j..]) + new Vector<T>(dhCarry[j..]);
+                var dan = dh * (one - z) * (one - (n * n));
+                var dar = dan * new Vector<T>(hn[j..]) * r * (one - r);
+                var daz = dh * (new Vector<T>(hPrev[j..]) - n) * z * (one - z);
+                dar.CopyTo(dxw[j..]);
+                dar.CopyTo(dhw[j..]);
+                daz.CopyTo(dxw[(h + j)..]);
+                daz.CopyTo(dhw[(h + j)..]);
+                dan.CopyTo(dxw[((2 * h) + j)..]);
+                (dan * r).CopyTo(dhw[((2 * h) + j)..]);
+                (dh * z).CopyTo(dhCarry[j..]);
+            }
+        }
+
+        for (; j < h; j++)
+        {
+            T r = gates[j], z = gates[h + j], n = gates[(2 * h) + j];
+            T dh = gOut[j] + dhCarry[j];
+            T dan = dh * (T.One - z) * (T.One - (n * n));
+            T dar = dan * hn[j] * r * (T.One - r);
+            T daz = dh * (hPrev[j] - n) * z * (T.One - z);
+            dxw[j] = dhw[j] = dar;
+            dxw[h + j] = dhw[h + j] = daz;
+            dxw[(2 * h) + j] = dan;
+            dhw[(2 * h) + j] = dan * r;
+            dhCarry[j] = dh * z;
+        }
+    }
+
+    private static T Sigmoid(T x) => T.One / (T.One + T.Exp(-x));
+
+    /// <summary>σ(x) = 1/(1 + e^(−x)); e^(−x) = ∞ gives exactly 0, never NaN.</summary>
+    private static Vector<T> Sigmoid(Vector<T> x) => Vector<T>.One / (Vector<T>.One + Exp(-x));
+
+    /// <summary>tanh(x) = 2σ(2x) − 1: one exponential, and ±1 (not NaN) for large |x|.</summary>
+    private static Vector<T> Tanh(Vector<T> x)
+    {
+        var two = new Vector<T>(T.One + T.One);
+        return (two * Sigmoid(two * x)) - Vector<T>.One;
+    }
+
+    private static Vector<T> Exp(Vector<T> x) => typeof(T) == typeof(float)
+        ? Vector.As<float, T>(Vector.Exp(Vector.As<T, float>(x)))
+        : Vector.As<double, T>(Vector.Exp(Vector.As<T, double>(x)));
+
+    /// <summary>sum[j] (+)= Σ_r m[r, j] over the first <paramref name="rows"/> rows of a (rows × sum.Length) matrix.</summary>
+    private static void SumRows(T[] m, int rows, T[] sum, bool accumulate)
+    {
+        int n = sum.Length;
+        if (!accumulate)
+        {
+            Array.Clear(sum);
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            TensorPrimitives.Add(sum, m.AsSpan(r * n, n), sum);
+        }
+    }
+
+    /// <summary>
+    /// One array per time step's worth of values (stepLength each), stored in chunks of whole steps
+    /// of at most about 2 MB. Arrays above about 4 MB land on the large-object heap whatever
+    /// LOHThreshold says (they do not fit a young-generation region), and that heap is only swept by
+    /// gen 2 collections: one contiguous (steps·batch × 4·hidden) buffer made every training step a
+    /// gen 2 collection. Chunks of 2 MB still make GEMMs of hundreds of rows.
+    /// </summary>
+    private sealed class StepBuffer
+    {
+        private const int ChunkBytes = 2 << 20;
+        private readonly T[][] _chunks;
+        private readonly int _stepsPerChunk;
+        private readonly int _stepLength;
+        private readonly int _steps;
+
+        private readonly bool _pooled;
+
+        /// <summary>Uninitialized storage; rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/> when <paramref name="pooled"/>, to be given back with <see cref="Return"/>.</summary>
+        public StepBuffer(int steps, int stepLength, bool pooled = false)
+        {
+            _steps = steps;
+            _stepLength = stepLength;
+            _pooled = pooled;
+            _stepsPerChunk = Math.Max(1, ChunkBytes / Math.Max(1, stepLength * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
+            _chunks = new T[(steps + _stepsPerChunk - 1) / _stepsPerChunk][];
+            for (int c = 0; c < _chunks.Length; c++)
+            {
+                int length = Math.Min(_stepsPerChunk, steps - (c * _stepsPerChunk)) * stepLength;
+                _chunks[c] = pooled ? System.Buffers.ArrayPool<T>.Shared.Rent(length) : GC.AllocateUninitializedArray<T>(length);
+            }
+        }
+
+        /// <summary>Gives pooled chunks back; the buffer must not be used afterwards.</summary>
+        public void Return()
+        {
+            for (int c = 0; _pooled && c < _chunks.Length; c++)
+            {
+                System.Buffers.ArrayPool<T>.Shared.Return(_chunks[c]);
+                _chunks[c] = [];
+            }
+        }
+
+        /// <summary>The values of step <paramref name="t"/>.</summary>
+        public Span<T> Step(int t) => _chunks[t / _stepsPerChunk].AsSpan((t % _stepsPerChunk) * _stepLength, _stepLength);
+
+        /// <summary>The values of step <paramref name="t"/>, as a segment for GEMM.</summary>
+        public ArraySegment<T> Segment(int t) => new(_chunks[t / _stepsPerChunk], (t % _stepsPerChunk) * _stepLength, _stepLength);
+
+        /// <summary>Each chunk with its first step and its number of steps (a pooled chunk may be longer than count steps).</summary>
+        public IEnumerable<(int First, int Count, T[] Chunk)> Chunks()
+        {
+            for (int c = 0; c < _chunks.Length; c++)
+            {
+                int first = c * _stepsPerChunk;
+                yield return (first, Math.Min(_stepsPerChunk, _steps - first), _chunks[c]);
+            }
+        }
+    }
+}

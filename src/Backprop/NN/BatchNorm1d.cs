@@ -1,0 +1,23 @@
+namespace Backprop.NN;
+
+/// <summary>
+/// Batch normalization over a 2-D (N, C) or 3-D (N, C, L) input
+/// (<c>torch.nn.BatchNorm1d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)</c>);
+/// see <see cref="BatchNormBase"/> for the formulas and the running statistics.
+/// </summary>
+public sealed class BatchNorm1d : BatchNormBase
+{
+    /// <summary>Creates the layer for <paramref name="numFeatures"/> channels.</summary>
+    public BatchNorm1d(int numFeatures, double eps = 1e-5, double? momentum = 0.1, bool affine = true, bool trackRunningStats = true, DType dtype = DType.Float32)
+        : base(numFeatures, eps, momentum, affine, trackRunningStats, dtype)
+    {
+    }
+
+    private protected override void CheckInputDim(Tensor input)
+    {
+        if (input.Rank is not (2 or 3))
+        {
+            throw new ArgumentException($"BatchNorm1d: expected 2D (N, C) or 3D (N, C, L) input, got shape {Shapes.Format(input._shape)}");
+        }
+    }
+}

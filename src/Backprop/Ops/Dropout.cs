@@ -1,0 +1,54 @@
+namespace Backprop;
+
+// dropout: a primitive because its mask is random: the backward must reuse the forward's mask,
+// which a composite would have to carry around as an extra input.
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Inverted dropout (<c>torch.dropout(input, p, train)</c>): when <paramref name="train"/>, y = x·m
+    /// with mᵢ = 1/(1 − p) with probability 1 − p and 0 otherwise, so E[y] = x; dL/dx = dL/dy·m with
+    /// the same mask. The identity (the input itself) when not training or when p = 0. Masks are drawn
+    /// from <paramref name="generator"/> (or <see cref="Generator.Default"/>).
+    /// </summary>
+    public static Tensor Dropout(Tensor input, double p, bool train, Generator? generator = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (!(p >= 0 && p <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(p), p, $"dropout probability has to be between 0 and 1, but got {p}");
+        }
+
+        if (!train || p == 0)
+        {
+            return input;
+        }
+
+        RequireFloat("dropout", input);
+        generator ??= Generator.Default;
+        var mask = Empty(input._shape, input.DType);
+        double scale = p == 1 ? 0 : 1 / (1 - p);
+        if (mask._data is float[] maskF32)
+        {
+            for (int i = 0; i < maskF32.Length; i++)
+            {
+                maskF32[i] = generator.NextDouble() < p ? 0f : (float)scale;
+            }
+        }
+        else
+        {
+            var maskF64 = mask.F64;
+            for (int i = 0; i < maskF64.Length; i++)
+            {
+                maskF64[i] = generator.NextDouble() < p ? 0 : scale;
+            }
+        }
+
+        Tensor output;
+        using (Autograd.NoGrad())
+        {
+            output = input * mask;
+        }
+
+        return Record("dropout", output, [input], g => [g * mask]);
+    }
+}

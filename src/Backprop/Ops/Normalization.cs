@@ -1,0 +1,423 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Backprop;
+
+// batch_norm, layer_norm: fused primitives with their backward written by hand, for speed (one
+// pass per statistic instead of a dozen broadcast ops, each saving its intermediates) and for
+// stability (two-pass variance; per-channel sums gathered in double).
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Batch normalization over dim 1 of an (N, C, …) input (<c>torch.nn.functional.batch_norm(input,
+    /// running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05)</c>):
+    /// y = (x − μ_c)/√(σ²_c + eps)·w_c + b_c, with μ_c and σ²_c taken over the m = N·(H·W·…) values of
+    /// channel c. In training μ and the biased σ² are the batch's, and the running statistics (when
+    /// given) are updated in place, outside the graph: running = (1 − momentum)·running + momentum·stat,
+    /// with the unbiased variance σ²·m/(m − 1) for running_var. In evaluation the running statistics
+    /// are used. Backward with x̂ = (x − μ)/√(σ² + eps) and s = 1/√(σ² + eps): training
+    /// dL/dx = w·s·(g − mean_c(g) − x̂·mean_c(g·x̂)); evaluation dL/dx = w·s·g;
+    /// dL/dw_c = Σ g·x̂, dL/db_c = Σ g. The running statistics get no gradient.
+    /// </summary>
+    public static Tensor BatchNorm(
+        Tensor input,
+        Tensor? runningMean,
+        Tensor? runningVar,
+        Tensor? weight = null,
+        Tensor? bias = null,
+        bool training = false,
+        double momentum = 0.1,
+        double eps = 1e-5)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        RequireFloat("batch_norm", input);
+        if (input.Rank < 2)
+        {
+            throw new ArgumentException($"batch_norm: expected an input of shape (N, C, ...) with at least 2 dimensions, got {Shapes.Format(input._shape)}");
+        }
+
+        int n = input._shape[0], channels = input._shape[1];
+        int inner = Shapes.Numel(input._shape.AsSpan(2));
+        foreach (var (name, t) in (ReadOnlySpan<(string, Tensor?)>)[("running_mean", runningMean), ("running_var", runningVar), ("weight", weight), ("bias", bias)])
+        {
+            if (t is null)
+            {
+                continue;
+            }
+
+            RequireSameDType("batch_norm", input, t);
+            if (t.Rank != 1 || t._shape[0] != channels)
+            {
+                throw new ArgumentException($"batch_norm: {name} must have shape ({channels}) for an input of shape {Shapes.Format(input._shape)} with {channels} channels, got {Shapes.Format(t._shape)}");
+            }
+        }
+
+        if ((runningMean is null) != (runningVar is null))
+        {
+            throw new ArgumentException("batch_norm: running_mean and running_var must be given together");
+        }
+
+        if (!training && runningMean is null)
+        {
+            throw new ArgumentException("batch_norm: evaluation (training: false) needs running_mean and running_var");
+        }
+
+        int count = n * inner;
+        if (training && count <= 1)
+        {
+            throw new ArgumentException($"batch_norm: expected more than 1 value per channel when training, got input of shape {Shapes.Format(input._shape)}");
+        }
+
+        if (!(eps >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(eps), eps, $"batch_norm: eps must be non-negative, got {eps}");
+        }
+
+        // mean and invStd are the statistics the output was normalized with, kept for backward.
+        var mean = new double[channels];
+        var invStd = new double[channels];
+        if (training)
+        {
+            var variance = new double[channels];
+            if (input.DType == DType.Float32)
+            {
+                ChannelStatistics(input.F32, n, channels, inner, mean, variance);
+            }
+            else
+            {
+                ChannelStatistics(input.F64, n, channels, inner, mean, variance);
+            }
+
+            for (int ch = 0; ch < channels; ch++)
+            {
+                invStd[ch] = 1 / Math.Sqrt(variance[ch] + eps);
+            }
+
+            if (runningMean is not null)
+            {
+                double unbias = (double)count / (count - 1);
+                for (int ch = 0; ch < channels; ch++)
+                {
+                    runningMean.SetDouble(ch, ((1 - momentum) * runningMean.GetDouble(ch)) + (momentum * mean[ch]));
+                    runningVar!.SetDouble(ch, ((1 - momentum) * runningVar.GetDouble(ch)) + (momentum * variance[ch] * unbias));
+                }
+            }
+        }
+        else
+        {
+            for (int ch = 0; ch < channels; ch++)
+            {
+                mean[ch] = runningMean!.GetDouble(ch);
+                invStd[ch] = 1 / Math.Sqrt(runningVar!.GetDouble(ch) + eps);
+            }
+        }
+
+        var output = Empty(input._shape, input.DType);
+        if (input.DType == DType.Float32)
+        {
+            BatchNormForward(input.F32, output.F32, n, channels, inner, weight?.F32, bias?.F32, mean, invStd);
+        }
+        else
+        {
+            BatchNormForward(input.F64, output.F64, n, channels, inner, weight?.F64, bias?.F64, mean, invStd);
+        }
+
+        var inputs = new List<Tensor> { input };
+        if (weight is not null)
+        {
+            inputs.Add(weight);
+        }
+
+        if (bias is not null)
+        {
+            inputs.Add(bias);
+        }
+
+        return Record("batch_norm", output, [.. inputs], g =>
+        {
+            var gradInput = input.RequiresGrad ? Empty(input._shape, input.DType) : null;
+            var gradWeight = weight is { RequiresGrad: true } ? Empty(weight._shape, weight.DType) : null;
+            var gradBias = bias is { RequiresGrad: true } ? Empty(bias._shape, bias.DType) : null;
+            if (g.DType == DType.Float32)
+            {
+                BatchNormBackward(g.F32, input.F32, weight?.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, n, channels, inner, mean, invStd, training);
+            }
+            else
+            {
+                BatchNormBackward(g.F64, input.F64, weight?.F64, gradInput?.F64, gradWeight?.F64, gradBias?.F64, n, channels, inner, mean, invStd, training);
+            }
+
+            var grads = new List<Tensor?> { gradInput };
+            if (weight is not null)
+            {
+                grads.Add(gradWeight);
+            }
+
+            if (bias is not null)
+            {
+                grads.Add(gradBias);
+            }
+
+            return [.. grads];
+        });
+    }
+
+    /// <summary>
+    /// Layer normalization over the last dims given by <paramref name="normalizedShape"/>
+    /// (<c>torch.nn.functional.layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05)</c>):
+    /// for each row r of D = Π normalizedShape values, y = (x − μ_r)/√(σ²_r + eps)·w + b with the biased
+    /// variance. Backward with x̂ the normalized row, s = 1/√(σ²_r + eps) and ĝ = g·w:
+    /// dL/dx = s·(ĝ − mean_r(ĝ) − x̂·mean_r(ĝ·x̂)), dL/dw = Σ_r g·x̂, dL/db = Σ_r g.
+    /// </summary>
+    public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(normalizedShape);
+        RequireFloat("layer_norm", input);
+        int k = normalizedShape.Length;
+        if (k == 0 || k > input.Rank || !input._shape.AsSpan(input.Rank - k).SequenceEqual(normalizedShape))
+        {
+            throw new ArgumentException($"layer_norm: given normalized_shape {Shapes.Format(normalizedShape)}, expected an input of shape (*, {string.Join(", ", normalizedShape)}), got {Shapes.Format(input._shape)}");
+        }
+
+        foreach (var (name, t) in (ReadOnlySpan<(string, Tensor?)>)[("weight", weight), ("bias", bias)])
+        {
+            if (t is not null)
+            {
+                RequireSameDType("layer_norm", input, t);
+                if (!t._shape.AsSpan().SequenceEqual(normalizedShape))
+                {
+                    throw new ArgumentException($"layer_norm: {name} must have the normalized shape {Shapes.Format(normalizedShape)}, got {Shapes.Format(t._shape)}");
+                }
+            }
+        }
+
+        if (!(eps >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(eps), eps, $"layer_norm: eps must be non-negative, got {eps}");
+        }
+
+        int d = Shapes.Numel(normalizedShape);
+        int rows = d == 0 ? 0 : input.Numel / d;
+        var output = Empty(input._shape, input.DType);
+        var normalized = Empty(input._shape, input.DType);
+        var invStd = new double[rows];
+        if (input.DType == DType.Float32)
+        {
+            LayerNormForward(input.F32, normalized.F32, output.F32, weight?.F32, bias?.F32, rows, d, eps, invStd);
+        }
+        else
+        {
+            LayerNormForward(input.F64, normalized.F64, output.F64, weight?.F64, bias?.F64, rows, d, eps, invStd);
+        }
+
+        var inputs = new List<Tensor> { input };
+        if (weight is not null)
+        {
+            inputs.Add(weight);
+        }
+
+        if (bias is not null)
+        {
+            inputs.Add(bias);
+        }
+
+        return Record("layer_norm", output, [.. inputs], g =>
+        {
+            var gradInput = input.RequiresGrad ? Empty(input._shape, input.DType) : null;
+            var gradWeight = weight is { RequiresGrad: true } ? Zeros(weight._shape, weight.DType) : null;
+            var gradBias = bias is { RequiresGrad: true } ? Zeros(bias._shape, bias.DType) : null;
+            if (g.DType == DType.Float32)
+            {
+                LayerNormBackward(g.F32, normalized.F32, weight?.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, rows, d, invStd);
+            }
+            else
+            {
+                LayerNormBackward(g.F64, normalized.F64, weight?.F64, gradInput?.F64, gradWeight?.F64, gradBias?.F64, rows, d, invStd);
+            }
+
+            var grads = new List<Tensor?> { gradInput };
+            if (weight is not null)
+            {
+                grads.Add(gradWeight);
+            }
+
+            if (bias is not null)
+            {
+                grads.Add(gradBias);
+            }
+
+            return [.. grads];
+        });
+    }
+
+    /// <summary>Per channel of an (N, C, inner) array: the mean and the biased variance, in two passes.</summary>
+    private static void ChannelStatistics<T>(T[] x, int n, int channels, int inner, double[] mean, double[] variance)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var centered = new T[inner];
+        double count = (double)n * inner;
+        for (int ch = 0; ch < channels; ch++)
+        {
+            double sum = 0;
+            for (int i = 0; i < n; i++)
+            {
+                sum += double.CreateTruncating(TensorPrimitives.Sum<T>(x.AsSpan(((i * channels) + ch) * inner, inner)));
+            }
+
+            mean[ch] = sum / count;
+            var m = T.CreateTruncating(mean[ch]);
+            double squares = 0;
+            for (int i = 0; i < n; i++)
+            {
+                TensorPrimitives.Subtract(x.AsSpan(((i * channels) + ch) * inner, inner), m, centered);
+                squares += double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(centered));
+            }
+
+            variance[ch] = squares / count;
+        }
+    }
+
+    /// <summary>y = x·scale_c + shift_c with scale_c = w_c·invStd_c and shift_c = b_c − mean_c·scale_c.</summary>
+    private static void BatchNormForward<T>(T[] x, T[] y, int n, int channels, int inner, T[]? w, T[]? b, double[] mean, double[] invStd)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int ch = 0; ch < channels; ch++)
+        {
+            double scale = invStd[ch] * (w is null ? 1 : double.CreateTruncating(w[ch]));
+            double shift = (b is null ? 0 : double.CreateTruncating(b[ch])) - (mean[ch] * scale);
+            for (int i = 0; i < n; i++)
+            {
+                int at = ((i * channels) + ch) * inner;
+                var ys = y.AsSpan(at, inner);
+                TensorPrimitives.Multiply(x.AsSpan(at, inner), T.CreateTruncating(scale), ys);
+                TensorPrimitives.Add(ys, T.CreateTruncating(shift), ys);
+            }
+        }
+    }
+
+    private static void BatchNormBackward<T>(
+        T[] g, T[] x, T[]? w, T[]? gx, T[]? gw, T[]? gb, int n, int channels, int inner, double[] mean, double[] invStd, bool training)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var centered = new T[inner];
+        double count = (double)n * inner;
+        for (int ch = 0; ch < channels; ch++)
+        {
+            var m = T.CreateTruncating(mean[ch]);
+            double sumG = 0, sumGCentered = 0;
+            for (int i = 0; i < n; i++)
+            {
+                int at = ((i * channels) + ch) * inner;
+                var gs = g.AsSpan(at, inner);
+                TensorPrimitives.Subtract(x.AsSpan(at, inner), m, centered);
+                sumG += double.CreateTruncating(TensorPrimitives.Sum<T>(gs));
+                sumGCentered += double.CreateTruncating(TensorPrimitives.Dot<T>(gs, centered));
+            }
+
+            double s = invStd[ch];
+            double sumGNormalized = sumGCentered * s;
+            if (gw is not null)
+            {
+                gw[ch] = T.CreateTruncating(sumGNormalized);
+            }
+
+            if (gb is not null)
+            {
+                gb[ch] = T.CreateTruncating(sumG);
+            }
+
+            if (gx is null)
+            {
+                continue;
+            }
+
+            // dx = k·g + a·(x − μ) + c with k = w·s; in training a = −k·s·Σ(g·x̂)/m and c = −k·Σg/m.
+            double k = s * (w is null ? 1 : double.CreateTruncating(w[ch]));
+            double a = training ? -k * s * sumGNormalized / count : 0;
+            double c = training ? -k * sumG / count : 0;
+            for (int i = 0; i < n; i++)
+            {
+                int at = ((i * channels) + ch) * inner;
+                var dx = gx.AsSpan(at, inner);
+                TensorPrimitives.Subtract(x.AsSpan(at, inner), m, centered);
+                TensorPrimitives.Multiply(centered, T.CreateTruncating(a), dx);
+                TensorPrimitives.Add(dx, T.CreateTruncating(c), dx);
+                TensorPrimitives.MultiplyAdd(g.AsSpan(at, inner), T.CreateTruncating(k), dx, dx);
+            }
+        }
+    }
+
+    /// <summary>Per row of d values: x̂ = (x − μ)·s with s = 1/√(σ² + eps) saved, then y = x̂·w + b.</summary>
+    private static void LayerNormForward<T>(T[] x, T[] normalized, T[] y, T[]? w, T[]? b, int rows, int d, double eps, double[] invStd)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            var xs = x.AsSpan(r * d, d);
+            var xhat = normalized.AsSpan(r * d, d);
+            var ys = y.AsSpan(r * d, d);
+            var m = T.CreateTruncating(double.CreateTruncating(TensorPrimitives.Sum<T>(xs)) / d);
+            TensorPrimitives.Subtract(xs, m, xhat);
+            double variance = double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(xhat)) / d;
+            invStd[r] = 1 / Math.Sqrt(variance + eps);
+            TensorPrimitives.Multiply(xhat, T.CreateTruncating(invStd[r]), xhat);
+            if (w is not null)
+            {
+                TensorPrimitives.Multiply(xhat, w, ys);
+            }
+            else
+            {
+                xhat.CopyTo(ys);
+            }
+
+            if (b is not null)
+            {
+                TensorPrimitives.Add(ys, b, ys);
+            }
+        }
+    }
+
+    private static void LayerNormBackward<T>(T[] g, T[] normalized, T[]? w, T[]? gx, T[]? gw, T[]? gb, int rows, int d, double[] invStd)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var gHat = new T[d];
+        for (int r = 0; r < rows; r++)
+        {
+            var gs = g.AsSpan(r * d, d);
+            var xhat = normalized.AsSpan(r * d, d);
+            if (gw is not null)
+            {
+                TensorPrimitives.FusedMultiplyAdd(gs, xhat, gw, gw);
+            }
+
+            if (gb is not null)
+            {
+                TensorPrimitives.Add(gb, gs, gb);
+            }
+
+            if (gx is null)
+            {
+                continue;
+            }
+
+            // dx = s·(ĝ − mean(ĝ)) − s·mean(ĝ·x̂)·x̂ with ĝ = g·w.
+            if (w is not null)
+            {
+                TensorPrimitives.Multiply(gs, w, gHat);
+            }
+            else
+            {
+                gs.CopyTo(gHat);
+            }
+
+            double s = invStd[r];
+            double meanG = double.CreateTruncating(TensorPrimitives.Sum<T>(gHat)) / d;
+            double meanGX = double.CreateTruncating(TensorPrimitives.Dot<T>(gHat, xhat)) / d;
+            var dx = gx.AsSpan(r * d, d);
+            TensorPrimitives.Add(gHat, T.CreateTruncating(-meanG), dx);
+            TensorPrimitives.Multiply(dx, T.CreateTruncating(s), dx);
+            TensorPrimitives.MultiplyAdd(xhat, T.CreateTruncating(-s * meanGX), dx, dx);
+        }
+    }
+}
