@@ -7,17 +7,13 @@ namespace Backprop.Onnx;
 /// Turns modules into ONNX nodes, one method per module type, each taking the module's input value
 /// and returning its output value. Inference behaviour is exported (as <c>torch.onnx.export</c>'s
 /// default <c>training=TrainingMode.EVAL</c>): Dropout is the identity.
-/// Adding a layer = one method here (or in a partial file by family: ModuleExporter.Convolution.cs)
-/// + one arm in <see cref="Export"/> + one ONNX Runtime test.
-/// The layers still to come map as: BatchNorm (eval) → BatchNormalization with the running mean and
-/// variance; LSTM/GRU → the ONNX LSTM/GRU ops, whose gate order differs from PyTorch's (ONNX LSTM
-/// i,o,f,c vs PyTorch i,f,g,o; ONNX GRU z,r,h vs PyTorch r,z,n, with linear_before_reset=1) and whose
-/// output has a num_directions axis to squeeze.
+/// Adding a layer = one method here (or in the partial file of its family: Convolution,
+/// Normalization, Recurrent) + one arm in <see cref="Export"/> + one ONNX Runtime test.
 /// </summary>
 internal sealed partial class ModuleExporter(OnnxGraphBuilder graph)
 {
     /// <summary>The module types <see cref="Export"/> knows, for the error message of the others.</summary>
-    public const string Supported = "Sequential, Linear, Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Flatten, Unflatten, Dropout, Identity";
+    public const string Supported = "Sequential, Linear, Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d (eval), LayerNorm, RNN, LSTM, GRU, IRecurrentClassifier, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Flatten, Unflatten, Dropout, Identity";
 
     /// <summary>Appends the nodes computing <paramref name="module"/>(<paramref name="x"/>); <paramref name="path"/> is its dotted state-dict prefix.</summary>
     public OnnxValue Export(Module module, OnnxValue x, string path) => module switch
@@ -29,6 +25,9 @@ internal sealed partial class ModuleExporter(OnnxGraphBuilder graph)
         MaxPool2d p => MaxPool2d(p, x, path),
         AvgPool2d p => AvgPool2d(p, x, path),
         AdaptiveAvgPool2d p => AdaptiveAvgPool2d(p, x, path),
+        BatchNormBase b => BatchNorm(b, x, path),
+        LayerNorm l => LayerNorm(l, x, path),
+        RNNBase r => Recurrent(r, x, path),
         ReLU => Elementwise("Relu", x, path),
         Sigmoid => Elementwise("Sigmoid", x, path),
         Tanh => Elementwise("Tanh", x, path),
@@ -39,6 +38,7 @@ internal sealed partial class ModuleExporter(OnnxGraphBuilder graph)
         Flatten f => Flatten(f, x, path),
         Unflatten u => Unflatten(u, x, path),
         Dropout or Identity => Elementwise("Identity", x, path),
+        IRecurrentClassifier c => RecurrentClassifier(module, c, x, path),
         _ => throw new NotSupportedException(
             $"ONNX export: module '{Where(path)}' is a {module.GetType().Name}, which cannot be exported yet (supported: {Supported})"),
     };

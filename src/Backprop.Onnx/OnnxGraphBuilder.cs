@@ -57,15 +57,20 @@ internal sealed class OnnxGraphBuilder
             return existing;
         }
 
-        if (tensor.DType != DType.Float32)
-        {
-            throw new NotSupportedException($"ONNX export: parameter '{name}' is {tensor.DType.Name()}; only float32 models can be exported");
-        }
-
+        RequireFloat32(name, tensor);
         string unique = UniqueName(name);
         Graph.Initializer.Add(FloatTensor(unique, tensor.ToArray<float>(), tensor.Shape));
         _initializers[tensor] = unique;
         return unique;
+    }
+
+    /// <summary>Throws naming the parameter unless it is float32: the file stores float32 only.</summary>
+    public static void RequireFloat32(string name, Tensor tensor)
+    {
+        if (tensor.DType != DType.Float32)
+        {
+            throw new NotSupportedException($"ONNX export: parameter '{name}' is {tensor.DType.Name()}; only float32 models can be exported");
+        }
     }
 
     /// <summary>A float32 constant initializer (a scalar when <paramref name="dims"/> is empty).</summary>
@@ -102,6 +107,23 @@ internal sealed class OnnxGraphBuilder
         return name;
     }
 
+    /// <summary>
+    /// Appends a node with several outputs, named <c>nodeName_output</c> for each name in
+    /// <paramref name="outputs"/>, or left out ("", as ONNX marks an optional output nobody reads)
+    /// where that name is null; returns the output names in order ("" for those left out).
+    /// </summary>
+    public string[] AddNode(string opType, string nodeName, IEnumerable<string> inputs, string?[] outputs, params AttributeProto[] attributes)
+    {
+        string name = UniqueName(nodeName);
+        var node = new NodeProto { OpType = opType, Name = name };
+        node.Input.AddRange(inputs);
+        string[] names = [.. outputs.Select(o => o is null ? "" : UniqueName(name + "_" + o))];
+        node.Output.AddRange(names);
+        node.Attribute.AddRange(attributes);
+        Graph.Node.Add(node);
+        return names;
+    }
+
     public static AttributeProto Attribute(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
@@ -115,6 +137,13 @@ internal sealed class OnnxGraphBuilder
     {
         var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
         attribute.Ints.AddRange(values);
+        return attribute;
+    }
+
+    public static AttributeProto Attribute(string name, string[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Strings };
+        attribute.Strings.AddRange(values.Select(ByteString.CopyFromUtf8));
         return attribute;
     }
 

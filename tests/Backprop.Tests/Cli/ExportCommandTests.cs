@@ -45,17 +45,19 @@ public sealed class ExportCommandTests : IDisposable
         Assert.Equal("64-32-16-10:gelu:dropout=0.1", proto.MetadataProps.Single(p => p.Key == ModelFile.SpecKey).Value);
     }
 
-    [Fact]
-    public void ExportedCnnGivesTheSameLogitsInOnnxRuntime()
+    [Theory]
+    [InlineData("cnn", "cnn:64-10", "Conv")]
+    [InlineData("lstm", "lstm-64-128-10", "LSTM")]
+    public void EveryTrainedModelKindGivesTheSameLogitsInOnnxRuntime(string kind, string spec, string op)
     {
-        string folder = Path.Combine(_folder, "cnn");
-        var (trainCode, _, trainErr) = CliRunner.Run("train", "--data", "digits", "--model", "cnn", "--epochs", "1", "--out", folder);
+        string folder = Path.Combine(_folder, kind);
+        var (trainCode, _, trainErr) = CliRunner.Run("train", "--data", "digits", "--model", kind, "--epochs", "1", "--out", folder);
         Assert.True(trainCode == 0, trainErr);
         string modelPath = Path.Combine(folder, "model.safetensors");
         string onnx = Path.Combine(folder, "model.onnx");
         var (code, stdout, stderr) = CliRunner.Run("export", modelPath, "--onnx", onnx);
         Assert.True(code == 0, stderr);
-        Assert.Contains("cnn:64-10, opset 17", stdout);
+        Assert.Contains($"{spec}, opset 17", stdout);
 
         var (model, _, _, _, scale) = ModelFile.Load(modelPath);
         var x = Backprop.Data.Digits.Load(scale: false).Features.Narrow(0, 0, 100) / scale;
@@ -69,7 +71,7 @@ public sealed class ExportCommandTests : IDisposable
         Assert.Equal([100, 10], shape);
         double diff = OnnxRuntimeRunner.MaxAbsDifference(expected.ToArray<float>(), actual);
         Assert.True(diff <= 1e-4, $"max |onnx - backprop| = {diff}");
-        Assert.Contains(ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnx)).Graph.Node, n => n.OpType == "Conv");
+        Assert.Contains(ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnx)).Graph.Node, n => n.OpType == op);
     }
 
     [Fact]

@@ -84,6 +84,37 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
                     new LogSoftmax(1)),
                 [4, 144]
             },
+            { "batchnorm1d (N, C)", () => WithStatistics(new BatchNorm1d(6), [8, 6], g), [4, 6] },
+            { "batchnorm1d (N, C, L)", () => WithStatistics(new BatchNorm1d(3, eps: 1e-3), [8, 3, 5], g), [4, 3, 5] },
+            { "batchnorm1d without affine", () => WithStatistics(new BatchNorm1d(6, affine: false), [8, 6], g), [4, 6] },
+            { "batchnorm2d", () => WithStatistics(new BatchNorm2d(3), [4, 3, 5, 6], g), [2, 3, 5, 6] },
+            { "batchnorm2d momentum None", () => WithStatistics(new BatchNorm2d(3, momentum: null), [4, 3, 5, 6], g), [2, 3, 5, 6] },
+            { "layernorm last dim", () => WithAffine(new LayerNorm(6), g), [4, 6] },
+            { "layernorm last two dims of 3-D", () => WithAffine(new LayerNorm([3, 5], eps: 1e-3), g), [2, 3, 5] },
+            { "layernorm without bias", () => WithAffine(new LayerNorm(6, bias: false), g), [2, 3, 6] },
+            { "layernorm without affine", () => new LayerNorm([2, 3], elementwiseAffine: false), [2, 4, 2, 3] },
+            { "lstm (seq, batch, features)", () => new LSTM(5, 7, generator: g), [6, 3, 5] },
+            { "lstm batch_first", () => new LSTM(5, 7, batchFirst: true, generator: g), [3, 6, 5] },
+            { "lstm 3 layers batch_first with dropout", () => new LSTM(4, 6, numLayers: 3, batchFirst: true, dropout: 0.5, generator: g), [2, 5, 4] },
+            { "lstm without bias", () => new LSTM(4, 3, numLayers: 2, bias: false, generator: g), [5, 2, 4] },
+            { "gru (seq, batch, features)", () => new GRU(5, 7, generator: g), [6, 3, 5] },
+            { "gru 2 layers batch_first", () => new GRU(4, 6, numLayers: 2, batchFirst: true, generator: g), [3, 5, 4] },
+            { "gru without bias", () => new GRU(4, 3, bias: false, batchFirst: true, generator: g), [2, 5, 4] },
+            { "rnn tanh 2 layers", () => new RNN(4, 6, numLayers: 2, generator: g), [5, 2, 4] },
+            { "rnn relu batch_first", () => new RNN(4, 6, nonlinearity: "relu", batchFirst: true, generator: g), [2, 5, 4] },
+            {
+                "lstm sequence then layernorm and linear",
+                () => new Sequential(new Unflatten(1, [6, 4]), new LSTM(4, 8, batchFirst: true, generator: g), WithAffine(new LayerNorm(8), g), new Flatten(), new Linear(48, 3, generator: g)),
+                [3, 24]
+            },
+            {
+                "cnn with batchnorm",
+                () => WithStatistics(
+                    new Sequential(new Conv2d(2, 4, 3, padding: 1, bias: false, generator: g), new BatchNorm2d(4), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(36, 8, generator: g), new BatchNorm1d(8), new ReLU(), new Linear(8, 3, generator: g)),
+                    [8, 2, 6, 6],
+                    g),
+                [3, 2, 6, 6]
+            },
             { "spec cnn:64-10 (digits)", () => ModelSpec.Parse("cnn:64-10").Build(g), [5, 64] },
             { "spec cnn:784-10 (Fashion-MNIST)", () => ModelSpec.Parse("cnn:784-10").Build(g), [3, 784] },
         };
@@ -122,7 +153,7 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.True(OnnxRuntimeRunner.MaxAbsDifference(Forward(model, x).ToArray<float>(), actual) <= Tolerance);
         Assert.Equal(opset, ModelProto.Parser.ParseFrom(onnx).OpsetImport.Single().Version);
 
-        // The pooling ops changed across these opsets (AveragePool gained dilations in 19).
+        // The pooling ops changed across these opsets (AveragePool gained dilations in 19); so may the others.
         var cnn = new Sequential(
             new Unflatten(1, [2, 9, 10]),
             new Conv2d(2, 4, 3, padding: 1, generator: g),
@@ -133,6 +164,14 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
         var image = Tensor.Randn([3, 180], seed: opset);
         var (pooled, _) = OnnxRuntimeRunner.Run(OnnxExport.ToBytes(cnn, [1, 180], new OnnxExportOptions { Opset = opset }), image);
         Assert.True(OnnxRuntimeRunner.MaxAbsDifference(Forward(cnn, image).ToArray<float>(), pooled) <= Tolerance);
+
+        var sequence = WithStatistics(
+            new Sequential(new Unflatten(1, [5, 4]), new GRU(4, 6, batchFirst: true, generator: g), new LSTM(6, 5, generator: g), new LayerNorm(5), new Flatten(), new BatchNorm1d(25)),
+            [8, 20],
+            g);
+        var steps = Tensor.Randn([3, 20], seed: opset);
+        var (normalized, _) = OnnxRuntimeRunner.Run(OnnxExport.ToBytes(sequence, [1, 20], new OnnxExportOptions { Opset = opset }), steps);
+        Assert.True(OnnxRuntimeRunner.MaxAbsDifference(Forward(sequence, steps).ToArray<float>(), normalized) <= Tolerance);
     }
 
     [Fact]
@@ -344,6 +383,150 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal("ONNX export: '0' Unflatten cannot split dimension 1 of size 60 (input shape (1, 60)) into (1, 8, 8)", ex.Message);
         var inferred = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new Unflatten(-1, [7, -1]), [1, 60]));
         Assert.Equal("ONNX export: '(root)' Unflatten cannot split dimension -1 of size 60 (input shape (1, 60)) into (7, -1)", inferred.Message);
+    }
+
+    [Theory]
+    [InlineData("lstm", 1)]
+    [InlineData("lstm", 2)]
+    [InlineData("gru", 2)]
+    [InlineData("rnn", 1)]
+    public void ARecurrentClassifierExportsItsLastHiddenStateThroughTheHead(string kind, int layers)
+    {
+        var model = new RowClassifier(kind, rows: 6, hidden: 9, layers, classes: 4, new Generator(layers));
+        byte[] onnx = OnnxExport.ToBytes(model, [1, 36]);
+        foreach (int batch in new[] { 1, 5 })
+        {
+            var x = Tensor.Randn([batch, 36], seed: batch);
+            var (actual, shape) = OnnxRuntimeRunner.Run(onnx, x);
+            Assert.Equal([batch, 4], shape);
+            double diff = OnnxRuntimeRunner.MaxAbsDifference(Forward(model, x).ToArray<float>(), actual);
+            output.WriteLine($"{kind} x{layers} classifier, batch {batch}: max |onnx - backprop| = {diff:G3}");
+            Assert.True(diff <= Tolerance, $"max |onnx - backprop| = {diff}");
+        }
+
+        var proto = ModelProto.Parser.ParseFrom(onnx);
+        Assert.Equal(layers, proto.Graph.Node.Count(n => n.OpType == kind.ToUpperInvariant()));
+        Assert.Contains(proto.Graph.Initializer, t => t.Name == "net.weight_ih_l0");
+        Assert.Contains(proto.Graph.Initializer, t => t.Name == "fc.weight");
+    }
+
+    [Fact]
+    public void LstmWeightsAreWrittenInOnnxGateOrder()
+    {
+        // PyTorch stacks the gates i, f, g, o; ONNX's LSTM reads i, o, f, c: rows [0, 3, 1, 2] of blocks.
+        var lstm = new LSTM(1, 1, generator: new Generator(1));
+        new float[] { 10, 11, 12, 13 }.CopyTo(lstm.AllWeights[0][0].F32, 0);
+        new float[] { 20, 21, 22, 23 }.CopyTo(lstm.AllWeights[0][2].F32, 0);
+        new float[] { 30, 31, 32, 33 }.CopyTo(lstm.AllWeights[0][3].F32, 0);
+        var proto = ModelProto.Parser.ParseFrom(OnnxExport.ToBytes(lstm, [2, 1, 1]));
+        float[] Values(string name) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(proto.Graph.Initializer.Single(t => t.Name == name).RawData.Span).ToArray();
+        Assert.Equal([10f, 13f, 11f, 12f], Values("weight_ih_l0"));
+        Assert.Equal([20f, 23f, 21f, 22f, 30f, 33f, 31f, 32f], Values("bias_ih_hh_l0"));
+        Assert.Equal([1L, 4L, 1L], proto.Graph.Initializer.Single(t => t.Name == "weight_ih_l0").Dims);
+    }
+
+    [Fact]
+    public void BatchNormInTrainingModeOrWithoutRunningStatisticsIsRefused()
+    {
+        var model = new Sequential(new Linear(3, 4), new BatchNorm1d(4));
+        var training = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(model, [2, 3]));
+        Assert.Equal(
+            "ONNX export: '1' is BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True) in training mode, where it normalizes each batch with that batch's statistics; " +
+            "call model.Eval() before exporting, so the file normalizes with the running statistics as evaluation does",
+            training.Message);
+
+        var untracked = new Sequential(new BatchNorm2d(2, trackRunningStats: false));
+        untracked.Eval();
+        var ex = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(untracked, [2, 2, 3, 3]));
+        Assert.StartsWith("ONNX export: '0' is BatchNorm2d(2, eps=1e-05, momentum=0.1, affine=True, track_running_stats=False), which keeps no running statistics", ex.Message);
+
+        var channels = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new BatchNorm2d(3).Eval(), [2, 2, 3, 3]));
+        Assert.Equal("ONNX export: '(root)' is BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True) and takes input (N, 3, H, W), but its input has shape (2, 2, 3, 3)", channels.Message);
+    }
+
+    [Fact]
+    public void NormalizationAndRecurrentInputsOfTheWrongShapeAreRefused()
+    {
+        var layerNorm = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new LayerNorm([3, 4]), [2, 4, 3]));
+        Assert.Equal("ONNX export: '(root)' is LayerNorm((3, 4), eps=1e-05, elementwise_affine=True) and normalizes trailing dims (3, 4), but its input has shape (2, 4, 3)", layerNorm.Message);
+
+        var width = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new Sequential(new LSTM(5, 3, batchFirst: true)), [2, 4, 6]));
+        Assert.Equal("ONNX export: '0' is LSTM(5, 3, batch_first=True) and takes input (batch, seq_len, 5), but its input has shape (2, 4, 6)", width.Message);
+
+        var unbatched = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new GRU(5, 3), [4, 5]));
+        Assert.EndsWith("takes input (seq_len, batch, 5), but its input has shape (4, 5) (the batch dimension is needed: export for a batch of one)", unbatched.Message);
+    }
+
+    /// <summary>Gives a model's batch norms running statistics far from (0, 1) and non-trivial affine parameters, then puts it in evaluation.</summary>
+    private static Module WithStatistics(Module model, int[] trainingShape, Generator g)
+    {
+        model.Train();
+        using (Backprop.Autograd.NoGrad())
+        {
+            for (int step = 0; step < 3; step++)
+            {
+                model.Forward((Tensor.Randn(trainingShape, seed: step) * 2) + 1);
+            }
+        }
+
+        foreach (var norm in model.Modules().OfType<BatchNormBase>().Where(n => n.Affine))
+        {
+            Init.Uniform(norm.Weight!, 0.5, 1.5, g);
+            Init.Uniform(norm.Bias!, -0.5, 0.5, g);
+        }
+
+        return model.Eval();
+    }
+
+    private static Module WithAffine(LayerNorm norm, Generator g)
+    {
+        Init.Uniform(norm.Weight!, 0.5, 1.5, g);
+        if (norm.Bias is not null)
+        {
+            Init.Uniform(norm.Bias, -0.5, 0.5, g);
+        }
+
+        return norm;
+    }
+
+    /// <summary>The CLI's lstm model in general form: rows of rows·rows pixels, one row per step, last hidden state to a Linear head.</summary>
+    private sealed class RowClassifier : Module, IRecurrentClassifier
+    {
+        public RowClassifier(string kind, int rows, int hidden, int layers, int classes, Generator g)
+        {
+            Rows = rows;
+            Net = kind switch
+            {
+                "lstm" => new LSTM(rows, hidden, layers, batchFirst: true, generator: g),
+                "gru" => new GRU(rows, hidden, layers, batchFirst: true, generator: g),
+                _ => new RNN(rows, hidden, layers, batchFirst: true, generator: g),
+            };
+            Fc = new Linear(hidden, classes, generator: g);
+        }
+
+        public RNNBase Net { get; }
+
+        public Linear Fc { get; }
+
+        [Unregistered]
+        public int Rows { get; }
+
+        RNNBase IRecurrentClassifier.Recurrent => Net;
+
+        Linear IRecurrentClassifier.Head => Fc;
+
+        public override Tensor Forward(Tensor input)
+        {
+            var x = input.View(-1, Rows, Rows);
+            var h = Net switch
+            {
+                LSTM lstm => lstm.Forward(x, null).State.H,
+                GRU gru => gru.Forward(x, null).H,
+                RNN rnn => rnn.Forward(x, null).H,
+                _ => throw new InvalidOperationException(),
+            };
+            return Fc.Forward(h.Select(0, -1));
+        }
     }
 
     private const string ModuleExporterSupported = ModuleExporter.Supported;
