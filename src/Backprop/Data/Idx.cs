@@ -13,6 +13,9 @@ public static class Idx
 {
     private static ReadOnlySpan<byte> GzipMagic => [0x1F, 0x8B];
 
+    /// <summary>The largest expansion deflate can achieve (258-byte matches coded in about 2 bits each), rounded up.</summary>
+    private const long MaxDeflateRatio = 1032;
+
     /// <summary>
     /// Reads the IDX file at <paramref name="path"/> (gzip detected by its magic bytes 1f 8b) into a
     /// tensor with the file's shape. The header is validated before any data is read or allocated:
@@ -58,7 +61,11 @@ public static class Idx
         using Stream stream = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
         try
         {
-            return ReadPayload(stream, gzip ? null : file.Length, path, out typeCode, out shape);
+            // Deflate expands data at most about 1032-fold, so a gzip file can hold at most that many
+            // times its own size: up to that bound the claimed size may be allocated at once (one buffer
+            // instead of a doubling series, which at least doubles the peak memory of a large load).
+            long upfront = gzip ? file.Length * MaxDeflateRatio : file.Length;
+            return ReadPayload(stream, gzip ? null : file.Length, path, out typeCode, out shape, upfront);
         }
         catch (InvalidDataException ex) when (gzip && !ex.Message.StartsWith(path, StringComparison.Ordinal))
         {
@@ -82,7 +89,7 @@ public static class Idx
     /// Reads the header and the raw big-endian payload, validating sizes; <paramref name="typeCode"/>
     /// and <paramref name="shape"/> describe the payload.
     /// </summary>
-    private static byte[] ReadPayload(Stream stream, long? length, string source, out byte typeCode, out int[] shape)
+    private static byte[] ReadPayload(Stream stream, long? length, string source, out byte typeCode, out int[] shape, long upfront = 0)
     {
         Span<byte> magic = stackalloc byte[4];
         int got = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
@@ -153,9 +160,9 @@ public static class Idx
                 $"{source}: header says {expected} bytes of data (shape {Shapes.Format(shape)}), more than the {Array.MaxLength} bytes one read buffer can hold");
         }
 
-        // Compressed data: the claimed size is not trusted for allocation; the buffer grows only
-        // as real bytes arrive, so a tiny file claiming huge dimensions fails before using memory.
-        return ReadExactly(stream, expected, source, shape, decompressed: length is null);
+        // Raw data: the size was checked against the file's length above. Compressed data: the claimed
+        // size is trusted for allocation only up to the caller's bound.
+        return ReadExactly(stream, expected, source, shape, decompressed: length is null, length is null ? upfront : expected);
     }
 
     private static DType ResolveDType(byte typeCode, int ndims, DType? dtype, string source)
@@ -182,10 +189,15 @@ public static class Idx
     private static string DataLengthMessage(string source, int[] shape, long expected, long actual, bool decompressed) =>
         $"{source}: {(actual < expected ? "truncated" : "trailing bytes")}: header says {expected} bytes of data (shape {Shapes.Format(shape)}), file has {actual}{(decompressed ? " after decompression" : string.Empty)}";
 
-    private static byte[] ReadExactly(Stream stream, long expected, string source, int[] shape, bool decompressed)
+    /// <summary>
+    /// Reads exactly <paramref name="expected"/> bytes. Up to <paramref name="upfront"/> bytes (a bound
+    /// the caller has checked against the input's real size) are allocated at once; past it the buffer
+    /// grows only as real bytes arrive, so a tiny input claiming a huge size fails before using memory.
+    /// </summary>
+    private static byte[] ReadExactly(Stream stream, long expected, string source, int[] shape, bool decompressed, long upfront)
     {
         const int Chunk = 1 << 16;
-        var buffer = new byte[(int)Math.Min(expected, Chunk)];
+        var buffer = new byte[(int)Math.Min(expected, Math.Max(Chunk, upfront))];
         long filled = 0;
         while (true)
         {

@@ -57,15 +57,13 @@ public static class ReportWriter
 
     private static void WriteText(Report report, TextWriter w, Action? pause)
     {
-        bool first = true;
-        foreach (var block in report.Blocks)
+        foreach (var (i, block) in report.Blocks.Index())
         {
-            if (!first)
+            if (i > 0)
             {
                 w.WriteLine();
             }
 
-            first = false;
             switch (block)
             {
                 case ReportHeading h:
@@ -133,15 +131,13 @@ public static class ReportWriter
 
     private static void WriteMarkdown(Report report, TextWriter w)
     {
-        bool first = true;
-        foreach (var block in report.Blocks)
+        foreach (var (i, block) in report.Blocks.Index())
         {
-            if (!first)
+            if (i > 0)
             {
                 w.WriteLine();
             }
 
-            first = false;
             switch (block)
             {
                 case ReportHeading h:

@@ -6,7 +6,7 @@ namespace Backprop.NN;
 /// with weight (C_out, C_in/groups, k) and bias (C_out), initialized as PyTorch does:
 /// U(−1/√fan_in, 1/√fan_in) for both, fan_in = C_in/groups·k. See <see cref="F.Conv1d"/>.
 /// </summary>
-public sealed class Conv1d : Module
+public sealed class Conv1d : ConvBase
 {
     /// <summary>Creates the layer and initializes its parameters from <paramref name="generator"/> (weight first, then bias).</summary>
     public Conv1d(
@@ -20,32 +20,13 @@ public sealed class Conv1d : Module
         bool bias = true,
         Generator? generator = null,
         DType dtype = DType.Float32)
+        : base(inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias, [kernelSize], generator, dtype)
     {
-        ConvArguments.Validate("Conv1d", inChannels, outChannels, groups, dtype);
-        ConvArguments.ValidateWindow("Conv1d", kernelSize, stride, padding, dilation);
-        InChannels = inChannels;
-        OutChannels = outChannels;
         KernelSize = kernelSize;
         Stride = stride;
         Padding = padding;
         Dilation = dilation;
-        Groups = groups;
-        Weight = Tensor.Zeros([outChannels, inChannels / groups, kernelSize], dtype, requiresGrad: true);
-        Bias = bias ? Tensor.Zeros([outChannels], dtype, requiresGrad: true) : null;
-        ResetParameters(generator);
     }
-
-    /// <summary>The kernels W of shape (out_channels, in_channels/groups, kernel_size) (<c>conv.weight</c>).</summary>
-    public Tensor Weight { get; set; }
-
-    /// <summary>The bias b of shape (out_channels), or null when created with <c>bias: false</c> (<c>conv.bias</c>).</summary>
-    public Tensor? Bias { get; set; }
-
-    /// <summary>Channels of the input (<c>in_channels</c>).</summary>
-    public int InChannels { get; }
-
-    /// <summary>Channels of the output (<c>out_channels</c>).</summary>
-    public int OutChannels { get; }
 
     /// <summary>Kernel length (<c>kernel_size</c>).</summary>
     public int KernelSize { get; }
@@ -58,12 +39,6 @@ public sealed class Conv1d : Module
 
     /// <summary>Spacing between kernel taps (<c>dilation</c>).</summary>
     public int Dilation { get; }
-
-    /// <summary>Channel groups convolved independently (<c>groups</c>).</summary>
-    public int Groups { get; }
-
-    /// <summary>Re-draws the parameters as PyTorch's <c>reset_parameters</c> (see the class summary).</summary>
-    public void ResetParameters(Generator? generator = null) => ConvArguments.ResetParameters(Weight, Bias, generator);
 
     /// <summary>y = conv1d(x, W, b) with this layer's stride, padding, dilation and groups; see <see cref="F.Conv1d"/>.</summary>
     public override Tensor Forward(Tensor input) => F.Conv1d(input, Weight, Bias, Stride, Padding, Dilation, Groups);

@@ -7,7 +7,7 @@ namespace Backprop.NN;
 /// PyTorch does: W ~ kaiming_uniform(a = √5) = U(−1/√fan_in, 1/√fan_in) and b ~ U(−1/√fan_in, 1/√fan_in),
 /// with fan_in = C_in/groups·kH·kW. See <see cref="F.Conv2d"/> for the formula and its derivatives.
 /// </summary>
-public sealed class Conv2d : Module
+public sealed class Conv2d : ConvBase
 {
     /// <summary>Creates the layer and initializes its parameters from <paramref name="generator"/> (weight first, then bias).</summary>
     public Conv2d(
@@ -21,32 +21,13 @@ public sealed class Conv2d : Module
         bool bias = true,
         Generator? generator = null,
         DType dtype = DType.Float32)
+        : base(inChannels, outChannels, kernelSize, stride ?? 1, padding, dilation ?? 1, groups, bias, [kernelSize.Height, kernelSize.Width], generator, dtype)
     {
-        ConvArguments.Validate("Conv2d", inChannels, outChannels, groups, dtype);
-        ConvArguments.ValidateWindow("Conv2d", kernelSize, stride ?? 1, padding, dilation ?? 1);
-        InChannels = inChannels;
-        OutChannels = outChannels;
         KernelSize = kernelSize;
         Stride = stride ?? 1;
         Padding = padding;
         Dilation = dilation ?? 1;
-        Groups = groups;
-        Weight = Tensor.Zeros([outChannels, inChannels / groups, kernelSize.Height, kernelSize.Width], dtype, requiresGrad: true);
-        Bias = bias ? Tensor.Zeros([outChannels], dtype, requiresGrad: true) : null;
-        ResetParameters(generator);
     }
-
-    /// <summary>The kernels W of shape (out_channels, in_channels/groups, kH, kW) (<c>conv.weight</c>).</summary>
-    public Tensor Weight { get; set; }
-
-    /// <summary>The bias b of shape (out_channels), or null when created with <c>bias: false</c> (<c>conv.bias</c>).</summary>
-    public Tensor? Bias { get; set; }
-
-    /// <summary>Channels of the input (<c>in_channels</c>).</summary>
-    public int InChannels { get; }
-
-    /// <summary>Channels of the output (<c>out_channels</c>).</summary>
-    public int OutChannels { get; }
 
     /// <summary>(kH, kW) (<c>kernel_size</c>).</summary>
     public Size2 KernelSize { get; }
@@ -59,12 +40,6 @@ public sealed class Conv2d : Module
 
     /// <summary>Spacing between kernel taps (<c>dilation</c>).</summary>
     public Size2 Dilation { get; }
-
-    /// <summary>Channel groups convolved independently (<c>groups</c>).</summary>
-    public int Groups { get; }
-
-    /// <summary>Re-draws the parameters as PyTorch's <c>reset_parameters</c> (see the class summary).</summary>
-    public void ResetParameters(Generator? generator = null) => ConvArguments.ResetParameters(Weight, Bias, generator);
 
     /// <summary>y = conv2d(x, W, b) with this layer's stride, padding, dilation and groups; see <see cref="F.Conv2d"/>.</summary>
     public override Tensor Forward(Tensor input) => F.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);

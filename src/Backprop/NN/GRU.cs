@@ -26,9 +26,6 @@ public sealed class GRU : RNNBase
     {
     }
 
-    /// <summary>The last layer's h_t for every step (the first element of PyTorch's result).</summary>
-    public override Tensor Forward(Tensor input) => Forward(input, null).Output;
-
     /// <summary>
     /// Runs the sequence from <paramref name="hx"/> (num_layers, batch, hidden_size), zeros when null
     /// (<c>output, h_n = gru(input, hx)</c>).

@@ -26,9 +26,6 @@ public sealed class LSTM : RNNBase
     {
     }
 
-    /// <summary>The last layer's h_t for every step (the first element of PyTorch's result).</summary>
-    public override Tensor Forward(Tensor input) => Forward(input, null).Output;
-
     /// <summary>
     /// Runs the sequence from (h0, c0), each (num_layers, batch, hidden_size), zeros when null
     /// (<c>output, (h_n, c_n) = lstm(input, (h0, c0))</c>); h_n and c_n hold every layer's last states.

@@ -29,9 +29,6 @@ public sealed class RNN : RNNBase
     /// <summary>"tanh" or "relu" (<c>nonlinearity</c>).</summary>
     public string Nonlinearity { get; }
 
-    /// <summary>The last layer's h_t for every step (the first element of PyTorch's result).</summary>
-    public override Tensor Forward(Tensor input) => Forward(input, null).Output;
-
     /// <summary>
     /// Runs the sequence from <paramref name="hx"/> (num_layers, batch, hidden_size), zeros when null
     /// (<c>output, h_n = rnn(input, hx)</c>); h_n holds every layer's last hidden state.

@@ -126,6 +126,9 @@ public abstract class RNNBase : Module
         return s;
     }
 
+    /// <summary>The last layer's h_t for every step, from zero initial states (the first element of PyTorch's result).</summary>
+    public override Tensor Forward(Tensor input) => Run(input, null, null).Output;
+
     /// <summary>
     /// Runs every layer over <paramref name="input"/> from the initial states (zeros when null);
     /// returns the last layer's h_t for every step, and h_T (and c_T) of every layer stacked on dim 0.

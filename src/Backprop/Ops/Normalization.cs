@@ -122,18 +122,7 @@ public sealed partial class Tensor
             BatchNormForward(input.F64, output.F64, n, channels, inner, weight?.F64, bias?.F64, mean, invStd);
         }
 
-        var inputs = new List<Tensor> { input };
-        if (weight is not null)
-        {
-            inputs.Add(weight);
-        }
-
-        if (bias is not null)
-        {
-            inputs.Add(bias);
-        }
-
-        return Record("batch_norm", output, [.. inputs], g =>
+        return Record("batch_norm", output, AffineInputs(input, weight, bias), g =>
         {
             var gradInput = input.RequiresGrad ? Empty(input._shape, input.DType) : null;
             var gradWeight = weight is { RequiresGrad: true } ? Empty(weight._shape, weight.DType) : null;
@@ -147,18 +136,7 @@ public sealed partial class Tensor
                 BatchNormBackward(g.F64, input.F64, weight?.F64, gradInput?.F64, gradWeight?.F64, gradBias?.F64, n, channels, inner, mean, invStd, training);
             }
 
-            var grads = new List<Tensor?> { gradInput };
-            if (weight is not null)
-            {
-                grads.Add(gradWeight);
-            }
-
-            if (bias is not null)
-            {
-                grads.Add(gradBias);
-            }
-
-            return [.. grads];
+            return AffineGradients(weight, bias, gradInput, gradWeight, gradBias);
         });
     }
 
@@ -211,18 +189,7 @@ public sealed partial class Tensor
             LayerNormForward(input.F64, normalized.F64, output.F64, weight?.F64, bias?.F64, rows, d, eps, invStd);
         }
 
-        var inputs = new List<Tensor> { input };
-        if (weight is not null)
-        {
-            inputs.Add(weight);
-        }
-
-        if (bias is not null)
-        {
-            inputs.Add(bias);
-        }
-
-        return Record("layer_norm", output, [.. inputs], g =>
+        return Record("layer_norm", output, AffineInputs(input, weight, bias), g =>
         {
             var gradInput = input.RequiresGrad ? Empty(input._shape, input.DType) : null;
             var gradWeight = weight is { RequiresGrad: true } ? Zeros(weight._shape, weight.DType) : null;
@@ -236,20 +203,29 @@ public sealed partial class Tensor
                 LayerNormBackward(g.F64, normalized.F64, weight?.F64, gradInput?.F64, gradWeight?.F64, gradBias?.F64, rows, d, invStd);
             }
 
-            var grads = new List<Tensor?> { gradInput };
-            if (weight is not null)
-            {
-                grads.Add(gradWeight);
-            }
-
-            if (bias is not null)
-            {
-                grads.Add(gradBias);
-            }
-
-            return [.. grads];
+            return AffineGradients(weight, bias, gradInput, gradWeight, gradBias);
         });
     }
+
+    /// <summary>The graph inputs of a normalization: the input, then weight and bias when given.</summary>
+    private static Tensor[] AffineInputs(Tensor input, Tensor? weight, Tensor? bias) =>
+        (weight, bias) switch
+        {
+            (null, null) => [input],
+            (null, not null) => [input, bias],
+            (not null, null) => [input, weight],
+            _ => [input, weight, bias],
+        };
+
+    /// <summary>One gradient per graph input of <see cref="AffineInputs"/>: the input's, then weight's and bias's when given.</summary>
+    private static Tensor?[] AffineGradients(Tensor? weight, Tensor? bias, Tensor? gradInput, Tensor? gradWeight, Tensor? gradBias) =>
+        (weight, bias) switch
+        {
+            (null, null) => [gradInput],
+            (null, not null) => [gradInput, gradBias],
+            (not null, null) => [gradInput, gradWeight],
+            _ => [gradInput, gradWeight, gradBias],
+        };
 
     /// <summary>Per channel of an (N, C, inner) array: the mean and the biased variance, in two passes.</summary>
     private static void ChannelStatistics<T>(T[] x, int n, int channels, int inner, double[] mean, double[] variance)

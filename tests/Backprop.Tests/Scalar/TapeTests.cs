@@ -1,19 +1,10 @@
 using Backprop.Scalar;
+using static Backprop.Tests.Scalar.ScalarGradientAssert;
 
 namespace Backprop.Tests.Scalar;
 
 public class TapeTests
 {
-    private const double H = 1e-6;
-
-    // As in ValueTests: central differences are accurate to about 1e-10 relative here.
-    private static void AssertGradClose(double expected, double actual) =>
-        Assert.True(Math.Abs(expected - actual) <= 1e-6 * (1 + Math.Abs(expected)),
-            $"expected gradient {expected:R}, got {actual:R}");
-
-    private static double CentralDifference(Func<double, double> f, double x) =>
-        (f(x + H) - f(x - H)) / (2 * H);
-
     /// <summary>The two engines add a node's gradient contributions in different orders (depth-first vs recording order), so the last bits may differ.</summary>
     private static void AssertSameNumber(double value, double tape, string what) =>
         Assert.True(value == tape || Math.Abs(value - tape) <= 1e-12 * Math.Max(Math.Abs(value), Math.Abs(tape)),

@@ -1,20 +1,10 @@
 using Backprop.Scalar;
+using static Backprop.Tests.Scalar.ScalarGradientAssert;
 
 namespace Backprop.Tests.Scalar;
 
 public class ValueTests
 {
-    private const double H = 1e-6;
-
-    // Central difference (f(x+h) − f(x−h)) / 2h has truncation error O(h²) and rounding
-    // error about 1e-16·|f| / h ≈ 1e-10·|f|, so 1e-6 relative is loose enough yet catches any wrong rule.
-    private static void AssertGradClose(double expected, double actual) =>
-        Assert.True(Math.Abs(expected - actual) <= 1e-6 * (1 + Math.Abs(expected)),
-            $"expected gradient {expected:R}, got {actual:R}");
-
-    private static double CentralDifference(Func<double, double> f, double x) =>
-        (f(x + H) - f(x - H)) / (2 * H);
-
     private static Func<Value, Value> UnaryOp(string name) => name switch
     {
         "neg" => a => -a,
