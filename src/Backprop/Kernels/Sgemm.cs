@@ -140,7 +140,7 @@ internal static unsafe class Sgemm
                 return;
             }
 
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, t =>
+            WorkerPool.Run(chunks, t =>
             {
                 int start = (int)((long)panels * t / chunks);
                 int end = (int)((long)panels * (t + 1) / chunks);

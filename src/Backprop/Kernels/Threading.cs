@@ -46,7 +46,7 @@ public static class Threading
             return;
         }
 
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
+        Kernels.WorkerPool.Run(chunks, c =>
         {
             int start = (int)((long)count * c / chunks);
             int end = (int)((long)count * (c + 1) / chunks);

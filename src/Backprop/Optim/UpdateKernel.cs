@@ -33,7 +33,7 @@ internal static class UpdateKernel
         {
             nint ap = (nint)pp, ag = (nint)gp, a0 = (nint)p0, a1 = (nint)p1, a2 = (nint)p2;
             bool has0 = !s0.IsEmpty, has1 = !s1.IsEmpty, has2 = !s2.IsEmpty;
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
+            Kernels.WorkerPool.Run(chunks, c =>
             {
                 int start = (int)((long)vectors * c / chunks) * width;
                 int end = c == chunks - 1 ? length : (int)((long)vectors * (c + 1) / chunks) * width;

@@ -1,0 +1,57 @@
+using Backprop.Kernels;
+
+namespace Backprop.Tests.Kernels;
+
+public class WorkerPoolTests
+{
+    // A lost wake-up hangs forever; the time limit only turns such a hang into a failure (TimeoutException).
+    private static readonly TimeSpan HangLimit = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task EveryChunkRunsOnceThroughSpinningAndSleepingWorkers()
+    {
+        var run = Task.Run(() =>
+        {
+            var counts = new int[3];
+            for (int job = 0; job < 20_000; job++)
+            {
+                int chunks = 2 + (job % 2);
+                Array.Clear(counts);
+                WorkerPool.Run(chunks, c => Interlocked.Increment(ref counts[c]));
+                Assert.Equal(Enumerable.Repeat(1, chunks), counts.Take(chunks));
+                if (job % 1000 == 0)
+                {
+                    Thread.Sleep(2); // long enough for the workers to stop spinning and sleep
+                }
+            }
+        });
+        await run.WaitAsync(HangLimit);
+    }
+
+    [Fact]
+    public async Task ConcurrentCallersAndExceptionsAreHandled()
+    {
+        var callers = Enumerable.Range(0, 4).Select(t => Task.Run(() =>
+        {
+            for (int job = 0; job < 2_000; job++)
+            {
+                long sum = 0;
+                WorkerPool.Run(2, c => Interlocked.Add(ref sum, c + 1));
+                Assert.Equal(3, sum);
+            }
+        })).ToArray();
+        await Task.WhenAll(callers).WaitAsync(HangLimit);
+
+        var ex = Assert.Throws<InvalidOperationException>(() => WorkerPool.Run(2, c =>
+        {
+            if (c == 1)
+            {
+                throw new InvalidOperationException("chunk 1 failed");
+            }
+        }));
+        Assert.Equal("chunk 1 failed", ex.Message);
+        int after = 0;
+        WorkerPool.Run(2, c => Interlocked.Increment(ref after));
+        Assert.Equal(2, after);
+    }
+}
