@@ -22,12 +22,22 @@ internal static class WorkerPool
     private static int s_pending;
     private static Exception? s_error;
 
+    // True on a thread while it runs chunks of a job (the caller and the workers): a kernel started
+    // from inside a chunk runs its chunks serially on that thread (the gate is re-entrant, and the
+    // workers are busy with the outer job).
+    [ThreadStatic]
+    private static bool t_inJob;
+
     /// <summary>Runs body(0) … body(chunks − 1), chunk 0 on the calling thread, and returns when all are done.</summary>
     public static void Run(int chunks, Action<int> body)
     {
-        if (chunks <= 1)
+        if (chunks <= 1 || t_inJob)
         {
-            body(0);
+            for (int c = 0; c < chunks; c++)
+            {
+                body(c);
+            }
+
             return;
         }
 
@@ -47,6 +57,7 @@ internal static class WorkerPool
                 workers[i - 1].Post(body, i);
             }
 
+            t_inJob = true;
             try
             {
                 body(0);
@@ -54,6 +65,10 @@ internal static class WorkerPool
             catch (Exception ex)
             {
                 Interlocked.CompareExchange(ref s_error, ex, null);
+            }
+            finally
+            {
+                t_inJob = false;
             }
 
             while (Volatile.Read(ref s_pending) != 0)
@@ -120,6 +135,7 @@ internal static class WorkerPool
 
         private void Loop()
         {
+            t_inJob = true;
             int seen = 0;
             while (true)
             {

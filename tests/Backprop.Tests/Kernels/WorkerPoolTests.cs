@@ -54,4 +54,16 @@ public class WorkerPoolTests
         WorkerPool.Run(2, c => Interlocked.Increment(ref after));
         Assert.Equal(2, after);
     }
+
+    [Fact]
+    public async Task AJobStartedInsideAChunkRunsSerially()
+    {
+        var run = Task.Run(() =>
+        {
+            var inner = new int[2, 3];
+            WorkerPool.Run(2, outer => WorkerPool.Run(3, c => inner[outer, c]++));
+            Assert.All(Enumerable.Range(0, 6), i => Assert.Equal(1, inner[i / 3, i % 3]));
+        });
+        await run.WaitAsync(HangLimit);
+    }
 }
