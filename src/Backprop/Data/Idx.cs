@@ -64,7 +64,7 @@ public static class Idx
             // Deflate expands data at most about 1032-fold, so a gzip file can hold at most that many
             // times its own size: up to that bound the claimed size may be allocated at once (one buffer
             // instead of a doubling series, which at least doubles the peak memory of a large load).
-            long upfront = gzip ? file.Length * MaxDeflateRatio : file.Length;
+            long upfront = gzip ? file.Length * MaxDeflateRatio : 0;
             return ReadPayload(stream, gzip ? null : file.Length, path, out typeCode, out shape, upfront);
         }
         catch (InvalidDataException ex) when (gzip && !ex.Message.StartsWith(path, StringComparison.Ordinal))
@@ -162,7 +162,7 @@ public static class Idx
 
         // Raw data: the size was checked against the file's length above. Compressed data: the claimed
         // size is trusted for allocation only up to the caller's bound.
-        return ReadExactly(stream, expected, source, shape, decompressed: length is null, length is null ? upfront : expected);
+        return ReadExactly(stream, expected, source, shape, decompressed: length is null, length ?? upfront);
     }
 
     private static DType ResolveDType(byte typeCode, int ndims, DType? dtype, string source)

@@ -9,11 +9,6 @@ public static class Threading
 {
     private static int s_numThreads = Environment.ProcessorCount;
 
-    // Set while a thread runs one chunk of For: a kernel called from inside a parallel loop (a GEMM per
-    // sample of a convolution) then runs on that thread alone instead of splitting again.
-    [ThreadStatic]
-    private static bool t_insideParallelChunk;
-
     /// <summary>The number of threads kernels may use (default: the number of cores).</summary>
     public static int NumThreads
     {
@@ -31,9 +26,10 @@ public static class Threading
 
     /// <summary>
     /// The threads a kernel starting now may use: <see cref="NumThreads"/>, or 1 when called from inside
-    /// a chunk of <see cref="For"/> (the outer loop already occupies the threads).
+    /// a chunk of a parallel kernel (a GEMM per sample of a convolution: the outer loop already occupies
+    /// the threads, so the inner kernel runs on its caller's thread instead of splitting again).
     /// </summary>
-    internal static int Available => t_insideParallelChunk ? 1 : s_numThreads;
+    internal static int Available => Kernels.WorkerPool.InJob ? 1 : s_numThreads;
 
     /// <summary>Runs body(start, end) over [0, count) in at most <see cref="Available"/> contiguous chunks.</summary>
     internal static void For(int count, long workPerItem, Action<int, int> body)
@@ -46,20 +42,6 @@ public static class Threading
             return;
         }
 
-        Kernels.WorkerPool.Run(chunks, c =>
-        {
-            int start = (int)((long)count * c / chunks);
-            int end = (int)((long)count * (c + 1) / chunks);
-            bool outer = t_insideParallelChunk;
-            t_insideParallelChunk = true;
-            try
-            {
-                body(start, end);
-            }
-            finally
-            {
-                t_insideParallelChunk = outer;
-            }
-        });
+        Kernels.WorkerPool.Run(chunks, c => body((int)((long)count * c / chunks), (int)((long)count * (c + 1) / chunks)));
     }
 }

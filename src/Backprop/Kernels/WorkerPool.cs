@@ -28,6 +28,9 @@ internal static class WorkerPool
     [ThreadStatic]
     private static bool t_inJob;
 
+    /// <summary>True while the current thread runs a chunk of a job (<see cref="Threading.Available"/> is 1 there).</summary>
+    public static bool InJob => t_inJob;
+
     /// <summary>Runs body(0) … body(chunks − 1), chunk 0 on the calling thread, and returns when all are done.</summary>
     public static void Run(int chunks, Action<int> body)
     {
@@ -43,7 +46,19 @@ internal static class WorkerPool
 
         if (!Monitor.TryEnter(s_gate))
         {
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, body);
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
+            {
+                bool outer = t_inJob;
+                t_inJob = true;
+                try
+                {
+                    body(c);
+                }
+                finally
+                {
+                    t_inJob = outer;
+                }
+            });
             return;
         }
 

@@ -17,26 +17,21 @@ internal static class UpdateKernel
         where T : unmanaged, IFloatingPointIeee754<T>
         where TRule : struct, IUpdateRule<T>
     {
-        // Large parameters are split over the threads in whole vectors; each element still gets the
-        // same arithmetic, so the result does not depend on the thread count.
+        // Large parameters are split over the threads in whole vectors (16 units of work per vector:
+        // Threading.For's hand-off threshold is then 4,096 vectors a chunk; smaller parameters run in
+        // one piece); each element still gets the same arithmetic, so the result does not depend on
+        // the thread count.
         int vectors = p.Length / Vector<T>.Count;
-        int chunks = Math.Min(Threading.Available, vectors / MinVectorsPerThread);
-        if (chunks <= 1)
-        {
-            RunSerial(rule, p, g, s0, s1, s2);
-            return;
-        }
-
         var r = rule;
         int length = p.Length, width = Vector<T>.Count;
         fixed (T* pp = p, gp = g, p0 = s0, p1 = s1, p2 = s2)
         {
             nint ap = (nint)pp, ag = (nint)gp, a0 = (nint)p0, a1 = (nint)p1, a2 = (nint)p2;
             bool has0 = !s0.IsEmpty, has1 = !s1.IsEmpty, has2 = !s2.IsEmpty;
-            Kernels.WorkerPool.Run(chunks, c =>
+            Threading.For(vectors, 16, (startVector, endVector) =>
             {
-                int start = (int)((long)vectors * c / chunks) * width;
-                int end = c == chunks - 1 ? length : (int)((long)vectors * (c + 1) / chunks) * width;
+                int start = startVector * width;
+                int end = endVector == vectors ? length : endVector * width;
                 int n = end - start;
                 RunSerial(
                     r,
@@ -48,9 +43,6 @@ internal static class UpdateKernel
             });
         }
     }
-
-    /// <summary>Below this many vectors per thread a hand-off costs more than it saves.</summary>
-    private const int MinVectorsPerThread = 4096;
 
     private static void RunSerial<T, TRule>(in TRule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> s0, Span<T> s1, Span<T> s2)
         where T : unmanaged, IFloatingPointIeee754<T>
