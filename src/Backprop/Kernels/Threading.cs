@@ -31,17 +31,33 @@ public static class Threading
     /// </summary>
     internal static int Available => Kernels.WorkerPool.InJob ? 1 : s_numThreads;
 
-    /// <summary>Runs body(start, end) over [0, count) in at most <see cref="Available"/> contiguous chunks.</summary>
+    // Each thread's share is cut into this many pieces, handed out first come, first served.
+    private const int PiecesPerThread = 4;
+
+    /// <summary>
+    /// Runs body(start, end) over contiguous pieces covering [0, count) on at most <see cref="Available"/>
+    /// threads. The pieces (a few per thread) go to whichever thread is free next, so a thread the
+    /// machine slows down (another process, a busy hypervisor) does not hold up the rest; a body must
+    /// therefore give the same result for any split of the range, as every caller's does.
+    /// </summary>
     internal static void For(int count, long workPerItem, Action<int, int> body)
     {
         // Below ~64k multiply-adds a thread hand-off costs more than it saves.
-        int chunks = (int)Math.Min(Math.Min(Available, count), Math.Max(1, count * workPerItem / 65_536));
-        if (chunks <= 1)
+        int threads = (int)Math.Min(Math.Min(Available, count), Math.Max(1, count * workPerItem / 65_536));
+        if (threads <= 1)
         {
             body(0, count);
             return;
         }
 
-        Kernels.WorkerPool.Run(chunks, c => body((int)((long)count * c / chunks), (int)((long)count * (c + 1) / chunks)));
+        int pieces = (int)Math.Min(count, (long)threads * PiecesPerThread);
+        int next = -1;
+        Kernels.WorkerPool.Run(threads, _ =>
+        {
+            for (int piece = Interlocked.Increment(ref next); piece < pieces; piece = Interlocked.Increment(ref next))
+            {
+                body((int)((long)count * piece / pieces), (int)((long)count * (piece + 1) / pieces));
+            }
+        });
     }
 }

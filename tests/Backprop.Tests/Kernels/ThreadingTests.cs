@@ -37,4 +37,41 @@ public class ThreadingTests
             Threading.NumThreads = saved;
         }
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(9)]
+    [InlineData(1000)]
+    public void ForCoversEveryItemExactlyOnceInContiguousPieces(int count)
+    {
+        int saved = Threading.NumThreads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                Threading.NumThreads = threads;
+                var hits = new int[count];
+                var pieces = new System.Collections.Concurrent.ConcurrentBag<(int Start, int End)>();
+                Threading.For(count, 1 << 20, (start, end) =>
+                {
+                    pieces.Add((start, end));
+                    for (int i = start; i < end; i++)
+                    {
+                        Interlocked.Increment(ref hits[i]);
+                    }
+                });
+
+                Assert.All(hits, h => Assert.Equal(1, h));
+                Assert.All(pieces, p => Assert.True(p.Start < p.End, $"empty piece {p}"));
+                Assert.True(pieces.Count <= Math.Min(count, threads * 4), $"{pieces.Count} pieces for {count} items on {threads} threads");
+            }
+        }
+        finally
+        {
+            Threading.NumThreads = saved;
+        }
+    }
 }
