@@ -2,10 +2,10 @@ using System.Diagnostics;
 namespace Backprop.Cli.Bench;
 
 /// <summary>
-/// Square float32 matmul throughput (the packed SGEMM behind <see cref="Tensor.Matmul"/>, output
-/// allocation included), C = A·B for n = 256..2048: the best of several timed runs after a
-/// warm-up, as GFLOP/s = 2n³ / seconds. benchmarks/compare/torch_sgemm.py prints the same lines for
-/// PyTorch (OpenBLAS), so both run one after the other.
+/// Square float32 matmul throughput (the packed SGEMM behind <see cref="Tensor.Matmul(Tensor)"/>),
+/// C = A·B for n = 256..2048 written into the same output tensor each time, as
+/// benchmarks/compare/torch_sgemm.py does for PyTorch (<c>torch.mm(a, b, out=c)</c>): the best of
+/// several timed runs after a warm-up, as GFLOP/s = 2n³ / seconds, so both run one after the other.
 /// </summary>
 internal static class SgemmBenchmark
 {
@@ -16,7 +16,7 @@ internal static class SgemmBenchmark
         {
             var a = Tensor.Rand([n, n], generator: generator);
             var b = Tensor.Rand([n, n], generator: generator);
-            a.Matmul(b);
+            var c = a.Matmul(b);
             int inner = Math.Max(1, (int)(2e9 / (2.0 * n * n * n)));
             double best = double.MaxValue;
             for (int r = 0; r < repeats; r++)
@@ -24,7 +24,7 @@ internal static class SgemmBenchmark
                 var clock = Stopwatch.StartNew();
                 for (int i = 0; i < inner; i++)
                 {
-                    a.Matmul(b);
+                    Tensor.Matmul(a, b, c);
                 }
 
                 best = Math.Min(best, clock.Elapsed.TotalSeconds / inner);

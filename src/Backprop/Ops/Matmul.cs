@@ -49,14 +49,43 @@ public sealed partial class Tensor
         ]);
     }
 
-    /// <summary>Matrix product (<c>a @ b</c>); an alias of <see cref="Matmul"/>.</summary>
+    /// <summary>
+    /// Matrix product of two matrices or batches written into an existing tensor
+    /// (<c>torch.matmul(input, other, out=output)</c>): the same values as <see cref="Matmul(Tensor)"/>, with no
+    /// new allocation, for loops that multiply the same shapes again and again. Like PyTorch's out=
+    /// variants it is not differentiable: with grad mode on, no operand may require a gradient.
+    /// Returns <paramref name="output"/>.
+    /// </summary>
+    public static Tensor Matmul(Tensor input, Tensor other, Tensor output)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(other);
+        ArgumentNullException.ThrowIfNull(output);
+        RequireFloat("matmul", input);
+        RequireSameDType("matmul", input, other);
+        RequireSameDType("matmul", input, output);
+        if (input.Rank < 2 || other.Rank < 2)
+        {
+            throw new ArgumentException($"matmul with an output tensor needs operands of at least two dimensions, got {Shapes.Format(input._shape)} @ {Shapes.Format(other._shape)}");
+        }
+
+        if (Autograd.IsGradEnabled && (input.RequiresGrad || other.RequiresGrad || output.RequiresGrad))
+        {
+            throw new ArgumentException("matmul with an output tensor does not support automatic differentiation, but one of the arguments requires grad (use Matmul(other), or run under NoGrad)");
+        }
+
+        BatchedGemm(input, false, other, false, output);
+        return output;
+    }
+
+    /// <summary>Matrix product (<c>a @ b</c>); an alias of <see cref="Matmul(Tensor)"/>.</summary>
     public Tensor MM(Tensor other) => Matmul(other);
 
     /// <summary>
     /// op(a)·op(b) over broadcast batch dims, where op transposes the last two dims when its flag is set.
     /// The result has the broadcast batch shape; the engine sums it back to each input's shape.
     /// </summary>
-    private static Tensor BatchedGemm(Tensor a, bool transA, Tensor b, bool transB)
+    private static Tensor BatchedGemm(Tensor a, bool transA, Tensor b, bool transB, Tensor? destination = null)
     {
         int ra = a.Rank, rb = b.Rank;
         int m = transA ? a._shape[ra - 1] : a._shape[ra - 2];
@@ -72,7 +101,13 @@ public sealed partial class Tensor
         var batchA = a._shape[..^2];
         var batchB = b._shape[..^2];
         var batch = Shapes.Broadcast("matmul", batchA, batchB);
-        var result = Empty([.. batch, m, n], a.DType);
+        int[] shape = [.. batch, m, n];
+        if (destination is not null && !destination._shape.AsSpan().SequenceEqual(shape))
+        {
+            throw new ArgumentException($"matmul: {Shapes.Format(a._shape)} @ {Shapes.Format(b._shape)} gives {Shapes.Format(shape)}, but the output tensor has shape {Shapes.Format(destination._shape)}");
+        }
+
+        var result = destination ?? Empty(shape, a.DType);
         int count = Shapes.Numel(batch);
         var strideA = Shapes.BroadcastStrides(batchA, batch);
         var strideB = Shapes.BroadcastStrides(batchB, batch);
