@@ -68,6 +68,12 @@ internal static unsafe class Sgemm
     // Below this many multiply-adds per thread a hand-off costs more than it saves.
     private const long MinWorkPerThread = 1 << 17;
 
+    // The shared packed operand of the multithreaded nest, kept for the next call (taken with an exchange,
+    // so two GEMMs running at once on different threads never share it), and its size limit: 4 M floats
+    // (16 MB, half the L3 of the machines measured); larger operands take the static split.
+    private static float[]? s_shared;
+    private const long MaxSharedFloats = 1 << 22;
+
     [ThreadStatic]
     private static float[]? t_packA;
 
@@ -127,9 +133,7 @@ internal static unsafe class Sgemm
         int ldb = transB ? k : n;
         fixed (float* pa = a, pb = b, pc = c)
         {
-            nint ap = (nint)pa, bp = (nint)pb, cp = (nint)pc;
-
-            // Split the larger output dimension into whole register panels, one contiguous range per thread.
+            // Split the larger output dimension.
             bool splitRows = m >= n;
             int panels = splitRows ? (m + cfg.MR - 1) / cfg.MR : (n + cfg.NR - 1) / cfg.NR;
             long work = (long)m * n * k;
@@ -140,23 +144,141 @@ internal static unsafe class Sgemm
                 return;
             }
 
-            WorkerPool.Run(chunks, t =>
+            if (!TryParallelShared(cfg, splitRows, chunks, transA, transB, m, n, k, pa, lda, pb, ldb, pc, accumulate))
             {
-                int start = (int)((long)panels * t / chunks);
-                int end = (int)((long)panels * (t + 1) / chunks);
-                float* a0 = (float*)ap, b0 = (float*)bp, c0 = (float*)cp;
-                if (splitRows)
+                ParallelStatic(cfg, splitRows, chunks, transA, transB, m, n, k, pa, lda, pb, ldb, pc, accumulate);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The multithreaded nest when the operand every thread needs fits the cache budget: op(B) whole
+    /// when the rows are split, op(A) whole when the columns are. The threads first pack it together
+    /// into one shared buffer (all its depth blocks, each laid out as <see cref="Serial"/> packs it),
+    /// then take blocks of MC rows (or groups of NR-column panels) one at a time, first come first
+    /// served, each packing only its own part of the other operand. No thread repacks what another
+    /// packed, and a thread the machine slows down takes fewer blocks instead of holding the others
+    /// up. Every element sums the same KC blocks in the same order as in <see cref="Serial"/>, so the
+    /// result does not depend on the thread count or on who took which block.
+    /// </summary>
+    private static bool TryParallelShared(Config cfg, bool splitRows, int threads, bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, bool accumulate)
+    {
+        int mr = cfg.MR, nr = cfg.NR, kcMax = Math.Min(cfg.KC, k);
+        int sharedWidth = splitRows ? RoundUp(n, nr) : RoundUp(m, mr);
+        long sharedLength = (long)sharedWidth * k;
+        if (sharedLength > MaxSharedFloats)
+        {
+            return false;
+        }
+
+        float[] sharedArray = Interlocked.Exchange(ref s_shared, null) is { } cached && cached.Length >= sharedLength + 16
+            ? cached
+            : GC.AllocateUninitializedArray<float>((int)sharedLength + 16, pinned: true);
+        try
+        {
+            nint ap = (nint)a, bp = (nint)b, cp = (nint)c, sp = (nint)Align(sharedArray);
+            int depthBlocks = (k + cfg.KC - 1) / cfg.KC;
+            int width = splitRows ? nr : mr;
+
+            // Phase 1: pack the shared operand, pieces of (depth block, run of panels) in any order.
+            int sharedPanels = sharedWidth / width;
+            int panelsPerPiece = Math.Max(1, sharedPanels * depthBlocks / (threads * 8));
+            int piecesPerBlock = (sharedPanels + panelsPerPiece - 1) / panelsPerPiece;
+            int packPieces = piecesPerBlock * depthBlocks;
+            int nextPack = -1;
+            WorkerPool.Run(threads, _ =>
+            {
+                for (int piece = Interlocked.Increment(ref nextPack); piece < packPieces; piece = Interlocked.Increment(ref nextPack))
                 {
-                    int i0 = start * cfg.MR, i1 = Math.Min(m, end * cfg.MR);
-                    Serial(cfg, transA, transB, i1 - i0, n, k, transA ? a0 + i0 : a0 + ((long)i0 * lda), lda, b0, ldb, c0 + ((long)i0 * n), n, accumulate);
+                    int block = piece / piecesPerBlock, q0 = piece % piecesPerBlock * panelsPerPiece * width;
+                    int pcStart = block * cfg.KC, kc = Math.Min(cfg.KC, k - pcStart);
+                    int count = Math.Min(Math.Min(panelsPerPiece * width, (splitRows ? n : m) - q0), sharedWidth - q0);
+                    float* dst = (float*)sp + ((long)pcStart * sharedWidth) + ((long)q0 * kc);
+                    if (splitRows)
+                    {
+                        PackB(transB, (float*)bp, ldb, pcStart, q0, kc, count, nr, dst);
+                    }
+                    else
+                    {
+                        PackA(transA, (float*)ap, lda, q0, pcStart, count, kc, mr, dst);
+                    }
                 }
-                else
+            });
+
+            // Phase 2: the output in blocks of rows (sharing B) or of column panels (sharing A).
+            int blocks, blockSize;
+            if (splitRows)
+            {
+                blockSize = Math.Min(cfg.MC, RoundUp((m + (threads * 4) - 1) / (threads * 4), mr));
+                blocks = (m + blockSize - 1) / blockSize;
+            }
+            else
+            {
+                int panels = (n + nr - 1) / nr;
+                blockSize = ((panels + (threads * 4) - 1) / (threads * 4)) * nr;
+                blocks = (n + blockSize - 1) / blockSize;
+            }
+
+            int next = -1;
+            WorkerPool.Run(threads, _ =>
+            {
+                float* tile = Buffer(ref t_tile, mr * nr);
+                float* own = splitRows ? Buffer(ref t_packA, blockSize * kcMax) : Buffer(ref t_packB, blockSize * kcMax);
+                for (int block = Interlocked.Increment(ref next); block < blocks; block = Interlocked.Increment(ref next))
                 {
-                    int j0 = start * cfg.NR, j1 = Math.Min(n, end * cfg.NR);
-                    Serial(cfg, transA, transB, m, j1 - j0, k, a0, lda, transB ? b0 + ((long)j0 * ldb) : b0 + j0, ldb, c0 + j0, n, accumulate);
+                    int start = block * blockSize, size = Math.Min(blockSize, (splitRows ? m : n) - start);
+                    for (int pcStart = 0; pcStart < k; pcStart += cfg.KC)
+                    {
+                        int kc = Math.Min(cfg.KC, k - pcStart);
+                        bool acc = accumulate || pcStart > 0;
+                        float* shared = (float*)sp + ((long)pcStart * sharedWidth);
+                        if (splitRows)
+                        {
+                            PackA(transA, (float*)ap, lda, start, pcStart, size, kc, mr, own);
+                            Macro(cfg, size, n, kc, own, shared, (float*)cp + ((long)start * n), n, acc, tile);
+                        }
+                        else
+                        {
+                            PackB(transB, (float*)bp, ldb, pcStart, start, kc, size, nr, own);
+                            for (int ic = 0; ic < m; ic += cfg.MC)
+                            {
+                                int mc = Math.Min(cfg.MC, m - ic);
+                                Macro(cfg, mc, size, kc, shared + ((long)ic * kc), own, (float*)cp + ((long)ic * n) + start, n, acc, tile);
+                            }
+                        }
+                    }
                 }
             });
         }
+        finally
+        {
+            Volatile.Write(ref s_shared, sharedArray);
+        }
+
+        return true;
+    }
+
+    /// <summary>The multithreaded nest for very large operands: one contiguous range of row or column panels per thread, each running <see cref="Serial"/>.</summary>
+    private static void ParallelStatic(Config cfg, bool splitRows, int chunks, bool transA, bool transB, int m, int n, int k, float* pa, int lda, float* pb, int ldb, float* pc, bool accumulate)
+    {
+        int panels = splitRows ? (m + cfg.MR - 1) / cfg.MR : (n + cfg.NR - 1) / cfg.NR;
+        nint ap = (nint)pa, bp = (nint)pb, cp = (nint)pc;
+        WorkerPool.Run(chunks, t =>
+        {
+            int start = (int)((long)panels * t / chunks);
+            int end = (int)((long)panels * (t + 1) / chunks);
+            float* a0 = (float*)ap, b0 = (float*)bp, c0 = (float*)cp;
+            if (splitRows)
+            {
+                int i0 = start * cfg.MR, i1 = Math.Min(m, end * cfg.MR);
+                Serial(cfg, transA, transB, i1 - i0, n, k, transA ? a0 + i0 : a0 + ((long)i0 * lda), lda, b0, ldb, c0 + ((long)i0 * n), n, accumulate);
+            }
+            else
+            {
+                int j0 = start * cfg.NR, j1 = Math.Min(n, end * cfg.NR);
+                Serial(cfg, transA, transB, m, j1 - j0, k, a0, lda, transB ? b0 + ((long)j0 * ldb) : b0 + j0, ldb, c0 + j0, n, accumulate);
+            }
+        });
     }
 
     /// <summary>One thread's share: the GotoBLAS loop nest over NC column blocks, KC depth blocks and MC row blocks.</summary>
@@ -366,7 +488,13 @@ internal static unsafe class Sgemm
             array = GC.AllocateUninitializedArray<float>(floats + 16, pinned: true);
         }
 
-        nint p = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+        return Align(array);
+    }
+
+    /// <summary>The first 64-byte-aligned element of a pinned array.</summary>
+    private static float* Align(float[] pinned)
+    {
+        nint p = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
         return (float*)((p + 63) & ~(nint)63);
     }
 

@@ -111,10 +111,10 @@ public class SgemmTests
     }
 
     [Fact]
-    public void OneAndTwoThreadsAreBitIdentical()
+    public void OneTwoAndThreeThreadsAreBitIdentical()
     {
         var rng = new Random(4);
-        (int M, int N, int K)[] shapes = [(101, 211, 257), (211, 101, 1030), (128, 784, 256), (784, 128, 256), (37, 1111, 64), (1111, 37, 64), (1111, 9, 64), (2000, 16, 40)];
+        (int M, int N, int K)[] shapes = [(101, 211, 257), (211, 101, 1030), (128, 784, 256), (784, 128, 256), (37, 1111, 64), (1111, 37, 64), (1111, 9, 64), (2000, 16, 40), (2200, 2100, 5)];
         int saved = Threading.NumThreads;
         try
         {
@@ -130,10 +130,13 @@ public class SgemmTests
                         Threading.NumThreads = 1;
                         var one = (float[])c0.Clone();
                         Sgemm.Multiply(ta, tb, m, n, k, a, b, one, accumulate);
-                        Threading.NumThreads = 2;
-                        var two = (float[])c0.Clone();
-                        Sgemm.Multiply(ta, tb, m, n, k, a, b, two, accumulate);
-                        Assert.True(one.AsSpan().SequenceEqual(two), $"{m}×{n}×{k} transA={ta} transB={tb} accumulate={accumulate}");
+                        foreach (int threads in (int[])[2, 3])
+                        {
+                            Threading.NumThreads = threads;
+                            var many = (float[])c0.Clone();
+                            Sgemm.Multiply(ta, tb, m, n, k, a, b, many, accumulate);
+                            Assert.True(one.AsSpan().SequenceEqual(many), $"{m}×{n}×{k} transA={ta} transB={tb} accumulate={accumulate} threads={threads}");
+                        }
                     }
                 }
             }
