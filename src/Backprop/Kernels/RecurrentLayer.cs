@@ -117,12 +117,12 @@ internal sealed class RecurrentLayer<T>
             _hiddenN = new StepBuffer(_steps, block);
         }
 
-        // The recurrence. Batch rows are independent through time, so threads take contiguous ranges
+        // The recurrence. Batch rows are independent through time, so threads take one contiguous range
         // of rows and run all steps on them with no synchronization in between; each step is one GEMM
         // h_{t−1}·W_hhᵀ for the range and one fused pass over its gates. A row is computed the same way
         // whatever the range, so results do not depend on the thread count.
         var bHn = _mode == RecurrentMode.Gru && bHh is not null ? bHh[(2 * h)..] : null;
-        Threading.For(_batch, (long)_steps * gw * (h + 64), (first, end) =>
+        Threading.For(_batch, (long)_steps * gw * (h + 64), piecesPerThread: 1, (first, end) =>
         {
             int rows = end - first;
             var hw = new T[rows * gw];
@@ -193,7 +193,7 @@ internal sealed class RecurrentLayer<T>
         // Back through time, rows split across threads as in Forward. dL/dh_t is dL/dh_t from the
         // output plus dL/dh_t through step t + 1 (dhCarry); each step is one fused pass over the gates
         // and one GEMM dL/dh_{t−1} = dhw_t·W_hh (+ GRU's direct path z·dh, already in dhCarry).
-        Threading.For(_batch, (long)_steps * gw * (h + 32), (first, end) =>
+        Threading.For(_batch, (long)_steps * gw * (h + 32), piecesPerThread: 1, (first, end) =>
         {
             int rows = end - first;
             for (int t = _steps - 1; t >= 0; t--)

@@ -40,7 +40,14 @@ public static class Threading
     /// machine slows down (another process, a busy hypervisor) does not hold up the rest; a body must
     /// therefore give the same result for any split of the range, as every caller's does.
     /// </summary>
-    internal static void For(int count, long workPerItem, Action<int, int> body)
+    internal static void For(int count, long workPerItem, Action<int, int> body) => For(count, workPerItem, PiecesPerThread, body);
+
+    /// <summary>
+    /// <see cref="For(int, long, Action{int, int})"/> with <paramref name="piecesPerThread"/> pieces per
+    /// thread; 1 gives each thread one contiguous share (for bodies whose cost per item falls as the
+    /// range grows, such as a GEMM over the range's rows).
+    /// </summary>
+    internal static void For(int count, long workPerItem, int piecesPerThread, Action<int, int> body)
     {
         // Below ~64k multiply-adds a thread hand-off costs more than it saves.
         int threads = (int)Math.Min(Math.Min(Available, count), Math.Max(1, count * workPerItem / 65_536));
@@ -50,7 +57,7 @@ public static class Threading
             return;
         }
 
-        int pieces = (int)Math.Min(count, (long)threads * PiecesPerThread);
+        int pieces = (int)Math.Min(count, (long)threads * Math.Max(1, piecesPerThread));
         int next = -1;
         Kernels.WorkerPool.Run(threads, _ =>
         {
