@@ -69,6 +69,11 @@ public sealed partial class Tensor
             throw new ArgumentException($"matmul with an output tensor needs operands of at least two dimensions, got {Shapes.Format(input._shape)} @ {Shapes.Format(other._shape)}");
         }
 
+        if (ReferenceEquals(output._data, input._data) || ReferenceEquals(output._data, other._data))
+        {
+            throw new ArgumentException("matmul: the output tensor shares memory with an operand; the product would overwrite values it still reads (pass a separate tensor)");
+        }
+
         if (Autograd.IsGradEnabled && (input.RequiresGrad || other.RequiresGrad || output.RequiresGrad))
         {
             throw new ArgumentException("matmul with an output tensor does not support automatic differentiation, but one of the arguments requires grad (use Matmul(other), or run under NoGrad)");

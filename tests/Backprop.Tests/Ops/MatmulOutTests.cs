@@ -30,6 +30,15 @@ public class MatmulOutTests
     }
 
     [Fact]
+    public void RefusesAnOutputThatSharesMemoryWithAnOperand()
+    {
+        var a = Tensor.Randn([3, 3], seed: 5);
+        var b = Tensor.Randn([3, 3], seed: 6);
+        Assert.Contains("shares memory", Assert.Throws<ArgumentException>(() => Tensor.Matmul(a, b, a)).Message);
+        Assert.Contains("shares memory", Assert.Throws<ArgumentException>(() => Tensor.Matmul(a, b, b.Reshape(3, 3))).Message);
+    }
+
+    [Fact]
     public void IsNotDifferentiable()
     {
         var a = Tensor.Randn([4, 3], seed: 3, requiresGrad: true);
