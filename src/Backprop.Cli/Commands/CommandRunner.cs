@@ -11,7 +11,7 @@ internal static class CommandRunner
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or InvalidDataException or IOException or FormatException or NotSupportedException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"{command}: {ex.Message}");
+            Console.Error.WriteLine($"{command}: {UserMessage(ex)}");
             return 1;
         }
         catch (Exception ex)
@@ -21,4 +21,10 @@ internal static class CommandRunner
             return 2;
         }
     }
+
+    /// <summary>The exception's message without the " (Parameter 'name')" that .NET appends to argument exceptions: the message already names the option.</summary>
+    private static string UserMessage(Exception ex) =>
+        ex is ArgumentException { ParamName: { } name }
+            ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal)
+            : ex.Message;
 }

@@ -40,4 +40,12 @@ public class BenchCommandTests
         Assert.NotEqual(0, code);
         Assert.NotEmpty(stderr);
     }
+
+    [Fact]
+    public void ZeroThreadsIsOneLineNamingTheValueWithoutDotNetsParameterSuffix()
+    {
+        var (code, _, stderr) = CliRunner.Run("bench", "sgemm", "--epochs", "1", "--threads", "0");
+        Assert.Equal(1, code);
+        Assert.Equal("bench: threads must be at least 1, got 0", stderr.Trim());
+    }
 }
