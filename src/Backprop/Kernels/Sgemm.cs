@@ -155,7 +155,7 @@ internal static unsafe class Sgemm
     /// The multithreaded nest when the operand every thread needs fits the cache budget: op(B) whole
     /// when the rows are split, op(A) whole when the columns are. The threads first pack it together
     /// into one shared buffer (all its depth blocks, each laid out as <see cref="Serial"/> packs it),
-    /// then take blocks of MC rows (or groups of NR-column panels) one at a time, first come first
+    /// then take blocks of up to MC rows (or groups of NR-column panels) one at a time, first come first
     /// served, each packing only its own part of the other operand. No thread repacks what another
     /// packed, and a thread the machine slows down takes fewer blocks instead of holding the others
     /// up. Every element sums the same KC blocks in the same order as in <see cref="Serial"/>, so the
