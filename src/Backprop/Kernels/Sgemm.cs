@@ -184,24 +184,19 @@ internal static unsafe class Sgemm
             int sharedPanels = sharedWidth / width;
             int panelsPerPiece = Math.Max(1, sharedPanels * depthBlocks / (threads * 8));
             int piecesPerBlock = (sharedPanels + panelsPerPiece - 1) / panelsPerPiece;
-            int packPieces = piecesPerBlock * depthBlocks;
-            int nextPack = -1;
-            WorkerPool.Run(threads, _ =>
+            WorkerPool.RunPieces(threads, piecesPerBlock * depthBlocks, piece =>
             {
-                for (int piece = Interlocked.Increment(ref nextPack); piece < packPieces; piece = Interlocked.Increment(ref nextPack))
+                int block = piece / piecesPerBlock, q0 = piece % piecesPerBlock * panelsPerPiece * width;
+                int pcStart = block * cfg.KC, kc = Math.Min(cfg.KC, k - pcStart);
+                int count = Math.Min(Math.Min(panelsPerPiece * width, (splitRows ? n : m) - q0), sharedWidth - q0);
+                float* dst = (float*)sp + ((long)pcStart * sharedWidth) + ((long)q0 * kc);
+                if (splitRows)
                 {
-                    int block = piece / piecesPerBlock, q0 = piece % piecesPerBlock * panelsPerPiece * width;
-                    int pcStart = block * cfg.KC, kc = Math.Min(cfg.KC, k - pcStart);
-                    int count = Math.Min(Math.Min(panelsPerPiece * width, (splitRows ? n : m) - q0), sharedWidth - q0);
-                    float* dst = (float*)sp + ((long)pcStart * sharedWidth) + ((long)q0 * kc);
-                    if (splitRows)
-                    {
-                        PackB(transB, (float*)bp, ldb, pcStart, q0, kc, count, nr, dst);
-                    }
-                    else
-                    {
-                        PackA(transA, (float*)ap, lda, q0, pcStart, count, kc, mr, dst);
-                    }
+                    PackB(transB, (float*)bp, ldb, pcStart, q0, kc, count, nr, dst);
+                }
+                else
+                {
+                    PackA(transA, (float*)ap, lda, q0, pcStart, count, kc, mr, dst);
                 }
             });
 
@@ -219,32 +214,29 @@ internal static unsafe class Sgemm
                 blocks = (n + blockSize - 1) / blockSize;
             }
 
-            int next = -1;
-            WorkerPool.Run(threads, _ =>
+            WorkerPool.RunPieces(threads, blocks, block =>
             {
+                // This thread's own packing buffer and edge tile (thread-static, allocated once).
                 float* tile = Buffer(ref t_tile, mr * nr);
                 float* own = splitRows ? Buffer(ref t_packA, blockSize * kcMax) : Buffer(ref t_packB, blockSize * kcMax);
-                for (int block = Interlocked.Increment(ref next); block < blocks; block = Interlocked.Increment(ref next))
+                int start = block * blockSize, size = Math.Min(blockSize, (splitRows ? m : n) - start);
+                for (int pcStart = 0; pcStart < k; pcStart += cfg.KC)
                 {
-                    int start = block * blockSize, size = Math.Min(blockSize, (splitRows ? m : n) - start);
-                    for (int pcStart = 0; pcStart < k; pcStart += cfg.KC)
+                    int kc = Math.Min(cfg.KC, k - pcStart);
+                    bool acc = accumulate || pcStart > 0;
+                    float* shared = (float*)sp + ((long)pcStart * sharedWidth);
+                    if (splitRows)
                     {
-                        int kc = Math.Min(cfg.KC, k - pcStart);
-                        bool acc = accumulate || pcStart > 0;
-                        float* shared = (float*)sp + ((long)pcStart * sharedWidth);
-                        if (splitRows)
+                        PackA(transA, (float*)ap, lda, start, pcStart, size, kc, mr, own);
+                        Macro(cfg, size, n, kc, own, shared, (float*)cp + ((long)start * n), n, acc, tile);
+                    }
+                    else
+                    {
+                        PackB(transB, (float*)bp, ldb, pcStart, start, kc, size, nr, own);
+                        for (int ic = 0; ic < m; ic += cfg.MC)
                         {
-                            PackA(transA, (float*)ap, lda, start, pcStart, size, kc, mr, own);
-                            Macro(cfg, size, n, kc, own, shared, (float*)cp + ((long)start * n), n, acc, tile);
-                        }
-                        else
-                        {
-                            PackB(transB, (float*)bp, ldb, pcStart, start, kc, size, nr, own);
-                            for (int ic = 0; ic < m; ic += cfg.MC)
-                            {
-                                int mc = Math.Min(cfg.MC, m - ic);
-                                Macro(cfg, mc, size, kc, shared + ((long)ic * kc), own, (float*)cp + ((long)ic * n) + start, n, acc, tile);
-                            }
+                            int mc = Math.Min(cfg.MC, m - ic);
+                            Macro(cfg, mc, size, kc, shared + ((long)ic * kc), own, (float*)cp + ((long)ic * n) + start, n, acc, tile);
                         }
                     }
                 }

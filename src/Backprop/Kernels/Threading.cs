@@ -58,13 +58,6 @@ public static class Threading
         }
 
         int pieces = (int)Math.Min(count, (long)threads * Math.Max(1, piecesPerThread));
-        int next = -1;
-        Kernels.WorkerPool.Run(threads, _ =>
-        {
-            for (int piece = Interlocked.Increment(ref next); piece < pieces; piece = Interlocked.Increment(ref next))
-            {
-                body((int)((long)count * piece / pieces), (int)((long)count * (piece + 1) / pieces));
-            }
-        });
+        Kernels.WorkerPool.RunPieces(threads, pieces, piece => body((int)((long)count * piece / pieces), (int)((long)count * (piece + 1) / pieces)));
     }
 }

@@ -102,6 +102,23 @@ internal static class WorkerPool
         }
     }
 
+    /// <summary>
+    /// Runs body(0) … body(pieces − 1) on <paramref name="threads"/> threads (the caller's included), each
+    /// piece taken by whichever thread is free next, and returns when all are done: a thread the machine
+    /// slows down takes fewer pieces instead of holding the others up.
+    /// </summary>
+    public static void RunPieces(int threads, int pieces, Action<int> body)
+    {
+        int next = -1;
+        Run(threads, _ =>
+        {
+            for (int piece = Interlocked.Increment(ref next); piece < pieces; piece = Interlocked.Increment(ref next))
+            {
+                body(piece);
+            }
+        });
+    }
+
     private static Worker[] EnsureWorkers(int count)
     {
         if (s_workers.Length < count)
