@@ -30,23 +30,19 @@ public sealed record ConsumerTerm(ExpressionNode Consumer, int InputIndex, doubl
 /// <param name="Gradient">∂y/∂v.</param>
 public sealed record ConsumerSum(ExpressionNode Node, IReadOnlyList<ConsumerTerm> Terms, double Gradient);
 
-/// <summary>The result of <see cref="ExpressionGraph.Backward"/>: ∂output/∂node for every node, and every step taken.</summary>
-public sealed class GradientPass
+/// <summary>∂output/∂node for every node of a graph: what both backward passes compute, whichever way they sum.</summary>
+public abstract class GradientTable
 {
     private readonly double[] _gradients;
 
-    internal GradientPass(ExpressionGraph graph, IReadOnlyList<BackwardStep> steps, double[] gradients)
+    private protected GradientTable(ExpressionGraph graph, double[] gradients)
     {
         Graph = graph;
-        Steps = steps;
         _gradients = gradients;
     }
 
     /// <summary>The graph differentiated.</summary>
     public ExpressionGraph Graph { get; }
-
-    /// <summary>The operation nodes visited, in reverse topological order, each with what it pushed into its inputs.</summary>
-    public IReadOnlyList<BackwardStep> Steps { get; }
 
     /// <summary>∂output/∂<paramref name="node"/> (0 for nodes the output does not depend on).</summary>
     public double GradientOf(ExpressionNode node) => _gradients[node.Index];
@@ -56,24 +52,28 @@ public sealed class GradientPass
         GradientOf(Graph.Inputs.FirstOrDefault(i => i.Name == name) ?? throw new ArgumentException($"'{name}' is not an input (inputs: {string.Join(", ", Graph.Inputs.Select(i => i.Name))})"));
 }
 
-/// <summary>The result of <see cref="ExpressionGraph.BackwardByConsumers"/>: every gradient as a sum over consumers.</summary>
-public sealed class ConsumerPass
+/// <summary>The result of <see cref="ExpressionGraph.Backward"/>: ∂output/∂node for every node, and every step taken.</summary>
+public sealed class GradientPass : GradientTable
 {
-    private readonly double[] _gradients;
-
-    internal ConsumerPass(ExpressionGraph graph, IReadOnlyList<ConsumerSum> sums, double[] gradients)
+    internal GradientPass(ExpressionGraph graph, IReadOnlyList<BackwardStep> steps, double[] gradients)
+        : base(graph, gradients)
     {
-        Graph = graph;
-        Sums = sums;
-        _gradients = gradients;
+        Steps = steps;
     }
 
-    /// <summary>The graph differentiated.</summary>
-    public ExpressionGraph Graph { get; }
+    /// <summary>The operation nodes visited, in reverse topological order, each with what it pushed into its inputs.</summary>
+    public IReadOnlyList<BackwardStep> Steps { get; }
+}
+
+/// <summary>The result of <see cref="ExpressionGraph.BackwardByConsumers"/>: every gradient as a sum over consumers.</summary>
+public sealed class ConsumerPass : GradientTable
+{
+    internal ConsumerPass(ExpressionGraph graph, IReadOnlyList<ConsumerSum> sums, double[] gradients)
+        : base(graph, gradients)
+    {
+        Sums = sums;
+    }
 
     /// <summary>One sum per node the output depends on, in reverse topological order.</summary>
     public IReadOnlyList<ConsumerSum> Sums { get; }
-
-    /// <summary>∂output/∂<paramref name="node"/>.</summary>
-    public double GradientOf(ExpressionNode node) => _gradients[node.Index];
 }
