@@ -37,7 +37,10 @@ public sealed partial class Tensor
         var output = Empty([batch, outChannels, g.OutH, g.OutW], input.DType);
         if (input.DType == DType.Float32)
         {
-            Conv2dForward<float>(input.F32, weight.F32, bias?.F32, output.F32, batch, g, outChannels, groups);
+            if (!TryConv2dForwardDirect(input.F32, weight.F32, bias?.F32, output.F32, batch, g, outChannels, groups))
+            {
+                Conv2dForward<float>(input.F32, weight.F32, bias?.F32, output.F32, batch, g, outChannels, groups);
+            }
         }
         else
         {
@@ -52,7 +55,10 @@ public sealed partial class Tensor
             var gradBias = bias is { RequiresGrad: true } ? Empty(bias._shape, bias.DType) : null;
             if (gy.DType == DType.Float32)
             {
-                Conv2dBackward<float>(gy.F32, input.F32, weight.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, batch, g, outChannels, groups);
+                if (!TryConv2dBackwardDirect(gy.F32, input.F32, weight.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, batch, g, outChannels, groups))
+                {
+                    Conv2dBackward<float>(gy.F32, input.F32, weight.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, batch, g, outChannels, groups);
+                }
             }
             else
             {
@@ -286,12 +292,7 @@ public sealed partial class Tensor
 
                         if (partialB is not null)
                         {
-                            for (int o = 0; o < outChannels; o++)
-                            {
-                                T sum = TensorPrimitives.Sum<T>(dy.AsSpan(o * outPlane, outPlane));
-                                ref T slot = ref partialB[(block * outChannels) + o];
-                                slot = n > first ? slot + sum : sum;
-                            }
+                            AddChannelSums<T>(dy, outChannels, outPlane, partialB.AsSpan(block * outChannels, outChannels), accumulate: n > first);
                         }
 
                         if (gx is not null)
@@ -333,6 +334,17 @@ public sealed partial class Tensor
 
         SumBlocks(partialW, gw, blocks);
         SumBlocks(partialB, gb, blocks);
+    }
+
+    /// <summary>sums[o] (+)= Σ_pixels dy[o, pixel] for one sample's output gradient (channels × plane).</summary>
+    private static void AddChannelSums<T>(ReadOnlySpan<T> dy, int channels, int plane, Span<T> sums, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int o = 0; o < channels; o++)
+        {
+            T sum = TensorPrimitives.Sum<T>(dy.Slice(o * plane, plane));
+            sums[o] = accumulate ? sums[o] + sum : sum;
+        }
     }
 
     /// <summary>destination = Σ_block partials[block] in block order (nothing to do for one block: it is the destination).</summary>

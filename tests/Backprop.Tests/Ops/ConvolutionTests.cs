@@ -25,6 +25,17 @@ public class ConvolutionTests
         new Case([2, 16, 14, 14], [32, 16, 5, 5], true, (1, 1), (2, 2), (1, 1), 1),
         new Case([10, 8, 30, 29], [6, 4, 7, 7], true, (2, 2), (3, 2), (1, 1), 2),
         new Case([1, 12, 21, 23], [4, 12, 5, 5], false, (1, 1), (4, 4), (2, 2), 1),
+
+        // Stride-1 shapes of the direct kernels (Kernels/DirectConv.cs): 7 channels (a last panel of one),
+        // 27 taps, two sample blocks; rows of 26, 16 and 45 outputs (two and three tiles); 20 output
+        // channels (two 16-wide panels of the weight gradient); padding beyond (k−1)·d, whose input
+        // gradient takes im2col; a 1×1 kernel on 12-wide rows.
+        new Case([9, 3, 12, 14], [7, 3, 3, 3], true, (1, 1), (1, 1), (1, 1), 1),
+        new Case([2, 5, 10, 28], [20, 5, 5, 3], true, (1, 1), (2, 0), (1, 1), 1),
+        new Case([3, 4, 16, 16], [6, 4, 3, 3], false, (1, 1), (2, 2), (2, 2), 1),
+        new Case([2, 2, 12, 12], [3, 2, 3, 3], true, (1, 1), (3, 3), (1, 1), 1),
+        new Case([1, 2, 6, 45], [4, 2, 3, 3], true, (1, 1), (1, 1), (1, 1), 1),
+        new Case([2, 3, 12, 12], [12, 3, 1, 1], true, (1, 1), (0, 0), (1, 1), 1),
     ];
 
     private static Tensor Random(int[] shape, long seed, DType dtype = DType.Float64) =>
@@ -77,11 +88,35 @@ public class ConvolutionTests
         }
     }
 
-    [Fact]
-    public void ResultsAreBitIdenticalForOneAndTwoThreads()
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Float32BackwardMatchesTheFloat64Reference(Case c)
     {
-        // 19 samples: three blocks of the weight-gradient sum, split differently by one and two threads.
-        var x = Random([19, 3, 9, 8], 11, DType.Float32);
+        var x = Random(c.Input, 14, DType.Float32).RequiresGrad_();
+        var w = Random(c.Weight, 15, DType.Float32).RequiresGrad_();
+        var b = c.Bias ? Random([c.Weight[0]], 16, DType.Float32).RequiresGrad_() : null;
+        var y = Tensor.Conv2d(x, w, b, c.Stride, c.Padding, c.Dilation, c.Groups);
+        var gy = Random(y.Shape, 17, DType.Float32);
+
+        y.Backward(gy);
+
+        var (gx, gw, gb) = Reference.Conv2dBackward(gy.ToArray(), y.Shape, x.ToArray(), c.Input, w.ToArray(), c.Weight, c.Stride, c.Padding, c.Dilation, c.Groups);
+        AssertClose(gx, x.Grad!.ToArray(), 1e-4);
+        AssertClose(gw, w.Grad!.ToArray(), 1e-4);
+        if (b is not null)
+        {
+            AssertClose(gb, b.Grad!.ToArray(), 1e-4);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { 19, 3, 9, 8 })]
+    [InlineData(new[] { 19, 3, 14, 14 })]
+    public void ResultsAreBitIdenticalForOneAndTwoThreads(int[] input)
+    {
+        // 19 samples: three blocks of the weight-gradient sum, split differently by one and two threads
+        // (8-wide rows take im2col, 14-wide rows the direct kernels).
+        var x = Random(input, 11, DType.Float32);
         var w = Random([5, 3, 3, 3], 12, DType.Float32);
         var b = Random([5], 13, DType.Float32);
         int saved = Threading.NumThreads;

@@ -1,0 +1,368 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Backprop.Kernels;
+
+/// <summary>
+/// Stride-1 float32 convolution straight from a zero-bordered image, with no column matrix: the
+/// GEMM micro-kernel's 6×16 register tile (6 output channels × 16 consecutive output pixels of one
+/// row) reads, for each tap (c, kh, kw), 16 consecutive floats of the padded image at that tap's
+/// offset. im2col would first copy those same floats into a column matrix and the GEMM would then
+/// copy them again into packed panels; here they are read once, from a sample that fits in L1/L2.
+/// </summary>
+/// <remarks>
+/// A row of OW outputs takes ceil(OW/16) tiles; the last one computes a few lanes past the row's
+/// end from the zero border (wasted work, never stored), so callers use this only where the tiles are
+/// mostly full (<see cref="SuitsWidth"/>). The same kernel computes a convolution's input gradient
+/// (a stride-1 correlation of the padded output gradient with the flipped, transposed weights), and
+/// a second kernel its weight gradient (6 taps × 16 output channels, summed over the pixels).
+/// Each output element is summed over the taps (or pixels) in a fixed order by one FMA chain, so
+/// results do not depend on how samples are spread over threads.
+/// </remarks>
+internal static unsafe class DirectConv
+{
+    /// <summary>Output channels (or taps, for the weight gradient) per register tile.</summary>
+    public const int Rows = 6;
+
+    /// <summary>Output pixels of one row (or output channels, for the weight gradient) per register tile.</summary>
+    public const int Lanes = 16;
+
+    // A padded sample larger than this (4 MB) no longer stays in cache across taps; im2col + GEMM then wins.
+    private const long MaxImageFloats = 1 << 20;
+
+    /// <summary>Whether conv2d uses these kernels: on CPUs that run them (AVX2 with FMA; AVX-512 CPUs have both), unless switched off (tests compare both paths).</summary>
+    public static bool IsSupported => Enabled && Avx2.IsSupported && Fma.IsSupported;
+
+    /// <summary>False sends every convolution through im2col + GEMM.</summary>
+    internal static bool Enabled { get; set; } = true;
+
+    /// <summary>True when rows of <paramref name="outW"/> pixels fill at least 3/4 of their 16-wide tiles.</summary>
+    public static bool SuitsWidth(int outW) => outW > 0 && 4L * outW >= 3L * Lanes * TilesPerRow(outW);
+
+    /// <summary>True when a padded image of this plan is small enough to be read from cache tap after tap.</summary>
+    public static bool Fits(Plan plan) => plan.ImageLength <= MaxImageFloats;
+
+    private static int TilesPerRow(int outW) => (outW + Lanes - 1) / Lanes;
+
+    /// <summary>Rounds up to a whole number of <paramref name="multiple"/>s.</summary>
+    public static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+
+    /// <summary>
+    /// A stride-1 correlation of a C×H×W image with a kH×kW kernel dilated by (dH, dW), producing
+    /// OH×OW per output channel, read from a zero-bordered copy of the image: PaddedH rows of
+    /// RowStride floats per channel, the image placed at (PadTop, PadLeft). RowStride leaves room for
+    /// the last tile of every row, so every tap's 16-float read stays inside the channel's plane.
+    /// Tap (c, kh, kw) of output pixel (oh, ow) is padded[Offsets[tap] + oh·RowStride + ow].
+    /// </summary>
+    internal sealed class Plan
+    {
+        public Plan(int channels, int height, int width, int padTop, int padLeft, int kernelH, int kernelW, int dilationH, int dilationW, int outH, int outW)
+        {
+            (Channels, Height, Width, PadTop, PadLeft, OutH, OutW) = (channels, height, width, padTop, padLeft, outH, outW);
+            RowStride = (TilesPerRow(outW) * Lanes) + ((kernelW - 1) * dilationW);
+            PaddedH = outH + ((kernelH - 1) * dilationH);
+            Offsets = new int[channels * kernelH * kernelW];
+            int tap = 0;
+            for (int c = 0; c < channels; c++)
+            {
+                for (int kh = 0; kh < kernelH; kh++)
+                {
+                    for (int kw = 0; kw < kernelW; kw++)
+                    {
+                        Offsets[tap++] = (c * PaddedH * RowStride) + (kh * dilationH * RowStride) + (kw * dilationW);
+                    }
+                }
+            }
+        }
+
+        public int Channels { get; }
+
+        public int Height { get; }
+
+        public int Width { get; }
+
+        public int PadTop { get; }
+
+        public int PadLeft { get; }
+
+        public int OutH { get; }
+
+        public int OutW { get; }
+
+        public int RowStride { get; }
+
+        public int PaddedH { get; }
+
+        /// <summary>The offset of every tap (c, kh, kw), in that order, from an output pixel's position.</summary>
+        public int[] Offsets { get; }
+
+        public int Taps => Offsets.Length;
+
+        /// <summary>Floats in one padded image.</summary>
+        public long ImageLength => (long)Channels * PaddedH * RowStride;
+
+        /// <summary>Writes the zero-bordered copy of one C×H×W image <paramref name="x"/> into <paramref name="padded"/>.</summary>
+        public void Pad(float* x, float* padded)
+        {
+            new Span<float>(padded, (int)ImageLength).Clear();
+            int plane = PaddedH * RowStride;
+            for (int c = 0; c < Channels; c++)
+            {
+                for (int ih = 0; ih < Height; ih++)
+                {
+                    new ReadOnlySpan<float>(x + (((long)c * Height) + ih) * Width, Width)
+                        .CopyTo(new Span<float>(padded + ((long)c * plane) + ((long)(ih + PadTop) * RowStride) + PadLeft, Width));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs a row-major rows×taps matrix into panels of <see cref="Rows"/> rows: panel p holds rows
+    /// 6p.. as taps groups of 6 values (dst[(p·taps + tap)·6 + r]), rows past the end zero.
+    /// <paramref name="dst"/> holds RoundUp(rows, 6)·taps floats.
+    /// </summary>
+    public static void PackRows(ReadOnlySpan<float> matrix, int rows, int taps, Span<float> dst)
+    {
+        for (int p = 0; p < rows; p += Rows)
+        {
+            var panel = dst.Slice(p * taps, Rows * taps);
+            for (int r = 0; r < Rows; r++)
+            {
+                if (p + r < rows)
+                {
+                    var row = matrix.Slice((p + r) * taps, taps);
+                    for (int tap = 0; tap < taps; tap++)
+                    {
+                        panel[(tap * Rows) + r] = row[tap];
+                    }
+                }
+                else
+                {
+                    for (int tap = 0; tap < taps; tap++)
+                    {
+                        panel[(tap * Rows) + r] = 0;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// y[o, oh, ow] = bias[o] + Σ_tap a[o, tap] · padded[Offsets[tap] + oh·RowStride + ow] for one
+    /// image, every o &lt; <paramref name="outChannels"/>, oh &lt; OutH, ow &lt; OutW; y is
+    /// outChannels×OutH×OutW and is overwritten. <paramref name="packed"/> is the weight matrix as
+    /// <see cref="PackRows"/> lays it out; <paramref name="bias"/> holds RoundUp(outChannels, 6) values
+    /// (zeros for none); <paramref name="tile"/> is 6·16 floats of scratch.
+    /// </summary>
+    /// <remarks>
+    /// A row's last tile writes its 16 lanes whole when the lanes past the row's end land on the
+    /// next row of the same channel, which a later tile overwrites (tiles run in row order); on the
+    /// last row, or for a panel of fewer than 6 channels, the tile goes through the scratch.
+    /// </remarks>
+    public static void Correlate(Plan plan, float* packed, int outChannels, float* bias, float* padded, float* y, float* tile)
+    {
+        int taps = plan.Taps, outH = plan.OutH, outW = plan.OutW, plane = outH * outW;
+        fixed (int* offsets = plan.Offsets)
+        {
+            for (int o0 = 0; o0 < outChannels; o0 += Rows)
+            {
+                int rows = Math.Min(Rows, outChannels - o0);
+                float* a = packed + ((long)o0 * taps);
+                for (int oh = 0; oh < outH; oh++)
+                {
+                    float* src = padded + ((long)oh * plan.RowStride);
+                    for (int col = 0; col < outW; col += Lanes)
+                    {
+                        int lanes = Math.Min(Lanes, outW - col);
+                        float* dst = y + ((long)o0 * plane) + ((long)oh * outW) + col;
+                        if (rows == Rows && (lanes == Lanes || oh < outH - 1))
+                        {
+                            Kernel(taps, a, src + col, offsets, bias + o0, dst, plane);
+                            continue;
+                        }
+
+                        Kernel(taps, a, src + col, offsets, bias + o0, tile, Lanes);
+                        for (int r = 0; r < rows; r++)
+                        {
+                            new ReadOnlySpan<float>(tile + (r * Lanes), lanes).CopyTo(new Span<float>(dst + ((long)r * plane), lanes));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Lays out the gradient of one sample's output, dy (outChannels × pixels), as panels of 16
+    /// channels: dyT[(p·pixels + pixel)·16 + j] = dy[16p + j, pixel]. Lanes past outChannels are left
+    /// as they are (the caller zeroes them once).
+    /// </summary>
+    public static void TransposeOutputGradient(float* dy, int outChannels, int pixels, float* dyT)
+    {
+        for (int o = 0; o < outChannels; o++)
+        {
+            float* src = dy + ((long)o * pixels);
+            float* dst = dyT + ((long)(o / Lanes) * pixels * Lanes) + (o % Lanes);
+            for (int p = 0; p < pixels; p++)
+            {
+                dst[p * Lanes] = src[p];
+            }
+        }
+    }
+
+    /// <summary>
+    /// The weight gradient of one sample, transposed: g[tap, o] (+)= Σ_{oh, ow}
+    /// padded[Offsets[tap] + oh·RowStride + ow] · dy[o, oh, ow], where g is RoundUp(taps, 6) ×
+    /// outPanels·16 (rows past the taps and columns past the channels receive unused values) and
+    /// <paramref name="dyT"/> is laid out by <see cref="TransposeOutputGradient"/>.
+    /// </summary>
+    public static void WeightGradient(Plan plan, float* padded, float* dyT, int outPanels, float* g, bool accumulate)
+    {
+        int taps = plan.Taps, ld = outPanels * Lanes, pixels = plan.OutH * plan.OutW;
+        Span<int> d = stackalloc int[Rows];
+        fixed (int* offsets = plan.Offsets)
+        {
+            for (int t0 = 0; t0 < taps; t0 += Rows)
+            {
+                // A last panel of fewer than 6 taps repeats its last tap in the spare rows.
+                for (int r = 0; r < Rows; r++)
+                {
+                    d[r] = offsets[Math.Min(t0 + r, taps - 1)] - offsets[t0];
+                }
+
+                for (int p = 0; p < outPanels; p++)
+                {
+                    WeightKernel(padded + offsets[t0], d[1], d[2], d[3], d[4], d[5], plan.OutH, plan.OutW, plan.RowStride, dyT + ((long)p * pixels * Lanes), g + ((long)t0 * ld) + (p * Lanes), ld, accumulate);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// C[6×16] = bias (per row) + Σ_p a[p·6 + r] · src[offsets[p] + j]: one register tile of
+    /// <see cref="Correlate"/>, 6 rows of <paramref name="ldc"/> floats apart.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel(int taps, float* a, float* src, int* offsets, float* bias, float* c, int ldc)
+    {
+        Vector256<float> c00 = Vector256.Create(bias[0]), c01 = c00;
+        Vector256<float> c10 = Vector256.Create(bias[1]), c11 = c10;
+        Vector256<float> c20 = Vector256.Create(bias[2]), c21 = c20;
+        Vector256<float> c30 = Vector256.Create(bias[3]), c31 = c30;
+        Vector256<float> c40 = Vector256.Create(bias[4]), c41 = c40;
+        Vector256<float> c50 = Vector256.Create(bias[5]), c51 = c50;
+        for (int p = 0; p < taps; p++)
+        {
+            float* row = src + offsets[p];
+            Vector256<float> b0 = Vector256.Load(row);
+            Vector256<float> b1 = Vector256.Load(row + 8);
+            Vector256<float> a0 = Vector256.Create(a[0]);
+            c00 = Fma.MultiplyAdd(a0, b0, c00);
+            c01 = Fma.MultiplyAdd(a0, b1, c01);
+            Vector256<float> a1 = Vector256.Create(a[1]);
+            c10 = Fma.MultiplyAdd(a1, b0, c10);
+            c11 = Fma.MultiplyAdd(a1, b1, c11);
+            Vector256<float> a2 = Vector256.Create(a[2]);
+            c20 = Fma.MultiplyAdd(a2, b0, c20);
+            c21 = Fma.MultiplyAdd(a2, b1, c21);
+            Vector256<float> a3 = Vector256.Create(a[3]);
+            c30 = Fma.MultiplyAdd(a3, b0, c30);
+            c31 = Fma.MultiplyAdd(a3, b1, c31);
+            Vector256<float> a4 = Vector256.Create(a[4]);
+            c40 = Fma.MultiplyAdd(a4, b0, c40);
+            c41 = Fma.MultiplyAdd(a4, b1, c41);
+            Vector256<float> a5 = Vector256.Create(a[5]);
+            c50 = Fma.MultiplyAdd(a5, b0, c50);
+            c51 = Fma.MultiplyAdd(a5, b1, c51);
+            a += Rows;
+        }
+
+        Store(c, ldc, false, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+    }
+
+    /// <summary>
+    /// C[6×16] (+)= Σ_{oh, ow} x[r-th tap at (oh, ow)] · b[pixel·16 + j], where the r-th tap of pixel
+    /// (oh, ow) is img[oh·rowStride + ow + d_r] (d_0 = 0): one register tile of <see cref="WeightGradient"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightKernel(float* img, int d1, int d2, int d3, int d4, int d5, int outH, int outW, int rowStride, float* b, float* c, int ldc, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default;
+        Vector256<float> c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default;
+        Vector256<float> c40 = default, c41 = default;
+        Vector256<float> c50 = default, c51 = default;
+        for (int oh = 0; oh < outH; oh++, img += rowStride)
+        {
+            for (int ow = 0; ow < outW; ow++)
+            {
+                Vector256<float> b0 = Vector256.Load(b);
+                Vector256<float> b1 = Vector256.Load(b + 8);
+                b += Lanes;
+                float* x = img + ow;
+                Vector256<float> a0 = Vector256.Create(x[0]);
+                c00 = Fma.MultiplyAdd(a0, b0, c00);
+                c01 = Fma.MultiplyAdd(a0, b1, c01);
+                Vector256<float> a1 = Vector256.Create(x[d1]);
+                c10 = Fma.MultiplyAdd(a1, b0, c10);
+                c11 = Fma.MultiplyAdd(a1, b1, c11);
+                Vector256<float> a2 = Vector256.Create(x[d2]);
+                c20 = Fma.MultiplyAdd(a2, b0, c20);
+                c21 = Fma.MultiplyAdd(a2, b1, c21);
+                Vector256<float> a3 = Vector256.Create(x[d3]);
+                c30 = Fma.MultiplyAdd(a3, b0, c30);
+                c31 = Fma.MultiplyAdd(a3, b1, c31);
+                Vector256<float> a4 = Vector256.Create(x[d4]);
+                c40 = Fma.MultiplyAdd(a4, b0, c40);
+                c41 = Fma.MultiplyAdd(a4, b1, c41);
+                Vector256<float> a5 = Vector256.Create(x[d5]);
+                c50 = Fma.MultiplyAdd(a5, b0, c50);
+                c51 = Fma.MultiplyAdd(a5, b1, c51);
+            }
+        }
+
+        Store(c, ldc, accumulate, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(
+        float* c,
+        int ldc,
+        bool accumulate,
+        Vector256<float> c00,
+        Vector256<float> c01,
+        Vector256<float> c10,
+        Vector256<float> c11,
+        Vector256<float> c20,
+        Vector256<float> c21,
+        Vector256<float> c30,
+        Vector256<float> c31,
+        Vector256<float> c40,
+        Vector256<float> c41,
+        Vector256<float> c50,
+        Vector256<float> c51)
+    {
+        StoreRow(c, accumulate, c00, c01);
+        StoreRow(c + ldc, accumulate, c10, c11);
+        StoreRow(c + (2L * ldc), accumulate, c20, c21);
+        StoreRow(c + (3L * ldc), accumulate, c30, c31);
+        StoreRow(c + (4L * ldc), accumulate, c40, c41);
+        StoreRow(c + (5L * ldc), accumulate, c50, c51);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, bool accumulate, Vector256<float> left, Vector256<float> right)
+    {
+        if (accumulate)
+        {
+            left += Vector256.Load(c);
+            right += Vector256.Load(c + 8);
+        }
+
+        Vector256.Store(left, c);
+        Vector256.Store(right, c + 8);
+    }
+}

@@ -1,0 +1,197 @@
+using System.Buffers;
+using Backprop.Kernels;
+
+namespace Backprop;
+
+// conv2d in float32 with stride 1 and one group, on CPUs with AVX2 + FMA: the direct kernels of
+// Kernels/DirectConv.cs read each sample's zero-bordered image in place of an im2col matrix. The
+// forward pass and the input gradient are stride-1 correlations; the weight gradient sums, per fixed
+// block of samples, taps × output channels over the pixels. Shapes the kernels do not suit (rows that
+// would leave 16-wide tiles mostly empty, images too large for the cache) take the im2col path.
+public sealed partial class Tensor
+{
+    /// <summary>Whether conv2d with this geometry can take the direct kernels at all (each pass then checks its own shapes).</summary>
+    private static bool DirectConvApplies(in Window2d g, int groups) =>
+        DirectConv.IsSupported && groups == 1 && g.StrideH == 1 && g.StrideW == 1;
+
+    /// <summary>The forward correlation: the input sample padded as conv2d pads it, OH×OW outputs.</summary>
+    private static DirectConv.Plan ForwardPlan(in Window2d g) =>
+        new(g.Channels, g.Height, g.Width, g.PadH, g.PadW, g.KernelH, g.KernelW, g.DilationH, g.DilationW, g.OutH, g.OutW);
+
+    /// <summary>
+    /// The input gradient as a correlation: dx[c, ih, iw] = Σ_{o, kh, kw} w[o, c, kH−1−kh, kW−1−kw] ·
+    /// dyP[o, ih + kh·dH, iw + kw·dW], where dyP is dy bordered by (k−1)·d − pad zeros on each side.
+    /// Null when the padding exceeds (k−1)·d (the border would be negative).
+    /// </summary>
+    private static DirectConv.Plan? InputGradientPlan(in Window2d g, int outChannels)
+    {
+        int borderH = ((g.KernelH - 1) * g.DilationH) - g.PadH, borderW = ((g.KernelW - 1) * g.DilationW) - g.PadW;
+        return borderH < 0 || borderW < 0
+            ? null
+            : new(outChannels, g.OutH, g.OutW, borderH, borderW, g.KernelH, g.KernelW, g.DilationH, g.DilationW, g.Height, g.Width);
+    }
+
+    /// <summary>y[n] = W ⋆ x[n] (+ b) by the direct kernel, in parallel over samples; false (nothing written) when the shapes do not suit it.</summary>
+    private static unsafe bool TryConv2dForwardDirect(float[] x, float[] w, float[]? b, float[] y, int batch, Window2d g, int outChannels, int groups)
+    {
+        if (!DirectConvApplies(g, groups) || !DirectConv.SuitsWidth(g.OutW))
+        {
+            return false;
+        }
+
+        var plan = ForwardPlan(g);
+        if (!DirectConv.Fits(plan))
+        {
+            return false;
+        }
+
+        int taps = plan.Taps, inSample = g.Channels * g.InPlane, outSample = outChannels * g.OutPlane;
+        float[] packed = new float[DirectConv.RoundUp(outChannels, DirectConv.Rows) * taps];
+        DirectConv.PackRows(w, outChannels, taps, packed);
+        float[] bias = new float[DirectConv.RoundUp(outChannels, DirectConv.Rows)];
+        b?.CopyTo(bias, 0);
+        Threading.For(batch, (long)outChannels * taps * g.OutPlane, (start, end) =>
+        {
+            float[] image = ArrayPool<float>.Shared.Rent((int)plan.ImageLength);
+            float[] tile = ArrayPool<float>.Shared.Rent(DirectConv.Rows * DirectConv.Lanes);
+            try
+            {
+                fixed (float* px = x, py = y, pk = packed, pb = bias, pi = image, pt = tile)
+                {
+                    for (int n = start; n < end; n++)
+                    {
+                        plan.Pad(px + ((long)n * inSample), pi);
+                        DirectConv.Correlate(plan, pk, outChannels, pb, pi, py + ((long)n * outSample), pt);
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(tile);
+                ArrayPool<float>.Shared.Return(image);
+            }
+        });
+        return true;
+    }
+
+    /// <summary>
+    /// conv2d's backward by the direct kernels: dx[n] by correlation, dW transposed and summed per
+    /// fixed block of samples, db as in the im2col path. False (nothing written) when the shapes do
+    /// not suit them.
+    /// </summary>
+    private static unsafe bool TryConv2dBackwardDirect(float[] gy, float[] x, float[] w, float[]? gx, float[]? gw, float[]? gb, int batch, Window2d g, int outChannels, int groups)
+    {
+        if (batch == 0 || !DirectConvApplies(g, groups))
+        {
+            return false;
+        }
+
+        var weightPlan = ForwardPlan(g);
+        var inputPlan = gx is null ? null : InputGradientPlan(g, outChannels);
+        if ((gw is not null && !DirectConv.Fits(weightPlan))
+            || (gx is not null && (inputPlan is null || !DirectConv.SuitsWidth(g.Width) || !DirectConv.Fits(inputPlan))))
+        {
+            return false;
+        }
+
+        int taps = weightPlan.Taps, pixels = g.OutPlane, inSample = g.Channels * g.InPlane, outSample = outChannels * pixels;
+        int outPanels = (outChannels + DirectConv.Lanes - 1) / DirectConv.Lanes, ld = outPanels * DirectConv.Lanes;
+        int partialLength = DirectConv.RoundUp(taps, DirectConv.Rows) * ld;
+        int blocks = (batch + ConvSamplesPerBlock - 1) / ConvSamplesPerBlock;
+        float[]? partialW = gw is null ? null : new float[blocks * partialLength];
+        float[]? partialB = gb is null ? null : blocks == 1 ? gb : new float[blocks * gb.Length];
+        float[]? flipped = gx is null ? null : PackFlippedWeights(w, outChannels, g);
+        float[] zeroBias = new float[DirectConv.RoundUp(g.Channels, DirectConv.Rows)];
+        long work = (long)ConvSamplesPerBlock * outChannels * taps * pixels * ((gx is null ? 0 : 1) + (gw is null ? 0 : 1));
+        Threading.For(blocks, work, (startBlock, endBlock) =>
+        {
+            float[] image = ArrayPool<float>.Shared.Rent(gw is null ? 0 : (int)weightPlan.ImageLength);
+            float[] gradImage = ArrayPool<float>.Shared.Rent(inputPlan is null ? 0 : (int)inputPlan.ImageLength);
+            float[] dyT = ArrayPool<float>.Shared.Rent(gw is null ? 0 : ld * pixels);
+            float[] tile = ArrayPool<float>.Shared.Rent(DirectConv.Rows * DirectConv.Lanes);
+            dyT.AsSpan().Clear();
+            try
+            {
+                fixed (float* px = x, pgy = gy, pgx = gx, ppw = partialW, pf = flipped, pz = zeroBias, pi = image, pgi = gradImage, pd = dyT, pt = tile)
+                {
+                    for (int block = startBlock; block < endBlock; block++)
+                    {
+                        int first = block * ConvSamplesPerBlock, last = Math.Min(batch, first + ConvSamplesPerBlock);
+                        for (int n = first; n < last; n++)
+                        {
+                            float* dy = pgy + ((long)n * outSample);
+                            if (partialW is not null)
+                            {
+                                weightPlan.Pad(px + ((long)n * inSample), pi);
+                                DirectConv.TransposeOutputGradient(dy, outChannels, pixels, pd);
+                                DirectConv.WeightGradient(weightPlan, pi, pd, outPanels, ppw + ((long)block * partialLength), accumulate: n > first);
+                            }
+
+                            if (partialB is not null)
+                            {
+                                AddChannelSums(new ReadOnlySpan<float>(dy, outSample), outChannels, pixels, partialB.AsSpan(block * outChannels, outChannels), accumulate: n > first);
+                            }
+
+                            if (inputPlan is not null)
+                            {
+                                inputPlan.Pad(dy, pgi);
+                                DirectConv.Correlate(inputPlan, pf, g.Channels, pz, pgi, pgx + ((long)n * inSample), pt);
+                            }
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(tile);
+                ArrayPool<float>.Shared.Return(dyT);
+                ArrayPool<float>.Shared.Return(gradImage);
+                ArrayPool<float>.Shared.Return(image);
+            }
+        });
+
+        if (gw is not null && partialW is not null)
+        {
+            // Blocks summed in block order, then transposed from taps × channels to the weight's channels × taps.
+            float[] summed = blocks == 1 ? partialW : new float[partialLength];
+            SumBlocks(partialW, summed, blocks);
+            for (int o = 0; o < outChannels; o++)
+            {
+                for (int tap = 0; tap < taps; tap++)
+                {
+                    gw[(o * taps) + tap] = summed[(tap * ld) + o];
+                }
+            }
+        }
+
+        SumBlocks(partialB, gb, blocks);
+        return true;
+    }
+
+    /// <summary>
+    /// The weights of the input-gradient correlation, packed for <see cref="DirectConv.Correlate"/>:
+    /// row c, tap (o, kh, kw) = w[o, c, kH−1−kh, kW−1−kw].
+    /// </summary>
+    private static float[] PackFlippedWeights(float[] w, int outChannels, in Window2d g)
+    {
+        int channels = g.Channels, kh = g.KernelH, kw = g.KernelW, taps = outChannels * kh * kw;
+        var flipped = new float[channels * taps];
+        for (int o = 0; o < outChannels; o++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                for (int i = 0; i < kh; i++)
+                {
+                    for (int j = 0; j < kw; j++)
+                    {
+                        flipped[(c * taps) + (((o * kh) + (kh - 1 - i)) * kw) + (kw - 1 - j)] = w[((((o * channels) + c) * kh) + i) * kw + j];
+                    }
+                }
+            }
+        }
+
+        var packed = new float[DirectConv.RoundUp(channels, DirectConv.Rows) * taps];
+        DirectConv.PackRows(flipped, channels, taps, packed);
+        return packed;
+    }
+}
