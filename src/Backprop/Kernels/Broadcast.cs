@@ -52,19 +52,19 @@ internal static class Broadcast
 
         if (a.Length == dst.Length && b.Length == dst.Length)
         {
-            kernel.Apply<T>(a, b, dst);
+            Threading.ForElements(dst.Length, (start, end) => kernel.Apply<T>(a.AsSpan(start, end - start), b.AsSpan(start, end - start), dst.AsSpan(start, end - start)));
             return;
         }
 
         if (b.Length == 1 && a.Length == dst.Length)
         {
-            kernel.Apply<T>(a, b[0], dst);
+            Threading.ForElements(dst.Length, (start, end) => kernel.Apply<T>(a.AsSpan(start, end - start), b[0], dst.AsSpan(start, end - start)));
             return;
         }
 
         if (a.Length == 1 && b.Length == dst.Length)
         {
-            kernel.Apply<T>(a[0], b, dst);
+            Threading.ForElements(dst.Length, (start, end) => kernel.Apply<T>(a[0], b.AsSpan(start, end - start), dst.AsSpan(start, end - start)));
             return;
         }
 

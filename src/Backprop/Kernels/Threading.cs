@@ -42,6 +42,20 @@ public static class Threading
     /// </summary>
     internal static void For(int count, long workPerItem, Action<int, int> body) => For(count, workPerItem, PiecesPerThread, body);
 
+    // Element-wise passes are cut into blocks of this many elements (a whole number of vectors of any width).
+    private const int ElementBlock = 1 << 12;
+
+    /// <summary>
+    /// Runs body(start, end) over [0, length) for a memory-bound element-wise pass: on one thread below
+    /// ~128K elements, else in pieces of whole 4,096-element blocks on several threads. Every element
+    /// is computed the same way whatever the split.
+    /// </summary>
+    internal static void ForElements(int length, Action<int, int> body)
+    {
+        int blocks = (int)(((long)length + ElementBlock - 1) / ElementBlock);
+        For(blocks, ElementBlock, (start, end) => body(start * ElementBlock, (int)Math.Min(length, (long)end * ElementBlock)));
+    }
+
     /// <summary>
     /// <see cref="For(int, long, Action{int, int})"/> with <paramref name="piecesPerThread"/> pieces per
     /// thread; 1 gives each thread one contiguous share (for bodies whose cost per item falls as the

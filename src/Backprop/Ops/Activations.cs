@@ -36,14 +36,17 @@ public sealed partial class Tensor
         {
             // Fused: one pass computes g where x > 0 and 0 elsewhere, with no mask tensor.
             var gx = Empty(x._shape, x.DType);
-            if (x.DType == DType.Float32)
+            Threading.ForElements(x.Numel, (start, end) =>
             {
-                PassWherePositive<float>(x.F32, g.F32, gx.F32);
-            }
-            else
-            {
-                PassWherePositive<double>(x.F64, g.F64, gx.F64);
-            }
+                if (x.DType == DType.Float32)
+                {
+                    PassWherePositive<float>(x.F32.AsSpan(start, end - start), g.F32.AsSpan(start, end - start), gx.F32.AsSpan(start, end - start));
+                }
+                else
+                {
+                    PassWherePositive<double>(x.F64.AsSpan(start, end - start), g.F64.AsSpan(start, end - start), gx.F64.AsSpan(start, end - start));
+                }
+            });
 
             return [gx];
         });

@@ -111,11 +111,13 @@ public sealed partial class Tensor
 
         if (x.DType == DType.Float32)
         {
-            f32(x.F32, result.F32);
+            float[] source = x.F32, destination = result.F32;
+            Threading.ForElements(x.Numel, (start, end) => f32(source.AsSpan(start, end - start), destination.AsSpan(start, end - start)));
         }
         else
         {
-            f64(x.F64, result.F64);
+            double[] source = x.F64, destination = result.F64;
+            Threading.ForElements(x.Numel, (start, end) => f64(source.AsSpan(start, end - start), destination.AsSpan(start, end - start)));
         }
 
         return result;

@@ -74,4 +74,42 @@ public class ThreadingTests
             Threading.NumThreads = saved;
         }
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    [InlineData(4096)]
+    [InlineData(200_003)]
+    [InlineData(1_000_000)]
+    public void ForElementsCoversEveryElementOnceInWholeBlocks(int length)
+    {
+        int saved = Threading.NumThreads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                Threading.NumThreads = threads;
+                var hits = new int[length];
+                var pieces = new System.Collections.Concurrent.ConcurrentBag<(int Start, int End)>();
+                Threading.ForElements(length, (start, end) =>
+                {
+                    pieces.Add((start, end));
+                    for (int i = start; i < end; i++)
+                    {
+                        Interlocked.Increment(ref hits[i]);
+                    }
+                });
+
+                Assert.All(hits, h => Assert.Equal(1, h));
+                Assert.All(pieces, p => Assert.Equal(0, p.Start % 4096));
+
+                // Large passes are split when there is more than one thread; small ones are not.
+                Assert.Equal(threads > 1 && length >= 200_000, pieces.Count > 1);
+            }
+        }
+        finally
+        {
+            Threading.NumThreads = saved;
+        }
+    }
 }
