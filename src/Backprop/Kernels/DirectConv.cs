@@ -197,19 +197,61 @@ internal static unsafe class DirectConv
     /// <summary>
     /// Lays out the gradient of one sample's output, dy (outChannels × pixels), as panels of 16
     /// channels: dyT[(p·pixels + pixel)·16 + j] = dy[16p + j, pixel]. Lanes past outChannels are left
-    /// as they are (the caller zeroes them once).
+    /// as they are (the caller zeroes them once). Blocks of 8 channels × 8 pixels are transposed in
+    /// registers; the ragged edges go one value at a time.
     /// </summary>
     public static void TransposeOutputGradient(float* dy, int outChannels, int pixels, float* dyT)
     {
+        int fullChannels = outChannels / 8 * 8, fullPixels = pixels / 8 * 8;
+        for (int o = 0; o < fullChannels; o += 8)
+        {
+            float* dst = dyT + ((long)(o / Lanes) * pixels * Lanes) + (o % Lanes);
+            for (int p = 0; p < fullPixels; p += 8)
+            {
+                Transpose8x8(dy + ((long)o * pixels) + p, pixels, dst + ((long)p * Lanes), Lanes);
+            }
+        }
+
         for (int o = 0; o < outChannels; o++)
         {
             float* src = dy + ((long)o * pixels);
             float* dst = dyT + ((long)(o / Lanes) * pixels * Lanes) + (o % Lanes);
-            for (int p = 0; p < pixels; p++)
+            for (int p = o < fullChannels ? fullPixels : 0; p < pixels; p++)
             {
                 dst[p * Lanes] = src[p];
             }
         }
+    }
+
+    /// <summary>dst[j·ldDst + i] = src[i·ldSrc + j] for an 8×8 block (unpack, shuffle, then swap 128-bit halves).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, int ldSrc, float* dst, int ldDst)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + ldSrc);
+        Vector256<float> r2 = Avx.LoadVector256(src + (2L * ldSrc)), r3 = Avx.LoadVector256(src + (3L * ldSrc));
+        Vector256<float> r4 = Avx.LoadVector256(src + (4L * ldSrc)), r5 = Avx.LoadVector256(src + (5L * ldSrc));
+        Vector256<float> r6 = Avx.LoadVector256(src + (6L * ldSrc)), r7 = Avx.LoadVector256(src + (7L * ldSrc));
+
+        // Pairs of rows interleaved: t0 = r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5], …
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+        Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+
+        // Quads: s0 = column 0 of rows 0..3 | column 4 of rows 0..3, and so on.
+        Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE);
+        Vector256<float> s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE);
+        Vector256<float> s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+
+        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(dst + ldDst, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + (2L * ldDst), Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(dst + (3L * ldDst), Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + (4L * ldDst), Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(dst + (5L * ldDst), Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + (6L * ldDst), Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(dst + (7L * ldDst), Avx.Permute2x128(s3, s7, 0x31));
     }
 
     /// <summary>

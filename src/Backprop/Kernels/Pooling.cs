@@ -1,7 +1,8 @@
-using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Kernels;
 
@@ -24,15 +25,14 @@ internal static class Pooling
             && 2 * g.OutH <= g.Height && 2 * g.OutW <= g.Width;
         Threading.For(planes, (long)g.OutPlane * g.KernelArea, (start, end) =>
         {
-            T[]? rows = twoByTwo ? ArrayPool<T>.Shared.Rent(2 * w.OutW) : null;
             for (int p = start; p < end; p++)
             {
                 var plane = new ReadOnlySpan<T>(x, p * w.InPlane, w.InPlane);
                 var outPlane = new Span<T>(y, p * w.OutPlane, w.OutPlane);
                 var outIndex = indices is null ? default : new Span<int>(indices, p * w.OutPlane, w.OutPlane);
-                if (rows is not null)
+                if (twoByTwo)
                 {
-                    MaxForward2x2(plane, w, outPlane, outIndex, rows.AsSpan(0, 2 * w.OutW));
+                    MaxForward2x2(plane, w, outPlane, outIndex);
                     continue;
                 }
 
@@ -78,25 +78,20 @@ internal static class Pooling
                     }
                 }
             }
-
-            if (rows is not null)
-            {
-                ArrayPool<T>.Shared.Return(rows);
-            }
         });
     }
 
     /// <summary>
-    /// The common 2×2, stride 2, unpadded, undilated window. Vertical pairs are compared a vector at a time
-    /// into <paramref name="columnMax"/>, then each horizontal pair picks by index (no data-dependent
-    /// branch, so random data costs no mispredictions). The larger or NaN value wins; on a tie the top
-    /// and then the left one does.
+    /// The common 2×2, stride 2, unpadded, undilated window, with PyTorch's choice among equal values:
+    /// scanning top-left, top-right, bottom-left, bottom-right, a value replaces the current one when
+    /// larger or NaN, so a tie goes to the first and a NaN to the last NaN. That is each row's pair
+    /// first, then the bottom winner over the top one on the same rule. No data-dependent branch (random
+    /// data would mispredict); float32 rows of four or more outputs go four at a time.
     /// </summary>
-    private static void MaxForward2x2<T>(ReadOnlySpan<T> plane, in Window2d g, Span<T> outPlane, Span<int> outIndex, Span<T> columnMax)
+    private static void MaxForward2x2<T>(ReadOnlySpan<T> plane, in Window2d g, Span<T> outPlane, Span<int> outIndex)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int width = g.Width, used = 2 * g.OutW, outW = g.OutW;
-        ref T max0 = ref MemoryMarshal.GetReference(columnMax);
+        int width = g.Width, outW = g.OutW;
         ref T out0 = ref MemoryMarshal.GetReference(outPlane);
         ref int index0 = ref MemoryMarshal.GetReference(outIndex);
         bool withIndex = !outIndex.IsEmpty;
@@ -104,46 +99,88 @@ internal static class Pooling
         {
             ref T top = ref Unsafe.AsRef(in plane[2 * oh * width]);
             ref T bottom = ref Unsafe.Add(ref top, width);
-            if (used >= Vector<T>.Count)
+            if (typeof(T) == typeof(float) && Sse.IsSupported && outW >= Vector128<float>.Count)
             {
-                // The last vector overlaps the previous one: recomputing a lane gives the same value.
-                for (int j = 0; ; j += Vector<T>.Count)
-                {
-                    j = Math.Min(j, used - Vector<T>.Count);
-                    var t = Vector.LoadUnsafe(ref top, (nuint)j);
-                    var b = Vector.LoadUnsafe(ref bottom, (nuint)j);
-                    var down = Vector.GreaterThan(b, t) | ~Vector.Equals(b, b);
-                    Vector.ConditionalSelect(down, b, t).StoreUnsafe(ref max0, (nuint)j);
-                    if (j + Vector<T>.Count >= used)
-                    {
-                        break;
-                    }
-                }
-            }
-            else
-            {
-                for (int j = 0; j < used; j++)
-                {
-                    T t = Unsafe.Add(ref top, j), b = Unsafe.Add(ref bottom, j);
-                    Unsafe.Add(ref max0, j) = Unsafe.Add(ref top, j + (width * Unsafe.BitCast<bool, byte>((b > t) | T.IsNaN(b))));
-                }
+                MaxRow2x2(
+                    ref Unsafe.As<T, float>(ref top),
+                    width,
+                    outW,
+                    2 * oh * width,
+                    ref Unsafe.As<T, float>(ref Unsafe.Add(ref out0, oh * outW)),
+                    withIndex,
+                    ref Unsafe.Add(ref index0, oh * outW));
+                continue;
             }
 
             for (int ow = 0; ow < outW; ow++)
             {
                 // Bools become 0/1 through BitCast, not a conditional: the JIT would branch on random data.
-                T left = Unsafe.Add(ref max0, 2 * ow), right = Unsafe.Add(ref max0, (2 * ow) + 1);
-                int column = (2 * ow) + Unsafe.BitCast<bool, byte>((right > left) | T.IsNaN(right));
-                T max = Unsafe.Add(ref max0, column);
-                Unsafe.Add(ref out0, (oh * outW) + ow) = max;
+                int left = 2 * ow;
+                int topColumn = left + Unsafe.BitCast<bool, byte>(Wins(Unsafe.Add(ref top, left + 1), Unsafe.Add(ref top, left)));
+                int bottomColumn = left + Unsafe.BitCast<bool, byte>(Wins(Unsafe.Add(ref bottom, left + 1), Unsafe.Add(ref bottom, left)));
+                int down = Unsafe.BitCast<bool, byte>(Wins(Unsafe.Add(ref bottom, bottomColumn), Unsafe.Add(ref top, topColumn)));
+                int at = (((2 * oh) + down) * width) + topColumn + (down * (bottomColumn - topColumn));
+                Unsafe.Add(ref out0, (oh * outW) + ow) = plane[at];
                 if (withIndex)
                 {
-                    // The max came from the bottom row unless it is the top value itself (compared bit for bit, so a NaN matches).
-                    int row = (2 * oh) + 1 - Unsafe.BitCast<bool, byte>(SameBits(max, Unsafe.Add(ref top, column)));
-                    Unsafe.Add(ref index0, (oh * outW) + ow) = (row * width) + column;
+                    Unsafe.Add(ref index0, (oh * outW) + ow) = at;
                 }
             }
         }
+    }
+
+    /// <summary>PyTorch's max-pool update rule: <paramref name="candidate"/> replaces <paramref name="current"/> when larger or NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Wins<T>(T candidate, T current)
+        where T : IFloatingPointIeee754<T> => (candidate > current) | T.IsNaN(candidate);
+
+    /// <summary>
+    /// One float32 output row of <see cref="MaxForward2x2"/>, four outputs at a time: each input row is
+    /// split into its even and odd columns, and the rule of <see cref="Wins"/> is applied lane-wise. The
+    /// last group overlaps the one before when the row is not a multiple of four (same values written twice).
+    /// </summary>
+    private static void MaxRow2x2(ref float top, int width, int outW, int topRow, ref float output, bool withIndex, ref int index)
+    {
+        var evenColumns = Vector128.Create(0, 2, 4, 6);
+        var rowBelow = Vector128.Create(width);
+        ref float bottom = ref Unsafe.Add(ref top, width);
+        for (int ow = 0; ; ow += Vector128<float>.Count)
+        {
+            ow = Math.Min(ow, outW - Vector128<float>.Count);
+            var (topLeft, topRight) = Deinterleave(ref top, 2 * ow);
+            var (bottomLeft, bottomRight) = Deinterleave(ref bottom, 2 * ow);
+            var topPick = WinsLanes(topRight, topLeft);
+            var bottomPick = WinsLanes(bottomRight, bottomLeft);
+            var topMax = Vector128.ConditionalSelect(topPick, topRight, topLeft);
+            var bottomMax = Vector128.ConditionalSelect(bottomPick, bottomRight, bottomLeft);
+            var down = WinsLanes(bottomMax, topMax);
+            Vector128.ConditionalSelect(down, bottomMax, topMax).StoreUnsafe(ref output, (nuint)ow);
+            if (withIndex)
+            {
+                var right = Vector128.ConditionalSelect(down, bottomPick, topPick).AsInt32() & Vector128<int>.One;
+                var at = Vector128.Create(topRow + (2 * ow)) + evenColumns + right + (down.AsInt32() & rowBelow);
+                at.StoreUnsafe(ref index, (nuint)ow);
+            }
+
+            if (ow + Vector128<float>.Count >= outW)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>Lane-wise <see cref="Wins"/>: all ones where candidate &gt; current or candidate is NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> WinsLanes(Vector128<float> candidate, Vector128<float> current) =>
+        Vector128.GreaterThan(candidate, current) | ~Vector128.Equals(candidate, candidate);
+
+    /// <summary>Columns j, j+2, j+4, j+6 and j+1, j+3, j+5, j+7 of a row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<float> Even, Vector128<float> Odd) Deinterleave(ref float row, int j)
+    {
+        var a = Vector128.LoadUnsafe(ref row, (nuint)j);
+        var b = Vector128.LoadUnsafe(ref row, (nuint)(j + Vector128<float>.Count));
+        return (Sse.Shuffle(a, b, 0x88), Sse.Shuffle(a, b, 0xDD));
     }
 
     /// <summary>True when two values have the same bit pattern.</summary>

@@ -43,6 +43,44 @@ public class PoolingTests
     }
 
     [Theory]
+    [InlineData(6)]
+    [InlineData(8)]
+    [InlineData(14)]
+    [InlineData(16)]
+    [InlineData(28)]
+    [InlineData(30)]
+    public void MaxPoolTiesGoToTheFirstMaxInRowMajorOrderAndNaNToTheLast(int width)
+    {
+        // Values from {0, 1, 2} tie in most windows; a few NaN. PyTorch scans a window row by row and
+        // takes a value when it is larger or NaN, so ties go to the first and NaN to the last NaN.
+        var random = new Random(width);
+        var data = new double[2 * 3 * 4 * width];
+        for (int i = 0; i < data.Length; i++)
+        {
+            data[i] = random.Next(40) == 0 ? double.NaN : random.Next(3);
+        }
+
+        foreach (var dtype in new[] { DType.Float64, DType.Float32 })
+        {
+            var x = (dtype == DType.Float32 ? Tensor.FromArray(Array.ConvertAll(data, v => (float)v), [2, 3, 4, width]) : Tensor.FromArray(data, [2, 3, 4, width])).RequiresGrad_();
+            var y = Tensor.MaxPool2d(x, 2);
+            var (expected, shape, argMax) = Reference.Pool(data, [2, 3, 4, width], (2, 2), (2, 2), (0, 0), (1, 1), false, Reference.Kind.Max, true);
+            Assert.Equal(expected, y.ToArray());
+
+            var gy = Tensor.Arange(1, (shape[0] * shape[1] * shape[2] * shape[3]) + 1, 1, dtype).Reshape(shape);
+            y.Backward(gy);
+            var gradient = new double[data.Length];
+            int outPlane = shape[2] * shape[3];
+            for (int o = 0; o < outPlane * shape[0] * shape[1]; o++)
+            {
+                gradient[((o / outPlane) * 4 * width) + argMax[o]] += o + 1;
+            }
+
+            Assert.Equal(gradient, x.Grad!.ToArray());
+        }
+    }
+
+    [Theory]
     [InlineData(2, 3, 6, 8, 2, 2, 2, 2, 0, 0, false, true)]
     [InlineData(1, 2, 7, 9, 3, 3, 2, 2, 1, 1, false, true)]
     [InlineData(1, 2, 7, 9, 3, 3, 2, 2, 1, 1, false, false)]
@@ -215,7 +253,7 @@ public class PoolingTests
                                     double value = x[(pl * h * w) + (ih * w) + iw];
                                     sum += value;
                                     count++;
-                                    if (value > max)
+                                    if (value > max || double.IsNaN(value))
                                     {
                                         max = value;
                                         arg[(pl * oh * ow) + (i * ow) + j] = (ih * w) + iw;
