@@ -46,7 +46,7 @@ public sealed partial class Tensor
         }
 
         int taps = plan.Taps, inSample = g.Channels * g.InPlane, outSample = outChannels * g.OutPlane;
-        float[] packed = new float[DirectConv.RoundUp(outChannels, DirectConv.Rows) * taps];
+        float[] packed = GC.AllocateUninitializedArray<float>(DirectConv.RoundUp(outChannels, DirectConv.Rows) * taps);
         DirectConv.PackRows(w, outChannels, taps, packed);
         float[] bias = new float[DirectConv.RoundUp(outChannels, DirectConv.Rows)];
         b?.CopyTo(bias, 0);
@@ -98,7 +98,8 @@ public sealed partial class Tensor
         int outPanels = (outChannels + DirectConv.Lanes - 1) / DirectConv.Lanes, ld = outPanels * DirectConv.Lanes;
         int partialLength = DirectConv.RoundUp(taps, DirectConv.Rows) * ld;
         int blocks = (batch + ConvSamplesPerBlock - 1) / ConvSamplesPerBlock;
-        float[]? partialW = gw is null ? null : new float[blocks * partialLength];
+        // Every entry of a block's partial is written by its first sample.
+        float[]? partialW = gw is null ? null : GC.AllocateUninitializedArray<float>(blocks * partialLength);
         float[]? partialB = gb is null ? null : blocks == 1 ? gb : new float[blocks * gb.Length];
         float[]? flipped = gx is null ? null : PackFlippedWeights(w, outChannels, g);
         float[] zeroBias = new float[DirectConv.RoundUp(g.Channels, DirectConv.Rows)];
@@ -153,7 +154,7 @@ public sealed partial class Tensor
         if (gw is not null && partialW is not null)
         {
             // Blocks summed in block order, then transposed from taps × channels to the weight's channels × taps.
-            float[] summed = blocks == 1 ? partialW : new float[partialLength];
+            float[] summed = blocks == 1 ? partialW : GC.AllocateUninitializedArray<float>(partialLength);
             SumBlocks(partialW, summed, blocks);
             for (int o = 0; o < outChannels; o++)
             {
@@ -175,7 +176,7 @@ public sealed partial class Tensor
     private static float[] PackFlippedWeights(float[] w, int outChannels, in Window2d g)
     {
         int channels = g.Channels, kh = g.KernelH, kw = g.KernelW, taps = outChannels * kh * kw;
-        var flipped = new float[channels * taps];
+        var flipped = GC.AllocateUninitializedArray<float>(channels * taps);
         for (int o = 0; o < outChannels; o++)
         {
             for (int c = 0; c < channels; c++)
@@ -190,7 +191,7 @@ public sealed partial class Tensor
             }
         }
 
-        var packed = new float[DirectConv.RoundUp(channels, DirectConv.Rows) * taps];
+        var packed = GC.AllocateUninitializedArray<float>(DirectConv.RoundUp(channels, DirectConv.Rows) * taps);
         DirectConv.PackRows(flipped, channels, taps, packed);
         return packed;
     }
