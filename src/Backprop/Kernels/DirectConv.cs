@@ -159,7 +159,7 @@ internal static unsafe class DirectConv
     /// <remarks>
     /// A row's last tile writes its 16 lanes whole when the lanes past the row's end land on the
     /// next row of the same channel, which a later tile overwrites (tiles run in row order); on the
-    /// last row, or for a panel of fewer than 6 channels, the tile goes through the scratch.
+    /// last row it goes through the scratch. A last panel of fewer than 6 channels stores only those.
     /// </remarks>
     public static void Correlate(Plan plan, float* packed, int outChannels, float* bias, float* padded, float* y, float* tile)
     {
@@ -177,13 +177,13 @@ internal static unsafe class DirectConv
                     {
                         int lanes = Math.Min(Lanes, outW - col);
                         float* dst = y + ((long)o0 * plane) + ((long)oh * outW) + col;
-                        if (rows == Rows && (lanes == Lanes || oh < outH - 1))
+                        if (lanes == Lanes || oh < outH - 1)
                         {
-                            Kernel(taps, a, src + col, offsets, bias + o0, dst, plane);
+                            Kernel(taps, a, src + col, offsets, bias + o0, dst, plane, rows);
                             continue;
                         }
 
-                        Kernel(taps, a, src + col, offsets, bias + o0, tile, Lanes);
+                        Kernel(taps, a, src + col, offsets, bias + o0, tile, Lanes, rows);
                         for (int r = 0; r < rows; r++)
                         {
                             new ReadOnlySpan<float>(tile + (r * Lanes), lanes).CopyTo(new Span<float>(dst + ((long)r * plane), lanes));
@@ -284,10 +284,10 @@ internal static unsafe class DirectConv
 
     /// <summary>
     /// C[6×16] = bias (per row) + Σ_p a[p·6 + r] · src[offsets[p] + j]: one register tile of
-    /// <see cref="Correlate"/>, 6 rows of <paramref name="ldc"/> floats apart.
+    /// <see cref="Correlate"/>, rows <paramref name="ldc"/> floats apart, the first <paramref name="rows"/> stored.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel(int taps, float* a, float* src, int* offsets, float* bias, float* c, int ldc)
+    private static void Kernel(int taps, float* a, float* src, int* offsets, float* bias, float* c, int ldc, int rows)
     {
         Vector256<float> c00 = Vector256.Create(bias[0]), c01 = c00;
         Vector256<float> c10 = Vector256.Create(bias[1]), c11 = c10;
@@ -321,7 +321,7 @@ internal static unsafe class DirectConv
             a += Rows;
         }
 
-        Store(c, ldc, false, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+        Store(c, ldc, rows, false, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
     }
 
     /// <summary>
@@ -366,13 +366,14 @@ internal static unsafe class DirectConv
             }
         }
 
-        Store(c, ldc, accumulate, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+        Store(c, ldc, Rows, accumulate, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(
         float* c,
         int ldc,
+        int rows,
         bool accumulate,
         Vector256<float> c00,
         Vector256<float> c01,
@@ -388,11 +389,36 @@ internal static unsafe class DirectConv
         Vector256<float> c51)
     {
         StoreRow(c, accumulate, c00, c01);
-        StoreRow(c + ldc, accumulate, c10, c11);
-        StoreRow(c + (2L * ldc), accumulate, c20, c21);
-        StoreRow(c + (3L * ldc), accumulate, c30, c31);
-        StoreRow(c + (4L * ldc), accumulate, c40, c41);
-        StoreRow(c + (5L * ldc), accumulate, c50, c51);
+        if (rows == Rows)
+        {
+            StoreRow(c + ldc, accumulate, c10, c11);
+            StoreRow(c + (2L * ldc), accumulate, c20, c21);
+            StoreRow(c + (3L * ldc), accumulate, c30, c31);
+            StoreRow(c + (4L * ldc), accumulate, c40, c41);
+            StoreRow(c + (5L * ldc), accumulate, c50, c51);
+            return;
+        }
+
+        // A last panel of fewer than 6 rows.
+        if (rows > 1)
+        {
+            StoreRow(c + ldc, accumulate, c10, c11);
+        }
+
+        if (rows > 2)
+        {
+            StoreRow(c + (2L * ldc), accumulate, c20, c21);
+        }
+
+        if (rows > 3)
+        {
+            StoreRow(c + (3L * ldc), accumulate, c30, c31);
+        }
+
+        if (rows > 4)
+        {
+            StoreRow(c + (4L * ldc), accumulate, c40, c41);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
