@@ -45,8 +45,8 @@ internal static unsafe class DirectConv
 
     private static int TilesPerRow(int outW) => (outW + Lanes - 1) / Lanes;
 
-    /// <summary>Rounds up to a whole number of <paramref name="multiple"/>s.</summary>
-    public static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+    /// <summary>Rows rounded up to whole panels of <see cref="Rows"/>: the rows a packed weight matrix, a bias or a weight-gradient partial holds.</summary>
+    public static int PanelRows(int rows) => Sgemm.RoundUp(rows, Rows);
 
     /// <summary>
     /// A stride-1 correlation of a C×H×W image with a kH×kW kernel dilated by (dH, dW), producing
@@ -119,41 +119,25 @@ internal static unsafe class DirectConv
     }
 
     /// <summary>
-    /// Packs a row-major rows×taps matrix into panels of <see cref="Rows"/> rows: panel p holds rows
-    /// 6p.. as taps groups of 6 values (dst[(p·taps + tap)·6 + r]), rows past the end zero.
-    /// <paramref name="dst"/> holds RoundUp(rows, 6)·taps floats.
+    /// A row-major rows×taps matrix packed as the GEMM packs op(A), in panels of <see cref="Rows"/> rows
+    /// (panel p holds rows 6p.. as taps groups of 6 values), rows past the end zero.
     /// </summary>
-    public static void PackRows(ReadOnlySpan<float> matrix, int rows, int taps, Span<float> dst)
+    public static float[] PackRows(float[] matrix, int rows, int taps)
     {
-        for (int p = 0; p < rows; p += Rows)
+        var packed = GC.AllocateUninitializedArray<float>(PanelRows(rows) * taps);
+        fixed (float* source = matrix, destination = packed)
         {
-            var panel = dst.Slice(p * taps, Rows * taps);
-            for (int r = 0; r < Rows; r++)
-            {
-                if (p + r < rows)
-                {
-                    var row = matrix.Slice((p + r) * taps, taps);
-                    for (int tap = 0; tap < taps; tap++)
-                    {
-                        panel[(tap * Rows) + r] = row[tap];
-                    }
-                }
-                else
-                {
-                    for (int tap = 0; tap < taps; tap++)
-                    {
-                        panel[(tap * Rows) + r] = 0;
-                    }
-                }
-            }
+            Sgemm.PackA(false, source, taps, 0, 0, rows, taps, Rows, destination);
         }
+
+        return packed;
     }
 
     /// <summary>
     /// y[o, oh, ow] = bias[o] + Σ_tap a[o, tap] · padded[Offsets[tap] + oh·RowStride + ow] for one
     /// image, every o &lt; <paramref name="outChannels"/>, oh &lt; OutH, ow &lt; OutW; y is
     /// outChannels×OutH×OutW and is overwritten. <paramref name="packed"/> is the weight matrix as
-    /// <see cref="PackRows"/> lays it out; <paramref name="bias"/> holds RoundUp(outChannels, 6) values
+    /// <see cref="PackRows"/> lays it out; <paramref name="bias"/> holds PanelRows(outChannels) values
     /// (zeros for none); <paramref name="tile"/> is 6·16 floats of scratch.
     /// </summary>
     /// <remarks>
@@ -256,7 +240,7 @@ internal static unsafe class DirectConv
 
     /// <summary>
     /// The weight gradient of one sample, transposed: g[tap, o] (+)= Σ_{oh, ow}
-    /// padded[Offsets[tap] + oh·RowStride + ow] · dy[o, oh, ow], where g is RoundUp(taps, 6) ×
+    /// padded[Offsets[tap] + oh·RowStride + ow] · dy[o, oh, ow], where g is PanelRows(taps) ×
     /// outPanels·16 (rows past the taps and columns past the channels receive unused values) and
     /// <paramref name="dyT"/> is laid out by <see cref="TransposeOutputGradient"/>.
     /// </summary>

@@ -62,7 +62,7 @@ internal static class Pooling
 
                                 int at = (ih * w.Width) + iw;
                                 T v = plane[at];
-                                if (argMax < 0 || v > max || T.IsNaN(v))
+                                if (argMax < 0 || Wins(v, max))
                                 {
                                     max = v;
                                     argMax = at;
@@ -182,13 +182,6 @@ internal static class Pooling
         var b = Vector128.LoadUnsafe(ref row, (nuint)(j + Vector128<float>.Count));
         return (Sse.Shuffle(a, b, 0x88), Sse.Shuffle(a, b, 0xDD));
     }
-
-    /// <summary>True when two values have the same bit pattern.</summary>
-    private static bool SameBits<T>(T a, T b)
-        where T : unmanaged =>
-        Unsafe.SizeOf<T>() == sizeof(int)
-            ? Unsafe.As<T, int>(ref a) == Unsafe.As<T, int>(ref b)
-            : Unsafe.As<T, long>(ref a) == Unsafe.As<T, long>(ref b);
 
     /// <summary>dx[p, indices[p, o]] += dy[p, o]: each output's gradient goes to the input that won its window. <paramref name="dx"/> is overwritten: each plane is cleared while it is in cache, then accumulated into.</summary>
     public static void MaxBackward<T>(T[] dy, int[] indices, in Window2d g, int planes, T[] dx)

@@ -345,9 +345,10 @@ internal static unsafe class Sgemm
 
     /// <summary>
     /// Packs op(A)[ic..ic+mc, pc..pc+kc] into MR-row panels: panel r holds rows r·MR.. as kc groups of
-    /// MR consecutive values (dst[p·MR + i]), rows past mc zero.
+    /// MR consecutive values (dst[p·MR + i]), rows past mc zero. The direct convolution packs its
+    /// weights with it too.
     /// </summary>
-    private static void PackA(bool transA, float* a, int lda, int ic, int pc, int mc, int kc, int mr, float* dst) =>
+    internal static void PackA(bool transA, float* a, int lda, int ic, int pc, int mc, int kc, int mr, float* dst) =>
         PackPanels(runsAcrossPanel: transA, a, lda, ic, pc, mc, kc, mr, dst);
 
     /// <summary>
@@ -470,7 +471,7 @@ internal static unsafe class Sgemm
         }
     }
 
-    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+    internal static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
 
     /// <summary>A pinned, 64-byte-aligned thread-local buffer of at least <paramref name="floats"/> floats, grown on demand.</summary>
     private static float* Buffer(ref float[]? array, int floats)

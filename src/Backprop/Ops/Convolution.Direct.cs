@@ -46,9 +46,8 @@ public sealed partial class Tensor
         }
 
         int taps = plan.Taps, inSample = g.Channels * g.InPlane, outSample = outChannels * g.OutPlane;
-        float[] packed = GC.AllocateUninitializedArray<float>(DirectConv.RoundUp(outChannels, DirectConv.Rows) * taps);
-        DirectConv.PackRows(w, outChannels, taps, packed);
-        float[] bias = new float[DirectConv.RoundUp(outChannels, DirectConv.Rows)];
+        float[] packed = DirectConv.PackRows(w, outChannels, taps);
+        float[] bias = new float[DirectConv.PanelRows(outChannels)];
         b?.CopyTo(bias, 0);
         Threading.For(batch, (long)outChannels * taps * g.OutPlane, (start, end) =>
         {
@@ -96,13 +95,13 @@ public sealed partial class Tensor
 
         int taps = weightPlan.Taps, pixels = g.OutPlane, inSample = g.Channels * g.InPlane, outSample = outChannels * pixels;
         int outPanels = (outChannels + DirectConv.Lanes - 1) / DirectConv.Lanes, ld = outPanels * DirectConv.Lanes;
-        int partialLength = DirectConv.RoundUp(taps, DirectConv.Rows) * ld;
+        int partialLength = DirectConv.PanelRows(taps) * ld;
         int blocks = (batch + ConvSamplesPerBlock - 1) / ConvSamplesPerBlock;
         // Every entry of a block's partial is written by its first sample.
         float[]? partialW = gw is null ? null : GC.AllocateUninitializedArray<float>(blocks * partialLength);
         float[]? partialB = gb is null ? null : blocks == 1 ? gb : new float[blocks * gb.Length];
         float[]? flipped = gx is null ? null : PackFlippedWeights(w, outChannels, g);
-        float[] zeroBias = new float[DirectConv.RoundUp(g.Channels, DirectConv.Rows)];
+        float[] zeroBias = new float[DirectConv.PanelRows(g.Channels)];
         long work = (long)ConvSamplesPerBlock * outChannels * taps * pixels * ((gx is null ? 0 : 1) + (gw is null ? 0 : 1));
         Threading.For(blocks, work, (startBlock, endBlock) =>
         {
@@ -191,8 +190,6 @@ public sealed partial class Tensor
             }
         }
 
-        var packed = GC.AllocateUninitializedArray<float>(DirectConv.RoundUp(channels, DirectConv.Rows) * taps);
-        DirectConv.PackRows(flipped, channels, taps, packed);
-        return packed;
+        return DirectConv.PackRows(flipped, channels, taps);
     }
 }
