@@ -46,19 +46,29 @@ internal static class WorkerPool
 
         if (!Monitor.TryEnter(s_gate))
         {
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
+            // Another caller holds the workers: run on the thread pool. A failing chunk's exception is
+            // rethrown as it is, as on the workers, not wrapped in Parallel's AggregateException.
+            try
             {
-                bool outer = t_inJob;
-                t_inJob = true;
-                try
+                Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
                 {
-                    body(c);
-                }
-                finally
-                {
-                    t_inJob = outer;
-                }
-            });
+                    bool outer = t_inJob;
+                    t_inJob = true;
+                    try
+                    {
+                        body(c);
+                    }
+                    finally
+                    {
+                        t_inJob = outer;
+                    }
+                });
+            }
+            catch (AggregateException aggregate) when (aggregate.InnerExceptions.Count > 0)
+            {
+                ExceptionDispatchInfo.Throw(aggregate.InnerExceptions[0]);
+            }
+
             return;
         }
 

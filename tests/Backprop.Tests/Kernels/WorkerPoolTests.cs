@@ -56,6 +56,40 @@ public class WorkerPoolTests
     }
 
     [Fact]
+    public async Task AChunkExceptionKeepsItsTypeWhileAnotherCallerHoldsTheWorkers()
+    {
+        // The first job holds the workers until released, so the second runs on the thread pool.
+        using var started = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var holder = Task.Run(() => WorkerPool.Run(2, c =>
+        {
+            if (c == 0)
+            {
+                started.Set();
+                release.Wait(HangLimit);
+            }
+        }));
+        try
+        {
+            Assert.True(started.Wait(HangLimit));
+            var ex = Assert.Throws<InvalidOperationException>(() => WorkerPool.Run(2, c =>
+            {
+                if (c == 1)
+                {
+                    throw new InvalidOperationException("chunk 1 failed");
+                }
+            }));
+            Assert.Equal("chunk 1 failed", ex.Message);
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        await holder.WaitAsync(HangLimit);
+    }
+
+    [Fact]
     public async Task AJobStartedInsideAChunkRunsSerially()
     {
         var run = Task.Run(() =>
