@@ -25,7 +25,12 @@ internal static class BenchCommand
             DefaultValueFactory = _ => "tape",
         };
         engine.AcceptOnlyFromAmong("tape", "value");
-        var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format.") { kind, epochs, threads, engine };
+        var seed = new Option<long>("--seed")
+        {
+            Description = "mlp, cnn, lstm: seed for initialization and shuffling (torch_fmnist.py uses manual_seed(0)).",
+            DefaultValueFactory = _ => 0,
+        };
+        var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format.") { kind, epochs, threads, engine, seed };
         command.SetAction(result => CommandRunner.Run("bench", () =>
         {
             if (result.GetValue(threads) is int t)
@@ -43,17 +48,17 @@ internal static class BenchCommand
             {
                 "scalar" => RunScalar(n, result.GetValue(engine) == "value" ? ScalarEngine.Value : ScalarEngine.Tape),
                 "sgemm" => RunSgemm(n),
-                "cnn" => RunRecipe("cnn", "cnn", n),
-                "lstm" => RunRecipe("lstm", "lstm", n),
-                _ => RunRecipe("mlp", "784-256-128-10:relu", n),
+                "cnn" => RunRecipe("cnn", "cnn", n, result.GetValue(seed)),
+                "lstm" => RunRecipe("lstm", "lstm", n, result.GetValue(seed)),
+                _ => RunRecipe("mlp", "784-256-128-10:relu", n, result.GetValue(seed)),
             };
         }));
         return command;
     }
 
-    private static int RunRecipe(string name, string model, int epochs)
+    private static int RunRecipe(string name, string model, int epochs, long seed)
     {
-        var options = new TrainOptions("fashion-mnist", null, model, epochs, 128, 1e-3, "adam", "none", 0);
+        var options = new TrainOptions("fashion-mnist", null, model, epochs, 128, 1e-3, "adam", "none", seed);
         var trainer = new Trainer(options, DataSource.Load(options.Data, null));
         string folder = Directory.CreateTempSubdirectory("backprop-bench-").FullName;
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Backprop.Tests.Data;
 
 namespace Backprop.Tests.Cli;
 
@@ -30,8 +31,26 @@ public class BenchCommandTests
         Assert.StartsWith("threads 2", stderr);
     }
 
+    [FashionMnistFact]
+    public void RecipeSeedDefaultsToTorchScriptsZeroAndChangesTheRun()
+    {
+        static string Result(params string[] seed)
+        {
+            var (code, stdout, _) = CliRunner.Run(["bench", "mlp", "--epochs", "1", "--threads", "1", .. seed]);
+            Assert.Equal(0, code);
+            var match = Regex.Match(stdout, @"^mlp epoch 1 (train_loss \d\.\d{4} test_acc \d\.\d{4}) epoch_s \d+\.\d{2}$", RegexOptions.Multiline);
+            Assert.True(match.Success, stdout);
+            return match.Groups[1].Value;
+        }
+
+        string byDefault = Result();
+        Assert.Equal(byDefault, Result("--seed", "0"));
+        Assert.NotEqual(byDefault, Result("--seed", "1"));
+    }
+
     [Theory]
     [InlineData("bench", "gpu")]
+    [InlineData("bench", "mlp", "--seed", "x")]
     [InlineData("bench", "scalar", "--epochs", "0")]
     [InlineData("bench", "cnn", "--epochs", "0")]
     public void BadArgumentsFail(params string[] args)
