@@ -97,7 +97,7 @@ public class Adam : Optimizer
         double step = IncrementStep(state);
         var expAvg = GetOrAddZeros(state, "exp_avg", parameter);
         var expAvgSq = GetOrAddZeros(state, "exp_avg_sq", parameter);
-        Span<T> maxExpAvgSq = _amsgrad ? GetOrAddZeros(state, "max_exp_avg_sq", parameter).AsSpan<T>() : default;
+        T[]? maxExpAvgSq = _amsgrad ? GetOrAddZeros(state, "max_exp_avg_sq", parameter).Storage<T>() : null;
 
         // As PyTorch, the bias corrections and the step size are computed in double precision and
         // rounded to the parameter's dtype once.
@@ -112,7 +112,7 @@ public class Adam : Optimizer
             l2: _decoupledWeightDecay ? 0 : _weightDecay,
             decayFactor: _decoupledWeightDecay ? 1 - (Lr * _weightDecay) : 1,
             amsgrad: _amsgrad);
-        UpdateKernel.Run<T, Rule<T>>(rule, parameter.AsSpan<T>(), grad.AsSpan<T>(), expAvg.AsSpan<T>(), expAvgSq.AsSpan<T>(), maxExpAvgSq);
+        UpdateKernel.Run<T, Rule<T>>(rule, parameter.Storage<T>(), grad.Storage<T>(), expAvg.Storage<T>(), expAvgSq.Storage<T>(), maxExpAvgSq);
     }
 
     private readonly struct Rule<T>(double lerpWeight, double beta2, double eps, double negStepSize, double biasCorrection2Sqrt, double l2, double decayFactor, bool amsgrad)

@@ -92,32 +92,42 @@ public abstract class Optimizer
     /// </summary>
     public void Step()
     {
+        // Every gradient is checked before anything changes, so a bad one leaves the parameters and
+        // the state as they were.
         for (int i = 0; i < _parameters.Count; i++)
         {
             var p = _parameters[i];
-            if (p.Grad is not { } grad)
-            {
-                continue;
-            }
-
-            if (grad.DType != p.DType || !grad._shape.AsSpan().SequenceEqual(p._shape))
+            if (p.Grad is { } grad && (grad.DType != p.DType || !grad._shape.AsSpan().SequenceEqual(p._shape)))
             {
                 throw new InvalidOperationException(
                     $"{Name}.Step: parameter {i} is {p.DType.Name()} {Shapes.Format(p._shape)} but its gradient is {grad.DType.Name()} {Shapes.Format(grad._shape)}");
             }
-
-            // The update writes into the parameter's storage directly and records nothing, so it
-            // never enters an autograd graph (PyTorch's step runs under torch.no_grad()).
-            var state = _state[i] ??= [];
-            if (p.DType == DType.Float32)
-            {
-                Update<float>(p, grad, state);
-            }
-            else
-            {
-                Update<double>(p, grad, state);
-            }
         }
+
+        // The update writes into the parameter's storage directly and records nothing, so it never
+        // enters an autograd graph (PyTorch's step runs under torch.no_grad()). Each parameter's
+        // update is prepared in order, then all run together over the threads.
+        UpdateKernel.RunQueued(() =>
+        {
+            for (int i = 0; i < _parameters.Count; i++)
+            {
+                var p = _parameters[i];
+                if (p.Grad is not { } grad)
+                {
+                    continue;
+                }
+
+                var state = _state[i] ??= [];
+                if (p.DType == DType.Float32)
+                {
+                    Update<float>(p, grad, state);
+                }
+                else
+                {
+                    Update<double>(p, grad, state);
+                }
+            }
+        });
 
         StepCount++;
     }
@@ -266,7 +276,9 @@ public abstract class Optimizer
     /// <summary>
     /// Updates one parameter in place from its gradient. <paramref name="state"/> is this parameter's
     /// state (empty before its first update); entries are tensors named as in PyTorch's
-    /// <c>optimizer.state[p]</c>.
+    /// <c>optimizer.state[p]</c>. Implementations update the state's step counts and compute the
+    /// step's constants here, then hand the element-wise part to <c>UpdateKernel.Run</c>, which
+    /// <see cref="Step"/> runs once every parameter is prepared.
     /// </summary>
     protected abstract void Update<T>(Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
         where T : unmanaged, IFloatingPointIeee754<T>;

@@ -103,11 +103,11 @@ public sealed class RMSprop : Optimizer
     protected override void Update<T>(Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
     {
         IncrementStep(state);
-        var squareAvg = GetOrAddZeros(state, "square_avg", parameter).AsSpan<T>();
-        Span<T> momentumBuffer = _momentum > 0 ? GetOrAddZeros(state, "momentum_buffer", parameter).AsSpan<T>() : default;
-        Span<T> gradAvg = _centered ? GetOrAddZeros(state, "grad_avg", parameter).AsSpan<T>() : default;
+        var squareAvg = GetOrAddZeros(state, "square_avg", parameter).Storage<T>();
+        T[]? momentumBuffer = _momentum > 0 ? GetOrAddZeros(state, "momentum_buffer", parameter).Storage<T>() : null;
+        T[]? gradAvg = _centered ? GetOrAddZeros(state, "grad_avg", parameter).Storage<T>() : null;
         var rule = new Rule<T>(Lr, _alpha, _eps, _weightDecay, _momentum, _centered);
-        UpdateKernel.Run<T, Rule<T>>(rule, parameter.AsSpan<T>(), grad.AsSpan<T>(), squareAvg, momentumBuffer, gradAvg);
+        UpdateKernel.Run<T, Rule<T>>(rule, parameter.Storage<T>(), grad.Storage<T>(), squareAvg, momentumBuffer, gradAvg);
     }
 
     private readonly struct Rule<T>(double lr, double alpha, double eps, double weightDecay, double momentum, bool centered) : IUpdateRule<T>

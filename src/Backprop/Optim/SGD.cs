@@ -84,17 +84,17 @@ public sealed class SGD : Optimizer
     /// <inheritdoc/>
     protected override void Update<T>(Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
     {
-        Span<T> buffer = default;
+        T[]? buffer = null;
         bool firstStep = false;
         if (_momentum != 0)
         {
             // PyTorch starts the buffer as a copy of the first gradient rather than from zero.
             firstStep = !state.ContainsKey("momentum_buffer");
-            buffer = GetOrAddZeros(state, "momentum_buffer", parameter).AsSpan<T>();
+            buffer = GetOrAddZeros(state, "momentum_buffer", parameter).Storage<T>();
         }
 
         var rule = new Rule<T>(Lr, _momentum, _dampening, _weightDecay, _nesterov, firstStep);
-        UpdateKernel.Run<T, Rule<T>>(rule, parameter.AsSpan<T>(), grad.AsSpan<T>(), buffer, default, default);
+        UpdateKernel.Run<T, Rule<T>>(rule, parameter.Storage<T>(), grad.Storage<T>(), buffer, null, null);
     }
 
     private readonly struct Rule<T>(double lr, double momentum, double dampening, double weightDecay, bool nesterov, bool firstStep) : IUpdateRule<T>

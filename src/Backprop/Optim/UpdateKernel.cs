@@ -7,40 +7,159 @@ namespace Backprop.Optim;
 /// <summary>Runs an <see cref="IUpdateRule{T}"/> over a parameter, its gradient and its state buffers in one pass.</summary>
 internal static class UpdateKernel
 {
+    // Set while an optimizer's Step prepares its parameters: Run then queues the update instead of
+    // running it, and RunQueued runs them all as one parallel loop.
+    [ThreadStatic]
+    private static List<IJob>? t_queue;
+
     /// <summary>
-    /// Applies <paramref name="rule"/> to every element. Buffers the rule does not use are passed
-    /// empty. The tail that does not fill a whole vector goes through the same vector code on a
-    /// zero-padded copy, so the formula exists once and every element gets bit-identical arithmetic
-    /// whatever its position (the results do not depend on the tensor's length modulo the vector width).
+    /// Applies <paramref name="rule"/> to every element of the parameter <paramref name="p"/>, its
+    /// gradient <paramref name="g"/> and the state buffers the rule uses (null for the others). Inside
+    /// <see cref="RunQueued"/> the update is queued and runs with the other parameters' when the
+    /// preparation is done.
     /// </summary>
-    public static unsafe void Run<T, TRule>(in TRule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> s0, Span<T> s1, Span<T> s2)
+    public static void Run<T, TRule>(in TRule rule, T[] p, T[] g, T[]? s0, T[]? s1, T[]? s2)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TRule : struct, IUpdateRule<T>
     {
-        // Large parameters are split over the threads in whole vectors (16 units of work per vector:
-        // Threading.For's hand-off threshold is then 4,096 vectors a chunk; smaller parameters run in
-        // one piece); each element still gets the same arithmetic, so the result does not depend on
-        // the thread count.
-        int vectors = p.Length / Vector<T>.Count;
-        var r = rule;
-        int length = p.Length, width = Vector<T>.Count;
-        fixed (T* pp = p, gp = g, p0 = s0, p1 = s1, p2 = s2)
+        var job = new Job<T, TRule>(rule, p, g, s0, s1, s2);
+        if (t_queue is { } queue)
         {
-            nint ap = (nint)pp, ag = (nint)gp, a0 = (nint)p0, a1 = (nint)p1, a2 = (nint)p2;
-            bool has0 = !s0.IsEmpty, has1 = !s1.IsEmpty, has2 = !s2.IsEmpty;
-            Threading.For(vectors, 16, (startVector, endVector) =>
+            queue.Add(job);
+        }
+        else
+        {
+            RunJobs([job]);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="prepare"/> (which calls <see cref="Run{T, TRule}"/> once per parameter), then
+    /// every queued update in one loop over the threads, so that small parameters do not each run on
+    /// one thread while the others wait, and the threads are handed work once per step instead of once
+    /// per parameter. Nothing is updated if <paramref name="prepare"/> throws.
+    /// </summary>
+    public static void RunQueued(Action prepare)
+    {
+        var queue = new List<IJob>();
+        t_queue = queue;
+        try
+        {
+            prepare();
+        }
+        finally
+        {
+            t_queue = null;
+        }
+
+        RunJobs(queue);
+    }
+
+    /// <summary>
+    /// Every update as whole vectors in one index space (16 units of work per vector: Threading.For's
+    /// hand-off threshold is then 4,096 vectors); a piece of that space may cover the end of one
+    /// parameter and the start of the next. Each element gets the same arithmetic whatever the split,
+    /// so results do not depend on the thread count. Updates that share a buffer run one after another.
+    /// </summary>
+    private static void RunJobs(List<IJob> jobs)
+    {
+        if (jobs.Count == 0)
+        {
+            return;
+        }
+
+        if (SharesBuffers(jobs))
+        {
+            foreach (var job in jobs)
             {
-                int start = startVector * width;
-                int end = endVector == vectors ? length : endVector * width;
-                int n = end - start;
-                RunSerial(
-                    r,
-                    new Span<T>((T*)ap + start, n),
-                    new ReadOnlySpan<T>((T*)ag + start, n),
-                    has0 ? new Span<T>((T*)a0 + start, n) : default,
-                    has1 ? new Span<T>((T*)a1 + start, n) : default,
-                    has2 ? new Span<T>((T*)a2 + start, n) : default);
-            });
+                RunJobs([job]);
+            }
+
+            return;
+        }
+
+        // starts[j]: the first unit of job j; a job's last unit also covers its tail of < 1 vector.
+        var starts = new int[jobs.Count + 1];
+        for (int j = 0; j < jobs.Count; j++)
+        {
+            starts[j + 1] = starts[j] + jobs[j].Units;
+        }
+
+        Threading.For(starts[^1], 16, (start, end) =>
+        {
+            int j = Array.BinarySearch(starts, start);
+            j = j >= 0 ? j : ~j - 1;
+            for (; j < jobs.Count && starts[j] < end; j++)
+            {
+                jobs[j].Run(Math.Max(start, starts[j]) - starts[j], Math.Min(end, starts[j + 1]) - starts[j]);
+            }
+        });
+    }
+
+    private static bool SharesBuffers(List<IJob> jobs)
+    {
+        if (jobs.Count == 1)
+        {
+            return false;
+        }
+
+        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        foreach (var job in jobs)
+        {
+            foreach (var buffer in job.Buffers)
+            {
+                if (!seen.Add(buffer))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private interface IJob
+    {
+        /// <summary>Whole vectors, at least 1 (the last one also covers the tail).</summary>
+        int Units { get; }
+
+        IEnumerable<object> Buffers { get; }
+
+        void Run(int startUnit, int endUnit);
+    }
+
+    private sealed class Job<T, TRule>(TRule rule, T[] p, T[] g, T[]? s0, T[]? s1, T[]? s2) : IJob
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TRule : struct, IUpdateRule<T>
+    {
+        public int Units { get; } = Math.Max(1, p.Length / Vector<T>.Count);
+
+        public IEnumerable<object> Buffers
+        {
+            get
+            {
+                foreach (var buffer in (T[]?[])[p, g, s0, s1, s2])
+                {
+                    if (buffer is not null)
+                    {
+                        yield return buffer;
+                    }
+                }
+            }
+        }
+
+        public void Run(int startUnit, int endUnit)
+        {
+            int width = Vector<T>.Count;
+            int start = startUnit * width;
+            int end = endUnit == Units ? p.Length : endUnit * width;
+            RunSerial(
+                rule,
+                p.AsSpan(start..end),
+                g.AsSpan(start..end),
+                s0 is null ? default : s0.AsSpan(start..end),
+                s1 is null ? default : s1.AsSpan(start..end),
+                s2 is null ? default : s2.AsSpan(start..end));
         }
     }
 

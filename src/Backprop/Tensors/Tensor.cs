@@ -48,6 +48,9 @@ public sealed partial class Tensor
     /// <summary>The storage as a span of <typeparamref name="T"/>, which must match <see cref="DType"/>.</summary>
     internal Span<T> AsSpan<T>() => ((T[])_data).AsSpan();
 
+    /// <summary>The storage array itself (throws if <typeparamref name="T"/> is not the dtype's element type).</summary>
+    internal T[] Storage<T>() => (T[])_data;
+
     /// <summary>The float32 storage (throws for other dtypes).</summary>
     internal float[] F32 => _data as float[] ?? throw DTypeError("float32");
 

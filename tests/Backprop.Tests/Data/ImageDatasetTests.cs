@@ -32,6 +32,32 @@ public class ImageDatasetTests
         Assert.Equal(reference.Features.ToArray<float>(), images.ToTensorDataset().Features.ToArray<float>());
     }
 
+    [Theory]
+    [InlineData(255f)]
+    [InlineData(3f)]
+    [InlineData(0.7f)]
+    [InlineData(1e-30f)]
+    public void ScaleGivesTheCorrectlyRoundedQuotientOnEveryLength(float divisor)
+    {
+        // Lengths around the 32-byte vector step (tails of 0..31), every byte value in each position.
+        var source = Enumerable.Range(0, 300).Select(i => (byte)((i * 37) + (i / 256))).ToArray();
+        foreach (int length in new[] { 0, 1, 31, 32, 33, 63, 64, 95, 256, 299, 300 })
+        {
+            for (int offset = 0; offset < 3 && offset + length <= source.Length; offset++)
+            {
+                var destination = new float[length + 1];
+                destination[^1] = -1;
+                ImageDataset.Scale(source.AsSpan(offset, length), destination.AsSpan(0, length), divisor);
+                for (int j = 0; j < length; j++)
+                {
+                    Assert.Equal((float)((double)source[offset + j] / divisor), destination[j]);
+                }
+
+                Assert.Equal(-1, destination[^1]);
+            }
+        }
+    }
+
     [Fact]
     public void BadArgumentsAreNamed()
     {
