@@ -2,7 +2,9 @@
 // directly: two conv/ReLU/max-pool stages, then a 128-unit hidden layer; Adam, lr 1e-3, batch 128.
 // Needs the Debian package dataset-fashion-mnist. One epoch reaches about 0.85 test accuracy (PyTorch's
 // script with its own seed: 0.848 after one epoch).
-// Run: dotnet run -c Release --project samples/FashionCnn [-- EPOCHS]
+// With --batch-norm, the same two convolutions with BatchNorm2d after each and Dropout before each
+// Linear layer (train mode uses batch statistics and drops units; Eval() switches both off).
+// Run: dotnet run -c Release --project samples/FashionCnn [-- EPOCHS] [--batch-norm]
 using System.Diagnostics;
 using Backprop;
 using Backprop.Data;
@@ -10,22 +12,40 @@ using Backprop.NN;
 using Backprop.Optim;
 using Backprop.Serialization;
 
-int epochs = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1;
+bool batchNorm = args.Contains("--batch-norm");
+string[] numbers = args.Where(a => a != "--batch-norm").ToArray();
+int epochs = numbers.Length > 0 ? int.Parse(numbers[0], System.Globalization.CultureInfo.InvariantCulture) : 1;
 var train = FashionMnist.Load(train: true, flatten: false); // (60000, 1, 28, 28), pixels in [0, 1]
 var test = FashionMnist.Load(train: false, flatten: false);
 
 var init = new Generator(0);
-var model = new Sequential(
-    new Conv2d(1, 16, 5, padding: 2, generator: init), // (N, 16, 28, 28)
-    new ReLU(),
-    new MaxPool2d(2),                                   // (N, 16, 14, 14)
-    new Conv2d(16, 32, 5, padding: 2, generator: init), // (N, 32, 14, 14)
-    new ReLU(),
-    new MaxPool2d(2),                                   // (N, 32, 7, 7)
-    new Flatten(),                                      // (N, 1568)
-    new Linear(32 * 7 * 7, 128, generator: init),
-    new ReLU(),
-    new Linear(128, 10, generator: init));
+var model = batchNorm
+    ? new Sequential(
+        new Conv2d(1, 16, 5, padding: 2, generator: init),  // (N, 16, 28, 28)
+        new BatchNorm2d(16),
+        new ReLU(),
+        new MaxPool2d(2),                                    // (N, 16, 14, 14)
+        new Conv2d(16, 32, 5, padding: 2, generator: init),  // (N, 32, 14, 14)
+        new BatchNorm2d(32),
+        new ReLU(),
+        new MaxPool2d(2),                                    // (N, 32, 7, 7)
+        new Flatten(),                                       // (N, 1568)
+        new Dropout(0.25, generator: init),
+        new Linear(32 * 7 * 7, 128, generator: init),
+        new ReLU(),
+        new Dropout(0.5, generator: init),
+        new Linear(128, 10, generator: init))
+    : new Sequential(
+        new Conv2d(1, 16, 5, padding: 2, generator: init), // (N, 16, 28, 28)
+        new ReLU(),
+        new MaxPool2d(2),                                   // (N, 16, 14, 14)
+        new Conv2d(16, 32, 5, padding: 2, generator: init), // (N, 32, 14, 14)
+        new ReLU(),
+        new MaxPool2d(2),                                   // (N, 32, 7, 7)
+        new Flatten(),                                      // (N, 1568)
+        new Linear(32 * 7 * 7, 128, generator: init),
+        new ReLU(),
+        new Linear(128, 10, generator: init));
 Console.WriteLine(model);
 Console.WriteLine($"{model.NumParameters():N0} parameters, {Threading.NumThreads} threads");
 
@@ -60,5 +80,6 @@ for (int epoch = 1; epoch <= epochs; epoch++)
     Console.WriteLine($"epoch {epoch} train_loss {lossSum / train.Count:F4} test_acc {(double)correct / test.Count:F4} epoch_s {seconds:F1}");
 }
 
-SafeTensors.Save("fashion_cnn.safetensors", model.StateDict());
-Console.WriteLine("wrote fashion_cnn.safetensors (keys 0.weight, 0.bias, 3.weight, ... as PyTorch's state_dict)");
+string file = batchNorm ? "fashion_cnn_bn.safetensors" : "fashion_cnn.safetensors";
+SafeTensors.Save(file, model.StateDict());
+Console.WriteLine($"wrote {file} (keys 0.weight, 0.bias, ... as in PyTorch's state_dict of the same Sequential)");

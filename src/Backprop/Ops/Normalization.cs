@@ -231,97 +231,114 @@ public sealed partial class Tensor
     private static void ChannelStatistics<T>(T[] x, int n, int channels, int inner, double[] mean, double[] variance)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var centered = new T[inner];
         double count = (double)n * inner;
-        for (int ch = 0; ch < channels; ch++)
+        ForChannels(n, channels, inner, 3, (first, end) =>
         {
-            double sum = 0;
-            for (int i = 0; i < n; i++)
+            var centered = new T[inner];
+            for (int ch = first; ch < end; ch++)
             {
-                sum += double.CreateTruncating(TensorPrimitives.Sum<T>(x.AsSpan(((i * channels) + ch) * inner, inner)));
-            }
+                double sum = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    sum += double.CreateTruncating(TensorPrimitives.Sum<T>(x.AsSpan(((i * channels) + ch) * inner, inner)));
+                }
 
-            mean[ch] = sum / count;
-            var m = T.CreateTruncating(mean[ch]);
-            double squares = 0;
-            for (int i = 0; i < n; i++)
-            {
-                TensorPrimitives.Subtract(x.AsSpan(((i * channels) + ch) * inner, inner), m, centered);
-                squares += double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(centered));
-            }
+                mean[ch] = sum / count;
+                var m = T.CreateTruncating(mean[ch]);
+                double squares = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    TensorPrimitives.Subtract(x.AsSpan(((i * channels) + ch) * inner, inner), m, centered);
+                    squares += double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(centered));
+                }
 
-            variance[ch] = squares / count;
-        }
+                variance[ch] = squares / count;
+            }
+        });
     }
+
+    /// <summary>
+    /// Runs body over ranges of channels on the threads; every channel is computed whole, in the same
+    /// order, by one thread, so the results do not depend on the split. <paramref name="passes"/>: the
+    /// body's passes over a channel's n·inner values (its work per channel for the hand-off threshold).
+    /// </summary>
+    private static void ForChannels(int n, int channels, int inner, int passes, Action<int, int> body) =>
+        Threading.For(channels, (long)n * inner * passes, body);
 
     /// <summary>y = x·scale_c + shift_c with scale_c = w_c·invStd_c and shift_c = b_c − mean_c·scale_c.</summary>
     private static void BatchNormForward<T>(T[] x, T[] y, int n, int channels, int inner, T[]? w, T[]? b, double[] mean, double[] invStd)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int ch = 0; ch < channels; ch++)
+        ForChannels(n, channels, inner, 2, (first, end) =>
         {
-            double scale = invStd[ch] * (w is null ? 1 : double.CreateTruncating(w[ch]));
-            double shift = (b is null ? 0 : double.CreateTruncating(b[ch])) - (mean[ch] * scale);
-            for (int i = 0; i < n; i++)
+            for (int ch = first; ch < end; ch++)
             {
-                int at = ((i * channels) + ch) * inner;
-                var ys = y.AsSpan(at, inner);
-                TensorPrimitives.Multiply(x.AsSpan(at, inner), T.CreateTruncating(scale), ys);
-                TensorPrimitives.Add(ys, T.CreateTruncating(shift), ys);
+                double scale = invStd[ch] * (w is null ? 1 : double.CreateTruncating(w[ch]));
+                double shift = (b is null ? 0 : double.CreateTruncating(b[ch])) - (mean[ch] * scale);
+                for (int i = 0; i < n; i++)
+                {
+                    int at = ((i * channels) + ch) * inner;
+                    var ys = y.AsSpan(at, inner);
+                    TensorPrimitives.Multiply(x.AsSpan(at, inner), T.CreateTruncating(scale), ys);
+                    TensorPrimitives.Add(ys, T.CreateTruncating(shift), ys);
+                }
             }
-        }
+        });
     }
 
     private static void BatchNormBackward<T>(
         T[] g, T[] x, T[]? w, T[]? gx, T[]? gw, T[]? gb, int n, int channels, int inner, double[] mean, double[] invStd, bool training)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var centered = new T[inner];
         double count = (double)n * inner;
-        for (int ch = 0; ch < channels; ch++)
+        ForChannels(n, channels, inner, 4, (first, end) =>
         {
-            var m = T.CreateTruncating(mean[ch]);
-            double sumG = 0, sumGCentered = 0;
-            for (int i = 0; i < n; i++)
+            var centered = new T[inner];
+            for (int ch = first; ch < end; ch++)
             {
-                int at = ((i * channels) + ch) * inner;
-                var gs = g.AsSpan(at, inner);
-                TensorPrimitives.Subtract(x.AsSpan(at, inner), m, centered);
-                sumG += double.CreateTruncating(TensorPrimitives.Sum<T>(gs));
-                sumGCentered += double.CreateTruncating(TensorPrimitives.Dot<T>(gs, centered));
-            }
+                var m = T.CreateTruncating(mean[ch]);
+                double sumG = 0, sumGCentered = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    int at = ((i * channels) + ch) * inner;
+                    var gs = g.AsSpan(at, inner);
+                    TensorPrimitives.Subtract(x.AsSpan(at, inner), m, centered);
+                    sumG += double.CreateTruncating(TensorPrimitives.Sum<T>(gs));
+                    sumGCentered += double.CreateTruncating(TensorPrimitives.Dot<T>(gs, centered));
+                }
 
-            double s = invStd[ch];
-            double sumGNormalized = sumGCentered * s;
-            if (gw is not null)
-            {
-                gw[ch] = T.CreateTruncating(sumGNormalized);
-            }
+                double s = invStd[ch];
+                double sumGNormalized = sumGCentered * s;
+                if (gw is not null)
+                {
+                    gw[ch] = T.CreateTruncating(sumGNormalized);
+                }
 
-            if (gb is not null)
-            {
-                gb[ch] = T.CreateTruncating(sumG);
-            }
+                if (gb is not null)
+                {
+                    gb[ch] = T.CreateTruncating(sumG);
+                }
 
-            if (gx is null)
-            {
-                continue;
-            }
+                if (gx is null)
+                {
+                    continue;
+                }
 
-            // dx = k·g + a·(x − μ) + c with k = w·s; in training a = −k·s·Σ(g·x̂)/m and c = −k·Σg/m.
-            double k = s * (w is null ? 1 : double.CreateTruncating(w[ch]));
-            double a = training ? -k * s * sumGNormalized / count : 0;
-            double c = training ? -k * sumG / count : 0;
-            for (int i = 0; i < n; i++)
-            {
-                int at = ((i * channels) + ch) * inner;
-                var dx = gx.AsSpan(at, inner);
-                TensorPrimitives.Subtract(x.AsSpan(at, inner), m, centered);
-                TensorPrimitives.Multiply(centered, T.CreateTruncating(a), dx);
-                TensorPrimitives.Add(dx, T.CreateTruncating(c), dx);
-                TensorPrimitives.MultiplyAdd(g.AsSpan(at, inner), T.CreateTruncating(k), dx, dx);
+                // dx = k·g + a·(x − μ) + c with k = w·s; in training a = −k·s·Σ(g·x̂)/m and c = −k·Σg/m.
+                double k = s * (w is null ? 1 : double.CreateTruncating(w[ch]));
+                double a = training ? -k * s * sumGNormalized / count : 0;
+                double c = training ? -k * sumG / count : 0;
+                for (int i = 0; i < n; i++)
+                {
+                    int at = ((i * channels) + ch) * inner;
+                    var dx = gx.AsSpan(at, inner);
+                    TensorPrimitives.Subtract(x.AsSpan(at, inner), m, centered);
+                    TensorPrimitives.Multiply(centered, T.CreateTruncating(a), dx);
+                    TensorPrimitives.Add(dx, T.CreateTruncating(c), dx);
+                    TensorPrimitives.MultiplyAdd(g.AsSpan(at, inner), T.CreateTruncating(k), dx, dx);
+                }
             }
-        }
+        });
     }
 
     /// <summary>Per row of d values: x̂ = (x − μ)·s with s = 1/√(σ² + eps) saved, then y = x̂·w + b.</summary>
