@@ -200,26 +200,26 @@ internal static unsafe class Sgemm
                 }
             });
 
-            // Phase 2: the output in blocks of rows (sharing B) or of column panels (sharing A).
-            int blocks, blockSize;
+            // Phase 2: the output in blocks of rows (sharing B) or of column panels (sharing A): about
+            // four per thread, whole panels each, sizes differing by at most one panel (49 column panels
+            // in 7 blocks of 7 left one thread a block idle; 8 blocks of 6 or 7 do not), and row blocks of
+            // at most MC rows.
+            int outputWidth = splitRows ? mr : nr;
+            int outputPanels = splitRows ? (m + mr - 1) / mr : (n + nr - 1) / nr;
+            int blocks = Math.Min(outputPanels, threads * 4);
             if (splitRows)
             {
-                blockSize = Math.Min(cfg.MC, RoundUp((m + (threads * 4) - 1) / (threads * 4), mr));
-                blocks = (m + blockSize - 1) / blockSize;
-            }
-            else
-            {
-                int panels = (n + nr - 1) / nr;
-                blockSize = ((panels + (threads * 4) - 1) / (threads * 4)) * nr;
-                blocks = (n + blockSize - 1) / blockSize;
+                blocks = Math.Max(blocks, (outputPanels + (cfg.MC / mr) - 1) / (cfg.MC / mr));
             }
 
+            int maxBlockSize = (outputPanels + blocks - 1) / blocks * outputWidth;
             WorkerPool.RunPieces(threads, blocks, block =>
             {
                 // This thread's own packing buffer and edge tile (thread-static, allocated once).
                 float* tile = Buffer(ref t_tile, mr * nr);
-                float* own = splitRows ? Buffer(ref t_packA, blockSize * kcMax) : Buffer(ref t_packB, blockSize * kcMax);
-                int start = block * blockSize, size = Math.Min(blockSize, (splitRows ? m : n) - start);
+                float* own = splitRows ? Buffer(ref t_packA, maxBlockSize * kcMax) : Buffer(ref t_packB, maxBlockSize * kcMax);
+                int start = (int)((long)outputPanels * block / blocks) * outputWidth;
+                int size = Math.Min((int)((long)outputPanels * (block + 1) / blocks) * outputWidth, splitRows ? m : n) - start;
                 for (int pcStart = 0; pcStart < k; pcStart += cfg.KC)
                 {
                     int kc = Math.Min(cfg.KC, k - pcStart);

@@ -96,9 +96,12 @@ internal static class WorkerPool
                 t_inJob = false;
             }
 
+            // Spin briefly, then yield the core: on a machine with more runnable threads than cores the
+            // worker still owing a chunk may be waiting for this very core.
+            var spinner = default(SpinWait);
             while (Volatile.Read(ref s_pending) != 0)
             {
-                Thread.SpinWait(8);
+                spinner.SpinOnce(sleep1Threshold: -1);
             }
 
             if (s_error is { } error)
