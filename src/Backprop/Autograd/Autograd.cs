@@ -22,8 +22,9 @@ public enum BackwardVersion
 /// <summary>
 /// Receives a node's complete gradient during the backward walk. <paramref name="owned"/> is true
 /// when no other tensor can see the gradient's storage, so the receiver may keep it without a copy.
+/// Returns true if it kept <paramref name="gradient"/> itself (the engine then leaves its storage alone).
 /// </summary>
-internal delegate void GradientSink(Tensor tensor, Tensor gradient, bool owned);
+internal delegate bool GradientSink(Tensor tensor, Tensor gradient, bool owned);
 
 /// <summary>
 /// The reverse-mode engine: grad-mode scopes (<c>torch.no_grad</c>), and the backward walk that
@@ -77,16 +78,20 @@ public static partial class Autograd
         var result = new Tensor?[inputs.Count];
         Run(output, gradOutput, retainGraph, version, (t, g, _) =>
         {
-            if (wanted.ContainsKey(t))
+            if (!wanted.ContainsKey(t))
             {
-                for (int i = 0; i < inputs.Count; i++)
+                return false;
+            }
+
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                if (ReferenceEquals(inputs[i], t))
                 {
-                    if (ReferenceEquals(inputs[i], t))
-                    {
-                        result[i] = g;
-                    }
+                    result[i] = g;
                 }
             }
+
+            return true;
         });
         return result;
     }
@@ -174,13 +179,26 @@ public static partial class Autograd
                 continue;
             }
 
-            onGradient(t, grad, !shared.Contains(grad._data));
+            bool owned = !shared.Contains(grad._data);
+            bool kept = onGradient(t, grad, owned);
             if (t.GradFn is not { } node)
             {
                 continue;
             }
 
-            var inputGrads = LocalGradients(node, grad);
+            // A gradient only the engine holds, which nobody kept, is read by this node alone and then
+            // dropped: the node's backward may write its input gradient over it (ReusableGradient).
+            t_reusable = owned && !kept && !AnomalyMode.IsEnabled ? grad : null;
+            Tensor?[] inputGrads;
+            try
+            {
+                inputGrads = LocalGradients(node, grad);
+            }
+            finally
+            {
+                t_reusable = null;
+            }
+
             MarkShared(shared, t, grad, node.InputArray, inputGrads);
             for (int i = 0; i < inputGrads.Length; i++)
             {
@@ -196,6 +214,26 @@ public static partial class Autograd
                 node.Release();
             }
         }
+    }
+
+    [ThreadStatic]
+    private static Tensor? t_reusable;
+
+    /// <summary>
+    /// Called by a backward function with its upstream gradient <paramref name="gradient"/>: true (once)
+    /// when the engine allows the function to overwrite it, element by element, with an input
+    /// gradient of the same shape. The caller then returns <paramref name="gradient"/> as that input's
+    /// gradient instead of allocating one; the engine marks the storage as shared from then on.
+    /// </summary>
+    internal static bool TakeReusable(Tensor gradient)
+    {
+        if (t_reusable is null || !ReferenceEquals(t_reusable, gradient))
+        {
+            return false;
+        }
+
+        t_reusable = null;
+        return true;
     }
 
     /// <summary>

@@ -65,13 +65,17 @@ public sealed partial class Tensor
     {
         Autograd.Run(this, gradient, retainGraph, version, static (t, g, owned) =>
         {
-            if (t.IsLeaf || t._retainsGrad)
+            if (!t.IsLeaf && !t._retainsGrad)
             {
-                // Grad may later be modified in place (gradient clipping), so storage another tensor
-                // can see (add passes its gradient through to both inputs) is copied; a gradient only
-                // the engine holds is kept as it is.
-                t.Grad = t.Grad is null ? (owned ? g : g.Clone()) : t.Grad + g;
+                return false;
             }
+
+            // Grad may later be modified in place (gradient clipping), so storage another tensor can
+            // see (add passes its gradient through to both inputs) is copied; a gradient only the
+            // engine holds is kept as it is.
+            bool keep = t.Grad is null && owned;
+            t.Grad = t.Grad is null ? (owned ? g : g.Clone()) : t.Grad + g;
+            return keep;
         });
     }
 

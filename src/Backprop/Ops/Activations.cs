@@ -34,8 +34,9 @@ public sealed partial class Tensor
         var y = Map("relu", x, (s, d) => TensorPrimitives.Max(s, 0f, d), (s, d) => TensorPrimitives.Max(s, 0.0, d));
         return Record("relu", y, [x], g =>
         {
-            // Fused: one pass computes g where x > 0 and 0 elsewhere, with no mask tensor.
-            var gx = Empty(x._shape, x.DType);
+            // Fused: one pass computes g where x > 0 and 0 elsewhere, with no mask tensor, over g
+            // itself when the engine allows it.
+            var gx = Autograd.TakeReusable(g) ? g : Empty(x._shape, x.DType);
             Threading.ForElements(x.Numel, (start, end) =>
             {
                 if (x.DType == DType.Float32)

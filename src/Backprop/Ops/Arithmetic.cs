@@ -19,7 +19,7 @@ public sealed partial class Tensor
     public Tensor Sub(Tensor other)
     {
         var result = Broadcast.Binary("sub", this, other, default(SubKernel));
-        return Record("sub", result, [this, other], g => [g, -g]);
+        return Record("sub", result, [this, other], g => [g, other.RequiresGrad ? -g : null]);
     }
 
     /// <summary>a · b elementwise with broadcasting (<c>torch.mul</c>). d/da = b, d/db = a.</summary>
@@ -27,7 +27,7 @@ public sealed partial class Tensor
     {
         var result = Broadcast.Binary("mul", this, other, default(MulKernel));
         var (a, b) = (this, other);
-        return Record("mul", result, [a, b], g => [g * b, g * a]);
+        return Record("mul", result, [a, b], g => [a.RequiresGrad ? g * b : null, b.RequiresGrad ? g * a : null]);
     }
 
     /// <summary>a / b elementwise with broadcasting (<c>torch.div</c>). d/da = 1/b, d/db = −a/b².</summary>
@@ -35,7 +35,7 @@ public sealed partial class Tensor
     {
         var result = Broadcast.Binary("div", this, other, default(DivKernel));
         var (a, b) = (this, other);
-        return Record("div", result, [a, b], g => [g / b, -g * a / (b * b)]);
+        return Record("div", result, [a, b], g => [a.RequiresGrad ? g / b : null, b.RequiresGrad ? -g * a / (b * b) : null]);
     }
 
     /// <summary>−x (<c>torch.neg</c>). d/dx = −1.</summary>

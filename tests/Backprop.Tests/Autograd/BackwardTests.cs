@@ -156,6 +156,85 @@ public class BackwardTests
         Assert.Equal([5.0, 6.0], seed.ToArray<double>());
     }
 
+    // ReLU's backward writes over its upstream gradient when the engine alone holds it. In each case
+    // below someone else still sees that gradient, where it is nonzero at inputs ReLU masks, so a
+    // wrong reuse would show.
+    [Fact]
+    public void ARetainedGradientIsNotMaskedByTheReluBelowIt()
+    {
+        var x = Leaf(-1.0, 2.0);
+        var y = (x * 1.0).Relu().RetainGrad();
+        (y * 4.0).Sum().Backward();
+        Assert.Equal([4.0, 4.0], y.Grad!.ToArray());
+        Assert.Equal([0.0, 4.0], x.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void AGradientReturnedByGradIsNotMaskedByTheReluBelowIt()
+    {
+        var a = Leaf(-1.0, 2.0, -3.0, 4.0);
+        var r = (a * 2.0).Relu();
+        var grads = Backprop.Autograd.Grad((r * 1.0).Sum(), [r, a]);
+        Assert.Equal([1.0, 1.0, 1.0, 1.0], grads[0]!.ToArray());
+        Assert.Equal([0.0, 2.0, 0.0, 2.0], grads[1]!.ToArray());
+    }
+
+    [Fact]
+    public void AGradientPassedToTwoInputsIsNotMaskedForEither()
+    {
+        // add hands one gradient to both inputs: each ReLU must mask its own copy.
+        var p = Leaf(-1.0, 2.0);
+        var q = Leaf(3.0, -4.0);
+        (p.Relu() + q.Relu()).Sum().Backward();
+        Assert.Equal([0.0, 1.0], p.Grad!.ToArray());
+        Assert.Equal([1.0, 0.0], q.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void TheCallersSeedIsNotMaskedByRelu()
+    {
+        var v = Leaf(-1.0, 2.0);
+        var seed = Tensor.FromArray([5.0, 6.0]);
+        (v * 1.0).Relu().Backward(seed);
+        Assert.Equal([5.0, 6.0], seed.ToArray<double>());
+        Assert.Equal([0.0, 6.0], v.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void ReluBackwardWritesOverAGradientOnlyTheEngineHolds()
+    {
+        // 1M float32: the gradient of Sum is a fresh 4 MB array, which ReLU's backward may reuse; the
+        // multiply's backward then allocates x's gradient. Without the reuse the walk allocates 12 MB.
+        var x = Tensor.Randn([1 << 20], new Generator(1)).RequiresGrad_();
+        var loss = (x * 2.0).Relu().Sum();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        loss.Backward();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.InRange(allocated, 0, 9 << 20);
+        var expected = x.ToArray<float>().Select(v => v * 2 > 0 ? 2f : 0f).ToArray();
+        Assert.Equal(expected, x.Grad!.ToArray<float>());
+    }
+
+    [Theory]
+    [InlineData("sub")]
+    [InlineData("mul")]
+    [InlineData("div")]
+    public void BinaryOpsComputeNoGradientForAnInputThatNeedsNone(string op)
+    {
+        // x (4 MB, needs grad) op c (4 MB, a constant): the backward walk allocates Sum's gradient and
+        // x's, 8 MB; computing c's gradient too would add at least another 4 MB.
+        var g = new Generator(2);
+        var x = Tensor.Randn([1 << 20], g).RequiresGrad_();
+        var c = Tensor.Rand([1 << 20], g) + 1.0;
+        var y = op switch { "sub" => x - c, "mul" => x * c, _ => x / c };
+        var loss = y.Sum();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        loss.Backward();
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 9 << 20);
+        var expected = op switch { "sub" => Enumerable.Repeat(1f, 1 << 20).ToArray(), "mul" => c.ToArray<float>(), _ => c.ToArray<float>().Select(v => 1 / v).ToArray() };
+        Assert.Equal(expected, x.Grad!.ToArray<float>());
+    }
+
     [Fact]
     public void BroadcastGradientsAreReducedToInputShape()
     {
