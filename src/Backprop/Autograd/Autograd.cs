@@ -187,7 +187,7 @@ public static partial class Autograd
             }
 
             // A gradient only the engine holds, which nobody kept, is read by this node alone and then
-            // dropped: the node's backward may write its input gradient over it (ReusableGradient).
+            // dropped: the node's backward may write its input gradient over it (TakeReusable).
             t_reusable = owned && !kept && !AnomalyMode.IsEnabled ? grad : null;
             Tensor?[] inputGrads;
             try
