@@ -14,7 +14,7 @@ public sealed partial class Tensor
     public Tensor Tanh()
     {
         var y = Map("tanh", this, TensorPrimitives.Tanh, TensorPrimitives.Tanh);
-        return Record("tanh", y, [this], g => [g * (1.0 - (y * y))]);
+        return Record("tanh", y, [this], g => [MulGradient(g, 1.0 - (y * y))]);
     }
 
     /// <summary>
@@ -91,7 +91,7 @@ public sealed partial class Tensor
             x,
             (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] > 0 ? s[i] : s[i] * slope32; } },
             (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] > 0 ? s[i] : s[i] * negativeSlope; } });
-        return Record("leaky_relu", y, [x], g => [g * Step("leaky_relu", x, 1.0, negativeSlope)]);
+        return Record("leaky_relu", y, [x], g => [MulGradient(g, Step("leaky_relu", x, 1.0, negativeSlope))]);
     }
 
     /// <summary>

@@ -30,6 +30,32 @@ public sealed partial class Tensor
         return Record("mul", result, [a, b], g => [a.RequiresGrad ? g * b : null, b.RequiresGrad ? g * a : null]);
     }
 
+    /// <summary>
+    /// g · factor inside a backward function whose upstream gradient is <paramref name="g"/>: written over
+    /// g when the engine allows it (<see cref="Autograd.TakeReusable"/>) and the shapes and dtypes agree,
+    /// else a new tensor. The same products either way.
+    /// </summary>
+    internal static Tensor MulGradient(Tensor g, Tensor factor)
+    {
+        if (g.DType != factor.DType || !g._shape.AsSpan().SequenceEqual(factor._shape) || !Autograd.TakeReusable(g))
+        {
+            return g * factor;
+        }
+
+        Threading.ForElements(g.Numel, (start, end) =>
+        {
+            if (g.DType == DType.Float32)
+            {
+                TensorPrimitives.Multiply(g.F32.AsSpan(start..end), factor.F32.AsSpan(start..end), g.F32.AsSpan(start..end));
+            }
+            else
+            {
+                TensorPrimitives.Multiply(g.F64.AsSpan(start..end), factor.F64.AsSpan(start..end), g.F64.AsSpan(start..end));
+            }
+        });
+        return g;
+    }
+
     /// <summary>a / b elementwise with broadcasting (<c>torch.div</c>). d/da = 1/b, d/db = −a/b².</summary>
     public Tensor Div(Tensor other)
     {

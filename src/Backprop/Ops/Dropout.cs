@@ -49,6 +49,6 @@ public sealed partial class Tensor
             output = input * mask;
         }
 
-        return Record("dropout", output, [input], g => [g * mask]);
+        return Record("dropout", output, [input], g => [MulGradient(g, mask)]);
     }
 }

@@ -9,7 +9,7 @@ public sealed partial class Tensor
     public Tensor Exp()
     {
         var y = Map("exp", this, TensorPrimitives.Exp, TensorPrimitives.Exp);
-        return Record("exp", y, [this], g => [g * y]);
+        return Record("exp", y, [this], g => [MulGradient(g, y)]);
     }
 
     /// <summary>Natural logarithm (<c>torch.log</c>). d/dx = 1/x.</summary>
