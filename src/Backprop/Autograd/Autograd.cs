@@ -227,7 +227,7 @@ public static partial class Autograd
     /// </summary>
     internal static bool TakeReusable(Tensor gradient)
     {
-        if (t_reusable is null || !ReferenceEquals(t_reusable, gradient))
+        if (!ReferenceEquals(t_reusable, gradient))
         {
             return false;
         }

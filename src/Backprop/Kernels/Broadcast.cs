@@ -21,14 +21,23 @@ internal interface IBinaryKernel
 /// <summary>Runs an <see cref="IBinaryKernel"/> over two tensors with NumPy broadcasting.</summary>
 internal static class Broadcast
 {
-    public static Tensor Binary<TKernel>(string op, Tensor a, Tensor b, TKernel kernel)
+    /// <summary>
+    /// kernel(a, b) broadcast, into a new tensor or into <paramref name="into"/>, which must have the
+    /// broadcast shape and dtype and may be a or b itself (every element is read before it is written).
+    /// </summary>
+    public static Tensor Binary<TKernel>(string op, Tensor a, Tensor b, TKernel kernel, Tensor? into = null)
         where TKernel : struct, IBinaryKernel
     {
         Tensor.RequireFloat(op, a);
         Tensor.RequireFloat(op, b);
         Tensor.RequireSameDType(op, a, b);
         var shape = Shapes.Broadcast(op, a._shape, b._shape);
-        var result = Tensor.Empty(shape, a.DType);
+        if (into is not null && (into.DType != a.DType || !into._shape.AsSpan().SequenceEqual(shape)))
+        {
+            throw new ArgumentException($"{op}: the destination is {into.DType.Name()} {Shapes.Format(into._shape)}, the result {a.DType.Name()} {Shapes.Format(shape)}");
+        }
+
+        var result = into ?? Tensor.Empty(shape, a.DType);
         if (a.DType == DType.Float32)
         {
             Run<float, TKernel>(a.F32, a._shape, b.F32, b._shape, result.F32, shape, kernel);

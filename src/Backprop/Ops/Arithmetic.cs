@@ -37,23 +37,8 @@ public sealed partial class Tensor
     /// </summary>
     internal static Tensor MulGradient(Tensor g, Tensor factor)
     {
-        if (g.DType != factor.DType || !g._shape.AsSpan().SequenceEqual(factor._shape) || !Autograd.TakeReusable(g))
-        {
-            return g * factor;
-        }
-
-        Threading.ForElements(g.Numel, (start, end) =>
-        {
-            if (g.DType == DType.Float32)
-            {
-                TensorPrimitives.Multiply(g.F32.AsSpan(start..end), factor.F32.AsSpan(start..end), g.F32.AsSpan(start..end));
-            }
-            else
-            {
-                TensorPrimitives.Multiply(g.F64.AsSpan(start..end), factor.F64.AsSpan(start..end), g.F64.AsSpan(start..end));
-            }
-        });
-        return g;
+        bool inPlace = g.DType == factor.DType && g._shape.AsSpan().SequenceEqual(factor._shape) && Autograd.TakeReusable(g);
+        return inPlace ? Broadcast.Binary("mul", g, factor, default(MulKernel), into: g) : g * factor;
     }
 
     /// <summary>a / b elementwise with broadcasting (<c>torch.div</c>). d/da = 1/b, d/db = −a/b².</summary>

@@ -163,6 +163,12 @@ internal static class UpdateKernel
         }
     }
 
+    /// <summary>
+    /// Applies <paramref name="rule"/> to every element of one range. Buffers the rule does not use are
+    /// passed empty. The tail that does not fill a whole vector goes through the same vector code on a
+    /// zero-padded copy, so the formula exists once and every element gets bit-identical arithmetic
+    /// whatever its position (the results do not depend on the tensor's length modulo the vector width).
+    /// </summary>
     private static void RunSerial<T, TRule>(in TRule rule, Span<T> p, ReadOnlySpan<T> g, Span<T> s0, Span<T> s1, Span<T> s2)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TRule : struct, IUpdateRule<T>

@@ -46,7 +46,7 @@ public sealed partial class Tensor
     public int Size(int dim) => _shape[Shapes.WrapDim("Size", dim, Rank)];
 
     /// <summary>The storage as a span of <typeparamref name="T"/>, which must match <see cref="DType"/>.</summary>
-    internal Span<T> AsSpan<T>() => ((T[])_data).AsSpan();
+    internal Span<T> AsSpan<T>() => Storage<T>().AsSpan();
 
     /// <summary>The storage array itself (throws if <typeparamref name="T"/> is not the dtype's element type).</summary>
     internal T[] Storage<T>() => (T[])_data;
