@@ -46,40 +46,12 @@ public class RecurrentKernelTests
             return (output.ToArray<float>(), [.. grads.Select(t => t!.ToArray<float>())]);
         }
 
-        int saved = Threading.NumThreads;
-        try
+        var one = ThreadCount.With(1, Run);
+        var two = ThreadCount.With(2, Run);
+        Assert.True(one.Output.AsSpan().SequenceEqual(two.Output), "outputs differ");
+        for (int i = 0; i < one.Grads.Length; i++)
         {
-            Threading.NumThreads = 1;
-            var one = Run();
-            Threading.NumThreads = 2;
-            var two = Run();
-            Assert.True(one.Output.AsSpan().SequenceEqual(two.Output), "outputs differ");
-            for (int i = 0; i < one.Grads.Length; i++)
-            {
-                Assert.True(one.Grads[i].AsSpan().SequenceEqual(two.Grads[i]), $"gradient {i} differs");
-            }
-        }
-        finally
-        {
-            Threading.NumThreads = saved;
-        }
-    }
-
-    [Fact]
-    public void KernelsInsideAParallelChunkRunSerially()
-    {
-        int saved = Threading.NumThreads;
-        try
-        {
-            Threading.NumThreads = 2;
-            var seen = new int[2];
-            Threading.For(2, 1 << 20, (start, _) => seen[start] = Threading.Available);
-            Assert.Equal([1, 1], seen);
-            Assert.Equal(2, Threading.Available);
-        }
-        finally
-        {
-            Threading.NumThreads = saved;
+            Assert.True(one.Grads[i].AsSpan().SequenceEqual(two.Grads[i]), $"gradient {i} differs");
         }
     }
 }

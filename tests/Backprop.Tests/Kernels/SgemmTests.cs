@@ -115,35 +115,29 @@ public class SgemmTests
     {
         var rng = new Random(4);
         (int M, int N, int K)[] shapes = [(101, 211, 257), (211, 101, 1030), (128, 784, 256), (784, 128, 256), (37, 1111, 64), (1111, 37, 64), (1111, 9, 64), (2000, 16, 40), (2200, 2100, 5)];
-        int saved = Threading.NumThreads;
-        try
+        foreach (var (ta, tb) in Transposes)
         {
-            foreach (var (ta, tb) in Transposes)
+            foreach (var (m, n, k) in shapes)
             {
-                foreach (var (m, n, k) in shapes)
+                var a = Random(rng, m * k);
+                var b = Random(rng, k * n);
+                var c0 = Random(rng, m * n);
+                foreach (bool accumulate in (bool[])[false, true])
                 {
-                    var a = Random(rng, m * k);
-                    var b = Random(rng, k * n);
-                    var c0 = Random(rng, m * n);
-                    foreach (bool accumulate in (bool[])[false, true])
+                    float[] Product(int threads) => ThreadCount.With(threads, () =>
                     {
-                        Threading.NumThreads = 1;
-                        var one = (float[])c0.Clone();
-                        Sgemm.Multiply(ta, tb, m, n, k, a, b, one, accumulate);
-                        foreach (int threads in (int[])[2, 3])
-                        {
-                            Threading.NumThreads = threads;
-                            var many = (float[])c0.Clone();
-                            Sgemm.Multiply(ta, tb, m, n, k, a, b, many, accumulate);
-                            Assert.True(one.AsSpan().SequenceEqual(many), $"{m}×{n}×{k} transA={ta} transB={tb} accumulate={accumulate} threads={threads}");
-                        }
+                        var c = (float[])c0.Clone();
+                        Sgemm.Multiply(ta, tb, m, n, k, a, b, c, accumulate);
+                        return c;
+                    });
+
+                    var one = Product(1);
+                    foreach (int threads in (int[])[2, 3])
+                    {
+                        Assert.True(one.AsSpan().SequenceEqual(Product(threads)), $"{m}×{n}×{k} transA={ta} transB={tb} accumulate={accumulate} threads={threads}");
                     }
                 }
             }
-        }
-        finally
-        {
-            Threading.NumThreads = saved;
         }
     }
 

@@ -13,10 +13,8 @@ public class ThreadingTests
     [Fact]
     public void KernelsStartedInsideAParallelChunkRunOnOneThread()
     {
-        int saved = Threading.NumThreads;
-        try
+        ThreadCount.With(2, () =>
         {
-            Threading.NumThreads = 2;
             Assert.Equal(2, Threading.Available);
             var seen = new int[2];
 
@@ -31,11 +29,7 @@ public class ThreadingTests
 
             Assert.Equal([1, 1], seen);
             Assert.Equal(2, Threading.Available);
-        }
-        finally
-        {
-            Threading.NumThreads = saved;
-        }
+        });
     }
 
     [Theory]
@@ -47,31 +41,13 @@ public class ThreadingTests
     [InlineData(1000)]
     public void ForCoversEveryItemExactlyOnceInContiguousPieces(int count)
     {
-        int saved = Threading.NumThreads;
-        try
+        foreach (int threads in new[] { 1, 2, 3 })
         {
-            foreach (int threads in new[] { 1, 2, 3 })
-            {
-                Threading.NumThreads = threads;
-                var hits = new int[count];
-                var pieces = new System.Collections.Concurrent.ConcurrentBag<(int Start, int End)>();
-                Threading.For(count, 1 << 20, (start, end) =>
-                {
-                    pieces.Add((start, end));
-                    for (int i = start; i < end; i++)
-                    {
-                        Interlocked.Increment(ref hits[i]);
-                    }
-                });
+            var (hits, pieces) = Visit(count, threads, body => Threading.For(count, 1 << 20, body));
 
-                Assert.All(hits, h => Assert.Equal(1, h));
-                Assert.All(pieces, p => Assert.True(p.Start < p.End, $"empty piece {p}"));
-                Assert.True(pieces.Count <= Math.Min(count, threads * 4), $"{pieces.Count} pieces for {count} items on {threads} threads");
-            }
-        }
-        finally
-        {
-            Threading.NumThreads = saved;
+            Assert.All(hits, h => Assert.Equal(1, h));
+            Assert.All(pieces, p => Assert.True(p.Start < p.End, $"empty piece {p}"));
+            Assert.True(pieces.Length <= Math.Min(count, threads * 4), $"{pieces.Length} pieces for {count} items on {threads} threads");
         }
     }
 
@@ -83,33 +59,31 @@ public class ThreadingTests
     [InlineData(1_000_000)]
     public void ForElementsCoversEveryElementOnceInWholeBlocks(int length)
     {
-        int saved = Threading.NumThreads;
-        try
+        foreach (int threads in new[] { 1, 2, 3 })
         {
-            foreach (int threads in new[] { 1, 2, 3 })
+            var (hits, pieces) = Visit(length, threads, body => Threading.ForElements(length, body));
+
+            Assert.All(hits, h => Assert.Equal(1, h));
+            Assert.All(pieces, p => Assert.Equal(0, p.Start % 4096));
+
+            // Large passes are split when there is more than one thread; small ones are not.
+            Assert.Equal(threads > 1 && length >= 200_000, pieces.Length > 1);
+        }
+    }
+
+    /// <summary>Runs <paramref name="loop"/> on <paramref name="threads"/> threads, counting the visits of each of <paramref name="length"/> items and recording the pieces.</summary>
+    private static (int[] Hits, (int Start, int End)[] Pieces) Visit(int length, int threads, Action<Action<int, int>> loop)
+    {
+        var hits = new int[length];
+        var pieces = new System.Collections.Concurrent.ConcurrentBag<(int Start, int End)>();
+        ThreadCount.With(threads, () => loop((start, end) =>
+        {
+            pieces.Add((start, end));
+            for (int i = start; i < end; i++)
             {
-                Threading.NumThreads = threads;
-                var hits = new int[length];
-                var pieces = new System.Collections.Concurrent.ConcurrentBag<(int Start, int End)>();
-                Threading.ForElements(length, (start, end) =>
-                {
-                    pieces.Add((start, end));
-                    for (int i = start; i < end; i++)
-                    {
-                        Interlocked.Increment(ref hits[i]);
-                    }
-                });
-
-                Assert.All(hits, h => Assert.Equal(1, h));
-                Assert.All(pieces, p => Assert.Equal(0, p.Start % 4096));
-
-                // Large passes are split when there is more than one thread; small ones are not.
-                Assert.Equal(threads > 1 && length >= 200_000, pieces.Count > 1);
+                Interlocked.Increment(ref hits[i]);
             }
-        }
-        finally
-        {
-            Threading.NumThreads = saved;
-        }
+        }));
+        return (hits, pieces.ToArray());
     }
 }

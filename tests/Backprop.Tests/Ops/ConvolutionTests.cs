@@ -1,3 +1,5 @@
+using Backprop.Tests.Kernels;
+
 namespace Backprop.Tests.Ops;
 
 public class ConvolutionTests
@@ -119,25 +121,16 @@ public class ConvolutionTests
         var x = Random(input, 11, DType.Float32);
         var w = Random([5, 3, 3, 3], 12, DType.Float32);
         var b = Random([5], 13, DType.Float32);
-        int saved = Threading.NumThreads;
-        try
+        var runs = new[] { 1, 2 }.Select(threads => ThreadCount.With(threads, () =>
         {
-            var runs = new[] { 1, 2 }.Select(threads =>
-            {
-                Threading.NumThreads = threads;
-                var (xi, wi, bi) = (x.Detach().RequiresGrad_(), w.Detach().RequiresGrad_(), b.Detach().RequiresGrad_());
-                var y = Tensor.Conv2d(xi, wi, bi, padding: 1);
-                y.Backward(Tensor.OnesLike(y) * 0.5);
-                return new[] { y, xi.Grad!, wi.Grad!, bi.Grad! }.Select(t => t.ToArray<float>()).ToArray();
-            }).ToArray();
-            for (int i = 0; i < runs[0].Length; i++)
-            {
-                Assert.Equal(runs[0][i], runs[1][i]);
-            }
-        }
-        finally
+            var (xi, wi, bi) = (x.Detach().RequiresGrad_(), w.Detach().RequiresGrad_(), b.Detach().RequiresGrad_());
+            var y = Tensor.Conv2d(xi, wi, bi, padding: 1);
+            y.Backward(Tensor.OnesLike(y) * 0.5);
+            return new[] { y, xi.Grad!, wi.Grad!, bi.Grad! }.Select(t => t.ToArray<float>()).ToArray();
+        })).ToArray();
+        for (int i = 0; i < runs[0].Length; i++)
         {
-            Threading.NumThreads = saved;
+            Assert.Equal(runs[0][i], runs[1][i]);
         }
     }
 

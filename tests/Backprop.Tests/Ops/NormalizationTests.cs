@@ -1,4 +1,5 @@
 using Backprop.Tests.NN;
+using Backprop.Tests.Kernels;
 
 namespace Backprop.Tests.Ops;
 
@@ -67,30 +68,21 @@ public class NormalizationTests
         var w = Tensor.Randn([7], g);
         var b = Tensor.Randn([7], g);
         var dy = Tensor.Randn(shape, g);
-        int saved = Threading.NumThreads;
-        try
+        var runs = new[] { 1, 2, 3 }.Select(threads => ThreadCount.With(threads, () =>
         {
-            var runs = new[] { 1, 2, 3 }.Select(threads =>
-            {
-                Threading.NumThreads = threads;
-                var (xi, wi, bi) = (x.Detach().RequiresGrad_(), w.Detach().RequiresGrad_(), b.Detach().RequiresGrad_());
-                var (mean, variance) = (Tensor.Zeros(7), Tensor.Ones(7));
-                var y = Tensor.BatchNorm(xi, mean, variance, wi, bi, training: true);
-                y.Backward(dy);
-                return new[] { y, xi.Grad!, wi.Grad!, bi.Grad!, mean, variance }.Select(t => t.ToArray<float>()).ToArray();
-            }).ToArray();
-            Assert.Equal(runs[0], runs[1]);
-            Assert.Equal(runs[0], runs[2]);
+            var (xi, wi, bi) = (x.Detach().RequiresGrad_(), w.Detach().RequiresGrad_(), b.Detach().RequiresGrad_());
+            var (mean, variance) = (Tensor.Zeros(7), Tensor.Ones(7));
+            var y = Tensor.BatchNorm(xi, mean, variance, wi, bi, training: true);
+            y.Backward(dy);
+            return new[] { y, xi.Grad!, wi.Grad!, bi.Grad!, mean, variance }.Select(t => t.ToArray<float>()).ToArray();
+        })).ToArray();
+        Assert.Equal(runs[0], runs[1]);
+        Assert.Equal(runs[0], runs[2]);
 
-            var x64 = x.ToArray();
-            var (m64, v64) = ChannelStats(x64, shape);
-            var expected = ReferenceBatchNorm(x64, shape, m64, v64, w.ToArray(), b.ToArray(), 1e-5);
-            NNAssert.Close(expected, runs[0][0].Select(v => (double)v).ToArray(), 1e-4);
-        }
-        finally
-        {
-            Threading.NumThreads = saved;
-        }
+        var x64 = x.ToArray();
+        var (m64, v64) = ChannelStats(x64, shape);
+        var expected = ReferenceBatchNorm(x64, shape, m64, v64, w.ToArray(), b.ToArray(), 1e-5);
+        NNAssert.Close(expected, runs[0][0].Select(v => (double)v).ToArray(), 1e-4);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Backprop.Optim;
+using Backprop.Tests.Kernels;
 
 namespace Backprop.Tests.Optim;
 
@@ -67,20 +68,10 @@ public class OptimizerReferenceTests
     {
         // 70,001 float32 elements: enough for the update to be split over two threads, with a tail.
         var p0 = Reference.InitialParameters(70_001);
-        int saved = Threading.NumThreads;
-        try
-        {
-            Threading.NumThreads = 1;
-            var one = Reference.Run(ps => new Adam(ps, lr: 0.01), p0, Steps, DType.Float32);
-            Threading.NumThreads = 2;
-            var two = Reference.Run(ps => new Adam(ps, lr: 0.01), p0, Steps, DType.Float32);
-            Assert.Equal(one[^1], two[^1]);
-            Reference.AssertClose(Reference.Adam(p0, Steps, 0.01, 0.9, 0.999, 1e-8, 0, amsgrad: false, decoupled: false), two, Tolerance(DType.Float32));
-        }
-        finally
-        {
-            Threading.NumThreads = saved;
-        }
+        var one = ThreadCount.With(1, () => Reference.Run(ps => new Adam(ps, lr: 0.01), p0, Steps, DType.Float32));
+        var two = ThreadCount.With(2, () => Reference.Run(ps => new Adam(ps, lr: 0.01), p0, Steps, DType.Float32));
+        Assert.Equal(one[^1], two[^1]);
+        Reference.AssertClose(Reference.Adam(p0, Steps, 0.01, 0.9, 0.999, 1e-8, 0, amsgrad: false, decoupled: false), two, Tolerance(DType.Float32));
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using Backprop.Optim;
+using Backprop.Tests.Kernels;
 
 namespace Backprop.Tests.Optim;
 
@@ -28,12 +29,9 @@ public class OptimizerStepTests
         }
     }
 
-    private static float[][] Train(Func<Tensor[], Optimizer> make, int[] sizes, int threads, int firstIndex = 0)
-    {
-        int saved = Threading.NumThreads;
-        try
+    private static float[][] Train(Func<Tensor[], Optimizer> make, int[] sizes, int threads, int firstIndex = 0) =>
+        ThreadCount.With(threads, () =>
         {
-            Threading.NumThreads = threads;
             var parameters = Parameters(sizes, firstIndex);
             var optimizer = make(parameters);
             for (int step = 0; step < 4; step++)
@@ -43,12 +41,7 @@ public class OptimizerStepTests
             }
 
             return parameters.Select(p => p.ToArray<float>()).ToArray();
-        }
-        finally
-        {
-            Threading.NumThreads = saved;
-        }
-    }
+        });
 
     public static TheoryData<string> Optimizers => new() { "adam", "sgd", "rmsprop" };
 
