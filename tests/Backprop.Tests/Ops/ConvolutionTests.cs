@@ -71,43 +71,29 @@ public class ConvolutionTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void BackwardMatchesDirectLoops(Case c)
-    {
-        var x = Random(c.Input, 7).RequiresGrad_();
-        var w = Random(c.Weight, 8).RequiresGrad_();
-        var b = c.Bias ? Random([c.Weight[0]], 9).RequiresGrad_() : null;
-        var y = Tensor.Conv2d(x, w, b, c.Stride, c.Padding, c.Dilation, c.Groups);
-        var gy = Random(y.Shape, 10);
-
-        y.Backward(gy);
-
-        var (gx, gw, gb) = Reference.Conv2dBackward(gy.ToArray(), y.Shape, x.ToArray(), c.Input, w.ToArray(), c.Weight, c.Stride, c.Padding, c.Dilation, c.Groups);
-        AssertClose(gx, x.Grad!.ToArray(), 1e-11);
-        AssertClose(gw, w.Grad!.ToArray(), 1e-11);
-        if (b is not null)
-        {
-            AssertClose(gb, b.Grad!.ToArray(), 1e-11);
-        }
-    }
+    public void BackwardMatchesDirectLoops(Case c) => AssertBackwardMatchesReference(c, DType.Float64, 7, 1e-11);
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Float32BackwardMatchesTheFloat64Reference(Case c)
+    public void Float32BackwardMatchesTheFloat64Reference(Case c) => AssertBackwardMatchesReference(c, DType.Float32, 14, 1e-4);
+
+    /// <summary>Conv2d's backward in <paramref name="dtype"/> (inputs seeded from <paramref name="seed"/>) against the float64 direct loops.</summary>
+    private static void AssertBackwardMatchesReference(Case c, DType dtype, int seed, double tolerance)
     {
-        var x = Random(c.Input, 14, DType.Float32).RequiresGrad_();
-        var w = Random(c.Weight, 15, DType.Float32).RequiresGrad_();
-        var b = c.Bias ? Random([c.Weight[0]], 16, DType.Float32).RequiresGrad_() : null;
+        var x = Random(c.Input, seed, dtype).RequiresGrad_();
+        var w = Random(c.Weight, seed + 1, dtype).RequiresGrad_();
+        var b = c.Bias ? Random([c.Weight[0]], seed + 2, dtype).RequiresGrad_() : null;
         var y = Tensor.Conv2d(x, w, b, c.Stride, c.Padding, c.Dilation, c.Groups);
-        var gy = Random(y.Shape, 17, DType.Float32);
+        var gy = Random(y.Shape, seed + 3, dtype);
 
         y.Backward(gy);
 
         var (gx, gw, gb) = Reference.Conv2dBackward(gy.ToArray(), y.Shape, x.ToArray(), c.Input, w.ToArray(), c.Weight, c.Stride, c.Padding, c.Dilation, c.Groups);
-        AssertClose(gx, x.Grad!.ToArray(), 1e-4);
-        AssertClose(gw, w.Grad!.ToArray(), 1e-4);
+        AssertClose(gx, x.Grad!.ToArray(), tolerance);
+        AssertClose(gw, w.Grad!.ToArray(), tolerance);
         if (b is not null)
         {
-            AssertClose(gb, b.Grad!.ToArray(), 1e-4);
+            AssertClose(gb, b.Grad!.ToArray(), tolerance);
         }
     }
 
