@@ -17,7 +17,7 @@ internal sealed record Evaluation(double Loss, double Accuracy, long[,] Confusio
         long correct = 0, count = 0;
         using (Autograd.NoGrad())
         {
-            foreach (var (x, y) in new DataLoader(data, batchSize))
+            foreach (var (x, y) in new DataLoader(data, batchSize, prefetch: true))
             {
                 var logits = model.Forward(x);
                 if (logits.Size(1) < classes)

@@ -55,7 +55,7 @@ internal sealed class Trainer
             "cosine" => new CosineAnnealingLR(Optimizer, options.Epochs),
             _ => throw new ArgumentException($"--schedule: unknown schedule '{options.Schedule}' (expected none or cosine)"),
         };
-        _loader = new DataLoader(data.Train, options.BatchSize, shuffle: true, generator: new Generator(options.Seed + 2));
+        _loader = new DataLoader(data.Train, options.BatchSize, shuffle: true, generator: new Generator(options.Seed + 2), prefetch: true);
         _epochStartLoaderState = _loader.Generator.GetState();
     }
 

@@ -16,7 +16,7 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
     /// supplies one (pass at most one of them); with neither, shuffling uses a generator seeded
     /// with 0, so runs stay reproducible.
     /// </summary>
-    public DataLoader(Dataset dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false, long? seed = null, Generator? generator = null)
+    public DataLoader(Dataset dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false, long? seed = null, Generator? generator = null, bool prefetch = false)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (batchSize <= 0)
@@ -34,6 +34,7 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
         Shuffle = shuffle;
         DropLast = dropLast;
         Generator = generator ?? new Generator(seed ?? 0);
+        Prefetch = prefetch;
     }
 
     /// <summary>The dataset batches are drawn from.</summary>
@@ -54,6 +55,14 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
     /// </summary>
     public Generator Generator { get; }
 
+    /// <summary>
+    /// Whether the next batch is assembled on an idle kernel worker thread while the caller works on
+    /// the current one (only when <see cref="Threading.NumThreads"/> is above 1). The batches are the
+    /// same either way; the dataset's <see cref="Dataset.GetBatch"/> must be safe to call from another
+    /// thread while the caller runs (the built-in datasets' is: it only reads).
+    /// </summary>
+    public bool Prefetch { get; }
+
     /// <summary>Number of batches per epoch (<c>len(loader)</c>): ⌊N/B⌋ with drop-last, else ⌈N/B⌉.</summary>
     public int Count => DropLast
         ? Dataset.Count / BatchSize
@@ -65,12 +74,51 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
         int n = Dataset.Count;
         int[] order = Shuffle ? Dataset.Permutation(n, Generator) : Identity(n);
         int batches = Count;
+        if (!Prefetch)
+        {
+            for (int b = 0; b < batches; b++)
+            {
+                yield return Batch(order, b);
+            }
+
+            yield break;
+        }
+
+        var next = batches > 0 ? StartBatch(order, 0) : null;
         for (int b = 0; b < batches; b++)
         {
-            int start = b * BatchSize;
-            int length = Math.Min(BatchSize, n - start);
-            yield return Dataset.GetBatch(new ReadOnlySpan<int>(order, start, length));
+            var batch = next!.Wait();
+            next = b + 1 < batches ? StartBatch(order, b + 1) : null;
+            yield return batch;
         }
+    }
+
+    // Samples per piece of a prefetched batch: a few microseconds of work, so a worker between two
+    // kernels takes the next kernel's chunk soon after it is posted.
+    private const int SamplesPerPiece = 8;
+
+    /// <summary>Batch <paramref name="b"/>, made in the background in pieces where the dataset can, else whole.</summary>
+    private Kernels.BackgroundWork<(Tensor X, Tensor Y)> StartBatch(int[] order, int b)
+    {
+        int start = b * BatchSize;
+        int length = Math.Min(BatchSize, Dataset.Count - start);
+        if (Dataset.BeginBatch(order, start, length) is { } batch)
+        {
+            int pieces = (length + SamplesPerPiece - 1) / SamplesPerPiece;
+            return Kernels.WorkerPool.RunInBackground(
+                pieces,
+                piece => batch.FillRows(piece * SamplesPerPiece, Math.Min(length, (piece + 1) * SamplesPerPiece)),
+                () => (batch.X, batch.Y));
+        }
+
+        return Kernels.WorkerPool.RunInBackground(() => Batch(order, b));
+    }
+
+    private (Tensor X, Tensor Y) Batch(int[] order, int b)
+    {
+        int start = b * BatchSize;
+        int length = Math.Min(BatchSize, Dataset.Count - start);
+        return Dataset.GetBatch(new ReadOnlySpan<int>(order, start, length));
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

@@ -36,6 +36,14 @@ public abstract class Dataset
     }
 
     /// <summary>
+    /// For a loader that assembles a batch in pieces on several threads: the batch of the samples
+    /// <c>indices[offset .. offset + length)</c>, allocated but not yet filled, with an action that fills
+    /// its rows [from, to) (any split of the rows gives <see cref="GetBatch"/>'s batch). Null, the
+    /// default, when the dataset has no such path; the loader then calls <see cref="GetBatch"/>.
+    /// </summary>
+    internal virtual BatchInPieces? BeginBatch(int[] indices, int offset, int length) => null;
+
+    /// <summary>
     /// Splits <paramref name="dataset"/> into non-overlapping random subsets of the given lengths
     /// (<c>torch.utils.data.random_split(dataset, lengths, generator)</c>); the lengths must sum to
     /// <see cref="Count"/>. The same generator state gives the same split.
@@ -108,3 +116,6 @@ public abstract class Dataset
         return batch;
     }
 }
+
+/// <summary>A batch whose rows are filled in pieces (<see cref="Dataset.BeginBatch"/>).</summary>
+internal sealed record BatchInPieces(Tensor X, Tensor Y, Action<int, int> FillRows);

@@ -66,21 +66,33 @@ public sealed class ImageDataset : Dataset
     /// <inheritdoc/>
     public override (Tensor X, Tensor Y) GetBatch(ReadOnlySpan<int> indices)
     {
-        if (indices.IsEmpty)
-        {
-            throw new ArgumentException("GetBatch: expected at least one index");
-        }
+        var (x, y) = Allocate(indices.Length);
+        Fill(indices, x.F32, y.I64, 0, indices.Length);
+        return (x, y);
+    }
 
-        var x = Tensor.Empty([indices.Length, .. _sampleShape], DType.Float32);
-        var y = Tensor.Empty([indices.Length], DType.Int64);
+    /// <inheritdoc/>
+    internal override BatchInPieces BeginBatch(int[] indices, int offset, int length)
+    {
+        var (x, y) = Allocate(length);
         float[] features = x.F32;
         long[] labels = y.I64;
-        for (int i = 0; i < Math.Min(PrefetchDistance, indices.Length); i++)
+        return new BatchInPieces(x, y, (from, to) => Fill(new ReadOnlySpan<int>(indices, offset, length), features, labels, from, to));
+    }
+
+    private (Tensor X, Tensor Y) Allocate(int count) => count == 0
+        ? throw new ArgumentException("GetBatch: expected at least one index")
+        : (Tensor.Empty([count, .. _sampleShape], DType.Float32), Tensor.Empty([count], DType.Int64));
+
+    /// <summary>Converts samples indices[from .. to) into rows from .. to of the batch.</summary>
+    private void Fill(ReadOnlySpan<int> indices, float[] features, long[] labels, int from, int to)
+    {
+        for (int i = from; i < Math.Min(from + PrefetchDistance, to); i++)
         {
             Prefetch(indices[i]);
         }
 
-        for (int i = 0; i < indices.Length; i++)
+        for (int i = from; i < to; i++)
         {
             int index = indices[i];
             if ((uint)index >= (uint)_labels.Length)
@@ -88,7 +100,7 @@ public sealed class ImageDataset : Dataset
                 throw new ArgumentOutOfRangeException(nameof(indices), $"ImageDataset: index {index} is out of range for {_labels.Length} samples");
             }
 
-            if (i + PrefetchDistance < indices.Length)
+            if (i + PrefetchDistance < to)
             {
                 Prefetch(indices[i + PrefetchDistance]);
             }
@@ -96,8 +108,6 @@ public sealed class ImageDataset : Dataset
             Scale(_pixels.AsSpan(index * _sampleSize, _sampleSize), features.AsSpan(i * _sampleSize, _sampleSize), Divisor);
             labels[i] = _labels[index];
         }
-
-        return (x, y);
     }
 
     // Samples are picked at random from tens of MB, so each one's bytes come from memory; asking for

@@ -9,6 +9,8 @@ namespace Backprop.Kernels;
 /// parallel kernels (the GEMMs of a 128-row batch take 0.05–0.5 ms each); handing each to the
 /// thread pool wakes a sleeping thread every time, which costs a noticeable part of such a kernel,
 /// while a worker still spinning from the previous kernel starts at once (OpenMP's active wait).
+/// An idle worker also runs work handed to it with <see cref="RunInBackground{T}(int, Action{int}, Func{T})"/> (the next batch
+/// of a data loader) while the caller runs the serial parts of a step.
 /// </summary>
 internal static class WorkerPool
 {
@@ -22,11 +24,17 @@ internal static class WorkerPool
     private static int s_pending;
     private static Exception? s_error;
 
+    // Work for the next idle worker (at most one item waits; see RunInBackground).
+    private static BackgroundWork? s_background;
+
     // True on a thread while it runs chunks of a job (the caller and the workers): a kernel started
     // from inside a chunk runs its chunks serially on that thread (the gate is re-entrant, and the
     // workers are busy with the outer job).
     [ThreadStatic]
     private static bool t_inJob;
+
+    /// <summary>How many worker threads have been started (for tests).</summary>
+    internal static int WorkerCount => Volatile.Read(ref s_workers).Length;
 
     /// <summary>True while the current thread runs a chunk of a job (<see cref="Threading.Available"/> is 1 there).</summary>
     public static bool InJob => t_inJob;
@@ -77,19 +85,28 @@ internal static class WorkerPool
             var workers = EnsureWorkers(chunks - 1);
             s_error = null;
             Volatile.Write(ref s_pending, chunks - 1);
+            Span<int> posted = chunks <= 64 ? stackalloc int[chunks - 1] : new int[chunks - 1];
             for (int i = 1; i < chunks; i++)
             {
-                workers[i - 1].Post(body, i);
+                posted[i - 1] = workers[i - 1].Post(body, i);
             }
 
             t_inJob = true;
             try
             {
-                body(0);
-            }
-            catch (Exception ex)
-            {
-                Interlocked.CompareExchange(ref s_error, ex, null);
+                RunChunk(body, 0);
+
+                // A chunk its worker has not started yet (the worker is asleep or busy with background
+                // work) runs here instead of being waited for. Chunks are independent, so any thread may
+                // run any of them.
+                for (int i = 1; i < chunks; i++)
+                {
+                    if (workers[i - 1].TryClaim(posted[i - 1]))
+                    {
+                        RunChunk(body, i);
+                        Interlocked.Decrement(ref s_pending);
+                    }
+                }
             }
             finally
             {
@@ -113,6 +130,83 @@ internal static class WorkerPool
         {
             Monitor.Exit(s_gate);
         }
+    }
+
+    private static void RunChunk(Action<int> body, int chunk)
+    {
+        try
+        {
+            body(chunk);
+        }
+        catch (Exception ex)
+        {
+            Interlocked.CompareExchange(ref s_error, ex, null);
+        }
+    }
+
+    /// <summary>
+    /// Hands pieces 0 … <paramref name="pieces"/> − 1 of some work to the idle workers and returns at
+    /// once. A worker runs a piece at a time between jobs (a job posted meanwhile waits at most for the
+    /// piece in hand, and its caller runs the chunk itself if the worker has not started it); the caller
+    /// takes <paramref name="result"/> with <see cref="BackgroundWork{T}.Wait"/>, which first runs the
+    /// pieces no worker has started, so it never waits for work that has not begun. A kernel started
+    /// inside a piece runs serially on its thread. With one thread allowed (or the pool held by another
+    /// caller) the pieces run here, before this returns. One item is offered at a time: a newer one
+    /// replaces it, and the older one's remaining pieces run when it is waited for.
+    /// </summary>
+    public static BackgroundWork<T> RunInBackground<T>(int pieces, Action<int> piece, Func<T> result)
+    {
+        var item = new BackgroundWork<T>(pieces, piece, result);
+        if (Threading.Available <= 1 || !Monitor.TryEnter(s_gate))
+        {
+            while (item.RunPiece())
+            {
+            }
+
+            return item;
+        }
+
+        try
+        {
+            var workers = EnsureWorkers(1);
+            Interlocked.Exchange(ref s_background, item);
+            foreach (var worker in workers)
+            {
+                worker.WakeIfSleeping();
+            }
+        }
+        finally
+        {
+            Monitor.Exit(s_gate);
+        }
+
+        return item;
+    }
+
+    /// <summary><see cref="RunInBackground{T}(int, Action{int}, Func{T})"/> with one piece that makes the result.</summary>
+    public static BackgroundWork<T> RunInBackground<T>(Func<T> work)
+    {
+        T value = default!;
+        return RunInBackground(1, _ => value = work(), () => value);
+    }
+
+    /// <summary>Runs one piece of the offered background work on a worker; false when there is none.</summary>
+    private static bool RunBackgroundPiece()
+    {
+        var item = Volatile.Read(ref s_background);
+        if (item is null)
+        {
+            return false;
+        }
+
+        if (item.RunPiece())
+        {
+            return true;
+        }
+
+        // Every piece is taken: withdraw the offer unless a newer item has replaced it.
+        Interlocked.CompareExchange(ref s_background, null, item);
+        return false;
     }
 
     /// <summary>
@@ -155,6 +249,7 @@ internal static class WorkerPool
         private Action<int>? _body;
         private int _chunk;
         private int _generation;
+        private int _claimed;
         private int _sleeping;
 
         public Worker(int index)
@@ -162,8 +257,11 @@ internal static class WorkerPool
             new Thread(Loop) { IsBackground = true, Name = $"Backprop worker {index}" }.Start();
         }
 
-        /// <summary>Hands the worker one chunk (called only while the previous job is complete).</summary>
-        public void Post(Action<int> body, int chunk)
+        /// <summary>
+        /// Hands the worker one chunk (called only while the previous job is complete) and returns the
+        /// post's number, for <see cref="TryClaim"/>.
+        /// </summary>
+        public int Post(Action<int> body, int chunk)
         {
             _body = body;
             _chunk = chunk;
@@ -171,7 +269,22 @@ internal static class WorkerPool
             // _sleeping then reads _generation, the caller writes _generation then reads _sleeping, so at
             // least one of them sees the other's write and a posted job never meets a sleeping worker
             // that was not woken.
-            Interlocked.Increment(ref _generation);
+            int generation = Interlocked.Increment(ref _generation);
+            WakeIfSleeping();
+            return generation;
+        }
+
+        /// <summary>
+        /// Claims post number <paramref name="generation"/> for the calling thread: true for exactly one
+        /// caller (the worker or the thread that posted it). Posts are claimed in order, each once, so
+        /// <see cref="_claimed"/> holds the previous number until this one is taken.
+        /// </summary>
+        public bool TryClaim(int generation) =>
+            Interlocked.CompareExchange(ref _claimed, generation, generation - 1) == generation - 1;
+
+        /// <summary>Wakes the worker if it sleeps (after the caller has published its work with a fence).</summary>
+        public void WakeIfSleeping()
+        {
             if (Volatile.Read(ref _sleeping) != 0)
             {
                 _wake.Release();
@@ -187,16 +300,22 @@ internal static class WorkerPool
                 long idleSince = Stopwatch.GetTimestamp();
                 while (Volatile.Read(ref _generation) == seen)
                 {
+                    if (RunBackgroundPiece())
+                    {
+                        idleSince = Stopwatch.GetTimestamp();
+                        continue;
+                    }
+
                     if (Stopwatch.GetTimestamp() - idleSince < s_spinTicks)
                     {
                         Thread.SpinWait(8);
                         continue;
                     }
 
-                    // Announce the sleep, then look once more: a job posted in between is not missed,
-                    // and a wake-up without a new job just loops back here.
+                    // Announce the sleep, then look once more: a job or background work posted in between
+                    // is not missed, and a wake-up without either just loops back here.
                     Interlocked.Exchange(ref _sleeping, 1);
-                    if (Volatile.Read(ref _generation) == seen)
+                    if (Volatile.Read(ref _generation) == seen && Volatile.Read(ref s_background) is null)
                     {
                         _wake.Wait();
                     }
@@ -205,16 +324,15 @@ internal static class WorkerPool
                     idleSince = Stopwatch.GetTimestamp();
                 }
 
+                // The caller may have run this chunk itself (it found the worker busy or asleep); then
+                // it has also counted it done. Posts skipped that way are never seen here.
                 seen = Volatile.Read(ref _generation);
-                try
+                if (!TryClaim(seen))
                 {
-                    _body!(_chunk);
-                }
-                catch (Exception ex)
-                {
-                    Interlocked.CompareExchange(ref s_error, ex, null);
+                    continue;
                 }
 
+                RunChunk(_body!, _chunk);
                 Interlocked.Decrement(ref s_pending);
             }
         }

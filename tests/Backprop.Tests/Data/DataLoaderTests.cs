@@ -173,12 +173,59 @@ public class DataLoaderTests
         Assert.Equal(new[] { 1, 1 }, batches[2].X.Shape);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void PrefetchingGivesTheSameBatches(int threads)
+    {
+        var ds = Numbered(23);
+        var plain = new DataLoader(ds, batchSize: 4, shuffle: true, seed: 5);
+        var prefetched = new DataLoader(ds, batchSize: 4, shuffle: true, seed: 5, prefetch: true);
+        Assert.True(prefetched.Prefetch);
+        for (int epoch = 0; epoch < 3; epoch++)
+        {
+            var expected = plain.ToList();
+            var actual = Kernels.ThreadCount.With(threads, () => prefetched.ToList());
+            Assert.Equal(expected.Count, actual.Count);
+            for (int b = 0; b < expected.Count; b++)
+            {
+                Assert.Equal(expected[b].X.Shape, actual[b].X.Shape);
+                Assert.Equal(expected[b].X.ToArray<float>(), actual[b].X.ToArray<float>());
+                Assert.Equal(expected[b].Y.ToArray<long>(), actual[b].Y.ToArray<long>());
+            }
+        }
+
+        // Stopping early is fine, and an empty dataset yields nothing.
+        Assert.Single(Kernels.ThreadCount.With(threads, () => prefetched.Take(1).ToList()));
+        Assert.Empty(new DataLoader(new Squares(0), batchSize: 4, prefetch: true));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void APrefetchedBatchsExceptionReachesTheCallerWithItsType(int threads)
+    {
+        var loader = new DataLoader(new Squares(10, failAt: 6), batchSize: 4, prefetch: true);
+        var seen = new List<int>();
+        var ex = Assert.Throws<InvalidDataException>(() => Kernels.ThreadCount.With(threads, () =>
+        {
+            foreach (var (_, y) in loader)
+            {
+                seen.Add(y.Size(0));
+            }
+        }));
+        Assert.Equal("sample 6 is unreadable", ex.Message);
+        Assert.Equal([4], seen);
+    }
+
     /// <summary>Sample i: features [i], target i² (rank 0, float64).</summary>
-    private sealed class Squares(int n) : Dataset
+    private sealed class Squares(int n, int failAt = -1) : Dataset
     {
         public override int Count => n;
 
-        public override (Tensor X, Tensor Y) this[int index] =>
-            (Tensor.FromArray(new double[] { index }), Tensor.Scalar(index * index, DType.Float64));
+        public override (Tensor X, Tensor Y) this[int index] => index == failAt
+            ? throw new InvalidDataException($"sample {index} is unreadable")
+            : (Tensor.FromArray(new double[] { index }), Tensor.Scalar(index * index, DType.Float64));
     }
 }
