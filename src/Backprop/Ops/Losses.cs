@@ -149,6 +149,21 @@ public sealed partial class Tensor
                 SoftmaxRows<double>(input.F64, softmax.F64, layout.Outer, layout.Classes, layout.Inner, log: false);
             }
 
+            if (!probabilities)
+            {
+                // Class indices: the gradient overwrites the softmax it is made from, in typed loops.
+                if (input.DType == DType.Float32)
+                {
+                    IndexTargetGradient<float>(softmax.F32, target.I64, layout, g, reduction);
+                }
+                else
+                {
+                    IndexTargetGradient<double>(softmax.F64, target.I64, layout, g, reduction);
+                }
+
+                return [softmax, null];
+            }
+
             var gx = Empty(input._shape, input.DType);
             var gt = probabilities ? Empty(input._shape, input.DType) : null;
             for (int row = 0; row < layout.Samples; row++)
@@ -175,6 +190,27 @@ public sealed partial class Tensor
 
             return [gx, gt];
         });
+    }
+
+    /// <summary>
+    /// Cross-entropy's input gradient for class-index targets, in place over <paramref name="softmax"/>:
+    /// scale·(softmaxₙc − [c = tₙ]), each value computed in double and rounded once, as the general loop does.
+    /// </summary>
+    private static void IndexTargetGradient<T>(Span<T> softmax, long[] targets, ClassLayout layout, Tensor g, Reduction reduction)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int row = 0; row < layout.Samples; row++)
+        {
+            double scale = LossGradScale(g, reduction, layout.Samples, row);
+            int first = layout.At(row, 0);
+            long label = targets[row];
+            for (int c = 0; c < layout.Classes; c++)
+            {
+                int at = first + (c * layout.Inner);
+                double t = c == label ? 1 : 0;
+                softmax[at] = T.CreateTruncating(scale * (double.CreateTruncating(softmax[at]) - t));
+            }
+        }
     }
 
     /// <summary>

@@ -20,6 +20,47 @@ public class LossTests
         }
     }
 
+    /// <summary>
+    /// Cross-entropy's class-index gradient (its own typed loop) gives exactly the bits of the general
+    /// loop for the same targets as one-hot probabilities, whose formula reduces to the same arithmetic
+    /// (target mass 1, targets 0 or 1).
+    /// </summary>
+    [Theory]
+    [InlineData(DType.Float32, Reduction.Mean, new[] { 6, 5 })]
+    [InlineData(DType.Float32, Reduction.Sum, new[] { 3, 4, 2, 3 })]
+    [InlineData(DType.Float32, Reduction.None, new[] { 3, 4, 2, 3 })]
+    [InlineData(DType.Float64, Reduction.Mean, new[] { 3, 4, 5 })]
+    [InlineData(DType.Float64, Reduction.None, new[] { 7, 10 })]
+    [InlineData(DType.Float32, Reduction.Mean, new[] { 9 })]
+    public void CrossEntropyIndexGradientMatchesOneHotProbabilitiesBitForBit(DType dtype, Reduction reduction, int[] shape)
+    {
+        var logits = (Tensor.Randn(shape, 11, dtype) * 3.0).Detach();
+        int classes = shape.Length == 1 ? shape[0] : shape[1];
+        int[] sampleShape = shape.Length == 1 ? [] : [shape[0], .. shape[2..]];
+        var labels = Tensor.RandInt(0, classes, sampleShape, new Generator(12));
+        var oneHot = Tensor.Zeros(shape, dtype);
+        var flatLabels = labels.ToArray<long>();
+        int inner = shape.Length <= 2 ? 1 : shape[2..].Aggregate(1, (a, b) => a * b);
+        for (int row = 0; row < flatLabels.Length; row++)
+        {
+            int at = ((row / inner * classes) + (int)flatLabels[row]) * inner + (row % inner);
+            oneHot.SetDouble(at, 1);
+        }
+
+        Tensor GradientWith(Tensor target)
+        {
+            var x = logits.Detach().RequiresGrad_();
+            var loss = Tensor.CrossEntropy(x, target, reduction);
+            loss.Backward(reduction == Reduction.None ? (Tensor.Rand(loss.Shape, 13, dtype) + 0.5).Detach() : null);
+            return x.Grad!;
+        }
+
+        var byIndex = GradientWith(labels);
+        var byProbabilities = GradientWith(oneHot);
+        Assert.Equal(byProbabilities.ToArray(), byIndex.ToArray());
+        Assert.Equal(dtype, byIndex.DType);
+    }
+
     [Fact]
     public void MseLossReductions()
     {
