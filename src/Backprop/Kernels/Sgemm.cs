@@ -405,7 +405,7 @@ internal static unsafe class Sgemm
                     }
                 }
             }
-            else if (lanes == width && width % 4 == 0 && Sse.IsSupported)
+            else if (lanes == width && width % 2 == 0 && Sse.IsSupported)
             {
                 PackTransposed(src + ((long)(start + q0) * ld) + depthStart, ld, width, kc, d);
             }
@@ -434,8 +434,8 @@ internal static unsafe class Sgemm
     }
 
     /// <summary>
-    /// Packs <paramref name="width"/> source rows (row r at src + r·ld, contiguous over kc values) into
-    /// dst[p·width + r], transposing 4×4 blocks in SSE registers.
+    /// Packs <paramref name="width"/> (even) source rows (row r at src + r·ld, contiguous over kc values)
+    /// into dst[p·width + r], transposing 4×4 blocks in SSE registers and a last pair of rows as 2×4.
     /// </summary>
     private static void PackTransposed(float* src, int ld, int width, int kc, float* dst)
     {
@@ -443,7 +443,8 @@ internal static unsafe class Sgemm
         for (; p + 4 <= kc; p += 4)
         {
             float* d = dst + ((long)p * width);
-            for (int r = 0; r < width; r += 4)
+            int r = 0;
+            for (; r + 4 <= width; r += 4)
             {
                 float* s = src + ((long)r * ld) + p;
                 Vector128<float> r0 = Sse.LoadVector128(s);
@@ -458,6 +459,20 @@ internal static unsafe class Sgemm
                 Sse.Store(d + width + r, Sse.MoveHighToLow(t1, t0));
                 Sse.Store(d + (2 * width) + r, Sse.MoveLowToHigh(t2, t3));
                 Sse.Store(d + (3 * width) + r, Sse.MoveHighToLow(t3, t2));
+            }
+
+            if (r < width)
+            {
+                // Two rows left (the 6-row panels of the AVX2 kernel): interleave them, two values per column.
+                float* s = src + ((long)r * ld) + p;
+                Vector128<float> r0 = Sse.LoadVector128(s);
+                Vector128<float> r1 = Sse.LoadVector128(s + ld);
+                Vector128<float> low = Sse.UnpackLow(r0, r1);
+                Vector128<float> high = Sse.UnpackHigh(r0, r1);
+                Sse.StoreLow(d + r, low);
+                Sse.StoreHigh(d + width + r, low);
+                Sse.StoreLow(d + (2 * width) + r, high);
+                Sse.StoreHigh(d + (3 * width) + r, high);
             }
         }
 
