@@ -10,9 +10,11 @@ using System.Text;
 using Backprop;
 using Backprop.NN;
 using Backprop.Optim;
+using Backprop.Samples;
 
-int steps = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 400;
-double temperature = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 0.6;
+SampleArgs.ReportErrorsAsOneLine("CharLanguageModel");
+int steps = SampleArgs.Int(args, 0, "STEPS", 400);
+double temperature = SampleArgs.Positive(args, 1, "TEMPERATURE", 0.6);
 const int window = 64, batch = 32;
 
 string text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "corpus.txt")).ReplaceLineEndings("\n");

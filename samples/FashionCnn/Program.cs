@@ -10,11 +10,13 @@ using Backprop;
 using Backprop.Data;
 using Backprop.NN;
 using Backprop.Optim;
+using Backprop.Samples;
 using Backprop.Serialization;
 
+SampleArgs.ReportErrorsAsOneLine("FashionCnn");
 bool batchNorm = args.Contains("--batch-norm");
 string[] numbers = args.Where(a => a != "--batch-norm").ToArray();
-int epochs = numbers.Length > 0 ? int.Parse(numbers[0], System.Globalization.CultureInfo.InvariantCulture) : 1;
+int epochs = SampleArgs.Int(numbers, 0, "EPOCHS", 1);
 var train = FashionMnist.Load(train: true, flatten: false); // (60000, 1, 28, 28), pixels in [0, 1]
 var test = FashionMnist.Load(train: false, flatten: false);
 
@@ -50,7 +52,7 @@ Console.WriteLine(model);
 Console.WriteLine($"{model.NumParameters():N0} parameters, {Threading.NumThreads} threads");
 
 var optimizer = new Adam(model.Parameters(), lr: 1e-3);
-var loader = new DataLoader(train, batchSize: 128, shuffle: true, seed: 0);
+var loader = new DataLoader(train, batchSize: 128, shuffle: true, seed: 0, prefetch: true);
 for (int epoch = 1; epoch <= epochs; epoch++)
 {
     model.Train();

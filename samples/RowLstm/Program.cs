@@ -11,9 +11,11 @@ using Backprop;
 using Backprop.Data;
 using Backprop.NN;
 using Backprop.Optim;
+using Backprop.Samples;
 
+SampleArgs.ReportErrorsAsOneLine("RowLstm");
 string data = args.Length > 0 ? args[0] : "digits";
-int epochs = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10;
+int epochs = SampleArgs.Int(args, 1, "EPOCHS", 10);
 var (train, test, side) = data switch
 {
     "digits" => LoadDigits(),
@@ -30,7 +32,7 @@ for (int epoch = 1; epoch <= epochs; epoch++)
     var clock = Stopwatch.StartNew();
     double lossSum = 0;
     model.Train();
-    foreach (var (x, y) in new DataLoader(train, batchSize: data == "digits" ? 32 : 128, shuffle: true, seed: epoch))
+    foreach (var (x, y) in new DataLoader(train, batchSize: data == "digits" ? 32 : 128, shuffle: true, seed: epoch, prefetch: true))
     {
         optimizer.ZeroGrad();
         var loss = F.CrossEntropy(model.Forward(x), y);
