@@ -53,6 +53,7 @@ Console.WriteLine($"{model.NumParameters():N0} parameters, {Threading.NumThreads
 
 var optimizer = new Adam(model.Parameters(), lr: 1e-3);
 var loader = new DataLoader(train, batchSize: 128, shuffle: true, seed: 0, prefetch: true);
+var collector = new StepCollector(); // the runtime's collections fall between steps, not inside them
 for (int epoch = 1; epoch <= epochs; epoch++)
 {
     model.Train();
@@ -65,6 +66,7 @@ for (int epoch = 1; epoch <= epochs; epoch++)
         loss.Backward();
         optimizer.Step();
         lossSum += loss.Item() * x.Size(0);
+        collector.StepCompleted();
     }
 
     double seconds = clock.Elapsed.TotalSeconds;

@@ -62,6 +62,8 @@ internal static class BenchCommand
         var trainer = new Trainer(options, DataSource.Load(options.Data, null));
         string folder = Directory.CreateTempSubdirectory("backprop-bench-").FullName;
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        int[] gcBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        var pauseBefore = GC.GetTotalPauseDuration();
         int steps = 0;
         trainer.BatchCompleted = (_, _, _, _) => steps++;
         trainer.EpochCompleted = e => Console.WriteLine(string.Create(
@@ -80,7 +82,8 @@ internal static class BenchCommand
         using var process = Process.GetCurrentProcess();
         Console.Error.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"threads {Threading.NumThreads} peak_rss_mb {process.PeakWorkingSet64 / (1024.0 * 1024):F0} allocated_per_step_kb {allocated / 1024.0 / Math.Max(steps, 1):F0}"));
+            $"threads {Threading.NumThreads} peak_rss_mb {process.PeakWorkingSet64 / (1024.0 * 1024):F0} allocated_per_step_kb {allocated / 1024.0 / Math.Max(steps, 1):F0} " +
+            $"gc {GC.CollectionCount(0) - gcBefore[0]}/{GC.CollectionCount(1) - gcBefore[1]}/{GC.CollectionCount(2) - gcBefore[2]} gc_pause_ms {(GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds:F0}"));
         return 0;
     }
 

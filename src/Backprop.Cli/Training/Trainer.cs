@@ -26,6 +26,7 @@ internal sealed class Trainer
 
     private readonly Generator _dropout;
     private readonly DataLoader _loader;
+    private readonly StepCollector _collector = new();
     private readonly LRScheduler? _scheduler;
     private ulong[] _epochStartLoaderState;
     private int _batchInEpoch;
@@ -130,6 +131,7 @@ internal sealed class Trainer
                 AfterBackward?.Invoke();
                 Optimizer.Step();
                 double value = loss.Item();
+                _collector.StepCompleted();
                 if (!double.IsFinite(value))
                 {
                     throw new InvalidOperationException($"epoch {Epoch + 1}, batch {index}: the loss is {value}; lower --lr");
