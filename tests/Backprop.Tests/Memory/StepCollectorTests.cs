@@ -3,6 +3,8 @@ namespace Backprop.Tests.Memory;
 /// <summary>The step collector's policy against a simulated runtime with a fixed generation-0 budget.</summary>
 public class StepCollectorTests
 {
+    private const long MB = 1 << 20;
+
     /// <summary>
     /// A runtime that collects generation 0 whenever the bytes allocated since its last collection pass
     /// its budget, possibly in the middle of a step; what the step allocates after that counts toward
@@ -10,13 +12,13 @@ public class StepCollectorTests
     /// </summary>
     private sealed class SimulatedRuntime(long budget, long startingFill = 0)
     {
+        private long _since = startingFill;
+
         public long Allocated { get; private set; }
 
         public int Collections { get; private set; }
 
         public int Natural { get; private set; }
-
-        private long _since = startingFill;
 
         public void Step(long bytes)
         {
@@ -36,69 +38,43 @@ public class StepCollectorTests
             Collections++;
         }
 
-        public StepCollector Collector() => new(() => Allocated, () => Collections, Collect);
+        public StepCollector Collector(long budget) => new(budget, () => Allocated, () => Collections, Collect);
     }
 
-    [Fact]
-    public void OnceTheBudgetIsKnownEveryCollectionFallsBetweenSteps()
+    [Theory]
+    [InlineData(10, 64, 50, 6)]  // six 10 MB steps fit 64 MB: one collection every six steps
+    [InlineData(41, 48, 1, 1)]   // the CNN's 41 MB steps in a 48 MB budget: one per step
+    [InlineData(2, 64, 50, 31)]  // the MLP's 2 MB steps: one every 31
+    public void CollectionsFallBetweenStepsAndNoMoreOftenThanNeeded(long stepMB, long budgetMB, long startingFillMB, int stepsPerCollection)
     {
-        var runtime = new SimulatedRuntime(budget: 64 << 20);
-        var collector = runtime.Collector();
-        const long step = 10 << 20;
-        for (int i = 0; i < 20; i++)
+        var runtime = new SimulatedRuntime(budgetMB * MB, startingFillMB * MB);
+        var collector = runtime.Collector(budgetMB * MB);
+        for (int i = 0; i < 100; i++)
         {
-            runtime.Step(step);
+            runtime.Step(stepMB * MB);
             collector.StepCompleted();
         }
 
-        // Learned to within a step: what a step allocates after a collection inside it is not seen.
-        Assert.InRange(collector.Budget, (64L << 20) - step, (64L << 20) + step);
         int naturalBefore = runtime.Natural, inducedBefore = collector.Collections;
-        for (int i = 0; i < 600; i++)
+        int steps = 62 * stepsPerCollection;
+        for (int i = 0; i < steps; i++)
         {
-            runtime.Step(step);
+            runtime.Step(stepMB * MB);
             collector.StepCompleted();
         }
 
-        // No collection inside a step any more, and not many more than needed: six steps of 10 MB fit
-        // the 64 MB budget, so one collection every six steps at best, every five with the estimate.
         Assert.Equal(naturalBefore, runtime.Natural);
-        Assert.InRange(collector.Collections - inducedBefore, 100, 120);
-    }
-
-    [Fact]
-    public void TheFirstWindowDoesNotTeachABudgetItSawOnlyPartOf()
-    {
-        // The collector starts when the runtime's budget is already 50 of 64 MB full.
-        var runtime = new SimulatedRuntime(budget: 64 << 20, startingFill: 50 << 20);
-        var collector = runtime.Collector();
-        runtime.Step(10 << 20);
-        collector.StepCompleted();
-        runtime.Step(10 << 20); // the runtime collects here, after 20 MB seen by the collector
-        collector.StepCompleted();
-        Assert.Equal(0, collector.Budget);
-        Assert.Equal(0, collector.Collections);
-
-        for (int i = 0; i < 10 && collector.Budget == 0; i++)
-        {
-            runtime.Step(10 << 20);
-            collector.StepCompleted();
-        }
-
-        // The next window, counted from the end of the step the collection fell in: five steps, and
-        // the step with the next collection: 60 MB against the runtime's 64 (the runtime's window also
-        // held the 6 MB the earlier step allocated after its collection), within a step.
-        Assert.Equal(60L << 20, collector.Budget);
+        Assert.Equal(62, collector.Collections - inducedBefore);
     }
 
     [Fact]
     public void StepsLargerThanTheBudgetAddNoCollections()
     {
-        var runtime = new SimulatedRuntime(budget: 64 << 20);
-        var collector = runtime.Collector();
+        var runtime = new SimulatedRuntime(64 * MB);
+        var collector = runtime.Collector(64 * MB);
         for (int i = 0; i < 100; i++)
         {
-            runtime.Step(100 << 20);
+            runtime.Step(100 * MB);
             collector.StepCompleted();
         }
 
@@ -107,11 +83,41 @@ public class StepCollectorTests
     }
 
     [Fact]
-    public void AStepCollectorOverTheRealRuntimeCollectsGenerationZero()
+    public void TinyStepsAreCollectedAtMostTwicePerBudget()
+    {
+        // Even with a budget far below the real one, collections come at most once per half budget.
+        var runtime = new SimulatedRuntime(64 * MB);
+        var collector = runtime.Collector(8 * MB);
+        for (int i = 0; i < 1000; i++)
+        {
+            runtime.Step(MB / 2);
+            collector.StepCompleted();
+        }
+
+        Assert.InRange(collector.Collections, 1, 1000 / 8);
+    }
+
+    [Fact]
+    public void WithoutAKnownBudgetItNeverCollects()
+    {
+        var runtime = new SimulatedRuntime(64 * MB);
+        var collector = runtime.Collector(0);
+        for (int i = 0; i < 100; i++)
+        {
+            runtime.Step(10 * MB);
+            collector.StepCompleted();
+        }
+
+        Assert.Equal(0, collector.Collections);
+    }
+
+    [Fact]
+    public void OverTheRealRuntimeItReadsTheBudgetAndCollectsGenerationZero()
     {
         var collector = new StepCollector();
+        Assert.True(collector.Budget > 0, "the runtime reports its generation-0 budget limit");
         int before = GC.CollectionCount(0);
-        for (int i = 0; i < 50; i++)
+        for (int i = 0; i < 200; i++)
         {
             GC.KeepAlive(new byte[1 << 20]);
             collector.StepCompleted();
