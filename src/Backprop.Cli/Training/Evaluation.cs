@@ -15,10 +15,12 @@ internal sealed record Evaluation(double Loss, double Accuracy, long[,] Confusio
         var confusion = new long[classes, classes];
         double lossSum = 0;
         long correct = 0, count = 0;
+        var collector = new StepCollector(); // each batch's activations die before the next: collect between batches
         using (Autograd.NoGrad())
         {
             foreach (var (x, y) in new DataLoader(data, batchSize, prefetch: true))
             {
+                collector.StepCompleted();
                 var logits = model.Forward(x);
                 if (logits.Size(1) < classes)
                 {

@@ -8,14 +8,16 @@ namespace Backprop;
 /// pauses). Called after each step, this counts the bytes allocated since the last collection and
 /// collects generation 0 itself when the next step would overflow the runtime's generation-0 budget:
 /// at that moment only the model, the optimizer's state and the next batch are alive, so the
-/// collection copies almost nothing.
+/// collection copies almost nothing. Steps that allocate little are collected every
+/// <see cref="MinWindow"/> bytes instead of every budget, which bounds the young memory a run touches.
 /// </summary>
 /// <remarks>
 /// The budget is the runtime's configured generation-0 maximum (<c>GCGen0MaxBudget</c> in
 /// <see cref="GC.GetConfigurationVariables"/>, which <c>DOTNET_GCgen0size</c> raises). It never
-/// collects more than twice per budget's worth of allocation, nor for steps that cannot fit one, so at
-/// worst it adds a cheap collection per half budget; the runtime still collects on its own whenever
-/// its budget runs out. One instance per training loop, called from that loop's thread.
+/// collects more than twice per window's worth of allocation, nor for steps that cannot fit one, so at
+/// worst it adds a cheap collection per half window; the runtime still collects on its own whenever
+/// its budget runs out. One instance per loop (training, or evaluation in batches), called from that
+/// loop's thread.
 /// </remarks>
 public sealed class StepCollector
 {
@@ -25,6 +27,9 @@ public sealed class StepCollector
     private long _lastAllocated;
     private int _lastCollections;
     private long _sinceCollection; // bytes in the runtime's current window, at most
+
+    /// <summary>The most bytes of small steps allowed between two collections (32 MB).</summary>
+    public const long MinWindow = 32L << 20;
 
     /// <summary>A collector for this process's garbage collector.</summary>
     public StepCollector()
@@ -75,7 +80,10 @@ public sealed class StepCollector
 
         // An eighth of a step of headroom: steps differ a little (the first of an epoch, a short last batch).
         long next = step + (step / 8);
-        if (Budget > 0 && next <= Budget && _sinceCollection >= Budget / 2 && _sinceCollection + next > Budget)
+        // Small steps are collected at least every MinWindow bytes, so the run touches no more young
+        // memory than that, whatever the budget (bench mlp: 164 -> 144 MB peak with the segments GC).
+        long window = Math.Min(Budget, Math.Max(2 * next, MinWindow));
+        if (Budget > 0 && next <= window && _sinceCollection >= window / 2 && _sinceCollection + next > window)
         {
             _collect();
             Collections++;

@@ -42,9 +42,11 @@ public class StepCollectorTests
     }
 
     [Theory]
-    [InlineData(10, 64, 50, 6)]  // six 10 MB steps fit 64 MB: one collection every six steps
-    [InlineData(41, 48, 1, 1)]   // the CNN's 41 MB steps in a 48 MB budget: one per step
-    [InlineData(2, 64, 50, 31)]  // the MLP's 2 MB steps: one every 31
+    [InlineData(10, 64, 50, 3)]  // 10 MB steps: three fit the 32 MB window, one collection every three
+    [InlineData(41, 48, 1, 1)]   // the CNN's 41 MB steps in a 48 MB budget (the window): one per step
+    [InlineData(2, 64, 50, 15)]  // the MLP's 2 MB steps: fifteen fit the 32 MB window
+    [InlineData(20, 48, 0, 2)]   // 20 MB steps: two fit the budget, which is the window (2 × 22.5 MB > 32)
+    [InlineData(2, 16, 0, 7)]    // a budget below the window: seven 2 MB steps fit 16 MB
     public void CollectionsFallBetweenStepsAndNoMoreOftenThanNeeded(long stepMB, long budgetMB, long startingFillMB, int stepsPerCollection)
     {
         var runtime = new SimulatedRuntime(budgetMB * MB, startingFillMB * MB);
