@@ -164,27 +164,23 @@ public sealed partial class Tensor
                 return [softmax, null];
             }
 
+            // Class probabilities: dl/dx = softmax·Σ_c t − t, dl/dt = −log_softmax.
             var gx = Empty(input._shape, input.DType);
-            var gt = probabilities ? Empty(input._shape, input.DType) : null;
+            var gt = Empty(input._shape, input.DType);
             for (int row = 0; row < layout.Samples; row++)
             {
                 double scale = LossGradScale(g, reduction, layout.Samples, row);
-                double targetMass = 1;
-                if (probabilities)
+                double targetMass = 0;
+                for (int c = 0; c < layout.Classes; c++)
                 {
-                    targetMass = 0;
-                    for (int c = 0; c < layout.Classes; c++)
-                    {
-                        targetMass += target.GetDouble(layout.At(row, c));
-                    }
+                    targetMass += target.GetDouble(layout.At(row, c));
                 }
 
                 for (int c = 0; c < layout.Classes; c++)
                 {
                     int at = layout.At(row, c);
-                    double t = probabilities ? target.GetDouble(at) : (c == target.I64[row] ? 1 : 0);
-                    gx.SetDouble(at, scale * ((softmax.GetDouble(at) * targetMass) - t));
-                    gt?.SetDouble(at, -scale * logp.GetDouble(at));
+                    gx.SetDouble(at, scale * ((softmax.GetDouble(at) * targetMass) - target.GetDouble(at)));
+                    gt.SetDouble(at, -scale * logp.GetDouble(at));
                 }
             }
 
@@ -194,7 +190,8 @@ public sealed partial class Tensor
 
     /// <summary>
     /// Cross-entropy's input gradient for class-index targets, in place over <paramref name="softmax"/>:
-    /// scale·(softmaxₙc − [c = tₙ]), each value computed in double and rounded once, as the general loop does.
+    /// scale·(softmaxₙc − [c = tₙ]), each value computed in double and rounded once, as the probability
+    /// loop does (its formula with target mass 1 and one-hot targets).
     /// </summary>
     private static void IndexTargetGradient<T>(Span<T> softmax, long[] targets, ClassLayout layout, Tensor g, Reduction reduction)
         where T : unmanaged, IFloatingPointIeee754<T>
