@@ -78,7 +78,8 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
         {
             for (int b = 0; b < batches; b++)
             {
-                yield return Batch(order, b);
+                var (start, length) = Rows(b);
+                yield return Dataset.GetBatch(new ReadOnlySpan<int>(order, start, length));
             }
 
             yield break;
@@ -100,8 +101,7 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
     /// <summary>Batch <paramref name="b"/>, made in the background in pieces where the dataset can, else whole.</summary>
     private Kernels.BackgroundWork<(Tensor X, Tensor Y)> StartBatch(int[] order, int b)
     {
-        int start = b * BatchSize;
-        int length = Math.Min(BatchSize, Dataset.Count - start);
+        var (start, length) = Rows(b);
         if (Dataset.BeginBatch(order, start, length) is { } batch)
         {
             int pieces = (length + SamplesPerPiece - 1) / SamplesPerPiece;
@@ -111,15 +111,11 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
                 () => (batch.X, batch.Y));
         }
 
-        return Kernels.WorkerPool.RunInBackground(() => Batch(order, b));
+        return Kernels.WorkerPool.RunInBackground(() => Dataset.GetBatch(new ReadOnlySpan<int>(order, start, length)));
     }
 
-    private (Tensor X, Tensor Y) Batch(int[] order, int b)
-    {
-        int start = b * BatchSize;
-        int length = Math.Min(BatchSize, Dataset.Count - start);
-        return Dataset.GetBatch(new ReadOnlySpan<int>(order, start, length));
-    }
+    /// <summary>Where batch <paramref name="b"/> starts in the epoch's order, and how many samples it holds.</summary>
+    private (int Start, int Length) Rows(int b) => (b * BatchSize, Math.Min(BatchSize, Dataset.Count - (b * BatchSize)));
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
