@@ -134,7 +134,7 @@ internal sealed class Trainer
                 _collector.StepCompleted();
                 if (!double.IsFinite(value))
                 {
-                    throw new InvalidOperationException($"epoch {Epoch + 1}, batch {index}: the loss is {value}; lower --lr");
+                    throw new InvalidOperationException($"epoch {Epoch + 1}, batch {index}: the loss is {(double.IsNaN(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf")}; lower --lr");
                 }
 
                 int n = x.Size(0);
