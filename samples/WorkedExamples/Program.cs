@@ -1,4 +1,4 @@
-// The worked examples of DESIGN.md §1, each with the scalar engine and the tensor engine.
+// The worked examples of docs/design.md §1, each with the scalar engine and the tensor engine.
 // Run: dotnet run --project samples/WorkedExamples
 using Backprop;
 using Backprop.Scalar;

@@ -24,7 +24,7 @@ internal static class ExplainCommand
         var lr = new Option<double?>("--lr") { Description = "Learning rate η: adds one gradient-descent step w ← w − η ∂L/∂w for every input." };
         var format = new Option<string>("--format") { Description = "text, md (Markdown tables) or tex (a LaTeX document).", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "md", "tex");
-        var example = new Option<string?>("--example") { Description = $"Run a worked example of DESIGN.md §1: {string.Join(", ", WorkedExamples.Names)}." };
+        var example = new Option<string?>("--example") { Description = $"Run a worked example of docs/design.md §1: {string.Join(", ", WorkedExamples.Names)}." };
         var step = new Option<bool>("--step") { Description = "On a terminal, walk the backward pass one node at a time (Enter for the next node)." };
         var command = new Command("explain", "Show the forward and backward pass of a small program, node by node, with finite-difference checks.")
         {

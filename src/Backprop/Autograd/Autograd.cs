@@ -2,7 +2,7 @@ namespace Backprop;
 
 /// <summary>
 /// How the backward pass gathers the gradient of a node that feeds several consumers
-/// (DESIGN.md §1.2). Both give identical numbers.
+/// (docs/design.md §1.2). Both give identical numbers.
 /// </summary>
 public enum BackwardVersion
 {

@@ -1,7 +1,7 @@
 namespace Backprop.Data;
 
 /// <summary>
-/// The small tables of the source material (DESIGN.md §1), on which the worked examples are
+/// The small tables of the source material (docs/design.md §1), on which the worked examples are
 /// reproduced exactly: students' (cgpa, profile_score) predicting a salary package (lpa) or a
 /// placement (0/1). Rows are in the material's order, which per-row SGD depends on.
 /// </summary>

@@ -19,7 +19,7 @@ namespace Backprop.Diagnostics;
 public sealed record LayerGradientHealth(int Epoch, int Layer, string Name, string Activation, double GradNorm, double SaturatedFraction, double DeadFraction, int Batches);
 
 /// <summary>
-/// Records, per Linear layer and per epoch, how well gradients flow (DESIGN.md §1.7): the norm of
+/// Records, per Linear layer and per epoch, how well gradients flow (docs/design.md §1.7): the norm of
 /// the weight gradient, the fraction of saturated sigmoid/tanh outputs (where σ' or tanh' is nearly
 /// 0) and of dead ReLU units (which pass no gradient at all). A stack of sigmoid layers shows the
 /// gradient norm shrinking layer by layer towards the input, since σ'(x) ≤ 0.25.

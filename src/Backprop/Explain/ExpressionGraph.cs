@@ -7,7 +7,7 @@ namespace Backprop.Explain;
 /// values: every intermediate variable u = g(v₁..vₙ) is an <see cref="ExpressionNode"/>, listed in
 /// topological order (inputs first, each node after the nodes it is computed from), with the value
 /// of the forward pass and its local derivatives. <see cref="Backward"/> and
-/// <see cref="BackwardByConsumers"/> compute ∂output/∂node for every node, the two ways of DESIGN.md §1.2.
+/// <see cref="BackwardByConsumers"/> compute ∂output/∂node for every node, the two ways of docs/design.md §1.2.
 /// </summary>
 public sealed class ExpressionGraph
 {

@@ -1,7 +1,7 @@
 namespace Backprop.Explain;
 
 /// <summary>
-/// Checks a gradient numerically (DESIGN.md §1.4): the central difference
+/// Checks a gradient numerically (docs/design.md §1.4): the central difference
 /// (f(x + h) − f(x − h)) / 2h, whose error is O(h²), with h = 10⁻⁶·max(1, |x|).
 /// </summary>
 public static class FiniteDifference

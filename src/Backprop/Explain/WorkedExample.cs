@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Backprop.Explain;
 
 /// <summary>
-/// One of the worked examples of DESIGN.md §1 as an explain program: the program, its input values
+/// One of the worked examples of docs/design.md §1 as an explain program: the program, its input values
 /// and options, what the source material says it gives (<see cref="Expected"/>), and, for the network
 /// examples, how to train it further (a data set of rows for per-row SGD, or a number of steps).
 /// </summary>
@@ -25,7 +25,7 @@ public sealed class WorkedExample
     /// <summary>A one-line description.</summary>
     public string Title { get; }
 
-    /// <summary>The numbers DESIGN.md §1 expects.</summary>
+    /// <summary>The numbers docs/design.md §1 expects.</summary>
     public string Expected { get; }
 
     /// <summary>The program explained (for a data set: with the first row's values).</summary>
@@ -125,14 +125,14 @@ public sealed class WorkedExample
     }
 
     /// <summary>
-    /// The example's report: what DESIGN.md §1 expects, the explanation of the program (or of the
+    /// The example's report: what docs/design.md §1 expects, the explanation of the program (or of the
     /// first row), and for the networks the training that follows.
     /// </summary>
     public Report ToReport()
     {
         var report = new Report();
         report.Heading(1, $"Worked example '{Name}': {Title}");
-        report.Paragraph("DESIGN.md §1 expects: " + Expected);
+        report.Paragraph("docs/design.md §1 expects: " + Expected);
         if (Rows.Count > 0)
         {
             report.Paragraph($"The data set has {Rows.Count} rows of ({string.Join(", ", RowVariables)}); explained below is the first row, then {Epochs} epochs of per-row SGD.");

@@ -1,6 +1,6 @@
 namespace Backprop.Explain;
 
-/// <summary>The worked examples of DESIGN.md §1 as explain programs, by name (<c>backprop explain --example NAME</c>).</summary>
+/// <summary>The worked examples of docs/design.md §1 as explain programs, by name (<c>backprop explain --example NAME</c>).</summary>
 public static class WorkedExamples
 {
     private const string MazurProgram =
@@ -37,7 +37,7 @@ public static class WorkedExamples
     private static readonly (string, double)[] s_twoTwoOneWeights =
         [("w11", 0.1), ("w12", 0.1), ("w21", 0.1), ("w22", 0.1), ("b1", 0), ("b2", 0), ("v1", 0.1), ("v2", 0.1), ("c", 0)];
 
-    /// <summary>The example names, in the order of DESIGN.md §1.</summary>
+    /// <summary>The example names, in the order of docs/design.md §1.</summary>
     public static IReadOnlyList<string> Names { get; } = ["abc", "chain", "w123", "mazur", "regression", "classification"];
 
     /// <summary>The example called <paramref name="name"/>.</summary>

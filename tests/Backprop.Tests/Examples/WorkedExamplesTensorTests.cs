@@ -1,6 +1,6 @@
 namespace Backprop.Tests.Examples;
 
-/// <summary>The worked examples of DESIGN.md §1, with the tensor engine in float64.</summary>
+/// <summary>The worked examples of docs/design.md §1, with the tensor engine in float64.</summary>
 public class WorkedExamplesTensorTests
 {
     private static Tensor Leaf(double v) => Tensor.Scalar(v, DType.Float64, requiresGrad: true);

@@ -3,7 +3,7 @@ using Backprop.Scalar;
 
 namespace Backprop.Tests.Explain;
 
-/// <summary>explain's numbers for every worked example of DESIGN.md §1.</summary>
+/// <summary>explain's numbers for every worked example of docs/design.md §1.</summary>
 public class WorkedExamplesExplainTests
 {
     private static void AssertDecimals(double expected, double actual, int decimals, string what) =>

@@ -2,7 +2,7 @@ using Backprop.Scalar;
 
 namespace Backprop.Tests.Scalar;
 
-/// <summary>The worked examples of DESIGN.md §1, reproduced with the scalar engine in float64.</summary>
+/// <summary>The worked examples of docs/design.md §1, reproduced with the scalar engine in float64.</summary>
 public class WorkedExamplesScalarTests
 {
     /// <summary>Asserts that <paramref name="actual"/> rounds to <paramref name="expected"/> at the given number of decimals.</summary>
