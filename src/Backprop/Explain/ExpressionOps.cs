@@ -1,11 +1,16 @@
+using Backprop.Scalar;
+using F = Backprop.Scalar.ScalarRules<Backprop.Explain.Formula, Backprop.Explain.FormulaAlgebra>;
+using N = Backprop.Scalar.ScalarRules<double, Backprop.Scalar.Numbers>;
+
 namespace Backprop.Explain;
 
 /// <summary>
-/// The operations of explain programs. Each case computes the forward value and, right beside it,
-/// the local derivative with respect to each input, as a number and as a formula, so one can be
-/// checked against the other by reading them together (as in micrograd and <see cref="Scalar.Value"/>).
-/// Derivatives that are the output itself (exp, tanh, sigmoid, sqrt) are written with the output's
-/// name: the backward pass reuses the stored forward value instead of recomputing it.
+/// The operations of explain programs. Each case computes the forward value and takes the local
+/// derivative with respect to each input from the scalar rule table (<see cref="ScalarRules{T, TAlgebra}"/>,
+/// which <see cref="Value"/> and <see cref="Tape"/> use too), evaluated twice: on numbers for the
+/// value, on formulas for the text, so the two cannot disagree. Derivatives that are the output
+/// itself (exp, tanh, sigmoid, sqrt) are written with the output's name: the backward pass reuses
+/// the stored forward value instead of recomputing it.
 /// </summary>
 internal static class ExpressionOps
 {
@@ -16,20 +21,19 @@ internal static class ExpressionOps
     {
         ExpressionNode a = inputs[0];
         Formula aRef = a.Reference, self = Formula.Symbol(name);
-        Formula one = Formula.Number(1);
         double x = a.Value;
         string Where() => $"'{formula.ToText()}'";
 
         switch (op)
         {
             case "+":
-                return new(x + inputs[1].Value, [1, 1], [one, one]);
+                return Two(x + inputs[1].Value, N.AddDerivatives(), F.AddDerivatives());
             case "-":
-                return new(x - inputs[1].Value, [1, -1], [one, Formula.Number(-1)]);
+                return Two(x - inputs[1].Value, N.SubtractDerivatives(), F.SubtractDerivatives());
             case "*":
                 {
                     ExpressionNode b = inputs[1];
-                    return new(x * b.Value, [b.Value, x], [b.Reference, aRef]);        // ∂/∂a = b, ∂/∂b = a
+                    return Two(x * b.Value, N.MultiplyDerivatives(x, b.Value), F.MultiplyDerivatives(aRef, b.Reference));
                 }
 
             case "/":
@@ -41,20 +45,19 @@ internal static class ExpressionOps
                         throw at.Error($"division by zero in {Where()}: {b.Name} is 0");
                     }
 
-                    return new(x / y, [1 / y, -x / (y * y)],                       // ∂/∂a = 1/b, ∂/∂b = −a/b²
-                        [Formula.Divide(one, b.Reference), Formula.Negate(Formula.Divide(aRef, Formula.Power(b.Reference, Formula.Number(2))))]);
+                    return Two(x / y, N.DivideDerivatives(x, y), F.DivideDerivatives(aRef, b.Reference));
                 }
 
             case "^":
                 return Power(a, inputs[1], self, Where(), at);
             case "neg":
-                return new(-x, [-1], [Formula.Number(-1)]);
+                return One(-x, N.NegateDerivative(), F.NegateDerivative());
             case "=":
-                return new(x, [1], [one]);
+                return One(x, N.IdentityDerivative(), F.IdentityDerivative());
             case "exp":
                 {
                     double e = Math.Exp(x);
-                    return new(e, [e], [self]);                                     // d/dx eˣ = eˣ, the output
+                    return One(e, N.ExpDerivative(e), F.ExpDerivative(self));
                 }
 
             case "log":
@@ -63,7 +66,7 @@ internal static class ExpressionOps
                     throw at.Error($"log of {ExplainNumber.Format(x)} is undefined (log needs a positive argument) in {Where()}");
                 }
 
-                return new(Math.Log(x), [1 / x], [Formula.Divide(one, aRef)]);        // d/dx ln x = 1/x
+                return One(Math.Log(x), N.LogDerivative(x), F.LogDerivative(aRef));
             case "sqrt":
                 {
                     if (x < 0)
@@ -72,30 +75,34 @@ internal static class ExpressionOps
                     }
 
                     double s = Math.Sqrt(x);
-                    return new(s, [1 / (2 * s)], [Formula.Divide(one, Formula.Multiply(Formula.Number(2), self))]); // 1/(2√x)
+                    return One(s, N.SqrtDerivative(s), F.SqrtDerivative(self));
                 }
 
             case "tanh":
                 {
                     double t = Math.Tanh(x);
-                    return new(t, [1 - (t * t)], [Formula.Subtract(one, Formula.Power(self, Formula.Number(2)))]); // 1 − tanh²
+                    return One(t, N.TanhDerivative(t), F.TanhDerivative(self));
                 }
 
             case "sigmoid":
                 {
-                    // Evaluated so that no intermediate overflows: e⁻ˣ only for x ≥ 0.
-                    double s = x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
-                    return new(s, [s * (1 - s)], [Formula.Multiply(self, Formula.Subtract(one, self))]); // σ(1 − σ)
+                    double s = ScalarForward.Sigmoid(x);
+                    return One(s, N.SigmoidDerivative(s), F.SigmoidDerivative(self));
                 }
 
             case "relu":
-                return new(Math.Max(0, x), [x > 0 ? 1 : 0], [Formula.Positive(aRef)]); // 1 if x > 0, else 0
+                return One(Math.Max(0, x), N.ReluDerivative(x), F.ReluDerivative(aRef));
             case "abs":
-                return new(Math.Abs(x), [Math.Sign(x)], [Formula.Call("sign", aRef)]); // sign(x), 0 at 0 as in PyTorch
+                return One(Math.Abs(x), N.AbsDerivative(x), F.AbsDerivative(aRef));
             default:
                 throw new InvalidOperationException($"explain: unknown operation '{op}'");
         }
     }
+
+    private static Result One(double value, double local, Formula formula) => new(value, [local], [formula]);
+
+    private static Result Two(double value, (double DA, double DB) local, (Formula DA, Formula DB) formulas) =>
+        new(value, [local.DA, local.DB], [formulas.DA, formulas.DB]);
 
     /// <summary>aᵇ: ∂/∂a = b·aᵇ⁻¹; ∂/∂b = aᵇ·ln a, needed (and defined) only when b depends on the inputs and a &gt; 0.</summary>
     private static Result Power(ExpressionNode a, ExpressionNode b, Formula self, string where, SourcePosition at)
@@ -117,22 +124,10 @@ internal static class ExpressionOps
         }
 
         double value = Math.Pow(x, p);
-        Formula aRef = a.Reference, bRef = b.Reference;
-        Formula dBase;
-        if (b.Kind == ExpressionNodeKind.Constant)
-        {
-            double q = p - 1;
-            dBase = q == 0 ? Formula.Number(p)
-                : q == 1 ? Formula.Multiply(Formula.Number(p), aRef)
-                : Formula.Multiply(Formula.Number(p), Formula.Power(aRef, Formula.Number(q)));
-        }
-        else
-        {
-            dBase = Formula.Multiply(bRef, Formula.Power(aRef, Formula.Subtract(bRef, Formula.Number(1))));
-        }
 
-        double dBaseValue = p == 0 ? 0 : p * Math.Pow(x, p - 1);
-        double dExponentValue = x > 0 ? value * Math.Log(x) : double.NaN;
-        return new(value, [dBaseValue, dExponentValue], [dBase, Formula.Multiply(self, Formula.Call("log", aRef))]);
+        // A constant exponent enters the formula as its number, so the rule's folding gives 2·a, not b·a^(b − 1).
+        Formula aRef = a.Reference, bRef = b.Kind == ExpressionNodeKind.Constant ? Formula.Number(p) : b.Reference;
+        double dExponent = x > 0 ? N.PowerExponentDerivative(x, value) : double.NaN;
+        return new(value, [N.PowerBaseDerivative(x, p), dExponent], [F.PowerBaseDerivative(aRef, bRef), F.PowerExponentDerivative(aRef, self)]);
     }
 }

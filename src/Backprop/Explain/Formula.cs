@@ -57,6 +57,13 @@ public abstract class Formula
     /// <summary>lhs = rhs.</summary>
     public static Formula Equation(Formula lhs, Formula rhs) => new EquationFormula(lhs, rhs);
 
+    /// <summary>True when this formula is a number, with its value.</summary>
+    internal bool IsNumber(out double value)
+    {
+        value = this is NumberFormula n ? n.Value : 0;
+        return this is NumberFormula;
+    }
+
     /// <summary>Plain Unicode text: <c>−2·w1</c>, <c>∂z/∂y</c>, <c>t²</c>.</summary>
     public abstract string ToText();
 
@@ -106,6 +113,8 @@ public abstract class Formula
 
     private sealed class NumberFormula(double value) : Formula
     {
+        public double Value => value;
+
         // A negative number binds like a negation: w·(−2), not w·−2.
         private protected override int Level => value < 0 ? NegationLevel : AtomLevel;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using R = Backprop.Scalar.ScalarRules<double, Backprop.Scalar.Numbers>;
 
 namespace Backprop.Scalar;
 
@@ -60,31 +61,31 @@ public sealed class Value
     /// <param name="data">The constant.</param>
     public static implicit operator Value(double data) => new(data);
 
-    // ---- Primitive ops: the forward value, then ∂out/∂input for each input. ----
+    // ---- Primitive ops: the forward value, then ∂out/∂input for each input from the one rule table (ScalarRules). ----
 
     /// <summary>a + b; ∂/∂a = 1, ∂/∂b = 1 (PyTorch: <c>torch.add</c>).</summary>
     /// <param name="a">Left operand.</param>
     /// <param name="b">Right operand.</param>
     public static Value operator +(Value a, Value b) =>
-        new(a.Data + b.Data, "+", [a, b], [1, 1]);
+        new(a.Data + b.Data, "+", [a, b], Pair(R.AddDerivatives()));
 
     /// <summary>a · b; ∂/∂a = b, ∂/∂b = a (PyTorch: <c>torch.mul</c>).</summary>
     /// <param name="a">Left operand.</param>
     /// <param name="b">Right operand.</param>
     public static Value operator *(Value a, Value b) =>
-        new(a.Data * b.Data, "*", [a, b], [b.Data, a.Data]);
+        new(a.Data * b.Data, "*", [a, b], Pair(R.MultiplyDerivatives(a.Data, b.Data)));
 
     /// <summary>xᵖ for a constant p; d/dx = p·xᵖ⁻¹ (PyTorch: <c>torch.pow</c>).</summary>
     /// <param name="exponent">The constant exponent p.</param>
     public Value Pow(double exponent) =>
         new(Math.Pow(Data, exponent), "**" + exponent.ToString(CultureInfo.InvariantCulture), [this],
-            [exponent * Math.Pow(Data, exponent - 1)]);
+            [R.PowerBaseDerivative(Data, exponent)]);
 
     /// <summary>eˣ; d/dx = eˣ, the output itself (PyTorch: <c>torch.exp</c>).</summary>
     public Value Exp()
     {
         double e = Math.Exp(Data);
-        return new(e, "exp", [this], [e]);
+        return new(e, "exp", [this], [R.ExpDerivative(e)]);
     }
 
     /// <summary>ln x for x &gt; 0; d/dx = 1/x (PyTorch: <c>torch.log</c>).</summary>
@@ -97,14 +98,14 @@ public sealed class Value
                 $"Log is defined for positive numbers only, but {(Label is null ? "the value" : $"'{Label}'")} is {Data.ToString(CultureInfo.InvariantCulture)}.");
         }
 
-        return new(Math.Log(Data), "log", [this], [1 / Data]);
+        return new(Math.Log(Data), "log", [this], [R.LogDerivative(Data)]);
     }
 
     /// <summary>tanh x; d/dx = 1 − tanh²x (PyTorch: <c>torch.tanh</c>).</summary>
     public Value Tanh()
     {
         double t = Math.Tanh(Data);
-        return new(t, "tanh", [this], [1 - t * t]);
+        return new(t, "tanh", [this], [R.TanhDerivative(t)]);
     }
 
     /// <summary>σ(x) = 1 / (1 + e⁻ˣ); d/dx = σ(1 − σ) (PyTorch: <c>torch.sigmoid</c>).</summary>
@@ -114,13 +115,13 @@ public sealed class Value
     /// </remarks>
     public Value Sigmoid()
     {
-        double s = Data >= 0 ? 1 / (1 + Math.Exp(-Data)) : Math.Exp(Data) / (1 + Math.Exp(Data));
-        return new(s, "sigmoid", [this], [s * (1 - s)]);
+        double s = ScalarForward.Sigmoid(Data);
+        return new(s, "sigmoid", [this], [R.SigmoidDerivative(s)]);
     }
 
     /// <summary>max(0, x); d/dx = 1 if x &gt; 0, else 0 (PyTorch: <c>torch.relu</c>).</summary>
     public Value Relu() =>
-        new(Math.Max(0, Data), "relu", [this], [Data > 0 ? 1 : 0]);
+        new(Math.Max(0, Data), "relu", [this], [R.ReluDerivative(Data)]);
 
     // ---- Composites: rewritten in terms of the primitives, so they need no derivative code. ----
 
@@ -139,6 +140,9 @@ public sealed class Value
     public static Value operator /(Value a, Value b) => a * b.Pow(-1);
 
     // ---- The backward pass. ----
+
+    private static double[] Pair((double DA, double DB) d) => [d.DA, d.DB];
+
 
     /// <summary>
     /// Every node reachable from this one, inputs before the nodes that consume them, this node last.

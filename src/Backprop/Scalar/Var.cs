@@ -1,4 +1,5 @@
 using System.Globalization;
+using R = Backprop.Scalar.ScalarRules<double, Backprop.Scalar.Numbers>;
 
 namespace Backprop.Scalar;
 
@@ -6,7 +7,7 @@ namespace Backprop.Scalar;
 /// A scalar on a <see cref="Tape"/>: a handle (the tape and a slot) with the operators of
 /// <see cref="Value"/>. Every operation records one node on the tape, holding the forward value and,
 /// computed right beside it, ∂out/∂input for each input; <see cref="Backward"/> applies the chain
-/// rule over the tape in reverse. The formulas are those of <see cref="Value"/>, composites included, so
+/// rule over the tape in reverse. The formulas are those of <see cref="Value"/> (both read <see cref="ScalarRules{T, TAlgebra}"/>), composites included, so
 /// both engines compute the same forward values bit for bit, and the same gradients up to the order in
 /// which a node used several times adds up its terms (recording order here, depth-first order there).
 /// </summary>
@@ -47,14 +48,14 @@ public readonly struct Var
     /// <summary>The operation that recorded this node, <see cref="TapeOp.Leaf"/> for an input, parameter or constant.</summary>
     public TapeOp Op => Tape.GetOp(_index);
 
-    // ---- Primitive ops: the forward value, then ∂out/∂input for each input (as in Value). ----
+    // ---- Primitive ops: the forward value, then ∂out/∂input for each input from the rule table (ScalarRules), as in Value. ----
 
     /// <summary>a + b; ∂/∂a = 1, ∂/∂b = 1 (PyTorch: <c>torch.add</c>).</summary>
     /// <param name="a">Left operand.</param>
     /// <param name="b">Right operand.</param>
     /// <exception cref="ArgumentException">a and b are on different tapes.</exception>
     public static Var operator +(Var a, Var b) =>
-        SameTape(a, b).Record(TapeOp.Add, a.Data + b.Data, a._index, 1, b._index, 1);
+        Binary(TapeOp.Add, a, b, a.Data + b.Data, R.AddDerivatives());
 
     /// <summary>a · b; ∂/∂a = b, ∂/∂b = a (PyTorch: <c>torch.mul</c>).</summary>
     /// <param name="a">Left operand.</param>
@@ -62,9 +63,8 @@ public readonly struct Var
     /// <exception cref="ArgumentException">a and b are on different tapes.</exception>
     public static Var operator *(Var a, Var b)
     {
-        Tape tape = SameTape(a, b);
         double x = a.Data, y = b.Data;
-        return tape.Record(TapeOp.Mul, x * y, a._index, y, b._index, x);
+        return Binary(TapeOp.Mul, a, b, x * y, R.MultiplyDerivatives(x, y));
     }
 
     /// <summary>xᵖ for a constant p; d/dx = p·xᵖ⁻¹ (PyTorch: <c>torch.pow</c>).</summary>
@@ -72,14 +72,14 @@ public readonly struct Var
     public Var Pow(double exponent)
     {
         double x = Data;
-        return Unary(TapeOp.Pow, Math.Pow(x, exponent), exponent * Math.Pow(x, exponent - 1));
+        return Unary(TapeOp.Pow, Math.Pow(x, exponent), R.PowerBaseDerivative(x, exponent));
     }
 
     /// <summary>eˣ; d/dx = eˣ, the output itself (PyTorch: <c>torch.exp</c>).</summary>
     public Var Exp()
     {
         double e = Math.Exp(Data);
-        return Unary(TapeOp.Exp, e, e);
+        return Unary(TapeOp.Exp, e, R.ExpDerivative(e));
     }
 
     /// <summary>ln x for x &gt; 0; d/dx = 1/x (PyTorch: <c>torch.log</c>).</summary>
@@ -93,30 +93,29 @@ public readonly struct Var
                 $"Log is defined for positive numbers only, but the value is {x.ToString(CultureInfo.InvariantCulture)}.");
         }
 
-        return Unary(TapeOp.Log, Math.Log(x), 1 / x);
+        return Unary(TapeOp.Log, Math.Log(x), R.LogDerivative(x));
     }
 
     /// <summary>tanh x; d/dx = 1 − tanh²x (PyTorch: <c>torch.tanh</c>).</summary>
     public Var Tanh()
     {
         double t = Math.Tanh(Data);
-        return Unary(TapeOp.Tanh, t, 1 - t * t);
+        return Unary(TapeOp.Tanh, t, R.TanhDerivative(t));
     }
 
     /// <summary>σ(x) = 1 / (1 + e⁻ˣ); d/dx = σ(1 − σ) (PyTorch: <c>torch.sigmoid</c>).</summary>
     /// <remarks>As in <see cref="Value.Sigmoid"/>, e⁻ˣ is only evaluated for x ≥ 0, so no intermediate overflows.</remarks>
     public Var Sigmoid()
     {
-        double x = Data;
-        double s = x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
-        return Unary(TapeOp.Sigmoid, s, s * (1 - s));
+        double s = ScalarForward.Sigmoid(Data);
+        return Unary(TapeOp.Sigmoid, s, R.SigmoidDerivative(s));
     }
 
     /// <summary>max(0, x); d/dx = 1 if x &gt; 0, else 0 (PyTorch: <c>torch.relu</c>).</summary>
     public Var Relu()
     {
         double x = Data;
-        return Unary(TapeOp.Relu, Math.Max(0, x), x > 0 ? 1 : 0);
+        return Unary(TapeOp.Relu, Math.Max(0, x), R.ReluDerivative(x));
     }
 
     // ---- Constants: a double operand becomes a leaf, as Value's implicit conversion does. ----
@@ -194,6 +193,9 @@ public readonly struct Var
 
     private Var Unary(TapeOp op, double data, double derivative) =>
         Tape.Record(op, data, _index, derivative);
+
+    private static Var Binary(TapeOp op, Var a, Var b, double data, (double DA, double DB) derivatives) =>
+        SameTape(a, b).Record(op, data, a._index, derivatives.DA, b._index, derivatives.DB);
 
     private static Tape SameTape(Var a, Var b)
     {

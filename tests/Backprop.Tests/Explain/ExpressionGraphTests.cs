@@ -34,6 +34,8 @@ public class ExpressionGraphTests
     [InlineData("y = a / b", "1/b", 0.2)]
     [InlineData("y = a ^ 3", "3·a²", 12.0)]
     [InlineData("y = a ^ 2", "2·a", 4.0)]
+    [InlineData("y = a ^ 1", "1", 1.0)]
+    [InlineData("y = a ^ 0", "0", 0.0)]
     [InlineData("y = a ^ b", "b·a^(b − 1)", 80.0)]
     [InlineData("y = -a", "−1", -1.0)]
     [InlineData("y = exp(a)", "y", 7.38905609893065)]
