@@ -351,7 +351,7 @@ public static partial class Autograd
                 throw new InvalidOperationException($"{node.Name}: backward produced a {g.DType.Name()} gradient for a {inputs[i].DType.Name()} input");
             }
 
-            grads[i] = Kernels.Reduce.SumToShape(node.Name, g, inputs[i]._shape);
+            grads[i] = Broadcasting.SumToShape(node.Name, g, inputs[i]._shape);
         }
 
         return grads;

@@ -18,39 +18,14 @@ internal interface IBinaryKernel
         where T : unmanaged, IFloatingPointIeee754<T>;
 }
 
-/// <summary>Runs an <see cref="IBinaryKernel"/> over two tensors with NumPy broadcasting.</summary>
+/// <summary>Runs an <see cref="IBinaryKernel"/> over two arrays with NumPy broadcasting (shapes are checked by <see cref="Broadcasting.Binary"/>).</summary>
 internal static class Broadcast
 {
     /// <summary>
-    /// kernel(a, b) broadcast, into a new tensor or into <paramref name="into"/>, which must have the
-    /// broadcast shape and dtype and may be a or b itself (every element is read before it is written).
+    /// dst = kernel(a, b) over the broadcast <paramref name="shape"/> of a's shape
+    /// <paramref name="aShape"/> and b's <paramref name="bShape"/>. dst may be a or b itself.
     /// </summary>
-    public static Tensor Binary<TKernel>(string op, Tensor a, Tensor b, TKernel kernel, Tensor? into = null)
-        where TKernel : struct, IBinaryKernel
-    {
-        Tensor.RequireFloat(op, a);
-        Tensor.RequireFloat(op, b);
-        Tensor.RequireSameDType(op, a, b);
-        var shape = Shapes.Broadcast(op, a._shape, b._shape);
-        if (into is not null && (into.DType != a.DType || !into._shape.AsSpan().SequenceEqual(shape)))
-        {
-            throw new ArgumentException($"{op}: the destination is {into.DType.Name()} {Shapes.Format(into._shape)}, the result {a.DType.Name()} {Shapes.Format(shape)}");
-        }
-
-        var result = into ?? Tensor.Empty(shape, a.DType);
-        if (a.DType == DType.Float32)
-        {
-            Run<float, TKernel>(a.F32, a._shape, b.F32, b._shape, result.F32, shape, kernel);
-        }
-        else
-        {
-            Run<double, TKernel>(a.F64, a._shape, b.F64, b._shape, result.F64, shape, kernel);
-        }
-
-        return result;
-    }
-
-    private static void Run<T, TKernel>(T[] a, int[] aShape, T[] b, int[] bShape, T[] dst, int[] shape, TKernel kernel)
+    public static void Binary<T, TKernel>(T[] a, int[] aShape, T[] b, int[] bShape, T[] dst, int[] shape, TKernel kernel)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IBinaryKernel
     {
@@ -78,8 +53,8 @@ internal static class Broadcast
         }
 
         int rank = shape.Length;
-        var sa = Shapes.BroadcastStrides(aShape, shape);
-        var sb = Shapes.BroadcastStrides(bShape, shape);
+        var sa = Strides.Broadcast(aShape, shape);
+        var sb = Strides.Broadcast(bShape, shape);
         int inner = shape[rank - 1];
         int ia = sa[rank - 1], ib = sb[rank - 1];
         var index = new int[rank];

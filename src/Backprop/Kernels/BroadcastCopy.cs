@@ -1,37 +1,13 @@
 namespace Backprop.Kernels;
 
-/// <summary>Materializes a broadcast: copies a tensor into a larger shape it broadcasts to.</summary>
+/// <summary>Materializes a broadcast: copies an array into a larger shape it broadcasts to (<see cref="Broadcasting.Expand"/>).</summary>
 internal static class BroadcastCopy
 {
     /// <summary>
-    /// <paramref name="x"/> repeated along every broadcast dimension of <paramref name="shape"/>
-    /// (the forward of <c>expand</c>, and the backward of every reduction).
+    /// Fills <paramref name="dst"/> (of <paramref name="shape"/>) with <paramref name="src"/> (of
+    /// <paramref name="srcShape"/>, which broadcasts to shape) repeated along every broadcast dimension.
     /// </summary>
-    public static Tensor To(string op, Tensor x, int[] shape)
-    {
-        if (x._shape.AsSpan().SequenceEqual(shape))
-        {
-            return x;
-        }
-
-        var full = Shapes.Broadcast(op, x._shape, shape);
-        if (!full.AsSpan().SequenceEqual(shape))
-        {
-            throw new ArgumentException($"{op}: shape {Shapes.Format(x._shape)} cannot be expanded to {Shapes.Format(shape)}");
-        }
-
-        var result = Tensor.Empty(shape, x.DType);
-        switch (x._data)
-        {
-            case float[] f: Copy(f, x._shape, result.F32, shape); break;
-            case double[] d: Copy(d, x._shape, result.F64, shape); break;
-            case long[] l: Copy(l, x._shape, result.I64, shape); break;
-        }
-
-        return result;
-    }
-
-    private static void Copy<T>(T[] src, int[] srcShape, T[] dst, int[] shape)
+    public static void Copy<T>(T[] src, int[] srcShape, T[] dst, int[] shape)
     {
         if (dst.Length == 0)
         {
@@ -45,7 +21,7 @@ internal static class BroadcastCopy
         }
 
         int rank = shape.Length;
-        var strides = Shapes.BroadcastStrides(srcShape, shape);
+        var strides = Strides.Broadcast(srcShape, shape);
         int inner = shape[rank - 1];
         int innerStride = strides[rank - 1];
         var index = new int[rank];

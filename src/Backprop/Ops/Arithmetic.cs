@@ -11,21 +11,21 @@ public sealed partial class Tensor
     /// <summary>a + b with broadcasting (<c>torch.add</c>). d/da = 1, d/db = 1.</summary>
     public Tensor Add(Tensor other)
     {
-        var result = Broadcast.Binary("add", this, other, default(AddKernel));
+        var result = Broadcasting.Binary("add", this, other, default(AddKernel));
         return Record("add", result, [this, other], g => [g, g]);
     }
 
     /// <summary>a − b with broadcasting (<c>torch.sub</c>). d/da = 1, d/db = −1.</summary>
     public Tensor Sub(Tensor other)
     {
-        var result = Broadcast.Binary("sub", this, other, default(SubKernel));
+        var result = Broadcasting.Binary("sub", this, other, default(SubKernel));
         return Record("sub", result, [this, other], g => [g, other.RequiresGrad ? -g : null]);
     }
 
     /// <summary>a · b elementwise with broadcasting (<c>torch.mul</c>). d/da = b, d/db = a.</summary>
     public Tensor Mul(Tensor other)
     {
-        var result = Broadcast.Binary("mul", this, other, default(MulKernel));
+        var result = Broadcasting.Binary("mul", this, other, default(MulKernel));
         var (a, b) = (this, other);
         return Record("mul", result, [a, b], g => [a.RequiresGrad ? g * b : null, b.RequiresGrad ? g * a : null]);
     }
@@ -38,13 +38,13 @@ public sealed partial class Tensor
     internal static Tensor MulGradient(Tensor g, Tensor factor)
     {
         bool inPlace = g.DType == factor.DType && g._shape.AsSpan().SequenceEqual(factor._shape) && Autograd.TakeReusable(g);
-        return inPlace ? Broadcast.Binary("mul", g, factor, default(MulKernel), into: g) : g * factor;
+        return inPlace ? Broadcasting.Binary("mul", g, factor, default(MulKernel), into: g) : g * factor;
     }
 
     /// <summary>a / b elementwise with broadcasting (<c>torch.div</c>). d/da = 1/b, d/db = −a/b².</summary>
     public Tensor Div(Tensor other)
     {
-        var result = Broadcast.Binary("div", this, other, default(DivKernel));
+        var result = Broadcasting.Binary("div", this, other, default(DivKernel));
         var (a, b) = (this, other);
         return Record("div", result, [a, b], g => [a.RequiresGrad ? g / b : null, b.RequiresGrad ? -g * a / (b * b) : null]);
     }

@@ -67,7 +67,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"{op}: comparisons are defined on float32 and float64 tensors, got {DType.Name()} and {other.DType.Name()}");
         }
 
-        return Broadcast.Binary(op, this, other, new CompareKernel<TTest>());
+        return Broadcasting.Binary(op, this, other, new CompareKernel<TTest>());
     }
 
     private Tensor ArgExtreme(string op, int? dim, bool keepDim, bool max)

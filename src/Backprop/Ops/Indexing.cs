@@ -249,13 +249,13 @@ public sealed partial class Tensor
         RequireSameDType("where", x, y);
         var shape = Shapes.Broadcast("where", Shapes.Broadcast("where", condition._shape, x._shape), y._shape);
         var mask = new bool[Shapes.Numel(shape)];
-        var c = BroadcastCopy.To("where", condition, shape);
+        var c = Broadcasting.Expand("where", condition, shape);
         for (int i = 0; i < mask.Length; i++)
         {
             mask[i] = c.GetDouble(i) != 0;
         }
 
-        var result = Choose(mask, BroadcastCopy.To("where", x, shape), BroadcastCopy.To("where", y, shape));
+        var result = Choose(mask, Broadcasting.Expand("where", x, shape), Broadcasting.Expand("where", y, shape));
         return Record("where", result, [x, y], g =>
         {
             var zeros = Zeros(g._shape, g.DType);

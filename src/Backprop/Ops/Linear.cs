@@ -64,7 +64,7 @@ public sealed partial class Tensor
                 Backward<double>(g.F64, input.F64, weight.F64, gradInput?.F64, gradWeight?.F64, rows, inFeatures, outFeatures);
             }
 
-            var gradBias = bias is { RequiresGrad: true } ? Reduce.SumToShape("linear", new Tensor(g._data, [rows, outFeatures]), [outFeatures]) : null;
+            var gradBias = bias is { RequiresGrad: true } ? Broadcasting.SumToShape("linear", new Tensor(g._data, [rows, outFeatures]), [outFeatures]) : null;
             return bias is null ? [gradInput, gradWeight] : [gradInput, gradWeight, gradBias];
         });
     }

@@ -10,8 +10,8 @@ public sealed partial class Tensor
     {
         RequireFloat("sum", this);
         var x = this;
-        var result = Reduce.SumToShape("sum", x, []);
-        return Record("sum", result == x ? x.Detach() : result, [x], g => [BroadcastCopy.To("sum", g, x._shape)]);
+        var result = Broadcasting.SumToShape("sum", x, []);
+        return Record("sum", result == x ? x.Detach() : result, [x], g => [Broadcasting.Expand("sum", g, x._shape)]);
     }
 
     /// <summary>Sum along <paramref name="dim"/> (<c>x.sum(dim, keepdim)</c>). d/dx = the upstream gradient broadcast back.</summary>
@@ -23,7 +23,7 @@ public sealed partial class Tensor
         RequireFloat("sum", this);
         var x = this;
         var kept = KeptShape("sum", dims);
-        var result = Reduce.SumToShape("sum", x, kept);
+        var result = Broadcasting.SumToShape("sum", x, kept);
         if (ReferenceEquals(result, x))
         {
             result = x.Detach();
@@ -31,7 +31,7 @@ public sealed partial class Tensor
 
         var shape = keepDim ? kept : DroppedShape(kept, dims);
         var output = new Tensor(result._data, shape);
-        return Record("sum", output, [x], g => [BroadcastCopy.To("sum", new Tensor(g._data, kept), x._shape)]);
+        return Record("sum", output, [x], g => [Broadcasting.Expand("sum", new Tensor(g._data, kept), x._shape)]);
     }
 
     /// <summary>Mean of all elements (<c>torch.mean</c>). d/dx_i = 1/n.</summary>

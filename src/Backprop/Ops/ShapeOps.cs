@@ -177,7 +177,7 @@ public sealed partial class Tensor
         }
 
         var x = this;
-        var result = BroadcastCopy.To("expand", x, target);
+        var result = Broadcasting.Expand("expand", x, target);
         if (ReferenceEquals(result, x))
         {
             result = x.Detach();

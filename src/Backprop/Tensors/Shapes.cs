@@ -25,18 +25,7 @@ internal static class Shapes
     }
 
     /// <summary>Row-major (C-order) strides in elements.</summary>
-    public static int[] Strides(ReadOnlySpan<int> shape)
-    {
-        var strides = new int[shape.Length];
-        int s = 1;
-        for (int i = shape.Length - 1; i >= 0; i--)
-        {
-            strides[i] = s;
-            s *= shape[i];
-        }
-
-        return strides;
-    }
+    public static int[] Strides(ReadOnlySpan<int> shape) => Kernels.Strides.RowMajor(shape);
 
     /// <summary>Formats a shape as PyTorch error messages do in this library: <c>(128x784)</c>; rank 0 is <c>()</c>.</summary>
     public static string Format(ReadOnlySpan<int> shape)
@@ -89,18 +78,7 @@ internal static class Shapes
     /// Strides of <paramref name="shape"/> seen through the broadcast shape <paramref name="outShape"/>:
     /// zero along every dimension that is broadcast (missing or of size 1).
     /// </summary>
-    public static int[] BroadcastStrides(int[] shape, int[] outShape)
-    {
-        var own = Strides(shape);
-        var result = new int[outShape.Length];
-        int offset = outShape.Length - shape.Length;
-        for (int i = offset; i < outShape.Length; i++)
-        {
-            result[i] = shape[i - offset] == 1 ? 0 : own[i - offset];
-        }
-
-        return result;
-    }
+    public static int[] BroadcastStrides(int[] shape, int[] outShape) => Kernels.Strides.Broadcast(shape, outShape);
 
     /// <summary>Resolves one <c>-1</c> in a requested shape (as <c>view(-1, 784)</c>) and checks the element count.</summary>
     public static int[] InferReshape(string op, int[] from, int[] to)

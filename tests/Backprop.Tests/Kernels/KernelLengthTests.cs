@@ -48,8 +48,8 @@ public class KernelLengthTests
         {
             var a = Data(4 * n, n).Select(v => (double)v).ToArray();
             var t = Tensor.FromArray(a, 4, n);
-            var rows = Reduce.SumToShape("test", t, [n]).ToArray();
-            var cols = Reduce.SumToShape("test", t, [4, 1]).ToArray();
+            var rows = Broadcasting.SumToShape("test", t, [n]).ToArray();
+            var cols = Broadcasting.SumToShape("test", t, [4, 1]).ToArray();
             for (int j = 0; j < n; j++)
             {
                 Assert.Equal(a[j] + a[n + j] + a[(2 * n) + j] + a[(3 * n) + j], rows[j], 1e-12);

@@ -1,0 +1,48 @@
+using System.Reflection;
+
+namespace Backprop.Tests.Architecture;
+
+/// <summary>
+/// The directions of docs/design.md §2 that the compiler does not see inside one assembly: each
+/// test fails, naming the type and the member, when a layer uses one it must not know.
+/// </summary>
+public class LayerTests
+{
+    private static readonly Assembly s_library = typeof(Tensor).Assembly;
+
+    /// <summary>
+    /// Kernels work on spans and arrays: no Tensor, no graph, no module, nothing of the library outside
+    /// the kernel layer. <see cref="Threading"/> belongs to it (the worker pool's settings), though it is
+    /// in the root namespace so that users write <c>Threading.NumThreads</c> as PyTorch's <c>torch.set_num_threads</c>.
+    /// </summary>
+    [Fact]
+    public void KernelsUseNothingOfTheLibraryButKernels() =>
+        AssertUsesOnly(IsKernelLayer, IsKernelLayer);
+
+    private static bool IsKernelLayer(Type t) => t.Namespace == "Backprop.Kernels" || t == typeof(Threading) || t.DeclaringType is { } d && IsKernelLayer(d);
+
+    /// <summary>The library references no assembly but the framework and System.Numerics.Tensors: it knows no CLI, no ONNX, no protobuf.</summary>
+    [Fact]
+    public void TheLibraryReferencesOnlyTheFramework()
+    {
+        var others = s_library.GetReferencedAssemblies()
+            .Select(a => a.Name!)
+            .Where(n => !(n.StartsWith("System", StringComparison.Ordinal) || n is "netstandard" or "mscorlib"))
+            .ToList();
+        Assert.Empty(others);
+    }
+
+    private static void AssertUsesOnly(Func<Type, bool> layer, Func<Type, bool> allowed)
+    {
+        var violations = s_library.GetTypes()
+            .Where(layer)
+            .SelectMany(DependencyScanner.UsedTypes)
+            .SelectMany(u => DependencyScanner.Parts(u.Used).Select(p => (Used: p, u.Where)))
+            .Where(u => u.Used.Assembly == s_library && !u.Used.Name.StartsWith('<') && !allowed(u.Used))
+            .Select(u => $"{u.Where} uses {u.Used.FullName}")
+            .Distinct()
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        Assert.True(violations.Count == 0, $"the layer must not use these:\n{string.Join('\n', violations)}");
+    }
+}
