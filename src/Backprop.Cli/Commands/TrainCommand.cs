@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
 using Backprop.Cli.Training;
 using Backprop.Diagnostics;
@@ -27,19 +28,20 @@ internal static class TrainCommand
         schedule.AcceptOnlyFromAmong("none", "cosine");
         var seed = new Option<long>("--seed") { Description = "Seed for initialization, shuffling and dropout.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int?>("--threads") { Description = "Threads for the kernels (default: all cores)." };
-        var output = new Option<string?>("--out") { Description = "Output folder (default: runs/<timestamp>)." };
-        var resume = new Option<string?>("--resume") { Description = "Resume from a checkpoint file; the run's other settings come from it." };
+        var output = new Option<string?>("--out") { Description = "Output folder (default: runs/<timestamp>). A folder that holds another run is refused unless --overwrite is given." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the run in --out (its model, checkpoint, history and plots) instead of refusing." };
+        var resume = new Option<string?>("--resume") { Description = "Resume from a checkpoint file, writing to its folder; the run's settings come from it (--epochs may change them, and --threads, --out, --grad-report and --detect-anomaly may be given; other settings must match)." };
         var gradReport = new Option<bool>("--grad-report") { Description = "Record per layer and epoch the weight-gradient norm and the saturated/dead activations; writes gradients.csv and gradnorm.png." };
         var detectAnomaly = new Option<bool>("--detect-anomaly") { Description = "Stop at the first op whose forward or backward gives NaN or Inf, naming it and where it was created (slow)." };
-        var command = new Command("train", "Train a classifier and write the model, a checkpoint, the history and plots.")
+        var command = new Command("train", "Train a classifier and write the model, a checkpoint, the history and plots. Ctrl-C, SIGTERM or SIGHUP saves a checkpoint of the exact position and exits (130, 143, 129).")
         {
-            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, seed, threads, output, resume, gradReport, detectAnomaly,
+            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, seed, threads, output, overwrite, resume, gradReport, detectAnomaly,
         };
         command.SetAction(result => CommandRunner.Run("train", () =>
         {
             if (result.GetValue(threads) is int t)
             {
-                Threading.NumThreads = t;
+                Threading.NumThreads = t >= 1 ? t : throw new ArgumentException($"--threads must be at least 1, got {t}");
             }
 
             string dataName = result.GetValue(data)!;
@@ -54,65 +56,136 @@ internal static class TrainCommand
                 result.GetValue(optimizer)!,
                 result.GetValue(schedule) ?? (modelName == "mlp" ? "cosine" : "none"),
                 result.GetValue(seed));
+
+            // GetValue cannot tell a default from a value the user typed; the parse result can. A
+            // resumed run compares only what was typed with its checkpoint.
+            var given = new HashSet<string>(
+                new Option[] { data, labelColumn, model, batchSize, lr, optimizer, schedule, seed }.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name),
+                StringComparer.Ordinal);
+
             // Anomaly mode is per thread: the scope covers the training loop, which runs on this one.
             using var anomaly = result.GetValue(detectAnomaly) ? Autograd.DetectAnomaly() : null;
-            return Run(options, result.GetValue(epochs), result.GetValue(output), result.GetValue(resume), result.GetValue(gradReport));
+            return Run(new Request(options, given, result.GetValue(epochs), result.GetValue(output), result.GetValue(resume), result.GetValue(gradReport), result.GetValue(overwrite)));
         }));
         return command;
     }
 
-    private static int Run(TrainOptions options, int? epochsOverride, string? outFolder, string? resumePath, bool gradReport)
+    /// <summary>What the command line asks for: the options with defaults filled in, and which flags the user gave.</summary>
+    private sealed record Request(TrainOptions Options, IReadOnlySet<string> Given, int? Epochs, string? Out, string? Resume, bool GradReport, bool Overwrite);
+
+    private static int Run(Request request)
     {
+        // Temporary files older than this process are not being written by it: see AtomicFile.RemoveStaleTemporaries.
+        DateTime started = Process.GetCurrentProcess().StartTime.ToUniversalTime();
+        var options = request.Options;
+
+        // Everything that can be checked is checked before the output folder is created or
+        // touched: a refused run leaves the disk as it found it.
         CheckpointData? checkpoint = null;
+        string? resumePath = request.Resume is null ? null : Path.GetFullPath(request.Resume);
+        string? resumeFolder = null;
         if (resumePath is not null)
         {
             if (!File.Exists(resumePath))
             {
-                throw new FileNotFoundException($"--resume: checkpoint not found: {Path.GetFullPath(resumePath)}");
+                throw new FileNotFoundException($"--resume: checkpoint not found: {resumePath}");
             }
 
             checkpoint = Checkpoint.Load(resumePath);
-            options = Trainer.ReadOptions(checkpoint, resumePath);
-            outFolder ??= Path.GetDirectoryName(Path.GetFullPath(resumePath));
+            var stored = Trainer.ReadOptions(checkpoint, resumePath);
+            stored.RequireSameSettings(options, request.Given);
+            options = stored;
+            resumeFolder = Path.GetDirectoryName(resumePath)!;
         }
 
         options.Validate();
-        string folder = OutputFolder.Prepare(outFolder);
-        var trainer = new Trainer(options, DataSource.Load(options.Data, options.LabelColumn));
-        OutputFolder.RequireFreeSpace(folder, OutputFolder.EstimateBytes(trainer.Model.NumParameters()));
-        if (checkpoint is not null)
+        (options with { Epochs = request.Epochs ?? options.Epochs }).Validate();
+        string folder = OutputFolder.Resolve(request.Out ?? resumeFolder);
+
+        // --resume continues the run in its own folder by design; any other run there is someone's work.
+        bool ownRun = resumeFolder is not null && string.Equals(folder, resumeFolder, OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
+        if (!ownRun && !request.Overwrite)
         {
-            trainer.Restore(checkpoint, resumePath!, epochsOverride ?? options.Epochs);
+            OutputFolder.RequireNoRun(folder);
         }
 
-        var health = gradReport ? GradientReport.Attach(trainer) : null;
-        string checkpointPath = Path.Combine(folder, "checkpoint.safetensors");
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        var trainer = new Trainer(options, DataSource.Load(options.Data, options.LabelColumn));
+        var where = Console.IsOutputRedirected ? Console.Error : Console.Out;
+        bool continuesReport = checkpoint is not null && Trainer.HasGradientReport(checkpoint);
+        var health = request.GradReport || continuesReport ? GradientReport.Attach(trainer) : null;
+        if (checkpoint is not null)
         {
-            // First Ctrl-C: finish the current batch, save a checkpoint, exit. A second one kills.
-            e.Cancel = !cancel.IsCancellationRequested;
-            cancel.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        bool completed;
+            trainer.Restore(checkpoint, resumePath!, request.Epochs ?? options.Epochs);
+            DescribeResume(trainer, checkpoint, options.Epochs, request.GradReport, continuesReport, where);
+        }
+
+        var output = OutputFolder.Prepare(folder);
         try
         {
-            completed = Console.IsOutputRedirected ? RunPlain(trainer, checkpointPath, cancel.Token) : RunInteractive(trainer, checkpointPath, cancel.Token);
+            OutputFolder.RequireFreeSpace(folder, OutputFolder.EstimateBytes(trainer.Model.NumParameters()));
+            if (request.Overwrite && !ownRun)
+            {
+                OutputFolder.RemoveRun(folder);
+            }
+
+            AtomicFile.RemoveStaleTemporaries(folder, started);
+            return Train(trainer, folder, health, where);
         }
-        finally
+        catch
         {
-            Console.CancelKeyPress -= onCancel;
+            // Nothing of value (no checkpoint) was written: leave no empty runs/<timestamp> behind.
+            output.RemoveIfEmpty();
+            throw;
+        }
+    }
+
+    /// <summary>Says what a resumed run changes: a new epoch count, and a gradient report that does not cover the epochs before.</summary>
+    private static void DescribeResume(Trainer trainer, CheckpointData checkpoint, int storedEpochs, bool gradReport, bool continuesReport, TextWriter where)
+    {
+        int epochs = trainer.Options.Epochs;
+        if (epochs != storedEpochs)
+        {
+            string schedule = trainer.ScheduleEpochs is int period && epochs > period
+                ? $"; the cosine schedule keeps its {period}-epoch period, so the learning rate rises again after epoch {period}"
+                : "";
+            where.WriteLine($"resume: --epochs {epochs}: the run now ends after epoch {epochs} instead of {storedEpochs}{schedule}");
+        }
+
+        if (gradReport && !continuesReport && (checkpoint.Epoch > 0 || trainer.BatchInEpoch > 0))
+        {
+            where.WriteLine($"resume: --grad-report: the checkpoint's run did not record gradients; gradients.csv covers only the batches from here on (epoch {checkpoint.Epoch + 1}, batch {trainer.BatchInEpoch + 1})");
+        }
+    }
+
+    /// <summary>Trains, then writes the model, history and plots; on a stop signal, says where the checkpoint is.</summary>
+    private static int Train(Trainer trainer, string folder, GradientHealth? health, TextWriter where)
+    {
+        string checkpointPath = Path.Combine(folder, "checkpoint.safetensors");
+        bool completed;
+        string? signal;
+        int signalExitCode;
+        using (var stop = new StopSignals())
+        {
+            completed = Console.IsOutputRedirected ? RunPlain(trainer, checkpointPath, stop.Token) : RunInteractive(trainer, checkpointPath, stop.Token);
+            (signal, signalExitCode) = (stop.Received, stop.ExitCode);
         }
 
         // When stdout is not a terminal it carries only the epoch lines; messages go to stderr.
-        var where = Console.IsOutputRedirected ? Console.Error : Console.Out;
         if (!completed)
         {
-            where.WriteLine($"interrupted: checkpoint saved to {checkpointPath}; continue with ./backprop train --resume {checkpointPath}");
-            return 130;
+            try
+            {
+                where.WriteLine($"interrupted ({signal}): checkpoint saved to {checkpointPath}; continue with ./backprop train --resume {checkpointPath}");
+            }
+            catch (IOException)
+            {
+                // SIGHUP: the terminal is gone. The checkpoint is what matters, and it is saved.
+            }
+
+            return signalExitCode;
         }
 
+        var options = trainer.Options;
         ModelFile.Save(Path.Combine(folder, "model.safetensors"), trainer.Model, trainer.Spec, trainer.Data.Classes, options.Data, trainer.Data.InputScale);
         trainer.History.WriteCsv(Path.Combine(folder, "history.csv"));
         trainer.History.WriteJson(Path.Combine(folder, "history.json"));

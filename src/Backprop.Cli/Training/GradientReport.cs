@@ -10,10 +10,14 @@ namespace Backprop.Cli.Training;
 /// </summary>
 internal static class GradientReport
 {
-    /// <summary>Hooks a <see cref="GradientHealth"/> recorder into <paramref name="trainer"/>'s batches.</summary>
+    /// <summary>
+    /// Hooks a <see cref="GradientHealth"/> recorder into <paramref name="trainer"/>'s batches and
+    /// checkpoints (attach before <see cref="Trainer.Restore"/>, which restores its sums).
+    /// </summary>
     public static GradientHealth Attach(Trainer trainer)
     {
         var health = new GradientHealth(trainer.Model);
+        trainer.GradientHealth = health;
         trainer.BeforeBackward = health.ObserveForward;
         trainer.AfterBackward = () => health.ObserveBackward(trainer.Epoch + 1);
         return health;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace Backprop.Cli.Training;
@@ -18,6 +19,53 @@ internal sealed record TrainOptions(
 
     public static TrainOptions FromJson(string json, string source) =>
         JsonSerializer.Deserialize<TrainOptions>(json) ?? throw new InvalidDataException($"{source}: the training options are empty");
+
+    /// <summary>
+    /// Refuses a resumed run's flags that differ from the settings its checkpoint was trained with
+    /// (this record): <paramref name="given"/> holds the values from the command line and
+    /// <paramref name="flags"/> the flags the user actually typed; a flag typed with the
+    /// checkpoint's own value is fine. One message names every conflicting flag, both values, and
+    /// the way out.
+    /// </summary>
+    public void RequireSameSettings(TrainOptions given, IReadOnlySet<string> flags)
+    {
+        var mine = Settings().ToDictionary(s => s.Flag, s => s.Value, StringComparer.Ordinal);
+        var conflicts = given.Settings()
+            .Where(s => flags.Contains(s.Flag) && !SameSetting(s.Flag, s.Value, mine[s.Flag]))
+            .Select(s => $"{s.Flag} {Show(s.Value)} (the checkpoint has {s.Flag} {Show(mine[s.Flag])})")
+            .ToList();
+        if (conflicts.Count > 0)
+        {
+            throw new ArgumentException(
+                $"--resume: {string.Join(", ", conflicts)} {(conflicts.Count == 1 ? "conflicts" : "conflict")} with the checkpoint's settings, which a resumed run keeps " +
+                $"(only --epochs, --threads, --out, --grad-report and --detect-anomaly may be given); leave {(conflicts.Count == 1 ? "it" : "them")} out, or start a new run with --out instead of --resume");
+        }
+    }
+
+    /// <summary>The settings a checkpoint fixes, by the flag that sets them, as that flag takes them (a double round-trips, so 0.001 and 1e-3 agree).</summary>
+    private IEnumerable<(string Flag, string? Value)> Settings() =>
+    [
+        ("--data", Data),
+        ("--label-column", LabelColumn),
+        ("--model", Model),
+        ("--batch-size", BatchSize.ToString(CultureInfo.InvariantCulture)),
+        ("--lr", Lr.ToString("R", CultureInfo.InvariantCulture)),
+        ("--optimizer", Optimizer),
+        ("--schedule", Schedule),
+        ("--seed", Seed.ToString(CultureInfo.InvariantCulture)),
+    ];
+
+    // A CSV path may be spelled differently (./x.csv, an absolute path) and still name the same file.
+    private static bool SameSetting(string flag, string? a, string? b) =>
+        a == b || (flag == "--data" && a is not null && b is not null && DataSource.IsCsv(a) && Path.GetFullPath(a) == Path.GetFullPath(b));
+
+    private static string Show(string? value) => value switch
+    {
+        null => "(not set)",
+        "" => "''",
+        _ when value.Contains(' ', StringComparison.Ordinal) => $"'{value}'",
+        _ => value,
+    };
 
     /// <summary>Checks ranges, naming the option.</summary>
     public void Validate()

@@ -22,12 +22,14 @@ internal sealed class Trainer
     private const string LossCountKey = "epoch_loss_count";
     private const string SecondsKey = "epoch_seconds";
     private const string HistoryKey = "history_csv";
+    private const string GradientHealthKey = "gradient_health";
+    private const string ScheduleEpochsKey = "schedule_epochs";
     private const string SchedulerPrefix = "scheduler.";
 
     private readonly Generator _dropout;
     private readonly DataLoader _loader;
     private readonly StepCollector _collector = new();
-    private readonly LRScheduler? _scheduler;
+    private LRScheduler? _scheduler;
     private ulong[] _epochStartLoaderState;
     private int _batchInEpoch;
     private double _lossSum;
@@ -72,10 +74,19 @@ internal sealed class Trainer
 
     public TrainingHistory History { get; private set; } = new();
 
+    /// <summary>The <c>--grad-report</c> recorder, if any: its sums go into every checkpoint, so a resumed report covers every epoch.</summary>
+    public GradientHealth? GradientHealth { get; set; }
+
+    /// <summary>The epochs of the cosine schedule's period (its T_max), or null without a cosine schedule.</summary>
+    public int? ScheduleEpochs => (_scheduler as CosineAnnealingLR)?.TMax;
+
     /// <summary>Epochs completed so far.</summary>
     public int Epoch { get; private set; }
 
     public int BatchesPerEpoch => _loader.Count;
+
+    /// <summary>Batches of the current epoch done so far (a resumed run starts there).</summary>
+    public int BatchInEpoch => _batchInEpoch;
 
     /// <summary>Called after every batch with (batch index, batches per epoch, batch loss, samples per second).</summary>
     public Action<int, int, double, double>? BatchCompleted { get; set; }
@@ -172,6 +183,25 @@ internal sealed class Trainer
             optimizer[SchedulerPrefix + key] = value;
         }
 
+        var metadata = new Dictionary<string, string>
+        {
+            [OptionsKey] = Options.ToJson(),
+            [BatchKey] = _batchInEpoch.ToString(CultureInfo.InvariantCulture),
+            [LossSumKey] = _lossSum.ToString("R", CultureInfo.InvariantCulture),
+            [LossCountKey] = _lossCount.ToString(CultureInfo.InvariantCulture),
+            [SecondsKey] = _secondsBefore.ToString("R", CultureInfo.InvariantCulture),
+            [HistoryKey] = History.ToCsv(),
+        };
+        if (ScheduleEpochs is int period)
+        {
+            metadata[ScheduleEpochsKey] = period.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (GradientHealth is not null)
+        {
+            metadata[GradientHealthKey] = GradientHealth.SaveState();
+        }
+
         return new CheckpointData(
             Model.StateDict(),
             optimizer,
@@ -181,16 +211,11 @@ internal sealed class Trainer
                 ["data_loader"] = _epochStartLoaderState,
                 ["dropout"] = _dropout.GetState(),
             },
-            new Dictionary<string, string>
-            {
-                [OptionsKey] = Options.ToJson(),
-                [BatchKey] = _batchInEpoch.ToString(CultureInfo.InvariantCulture),
-                [LossSumKey] = _lossSum.ToString("R", CultureInfo.InvariantCulture),
-                [LossCountKey] = _lossCount.ToString(CultureInfo.InvariantCulture),
-                [SecondsKey] = _secondsBefore.ToString("R", CultureInfo.InvariantCulture),
-                [HistoryKey] = History.ToCsv(),
-            });
+            metadata);
     }
+
+    /// <summary>True when the checkpoint's run recorded a <c>--grad-report</c>, which a resumed run then continues.</summary>
+    public static bool HasGradientReport(CheckpointData checkpoint) => checkpoint.Metadata.ContainsKey(GradientHealthKey);
 
     /// <summary>Reads the options a checkpoint was written with.</summary>
     public static TrainOptions ReadOptions(CheckpointData checkpoint, string path) =>
@@ -205,6 +230,18 @@ internal sealed class Trainer
         {
             Model.LoadStateDict(checkpoint.Model);
             Optimizer.LoadStateDict(checkpoint.Optimizer.Where(kv => !kv.Key.StartsWith(SchedulerPrefix, StringComparison.Ordinal)).ToDictionary());
+
+            // The options of a run whose --epochs a resume changed hold the new count, but its cosine
+            // schedule keeps the period it started with; rebuilt here, a twice-resumed run repeats it.
+            if (_scheduler is CosineAnnealingLR cosine && checkpoint.Metadata.TryGetValue(ScheduleEpochsKey, out string? period))
+            {
+                int tMax = int.Parse(period, CultureInfo.InvariantCulture);
+                if (tMax != cosine.TMax)
+                {
+                    _scheduler = new CosineAnnealingLR(Optimizer, tMax);
+                }
+            }
+
             _scheduler?.LoadStateDict(checkpoint.Optimizer
                 .Where(kv => kv.Key.StartsWith(SchedulerPrefix, StringComparison.Ordinal))
                 .ToDictionary(kv => kv.Key[SchedulerPrefix.Length..], kv => kv.Value));
@@ -216,6 +253,11 @@ internal sealed class Trainer
             _lossCount = long.Parse(meta[LossCountKey], CultureInfo.InvariantCulture);
             _secondsBefore = double.Parse(meta[SecondsKey], CultureInfo.InvariantCulture);
             History = TrainingHistory.ParseCsv(meta[HistoryKey], path);
+            if (GradientHealth is not null && meta.TryGetValue(GradientHealthKey, out string? health))
+            {
+                GradientHealth.LoadState(health);
+            }
+
             Epoch = checkpoint.Epoch;
         }
         catch (Exception ex) when (ex is KeyNotFoundException or FormatException or OverflowException or ArgumentException)

@@ -188,6 +188,73 @@ public sealed class GradientHealth
         AtomicFile.Write(path, s => s.Write(bytes));
     }
 
+    /// <summary>
+    /// The running sums behind <see cref="Records"/>, including those of an epoch still in progress,
+    /// as text (one line per epoch and layer: epoch, layer, activation, the sums and batch counts,
+    /// doubles round-trip formatted). <see cref="LoadState"/> restores them exactly, so a training
+    /// run resumed from a checkpoint that stores this reports what an uninterrupted run would.
+    /// </summary>
+    public string SaveState()
+    {
+        var sb = new StringBuilder();
+        foreach (var (epoch, accumulators) in _epochs)
+        {
+            for (int i = 0; i < accumulators.Length; i++)
+            {
+                var a = accumulators[i];
+                sb.Append(CultureInfo.InvariantCulture, $"{epoch},{i},{a.Activation},{a.GradNorm:R},{a.Batches},{a.Saturated:R},{a.Dead:R},{a.ActivationBatches}\n");
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>Replaces the recorded sums by those of <see cref="SaveState"/>.</summary>
+    /// <exception cref="FormatException">The text is not a state of a model with these layers; the message names the line.</exception>
+    public void LoadState(string state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var epochs = new SortedDictionary<int, Accumulator[]>();
+        string[] lines = state.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        foreach (string line in lines)
+        {
+            string[] f = line.Split(',');
+            if (f.Length != 8
+                || !int.TryParse(f[0], NumberStyles.None, CultureInfo.InvariantCulture, out int epoch) || epoch < 1
+                || !int.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out int layer) || layer >= _layers.Count
+                || !double.TryParse(f[3], NumberStyles.Float, CultureInfo.InvariantCulture, out double gradNorm)
+                || !int.TryParse(f[4], NumberStyles.None, CultureInfo.InvariantCulture, out int batches)
+                || !double.TryParse(f[5], NumberStyles.Float, CultureInfo.InvariantCulture, out double saturated)
+                || !double.TryParse(f[6], NumberStyles.Float, CultureInfo.InvariantCulture, out double dead)
+                || !int.TryParse(f[7], NumberStyles.None, CultureInfo.InvariantCulture, out int activationBatches))
+            {
+                throw new FormatException($"gradient-health state: line '{line}' is not 'epoch,layer,activation,grad_norm_sum,batches,saturated_sum,dead_sum,activation_batches' for a model with {_layers.Count} Linear layers");
+            }
+
+            if (!epochs.TryGetValue(epoch, out var accumulators))
+            {
+                accumulators = [.. _layers.Select(_ => new Accumulator())];
+                epochs[epoch] = accumulators;
+            }
+
+            accumulators[layer] = new Accumulator
+            {
+                GradNorm = gradNorm,
+                Batches = batches,
+                Activation = f[2],
+                Saturated = saturated,
+                Dead = dead,
+                ActivationBatches = activationBatches,
+            };
+        }
+
+        _epochs.Clear();
+        foreach (var (epoch, accumulators) in epochs)
+        {
+            _epochs[epoch] = accumulators;
+        }
+    }
+
     private static string Format(double v) => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture);
 
     // A layer's weight tensor can be replaced (loading a state dict assigns new tensors), so the

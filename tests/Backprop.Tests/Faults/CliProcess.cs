@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Backprop.Tests.Faults;
@@ -7,7 +8,7 @@ namespace Backprop.Tests.Faults;
 /// The real <c>backprop</c> command as a child process: the Backprop.Cli.dll built next to the test
 /// assembly, run with <c>dotnet</c>, so a test can kill it as the operating system would.
 /// </summary>
-internal sealed class CliProcess : IDisposable
+internal sealed partial class CliProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
@@ -20,13 +21,17 @@ internal sealed class CliProcess : IDisposable
 
     public static string CliPath => Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll");
 
-    public static CliProcess Start(params string[] args)
+    public static CliProcess Start(params string[] args) => StartIn(null, args);
+
+    /// <summary>Starts the CLI with <paramref name="workingDirectory"/> (null: the test's) as its current folder.</summary>
+    public static CliProcess StartIn(string? workingDirectory, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? "",
         };
         info.ArgumentList.Add(CliPath);
         foreach (var arg in args)
@@ -46,9 +51,12 @@ internal sealed class CliProcess : IDisposable
     }
 
     /// <summary>Runs to the end (at most <paramref name="timeout"/>) and returns the exit code and output.</summary>
-    public static (int ExitCode, string Stdout, string Stderr) Run(TimeSpan timeout, params string[] args)
+    public static (int ExitCode, string Stdout, string Stderr) Run(TimeSpan timeout, params string[] args) => RunIn(null, timeout, args);
+
+    /// <summary>As <see cref="Run"/>, in <paramref name="workingDirectory"/>.</summary>
+    public static (int ExitCode, string Stdout, string Stderr) RunIn(string? workingDirectory, TimeSpan timeout, params string[] args)
     {
-        using var cli = Start(args);
+        using var cli = StartIn(workingDirectory, args);
         if (!cli.WaitForExit(timeout))
         {
             cli.Kill();
@@ -82,6 +90,23 @@ internal sealed class CliProcess : IDisposable
         }
     }
 
+    /// <summary>The "epoch N ..." lines printed so far (a train run's progress when stdout is not a terminal).</summary>
+    public int EpochLines => Stdout.Split('\n').Count(l => l.StartsWith("epoch ", StringComparison.Ordinal));
+
+    /// <summary>Waits until the run has printed <paramref name="epochs"/> epoch lines; false if it exited first.</summary>
+    public bool WaitForEpochLines(int epochs)
+    {
+        while (EpochLines < epochs)
+        {
+            if (WaitForExit(TimeSpan.FromMilliseconds(2)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Waits for exit, and for the output streams to be drained.</summary>
     public bool WaitForExit(TimeSpan timeout)
     {
@@ -109,6 +134,18 @@ internal sealed class CliProcess : IDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>
+    /// Sends <paramref name="signal"/> (a POSIX signal number: 1 SIGHUP, 2 SIGINT, 15 SIGTERM) as
+    /// <c>kill -SIG pid</c>, a terminal, <c>timeout</c> or a job scheduler would.
+    /// </summary>
+    public void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
     public void Dispose()
     {
         if (!_process.HasExited)
@@ -118,6 +155,9 @@ internal sealed class CliProcess : IDisposable
 
         _process.Dispose();
     }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
 
     private static void Append(StringBuilder sb, string? line)
     {

@@ -52,9 +52,9 @@ public sealed class KillResumeTests(ITestOutputHelper output) : IDisposable
                     int remaining = 3 - CheckpointEpoch(folder);
                     int afterEpochs = rng.Next(0, remaining + 1);
                     int delayMs = afterEpochs == remaining ? rng.Next(0, 60) : rng.Next(0, (int)Math.Max(1, epochMs));
-                    if (WaitForEpochLines(cli, afterEpochs) && !cli.WaitForExit(TimeSpan.FromMilliseconds(delayMs)))
+                    if (cli.WaitForEpochLines(afterEpochs) && !cli.WaitForExit(TimeSpan.FromMilliseconds(delayMs)))
                     {
-                        string printed = $"{EpochLines(cli)} epoch lines printed";
+                        string printed = $"{cli.EpochLines} epoch lines printed";
                         cli.Kill();
                         kills++;
                         killsThisRun--;
@@ -86,22 +86,6 @@ public sealed class KillResumeTests(ITestOutputHelper output) : IDisposable
 
         output.WriteLine($"{scenarios} runs, {kills} SIGKILLs: {string.Join(", ", landed.Select(kv => $"{kv.Value} {kv.Key}"))}");
         Assert.True(kills >= scenarios / 2, $"only {kills} kills landed in {scenarios} runs");
-    }
-
-    private static int EpochLines(CliProcess cli) => cli.Stdout.Split('\n').Count(l => l.StartsWith("epoch ", StringComparison.Ordinal));
-
-    /// <summary>Waits until the run has printed <paramref name="epochs"/> epoch lines; false if it exited first.</summary>
-    private static bool WaitForEpochLines(CliProcess cli, int epochs)
-    {
-        while (EpochLines(cli) < epochs)
-        {
-            if (cli.WaitForExit(TimeSpan.FromMilliseconds(2)))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private static int CheckpointEpoch(string folder)

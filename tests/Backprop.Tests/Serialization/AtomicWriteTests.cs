@@ -112,4 +112,64 @@ public sealed class AtomicWriteTests : IDisposable
         AssertGood(path);
         Assert.Equal(new[] { "model.safetensors" }, _dir.Entries());
     }
+
+    [Fact]
+    public void TheTemporaryFileNamesItsTargetAndTheWritingProcess()
+    {
+        string[] during = [];
+        AtomicFile.Write(_dir.File("model.safetensors"), stream =>
+        {
+            stream.WriteByte(1);
+            during = _dir.Entries();
+        });
+        Assert.Matches($@"^\.model\.safetensors\.{Environment.ProcessId}\.[0-9a-f]{{32}}\.tmp$", Assert.Single(during));
+        Assert.Equal(new[] { "model.safetensors" }, _dir.Entries());
+    }
+
+    [Fact]
+    public void StaleTemporaryFilesAreRemovedAndThoseThatMayBeInUseAreKept()
+    {
+        int dead = ExitedProcessId();
+        DateTime start = DateTime.UtcNow;
+        string Guid() => System.Guid.NewGuid().ToString("N");
+        string[] stale =
+        [
+            $".checkpoint.safetensors.{dead}.{Guid()}.tmp",       // its writer was killed
+            $".model.safetensors.{dead}.{Guid()}.tmp",
+            $".history.csv.{Guid()}.tmp",                        // from a version without the pid
+        ];
+        string[] kept =
+        [
+            $".checkpoint.safetensors.{Environment.ProcessId}.{Guid()}.tmp", // its writer is running
+            $".checkpoint.safetensors.1.{Guid()}.tmp",
+            "checkpoint.safetensors",
+            $"checkpoint.safetensors.{Guid()}.tmp",              // not ours: no leading dot
+            $".checkpoint.safetensors.{dead}.{Guid()[..31]}.tmp",
+            ".notes.tmp",
+            "notes.tmp",
+        ];
+        foreach (string name in stale.Concat(kept))
+        {
+            File.WriteAllText(_dir.File(name), "x");
+            File.SetLastWriteTimeUtc(_dir.File(name), start.AddHours(-1));
+        }
+
+        // Written after the start: maybe by a process this machine cannot see (another container).
+        string recent = $".checkpoint.safetensors.{dead}.{Guid()}.tmp";
+        File.WriteAllText(_dir.File(recent), "x");
+        File.SetLastWriteTimeUtc(_dir.File(recent), start.AddSeconds(1));
+
+        var removed = AtomicFile.RemoveStaleTemporaries(_dir.Path, start);
+        Assert.Equal(stale.Order(StringComparer.Ordinal), removed.Order(StringComparer.Ordinal));
+        Assert.Equal(kept.Append(recent).Order(StringComparer.Ordinal), _dir.Entries());
+        Assert.Empty(AtomicFile.RemoveStaleTemporaries(_dir.File("no-such-folder"), start));
+    }
+
+    /// <summary>The id of a process that has exited (and whose id is, for the moment, nobody's).</summary>
+    internal static int ExitedProcessId()
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("dotnet", "--version") { RedirectStandardOutput = true })!;
+        process.WaitForExit();
+        return process.Id;
+    }
 }
