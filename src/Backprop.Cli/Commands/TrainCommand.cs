@@ -113,7 +113,7 @@ internal static class TrainCommand
             return 130;
         }
 
-        ModelFile.Save(Path.Combine(folder, "model.safetensors"), trainer.Model, trainer.Spec, trainer.Data.Classes, options.Data, trainer.Data.InputScale);
+        ModelFile.Save(Path.Combine(folder, "model.safetensors"), trainer.Model, trainer.Spec, trainer.Data, options.Data);
         trainer.History.WriteCsv(Path.Combine(folder, "history.csv"));
         trainer.History.WriteJson(Path.Combine(folder, "history.json"));
         Plots.Write(trainer.History, folder);
