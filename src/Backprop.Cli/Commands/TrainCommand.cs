@@ -72,6 +72,7 @@ internal static class TrainCommand
             }
 
             checkpoint = Checkpoint.Load(resumePath);
+            NonFiniteWeights.RequireCheckpoint(resumePath, checkpoint);
             options = Trainer.ReadOptions(checkpoint, resumePath);
             outFolder ??= Path.GetDirectoryName(Path.GetFullPath(resumePath));
         }

@@ -57,6 +57,7 @@ internal static class ModelFile
 
     /// <summary>
     /// Rebuilds the model saved at <paramref name="path"/> and loads its weights (strict), in eval mode.
+    /// Refuses weights that are NaN or infinite: such a model answers NaN for every input.
     /// </summary>
     public static TrainedModel Load(string path)
     {
@@ -105,6 +106,7 @@ internal static class ModelFile
             throw new InvalidDataException($"{path}: the weights do not fit the model {spec}: it has {expected:N0} parameters ({spec.Layers}), the file holds {actual:N0}");
         }
 
+        NonFiniteWeights.Require(path, tensors, "the model cannot be used");
         var model = spec.Build();
         try
         {
