@@ -12,7 +12,7 @@ internal static class EvalCommand
     {
         var model = new Argument<string>("MODEL") { Description = "A model.safetensors written by backprop train." };
         var data = new Option<string?>("--data") { Description = "digits, fashion-mnist, moons or PATH.csv (every row of a CSV is used; default: the data the model was trained on)." };
-        var labelColumn = new Option<string?>("--label-column") { Description = "CSV label column (name or index; default: last)." };
+        var labelColumn = new Option<string?>("--label-column") { Description = "CSV label column (name or index; default: the one the model was trained with, else the last)." };
         var command = new Command("eval", "Evaluate a trained model: accuracy, mean cross-entropy and confusion matrix.") { model, data, labelColumn };
         command.SetAction(result => CommandRunner.Run("eval", () => Run(result.GetValue(model)!, result.GetValue(data), result.GetValue(labelColumn))));
         return command;
@@ -20,36 +20,44 @@ internal static class EvalCommand
 
     private static int Run(string modelPath, string? dataName, string? labelColumn)
     {
-        var (model, spec, classes, trainedOn, inputScale) = ModelFile.Load(modelPath);
-        dataName ??= string.IsNullOrEmpty(trainedOn) ? throw new ArgumentException("--data is required: the model file does not say what it was trained on") : trainedOn;
+        var trained = ModelFile.Load(modelPath);
+        var spec = trained.Spec;
+        int classes = trained.Classes;
+        dataName ??= string.IsNullOrEmpty(trained.Data) ? throw new ArgumentException("--data is required: the model file does not say what it was trained on") : trained.Data;
         Dataset test;
-        int features;
         if (DataSource.IsCsv(dataName))
         {
-            var table = DataSource.ReadCsv(dataName, labelColumn);
-            test = new TensorDataset(table.Features / inputScale, table.Labels);
-            features = table.Features.Size(1);
+            // A CSV file is read as the model's training file was: its label column and its classes.
+            var table = DataSource.ReadCsv(dataName, labelColumn ?? trained.LabelColumn, trained.ClassNames);
+            if (table.ClassNames is not null && trained.ClassNames is null)
+            {
+                throw new InvalidDataException(
+                    $"{dataName}: {table.LabelColumn} holds class names ('{string.Join("', '", table.ClassNames.Take(3))}'{(table.ClassNames.Length > 3 ? ", ..." : "")}) but the model was trained on numeric class indices 0 to {classes - 1}");
+            }
+
+            trained.CheckFeatures(dataName, table.FeatureNames, table.HasHeader, "");
+            test = new TensorDataset(table.Features / trained.InputScale, table.Labels);
         }
         else
         {
             var source = DataSource.Load(dataName, labelColumn);
             test = source.Test;
-            features = source.Features;
+            if (source.Features != spec.InFeatures)
+            {
+                throw new ArgumentException($"the data has {source.Features} features but the model {spec} expects {spec.InFeatures}");
+            }
         }
 
-        if (features != spec.InFeatures)
-        {
-            throw new ArgumentException($"the data has {features} features but the model {spec} expects {spec.InFeatures}");
-        }
-
-        var result = Evaluation.Run(model, test, classes);
+        var result = Evaluation.Run(trained.Model, test, classes);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rows {test.Count} accuracy {result.Accuracy:F4} loss {result.Loss:F4}"));
         Console.WriteLine("confusion matrix (rows: true class, columns: predicted class)");
-        int width = Math.Max(5, result.Confusion.Cast<long>().Max().ToString(CultureInfo.InvariantCulture).Length + 1);
-        Console.WriteLine("true\\pred" + string.Concat(Enumerable.Range(0, classes).Select(c => c.ToString(CultureInfo.InvariantCulture).PadLeft(width))));
+        string[] names = [.. Enumerable.Range(0, classes).Select(c => trained.ClassName(c))];
+        int width = Math.Max(5, Math.Max(result.Confusion.Cast<long>().Max().ToString(CultureInfo.InvariantCulture).Length, names.Max(n => n.Length)) + 1);
+        int first = Math.Max(9, names.Max(n => n.Length));
+        Console.WriteLine("true\\pred".PadLeft(first) + string.Concat(names.Select(n => n.PadLeft(width))));
         for (int t = 0; t < classes; t++)
         {
-            Console.WriteLine(t.ToString(CultureInfo.InvariantCulture).PadLeft(9) + string.Concat(Enumerable.Range(0, classes).Select(p => result.Confusion[t, p].ToString(CultureInfo.InvariantCulture).PadLeft(width))));
+            Console.WriteLine(names[t].PadLeft(first) + string.Concat(Enumerable.Range(0, classes).Select(p => result.Confusion[t, p].ToString(CultureInfo.InvariantCulture).PadLeft(width))));
         }
 
         return 0;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using Backprop.Cli.Training;
 using Backprop.Onnx;
 
@@ -23,19 +24,27 @@ internal static class ExportCommand
 
     private static int Run(string modelPath, string onnxPath, int opset)
     {
-        var (model, spec, classes, data, inputScale) = ModelFile.Load(modelPath);
-        string scale = inputScale.ToString("R", CultureInfo.InvariantCulture);
+        var trained = ModelFile.Load(modelPath);
+        var (model, spec, data) = (trained.Model, trained.Spec, trained.Data);
+        string scale = trained.InputScale.ToString("R", CultureInfo.InvariantCulture);
+        var metadata = new Dictionary<string, string>
+        {
+            [ModelFile.SpecKey] = spec.ToString(),
+            [ModelFile.ClassesKey] = trained.Classes.ToString(CultureInfo.InvariantCulture),
+            [ModelFile.DataKey] = data,
+            [ModelFile.InputScaleKey] = scale,
+        };
+        if (trained.ClassNames is not null)
+        {
+            // Output i is the logit of this class: a consumer of the ONNX file needs the names as much as the model does.
+            metadata[ModelFile.ClassNamesKey] = JsonSerializer.Serialize(trained.ClassNames);
+        }
+
         var options = new OnnxExportOptions
         {
             Opset = opset,
             DocString = $"{spec} trained by backprop on {data}: input (batch, {spec.InFeatures}) = raw features / {scale}; output (batch, {spec.OutFeatures}) = logits (softmax for probabilities).",
-            Metadata = new Dictionary<string, string>
-            {
-                [ModelFile.SpecKey] = spec.ToString(),
-                [ModelFile.ClassesKey] = classes.ToString(CultureInfo.InvariantCulture),
-                [ModelFile.DataKey] = data,
-                [ModelFile.InputScaleKey] = scale,
-            },
+            Metadata = metadata,
         };
         string fullPath = Path.GetFullPath(onnxPath);
         string folder = Path.GetDirectoryName(fullPath)!;

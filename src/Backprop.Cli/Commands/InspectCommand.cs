@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Backprop.Cli.Training;
 using Backprop.Serialization;
 
 namespace Backprop.Cli.Commands;
@@ -23,14 +24,23 @@ internal static class InspectCommand
         }
 
         var header = SafeTensors.Inspect(path);
+        // The values too, not only the header: a file that eval and predict refuse for NaN/Inf still shows, and says where.
+        var nonFinite = NonFiniteWeights.Find(SafeTensors.Load(path)).ToDictionary(f => f.Name, f => f.Count, StringComparer.Ordinal);
         int nameWidth = Math.Max(4, header.Tensors.Select(t => t.Name.Length).DefaultIfEmpty(0).Max());
         Console.WriteLine($"{"name".PadRight(nameWidth)}  dtype  shape");
         foreach (var t in header.Tensors)
         {
-            Console.WriteLine($"{t.Name.PadRight(nameWidth)}  {SafeTensors.DTypeName(t.DType),-5}  ({string.Join("x", t.Shape)})");
+            string note = nonFinite.TryGetValue(t.Name, out long count) ? string.Create(CultureInfo.InvariantCulture, $"  {count:N0} non-finite values (NaN/Inf)") : "";
+            Console.WriteLine($"{t.Name.PadRight(nameWidth)}  {SafeTensors.DTypeName(t.DType),-5}  ({string.Join("x", t.Shape)}){note}");
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{header.Tensors.Count} tensors, {header.TotalNumel:N0} parameters"));
+        if (nonFinite.Count > 0)
+        {
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"non-finite values (NaN/Inf) in {nonFinite.Count} of {header.Tensors.Count} tensors ({nonFinite.Values.Sum():N0} values): eval, predict, export and train --resume refuse this file"));
+        }
         foreach (var (key, value) in header.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             string shown = value.Length > 120 ? value[..117] + "..." : value;

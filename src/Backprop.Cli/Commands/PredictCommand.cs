@@ -11,7 +11,7 @@ internal static class PredictCommand
     public static Command Create()
     {
         var model = new Argument<string>("MODEL") { Description = "A model.safetensors written by backprop train." };
-        var input = new Option<string>("--input") { Description = "CSV of raw feature rows (header optional, no label column; pixels as in the data set, e.g. 0..16 for digits).", Required = true };
+        var input = new Option<string>("--input") { Description = "CSV of raw feature rows (header optional; pixels as in the data set, e.g. 0..16 for digits). With a header, its feature columns must be the model's and the model's label column, if present, is skipped.", Required = true };
         var command = new Command("predict", "Predict the class of each row of a CSV file, with probabilities.") { model, input };
         command.SetAction(result => CommandRunner.Run("predict", () => Run(result.GetValue(model)!, result.GetValue(input)!)));
         return command;
@@ -19,34 +19,43 @@ internal static class PredictCommand
 
     private static int Run(string modelPath, string inputPath)
     {
-        var (model, spec, _, _, inputScale) = ModelFile.Load(modelPath);
+        var trained = ModelFile.Load(modelPath);
+        var spec = trained.Spec;
         if (!File.Exists(inputPath))
         {
             throw new FileNotFoundException($"--input: file not found: {Path.GetFullPath(inputPath)}");
         }
 
-        var (x, _) = Csv.ReadFeatures(inputPath);
-        if (x.Size(1) != spec.InFeatures)
-        {
-            throw new ArgumentException($"{inputPath}: rows have {x.Size(1)} values but the model {spec} expects {spec.InFeatures} features");
-        }
+        // The model's label column is skipped when the header names it, so its training file can be given as it is.
+        string? labelColumn = trained.FeatureNames is not null ? trained.LabelColumn : null;
+        var (x, names, header) = Csv.ReadFeatures(inputPath, ignoreColumn: labelColumn);
+        string hint = labelColumn is not null && !header && names.Length == spec.InFeatures + 1
+            ? $" (a label column is skipped only when a header row names it '{labelColumn}')"
+            : "";
+        trained.CheckFeatures(inputPath, names, header, hint);
 
         Tensor probabilities;
         using (Autograd.NoGrad())
         {
-            probabilities = model.Forward(x / inputScale).Softmax(1);
+            probabilities = trained.Model.Forward(x / trained.InputScale).Softmax(1);
         }
 
         var p = probabilities.ToArray();
         int outputs = probabilities.Size(1);
         var classIds = probabilities.ArgMax(1).ToArray<long>();
-        Console.WriteLine("row,class," + string.Join(",", Enumerable.Range(0, outputs).Select(c => $"p{c}")));
+        // Probability columns p0, p1, ... for class indices; p_setosa, ... for named classes.
+        var columns = Enumerable.Range(0, outputs).Select(c => trained.ClassNames is null ? $"p{c}" : CsvCell("p_" + trained.ClassName(c)));
+        Console.WriteLine("row,class," + string.Join(",", columns));
         for (int r = 0; r < classIds.Length; r++)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r},{classIds[r]},") +
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r},{CsvCell(trained.ClassName(classIds[r]))},") +
                 string.Join(",", Enumerable.Range(0, outputs).Select(c => p[(r * outputs) + c].ToString("F6", CultureInfo.InvariantCulture))));
         }
 
         return 0;
     }
+
+    /// <summary>A class name as one CSV cell: quoted, with quotes doubled, when it holds a delimiter, a quote or outer spaces (RFC 4180).</summary>
+    private static string CsvCell(string text) =>
+        text.AsSpan().IndexOfAny(",\"\r\n") >= 0 || text != text.Trim() ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
 }

@@ -92,6 +92,7 @@ internal static class TrainCommand
             }
 
             checkpoint = Checkpoint.Load(resumePath);
+            NonFiniteWeights.RequireCheckpoint(resumePath, checkpoint);
             var stored = Trainer.ReadOptions(checkpoint, resumePath);
             stored.RequireSameSettings(options, request.Given);
             options = stored;
@@ -186,7 +187,7 @@ internal static class TrainCommand
         }
 
         var options = trainer.Options;
-        ModelFile.Save(Path.Combine(folder, "model.safetensors"), trainer.Model, trainer.Spec, trainer.Data.Classes, options.Data, trainer.Data.InputScale);
+        ModelFile.Save(Path.Combine(folder, "model.safetensors"), trainer.Model, trainer.Spec, trainer.Data, options.Data);
         trainer.History.WriteCsv(Path.Combine(folder, "history.csv"));
         trainer.History.WriteJson(Path.Combine(folder, "history.json"));
         Plots.Write(trainer.History, folder);

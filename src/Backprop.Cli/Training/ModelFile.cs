@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Backprop.NN;
 using Backprop.Serialization;
 
@@ -6,7 +7,10 @@ namespace Backprop.Cli.Training;
 
 /// <summary>
 /// model.safetensors: the state dict plus metadata naming the architecture (<see cref="ModelDescription"/>),
-/// so eval, predict and inspect can rebuild the network from the file alone.
+/// so eval, predict and inspect can rebuild the network from the file alone. A model trained on a
+/// CSV file also keeps its class names (text labels), its label column and its feature names, so eval
+/// and predict read the same columns and print the names; files without them (numeric labels, or
+/// written before these keys existed) load as before.
 /// </summary>
 internal static class ModelFile
 {
@@ -15,17 +19,47 @@ internal static class ModelFile
     public const string DataKey = "backprop.data";
     public const string InputScaleKey = "backprop.input_scale";
 
-    public static void Save(string path, Module model, ModelDescription spec, int classes, string data, double inputScale) =>
-        SafeTensors.Save(path, model.StateDict(), new Dictionary<string, string>
+    /// <summary>JSON array: the name of class 0, 1, ... (CSV text labels only).</summary>
+    public const string ClassNamesKey = "backprop.class_names";
+
+    /// <summary>The CSV label column's header name, or its 0-based index in a file without a header.</summary>
+    public const string LabelColumnKey = "backprop.label_column";
+
+    /// <summary>JSON array: the CSV feature columns' header names, in order (files with a header only).</summary>
+    public const string FeatureNamesKey = "backprop.feature_names";
+
+    public static void Save(string path, Module model, ModelDescription spec, DataSource data, string dataName)
+    {
+        var metadata = new Dictionary<string, string>
         {
             [SpecKey] = spec.ToString(),
-            [ClassesKey] = classes.ToString(CultureInfo.InvariantCulture),
-            [DataKey] = data,
-            [InputScaleKey] = inputScale.ToString("R", CultureInfo.InvariantCulture),
-        });
+            [ClassesKey] = data.Classes.ToString(CultureInfo.InvariantCulture),
+            [DataKey] = dataName,
+            [InputScaleKey] = data.InputScale.ToString("R", CultureInfo.InvariantCulture),
+        };
+        if (data.ClassNames is not null)
+        {
+            metadata[ClassNamesKey] = JsonSerializer.Serialize(data.ClassNames);
+        }
 
-    /// <summary>Rebuilds the model saved at <paramref name="path"/> and loads its weights (strict), in eval mode.</summary>
-    public static (Module Model, ModelDescription Spec, int Classes, string Data, double InputScale) Load(string path)
+        if (data.LabelColumn is not null)
+        {
+            metadata[LabelColumnKey] = data.LabelColumn;
+        }
+
+        if (data.FeatureNames is not null)
+        {
+            metadata[FeatureNamesKey] = JsonSerializer.Serialize(data.FeatureNames);
+        }
+
+        SafeTensors.Save(path, model.StateDict(), metadata);
+    }
+
+    /// <summary>
+    /// Rebuilds the model saved at <paramref name="path"/> and loads its weights (strict), in eval mode.
+    /// Refuses weights that are NaN or infinite: such a model answers NaN for every input.
+    /// </summary>
+    public static TrainedModel Load(string path)
     {
         if (!File.Exists(path))
         {
@@ -51,6 +85,18 @@ internal static class ModelFile
         int classes = metadata.TryGetValue(ClassesKey, out var c) && int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out int parsed)
             ? parsed
             : spec.OutFeatures;
+        // Evaluation allocates a classes x classes confusion matrix: a count the outputs cannot hold is corrupt metadata.
+        if (classes < 1 || classes > spec.OutFeatures)
+        {
+            throw new InvalidDataException($"{path}: bad '{ClassesKey}' metadata: {classes} classes for a model with {spec.OutFeatures} outputs");
+        }
+
+        string[]? classNames = ReadNames(metadata, ClassNamesKey, path);
+        if (classNames is not null && (classNames.Length != classes || classNames.Distinct(StringComparer.Ordinal).Count() != classes))
+        {
+            throw new InvalidDataException($"{path}: bad '{ClassNamesKey}' metadata: expected {classes} distinct class names, got {classNames.Length}");
+        }
+
         // The spec says what to allocate: check it against the weights actually in the file first, so a
         // small file claiming a huge network fails here instead of running out of memory (found by fuzzing).
         long expected = spec.NumParameters;
@@ -60,6 +106,7 @@ internal static class ModelFile
             throw new InvalidDataException($"{path}: the weights do not fit the model {spec}: it has {expected:N0} parameters ({spec.Layers}), the file holds {actual:N0}");
         }
 
+        NonFiniteWeights.Require(path, tensors, "the model cannot be used");
         var model = spec.Build();
         try
         {
@@ -74,6 +121,32 @@ internal static class ModelFile
             ? s
             : 1;
         model.Eval();
-        return (model, spec, classes, metadata.GetValueOrDefault(DataKey, ""), scale);
+        return new TrainedModel(
+            model,
+            spec,
+            classes,
+            metadata.GetValueOrDefault(DataKey, ""),
+            scale,
+            classNames,
+            metadata.GetValueOrDefault(LabelColumnKey),
+            ReadNames(metadata, FeatureNamesKey, path));
+    }
+
+    private static string[]? ReadNames(Dictionary<string, string> metadata, string key, string path)
+    {
+        if (!metadata.TryGetValue(key, out var json))
+        {
+            return null;
+        }
+
+        try
+        {
+            var names = JsonSerializer.Deserialize<string[]>(json);
+            return names is not null && !names.Contains(null) ? names : throw new JsonException("not an array of strings");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{path}: bad '{key}' metadata: {ex.Message}");
+        }
     }
 }

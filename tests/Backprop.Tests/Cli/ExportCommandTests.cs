@@ -27,7 +27,8 @@ public sealed class ExportCommandTests : IDisposable
         Assert.True(code == 0, stderr);
         Assert.Contains("opset 17", stdout);
 
-        var (model, _, _, _, scale) = ModelFile.Load(ModelPath);
+        var trained = ModelFile.Load(ModelPath);
+        var (model, scale) = (trained.Model, trained.InputScale);
         var x = Backprop.Data.Digits.Load(scale: false).Features.Narrow(0, 0, 100) / scale;
         Tensor expected;
         using (Backprop.Autograd.NoGrad())
@@ -59,7 +60,8 @@ public sealed class ExportCommandTests : IDisposable
         Assert.True(code == 0, stderr);
         Assert.Contains($"{spec}, opset 17", stdout);
 
-        var (model, _, _, _, scale) = ModelFile.Load(modelPath);
+        var trained = ModelFile.Load(modelPath);
+        var (model, scale) = (trained.Model, trained.InputScale);
         var x = Backprop.Data.Digits.Load(scale: false).Features.Narrow(0, 0, 100) / scale;
         Tensor expected;
         using (Backprop.Autograd.NoGrad())

@@ -12,6 +12,14 @@ public class CsvTests
         return Csv.Read(path, labelColumn, hasHeader, skipRows: skipRows);
     }
 
+    private static CsvTable ReadTable(string text, string? labelColumn = null, IReadOnlyList<string>? classNames = null)
+    {
+        using var dir = new TempFolder();
+        string path = dir.File("table.csv");
+        File.WriteAllText(path, text);
+        return Csv.ReadTable(path, labelColumn, classNames);
+    }
+
     private static InvalidDataException ReadError(string text, string? labelColumn = null) =>
         Assert.Throws<InvalidDataException>(() => ReadText(text, labelColumn));
 
@@ -123,5 +131,122 @@ public class CsvTests
         Assert.Equal(new[] { "x" }, names);
         Assert.Equal(new[] { 0.5f, 0.25f }, x.ToArray<float>());
         Assert.Equal(new long[] { 1, 0 }, y.ToArray<long>());
+    }
+
+    [Fact]
+    public void TextLabelsAreClassNamesNumberedInOrdinalOrder()
+    {
+        // As scikit-learn's LabelEncoder: classes sorted, each label its class's index; quoted names keep their commas.
+        const string Text = "sepal,petal,species\n1,2,virginica\n3,4,setosa\n5,6,\"versi, color\"\n7,8,setosa\n9,10,Setosa\n";
+        var table = ReadTable(Text, labelColumn: "species");
+        var (_, labels, names) = ReadText(Text);
+
+        Assert.Equal(new[] { "Setosa", "setosa", "versi, color", "virginica" }, table.ClassNames);
+        Assert.Equal(new long[] { 3, 1, 2, 1, 0 }, table.Labels.ToArray<long>());
+        Assert.Equal(4, table.Classes);
+        Assert.Equal(new[] { "sepal", "petal" }, table.FeatureNames);
+        Assert.Equal("species", table.LabelName);
+        Assert.Equal("column 3 ('species')", table.LabelColumn);
+        Assert.True(table.HasHeader);
+        Assert.Equal(table.Labels.ToArray<long>(), labels.ToArray<long>());
+        Assert.Equal(new[] { "sepal", "petal" }, names);
+    }
+
+    [Fact]
+    public void NumericLabelsStayClassIndicesAndAnyTextMakesAllOfThemNames()
+    {
+        var sparse = ReadTable("a,y\n1,3\n2,100\n3,7\n4,3.0\n");
+        var mixed = ReadTable("a,y\n1,10\n2,9\n3,nine\n4,9\n");
+
+        Assert.Null(sparse.ClassNames);
+        Assert.Equal(new long[] { 3, 100, 7, 3 }, sparse.Labels.ToArray<long>());
+        Assert.Equal(101, sparse.Classes);
+        Assert.Equal(3, sparse.DistinctLabels);
+        Assert.Equal(new[] { "10", "9", "nine" }, mixed.ClassNames);
+        Assert.Equal(new long[] { 0, 1, 2, 1 }, mixed.Labels.ToArray<long>());
+    }
+
+    [Fact]
+    public void AFileWithoutAHeaderMayHaveTextLabels()
+    {
+        // Only the label cell of the first row is text: that is a data row, not a header.
+        var table = ReadTable("5.1,3.5,setosa\n4.9,3.0,versicolor\n6.3,2.9,setosa\n");
+
+        Assert.False(table.HasHeader);
+        Assert.Equal(new[] { 3, 2 }, table.Features.Shape);
+        Assert.Equal(new[] { "0", "1" }, table.FeatureNames);
+        Assert.Equal(new[] { "setosa", "versicolor" }, table.ClassNames);
+        Assert.Equal(new long[] { 0, 1, 0 }, table.Labels.ToArray<long>());
+    }
+
+    [Theory]
+    [InlineData("0,1,label\n0.5,1,0\n2,3,1\n", null)]
+    [InlineData("label,10,20\n1,0.5,1\n0,2,3\n", "0")]
+    public void AHeaderWhoseFeatureNamesAreNumbersIsStillAHeader(string text, string? labelColumn)
+    {
+        var table = ReadTable(text, labelColumn);
+
+        Assert.True(table.HasHeader);
+        Assert.Equal("label", table.LabelName);
+        Assert.Equal(new[] { 2, 2 }, table.Features.Shape);
+        Assert.Equal(new[] { 0.5f, 1, 2, 3 }, table.Features.ToArray<float>());
+        Assert.Null(table.ClassNames);
+    }
+
+    [Fact]
+    public void GivenClassNamesNumberTheLabelsAndUnknownOnesAreNamed()
+    {
+        string[] classes = ["setosa", "versicolor", "virginica"];
+        var onlyVirginica = ReadTable("a,species\n1,virginica\n2,virginica\n", classNames: classes);
+        var ex = Assert.Throws<InvalidDataException>(() => ReadTable("a,species\n1,setosa\n2,rose\n", classNames: classes));
+        var numeric = Assert.Throws<InvalidDataException>(() => ReadTable("a,species\n1,0\n2,2\n", classNames: classes));
+
+        Assert.Equal(new long[] { 2, 2 }, onlyVirginica.Labels.ToArray<long>());
+        Assert.Equal(classes, onlyVirginica.ClassNames);
+        Assert.Contains("table.csv: line 3, column 2 ('species'): label 'rose' is not one of the 3 classes 'setosa', 'versicolor', 'virginica'", ex.Message);
+        Assert.Contains("line 2, column 2 ('species'): label '0' is not one of the 3 classes", numeric.Message);
+    }
+
+    [Theory]
+    [InlineData("3.5", "a number with a fraction is a measurement, not a class")]
+    [InlineData("-2", "a classification label is a class name or a class index 0, 1, 2")]
+    [InlineData("3e9", "class indices go up to 2147483647")]
+    public void ANumericLabelThatIsNoClassIndexIsExplained(string label, string why)
+    {
+        var ex = ReadError($"a,b,price\n1,2,0\n3,4,1\n5,6,{label}\n7,8,{label}\n");
+
+        Assert.Contains($"line 4, column 3 ('price'): label '{label}' is not a non-negative integer class index: {why}", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("", "the label is empty")]
+    [InlineData("\"\"", "the label is empty")]
+    [InlineData("NaN", "'NaN' is not a label")]
+    [InlineData("-Infinity", "'-Infinity' is not a label")]
+    public void EmptyOrNonFiniteLabelsAreErrorsEvenAmongNames(string label, string expected)
+    {
+        var ex = ReadError($"a,b,species\n1,2,setosa\n3,4,{label}\n");
+
+        Assert.Contains($"line 3, column 3 ('species'): {expected}", ex.Message);
+    }
+
+    [Fact]
+    public void ReadFeaturesSkipsANamedColumnOnlyWhenTheHeaderHasIt()
+    {
+        using var dir = new TempFolder();
+        string withLabel = dir.File("with.csv"), headerless = dir.File("headerless.csv");
+        File.WriteAllText(withLabel, "a,Species,b\n1,setosa,2\n3,virginica,4\n");
+        File.WriteAllText(headerless, "1,2\n3,4\n");
+
+        var (x, names, header) = Csv.ReadFeatures(withLabel, ignoreColumn: "species");
+        var (x2, names2, header2) = Csv.ReadFeatures(headerless, ignoreColumn: "species");
+
+        Assert.True(header);
+        Assert.Equal(new[] { "a", "b" }, names);
+        Assert.Equal(new[] { 1f, 2, 3, 4 }, x.ToArray<float>());
+        Assert.False(header2);
+        Assert.Equal(new[] { "0", "1" }, names2);
+        Assert.Equal(new[] { 1f, 2, 3, 4 }, x2.ToArray<float>());
+        Assert.Contains("line 2, column 2 ('Species'): 'setosa' is not a finite number", Assert.Throws<InvalidDataException>(() => Csv.ReadFeatures(withLabel)).Message);
     }
 }

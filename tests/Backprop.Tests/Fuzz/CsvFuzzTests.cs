@@ -13,12 +13,14 @@ public sealed class CsvFuzzTests : IDisposable
         "\"a\",\"b \"\"q\"\"\",class\n1.25,-0.5,3\n\"2\",\" 7 \",0\n",
         "f0;f1;y\n1;2;0\n3;4;1\n",
         "# comment\nh1,h2\n1,0\n2,1\n",
+        "sepal,petal,species\n5.1,1.4,setosa\n\"6.3\",4.9,virginica\n5.0,1.5,\"set\"\"osa\"\n",
+        "5.1,3.5,setosa\n4.9,3.0,versicolor\n",
     ];
 
     private static readonly string[] s_tokens =
     [
         ",", ";", "\"", "\"\"", "\n", "\r\n", " ", "-", "e", ".", "1e400", "1e39", "-1e39", "3.4028236e38", "NaN", "Infinity", "-0",
-        "2147483648", "1.5", "-1", "\u00e9", "\uFEFF", "\0", ",,", "\"x\"y", "9999999999999999999999",
+        "2147483648", "1.5", "-1", "\u00e9", "\uFEFF", "\0", ",,", "\"x\"y", "9999999999999999999999", "setosa", "species",
     ];
 
     private readonly TempFolder _dir = new();
@@ -32,6 +34,16 @@ public sealed class CsvFuzzTests : IDisposable
         Assert.Equal(features.Size(1), names.Length);
         Assert.All(features.ToArray<float>(), v => Assert.True(float.IsFinite(v), $"feature {v} is not finite"));
         Assert.All(labels.ToArray<long>(), v => Assert.InRange(v, 0, int.MaxValue));
+    }
+
+    /// <summary>Text labels: distinct names in ordinal order, and every label indexes one of them.</summary>
+    private static void CheckClassNames(CsvTable table)
+    {
+        if (table.ClassNames is { } names)
+        {
+            Assert.Equal(names.Order(StringComparer.Ordinal).Distinct(), names);
+            Assert.All(table.Labels.ToArray<long>(), v => Assert.InRange(v, 0, names.Length - 1));
+        }
     }
 
     private static bool Clear(string message, string source) =>
@@ -57,8 +69,9 @@ public sealed class CsvFuzzTests : IDisposable
                 bool ok = Fuzzing.LoadsOrThrows<InvalidDataException>(
                     () =>
                     {
-                        var (f, l, n) = Csv.Read(new MemoryStream(bytes), "fuzz.csv", labelColumn, header, delimiter, skip);
-                        Check(f, l, n);
+                        var table = Csv.ReadTable(new MemoryStream(bytes), "fuzz.csv", labelColumn, null, header, delimiter, skip);
+                        Check(table.Features, table.Labels, table.FeatureNames);
+                        CheckClassNames(table);
                     },
                     m => Clear(m, "fuzz.csv"),
                     i,
