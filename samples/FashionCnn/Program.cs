@@ -5,6 +5,7 @@
 // With --batch-norm, the same two convolutions with BatchNorm2d after each and Dropout before each
 // Linear layer (train mode uses batch statistics and drops units; Eval() switches both off).
 // Run: dotnet run -c Release --project samples/FashionCnn [-- EPOCHS] [--batch-norm]
+// Writes the trained weights to runs/samples/FashionCnn/ under the current directory.
 using System.Diagnostics;
 using Backprop;
 using Backprop.Data;
@@ -19,6 +20,7 @@ string[] numbers = args.Where(a => a != "--batch-norm").ToArray();
 int epochs = SampleArgs.Int(numbers, 0, "EPOCHS", 1);
 var train = FashionMnist.Load(train: true, flatten: false); // (60000, 1, 28, 28), pixels in [0, 1]
 var test = FashionMnist.Load(train: false, flatten: false);
+string file = SampleArgs.OutputPath("FashionCnn", batchNorm ? "fashion_cnn_bn.safetensors" : "fashion_cnn.safetensors");
 
 var init = new Generator(0);
 var model = batchNorm
@@ -84,6 +86,5 @@ for (int epoch = 1; epoch <= epochs; epoch++)
     Console.WriteLine($"epoch {epoch} train_loss {lossSum / train.Count:F4} test_acc {(double)correct / test.Count:F4} epoch_s {seconds:F1}");
 }
 
-string file = batchNorm ? "fashion_cnn_bn.safetensors" : "fashion_cnn.safetensors";
 SafeTensors.Save(file, model.StateDict());
 Console.WriteLine($"wrote {file} (keys 0.weight, 0.bias, ... as in PyTorch's state_dict of the same Sequential)");

@@ -40,4 +40,25 @@ internal static class SampleArgs
             ? value
             : throw new ArgumentException($"{name} must be a positive number, got '{args[index]}'");
     }
+
+    /// <summary>
+    /// Where a sample writes <paramref name="file"/>: runs/samples/<paramref name="sample"/>/ under
+    /// <paramref name="baseDirectory"/> (default: the current directory), a folder .gitignore covers,
+    /// rather than the folder <c>dotnet run</c> was started in, usually the repository root. The
+    /// folder is created now, so a sample that cannot write finds out before it trains.
+    /// </summary>
+    public static string OutputPath(string sample, string file, string? baseDirectory = null)
+    {
+        string folder = Path.GetFullPath(Path.Combine(baseDirectory ?? Directory.GetCurrentDirectory(), "runs", "samples", sample));
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot create the output folder {folder}: {ex.Message}", ex);
+        }
+
+        return Path.Combine(folder, file);
+    }
 }

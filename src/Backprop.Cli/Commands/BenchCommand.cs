@@ -25,10 +25,10 @@ internal static class BenchCommand
             DefaultValueFactory = _ => "tape",
         };
         engine.AcceptOnlyFromAmong("tape", "value");
-        var seed = new Option<long>("--seed")
+        // No single default: each kind keeps the seed of the run it is compared with.
+        var seed = new Option<long?>("--seed")
         {
-            Description = "mlp, cnn, lstm: seed for initialization and shuffling (torch_fmnist.py uses manual_seed(0)).",
-            DefaultValueFactory = _ => 0,
+            Description = $"Seed of the run: mlp, cnn, lstm: initialization and shuffling (default 0, as torch_fmnist.py's manual_seed(0)); scalar: the initial weights (default {ScalarBenchmark.DefaultSeed}, as micrograd's demo); sgemm: the matrices (default 0).",
         };
         var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format.") { kind, epochs, threads, engine, seed };
         command.SetAction(result => CommandRunner.Run("bench", () =>
@@ -46,11 +46,11 @@ internal static class BenchCommand
 
             return result.GetValue(kind) switch
             {
-                "scalar" => RunScalar(n, result.GetValue(engine) == "value" ? ScalarEngine.Value : ScalarEngine.Tape),
-                "sgemm" => RunSgemm(n),
-                "cnn" => RunRecipe("cnn", "cnn", n, result.GetValue(seed)),
-                "lstm" => RunRecipe("lstm", "lstm", n, result.GetValue(seed)),
-                _ => RunRecipe("mlp", "784-256-128-10:relu", n, result.GetValue(seed)),
+                "scalar" => RunScalar(n, result.GetValue(engine) == "value" ? ScalarEngine.Value : ScalarEngine.Tape, result.GetValue(seed) ?? ScalarBenchmark.DefaultSeed),
+                "sgemm" => RunSgemm(n, result.GetValue(seed) ?? 0),
+                "cnn" => RunRecipe("cnn", "cnn", n, result.GetValue(seed) ?? 0),
+                "lstm" => RunRecipe("lstm", "lstm", n, result.GetValue(seed) ?? 0),
+                _ => RunRecipe("mlp", "784-256-128-10:relu", n, result.GetValue(seed) ?? 0),
             };
         }));
         return command;
@@ -87,9 +87,9 @@ internal static class BenchCommand
         return 0;
     }
 
-    private static int RunSgemm(int repeats)
+    private static int RunSgemm(int repeats, long seed)
     {
-        foreach (var (size, gflops) in SgemmBenchmark.Run(repeats))
+        foreach (var (size, gflops) in SgemmBenchmark.Run(repeats, seed))
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sgemm n {size} gflops {gflops:F1}"));
         }
@@ -102,11 +102,11 @@ internal static class BenchCommand
     /// One line per step on stdout; on stderr the mean step time and the bytes allocated per step
     /// after the first (the tape engine allocates only while its arrays grow, in step 1).
     /// </summary>
-    private static int RunScalar(int steps, ScalarEngine engine)
+    private static int RunScalar(int steps, ScalarEngine engine, long seed)
     {
         double total = 0;
         long allocatedAfterFirst = 0;
-        foreach (var step in ScalarBenchmark.Run(steps, engine))
+        foreach (var step in ScalarBenchmark.Run(steps, engine, seed))
         {
             total += step.Seconds;
             allocatedAfterFirst += step.Step > 1 ? step.AllocatedBytes : 0;

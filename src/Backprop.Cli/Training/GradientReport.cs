@@ -28,15 +28,12 @@ internal static class GradientReport
     {
         health.WriteCsv(Path.Combine(folder, "gradients.csv"));
         var records = health.Records;
-        Plots.Save(Path.Combine(folder, "gradnorm.png"), "Weight-gradient norm per layer", "log10 ‖∂L/∂W‖", plot =>
+        var series = records.GroupBy(r => (r.Layer, r.Name)).Select(layer =>
         {
-            foreach (var layer in records.GroupBy(r => (r.Layer, r.Name)))
-            {
-                var points = layer.Where(r => r.GradNorm > 0).ToList();
-                var scatter = plot.Add.Scatter(points.Select(r => (double)r.Epoch).ToArray(), points.Select(r => Math.Log10(r.GradNorm)).ToArray());
-                scatter.LegendText = $"layer {layer.Key.Name} ({layer.First().Activation})";
-            }
-        });
+            var points = layer.Where(r => r.GradNorm > 0).ToList();
+            return new PlotSeries($"layer {layer.Key.Name} ({layer.First().Activation})", points.Select(r => (double)r.Epoch).ToArray(), points.Select(r => Math.Log10(r.GradNorm)).ToArray());
+        }).ToList();
+        Plots.Save(Path.Combine(folder, "gradnorm.png"), "Weight-gradient norm per layer", "log10 ‖∂L/∂W‖", AxisRule.Log10, series);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Backprop.Samples;
+using Backprop.Tests.Data;
 
 namespace Backprop.Tests.Examples;
 
@@ -35,5 +36,24 @@ public class SampleArgsTests
     {
         var ex = Assert.Throws<ArgumentException>(() => SampleArgs.Positive(["10", value], 1, "TEMPERATURE", 0.6));
         Assert.Equal($"TEMPERATURE must be a positive number, got '{value}'", ex.Message);
+    }
+
+    [Fact]
+    public void SamplesWriteUnderRunsSamplesTheirNameNotIntoTheFolderTheyRunIn()
+    {
+        using var folder = new TempFolder();
+        string path = SampleArgs.OutputPath("FashionCnn", "fashion_cnn.safetensors", folder.Path);
+        Assert.Equal(Path.Combine(folder.Path, "runs", "samples", "FashionCnn", "fashion_cnn.safetensors"), path);
+        Assert.True(Directory.Exists(Path.GetDirectoryName(path)));
+        Assert.Empty(Directory.GetFiles(folder.Path));
+    }
+
+    [Fact]
+    public void AnOutputFolderThatCannotBeMadeIsNamed()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.File("runs"), "a file where the folder would go");
+        var ex = Assert.Throws<IOException>(() => SampleArgs.OutputPath("RowLstm", "m.safetensors", folder.Path));
+        Assert.StartsWith($"cannot create the output folder {Path.Combine(folder.Path, "runs", "samples", "RowLstm")}", ex.Message);
     }
 }

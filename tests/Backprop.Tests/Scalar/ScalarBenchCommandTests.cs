@@ -26,6 +26,27 @@ public class ScalarBenchCommandTests
         Assert.Matches(@"^mean step_s \d+\.\d{4} engine value allocated_per_step_kb \d+\.\d \(after step 1\)", valueErr);
     }
 
+    [Theory]
+    [InlineData("tape")]
+    [InlineData("value")]
+    public void TheSeedDrawsTheRunAndTheSameSeedRepeatsIt(string engine)
+    {
+        static string Steps(params string[] seed)
+        {
+            var (code, stdout, stderr) = CliRunner.Run(["bench", "scalar", "--epochs", "2", .. seed]);
+            Assert.True(code == 0, stderr);
+            return Regex.Replace(stdout, @" step_s \S+", "");
+        }
+
+        string seven = Steps("--engine", engine, "--seed", "7");
+        Assert.Equal(seven, Steps("--engine", engine, "--seed", "7"));
+        Assert.NotEqual(seven, Steps("--engine", engine, "--seed", "8"));
+
+        // Without --seed, micrograd's demo seed, so earlier measurements stay comparable.
+        Assert.Equal(Steps("--engine", engine), Steps("--engine", engine, "--seed", "1337"));
+        Assert.NotEqual(Steps("--engine", engine), seven);
+    }
+
     [Fact]
     public void AnUnknownEngineFails()
     {
