@@ -22,6 +22,12 @@ internal static class ExitCodes
     /// <summary>Interrupted by Ctrl-C (128 + SIGINT); <c>train</c> saved a checkpoint first.</summary>
     public const int Interrupted = 130;
 
+    /// <summary>Stopped by SIGTERM (128 + 15: <c>kill</c>, <c>timeout</c>, <c>docker stop</c>); <c>train</c> saved a checkpoint first.</summary>
+    public const int Terminated = 143;
+
+    /// <summary>Stopped by SIGHUP (128 + 1: the terminal or SSH session closed); <c>train</c> saved a checkpoint first.</summary>
+    public const int HungUp = 129;
+
     /// <summary>The lines the help text ends with.</summary>
     public static readonly string[] HelpLines =
     [
@@ -31,5 +37,6 @@ internal static class ExitCodes
         $"  {Usage,-4}usage error: unknown command or option, missing or malformed value (nothing was run)",
         $"  {Internal,-4}internal error (a bug: please report the message)",
         $"  {Interrupted,-4}interrupted by Ctrl-C (train saves a checkpoint first)",
+        $"  {Terminated,-4}stopped by SIGTERM; {HungUp} by SIGHUP (train saves a checkpoint first)",
     ];
 }

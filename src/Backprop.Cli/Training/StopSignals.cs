@@ -28,7 +28,7 @@ internal sealed class StopSignals : IDisposable
     /// <summary>The first signal's name (SIGTERM), or null if none came.</summary>
     public string? Received { get; private set; }
 
-    /// <summary>The shell's exit status for a process ended by the first signal: 128 + its number (130 for SIGINT, 143 for SIGTERM).</summary>
+    /// <summary>The shell's exit status for a process ended by the first signal: 128 + its number (ExitCodes.Interrupted, Terminated, HungUp).</summary>
     public int ExitCode => 128 + _received;
 
     public void Dispose()

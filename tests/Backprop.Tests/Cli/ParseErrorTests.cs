@@ -178,7 +178,7 @@ public class ParseErrorTests
         Assert.Equal(0, code);
         Assert.Equal("", stderr);
         Assert.Contains("Usage:", stdout);
-        foreach (int exit in new[] { ExitCodes.Success, ExitCodes.Failure, ExitCodes.Usage, ExitCodes.Internal, ExitCodes.Interrupted })
+        foreach (int exit in new[] { ExitCodes.Success, ExitCodes.Failure, ExitCodes.Usage, ExitCodes.Internal, ExitCodes.Interrupted, ExitCodes.Terminated })
         {
             Assert.Matches($@"(?m)^  {exit} +\S", stdout[stdout.IndexOf("Exit codes:", StringComparison.Ordinal)..]);
         }
