@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text;
 using Backprop.Explain;
 using Backprop.NN;
@@ -13,6 +14,16 @@ namespace Backprop.Cli.Commands;
 /// </summary>
 internal static class GraphCommand
 {
+    /// <summary>
+    /// Most nodes a drawing may have. The layout is near linear and would draw more within seconds,
+    /// but a drawing is for reading: 2,000 nodes already make an SVG hundreds of thousands of pixels
+    /// wide, and explain shows a program of any size as text.
+    /// </summary>
+    internal const int MaxNodes = 2_000;
+
+    /// <summary>Most edges a drawing may have (twice <see cref="MaxNodes"/>: an op has at most two inputs in explain's language).</summary>
+    internal const int MaxEdges = 2 * MaxNodes;
+
     public static Command Create()
     {
         var program = new Argument<string?>("PROGRAM") { Description = "An explain program, e.g. \"g = -2*w1; y = w2 + g; z = y*w3\".", Arity = ArgumentArity.ZeroOrOne };
@@ -22,7 +33,9 @@ internal static class GraphCommand
         var batchSize = new Option<int>("--batch-size") { Description = "Samples in the --model batch (random normal inputs and labels).", DefaultValueFactory = _ => 1 };
         var seed = new Option<long>("--seed") { Description = "Seed of the --model weights and batch.", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "The SVG file to write; the DOT file goes beside it with the extension .dot.", DefaultValueFactory = _ => "graph.svg" };
-        var command = new Command("graph", "Draw a computational graph with every node's op, value and gradient, as SVG and DOT.")
+        var command = new Command(
+            "graph",
+            string.Create(CultureInfo.InvariantCulture, $"Draw a computational graph with every node's op, value and gradient, as SVG and DOT. Drawings are limited to {MaxNodes:N0} nodes and {MaxEdges:N0} edges; explain shows larger programs as text."))
         {
             program, at, example, model, batchSize, seed, output,
         };
@@ -38,6 +51,7 @@ internal static class GraphCommand
             if (result.GetValue(model) is string spec)
             {
                 graph = ModelStep(spec, result.GetValue(batchSize), result.GetValue(seed));
+                RefuseIfTooLarge(graph, "the model's training step", "draw a model with fewer layers");
             }
             else
             {
@@ -56,6 +70,7 @@ internal static class GraphCommand
                 var parsed = ExplainProgram.Parse(source);
                 var expressions = ExpressionGraph.Build(parsed, values);
                 graph = ExpressionGraphDrawing.Create(expressions, expressions.Backward());
+                RefuseIfTooLarge(graph, "the program", "explain shows programs of any size");
             }
 
             string svgPath = Path.GetFullPath(result.GetValue(output)!);
@@ -71,6 +86,17 @@ internal static class GraphCommand
             return 0;
         }));
         return command;
+    }
+
+    private static void RefuseIfTooLarge(ComputationGraph graph, string what, string instead)
+    {
+        int nodes = graph.Nodes.Count, edges = graph.Edges.Count;
+        if (nodes > MaxNodes || edges > MaxEdges)
+        {
+            throw new ArgumentException(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{what} has {nodes:N0} nodes and {edges:N0} edges; drawings are limited to {MaxNodes:N0} nodes and {MaxEdges:N0} edges ({instead})"));
+        }
     }
 
     /// <summary>The graph of one training step: forward, cross-entropy on a random batch, backward.</summary>

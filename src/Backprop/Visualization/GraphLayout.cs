@@ -23,6 +23,7 @@ public readonly record struct Box(double X, double Y, double Width, double Heigh
 /// <param name="Graph">The graph laid out.</param>
 /// <param name="Boxes">One box per node, by id.</param>
 /// <param name="Edges">One polyline per edge, in the graph's edge order, from the input's right side to the consumer's left side.</param>
+/// <param name="LabelPositions">Where each edge's label goes, in the graph's edge order: the middle of the polyline's middle segment, or for an edge through the channel above the drawing the end of its run there, next to its consumer.</param>
 /// <param name="Layers">The layer (column) of each node, by id.</param>
 /// <param name="Width">Width of the drawing.</param>
 /// <param name="Height">Height of the drawing.</param>
@@ -30,6 +31,7 @@ public sealed record GraphLayout(
     ComputationGraph Graph,
     IReadOnlyList<Box> Boxes,
     IReadOnlyList<IReadOnlyList<Point>> Edges,
+    IReadOnlyList<Point> LabelPositions,
     IReadOnlyList<int> Layers,
     double Width,
     double Height);

@@ -83,7 +83,7 @@ public static class SvgWriter
         var graph = layout.Graph;
         for (int i = 0; i < graph.Edges.Count; i++)
         {
-            WriteEdge(w, graph, graph.Edges[i], layout.Edges[i]);
+            WriteEdge(w, graph, graph.Edges[i], layout.Edges[i], layout.LabelPositions[i]);
         }
 
         foreach (var node in graph.Nodes)
@@ -95,7 +95,7 @@ public static class SvgWriter
         w.WriteEndDocument();
     }
 
-    private static void WriteEdge(XmlWriter w, ComputationGraph graph, GraphEdge edge, IReadOnlyList<Point> points)
+    private static void WriteEdge(XmlWriter w, ComputationGraph graph, GraphEdge edge, IReadOnlyList<Point> points, Point labelAt)
     {
         w.WriteStartElement("g", Namespace);
         w.WriteAttributeString("class", "edge");
@@ -118,13 +118,9 @@ public static class SvgWriter
         w.WriteEndElement();
         if (edge.Label is not null)
         {
-            // At the middle of the middle segment, where a curve with horizontal end tangents passes
-            // the midpoint of its ends: away from the boxes, where edges converge.
-            int k = (points.Count - 2) / 2;
-            Point a = points[k], b = points[k + 1];
             w.WriteStartElement("text", Namespace);
-            w.WriteAttributeString("x", Number((a.X + b.X) / 2));
-            w.WriteAttributeString("y", Number(((a.Y + b.Y) / 2) - 3));
+            w.WriteAttributeString("x", Number(labelAt.X));
+            w.WriteAttributeString("y", Number(labelAt.Y - 3));
             w.WriteAttributeString("text-anchor", "middle");
             w.WriteString(Clean(edge.Label));
             w.WriteEndElement();

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Xml.Linq;
+using Backprop.Cli.Commands;
 
 namespace Backprop.Tests.Cli;
 
@@ -157,6 +159,44 @@ public sealed class ExplainCommandTests : IDisposable
         Assert.StartsWith("graph: give exactly one of", stderr);
         Assert.Equal(1, CliRunner.Run("graph", "--model", "2-x").ExitCode);
         Assert.Contains("does not exist", CliRunner.Run("graph", "--model", "2-2", "--out", Path.Combine(_folder, "missing", "g.svg")).Stderr);
+    }
+
+    [Fact]
+    public void GraphRefusesAProgramTooLargeToReadAndDrawsOneAtTheLimit()
+    {
+        // z = w+w+…+w: one node per term, two edges per term. The 5,000 terms ran 101 s into an OutOfMemoryException.
+        string Sum(int terms) => "z = " + string.Join("+", Enumerable.Repeat("w", terms));
+        string svg = Path.Combine(_folder, "big.svg");
+        var (code, stdout, stderr) = CliRunner.Run("graph", Sum(5000), "--at", "w=1", "--out", svg);
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Equal(
+            string.Create(CultureInfo.InvariantCulture, $"graph: the program has 5,000 nodes and 9,998 edges; drawings are limited to {GraphCommand.MaxNodes:N0} nodes and {GraphCommand.MaxEdges:N0} edges (explain shows programs of any size)"),
+            stderr.TrimEnd('\n'), ignoreLineEndingDifferences: true);
+        Assert.Empty(Directory.GetFiles(_folder));
+
+        var edges = CliRunner.Run("graph", Sum((GraphCommand.MaxEdges / 2) + 2), "--at", "w=1", "--out", svg);
+        Assert.Equal(1, edges.ExitCode);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"drawings are limited to {GraphCommand.MaxNodes:N0} nodes"), edges.Stderr);
+
+        var atLimit = CliRunner.Run("graph", Sum(GraphCommand.MaxNodes), "--at", "w=1", "--out", svg);
+        Assert.True(atLimit.ExitCode == 0, atLimit.Stderr);
+        Assert.Contains($"({GraphCommand.MaxNodes} nodes, {(2 * GraphCommand.MaxNodes) - 2} edges)", atLimit.Stdout);
+
+        // About 350 bytes per node and edge (a box with four lines, a path with its title); quadratic routing made ~30,000.
+        Assert.True(new FileInfo(svg).Length < 1000L * (GraphCommand.MaxNodes + GraphCommand.MaxEdges), $"{new FileInfo(svg).Length} bytes");
+        Assert.Contains("limited to", CliRunner.Run("graph", "--help").Stdout);
+    }
+
+    [Fact]
+    public void GraphRefusesAModelStepTooLargeToRead()
+    {
+        string spec = string.Join("-", Enumerable.Repeat("3", 1 + (GraphCommand.MaxNodes / 2))) + ":relu";
+        var (code, _, stderr) = CliRunner.Run("graph", "--model", spec, "--out", Path.Combine(_folder, "deep.svg"));
+        Assert.Equal(1, code);
+        Assert.StartsWith("graph: the model's training step has ", stderr);
+        Assert.Contains("(draw a model with fewer layers)", stderr);
+        Assert.Empty(Directory.GetFiles(_folder));
     }
 
     [Fact]

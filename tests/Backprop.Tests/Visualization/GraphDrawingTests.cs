@@ -138,6 +138,129 @@ public class GraphDrawingTests
         Assert.All(layout.Edges.SelectMany(p => p), p => Assert.True(double.IsFinite(p.X) && double.IsFinite(p.Y)));
     }
 
+    /// <summary>The drawing of an explain program whose only input is w (set to 1.1).</summary>
+    private static ComputationGraph Program(string source)
+    {
+        var graph = ExpressionGraph.Build(ExplainProgram.Parse(source), [KeyValuePair.Create("w", 1.1)]);
+        return ExpressionGraphDrawing.Create(graph, graph.Backward());
+    }
+
+    /// <summary>
+    /// Programs whose edges skip many columns, <paramref name="terms"/> long: "sum" uses w in every
+    /// term of z = w+w+…+w (one node, a quadratic number of crossed columns); "fanout" multiplies w
+    /// into every term, then sums the terms; "reversed" builds a chain x1..xn and sums it backwards
+    /// (many nodes, each with one edge spanning most of the drawing); "chain" is a plain deep chain.
+    /// </summary>
+    private static string Shape(string shape, int terms) => shape switch
+    {
+        "sum" => "z = " + string.Join("+", Enumerable.Repeat("w", terms)),
+        "fanout" => string.Join("; ", Enumerable.Range(0, terms).Select(i => $"a{i} = w*{i + 1}")) + "; z = " + string.Join("+", Enumerable.Range(0, terms).Select(i => $"a{i}")),
+        "reversed" => string.Join("; ", Enumerable.Range(1, terms).Select(i => i == 1 ? "x1 = w*1.01" : $"x{i} = x{i - 1}*1.01")) + "; z = " + string.Join("+", Enumerable.Range(1, terms).Reverse().Select(i => $"x{i}")),
+        "chain" => string.Join("; ", Enumerable.Range(1, terms).Select(i => i == 1 ? "x1 = w*1.01" : $"x{i} = x{i - 1}*1.01")),
+        _ => throw new ArgumentException(shape),
+    };
+
+    /// <summary>Points of all edge polylines: what the SVG's size and the layout's work follow.</summary>
+    private static long PointCount(GraphLayout layout) => layout.Edges.Sum(p => (long)p.Count);
+
+    /// <summary>
+    /// The bound the layout promises: every edge routed through dummies has 2 points per column
+    /// (its ends and 2 per dummy, at most <see cref="LayeredLayout.DummiesPerElement"/> × (nodes + edges)
+    /// dummies in all); every edge through the channel has 6.
+    /// </summary>
+    private static long PointBound(ComputationGraph graph) =>
+        (6L * graph.Edges.Count) + (2L * LayeredLayout.DummiesPerElement * (graph.Nodes.Count + graph.Edges.Count));
+
+    [Theory]
+    [InlineData("sum")]
+    [InlineData("fanout")]
+    [InlineData("reversed")]
+    [InlineData("chain")]
+    public void EdgesSkippingManyColumnsCostPointsLinearInTheGraph(string shape)
+    {
+        // Before, every edge got a dummy node per column crossed: z = w+w+…+w with 1,000 terms had
+        // ~500,000 dummies and a 44 MB SVG.
+        var graph = Program(Shape(shape, 1000));
+        var layout = LayeredLayout.Compute(graph);
+        Assert.InRange(PointCount(layout), graph.Edges.Count * 2, PointBound(graph));
+        AssertReadable(layout);
+    }
+
+    [Theory]
+    [InlineData("sum")]
+    [InlineData("fanout")]
+    [InlineData("reversed")]
+    public void SvgBytesPerNodeStayBoundedFromOneToFourThousandTerms(string shape)
+    {
+        double BytesPerElement(int terms)
+        {
+            var graph = Program(Shape(shape, terms));
+            return SvgWriter.ToSvg(LayeredLayout.Compute(graph)).Length / (double)(graph.Nodes.Count + graph.Edges.Count);
+        }
+
+        double small = BytesPerElement(1000), large = BytesPerElement(4000);
+
+        // Linear: about the same bytes per node and edge (numbers get a digit longer); quadratic would be 4×.
+        Assert.True(large < 1.5 * small, $"{shape}: {small:F0} bytes per node and edge at 1,000 terms, {large:F0} at 4,000");
+    }
+
+    [Fact]
+    public async Task AFiveThousandTermSumLaysOutWithinAHangGuard()
+    {
+        // The issue's program: 101 s and OutOfMemoryException before. 30 s only guards against a hang; it is no speed claim.
+        var graph = Program(Shape("sum", 5000));
+        GraphLayout? layout = null;
+        var work = Task.Run(() => layout = LayeredLayout.Compute(graph));
+        Assert.True(await Task.WhenAny(work, Task.Delay(TimeSpan.FromSeconds(30))) == work, "the layout of a 5,000-term sum did not finish in 30 s");
+        Assert.Equal(5000, layout!.Boxes.Count);
+        Assert.InRange(PointCount(layout), 0, PointBound(graph));
+        AssertReadable(layout);
+    }
+
+    [Fact]
+    public void SmallGraphsKeepADummyPerColumnCrossed()
+    {
+        // z = w+w+…+w with 12 terms: w feeds every add, edges cross up to 10 columns, well within the
+        // budget, so each keeps its own chain of dummies (the drawing students see is unchanged).
+        var graph = Program(Shape("sum", 12));
+        var layout = LayeredLayout.Compute(graph);
+        for (int i = 0; i < graph.Edges.Count; i++)
+        {
+            var e = graph.Edges[i];
+            Assert.Equal(2 * (layout.Layers[e.To] - layout.Layers[e.From]), layout.Edges[i].Count);
+        }
+
+        AssertReadable(layout);
+    }
+
+    [Fact]
+    public void LongEdgesOverTheBudgetRunInLanesAboveTheBoxesWithLabelsByTheirConsumers()
+    {
+        // Two variables each used by every term of a long sum, one after the other: both go through
+        // the channel, and since their spans do not overlap they share one lane.
+        int terms = 200;
+        var graph = Program($"a = {string.Join("+", Enumerable.Repeat("w", terms))}; z = {string.Join("+", Enumerable.Repeat("a", terms))}");
+        var layout = LayeredLayout.Compute(graph);
+        AssertReadable(layout);
+        double top = layout.Boxes.Min(b => b.Y);
+        // An edge through dummies has 2 points per column crossed, one through the channel 6.
+        var channel = Enumerable.Range(0, graph.Edges.Count).Where(i => layout.Edges[i].Count == 6 && layout.Layers[graph.Edges[i].To] - layout.Layers[graph.Edges[i].From] > 3).ToList();
+        Assert.True(channel.Count >= 2 * (terms - 10), $"{channel.Count} edges in the channel");
+        Assert.Equal(2, channel.Select(i => graph.Edges[i].From).Distinct().Count());
+        var laneHeights = channel.Select(i => layout.Edges[i][2].Y).Distinct().ToList();
+        Assert.Single(laneHeights);
+        Assert.True(laneHeights[0] < top, "the lane runs above the boxes");
+        foreach (int i in channel)
+        {
+            var e = graph.Edges[i];
+            Assert.Equal(laneHeights[0], layout.Edges[i][3].Y);
+            Assert.Equal(layout.Boxes[e.From].Right, layout.Edges[i][0]);
+            Assert.Equal(layout.Boxes[e.To].Left, layout.Edges[i][^1]);
+            double label = layout.LabelPositions[i].X;
+            Assert.True(Math.Abs(label - layout.Boxes[e.To].X) < Math.Abs(label - layout.Boxes[e.From].Right.X), $"label of edge {i} is not by its consumer");
+        }
+    }
+
     [Fact]
     public void EveryInputSitsJustLeftOfItsFirstConsumer()
     {
