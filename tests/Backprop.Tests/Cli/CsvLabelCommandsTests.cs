@@ -12,13 +12,20 @@ public sealed class IrisModelFixture : IDisposable
         string readme = File.ReadAllText(Path.Combine(Root, "README.md"));
         string line = readme.Split('\n').Single(l => l.StartsWith("./backprop train ", StringComparison.Ordinal) && l.Contains("--label-column", StringComparison.Ordinal));
         Command = line.Split('#')[0].Trim();
-        // As written, run from the repository root: the tests run elsewhere, so paths that exist there are made absolute.
-        string[] args = [.. Command.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(a => File.Exists(Path.Combine(Root, a)) ? Path.Combine(Root, a) : a)];
+        // As written, run from the repository root: the tests run elsewhere, so paths that exist there
+        // are made absolute, and the README's --out folder becomes a temporary one.
+        var args = Command.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(a => File.Exists(Path.Combine(Root, a)) ? Path.Combine(Root, a) : a).ToList();
+        int outAt = args.IndexOf("--out");
+        if (outAt >= 0)
+        {
+            args.RemoveRange(outAt, 2);
+        }
+
         Run = CliRunner.Run([.. args, "--out", Folder]);
     }
 
     /// <summary>The repository root: the folder above the test binaries that holds Backprop.slnx.</summary>
-    public static string Root { get; } = FindRoot();
+    public static string Root { get; } = RepositoryRoot.Find();
 
     public static string IrisCsv => Path.Combine(Root, "data", "iris.csv");
 
@@ -36,19 +43,6 @@ public sealed class IrisModelFixture : IDisposable
         {
             Directory.Delete(Folder, recursive: true);
         }
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Backprop.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no Backprop.slnx above {AppContext.BaseDirectory}");
     }
 }
 
