@@ -75,13 +75,14 @@ internal static class AnomalyMode
     public static void OnNodeCreated(Node node) => s_creationStacks.AddOrUpdate(node, new StackTrace(1, fNeedFileInfo: true));
 
     /// <summary>Hook in Tensor.Record: the op's output must be finite (unless an input already was not).</summary>
-    public static void CheckForward(string op, Tensor output, Tensor[] inputs)
+    public static void CheckForward(OpDefinition definition, Tensor output, Tensor[] inputs)
     {
         if (t_inBackward || FirstNonFinite(output) is not { } bad)
         {
             return;
         }
 
+        string op = definition.Name;
         string site = Describe(new StackTrace(1, fNeedFileInfo: true));
         for (int i = 0; i < inputs.Length; i++)
         {

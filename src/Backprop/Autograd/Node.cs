@@ -8,17 +8,17 @@ namespace Backprop;
 public delegate Tensor?[] BackwardFunction(Tensor gradOutput);
 
 /// <summary>
-/// One recorded op in the computational graph (PyTorch's <c>grad_fn</c>): its name, the tensors
-/// it consumed and the function that back-propagates through it.
+/// One recorded op in the computational graph (PyTorch's <c>grad_fn</c>): the op's definition (its
+/// name, formula and attributes), the tensors it consumed and the function that back-propagates through it.
 /// </summary>
 public sealed class Node
 {
     private Tensor[] _inputs;
     private BackwardFunction? _backward;
 
-    internal Node(string name, Tensor[] inputs, BackwardFunction backward)
+    internal Node(OpDefinition op, Tensor[] inputs, BackwardFunction backward)
     {
-        Name = name;
+        Op = op;
         _inputs = inputs;
         _backward = backward;
         if (AnomalyMode.IsEnabled)
@@ -27,8 +27,14 @@ public sealed class Node
         }
     }
 
-    /// <summary>The op's name, e.g. <c>mul</c> or <c>matmul</c>.</summary>
-    public string Name { get; }
+    /// <summary>
+    /// The definition of the op that made this node, holding the attributes its forward was called
+    /// with; match on its type (<c>node.Op is LinearDefinition</c>), not on <see cref="Name"/>.
+    /// </summary>
+    public OpDefinition Op { get; }
+
+    /// <summary>The op's name, e.g. <c>mul</c> or <c>matmul</c> (<see cref="OpDefinition.Name"/>).</summary>
+    public string Name => Op.Name;
 
     /// <summary>The op's inputs (empty once the graph has been freed by a backward pass).</summary>
     public IReadOnlyList<Tensor> Inputs => _inputs;

@@ -86,7 +86,7 @@ public sealed partial class Tensor
     public Tensor Clone()
     {
         var copy = new Tensor((Array)_data.Clone(), _shape);
-        return Record("clone", copy, [this], g => [g]);
+        return Record(CloneDefinition.Instance, copy, [this], g => [g]);
     }
 
     /// <summary>Sets <see cref="RequiresGrad"/> and returns this tensor (<c>tensor.requires_grad_()</c>).</summary>
@@ -98,9 +98,10 @@ public sealed partial class Tensor
 
     /// <summary>
     /// The op contract's recording step: if grad mode is on and any input requires grad, attach a
-    /// graph node to <paramref name="output"/> holding the inputs and the backward function.
+    /// graph node to <paramref name="output"/> holding the op's definition, the inputs and the
+    /// backward function.
     /// </summary>
-    internal static Tensor Record(string op, Tensor output, Tensor[] inputs, BackwardFunction backward)
+    internal static Tensor Record(OpDefinition op, Tensor output, Tensor[] inputs, BackwardFunction backward)
     {
         if (AnomalyMode.IsEnabled)
         {
@@ -124,4 +125,16 @@ public sealed partial class Tensor
 
         return output;
     }
+}
+
+/// <summary>The definition of <see cref="Tensor.Clone"/>: y = x, ∂y/∂x = 1 (no attributes).</summary>
+public sealed class CloneDefinition : OpDefinition
+{
+    private CloneDefinition()
+        : base("clone", "y = x; ∂y/∂x = 1")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static CloneDefinition Instance { get; } = new();
 }

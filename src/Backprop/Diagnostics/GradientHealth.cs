@@ -38,8 +38,6 @@ public sealed class GradientHealth
     /// <summary>The header of <see cref="ToCsv"/>.</summary>
     public const string CsvHeader = "epoch,layer,name,activation,grad_norm,saturated,dead_relu";
 
-    private static readonly string[] s_activations = ["sigmoid", "tanh", "relu"];
-
     private readonly List<(string Name, Linear Layer)> _layers;
     private readonly Dictionary<Tensor, int> _layerOfWeight = new(ReferenceEqualityComparer.Instance);
     private readonly SortedDictionary<int, Accumulator[]> _epochs = [];
@@ -79,13 +77,13 @@ public sealed class GradientHealth
 
         foreach (var t in Autograd.TopologicalOrder(loss))
         {
-            if (t.GradFn is { } node && s_activations.Contains(node.Name) && LayerFeeding(node.Inputs[0]) is int layer)
+            if (t.GradFn is { Op: SigmoidDefinition or TanhDefinition or ReluDefinition } node && LayerFeeding(node.Inputs[0]) is int layer)
             {
                 var values = t.ToArray<double>();
-                _pending[layer] = node.Name switch
+                _pending[layer] = node.Op switch
                 {
-                    "sigmoid" => ("sigmoid", Fraction(values, v => v < 0.01 || v > 0.99), double.NaN),
-                    "tanh" => ("tanh", Fraction(values, v => Math.Abs(v) > 0.99), double.NaN),
+                    SigmoidDefinition => ("sigmoid", Fraction(values, v => v < 0.01 || v > 0.99), double.NaN),
+                    TanhDefinition => ("tanh", Fraction(values, v => Math.Abs(v) > 0.99), double.NaN),
                     _ => ("relu", double.NaN, DeadUnits(values, t.Rank == 0 ? 1 : t.Size(-1))),
                 };
             }
@@ -274,7 +272,7 @@ public sealed class GradientHealth
         var t = preActivation;
         for (int depth = 0; depth < 4 && t.GradFn is { } node; depth++)
         {
-            if (node.Name == "linear" && node.Inputs.Count >= 2 && _layerOfWeight.TryGetValue(node.Inputs[1], out int layer))
+            if (node.Op is LinearDefinition && node.Inputs.Count >= 2 && _layerOfWeight.TryGetValue(node.Inputs[1], out int layer))
             {
                 return layer;
             }

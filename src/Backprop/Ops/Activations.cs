@@ -14,7 +14,7 @@ public sealed partial class Tensor
     public Tensor Tanh()
     {
         var y = Map("tanh", this, TensorPrimitives.Tanh, TensorPrimitives.Tanh);
-        return Record("tanh", y, [this], g => [MulGradient(g, 1.0 - (y * y))]);
+        return Record(TanhDefinition.Instance, y, [this], g => [MulGradient(g, 1.0 - (y * y))]);
     }
 
     /// <summary>
@@ -24,7 +24,7 @@ public sealed partial class Tensor
     public Tensor Sigmoid()
     {
         var y = Map("sigmoid", this, TensorPrimitives.Sigmoid, TensorPrimitives.Sigmoid);
-        return Record("sigmoid", y, [this], g => [g * y * (1.0 - y)]);
+        return Record(SigmoidDefinition.Instance, y, [this], g => [g * y * (1.0 - y)]);
     }
 
     /// <summary>Rectified linear unit max(x, 0) (<c>torch.relu</c>). d/dx = 1 where x &gt; 0, else 0 (0 at x = 0, as PyTorch).</summary>
@@ -32,7 +32,7 @@ public sealed partial class Tensor
     {
         var x = this;
         var y = Map("relu", x, (s, d) => TensorPrimitives.Max(s, 0f, d), (s, d) => TensorPrimitives.Max(s, 0.0, d));
-        return Record("relu", y, [x], g =>
+        return Record(ReluDefinition.Instance, y, [x], g =>
         {
             // Fused: one pass computes g where x > 0 and 0 elsewhere, with no mask tensor, over g
             // itself when the engine allows it.
@@ -91,7 +91,7 @@ public sealed partial class Tensor
             x,
             (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] > 0 ? s[i] : s[i] * slope32; } },
             (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] > 0 ? s[i] : s[i] * negativeSlope; } });
-        return Record("leaky_relu", y, [x], g => [MulGradient(g, Step("leaky_relu", x, 1.0, negativeSlope))]);
+        return Record(new LeakyReluDefinition(negativeSlope), y, [x], g => [MulGradient(g, Step("leaky_relu", x, 1.0, negativeSlope))]);
     }
 
     /// <summary>
@@ -107,7 +107,7 @@ public sealed partial class Tensor
             x,
             (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = (float)(s[i] * SpecialFunctions.NormalCdf(s[i])); } },
             (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] * SpecialFunctions.NormalCdf(s[i]); } });
-        return Record("gelu", y, [x], g =>
+        return Record(GeluDefinition.Instance, y, [x], g =>
         {
             var slope = Map(
                 "gelu",
@@ -122,19 +122,19 @@ public sealed partial class Tensor
     /// Softmax along <paramref name="dim"/>: yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m) with m = maxⱼ xⱼ
     /// (<c>torch.softmax(x, dim)</c>). Backward: dL/dxᵢ = yᵢ(gᵢ − Σⱼ gⱼyⱼ).
     /// </summary>
-    public Tensor Softmax(int dim) => SoftmaxAlong("softmax", dim, log: false);
+    public Tensor Softmax(int dim) => SoftmaxAlong(new SoftmaxDefinition(dim), dim, log: false);
 
     /// <summary>
     /// Log-softmax along <paramref name="dim"/> via log-sum-exp: yᵢ = xᵢ − m − log Σⱼ e^(xⱼ − m) with
     /// m = maxⱼ xⱼ (<c>torch.log_softmax(x, dim)</c>). Backward: dL/dxᵢ = gᵢ − softmax(x)ᵢ·Σⱼ gⱼ.
     /// </summary>
-    public Tensor LogSoftmax(int dim) => SoftmaxAlong("log_softmax", dim, log: true);
+    public Tensor LogSoftmax(int dim) => SoftmaxAlong(new LogSoftmaxDefinition(dim), dim, log: true);
 
     /// <summary>Softmax or log-softmax along a dim: one stable row kernel for both, forward and backward.</summary>
-    private Tensor SoftmaxAlong(string op, int dim, bool log)
+    private Tensor SoftmaxAlong(OpDefinition op, int dim, bool log)
     {
         var x = this;
-        var (outer, n, inner) = SplitAroundDim(op, dim);
+        var (outer, n, inner) = SplitAroundDim(op.Name, dim);
         var y = Empty(x._shape, x.DType);
         if (x.DType == DType.Float32)
         {
@@ -270,4 +270,100 @@ public sealed partial class Tensor
             }
         }
     }
+}
+
+/// <summary>The definition of <see cref="Tensor.Tanh"/> (no attributes).</summary>
+public sealed class TanhDefinition : OpDefinition
+{
+    private TanhDefinition()
+        : base("tanh", "y = tanh(x); ∂y/∂x = 1 − y²")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static TanhDefinition Instance { get; } = new();
+}
+
+/// <summary>The definition of <see cref="Tensor.Sigmoid"/> (no attributes).</summary>
+public sealed class SigmoidDefinition : OpDefinition
+{
+    private SigmoidDefinition()
+        : base("sigmoid", "y = σ(x) = 1/(1 + e^(−x)); ∂y/∂x = y(1 − y)")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static SigmoidDefinition Instance { get; } = new();
+}
+
+/// <summary>The definition of <see cref="Tensor.Relu"/> (no attributes).</summary>
+public sealed class ReluDefinition : OpDefinition
+{
+    private ReluDefinition()
+        : base("relu", "y = max(x, 0); ∂y/∂x = 1 if x > 0, else 0")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static ReluDefinition Instance { get; } = new();
+}
+
+/// <summary>The definition of <see cref="Tensor.LeakyRelu"/> with its negative slope.</summary>
+public sealed class LeakyReluDefinition : OpDefinition
+{
+    internal LeakyReluDefinition(double negativeSlope)
+        : base("leaky_relu", "y = x if x > 0, else a·x; ∂y/∂x = 1 if x > 0, else a")
+    {
+        NegativeSlope = negativeSlope;
+    }
+
+    /// <summary>The slope a for x ≤ 0 (PyTorch's <c>negative_slope</c>).</summary>
+    public double NegativeSlope { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"negativeSlope: {FormatNumber(NegativeSlope)}";
+}
+
+/// <summary>The definition of <see cref="Tensor.Gelu"/>, the exact (erf) form (no attributes).</summary>
+public sealed class GeluDefinition : OpDefinition
+{
+    private GeluDefinition()
+        : base("gelu", "y = x·Φ(x) = x·½(1 + erf(x/√2)); ∂y/∂x = Φ(x) + x·φ(x)")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static GeluDefinition Instance { get; } = new();
+}
+
+/// <summary>The definition of <see cref="Tensor.Softmax"/> with the dim it normalizes along.</summary>
+public sealed class SoftmaxDefinition : OpDefinition
+{
+    internal SoftmaxDefinition(int dim)
+        : base("softmax", "yᵢ = e^xᵢ / Σⱼ e^xⱼ; ∂L/∂xᵢ = yᵢ(gᵢ − Σⱼ gⱼyⱼ)")
+    {
+        Dim = dim;
+    }
+
+    /// <summary>The dim along which the values sum to 1, as given (PyTorch's <c>dim</c>; may be negative).</summary>
+    public int Dim { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"dim: {Dim}";
+}
+
+/// <summary>The definition of <see cref="Tensor.LogSoftmax"/> with the dim it normalizes along.</summary>
+public sealed class LogSoftmaxDefinition : OpDefinition
+{
+    internal LogSoftmaxDefinition(int dim)
+        : base("log_softmax", "yᵢ = xᵢ − log Σⱼ e^xⱼ; ∂L/∂xᵢ = gᵢ − softmax(x)ᵢ·Σⱼ gⱼ")
+    {
+        Dim = dim;
+    }
+
+    /// <summary>The dim along which the softmax is taken, as given (PyTorch's <c>dim</c>; may be negative).</summary>
+    public int Dim { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"dim: {Dim}";
 }

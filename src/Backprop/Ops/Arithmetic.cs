@@ -12,14 +12,14 @@ public sealed partial class Tensor
     public Tensor Add(Tensor other)
     {
         var result = Broadcasting.Binary("add", this, other, default(AddKernel));
-        return Record("add", result, [this, other], g => [g, g]);
+        return Record(AddDefinition.Instance, result, [this, other], g => [g, g]);
     }
 
     /// <summary>a − b with broadcasting (<c>torch.sub</c>). d/da = 1, d/db = −1.</summary>
     public Tensor Sub(Tensor other)
     {
         var result = Broadcasting.Binary("sub", this, other, default(SubKernel));
-        return Record("sub", result, [this, other], g => [g, other.RequiresGrad ? -g : null]);
+        return Record(SubDefinition.Instance, result, [this, other], g => [g, other.RequiresGrad ? -g : null]);
     }
 
     /// <summary>a · b elementwise with broadcasting (<c>torch.mul</c>). d/da = b, d/db = a.</summary>
@@ -27,7 +27,7 @@ public sealed partial class Tensor
     {
         var result = Broadcasting.Binary("mul", this, other, default(MulKernel));
         var (a, b) = (this, other);
-        return Record("mul", result, [a, b], g => [a.RequiresGrad ? g * b : null, b.RequiresGrad ? g * a : null]);
+        return Record(MulDefinition.Instance, result, [a, b], g => [a.RequiresGrad ? g * b : null, b.RequiresGrad ? g * a : null]);
     }
 
     /// <summary>
@@ -46,14 +46,14 @@ public sealed partial class Tensor
     {
         var result = Broadcasting.Binary("div", this, other, default(DivKernel));
         var (a, b) = (this, other);
-        return Record("div", result, [a, b], g => [a.RequiresGrad ? g / b : null, b.RequiresGrad ? -g * a / (b * b) : null]);
+        return Record(DivDefinition.Instance, result, [a, b], g => [a.RequiresGrad ? g / b : null, b.RequiresGrad ? -g * a / (b * b) : null]);
     }
 
     /// <summary>−x (<c>torch.neg</c>). d/dx = −1.</summary>
     public Tensor Neg()
     {
         var result = Map("neg", this, TensorPrimitives.Negate, TensorPrimitives.Negate);
-        return Record("neg", result, [this], g => [-g]);
+        return Record(NegDefinition.Instance, result, [this], g => [-g]);
     }
 
     /// <summary>x^p for a scalar exponent (<c>torch.pow</c>). d/dx = p·x^(p−1).</summary>
@@ -61,7 +61,7 @@ public sealed partial class Tensor
     {
         var x = this;
         var result = Map("pow", x, (s, d) => TensorPrimitives.Pow(s, (float)exponent, d), (s, d) => TensorPrimitives.Pow(s, exponent, d));
-        return Record("pow", result, [x], g => [g * exponent * x.Pow(exponent - 1)]);
+        return Record(new PowDefinition(exponent), result, [x], g => [g * exponent * x.Pow(exponent - 1)]);
     }
 
     /// <summary>Elementwise sum with broadcasting.</summary>
@@ -169,4 +169,80 @@ public sealed partial class Tensor
 
         public void Apply<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Divide(x, y, d);
     }
+}
+
+/// <summary>The definition of <see cref="Tensor.Add"/> (no attributes).</summary>
+public sealed class AddDefinition : OpDefinition
+{
+    private AddDefinition()
+        : base("add", "y = a + b; ∂y/∂a = 1, ∂y/∂b = 1")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static AddDefinition Instance { get; } = new();
+}
+
+/// <summary>The definition of <see cref="Tensor.Sub"/> (no attributes).</summary>
+public sealed class SubDefinition : OpDefinition
+{
+    private SubDefinition()
+        : base("sub", "y = a − b; ∂y/∂a = 1, ∂y/∂b = −1")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static SubDefinition Instance { get; } = new();
+}
+
+/// <summary>The definition of <see cref="Tensor.Mul"/> (no attributes).</summary>
+public sealed class MulDefinition : OpDefinition
+{
+    private MulDefinition()
+        : base("mul", "y = a·b; ∂y/∂a = b, ∂y/∂b = a")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static MulDefinition Instance { get; } = new();
+}
+
+/// <summary>The definition of <see cref="Tensor.Div"/> (no attributes).</summary>
+public sealed class DivDefinition : OpDefinition
+{
+    private DivDefinition()
+        : base("div", "y = a/b; ∂y/∂a = 1/b, ∂y/∂b = −a/b²")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static DivDefinition Instance { get; } = new();
+}
+
+/// <summary>The definition of <see cref="Tensor.Neg"/> (no attributes).</summary>
+public sealed class NegDefinition : OpDefinition
+{
+    private NegDefinition()
+        : base("neg", "y = −x; ∂y/∂x = −1")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static NegDefinition Instance { get; } = new();
+}
+
+/// <summary>The definition of <see cref="Tensor.Pow"/> with its scalar exponent.</summary>
+public sealed class PowDefinition : OpDefinition
+{
+    internal PowDefinition(double exponent)
+        : base("pow", "y = xᵖ; ∂y/∂x = p·xᵖ⁻¹")
+    {
+        Exponent = exponent;
+    }
+
+    /// <summary>The scalar exponent p (PyTorch's <c>exponent</c>).</summary>
+    public double Exponent { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"exponent: {FormatNumber(Exponent)}";
 }

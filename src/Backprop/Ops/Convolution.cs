@@ -48,7 +48,7 @@ public sealed partial class Tensor
         }
 
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
-        return Record("conv2d", output, inputs, gy =>
+        return Record(new Conv2dDefinition(stride ?? 1, padding, dilation ?? 1, groups), output, inputs, gy =>
         {
             var gradInput = input.RequiresGrad ? Empty(input._shape, input.DType) : null;
             var gradWeight = weight.RequiresGrad ? Empty(weight._shape, weight.DType) : null;
@@ -363,4 +363,36 @@ public sealed partial class Tensor
             TensorPrimitives.Add(destination, partials.AsSpan(block * length, length), destination);
         }
     }
+}
+
+/// <summary>
+/// The definition of <see cref="Tensor.Conv2d"/> (<c>torch.nn.functional.conv2d</c>); the weight and
+/// the bias, when given, are the second and third inputs. Conv1d records it with a height of 1.
+/// </summary>
+public sealed class Conv2dDefinition : OpDefinition
+{
+    internal Conv2dDefinition(Size2 stride, Size2 padding, Size2 dilation, int groups)
+        : base("conv2d", "y = x ⋆ W + b (cross-correlation); ∂L/∂x = g ⋆ᵀ W (transposed convolution), ∂L/∂W = g ⋆ x, ∂L/∂b = Σ g")
+    {
+        Stride = stride;
+        Padding = padding;
+        Dilation = dilation;
+        Groups = groups;
+    }
+
+    /// <summary>The step between windows (PyTorch's <c>stride</c>).</summary>
+    public Size2 Stride { get; }
+
+    /// <summary>The zeros added on each side (PyTorch's <c>padding</c>).</summary>
+    public Size2 Padding { get; }
+
+    /// <summary>The spacing between kernel taps (PyTorch's <c>dilation</c>).</summary>
+    public Size2 Dilation { get; }
+
+    /// <summary>The number of channel groups convolved separately (PyTorch's <c>groups</c>).</summary>
+    public int Groups { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() =>
+        $"stride: {Stride.ToCompactString()}, padding: {Padding.ToCompactString()}, dilation: {Dilation.ToCompactString()}, groups: {Groups}";
 }

@@ -49,6 +49,22 @@ public sealed partial class Tensor
             output = input * mask;
         }
 
-        return Record("dropout", output, [input], g => [MulGradient(g, mask)]);
+        return Record(new DropoutDefinition(p), output, [input], g => [MulGradient(g, mask)]);
     }
+}
+
+/// <summary>The definition of <see cref="Tensor.Dropout"/> when training (evaluation records nothing: it is the identity).</summary>
+public sealed class DropoutDefinition : OpDefinition
+{
+    internal DropoutDefinition(double p)
+        : base("dropout", "y = x·m, mᵢ = 1/(1 − p) with probability 1 − p, else 0; ∂L/∂x = g·m (the same mask)")
+    {
+        P = p;
+    }
+
+    /// <summary>The probability of zeroing an element (PyTorch's <c>p</c>).</summary>
+    public double P { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"p: {FormatNumber(P)}";
 }

@@ -50,7 +50,7 @@ public sealed partial class Tensor
             Array.Copy(weight._data, (int)indices[j] * dim, output._data, j * dim, dim);
         }
 
-        return Record("embedding", output, [input, weight], g =>
+        return Record(padding is null ? EmbeddingDefinition.NoPadding : new EmbeddingDefinition(padding), output, [input, weight], g =>
         {
             var grad = Zeros(weight._shape, weight.DType);
             if (g.DType == DType.Float32)
@@ -80,4 +80,23 @@ public sealed partial class Tensor
             }
         }
     }
+}
+
+/// <summary>The definition of <see cref="Tensor.Embedding"/> (<c>torch.nn.functional.embedding</c>); the indices and the weight are its inputs.</summary>
+public sealed class EmbeddingDefinition : OpDefinition
+{
+    internal EmbeddingDefinition(int? paddingIdx)
+        : base("embedding", "y[…, :] = W[index[…], :]; ∂L/∂W[i, :] = Σ of g over the positions holding i (none for the padding row)")
+    {
+        PaddingIdx = paddingIdx;
+    }
+
+    /// <summary>The shared instance without a padding row.</summary>
+    internal static EmbeddingDefinition NoPadding { get; } = new(null);
+
+    /// <summary>The row that gets no gradient, non-negative, or null (PyTorch's <c>padding_idx</c>).</summary>
+    public int? PaddingIdx { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => PaddingIdx is { } p ? $"paddingIdx: {p}" : string.Empty;
 }

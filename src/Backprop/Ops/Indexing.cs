@@ -21,7 +21,7 @@ public sealed partial class Tensor
         int d = Shapes.WrapDim("select", dim, Rank);
         int i = WrapIndex("select", index, d);
         var strides = Shapes.Strides(_shape);
-        return StridedView("select", i * strides[d], [.. _shape[..d], .. _shape[(d + 1)..]], [.. strides[..d], .. strides[(d + 1)..]]);
+        return StridedView(new SelectDefinition(d, i), i * strides[d], [.. _shape[..d], .. _shape[(d + 1)..]], [.. strides[..d], .. strides[(d + 1)..]]);
     }
 
     /// <summary>
@@ -160,7 +160,7 @@ public sealed partial class Tensor
             case long[] l: GatherAt(l, offsets, result.I64); break;
         }
 
-        return Record("gather", result, [x, index], g =>
+        return Record(new GatherDefinition(d), result, [x, index], g =>
         {
             var grad = Zeros(x._shape, x.DType);
             if (x.DType == DType.Float32)
@@ -223,7 +223,7 @@ public sealed partial class Tensor
             }
         }
 
-        return Record("index_select", result, [x, index], g =>
+        return Record(new IndexSelectDefinition(d), result, [x, index], g =>
         {
             var grad = Zeros(x._shape, x.DType);
             if (x.DType == DType.Float32)
@@ -256,7 +256,7 @@ public sealed partial class Tensor
         }
 
         var result = Choose(mask, Broadcasting.Expand("where", x, shape), Broadcasting.Expand("where", y, shape));
-        return Record("where", result, [x, y], g =>
+        return Record(new WhereDefinition(condition), result, [x, y], g =>
         {
             var zeros = Zeros(g._shape, g.DType);
             return [Choose(mask, g, zeros), Choose(mask, zeros, g)];
@@ -326,7 +326,7 @@ public sealed partial class Tensor
         shape[d] = length;
         var viewStrides = (int[])strides.Clone();
         viewStrides[d] *= step;
-        return StridedView(op, length == 0 ? 0 : start * strides[d], shape, viewStrides);
+        return StridedView(new SliceDefinition(op, d, start, length, step), length == 0 ? 0 : start * strides[d], shape, viewStrides);
     }
 
     private int RequireDim(string op, int dim) => Rank == 0
@@ -354,4 +354,106 @@ public sealed partial class Tensor
 
     /// <summary>A Python slice bound: negative counts from the end, then clamped to [0, n].</summary>
     private static int ClampBound(int bound, int n) => Math.Clamp(bound < 0 ? (int)Math.Max((long)bound + n, 0) : bound, 0, n);
+}
+
+/// <summary>The definition of <see cref="Tensor.Select"/> (<c>torch.select</c>, <c>x[..., i]</c>).</summary>
+public sealed class SelectDefinition : OpDefinition
+{
+    internal SelectDefinition(int dim, int index)
+        : base("select", "y = x[…, i, …] at dim (which is removed); ∂L/∂x = g at position i, 0 elsewhere")
+    {
+        Dim = dim;
+        Index = index;
+    }
+
+    /// <summary>The dim selected from, non-negative (PyTorch's <c>dim</c>).</summary>
+    public int Dim { get; }
+
+    /// <summary>The position selected, non-negative (PyTorch's <c>index</c>).</summary>
+    public int Index { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"dim: {Dim}, index: {Index}";
+}
+
+/// <summary>
+/// The definition of <see cref="Tensor.Narrow"/> and <see cref="Tensor.Slice"/> (the
+/// <see cref="OpDefinition.Name"/> says which was called): positions start, start + step, … of one dim.
+/// </summary>
+public sealed class SliceDefinition : OpDefinition
+{
+    internal SliceDefinition(string name, int dim, int start, int length, int step)
+        : base(name, "y[k] = x[start + k·step] along dim; ∂L/∂x = g at the picked positions, 0 elsewhere")
+    {
+        Dim = dim;
+        Start = start;
+        Length = length;
+        Step = step;
+    }
+
+    /// <summary>The dim sliced, non-negative (PyTorch's <c>dim</c>).</summary>
+    public int Dim { get; }
+
+    /// <summary>The first position, non-negative and clamped to the dim (PyTorch's <c>start</c>).</summary>
+    public int Start { get; }
+
+    /// <summary>How many positions are taken (PyTorch's <c>length</c> for narrow).</summary>
+    public int Length { get; }
+
+    /// <summary>The distance between taken positions, 1 for narrow (PyTorch's <c>step</c>).</summary>
+    public int Step { get; }
+
+    /// <summary>One past the last position taken, start + length·step clamped as Python's slice end would be.</summary>
+    public int End => Start + (Length == 0 ? 0 : ((Length - 1) * Step) + 1);
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"dim: {Dim}, start: {Start}, end: {End}, step: {Step}";
+}
+
+/// <summary>The definition of <see cref="Tensor.Gather"/> (<c>torch.gather</c>); the index is the second input.</summary>
+public sealed class GatherDefinition : OpDefinition
+{
+    internal GatherDefinition(int dim)
+        : base("gather", "y[…, j, …] = x[…, index[…, j, …], …] along dim; ∂L/∂x = g scatter-added at the indices")
+    {
+        Dim = dim;
+    }
+
+    /// <summary>The dim indexed along, non-negative (PyTorch's <c>dim</c>).</summary>
+    public int Dim { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"dim: {Dim}";
+}
+
+/// <summary>The definition of <see cref="Tensor.IndexSelect"/> (<c>torch.index_select</c>); the index is the second input.</summary>
+public sealed class IndexSelectDefinition : OpDefinition
+{
+    internal IndexSelectDefinition(int dim)
+        : base("index_select", "y = the slices x[…, index[k], …] along dim; ∂L/∂x = g added back at the indices")
+    {
+        Dim = dim;
+    }
+
+    /// <summary>The dim indexed along, non-negative (PyTorch's <c>dim</c>).</summary>
+    public int Dim { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"dim: {Dim}";
+}
+
+/// <summary>
+/// The definition of <see cref="Tensor.Where"/> (<c>torch.where(condition, x, y)</c>): x and y are the
+/// node's inputs; the condition, which gets no gradient, is held here.
+/// </summary>
+public sealed class WhereDefinition : OpDefinition
+{
+    internal WhereDefinition(Tensor condition)
+        : base("where", "out = x where condition, else y; ∂L/∂x = g where condition, ∂L/∂y = g elsewhere")
+    {
+        Condition = condition;
+    }
+
+    /// <summary>The condition tensor as given (nonzero = take x; PyTorch's <c>condition</c>).</summary>
+    public Tensor Condition { get; }
 }

@@ -51,7 +51,7 @@ public sealed partial class Tensor
         }
 
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
-        return Record("linear", output, inputs, g =>
+        return Record(LinearDefinition.Instance, output, inputs, g =>
         {
             var gradInput = input.RequiresGrad ? Empty(input._shape, input.DType) : null;
             var gradWeight = weight.RequiresGrad ? Empty(weight._shape, weight.DType) : null;
@@ -96,4 +96,16 @@ public sealed partial class Tensor
             Gemm.Multiply<T>(true, false, outFeatures, inFeatures, rows, g, x, gradW);
         }
     }
+}
+
+/// <summary>The definition of <see cref="Tensor.Linear"/> (no attributes; the bias, when given, is the third input).</summary>
+public sealed class LinearDefinition : OpDefinition
+{
+    private LinearDefinition()
+        : base("linear", "y = x·Wᵀ + b; ∂L/∂x = g·W, ∂L/∂W = gᵀ·x, ∂L/∂b = Σ g")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static LinearDefinition Instance { get; } = new();
 }

@@ -31,7 +31,7 @@ public sealed partial class Tensor
             TensorPrimitives.Multiply(diff.F64, diff.F64, squared.F64);
         }
 
-        return Record(op, ReduceLoss(squared, reduction), [input, target], g =>
+        return Record(MseLossDefinition.For(reduction), ReduceLoss(squared, reduction), [input, target], g =>
         {
             var gx = LossGradScale(g, reduction, diff.Numel) * 2.0 * diff;
             return [gx, -gx];
@@ -62,7 +62,7 @@ public sealed partial class Tensor
         static double ClampedLog1M(double p) => Math.Max(SpecialFunctions.Log1P(-p), -100.0);
 
         var losses = Zip(input, target, (p, t) => -((t * ClampedLog(p)) + ((1 - t) * ClampedLog1M(p))));
-        return Record(op, ReduceLoss(losses, reduction), [input, target], g =>
+        return Record(BinaryCrossEntropyDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
         {
             var scale = LossGradScale(g, reduction, input.Numel);
             var dp = Zip(input, target, (p, t) => (p - t) / Math.Max(p * (1 - p), 1e-12));
@@ -82,7 +82,7 @@ public sealed partial class Tensor
         const string op = "binary_cross_entropy_with_logits";
         RequireSameShapeFloat(op, input, target);
         var losses = Zip(input, target, (x, t) => Math.Max(x, 0) - (x * t) + SpecialFunctions.Log1P(Math.Exp(-Math.Abs(x))));
-        return Record(op, ReduceLoss(losses, reduction), [input, target], g =>
+        return Record(BinaryCrossEntropyWithLogitsDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
         {
             var scale = LossGradScale(g, reduction, input.Numel);
             var dx = Zip(input, target, (x, t) => StableSigmoid(x) - t);
@@ -135,7 +135,7 @@ public sealed partial class Tensor
             losses.SetDouble(row, l);
         }
 
-        return Record(op, ReduceLoss(losses, reduction), [input, target], g =>
+        return Record(CrossEntropyDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
         {
             // The softmax is recomputed from the logits rather than taken as e^logp: in float32,
             // logp = x − (m + log Σ) has lost the low bits of the shift when |m| is large (±1000).
@@ -227,7 +227,7 @@ public sealed partial class Tensor
             losses.SetDouble(row, 0.0 - input.GetDouble(layout.At(row, (int)target.I64[row])));
         }
 
-        return Record(op, ReduceLoss(losses, reduction), [input, target], g =>
+        return Record(NllLossDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
         {
             var gx = Zeros(input._shape, input.DType);
             for (int row = 0; row < layout.Samples; row++)
@@ -366,4 +366,109 @@ public sealed partial class Tensor
             return layout;
         }
     }
+}
+
+/// <summary>The definition of <see cref="Tensor.MseLoss"/> (<c>torch.nn.functional.mse_loss</c>); input and target are its inputs.</summary>
+public sealed class MseLossDefinition : OpDefinition
+{
+    private static readonly MseLossDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
+
+    private MseLossDefinition(Reduction reduction)
+        : base("mse_loss", "lᵢ = (xᵢ − tᵢ)², reduced; ∂lᵢ/∂xᵢ = 2(xᵢ − tᵢ), ∂lᵢ/∂tᵢ = −2(xᵢ − tᵢ)")
+    {
+        Reduction = reduction;
+    }
+
+    /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
+    public Reduction Reduction { get; }
+
+    /// <summary>The shared instance for <paramref name="reduction"/>.</summary>
+    internal static MseLossDefinition For(Reduction reduction) => s_byReduction[(int)reduction];
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}";
+}
+
+/// <summary>The definition of <see cref="Tensor.BinaryCrossEntropy"/> (<c>torch.nn.functional.binary_cross_entropy</c>); input and target are its inputs.</summary>
+public sealed class BinaryCrossEntropyDefinition : OpDefinition
+{
+    private static readonly BinaryCrossEntropyDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
+
+    private BinaryCrossEntropyDefinition(Reduction reduction)
+        : base("binary_cross_entropy", "lᵢ = −(tᵢ log pᵢ + (1 − tᵢ) log(1 − pᵢ)), reduced; ∂lᵢ/∂pᵢ = (pᵢ − tᵢ)/(pᵢ(1 − pᵢ)), ∂lᵢ/∂tᵢ = log(1 − pᵢ) − log pᵢ")
+    {
+        Reduction = reduction;
+    }
+
+    /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
+    public Reduction Reduction { get; }
+
+    /// <summary>The shared instance for <paramref name="reduction"/>.</summary>
+    internal static BinaryCrossEntropyDefinition For(Reduction reduction) => s_byReduction[(int)reduction];
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}";
+}
+
+/// <summary>The definition of <see cref="Tensor.BinaryCrossEntropyWithLogits"/> (<c>torch.nn.functional.binary_cross_entropy_with_logits</c>); input and target are its inputs.</summary>
+public sealed class BinaryCrossEntropyWithLogitsDefinition : OpDefinition
+{
+    private static readonly BinaryCrossEntropyWithLogitsDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
+
+    private BinaryCrossEntropyWithLogitsDefinition(Reduction reduction)
+        : base("binary_cross_entropy_with_logits", "lᵢ = max(xᵢ, 0) − xᵢtᵢ + log(1 + e^(−|xᵢ|)), reduced; ∂lᵢ/∂xᵢ = σ(xᵢ) − tᵢ, ∂lᵢ/∂tᵢ = −xᵢ")
+    {
+        Reduction = reduction;
+    }
+
+    /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
+    public Reduction Reduction { get; }
+
+    /// <summary>The shared instance for <paramref name="reduction"/>.</summary>
+    internal static BinaryCrossEntropyWithLogitsDefinition For(Reduction reduction) => s_byReduction[(int)reduction];
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}";
+}
+
+/// <summary>The definition of <see cref="Tensor.CrossEntropy"/> (<c>torch.nn.functional.cross_entropy</c>); input and target are its inputs.</summary>
+public sealed class CrossEntropyDefinition : OpDefinition
+{
+    private static readonly CrossEntropyDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
+
+    private CrossEntropyDefinition(Reduction reduction)
+        : base("cross_entropy", "lₙ = −Σ_c tₙc·log_softmax(xₙ)_c (= logsumexp(xₙ) − xₙ[tₙ] for a class index), reduced; ∂lₙ/∂xₙ = softmax(xₙ)·Σ_c tₙc − tₙ")
+    {
+        Reduction = reduction;
+    }
+
+    /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
+    public Reduction Reduction { get; }
+
+    /// <summary>The shared instance for <paramref name="reduction"/>.</summary>
+    internal static CrossEntropyDefinition For(Reduction reduction) => s_byReduction[(int)reduction];
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}";
+}
+
+/// <summary>The definition of <see cref="Tensor.NllLoss"/> (<c>torch.nn.functional.nll_loss</c>); input and target are its inputs.</summary>
+public sealed class NllLossDefinition : OpDefinition
+{
+    private static readonly NllLossDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
+
+    private NllLossDefinition(Reduction reduction)
+        : base("nll_loss", "lₙ = −xₙ[tₙ], reduced; ∂lₙ/∂xₙc = −1 where c = tₙ, else 0")
+    {
+        Reduction = reduction;
+    }
+
+    /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
+    public Reduction Reduction { get; }
+
+    /// <summary>The shared instance for <paramref name="reduction"/>.</summary>
+    internal static NllLossDefinition For(Reduction reduction) => s_byReduction[(int)reduction];
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}";
 }

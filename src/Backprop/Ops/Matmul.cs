@@ -42,7 +42,7 @@ public sealed partial class Tensor
 
         var (x, y) = (this, other);
         var result = BatchedGemm(x, false, y, false);
-        return Record("matmul", result, [x, y], g =>
+        return Record(MatmulDefinition.Instance, result, [x, y], g =>
         [
             x.RequiresGrad ? BatchedGemm(g, false, y, true) : null,
             y.RequiresGrad ? BatchedGemm(x, true, g, false) : null,
@@ -154,4 +154,16 @@ public sealed partial class Tensor
 
         return result;
     }
+}
+
+/// <summary>The definition of <see cref="Tensor.Matmul(Tensor)"/> (no attributes).</summary>
+public sealed class MatmulDefinition : OpDefinition
+{
+    private MatmulDefinition()
+        : base("matmul", "Y = A·B; ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static MatmulDefinition Instance { get; } = new();
 }

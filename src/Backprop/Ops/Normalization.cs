@@ -122,7 +122,7 @@ public sealed partial class Tensor
             BatchNormForward(input.F64, output.F64, n, channels, inner, weight?.F64, bias?.F64, mean, invStd);
         }
 
-        return Record("batch_norm", output, AffineInputs(input, weight, bias), g =>
+        return Record(new BatchNormDefinition(runningMean, runningVar, training, momentum, eps), output, AffineInputs(input, weight, bias), g =>
         {
             var gradInput = input.RequiresGrad ? Empty(input._shape, input.DType) : null;
             var gradWeight = weight is { RequiresGrad: true } ? Empty(weight._shape, weight.DType) : null;
@@ -189,7 +189,7 @@ public sealed partial class Tensor
             LayerNormForward(input.F64, normalized.F64, output.F64, weight?.F64, bias?.F64, rows, d, eps, invStd);
         }
 
-        return Record("layer_norm", output, AffineInputs(input, weight, bias), g =>
+        return Record(new LayerNormDefinition(normalizedShape, eps), output, AffineInputs(input, weight, bias), g =>
         {
             var gradInput = input.RequiresGrad ? Empty(input._shape, input.DType) : null;
             var gradWeight = weight is { RequiresGrad: true } ? Zeros(weight._shape, weight.DType) : null;
@@ -413,4 +413,60 @@ public sealed partial class Tensor
             TensorPrimitives.MultiplyAdd(xhat, T.CreateTruncating(-s * meanGX), dx, dx);
         }
     }
+}
+
+/// <summary>
+/// The definition of <see cref="Tensor.BatchNorm"/> (<c>torch.nn.functional.batch_norm</c>); the weight
+/// and bias, when given, are inputs; the running statistics, which get no gradient, are held here.
+/// </summary>
+public sealed class BatchNormDefinition : OpDefinition
+{
+    internal BatchNormDefinition(Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps)
+        : base("batch_norm", "y = (x − μ_c)/√(σ²_c + ε)·w_c + b_c; ∂L/∂x = w·s·(g − mean_c(g) − x̂·mean_c(g·x̂)) in training (w·s·g in evaluation), ∂L/∂w = Σ g·x̂, ∂L/∂b = Σ g")
+    {
+        RunningMean = runningMean;
+        RunningVar = runningVar;
+        Training = training;
+        Momentum = momentum;
+        Eps = eps;
+    }
+
+    /// <summary>The running mean per channel, or null (PyTorch's <c>running_mean</c>); updated in place when training.</summary>
+    public Tensor? RunningMean { get; }
+
+    /// <summary>The running variance per channel, or null (PyTorch's <c>running_var</c>); updated in place when training.</summary>
+    public Tensor? RunningVar { get; }
+
+    /// <summary>Whether the batch's statistics were used (PyTorch's <c>training</c>); else the running ones.</summary>
+    public bool Training { get; }
+
+    /// <summary>The weight of the new statistic in the running update (PyTorch's <c>momentum</c>).</summary>
+    public double Momentum { get; }
+
+    /// <summary>The ε added to the variance (PyTorch's <c>eps</c>).</summary>
+    public double Eps { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() =>
+        $"training: {(Training ? "true" : "false")}, momentum: {FormatNumber(Momentum)}, eps: {FormatNumber(Eps)}";
+}
+
+/// <summary>The definition of <see cref="Tensor.LayerNorm"/> (<c>torch.nn.functional.layer_norm</c>); the weight and bias, when given, are inputs.</summary>
+public sealed class LayerNormDefinition : OpDefinition
+{
+    internal LayerNormDefinition(int[] normalizedShape, double eps)
+        : base("layer_norm", "y = (x − μ_r)/√(σ²_r + ε)·w + b over the last dims; ∂L/∂x = s·(ĝ − mean_r(ĝ) − x̂·mean_r(ĝ·x̂)) with ĝ = g·w, ∂L/∂w = Σ g·x̂, ∂L/∂b = Σ g")
+    {
+        NormalizedShape = [.. normalizedShape];
+        Eps = eps;
+    }
+
+    /// <summary>The trailing shape normalized over (PyTorch's <c>normalized_shape</c>).</summary>
+    public IReadOnlyList<int> NormalizedShape { get; }
+
+    /// <summary>The ε added to the variance (PyTorch's <c>eps</c>).</summary>
+    public double Eps { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"normalizedShape: {FormatList(NormalizedShape)}, eps: {FormatNumber(Eps)}";
 }

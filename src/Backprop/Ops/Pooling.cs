@@ -33,7 +33,7 @@ public sealed partial class Tensor
             Pooling.MaxForward(input.F64, g, planes, output.F64, indices);
         }
 
-        return Record("max_pool2d", output, [input], gy =>
+        return Record(new MaxPool2dDefinition(kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode), output, [input], gy =>
         {
             var gx = Empty(input._shape, input.DType);
             if (gy.DType == DType.Float32)
@@ -76,7 +76,7 @@ public sealed partial class Tensor
             Pooling.AvgForward(input.F64, g, planes, countIncludePad, output.F64);
         }
 
-        return Record("avg_pool2d", output, [input], gy =>
+        return Record(new AvgPool2dDefinition(kernelSize, stride ?? kernelSize, padding, ceilMode, countIncludePad), output, [input], gy =>
         {
             var gx = Empty(input._shape, input.DType);
             if (gy.DType == DType.Float32)
@@ -133,7 +133,7 @@ public sealed partial class Tensor
             Pooling.AdaptiveAvgForward(input.F64, planes, height, width, outH, outW, output.F64);
         }
 
-        return Record("adaptive_avg_pool2d", output, [input], gy =>
+        return Record(new AdaptiveAvgPool2dDefinition(outputSize), output, [input], gy =>
         {
             var gx = Empty(input._shape, input.DType);
             if (gy.DType == DType.Float32)
@@ -181,4 +181,86 @@ public sealed partial class Tensor
 
         return new Window2d(input._shape[1], height, width, kernel.Height, kernel.Width, stride.Height, stride.Width, padding.Height, padding.Width, dilation.Height, dilation.Width, outH, outW);
     }
+}
+
+/// <summary>The definition of <see cref="Tensor.MaxPool2d"/> (<c>torch.nn.functional.max_pool2d</c>).</summary>
+public sealed class MaxPool2dDefinition : OpDefinition
+{
+    internal MaxPool2dDefinition(Size2 kernelSize, Size2 stride, Size2 padding, Size2 dilation, bool ceilMode)
+        : base("max_pool2d", "y[i, j] = max of the window at (i, j); ∂L/∂x = g at each window's maximum, 0 elsewhere")
+    {
+        KernelSize = kernelSize;
+        Stride = stride;
+        Padding = padding;
+        Dilation = dilation;
+        CeilMode = ceilMode;
+    }
+
+    /// <summary>The window size (PyTorch's <c>kernel_size</c>).</summary>
+    public Size2 KernelSize { get; }
+
+    /// <summary>The step between windows, the kernel size when not given (PyTorch's <c>stride</c>).</summary>
+    public Size2 Stride { get; }
+
+    /// <summary>The implicit −∞ padding on each side (PyTorch's <c>padding</c>).</summary>
+    public Size2 Padding { get; }
+
+    /// <summary>The spacing between window taps (PyTorch's <c>dilation</c>).</summary>
+    public Size2 Dilation { get; }
+
+    /// <summary>Whether the output size rounds up (PyTorch's <c>ceil_mode</c>).</summary>
+    public bool CeilMode { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() =>
+        $"kernelSize: {KernelSize.ToCompactString()}, stride: {Stride.ToCompactString()}, padding: {Padding.ToCompactString()}, dilation: {Dilation.ToCompactString()}, ceilMode: {(CeilMode ? "true" : "false")}";
+}
+
+/// <summary>The definition of <see cref="Tensor.AvgPool2d"/> (<c>torch.nn.functional.avg_pool2d</c>).</summary>
+public sealed class AvgPool2dDefinition : OpDefinition
+{
+    internal AvgPool2dDefinition(Size2 kernelSize, Size2 stride, Size2 padding, bool ceilMode, bool countIncludePad)
+        : base("avg_pool2d", "y[i, j] = (Σ of the window at (i, j)) / divisor; ∂L/∂x = g / divisor at every tap of each window")
+    {
+        KernelSize = kernelSize;
+        Stride = stride;
+        Padding = padding;
+        CeilMode = ceilMode;
+        CountIncludePad = countIncludePad;
+    }
+
+    /// <summary>The window size (PyTorch's <c>kernel_size</c>).</summary>
+    public Size2 KernelSize { get; }
+
+    /// <summary>The step between windows, the kernel size when not given (PyTorch's <c>stride</c>).</summary>
+    public Size2 Stride { get; }
+
+    /// <summary>The zero padding on each side (PyTorch's <c>padding</c>).</summary>
+    public Size2 Padding { get; }
+
+    /// <summary>Whether the output size rounds up (PyTorch's <c>ceil_mode</c>).</summary>
+    public bool CeilMode { get; }
+
+    /// <summary>Whether the divisor counts the padding taps (PyTorch's <c>count_include_pad</c>).</summary>
+    public bool CountIncludePad { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() =>
+        $"kernelSize: {KernelSize.ToCompactString()}, stride: {Stride.ToCompactString()}, padding: {Padding.ToCompactString()}, ceilMode: {(CeilMode ? "true" : "false")}, countIncludePad: {(CountIncludePad ? "true" : "false")}";
+}
+
+/// <summary>The definition of <see cref="Tensor.AdaptiveAvgPool2d"/> (<c>torch.nn.functional.adaptive_avg_pool2d</c>).</summary>
+public sealed class AdaptiveAvgPool2dDefinition : OpDefinition
+{
+    internal AdaptiveAvgPool2dDefinition(Size2 outputSize)
+        : base("adaptive_avg_pool2d", "y[i, j] = mean of the window of x that maps to (i, j); ∂L/∂x = g / (window area) at every tap of each window")
+    {
+        OutputSize = outputSize;
+    }
+
+    /// <summary>The output's height and width (PyTorch's <c>output_size</c>).</summary>
+    public Size2 OutputSize { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"outputSize: {OutputSize.ToCompactString()}";
 }

@@ -165,7 +165,7 @@ public sealed partial class Tensor
 
         Tensor?[] all = [input, hx, cx, weightIh, weightHh, biasIh, biasHh];
         Tensor[] inputs = [.. all.OfType<Tensor>()];
-        return Record(op, packed, inputs, g =>
+        return Record(RecurrentDefinition.For(op), packed, inputs, g =>
         {
             var grads = Array.ConvertAll(all, t => t is { RequiresGrad: true } ? Empty(t._shape, t.DType) : null);
             var gData = (T[])g._data;
@@ -254,4 +254,70 @@ public sealed partial class Tensor
             throw new ArgumentException($"{op}: the LSTM needs a cell state cx");
         }
     }
+}
+
+/// <summary>
+/// The definition of the fused recurrent ops: whole-sequence <see cref="Tensor.Rnn"/> (<c>rnn_tanh</c>,
+/// <c>rnn_relu</c>), <see cref="Tensor.Lstm"/>, <see cref="Tensor.Gru"/>, and their one-step cells
+/// (<c>rnn_tanh_cell</c>, <c>rnn_relu_cell</c>, <c>lstm_cell</c>, <c>gru_cell</c>). Inputs in order: input,
+/// hx, cx (LSTM only), weight_ih, weight_hh, then bias_ih and bias_hh when given. The output packs
+/// h_1 … h_T, then c_T for LSTM. One layer, one direction; one shared instance per op.
+/// </summary>
+public sealed class RecurrentDefinition : OpDefinition
+{
+    private static readonly RecurrentDefinition[] s_all =
+    [
+        new("rnn_tanh", "RNN_TANH", isCell: false, "hₜ = tanh(xₜ·W_ihᵀ + b_ih + hₜ₋₁·W_hhᵀ + b_hh); backward through time: ∂L/∂preₜ = ∂L/∂hₜ·(1 − hₜ²), ∂L/∂hₜ₋₁ += ∂L/∂preₜ·W_hh"),
+        new("rnn_relu", "RNN_RELU", isCell: false, "hₜ = relu(xₜ·W_ihᵀ + b_ih + hₜ₋₁·W_hhᵀ + b_hh); backward through time: ∂L/∂preₜ = ∂L/∂hₜ·[hₜ > 0], ∂L/∂hₜ₋₁ += ∂L/∂preₜ·W_hh"),
+        new("lstm", "LSTM", isCell: false, LstmFormula),
+        new("gru", "GRU", isCell: false, GruFormula),
+        new("rnn_tanh_cell", "RNN_TANH", isCell: true, "h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh); ∂L/∂pre = g·(1 − h'²), ∂L/∂h = ∂L/∂pre·W_hh"),
+        new("rnn_relu_cell", "RNN_RELU", isCell: true, "h' = relu(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh); ∂L/∂pre = g·[h' > 0], ∂L/∂h = ∂L/∂pre·W_hh"),
+        new("lstm_cell", "LSTM", isCell: true, LstmFormula),
+        new("gru_cell", "GRU", isCell: true, GruFormula),
+    ];
+
+    private const string LstmFormula =
+        "(i, f, g, o) = (σ, σ, tanh, σ)(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh), c' = f·c + i·g, h' = o·tanh(c'); " +
+        "backward through time with dc = ∂L/∂c' + ∂L/∂h'·o·(1 − tanh²c'), ∂L/∂c = dc·f";
+
+    private const string GruFormula =
+        "r = σ(…), z = σ(…), n = tanh(W_in x + b_in + r·(W_hn h + b_hn)), h' = (1 − z)·n + z·h; " +
+        "backward through time: ∂pre_n = ∂L/∂h'·(1 − z)·(1 − n²), ∂pre_z = ∂L/∂h'·(h − n)·z(1 − z)";
+
+    private RecurrentDefinition(string name, string mode, bool isCell, string formula)
+        : base(name, formula)
+    {
+        Mode = mode;
+        IsCell = isCell;
+    }
+
+    /// <summary>The cell kind as PyTorch's <c>RNNBase.mode</c> names it: RNN_TANH, RNN_RELU, LSTM or GRU.</summary>
+    public string Mode { get; }
+
+    /// <summary>Whether this is a one-step cell (input (batch, input_size)) rather than a whole sequence.</summary>
+    public bool IsCell { get; }
+
+    /// <summary>The number of stacked layers one node runs (PyTorch's <c>num_layers</c>): always 1.</summary>
+    public int NumLayers => 1;
+
+    /// <summary>Whether the sequence is also run backwards (PyTorch's <c>bidirectional</c>): always false.</summary>
+    public bool Bidirectional => false;
+
+    /// <summary>The shared instance for the op named <paramref name="name"/>.</summary>
+    internal static RecurrentDefinition For(string name)
+    {
+        foreach (var definition in s_all)
+        {
+            if (definition.Name == name)
+            {
+                return definition;
+            }
+        }
+
+        throw new ArgumentException($"no recurrent op named '{name}'", nameof(name));
+    }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"mode: {Mode}";
 }

@@ -11,7 +11,7 @@ public sealed partial class Tensor
         RequireFloat("sum", this);
         var x = this;
         var result = Broadcasting.SumToShape("sum", x, []);
-        return Record("sum", result == x ? x.Detach() : result, [x], g => [Broadcasting.Expand("sum", g, x._shape)]);
+        return Record(SumDefinition.All, result == x ? x.Detach() : result, [x], g => [Broadcasting.Expand("sum", g, x._shape)]);
     }
 
     /// <summary>Sum along <paramref name="dim"/> (<c>x.sum(dim, keepdim)</c>). d/dx = the upstream gradient broadcast back.</summary>
@@ -31,7 +31,7 @@ public sealed partial class Tensor
 
         var shape = keepDim ? kept : DroppedShape(kept, dims);
         var output = new Tensor(result._data, shape);
-        return Record("sum", output, [x], g => [Broadcasting.Expand("sum", new Tensor(g._data, kept), x._shape)]);
+        return Record(new SumDefinition(dims, keepDim), output, [x], g => [Broadcasting.Expand("sum", new Tensor(g._data, kept), x._shape)]);
     }
 
     /// <summary>Mean of all elements (<c>torch.mean</c>). d/dx_i = 1/n.</summary>
@@ -62,13 +62,14 @@ public sealed partial class Tensor
     /// Largest values along <paramref name="dim"/> and their indices (<c>torch.max(x, dim, keepdim)</c>).
     /// The gradient of each value flows to the element at its index.
     /// </summary>
-    public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false) => Extreme("max", dim, keepDim, max: true);
+    public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false) => Extreme(new MaxDefinition(dim, keepDim), dim, keepDim, max: true);
 
     /// <summary>Smallest values along <paramref name="dim"/> and their indices (<c>torch.min(x, dim, keepdim)</c>).</summary>
-    public (Tensor Values, Tensor Indices) Min(int dim, bool keepDim = false) => Extreme("min", dim, keepDim, max: false);
+    public (Tensor Values, Tensor Indices) Min(int dim, bool keepDim = false) => Extreme(new MinDefinition(dim, keepDim), dim, keepDim, max: false);
 
-    private (Tensor Values, Tensor Indices) Extreme(string op, int dim, bool keepDim, bool max)
+    private (Tensor Values, Tensor Indices) Extreme(OpDefinition definition, int dim, bool keepDim, bool max)
     {
+        string op = definition.Name;
         RequireFloat(op, this);
         var x = this;
         int d = Shapes.WrapDim(op, dim, Rank);
@@ -120,7 +121,7 @@ public sealed partial class Tensor
         }
 
         var shape = keepDim || Rank == 0 ? kept : DroppedShape(kept, [d]);
-        var outValues = Record(op, new Tensor(values._data, shape), [x], g =>
+        var outValues = Record(definition, new Tensor(values._data, shape), [x], g =>
         {
             var grad = Zeros(x._shape, x.DType);
             for (int o = 0; o < outer; o++)
@@ -158,4 +159,67 @@ public sealed partial class Tensor
         var wrapped = dims.Select(d => Shapes.WrapDim("reduce", d, Rank)).ToHashSet();
         return kept.Where((_, i) => !wrapped.Contains(i)).ToArray();
     }
+}
+
+/// <summary>The definition of <see cref="Tensor.Sum()"/> and its overloads along dims.</summary>
+public sealed class SumDefinition : OpDefinition
+{
+    internal SumDefinition(int[]? dims, bool keepDim)
+        : base("sum", "y = Σᵢ xᵢ (over the dims); ∂y/∂xᵢ = 1, so ∂L/∂x = g broadcast back to x's shape")
+    {
+        Dims = dims is null ? null : [.. dims];
+        KeepDim = keepDim;
+    }
+
+    /// <summary>The shared instance for the sum of all elements (<see cref="Dims"/> null).</summary>
+    internal static SumDefinition All { get; } = new(null, keepDim: false);
+
+    /// <summary>The dims summed over, as given (may be negative), or null for all of them (PyTorch's <c>dim</c>).</summary>
+    public IReadOnlyList<int>? Dims { get; }
+
+    /// <summary>Whether the summed dims are kept with size 1 (PyTorch's <c>keepdim</c>).</summary>
+    public bool KeepDim { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => Dims is null ? string.Empty : $"dim: {FormatList(Dims)}, keepDim: {(KeepDim ? "true" : "false")}";
+}
+
+/// <summary>The definition of <see cref="Tensor.Max(int, bool)"/> (the values; the indices are not differentiable).</summary>
+public sealed class MaxDefinition : OpDefinition
+{
+    internal MaxDefinition(int dim, bool keepDim)
+        : base("max", "y = maxₖ xₖ along dim; ∂L/∂xₖ = g at the first maximal k, else 0")
+    {
+        Dim = dim;
+        KeepDim = keepDim;
+    }
+
+    /// <summary>The dim reduced over, as given (PyTorch's <c>dim</c>; may be negative).</summary>
+    public int Dim { get; }
+
+    /// <summary>Whether the reduced dim is kept with size 1 (PyTorch's <c>keepdim</c>).</summary>
+    public bool KeepDim { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"dim: {Dim}, keepDim: {(KeepDim ? "true" : "false")}";
+}
+
+/// <summary>The definition of <see cref="Tensor.Min(int, bool)"/> (the values; the indices are not differentiable).</summary>
+public sealed class MinDefinition : OpDefinition
+{
+    internal MinDefinition(int dim, bool keepDim)
+        : base("min", "y = minₖ xₖ along dim; ∂L/∂xₖ = g at the first minimal k, else 0")
+    {
+        Dim = dim;
+        KeepDim = keepDim;
+    }
+
+    /// <summary>The dim reduced over, as given (PyTorch's <c>dim</c>; may be negative).</summary>
+    public int Dim { get; }
+
+    /// <summary>Whether the reduced dim is kept with size 1 (PyTorch's <c>keepdim</c>).</summary>
+    public bool KeepDim { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"dim: {Dim}, keepDim: {(KeepDim ? "true" : "false")}";
 }

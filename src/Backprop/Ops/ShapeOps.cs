@@ -183,7 +183,7 @@ public sealed partial class Tensor
             result = x.Detach();
         }
 
-        return Record("expand", result, [x], g => [g]);
+        return Record(new ExpandDefinition(target), result, [x], g => [g]);
     }
 
     /// <summary>
@@ -252,7 +252,7 @@ public sealed partial class Tensor
         }
 
         var inputs = tensors.ToArray();
-        return Record("cat", result, inputs, g =>
+        return Record(new CatDefinition(d), result, inputs, g =>
         {
             var grads = new Tensor?[inputs.Length];
             int start = 0;
@@ -297,21 +297,21 @@ public sealed partial class Tensor
     {
         var x = this;
         var newShape = Shapes.InferReshape(op, _shape, shape);
-        return Record(op, new Tensor(_data, newShape), [x], g => [g.Reshape(x._shape)]);
+        return Record(new ReshapeDefinition(op, newShape), new Tensor(_data, newShape), [x], g => [g.Reshape(x._shape)]);
     }
 
     /// <summary>The copy y.shape[k] = x.shape[perm[k]]; perm must already be a validated permutation.</summary>
     private Tensor PermuteAs(string op, int[] perm)
     {
         var strides = Shapes.Strides(_shape);
-        return StridedView(op, 0, perm.Select(p => _shape[p]).ToArray(), perm.Select(p => strides[p]).ToArray());
+        return StridedView(new PermuteDefinition(op, perm), 0, perm.Select(p => _shape[p]).ToArray(), perm.Select(p => strides[p]).ToArray());
     }
 
     /// <summary>
     /// Materializes the view (offset, shape, strides) of this tensor's storage; every element of the
     /// view is a distinct storage element, so the backward scatters dL/dy into zeros at the same places.
     /// </summary>
-    private Tensor StridedView(string op, int offset, int[] shape, int[] strides)
+    private Tensor StridedView(OpDefinition op, int offset, int[] shape, int[] strides)
     {
         var x = this;
         var result = Empty(shape, DType);
@@ -323,4 +323,75 @@ public sealed partial class Tensor
             return [grad];
         });
     }
+}
+
+/// <summary>
+/// The definition of the reshapes, which share storage: <see cref="Tensor.Reshape"/>, <see cref="Tensor.View"/>,
+/// <see cref="Tensor.Flatten"/>, <see cref="Tensor.Squeeze()"/> and <see cref="Tensor.Unsqueeze"/> (the
+/// <see cref="OpDefinition.Name"/> says which was called).
+/// </summary>
+public sealed class ReshapeDefinition : OpDefinition
+{
+    internal ReshapeDefinition(string name, int[] shape)
+        : base(name, "y = x in a new shape (same elements, row-major order); ∂L/∂x = g reshaped back to x's shape")
+    {
+        Shape = shape;
+    }
+
+    /// <summary>The target shape, with any −1 resolved (PyTorch's <c>shape</c>), which is the output's shape.</summary>
+    public IReadOnlyList<int> Shape { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"shape: {FormatList(Shape)}";
+}
+
+/// <summary>
+/// The definition of the dimension reorderings <see cref="Tensor.Permute"/>, <see cref="Tensor.Transpose"/>
+/// and <see cref="Tensor.T"/> (the <see cref="OpDefinition.Name"/> says which was called).
+/// </summary>
+public sealed class PermuteDefinition : OpDefinition
+{
+    internal PermuteDefinition(string name, int[] dims)
+        : base(name, "y.shape[k] = x.shape[dims[k]], y[…i_dims[k]…] = x[…]; ∂L/∂x = g permuted by the inverse permutation")
+    {
+        Dims = dims;
+    }
+
+    /// <summary>The permutation, non-negative (PyTorch's <c>dims</c>; for a transpose, the identity with the two dims swapped).</summary>
+    public IReadOnlyList<int> Dims { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"dims: {FormatList(Dims)}";
+}
+
+/// <summary>The definition of <see cref="Tensor.Expand"/> and <see cref="Tensor.BroadcastTo"/>.</summary>
+public sealed class ExpandDefinition : OpDefinition
+{
+    internal ExpandDefinition(int[] shape)
+        : base("expand", "y = x repeated along size-1 (and new leading) dims; ∂L/∂x = g summed over the expanded dims")
+    {
+        Shape = shape;
+    }
+
+    /// <summary>The target shape, with any −1 resolved (PyTorch's <c>size</c>).</summary>
+    public IReadOnlyList<int> Shape { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"shape: {FormatList(Shape)}";
+}
+
+/// <summary>The definition of <see cref="Tensor.Concat"/> (<c>torch.cat</c>).</summary>
+public sealed class CatDefinition : OpDefinition
+{
+    internal CatDefinition(int dim)
+        : base("cat", "y = [x₁, x₂, …] joined along dim; ∂L/∂xₖ = the slice of g that xₖ occupies")
+    {
+        Dim = dim;
+    }
+
+    /// <summary>The dim joined along, non-negative (PyTorch's <c>dim</c>).</summary>
+    public int Dim { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"dim: {Dim}";
 }

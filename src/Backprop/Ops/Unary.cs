@@ -9,7 +9,7 @@ public sealed partial class Tensor
     public Tensor Exp()
     {
         var y = Map("exp", this, TensorPrimitives.Exp, TensorPrimitives.Exp);
-        return Record("exp", y, [this], g => [MulGradient(g, y)]);
+        return Record(ExpDefinition.Instance, y, [this], g => [MulGradient(g, y)]);
     }
 
     /// <summary>Natural logarithm (<c>torch.log</c>). d/dx = 1/x.</summary>
@@ -17,14 +17,14 @@ public sealed partial class Tensor
     {
         var x = this;
         var y = Map("log", x, TensorPrimitives.Log, TensorPrimitives.Log);
-        return Record("log", y, [x], g => [g / x]);
+        return Record(LogDefinition.Instance, y, [x], g => [g / x]);
     }
 
     /// <summary>Square root (<c>torch.sqrt</c>). d/dx = 1/(2√x), reusing the output.</summary>
     public Tensor Sqrt()
     {
         var y = Map("sqrt", this, TensorPrimitives.Sqrt, TensorPrimitives.Sqrt);
-        return Record("sqrt", y, [this], g => [g / (2.0 * y)]);
+        return Record(SqrtDefinition.Instance, y, [this], g => [g / (2.0 * y)]);
     }
 
     /// <summary>|x| (<c>torch.abs</c>). d/dx = sign(x), taken as 0 at 0 as PyTorch does.</summary>
@@ -32,7 +32,7 @@ public sealed partial class Tensor
     {
         var x = this;
         var y = Map("abs", x, TensorPrimitives.Abs, TensorPrimitives.Abs);
-        return Record("abs", y, [x], g => [g * x.Sign()]);
+        return Record(AbsDefinition.Instance, y, [x], g => [g * x.Sign()]);
     }
 
     /// <summary>sign(x) ∈ {−1, 0, 1} (<c>torch.sign</c>); no gradient (zero almost everywhere).</summary>
@@ -63,7 +63,7 @@ public sealed partial class Tensor
             x,
             (s, d) => { TensorPrimitives.Max(s, (float)lo, d); TensorPrimitives.Min(d, (float)hi, d); },
             (s, d) => { TensorPrimitives.Max(s, lo, d); TensorPrimitives.Min(d, hi, d); });
-        return Record("clamp", y, [x], g =>
+        return Record(new ClampDefinition(min, max), y, [x], g =>
         {
             var inside = Map(
                 "clamp",
@@ -73,4 +73,73 @@ public sealed partial class Tensor
             return [g * inside];
         });
     }
+}
+
+/// <summary>The definition of <see cref="Tensor.Exp"/> (no attributes).</summary>
+public sealed class ExpDefinition : OpDefinition
+{
+    private ExpDefinition()
+        : base("exp", "y = eˣ; ∂y/∂x = eˣ = y")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static ExpDefinition Instance { get; } = new();
+}
+
+/// <summary>The definition of <see cref="Tensor.Log"/> (no attributes).</summary>
+public sealed class LogDefinition : OpDefinition
+{
+    private LogDefinition()
+        : base("log", "y = ln x; ∂y/∂x = 1/x")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static LogDefinition Instance { get; } = new();
+}
+
+/// <summary>The definition of <see cref="Tensor.Sqrt"/> (no attributes).</summary>
+public sealed class SqrtDefinition : OpDefinition
+{
+    private SqrtDefinition()
+        : base("sqrt", "y = √x; ∂y/∂x = 1/(2√x) = 1/(2y)")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static SqrtDefinition Instance { get; } = new();
+}
+
+/// <summary>The definition of <see cref="Tensor.Abs"/> (no attributes).</summary>
+public sealed class AbsDefinition : OpDefinition
+{
+    private AbsDefinition()
+        : base("abs", "y = |x|; ∂y/∂x = sign(x) (0 at 0)")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static AbsDefinition Instance { get; } = new();
+}
+
+/// <summary>The definition of <see cref="Tensor.Clamp"/> with its bounds.</summary>
+public sealed class ClampDefinition : OpDefinition
+{
+    internal ClampDefinition(double? min, double? max)
+        : base("clamp", "y = min(max(x, lo), hi); ∂y/∂x = 1 if lo ≤ x ≤ hi, else 0")
+    {
+        Min = min;
+        Max = max;
+    }
+
+    /// <summary>The lower bound lo, or null for none (PyTorch's <c>min</c>).</summary>
+    public double? Min { get; }
+
+    /// <summary>The upper bound hi, or null for none (PyTorch's <c>max</c>).</summary>
+    public double? Max { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() =>
+        $"min: {(Min is { } lo ? FormatNumber(lo) : "none")}, max: {(Max is { } hi ? FormatNumber(hi) : "none")}";
 }

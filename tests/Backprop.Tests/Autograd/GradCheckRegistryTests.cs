@@ -50,7 +50,7 @@ public class GradCheckRegistryTests
         {
             var input = x[0];
             var output = Tensor.FromArray(input.ToArray().Select(v => v * v).ToArray(), input.Shape);
-            return Tensor.Record("bad_square", output, [input], g => [g * input]);
+            return Tensor.Record(BadSquareDefinition.Instance, output, [input], g => [g * input]);
         }
 
         var x = Tensor.FromArray(new[] { 0.5, -1.5, 2.0 }).RequiresGrad_();
@@ -67,4 +67,15 @@ public class GradCheckRegistryTests
         var ex = Assert.Throws<ArgumentException>(() => GradCheck.Check(t => t[0].Exp(), x));
         Assert.Contains("float64", ex.Message);
     }
+}
+
+/// <summary>A user-defined op whose backward is deliberately wrong (d/dx x² reported as x).</summary>
+internal sealed class BadSquareDefinition : OpDefinition
+{
+    private BadSquareDefinition()
+        : base("bad_square", "y = x²; ∂y/∂x = x (wrong on purpose: it is 2x)")
+    {
+    }
+
+    public static BadSquareDefinition Instance { get; } = new();
 }

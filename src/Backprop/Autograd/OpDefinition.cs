@@ -1,0 +1,48 @@
+using System.Globalization;
+
+namespace Backprop;
+
+/// <summary>
+/// What a graph node records about the op that made it (the op contract's "definition"): its name,
+/// the formula that teaching tools print, and, in a sealed subclass beside the op, the attributes
+/// its forward was called with (softmax's dim, conv2d's stride, …), read-only and named as PyTorch
+/// names the arguments. Code that must know the op (gradient health, graph drawing, ONNX export)
+/// matches on the type (<c>node.Op is LinearDefinition</c>), never on the name. An op without
+/// attributes records one shared instance, so recording allocates nothing for it.
+/// </summary>
+public abstract class OpDefinition
+{
+    /// <summary>Creates a definition named <paramref name="name"/> with the teaching <paramref name="formula"/>.</summary>
+    /// <param name="name">The op's name as it appears in <c>grad_fn</c>, e.g. <c>softmax</c>.</param>
+    /// <param name="formula">The forward and its derivative in plain text, e.g. <c>y = tanh(x); ∂y/∂x = 1 − y²</c>.</param>
+    protected OpDefinition(string name, string formula)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(formula);
+        Name = name;
+        Formula = formula;
+    }
+
+    /// <summary>The op's name, e.g. <c>mul</c> or <c>softmax</c> (PyTorch's <c>grad_fn</c> name without "Backward").</summary>
+    public string Name { get; }
+
+    /// <summary>The forward and its derivative as plain text for teaching tools, e.g. <c>y = tanh(x); ∂y/∂x = 1 − y²</c>.</summary>
+    public string Formula { get; }
+
+    /// <summary>The name followed by the attributes, e.g. <c>softmax(dim: 1)</c>; just the name for an op without any.</summary>
+    public override string ToString()
+    {
+        string attributes = FormatAttributes();
+        return attributes.Length == 0 ? Name : $"{Name}({attributes})";
+    }
+
+    /// <summary>The attributes as <c>name: value</c> pairs separated by ", ", or empty for an op without any.</summary>
+    protected virtual string FormatAttributes() => string.Empty;
+
+    /// <summary>A list of sizes or dims as <c>[2, 3]</c>, for <see cref="FormatAttributes"/>.</summary>
+    protected static string FormatList(IReadOnlyList<int>? values) =>
+        values is null ? "all" : $"[{string.Join(", ", values)}]";
+
+    /// <summary>A number in invariant culture, shortest round-trip form, for <see cref="FormatAttributes"/>.</summary>
+    protected static string FormatNumber(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+}
