@@ -46,3 +46,41 @@ public abstract class OpDefinition
     /// <summary>A number in invariant culture, shortest round-trip form, for <see cref="FormatAttributes"/>.</summary>
     protected static string FormatNumber(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }
+
+/// <summary>
+/// A definition whose one attribute is the dim it works along (softmax, log_softmax, gather,
+/// index_select, cat): the sealed subclass says which op, this holds the dim.
+/// </summary>
+public abstract class DimOpDefinition : OpDefinition
+{
+    /// <summary>Creates a definition named <paramref name="name"/> working along <paramref name="dim"/>.</summary>
+    /// <param name="name">The op's name.</param>
+    /// <param name="formula">The forward and its derivative in plain text.</param>
+    /// <param name="dim">The dim, as the op's documentation of <see cref="Dim"/> says (given, or made non-negative).</param>
+    protected DimOpDefinition(string name, string formula, int dim)
+        : base(name, formula) => Dim = dim;
+
+    /// <summary>The dim the op works along (PyTorch's <c>dim</c>).</summary>
+    public int Dim { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"dim: {Dim}";
+}
+
+/// <summary>A reduction along one dim that may keep it with size 1 (max, min).</summary>
+public abstract class DimReductionDefinition : DimOpDefinition
+{
+    /// <summary>Creates a definition named <paramref name="name"/> reducing <paramref name="dim"/>.</summary>
+    /// <param name="name">The op's name.</param>
+    /// <param name="formula">The forward and its derivative in plain text.</param>
+    /// <param name="dim">The dim reduced over, as given (may be negative).</param>
+    /// <param name="keepDim">Whether the reduced dim is kept with size 1.</param>
+    protected DimReductionDefinition(string name, string formula, int dim, bool keepDim)
+        : base(name, formula, dim) => KeepDim = keepDim;
+
+    /// <summary>Whether the reduced dim is kept with size 1 (PyTorch's <c>keepdim</c>).</summary>
+    public bool KeepDim { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"dim: {Dim}, keepDim: {(KeepDim ? "true" : "false")}";
+}

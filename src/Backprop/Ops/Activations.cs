@@ -336,34 +336,20 @@ public sealed class GeluDefinition : OpDefinition
     public static GeluDefinition Instance { get; } = new();
 }
 
-/// <summary>The definition of <see cref="Tensor.Softmax"/> with the dim it normalizes along.</summary>
-public sealed class SoftmaxDefinition : OpDefinition
+/// <summary>The definition of <see cref="Tensor.Softmax"/> with the dim it normalizes along, as given (may be negative).</summary>
+public sealed class SoftmaxDefinition : DimOpDefinition
 {
     internal SoftmaxDefinition(int dim)
-        : base("softmax", "yᵢ = e^xᵢ / Σⱼ e^xⱼ; ∂L/∂xᵢ = yᵢ(gᵢ − Σⱼ gⱼyⱼ)")
+        : base("softmax", "yᵢ = e^xᵢ / Σⱼ e^xⱼ; ∂L/∂xᵢ = yᵢ(gᵢ − Σⱼ gⱼyⱼ)", dim)
     {
-        Dim = dim;
     }
-
-    /// <summary>The dim along which the values sum to 1, as given (PyTorch's <c>dim</c>; may be negative).</summary>
-    public int Dim { get; }
-
-    /// <inheritdoc/>
-    protected override string FormatAttributes() => $"dim: {Dim}";
 }
 
-/// <summary>The definition of <see cref="Tensor.LogSoftmax"/> with the dim it normalizes along.</summary>
-public sealed class LogSoftmaxDefinition : OpDefinition
+/// <summary>The definition of <see cref="Tensor.LogSoftmax"/> with the dim it normalizes along, as given (may be negative).</summary>
+public sealed class LogSoftmaxDefinition : DimOpDefinition
 {
     internal LogSoftmaxDefinition(int dim)
-        : base("log_softmax", "yᵢ = xᵢ − log Σⱼ e^xⱼ; ∂L/∂xᵢ = gᵢ − softmax(x)ᵢ·Σⱼ gⱼ")
+        : base("log_softmax", "yᵢ = xᵢ − log Σⱼ e^xⱼ; ∂L/∂xᵢ = gᵢ − softmax(x)ᵢ·Σⱼ gⱼ", dim)
     {
-        Dim = dim;
     }
-
-    /// <summary>The dim along which the softmax is taken, as given (PyTorch's <c>dim</c>; may be negative).</summary>
-    public int Dim { get; }
-
-    /// <inheritdoc/>
-    protected override string FormatAttributes() => $"dim: {Dim}";
 }

@@ -410,36 +410,22 @@ public sealed class SliceDefinition : OpDefinition
     protected override string FormatAttributes() => $"dim: {Dim}, start: {Start}, end: {End}, step: {Step}";
 }
 
-/// <summary>The definition of <see cref="Tensor.Gather"/> (<c>torch.gather</c>); the index is the second input.</summary>
-public sealed class GatherDefinition : OpDefinition
+/// <summary>The definition of <see cref="Tensor.Gather"/> (<c>torch.gather</c>) along a non-negative dim; the index is the second input.</summary>
+public sealed class GatherDefinition : DimOpDefinition
 {
     internal GatherDefinition(int dim)
-        : base("gather", "y[…, j, …] = x[…, index[…, j, …], …] along dim; ∂L/∂x = g scatter-added at the indices")
+        : base("gather", "y[…, j, …] = x[…, index[…, j, …], …] along dim; ∂L/∂x = g scatter-added at the indices", dim)
     {
-        Dim = dim;
     }
-
-    /// <summary>The dim indexed along, non-negative (PyTorch's <c>dim</c>).</summary>
-    public int Dim { get; }
-
-    /// <inheritdoc/>
-    protected override string FormatAttributes() => $"dim: {Dim}";
 }
 
-/// <summary>The definition of <see cref="Tensor.IndexSelect"/> (<c>torch.index_select</c>); the index is the second input.</summary>
-public sealed class IndexSelectDefinition : OpDefinition
+/// <summary>The definition of <see cref="Tensor.IndexSelect"/> (<c>torch.index_select</c>) along a non-negative dim; the index is the second input.</summary>
+public sealed class IndexSelectDefinition : DimOpDefinition
 {
     internal IndexSelectDefinition(int dim)
-        : base("index_select", "y = the slices x[…, index[k], …] along dim; ∂L/∂x = g added back at the indices")
+        : base("index_select", "y = the slices x[…, index[k], …] along dim; ∂L/∂x = g added back at the indices", dim)
     {
-        Dim = dim;
     }
-
-    /// <summary>The dim indexed along, non-negative (PyTorch's <c>dim</c>).</summary>
-    public int Dim { get; }
-
-    /// <inheritdoc/>
-    protected override string FormatAttributes() => $"dim: {Dim}";
 }
 
 /// <summary>

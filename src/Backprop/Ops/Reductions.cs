@@ -184,42 +184,20 @@ public sealed class SumDefinition : OpDefinition
     protected override string FormatAttributes() => Dims is null ? string.Empty : $"dim: {FormatList(Dims)}, keepDim: {(KeepDim ? "true" : "false")}";
 }
 
-/// <summary>The definition of <see cref="Tensor.Max(int, bool)"/> (the values; the indices are not differentiable).</summary>
-public sealed class MaxDefinition : OpDefinition
+/// <summary>The definition of <see cref="Tensor.Max(int, bool)"/> along a dim as given (may be negative; the values; the indices are not differentiable).</summary>
+public sealed class MaxDefinition : DimReductionDefinition
 {
     internal MaxDefinition(int dim, bool keepDim)
-        : base("max", "y = maxₖ xₖ along dim; ∂L/∂xₖ = g at the first maximal k, else 0")
+        : base("max", "y = maxₖ xₖ along dim; ∂L/∂xₖ = g at the first maximal k, else 0", dim, keepDim)
     {
-        Dim = dim;
-        KeepDim = keepDim;
     }
-
-    /// <summary>The dim reduced over, as given (PyTorch's <c>dim</c>; may be negative).</summary>
-    public int Dim { get; }
-
-    /// <summary>Whether the reduced dim is kept with size 1 (PyTorch's <c>keepdim</c>).</summary>
-    public bool KeepDim { get; }
-
-    /// <inheritdoc/>
-    protected override string FormatAttributes() => $"dim: {Dim}, keepDim: {(KeepDim ? "true" : "false")}";
 }
 
-/// <summary>The definition of <see cref="Tensor.Min(int, bool)"/> (the values; the indices are not differentiable).</summary>
-public sealed class MinDefinition : OpDefinition
+/// <summary>The definition of <see cref="Tensor.Min(int, bool)"/> along a dim as given (may be negative; the values; the indices are not differentiable).</summary>
+public sealed class MinDefinition : DimReductionDefinition
 {
     internal MinDefinition(int dim, bool keepDim)
-        : base("min", "y = minₖ xₖ along dim; ∂L/∂xₖ = g at the first minimal k, else 0")
+        : base("min", "y = minₖ xₖ along dim; ∂L/∂xₖ = g at the first minimal k, else 0", dim, keepDim)
     {
-        Dim = dim;
-        KeepDim = keepDim;
     }
-
-    /// <summary>The dim reduced over, as given (PyTorch's <c>dim</c>; may be negative).</summary>
-    public int Dim { get; }
-
-    /// <summary>Whether the reduced dim is kept with size 1 (PyTorch's <c>keepdim</c>).</summary>
-    public bool KeepDim { get; }
-
-    /// <inheritdoc/>
-    protected override string FormatAttributes() => $"dim: {Dim}, keepDim: {(KeepDim ? "true" : "false")}";
 }

@@ -380,18 +380,11 @@ public sealed class ExpandDefinition : OpDefinition
     protected override string FormatAttributes() => $"shape: {FormatList(Shape)}";
 }
 
-/// <summary>The definition of <see cref="Tensor.Concat"/> (<c>torch.cat</c>).</summary>
-public sealed class CatDefinition : OpDefinition
+/// <summary>The definition of <see cref="Tensor.Concat"/> (<c>torch.cat</c>) along a non-negative dim.</summary>
+public sealed class CatDefinition : DimOpDefinition
 {
     internal CatDefinition(int dim)
-        : base("cat", "y = [x₁, x₂, …] joined along dim; ∂L/∂xₖ = the slice of g that xₖ occupies")
+        : base("cat", "y = [x₁, x₂, …] joined along dim; ∂L/∂xₖ = the slice of g that xₖ occupies", dim)
     {
-        Dim = dim;
     }
-
-    /// <summary>The dim joined along, non-negative (PyTorch's <c>dim</c>).</summary>
-    public int Dim { get; }
-
-    /// <inheritdoc/>
-    protected override string FormatAttributes() => $"dim: {Dim}";
 }
