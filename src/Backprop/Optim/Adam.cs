@@ -112,7 +112,7 @@ public class Adam : Optimizer
             l2: _decoupledWeightDecay ? 0 : _weightDecay,
             decayFactor: _decoupledWeightDecay ? 1 - (Lr * _weightDecay) : 1,
             amsgrad: _amsgrad);
-        UpdateKernel.Run<T, Rule<T>>(rule, parameter.Storage<T>(), grad.Storage<T>(), expAvg.Storage<T>(), expAvgSq.Storage<T>(), maxExpAvgSq);
+        Plan.Add<T, Rule<T>>(rule, parameter.Storage<T>(), grad.Storage<T>(), expAvg.Storage<T>(), expAvgSq.Storage<T>(), maxExpAvgSq);
     }
 
     private readonly struct Rule<T>(double lerpWeight, double beta2, double eps, double negStepSize, double biasCorrection2Sqrt, double l2, double decayFactor, bool amsgrad)

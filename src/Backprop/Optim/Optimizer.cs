@@ -25,6 +25,9 @@ public abstract class Optimizer
     private Dictionary<string, Tensor>?[] _state;
     private double _lr;
 
+    // The plan of the Step in progress: set only while Step calls Update.
+    private UpdatePlan? _plan;
+
     /// <summary>
     /// Takes the parameters to optimize (<c>model.Parameters()</c>); each must be a distinct
     /// floating-point leaf tensor that requires grad.
@@ -106,8 +109,10 @@ public abstract class Optimizer
 
         // The update writes into the parameter's storage directly and records nothing, so it never
         // enters an autograd graph (PyTorch's step runs under torch.no_grad()). Each parameter's
-        // update is prepared in order, then all run together over the threads.
-        UpdateKernel.RunQueued(() =>
+        // update is prepared in order into the step's plan, then all run together over the threads.
+        var plan = new UpdatePlan();
+        _plan = plan;
+        try
         {
             for (int i = 0; i < _parameters.Count; i++)
             {
@@ -127,8 +132,13 @@ public abstract class Optimizer
                     Update<double>(p, grad, state);
                 }
             }
-        });
+        }
+        finally
+        {
+            _plan = null;
+        }
 
+        plan.Run();
         StepCount++;
     }
 
@@ -277,11 +287,15 @@ public abstract class Optimizer
     /// Updates one parameter in place from its gradient. <paramref name="state"/> is this parameter's
     /// state (empty before its first update); entries are tensors named as in PyTorch's
     /// <c>optimizer.state[p]</c>. Implementations update the state's step counts and compute the
-    /// step's constants here, then hand the element-wise part to <c>UpdateKernel.Run</c>, which
+    /// step's constants here, then add the element-wise part to the step's <see cref="Plan"/>, which
     /// <see cref="Step"/> runs once every parameter is prepared.
     /// </summary>
     protected abstract void Update<T>(Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
         where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>The plan of the <see cref="Step"/> in progress, for <see cref="Update{T}"/> to add its parameter's update to.</summary>
+    private protected UpdatePlan Plan =>
+        _plan ?? throw new InvalidOperationException($"{Name}: updates are planned only inside Step");
 
     /// <summary>Adds the hyperparameters other than <c>lr</c> to <paramref name="dict"/>, as float64 tensors.</summary>
     protected abstract void GetHyperparameters(Dictionary<string, Tensor> dict);

@@ -107,7 +107,7 @@ public sealed class RMSprop : Optimizer
         T[]? momentumBuffer = _momentum > 0 ? GetOrAddZeros(state, "momentum_buffer", parameter).Storage<T>() : null;
         T[]? gradAvg = _centered ? GetOrAddZeros(state, "grad_avg", parameter).Storage<T>() : null;
         var rule = new Rule<T>(Lr, _alpha, _eps, _weightDecay, _momentum, _centered);
-        UpdateKernel.Run<T, Rule<T>>(rule, parameter.Storage<T>(), grad.Storage<T>(), squareAvg, momentumBuffer, gradAvg);
+        Plan.Add<T, Rule<T>>(rule, parameter.Storage<T>(), grad.Storage<T>(), squareAvg, momentumBuffer, gradAvg);
     }
 
     private readonly struct Rule<T>(double lr, double alpha, double eps, double weightDecay, double momentum, bool centered) : IUpdateRule<T>

@@ -94,7 +94,7 @@ public sealed class SGD : Optimizer
         }
 
         var rule = new Rule<T>(Lr, _momentum, _dampening, _weightDecay, _nesterov, firstStep);
-        UpdateKernel.Run<T, Rule<T>>(rule, parameter.Storage<T>(), grad.Storage<T>(), buffer, null, null);
+        Plan.Add<T, Rule<T>>(rule, parameter.Storage<T>(), grad.Storage<T>(), buffer, null, null);
     }
 
     private readonly struct Rule<T>(double lr, double momentum, double dampening, double weightDecay, bool nesterov, bool firstStep) : IUpdateRule<T>

@@ -4,64 +4,16 @@ using System.Runtime.InteropServices;
 
 namespace Backprop.Optim;
 
-/// <summary>Runs an <see cref="IUpdateRule{T}"/> over a parameter, its gradient and its state buffers in one pass.</summary>
+/// <summary>Runs the <see cref="IUpdateRule{T}"/> updates of an <see cref="UpdatePlan"/> over the parameters, their gradients and their state buffers in one pass.</summary>
 internal static class UpdateKernel
 {
-    // Set while an optimizer's Step prepares its parameters: Run then queues the update instead of
-    // running it, and RunQueued runs them all as one parallel loop.
-    [ThreadStatic]
-    private static List<IJob>? t_queue;
-
-    /// <summary>
-    /// Applies <paramref name="rule"/> to every element of the parameter <paramref name="p"/>, its
-    /// gradient <paramref name="g"/> and the state buffers the rule uses (null for the others). Inside
-    /// <see cref="RunQueued"/> the update is queued and runs with the other parameters' when the
-    /// preparation is done.
-    /// </summary>
-    public static void Run<T, TRule>(in TRule rule, T[] p, T[] g, T[]? s0, T[]? s1, T[]? s2)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        where TRule : struct, IUpdateRule<T>
-    {
-        var job = new Job<T, TRule>(rule, p, g, s0, s1, s2);
-        if (t_queue is { } queue)
-        {
-            queue.Add(job);
-        }
-        else
-        {
-            RunJobs([job]);
-        }
-    }
-
-    /// <summary>
-    /// Runs <paramref name="prepare"/> (which calls <see cref="Run{T, TRule}"/> once per parameter), then
-    /// every queued update in one loop over the threads, so that small parameters do not each run on
-    /// one thread while the others wait, and the threads are handed work once per step instead of once
-    /// per parameter. Nothing is updated if <paramref name="prepare"/> throws.
-    /// </summary>
-    public static void RunQueued(Action prepare)
-    {
-        var queue = new List<IJob>();
-        t_queue = queue;
-        try
-        {
-            prepare();
-        }
-        finally
-        {
-            t_queue = null;
-        }
-
-        RunJobs(queue);
-    }
-
     /// <summary>
     /// Every update as whole vectors in one index space (16 units of work per vector: Threading.For's
     /// hand-off threshold is then 4,096 vectors); a piece of that space may cover the end of one
     /// parameter and the start of the next. Each element gets the same arithmetic whatever the split,
     /// so results do not depend on the thread count. Updates that share a buffer run one after another.
     /// </summary>
-    private static void RunJobs(List<IJob> jobs)
+    public static void RunJobs(List<IJob> jobs)
     {
         if (jobs.Count == 0)
         {
@@ -118,7 +70,8 @@ internal static class UpdateKernel
         return false;
     }
 
-    private interface IJob
+    /// <summary>One parameter's update, as <see cref="UpdatePlan"/> holds it.</summary>
+    internal interface IJob
     {
         /// <summary>Whole vectors, at least 1 (the last one also covers the tail).</summary>
         int Units { get; }
@@ -128,7 +81,8 @@ internal static class UpdateKernel
         void Run(int startUnit, int endUnit);
     }
 
-    private sealed class Job<T, TRule>(TRule rule, T[] p, T[] g, T[]? s0, T[]? s1, T[]? s2) : IJob
+    /// <summary><typeparamref name="TRule"/> over a parameter, its gradient and up to three state buffers.</summary>
+    internal sealed class Job<T, TRule>(TRule rule, T[] p, T[] g, T[]? s0, T[]? s1, T[]? s2) : IJob
         where T : unmanaged, IFloatingPointIeee754<T>
         where TRule : struct, IUpdateRule<T>
     {

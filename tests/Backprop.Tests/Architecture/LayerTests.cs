@@ -36,6 +36,34 @@ public class LayerTests
         Assert.Empty(others);
     }
 
+    /// <summary>
+    /// Per-thread state is hidden state: each [ThreadStatic] field is here with the reason it is per
+    /// thread, and a new one fails this test until it is justified (or made explicit instead). The
+    /// optimizer's update queue was one (now an UpdatePlan that Step builds).
+    /// </summary>
+    [Fact]
+    public void ThreadStaticStateIsOnlyWhereItIsPerThreadByDesign()
+    {
+        string[] allowed =
+        [
+            "Backprop.Autograd.t_gradDisabled",      // grad mode is per thread, as torch.no_grad()
+            "Backprop.AnomalyMode.t_enabled",        // anomaly mode is per thread, as torch.autograd.detect_anomaly()
+            "Backprop.AnomalyMode.t_inBackward",     // which pass the current thread's checks belong to
+            "Backprop.Kernels.WorkerPool.t_inJob",   // a kernel started inside a job runs serially on that thread
+            "Backprop.Kernels.Sgemm.t_packA",        // per-thread packing scratch, reused across products
+            "Backprop.Kernels.Sgemm.t_packB",
+            "Backprop.Kernels.Sgemm.t_tile",
+            "Backprop.Autograd.t_reusable",          // to become an explicit backward context (issue "One home per op")
+        ];
+        var found = s_library.GetTypes()
+            .SelectMany(t => t.GetFields(BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.DeclaredOnly))
+            .Where(f => f.IsDefined(typeof(ThreadStaticAttribute)))
+            .Select(f => $"{f.DeclaringType!.FullName}.{f.Name}")
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        Assert.Equal(allowed.Order(StringComparer.Ordinal), found);
+    }
+
     private static void AssertUsesOnly(Func<Type, bool> layer, Func<Type, bool> allowed)
     {
         var violations = s_library.GetTypes()
