@@ -108,7 +108,7 @@ internal static class AnomalyMode
         Tensor?[] grads;
         try
         {
-            grads = node.Apply(gradOutput);
+            grads = node.Apply(gradOutput, BackwardContext.NoReuse);
         }
         finally
         {

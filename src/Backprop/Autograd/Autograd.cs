@@ -161,6 +161,7 @@ public static partial class Autograd
     private static void RunAccumulate(Tensor root, Tensor seed, bool seedIsOwn, List<Tensor> order, bool retainGraph, GradientSink onGradient)
     {
         var pending = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = seed };
+        var context = new BackwardContext();
 
         // Storage that more than one tensor may see: a gradient passed through unchanged (add, views),
         // the same gradient returned for two inputs, or the caller's seed. Every other gradient is a
@@ -187,16 +188,16 @@ public static partial class Autograd
             }
 
             // A gradient only the engine holds, which nobody kept, is read by this node alone and then
-            // dropped: the node's backward may write its input gradient over it (TakeReusable).
-            t_reusable = owned && !kept && !AnomalyMode.IsEnabled ? grad : null;
+            // dropped: the node's backward may write its input gradient over it (context.TakeReusable).
+            context.Offer(owned && !kept && !AnomalyMode.IsEnabled ? grad : null);
             Tensor?[] inputGrads;
             try
             {
-                inputGrads = LocalGradients(node, grad);
+                inputGrads = LocalGradients(node, grad, context);
             }
             finally
             {
-                t_reusable = null;
+                context.Offer(null);
             }
 
             MarkShared(shared, t, grad, node.InputArray, inputGrads);
@@ -214,26 +215,6 @@ public static partial class Autograd
                 node.Release();
             }
         }
-    }
-
-    [ThreadStatic]
-    private static Tensor? t_reusable;
-
-    /// <summary>
-    /// Called by a backward function with its upstream gradient <paramref name="gradient"/>: true (once)
-    /// when the engine allows the function to overwrite it, element by element, with an input
-    /// gradient of the same shape. The caller then returns <paramref name="gradient"/> as that input's
-    /// gradient instead of allocating one; the engine marks the storage as shared from then on.
-    /// </summary>
-    internal static bool TakeReusable(Tensor gradient)
-    {
-        if (!ReferenceEquals(t_reusable, gradient))
-        {
-            return false;
-        }
-
-        t_reusable = null;
-        return true;
     }
 
     /// <summary>
@@ -314,7 +295,7 @@ public static partial class Autograd
             onGradient(v, grad, false);
             if (v.GradFn is { } node)
             {
-                edgeGradients[v] = LocalGradients(node, grad);
+                edgeGradients[v] = LocalGradients(node, grad, BackwardContext.NoReuse);
                 nodes.Add(node);
             }
         }
@@ -329,10 +310,10 @@ public static partial class Autograd
     /// Applies one node's backward function and reduces each returned gradient to its input's
     /// shape: the single place where broadcasting is undone, so no op's backward deals with it.
     /// </summary>
-    private static Tensor?[] LocalGradients(Node node, Tensor gradOutput)
+    private static Tensor?[] LocalGradients(Node node, Tensor gradOutput, BackwardContext context)
     {
         var inputs = node.InputArray;
-        var grads = AnomalyMode.IsEnabled ? AnomalyMode.ApplyChecked(node, gradOutput) : node.Apply(gradOutput);
+        var grads = AnomalyMode.IsEnabled ? AnomalyMode.ApplyChecked(node, gradOutput) : node.Apply(gradOutput, context);
         if (grads.Length != inputs.Length)
         {
             throw new InvalidOperationException($"{node.Name}: backward returned {grads.Length} gradients for {inputs.Length} inputs");

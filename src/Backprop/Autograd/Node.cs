@@ -15,12 +15,18 @@ public sealed class Node
 {
     private Tensor[] _inputs;
     private BackwardFunction? _backward;
+    private ReusingBackwardFunction? _reusingBackward;
 
     internal Node(OpDefinition op, Tensor[] inputs, BackwardFunction backward)
+        : this(op, inputs) => _backward = backward;
+
+    internal Node(OpDefinition op, Tensor[] inputs, ReusingBackwardFunction backward)
+        : this(op, inputs) => _reusingBackward = backward;
+
+    private Node(OpDefinition op, Tensor[] inputs)
     {
         Op = op;
         _inputs = inputs;
-        _backward = backward;
         if (AnomalyMode.IsEnabled)
         {
             AnomalyMode.OnNodeCreated(this);
@@ -40,12 +46,17 @@ public sealed class Node
     public IReadOnlyList<Tensor> Inputs => _inputs;
 
     /// <summary>True once a backward pass without <c>retainGraph</c> has freed this node's saved tensors.</summary>
-    public bool IsReleased => _backward is null;
+    public bool IsReleased => _backward is null && _reusingBackward is null;
 
     internal Tensor[] InputArray => _inputs;
 
-    internal Tensor?[] Apply(Tensor gradOutput)
+    internal Tensor?[] Apply(Tensor gradOutput, BackwardContext context)
     {
+        if (_reusingBackward is { } reusing)
+        {
+            return reusing(gradOutput, context);
+        }
+
         var backward = _backward ?? throw new InvalidOperationException(
             $"Backward: the graph through '{Name}' was freed by an earlier Backward(); pass retainGraph: true to back-propagate through it more than once");
         return backward(gradOutput);
@@ -54,6 +65,7 @@ public sealed class Node
     internal void Release()
     {
         _backward = null;
+        _reusingBackward = null;
         _inputs = [];
     }
 }

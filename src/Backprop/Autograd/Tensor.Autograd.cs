@@ -101,7 +101,17 @@ public sealed partial class Tensor
     /// graph node to <paramref name="output"/> holding the op's definition, the inputs and the
     /// backward function.
     /// </summary>
-    internal static Tensor Record(OpDefinition op, Tensor output, Tensor[] inputs, BackwardFunction backward)
+    internal static Tensor Record(OpDefinition op, Tensor output, Tensor[] inputs, BackwardFunction backward) =>
+        Record(op, output, inputs, backward, null);
+
+    /// <summary>
+    /// <see cref="Record(OpDefinition, Tensor, Tensor[], BackwardFunction)"/> for an op whose backward
+    /// may write an input gradient over its upstream gradient when the engine's <see cref="BackwardContext"/> allows it.
+    /// </summary>
+    internal static Tensor Record(OpDefinition op, Tensor output, Tensor[] inputs, ReusingBackwardFunction backward) =>
+        Record(op, output, inputs, null, backward);
+
+    private static Tensor Record(OpDefinition op, Tensor output, Tensor[] inputs, BackwardFunction? backward, ReusingBackwardFunction? reusing)
     {
         if (AnomalyMode.IsEnabled)
         {
@@ -117,7 +127,7 @@ public sealed partial class Tensor
         {
             if (input.RequiresGrad)
             {
-                output.GradFn = new Node(op, inputs, backward);
+                output.GradFn = reusing is null ? new Node(op, inputs, backward!) : new Node(op, inputs, reusing);
                 output._requiresGrad = true;
                 break;
             }

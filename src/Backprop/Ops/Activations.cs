@@ -14,7 +14,7 @@ public sealed partial class Tensor
     public Tensor Tanh()
     {
         var y = Map("tanh", this, TensorPrimitives.Tanh, TensorPrimitives.Tanh);
-        return Record(TanhDefinition.Instance, y, [this], g => [MulGradient(g, 1.0 - (y * y))]);
+        return Record(TanhDefinition.Instance, y, [this], (g, context) => [MulGradient(context, g, 1.0 - (y * y))]);
     }
 
     /// <summary>
@@ -32,11 +32,11 @@ public sealed partial class Tensor
     {
         var x = this;
         var y = Map("relu", x, (s, d) => TensorPrimitives.Max(s, 0f, d), (s, d) => TensorPrimitives.Max(s, 0.0, d));
-        return Record(ReluDefinition.Instance, y, [x], g =>
+        return Record(ReluDefinition.Instance, y, [x], (g, context) =>
         {
             // Fused: one pass computes g where x > 0 and 0 elsewhere, with no mask tensor, over g
             // itself when the engine allows it.
-            var gx = Autograd.TakeReusable(g) ? g : Empty(x._shape, x.DType);
+            var gx = context.TakeReusable(g) ? g : Empty(x._shape, x.DType);
             Threading.ForElements(x.Numel, (start, end) =>
             {
                 if (x.DType == DType.Float32)
@@ -91,7 +91,7 @@ public sealed partial class Tensor
             x,
             (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] > 0 ? s[i] : s[i] * slope32; } },
             (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] > 0 ? s[i] : s[i] * negativeSlope; } });
-        return Record(new LeakyReluDefinition(negativeSlope), y, [x], g => [MulGradient(g, Step("leaky_relu", x, 1.0, negativeSlope))]);
+        return Record(new LeakyReluDefinition(negativeSlope), y, [x], (g, context) => [MulGradient(context, g, Step("leaky_relu", x, 1.0, negativeSlope))]);
     }
 
     /// <summary>

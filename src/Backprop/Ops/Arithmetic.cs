@@ -32,12 +32,12 @@ public sealed partial class Tensor
 
     /// <summary>
     /// g · factor inside a backward function whose upstream gradient is <paramref name="g"/>: written over
-    /// g when the engine allows it (<see cref="Autograd.TakeReusable"/>) and the shapes and dtypes agree,
-    /// else a new tensor. The same products either way.
+    /// g when the backward's <paramref name="context"/> allows it (<see cref="BackwardContext.TakeReusable"/>)
+    /// and the shapes and dtypes agree, else a new tensor. The same products either way.
     /// </summary>
-    internal static Tensor MulGradient(Tensor g, Tensor factor)
+    internal static Tensor MulGradient(BackwardContext context, Tensor g, Tensor factor)
     {
-        bool inPlace = g.DType == factor.DType && g._shape.AsSpan().SequenceEqual(factor._shape) && Autograd.TakeReusable(g);
+        bool inPlace = g.DType == factor.DType && g._shape.AsSpan().SequenceEqual(factor._shape) && context.TakeReusable(g);
         return inPlace ? Broadcasting.Binary("mul", g, factor, default(MulKernel), into: g) : g * factor;
     }
 

@@ -49,7 +49,7 @@ public sealed partial class Tensor
             output = input * mask;
         }
 
-        return Record(new DropoutDefinition(p), output, [input], g => [MulGradient(g, mask)]);
+        return Record(new DropoutDefinition(p), output, [input], (g, context) => [MulGradient(context, g, mask)]);
     }
 }
 

@@ -9,7 +9,7 @@ public sealed partial class Tensor
     public Tensor Exp()
     {
         var y = Map("exp", this, TensorPrimitives.Exp, TensorPrimitives.Exp);
-        return Record(ExpDefinition.Instance, y, [this], g => [MulGradient(g, y)]);
+        return Record(ExpDefinition.Instance, y, [this], (g, context) => [MulGradient(context, g, y)]);
     }
 
     /// <summary>Natural logarithm (<c>torch.log</c>). d/dx = 1/x.</summary>
