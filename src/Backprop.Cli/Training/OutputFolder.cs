@@ -86,6 +86,11 @@ internal sealed class OutputFolder
     /// </summary>
     public static OutputFolder Prepare(string folder)
     {
+        if (File.Exists(folder))
+        {
+            throw new IOException($"--out: {folder} is a file, not a folder; choose another --out");
+        }
+
         string? createdRoot = FirstMissing(folder);
         var output = new OutputFolder(folder, createdRoot);
         string probe = System.IO.Path.Combine(folder, $".write-probe-{Environment.ProcessId}");

@@ -67,6 +67,18 @@ public sealed class TrainOutputFolderTests : IDisposable
     }
 
     [Fact]
+    public void AnOutThatIsAFileIsRefusedAndTheFileKept()
+    {
+        string file = _dir.File("notes.txt");
+        File.WriteAllText(file, "keep me");
+        var (code, stdout, stderr) = CliRunner.Run([.. s_quick, "--epochs", "1", "--out", file]);
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Equal($"train: --out: {file} is a file, not a folder; choose another --out", stderr.Trim());
+        Assert.Equal("keep me", File.ReadAllText(file));
+    }
+
+    [Fact]
     public void AnEmptyOrUnrelatedExistingFolderIsUsed()
     {
         string empty = _dir.File("empty");
