@@ -89,7 +89,7 @@ internal sealed partial class ModuleExporter
             LSTM => ("LSTM", LstmOrder, Array.Empty<Backprop.Onnx.Proto.AttributeProto>()),
             GRU => ("GRU", GruOrder, [Attribute("linear_before_reset", 1L)]),
             RNN r => ("RNN", [0], [Attribute("activations", [r.Nonlinearity == "relu" ? "Relu" : "Tanh"])]),
-            _ => throw new NotSupportedException($"ONNX export: module '{Where(path)}' is a {rnn.GetType().Name}, which cannot be exported yet (supported: {Supported})"),
+            _ => throw new NotSupportedException($"ONNX export: module '{Where(path)}' is a {rnn.GetType().Name}, an RNNBase of a kind the exporter does not know (LSTM, GRU and RNN are)"),
         };
 
         int hidden = rnn.HiddenSize;

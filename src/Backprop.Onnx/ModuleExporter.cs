@@ -6,15 +6,13 @@ namespace Backprop.Onnx;
 /// <summary>
 /// Turns modules into ONNX nodes, one method per module type, each taking the module's input value
 /// and returning its output value. Inference behaviour is exported (as <c>torch.onnx.export</c>'s
-/// default <c>training=TrainingMode.EVAL</c>): Dropout is the identity.
+/// default <c>training=TrainingMode.EVAL</c>): Dropout is the identity. A module of any other type
+/// (a user's own, with a hand-written Forward) is exported by tracing its Forward (<see cref="ModuleTracer"/>).
 /// Adding a layer = one method here (or in the partial file of its family: Convolution,
 /// Normalization, Recurrent) + one arm in <see cref="Export"/> + one ONNX Runtime test.
 /// </summary>
 internal sealed partial class ModuleExporter(OnnxGraphBuilder graph)
 {
-    /// <summary>The module types <see cref="Export"/> knows, for the error message of the others.</summary>
-    public const string Supported = "Sequential, Linear, Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d (eval), LayerNorm, RNN, LSTM, GRU, IRecurrentClassifier, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Flatten, Unflatten, Dropout, Identity";
-
     /// <summary>Appends the nodes computing <paramref name="module"/>(<paramref name="x"/>); <paramref name="path"/> is its dotted state-dict prefix.</summary>
     public OnnxValue Export(Module module, OnnxValue x, string path) => module switch
     {
@@ -39,8 +37,7 @@ internal sealed partial class ModuleExporter(OnnxGraphBuilder graph)
         Unflatten u => Unflatten(u, x, path),
         Dropout or Identity => Elementwise("Identity", x, path),
         IRecurrentClassifier c => RecurrentClassifier(module, c, x, path),
-        _ => throw new NotSupportedException(
-            $"ONNX export: module '{Where(path)}' is a {module.GetType().Name}, which cannot be exported yet (supported: {Supported})"),
+        _ => ModuleTracer.Trace(graph, module, x, path),
     };
 
     private static string Child(string path, string name) => path.Length == 0 ? name : path + "." + name;

@@ -57,9 +57,20 @@ internal sealed class OnnxGraphBuilder
             return existing;
         }
 
-        RequireFloat32(name, tensor);
-        string unique = UniqueName(name);
-        Graph.Initializer.Add(FloatTensor(unique, tensor.ToArray<float>(), tensor.Shape));
+        string unique;
+        if (tensor.DType == DType.Int64)
+        {
+            // An index tensor made inside a traced Forward (the indices of a gather).
+            unique = UniqueName(name);
+            Graph.Initializer.Add(Int64Tensor(unique, tensor.ToArray<long>(), tensor.Shape));
+        }
+        else
+        {
+            RequireFloat32(name, tensor);
+            unique = UniqueName(name);
+            Graph.Initializer.Add(FloatTensor(unique, tensor.ToArray<float>(), tensor.Shape));
+        }
+
         _initializers[tensor] = unique;
         return unique;
     }
@@ -85,10 +96,7 @@ internal sealed class OnnxGraphBuilder
     public string AddInt64Constant(string hint, long[] values)
     {
         string name = UniqueName(hint);
-        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
-        tensor.Dims.Add(values.Length);
-        tensor.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
-        Graph.Initializer.Add(tensor);
+        Graph.Initializer.Add(Int64Tensor(name, values, [values.Length]));
         return name;
     }
 
@@ -123,6 +131,16 @@ internal sealed class OnnxGraphBuilder
         Graph.Node.Add(node);
         return names;
     }
+
+    /// <summary>The file's form of an attribute an op definition's lowering wrote as plain data.</summary>
+    public static AttributeProto Attribute(OnnxAttribute attribute) => attribute.Kind switch
+    {
+        OnnxAttributeKind.Int => Attribute(attribute.Name, (long)attribute.Value),
+        OnnxAttributeKind.Float => Attribute(attribute.Name, (float)attribute.Value),
+        OnnxAttributeKind.String => Attribute(attribute.Name, (string)attribute.Value),
+        OnnxAttributeKind.Ints => Attribute(attribute.Name, (long[])attribute.Value),
+        _ => throw new ArgumentOutOfRangeException(nameof(attribute), attribute.Kind, "unknown ONNX attribute kind"),
+    };
 
     public static AttributeProto Attribute(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
@@ -169,6 +187,14 @@ internal sealed class OnnxGraphBuilder
                 TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = tensorShape },
             },
         };
+    }
+
+    private static TensorProto Int64Tensor(string name, long[] values, int[] dims)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        tensor.Dims.AddRange(dims.Select(d => (long)d));
+        tensor.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
+        return tensor;
     }
 
     private static TensorProto FloatTensor(string name, float[] values, int[] dims)

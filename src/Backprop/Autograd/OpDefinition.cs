@@ -36,6 +36,38 @@ public abstract class OpDefinition
         return attributes.Length == 0 ? Name : $"{Name}({attributes})";
     }
 
+    /// <summary>
+    /// Appends the ONNX nodes that compute this op to the file being exported and returns the name of
+    /// the value holding its output (the op contract's ONNX lowering, as plain data: op types, input
+    /// order, attributes). <paramref name="onnx"/> gives the node's input value names and traced shapes.
+    /// The default refuses, naming the op: an op without a lowering cannot be exported.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The op has no ONNX lowering, or not for these attributes; the message names it.</exception>
+    public virtual string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        throw new NotSupportedException($"the op {this} has no ONNX lowering");
+    }
+
+    /// <summary>
+    /// Lowers to one ONNX node <paramref name="opType"/> taking the recorded inputs in their order
+    /// (add → Add(a, b), relu → Relu(x), cat → Concat(x₁, x₂, …)), for <see cref="LowerToOnnx"/>.
+    /// </summary>
+    protected static string LowerAs(IOnnxLowering onnx, string opType, params OnnxAttribute[] attributes)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        var inputs = new string[onnx.InputCount];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            inputs[i] = onnx.Input(i);
+        }
+
+        return onnx.Node(opType, inputs, attributes);
+    }
+
+    /// <summary><paramref name="dim"/> made non-negative for a tensor of rank <paramref name="rank"/>, as ONNX axes are written here.</summary>
+    protected static long Axis(int dim, int rank) => dim < 0 ? dim + rank : dim;
+
     /// <summary>The attributes as <c>name: value</c> pairs separated by ", ", or empty for an op without any.</summary>
     protected virtual string FormatAttributes() => string.Empty;
 
@@ -83,4 +115,24 @@ public abstract class DimReductionDefinition : DimOpDefinition
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"dim: {Dim}, keepDim: {(KeepDim ? "true" : "false")}";
+
+    /// <summary>
+    /// Lowers the values to the ONNX reduction <paramref name="opType"/> (ReduceMax, ReduceMin) over
+    /// the one axis, keepdims as recorded; the axes are an input from opset 18, an attribute before.
+    /// </summary>
+    protected string LowerAsReduction(IOnnxLowering onnx, string opType)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        int rank = onnx.InputShape(0).Length;
+        if (rank == 0)
+        {
+            return LowerAs(onnx, "Identity");
+        }
+
+        var keepDims = new OnnxAttribute("keepdims", KeepDim ? 1 : 0);
+        long[] axes = [Axis(Dim, rank)];
+        return onnx.Opset >= 18
+            ? onnx.Node(opType, [onnx.Input(0), onnx.Int64s(axes)], keepDims)
+            : onnx.Node(opType, [onnx.Input(0)], keepDims, new OnnxAttribute("axes", axes));
+    }
 }

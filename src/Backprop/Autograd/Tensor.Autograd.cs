@@ -147,4 +147,7 @@ public sealed class CloneDefinition : OpDefinition
 
     /// <summary>The one shared instance.</summary>
     public static CloneDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Identity(x): the file has no storage to copy.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Identity");
 }

@@ -282,6 +282,9 @@ public sealed class TanhDefinition : OpDefinition
 
     /// <summary>The one shared instance.</summary>
     public static TanhDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Tanh(x).</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Tanh");
 }
 
 /// <summary>The definition of <see cref="Tensor.Sigmoid"/> (no attributes).</summary>
@@ -294,6 +297,9 @@ public sealed class SigmoidDefinition : OpDefinition
 
     /// <summary>The one shared instance.</summary>
     public static SigmoidDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Sigmoid(x).</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Sigmoid");
 }
 
 /// <summary>The definition of <see cref="Tensor.Relu"/> (no attributes).</summary>
@@ -306,6 +312,9 @@ public sealed class ReluDefinition : OpDefinition
 
     /// <summary>The one shared instance.</summary>
     public static ReluDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Relu(x).</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Relu");
 }
 
 /// <summary>The definition of <see cref="Tensor.LeakyRelu"/> with its negative slope.</summary>
@@ -322,6 +331,9 @@ public sealed class LeakyReluDefinition : OpDefinition
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"negativeSlope: {FormatNumber(NegativeSlope)}";
+
+    /// <summary>ONNX LeakyRelu(x) with alpha = the negative slope.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "LeakyRelu", new OnnxAttribute("alpha", (float)NegativeSlope));
 }
 
 /// <summary>The definition of <see cref="Tensor.Gelu"/>, the exact (erf) form (no attributes).</summary>
@@ -334,6 +346,24 @@ public sealed class GeluDefinition : OpDefinition
 
     /// <summary>The one shared instance.</summary>
     public static GeluDefinition Instance { get; } = new();
+
+    /// <summary>
+    /// ONNX Gelu(x, approximate="none") from opset 20; before that its definition x·½(1 + erf(x/√2))
+    /// written with Div, Erf, Add and two Muls.
+    /// </summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        if (onnx.Opset >= 20)
+        {
+            return LowerAs(onnx, "Gelu", new OnnxAttribute("approximate", "none"));
+        }
+
+        string x = onnx.Input(0);
+        string erf = onnx.Node("Erf", [onnx.Node("Div", [x, onnx.Constant([MathF.Sqrt(2)], [])])]);
+        string onePlus = onnx.Node("Add", [erf, onnx.Constant([1f], [])]);
+        return onnx.Node("Mul", [onnx.Node("Mul", [x, onePlus]), onnx.Constant([0.5f], [])]);
+    }
 }
 
 /// <summary>The definition of <see cref="Tensor.Softmax"/> with the dim it normalizes along, as given (may be negative).</summary>
@@ -343,6 +373,13 @@ public sealed class SoftmaxDefinition : DimOpDefinition
         : base("softmax", "yᵢ = e^xᵢ / Σⱼ e^xⱼ; ∂L/∂xᵢ = yᵢ(gᵢ − Σⱼ gⱼyⱼ)", dim)
     {
     }
+
+    /// <summary>ONNX Softmax(x) along axis = dim (opset 13+ semantics: that axis only, as PyTorch's dim).</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        return LowerAs(onnx, "Softmax", new OnnxAttribute("axis", Axis(Dim, onnx.InputShape(0).Length)));
+    }
 }
 
 /// <summary>The definition of <see cref="Tensor.LogSoftmax"/> with the dim it normalizes along, as given (may be negative).</summary>
@@ -351,5 +388,12 @@ public sealed class LogSoftmaxDefinition : DimOpDefinition
     internal LogSoftmaxDefinition(int dim)
         : base("log_softmax", "yᵢ = xᵢ − log Σⱼ e^xⱼ; ∂L/∂xᵢ = gᵢ − softmax(x)ᵢ·Σⱼ gⱼ", dim)
     {
+    }
+
+    /// <summary>ONNX LogSoftmax(x) along axis = dim.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        return LowerAs(onnx, "LogSoftmax", new OnnxAttribute("axis", Axis(Dim, onnx.InputShape(0).Length)));
     }
 }

@@ -181,6 +181,9 @@ public sealed class AddDefinition : OpDefinition
 
     /// <summary>The one shared instance.</summary>
     public static AddDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Add(a, b), which broadcasts as NumPy does, as add does.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Add");
 }
 
 /// <summary>The definition of <see cref="Tensor.Sub"/> (no attributes).</summary>
@@ -193,6 +196,9 @@ public sealed class SubDefinition : OpDefinition
 
     /// <summary>The one shared instance.</summary>
     public static SubDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Sub(a, b), broadcasting as NumPy does.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Sub");
 }
 
 /// <summary>The definition of <see cref="Tensor.Mul"/> (no attributes).</summary>
@@ -205,6 +211,9 @@ public sealed class MulDefinition : OpDefinition
 
     /// <summary>The one shared instance.</summary>
     public static MulDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Mul(a, b), broadcasting as NumPy does.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Mul");
 }
 
 /// <summary>The definition of <see cref="Tensor.Div"/> (no attributes).</summary>
@@ -217,6 +226,9 @@ public sealed class DivDefinition : OpDefinition
 
     /// <summary>The one shared instance.</summary>
     public static DivDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Div(a, b), broadcasting as NumPy does.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Div");
 }
 
 /// <summary>The definition of <see cref="Tensor.Neg"/> (no attributes).</summary>
@@ -229,6 +241,9 @@ public sealed class NegDefinition : OpDefinition
 
     /// <summary>The one shared instance.</summary>
     public static NegDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Neg(x).</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Neg");
 }
 
 /// <summary>The definition of <see cref="Tensor.Pow"/> with its scalar exponent.</summary>
@@ -245,4 +260,11 @@ public sealed class PowDefinition : OpDefinition
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"exponent: {FormatNumber(Exponent)}";
+
+    /// <summary>ONNX Pow(x, p) with the exponent p as a scalar constant.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        return onnx.Node("Pow", [onnx.Input(0), onnx.Constant([(float)Exponent], [])]);
+    }
 }

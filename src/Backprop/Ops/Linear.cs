@@ -108,4 +108,23 @@ public sealed class LinearDefinition : OpDefinition
 
     /// <summary>The one shared instance.</summary>
     public static LinearDefinition Instance { get; } = new();
+
+    /// <summary>
+    /// y = x·Wᵀ + b: one Gemm(x, W, b, transB=1) for a 2-D input, else MatMul(x, Transpose(W)) + b
+    /// (MatMul broadcasts over the leading dimensions, as linear does).
+    /// </summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        string x = onnx.Input(0), weight = onnx.Input(1);
+        string? bias = onnx.InputCount > 2 ? onnx.Input(2) : null;
+        if (onnx.InputShape(0).Length == 2)
+        {
+            return onnx.Node("Gemm", bias is null ? [x, weight] : [x, weight, bias], new OnnxAttribute("transB", 1));
+        }
+
+        string transposed = onnx.Node("Transpose", [weight], new OnnxAttribute("perm", [1L, 0L]));
+        string y = onnx.Node("MatMul", [x, transposed]);
+        return bias is null ? y : onnx.Node("Add", [y, bias]);
+    }
 }

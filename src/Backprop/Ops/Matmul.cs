@@ -166,4 +166,7 @@ public sealed class MatmulDefinition : OpDefinition
 
     /// <summary>The one shared instance.</summary>
     public static MatmulDefinition Instance { get; } = new();
+
+    /// <summary>ONNX MatMul(a, b), batched and broadcasting as torch.matmul (the 1-D cases are recorded as reshapes around a 2-D matmul).</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "MatMul");
 }

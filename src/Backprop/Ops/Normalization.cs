@@ -122,7 +122,7 @@ public sealed partial class Tensor
             BatchNormForward(input.F64, output.F64, n, channels, inner, weight?.F64, bias?.F64, mean, invStd);
         }
 
-        return Record(new BatchNormDefinition(runningMean, runningVar, training, momentum, eps), output, AffineInputs(input, weight, bias), g =>
+        return Record(new BatchNormDefinition(runningMean, runningVar, training, momentum, eps, weight is not null, bias is not null), output, AffineInputs(input, weight, bias), g =>
         {
             var gradInput = input.RequiresGrad ? Empty(input._shape, input.DType) : null;
             var gradWeight = weight is { RequiresGrad: true } ? Empty(weight._shape, weight.DType) : null;
@@ -189,7 +189,7 @@ public sealed partial class Tensor
             LayerNormForward(input.F64, normalized.F64, output.F64, weight?.F64, bias?.F64, rows, d, eps, invStd);
         }
 
-        return Record(new LayerNormDefinition(normalizedShape, eps), output, AffineInputs(input, weight, bias), g =>
+        return Record(new LayerNormDefinition(normalizedShape, eps, weight is not null, bias is not null), output, AffineInputs(input, weight, bias), g =>
         {
             var gradInput = input.RequiresGrad ? Empty(input._shape, input.DType) : null;
             var gradWeight = weight is { RequiresGrad: true } ? Zeros(weight._shape, weight.DType) : null;
@@ -421,7 +421,7 @@ public sealed partial class Tensor
 /// </summary>
 public sealed class BatchNormDefinition : OpDefinition
 {
-    internal BatchNormDefinition(Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps)
+    internal BatchNormDefinition(Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps, bool hasWeight, bool hasBias)
         : base("batch_norm", "y = (x − μ_c)/√(σ²_c + ε)·w_c + b_c; ∂L/∂x = w·s·(g − mean_c(g) − x̂·mean_c(g·x̂)) in training (w·s·g in evaluation), ∂L/∂w = Σ g·x̂, ∂L/∂b = Σ g")
     {
         RunningMean = runningMean;
@@ -429,6 +429,8 @@ public sealed class BatchNormDefinition : OpDefinition
         Training = training;
         Momentum = momentum;
         Eps = eps;
+        HasWeight = hasWeight;
+        HasBias = hasBias;
     }
 
     /// <summary>The running mean per channel, or null (PyTorch's <c>running_mean</c>); updated in place when training.</summary>
@@ -446,19 +448,63 @@ public sealed class BatchNormDefinition : OpDefinition
     /// <summary>The ε added to the variance (PyTorch's <c>eps</c>).</summary>
     public double Eps { get; }
 
+    /// <summary>Whether a weight was given: it is then the input after the normalized one.</summary>
+    public bool HasWeight { get; }
+
+    /// <summary>Whether a bias was given: it is then the last input.</summary>
+    public bool HasBias { get; }
+
     /// <inheritdoc/>
     protected override string FormatAttributes() =>
         $"training: {(Training ? "true" : "false")}, momentum: {FormatNumber(Momentum)}, eps: {FormatNumber(Eps)}";
+
+    /// <summary>
+    /// In evaluation, ONNX BatchNormalization(x, w, b, running_mean, running_var, epsilon) with the
+    /// running statistics as the model's buffers (w = 1, b = 0 where not given); training, which
+    /// normalizes with each batch's statistics, and no running statistics are refused.
+    /// </summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        if (Training)
+        {
+            throw new NotSupportedException(
+                $"the op {this} normalizes each batch with that batch's statistics (training mode); call model.Eval() before exporting, so the file normalizes with the running statistics");
+        }
+
+        if (RunningMean is not { } mean || RunningVar is not { } variance)
+        {
+            throw new NotSupportedException($"the op {this} has no running statistics, so it normalizes with each batch's statistics; ONNX BatchNormalization needs a fixed mean and variance");
+        }
+
+        int channels = onnx.InputShape(0)[1];
+        string scale = HasWeight ? onnx.Input(1) : onnx.Constant(Filled(channels, 1f), [channels]);
+        string shift = HasBias ? onnx.Input(HasWeight ? 2 : 1) : onnx.Constant(Filled(channels, 0f), [channels]);
+        return onnx.Node(
+            "BatchNormalization",
+            [onnx.Input(0), scale, shift, onnx.Tensor(mean), onnx.Tensor(variance)],
+            new OnnxAttribute("epsilon", (float)Eps));
+    }
+
+    /// <summary>An array of <paramref name="count"/> copies of <paramref name="value"/>, for a constant weight or bias.</summary>
+    internal static float[] Filled(int count, float value)
+    {
+        var values = new float[count];
+        Array.Fill(values, value);
+        return values;
+    }
 }
 
 /// <summary>The definition of <see cref="Tensor.LayerNorm"/> (<c>torch.nn.functional.layer_norm</c>); the weight and bias, when given, are inputs.</summary>
 public sealed class LayerNormDefinition : OpDefinition
 {
-    internal LayerNormDefinition(int[] normalizedShape, double eps)
+    internal LayerNormDefinition(int[] normalizedShape, double eps, bool hasWeight, bool hasBias)
         : base("layer_norm", "y = (x − μ_r)/√(σ²_r + ε)·w + b over the last dims; ∂L/∂x = s·(ĝ − mean_r(ĝ) − x̂·mean_r(ĝ·x̂)) with ĝ = g·w, ∂L/∂w = Σ g·x̂, ∂L/∂b = Σ g")
     {
         NormalizedShape = [.. normalizedShape];
         Eps = eps;
+        HasWeight = hasWeight;
+        HasBias = hasBias;
     }
 
     /// <summary>The trailing shape normalized over (PyTorch's <c>normalized_shape</c>).</summary>
@@ -467,6 +513,34 @@ public sealed class LayerNormDefinition : OpDefinition
     /// <summary>The ε added to the variance (PyTorch's <c>eps</c>).</summary>
     public double Eps { get; }
 
+    /// <summary>Whether a weight was given: it is then the input after the normalized one.</summary>
+    public bool HasWeight { get; }
+
+    /// <summary>Whether a bias was given: it is then the last input.</summary>
+    public bool HasBias { get; }
+
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"normalizedShape: {FormatList(NormalizedShape)}, eps: {FormatNumber(Eps)}";
+
+    /// <summary>
+    /// ONNX LayerNormalization(x, w, b, axis = −len(normalized_shape), epsilon) (opset 17); w = 1 when
+    /// no weight was given (ONNX needs a scale), and no bias input when none was.
+    /// </summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        int count = 1;
+        foreach (int d in NormalizedShape)
+        {
+            count *= d;
+        }
+
+        string scale = HasWeight ? onnx.Input(1) : onnx.Constant(BatchNormDefinition.Filled(count, 1f), [.. NormalizedShape]);
+        string[] inputs = HasBias ? [onnx.Input(0), scale, onnx.Input(HasWeight ? 2 : 1)] : [onnx.Input(0), scale];
+        return onnx.Node(
+            "LayerNormalization",
+            inputs,
+            new OnnxAttribute("axis", -(long)NormalizedShape.Count),
+            new OnnxAttribute("epsilon", (float)Eps));
+    }
 }

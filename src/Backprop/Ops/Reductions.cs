@@ -182,6 +182,28 @@ public sealed class SumDefinition : OpDefinition
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => Dims is null ? string.Empty : $"dim: {FormatList(Dims)}, keepDim: {(KeepDim ? "true" : "false")}";
+
+    /// <summary>
+    /// ONNX ReduceSum(x, axes, keepdims) with the axes as an int64 input (opset 13+); the sum of all
+    /// elements leaves the axes out, which reduces over every dim.
+    /// </summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        int rank = onnx.InputShape(0).Length;
+        if (rank == 0)
+        {
+            return LowerAs(onnx, "Identity");
+        }
+
+        if (Dims is null)
+        {
+            return LowerAs(onnx, "ReduceSum", new OnnxAttribute("keepdims", 0));
+        }
+
+        long[] axes = [.. Dims.Select(d => Axis(d, rank)).Distinct().Order()];
+        return onnx.Node("ReduceSum", [onnx.Input(0), onnx.Int64s(axes)], new OnnxAttribute("keepdims", KeepDim ? 1 : 0));
+    }
 }
 
 /// <summary>The definition of <see cref="Tensor.Max(int, bool)"/> along a dim as given (may be negative; the values; the indices are not differentiable).</summary>
@@ -191,6 +213,9 @@ public sealed class MaxDefinition : DimReductionDefinition
         : base("max", "y = maxₖ xₖ along dim; ∂L/∂xₖ = g at the first maximal k, else 0", dim, keepDim)
     {
     }
+
+    /// <summary>ONNX ReduceMax over the dim (the values; the indices are not part of the graph).</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAsReduction(onnx, "ReduceMax");
 }
 
 /// <summary>The definition of <see cref="Tensor.Min(int, bool)"/> along a dim as given (may be negative; the values; the indices are not differentiable).</summary>
@@ -200,4 +225,7 @@ public sealed class MinDefinition : DimReductionDefinition
         : base("min", "y = minₖ xₖ along dim; ∂L/∂xₖ = g at the first minimal k, else 0", dim, keepDim)
     {
     }
+
+    /// <summary>ONNX ReduceMin over the dim (the values; the indices are not part of the graph).</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAsReduction(onnx, "ReduceMin");
 }

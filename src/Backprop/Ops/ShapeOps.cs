@@ -343,6 +343,36 @@ public sealed class ReshapeDefinition : OpDefinition
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"shape: {FormatList(Shape)}";
+
+    /// <summary>
+    /// ONNX Reshape(x, target) with a constant target that keeps the batch dimension dynamic: the
+    /// leading dims the output shares with the input are written 0 ("copy from the input"); when
+    /// dim 0 changes (the batch is merged or split) it is written −1 (inferred); every other dim is
+    /// the traced size.
+    /// </summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        int[] input = onnx.InputShape(0);
+        long[] target = new long[Shape.Count];
+        int lead = 0;
+        while (lead < Math.Min(input.Length, target.Length) && input[lead] == Shape[lead])
+        {
+            lead++;
+        }
+
+        for (int i = 0; i < target.Length; i++)
+        {
+            target[i] = i < lead ? 0 : Shape[i];
+        }
+
+        if (lead == 0 && target.Length > 0)
+        {
+            target[0] = -1;
+        }
+
+        return onnx.Node("Reshape", [onnx.Input(0), onnx.Int64s(target)]);
+    }
 }
 
 /// <summary>
@@ -362,6 +392,9 @@ public sealed class PermuteDefinition : OpDefinition
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"dims: {FormatList(Dims)}";
+
+    /// <summary>ONNX Transpose(x, perm = dims).</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Transpose", new OnnxAttribute("perm", [.. Dims.Select(d => (long)d)]));
 }
 
 /// <summary>The definition of <see cref="Tensor.Expand"/> and <see cref="Tensor.BroadcastTo"/>.</summary>
@@ -378,6 +411,24 @@ public sealed class ExpandDefinition : OpDefinition
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"shape: {FormatList(Shape)}";
+
+    /// <summary>
+    /// ONNX Expand(x, shape), which broadcasts both ways: a dim the input already has (aligned from
+    /// the right) is written 1, so it keeps the input's size, the batch included; the others are the traced sizes.
+    /// </summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        int[] input = onnx.InputShape(0);
+        int lead = Shape.Count - input.Length;
+        long[] target = new long[Shape.Count];
+        for (int i = 0; i < target.Length; i++)
+        {
+            target[i] = i >= lead && input[i - lead] == Shape[i] ? 1 : Shape[i];
+        }
+
+        return onnx.Node("Expand", [onnx.Input(0), onnx.Int64s(target)]);
+    }
 }
 
 /// <summary>The definition of <see cref="Tensor.Concat"/> (<c>torch.cat</c>) along a non-negative dim.</summary>
@@ -387,4 +438,7 @@ public sealed class CatDefinition : DimOpDefinition
         : base("cat", "y = [x₁, x₂, …] joined along dim; ∂L/∂xₖ = the slice of g that xₖ occupies", dim)
     {
     }
+
+    /// <summary>ONNX Concat(x₁, x₂, …) along axis = dim.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Concat", new OnnxAttribute("axis", Dim));
 }

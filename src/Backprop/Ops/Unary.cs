@@ -85,6 +85,9 @@ public sealed class ExpDefinition : OpDefinition
 
     /// <summary>The one shared instance.</summary>
     public static ExpDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Exp(x).</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Exp");
 }
 
 /// <summary>The definition of <see cref="Tensor.Log"/> (no attributes).</summary>
@@ -97,6 +100,9 @@ public sealed class LogDefinition : OpDefinition
 
     /// <summary>The one shared instance.</summary>
     public static LogDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Log(x).</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Log");
 }
 
 /// <summary>The definition of <see cref="Tensor.Sqrt"/> (no attributes).</summary>
@@ -109,6 +115,9 @@ public sealed class SqrtDefinition : OpDefinition
 
     /// <summary>The one shared instance.</summary>
     public static SqrtDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Sqrt(x).</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Sqrt");
 }
 
 /// <summary>The definition of <see cref="Tensor.Abs"/> (no attributes).</summary>
@@ -121,6 +130,9 @@ public sealed class AbsDefinition : OpDefinition
 
     /// <summary>The one shared instance.</summary>
     public static AbsDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Abs(x).</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Abs");
 }
 
 /// <summary>The definition of <see cref="Tensor.Clamp"/> with its bounds.</summary>
@@ -142,4 +154,15 @@ public sealed class ClampDefinition : OpDefinition
     /// <inheritdoc/>
     protected override string FormatAttributes() =>
         $"min: {(Min is { } lo ? FormatNumber(lo) : "none")}, max: {(Max is { } hi ? FormatNumber(hi) : "none")}";
+
+    /// <summary>ONNX Clip(x, lo, hi) with each bound a scalar constant, or left out ("") where it is none.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        string lo = Min is { } min ? onnx.Constant([(float)min], []) : "";
+        string hi = Max is { } max ? onnx.Constant([(float)max], []) : "";
+        return Max is null
+            ? onnx.Node("Clip", Min is null ? [onnx.Input(0)] : [onnx.Input(0), lo])
+            : onnx.Node("Clip", [onnx.Input(0), lo, hi]);
+    }
 }

@@ -1,0 +1,46 @@
+namespace Backprop;
+
+/// <summary>
+/// What an <see cref="OpDefinition"/> sees while it lowers one recorded node to ONNX (the op contract's
+/// "ONNX lowering is plain data"): the ONNX value names and traced shapes of the node's inputs, and a
+/// way to append ONNX nodes and constants by op type, inputs and attributes. The library knows no
+/// protobuf; the exporter (Backprop.Onnx) implements this interface and writes the file.
+/// </summary>
+public interface IOnnxLowering
+{
+    /// <summary>The ai.onnx opset the file is written for (17 to 21), for ops whose ONNX form changed (Gelu in 20).</summary>
+    int Opset { get; }
+
+    /// <summary>The number of inputs the node recorded (<see cref="Node.Inputs"/>).</summary>
+    int InputCount { get; }
+
+    /// <summary>The ONNX value name of the node's input <paramref name="index"/>, in the order the op recorded its inputs.</summary>
+    string Input(int index);
+
+    /// <summary>The shape input <paramref name="index"/> had when traced (dim 0 is the batch, which may differ at run time).</summary>
+    int[] InputShape(int index);
+
+    /// <summary>The shape the node's output had when traced.</summary>
+    int[] OutputShape { get; }
+
+    /// <summary>
+    /// Appends an ai.onnx node <paramref name="opType"/> of <paramref name="inputs"/> (value names;
+    /// "" for an optional input left out) and returns the name of its single output.
+    /// </summary>
+    string Node(string opType, IReadOnlyList<string> inputs, params OnnxAttribute[] attributes);
+
+    /// <summary>Appends an ai.onnx node with <paramref name="outputCount"/> outputs and returns their names in order.</summary>
+    string[] Node(string opType, IReadOnlyList<string> inputs, int outputCount, params OnnxAttribute[] attributes);
+
+    /// <summary>A float32 constant of shape <paramref name="dims"/> (a scalar when empty), returning its value name.</summary>
+    string Constant(float[] values, int[] dims);
+
+    /// <summary>A 1-D int64 constant, for the shape and axes inputs of Reshape, ReduceSum and the like.</summary>
+    string Int64s(long[] values);
+
+    /// <summary>
+    /// The value name of a tensor the definition holds rather than records as an input (batch norm's
+    /// running statistics): its state-dict name when it is a parameter or buffer of the model, else a constant.
+    /// </summary>
+    string Tensor(Tensor value);
+}

@@ -1,0 +1,261 @@
+using Backprop.NN;
+using Backprop.Onnx;
+using Backprop.Onnx.Proto;
+
+namespace Backprop.Tests.Onnx;
+
+/// <summary>
+/// Modules the exporter has no method for, written as a user writes them (a hand-written Forward),
+/// exported by tracing and run in ONNX Runtime against Forward, for a batch of 1 and of 4 from one
+/// file (the batch dimension stays dynamic through reshapes and broadcasts).
+/// </summary>
+public sealed class OnnxTracingTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private const double Tolerance = 1e-5;
+
+    public static TheoryData<string, Func<Module>, int[]> Models()
+    {
+        var g = new Generator(11);
+        return new TheoryData<string, Func<Module>, int[]>
+        {
+            { "residual x + Linear(ReLU(Linear(x)))", () => new Residual(6, 10, g), [1, 6] },
+            { "residual traced with batch 3", () => new Residual(6, 10, g), [3, 6] },
+            { "residual on 3-D input (MatMul path)", () => new Residual(5, 7, g), [1, 3, 5] },
+            { "gating a * sigmoid(b)", () => new Gated(6, 4, g), [1, 6] },
+            { "several heads summed", () => new Heads(5, 3, g), [1, 5] },
+            { "arithmetic with scalars", () => new Arithmetic(4, g), [1, 4] },
+            { "unary ops", () => new UnaryOps(4, g), [2, 4] },
+            { "layer norm block", () => new NormBlock(8, g, affine: true), [1, 8] },
+            { "layer norm without affine on 3-D", () => new NormBlock(8, g, affine: false), [1, 3, 8] },
+            { "softmax and log softmax", () => new Softmaxes(6, g), [1, 6] },
+            { "reshapes, transpose, matmul, reductions, expand, cat", () => new Shapes(g), [1, 12] },
+            { "user module inside a Sequential", () => new Sequential(new Linear(6, 6, generator: g), new Residual(6, 8, g), new ReLU(), new Linear(6, 2, generator: g)), [1, 6] },
+            { "sequential inside a user module", () => new Wrapper(new Sequential(new Linear(4, 5, generator: g), new Tanh(), new Linear(5, 3, generator: g))), [1, 4] },
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void OnnxRuntimeMatchesForward(string name, Func<Module> create, int[] traceShape)
+    {
+        var model = create();
+        byte[] onnx = OnnxExport.ToBytes(model, traceShape);
+        foreach (int batch in new[] { 1, 4 })
+        {
+            int[] shape = [batch, .. traceShape[1..]];
+            var x = Tensor.Randn(shape, seed: batch + name.Length) * 2;
+            var expected = Forward(model, x);
+            var (actual, actualShape) = OnnxRuntimeRunner.Run(onnx, x);
+            Assert.Equal(expected.Shape, actualShape);
+            double diff = OnnxRuntimeRunner.MaxAbsDifference(expected.ToArray<float>(), actual);
+            output.WriteLine($"{name}, batch {batch}: max |onnx - backprop| = {diff:G3} over {actual.Length} outputs");
+            Assert.True(diff <= Tolerance, $"{name}, batch {batch}: max |onnx - backprop| = {diff}");
+        }
+    }
+
+    [Fact]
+    public void ParametersAreInitializersUnderTheirStateDictNamesAndConstantsAreNumbered()
+    {
+        var model = new Sequential(new Linear(4, 4, generator: new Generator(1)), new Arithmetic(4, new Generator(2)));
+        var proto = ModelProto.Parser.ParseFrom(OnnxExport.ToBytes(model, [1, 4]));
+        var names = proto.Graph.Initializer.Select(t => t.Name).ToList();
+        foreach (string key in model.StateDict().Keys)
+        {
+            Assert.Contains(key, names);
+        }
+
+        Assert.Contains("1.const_0", names);
+        Assert.Equal("input", proto.Graph.Input.Single().Name);
+        Assert.Equal("output", proto.Graph.Output.Single().Name);
+        Assert.Equal("batch", proto.Graph.Output.Single().Type.TensorType.Shape.Dim[0].DimParam);
+    }
+
+    [Fact]
+    public void TracingRestoresEachModulesTrainingMode()
+    {
+        var g = new Generator(3);
+        var model = new Residual(4, 4, g);
+        model.Train();
+        model.Second.Eval();
+        OnnxExport.ToBytes(model, [1, 4]);
+        Assert.True(model.IsTraining);
+        Assert.True(model.First.IsTraining);
+        Assert.False(model.Second.IsTraining);
+    }
+
+    [Fact]
+    public void AnOpWithoutALoweringIsRefusedByName()
+    {
+        var ex = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(new AlwaysDropout(), [1, 3]));
+        Assert.Equal("ONNX export: the op dropout(p: 0.25) has no ONNX lowering (recorded by the Forward of module '(root)', a AlwaysDropout)", ex.Message);
+
+        var loss = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(new Sequential(new Identity(), new ReturnsLoss()), [2, 3]));
+        Assert.StartsWith("ONNX export: the op mse_loss", loss.Message);
+        Assert.EndsWith("has no ONNX lowering (recorded by the Forward of module '1', a ReturnsLoss)", loss.Message);
+    }
+
+    [Fact]
+    public void EveryOpsetMatches()
+    {
+        var g = new Generator(4);
+        var model = new NormBlock(6, g, affine: true);
+        foreach (int opset in new[] { 17, 18, 20, 21 })
+        {
+            byte[] onnx = OnnxExport.ToBytes(model, [1, 6], new OnnxExportOptions { Opset = opset });
+            var x = Tensor.Randn([3, 6], seed: opset);
+            var (actual, _) = OnnxRuntimeRunner.Run(onnx, x);
+            Assert.True(OnnxRuntimeRunner.MaxAbsDifference(Forward(model, x).ToArray<float>(), actual) <= Tolerance, $"opset {opset}");
+            Assert.Equal(opset >= 20, ModelProto.Parser.ParseFrom(onnx).Graph.Node.Any(n => n.OpType == "Gelu"));
+        }
+    }
+
+    private static Tensor Forward(Module model, Tensor x)
+    {
+        model.Eval();
+        using (Backprop.Autograd.NoGrad())
+        {
+            return model.Forward(x);
+        }
+    }
+
+    /// <summary>x + Linear(ReLU(Linear(x))): the block the old exporter refused ("module '(root)' is a Residual").</summary>
+    private sealed class Residual(int features, int hidden, Generator g) : Module
+    {
+        public Linear First { get; } = new(features, hidden, generator: g);
+
+        public Linear Second { get; } = new(hidden, features, generator: g);
+
+        public override Tensor Forward(Tensor input) => input + Second.Forward(First.Forward(input).Relu());
+    }
+
+    /// <summary>A gated unit: a · σ(b) with a and b two linear maps of the input.</summary>
+    private sealed class Gated(int inFeatures, int outFeatures, Generator g) : Module
+    {
+        public Linear Value { get; } = new(inFeatures, outFeatures, generator: g);
+
+        public Linear Gate { get; } = new(inFeatures, outFeatures, generator: g);
+
+        public override Tensor Forward(Tensor input) => Value.Forward(input) * Gate.Forward(input).Sigmoid();
+    }
+
+    /// <summary>Three heads in a list, their outputs summed; one has no bias.</summary>
+    private sealed class Heads(int inFeatures, int outFeatures, Generator g) : Module
+    {
+        public List<Linear> All { get; } =
+        [
+            new(inFeatures, outFeatures, generator: g),
+            new(inFeatures, outFeatures, bias: false, generator: g),
+            new(inFeatures, outFeatures, generator: g),
+        ];
+
+        public override Tensor Forward(Tensor input)
+        {
+            var sum = All[0].Forward(input);
+            for (int i = 1; i < All.Count; i++)
+            {
+                sum += All[i].Forward(input).Tanh();
+            }
+
+            return sum;
+        }
+    }
+
+    /// <summary>Scalars on either side of + − · / and a constant tensor made inside Forward.</summary>
+    private sealed class Arithmetic(int features, Generator g) : Module
+    {
+        public Linear Layer { get; } = new(features, features, generator: g);
+
+        public override Tensor Forward(Tensor input)
+        {
+            var y = Layer.Forward((2 * input) - 1);
+            var shift = Tensor.Arange(features).Reshape(1, features) * 0.1;
+            return ((y / 3) + (1 - y) * 0.5 - shift) / (1.5 + y.Abs()) + (-y).Pow(2);
+        }
+    }
+
+    /// <summary>exp, log, sqrt, clamp, leaky ReLU, GELU, neg on values made positive where they need to be.</summary>
+    private sealed class UnaryOps(int features, Generator g) : Module
+    {
+        public Linear Layer { get; } = new(features, features, generator: g);
+
+        public override Tensor Forward(Tensor input)
+        {
+            var y = Layer.Forward(input);
+            var positive = y.Exp() + 0.5;
+            return positive.Log() + positive.Sqrt() + y.Clamp(-0.5, 0.75) + y.Clamp(min: 0.1) + y.Clamp(max: -0.2)
+                + y.LeakyRelu(0.2) + y.Gelu() - y.Clone();
+        }
+    }
+
+    /// <summary>A transformer-style block: LayerNorm, Linear, GELU, Linear, added back.</summary>
+    private sealed class NormBlock : Module
+    {
+        public NormBlock(int features, Generator g, bool affine)
+        {
+            Norm = new LayerNorm(features, eps: 1e-4, elementwiseAffine: affine);
+            if (affine)
+            {
+                Init.Uniform(Norm.Weight!, 0.5, 1.5, g);
+                Init.Uniform(Norm.Bias!, -0.5, 0.5, g);
+            }
+
+            Up = new Linear(features, 2 * features, generator: g);
+            Down = new Linear(2 * features, features, generator: g);
+        }
+
+        public LayerNorm Norm { get; }
+
+        public Linear Up { get; }
+
+        public Linear Down { get; }
+
+        public override Tensor Forward(Tensor input) => input + Down.Forward(Up.Forward(Norm.Forward(input)).Gelu());
+    }
+
+    /// <summary>Softmax and log-softmax over the last dim, mixed.</summary>
+    private sealed class Softmaxes(int features, Generator g) : Module
+    {
+        public Linear Layer { get; } = new(features, features, generator: g);
+
+        public override Tensor Forward(Tensor input)
+        {
+            var logits = Layer.Forward(input);
+            return logits.Softmax(-1) + logits.LogSoftmax(1) * 0.1;
+        }
+    }
+
+    /// <summary>View/flatten/unsqueeze, transpose, matmul, sum/mean along dims, max, expand, cat: the batch stays dynamic through each.</summary>
+    private sealed class Shapes(Generator g) : Module
+    {
+        public Linear Layer { get; } = new(4, 4, generator: g);
+
+        public override Tensor Forward(Tensor input)
+        {
+            var grid = input.View(-1, 3, 4) * 0.25;                         // (N, 3, 4), small enough that float32 sums stay within the tolerance
+            var mixed = Layer.Forward(grid);                                // (N, 3, 4)
+            var gram = mixed.Matmul(mixed.Transpose(1, 2));                 // (N, 3, 3)
+            var rows = gram.Sum(2, keepDim: true) + gram.Mean(1, keepDim: true); // (N, 3, 3)
+            var peak = mixed.Max(2, keepDim: true).Values;                 // (N, 3, 1)
+            var joined = Tensor.Cat([rows, peak.Expand(-1, 3, 2), mixed.Unsqueeze(1).Flatten(1, 2)], dim: 2); // (N, 3, 9)
+            return joined.Flatten(1) + joined.Sum(-1).Mean(-1, keepDim: true); // (N, 27)
+        }
+    }
+
+    /// <summary>A user module wrapping a Sequential: the Sequential's Linear layers are traced as linear ops.</summary>
+    private sealed class Wrapper(Sequential inner) : Module
+    {
+        public Sequential Inner { get; } = inner;
+
+        public override Tensor Forward(Tensor input) => Inner.Forward(input) * 2;
+    }
+
+    private sealed class AlwaysDropout : Module
+    {
+        public override Tensor Forward(Tensor input) => F.Dropout(input, 0.25, training: true);
+    }
+
+    private sealed class ReturnsLoss : Module
+    {
+        public override Tensor Forward(Tensor input) => F.MseLoss(input, Tensor.Zeros(input.Shape));
+    }
+}
