@@ -68,6 +68,12 @@ public static class SpecialFunctions
     public static double NormalCdf(double x) => 0.5 * Erfc(-x * OneOverSqrt2);
 
     /// <summary>
+    /// σ(x) = 1 / (1 + e⁻ˣ), evaluated so that no intermediate overflows: e⁻ˣ only for x ≥ 0, and
+    /// eˣ / (1 + eˣ) for x &lt; 0.
+    /// </summary>
+    public static double Sigmoid(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
+
+    /// <summary>
     /// φ(x) = e^(−x²/2) / √(2π), the standard normal density
     /// (<c>torch.distributions.Normal(0, 1).log_prob(x).exp()</c>). d/dx = −x φ(x).
     /// </summary>

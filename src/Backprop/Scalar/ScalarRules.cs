@@ -65,8 +65,8 @@ public static class ScalarRules<T, TAlgebra>
 public static class ScalarForward
 {
     /// <summary>
-    /// σ(x) = 1 / (1 + e⁻ˣ), evaluated so that no intermediate overflows: e⁻ˣ only for x ≥ 0, and
-    /// eˣ / (1 + eˣ) for x &lt; 0.
+    /// σ(x) = 1 / (1 + e⁻ˣ), evaluated so that no intermediate overflows (the same function the
+    /// tensor ops use, <see cref="Kernels.SpecialFunctions.Sigmoid"/>).
     /// </summary>
-    public static double Sigmoid(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
+    public static double Sigmoid(double x) => Kernels.SpecialFunctions.Sigmoid(x);
 }
