@@ -33,6 +33,25 @@ public class OpDefinitionTests
         }
     }
 
+    /// <summary>
+    /// Every op definition in the library is exercised by some registry row, so every primitive op's
+    /// backward is gradient-checked in float64: an op added without samples fails here, naming it.
+    /// </summary>
+    [Fact]
+    public void EveryOpDefinitionIsGradientCheckedByTheRegistry()
+    {
+        var checkedTypes = OpRegistry.All
+            .SelectMany(op => Nodes(op.Function(op.SampleInputs())))
+            .Select(n => n.Op.GetType())
+            .ToHashSet();
+        var missing = typeof(OpDefinition).Assembly.GetTypes()
+            .Where(t => t.IsSubclassOf(typeof(OpDefinition)) && !t.IsAbstract && !checkedTypes.Contains(t))
+            .Select(t => t.Name)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        Assert.True(missing.Count == 0, "op definitions no registry row records: " + string.Join(", ", missing));
+    }
+
     [Fact]
     public void SoftmaxRecordsItsDim()
     {
