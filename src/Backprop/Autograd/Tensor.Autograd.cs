@@ -138,7 +138,7 @@ public sealed partial class Tensor
 }
 
 /// <summary>The definition of <see cref="Tensor.Clone"/>: y = x, ∂y/∂x = 1 (no attributes).</summary>
-public sealed class CloneDefinition : OpDefinition
+public sealed class CloneDefinition : OpDefinition, IGradCheckSamples
 {
     private CloneDefinition()
         : base("clone", "y = x; ∂y/∂x = 1")
@@ -150,4 +150,10 @@ public sealed class CloneDefinition : OpDefinition
 
     /// <summary>ONNX Identity(x): the file has no storage to copy.</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Identity");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("clone", x => x[0].Clone() * x[0], OpRegistry.In([3, 4])),
+    ];
 }

@@ -273,7 +273,7 @@ public sealed partial class Tensor
 }
 
 /// <summary>The definition of <see cref="Tensor.Tanh"/> (no attributes).</summary>
-public sealed class TanhDefinition : OpDefinition
+public sealed class TanhDefinition : OpDefinition, IGradCheckSamples
 {
     private TanhDefinition()
         : base("tanh", "y = tanh(x); ∂y/∂x = 1 − y²")
@@ -285,10 +285,16 @@ public sealed class TanhDefinition : OpDefinition
 
     /// <summary>ONNX Tanh(x).</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Tanh");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("tanh", x => x[0].Tanh(), OpRegistry.In([3, 4])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Sigmoid"/> (no attributes).</summary>
-public sealed class SigmoidDefinition : OpDefinition
+public sealed class SigmoidDefinition : OpDefinition, IGradCheckSamples
 {
     private SigmoidDefinition()
         : base("sigmoid", "y = σ(x) = 1/(1 + e^(−x)); ∂y/∂x = y(1 − y)")
@@ -300,10 +306,16 @@ public sealed class SigmoidDefinition : OpDefinition
 
     /// <summary>ONNX Sigmoid(x).</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Sigmoid");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("sigmoid", x => x[0].Sigmoid(), OpRegistry.In([3, 4], -6, 6)),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Relu"/> (no attributes).</summary>
-public sealed class ReluDefinition : OpDefinition
+public sealed class ReluDefinition : OpDefinition, IGradCheckSamples
 {
     private ReluDefinition()
         : base("relu", "y = max(x, 0); ∂y/∂x = 1 if x > 0, else 0")
@@ -315,10 +327,16 @@ public sealed class ReluDefinition : OpDefinition
 
     /// <summary>ONNX Relu(x).</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Relu");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("relu", x => x[0].Relu(), OpRegistry.In([3, 4])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.LeakyRelu"/> with its negative slope.</summary>
-public sealed class LeakyReluDefinition : OpDefinition
+public sealed class LeakyReluDefinition : OpDefinition, IGradCheckSamples
 {
     internal LeakyReluDefinition(double negativeSlope)
         : base("leaky_relu", "y = x if x > 0, else a·x; ∂y/∂x = 1 if x > 0, else a")
@@ -334,10 +352,16 @@ public sealed class LeakyReluDefinition : OpDefinition
 
     /// <summary>ONNX LeakyRelu(x) with alpha = the negative slope.</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "LeakyRelu", new OnnxAttribute("alpha", (float)NegativeSlope));
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("leaky_relu", x => x[0].LeakyRelu(0.2), OpRegistry.In([3, 4])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Gelu"/>, the exact (erf) form (no attributes).</summary>
-public sealed class GeluDefinition : OpDefinition
+public sealed class GeluDefinition : OpDefinition, IGradCheckSamples
 {
     private GeluDefinition()
         : base("gelu", "y = x·Φ(x) = x·½(1 + erf(x/√2)); ∂y/∂x = Φ(x) + x·φ(x)")
@@ -364,10 +388,16 @@ public sealed class GeluDefinition : OpDefinition
         string onePlus = onnx.Node("Add", [erf, onnx.Constant([1f], [])]);
         return onnx.Node("Mul", [onnx.Node("Mul", [x, onePlus]), onnx.Constant([0.5f], [])]);
     }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("gelu", x => x[0].Gelu(), OpRegistry.In([3, 4], -4, 4)),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Softmax"/> with the dim it normalizes along, as given (may be negative).</summary>
-public sealed class SoftmaxDefinition : DimOpDefinition
+public sealed class SoftmaxDefinition : DimOpDefinition, IGradCheckSamples
 {
     internal SoftmaxDefinition(int dim)
         : base("softmax", "yᵢ = e^xᵢ / Σⱼ e^xⱼ; ∂L/∂xᵢ = yᵢ(gᵢ − Σⱼ gⱼyⱼ)", dim)
@@ -380,10 +410,17 @@ public sealed class SoftmaxDefinition : DimOpDefinition
         ArgumentNullException.ThrowIfNull(onnx);
         return LowerAs(onnx, "Softmax", new OnnxAttribute("axis", Axis(Dim, onnx.InputShape(0).Length)));
     }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("softmax", x => x[0].Softmax(-1), OpRegistry.In([3, 5])),
+        new("softmax_middle_dim", x => x[0].Softmax(1), OpRegistry.In([2, 3, 4])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.LogSoftmax"/> with the dim it normalizes along, as given (may be negative).</summary>
-public sealed class LogSoftmaxDefinition : DimOpDefinition
+public sealed class LogSoftmaxDefinition : DimOpDefinition, IGradCheckSamples
 {
     internal LogSoftmaxDefinition(int dim)
         : base("log_softmax", "yᵢ = xᵢ − log Σⱼ e^xⱼ; ∂L/∂xᵢ = gᵢ − softmax(x)ᵢ·Σⱼ gⱼ", dim)
@@ -396,4 +433,11 @@ public sealed class LogSoftmaxDefinition : DimOpDefinition
         ArgumentNullException.ThrowIfNull(onnx);
         return LowerAs(onnx, "LogSoftmax", new OnnxAttribute("axis", Axis(Dim, onnx.InputShape(0).Length)));
     }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("log_softmax", x => x[0].LogSoftmax(-1), OpRegistry.In([3, 5])),
+        new("log_softmax_middle_dim", x => x[0].LogSoftmax(1), OpRegistry.In([2, 3, 4])),
+    ];
 }

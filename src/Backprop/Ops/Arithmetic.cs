@@ -172,7 +172,7 @@ public sealed partial class Tensor
 }
 
 /// <summary>The definition of <see cref="Tensor.Add"/> (no attributes).</summary>
-public sealed class AddDefinition : OpDefinition
+public sealed class AddDefinition : OpDefinition, IGradCheckSamples
 {
     private AddDefinition()
         : base("add", "y = a + b; ∂y/∂a = 1, ∂y/∂b = 1")
@@ -184,10 +184,18 @@ public sealed class AddDefinition : OpDefinition
 
     /// <summary>ONNX Add(a, b), which broadcasts as NumPy does, as add does.</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Add");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("add", x => x[0] + x[1], OpRegistry.In([3, 4]), OpRegistry.In([3, 4])),
+        new("add_broadcast", x => x[0] + x[1], OpRegistry.In([2, 3, 4]), OpRegistry.In([3, 1])),
+        new("add_scalar", x => x[0] + 2.5, OpRegistry.In([3, 4])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Sub"/> (no attributes).</summary>
-public sealed class SubDefinition : OpDefinition
+public sealed class SubDefinition : OpDefinition, IGradCheckSamples
 {
     private SubDefinition()
         : base("sub", "y = a − b; ∂y/∂a = 1, ∂y/∂b = −1")
@@ -199,10 +207,17 @@ public sealed class SubDefinition : OpDefinition
 
     /// <summary>ONNX Sub(a, b), broadcasting as NumPy does.</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Sub");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("sub", x => x[0] - x[1], OpRegistry.In([3, 4]), OpRegistry.In([4])),
+        new("rsub_scalar", x => 1.5 - x[0], OpRegistry.In([3, 4])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Mul"/> (no attributes).</summary>
-public sealed class MulDefinition : OpDefinition
+public sealed class MulDefinition : OpDefinition, IGradCheckSamples
 {
     private MulDefinition()
         : base("mul", "y = a·b; ∂y/∂a = b, ∂y/∂b = a")
@@ -214,10 +229,17 @@ public sealed class MulDefinition : OpDefinition
 
     /// <summary>ONNX Mul(a, b), broadcasting as NumPy does.</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Mul");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("mul", x => x[0] * x[1], OpRegistry.In([3, 4]), OpRegistry.In([3, 4])),
+        new("mul_broadcast", x => x[0] * x[1], OpRegistry.In([4, 1]), OpRegistry.In([1, 3])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Div"/> (no attributes).</summary>
-public sealed class DivDefinition : OpDefinition
+public sealed class DivDefinition : OpDefinition, IGradCheckSamples
 {
     private DivDefinition()
         : base("div", "y = a/b; ∂y/∂a = 1/b, ∂y/∂b = −a/b²")
@@ -229,10 +251,17 @@ public sealed class DivDefinition : OpDefinition
 
     /// <summary>ONNX Div(a, b), broadcasting as NumPy does.</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Div");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("div", x => x[0] / x[1], OpRegistry.In([3, 4]), OpRegistry.In([3, 4], 0.5, 2)),
+        new("div_broadcast", x => x[0] / x[1], OpRegistry.In([2, 3]), OpRegistry.In([3], -2, -0.5)),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Neg"/> (no attributes).</summary>
-public sealed class NegDefinition : OpDefinition
+public sealed class NegDefinition : OpDefinition, IGradCheckSamples
 {
     private NegDefinition()
         : base("neg", "y = −x; ∂y/∂x = −1")
@@ -244,10 +273,16 @@ public sealed class NegDefinition : OpDefinition
 
     /// <summary>ONNX Neg(x).</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Neg");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("neg", x => -x[0], OpRegistry.In([3, 4])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Pow"/> with its scalar exponent.</summary>
-public sealed class PowDefinition : OpDefinition
+public sealed class PowDefinition : OpDefinition, IGradCheckSamples
 {
     internal PowDefinition(double exponent)
         : base("pow", "y = xᵖ; ∂y/∂x = p·xᵖ⁻¹")
@@ -267,4 +302,11 @@ public sealed class PowDefinition : OpDefinition
         ArgumentNullException.ThrowIfNull(onnx);
         return onnx.Node("Pow", [onnx.Input(0), onnx.Constant([(float)Exponent], [])]);
     }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("pow", x => x[0].Pow(3), OpRegistry.In([3, 4])),
+        new("pow_fractional", x => x[0].Pow(-1.5), OpRegistry.In([3, 4], 0.5, 2)),
+    ];
 }

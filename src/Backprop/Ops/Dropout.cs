@@ -54,7 +54,7 @@ public sealed partial class Tensor
 }
 
 /// <summary>The definition of <see cref="Tensor.Dropout"/> when training (evaluation records nothing: it is the identity).</summary>
-public sealed class DropoutDefinition : OpDefinition
+public sealed class DropoutDefinition : OpDefinition, IGradCheckSamples
 {
     internal DropoutDefinition(double p)
         : base("dropout", "y = x·m, mᵢ = 1/(1 − p) with probability 1 − p, else 0; ∂L/∂x = g·m (the same mask)")
@@ -67,4 +67,11 @@ public sealed class DropoutDefinition : OpDefinition
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"p: {FormatNumber(P)}";
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        // A fresh generator per call, so every evaluation of the function draws the same mask.
+        new("dropout", x => Tensor.Dropout(x[0], 0.4, train: true, new Generator(5)), OpRegistry.In([4, 5])),
+    ];
 }

@@ -99,7 +99,7 @@ public sealed partial class Tensor
 }
 
 /// <summary>The definition of <see cref="Tensor.Linear"/> (no attributes; the bias, when given, is the third input).</summary>
-public sealed class LinearDefinition : OpDefinition
+public sealed class LinearDefinition : OpDefinition, IGradCheckSamples
 {
     private LinearDefinition()
         : base("linear", "y = x·Wᵀ + b; ∂L/∂x = g·W, ∂L/∂W = gᵀ·x, ∂L/∂b = Σ g")
@@ -127,4 +127,11 @@ public sealed class LinearDefinition : OpDefinition
         string y = onnx.Node("MatMul", [x, transposed]);
         return bias is null ? y : onnx.Node("Add", [y, bias]);
     }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("linear", x => Tensor.Linear(x[0], x[1], x[2]), OpRegistry.In([5, 4]), OpRegistry.In([3, 4]), OpRegistry.In([3])),
+        new("linear_no_bias_3d", x => Tensor.Linear(x[0], x[1]), OpRegistry.In([2, 3, 4]), OpRegistry.In([2, 4])),
+    ];
 }

@@ -369,7 +369,7 @@ public sealed partial class Tensor
 }
 
 /// <summary>The definition of <see cref="Tensor.MseLoss"/> (<c>torch.nn.functional.mse_loss</c>); input and target are its inputs.</summary>
-public sealed class MseLossDefinition : OpDefinition
+public sealed class MseLossDefinition : OpDefinition, IGradCheckSamples
 {
     private static readonly MseLossDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
 
@@ -387,10 +387,17 @@ public sealed class MseLossDefinition : OpDefinition
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}";
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("mse_loss", x => Tensor.MseLoss(x[0], x[1]), OpRegistry.In([3, 4]), OpRegistry.In([3, 4])),
+        new("mse_loss_none", x => Tensor.MseLoss(x[0], x[1], Reduction.None), OpRegistry.In([3, 4]), OpRegistry.In([3, 4])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.BinaryCrossEntropy"/> (<c>torch.nn.functional.binary_cross_entropy</c>); input and target are its inputs.</summary>
-public sealed class BinaryCrossEntropyDefinition : OpDefinition
+public sealed class BinaryCrossEntropyDefinition : OpDefinition, IGradCheckSamples
 {
     private static readonly BinaryCrossEntropyDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
 
@@ -408,10 +415,17 @@ public sealed class BinaryCrossEntropyDefinition : OpDefinition
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}";
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("binary_cross_entropy", x => Tensor.BinaryCrossEntropy(x[0], x[1]), OpRegistry.In([3, 4], 0.05, 0.95), OpRegistry.In([3, 4], 0, 1)),
+        new("binary_cross_entropy_sum", x => Tensor.BinaryCrossEntropy(x[0], x[1], Reduction.Sum), OpRegistry.In([3, 4], 0.05, 0.95), OpRegistry.In([3, 4], 0, 1)),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.BinaryCrossEntropyWithLogits"/> (<c>torch.nn.functional.binary_cross_entropy_with_logits</c>); input and target are its inputs.</summary>
-public sealed class BinaryCrossEntropyWithLogitsDefinition : OpDefinition
+public sealed class BinaryCrossEntropyWithLogitsDefinition : OpDefinition, IGradCheckSamples
 {
     private static readonly BinaryCrossEntropyWithLogitsDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
 
@@ -429,10 +443,17 @@ public sealed class BinaryCrossEntropyWithLogitsDefinition : OpDefinition
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}";
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("binary_cross_entropy_with_logits", x => Tensor.BinaryCrossEntropyWithLogits(x[0], x[1]), OpRegistry.In([3, 4], -4, 4), OpRegistry.In([3, 4], 0, 1)),
+        new("binary_cross_entropy_with_logits_none", x => Tensor.BinaryCrossEntropyWithLogits(x[0], x[1], Reduction.None), OpRegistry.In([3, 4], -4, 4), OpRegistry.In([3, 4], 0, 1)),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.CrossEntropy"/> (<c>torch.nn.functional.cross_entropy</c>); input and target are its inputs.</summary>
-public sealed class CrossEntropyDefinition : OpDefinition
+public sealed class CrossEntropyDefinition : OpDefinition, IGradCheckSamples
 {
     private static readonly CrossEntropyDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
 
@@ -450,10 +471,20 @@ public sealed class CrossEntropyDefinition : OpDefinition
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}";
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("cross_entropy", x => Tensor.CrossEntropy(x[0], x[1]), OpRegistry.In([4, 5]), InputSpec.Index([4], 5)),
+        new("cross_entropy_none", x => Tensor.CrossEntropy(x[0], x[1], Reduction.None), OpRegistry.In([4, 5]), InputSpec.Index([4], 5)),
+        new("cross_entropy_sum_1d", x => Tensor.CrossEntropy(x[0], x[1], Reduction.Sum), OpRegistry.In([5]), InputSpec.Index([], 5)),
+        new("cross_entropy_spatial", x => Tensor.CrossEntropy(x[0], x[1]), OpRegistry.In([2, 3, 4]), InputSpec.Index([2, 4], 3)),
+        new("cross_entropy_probabilities", x => Tensor.CrossEntropy(x[0], x[1]), OpRegistry.In([4, 5]), OpRegistry.In([4, 5], 0, 1)),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.NllLoss"/> (<c>torch.nn.functional.nll_loss</c>); input and target are its inputs.</summary>
-public sealed class NllLossDefinition : OpDefinition
+public sealed class NllLossDefinition : OpDefinition, IGradCheckSamples
 {
     private static readonly NllLossDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
 
@@ -471,4 +502,11 @@ public sealed class NllLossDefinition : OpDefinition
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}";
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("nll_loss", x => Tensor.NllLoss(x[0], x[1]), OpRegistry.In([4, 5]), InputSpec.Index([4], 5)),
+        new("nll_loss_none", x => Tensor.NllLoss(x[0], x[1], Reduction.None), OpRegistry.In([4, 5]), InputSpec.Index([4], 5)),
+    ];
 }

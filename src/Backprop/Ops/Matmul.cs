@@ -157,7 +157,7 @@ public sealed partial class Tensor
 }
 
 /// <summary>The definition of <see cref="Tensor.Matmul(Tensor)"/> (no attributes).</summary>
-public sealed class MatmulDefinition : OpDefinition
+public sealed class MatmulDefinition : OpDefinition, IGradCheckSamples
 {
     private MatmulDefinition()
         : base("matmul", "Y = A·B; ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G")
@@ -169,4 +169,14 @@ public sealed class MatmulDefinition : OpDefinition
 
     /// <summary>ONNX MatMul(a, b), batched and broadcasting as torch.matmul (the 1-D cases are recorded as reshapes around a 2-D matmul).</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "MatMul");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("matmul", x => x[0].Matmul(x[1]), OpRegistry.In([3, 4]), OpRegistry.In([4, 2])),
+        new("matmul_batched", x => x[0].Matmul(x[1]), OpRegistry.In([2, 3, 4]), OpRegistry.In([2, 4, 2])),
+        new("matmul_broadcast", x => x[0].Matmul(x[1]), OpRegistry.In([2, 3, 4]), OpRegistry.In([4, 2])),
+        new("matmul_vector", x => x[0].Matmul(x[1]), OpRegistry.In([3, 4]), OpRegistry.In([4])),
+        new("matmul_vector_left", x => x[0].Matmul(x[1]), OpRegistry.In([4]), OpRegistry.In([2, 4, 3])),
+    ];
 }

@@ -419,7 +419,7 @@ public sealed partial class Tensor
 /// The definition of <see cref="Tensor.BatchNorm"/> (<c>torch.nn.functional.batch_norm</c>); the weight
 /// and bias, when given, are inputs; the running statistics, which get no gradient, are held here.
 /// </summary>
-public sealed class BatchNormDefinition : OpDefinition
+public sealed class BatchNormDefinition : OpDefinition, IGradCheckSamples
 {
     internal BatchNormDefinition(Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps, bool hasWeight, bool hasBias)
         : base("batch_norm", "y = (x − μ_c)/√(σ²_c + ε)·w_c + b_c; ∂L/∂x = w·s·(g − mean_c(g) − x̂·mean_c(g·x̂)) in training (w·s·g in evaluation), ∂L/∂w = Σ g·x̂, ∂L/∂b = Σ g")
@@ -493,10 +493,36 @@ public sealed class BatchNormDefinition : OpDefinition
         Array.Fill(values, value);
         return values;
     }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        // Training mode: batch statistics, so every output depends on every input of its channel.
+        new("batch_norm", x => Tensor.BatchNorm(x[0], null, null, x[1], x[2], training: true), OpRegistry.In([4, 3]), OpRegistry.In([3]), OpRegistry.In([3])),
+        new("batch_norm_spatial", x => Tensor.BatchNorm(x[0], null, null, x[1], x[2], training: true), OpRegistry.In([2, 3, 2, 2]), OpRegistry.In([3]), OpRegistry.In([3])),
+        new("batch_norm_no_affine", x => Tensor.BatchNorm(x[0], null, null, training: true, eps: 1e-3), OpRegistry.In([3, 2, 4])),
+        // Running statistics: updated in place during training (no effect on the output), read in evaluation.
+        new(
+            "batch_norm_running_stats",
+            x => Tensor.BatchNorm(x[0], x[3], x[4], x[1], x[2], training: true, momentum: 0.3),
+            OpRegistry.In([5, 2]),
+            OpRegistry.In([2]),
+            OpRegistry.In([2]),
+            InputSpec.Constant([2]),
+            InputSpec.Constant([2], 0.5, 2)),
+        new(
+            "batch_norm_eval",
+            x => Tensor.BatchNorm(x[0], x[3], x[4], x[1], x[2], training: false),
+            OpRegistry.In([2, 3, 2]),
+            OpRegistry.In([3]),
+            OpRegistry.In([3]),
+            InputSpec.Constant([3]),
+            InputSpec.Constant([3], 0.5, 2)),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.LayerNorm"/> (<c>torch.nn.functional.layer_norm</c>); the weight and bias, when given, are inputs.</summary>
-public sealed class LayerNormDefinition : OpDefinition
+public sealed class LayerNormDefinition : OpDefinition, IGradCheckSamples
 {
     internal LayerNormDefinition(int[] normalizedShape, double eps, bool hasWeight, bool hasBias)
         : base("layer_norm", "y = (x − μ_r)/√(σ²_r + ε)·w + b over the last dims; ∂L/∂x = s·(ĝ − mean_r(ĝ) − x̂·mean_r(ĝ·x̂)) with ĝ = g·w, ∂L/∂w = Σ g·x̂, ∂L/∂b = Σ g")
@@ -543,4 +569,12 @@ public sealed class LayerNormDefinition : OpDefinition
             new OnnxAttribute("axis", -(long)NormalizedShape.Count),
             new OnnxAttribute("epsilon", (float)Eps));
     }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("layer_norm", x => Tensor.LayerNorm(x[0], [4], x[1], x[2]), OpRegistry.In([3, 4]), OpRegistry.In([4]), OpRegistry.In([4])),
+        new("layer_norm_2d", x => Tensor.LayerNorm(x[0], [2, 3], x[1], x[2]), OpRegistry.In([2, 2, 3]), OpRegistry.In([2, 3]), OpRegistry.In([2, 3])),
+        new("layer_norm_no_affine", x => Tensor.LayerNorm(x[0], [5], eps: 1e-3), OpRegistry.In([2, 5])),
+    ];
 }

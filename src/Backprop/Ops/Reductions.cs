@@ -162,7 +162,7 @@ public sealed partial class Tensor
 }
 
 /// <summary>The definition of <see cref="Tensor.Sum()"/> and its overloads along dims.</summary>
-public sealed class SumDefinition : OpDefinition
+public sealed class SumDefinition : OpDefinition, IGradCheckSamples
 {
     internal SumDefinition(int[]? dims, bool keepDim)
         : base("sum", "y = Σᵢ xᵢ (over the dims); ∂y/∂xᵢ = 1, so ∂L/∂x = g broadcast back to x's shape")
@@ -204,10 +204,20 @@ public sealed class SumDefinition : OpDefinition
         long[] axes = [.. Dims.Select(d => Axis(d, rank)).Distinct().Order()];
         return onnx.Node("ReduceSum", [onnx.Input(0), onnx.Int64s(axes)], new OnnxAttribute("keepdims", KeepDim ? 1 : 0));
     }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("sum", x => x[0].Sum(), OpRegistry.In([3, 4])),
+        new("sum_dim", x => x[0].Sum(1), OpRegistry.In([2, 3, 4])),
+        new("sum_dims_keepdim", x => x[0].Sum([0, 2], keepDim: true), OpRegistry.In([2, 3, 4])),
+        new("mean", x => x[0].Mean(), OpRegistry.In([3, 4])),
+        new("mean_dim", x => x[0].Mean(-1, keepDim: true), OpRegistry.In([2, 3, 4])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Max(int, bool)"/> along a dim as given (may be negative; the values; the indices are not differentiable).</summary>
-public sealed class MaxDefinition : DimReductionDefinition
+public sealed class MaxDefinition : DimReductionDefinition, IGradCheckSamples
 {
     internal MaxDefinition(int dim, bool keepDim)
         : base("max", "y = maxₖ xₖ along dim; ∂L/∂xₖ = g at the first maximal k, else 0", dim, keepDim)
@@ -216,10 +226,17 @@ public sealed class MaxDefinition : DimReductionDefinition
 
     /// <summary>ONNX ReduceMax over the dim (the values; the indices are not part of the graph).</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAsReduction(onnx, "ReduceMax");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("max", x => x[0].Max(), OpRegistry.In([3, 4])),
+        new("max_dim", x => x[0].Max(1).Values, OpRegistry.In([2, 3, 4])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Min(int, bool)"/> along a dim as given (may be negative; the values; the indices are not differentiable).</summary>
-public sealed class MinDefinition : DimReductionDefinition
+public sealed class MinDefinition : DimReductionDefinition, IGradCheckSamples
 {
     internal MinDefinition(int dim, bool keepDim)
         : base("min", "y = minₖ xₖ along dim; ∂L/∂xₖ = g at the first minimal k, else 0", dim, keepDim)
@@ -228,4 +245,10 @@ public sealed class MinDefinition : DimReductionDefinition
 
     /// <summary>ONNX ReduceMin over the dim (the values; the indices are not part of the graph).</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAsReduction(onnx, "ReduceMin");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("min_dim", x => x[0].Min(0, keepDim: true).Values, OpRegistry.In([3, 4])),
+    ];
 }

@@ -330,7 +330,7 @@ public sealed partial class Tensor
 /// <see cref="Tensor.Flatten"/>, <see cref="Tensor.Squeeze()"/> and <see cref="Tensor.Unsqueeze"/> (the
 /// <see cref="OpDefinition.Name"/> says which was called).
 /// </summary>
-public sealed class ReshapeDefinition : OpDefinition
+public sealed class ReshapeDefinition : OpDefinition, IGradCheckSamples
 {
     internal ReshapeDefinition(string name, int[] shape)
         : base(name, "y = x in a new shape (same elements, row-major order); ∂L/∂x = g reshaped back to x's shape")
@@ -373,13 +373,24 @@ public sealed class ReshapeDefinition : OpDefinition
 
         return onnx.Node("Reshape", [onnx.Input(0), onnx.Int64s(target)]);
     }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("reshape", x => x[0].Reshape(4, -1), OpRegistry.In([2, 3, 4])),
+        new("view", x => x[0].View(-1), OpRegistry.In([3, 4])),
+        new("flatten", x => x[0].Flatten(1), OpRegistry.In([2, 3, 4])),
+        new("squeeze", x => x[0].Squeeze(), OpRegistry.In([3, 1, 4, 1])),
+        new("squeeze_dim", x => x[0].Squeeze(1), OpRegistry.In([3, 1, 4])),
+        new("unsqueeze", x => x[0].Unsqueeze(-1), OpRegistry.In([3, 4])),
+    ];
 }
 
 /// <summary>
 /// The definition of the dimension reorderings <see cref="Tensor.Permute"/>, <see cref="Tensor.Transpose"/>
 /// and <see cref="Tensor.T"/> (the <see cref="OpDefinition.Name"/> says which was called).
 /// </summary>
-public sealed class PermuteDefinition : OpDefinition
+public sealed class PermuteDefinition : OpDefinition, IGradCheckSamples
 {
     internal PermuteDefinition(string name, int[] dims)
         : base(name, "y.shape[k] = x.shape[dims[k]], y[…i_dims[k]…] = x[…]; ∂L/∂x = g permuted by the inverse permutation")
@@ -395,10 +406,19 @@ public sealed class PermuteDefinition : OpDefinition
 
     /// <summary>ONNX Transpose(x, perm = dims).</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Transpose", new OnnxAttribute("perm", [.. Dims.Select(d => (long)d)]));
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("transpose", x => x[0].Transpose(0, 2), OpRegistry.In([2, 3, 4])),
+        new("t", x => x[0].T, OpRegistry.In([3, 4])),
+        new("mt", x => x[0].MT, OpRegistry.In([2, 3, 4])),
+        new("permute", x => x[0].Permute(2, 0, 1), OpRegistry.In([2, 3, 4])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Expand"/> and <see cref="Tensor.BroadcastTo"/>.</summary>
-public sealed class ExpandDefinition : OpDefinition
+public sealed class ExpandDefinition : OpDefinition, IGradCheckSamples
 {
     internal ExpandDefinition(int[] shape)
         : base("expand", "y = x repeated along size-1 (and new leading) dims; ∂L/∂x = g summed over the expanded dims")
@@ -429,10 +449,17 @@ public sealed class ExpandDefinition : OpDefinition
 
         return onnx.Node("Expand", [onnx.Input(0), onnx.Int64s(target)]);
     }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("expand", x => x[0].Expand(2, 3, -1), OpRegistry.In([3, 1])),
+        new("broadcast_to", x => x[0].BroadcastTo(2, 3, 4), OpRegistry.In([1, 4])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Concat"/> (<c>torch.cat</c>) along a non-negative dim.</summary>
-public sealed class CatDefinition : DimOpDefinition
+public sealed class CatDefinition : DimOpDefinition, IGradCheckSamples
 {
     internal CatDefinition(int dim)
         : base("cat", "y = [x₁, x₂, …] joined along dim; ∂L/∂xₖ = the slice of g that xₖ occupies", dim)
@@ -441,4 +468,11 @@ public sealed class CatDefinition : DimOpDefinition
 
     /// <summary>ONNX Concat(x₁, x₂, …) along axis = dim.</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Concat", new OnnxAttribute("axis", Dim));
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("cat", x => Tensor.Concat([x[0], x[1], x[0]], 1), OpRegistry.In([2, 3]), OpRegistry.In([2, 2])),
+        new("stack", x => Tensor.Stack([x[0], x[1]], -1), OpRegistry.In([2, 3]), OpRegistry.In([2, 3])),
+    ];
 }

@@ -76,7 +76,7 @@ public sealed partial class Tensor
 }
 
 /// <summary>The definition of <see cref="Tensor.Exp"/> (no attributes).</summary>
-public sealed class ExpDefinition : OpDefinition
+public sealed class ExpDefinition : OpDefinition, IGradCheckSamples
 {
     private ExpDefinition()
         : base("exp", "y = eˣ; ∂y/∂x = eˣ = y")
@@ -88,10 +88,16 @@ public sealed class ExpDefinition : OpDefinition
 
     /// <summary>ONNX Exp(x).</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Exp");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("exp", x => x[0].Exp(), OpRegistry.In([3, 4])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Log"/> (no attributes).</summary>
-public sealed class LogDefinition : OpDefinition
+public sealed class LogDefinition : OpDefinition, IGradCheckSamples
 {
     private LogDefinition()
         : base("log", "y = ln x; ∂y/∂x = 1/x")
@@ -103,10 +109,16 @@ public sealed class LogDefinition : OpDefinition
 
     /// <summary>ONNX Log(x).</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Log");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("log", x => x[0].Log(), OpRegistry.In([3, 4], 0.1, 3)),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Sqrt"/> (no attributes).</summary>
-public sealed class SqrtDefinition : OpDefinition
+public sealed class SqrtDefinition : OpDefinition, IGradCheckSamples
 {
     private SqrtDefinition()
         : base("sqrt", "y = √x; ∂y/∂x = 1/(2√x) = 1/(2y)")
@@ -118,10 +130,16 @@ public sealed class SqrtDefinition : OpDefinition
 
     /// <summary>ONNX Sqrt(x).</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Sqrt");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("sqrt", x => x[0].Sqrt(), OpRegistry.In([3, 4], 0.1, 3)),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Abs"/> (no attributes).</summary>
-public sealed class AbsDefinition : OpDefinition
+public sealed class AbsDefinition : OpDefinition, IGradCheckSamples
 {
     private AbsDefinition()
         : base("abs", "y = |x|; ∂y/∂x = sign(x) (0 at 0)")
@@ -133,10 +151,16 @@ public sealed class AbsDefinition : OpDefinition
 
     /// <summary>ONNX Abs(x).</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Abs");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("abs", x => x[0].Abs(), OpRegistry.In([3, 4])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Clamp"/> with its bounds.</summary>
-public sealed class ClampDefinition : OpDefinition
+public sealed class ClampDefinition : OpDefinition, IGradCheckSamples
 {
     internal ClampDefinition(double? min, double? max)
         : base("clamp", "y = min(max(x, lo), hi); ∂y/∂x = 1 if lo ≤ x ≤ hi, else 0")
@@ -165,4 +189,11 @@ public sealed class ClampDefinition : OpDefinition
             ? onnx.Node("Clip", Min is null ? [onnx.Input(0)] : [onnx.Input(0), lo])
             : onnx.Node("Clip", [onnx.Input(0), lo, hi]);
     }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("clamp", x => x[0].Clamp(-1, 1), OpRegistry.In([3, 4])),
+        new("clamp_min", x => x[0].Clamp(min: 0.5), OpRegistry.In([3, 4])),
+    ];
 }
