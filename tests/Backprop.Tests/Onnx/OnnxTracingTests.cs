@@ -122,6 +122,32 @@ public sealed class OnnxTracingTests(Xunit.Abstractions.ITestOutputHelper output
     }
 
     [Fact]
+    public void AConstantThatDependsOnTheInputIsRefusedRatherThanFrozen()
+    {
+        // input > 0 is computed outside the graph: a file would hold the traced sample's mask.
+        var mask = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(new Masked(), [1, 5]));
+        Assert.StartsWith("ONNX export: module '(root)' (a Masked) makes a constant of shape (1, 5) for mul that changes with the input", mask.Message);
+        Assert.EndsWith("the file would freeze it at the traced values", mask.Message);
+
+        // A tensor shaped like the batch would fix the batch size; with a fixed batch it is fine.
+        var batch = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(new Sequential(new Linear(3, 3), new BatchShaped()), [2, 3]));
+        Assert.StartsWith("ONNX export: module '1' (a BatchShaped) makes a constant of shape (2, 3) for add that changes with the input", batch.Message);
+        var model = new BatchShaped();
+        var x = Tensor.Randn([2, 3], seed: 3);
+        var (actual, _) = OnnxRuntimeRunner.Run(OnnxExport.ToBytes(model, [2, 3], new OnnxExportOptions { DynamicBatch = false }), x);
+        Assert.True(OnnxRuntimeRunner.MaxAbsDifference(Forward(model, x).ToArray<float>(), actual) <= Tolerance);
+    }
+
+    [Fact]
+    public void ControlFlowOnTheInputIsRefused()
+    {
+        var ex = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(new BranchesOnBatch(), [1, 4]));
+        Assert.Equal(
+            "ONNX export: module '(root)' (a BranchesOnBatch) records different ops for another input (tanh where the traced input recorded relu): control flow that depends on the input cannot be traced into a file",
+            ex.Message);
+    }
+
+    [Fact]
     public void EveryOpsetMatches()
     {
         var g = new Generator(4);
@@ -359,6 +385,21 @@ public sealed class OnnxTracingTests(Xunit.Abstractions.ITestOutputHelper output
             var gathered = table.Gather(1, Tensor.FromArray(new long[] { 2, 2, 0, 1, 3, 3, 1, 0, 2, 1 }, 5, 2)).Flatten(); // (10)
             return Tensor.Cat([last, odd, picked + gathered], dim: 1);
         }
+    }
+
+    private sealed class Masked : Module
+    {
+        public override Tensor Forward(Tensor input) => (input * 2) * input.Gt(0);
+    }
+
+    private sealed class BatchShaped : Module
+    {
+        public override Tensor Forward(Tensor input) => input + Tensor.Ones(input.Shape);
+    }
+
+    private sealed class BranchesOnBatch : Module
+    {
+        public override Tensor Forward(Tensor input) => input.Shape[0] == 1 ? (input * 3).Relu() : (input * 3).Tanh();
     }
 
     private sealed class UnevenPool : Module
