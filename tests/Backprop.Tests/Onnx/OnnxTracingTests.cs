@@ -34,6 +34,7 @@ public sealed class OnnxTracingTests(Xunit.Abstractions.ITestOutputHelper output
             { "small cnn with a skip connection and batch norm", () => WithStatistics(new SmallCnn(g), [6, 1, 8, 8]), [1, 1, 8, 8] },
             { "conv1d, batch norm 1d, adaptive pooling to 2x1", () => WithStatistics(new SequenceConv(g), [6, 12]), [1, 12] },
             { "positional embedding, select, slice, index_select, gather", () => new Positional(g), [1, 5, 4] },
+            { "a module that returns its input (no op recorded)", () => new PassThrough(), [1, 3] },
         };
     }
 
@@ -385,6 +386,11 @@ public sealed class OnnxTracingTests(Xunit.Abstractions.ITestOutputHelper output
             var gathered = table.Gather(1, Tensor.FromArray(new long[] { 2, 2, 0, 1, 3, 3, 1, 0, 2, 1 }, 5, 2)).Flatten(); // (10)
             return Tensor.Cat([last, odd, picked + gathered], dim: 1);
         }
+    }
+
+    private sealed class PassThrough : Module
+    {
+        public override Tensor Forward(Tensor input) => input;
     }
 
     private sealed class Masked : Module
