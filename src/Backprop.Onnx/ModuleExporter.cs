@@ -11,7 +11,7 @@ namespace Backprop.Onnx;
 /// Adding a layer = one method here (or in the partial file of its family: Convolution,
 /// Normalization, Recurrent) + one arm in <see cref="Export"/> + one ONNX Runtime test.
 /// </summary>
-internal sealed partial class ModuleExporter(OnnxGraphBuilder graph)
+internal sealed partial class ModuleExporter(OnnxGraphBuilder graph, bool dynamicBatch = true)
 {
     /// <summary>Appends the nodes computing <paramref name="module"/>(<paramref name="x"/>); <paramref name="path"/> is its dotted state-dict prefix.</summary>
     public OnnxValue Export(Module module, OnnxValue x, string path) => module switch
@@ -37,7 +37,7 @@ internal sealed partial class ModuleExporter(OnnxGraphBuilder graph)
         Unflatten u => Unflatten(u, x, path),
         Dropout or Identity => Elementwise("Identity", x, path),
         IRecurrentClassifier c => RecurrentClassifier(module, c, x, path),
-        _ => ModuleTracer.Trace(graph, module, x, path),
+        _ => ModuleTracer.Trace(graph, module, x, path, dynamicBatch),
     };
 
     private static string Child(string path, string name) => path.Length == 0 ? name : path + "." + name;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Backprop.NN;
 
 namespace Backprop.Onnx;
@@ -10,6 +11,10 @@ namespace Backprop.Onnx;
 /// module's parameters and buffers are initializers under their state-dict names, and any other
 /// leaf (a constant made inside Forward, such as the 2 of <c>2 * x</c>) an initializer <c>const_N</c>.
 /// This is how a user's own module with a hand-written Forward is exported.
+/// A second Forward, on another sample (one batch larger when the batch is dynamic), must record the
+/// same ops and the same constants: a constant computed from the input outside the graph (a
+/// comparison, an argmax, a tensor shaped like the batch) or control flow on the input's values would
+/// otherwise be frozen into the file at the traced values, so it is refused instead.
 /// </summary>
 internal sealed class ModuleTracer
 {
@@ -31,10 +36,15 @@ internal sealed class ModuleTracer
     /// Appends the nodes computing <paramref name="module"/>(<paramref name="x"/>), traced from one
     /// Forward; <paramref name="path"/> is the module's dotted state-dict prefix ("" for the model).
     /// </summary>
-    public static OnnxValue Trace(OnnxGraphBuilder graph, Module module, OnnxValue x, string path) =>
-        new ModuleTracer(graph, module, path).Run(x);
+    /// <param name="graph">The graph to append to.</param>
+    /// <param name="module">The module whose Forward is traced.</param>
+    /// <param name="x">The module's input value.</param>
+    /// <param name="path">The module's state-dict prefix.</param>
+    /// <param name="dynamicBatch">Whether dim 0 of the input is the batch, which the file leaves free (then the check trace uses another batch size).</param>
+    public static OnnxValue Trace(OnnxGraphBuilder graph, Module module, OnnxValue x, string path, bool dynamicBatch) =>
+        new ModuleTracer(graph, module, path).Run(x, dynamicBatch);
 
-    private OnnxValue Run(OnnxValue x)
+    private OnnxValue Run(OnnxValue x, bool dynamicBatch)
     {
         foreach (var (name, parameter) in _module.NamedParameters())
         {
@@ -57,13 +67,74 @@ internal sealed class ModuleTracer
         }
 
         _values[sample] = x.Name;
-        foreach (var tensor in TopologicalOrder(output))
+        var order = TopologicalOrder(output);
+        foreach (var tensor in order)
         {
             _values[tensor] = tensor.GradFn is { } node ? Lower(node, tensor) : Leaf(tensor);
         }
 
+        int[] checkShape = dynamicBatch && x.Rank >= 2 ? [x.Shape[0] + 1, .. x.Shape[1..]] : x.Shape;
+        RequireSameGraph(order, sample, checkShape);
         return new(_values[output], output.Shape);
     }
+
+    /// <summary>
+    /// Traces Forward again on another sample of <paramref name="shape"/> and refuses the export unless
+    /// it records the same ops in the same order, with the same constants (values and shapes).
+    /// </summary>
+    private void RequireSameGraph(List<Tensor> order, Tensor sample, int[] shape)
+    {
+        var other = Tensor.Randn(shape, seed: 1).RequiresGrad_();
+        Tensor output;
+        try
+        {
+            output = Forward(other);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw new NotSupportedException(
+                $"ONNX export: module '{Where()}' (a {_module.GetType().Name}) fails on a batch of {shape[0]} ({e.Message}), so the file cannot take any batch size; export with DynamicBatch = false", e);
+        }
+
+        var again = TopologicalOrder(output);
+        for (int i = 0; i < Math.Max(order.Count, again.Count); i++)
+        {
+            var (first, second) = (i < order.Count ? order[i] : null, i < again.Count ? again[i] : null);
+            if (first is null || second is null || first.GradFn?.Op.Name != second.GradFn?.Op.Name)
+            {
+                throw new NotSupportedException(
+                    $"ONNX export: module '{Where()}' (a {_module.GetType().Name}) records different ops for another input " +
+                    $"({Describe(second)} where the traced input recorded {Describe(first)}): control flow that depends on the input cannot be traced into a file");
+            }
+
+            bool constant = first.GradFn is null && !ReferenceEquals(first, sample) && !_stateNames.ContainsKey(first);
+            if (constant && !SameConstant(first, second))
+            {
+                string consumer = order.Skip(i + 1).FirstOrDefault(t => t.GradFn?.Inputs.Any(input => ReferenceEquals(input, first)) == true)?.GradFn?.Op.ToString() ?? "the output";
+                throw new NotSupportedException(
+                    $"ONNX export: module '{Where()}' (a {_module.GetType().Name}) makes a constant of shape ({string.Join(", ", first.Shape)}) for {consumer} " +
+                    "that changes with the input (computed from it outside the graph, e.g. by a comparison or argmax, or shaped like the batch); " +
+                    "the file would freeze it at the traced values");
+            }
+        }
+    }
+
+    private static bool SameConstant(Tensor first, Tensor second) =>
+        first.DType == second.DType && first.Shape.AsSpan().SequenceEqual(second.Shape) && first.DType switch
+        {
+            // Bit patterns, so that a NaN constant equals itself.
+            DType.Float32 => MemoryMarshal.Cast<float, int>(first.ToArray<float>()).SequenceEqual(MemoryMarshal.Cast<float, int>(second.ToArray<float>())),
+            DType.Float64 => MemoryMarshal.Cast<double, long>(first.ToArray<double>()).SequenceEqual(MemoryMarshal.Cast<double, long>(second.ToArray<double>())),
+            DType.Int64 => first.ToArray<long>().AsSpan().SequenceEqual(second.ToArray<long>()),
+            _ => false,
+        };
+
+    private static string Describe(Tensor? tensor) => tensor switch
+    {
+        null => "nothing",
+        { GradFn: { } node } => node.Op.Name,
+        _ => "a leaf",
+    };
 
     /// <summary>Runs Forward once in evaluation mode with grad recording on, then restores every module's mode.</summary>
     private Tensor Forward(Tensor sample)

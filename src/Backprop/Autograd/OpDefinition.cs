@@ -6,9 +6,10 @@ namespace Backprop;
 /// What a graph node records about the op that made it (the op contract's "definition"): its name,
 /// the formula that teaching tools print, and, in a sealed subclass beside the op, the attributes
 /// its forward was called with (softmax's dim, conv2d's stride, …), read-only and named as PyTorch
-/// names the arguments. Code that must know the op (gradient health, graph drawing, ONNX export)
-/// matches on the type (<c>node.Op is LinearDefinition</c>), never on the name. An op without
-/// attributes records one shared instance, so recording allocates nothing for it.
+/// names the arguments. Code that must know the op (gradient health, graph drawing) matches on the
+/// type (<c>node.Op is LinearDefinition</c>), never on the name; ONNX export asks the definition
+/// itself (<see cref="LowerToOnnx"/>). An op without attributes records one shared instance, so
+/// recording allocates nothing for it.
 /// </summary>
 public abstract class OpDefinition
 {

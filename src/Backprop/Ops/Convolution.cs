@@ -395,4 +395,28 @@ public sealed class Conv2dDefinition : OpDefinition
     /// <inheritdoc/>
     protected override string FormatAttributes() =>
         $"stride: {Stride.ToCompactString()}, padding: {Padding.ToCompactString()}, dilation: {Dilation.ToCompactString()}, groups: {Groups}";
+
+    /// <summary>
+    /// ONNX Conv(x, W[, b]) with kernel_shape (from the weight), strides, pads, dilations and group;
+    /// conv1d, recorded as conv2d of height 1 between two reshapes, lowers the same way.
+    /// </summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        int[] weight = onnx.InputShape(1);
+        return LowerAs(
+            onnx,
+            "Conv",
+            new OnnxAttribute("kernel_shape", [weight[2], weight[3]]),
+            new OnnxAttribute("strides", Ints(Stride)),
+            new OnnxAttribute("pads", Pads(Padding)),
+            new OnnxAttribute("dilations", Ints(Dilation)),
+            new OnnxAttribute("group", Groups));
+    }
+
+    /// <summary>A (height, width) pair as an ONNX ints attribute.</summary>
+    internal static long[] Ints(Size2 size) => [size.Height, size.Width];
+
+    /// <summary>ONNX pads for PyTorch's symmetric padding: [top, left, bottom, right].</summary>
+    internal static long[] Pads(Size2 padding) => [padding.Height, padding.Width, padding.Height, padding.Width];
 }

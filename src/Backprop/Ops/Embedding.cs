@@ -99,4 +99,11 @@ public sealed class EmbeddingDefinition : OpDefinition
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => PaddingIdx is { } p ? $"paddingIdx: {p}" : string.Empty;
+
+    /// <summary>ONNX Gather(W, indices, axis = 0): the rows of the weight at the indices (the padding row only matters to the gradient).</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        return onnx.Node("Gather", [onnx.Input(1), onnx.Input(0)], new OnnxAttribute("axis", 0));
+    }
 }

@@ -374,6 +374,14 @@ public sealed class SelectDefinition : OpDefinition
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"dim: {Dim}, index: {Index}";
+
+    /// <summary>ONNX Gather(x, [index], axis = dim) then Squeeze of that axis, which the selection removes.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        string picked = onnx.Node("Gather", [onnx.Input(0), onnx.Int64s([Index])], new OnnxAttribute("axis", Dim));
+        return onnx.Node("Squeeze", [picked, onnx.Int64s([Dim])]);
+    }
 }
 
 /// <summary>
@@ -408,6 +416,13 @@ public sealed class SliceDefinition : OpDefinition
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"dim: {Dim}, start: {Start}, end: {End}, step: {Step}";
+
+    /// <summary>ONNX Slice(x, starts = [start], ends = [end], axes = [dim], steps = [step]).</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        return onnx.Node("Slice", [onnx.Input(0), onnx.Int64s([Start]), onnx.Int64s([End]), onnx.Int64s([Dim]), onnx.Int64s([Step])]);
+    }
 }
 
 /// <summary>The definition of <see cref="Tensor.Gather"/> (<c>torch.gather</c>) along a non-negative dim; the index is the second input.</summary>
@@ -417,6 +432,9 @@ public sealed class GatherDefinition : DimOpDefinition
         : base("gather", "y[…, j, …] = x[…, index[…, j, …], …] along dim; ∂L/∂x = g scatter-added at the indices", dim)
     {
     }
+
+    /// <summary>ONNX GatherElements(x, index, axis = dim), which is torch.gather.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "GatherElements", new OnnxAttribute("axis", Dim));
 }
 
 /// <summary>The definition of <see cref="Tensor.IndexSelect"/> (<c>torch.index_select</c>) along a non-negative dim; the index is the second input.</summary>
@@ -426,6 +444,9 @@ public sealed class IndexSelectDefinition : DimOpDefinition
         : base("index_select", "y = the slices x[…, index[k], …] along dim; ∂L/∂x = g added back at the indices", dim)
     {
     }
+
+    /// <summary>ONNX Gather(x, index, axis = dim) with the 1-D index, which is torch.index_select.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Gather", new OnnxAttribute("axis", Dim));
 }
 
 /// <summary>

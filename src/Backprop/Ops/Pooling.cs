@@ -214,6 +214,19 @@ public sealed class MaxPool2dDefinition : OpDefinition
     /// <inheritdoc/>
     protected override string FormatAttributes() =>
         $"kernelSize: {KernelSize.ToCompactString()}, stride: {Stride.ToCompactString()}, padding: {Padding.ToCompactString()}, dilation: {Dilation.ToCompactString()}, ceilMode: {(CeilMode ? "true" : "false")}";
+
+    /// <summary>
+    /// ONNX MaxPool with the same window, strides, pads, dilations and ceil_mode; padding never wins a max
+    /// in either, and ceil_mode keeps a last partial window unless it would start in the padding in both.
+    /// </summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(
+        onnx,
+        "MaxPool",
+        new OnnxAttribute("kernel_shape", Conv2dDefinition.Ints(KernelSize)),
+        new OnnxAttribute("strides", Conv2dDefinition.Ints(Stride)),
+        new OnnxAttribute("pads", Conv2dDefinition.Pads(Padding)),
+        new OnnxAttribute("dilations", Conv2dDefinition.Ints(Dilation)),
+        new OnnxAttribute("ceil_mode", CeilMode ? 1 : 0));
 }
 
 /// <summary>The definition of <see cref="Tensor.AvgPool2d"/> (<c>torch.nn.functional.avg_pool2d</c>).</summary>
@@ -247,6 +260,19 @@ public sealed class AvgPool2dDefinition : OpDefinition
     /// <inheritdoc/>
     protected override string FormatAttributes() =>
         $"kernelSize: {KernelSize.ToCompactString()}, stride: {Stride.ToCompactString()}, padding: {Padding.ToCompactString()}, ceilMode: {(CeilMode ? "true" : "false")}, countIncludePad: {(CountIncludePad ? "true" : "false")}";
+
+    /// <summary>
+    /// ONNX AveragePool with the same window, strides, pads and ceil_mode; count_include_pad means the
+    /// same in both (the divisor counts the zero padding, not the part of a ceil_mode window beyond it).
+    /// </summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(
+        onnx,
+        "AveragePool",
+        new OnnxAttribute("kernel_shape", Conv2dDefinition.Ints(KernelSize)),
+        new OnnxAttribute("strides", Conv2dDefinition.Ints(Stride)),
+        new OnnxAttribute("pads", Conv2dDefinition.Pads(Padding)),
+        new OnnxAttribute("ceil_mode", CeilMode ? 1 : 0),
+        new OnnxAttribute("count_include_pad", CountIncludePad ? 1 : 0));
 }
 
 /// <summary>The definition of <see cref="Tensor.AdaptiveAvgPool2d"/> (<c>torch.nn.functional.adaptive_avg_pool2d</c>).</summary>
@@ -263,4 +289,30 @@ public sealed class AdaptiveAvgPool2dDefinition : OpDefinition
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"outputSize: {OutputSize.ToCompactString()}";
+
+    /// <summary>
+    /// ONNX has no adaptive pooling. Output 1×1 is GlobalAveragePool; otherwise the windows
+    /// [⌊i·H/OH⌋, ⌈(i+1)·H/OH⌉) are those of an AveragePool with kernel = stride = H/OH exactly when OH
+    /// divides H (and OW divides W) for the traced input, and any other size is refused.
+    /// </summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        if (OutputSize.Height == 1 && OutputSize.Width == 1)
+        {
+            return LowerAs(onnx, "GlobalAveragePool");
+        }
+
+        int[] input = onnx.InputShape(0);
+        int height = input[2], width = input[3];
+        if (height % OutputSize.Height != 0 || width % OutputSize.Width != 0)
+        {
+            throw new NotSupportedException(
+                $"the op {this} has {height}x{width} input planes, which {OutputSize.Height}x{OutputSize.Width} does not divide: " +
+                "ONNX has no adaptive pooling, and its uneven windows match no AveragePool (export for an input size that divides evenly, or use output size 1)");
+        }
+
+        long[] kernel = [height / OutputSize.Height, width / OutputSize.Width];
+        return LowerAs(onnx, "AveragePool", new OnnxAttribute("kernel_shape", kernel), new OnnxAttribute("strides", kernel));
+    }
 }

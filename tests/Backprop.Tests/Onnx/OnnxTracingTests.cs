@@ -31,6 +31,10 @@ public sealed class OnnxTracingTests(Xunit.Abstractions.ITestOutputHelper output
             { "reshapes, transpose, matmul, reductions, expand, cat", () => new Shapes(g), [1, 12] },
             { "user module inside a Sequential", () => new Sequential(new Linear(6, 6, generator: g), new Residual(6, 8, g), new ReLU(), new Linear(6, 2, generator: g)), [1, 6] },
             { "sequential inside a user module", () => new Wrapper(new Sequential(new Linear(4, 5, generator: g), new Tanh(), new Linear(5, 3, generator: g))), [1, 4] },
+            { "small cnn with a skip connection and batch norm", () => WithStatistics(new SmallCnn(g), [6, 1, 8, 8]), [1, 1, 8, 8] },
+            { "conv1d, batch norm 1d, adaptive pooling to 2x1", () => WithStatistics(new SequenceConv(g), [6, 12]), [1, 12] },
+            { "positional embedding, select, slice, index_select, gather", () => new Positional(g), [1, 5, 4] },
+            { "a module that returns its input (no op recorded)", () => new PassThrough(), [1, 3] },
         };
     }
 
@@ -95,6 +99,56 @@ public sealed class OnnxTracingTests(Xunit.Abstractions.ITestOutputHelper output
     }
 
     [Fact]
+    public void BatchNormIsExportedInEvaluationWithTheRunningStatisticsAsBuffers()
+    {
+        var model = WithStatistics(new SmallCnn(new Generator(6)), [6, 1, 8, 8]);
+        var proto = ModelProto.Parser.ParseFrom(OnnxExport.ToBytes(model, [1, 1, 8, 8]));
+        Assert.True(model.IsTraining);
+        Assert.Equal(1, proto.Graph.Node.Count(n => n.OpType == "BatchNormalization"));
+        var names = proto.Graph.Initializer.Select(t => t.Name).ToList();
+        Assert.Contains("norm.running_mean", names);
+        Assert.Contains("norm.running_var", names);
+        Assert.Contains("norm.weight", names);
+        Assert.Contains("stem.weight", names);
+        Assert.Equal(["Conv", "BatchNormalization", "Relu", "Conv", "Add", "MaxPool", "Conv", "Tanh", "AveragePool", "GlobalAveragePool"], proto.Graph.Node.Select(n => n.OpType).Take(10));
+    }
+
+    [Fact]
+    public void AdaptivePoolingThatDoesNotDivideTheTracedInputIsRefusedWithTheReason()
+    {
+        var ex = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(new UnevenPool(), [1, 2, 7, 6]));
+        Assert.StartsWith("ONNX export: the op adaptive_avg_pool2d(", ex.Message);
+        Assert.Contains("has 7x6 input planes, which 3x2 does not divide: ONNX has no adaptive pooling", ex.Message);
+        Assert.EndsWith("(recorded by the Forward of module '(root)', a UnevenPool)", ex.Message);
+    }
+
+    [Fact]
+    public void AConstantThatDependsOnTheInputIsRefusedRatherThanFrozen()
+    {
+        // input > 0 is computed outside the graph: a file would hold the traced sample's mask.
+        var mask = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(new Masked(), [1, 5]));
+        Assert.StartsWith("ONNX export: module '(root)' (a Masked) makes a constant of shape (1, 5) for mul that changes with the input", mask.Message);
+        Assert.EndsWith("the file would freeze it at the traced values", mask.Message);
+
+        // A tensor shaped like the batch would fix the batch size; with a fixed batch it is fine.
+        var batch = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(new Sequential(new Linear(3, 3), new BatchShaped()), [2, 3]));
+        Assert.StartsWith("ONNX export: module '1' (a BatchShaped) makes a constant of shape (2, 3) for add that changes with the input", batch.Message);
+        var model = new BatchShaped();
+        var x = Tensor.Randn([2, 3], seed: 3);
+        var (actual, _) = OnnxRuntimeRunner.Run(OnnxExport.ToBytes(model, [2, 3], new OnnxExportOptions { DynamicBatch = false }), x);
+        Assert.True(OnnxRuntimeRunner.MaxAbsDifference(Forward(model, x).ToArray<float>(), actual) <= Tolerance);
+    }
+
+    [Fact]
+    public void ControlFlowOnTheInputIsRefused()
+    {
+        var ex = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(new BranchesOnBatch(), [1, 4]));
+        Assert.Equal(
+            "ONNX export: module '(root)' (a BranchesOnBatch) records different ops for another input (tanh where the traced input recorded relu): control flow that depends on the input cannot be traced into a file",
+            ex.Message);
+    }
+
+    [Fact]
     public void EveryOpsetMatches()
     {
         var g = new Generator(4);
@@ -106,6 +160,16 @@ public sealed class OnnxTracingTests(Xunit.Abstractions.ITestOutputHelper output
             var (actual, _) = OnnxRuntimeRunner.Run(onnx, x);
             Assert.True(OnnxRuntimeRunner.MaxAbsDifference(Forward(model, x).ToArray<float>(), actual) <= Tolerance, $"opset {opset}");
             Assert.Equal(opset >= 20, ModelProto.Parser.ParseFrom(onnx).Graph.Node.Any(n => n.OpType == "Gelu"));
+
+            // The pooling ops changed across these opsets (AveragePool gained dilations in 19), as ReduceMax's axes did (18).
+            var cnn = WithStatistics(new SmallCnn(g), [6, 1, 8, 8]);
+            var image = Tensor.Randn([2, 1, 8, 8], seed: opset);
+            var (pooled, _) = OnnxRuntimeRunner.Run(OnnxExport.ToBytes(cnn, [1, 1, 8, 8], new OnnxExportOptions { Opset = opset }), image);
+            Assert.True(OnnxRuntimeRunner.MaxAbsDifference(Forward(cnn, image).ToArray<float>(), pooled) <= Tolerance, $"cnn, opset {opset}");
+            var shapes = new Shapes(g);
+            var rows = Tensor.Randn([3, 12], seed: opset);
+            var (reduced, _) = OnnxRuntimeRunner.Run(OnnxExport.ToBytes(shapes, [1, 12], new OnnxExportOptions { Opset = opset }), rows);
+            Assert.True(OnnxRuntimeRunner.MaxAbsDifference(Forward(shapes, rows).ToArray<float>(), reduced) <= Tolerance, $"reductions, opset {opset}");
         }
     }
 
@@ -247,6 +311,106 @@ public sealed class OnnxTracingTests(Xunit.Abstractions.ITestOutputHelper output
         public Sequential Inner { get; } = inner;
 
         public override Tensor Forward(Tensor input) => Inner.Forward(input) * 2;
+    }
+
+    /// <summary>Gives the model's batch norms running statistics far from (0, 1) and non-trivial affine parameters, then leaves it in training mode (the export evaluates it).</summary>
+    private static Module WithStatistics(Module model, int[] trainingShape)
+    {
+        var g = new Generator(5);
+        model.Train();
+        using (Backprop.Autograd.NoGrad())
+        {
+            for (int step = 0; step < 3; step++)
+            {
+                model.Forward((Tensor.Randn(trainingShape, seed: step) * 2) + 1);
+            }
+        }
+
+        foreach (var norm in model.Modules().OfType<BatchNormBase>().Where(n => n.Affine))
+        {
+            Init.Uniform(norm.Weight!, 0.5, 1.5, g);
+            Init.Uniform(norm.Bias!, -0.5, 0.5, g);
+        }
+
+        return model;
+    }
+
+    /// <summary>conv → batch norm → ReLU → max pool, a 1×1 conv skip added, then conv (stride, groups), avg pool (ceil mode), global pool and a linear head.</summary>
+    private sealed class SmallCnn(Generator g) : Module
+    {
+        public Conv2d Stem { get; } = new(1, 4, 3, padding: 1, bias: false, generator: g);
+
+        public BatchNorm2d Norm { get; } = new(4);
+
+        public Conv2d Skip { get; } = new(1, 4, 1, generator: g);
+
+        public Conv2d Body { get; } = new(4, 6, 3, padding: 1, groups: 2, generator: g);
+
+        public Linear Head { get; } = new(6, 3, generator: g);
+
+        public override Tensor Forward(Tensor input)
+        {
+            var x = Norm.Forward(Stem.Forward(input)).Relu() + Skip.Forward(input);  // (N, 4, 8, 8)
+            x = F.MaxPool2d(x, 2);                                                    // (N, 4, 4, 4)
+            x = F.AvgPool2d(Body.Forward(x).Tanh(), 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: false); // (N, 6, 2, 2)
+            return Head.Forward(F.AdaptiveAvgPool2d(x, 1).Flatten(1)).LogSoftmax(1);
+        }
+    }
+
+    /// <summary>A flat input viewed as (N, 2, 6) channels, conv1d, batch norm 1d, then adaptive pooling of a 4-D view to 2×1.</summary>
+    private sealed class SequenceConv(Generator g) : Module
+    {
+        public Conv1d Conv { get; } = new(2, 4, 3, padding: 1, generator: g);
+
+        public BatchNorm1d Norm { get; } = new(4);
+
+        public override Tensor Forward(Tensor input)
+        {
+            var x = Norm.Forward(Conv.Forward(input.View(-1, 2, 6))).Relu(); // (N, 4, 6)
+            return F.AdaptiveAvgPool2d(x.View(-1, 4, 2, 3), (2, 1)).Flatten(1); // (N, 8)
+        }
+    }
+
+    /// <summary>A learned position embedding added to each step (constant int64 positions), then select, slice, index_select and gather.</summary>
+    private sealed class Positional(Generator g) : Module
+    {
+        public Embedding Positions { get; } = new(5, 4, generator: g);
+
+        public override Tensor Forward(Tensor input)
+        {
+            var table = Positions.Forward(Tensor.Arange(5, DType.Int64));         // (5, 4)
+            var x = input + table;                                                // (N, 5, 4)
+            var last = x.Select(1, 4);                                            // (N, 4)
+            var odd = x.Slice(1, 1, 5, 2).Flatten(1);                             // (N, 8)
+            var picked = x.IndexSelect(2, Tensor.FromArray(new long[] { 3, 0 }, 2)).Flatten(1); // (N, 10)
+            var gathered = table.Gather(1, Tensor.FromArray(new long[] { 2, 2, 0, 1, 3, 3, 1, 0, 2, 1 }, 5, 2)).Flatten(); // (10)
+            return Tensor.Cat([last, odd, picked + gathered], dim: 1);
+        }
+    }
+
+    private sealed class PassThrough : Module
+    {
+        public override Tensor Forward(Tensor input) => input;
+    }
+
+    private sealed class Masked : Module
+    {
+        public override Tensor Forward(Tensor input) => (input * 2) * input.Gt(0);
+    }
+
+    private sealed class BatchShaped : Module
+    {
+        public override Tensor Forward(Tensor input) => input + Tensor.Ones(input.Shape);
+    }
+
+    private sealed class BranchesOnBatch : Module
+    {
+        public override Tensor Forward(Tensor input) => input.Shape[0] == 1 ? (input * 3).Relu() : (input * 3).Tanh();
+    }
+
+    private sealed class UnevenPool : Module
+    {
+        public override Tensor Forward(Tensor input) => F.AdaptiveAvgPool2d(input * 2, (3, 2));
     }
 
     private sealed class AlwaysDropout : Module
