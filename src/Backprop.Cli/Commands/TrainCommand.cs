@@ -158,32 +158,31 @@ internal static class TrainCommand
         }
     }
 
-    /// <summary>Trains, then writes the model, history and plots; on a stop signal, says where the checkpoint is.</summary>
+    /// <summary>
+    /// Trains, then writes the model, history and plots; on a stop signal, says where the checkpoint
+    /// is. The signals stay handled until the files are written: one that arrives after the last
+    /// batch lets the run finish its writes (well under a second) instead of killing it between the
+    /// checkpoint and the model file.
+    /// </summary>
     private static int Train(Trainer trainer, string folder, GradientHealth? health, TextWriter where)
     {
         string checkpointPath = Path.Combine(folder, "checkpoint.safetensors");
-        bool completed;
-        string? signal;
-        int signalExitCode;
-        using (var stop = new StopSignals())
-        {
-            completed = Console.IsOutputRedirected ? RunPlain(trainer, checkpointPath, stop.Token) : RunInteractive(trainer, checkpointPath, stop.Token);
-            (signal, signalExitCode) = (stop.Received, stop.ExitCode);
-        }
+        using var stop = new StopSignals();
+        bool completed = Console.IsOutputRedirected ? RunPlain(trainer, checkpointPath, stop.Token) : RunInteractive(trainer, checkpointPath, stop.Token);
 
         // When stdout is not a terminal it carries only the epoch lines; messages go to stderr.
         if (!completed)
         {
             try
             {
-                where.WriteLine($"interrupted ({signal}): checkpoint saved to {checkpointPath}; continue with ./backprop train --resume {checkpointPath}");
+                where.WriteLine($"interrupted ({stop.Received}): checkpoint saved to {checkpointPath}; continue with ./backprop train --resume {checkpointPath}");
             }
             catch (IOException)
             {
                 // SIGHUP: the terminal is gone. The checkpoint is what matters, and it is saved.
             }
 
-            return signalExitCode;
+            return stop.ExitCode;
         }
 
         var options = trainer.Options;
