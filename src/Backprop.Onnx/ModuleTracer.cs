@@ -158,33 +158,8 @@ internal sealed class ModuleTracer
         }
     }
 
-    /// <summary>Every tensor the output depends on through recorded ops, each after its inputs (an iterative post-order walk).</summary>
-    private static List<Tensor> TopologicalOrder(Tensor output)
-    {
-        var order = new List<Tensor>();
-        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { output };
-        var stack = new Stack<(Tensor Tensor, int Next)>();
-        stack.Push((output, 0));
-        while (stack.Count > 0)
-        {
-            var (tensor, next) = stack.Pop();
-            var inputs = tensor.GradFn?.Inputs ?? [];
-            if (next < inputs.Count)
-            {
-                stack.Push((tensor, next + 1));
-                if (seen.Add(inputs[next]))
-                {
-                    stack.Push((inputs[next], 0));
-                }
-            }
-            else
-            {
-                order.Add(tensor);
-            }
-        }
-
-        return order;
-    }
+    /// <summary>Every tensor the output depends on through recorded ops, each after its inputs.</summary>
+    private static List<Tensor> TopologicalOrder(Tensor output) => Autograd.TopologicalOrder(output, allInputs: true);
 
     /// <summary>A leaf: the sample input (named already), a parameter or buffer under its state-dict key, or a constant.</summary>
     private string Leaf(Tensor tensor)

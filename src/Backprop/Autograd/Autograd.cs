@@ -129,7 +129,13 @@ public static partial class Autograd
     /// the ops that consume them. Iterative depth-first post-order: no recursion, so a chain of a
     /// million ops cannot overflow the stack, and each node is visited once (linear time).
     /// </summary>
-    public static List<Tensor> TopologicalOrder(Tensor root)
+    public static List<Tensor> TopologicalOrder(Tensor root) => TopologicalOrder(root, allInputs: false);
+
+    /// <summary>
+    /// <see cref="TopologicalOrder(Tensor)"/>, or with <paramref name="allInputs"/> every tensor the
+    /// recorded graph reaches, constants and data included (what graph drawing and ONNX tracing need).
+    /// </summary>
+    internal static List<Tensor> TopologicalOrder(Tensor root, bool allInputs)
     {
         var order = new List<Tensor>();
         var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { root };
@@ -139,7 +145,7 @@ public static partial class Autograd
         {
             var (tensor, next) = stack.Pop();
             var inputs = tensor.GradFn?.InputArray ?? [];
-            while (next < inputs.Length && !(inputs[next].RequiresGrad && visited.Add(inputs[next])))
+            while (next < inputs.Length && !((allInputs || inputs[next].RequiresGrad) && visited.Add(inputs[next])))
             {
                 next++;
             }

@@ -37,30 +37,12 @@ public sealed class TensorGraphCapture
         }
 
         var capture = new TensorGraphCapture(root, nameOf);
+        // Inputs before the ops that consume them, so inputs get smaller ids.
+        var order = Autograd.TopologicalOrder(root, allInputs: true);
         var ids = new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
-        var order = new List<Tensor>();
-
-        // Iterative post-order, so inputs get smaller ids than the ops that consume them.
-        var stack = new Stack<(Tensor Tensor, int Next)>();
-        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { root };
-        stack.Push((root, 0));
-        while (stack.Count > 0)
+        for (int i = 0; i < order.Count; i++)
         {
-            var (tensor, next) = stack.Pop();
-            var inputs = tensor.GradFn?.Inputs ?? [];
-            if (next < inputs.Count)
-            {
-                stack.Push((tensor, next + 1));
-                if (seen.Add(inputs[next]))
-                {
-                    stack.Push((inputs[next], 0));
-                }
-            }
-            else
-            {
-                ids[tensor] = order.Count;
-                order.Add(tensor);
-            }
+            ids[order[i]] = i;
         }
 
         foreach (var tensor in order)
