@@ -58,12 +58,12 @@ public sealed record OpInfo(string Name, Func<Tensor[], Tensor> Function, params
 /// <summary>
 /// Every differentiable op of the library with the inputs to gradient-check it on. One test theory
 /// and <c>backprop gradcheck</c> run over it. An op gives its rows in its own file: its definition
-/// implements <see cref="IGradCheckSamples"/> (Ops/Softplus.cs). The indexing, convolution,
-/// pooling, embedding and recurrent ops still have theirs in the OpRegistry.*.cs files.
+/// implements <see cref="IGradCheckSamples"/> (Ops/Softplus.cs). The recurrent ops still have theirs
+/// in OpRegistry.Recurrent.cs, beside the helpers that build their inputs.
 /// </summary>
 public static partial class OpRegistry
 {
-    private static readonly Lazy<IReadOnlyList<OpInfo>> s_all = new(() => FromDefinitions().Concat(IndexingOps()).Concat(ConvolutionAndPoolingOps()).Concat(EmbeddingOps()).Concat(RecurrentOps()).ToArray());
+    private static readonly Lazy<IReadOnlyList<OpInfo>> s_all = new(() => FromDefinitions().Concat(RecurrentOps()).ToArray());
 
     /// <summary>All registered ops.</summary>
     public static IReadOnlyList<OpInfo> All => s_all.Value;

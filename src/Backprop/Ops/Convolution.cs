@@ -369,7 +369,7 @@ public sealed partial class Tensor
 /// The definition of <see cref="Tensor.Conv2d"/> (<c>torch.nn.functional.conv2d</c>); the weight and
 /// the bias, when given, are the second and third inputs. Conv1d records it with a height of 1.
 /// </summary>
-public sealed class Conv2dDefinition : OpDefinition
+public sealed class Conv2dDefinition : OpDefinition, IGradCheckSamples
 {
     internal Conv2dDefinition(Size2 stride, Size2 padding, Size2 dilation, int groups)
         : base("conv2d", "y = x ⋆ W + b (cross-correlation); ∂L/∂x = g ⋆ᵀ W (transposed convolution), ∂L/∂W = g ⋆ x, ∂L/∂b = Σ g")
@@ -419,4 +419,20 @@ public sealed class Conv2dDefinition : OpDefinition
 
     /// <summary>ONNX pads for PyTorch's symmetric padding: [top, left, bottom, right].</summary>
     internal static long[] Pads(Size2 padding) => [padding.Height, padding.Width, padding.Height, padding.Width];
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("conv2d", x => Tensor.Conv2d(x[0], x[1], x[2]), OpRegistry.In([2, 3, 5, 6]), OpRegistry.In([4, 3, 3, 2]), OpRegistry.In([4])),
+        new("conv2d_no_bias", x => Tensor.Conv2d(x[0], x[1]), OpRegistry.In([2, 2, 4, 5]), OpRegistry.In([3, 2, 2, 3])),
+        new("conv2d_stride_padding", x => Tensor.Conv2d(x[0], x[1], x[2], stride: 2, padding: 1), OpRegistry.In([2, 2, 5, 6]), OpRegistry.In([3, 2, 3, 3]), OpRegistry.In([3])),
+        new("conv2d_asymmetric", x => Tensor.Conv2d(x[0], x[1], x[2], stride: (2, 1), padding: (0, 2)), OpRegistry.In([1, 2, 6, 4]), OpRegistry.In([2, 2, 3, 2]), OpRegistry.In([2])),
+        new("conv2d_dilation", x => Tensor.Conv2d(x[0], x[1], x[2], padding: 1, dilation: (2, 3)), OpRegistry.In([2, 2, 6, 7]), OpRegistry.In([2, 2, 2, 2]), OpRegistry.In([2])),
+        new("conv2d_groups", x => Tensor.Conv2d(x[0], x[1], x[2], padding: 1, groups: 2), OpRegistry.In([2, 4, 4, 5]), OpRegistry.In([6, 2, 3, 3]), OpRegistry.In([6])),
+        new("conv2d_depthwise_stride", x => Tensor.Conv2d(x[0], x[1], null, stride: 2, groups: 3), OpRegistry.In([1, 3, 5, 5]), OpRegistry.In([3, 1, 2, 2])),
+        new("conv2d_pointwise", x => Tensor.Conv2d(x[0], x[1], x[2]), OpRegistry.In([2, 3, 3, 4]), OpRegistry.In([2, 3, 1, 1]), OpRegistry.In([2])),
+        new("conv2d_unbatched", x => Tensor.Conv2d(x[0], x[1], x[2], padding: 1), OpRegistry.In([2, 4, 3]), OpRegistry.In([3, 2, 3, 3]), OpRegistry.In([3])),
+        new("conv1d", x => Tensor.Conv1d(x[0], x[1], x[2]), OpRegistry.In([2, 3, 7]), OpRegistry.In([4, 3, 3]), OpRegistry.In([4])),
+        new("conv1d_stride_padding_dilation_groups", x => Tensor.Conv1d(x[0], x[1], x[2], stride: 2, padding: 2, dilation: 2, groups: 2), OpRegistry.In([2, 4, 9]), OpRegistry.In([2, 2, 3]), OpRegistry.In([2])),
+    ];
 }

@@ -83,7 +83,7 @@ public sealed partial class Tensor
 }
 
 /// <summary>The definition of <see cref="Tensor.Embedding"/> (<c>torch.nn.functional.embedding</c>); the indices and the weight are its inputs.</summary>
-public sealed class EmbeddingDefinition : OpDefinition
+public sealed class EmbeddingDefinition : OpDefinition, IGradCheckSamples
 {
     internal EmbeddingDefinition(int? paddingIdx)
         : base("embedding", "y[…, :] = W[index[…], :]; ∂L/∂W[i, :] = Σ of g over the positions holding i (none for the padding row)")
@@ -106,4 +106,10 @@ public sealed class EmbeddingDefinition : OpDefinition
         ArgumentNullException.ThrowIfNull(onnx);
         return onnx.Node("Gather", [onnx.Input(1), onnx.Input(0)], new OnnxAttribute("axis", 0));
     }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("embedding", x => Tensor.Embedding(x[0], x[1]), InputSpec.Index([2, 3], 5), OpRegistry.In([5, 4])),
+    ];
 }

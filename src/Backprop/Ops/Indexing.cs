@@ -357,7 +357,7 @@ public sealed partial class Tensor
 }
 
 /// <summary>The definition of <see cref="Tensor.Select"/> (<c>torch.select</c>, <c>x[..., i]</c>).</summary>
-public sealed class SelectDefinition : OpDefinition
+public sealed class SelectDefinition : OpDefinition, IGradCheckSamples
 {
     internal SelectDefinition(int dim, int index)
         : base("select", "y = x[…, i, …] at dim (which is removed); ∂L/∂x = g at position i, 0 elsewhere")
@@ -382,13 +382,19 @@ public sealed class SelectDefinition : OpDefinition
         string picked = onnx.Node("Gather", [onnx.Input(0), onnx.Int64s([Index])], new OnnxAttribute("axis", Dim));
         return onnx.Node("Squeeze", [picked, onnx.Int64s([Dim])]);
     }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("select", x => x[0].Select(1, -1), OpRegistry.In([2, 3, 4])),
+    ];
 }
 
 /// <summary>
 /// The definition of <see cref="Tensor.Narrow"/> and <see cref="Tensor.Slice"/> (the
 /// <see cref="OpDefinition.Name"/> says which was called): positions start, start + step, … of one dim.
 /// </summary>
-public sealed class SliceDefinition : OpDefinition
+public sealed class SliceDefinition : OpDefinition, IGradCheckSamples
 {
     internal SliceDefinition(string name, int dim, int start, int length, int step)
         : base(name, "y[k] = x[start + k·step] along dim; ∂L/∂x = g at the picked positions, 0 elsewhere")
@@ -423,10 +429,18 @@ public sealed class SliceDefinition : OpDefinition
         ArgumentNullException.ThrowIfNull(onnx);
         return onnx.Node("Slice", [onnx.Input(0), onnx.Int64s([Start]), onnx.Int64s([End]), onnx.Int64s([Dim]), onnx.Int64s([Step])]);
     }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("narrow", x => x[0].Narrow(2, 1, 2), OpRegistry.In([2, 3, 4])),
+        new("slice_step", x => x[0].Slice(1, -4, null, 2), OpRegistry.In([3, 5])),
+        new("index", x => x[0][^1, 1..3], OpRegistry.In([2, 3, 4])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.Gather"/> (<c>torch.gather</c>) along a non-negative dim; the index is the second input.</summary>
-public sealed class GatherDefinition : DimOpDefinition
+public sealed class GatherDefinition : DimOpDefinition, IGradCheckSamples
 {
     internal GatherDefinition(int dim)
         : base("gather", "y[…, j, …] = x[…, index[…, j, …], …] along dim; ∂L/∂x = g scatter-added at the indices", dim)
@@ -435,10 +449,16 @@ public sealed class GatherDefinition : DimOpDefinition
 
     /// <summary>ONNX GatherElements(x, index, axis = dim), which is torch.gather.</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "GatherElements", new OnnxAttribute("axis", Dim));
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("gather", x => x[0].Gather(1, x[1]), OpRegistry.In([3, 4]), InputSpec.Index([2, 5], 4)),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.IndexSelect"/> (<c>torch.index_select</c>) along a non-negative dim; the index is the second input.</summary>
-public sealed class IndexSelectDefinition : DimOpDefinition
+public sealed class IndexSelectDefinition : DimOpDefinition, IGradCheckSamples
 {
     internal IndexSelectDefinition(int dim)
         : base("index_select", "y = the slices x[…, index[k], …] along dim; ∂L/∂x = g added back at the indices", dim)
@@ -447,13 +467,19 @@ public sealed class IndexSelectDefinition : DimOpDefinition
 
     /// <summary>ONNX Gather(x, index, axis = dim) with the 1-D index, which is torch.index_select.</summary>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Gather", new OnnxAttribute("axis", Dim));
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("index_select", x => x[0].IndexSelect(0, x[1]), OpRegistry.In([3, 4]), InputSpec.Index([6], 3)),
+    ];
 }
 
 /// <summary>
 /// The definition of <see cref="Tensor.Where"/> (<c>torch.where(condition, x, y)</c>): x and y are the
 /// node's inputs; the condition, which gets no gradient, is held here.
 /// </summary>
-public sealed class WhereDefinition : OpDefinition
+public sealed class WhereDefinition : OpDefinition, IGradCheckSamples
 {
     internal WhereDefinition(Tensor condition)
         : base("where", "out = x where condition, else y; ∂L/∂x = g where condition, ∂L/∂y = g elsewhere")
@@ -463,4 +489,10 @@ public sealed class WhereDefinition : OpDefinition
 
     /// <summary>The condition tensor as given (nonzero = take x; PyTorch's <c>condition</c>).</summary>
     public Tensor Condition { get; }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("where", x => Tensor.Where(x[0].Gt(0.0), x[1], x[2]), InputSpec.Constant([3, 1]), OpRegistry.In([3, 4]), OpRegistry.In([4])),
+    ];
 }

@@ -184,7 +184,7 @@ public sealed partial class Tensor
 }
 
 /// <summary>The definition of <see cref="Tensor.MaxPool2d"/> (<c>torch.nn.functional.max_pool2d</c>).</summary>
-public sealed class MaxPool2dDefinition : OpDefinition
+public sealed class MaxPool2dDefinition : OpDefinition, IGradCheckSamples
 {
     internal MaxPool2dDefinition(Size2 kernelSize, Size2 stride, Size2 padding, Size2 dilation, bool ceilMode)
         : base("max_pool2d", "y[i, j] = max of the window at (i, j); ∂L/∂x = g at each window's maximum, 0 elsewhere")
@@ -227,10 +227,19 @@ public sealed class MaxPool2dDefinition : OpDefinition
         new OnnxAttribute("pads", Conv2dDefinition.Pads(Padding)),
         new OnnxAttribute("dilations", Conv2dDefinition.Ints(Dilation)),
         new OnnxAttribute("ceil_mode", CeilMode ? 1 : 0));
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("max_pool2d", x => Tensor.MaxPool2d(x[0], 2), OpRegistry.In([2, 3, 4, 6])),
+        new("max_pool2d_odd", x => Tensor.MaxPool2d(x[0], 2), OpRegistry.In([1, 2, 5, 7])),
+        new("max_pool2d_overlapping_padded", x => Tensor.MaxPool2d(x[0], 3, stride: 2, padding: 1), OpRegistry.In([2, 2, 5, 6])),
+        new("max_pool2d_dilation_ceil", x => Tensor.MaxPool2d(x[0], (2, 3), stride: (1, 2), dilation: 2, ceilMode: true), OpRegistry.In([1, 2, 6, 8])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.AvgPool2d"/> (<c>torch.nn.functional.avg_pool2d</c>).</summary>
-public sealed class AvgPool2dDefinition : OpDefinition
+public sealed class AvgPool2dDefinition : OpDefinition, IGradCheckSamples
 {
     internal AvgPool2dDefinition(Size2 kernelSize, Size2 stride, Size2 padding, bool ceilMode, bool countIncludePad)
         : base("avg_pool2d", "y[i, j] = (Σ of the window at (i, j)) / divisor; ∂L/∂x = g / divisor at every tap of each window")
@@ -273,10 +282,18 @@ public sealed class AvgPool2dDefinition : OpDefinition
         new OnnxAttribute("pads", Conv2dDefinition.Pads(Padding)),
         new OnnxAttribute("ceil_mode", CeilMode ? 1 : 0),
         new OnnxAttribute("count_include_pad", CountIncludePad ? 1 : 0));
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("avg_pool2d", x => Tensor.AvgPool2d(x[0], 2), OpRegistry.In([2, 3, 4, 6])),
+        new("avg_pool2d_padded", x => Tensor.AvgPool2d(x[0], 3, stride: 2, padding: 1), OpRegistry.In([2, 2, 5, 6])),
+        new("avg_pool2d_exclude_pad_ceil", x => Tensor.AvgPool2d(x[0], (3, 2), stride: 2, padding: 1, ceilMode: true, countIncludePad: false), OpRegistry.In([1, 2, 6, 5])),
+    ];
 }
 
 /// <summary>The definition of <see cref="Tensor.AdaptiveAvgPool2d"/> (<c>torch.nn.functional.adaptive_avg_pool2d</c>).</summary>
-public sealed class AdaptiveAvgPool2dDefinition : OpDefinition
+public sealed class AdaptiveAvgPool2dDefinition : OpDefinition, IGradCheckSamples
 {
     internal AdaptiveAvgPool2dDefinition(Size2 outputSize)
         : base("adaptive_avg_pool2d", "y[i, j] = mean of the window of x that maps to (i, j); ∂L/∂x = g / (window area) at every tap of each window")
@@ -315,4 +332,11 @@ public sealed class AdaptiveAvgPool2dDefinition : OpDefinition
         long[] kernel = [height / OutputSize.Height, width / OutputSize.Width];
         return LowerAs(onnx, "AveragePool", new OnnxAttribute("kernel_shape", kernel), new OnnxAttribute("strides", kernel));
     }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("adaptive_avg_pool2d", x => Tensor.AdaptiveAvgPool2d(x[0], (3, 2)), OpRegistry.In([2, 2, 7, 5])),
+        new("adaptive_avg_pool2d_global", x => Tensor.AdaptiveAvgPool2d(x[0], 1), OpRegistry.In([2, 3, 4, 3])),
+    ];
 }
