@@ -40,12 +40,12 @@ internal sealed partial class ModuleExporter(OnnxGraphBuilder graph, bool dynami
         _ => ModuleTracer.Trace(graph, module, x, path, dynamicBatch),
     };
 
-    private static string Child(string path, string name) => path.Length == 0 ? name : path + "." + name;
+    internal static string Child(string path, string name) => path.Length == 0 ? name : path + "." + name;
 
     /// <summary>The module's state-dict path as messages show it: <c>(root)</c> for the model itself.</summary>
-    private static string Where(string path) => path.Length == 0 ? "(root)" : path;
+    internal static string Where(string path) => path.Length == 0 ? "(root)" : path;
 
-    private static string NodeName(string path, string op) => path.Length == 0 ? op : path + "." + op;
+    internal static string NodeName(string path, string op) => Child(path, op);
 
     /// <summary>Each child in order, named by its key (0, 1, …) so initializers carry the state-dict names.</summary>
     private OnnxValue Sequential(Sequential sequential, OnnxValue x, string path)

@@ -193,11 +193,11 @@ internal sealed class ModuleTracer
         }
     }
 
-    private string Child(string name) => _path.Length == 0 ? name : _path + "." + name;
+    private string Child(string name) => ModuleExporter.Child(_path, name);
 
-    private string NodeName(string op) => _path.Length == 0 ? op : _path + "." + op;
+    private string NodeName(string op) => ModuleExporter.NodeName(_path, op);
 
-    private string Where() => _path.Length == 0 ? "(root)" : _path;
+    private string Where() => ModuleExporter.Where(_path);
 
     /// <summary>One node's view of the export: its inputs' value names and shapes, and the graph to append to.</summary>
     private sealed class NodeLowering(ModuleTracer tracer, Node node, Tensor output) : IOnnxLowering
