@@ -99,6 +99,7 @@ internal static class TrainCommand
             resumeFolder = Path.GetDirectoryName(resumePath)!;
         }
 
+        // The stored settings (a checkpoint's too), then the epochs this run will train to.
         options.Validate();
         (options with { Epochs = request.Epochs ?? options.Epochs }).Validate();
         string folder = OutputFolder.Resolve(request.Out ?? resumeFolder);

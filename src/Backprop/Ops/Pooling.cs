@@ -183,16 +183,18 @@ public sealed partial class Tensor
     }
 }
 
-/// <summary>The definition of <see cref="Tensor.MaxPool2d"/> (<c>torch.nn.functional.max_pool2d</c>).</summary>
-public sealed class MaxPool2dDefinition : OpDefinition, IGradCheckSamples
+/// <summary>
+/// A pooling op's window, as PyTorch names its arguments: the kernel size, the stride, the padding on
+/// each side and whether the output size rounds up; the sealed subclass says which pooling.
+/// </summary>
+public abstract class Pool2dDefinition : OpDefinition
 {
-    internal MaxPool2dDefinition(Size2 kernelSize, Size2 stride, Size2 padding, Size2 dilation, bool ceilMode)
-        : base("max_pool2d", "y[i, j] = max of the window at (i, j); ∂L/∂x = g at each window's maximum, 0 elsewhere")
+    private protected Pool2dDefinition(string name, string formula, Size2 kernelSize, Size2 stride, Size2 padding, bool ceilMode)
+        : base(name, formula)
     {
         KernelSize = kernelSize;
         Stride = stride;
         Padding = padding;
-        Dilation = dilation;
         CeilMode = ceilMode;
     }
 
@@ -202,18 +204,29 @@ public sealed class MaxPool2dDefinition : OpDefinition, IGradCheckSamples
     /// <summary>The step between windows, the kernel size when not given (PyTorch's <c>stride</c>).</summary>
     public Size2 Stride { get; }
 
-    /// <summary>The implicit −∞ padding on each side (PyTorch's <c>padding</c>).</summary>
+    /// <summary>The padding on each side (PyTorch's <c>padding</c>): −∞ for max pooling, zeros for average pooling.</summary>
     public Size2 Padding { get; }
-
-    /// <summary>The spacing between window taps (PyTorch's <c>dilation</c>).</summary>
-    public Size2 Dilation { get; }
 
     /// <summary>Whether the output size rounds up (PyTorch's <c>ceil_mode</c>).</summary>
     public bool CeilMode { get; }
 
+    /// <summary>The window's attributes, <paramref name="between"/> (the subclass's own) after the padding.</summary>
+    private protected string FormatWindow(string between, string after) =>
+        $"kernelSize: {KernelSize.ToCompactString()}, stride: {Stride.ToCompactString()}, padding: {Padding.ToCompactString()}{between}, ceilMode: {(CeilMode ? "true" : "false")}{after}";
+}
+
+/// <summary>The definition of <see cref="Tensor.MaxPool2d"/> (<c>torch.nn.functional.max_pool2d</c>).</summary>
+public sealed class MaxPool2dDefinition : Pool2dDefinition, IGradCheckSamples
+{
+    internal MaxPool2dDefinition(Size2 kernelSize, Size2 stride, Size2 padding, Size2 dilation, bool ceilMode)
+        : base("max_pool2d", "y[i, j] = max of the window at (i, j); ∂L/∂x = g at each window's maximum, 0 elsewhere", kernelSize, stride, padding, ceilMode) =>
+        Dilation = dilation;
+
+    /// <summary>The spacing between window taps (PyTorch's <c>dilation</c>).</summary>
+    public Size2 Dilation { get; }
+
     /// <inheritdoc/>
-    protected override string FormatAttributes() =>
-        $"kernelSize: {KernelSize.ToCompactString()}, stride: {Stride.ToCompactString()}, padding: {Padding.ToCompactString()}, dilation: {Dilation.ToCompactString()}, ceilMode: {(CeilMode ? "true" : "false")}";
+    protected override string FormatAttributes() => FormatWindow($", dilation: {Dilation.ToCompactString()}", "");
 
     /// <summary>
     /// ONNX MaxPool with the same window, strides, pads, dilations and ceil_mode; padding never wins a max
@@ -239,36 +252,17 @@ public sealed class MaxPool2dDefinition : OpDefinition, IGradCheckSamples
 }
 
 /// <summary>The definition of <see cref="Tensor.AvgPool2d"/> (<c>torch.nn.functional.avg_pool2d</c>).</summary>
-public sealed class AvgPool2dDefinition : OpDefinition, IGradCheckSamples
+public sealed class AvgPool2dDefinition : Pool2dDefinition, IGradCheckSamples
 {
     internal AvgPool2dDefinition(Size2 kernelSize, Size2 stride, Size2 padding, bool ceilMode, bool countIncludePad)
-        : base("avg_pool2d", "y[i, j] = (Σ of the window at (i, j)) / divisor; ∂L/∂x = g / divisor at every tap of each window")
-    {
-        KernelSize = kernelSize;
-        Stride = stride;
-        Padding = padding;
-        CeilMode = ceilMode;
+        : base("avg_pool2d", "y[i, j] = (Σ of the window at (i, j)) / divisor; ∂L/∂x = g / divisor at every tap of each window", kernelSize, stride, padding, ceilMode) =>
         CountIncludePad = countIncludePad;
-    }
-
-    /// <summary>The window size (PyTorch's <c>kernel_size</c>).</summary>
-    public Size2 KernelSize { get; }
-
-    /// <summary>The step between windows, the kernel size when not given (PyTorch's <c>stride</c>).</summary>
-    public Size2 Stride { get; }
-
-    /// <summary>The zero padding on each side (PyTorch's <c>padding</c>).</summary>
-    public Size2 Padding { get; }
-
-    /// <summary>Whether the output size rounds up (PyTorch's <c>ceil_mode</c>).</summary>
-    public bool CeilMode { get; }
 
     /// <summary>Whether the divisor counts the padding taps (PyTorch's <c>count_include_pad</c>).</summary>
     public bool CountIncludePad { get; }
 
     /// <inheritdoc/>
-    protected override string FormatAttributes() =>
-        $"kernelSize: {KernelSize.ToCompactString()}, stride: {Stride.ToCompactString()}, padding: {Padding.ToCompactString()}, ceilMode: {(CeilMode ? "true" : "false")}, countIncludePad: {(CountIncludePad ? "true" : "false")}";
+    protected override string FormatAttributes() => FormatWindow("", $", countIncludePad: {(CountIncludePad ? "true" : "false")}");
 
     /// <summary>
     /// ONNX AveragePool with the same window, strides, pads and ceil_mode; count_include_pad means the
