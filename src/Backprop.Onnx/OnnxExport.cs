@@ -53,7 +53,7 @@ public static class OnnxExport
 
         var graph = new OnnxGraphBuilder(options.Opset);
         string inputName = graph.UniqueName(options.InputName);
-        var output = new ModuleExporter(graph, options.DynamicBatch).Export(model, new OnnxValue(inputName, (int[])inputShape.Clone()), "");
+        var output = ModuleTracer.Trace(graph, model, new OnnxValue(inputName, (int[])inputShape.Clone()), options.DynamicBatch);
 
         // The node computing the output is renamed to the requested output name; a model that adds
         // no node (an empty Sequential) gets an Identity, so input and output are distinct values.

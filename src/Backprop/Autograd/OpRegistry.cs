@@ -58,12 +58,11 @@ public sealed record OpInfo(string Name, Func<Tensor[], Tensor> Function, params
 /// <summary>
 /// Every differentiable op of the library with the inputs to gradient-check it on. One test theory
 /// and <c>backprop gradcheck</c> run over it. An op gives its rows in its own file: its definition
-/// implements <see cref="IGradCheckSamples"/> (Ops/Softplus.cs). The recurrent ops still have theirs
-/// in OpRegistry.Recurrent.cs, beside the helpers that build their inputs.
+/// implements <see cref="IGradCheckSamples"/> (Ops/Softplus.cs).
 /// </summary>
 public static partial class OpRegistry
 {
-    private static readonly Lazy<IReadOnlyList<OpInfo>> s_all = new(() => FromDefinitions().Concat(RecurrentOps()).ToArray());
+    private static readonly Lazy<IReadOnlyList<OpInfo>> s_all = new(() => FromDefinitions().ToArray());
 
     /// <summary>All registered ops.</summary>
     public static IReadOnlyList<OpInfo> All => s_all.Value;

@@ -37,6 +37,12 @@ public sealed partial class Tensor
     /// <summary>The op that produced this tensor, or null for a leaf (<c>tensor.grad_fn</c>).</summary>
     public Node? GradFn { get; private set; }
 
+    /// <summary>
+    /// Which of <see cref="GradFn"/>'s outputs this tensor is (<c>tensor.output_nr</c>): 0 unless the op
+    /// returned several tensors, as an LSTM layer returns output, h_n and c_n (1 for h_n, 2 for c_n).
+    /// </summary>
+    public int OutputNr { get; private set; }
+
     /// <summary>True if this tensor was not produced by a recorded op (<c>tensor.is_leaf</c>).</summary>
     public bool IsLeaf => GradFn is null;
 
@@ -110,6 +116,35 @@ public sealed partial class Tensor
     /// </summary>
     internal static Tensor Record(OpDefinition op, Tensor output, Tensor[] inputs, ReusingBackwardFunction backward) =>
         Record(op, output, inputs, null, backward);
+
+    /// <summary>
+    /// The recording step for an op with several outputs: one node for all of them, each output
+    /// knowing its place (<see cref="OutputNr"/>), and one backward function that receives the
+    /// gradients of all outputs at once (null for an output nothing flowed into).
+    /// </summary>
+    internal static void Record(OpDefinition op, Tensor[] outputs, Tensor[] inputs, MultiOutputBackwardFunction backward)
+    {
+        if (AnomalyMode.IsEnabled)
+        {
+            foreach (var output in outputs)
+            {
+                AnomalyMode.CheckForward(op, output, inputs);
+            }
+        }
+
+        if (!Autograd.IsGradEnabled || !Array.Exists(inputs, input => input.RequiresGrad))
+        {
+            return;
+        }
+
+        var node = new Node(op, inputs, backward, Array.ConvertAll(outputs, output => output._shape));
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            outputs[i].GradFn = node;
+            outputs[i].OutputNr = i;
+            outputs[i]._requiresGrad = true;
+        }
+    }
 
     private static Tensor Record(OpDefinition op, Tensor output, Tensor[] inputs, BackwardFunction? backward, ReusingBackwardFunction? reusing)
     {

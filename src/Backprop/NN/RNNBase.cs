@@ -164,18 +164,12 @@ public abstract class RNNBase : Module
         for (int l = 0; l < NumLayers; l++)
         {
             var w = _layers[l];
-            Tensor output;
-            switch (_mode)
+            var outputs = Tensor.RecurrentLayerOutputs(_mode, x, hStates[l], cStates?[l], w[0]!, w[1]!, w[2], w[3]);
+            var output = outputs[0];
+            hs[l] = outputs[1];
+            if (_mode == RecurrentMode.Lstm)
             {
-                case RecurrentMode.Lstm:
-                    (output, hs[l], cs[l]) = Tensor.Lstm(x, hStates[l], cStates![l], w[0]!, w[1]!, w[2], w[3]);
-                    break;
-                case RecurrentMode.Gru:
-                    (output, hs[l]) = Tensor.Gru(x, hStates[l], w[0]!, w[1]!, w[2], w[3]);
-                    break;
-                default:
-                    (output, hs[l]) = Tensor.Rnn(x, hStates[l], w[0]!, w[1]!, w[2], w[3], _mode == RecurrentMode.RnnRelu ? "relu" : "tanh");
-                    break;
+                cs[l] = outputs[2];
             }
 
             if (l < NumLayers - 1 && Dropout > 0 && IsTraining)
@@ -190,13 +184,15 @@ public abstract class RNNBase : Module
         return (result, StackStates(hs, batched), _mode == RecurrentMode.Lstm ? StackStates(cs, batched) : null);
     }
 
-    /// <summary>Each layer's initial state: zeros, or the slices of a (num_layers, batch, hidden_size) tensor.</summary>
-    private Tensor[] InitialStates(string stateName, Tensor? state, Tensor input, bool batched, int batch)
+    /// <summary>
+    /// Each layer's initial state: the slices of a (num_layers, batch, hidden_size) tensor, or nulls for
+    /// zeros (which the layer op then makes itself, recording no constant shaped like the batch).
+    /// </summary>
+    private Tensor?[] InitialStates(string stateName, Tensor? state, Tensor input, bool batched, int batch)
     {
         if (state is null)
         {
-            var zeros = Tensor.Zeros([batch, HiddenSize], input.DType);
-            return [.. Enumerable.Repeat(zeros, NumLayers)];
+            return new Tensor?[NumLayers];
         }
 
         int[] expected = batched ? [NumLayers, batch, HiddenSize] : [NumLayers, HiddenSize];

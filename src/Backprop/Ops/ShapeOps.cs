@@ -345,30 +345,29 @@ public sealed class ReshapeDefinition : OpDefinition, IGradCheckSamples
     protected override string FormatAttributes() => $"shape: {FormatList(Shape)}";
 
     /// <summary>
-    /// ONNX Reshape(x, target) with a constant target that keeps the batch dimension dynamic: the
-    /// leading dims the output shares with the input are written 0 ("copy from the input"); when
-    /// dim 0 changes (the batch is merged or split) it is written −1 (inferred); every other dim is
-    /// the traced size.
+    /// ONNX Reshape(x, target) with a constant target that keeps the batch dynamic: a dim that does
+    /// not change with the batch size is its traced size; one that does is written 0 ("copy the
+    /// input's") when the input has the same batch-dependent dim at the same place, else −1
+    /// (inferred), which ONNX allows once: a reshape needing two is refused, naming it.
     /// </summary>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
         int[] input = onnx.InputShape(0);
+        bool[] inputBatch = onnx.InputBatchDims(0), outputBatch = onnx.OutputBatchDims;
         long[] target = new long[Shape.Count];
-        int lead = 0;
-        while (lead < Math.Min(input.Length, target.Length) && input[lead] == Shape[lead])
-        {
-            lead++;
-        }
-
+        int inferred = 0;
         for (int i = 0; i < target.Length; i++)
         {
-            target[i] = i < lead ? 0 : Shape[i];
+            bool copied = i < input.Length && inputBatch[i] && input[i] == Shape[i];
+            target[i] = !outputBatch[i] ? Shape[i] : copied ? 0 : -1;
+            inferred += target[i] == -1 ? 1 : 0;
         }
 
-        if (lead == 0 && target.Length > 0)
+        if (inferred > 1)
         {
-            target[0] = -1;
+            throw new NotSupportedException(
+                $"the op {this} makes {inferred} dims that change with the batch size from a ({string.Join(", ", input)}) input, and an ONNX Reshape can infer only one; export with a fixed batch (DynamicBatch = false)");
         }
 
         return onnx.Node("Reshape", [onnx.Input(0), onnx.Int64s(target)]);

@@ -49,6 +49,7 @@ public class LayerTests
         [
             "Backprop.Autograd.t_gradDisabled",      // grad mode is per thread, as torch.no_grad()
             "Backprop.AnomalyMode.t_enabled",        // anomaly mode is per thread, as torch.autograd.detect_anomaly()
+            "Backprop.AnomalyMode.t_sitesOnly",      // creation sites while the exporter traces this thread's Forward
             "Backprop.AnomalyMode.t_inBackward",     // which pass the current thread's checks belong to
             "Backprop.Kernels.WorkerPool.t_inJob",   // a kernel started inside a job runs serially on that thread
             "Backprop.Kernels.Sgemm.t_packA",        // per-thread packing scratch, reused across products
