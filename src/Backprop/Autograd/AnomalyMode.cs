@@ -177,7 +177,7 @@ internal static class AnomalyMode
 
             if (assembly == s_library)
             {
-                string name = $"{method!.DeclaringType!.Name}.{method.Name}";
+                string name = $"{CalledOn(method!.DeclaringType!)}.{method.Name}";
                 if (!IsRecordingPlumbing(method) && (libraryPath.Count == 0 || libraryPath[^1] != name))
                 {
                     libraryPath.Add(name);
@@ -210,6 +210,24 @@ internal static class AnomalyMode
             ? $"{where}{via}"
             : string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(file)}:{outside.GetFileLineNumber()} in {where}{via}");
     }
+
+    /// <summary>
+    /// The type a library method is called on, as the user wrote the call: an op family's extension
+    /// members are Tensor's (<c>x.Log()</c>, <c>Tensor.Linear(...)</c>), though compiled into
+    /// <see cref="UnaryOps"/>, <see cref="LinearOps"/> and the others.
+    /// </summary>
+    private static string CalledOn(Type type) => ExtendsTensor(type) ? nameof(Tensor) : type.Name;
+
+    /// <summary>
+    /// True for a static class with extension blocks for <see cref="Tensor"/>: the compiler emits each
+    /// block as a nested type marked [Extension] holding a marker method <c>&lt;Extension&gt;$(Tensor)</c>.
+    /// </summary>
+    private static bool ExtendsTensor(Type type) => type is { IsAbstract: true, IsSealed: true } && type
+        .GetNestedTypes(BindingFlags.Public | BindingFlags.NonPublic)
+        .Where(block => block.IsDefined(typeof(ExtensionAttribute)))
+        .SelectMany(block => block.GetNestedTypes(BindingFlags.Public | BindingFlags.NonPublic))
+        .SelectMany(marker => marker.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.DeclaredOnly))
+        .Any(m => m.GetParameters() is [{ ParameterType: var receiver }] && receiver == typeof(Tensor));
 
     /// <summary>Frames of the recording machinery itself, which say nothing about which op it was.</summary>
     private static bool IsRecordingPlumbing(MethodBase method) =>

@@ -88,13 +88,6 @@ public sealed partial class Tensor
     /// <summary>A tensor sharing this one's storage, cut from the graph (<c>tensor.detach()</c>).</summary>
     public Tensor Detach() => new(_data, _shape);
 
-    /// <summary>A copy with its own storage, recorded in the graph (<c>tensor.clone()</c>).</summary>
-    public Tensor Clone()
-    {
-        var copy = new Tensor((Array)_data.Clone(), _shape);
-        return Record(CloneDefinition.Instance, copy, [this], g => [g]);
-    }
-
     /// <summary>Sets <see cref="RequiresGrad"/> and returns this tensor (<c>tensor.requires_grad_()</c>).</summary>
     public Tensor RequiresGrad_(bool requiresGrad = true)
     {
@@ -170,25 +163,4 @@ public sealed partial class Tensor
 
         return output;
     }
-}
-
-/// <summary>The definition of <see cref="Tensor.Clone"/>: y = x, ∂y/∂x = 1 (no attributes).</summary>
-public sealed class CloneDefinition : OpDefinition, IGradCheckSamples
-{
-    private CloneDefinition()
-        : base("clone", "y = x; ∂y/∂x = 1")
-    {
-    }
-
-    /// <summary>The one shared instance.</summary>
-    public static CloneDefinition Instance { get; } = new();
-
-    /// <summary>ONNX Identity(x): the file has no storage to copy.</summary>
-    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Identity");
-
-    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
-    public static IEnumerable<OpInfo> GradCheckSamples =>
-    [
-        new("clone", x => x[0].Clone() * x[0], OpRegistry.In([3, 4])),
-    ];
 }

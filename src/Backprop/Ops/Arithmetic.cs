@@ -6,28 +6,100 @@ namespace Backprop;
 
 // add, sub, mul, div, neg, pow: forward and backward side by side. Broadcasting is undone by the
 // engine (Autograd.LocalGradients), so the backward rules below ignore it.
-public sealed partial class Tensor
+/// <summary>
+/// Elementwise arithmetic of <see cref="Tensor"/> with broadcasting: add, sub, mul, div, neg, pow and the operators <c>+ - * /</c> with tensors and scalars.
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class ArithmeticOps
 {
-    /// <summary>a + b with broadcasting (<c>torch.add</c>). d/da = 1, d/db = 1.</summary>
-    public Tensor Add(Tensor other)
+    extension(Tensor self)
     {
-        var result = Broadcasting.Binary("add", this, other, default(AddKernel));
-        return Record(AddDefinition.Instance, result, [this, other], g => [g, g]);
+        /// <summary>a + b with broadcasting (<c>torch.add</c>). d/da = 1, d/db = 1.</summary>
+        public Tensor Add(Tensor other)
+        {
+            var result = Broadcasting.Binary("add", self, other, default(AddKernel));
+            return Tensor.Record(AddDefinition.Instance, result, [self, other], g => [g, g]);
+        }
+
+        /// <summary>a − b with broadcasting (<c>torch.sub</c>). d/da = 1, d/db = −1.</summary>
+        public Tensor Sub(Tensor other)
+        {
+            var result = Broadcasting.Binary("sub", self, other, default(SubKernel));
+            return Tensor.Record(SubDefinition.Instance, result, [self, other], g => [g, other.RequiresGrad ? -g : null]);
+        }
+
+        /// <summary>a · b elementwise with broadcasting (<c>torch.mul</c>). d/da = b, d/db = a.</summary>
+        public Tensor Mul(Tensor other)
+        {
+            var result = Broadcasting.Binary("mul", self, other, default(MulKernel));
+            var (a, b) = (self, other);
+            return Tensor.Record(MulDefinition.Instance, result, [a, b], g => [a.RequiresGrad ? g * b : null, b.RequiresGrad ? g * a : null]);
+        }
+
+        /// <summary>a / b elementwise with broadcasting (<c>torch.div</c>). d/da = 1/b, d/db = −a/b².</summary>
+        public Tensor Div(Tensor other)
+        {
+            var result = Broadcasting.Binary("div", self, other, default(DivKernel));
+            var (a, b) = (self, other);
+            return Tensor.Record(DivDefinition.Instance, result, [a, b], g => [a.RequiresGrad ? g / b : null, b.RequiresGrad ? -g * a / (b * b) : null]);
+        }
+
+        /// <summary>−x (<c>torch.neg</c>). d/dx = −1.</summary>
+        public Tensor Neg()
+        {
+            var result = Tensor.Map("neg", self, TensorPrimitives.Negate, TensorPrimitives.Negate);
+            return Tensor.Record(NegDefinition.Instance, result, [self], g => [-g]);
+        }
+
+        /// <summary>x^p for a scalar exponent (<c>torch.pow</c>). d/dx = p·x^(p−1).</summary>
+        public Tensor Pow(double exponent)
+        {
+            var x = self;
+            var result = Tensor.Map("pow", x, (s, d) => TensorPrimitives.Pow(s, (float)exponent, d), (s, d) => TensorPrimitives.Pow(s, exponent, d));
+            return Tensor.Record(new PowDefinition(exponent), result, [x], g => [g * exponent * x.Pow(exponent - 1)]);
+        }
     }
 
-    /// <summary>a − b with broadcasting (<c>torch.sub</c>). d/da = 1, d/db = −1.</summary>
-    public Tensor Sub(Tensor other)
+    extension(Tensor)
     {
-        var result = Broadcasting.Binary("sub", this, other, default(SubKernel));
-        return Record(SubDefinition.Instance, result, [this, other], g => [g, other.RequiresGrad ? -g : null]);
-    }
+        /// <summary>Elementwise sum with broadcasting.</summary>
+        public static Tensor operator +(Tensor a, Tensor b) => a.Add(b);
 
-    /// <summary>a · b elementwise with broadcasting (<c>torch.mul</c>). d/da = b, d/db = a.</summary>
-    public Tensor Mul(Tensor other)
-    {
-        var result = Broadcasting.Binary("mul", this, other, default(MulKernel));
-        var (a, b) = (this, other);
-        return Record(MulDefinition.Instance, result, [a, b], g => [a.RequiresGrad ? g * b : null, b.RequiresGrad ? g * a : null]);
+        /// <summary>Adds a scalar.</summary>
+        public static Tensor operator +(Tensor a, double b) => a.Add(Tensor.Constant(b, a));
+
+        /// <summary>Adds a scalar.</summary>
+        public static Tensor operator +(double a, Tensor b) => Tensor.Constant(a, b).Add(b);
+
+        /// <summary>Elementwise difference with broadcasting.</summary>
+        public static Tensor operator -(Tensor a, Tensor b) => a.Sub(b);
+
+        /// <summary>Subtracts a scalar.</summary>
+        public static Tensor operator -(Tensor a, double b) => a.Sub(Tensor.Constant(b, a));
+
+        /// <summary>Subtracts from a scalar.</summary>
+        public static Tensor operator -(double a, Tensor b) => Tensor.Constant(a, b).Sub(b);
+
+        /// <summary>Elementwise product with broadcasting.</summary>
+        public static Tensor operator *(Tensor a, Tensor b) => a.Mul(b);
+
+        /// <summary>Multiplies by a scalar.</summary>
+        public static Tensor operator *(Tensor a, double b) => a.Mul(Tensor.Constant(b, a));
+
+        /// <summary>Multiplies by a scalar.</summary>
+        public static Tensor operator *(double a, Tensor b) => Tensor.Constant(a, b).Mul(b);
+
+        /// <summary>Elementwise quotient with broadcasting.</summary>
+        public static Tensor operator /(Tensor a, Tensor b) => a.Div(b);
+
+        /// <summary>Divides by a scalar.</summary>
+        public static Tensor operator /(Tensor a, double b) => a.Div(Tensor.Constant(b, a));
+
+        /// <summary>Divides a scalar by each element.</summary>
+        public static Tensor operator /(double a, Tensor b) => Tensor.Constant(a, b).Div(b);
+
+        /// <summary>Negation.</summary>
+        public static Tensor operator -(Tensor a) => a.Neg();
     }
 
     /// <summary>
@@ -39,99 +111,6 @@ public sealed partial class Tensor
     {
         bool inPlace = g.DType == factor.DType && g._shape.AsSpan().SequenceEqual(factor._shape) && context.TakeReusable(g);
         return inPlace ? Broadcasting.Binary("mul", g, factor, default(MulKernel), into: g) : g * factor;
-    }
-
-    /// <summary>a / b elementwise with broadcasting (<c>torch.div</c>). d/da = 1/b, d/db = −a/b².</summary>
-    public Tensor Div(Tensor other)
-    {
-        var result = Broadcasting.Binary("div", this, other, default(DivKernel));
-        var (a, b) = (this, other);
-        return Record(DivDefinition.Instance, result, [a, b], g => [a.RequiresGrad ? g / b : null, b.RequiresGrad ? -g * a / (b * b) : null]);
-    }
-
-    /// <summary>−x (<c>torch.neg</c>). d/dx = −1.</summary>
-    public Tensor Neg()
-    {
-        var result = Map("neg", this, TensorPrimitives.Negate, TensorPrimitives.Negate);
-        return Record(NegDefinition.Instance, result, [this], g => [-g]);
-    }
-
-    /// <summary>x^p for a scalar exponent (<c>torch.pow</c>). d/dx = p·x^(p−1).</summary>
-    public Tensor Pow(double exponent)
-    {
-        var x = this;
-        var result = Map("pow", x, (s, d) => TensorPrimitives.Pow(s, (float)exponent, d), (s, d) => TensorPrimitives.Pow(s, exponent, d));
-        return Record(new PowDefinition(exponent), result, [x], g => [g * exponent * x.Pow(exponent - 1)]);
-    }
-
-    /// <summary>Elementwise sum with broadcasting.</summary>
-    public static Tensor operator +(Tensor a, Tensor b) => a.Add(b);
-
-    /// <summary>Adds a scalar.</summary>
-    public static Tensor operator +(Tensor a, double b) => a.Add(Constant(b, a));
-
-    /// <summary>Adds a scalar.</summary>
-    public static Tensor operator +(double a, Tensor b) => Constant(a, b).Add(b);
-
-    /// <summary>Elementwise difference with broadcasting.</summary>
-    public static Tensor operator -(Tensor a, Tensor b) => a.Sub(b);
-
-    /// <summary>Subtracts a scalar.</summary>
-    public static Tensor operator -(Tensor a, double b) => a.Sub(Constant(b, a));
-
-    /// <summary>Subtracts from a scalar.</summary>
-    public static Tensor operator -(double a, Tensor b) => Constant(a, b).Sub(b);
-
-    /// <summary>Elementwise product with broadcasting.</summary>
-    public static Tensor operator *(Tensor a, Tensor b) => a.Mul(b);
-
-    /// <summary>Multiplies by a scalar.</summary>
-    public static Tensor operator *(Tensor a, double b) => a.Mul(Constant(b, a));
-
-    /// <summary>Multiplies by a scalar.</summary>
-    public static Tensor operator *(double a, Tensor b) => Constant(a, b).Mul(b);
-
-    /// <summary>Elementwise quotient with broadcasting.</summary>
-    public static Tensor operator /(Tensor a, Tensor b) => a.Div(b);
-
-    /// <summary>Divides by a scalar.</summary>
-    public static Tensor operator /(Tensor a, double b) => a.Div(Constant(b, a));
-
-    /// <summary>Divides a scalar by each element.</summary>
-    public static Tensor operator /(double a, Tensor b) => Constant(a, b).Div(b);
-
-    /// <summary>Negation.</summary>
-    public static Tensor operator -(Tensor a) => a.Neg();
-
-    /// <summary>A rank-0 constant with the dtype of <paramref name="like"/> (float32 if it is int64, so the op reports the dtype).</summary>
-    internal static Tensor Constant(double value, Tensor like) =>
-        Full([], value, like.DType.IsFloatingPoint() ? like.DType : DType.Float32);
-
-    internal delegate void SpanMap<T>(ReadOnlySpan<T> x, Span<T> destination);
-
-    /// <summary>Applies an elementwise kernel to a float tensor into a new tensor of the same shape.</summary>
-    internal static Tensor Map(string op, Tensor x, SpanMap<float> f32, SpanMap<double> f64)
-    {
-        RequireFloat(op, x);
-        var result = Empty(x._shape, x.DType);
-        if (x.Numel == 0)
-        {
-            // Some TensorPrimitives kernels (Sigmoid) reject empty spans; an empty map is a no-op.
-            return result;
-        }
-
-        if (x.DType == DType.Float32)
-        {
-            float[] source = x.F32, destination = result.F32;
-            Threading.ForElements(x.Numel, (start, end) => f32(source.AsSpan(start, end - start), destination.AsSpan(start, end - start)));
-        }
-        else
-        {
-            double[] source = x.F64, destination = result.F64;
-            Threading.ForElements(x.Numel, (start, end) => f64(source.AsSpan(start, end - start), destination.AsSpan(start, end - start)));
-        }
-
-        return result;
     }
 
     private readonly struct AddKernel : IBinaryKernel
@@ -171,7 +150,7 @@ public sealed partial class Tensor
     }
 }
 
-/// <summary>The definition of <see cref="Tensor.Add"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="ArithmeticOps.Add"/> (no attributes).</summary>
 public sealed class AddDefinition : OpDefinition, IGradCheckSamples
 {
     private AddDefinition()
@@ -194,7 +173,7 @@ public sealed class AddDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Sub"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="ArithmeticOps.Sub"/> (no attributes).</summary>
 public sealed class SubDefinition : OpDefinition, IGradCheckSamples
 {
     private SubDefinition()
@@ -216,7 +195,7 @@ public sealed class SubDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Mul"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="ArithmeticOps.Mul"/> (no attributes).</summary>
 public sealed class MulDefinition : OpDefinition, IGradCheckSamples
 {
     private MulDefinition()
@@ -238,7 +217,7 @@ public sealed class MulDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Div"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="ArithmeticOps.Div"/> (no attributes).</summary>
 public sealed class DivDefinition : OpDefinition, IGradCheckSamples
 {
     private DivDefinition()
@@ -260,7 +239,7 @@ public sealed class DivDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Neg"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="ArithmeticOps.Neg"/> (no attributes).</summary>
 public sealed class NegDefinition : OpDefinition, IGradCheckSamples
 {
     private NegDefinition()
@@ -281,7 +260,7 @@ public sealed class NegDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Pow"/> with its scalar exponent.</summary>
+/// <summary>The definition of <see cref="ArithmeticOps.Pow"/> with its scalar exponent.</summary>
 public sealed class PowDefinition : OpDefinition, IGradCheckSamples
 {
     internal PowDefinition(double exponent)

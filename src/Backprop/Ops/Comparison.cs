@@ -4,114 +4,121 @@ using Backprop.Kernels;
 namespace Backprop;
 
 // eq, ne, lt, le, gt, ge, argmax, argmin: piecewise constant, so none records a gradient.
-public sealed partial class Tensor
+/// <summary>
+/// Comparisons of <see cref="Tensor"/> (eq, ne, lt, le, gt, ge) and argmax, argmin: piecewise constant, so none records a gradient.
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class ComparisonOps
 {
-    /// <summary>
-    /// a == b elementwise with broadcasting (<c>torch.eq</c>), as 0/1 in the inputs' float dtype
-    /// (PyTorch returns bool; there is no bool dtype here). Not differentiable: never recorded.
-    /// </summary>
-    public Tensor Eq(Tensor other) => Compare("eq", other, default(EqualTest));
-
-    /// <summary>a == value elementwise (<c>torch.eq</c> with a scalar), as 0/1. Not differentiable.</summary>
-    public Tensor Eq(double value) => Compare("eq", Constant(value, this), default(EqualTest));
-
-    /// <summary>a ≠ b elementwise with broadcasting (<c>torch.ne</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
-    public Tensor Ne(Tensor other) => Compare("ne", other, default(NotEqualTest));
-
-    /// <summary>a ≠ value elementwise (<c>torch.ne</c> with a scalar), as 0/1. Not differentiable.</summary>
-    public Tensor Ne(double value) => Compare("ne", Constant(value, this), default(NotEqualTest));
-
-    /// <summary>a &lt; b elementwise with broadcasting (<c>torch.lt</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
-    public Tensor Lt(Tensor other) => Compare("lt", other, default(LessTest));
-
-    /// <summary>a &lt; value elementwise (<c>torch.lt</c> with a scalar), as 0/1. Not differentiable.</summary>
-    public Tensor Lt(double value) => Compare("lt", Constant(value, this), default(LessTest));
-
-    /// <summary>a ≤ b elementwise with broadcasting (<c>torch.le</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
-    public Tensor Le(Tensor other) => Compare("le", other, default(LessOrEqualTest));
-
-    /// <summary>a ≤ value elementwise (<c>torch.le</c> with a scalar), as 0/1. Not differentiable.</summary>
-    public Tensor Le(double value) => Compare("le", Constant(value, this), default(LessOrEqualTest));
-
-    /// <summary>a &gt; b elementwise with broadcasting (<c>torch.gt</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
-    public Tensor Gt(Tensor other) => Compare("gt", other, default(GreaterTest));
-
-    /// <summary>a &gt; value elementwise (<c>torch.gt</c> with a scalar), as 0/1. Not differentiable.</summary>
-    public Tensor Gt(double value) => Compare("gt", Constant(value, this), default(GreaterTest));
-
-    /// <summary>a ≥ b elementwise with broadcasting (<c>torch.ge</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
-    public Tensor Ge(Tensor other) => Compare("ge", other, default(GreaterOrEqualTest));
-
-    /// <summary>a ≥ value elementwise (<c>torch.ge</c> with a scalar), as 0/1. Not differentiable.</summary>
-    public Tensor Ge(double value) => Compare("ge", Constant(value, this), default(GreaterOrEqualTest));
-
-    /// <summary>
-    /// Int64 index of the largest element along <paramref name="dim"/>, or of the flattened tensor
-    /// as a rank-0 tensor when dim is null (<c>torch.argmax</c>); the first maximal index wins and
-    /// NaN counts as largest. Works for every dtype. Not differentiable.
-    /// </summary>
-    public Tensor ArgMax(int? dim = null, bool keepDim = false) => ArgExtreme("argmax", dim, keepDim, max: true);
-
-    /// <summary>
-    /// Int64 index of the smallest element along <paramref name="dim"/>, or of the flattened tensor
-    /// when dim is null (<c>torch.argmin</c>); the first minimal index wins and NaN counts as smallest.
-    /// Not differentiable.
-    /// </summary>
-    public Tensor ArgMin(int? dim = null, bool keepDim = false) => ArgExtreme("argmin", dim, keepDim, max: false);
-
-    private Tensor Compare<TTest>(string op, Tensor other, TTest test)
-        where TTest : struct, IComparisonTest
+    extension(Tensor self)
     {
-        if (DType == DType.Int64 || other.DType == DType.Int64)
-        {
-            throw new ArgumentException($"{op}: comparisons are defined on float32 and float64 tensors, got {DType.Name()} and {other.DType.Name()}");
-        }
+        /// <summary>
+        /// a == b elementwise with broadcasting (<c>torch.eq</c>), as 0/1 in the inputs' float dtype
+        /// (PyTorch returns bool; there is no bool dtype here). Not differentiable: never recorded.
+        /// </summary>
+        public Tensor Eq(Tensor other) => self.Compare("eq", other, default(EqualTest));
 
-        return Broadcasting.Binary(op, this, other, new CompareKernel<TTest>());
-    }
+        /// <summary>a == value elementwise (<c>torch.eq</c> with a scalar), as 0/1. Not differentiable.</summary>
+        public Tensor Eq(double value) => self.Compare("eq", Tensor.Constant(value, self), default(EqualTest));
 
-    private Tensor ArgExtreme(string op, int? dim, bool keepDim, bool max)
-    {
-        if (Numel == 0)
-        {
-            throw new ArgumentException($"{op}: cannot take the {op} of an empty tensor of shape {Shapes.Format(_shape)}");
-        }
+        /// <summary>a ≠ b elementwise with broadcasting (<c>torch.ne</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
+        public Tensor Ne(Tensor other) => self.Compare("ne", other, default(NotEqualTest));
 
-        int outer = 1, n, inner = 1;
-        int[] shape;
-        if (dim is null)
+        /// <summary>a ≠ value elementwise (<c>torch.ne</c> with a scalar), as 0/1. Not differentiable.</summary>
+        public Tensor Ne(double value) => self.Compare("ne", Tensor.Constant(value, self), default(NotEqualTest));
+
+        /// <summary>a &lt; b elementwise with broadcasting (<c>torch.lt</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
+        public Tensor Lt(Tensor other) => self.Compare("lt", other, default(LessTest));
+
+        /// <summary>a &lt; value elementwise (<c>torch.lt</c> with a scalar), as 0/1. Not differentiable.</summary>
+        public Tensor Lt(double value) => self.Compare("lt", Tensor.Constant(value, self), default(LessTest));
+
+        /// <summary>a ≤ b elementwise with broadcasting (<c>torch.le</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
+        public Tensor Le(Tensor other) => self.Compare("le", other, default(LessOrEqualTest));
+
+        /// <summary>a ≤ value elementwise (<c>torch.le</c> with a scalar), as 0/1. Not differentiable.</summary>
+        public Tensor Le(double value) => self.Compare("le", Tensor.Constant(value, self), default(LessOrEqualTest));
+
+        /// <summary>a &gt; b elementwise with broadcasting (<c>torch.gt</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
+        public Tensor Gt(Tensor other) => self.Compare("gt", other, default(GreaterTest));
+
+        /// <summary>a &gt; value elementwise (<c>torch.gt</c> with a scalar), as 0/1. Not differentiable.</summary>
+        public Tensor Gt(double value) => self.Compare("gt", Tensor.Constant(value, self), default(GreaterTest));
+
+        /// <summary>a ≥ b elementwise with broadcasting (<c>torch.ge</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
+        public Tensor Ge(Tensor other) => self.Compare("ge", other, default(GreaterOrEqualTest));
+
+        /// <summary>a ≥ value elementwise (<c>torch.ge</c> with a scalar), as 0/1. Not differentiable.</summary>
+        public Tensor Ge(double value) => self.Compare("ge", Tensor.Constant(value, self), default(GreaterOrEqualTest));
+
+        /// <summary>
+        /// Int64 index of the largest element along <paramref name="dim"/>, or of the flattened tensor
+        /// as a rank-0 tensor when dim is null (<c>torch.argmax</c>); the first maximal index wins and
+        /// NaN counts as largest. Works for every dtype. Not differentiable.
+        /// </summary>
+        public Tensor ArgMax(int? dim = null, bool keepDim = false) => self.ArgExtreme("argmax", dim, keepDim, max: true);
+
+        /// <summary>
+        /// Int64 index of the smallest element along <paramref name="dim"/>, or of the flattened tensor
+        /// when dim is null (<c>torch.argmin</c>); the first minimal index wins and NaN counts as smallest.
+        /// Not differentiable.
+        /// </summary>
+        public Tensor ArgMin(int? dim = null, bool keepDim = false) => self.ArgExtreme("argmin", dim, keepDim, max: false);
+
+        private Tensor Compare<TTest>(string op, Tensor other, TTest test)
+            where TTest : struct, IComparisonTest
         {
-            n = Numel;
-            shape = keepDim ? Enumerable.Repeat(1, Rank).ToArray() : [];
-        }
-        else
-        {
-            int d = Shapes.WrapDim(op, dim.Value, Rank);
-            n = Rank == 0 ? 1 : _shape[d];
-            for (int i = 0; i < d; i++)
+            if (self.DType == DType.Int64 || other.DType == DType.Int64)
             {
-                outer *= _shape[i];
+                throw new ArgumentException($"{op}: comparisons are defined on float32 and float64 tensors, got {self.DType.Name()} and {other.DType.Name()}");
             }
 
-            for (int i = d + 1; i < Rank; i++)
+            return Broadcasting.Binary(op, self, other, new CompareKernel<TTest>());
+        }
+
+        private Tensor ArgExtreme(string op, int? dim, bool keepDim, bool max)
+        {
+            if (self.Numel == 0)
             {
-                inner *= _shape[i];
+                throw new ArgumentException($"{op}: cannot take the {op} of an empty tensor of shape {Shapes.Format(self._shape)}");
             }
 
-            shape = Rank == 0 ? []
-                : keepDim ? [.. _shape[..d], 1, .. _shape[(d + 1)..]]
-                : [.. _shape[..d], .. _shape[(d + 1)..]];
-        }
+            int outer = 1, n, inner = 1;
+            int[] shape;
+            if (dim is null)
+            {
+                n = self.Numel;
+                shape = keepDim ? Enumerable.Repeat(1, self.Rank).ToArray() : [];
+            }
+            else
+            {
+                int d = Shapes.WrapDim(op, dim.Value, self.Rank);
+                n = self.Rank == 0 ? 1 : self._shape[d];
+                for (int i = 0; i < d; i++)
+                {
+                    outer *= self._shape[i];
+                }
 
-        var result = Empty(shape, DType.Int64);
-        switch (_data)
-        {
-            case float[] f: ArgExtreme(f, outer, n, inner, max, result.I64); break;
-            case double[] dd: ArgExtreme(dd, outer, n, inner, max, result.I64); break;
-            case long[] l: ArgExtreme(l, outer, n, inner, max, result.I64); break;
-        }
+                for (int i = d + 1; i < self.Rank; i++)
+                {
+                    inner *= self._shape[i];
+                }
 
-        return result;
+                shape = self.Rank == 0 ? []
+                    : keepDim ? [.. self._shape[..d], 1, .. self._shape[(d + 1)..]]
+                    : [.. self._shape[..d], .. self._shape[(d + 1)..]];
+            }
+
+            var result = Tensor.Empty(shape, DType.Int64);
+            switch (self._data)
+            {
+                case float[] f: ArgExtreme(f, outer, n, inner, max, result.I64); break;
+                case double[] dd: ArgExtreme(dd, outer, n, inner, max, result.I64); break;
+                case long[] l: ArgExtreme(l, outer, n, inner, max, result.I64); break;
+            }
+
+            return result;
+        }
     }
 
     private static void ArgExtreme<T>(T[] x, int outer, int n, int inner, bool max, long[] dst)

@@ -8,184 +8,220 @@ namespace Backprop;
 // fused primitive, forward and backward side by side: fusing lets cross-entropy and BCE-with-logits
 // use the stable forms (log-sum-exp, log(1 + e^(−|x|))) and the short backward rules
 // (softmax − onehot, σ(x) − t), which stay finite for logits of ±1000.
-public sealed partial class Tensor
+/// <summary>
+/// The loss functions of <see cref="Tensor"/> with PyTorch's functional names: <c>Tensor.MseLoss</c>, <c>Tensor.CrossEntropy</c>, <c>Tensor.NllLoss</c>, binary cross-entropy with and without logits.
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class LossOps
 {
-    /// <summary>
-    /// Mean squared error lᵢ = (xᵢ − tᵢ)², reduced by <paramref name="reduction"/>
-    /// (<c>torch.nn.functional.mse_loss(input, target)</c>). dlᵢ/dxᵢ = 2(xᵢ − tᵢ), dlᵢ/dtᵢ = −2(xᵢ − tᵢ).
-    /// </summary>
-    public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+    extension(Tensor)
     {
-        const string op = "mse_loss";
-        RequireSameShapeFloat(op, input, target);
-        var diff = Empty(input._shape, input.DType);
-        var squared = Empty(input._shape, input.DType);
-        if (input.DType == DType.Float32)
+        /// <summary>
+        /// Mean squared error lᵢ = (xᵢ − tᵢ)², reduced by <paramref name="reduction"/>
+        /// (<c>torch.nn.functional.mse_loss(input, target)</c>). dlᵢ/dxᵢ = 2(xᵢ − tᵢ), dlᵢ/dtᵢ = −2(xᵢ − tᵢ).
+        /// </summary>
+        public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
         {
-            TensorPrimitives.Subtract(input.F32, target.F32, diff.F32);
-            TensorPrimitives.Multiply(diff.F32, diff.F32, squared.F32);
-        }
-        else
-        {
-            TensorPrimitives.Subtract(input.F64, target.F64, diff.F64);
-            TensorPrimitives.Multiply(diff.F64, diff.F64, squared.F64);
-        }
-
-        return Record(MseLossDefinition.For(reduction), ReduceLoss(squared, reduction), [input, target], g =>
-        {
-            var gx = LossGradScale(g, reduction, diff.Numel) * 2.0 * diff;
-            return [gx, -gx];
-        });
-    }
-
-    /// <summary>
-    /// Binary cross-entropy on probabilities p ∈ [0, 1]:
-    /// lᵢ = −(tᵢ·max(log pᵢ, −100) + (1 − tᵢ)·max(log(1 − pᵢ), −100)), the clamp at −100 as in PyTorch
-    /// (<c>torch.nn.functional.binary_cross_entropy(input, target)</c>).
-    /// dlᵢ/dpᵢ = (pᵢ − tᵢ) / max(pᵢ(1 − pᵢ), 1e-12); dlᵢ/dtᵢ = max(log(1 − pᵢ), −100) − max(log pᵢ, −100).
-    /// Prefer <see cref="BinaryCrossEntropyWithLogits"/> on raw scores: it is exact where this clamps.
-    /// </summary>
-    public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
-    {
-        const string op = "binary_cross_entropy";
-        RequireSameShapeFloat(op, input, target);
-        for (int i = 0; i < input.Numel; i++)
-        {
-            double p = input.GetDouble(i);
-            if (!(p >= 0 && p <= 1))
-            {
-                throw new ArgumentException($"{op}: all elements of input should be probabilities between 0 and 1, got {p} at index {i}");
-            }
-        }
-
-        static double ClampedLog(double v) => Math.Max(Math.Log(v), -100.0);
-        static double ClampedLog1M(double p) => Math.Max(SpecialFunctions.Log1P(-p), -100.0);
-
-        var losses = Zip(input, target, (p, t) => -((t * ClampedLog(p)) + ((1 - t) * ClampedLog1M(p))));
-        return Record(BinaryCrossEntropyDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
-        {
-            var scale = LossGradScale(g, reduction, input.Numel);
-            var dp = Zip(input, target, (p, t) => (p - t) / Math.Max(p * (1 - p), 1e-12));
-            var dt = Zip(input, target, (p, _) => ClampedLog1M(p) - ClampedLog(p));
-            return [scale * dp, scale * dt];
-        });
-    }
-
-    /// <summary>
-    /// Binary cross-entropy on logits x, with σ folded in stably:
-    /// lᵢ = max(xᵢ, 0) − xᵢtᵢ + log(1 + e^(−|xᵢ|)) (= −tᵢ log σ(xᵢ) − (1 − tᵢ) log(1 − σ(xᵢ)))
-    /// (<c>torch.nn.functional.binary_cross_entropy_with_logits(input, target)</c>).
-    /// dlᵢ/dxᵢ = σ(xᵢ) − tᵢ; dlᵢ/dtᵢ = −xᵢ.
-    /// </summary>
-    public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
-    {
-        const string op = "binary_cross_entropy_with_logits";
-        RequireSameShapeFloat(op, input, target);
-        var losses = Zip(input, target, (x, t) => Math.Max(x, 0) - (x * t) + SpecialFunctions.Log1P(Math.Exp(-Math.Abs(x))));
-        return Record(BinaryCrossEntropyWithLogitsDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
-        {
-            var scale = LossGradScale(g, reduction, input.Numel);
-            var dx = Zip(input, target, (x, t) => StableSigmoid(x) - t);
-            return [scale * dx, scale * -input];
-        });
-    }
-
-    /// <summary>
-    /// Cross-entropy between logits and targets (<c>torch.nn.functional.cross_entropy(input, target)</c>).
-    /// Input is [N, C] (or [C], or [N, C, d₁, …] with classes on dim 1). Target is either int64 class
-    /// indices of shape [N] (or scalar, or [N, d₁, …]), giving lₙ = logsumexp(xₙ) − xₙ[tₙ], or float class
-    /// probabilities of the input's shape, giving lₙ = −Σ_c tₙc·log_softmax(xₙ)_c. The mean divides by the
-    /// number of samples N·d₁·….
-    /// Backward (fused, stable): dlₙ/dxₙ = softmax(xₙ) − onehot(tₙ) for indices and
-    /// softmax(xₙ)·Σ_c tₙc − tₙ for probabilities (with dlₙ/dtₙ = −log_softmax(xₙ)); times 1/N for the mean.
-    /// </summary>
-    public static Tensor CrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
-    {
-        const string op = "cross_entropy";
-        var layout = ClassLayout.Of(op, input, target, allowProbabilities: true);
-        var logp = Empty(input._shape, input.DType);
-        if (input.DType == DType.Float32)
-        {
-            SoftmaxRows<float>(input.F32, logp.F32, layout.Outer, layout.Classes, layout.Inner, log: true);
-        }
-        else
-        {
-            SoftmaxRows<double>(input.F64, logp.F64, layout.Outer, layout.Classes, layout.Inner, log: true);
-        }
-
-        bool probabilities = target.DType != DType.Int64;
-        var losses = Empty(layout.SampleShape, input.DType);
-        for (int row = 0; row < layout.Samples; row++)
-        {
-            double l = 0;
-            if (probabilities)
-            {
-                for (int c = 0; c < layout.Classes; c++)
-                {
-                    int at = layout.At(row, c);
-                    double t = target.GetDouble(at);
-                    l -= t == 0 ? 0 : t * logp.GetDouble(at);
-                }
-            }
-            else
-            {
-                l -= logp.GetDouble(layout.At(row, (int)target.I64[row]));
-            }
-
-            losses.SetDouble(row, l);
-        }
-
-        return Record(CrossEntropyDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
-        {
-            // The softmax is recomputed from the logits rather than taken as e^logp: in float32,
-            // logp = x − (m + log Σ) has lost the low bits of the shift when |m| is large (±1000).
-            var softmax = Empty(input._shape, input.DType);
+            const string op = "mse_loss";
+            RequireSameShapeFloat(op, input, target);
+            var diff = Tensor.Empty(input._shape, input.DType);
+            var squared = Tensor.Empty(input._shape, input.DType);
             if (input.DType == DType.Float32)
             {
-                SoftmaxRows<float>(input.F32, softmax.F32, layout.Outer, layout.Classes, layout.Inner, log: false);
+                TensorPrimitives.Subtract(input.F32, target.F32, diff.F32);
+                TensorPrimitives.Multiply(diff.F32, diff.F32, squared.F32);
             }
             else
             {
-                SoftmaxRows<double>(input.F64, softmax.F64, layout.Outer, layout.Classes, layout.Inner, log: false);
+                TensorPrimitives.Subtract(input.F64, target.F64, diff.F64);
+                TensorPrimitives.Multiply(diff.F64, diff.F64, squared.F64);
             }
 
-            if (!probabilities)
+            return Tensor.Record(MseLossDefinition.For(reduction), ReduceLoss(squared, reduction), [input, target], g =>
             {
-                // Class indices: the gradient overwrites the softmax it is made from, in typed loops.
-                if (input.DType == DType.Float32)
+                var gx = LossGradScale(g, reduction, diff.Numel) * 2.0 * diff;
+                return [gx, -gx];
+            });
+        }
+
+        /// <summary>
+        /// Binary cross-entropy on probabilities p ∈ [0, 1]:
+        /// lᵢ = −(tᵢ·max(log pᵢ, −100) + (1 − tᵢ)·max(log(1 − pᵢ), −100)), the clamp at −100 as in PyTorch
+        /// (<c>torch.nn.functional.binary_cross_entropy(input, target)</c>).
+        /// dlᵢ/dpᵢ = (pᵢ − tᵢ) / max(pᵢ(1 − pᵢ), 1e-12); dlᵢ/dtᵢ = max(log(1 − pᵢ), −100) − max(log pᵢ, −100).
+        /// Prefer <see cref="BinaryCrossEntropyWithLogits"/> on raw scores: it is exact where this clamps.
+        /// </summary>
+        public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+        {
+            const string op = "binary_cross_entropy";
+            RequireSameShapeFloat(op, input, target);
+            for (int i = 0; i < input.Numel; i++)
+            {
+                double p = input.GetDouble(i);
+                if (!(p >= 0 && p <= 1))
                 {
-                    IndexTargetGradient<float>(softmax.F32, target.I64, layout, g, reduction);
+                    throw new ArgumentException($"{op}: all elements of input should be probabilities between 0 and 1, got {p} at index {i}");
+                }
+            }
+
+            static double ClampedLog(double v) => Math.Max(Math.Log(v), -100.0);
+            static double ClampedLog1M(double p) => Math.Max(SpecialFunctions.Log1P(-p), -100.0);
+
+            var losses = Zip(input, target, (p, t) => -((t * ClampedLog(p)) + ((1 - t) * ClampedLog1M(p))));
+            return Tensor.Record(BinaryCrossEntropyDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
+            {
+                var scale = LossGradScale(g, reduction, input.Numel);
+                var dp = Zip(input, target, (p, t) => (p - t) / Math.Max(p * (1 - p), 1e-12));
+                var dt = Zip(input, target, (p, _) => ClampedLog1M(p) - ClampedLog(p));
+                return [scale * dp, scale * dt];
+            });
+        }
+
+        /// <summary>
+        /// Binary cross-entropy on logits x, with σ folded in stably:
+        /// lᵢ = max(xᵢ, 0) − xᵢtᵢ + log(1 + e^(−|xᵢ|)) (= −tᵢ log σ(xᵢ) − (1 − tᵢ) log(1 − σ(xᵢ)))
+        /// (<c>torch.nn.functional.binary_cross_entropy_with_logits(input, target)</c>).
+        /// dlᵢ/dxᵢ = σ(xᵢ) − tᵢ; dlᵢ/dtᵢ = −xᵢ.
+        /// </summary>
+        public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+        {
+            const string op = "binary_cross_entropy_with_logits";
+            RequireSameShapeFloat(op, input, target);
+            var losses = Zip(input, target, (x, t) => Math.Max(x, 0) - (x * t) + SpecialFunctions.Log1P(Math.Exp(-Math.Abs(x))));
+            return Tensor.Record(BinaryCrossEntropyWithLogitsDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
+            {
+                var scale = LossGradScale(g, reduction, input.Numel);
+                var dx = Zip(input, target, (x, t) => StableSigmoid(x) - t);
+                return [scale * dx, scale * -input];
+            });
+        }
+
+        /// <summary>
+        /// Cross-entropy between logits and targets (<c>torch.nn.functional.cross_entropy(input, target)</c>).
+        /// Input is [N, C] (or [C], or [N, C, d₁, …] with classes on dim 1). Target is either int64 class
+        /// indices of shape [N] (or scalar, or [N, d₁, …]), giving lₙ = logsumexp(xₙ) − xₙ[tₙ], or float class
+        /// probabilities of the input's shape, giving lₙ = −Σ_c tₙc·log_softmax(xₙ)_c. The mean divides by the
+        /// number of samples N·d₁·….
+        /// Backward (fused, stable): dlₙ/dxₙ = softmax(xₙ) − onehot(tₙ) for indices and
+        /// softmax(xₙ)·Σ_c tₙc − tₙ for probabilities (with dlₙ/dtₙ = −log_softmax(xₙ)); times 1/N for the mean.
+        /// </summary>
+        public static Tensor CrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+        {
+            const string op = "cross_entropy";
+            var layout = ClassLayout.Of(op, input, target, allowProbabilities: true);
+            var logp = Tensor.Empty(input._shape, input.DType);
+            if (input.DType == DType.Float32)
+            {
+                ActivationOps.SoftmaxRows<float>(input.F32, logp.F32, layout.Outer, layout.Classes, layout.Inner, log: true);
+            }
+            else
+            {
+                ActivationOps.SoftmaxRows<double>(input.F64, logp.F64, layout.Outer, layout.Classes, layout.Inner, log: true);
+            }
+
+            bool probabilities = target.DType != DType.Int64;
+            var losses = Tensor.Empty(layout.SampleShape, input.DType);
+            for (int row = 0; row < layout.Samples; row++)
+            {
+                double l = 0;
+                if (probabilities)
+                {
+                    for (int c = 0; c < layout.Classes; c++)
+                    {
+                        int at = layout.At(row, c);
+                        double t = target.GetDouble(at);
+                        l -= t == 0 ? 0 : t * logp.GetDouble(at);
+                    }
                 }
                 else
                 {
-                    IndexTargetGradient<double>(softmax.F64, target.I64, layout, g, reduction);
+                    l -= logp.GetDouble(layout.At(row, (int)target.I64[row]));
                 }
 
-                return [softmax, null];
+                losses.SetDouble(row, l);
             }
 
-            // Class probabilities: dl/dx = softmax·Σ_c t − t, dl/dt = −log_softmax.
-            var gx = Empty(input._shape, input.DType);
-            var gt = Empty(input._shape, input.DType);
+            return Tensor.Record(CrossEntropyDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
+            {
+                // The softmax is recomputed from the logits rather than taken as e^logp: in float32,
+                // logp = x − (m + log Σ) has lost the low bits of the shift when |m| is large (±1000).
+                var softmax = Tensor.Empty(input._shape, input.DType);
+                if (input.DType == DType.Float32)
+                {
+                    ActivationOps.SoftmaxRows<float>(input.F32, softmax.F32, layout.Outer, layout.Classes, layout.Inner, log: false);
+                }
+                else
+                {
+                    ActivationOps.SoftmaxRows<double>(input.F64, softmax.F64, layout.Outer, layout.Classes, layout.Inner, log: false);
+                }
+
+                if (!probabilities)
+                {
+                    // Class indices: the gradient overwrites the softmax it is made from, in typed loops.
+                    if (input.DType == DType.Float32)
+                    {
+                        IndexTargetGradient<float>(softmax.F32, target.I64, layout, g, reduction);
+                    }
+                    else
+                    {
+                        IndexTargetGradient<double>(softmax.F64, target.I64, layout, g, reduction);
+                    }
+
+                    return [softmax, null];
+                }
+
+                // Class probabilities: dl/dx = softmax·Σ_c t − t, dl/dt = −log_softmax.
+                var gx = Tensor.Empty(input._shape, input.DType);
+                var gt = Tensor.Empty(input._shape, input.DType);
+                for (int row = 0; row < layout.Samples; row++)
+                {
+                    double scale = LossGradScale(g, reduction, layout.Samples, row);
+                    double targetMass = 0;
+                    for (int c = 0; c < layout.Classes; c++)
+                    {
+                        targetMass += target.GetDouble(layout.At(row, c));
+                    }
+
+                    for (int c = 0; c < layout.Classes; c++)
+                    {
+                        int at = layout.At(row, c);
+                        gx.SetDouble(at, scale * ((softmax.GetDouble(at) * targetMass) - target.GetDouble(at)));
+                        gt.SetDouble(at, -scale * logp.GetDouble(at));
+                    }
+                }
+
+                return [gx, gt];
+            });
+        }
+
+        /// <summary>
+        /// Negative log-likelihood of int64 class indices under log-probabilities
+        /// (<c>torch.nn.functional.nll_loss(input, target)</c>): lₙ = −xₙ[tₙ] for input [N, C] (or [C], or
+        /// [N, C, d₁, …]) and target [N] (or scalar, or [N, d₁, …]). dlₙ/dxₙc = −1 where c = tₙ, else 0;
+        /// times 1/N for the mean. Composed with <see cref="ActivationOps.LogSoftmax"/> it equals <see cref="CrossEntropy"/>.
+        /// </summary>
+        public static Tensor NllLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+        {
+            const string op = "nll_loss";
+            var layout = ClassLayout.Of(op, input, target, allowProbabilities: false);
+            var losses = Tensor.Empty(layout.SampleShape, input.DType);
             for (int row = 0; row < layout.Samples; row++)
             {
-                double scale = LossGradScale(g, reduction, layout.Samples, row);
-                double targetMass = 0;
-                for (int c = 0; c < layout.Classes; c++)
-                {
-                    targetMass += target.GetDouble(layout.At(row, c));
-                }
-
-                for (int c = 0; c < layout.Classes; c++)
-                {
-                    int at = layout.At(row, c);
-                    gx.SetDouble(at, scale * ((softmax.GetDouble(at) * targetMass) - target.GetDouble(at)));
-                    gt.SetDouble(at, -scale * logp.GetDouble(at));
-                }
+                // 0 − x rather than −x, so a zero loss is +0 (printed "0.0000", not "-0.0000").
+                losses.SetDouble(row, 0.0 - input.GetDouble(layout.At(row, (int)target.I64[row])));
             }
 
-            return [gx, gt];
-        });
+            return Tensor.Record(NllLossDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
+            {
+                var gx = Tensor.Zeros(input._shape, input.DType);
+                for (int row = 0; row < layout.Samples; row++)
+                {
+                    gx.SetDouble(layout.At(row, (int)target.I64[row]), -LossGradScale(g, reduction, layout.Samples, row));
+                }
+
+                return [gx, null];
+            });
+        }
     }
 
     /// <summary>
@@ -210,35 +246,6 @@ public sealed partial class Tensor
         }
     }
 
-    /// <summary>
-    /// Negative log-likelihood of int64 class indices under log-probabilities
-    /// (<c>torch.nn.functional.nll_loss(input, target)</c>): lₙ = −xₙ[tₙ] for input [N, C] (or [C], or
-    /// [N, C, d₁, …]) and target [N] (or scalar, or [N, d₁, …]). dlₙ/dxₙc = −1 where c = tₙ, else 0;
-    /// times 1/N for the mean. Composed with <see cref="LogSoftmax"/> it equals <see cref="CrossEntropy"/>.
-    /// </summary>
-    public static Tensor NllLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
-    {
-        const string op = "nll_loss";
-        var layout = ClassLayout.Of(op, input, target, allowProbabilities: false);
-        var losses = Empty(layout.SampleShape, input.DType);
-        for (int row = 0; row < layout.Samples; row++)
-        {
-            // 0 − x rather than −x, so a zero loss is +0 (printed "0.0000", not "-0.0000").
-            losses.SetDouble(row, 0.0 - input.GetDouble(layout.At(row, (int)target.I64[row])));
-        }
-
-        return Record(NllLossDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
-        {
-            var gx = Zeros(input._shape, input.DType);
-            for (int row = 0; row < layout.Samples; row++)
-            {
-                gx.SetDouble(layout.At(row, (int)target.I64[row]), -LossGradScale(g, reduction, layout.Samples, row));
-            }
-
-            return [gx, null];
-        });
-    }
-
     /// <summary>Sums or averages per-element losses into a scalar, or returns them unchanged.</summary>
     private static Tensor ReduceLoss(Tensor losses, Reduction reduction)
     {
@@ -248,7 +255,7 @@ public sealed partial class Tensor
         }
 
         double sum = losses.DType == DType.Float32 ? TensorPrimitives.Sum<float>(losses.F32) : TensorPrimitives.Sum<double>(losses.F64);
-        return Scalar(reduction == Reduction.Mean ? sum / losses.Numel : sum, losses.DType);
+        return Tensor.Scalar(reduction == Reduction.Mean ? sum / losses.Numel : sum, losses.DType);
     }
 
     /// <summary>dL/dlᵢ as a tensor that broadcasts against the per-element losses: g, or g/count for the mean.</summary>
@@ -278,7 +285,7 @@ public sealed partial class Tensor
     /// <summary>f(aᵢ, bᵢ) for tensors of one shape, computed in double, stored in a's dtype.</summary>
     private static Tensor Zip(Tensor a, Tensor b, Func<double, double, double> f)
     {
-        var result = Empty(a._shape, a.DType);
+        var result = Tensor.Empty(a._shape, a.DType);
         if (a.DType == DType.Float32)
         {
             float[] x = a.F32, y = b.F32, d = result.F32;
@@ -302,9 +309,9 @@ public sealed partial class Tensor
     /// <summary>Throws unless input and target are float tensors of the same dtype and shape, naming both shapes.</summary>
     private static void RequireSameShapeFloat(string op, Tensor input, Tensor target)
     {
-        RequireFloat(op, input);
-        RequireFloat(op, target);
-        RequireSameDType(op, input, target);
+        Tensor.RequireFloat(op, input);
+        Tensor.RequireFloat(op, target);
+        Tensor.RequireSameDType(op, input, target);
         if (!input._shape.AsSpan().SequenceEqual(target._shape))
         {
             throw new ArgumentException(
@@ -325,7 +332,7 @@ public sealed partial class Tensor
         /// <summary>Validates input, target dtype, shape and labels; throws naming the op, both shapes and any bad label.</summary>
         public static ClassLayout Of(string op, Tensor input, Tensor target, bool allowProbabilities)
         {
-            RequireFloat(op, input);
+            Tensor.RequireFloat(op, input);
             if (input.Rank == 0)
             {
                 throw new ArgumentException($"{op}: input must have a class dimension ([C], [N, C] or [N, C, d1, ...]), got a scalar");
@@ -341,7 +348,7 @@ public sealed partial class Tensor
 
             if (allowProbabilities && target.DType.IsFloatingPoint() && target._shape.AsSpan().SequenceEqual(input._shape))
             {
-                RequireSameDType(op, input, target);
+                Tensor.RequireSameDType(op, input, target);
                 return layout;
             }
 
@@ -368,7 +375,7 @@ public sealed partial class Tensor
     }
 }
 
-/// <summary>The definition of <see cref="Tensor.MseLoss"/> (<c>torch.nn.functional.mse_loss</c>); input and target are its inputs.</summary>
+/// <summary>The definition of <see cref="LossOps.MseLoss"/> (<c>torch.nn.functional.mse_loss</c>); input and target are its inputs.</summary>
 public sealed class MseLossDefinition : OpDefinition, IGradCheckSamples
 {
     private static readonly MseLossDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
@@ -396,7 +403,7 @@ public sealed class MseLossDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.BinaryCrossEntropy"/> (<c>torch.nn.functional.binary_cross_entropy</c>); input and target are its inputs.</summary>
+/// <summary>The definition of <see cref="LossOps.BinaryCrossEntropy"/> (<c>torch.nn.functional.binary_cross_entropy</c>); input and target are its inputs.</summary>
 public sealed class BinaryCrossEntropyDefinition : OpDefinition, IGradCheckSamples
 {
     private static readonly BinaryCrossEntropyDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
@@ -424,7 +431,7 @@ public sealed class BinaryCrossEntropyDefinition : OpDefinition, IGradCheckSampl
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.BinaryCrossEntropyWithLogits"/> (<c>torch.nn.functional.binary_cross_entropy_with_logits</c>); input and target are its inputs.</summary>
+/// <summary>The definition of <see cref="LossOps.BinaryCrossEntropyWithLogits"/> (<c>torch.nn.functional.binary_cross_entropy_with_logits</c>); input and target are its inputs.</summary>
 public sealed class BinaryCrossEntropyWithLogitsDefinition : OpDefinition, IGradCheckSamples
 {
     private static readonly BinaryCrossEntropyWithLogitsDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
@@ -452,7 +459,7 @@ public sealed class BinaryCrossEntropyWithLogitsDefinition : OpDefinition, IGrad
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.CrossEntropy"/> (<c>torch.nn.functional.cross_entropy</c>); input and target are its inputs.</summary>
+/// <summary>The definition of <see cref="LossOps.CrossEntropy"/> (<c>torch.nn.functional.cross_entropy</c>); input and target are its inputs.</summary>
 public sealed class CrossEntropyDefinition : OpDefinition, IGradCheckSamples
 {
     private static readonly CrossEntropyDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
@@ -483,7 +490,7 @@ public sealed class CrossEntropyDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.NllLoss"/> (<c>torch.nn.functional.nll_loss</c>); input and target are its inputs.</summary>
+/// <summary>The definition of <see cref="LossOps.NllLoss"/> (<c>torch.nn.functional.nll_loss</c>); input and target are its inputs.</summary>
 public sealed class NllLossDefinition : OpDefinition, IGradCheckSamples
 {
     private static readonly NllLossDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];

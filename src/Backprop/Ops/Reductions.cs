@@ -3,165 +3,179 @@ using Backprop.Kernels;
 namespace Backprop;
 
 // sum, mean, max, min (whole tensor or along dims): forward and backward side by side.
-public sealed partial class Tensor
+/// <summary>
+/// Reductions of <see cref="Tensor"/>: sum, mean, max and min over the whole tensor or along dims.
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class ReductionOps
 {
-    /// <summary>Sum of all elements, a rank-0 tensor (<c>torch.sum</c>). d/dx_i = 1.</summary>
-    public Tensor Sum()
+    extension(Tensor self)
     {
-        RequireFloat("sum", this);
-        var x = this;
-        var result = Broadcasting.SumToShape("sum", x, []);
-        return Record(SumDefinition.All, result == x ? x.Detach() : result, [x], g => [Broadcasting.Expand("sum", g, x._shape)]);
-    }
-
-    /// <summary>Sum along <paramref name="dim"/> (<c>x.sum(dim, keepdim)</c>). d/dx = the upstream gradient broadcast back.</summary>
-    public Tensor Sum(int dim, bool keepDim = false) => Sum([dim], keepDim);
-
-    /// <summary>Sum along several dims (<c>x.sum((d0, d1), keepdim)</c>).</summary>
-    public Tensor Sum(int[] dims, bool keepDim = false)
-    {
-        RequireFloat("sum", this);
-        var x = this;
-        var kept = KeptShape("sum", dims);
-        var result = Broadcasting.SumToShape("sum", x, kept);
-        if (ReferenceEquals(result, x))
+        /// <summary>Sum of all elements, a rank-0 tensor (<c>torch.sum</c>). d/dx_i = 1.</summary>
+        public Tensor Sum()
         {
-            result = x.Detach();
+            Tensor.RequireFloat("sum", self);
+            var x = self;
+            var result = Broadcasting.SumToShape("sum", x, []);
+            return Tensor.Record(SumDefinition.All, result == x ? x.Detach() : result, [x], g => [Broadcasting.Expand("sum", g, x._shape)]);
         }
 
-        var shape = keepDim ? kept : DroppedShape(kept, dims);
-        var output = new Tensor(result._data, shape);
-        return Record(new SumDefinition(dims, keepDim), output, [x], g => [Broadcasting.Expand("sum", new Tensor(g._data, kept), x._shape)]);
-    }
+        /// <summary>Sum along <paramref name="dim"/> (<c>x.sum(dim, keepdim)</c>). d/dx = the upstream gradient broadcast back.</summary>
+        public Tensor Sum(int dim, bool keepDim = false) => self.Sum([dim], keepDim);
 
-    /// <summary>Mean of all elements (<c>torch.mean</c>). d/dx_i = 1/n.</summary>
-    public Tensor Mean() => Sum() / Numel;
-
-    /// <summary>Mean along <paramref name="dim"/> (<c>x.mean(dim, keepdim)</c>). d/dx_i = 1/n along the dim.</summary>
-    public Tensor Mean(int dim, bool keepDim = false) => Mean([dim], keepDim);
-
-    /// <summary>Mean along several dims.</summary>
-    public Tensor Mean(int[] dims, bool keepDim = false)
-    {
-        int count = 1;
-        foreach (int d in dims.Select(d => Shapes.WrapDim("mean", d, Rank)).Distinct())
+        /// <summary>Sum along several dims (<c>x.sum((d0, d1), keepdim)</c>).</summary>
+        public Tensor Sum(int[] dims, bool keepDim = false)
         {
-            count *= Rank == 0 ? 1 : _shape[d];
-        }
-
-        return Sum(dims, keepDim) / count;
-    }
-
-    /// <summary>Largest element, rank-0 (<c>torch.max(x)</c>). The gradient flows to the first maximal element.</summary>
-    public Tensor Max() => Flatten().Max(0).Values;
-
-    /// <summary>Smallest element, rank-0 (<c>torch.min(x)</c>). The gradient flows to the first minimal element.</summary>
-    public Tensor Min() => Flatten().Min(0).Values;
-
-    /// <summary>
-    /// Largest values along <paramref name="dim"/> and their indices (<c>torch.max(x, dim, keepdim)</c>).
-    /// The gradient of each value flows to the element at its index.
-    /// </summary>
-    public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false) => Extreme(new MaxDefinition(dim, keepDim), dim, keepDim, max: true);
-
-    /// <summary>Smallest values along <paramref name="dim"/> and their indices (<c>torch.min(x, dim, keepdim)</c>).</summary>
-    public (Tensor Values, Tensor Indices) Min(int dim, bool keepDim = false) => Extreme(new MinDefinition(dim, keepDim), dim, keepDim, max: false);
-
-    private (Tensor Values, Tensor Indices) Extreme(OpDefinition definition, int dim, bool keepDim, bool max)
-    {
-        string op = definition.Name;
-        RequireFloat(op, this);
-        var x = this;
-        int d = Shapes.WrapDim(op, dim, Rank);
-        int n = Rank == 0 ? 1 : _shape[d];
-        if (n == 0)
-        {
-            throw new ArgumentException($"{op}: cannot reduce over dim {dim} of size 0 in shape {Shapes.Format(_shape)}");
-        }
-
-        int outer = 1, inner = 1;
-        for (int i = 0; i < d; i++)
-        {
-            outer *= _shape[i];
-        }
-
-        for (int i = d + 1; i < Rank; i++)
-        {
-            inner *= _shape[i];
-        }
-
-        var kept = Rank == 0 ? [] : (int[])_shape.Clone();
-        if (Rank > 0)
-        {
-            kept[d] = 1;
-        }
-
-        var values = Empty(kept, DType);
-        var indices = Empty(kept, DType.Int64);
-        var idx = indices.I64;
-        for (int o = 0; o < outer; o++)
-        {
-            for (int i = 0; i < inner; i++)
+            Tensor.RequireFloat("sum", self);
+            var x = self;
+            var kept = self.KeptShape("sum", dims);
+            var result = Broadcasting.SumToShape("sum", x, kept);
+            if (ReferenceEquals(result, x))
             {
-                int bestK = 0;
-                double best = GetDouble(o * n * inner + i);
-                for (int k = 1; k < n; k++)
-                {
-                    double v = GetDouble((((o * n) + k) * inner) + i);
-                    if ((max ? v > best : v < best) || (double.IsNaN(v) && !double.IsNaN(best)))
-                    {
-                        best = v;
-                        bestK = k;
-                    }
-                }
-
-                values.SetDouble((o * inner) + i, best);
-                idx[(o * inner) + i] = bestK;
+                result = x.Detach();
             }
+
+            var shape = keepDim ? kept : self.DroppedShape(kept, dims);
+            var output = new Tensor(result._data, shape);
+            return Tensor.Record(new SumDefinition(dims, keepDim), output, [x], g => [Broadcasting.Expand("sum", new Tensor(g._data, kept), x._shape)]);
         }
 
-        var shape = keepDim || Rank == 0 ? kept : DroppedShape(kept, [d]);
-        var outValues = Record(definition, new Tensor(values._data, shape), [x], g =>
+        /// <summary>Mean of all elements (<c>torch.mean</c>). d/dx_i = 1/n.</summary>
+        public Tensor Mean() => self.Sum() / self.Numel;
+
+        /// <summary>Mean along <paramref name="dim"/> (<c>x.mean(dim, keepdim)</c>). d/dx_i = 1/n along the dim.</summary>
+        public Tensor Mean(int dim, bool keepDim = false) => self.Mean([dim], keepDim);
+
+        /// <summary>Mean along several dims.</summary>
+        public Tensor Mean(int[] dims, bool keepDim = false)
         {
-            var grad = Zeros(x._shape, x.DType);
+            // A loop rather than dims.Select(...).Distinct(): a lambda would capture the receiver and
+            // allocate a closure on every call.
+            int count = 1;
+            var seen = new HashSet<int>();
+            foreach (int dim in dims)
+            {
+                int d = Shapes.WrapDim("mean", dim, self.Rank);
+                if (seen.Add(d))
+                {
+                    count *= self.Rank == 0 ? 1 : self._shape[d];
+                }
+            }
+
+            return self.Sum(dims, keepDim) / count;
+        }
+
+        /// <summary>Largest element, rank-0 (<c>torch.max(x)</c>). The gradient flows to the first maximal element.</summary>
+        public Tensor Max() => self.Flatten().Max(0).Values;
+
+        /// <summary>Smallest element, rank-0 (<c>torch.min(x)</c>). The gradient flows to the first minimal element.</summary>
+        public Tensor Min() => self.Flatten().Min(0).Values;
+
+        /// <summary>
+        /// Largest values along <paramref name="dim"/> and their indices (<c>torch.max(x, dim, keepdim)</c>).
+        /// The gradient of each value flows to the element at its index.
+        /// </summary>
+        public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false) => self.Extreme(new MaxDefinition(dim, keepDim), dim, keepDim, max: true);
+
+        /// <summary>Smallest values along <paramref name="dim"/> and their indices (<c>torch.min(x, dim, keepdim)</c>).</summary>
+        public (Tensor Values, Tensor Indices) Min(int dim, bool keepDim = false) => self.Extreme(new MinDefinition(dim, keepDim), dim, keepDim, max: false);
+
+        private (Tensor Values, Tensor Indices) Extreme(OpDefinition definition, int dim, bool keepDim, bool max)
+        {
+            string op = definition.Name;
+            Tensor.RequireFloat(op, self);
+            var x = self;
+            int d = Shapes.WrapDim(op, dim, self.Rank);
+            int n = self.Rank == 0 ? 1 : self._shape[d];
+            if (n == 0)
+            {
+                throw new ArgumentException($"{op}: cannot reduce over dim {dim} of size 0 in shape {Shapes.Format(self._shape)}");
+            }
+
+            int outer = 1, inner = 1;
+            for (int i = 0; i < d; i++)
+            {
+                outer *= self._shape[i];
+            }
+
+            for (int i = d + 1; i < self.Rank; i++)
+            {
+                inner *= self._shape[i];
+            }
+
+            var kept = self.Rank == 0 ? [] : (int[])self._shape.Clone();
+            if (self.Rank > 0)
+            {
+                kept[d] = 1;
+            }
+
+            var values = Tensor.Empty(kept, self.DType);
+            var indices = Tensor.Empty(kept, DType.Int64);
+            var idx = indices.I64;
             for (int o = 0; o < outer; o++)
             {
                 for (int i = 0; i < inner; i++)
                 {
-                    int j = (o * inner) + i;
-                    grad.SetDouble((((o * n) + (int)idx[j]) * inner) + i, g.GetDouble(j));
+                    int bestK = 0;
+                    double best = self.GetDouble(o * n * inner + i);
+                    for (int k = 1; k < n; k++)
+                    {
+                        double v = self.GetDouble((((o * n) + k) * inner) + i);
+                        if ((max ? v > best : v < best) || (double.IsNaN(v) && !double.IsNaN(best)))
+                        {
+                            best = v;
+                            bestK = k;
+                        }
+                    }
+
+                    values.SetDouble((o * inner) + i, best);
+                    idx[(o * inner) + i] = bestK;
                 }
             }
 
-            return [grad];
-        });
-        return (outValues, new Tensor(indices._data, shape));
-    }
-
-    /// <summary>This tensor's shape with each of <paramref name="dims"/> set to 1.</summary>
-    private int[] KeptShape(string op, int[] dims)
-    {
-        var kept = (int[])_shape.Clone();
-        foreach (int dim in dims)
-        {
-            int d = Shapes.WrapDim(op, dim, Rank);
-            if (Rank > 0)
+            var shape = keepDim || self.Rank == 0 ? kept : self.DroppedShape(kept, [d]);
+            var outValues = Tensor.Record(definition, new Tensor(values._data, shape), [x], g =>
             {
-                kept[d] = 1;
-            }
+                var grad = Tensor.Zeros(x._shape, x.DType);
+                for (int o = 0; o < outer; o++)
+                {
+                    for (int i = 0; i < inner; i++)
+                    {
+                        int j = (o * inner) + i;
+                        grad.SetDouble((((o * n) + (int)idx[j]) * inner) + i, g.GetDouble(j));
+                    }
+                }
+
+                return [grad];
+            });
+            return (outValues, new Tensor(indices._data, shape));
         }
 
-        return kept;
-    }
+        /// <summary>This tensor's shape with each of <paramref name="dims"/> set to 1.</summary>
+        private int[] KeptShape(string op, int[] dims)
+        {
+            var kept = (int[])self._shape.Clone();
+            foreach (int dim in dims)
+            {
+                int d = Shapes.WrapDim(op, dim, self.Rank);
+                if (self.Rank > 0)
+                {
+                    kept[d] = 1;
+                }
+            }
 
-    private int[] DroppedShape(int[] kept, int[] dims)
-    {
-        var wrapped = dims.Select(d => Shapes.WrapDim("reduce", d, Rank)).ToHashSet();
-        return kept.Where((_, i) => !wrapped.Contains(i)).ToArray();
+            return kept;
+        }
+
+        private int[] DroppedShape(int[] kept, int[] dims)
+        {
+            var wrapped = dims.Select(d => Shapes.WrapDim("reduce", d, self.Rank)).ToHashSet();
+            return kept.Where((_, i) => !wrapped.Contains(i)).ToArray();
+        }
     }
 }
 
-/// <summary>The definition of <see cref="Tensor.Sum()"/> and its overloads along dims.</summary>
+/// <summary>The definition of <see cref="ReductionOps.extension(Tensor).Sum()"/> and its overloads along dims.</summary>
 public sealed class SumDefinition : OpDefinition, IGradCheckSamples
 {
     internal SumDefinition(int[]? dims, bool keepDim)
@@ -216,7 +230,7 @@ public sealed class SumDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Max(int, bool)"/> along a dim as given (may be negative; the values; the indices are not differentiable).</summary>
+/// <summary>The definition of <see cref="ReductionOps.extension(Tensor).Max(int, bool)"/> along a dim as given (may be negative; the values; the indices are not differentiable).</summary>
 public sealed class MaxDefinition : DimReductionDefinition, IGradCheckSamples
 {
     internal MaxDefinition(int dim, bool keepDim)
@@ -235,7 +249,7 @@ public sealed class MaxDefinition : DimReductionDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Min(int, bool)"/> along a dim as given (may be negative; the values; the indices are not differentiable).</summary>
+/// <summary>The definition of <see cref="ReductionOps.extension(Tensor).Min(int, bool)"/> along a dim as given (may be negative; the values; the indices are not differentiable).</summary>
 public sealed class MinDefinition : DimReductionDefinition, IGradCheckSamples
 {
     internal MinDefinition(int dim, bool keepDim)

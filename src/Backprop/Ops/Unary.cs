@@ -3,79 +3,86 @@ using System.Numerics.Tensors;
 namespace Backprop;
 
 // exp, log, sqrt, abs, clamp: forward and backward side by side.
-public sealed partial class Tensor
+/// <summary>
+/// Elementwise functions of <see cref="Tensor"/>: exp, log, sqrt, abs, sign and clamp.
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class UnaryOps
 {
-    /// <summary>e^x (<c>torch.exp</c>). d/dx = e^x, reusing the output.</summary>
-    public Tensor Exp()
+    extension(Tensor self)
     {
-        var y = Map("exp", this, TensorPrimitives.Exp, TensorPrimitives.Exp);
-        return Record(ExpDefinition.Instance, y, [this], (g, context) => [MulGradient(context, g, y)]);
-    }
-
-    /// <summary>Natural logarithm (<c>torch.log</c>). d/dx = 1/x.</summary>
-    public Tensor Log()
-    {
-        var x = this;
-        var y = Map("log", x, TensorPrimitives.Log, TensorPrimitives.Log);
-        return Record(LogDefinition.Instance, y, [x], g => [g / x]);
-    }
-
-    /// <summary>Square root (<c>torch.sqrt</c>). d/dx = 1/(2√x), reusing the output.</summary>
-    public Tensor Sqrt()
-    {
-        var y = Map("sqrt", this, TensorPrimitives.Sqrt, TensorPrimitives.Sqrt);
-        return Record(SqrtDefinition.Instance, y, [this], g => [g / (2.0 * y)]);
-    }
-
-    /// <summary>|x| (<c>torch.abs</c>). d/dx = sign(x), taken as 0 at 0 as PyTorch does.</summary>
-    public Tensor Abs()
-    {
-        var x = this;
-        var y = Map("abs", x, TensorPrimitives.Abs, TensorPrimitives.Abs);
-        return Record(AbsDefinition.Instance, y, [x], g => [g * x.Sign()]);
-    }
-
-    /// <summary>sign(x) ∈ {−1, 0, 1} (<c>torch.sign</c>); no gradient (zero almost everywhere).</summary>
-    public Tensor Sign()
-    {
-        return Map(
-            "sign",
-            this,
-            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = MathF.Sign(s[i]); } },
-            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = Math.Sign(s[i]); } });
-    }
-
-    /// <summary>
-    /// Limits each element to [<paramref name="min"/>, <paramref name="max"/>] (<c>torch.clamp</c>);
-    /// either bound may be null. d/dx = 1 where min ≤ x ≤ max, else 0 (PyTorch's convention at the bounds).
-    /// </summary>
-    public Tensor Clamp(double? min = null, double? max = null)
-    {
-        var x = this;
-        double lo = min ?? double.NegativeInfinity, hi = max ?? double.PositiveInfinity;
-        if (lo > hi)
+        /// <summary>e^x (<c>torch.exp</c>). d/dx = e^x, reusing the output.</summary>
+        public Tensor Exp()
         {
-            throw new ArgumentException($"clamp: min ({lo}) is greater than max ({hi})");
+            var y = Tensor.Map("exp", self, TensorPrimitives.Exp, TensorPrimitives.Exp);
+            return Tensor.Record(ExpDefinition.Instance, y, [self], (g, context) => [ArithmeticOps.MulGradient(context, g, y)]);
         }
 
-        var y = Map(
-            "clamp",
-            x,
-            (s, d) => { TensorPrimitives.Max(s, (float)lo, d); TensorPrimitives.Min(d, (float)hi, d); },
-            (s, d) => { TensorPrimitives.Max(s, lo, d); TensorPrimitives.Min(d, hi, d); });
-        return Record(new ClampDefinition(min, max), y, [x], g =>
+        /// <summary>Natural logarithm (<c>torch.log</c>). d/dx = 1/x.</summary>
+        public Tensor Log()
         {
-            var inside = Map(
+            var x = self;
+            var y = Tensor.Map("log", x, TensorPrimitives.Log, TensorPrimitives.Log);
+            return Tensor.Record(LogDefinition.Instance, y, [x], g => [g / x]);
+        }
+
+        /// <summary>Square root (<c>torch.sqrt</c>). d/dx = 1/(2√x), reusing the output.</summary>
+        public Tensor Sqrt()
+        {
+            var y = Tensor.Map("sqrt", self, TensorPrimitives.Sqrt, TensorPrimitives.Sqrt);
+            return Tensor.Record(SqrtDefinition.Instance, y, [self], g => [g / (2.0 * y)]);
+        }
+
+        /// <summary>|x| (<c>torch.abs</c>). d/dx = sign(x), taken as 0 at 0 as PyTorch does.</summary>
+        public Tensor Abs()
+        {
+            var x = self;
+            var y = Tensor.Map("abs", x, TensorPrimitives.Abs, TensorPrimitives.Abs);
+            return Tensor.Record(AbsDefinition.Instance, y, [x], g => [g * x.Sign()]);
+        }
+
+        /// <summary>sign(x) ∈ {−1, 0, 1} (<c>torch.sign</c>); no gradient (zero almost everywhere).</summary>
+        public Tensor Sign()
+        {
+            return Tensor.Map(
+                "sign",
+                self,
+                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = MathF.Sign(s[i]); } },
+                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = Math.Sign(s[i]); } });
+        }
+
+        /// <summary>
+        /// Limits each element to [<paramref name="min"/>, <paramref name="max"/>] (<c>torch.clamp</c>);
+        /// either bound may be null. d/dx = 1 where min ≤ x ≤ max, else 0 (PyTorch's convention at the bounds).
+        /// </summary>
+        public Tensor Clamp(double? min = null, double? max = null)
+        {
+            var x = self;
+            double lo = min ?? double.NegativeInfinity, hi = max ?? double.PositiveInfinity;
+            if (lo > hi)
+            {
+                throw new ArgumentException($"clamp: min ({lo}) is greater than max ({hi})");
+            }
+
+            var y = Tensor.Map(
                 "clamp",
                 x,
-                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] >= lo && s[i] <= hi ? 1f : 0f; } },
-                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] >= lo && s[i] <= hi ? 1.0 : 0.0; } });
-            return [g * inside];
-        });
+                (s, d) => { TensorPrimitives.Max(s, (float)lo, d); TensorPrimitives.Min(d, (float)hi, d); },
+                (s, d) => { TensorPrimitives.Max(s, lo, d); TensorPrimitives.Min(d, hi, d); });
+            return Tensor.Record(new ClampDefinition(min, max), y, [x], g =>
+            {
+                var inside = Tensor.Map(
+                    "clamp",
+                    x,
+                    (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] >= lo && s[i] <= hi ? 1f : 0f; } },
+                    (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] >= lo && s[i] <= hi ? 1.0 : 0.0; } });
+                return [g * inside];
+            });
+        }
     }
 }
 
-/// <summary>The definition of <see cref="Tensor.Exp"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="UnaryOps.Exp"/> (no attributes).</summary>
 public sealed class ExpDefinition : OpDefinition, IGradCheckSamples
 {
     private ExpDefinition()
@@ -96,7 +103,7 @@ public sealed class ExpDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Log"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="UnaryOps.Log"/> (no attributes).</summary>
 public sealed class LogDefinition : OpDefinition, IGradCheckSamples
 {
     private LogDefinition()
@@ -117,7 +124,7 @@ public sealed class LogDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Sqrt"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="UnaryOps.Sqrt"/> (no attributes).</summary>
 public sealed class SqrtDefinition : OpDefinition, IGradCheckSamples
 {
     private SqrtDefinition()
@@ -138,7 +145,7 @@ public sealed class SqrtDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Abs"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="UnaryOps.Abs"/> (no attributes).</summary>
 public sealed class AbsDefinition : OpDefinition, IGradCheckSamples
 {
     private AbsDefinition()
@@ -159,7 +166,7 @@ public sealed class AbsDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Clamp"/> with its bounds.</summary>
+/// <summary>The definition of <see cref="UnaryOps.Clamp"/> with its bounds.</summary>
 public sealed class ClampDefinition : OpDefinition, IGradCheckSamples
 {
     internal ClampDefinition(double? min, double? max)
