@@ -12,7 +12,7 @@ namespace Backprop.NN;
 /// 3 (GRU: r, z, n), all initialized U(−1/√hidden, 1/√hidden). Input is (seq_len, batch, input_size),
 /// (batch, seq_len, input_size) with batch_first, or (seq_len, input_size) unbatched; the initial
 /// states are (num_layers, batch, hidden_size), zeros when not given. Each layer is one fused op
-/// that back-propagates through time (<see cref="Tensor.Lstm"/>, <see cref="Tensor.Gru"/>, <see cref="Tensor.Rnn"/>).
+/// that back-propagates through time (<see cref="RecurrentOps.Lstm"/>, <see cref="RecurrentOps.Gru"/>, <see cref="RecurrentOps.Rnn"/>).
 /// </summary>
 public abstract class RNNBase : Module
 {
@@ -164,7 +164,7 @@ public abstract class RNNBase : Module
         for (int l = 0; l < NumLayers; l++)
         {
             var w = _layers[l];
-            var outputs = Tensor.RecurrentLayerOutputs(_mode, x, hStates[l], cStates?[l], w[0]!, w[1]!, w[2], w[3]);
+            var outputs = RecurrentOps.RecurrentLayerOutputs(_mode, x, hStates[l], cStates?[l], w[0]!, w[1]!, w[2], w[3]);
             var output = outputs[0];
             hs[l] = outputs[1];
             if (_mode == RecurrentMode.Lstm)

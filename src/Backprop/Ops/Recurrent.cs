@@ -8,88 +8,97 @@ namespace Backprop;
 // layer (Kernels/RecurrentLayer.cs: one GEMM for the inputs of all steps, one GEMM and one pass over
 // the gates per step) and back-propagates through time by hand. A layer has several outputs
 // (output, h_n, c_n): one node records them all, and its backward receives the gradient of each.
-public sealed partial class Tensor
+
+/// <summary>
+/// The recurrent layers and cells of <see cref="Tensor"/>: rnn (tanh, relu), lstm, gru over a whole
+/// sequence and their one-step cells. Extension members in namespace <c>Backprop</c>, so they are
+/// called as members of <see cref="Tensor"/> (<c>Tensor.Lstm(…)</c>).
+/// </summary>
+public static partial class RecurrentOps
 {
-    /// <summary>
-    /// One Elman RNN layer over a time-major sequence: input (seq_len, batch, input_size), hx (batch,
-    /// hidden_size), h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh) with act tanh or relu
-    /// (<c>torch.rnn_tanh</c> / <c>torch.rnn_relu</c> with one layer, one direction). Returns every h_t as
-    /// output (seq_len, batch, hidden_size) and the last one as H. Backward through time:
-    /// dL/d(pre-activation)_t = dh_t·act′, dh_{t−1} += that·W_hh, and dW_ih, dW_hh, the biases and x get
-    /// the sums over steps.
-    /// </summary>
-    public static (Tensor Output, Tensor H) Rnn(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null, string nonlinearity = "tanh")
+    extension(Tensor)
     {
-        ArgumentNullException.ThrowIfNull(hx);
-        var o = RecurrentLayerOutputs(RnnMode("rnn", nonlinearity), input, hx, null, weightIh, weightHh, biasIh, biasHh);
-        return (o[0], o[1]);
+        /// <summary>
+        /// One Elman RNN layer over a time-major sequence: input (seq_len, batch, input_size), hx (batch,
+        /// hidden_size), h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh) with act tanh or relu
+        /// (<c>torch.rnn_tanh</c> / <c>torch.rnn_relu</c> with one layer, one direction). Returns every h_t as
+        /// output (seq_len, batch, hidden_size) and the last one as H. Backward through time:
+        /// dL/d(pre-activation)_t = dh_t·act′, dh_{t−1} += that·W_hh, and dW_ih, dW_hh, the biases and x get
+        /// the sums over steps.
+        /// </summary>
+        public static (Tensor Output, Tensor H) Rnn(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null, string nonlinearity = "tanh")
+        {
+            ArgumentNullException.ThrowIfNull(hx);
+            var o = RecurrentLayerOutputs(RnnMode("rnn", nonlinearity), input, hx, null, weightIh, weightHh, biasIh, biasHh);
+            return (o[0], o[1]);
+        }
+
+        /// <summary>
+        /// One LSTM layer over a time-major sequence (<c>torch.lstm</c> with one layer, one direction), with
+        /// PyTorch's gate order i, f, g, o along the rows of W_ih (4·hidden, input) and W_hh (4·hidden, hidden):
+        /// (i, f, g, o) = (σ, σ, tanh, σ)(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh), c_t = f·c_{t−1} + i·g,
+        /// h_t = o·tanh(c_t). Returns every h_t as output (seq_len, batch, hidden_size), h_T and c_T.
+        /// Backward through time: with dc = dL/dc_t + dL/dh_t·o·(1 − tanh²c_t): d(pre i) = dc·g·i(1 − i),
+        /// d(pre f) = dc·c_{t−1}·f(1 − f), d(pre g) = dc·i·(1 − g²), d(pre o) = dL/dh_t·tanh c_t·o(1 − o),
+        /// dL/dc_{t−1} = dc·f and dL/dh_{t−1} = d(pre)·W_hh.
+        /// </summary>
+        public static (Tensor Output, Tensor H, Tensor C) Lstm(Tensor input, Tensor hx, Tensor cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
+        {
+            ArgumentNullException.ThrowIfNull(hx);
+            ArgumentNullException.ThrowIfNull(cx);
+            var o = RecurrentLayerOutputs(RecurrentMode.Lstm, input, hx, cx, weightIh, weightHh, biasIh, biasHh);
+            return (o[0], o[1], o[2]);
+        }
+
+        /// <summary>
+        /// One GRU layer over a time-major sequence (<c>torch.gru</c> with one layer, one direction), with
+        /// PyTorch's gate order r, z, n: r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
+        /// n = tanh(W_in x + b_in + r·(W_hn h + b_hn)), h' = (1 − z)·n + z·h. Returns every h_t as output
+        /// (seq_len, batch, hidden_size) and h_T. Backward: d(pre n) = dh·(1 − z)·(1 − n²), d(pre z) =
+        /// dh·(h − n)·z(1 − z), d(pre r) = d(pre n)·(W_hn h + b_hn)·r(1 − r); the hidden side of n gets
+        /// d(pre n)·r, and dL/dh_{t−1} = dh·z + d(pre, hidden side)·W_hh.
+        /// </summary>
+        public static (Tensor Output, Tensor H) Gru(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
+        {
+            ArgumentNullException.ThrowIfNull(hx);
+            var o = RecurrentLayerOutputs(RecurrentMode.Gru, input, hx, null, weightIh, weightHh, biasIh, biasHh);
+            return (o[0], o[1]);
+        }
+
+        /// <summary>
+        /// One step of an Elman RNN with tanh (<c>torch.rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih, b_hh)</c>):
+        /// input (batch, input_size), hx (batch, hidden_size), h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh);
+        /// the derivatives are those of <see cref="Rnn"/> for one step.
+        /// </summary>
+        public static Tensor RnnTanhCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
+            Cell(RecurrentMode.RnnTanh, input, hx, null, weightIh, weightHh, biasIh, biasHh)[0];
+
+        /// <summary>
+        /// One step of an Elman RNN with relu (<c>torch.rnn_relu_cell</c>): h' = relu(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh);
+        /// the derivatives are those of <see cref="Rnn"/> for one step.
+        /// </summary>
+        public static Tensor RnnReluCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
+            Cell(RecurrentMode.RnnRelu, input, hx, null, weightIh, weightHh, biasIh, biasHh)[0];
+
+        /// <summary>
+        /// One LSTM step (<c>torch.lstm_cell(input, (hx, cx), w_ih, w_hh, b_ih, b_hh)</c>): input (batch,
+        /// input_size), hx and cx (batch, hidden_size); returns (h', c') by the equations and derivatives of
+        /// <see cref="Lstm"/> for one step.
+        /// </summary>
+        public static (Tensor H, Tensor C) LstmCell(Tensor input, Tensor hx, Tensor cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
+        {
+            ArgumentNullException.ThrowIfNull(cx);
+            var o = Cell(RecurrentMode.Lstm, input, hx, cx, weightIh, weightHh, biasIh, biasHh);
+            return (o[0], o[1]);
+        }
+
+        /// <summary>
+        /// One GRU step (<c>torch.gru_cell(input, hx, w_ih, w_hh, b_ih, b_hh)</c>): input (batch, input_size),
+        /// hx (batch, hidden_size); returns h' by the equations and derivatives of <see cref="Gru"/> for one step.
+        /// </summary>
+        public static Tensor GruCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
+            Cell(RecurrentMode.Gru, input, hx, null, weightIh, weightHh, biasIh, biasHh)[0];
     }
-
-    /// <summary>
-    /// One LSTM layer over a time-major sequence (<c>torch.lstm</c> with one layer, one direction), with
-    /// PyTorch's gate order i, f, g, o along the rows of W_ih (4·hidden, input) and W_hh (4·hidden, hidden):
-    /// (i, f, g, o) = (σ, σ, tanh, σ)(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh), c_t = f·c_{t−1} + i·g,
-    /// h_t = o·tanh(c_t). Returns every h_t as output (seq_len, batch, hidden_size), h_T and c_T.
-    /// Backward through time: with dc = dL/dc_t + dL/dh_t·o·(1 − tanh²c_t): d(pre i) = dc·g·i(1 − i),
-    /// d(pre f) = dc·c_{t−1}·f(1 − f), d(pre g) = dc·i·(1 − g²), d(pre o) = dL/dh_t·tanh c_t·o(1 − o),
-    /// dL/dc_{t−1} = dc·f and dL/dh_{t−1} = d(pre)·W_hh.
-    /// </summary>
-    public static (Tensor Output, Tensor H, Tensor C) Lstm(Tensor input, Tensor hx, Tensor cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
-    {
-        ArgumentNullException.ThrowIfNull(hx);
-        ArgumentNullException.ThrowIfNull(cx);
-        var o = RecurrentLayerOutputs(RecurrentMode.Lstm, input, hx, cx, weightIh, weightHh, biasIh, biasHh);
-        return (o[0], o[1], o[2]);
-    }
-
-    /// <summary>
-    /// One GRU layer over a time-major sequence (<c>torch.gru</c> with one layer, one direction), with
-    /// PyTorch's gate order r, z, n: r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
-    /// n = tanh(W_in x + b_in + r·(W_hn h + b_hn)), h' = (1 − z)·n + z·h. Returns every h_t as output
-    /// (seq_len, batch, hidden_size) and h_T. Backward: d(pre n) = dh·(1 − z)·(1 − n²), d(pre z) =
-    /// dh·(h − n)·z(1 − z), d(pre r) = d(pre n)·(W_hn h + b_hn)·r(1 − r); the hidden side of n gets
-    /// d(pre n)·r, and dL/dh_{t−1} = dh·z + d(pre, hidden side)·W_hh.
-    /// </summary>
-    public static (Tensor Output, Tensor H) Gru(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
-    {
-        ArgumentNullException.ThrowIfNull(hx);
-        var o = RecurrentLayerOutputs(RecurrentMode.Gru, input, hx, null, weightIh, weightHh, biasIh, biasHh);
-        return (o[0], o[1]);
-    }
-
-    /// <summary>
-    /// One step of an Elman RNN with tanh (<c>torch.rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih, b_hh)</c>):
-    /// input (batch, input_size), hx (batch, hidden_size), h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh);
-    /// the derivatives are those of <see cref="Rnn"/> for one step.
-    /// </summary>
-    public static Tensor RnnTanhCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
-        Cell(RecurrentMode.RnnTanh, input, hx, null, weightIh, weightHh, biasIh, biasHh)[0];
-
-    /// <summary>
-    /// One step of an Elman RNN with relu (<c>torch.rnn_relu_cell</c>): h' = relu(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh);
-    /// the derivatives are those of <see cref="Rnn"/> for one step.
-    /// </summary>
-    public static Tensor RnnReluCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
-        Cell(RecurrentMode.RnnRelu, input, hx, null, weightIh, weightHh, biasIh, biasHh)[0];
-
-    /// <summary>
-    /// One LSTM step (<c>torch.lstm_cell(input, (hx, cx), w_ih, w_hh, b_ih, b_hh)</c>): input (batch,
-    /// input_size), hx and cx (batch, hidden_size); returns (h', c') by the equations and derivatives of
-    /// <see cref="Lstm"/> for one step.
-    /// </summary>
-    public static (Tensor H, Tensor C) LstmCell(Tensor input, Tensor hx, Tensor cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
-    {
-        ArgumentNullException.ThrowIfNull(cx);
-        var o = Cell(RecurrentMode.Lstm, input, hx, cx, weightIh, weightHh, biasIh, biasHh);
-        return (o[0], o[1]);
-    }
-
-    /// <summary>
-    /// One GRU step (<c>torch.gru_cell(input, hx, w_ih, w_hh, b_ih, b_hh)</c>): input (batch, input_size),
-    /// hx (batch, hidden_size); returns h' by the equations and derivatives of <see cref="Gru"/> for one step.
-    /// </summary>
-    public static Tensor GruCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
-        Cell(RecurrentMode.Gru, input, hx, null, weightIh, weightHh, biasIh, biasHh)[0];
 
     /// <summary>The mode for PyTorch's <c>nonlinearity</c> argument, "tanh" or "relu".</summary>
     internal static RecurrentMode RnnMode(string op, string nonlinearity) => nonlinearity switch
@@ -169,7 +178,7 @@ public sealed partial class Tensor
         Tensor[] inputs = [.. all.OfType<Tensor>()];
         var definition = RecurrentDefinition.For(op, hasState: hx is not null, hasBiasIh: biasIh is not null, hasBiasHh: biasHh is not null);
         Tensor[] result = [.. outputs];
-        Record(definition, result, inputs, g =>
+        Tensor.Record(definition, result, inputs, g =>
         {
             // dL/dh_t of every step: the output's gradient, plus h_T's (a separate output of a layer) at the last step.
             int hIndex = isCell ? 0 : 1;
@@ -185,7 +194,7 @@ public sealed partial class Tensor
             }
 
             var gC = lstm ? (T[]?)g[^1]?._data ?? new T[block] : [];
-            var grads = Array.ConvertAll(all, t => t is { RequiresGrad: true } ? Empty(t._shape, t.DType) : null);
+            var grads = Array.ConvertAll(all, t => t is { RequiresGrad: true } ? Tensor.Empty(t._shape, t.DType) : null);
             layer.Backward(
                 gOut,
                 new ArraySegment<T>(gC),
@@ -213,12 +222,12 @@ public sealed partial class Tensor
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weightIh);
         ArgumentNullException.ThrowIfNull(weightHh);
-        RequireFloat(op, input);
+        Tensor.RequireFloat(op, input);
         foreach (var t in (ReadOnlySpan<Tensor?>)[hx, cx, weightIh, weightHh, biasIh, biasHh])
         {
             if (t is not null)
             {
-                RequireSameDType(op, input, t);
+                Tensor.RequireSameDType(op, input, t);
             }
         }
 
@@ -274,8 +283,8 @@ public sealed partial class Tensor
 }
 
 /// <summary>
-/// The definition of the fused recurrent ops: whole-sequence <see cref="Tensor.Rnn"/> (<c>rnn_tanh</c>,
-/// <c>rnn_relu</c>), <see cref="Tensor.Lstm"/>, <see cref="Tensor.Gru"/>, and their one-step cells
+/// The definition of the fused recurrent ops: whole-sequence <see cref="RecurrentOps.Rnn"/> (<c>rnn_tanh</c>,
+/// <c>rnn_relu</c>), <see cref="RecurrentOps.Lstm"/>, <see cref="RecurrentOps.Gru"/>, and their one-step cells
 /// (<c>rnn_tanh_cell</c>, <c>rnn_relu_cell</c>, <c>lstm_cell</c>, <c>gru_cell</c>). Inputs in order: input,
 /// hx and (LSTM) cx when given (an RNN module starting from zeros records none), weight_ih, weight_hh,
 /// then bias_ih and bias_hh when given. Outputs: output, h_n and (LSTM) c_n for a sequence; h' and

@@ -83,10 +83,6 @@ public class LayerTests
             // Leaf gradients accumulate with the add and clone ops (as torch's AccumulateGrad), which
             // anomaly mode checks like any other op.
             ["Backward"] = "ArithmeticOps ShapeOps",
-
-            // Ops/Recurrent.cs is still a part of Tensor until it becomes an op family of its own.
-            ["Rnn"] = "IndexingOps", ["Gru"] = "IndexingOps", ["Lstm"] = "IndexingOps ShapeOps", ["LstmCell"] = "IndexingOps ShapeOps",
-            ["SequenceOutput"] = "IndexingOps ShapeOps", ["CellHidden"] = "ShapeOps", ["CellInput"] = "ShapeOps",
         };
         var families = s_library.GetTypes().Where(ExtendsTensor).ToList();
         Assert.Contains(typeof(ArithmeticOps), families);
