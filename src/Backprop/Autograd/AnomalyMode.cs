@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics.Tensors;
 using System.Reflection;
@@ -161,6 +162,7 @@ internal static class AnomalyMode
     /// "File.cs:line in Type.Method" for the first frame outside this library that is not .NET's own
     /// (the user's call that created the op), plus the library methods it went through.
     /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only describes frames for a message: in a trimmed app a frame without metadata is described as '?', which shortens the description without making it wrong.")]
     internal static string Describe(StackTrace stack)
     {
         var libraryPath = new List<string>();
@@ -216,18 +218,14 @@ internal static class AnomalyMode
     /// members are Tensor's (<c>x.Log()</c>, <c>Tensor.Linear(...)</c>), though compiled into
     /// <see cref="UnaryOps"/>, <see cref="LinearOps"/> and the others.
     /// </summary>
-    private static string CalledOn(Type type) => ExtendsTensor(type) ? nameof(Tensor) : type.Name;
+    private static string CalledOn(Type type) => IsOpFamily(type) ? nameof(Tensor) : type.Name;
 
     /// <summary>
-    /// True for a static class with extension blocks for <see cref="Tensor"/>: the compiler emits each
-    /// block as a nested type marked [Extension] holding a marker method <c>&lt;Extension&gt;$(Tensor)</c>.
+    /// True for an op family: a static class of this library named <c>…Ops</c> (each holds the extension
+    /// blocks for <see cref="Tensor"/> of one file under Ops/; the architecture tests keep the names so).
     /// </summary>
-    private static bool ExtendsTensor(Type type) => type is { IsAbstract: true, IsSealed: true } && type
-        .GetNestedTypes(BindingFlags.Public | BindingFlags.NonPublic)
-        .Where(block => block.IsDefined(typeof(ExtensionAttribute)))
-        .SelectMany(block => block.GetNestedTypes(BindingFlags.Public | BindingFlags.NonPublic))
-        .SelectMany(marker => marker.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.DeclaredOnly))
-        .Any(m => m.GetParameters() is [{ ParameterType: var receiver }] && receiver == typeof(Tensor));
+    private static bool IsOpFamily(Type type) =>
+        type is { IsAbstract: true, IsSealed: true, Namespace: "Backprop" } && type.Assembly == s_library && type.Name.EndsWith("Ops", StringComparison.Ordinal);
 
     /// <summary>Frames of the recording machinery itself, which say nothing about which op it was.</summary>
     private static bool IsRecordingPlumbing(MethodBase method) =>
