@@ -10,46 +10,87 @@ namespace Backprop;
 /// </summary>
 public static partial class ComparisonOps
 {
+    extension(Tensor)
+    {
+        /// <summary>a &gt; b elementwise as 0/1 (<c>a &gt; b</c> on torch tensors); see <c>Gt</c>.</summary>
+        public static Tensor operator >(Tensor a, Tensor b) => a.Gt(b);
+
+        /// <summary>a &lt; b elementwise as 0/1 (<c>a &lt; b</c> on torch tensors); see <c>Lt</c>.</summary>
+        public static Tensor operator <(Tensor a, Tensor b) => a.Lt(b);
+
+        /// <summary>a ≥ b elementwise as 0/1 (<c>a &gt;= b</c> on torch tensors).</summary>
+        public static Tensor operator >=(Tensor a, Tensor b) => a.Ge(b);
+
+        /// <summary>a ≤ b elementwise as 0/1 (<c>a &lt;= b</c> on torch tensors).</summary>
+        public static Tensor operator <=(Tensor a, Tensor b) => a.Le(b);
+
+        /// <summary>a &gt; value elementwise as 0/1.</summary>
+        public static Tensor operator >(Tensor a, double value) => a.Gt(value);
+
+        /// <summary>a &lt; value elementwise as 0/1.</summary>
+        public static Tensor operator <(Tensor a, double value) => a.Lt(value);
+
+        /// <summary>a ≥ value elementwise as 0/1.</summary>
+        public static Tensor operator >=(Tensor a, double value) => a.Ge(value);
+
+        /// <summary>a ≤ value elementwise as 0/1.</summary>
+        public static Tensor operator <=(Tensor a, double value) => a.Le(value);
+
+        /// <summary>value &gt; b elementwise as 0/1 (b &lt; value).</summary>
+        public static Tensor operator >(double value, Tensor b) => b.Lt(value);
+
+        /// <summary>value &lt; b elementwise as 0/1 (b &gt; value).</summary>
+        public static Tensor operator <(double value, Tensor b) => b.Gt(value);
+
+        /// <summary>value ≥ b elementwise as 0/1 (b ≤ value).</summary>
+        public static Tensor operator >=(double value, Tensor b) => b.Le(value);
+
+        /// <summary>value ≤ b elementwise as 0/1 (b ≥ value).</summary>
+        public static Tensor operator <=(double value, Tensor b) => b.Ge(value);
+    }
+
     extension(Tensor self)
     {
         /// <summary>
-        /// a == b elementwise with broadcasting (<c>torch.eq</c>), as 0/1 in the inputs' float dtype
-        /// (PyTorch returns bool; there is no bool dtype here). Not differentiable: never recorded.
+        /// a == b elementwise with broadcasting (<c>torch.eq</c>), as 0/1 in the inputs' dtype: float for
+        /// float inputs, int64 for two int64 tensors (compared exactly), float when one is int64 and the
+        /// other float (promoted, as PyTorch does). PyTorch returns bool; there is no bool dtype here, so
+        /// <c>logits.ArgMax(1).Eq(labels).Float().Mean()</c> is the accuracy. Not differentiable: never recorded.
         /// </summary>
         public Tensor Eq(Tensor other) => self.Compare("eq", other, default(EqualTest));
 
         /// <summary>a == value elementwise (<c>torch.eq</c> with a scalar), as 0/1. Not differentiable.</summary>
-        public Tensor Eq(double value) => self.Compare("eq", Tensor.Constant(value, self), default(EqualTest));
+        public Tensor Eq(double value) => self.Compare("eq", ScalarFor(self, value), default(EqualTest));
 
         /// <summary>a ≠ b elementwise with broadcasting (<c>torch.ne</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
         public Tensor Ne(Tensor other) => self.Compare("ne", other, default(NotEqualTest));
 
         /// <summary>a ≠ value elementwise (<c>torch.ne</c> with a scalar), as 0/1. Not differentiable.</summary>
-        public Tensor Ne(double value) => self.Compare("ne", Tensor.Constant(value, self), default(NotEqualTest));
+        public Tensor Ne(double value) => self.Compare("ne", ScalarFor(self, value), default(NotEqualTest));
 
         /// <summary>a &lt; b elementwise with broadcasting (<c>torch.lt</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
         public Tensor Lt(Tensor other) => self.Compare("lt", other, default(LessTest));
 
         /// <summary>a &lt; value elementwise (<c>torch.lt</c> with a scalar), as 0/1. Not differentiable.</summary>
-        public Tensor Lt(double value) => self.Compare("lt", Tensor.Constant(value, self), default(LessTest));
+        public Tensor Lt(double value) => self.Compare("lt", ScalarFor(self, value), default(LessTest));
 
         /// <summary>a ≤ b elementwise with broadcasting (<c>torch.le</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
         public Tensor Le(Tensor other) => self.Compare("le", other, default(LessOrEqualTest));
 
         /// <summary>a ≤ value elementwise (<c>torch.le</c> with a scalar), as 0/1. Not differentiable.</summary>
-        public Tensor Le(double value) => self.Compare("le", Tensor.Constant(value, self), default(LessOrEqualTest));
+        public Tensor Le(double value) => self.Compare("le", ScalarFor(self, value), default(LessOrEqualTest));
 
         /// <summary>a &gt; b elementwise with broadcasting (<c>torch.gt</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
         public Tensor Gt(Tensor other) => self.Compare("gt", other, default(GreaterTest));
 
         /// <summary>a &gt; value elementwise (<c>torch.gt</c> with a scalar), as 0/1. Not differentiable.</summary>
-        public Tensor Gt(double value) => self.Compare("gt", Tensor.Constant(value, self), default(GreaterTest));
+        public Tensor Gt(double value) => self.Compare("gt", ScalarFor(self, value), default(GreaterTest));
 
         /// <summary>a ≥ b elementwise with broadcasting (<c>torch.ge</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
         public Tensor Ge(Tensor other) => self.Compare("ge", other, default(GreaterOrEqualTest));
 
         /// <summary>a ≥ value elementwise (<c>torch.ge</c> with a scalar), as 0/1. Not differentiable.</summary>
-        public Tensor Ge(double value) => self.Compare("ge", Tensor.Constant(value, self), default(GreaterOrEqualTest));
+        public Tensor Ge(double value) => self.Compare("ge", ScalarFor(self, value), default(GreaterOrEqualTest));
 
         /// <summary>
         /// Int64 index of the largest element along <paramref name="dim"/>, or of the flattened tensor
@@ -68,12 +109,16 @@ public static partial class ComparisonOps
         private Tensor Compare<TTest>(string op, Tensor other, TTest test)
             where TTest : struct, IComparisonTest
         {
-            if (self.DType == DType.Int64 || other.DType == DType.Int64)
+            ArgumentNullException.ThrowIfNull(other);
+            if (self.DType == DType.Int64 && other.DType == DType.Int64)
             {
-                throw new ArgumentException($"{op}: comparisons are defined on float32 and float64 tensors, got {self.DType.Name()} and {other.DType.Name()}");
+                return CompareInt64(op, self, other, test);
             }
 
-            return Broadcasting.Binary(op, self, other, new CompareKernel<TTest>());
+            // An int64 tensor compared with a float one is promoted to the float dtype, as PyTorch does.
+            var a = self.DType == DType.Int64 ? self.To(other.DType) : self;
+            var b = other.DType == DType.Int64 ? other.To(self.DType) : other;
+            return Broadcasting.Binary(op, a, b, new CompareKernel<TTest>());
         }
 
         private Tensor ArgExtreme(string op, int? dim, bool keepDim, bool max)
@@ -121,6 +166,43 @@ public static partial class ComparisonOps
         }
     }
 
+    /// <summary>Two int64 tensors compared exactly, with broadcasting; the result is int64 0/1.</summary>
+    private static Tensor CompareInt64<TTest>(string op, Tensor a, Tensor b, TTest test)
+        where TTest : struct, IComparisonTest
+    {
+        int[] shape = Shapes.Broadcast(op, a._shape, b._shape);
+        var result = Tensor.Empty(shape, DType.Int64);
+        long[] x = a.I64, y = b.I64, d = result.I64;
+        int[] xStrides = Shapes.BroadcastStrides(a._shape, shape), yStrides = Shapes.BroadcastStrides(b._shape, shape);
+        var index = new int[shape.Length];
+        for (int i = 0; i < d.Length; i++)
+        {
+            int xi = 0, yi = 0;
+            for (int k = 0; k < shape.Length; k++)
+            {
+                xi += index[k] * xStrides[k];
+                yi += index[k] * yStrides[k];
+            }
+
+            d[i] = test.Test(x[xi], y[yi]) ? 1 : 0;
+            for (int k = shape.Length - 1; k >= 0 && ++index[k] == shape[k]; k--)
+            {
+                index[k] = 0;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The scalar an elementwise comparison with <paramref name="value"/> uses: int64 for an int64
+    /// tensor and a whole number (compared exactly), else a float constant.
+    /// </summary>
+    private static Tensor ScalarFor(Tensor self, double value) =>
+        self.DType == DType.Int64 && double.IsInteger(value) && Math.Abs(value) < 9.2e18
+            ? Tensor.Full([], value, DType.Int64)
+            : Tensor.Constant(value, self);
+
     private static void ArgExtreme<T>(T[] x, int outer, int n, int inner, bool max, long[] dst)
         where T : INumber<T>
     {
@@ -150,37 +232,37 @@ public static partial class ComparisonOps
     private interface IComparisonTest
     {
         bool Test<T>(T x, T y)
-            where T : IFloatingPointIeee754<T>;
+            where T : INumber<T>;
     }
 
     private readonly struct EqualTest : IComparisonTest
     {
-        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x == y;
+        public bool Test<T>(T x, T y) where T : INumber<T> => x == y;
     }
 
     private readonly struct NotEqualTest : IComparisonTest
     {
-        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x != y;
+        public bool Test<T>(T x, T y) where T : INumber<T> => x != y;
     }
 
     private readonly struct LessTest : IComparisonTest
     {
-        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x < y;
+        public bool Test<T>(T x, T y) where T : INumber<T> => x < y;
     }
 
     private readonly struct LessOrEqualTest : IComparisonTest
     {
-        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x <= y;
+        public bool Test<T>(T x, T y) where T : INumber<T> => x <= y;
     }
 
     private readonly struct GreaterTest : IComparisonTest
     {
-        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x > y;
+        public bool Test<T>(T x, T y) where T : INumber<T> => x > y;
     }
 
     private readonly struct GreaterOrEqualTest : IComparisonTest
     {
-        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x >= y;
+        public bool Test<T>(T x, T y) where T : INumber<T> => x >= y;
     }
 
     /// <summary>destination[i] = test(x[i], y[i]) ? 1 : 0, run by the broadcasting binary driver.</summary>
