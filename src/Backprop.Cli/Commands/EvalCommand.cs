@@ -13,14 +13,15 @@ internal static class EvalCommand
         var model = new Argument<string>("MODEL") { Description = "A model.safetensors written by backprop train." };
         var data = new Option<string?>("--data") { Description = "digits, fashion-mnist, moons or PATH.csv (every row of a CSV is used; default: the data the model was trained on)." };
         var labelColumn = new Option<string?>("--label-column") { Description = "CSV label column (name or index; default: the one the model was trained with, else the last)." };
-        var command = new Command("eval", "Evaluate a trained model: accuracy, mean cross-entropy and confusion matrix.") { model, data, labelColumn };
-        command.SetAction(result => CommandRunner.Run("eval", () => Run(result.GetValue(model)!, result.GetValue(data), result.GetValue(labelColumn))));
+        var spec = new Option<string?>("--model") { Description = "The architecture of a plain state dict without backprop's metadata (e.g. saved from PyTorch with the same keys): 64-128-10:relu, cnn:784-10, lstm-784-128-10. The input is read as backprop train reads it." };
+        var command = new Command("eval", "Evaluate a trained model: accuracy, mean cross-entropy and confusion matrix.") { model, data, labelColumn, spec };
+        command.SetAction(result => CommandRunner.Run("eval", () => Run(result.GetValue(model)!, result.GetValue(data), result.GetValue(labelColumn), result.GetValue(spec))));
         return command;
     }
 
-    private static int Run(string modelPath, string? dataName, string? labelColumn)
+    private static int Run(string modelPath, string? dataName, string? labelColumn, string? modelSpec)
     {
-        var trained = ModelFile.Load(modelPath);
+        var trained = ModelFile.Load(modelPath, modelSpec);
         var spec = trained.Spec;
         int classes = trained.Classes;
         dataName ??= string.IsNullOrEmpty(trained.Data) ? throw new ArgumentException("--data is required: the model file does not say what it was trained on") : trained.Data;
