@@ -237,7 +237,7 @@ public sealed class BackpropServer : IAsyncDisposable
         }
         catch (Exception ex) when (Refusal(ex) is var (status, message))
         {
-            await Error(context, status, message, close || ex is BadHttpRequestException).ConfigureAwait(false);
+            await Error(context, status, message, close || ex is BadHttpRequestException, ex as ExplainException).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -260,7 +260,7 @@ public sealed class BackpropServer : IAsyncDisposable
         _ => null,
     };
 
-    private static async Task Error(HttpContext context, int status, string message, bool close)
+    private static async Task Error(HttpContext context, int status, string message, bool close, ExplainException? where = null)
     {
         if (context.Response.HasStarted)
         {
@@ -278,7 +278,7 @@ public sealed class BackpropServer : IAsyncDisposable
 
         if (context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
         {
-            await context.Response.WriteAsJsonAsync(new { error = message }, s_json).ConfigureAwait(false);
+            await context.Response.WriteAsJsonAsync(new ErrorDto(message, where?.Line ?? 0, where?.Column ?? 0), s_json).ConfigureAwait(false);
         }
         else
         {
@@ -286,6 +286,9 @@ public sealed class BackpropServer : IAsyncDisposable
             await context.Response.WriteAsync(message + "\n").ConfigureAwait(false);
         }
     }
+
+    /// <summary>An error answer of the API: the message, and where in the program the problem is (line and column from 1; 0 when it has no place).</summary>
+    private sealed record ErrorDto(string Error, int Line, int Column);
 
     private static void SecurityHeaders(HttpResponse response)
     {

@@ -95,22 +95,34 @@
       }
       let body = null;
       try { body = await response.json(); } catch (e) { body = null; }
-      if (!response.ok) throw new Error(body && body.error ? body.error : 'the server answered ' + response.status);
+      if (!response.ok) {
+        const error = new Error(body && body.error ? body.error : 'the server answered ' + response.status);
+        if (body && body.line > 0 && request.program) error.where = { line: body.line, column: body.column, program: request.program };
+        throw error;
+      }
       if (ticket !== state.loading) return;
       show(body, step);
     } catch (e) {
       if (ticket !== state.loading) return;
-      showError(e.message);
+      showError(e.message, e.where);
     } finally {
       if (ticket === state.loading) $('run').disabled = false;
     }
   }
 
-  function showError(message) {
+  /** Shows an error; for one at a place in the program, the line with a caret under the column. */
+  function showError(message, where) {
     const box = $('error');
     box.hidden = !message;
     box.textContent = message ? 'Error: ' + message : '';
-    if (message) $('explainer').hidden = true;
+    if (!message) return;
+    $('explainer').hidden = true;
+    if (where) {
+      const line = where.program.split(/\r?\n/)[where.line - 1];
+      if (line !== undefined && where.column <= line.length + 1) {
+        box.append(h('span', { class: 'caret' }, '\n' + line + '\n' + ' '.repeat(where.column - 1) + '^'));
+      }
+    }
   }
 
   function fillForm(request) {
@@ -174,9 +186,9 @@
       about.append('Program with output ', math(data.outputName), '.');
     }
 
+    $('explainer').hidden = false;
     drawGraph(data);
     drawLegend();
-    $('explainer').hidden = false;
     const slider = $('slider');
     slider.max = String(data.steps.length - 1);
     go(Math.min(step, data.steps.length - 1), false);
@@ -197,7 +209,12 @@
     const labelLayer = s('g', { class: 'labels' });
     svg.append(edgeLayer, nodeLayer, labelLayer);
 
+    const seen = new Map();
     state.edges = data.edges.map((edge) => {
+      // Edges with the same two ends (x·x uses x twice) lie on each other: their badges are stacked.
+      const key = edge.from + '>' + edge.to;
+      const twin = seen.get(key) || 0;
+      seen.set(key, twin + 1);
       const p = edge.points;
       let d = `M ${p[0][0]} ${p[0][1]}`;
       for (let i = 1; i < p.length; i++) {
@@ -208,8 +225,10 @@
       edgeLayer.append(path);
       // A numbered badge on the edge, shown while the backward pass pushes a product along it:
       // the number is the product's place in the list beside the graph.
-      const label = s('text', { x: edge.label[0], y: edge.label[1] + 4, class: 'badge-text', 'text-anchor': 'middle' });
-      const badge = s('g', { class: 'badge' }, s('circle', { cx: edge.label[0], cy: edge.label[1], r: 9 }), label);
+      const bx = edge.label[0];
+      const by = edge.label[1] + twin * 20;
+      const label = s('text', { x: bx, y: by + 4, class: 'badge-text', 'text-anchor': 'middle' });
+      const badge = s('g', { class: 'badge' }, s('circle', { cx: bx, cy: by, r: 9 }), label);
       labelLayer.append(badge);
       return { edge, path, label, badge };
     });
@@ -247,9 +266,16 @@
     scaleGraph();
   }
 
+  /** Pixels per layout unit: a small graph is drawn larger (up to 1.6×) to fill its pane, and large text adds half. */
+  function graphScale() {
+    if (!state.data) return 1;
+    const room = Math.max(200, $('graph').clientWidth - 4) / state.data.width;
+    return Math.min(1.6, Math.max(1, room)) * (state.large ? 1.5 : 1);
+  }
+
   function scaleGraph() {
     if (!state.svg || !state.data) return;
-    const scale = state.large ? 1.5 : 1;
+    const scale = graphScale();
     state.svg.setAttribute('width', String(Math.ceil(state.data.width * scale)));
     state.svg.setAttribute('height', String(Math.ceil(state.data.height * scale)));
   }
@@ -339,7 +365,7 @@
     $('position').textContent = `Step ${state.step} of ${data.steps.length - 1}: ${phaseName(step)}`;
 
     renderPanel(step, gradients);
-    if (step.node !== null && step.node !== undefined) scrollToNode(step.node);
+    if (step.node !== null && step.node !== undefined) scrollToStep(step);
   }
 
   function phaseName(step) {
@@ -360,20 +386,34 @@
     }
   }
 
-  function scrollToNode(index) {
-    const v = state.nodes[index];
-    if (!v) return;
+  /** Scrolls the graph so that the current node and the nodes it reads or feeds are in view (the current one at least). */
+  function scrollToStep(step) {
+    const data = state.data;
+    const related = step.phase === 'backward' ? step.contributions.map((c) => c.input)
+      : step.phase === 'forward' ? data.nodes[step.node].inputs : [];
+    const boxes = [step.node, ...related].map((i) => data.nodes[i].box).filter((b) => b);
+    if (!boxes.length) return;
     const host = $('graph');
-    const scale = state.large ? 1.5 : 1;
-    const b = v.node.box;
-    const cx = (b.x + b.width / 2) * scale;
-    const cy = (b.y + b.height / 2) * scale;
-    const margin = 40;
-    const visibleX = cx - margin >= host.scrollLeft && cx + margin <= host.scrollLeft + host.clientWidth;
-    const visibleY = cy - margin >= host.scrollTop && cy + margin <= host.scrollTop + host.clientHeight;
-    if (!visibleX || !visibleY) {
-      host.scrollTo({ left: Math.max(0, cx - host.clientWidth / 2), top: Math.max(0, cy - host.clientHeight / 2) });
-    }
+    const scale = graphScale();
+    const margin = 24;
+    const around = (list) => ({
+      left: Math.min(...list.map((b) => b.x)) * scale - margin,
+      right: Math.max(...list.map((b) => b.x + b.width)) * scale + margin,
+      top: Math.min(...list.map((b) => b.y)) * scale - margin,
+      bottom: Math.max(...list.map((b) => b.y + b.height)) * scale + margin,
+    });
+    const all = around(boxes);
+    const current = around(boxes.slice(0, 1));
+    const inView = all.left >= host.scrollLeft && all.right <= host.scrollLeft + host.clientWidth
+      && all.top >= host.scrollTop && all.bottom <= host.scrollTop + host.clientHeight;
+    if (inView) return;
+    // The nodes a step reads lie to the left of it: when they do not all fit, the current node goes
+    // to the right edge, showing as many of them as there is room for.
+    const left = all.right - all.left <= host.clientWidth
+      ? (all.left + all.right) / 2 - host.clientWidth / 2
+      : current.right - host.clientWidth;
+    const r = all.bottom - all.top <= host.clientHeight ? all : current;
+    host.scrollTo({ left: Math.max(0, left), top: Math.max(0, (r.top + r.bottom) / 2 - host.clientHeight / 2) });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -392,7 +432,8 @@
     switch (step.phase) {
       case 'start': {
         panel.append(h('h2', {}, 'Forward pass'),
-          h('p', {}, 'The inputs and constants have their values. Each forward step computes one node from nodes computed before it (topological order). Nodes not computed yet are faded and show value ?.'));
+          h('p', {}, 'The inputs and constants have their values. Each forward step computes one node from nodes computed before it (topological order). Nodes not computed yet are faded and show value ?.'),
+          h('p', {}, 'Every operation is a node; results the program does not name are called u1, u2, … Numbers written in the program appear inside the formulas that use them.'));
         const rows = data.nodes.filter((n) => n.box && n.kind !== 'operation')
           .map((n) => h('tr', {}, h('td', {}, math(n.name)), h('td', {}, n.kind), h('td', { class: 'n' }, num(n.value))));
         if (rows.length) panel.append(table(['node', 'kind', 'value'], rows));
@@ -570,6 +611,8 @@
   // Wiring.
 
   function setLarge(large) {
+    // Large text is for a projector: the editor folds away to leave the room to the graph (a click opens it).
+    if (large !== state.large) $('editor').open = !large;
     state.large = large;
     document.documentElement.classList.toggle('large', large);
     $('large').setAttribute('aria-pressed', String(large));

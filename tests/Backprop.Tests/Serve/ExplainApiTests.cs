@@ -146,6 +146,17 @@ public class ExplainApiTests(ServerFixture server) : IClassFixture<ServerFixture
     }
 
     [Fact]
+    public async Task AnErrorInTheProgramSaysWhere()
+    {
+        var json = await server.GetJson("/api/explain?program=" + Uri.EscapeDataString("a = x + 1\nb = a * * 2") + "&at=x=1", 400);
+        Assert.Equal("unexpected '*' at line 2, column 9", json.GetProperty("error").GetString());
+        Assert.Equal(2, json.GetProperty("line").GetInt32());
+        Assert.Equal(9, json.GetProperty("column").GetInt32());
+        var values = await server.GetJson("/api/explain?program=z%3Dx&at=x=abc", 400);
+        Assert.Equal(0, values.GetProperty("line").GetInt32());
+    }
+
+    [Fact]
     public async Task TooLargeRequestsAreRefusedWithTheLimit()
     {
         string longProgram = "z = x" + string.Concat(Enumerable.Repeat(" + x", 2_500));
