@@ -70,8 +70,22 @@
     return location.pathname + (text ? '?' + text : '');
   }
 
+  // Browsers refuse to replace the URL more than a few hundred times in ten seconds (a key held
+  // down steps 30 times a second): at most one replacement per 200 ms, and always the last one.
+  let saveTimer = 0;
+  let lastSave = 0;
+
   function saveStep() {
-    if (state.request) history.replaceState(null, '', urlFor(state.request, state.step, state.large));
+    if (!state.request) return;
+    const write = () => {
+      saveTimer = 0;
+      lastSave = performance.now();
+      history.replaceState(null, '', urlFor(state.request, state.step, state.large));
+    };
+    if (saveTimer) return;
+    const wait = 200 - (performance.now() - lastSave);
+    if (wait <= 0) write();
+    else saveTimer = setTimeout(write, wait);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -290,7 +304,8 @@
       item('kind-operation', 'operation (square corners)'),
       item('output', 'output (double border)'),
       item('current', 'current step (thick ring)'),
-      item('receiving', 'receives a gradient now (dashed)'),
+      item('feeding', 'read by the current step (blue)'),
+      item('receiving', 'receives a gradient now (blue, dashed)'),
       item('pending', 'not computed yet (faded, value ?)'),
     ]);
   }
@@ -586,8 +601,10 @@
     }
     const l = d.name;
     if (d.hasTarget) {
+      // As explain prints it: a constant derivative (T − y gives −1) is not repeated as a number.
+      const constant = data.options.loss === 'difference';
       panel.append(h('p', {}, 'Loss ', math(`${l} = ${d.formula}`), ' = ', num(d.value), ', ',
-        math(`∂${l}/∂${y} = ${d.outputGradientFormula}`), ' = ', num(d.outputGradient), ', so ',
+        math(`∂${l}/∂${y} = ${d.outputGradientFormula}`), constant ? '' : ' = ', constant ? '' : num(d.outputGradient), ', so ',
         math(`∂${l}/∂w = ∂${l}/∂${y} · ∂${y}/∂w`), '.'));
     } else {
       panel.append(h('p', {}, 'No target: the step lowers the output ', math(y), ' = ', num(d.value), ' itself.'));

@@ -8,7 +8,7 @@ namespace Backprop.Tests.Serve;
 /// numbers, the keyboard steps the backward pass with the right node highlighted and the right
 /// product, a shared URL opens the same state, user text stays text. Skipped without Chromium.
 /// </summary>
-public class ExplainPageTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+public class ExplainPageTests(BrowserFixture browser, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<BrowserFixture>
 {
     [ChromiumFact]
     public Task EachPresetShowsTheLibrarysNumbers() => browser.OnPage(nameof(EachPresetShowsTheLibrarysNumbers), async page =>
@@ -57,7 +57,7 @@ public class ExplainPageTests(BrowserFixture browser) : IClassFixture<BrowserFix
         await Phase(page, "backward");
         Assert.Equal("g", await Current(page));
         Assert.Equal("5 × -2 = -10", await Product(page, "w1"));
-        Assert.Contains("step=7", page.Url);
+        await page.WaitForURLAsync(url => url.Contains("step=7", StringComparison.Ordinal));
 
         await page.Keyboard.PressAsync("ArrowLeft");
         Assert.Equal("y", await Current(page));
@@ -74,14 +74,14 @@ public class ExplainPageTests(BrowserFixture browser) : IClassFixture<BrowserFix
         await Phase(page, "seed");
         await page.Keyboard.PressAsync("Home");
         await Phase(page, "start");
-        Assert.DoesNotContain("step=", page.Url);
+        await page.WaitForURLAsync(url => !url.Contains("step=", StringComparison.Ordinal));
         Assert.Equal("value ?", await page.Locator("g.node[data-name='z'] tspan.value").TextContentAsync());
 
         await page.Keyboard.PressAsync("ArrowRight");
         await Phase(page, "forward");
         Assert.Equal("g", await Current(page));
         Assert.Equal("value -6", await page.Locator("g.node[data-name='g'] tspan.value").TextContentAsync());
-        Assert.Contains("step=1", page.Url);
+        await page.WaitForURLAsync(url => url.Contains("step=1", StringComparison.Ordinal));
     });
 
     [ChromiumFact]
@@ -96,6 +96,7 @@ public class ExplainPageTests(BrowserFixture browser) : IClassFixture<BrowserFix
         }
 
         await Phase(page, "backward");
+        await page.WaitForURLAsync(url => url.Contains("step=50", StringComparison.Ordinal));
         string url = page.Url;
         Assert.Contains("example=mazur", url);
         string current = await Current(page);
@@ -173,14 +174,46 @@ public class ExplainPageTests(BrowserFixture browser) : IClassFixture<BrowserFix
         string normal = await page.EvaluateAsync<string>("() => getComputedStyle(document.documentElement).fontSize");
         await page.Locator("#large").ClickAsync();
         Assert.Equal("true", await page.Locator("#large").GetAttributeAsync("aria-pressed"));
-        Assert.Contains("large=1", page.Url);
-        Assert.Contains("step=5", page.Url);
+        await page.WaitForURLAsync(url => url.Contains("large=1", StringComparison.Ordinal) && url.Contains("step=5", StringComparison.Ordinal));
         await page.ReloadAsync();
         await Phase(page, "backward");
         string large = await page.EvaluateAsync<string>("() => getComputedStyle(document.documentElement).fontSize");
         Assert.Equal("16px", normal);
         Assert.Equal("22px", large);
         Assert.Equal("Normal text", await page.Locator("#large").TextContentAsync());
+    });
+
+    [ChromiumFact]
+    public Task AGraphOf200NodesStepsWithoutLag() => browser.OnPage(nameof(AGraphOf200NodesStepsWithoutLag), async page =>
+    {
+        // 40 layers h_k = tanh(w_k·h_(k−1) + b_k): 201 nodes, 81 inputs.
+        var program = new System.Text.StringBuilder("h0 = x\n");
+        var values = new List<string> { "x=0.5" };
+        for (int k = 1; k <= 40; k++)
+        {
+            program.Append(System.Globalization.CultureInfo.InvariantCulture, $"h{k} = tanh(w{k}*h{k - 1} + b{k})\n");
+            values.Add($"w{k}=0.{k % 9 + 1}");
+            values.Add($"b{k}=-0.0{k % 7 + 1}");
+        }
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await page.GotoAsync(browser.Url($"/explain?program={Uri.EscapeDataString(program.ToString())}&at={string.Join(",", values)}"));
+        await Phase(page, "start");
+        double firstPaint = watch.Elapsed.TotalSeconds;
+        Assert.True(await page.Locator("g.node").CountAsync() >= 200);
+
+        // Every step: the graph's classes and texts, the panel, the URL. Timed inside the page.
+        double perStep = await page.EvaluateAsync<double>(@"() => {
+            const t0 = performance.now();
+            for (let i = 0; i < 400; i++) document.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight' }));
+            return (performance.now() - t0) / 400;
+        }");
+        output.WriteLine($"201 nodes: first paint {firstPaint:F2} s, {perStep:F2} ms per step");
+        Assert.Equal("done", await page.Locator("#panel").GetAttributeAsync("data-phase"));
+        string last = (await page.Locator("#slider").GetAttributeAsync("max"))!;
+        await page.WaitForURLAsync(url => url.Contains($"step={last}", StringComparison.Ordinal)); // the last step's URL is kept
+        Assert.True(perStep < 50, $"{perStep:F1} ms per step");
+        Assert.True(firstPaint < 5, $"first paint after {firstPaint:F1} s");
     });
 
     private static Task Phase(IPage page, string phase) =>
