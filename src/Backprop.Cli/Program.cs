@@ -44,7 +44,7 @@ public static class Program
 
         root.SetAction(result =>
         {
-            Console.Error.WriteLine("backprop: a command is required (train, eval, predict, inspect, export, gradcheck, bench, explain, graph, vanishing)");
+            Console.Error.WriteLine("backprop: a command is required (train, eval, predict, inspect, export, gradcheck, bench, explain, graph, vanishing, serve)");
             Console.Error.WriteLine("see backprop --help");
             return ExitCodes.Usage;
         });
@@ -58,6 +58,7 @@ public static class Program
         root.Subcommands.Add(GraphCommand.Create());
         root.Subcommands.Add(VanishingCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         return root;
     }
 }

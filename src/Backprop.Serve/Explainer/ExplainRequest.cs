@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Text.Json;
+using Backprop.Explain;
+using Microsoft.AspNetCore.Http;
+
+namespace Backprop.Serve.Explainer;
+
+/// <summary>
+/// What <c>/api/explain</c> is asked: a program in explain's language with its input values (and
+/// optionally a target, a loss and a learning rate), or a worked example by name (whose learning
+/// rate may be changed). The same fields come from the query string of a GET or from the JSON body
+/// of a POST; every field is checked here, so a bad request is refused with a message that names it.
+/// </summary>
+internal sealed record ExplainRequest(string? Program, string? Example, IReadOnlyList<KeyValuePair<string, double>> Values, double? Target, ExplainLoss Loss, double? LearningRate)
+{
+    /// <summary>The query-string names: the page's own state (step, large) is allowed beside them and ignored.</summary>
+    public static readonly string[] Fields = ["program", "example", "at", "target", "loss", "lr"];
+
+    /// <summary>Reads and checks the query string of a GET.</summary>
+    public static ExplainRequest FromQuery(IQueryCollection query)
+    {
+        string? Single(string name)
+        {
+            if (!query.TryGetValue(name, out var values) || values.Count == 0)
+            {
+                return null;
+            }
+
+            if (values.Count > 1)
+            {
+                throw new RequestException($"'{name}' is given {values.Count} times: give it once");
+            }
+
+            return values[0];
+        }
+
+        return Create(Single("program"), Single("example"), Single("at"), Single("target"), Single("loss"), Single("lr"));
+    }
+
+    /// <summary>Reads and checks the JSON body of a POST: <c>{"program": "...", "at": "w1=3", "target": 10, "loss": "squared", "lr": 0.1}</c> or <c>{"example": "mazur"}</c>.</summary>
+    public static ExplainRequest FromJson(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            throw new RequestException($"the body must be a JSON object such as {{\"program\": \"z = x*y\", \"at\": \"x=2,y=3\"}}, got a JSON {body.ValueKind.ToString().ToLowerInvariant()}");
+        }
+
+        var fields = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var property in body.EnumerateObject())
+        {
+            if (!Fields.Contains(property.Name, StringComparer.Ordinal))
+            {
+                throw new RequestException($"unknown field '{Shorten(property.Name)}' (fields: {string.Join(", ", Fields)})");
+            }
+
+            if (fields.ContainsKey(property.Name))
+            {
+                throw new RequestException($"'{property.Name}' is given twice: give it once");
+            }
+
+            fields[property.Name] = property.Value.ValueKind switch
+            {
+                JsonValueKind.String => property.Value.GetString(),
+                JsonValueKind.Number => property.Value.GetRawText(),
+                JsonValueKind.Null => null,
+                var kind => throw new RequestException($"'{property.Name}' must be a string or a number, got a JSON {kind.ToString().ToLowerInvariant()}"),
+            };
+        }
+
+        return Create(fields.GetValueOrDefault("program"), fields.GetValueOrDefault("example"), fields.GetValueOrDefault("at"),
+            fields.GetValueOrDefault("target"), fields.GetValueOrDefault("loss"), fields.GetValueOrDefault("lr"));
+    }
+
+    private static ExplainRequest Create(string? program, string? example, string? at, string? target, string? loss, string? lr)
+    {
+        double? rate = OptionalNumber("lr", lr);
+        if (rate is double eta && !(eta > 0))
+        {
+            throw new RequestException($"'lr' (the learning rate) must be a positive number, got '{Shorten(lr!)}'");
+        }
+
+        if (!string.IsNullOrEmpty(example))
+        {
+            if (!string.IsNullOrEmpty(program) || !string.IsNullOrEmpty(at) || !string.IsNullOrEmpty(target) || !string.IsNullOrEmpty(loss))
+            {
+                throw new RequestException("an example runs its own program with its own values: give no program, at, target or loss with it (lr may change its learning rate)");
+            }
+
+            if (!WorkedExamples.Names.Contains(example, StringComparer.Ordinal))
+            {
+                throw new RequestException($"unknown example '{Shorten(example)}' (examples: {string.Join(", ", WorkedExamples.Names)})");
+            }
+
+            return new ExplainRequest(null, example, [], null, ExplainLoss.Squared, rate);
+        }
+
+        if (string.IsNullOrWhiteSpace(program))
+        {
+            throw new RequestException($"a program is required, e.g. program=z = x*y&at=x=2,y=3 (or example={string.Join("|", WorkedExamples.Names)})");
+        }
+
+        if (program.Length > ServeLimits.MaxProgramLength)
+        {
+            throw new RequestException($"the program is {program.Length:N0} characters long; the limit is {ServeLimits.MaxProgramLength:N0}");
+        }
+
+        var lossKind = loss switch
+        {
+            null or "" or "squared" => ExplainLoss.Squared,
+            "difference" => ExplainLoss.Difference,
+            _ => throw new RequestException($"'loss' must be squared or difference, got '{Shorten(loss)}'"),
+        };
+        return new ExplainRequest(program, null, ParseValues(at), OptionalNumber("target", target), lossKind, rate);
+    }
+
+    /// <summary>Parses <c>w1=3,w2=4,w3=-5</c> (spaces allowed) into name/value pairs in the given order.</summary>
+    internal static List<KeyValuePair<string, double>> ParseValues(string? text)
+    {
+        var values = new List<KeyValuePair<string, double>>();
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return values;
+        }
+
+        if (text.Length > ServeLimits.MaxValuesLength)
+        {
+            throw new RequestException($"the input values are {text.Length:N0} characters long; the limit is {ServeLimits.MaxValuesLength:N0}");
+        }
+
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            int eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || !TryParseNumber(part[(eq + 1)..].Trim(), out double value))
+            {
+                throw new RequestException($"'at': expected NAME=NUMBER separated by commas (e.g. w1=3,w2=4), got '{Shorten(part)}'");
+            }
+
+            if (values.Count == ServeLimits.MaxInputs)
+            {
+                throw new RequestException($"more than {ServeLimits.MaxInputs} input values; the limit is {ServeLimits.MaxInputs}");
+            }
+
+            values.Add(KeyValuePair.Create(part[..eq].Trim(), value));
+        }
+
+        return values;
+    }
+
+    private static double? OptionalNumber(string name, string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        return TryParseNumber(text.Trim(), out double value)
+            ? value
+            : throw new RequestException($"'{name}' must be a number, got '{Shorten(text)}'");
+    }
+
+    /// <summary>A finite number in invariant culture (<c>0.5</c>, <c>-3</c>, <c>1e-3</c>); not NaN, ∞ or <c>1,5</c>.</summary>
+    private static bool TryParseNumber(string text, out double value) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+
+    /// <summary>User text quoted in a message, cut to a readable length.</summary>
+    internal static string Shorten(string text) => text.Length <= 60 ? text : string.Concat(text.AsSpan(0, 57), "...");
+}
