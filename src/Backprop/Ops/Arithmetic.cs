@@ -58,6 +58,76 @@ public static partial class ArithmeticOps
             var result = Tensor.Map("pow", x, (s, d) => TensorPrimitives.Pow(s, (float)exponent, d), (s, d) => TensorPrimitives.Pow(s, exponent, d));
             return Tensor.Record(new PowDefinition(exponent), result, [x], g => [g * exponent * x.Pow(exponent - 1)]);
         }
+
+        /// <summary>
+        /// aᵇ elementwise with a tensor exponent and broadcasting (<c>torch.pow(a, b)</c>).
+        /// ∂/∂a = b·a^(b−1) (0 where b = 0), ∂/∂b = aᵇ·ln a (0 where a = 0 and b ≥ 0), PyTorch's conventions.
+        /// </summary>
+        /// <param name="exponent">The exponent b, broadcasting with this tensor, of its dtype.</param>
+        /// <exception cref="ArgumentException">The shapes do not broadcast or the dtypes differ.</exception>
+        public Tensor Pow(Tensor exponent)
+        {
+            ArgumentNullException.ThrowIfNull(exponent);
+            var (a, b) = (self, exponent);
+            var y = Broadcasting.Binary("pow", a, b, default(PowKernel));
+            return Tensor.Record(PowTensorDefinition.Instance, y, [a, b], g =>
+            {
+                var ea = Broadcasting.Expand("pow", a, y._shape);
+                var eb = Broadcasting.Expand("pow", b, y._shape);
+                Tensor? ga = null, gb = null;
+                if (a.RequiresGrad)
+                {
+                    ga = g * Elementwise(ea, eb, (u, v) => v == 0 ? 0 : v * Math.Pow(u, v - 1));
+                }
+
+                if (b.RequiresGrad)
+                {
+                    gb = g * Elementwise(ea, eb, (u, v) => u == 0 && v >= 0 ? 0 : Math.Pow(u, v) * Math.Log(u));
+                }
+
+                return [ga, gb];
+            });
+        }
+
+        /// <summary>
+        /// max(a, b) elementwise with broadcasting (<c>torch.maximum</c>); NaN if either is NaN.
+        /// ∂/∂a = 1 where a &gt; b, ½ where a = b, 0 where a &lt; b, and ∂/∂b the mirror: ties split the
+        /// gradient half-half, as PyTorch's.
+        /// </summary>
+        /// <param name="other">The other tensor, broadcasting with this one, of its dtype.</param>
+        /// <exception cref="ArgumentException">The shapes do not broadcast or the dtypes differ.</exception>
+        public Tensor Maximum(Tensor other) => self.Extremum(other, max: true);
+
+        /// <summary>
+        /// min(a, b) elementwise with broadcasting (<c>torch.minimum</c>); NaN if either is NaN.
+        /// ∂/∂a = 1 where a &lt; b, ½ where a = b, 0 where a &gt; b, and ∂/∂b the mirror (ties split half-half).
+        /// </summary>
+        /// <param name="other">The other tensor, broadcasting with this one, of its dtype.</param>
+        /// <exception cref="ArgumentException">The shapes do not broadcast or the dtypes differ.</exception>
+        public Tensor Minimum(Tensor other) => self.Extremum(other, max: false);
+
+        private Tensor Extremum(Tensor other, bool max)
+        {
+            ArgumentNullException.ThrowIfNull(other);
+            string op = max ? "maximum" : "minimum";
+            var (a, b) = (self, other);
+            var y = max ? Broadcasting.Binary(op, a, b, default(MaxKernel)) : Broadcasting.Binary(op, a, b, default(MinKernel));
+            var definition = max ? (OpDefinition)MaximumDefinition.Instance : MinimumDefinition.Instance;
+            return Tensor.Record(definition, y, [a, b], g =>
+            {
+                var ea = Broadcasting.Expand(op, a, y._shape);
+                var eb = Broadcasting.Expand(op, b, y._shape);
+
+                // PyTorch: g, halved where a = b, zeroed where the other side wins (NaN compares false: both get g).
+                static double Share(double mine, double theirs, bool max) =>
+                    mine == theirs ? 0.5 : (max ? mine < theirs : mine > theirs) ? 0 : 1;
+                return
+                [
+                    a.RequiresGrad ? g * Elementwise(ea, eb, (u, v) => Share(u, v, max)) : null,
+                    b.RequiresGrad ? g * Elementwise(eb, ea, (u, v) => Share(u, v, max)) : null,
+                ];
+            });
+        }
     }
 
     extension(Tensor)
@@ -111,6 +181,59 @@ public static partial class ArithmeticOps
     {
         bool inPlace = g.DType == factor.DType && g._shape.AsSpan().SequenceEqual(factor._shape) && context.TakeReusable(g);
         return inPlace ? Broadcasting.Binary("mul", g, factor, default(MulKernel), into: g) : g * factor;
+    }
+
+    /// <summary>f(aᵢ, bᵢ) over two tensors of one shape and dtype, computed in double, into a new tensor (for backward rules).</summary>
+    internal static Tensor Elementwise(Tensor a, Tensor b, Func<double, double, double> f)
+    {
+        var result = Tensor.Empty(a._shape, a.DType);
+        if (a.DType == DType.Float32)
+        {
+            float[] x = a.F32, y = b.F32, d = result.F32;
+            for (int i = 0; i < d.Length; i++)
+            {
+                d[i] = (float)f(x[i], y[i]);
+            }
+        }
+        else
+        {
+            double[] x = a.F64, y = b.F64, d = result.F64;
+            for (int i = 0; i < d.Length; i++)
+            {
+                d[i] = f(x[i], y[i]);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>max(x, y) elementwise, NaN-propagating (IEEE 754:2019 maximum).</summary>
+    internal readonly struct MaxKernel : IBinaryKernel
+    {
+        public void Apply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Max(x, y, d);
+
+        public void Apply<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Max(x, y, d);
+
+        public void Apply<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Max(y, x, d);
+    }
+
+    /// <summary>min(x, y) elementwise, NaN-propagating (IEEE 754:2019 minimum).</summary>
+    internal readonly struct MinKernel : IBinaryKernel
+    {
+        public void Apply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Min(x, y, d);
+
+        public void Apply<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Min(x, y, d);
+
+        public void Apply<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Min(y, x, d);
+    }
+
+    private readonly struct PowKernel : IBinaryKernel
+    {
+        public void Apply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Pow(x, y, d);
+
+        public void Apply<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Pow(x, y, d);
+
+        public void Apply<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Pow(x, y, d);
     }
 
     private readonly struct AddKernel : IBinaryKernel
@@ -260,7 +383,7 @@ public sealed class NegDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="ArithmeticOps.Pow"/> with its scalar exponent.</summary>
+/// <summary>The definition of <see cref="ArithmeticOps.extension(Tensor).Pow(double)"/> with its scalar exponent.</summary>
 public sealed class PowDefinition : OpDefinition, IGradCheckSamples
 {
     internal PowDefinition(double exponent)
@@ -287,5 +410,71 @@ public sealed class PowDefinition : OpDefinition, IGradCheckSamples
     [
         new("pow", x => x[0].Pow(3), OpRegistry.In([3, 4])),
         new("pow_fractional", x => x[0].Pow(-1.5), OpRegistry.In([3, 4], 0.5, 2)),
+    ];
+}
+
+/// <summary>The definition of <see cref="ArithmeticOps.extension(Tensor).Pow(Tensor)"/>, a tensor exponent (no attributes).</summary>
+public sealed class PowTensorDefinition : OpDefinition, IGradCheckSamples
+{
+    private PowTensorDefinition()
+        : base("pow", "y = aᵇ; ∂y/∂a = b·aᵇ⁻¹ (0 where b = 0), ∂y/∂b = aᵇ·ln a (0 where a = 0, b ≥ 0)")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static PowTensorDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Pow(a, b), broadcasting as NumPy does.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Pow");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("pow_tensor", x => x[0].Pow(x[1]), OpRegistry.In([3, 4], 0.5, 2), OpRegistry.In([3, 4])),
+        new("pow_tensor_broadcast", x => x[0].Pow(x[1]), OpRegistry.In([2, 3], 0.5, 2), OpRegistry.In([3], -1.5, 2.5)),
+    ];
+}
+
+/// <summary>The definition of <see cref="ArithmeticOps.extension(Tensor).Maximum(Tensor)"/> (no attributes).</summary>
+public sealed class MaximumDefinition : OpDefinition, IGradCheckSamples
+{
+    private MaximumDefinition()
+        : base("maximum", "y = max(a, b); ∂y/∂a = 1 where a > b, ½ where a = b, else 0; ∂y/∂b the mirror")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static MaximumDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Max(a, b), broadcasting as NumPy does.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Max");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("maximum", x => x[0].Maximum(x[1]), OpRegistry.In([3, 4]), OpRegistry.In([3, 4])),
+        new("maximum_broadcast", x => x[0].Maximum(x[1]), OpRegistry.In([2, 3]), OpRegistry.In([3])),
+    ];
+}
+
+/// <summary>The definition of <see cref="ArithmeticOps.extension(Tensor).Minimum(Tensor)"/> (no attributes).</summary>
+public sealed class MinimumDefinition : OpDefinition, IGradCheckSamples
+{
+    private MinimumDefinition()
+        : base("minimum", "y = min(a, b); ∂y/∂a = 1 where a < b, ½ where a = b, else 0; ∂y/∂b the mirror")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static MinimumDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Min(a, b), broadcasting as NumPy does.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Min");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("minimum", x => x[0].Minimum(x[1]), OpRegistry.In([3, 4]), OpRegistry.In([3, 4])),
+        new("minimum_broadcast", x => x[0].Minimum(x[1]), OpRegistry.In([4, 1]), OpRegistry.In([1, 3])),
     ];
 }

@@ -221,6 +221,22 @@ public static partial class IndexingOps
             return self.StridedView(new SliceDefinition(op, d, start, length, step), length == 0 ? 0 : start * strides[d], shape, viewStrides);
         }
 
+        /// <summary>
+        /// x with <paramref name="value"/> where <paramref name="mask"/> is nonzero (<c>x.masked_fill(mask, value)</c>),
+        /// the mask broadcasting with x (any dtype: a comparison's 0/1 result serves). dL/dx = dL/dy where the
+        /// mask is 0, else 0. A composite: <see cref="Where"/> of the mask, the value and x.
+        /// </summary>
+        /// <param name="mask">Where to write the value (nonzero), broadcasting with this tensor.</param>
+        /// <param name="value">The value written.</param>
+        /// <exception cref="ArgumentException">The shapes do not broadcast, or this tensor is not float.</exception>
+        public Tensor MaskedFill(Tensor mask, double value)
+        {
+            ArgumentNullException.ThrowIfNull(mask);
+            Tensor.RequireFloat("masked_fill", self);
+            Shapes.Broadcast("masked_fill", mask._shape, self._shape);
+            return Tensor.Where(mask, Tensor.Constant(value, self), self);
+        }
+
         private int RequireDim(string op, int dim) => self.Rank == 0
             ? throw new ArgumentException($"{op}: expected a tensor with at least one dimension, got a rank-0 tensor")
             : Shapes.WrapDim(op, dim, self.Rank);
@@ -469,5 +485,6 @@ public sealed class WhereDefinition : OpDefinition, IGradCheckSamples
     public static IEnumerable<OpInfo> GradCheckSamples =>
     [
         new("where", x => Tensor.Where(x[0].Gt(0.0), x[1], x[2]), InputSpec.Constant([3, 1]), OpRegistry.In([3, 4]), OpRegistry.In([4])),
+        new("masked_fill", x => x[0].MaskedFill(x[1].Gt(0.0), -1.5), OpRegistry.In([3, 4]), InputSpec.Constant([4])),
     ];
 }

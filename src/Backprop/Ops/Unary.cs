@@ -4,7 +4,7 @@ namespace Backprop;
 
 // exp, log, sqrt, abs, clamp: forward and backward side by side.
 /// <summary>
-/// Elementwise functions of <see cref="Tensor"/>: exp, log, sqrt, abs, sign and clamp.
+/// Elementwise functions of <see cref="Tensor"/>: exp, log, sqrt, abs, sign and clamp (with number or tensor bounds).
 /// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
 /// </summary>
 public static partial class UnaryOps
@@ -77,6 +77,67 @@ public static partial class UnaryOps
                     (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] >= lo && s[i] <= hi ? 1f : 0f; } },
                     (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] >= lo && s[i] <= hi ? 1.0 : 0.0; } });
                 return [g * inside];
+            });
+        }
+
+        /// <summary>
+        /// Limits each element to tensor bounds, y = min(max(x, lo), hi) with broadcasting over all three
+        /// (<c>torch.clamp(x, min, max)</c> with tensors); either bound may be null, not both. Where lo &gt; hi
+        /// the result is hi, as PyTorch's. ∂y/∂x = 1 where lo ≤ x ≤ hi, else 0; ∂y/∂lo = 1 where x &lt; lo
+        /// and lo &lt; hi (lo alone: where x &lt; lo); ∂y/∂hi = 1 where x &gt; hi or hi &lt; lo (hi alone: where x &gt; hi).
+        /// </summary>
+        /// <param name="min">The lower bound lo, broadcasting with x, of its dtype; null for none.</param>
+        /// <param name="max">The upper bound hi, broadcasting with x, of its dtype; null for none.</param>
+        /// <exception cref="ArgumentException">Both bounds are null, or the shapes do not broadcast, or the dtypes differ.</exception>
+        public Tensor Clamp(Tensor? min = null, Tensor? max = null)
+        {
+            const string op = "clamp";
+            if (min is null && max is null)
+            {
+                throw new ArgumentException($"{op}: at least one of min and max must be a tensor, got neither");
+            }
+
+            var x = self;
+            var y = x;
+            if (min is not null)
+            {
+                y = Broadcasting.Binary(op, y, min, default(ArithmeticOps.MaxKernel));
+            }
+
+            if (max is not null)
+            {
+                y = Broadcasting.Binary(op, y, max, default(ArithmeticOps.MinKernel));
+            }
+
+            Tensor[] inputs = min is null ? [x, max!] : max is null ? [x, min] : [x, min, max];
+            var shape = y._shape;
+            return Tensor.Record(new ClampTensorDefinition(min is not null, max is not null), y, inputs, g =>
+            {
+                var ex = Broadcasting.Expand(op, x, shape);
+                var lo = min is null ? null : Broadcasting.Expand(op, min, shape);
+                var hi = max is null ? null : Broadcasting.Expand(op, max, shape);
+                var (xs, los, his) = (ex.ToArray(), lo?.ToArray(), hi?.ToArray());
+                Tensor Mask(Func<int, bool> where)
+                {
+                    var m = Tensor.Empty(shape, x.DType);
+                    for (int i = 0; i < xs.Length; i++)
+                    {
+                        m.SetDouble(i, where(i) ? 1 : 0);
+                    }
+
+                    return g * m;
+                }
+
+                var gx = x.RequiresGrad
+                    ? Mask(i => (los is null || xs[i] >= los[i]) && (his is null || xs[i] <= his[i]))
+                    : null;
+                var gmin = min is { RequiresGrad: true }
+                    ? Mask(i => xs[i] < los![i] && (his is null || los[i] < his[i]))
+                    : null;
+                var gmax = max is { RequiresGrad: true }
+                    ? Mask(i => xs[i] > his![i] || (los is not null && his[i] < los[i]))
+                    : null;
+                return min is null ? [gx, gmax] : max is null ? [gx, gmin] : [gx, gmin, gmax];
             });
         }
     }
@@ -166,7 +227,7 @@ public sealed class AbsDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="UnaryOps.Clamp"/> with its bounds.</summary>
+/// <summary>The definition of <see cref="UnaryOps.extension(Tensor).Clamp(double?, double?)"/> with its number bounds.</summary>
 public sealed class ClampDefinition : OpDefinition, IGradCheckSamples
 {
     internal ClampDefinition(double? min, double? max)
@@ -202,5 +263,50 @@ public sealed class ClampDefinition : OpDefinition, IGradCheckSamples
     [
         new("clamp", x => x[0].Clamp(-1, 1), OpRegistry.In([3, 4])),
         new("clamp_min", x => x[0].Clamp(min: 0.5), OpRegistry.In([3, 4])),
+    ];
+}
+
+/// <summary>
+/// The definition of <see cref="UnaryOps.extension(Tensor).Clamp(Tensor, Tensor)"/> with tensor bounds: the
+/// node's inputs are x, then lo when given, then hi when given.
+/// </summary>
+public sealed class ClampTensorDefinition : OpDefinition, IGradCheckSamples
+{
+    internal ClampTensorDefinition(bool hasMin, bool hasMax)
+        : base("clamp", "y = min(max(x, lo), hi); ∂y/∂x = 1 if lo ≤ x ≤ hi; ∂y/∂lo = 1 if x < lo < hi; ∂y/∂hi = 1 if x > hi or hi < lo")
+    {
+        HasMin = hasMin;
+        HasMax = hasMax;
+    }
+
+    /// <summary>Whether a lower-bound tensor is the node's second input (PyTorch's <c>min</c>).</summary>
+    public bool HasMin { get; }
+
+    /// <summary>Whether an upper-bound tensor is the node's last input (PyTorch's <c>max</c>).</summary>
+    public bool HasMax { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"min: {(HasMin ? "tensor" : "none")}, max: {(HasMax ? "tensor" : "none")}";
+
+    /// <summary>ONNX Max(x, lo) then Min(·, hi), which broadcast as NumPy does (Clip takes only scalar bounds).</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        string y = onnx.Input(0);
+        if (HasMin)
+        {
+            y = onnx.Node("Max", [y, onnx.Input(1)]);
+        }
+
+        return HasMax ? onnx.Node("Min", [y, onnx.Input(HasMin ? 2 : 1)]) : y;
+    }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("clamp_tensor", x => x[0].Clamp(x[1], x[2]), OpRegistry.In([3, 4]), OpRegistry.In([3, 4], -1.5, 0), OpRegistry.In([4], 0, 1.5)),
+        new("clamp_tensor_min", x => x[0].Clamp(x[1]), OpRegistry.In([3, 4]), OpRegistry.In([3, 1])),
+        new("clamp_tensor_max", x => x[0].Clamp(max: x[1]), OpRegistry.In([3, 4]), OpRegistry.In([4])),
+        new("clamp_tensor_crossed", x => x[0].Clamp(x[1], x[2]), OpRegistry.In([3, 4]), OpRegistry.In([3, 4], 0.5, 1.5), OpRegistry.In([3, 4], -1.5, -0.5)),
     ];
 }
