@@ -18,18 +18,41 @@ public static partial class PoolingOps
         /// taps spaced by the dilation (padding never wins); stride defaults to the kernel size. The index of
         /// each max is recorded, and dL/dx[that index] += dL/dy (zero elsewhere).
         /// </summary>
-        public static Tensor MaxPool2d(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, Size2? dilation = null, bool ceilMode = false)
+        public static Tensor MaxPool2d(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, Size2? dilation = null, bool ceilMode = false) =>
+            MaxPool2dCore(input, kernelSize, stride, padding, dilation, ceilMode, wantIndices: false).Output;
+
+        /// <summary>
+        /// <see cref="MaxPool2d"/> that also returns where each maximum came from
+        /// (<c>torch.nn.functional.max_pool2d(..., return_indices=True)</c>, aten's <c>max_pool2d_with_indices</c>):
+        /// Indices is int64 of the output's shape, each the flat position ih·W + iw of the max inside its
+        /// (H, W) plane, the first one on ties, as PyTorch numbers them (what <c>max_unpool2d</c> reads).
+        /// The indices are not differentiable; the values back-propagate as <see cref="MaxPool2d"/>'s do.
+        /// </summary>
+        /// <param name="input">(N, C, H, W) or unbatched (C, H, W).</param>
+        /// <param name="kernelSize">The window (kH, kW).</param>
+        /// <param name="stride">The step between windows; the kernel size when null.</param>
+        /// <param name="padding">Implicit −∞ padding on each side.</param>
+        /// <param name="dilation">The spacing between window taps; 1 when null.</param>
+        /// <param name="ceilMode">Whether the output size rounds up, so a last partial window is kept.</param>
+        public static (Tensor Output, Tensor Indices) MaxPool2dWithIndices(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, Size2? dilation = null, bool ceilMode = false)
+        {
+            var (output, indices) = MaxPool2dCore(input, kernelSize, stride, padding, dilation, ceilMode, wantIndices: true);
+            return (output, indices!);
+        }
+
+        private static (Tensor Output, Tensor? Indices) MaxPool2dCore(Tensor input, Size2 kernelSize, Size2? stride, Size2 padding, Size2? dilation, bool ceilMode, bool wantIndices)
         {
             ArgumentNullException.ThrowIfNull(input);
             if (input.Rank == 3)
             {
-                return MaxPool2d(input.Unsqueeze(0), kernelSize, stride, padding, dilation, ceilMode).Squeeze(0);
+                var (batched, batchedIndices) = MaxPool2dCore(input.Unsqueeze(0), kernelSize, stride, padding, dilation, ceilMode, wantIndices);
+                return (batched.Squeeze(0), batchedIndices?.View(batchedIndices.Shape[1..]));
             }
 
             var g = PoolGeometry("max_pool2d", input, kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode);
             int planes = input._shape[0] * input._shape[1];
             var output = Tensor.Empty([input._shape[0], input._shape[1], g.OutH, g.OutW], input.DType);
-            int[]? indices = Autograd.IsGradEnabled && input.RequiresGrad ? new int[output.Numel] : null;
+            int[]? indices = wantIndices || (Autograd.IsGradEnabled && input.RequiresGrad) ? new int[output.Numel] : null;
             if (input.DType == DType.Float32)
             {
                 Pooling.MaxForward(input.F32, g, planes, output.F32, indices);
@@ -39,7 +62,18 @@ public static partial class PoolingOps
                 Pooling.MaxForward(input.F64, g, planes, output.F64, indices);
             }
 
-            return Tensor.Record(new MaxPool2dDefinition(kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode), output, [input], gy =>
+            Tensor? indexTensor = null;
+            if (wantIndices)
+            {
+                indexTensor = Tensor.Empty(output._shape, DType.Int64);
+                var destination = indexTensor.I64;
+                for (int i = 0; i < destination.Length; i++)
+                {
+                    destination[i] = indices![i];
+                }
+            }
+
+            var result = Tensor.Record(new MaxPool2dDefinition(kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode), output, [input], gy =>
             {
                 var gx = Tensor.Empty(input._shape, input.DType);
                 if (gy.DType == DType.Float32)
@@ -53,6 +87,7 @@ public static partial class PoolingOps
 
                 return [gx];
             });
+            return (result, indexTensor);
         }
 
         /// <summary>
