@@ -407,6 +407,7 @@ public sealed class Conv2dDefinition : OpDefinition, IGradCheckSamples
     /// ONNX Conv(x, W[, b]) with kernel_shape (from the weight), strides, pads, dilations and group;
     /// conv1d, recorded as conv2d of height 1 between two reshapes, lowers the same way.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

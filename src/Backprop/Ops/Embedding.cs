@@ -108,6 +108,7 @@ public sealed class EmbeddingDefinition : OpDefinition, IGradCheckSamples
     protected override string FormatAttributes() => PaddingIdx is { } p ? $"paddingIdx: {p}" : string.Empty;
 
     /// <summary>ONNX Gather(W, indices, axis = 0): the rows of the weight at the indices (the padding row only matters to the gradient).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

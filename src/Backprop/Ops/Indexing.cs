@@ -367,6 +367,7 @@ public sealed class SelectDefinition : OpDefinition, IGradCheckSamples
     protected override string FormatAttributes() => $"dim: {Dim}, index: {Index}";
 
     /// <summary>ONNX Gather(x, [index], axis = dim) then Squeeze of that axis, which the selection removes.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -415,6 +416,7 @@ public sealed class SliceDefinition : OpDefinition, IGradCheckSamples
     protected override string FormatAttributes() => $"dim: {Dim}, start: {Start}, end: {End}, step: {Step}";
 
     /// <summary>ONNX Slice(x, starts = [start], ends = [end], axes = [dim], steps = [step]).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -439,6 +441,7 @@ public sealed class GatherDefinition : DimOpDefinition, IGradCheckSamples
     }
 
     /// <summary>ONNX GatherElements(x, index, axis = dim), which is torch.gather.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "GatherElements", new OnnxAttribute("axis", Dim));
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -457,6 +460,7 @@ public sealed class IndexSelectDefinition : DimOpDefinition, IGradCheckSamples
     }
 
     /// <summary>ONNX Gather(x, index, axis = dim) with the 1-D index, which is torch.index_select.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Gather", new OnnxAttribute("axis", Dim));
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>

@@ -120,6 +120,7 @@ public sealed class LinearDefinition : OpDefinition, IGradCheckSamples
     /// y = x·Wᵀ + b: one Gemm(x, W, b, transB=1) for a 2-D input, else MatMul(x, Transpose(W)) + b
     /// (MatMul broadcasts over the leading dimensions, as linear does).
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

@@ -470,6 +470,7 @@ public sealed class BatchNormDefinition : OpDefinition, IGradCheckSamples
     /// running statistics as the model's buffers (w = 1, b = 0 where not given); training, which
     /// normalizes with each batch's statistics, and no running statistics are refused.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -559,6 +560,7 @@ public sealed class LayerNormDefinition : OpDefinition, IGradCheckSamples
     /// ONNX LayerNormalization(x, w, b, axis = −len(normalized_shape), epsilon) (opset 17); w = 1 when
     /// no weight was given (ONNX needs a scale), and no bias input when none was.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

@@ -239,6 +239,7 @@ public sealed class MaxPool2dDefinition : Pool2dDefinition, IGradCheckSamples
     /// ONNX MaxPool with the same window, strides, pads, dilations and ceil_mode; padding never wins a max
     /// in either, and ceil_mode keeps a last partial window unless it would start in the padding in both.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(
         onnx,
         "MaxPool",
@@ -275,6 +276,7 @@ public sealed class AvgPool2dDefinition : Pool2dDefinition, IGradCheckSamples
     /// ONNX AveragePool with the same window, strides, pads and ceil_mode; count_include_pad means the
     /// same in both (the divisor counts the zero padding, not the part of a ceil_mode window beyond it).
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(
         onnx,
         "AveragePool",
@@ -313,6 +315,7 @@ public sealed class AdaptiveAvgPool2dDefinition : OpDefinition, IGradCheckSample
     /// [⌊i·H/OH⌋, ⌈(i+1)·H/OH⌉) are those of an AveragePool with kernel = stride = H/OH exactly when OH
     /// divides H (and OW divides W) for the traced input, and any other size is refused.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

@@ -401,6 +401,7 @@ public sealed class RecurrentDefinition : OpDefinition, IGradCheckSamples
     /// their state-dict names. Y (seq_len, 1, batch, hidden) and Y_h, Y_c (1, batch, hidden) lose their
     /// direction axis; a cell's outputs are Y_h and Y_c.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string[] LowerOutputsToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
