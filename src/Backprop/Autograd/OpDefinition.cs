@@ -138,6 +138,8 @@ public abstract class DimReductionDefinition : DimOpDefinition
     /// Lowers the values to the ONNX reduction <paramref name="opType"/> (ReduceMax, ReduceMin) over
     /// the one axis, keepdims as recorded; the axes are an input from opset 18, an attribute before.
     /// </summary>
+    /// <param name="onnx">The export in progress, whose one recorded input is reduced.</param>
+    /// <param name="opType">The ONNX reduction, <c>ReduceMax</c> or <c>ReduceMin</c>.</param>
     protected string LowerAsReduction(IOnnxLowering onnx, string opType)
     {
         ArgumentNullException.ThrowIfNull(onnx);

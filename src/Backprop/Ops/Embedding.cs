@@ -17,6 +17,9 @@ public static partial class EmbeddingOps
         /// dL/dW[i, :] = Σ over positions p with index[p] = i of dL/dy[p, :], except that the row
         /// <paramref name="paddingIdx"/> (negative counts from the end) gets no gradient.
         /// </summary>
+        /// <param name="input">Int64 indices of any shape, each in [0, num_embeddings).</param>
+        /// <param name="weight">The table, (num_embeddings, embedding_dim).</param>
+        /// <param name="paddingIdx">An index whose row gets no gradient, or null for none (negative counts from the end).</param>
         public static Tensor Embedding(Tensor input, Tensor weight, int? paddingIdx = null)
         {
             ArgumentNullException.ThrowIfNull(input);

@@ -19,6 +19,9 @@ public static partial class LinearOps
         /// <paramref name="weight"/> of shape (out, in) and <paramref name="bias"/> of shape (out).
         /// dL/dx = dL/dy·W, dL/dW = (dL/dy)ᵀ·x, dL/db = Σ over rows of dL/dy.
         /// </summary>
+        /// <param name="input">(…, in_features): any leading dims, the last one the features.</param>
+        /// <param name="weight">W, (out_features, in_features).</param>
+        /// <param name="bias">b, (out_features), or null for none.</param>
         public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
         {
             ArgumentNullException.ThrowIfNull(input);

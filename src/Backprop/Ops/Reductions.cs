@@ -638,6 +638,7 @@ public abstract class DimsReductionDefinition : OpDefinition
         Dims is null && !KeepDim ? string.Empty : $"dim: {FormatList(Dims)}, keepDim: {(KeepDim ? "true" : "false")}";
 
     /// <summary>The reduced axes, non-negative and sorted, for a tensor of rank <paramref name="rank"/>, or null for all.</summary>
+    /// <param name="rank">The rank of the tensor reduced.</param>
     protected long[]? Axes(int rank) => Dims is null ? null : [.. Dims.Select(d => Axis(d, rank)).Distinct().Order()];
 
     /// <summary>
@@ -645,6 +646,12 @@ public abstract class DimsReductionDefinition : OpDefinition
     /// given; the axes are an input from <paramref name="axesInputFrom"/> on (18 for ReduceMax, 13 for
     /// ReduceSum), an attribute before, and left out for all dims.
     /// </summary>
+    /// <param name="onnx">The export in progress.</param>
+    /// <param name="opType">The ONNX reduction, e.g. <c>ReduceSum</c>.</param>
+    /// <param name="input">The value name of the tensor reduced.</param>
+    /// <param name="axes">The non-negative axes reduced, or null for all.</param>
+    /// <param name="keepDims">Whether the reduced dims stay with size 1.</param>
+    /// <param name="axesInputFrom">The first opset in which this reduction takes its axes as an input (default 18).</param>
     protected static string Reduce(IOnnxLowering onnx, string opType, string input, long[]? axes, bool keepDims, int axesInputFrom = 18)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -660,6 +667,8 @@ public abstract class DimsReductionDefinition : OpDefinition
     }
 
     /// <summary>The reduction <paramref name="opType"/> of the op's one input over its dims (Identity for a rank-0 input).</summary>
+    /// <param name="onnx">The export in progress, whose one recorded input is reduced.</param>
+    /// <param name="opType">The ONNX reduction, e.g. <c>ReduceMax</c> or <c>ReduceLogSumExp</c>.</param>
     protected string LowerAsReduction(IOnnxLowering onnx, string opType)
     {
         ArgumentNullException.ThrowIfNull(onnx);
