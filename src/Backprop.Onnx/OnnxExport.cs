@@ -27,6 +27,10 @@ public static class OnnxExport
     /// dimension first; it is dynamic in the file unless <see cref="OnnxExportOptions.DynamicBatch"/> is
     /// false) to <paramref name="path"/>, written atomically: a reader or a crash never sees half a file.
     /// </summary>
+    /// <param name="model">The model exported, whose Forward is traced.</param>
+    /// <param name="path">The .onnx file written.</param>
+    /// <param name="inputShape">The input's shape, batch dim first.</param>
+    /// <param name="options">Export settings (opset, names, input scaling), or null for the defaults.</param>
     /// <exception cref="NotSupportedException">A module or dtype the exporter does not support; the message names it.</exception>
     /// <exception cref="ArgumentException">An input shape the model cannot take; the message names the layer and the shapes.</exception>
     public static void Save(Module model, string path, int[] inputShape, OnnxExportOptions? options = null)
@@ -37,6 +41,9 @@ public static class OnnxExport
     }
 
     /// <summary>The ONNX file <see cref="Save"/> would write, as bytes (for an in-memory session).</summary>
+    /// <param name="model">The model exported, whose Forward is traced.</param>
+    /// <param name="inputShape">The input's shape, batch dim first.</param>
+    /// <param name="options">Export settings (opset, names, input scaling), or null for the defaults.</param>
     public static byte[] ToBytes(Module model, int[] inputShape, OnnxExportOptions? options = null) =>
         ToModelProto(model, inputShape, options ?? new OnnxExportOptions()).ToByteArray();
 

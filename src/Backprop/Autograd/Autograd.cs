@@ -129,6 +129,7 @@ public static partial class Autograd
     /// the ops that consume them. Iterative depth-first post-order: no recursion, so a chain of a
     /// million ops cannot overflow the stack, and each node is visited once (linear time).
     /// </summary>
+    /// <param name="root">The output whose graph is walked.</param>
     public static List<Tensor> TopologicalOrder(Tensor root) => TopologicalOrder(root, allInputs: false);
 
     /// <summary>

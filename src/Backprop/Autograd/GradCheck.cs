@@ -59,6 +59,8 @@ public static class GradCheck
     public const double DefaultRtol = 1e-3;
 
     /// <summary>Checks <paramref name="function"/> at <paramref name="inputs"/> with the default tolerances.</summary>
+    /// <param name="function">The function checked: it maps the inputs to one output tensor.</param>
+    /// <param name="inputs">The float64 tensors it is evaluated at; those that require grad are checked.</param>
     public static GradCheckResult Check(Func<Tensor[], Tensor> function, params Tensor[] inputs) =>
         Check(function, inputs, DefaultEps, DefaultAtol, DefaultRtol);
 
@@ -67,6 +69,11 @@ public static class GradCheck
     /// (two forward passes per input element) for every input with <see cref="Tensor.RequiresGrad"/>.
     /// Inputs must be float64 leaves; the function must be deterministic.
     /// </summary>
+    /// <param name="function">The function checked: it maps the inputs to one output tensor.</param>
+    /// <param name="inputs">The float64 tensors it is evaluated at; those that require grad are checked.</param>
+    /// <param name="eps">The perturbation h of the central differences.</param>
+    /// <param name="atol">The absolute tolerance.</param>
+    /// <param name="rtol">The relative tolerance: an element passes when |analytic − numeric| ≤ atol + rtol·|numeric|.</param>
     public static GradCheckResult Check(Func<Tensor[], Tensor> function, Tensor[] inputs, double eps, double atol, double rtol)
     {
         var differentiable = inputs.Where(t => t.RequiresGrad).ToArray();

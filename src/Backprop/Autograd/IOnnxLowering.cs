@@ -15,9 +15,11 @@ public interface IOnnxLowering
     int InputCount { get; }
 
     /// <summary>The ONNX value name of the node's input <paramref name="index"/>, in the order the op recorded its inputs.</summary>
+    /// <param name="index">The input's position among the recorded inputs, from 0.</param>
     string Input(int index);
 
     /// <summary>The shape input <paramref name="index"/> had when traced (dim 0 is the batch, which may differ at run time).</summary>
+    /// <param name="index">The input's position among the recorded inputs, from 0.</param>
     int[] InputShape(int index);
 
     /// <summary>The shape the node's output had when traced.</summary>
@@ -28,6 +30,7 @@ public interface IOnnxLowering
     /// model at two batch sizes; all false when the file's batch is fixed): a lowering that writes a
     /// shape into the file keeps those dynamic.
     /// </summary>
+    /// <param name="index">The input's position among the recorded inputs, from 0.</param>
     bool[] InputBatchDims(int index);
 
     /// <summary>Which dims of the node's output change with the batch size (see <see cref="InputBatchDims"/>).</summary>
@@ -37,20 +40,31 @@ public interface IOnnxLowering
     /// Appends an ai.onnx node <paramref name="opType"/> of <paramref name="inputs"/> (value names;
     /// "" for an optional input left out) and returns the name of its single output.
     /// </summary>
+    /// <param name="opType">The ONNX operator, e.g. <c>Gemm</c>.</param>
+    /// <param name="inputs">The value names of its inputs, in the operator's order; empty for an omitted optional input.</param>
+    /// <param name="attributes">The node's attributes.</param>
     string Node(string opType, IReadOnlyList<string> inputs, params OnnxAttribute[] attributes);
 
     /// <summary>Appends an ai.onnx node with <paramref name="outputCount"/> outputs and returns their names in order.</summary>
+    /// <param name="opType">The ONNX operator, e.g. <c>LSTM</c>.</param>
+    /// <param name="inputs">The value names of its inputs, in the operator's order; empty for an omitted optional input.</param>
+    /// <param name="outputCount">How many outputs the node has.</param>
+    /// <param name="attributes">The node's attributes.</param>
     string[] Node(string opType, IReadOnlyList<string> inputs, int outputCount, params OnnxAttribute[] attributes);
 
     /// <summary>A float32 constant of shape <paramref name="dims"/> (a scalar when empty), returning its value name.</summary>
+    /// <param name="values">The float32 values, row-major.</param>
+    /// <param name="dims">The constant's shape.</param>
     string Constant(float[] values, int[] dims);
 
     /// <summary>A 1-D int64 constant, for the shape and axes inputs of Reshape, ReduceSum and the like.</summary>
+    /// <param name="values">The int64 values, a 1-d constant.</param>
     string Int64s(long[] values);
 
     /// <summary>
     /// The value name of a tensor the definition holds rather than records as an input (batch norm's
     /// running statistics): its state-dict name when it is a parameter or buffer of the model, else a constant.
     /// </summary>
+    /// <param name="value">The tensor stored as an initializer, e.g. a weight.</param>
     string Tensor(Tensor value);
 }

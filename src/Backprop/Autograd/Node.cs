@@ -5,6 +5,7 @@ namespace Backprop;
 /// input (dL/dinput_i = dL/dout · dout/dinput_i). A null entry means "no gradient for this input".
 /// Gradients may have the broadcast shape of the output: the engine reduces them to each input's shape.
 /// </summary>
+/// <param name="gradOutput">dL/d(output), the output's shape.</param>
 public delegate Tensor?[] BackwardFunction(Tensor gradOutput);
 
 /// <summary>

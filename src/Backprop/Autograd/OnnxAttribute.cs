@@ -26,18 +26,24 @@ public enum OnnxAttributeKind
 public sealed record OnnxAttribute
 {
     /// <summary>An integer attribute (<c>axis</c>, <c>transB</c>, <c>keepdims</c>, …).</summary>
+    /// <param name="name">The attribute's name in the ONNX operator's spec, e.g. <c>axis</c>.</param>
+    /// <param name="value">The integer value.</param>
     public OnnxAttribute(string name, long value)
         : this(name, OnnxAttributeKind.Int, value)
     {
     }
 
     /// <summary>A float attribute (<c>alpha</c>, <c>epsilon</c>, …).</summary>
+    /// <param name="name">The attribute's name in the ONNX operator's spec, e.g. <c>alpha</c>.</param>
+    /// <param name="value">The float value.</param>
     public OnnxAttribute(string name, float value)
         : this(name, OnnxAttributeKind.Float, value)
     {
     }
 
     /// <summary>A string attribute (<c>approximate</c>, <c>auto_pad</c>, …).</summary>
+    /// <param name="name">The attribute's name in the ONNX operator's spec, e.g. <c>mode</c>.</param>
+    /// <param name="value">The string value.</param>
     public OnnxAttribute(string name, string value)
         : this(name, OnnxAttributeKind.String, value)
     {
@@ -45,12 +51,16 @@ public sealed record OnnxAttribute
     }
 
     /// <summary>An integer list attribute (<c>perm</c>, <c>pads</c>, <c>kernel_shape</c>, …); the values are copied.</summary>
+    /// <param name="name">The attribute's name in the ONNX operator's spec, e.g. <c>perm</c>.</param>
+    /// <param name="values">The integer values.</param>
     public OnnxAttribute(string name, long[] values)
         : this(name, OnnxAttributeKind.Ints, (long[])(values ?? throw new ArgumentNullException(nameof(values))).Clone())
     {
     }
 
     /// <summary>A string list attribute (the RNN op's <c>activations</c>); the values are copied.</summary>
+    /// <param name="name">The attribute's name in the ONNX operator's spec, e.g. <c>activations</c>.</param>
+    /// <param name="values">The string values.</param>
     public OnnxAttribute(string name, string[] values)
         : this(name, OnnxAttributeKind.Strings, (string[])(values ?? throw new ArgumentNullException(nameof(values))).Clone())
     {

@@ -43,6 +43,7 @@ public abstract class OpDefinition
     /// order, attributes). <paramref name="onnx"/> gives the node's input value names and traced shapes.
     /// The default refuses, naming the op: an op without a lowering cannot be exported.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     /// <exception cref="NotSupportedException">The op has no ONNX lowering, or not for these attributes; the message names it.</exception>
     public virtual string LowerToOnnx(IOnnxLowering onnx)
     {
@@ -55,6 +56,7 @@ public abstract class OpDefinition
     /// returns the value name of each output in the order the op returns them. The default is the
     /// one output of <see cref="LowerToOnnx"/>, so only ops with several outputs override this.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     /// <exception cref="NotSupportedException">The op has no ONNX lowering; the message names it.</exception>
     public virtual string[] LowerOutputsToOnnx(IOnnxLowering onnx) => [LowerToOnnx(onnx)];
 
@@ -62,6 +64,9 @@ public abstract class OpDefinition
     /// Lowers to one ONNX node <paramref name="opType"/> taking the recorded inputs in their order
     /// (add → Add(a, b), relu → Relu(x), cat → Concat(x₁, x₂, …)), for <see cref="LowerToOnnx"/>.
     /// </summary>
+    /// <param name="onnx">The export in progress, whose recorded inputs become the node's inputs.</param>
+    /// <param name="opType">The ONNX operator, e.g. <c>Relu</c> or <c>Concat</c>.</param>
+    /// <param name="attributes">The node's attributes, e.g. Concat's <c>axis</c>; none by default.</param>
     protected static string LowerAs(IOnnxLowering onnx, string opType, params OnnxAttribute[] attributes)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -75,16 +80,20 @@ public abstract class OpDefinition
     }
 
     /// <summary><paramref name="dim"/> made non-negative for a tensor of rank <paramref name="rank"/>, as ONNX axes are written here.</summary>
+    /// <param name="dim">A dim as the op recorded it, possibly negative.</param>
+    /// <param name="rank">The rank of the tensor it indexes.</param>
     protected static long Axis(int dim, int rank) => dim < 0 ? dim + rank : dim;
 
     /// <summary>The attributes as <c>name: value</c> pairs separated by ", ", or empty for an op without any.</summary>
     protected virtual string FormatAttributes() => string.Empty;
 
     /// <summary>A list of sizes or dims as <c>[2, 3]</c>, for <see cref="FormatAttributes"/>.</summary>
+    /// <param name="values">The sizes or dims, or null for "all".</param>
     protected static string FormatList(IReadOnlyList<int>? values) =>
         values is null ? "all" : $"[{string.Join(", ", values)}]";
 
     /// <summary>A number in invariant culture, shortest round-trip form, for <see cref="FormatAttributes"/>.</summary>
+    /// <param name="value">The number written.</param>
     protected static string FormatNumber(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }
 
@@ -129,6 +138,8 @@ public abstract class DimReductionDefinition : DimOpDefinition
     /// Lowers the values to the ONNX reduction <paramref name="opType"/> (ReduceMax, ReduceMin) over
     /// the one axis, keepdims as recorded; the axes are an input from opset 18, an attribute before.
     /// </summary>
+    /// <param name="onnx">The export in progress, whose one recorded input is reduced.</param>
+    /// <param name="opType">The ONNX reduction, <c>ReduceMax</c> or <c>ReduceMin</c>.</param>
     protected string LowerAsReduction(IOnnxLowering onnx, string opType)
     {
         ArgumentNullException.ThrowIfNull(onnx);

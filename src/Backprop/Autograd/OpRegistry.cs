@@ -12,12 +12,19 @@ namespace Backprop;
 public sealed record InputSpec(int[] Shape, double Low = -2, double High = 2, bool IsIndex = false, bool RequiresGrad = true)
 {
     /// <summary>An int64 input of indices uniform in [0, <paramref name="high"/>).</summary>
+    /// <param name="shape">The input's shape.</param>
+    /// <param name="high">The bound of the indices, not drawn.</param>
     public static InputSpec Index(int[] shape, int high) => new(shape, 0, high, IsIndex: true, RequiresGrad: false);
 
     /// <summary>A float input that is not differentiated (a target, a condition).</summary>
+    /// <param name="shape">The input's shape.</param>
+    /// <param name="low">The smallest value drawn (default -2).</param>
+    /// <param name="high">The bound of the values drawn (default 2).</param>
     public static InputSpec Constant(int[] shape, double low = -2, double high = 2) => new(shape, low, high, RequiresGrad: false);
 
     /// <summary>Samples this input from <paramref name="generator"/>.</summary>
+    /// <param name="dtype">The element type of a float input; index inputs are int64 always.</param>
+    /// <param name="generator">The random source.</param>
     public Tensor Sample(DType dtype, Generator generator)
     {
         if (IsIndex)
@@ -43,6 +50,8 @@ public sealed record InputSpec(int[] Shape, double Low = -2, double High = 2, bo
 public sealed record OpInfo(string Name, Func<Tensor[], Tensor> Function, params InputSpec[] Inputs)
 {
     /// <summary>Samples the inputs (seeded, so every run checks the same point).</summary>
+    /// <param name="dtype">The element type of the float inputs (default float64).</param>
+    /// <param name="seed">The seed of the draw (default 0).</param>
     public Tensor[] SampleInputs(DType dtype = DType.Float64, long seed = 0)
     {
         var generator = new Generator(seed);
@@ -50,6 +59,7 @@ public sealed record OpInfo(string Name, Func<Tensor[], Tensor> Function, params
     }
 
     /// <summary>Runs <see cref="GradCheck"/> on this op at its sampled inputs.</summary>
+    /// <param name="seed">The seed of the sampled inputs (default 0).</param>
     public GradCheckResult Check(long seed = 0) => GradCheck.Check(Function, SampleInputs(DType.Float64, seed));
 
     /// <inheritdoc/>
@@ -84,6 +94,7 @@ public static partial class OpRegistry
             .SelectMany(t => (IEnumerable<OpInfo>)t.GetProperty(nameof(IGradCheckSamples.GradCheckSamples), BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!);
 
     /// <summary>The op named <paramref name="name"/>, or null.</summary>
+    /// <param name="name">The op's name, e.g. <c>softmax</c>.</param>
     [RequiresUnreferencedCode("The registry finds the op definitions by reflection; a trimmed app may have removed some of them.")]
     public static OpInfo? Find(string name) => All.FirstOrDefault(o => o.Name == name);
 }

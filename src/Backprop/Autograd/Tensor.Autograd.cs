@@ -67,6 +67,9 @@ public sealed partial class Tensor
     /// leaf's <see cref="Grad"/> (<c>tensor.backward()</c>). The graph is freed afterwards unless
     /// <paramref name="retainGraph"/> is true.
     /// </summary>
+    /// <param name="gradient">dL/d(this tensor), this tensor's shape; null for a scalar, seeded with 1.</param>
+    /// <param name="retainGraph">Whether the graph is kept for another backward pass (PyTorch's <c>retain_graph</c>, default false).</param>
+    /// <param name="version">How gradients flow through the graph; the default adds each node's contribution as it is visited.</param>
     public void Backward(Tensor? gradient = null, bool retainGraph = false, BackwardVersion version = BackwardVersion.Accumulate)
     {
         Autograd.Run(this, gradient, retainGraph, version, static (t, g, owned) =>
@@ -89,6 +92,7 @@ public sealed partial class Tensor
     public Tensor Detach() => new(_data, _shape);
 
     /// <summary>Sets <see cref="RequiresGrad"/> and returns this tensor (<c>tensor.requires_grad_()</c>).</summary>
+    /// <param name="requiresGrad">The new value (default true).</param>
     public Tensor RequiresGrad_(bool requiresGrad = true)
     {
         RequiresGrad = requiresGrad;

@@ -19,6 +19,11 @@ public static partial class Csv
     /// Reads the CSV file at <paramref name="path"/> (gzip-compressed files are detected by their
     /// magic bytes 1f 8b). See <see cref="ReadTable(Stream, string, string?, IReadOnlyList{string}?, bool?, char, int)"/> for the rules.
     /// </summary>
+    /// <param name="path">The file, plain or gzip-compressed.</param>
+    /// <param name="labelColumn">The label column's header name, or its 0-based index as text (negative counts from the end); null for the last column.</param>
+    /// <param name="hasHeader">Whether the first row is a header; null to detect it (a row with a field that is not a number).</param>
+    /// <param name="delimiter">The field separator (default <c>,</c>).</param>
+    /// <param name="skipRows">Lines skipped before the header or first row (default 0).</param>
     public static (Tensor Features, Tensor Labels, string[] FeatureNames) Read(
         string path, string? labelColumn = null, bool? hasHeader = null, char delimiter = ',', int skipRows = 0)
     {
@@ -31,6 +36,12 @@ public static partial class Csv
     /// See <see cref="ReadTable(Stream, string, string?, IReadOnlyList{string}?, bool?, char, int)"/> for the rules;
     /// text labels become the indices of their names sorted ordinally.
     /// </summary>
+    /// <param name="stream">The CSV text, read to its end.</param>
+    /// <param name="source">The name of the data in error messages, e.g. its file name.</param>
+    /// <param name="labelColumn">The label column's header name, or its 0-based index as text (negative counts from the end); null for the last column.</param>
+    /// <param name="hasHeader">Whether the first row is a header; null to detect it (a row with a field that is not a number).</param>
+    /// <param name="delimiter">The field separator (default <c>,</c>).</param>
+    /// <param name="skipRows">Lines skipped before the header or first row (default 0).</param>
     public static (Tensor Features, Tensor Labels, string[] FeatureNames) Read(
         Stream stream, string source, string? labelColumn = null, bool? hasHeader = null, char delimiter = ',', int skipRows = 0)
     {
@@ -43,6 +54,12 @@ public static partial class Csv
     /// magic bytes 1f 8b) with its class names. See
     /// <see cref="ReadTable(Stream, string, string?, IReadOnlyList{string}?, bool?, char, int)"/> for the rules.
     /// </summary>
+    /// <param name="path">The file, plain or gzip-compressed.</param>
+    /// <param name="labelColumn">The label column's header name, or its 0-based index as text (negative counts from the end); null for the last column.</param>
+    /// <param name="classNames">The class names in index order, e.g. a trained model's, that text labels map to; null to sort the labels found ordinally.</param>
+    /// <param name="hasHeader">Whether the first row is a header; null to detect it (a row with a field that is not a number).</param>
+    /// <param name="delimiter">The field separator (default <c>,</c>).</param>
+    /// <param name="skipRows">Lines skipped before the header or first row (default 0).</param>
     public static CsvTable ReadTable(
         string path, string? labelColumn = null, IReadOnlyList<string>? classNames = null, bool? hasHeader = null, char delimiter = ',', int skipRows = 0)
     {
@@ -69,6 +86,13 @@ public static partial class Csv
     /// Errors are <see cref="InvalidDataException"/>s naming the 1-based line and the column (1-based
     /// number and header name).
     /// </summary>
+    /// <param name="stream">The CSV text, read to its end.</param>
+    /// <param name="source">The name of the data in error messages, e.g. its file name.</param>
+    /// <param name="labelColumn">The label column's header name, or its 0-based index as text (negative counts from the end); null for the last column.</param>
+    /// <param name="classNames">The class names in index order, e.g. a trained model's, that text labels map to; null to sort the labels found ordinally.</param>
+    /// <param name="hasHeader">Whether the first row is a header; null to detect it (a row with a field that is not a number).</param>
+    /// <param name="delimiter">The field separator (default <c>,</c>).</param>
+    /// <param name="skipRows">Lines skipped before the header or first row (default 0).</param>
     public static CsvTable ReadTable(
         Stream stream, string source, string? labelColumn = null, IReadOnlyList<string>? classNames = null, bool? hasHeader = null, char delimiter = ',', int skipRows = 0)
     {
@@ -94,6 +118,10 @@ public static partial class Csv
     /// named <paramref name="ignoreColumn"/> (a model's label column), that column is skipped, so the
     /// table a model was trained on can be given as it is.
     /// </summary>
+    /// <param name="path">The file, plain or gzip-compressed.</param>
+    /// <param name="hasHeader">Whether the first row is a header; null to detect it.</param>
+    /// <param name="delimiter">The field separator (default <c>,</c>).</param>
+    /// <param name="ignoreColumn">A header name whose column is skipped, e.g. a model's label column; null for none.</param>
     public static (Tensor Features, string[] FeatureNames, bool HasHeader) ReadFeatures(string path, bool? hasHeader = null, char delimiter = ',', string? ignoreColumn = null)
     {
         ArgumentNullException.ThrowIfNull(path);

@@ -16,6 +16,13 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
     /// supplies one (pass at most one of them); with neither, shuffling uses a generator seeded
     /// with 0, so runs stay reproducible.
     /// </summary>
+    /// <param name="dataset">The samples batched.</param>
+    /// <param name="batchSize">The samples per batch, ≥ 1 (default 1).</param>
+    /// <param name="shuffle">Whether the order is reshuffled at every epoch (default false).</param>
+    /// <param name="dropLast">Whether a last batch smaller than <paramref name="batchSize"/> is dropped (default false).</param>
+    /// <param name="seed">The seed of a new generator for the shuffle, or null.</param>
+    /// <param name="generator">The random source of the shuffle, or null; with neither it, nor <paramref name="seed"/>, a generator seeded with 0.</param>
+    /// <param name="prefetch">Whether the next batch is assembled on a worker thread while the current one is used (default false).</param>
     public DataLoader(Dataset dataset, int batchSize = 1, bool shuffle = false, bool dropLast = false, long? seed = null, Generator? generator = null, bool prefetch = false)
     {
         ArgumentNullException.ThrowIfNull(dataset);

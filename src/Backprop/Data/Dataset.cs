@@ -18,6 +18,7 @@ public abstract class Dataset
     /// <c>[B]</c>). This is PyTorch's <c>__getitems__</c> followed by <c>default_collate</c>; the base
     /// version fetches each sample and copies it, subclasses override it to copy whole rows at once.
     /// </summary>
+    /// <param name="indices">The samples' indices, in batch order.</param>
     public virtual (Tensor X, Tensor Y) GetBatch(ReadOnlySpan<int> indices)
     {
         if (indices.IsEmpty)
@@ -48,6 +49,9 @@ public abstract class Dataset
     /// (<c>torch.utils.data.random_split(dataset, lengths, generator)</c>); the lengths must sum to
     /// <see cref="Count"/>. The same generator state gives the same split.
     /// </summary>
+    /// <param name="dataset">The dataset split.</param>
+    /// <param name="lengths">The size of each part, summing to the dataset's length.</param>
+    /// <param name="generator">The random source of the permutation, or null for <see cref="Generator.Default"/>.</param>
     public static Subset[] RandomSplit(Dataset dataset, int[] lengths, Generator? generator = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);

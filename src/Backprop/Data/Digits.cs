@@ -26,6 +26,8 @@ public static class Digits
     /// <paramref name="flatten"/> is false), pixels divided by 16 into [0, 1] unless
     /// <paramref name="scale"/> is false; labels int64 [1797]. Each call returns fresh tensors.
     /// </summary>
+    /// <param name="flatten">Whether each image is a row of 64 features (default true) rather than (1, 8, 8).</param>
+    /// <param name="scale">Whether pixels are divided by 16 into [0, 1] (default true) rather than left in 0..16.</param>
     public static TensorDataset Load(bool flatten = true, bool scale = true)
     {
         var (pixels, labels) = s_raw.Value;
@@ -49,6 +51,10 @@ public static class Digits
     /// a permutation drawn from <c>new Generator(seed)</c>; the first round(N·testFraction) samples
     /// form the test set, the rest the training set. The same seed always gives the same split.
     /// </summary>
+    /// <param name="testFraction">The share of samples in the test set, in (0, 1) (default 0.2).</param>
+    /// <param name="seed">The seed of the shuffle before the split (default 0).</param>
+    /// <param name="flatten">Whether each image is a row of 64 features (default true) rather than (1, 8, 8).</param>
+    /// <param name="scale">Whether pixels are divided by 16 into [0, 1] (default true) rather than left in 0..16.</param>
     public static (TensorDataset Train, TensorDataset Test) Split(double testFraction = 0.2, long seed = 0, bool flatten = true, bool scale = true)
     {
         if (!(testFraction > 0 && testFraction < 1))

@@ -28,6 +28,9 @@ public static class FashionMnist
     /// <see cref="FileNotFoundException"/> that says how to install the data; a malformed file, image
     /// and label counts that differ, or a label outside 0..9 give an <see cref="InvalidDataException"/>.
     /// </summary>
+    /// <param name="train">The 60,000 training images (default true) or the 10,000 test images.</param>
+    /// <param name="folder">The folder holding the IDX files; null for <see cref="DefaultFolder"/>.</param>
+    /// <param name="flatten">Whether each image is a row of 784 features (default true) rather than (1, 28, 28).</param>
     public static TensorDataset Load(bool train = true, string? folder = null, bool flatten = true) =>
         LoadImages(train, folder, flatten).ToTensorDataset();
 
@@ -35,6 +38,9 @@ public static class FashionMnist
     /// As <see cref="Load"/>, keeping the pixels as bytes that are scaled per batch: the same values
     /// in a quarter of the memory.
     /// </summary>
+    /// <param name="train">The 60,000 training images (default true) or the 10,000 test images.</param>
+    /// <param name="folder">The folder holding the IDX files; null for <see cref="DefaultFolder"/>.</param>
+    /// <param name="flatten">Whether each image is a row of 784 features (default true) rather than (1, 28, 28).</param>
     public static ImageDataset LoadImages(bool train = true, string? folder = null, bool flatten = true)
     {
         folder ??= DefaultFolder;

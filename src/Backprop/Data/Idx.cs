@@ -26,6 +26,8 @@ public static class Idx
     /// become any dtype; float data only float32 or float64). Errors are
     /// <see cref="InvalidDataException"/>s naming the file and what is wrong.
     /// </summary>
+    /// <param name="path">The IDX file, plain or gzip-compressed.</param>
+    /// <param name="dtype">The element type wanted, or null for the default above.</param>
     public static Tensor Read(string path, DType? dtype = null) => Read(path, dtype, out _);
 
     /// <summary>As <see cref="Read(string, DType?)"/>, also returning the file's IDX type code.</summary>

@@ -21,6 +21,10 @@ public sealed class ImageDataset : Dataset
     /// Wraps <paramref name="pixels"/> (samples in row-major order, each of <paramref name="sampleShape"/>)
     /// and one label per sample. The arrays are used as they are, not copied.
     /// </summary>
+    /// <param name="pixels">The samples' pixels, row-major, one sample after another.</param>
+    /// <param name="sampleShape">One sample's shape, e.g. (784) or (1, 28, 28).</param>
+    /// <param name="labels">One int64 label per sample.</param>
+    /// <param name="divisor">What each pixel is divided by to give a float32 feature (default 255, into [0, 1]).</param>
     public ImageDataset(byte[] pixels, int[] sampleShape, long[] labels, float divisor = 255f)
     {
         ArgumentNullException.ThrowIfNull(pixels);

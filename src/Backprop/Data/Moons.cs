@@ -13,10 +13,18 @@ public static class Moons
     /// <paramref name="shuffle"/>) and Gaussian noise with standard deviation
     /// <paramref name="noise"/> is added to each coordinate. Features float32 [n, 2], labels int64 [n].
     /// </summary>
+    /// <param name="n">The number of points (default 100).</param>
+    /// <param name="noise">The standard deviation of the Gaussian noise added to each coordinate (default 0).</param>
+    /// <param name="seed">The seed of the shuffle and the noise (default 0).</param>
+    /// <param name="shuffle">Whether the rows are shuffled (default true).</param>
     public static TensorDataset Make(int n = 100, double noise = 0.0, long seed = 0, bool shuffle = true) =>
         Make(n, noise, new Generator(seed), shuffle);
 
     /// <summary>As <see cref="Make(int, double, long, bool)"/>, drawing from <paramref name="generator"/>.</summary>
+    /// <param name="n">The number of points.</param>
+    /// <param name="noise">The standard deviation of the Gaussian noise added to each coordinate.</param>
+    /// <param name="generator">The random source of the shuffle and the noise.</param>
+    /// <param name="shuffle">Whether the rows are shuffled (default true).</param>
     public static TensorDataset Make(int n, double noise, Generator generator, bool shuffle = true)
     {
         ArgumentNullException.ThrowIfNull(generator);

@@ -15,6 +15,7 @@ public static class SeedTables
     /// Features [4, 2] and targets [4, 1] of <paramref name="dtype"/> (float64 by default, for exact
     /// reproduction of the worked example).
     /// </summary>
+    /// <param name="dtype">The element type (default float64).</param>
     public static TensorDataset Regression(DType dtype = DType.Float64) =>
         Table([8, 8, 7, 9, 6, 10, 5, 12], [4, 5, 6, 7], dtype);
 
@@ -23,6 +24,7 @@ public static class SeedTables
     /// (5, 5 → 0). Features [4, 2] and targets [4, 1] of <paramref name="dtype"/> holding 0 or 1, as
     /// binary cross-entropy takes them (<c>nn.BCELoss</c> targets are floats).
     /// </summary>
+    /// <param name="dtype">The element type (default float64).</param>
     public static TensorDataset Classification(DType dtype = DType.Float64) =>
         Table([8, 8, 7, 9, 6, 10, 5, 5], [1, 1, 0, 0], dtype);
 

@@ -12,10 +12,20 @@ public static class Spirals
     /// t = 4k + 4r + <paramref name="noise"/>·ε with ε ~ N(0, 1), at (r sin t, r cos t). Rows are
     /// shuffled when <paramref name="shuffle"/>. Features float32 [n, 2], labels int64 [n] in 0..classes−1.
     /// </summary>
+    /// <param name="n">The number of points (default 300).</param>
+    /// <param name="classes">The number of arms, one class each (default 3).</param>
+    /// <param name="noise">The standard deviation of the noise on each point's angle (default 0.2).</param>
+    /// <param name="seed">The seed of the shuffle and the noise (default 0).</param>
+    /// <param name="shuffle">Whether the rows are shuffled (default true).</param>
     public static TensorDataset Make(int n = 300, int classes = 3, double noise = 0.2, long seed = 0, bool shuffle = true) =>
         Make(n, classes, noise, new Generator(seed), shuffle);
 
     /// <summary>As <see cref="Make(int, int, double, long, bool)"/>, drawing from <paramref name="generator"/>.</summary>
+    /// <param name="n">The number of points.</param>
+    /// <param name="classes">The number of arms, one class each.</param>
+    /// <param name="noise">The standard deviation of the noise on each point's angle.</param>
+    /// <param name="generator">The random source of the shuffle and the noise.</param>
+    /// <param name="shuffle">Whether the rows are shuffled (default true).</param>
     public static TensorDataset Make(int n, int classes, double noise, Generator generator, bool shuffle = true)
     {
         ArgumentNullException.ThrowIfNull(generator);

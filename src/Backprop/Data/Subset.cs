@@ -9,6 +9,8 @@ public sealed class Subset : Dataset
     private readonly int[] _indices;
 
     /// <summary>A view of <paramref name="dataset"/> restricted to <paramref name="indices"/>.</summary>
+    /// <param name="dataset">The dataset viewed.</param>
+    /// <param name="indices">The indices into it of this subset's samples, in order.</param>
     public Subset(Dataset dataset, int[] indices)
     {
         ArgumentNullException.ThrowIfNull(dataset);

@@ -9,6 +9,8 @@ namespace Backprop.Data;
 public sealed class TensorDataset : Dataset
 {
     /// <summary>Wraps <paramref name="features"/> [N, ...] and <paramref name="labels"/> [N, ...] without copying.</summary>
+    /// <param name="features">The inputs, one sample per row of dim 0.</param>
+    /// <param name="labels">The targets, as many along dim 0 as <paramref name="features"/>.</param>
     public TensorDataset(Tensor features, Tensor labels)
     {
         ArgumentNullException.ThrowIfNull(features);
@@ -43,6 +45,7 @@ public sealed class TensorDataset : Dataset
     }
 
     /// <summary>Rows <paramref name="indices"/> of the features and labels, each row copied as one block.</summary>
+    /// <param name="indices">The samples' indices, in batch order.</param>
     public override (Tensor X, Tensor Y) GetBatch(ReadOnlySpan<int> indices)
     {
         int n = Count;

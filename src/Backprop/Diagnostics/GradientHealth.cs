@@ -44,6 +44,7 @@ public sealed class GradientHealth
     private (string Activation, double Saturated, double Dead)?[] _pending;
 
     /// <summary>Watches every <see cref="Linear"/> layer of <paramref name="model"/>.</summary>
+    /// <param name="model">The model watched, with at least one Linear layer.</param>
     /// <exception cref="ArgumentException">The model has no Linear layer.</exception>
     public GradientHealth(Module model)
     {
@@ -65,6 +66,7 @@ public sealed class GradientHealth
     /// the forward pass and before <c>loss.Backward()</c>, which frees the graph. An activation is
     /// attributed to the Linear layer whose output it was applied to.
     /// </summary>
+    /// <param name="loss">This batch's loss, its graph not yet freed by a backward pass.</param>
     public void ObserveForward(Tensor loss)
     {
         ArgumentNullException.ThrowIfNull(loss);
@@ -95,6 +97,7 @@ public sealed class GradientHealth
     /// <c>loss.Backward()</c>, before the gradients are zeroed) and the activations read by
     /// <see cref="ObserveForward"/>.
     /// </summary>
+    /// <param name="epoch">The epoch the batch belongs to, from 1.</param>
     public void ObserveBackward(int epoch)
     {
         if (!_epochs.TryGetValue(epoch, out var accumulators))
@@ -157,6 +160,8 @@ public sealed class GradientHealth
     /// One forward-to-backward measurement: observes <paramref name="loss"/>, calls
     /// <c>loss.Backward()</c>, and returns one record per layer (epoch 1).
     /// </summary>
+    /// <param name="model">The model watched, with at least one Linear layer.</param>
+    /// <param name="loss">The loss of a forward pass through it, its graph not yet freed.</param>
     public static IReadOnlyList<LayerGradientHealth> Measure(Module model, Tensor loss)
     {
         ArgumentNullException.ThrowIfNull(loss);
@@ -180,6 +185,7 @@ public sealed class GradientHealth
     }
 
     /// <summary>Writes <see cref="ToCsv"/> to <paramref name="path"/> atomically.</summary>
+    /// <param name="path">The file written.</param>
     public void WriteCsv(string path)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(ToCsv());
@@ -208,6 +214,7 @@ public sealed class GradientHealth
     }
 
     /// <summary>Replaces the recorded sums by those of <see cref="SaveState"/>.</summary>
+    /// <param name="state">Text returned by <see cref="SaveState"/> for a model with these layers.</param>
     /// <exception cref="FormatException">The text is not a state of a model with these layers; the message names the line.</exception>
     public void LoadState(string state)
     {

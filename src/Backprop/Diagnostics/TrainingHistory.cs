@@ -35,6 +35,7 @@ public sealed class TrainingHistory
     public IReadOnlyList<EpochRecord> Epochs => _epochs;
 
     /// <summary>Appends <paramref name="record"/>.</summary>
+    /// <param name="record">The epoch's measurements.</param>
     public void Add(EpochRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -42,6 +43,11 @@ public sealed class TrainingHistory
     }
 
     /// <summary>Appends one epoch's measurements and returns the new record.</summary>
+    /// <param name="epoch">The epoch's number, from 1.</param>
+    /// <param name="trainLoss">The mean training loss over the epoch.</param>
+    /// <param name="testLoss">The loss on the test set after the epoch.</param>
+    /// <param name="testAccuracy">The fraction of the test set classified correctly, in [0, 1].</param>
+    /// <param name="seconds">The epoch's wall-clock time.</param>
     public EpochRecord Add(int epoch, double trainLoss, double testLoss, double testAccuracy, double seconds)
     {
         var record = new EpochRecord(epoch, trainLoss, testLoss, testAccuracy, seconds);
@@ -77,6 +83,7 @@ public sealed class TrainingHistory
     }
 
     /// <summary>Writes <see cref="ToCsv"/> to <paramref name="path"/> atomically (temporary file, then rename).</summary>
+    /// <param name="path">The file written.</param>
     public void WriteCsv(string path)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(ToCsv());
@@ -84,17 +91,22 @@ public sealed class TrainingHistory
     }
 
     /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/> atomically (temporary file, then rename).</summary>
+    /// <param name="path">The file written.</param>
     public void WriteJson(string path) => AtomicFile.Write(path, WriteJsonTo);
 
     /// <summary>Reads a history written by <see cref="WriteCsv"/>.</summary>
+    /// <param name="path">The file read.</param>
     /// <exception cref="InvalidDataException">The header differs or a cell is not a number; the message names the row and column.</exception>
     public static TrainingHistory ReadCsv(string path) => ParseCsv(File.ReadAllText(path), path);
 
     /// <summary>Reads a history written by <see cref="WriteJson"/>.</summary>
+    /// <param name="path">The file read.</param>
     /// <exception cref="InvalidDataException">The JSON is malformed or an entry lacks a key; the message names the entry.</exception>
     public static TrainingHistory ReadJson(string path) => ParseJson(File.ReadAllBytes(path), path);
 
     /// <summary>Parses CSV text in the format of <see cref="ToCsv"/>; <paramref name="source"/> names it in errors.</summary>
+    /// <param name="text">The CSV text.</param>
+    /// <param name="source">What the text is, e.g. its file name, for error messages (default <c>history</c>).</param>
     public static TrainingHistory ParseCsv(string text, string source = "history")
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -139,6 +151,8 @@ public sealed class TrainingHistory
     }
 
     /// <summary>Parses UTF-8 JSON in the format of <see cref="ToJson"/>; <paramref name="source"/> names it in errors.</summary>
+    /// <param name="json">The UTF-8 JSON.</param>
+    /// <param name="source">What the text is, e.g. its file name, for error messages (default <c>history</c>).</param>
     public static TrainingHistory ParseJson(ReadOnlySpan<byte> json, string source = "history")
     {
         JsonDocument document;

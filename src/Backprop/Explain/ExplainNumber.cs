@@ -9,6 +9,7 @@ public static class ExplainNumber
     /// Formats <paramref name="value"/> for text and Markdown, e.g. <c>0.5932699921</c>, <c>-10</c>,
     /// <c>3.510187783E-05</c>; NaN prints as <c>n/a</c> (a quantity that could not be computed).
     /// </summary>
+    /// <param name="value">The number formatted.</param>
     public static string Format(double value)
     {
         if (double.IsNaN(value))
@@ -25,6 +26,7 @@ public static class ExplainNumber
     }
 
     /// <summary>Formats <paramref name="value"/> as LaTeX math, e.g. <c>-10</c>, <c>3.51\times 10^{-5}</c>.</summary>
+    /// <param name="value">The number formatted.</param>
     public static string FormatTex(double value)
     {
         if (double.IsNaN(value))

@@ -52,6 +52,7 @@ public sealed class ExplainProgram
     /// <summary>
     /// Parses <paramref name="source"/>; statements are separated by <c>;</c> or new lines.
     /// </summary>
+    /// <param name="source">The program's text: assignments and a final expression, one a line.</param>
     /// <exception cref="ExplainException">The text does not parse; the message names the column, e.g. <c>unexpected ')' at column 14</c>.</exception>
     public static ExplainProgram Parse(string source) => new(source, Parser.Parse(source));
 

@@ -90,10 +90,16 @@ public sealed class Explanation
     public string OutputName => Graph.Output.Name;
 
     /// <summary>Parses <paramref name="source"/> and explains it; see <see cref="Create(ExplainProgram, IEnumerable{KeyValuePair{string, double}}, ExplainOptions?)"/>.</summary>
+    /// <param name="source">The program's text.</param>
+    /// <param name="inputs">The value of each input variable, by name.</param>
+    /// <param name="options">What the explanation includes, or null for the defaults.</param>
     public static Explanation Create(string source, IEnumerable<KeyValuePair<string, double>> inputs, ExplainOptions? options = null) =>
         Create(ExplainProgram.Parse(source), inputs, options);
 
     /// <summary>Runs the forward pass, both backward passes, the finite-difference checks and the optional step.</summary>
+    /// <param name="program">The parsed program.</param>
+    /// <param name="inputs">The value of each input variable, by name.</param>
+    /// <param name="options">What the explanation includes, or null for the defaults.</param>
     /// <exception cref="ExplainException">The program cannot be evaluated at these inputs.</exception>
     /// <exception cref="ArgumentException">The target or learning rate is not a finite number (η must be positive).</exception>
     public static Explanation Create(ExplainProgram program, IEnumerable<KeyValuePair<string, double>> inputs, ExplainOptions? options = null)

@@ -8,6 +8,7 @@ namespace Backprop.Explain;
 public static class ExplanationReport
 {
     /// <summary>The report of <paramref name="e"/>.</summary>
+    /// <param name="e">The explanation reported.</param>
     public static Report Create(Explanation e)
     {
         ArgumentNullException.ThrowIfNull(e);

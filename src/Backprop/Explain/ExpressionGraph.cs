@@ -48,6 +48,8 @@ public sealed class ExpressionGraph
     /// Parses nothing: evaluates an already parsed <paramref name="program"/> at <paramref name="inputs"/>
     /// (name → value, in the order to list them), building one node per operation.
     /// </summary>
+    /// <param name="program">The parsed program.</param>
+    /// <param name="inputs">The value of each input variable, by name.</param>
     /// <exception cref="ExplainException">
     /// A variable has no value, an input is not used or is also assigned, a name is assigned twice,
     /// or a value is outside a function's domain (log of −1, division by zero).
@@ -91,6 +93,7 @@ public sealed class ExpressionGraph
     }
 
     /// <summary>True if the output depends on <paramref name="node"/> through nodes that require grad.</summary>
+    /// <param name="node">A node of this graph.</param>
     public bool IsOnPathToOutput(ExpressionNode node) => node.RequiresGrad && _onPathToOutput[node.Index];
 
     /// <summary>

@@ -10,6 +10,9 @@ public static class FiniteDifference
     /// ∂output/∂<paramref name="name"/> of <paramref name="program"/> at <paramref name="inputs"/> by a central difference;
     /// NaN when the program is undefined at x ± h (e.g. sqrt at 0).
     /// </summary>
+    /// <param name="program">The parsed program.</param>
+    /// <param name="inputs">The value of each input variable, by name.</param>
+    /// <param name="name">The input differentiated with respect to.</param>
     public static double Central(ExplainProgram program, IReadOnlyList<KeyValuePair<string, double>> inputs, string name)
     {
         ArgumentNullException.ThrowIfNull(program);
@@ -46,6 +49,8 @@ public static class FiniteDifference
     /// |g − n| / max(|g|, |n|, 10⁻⁶): the relative disagreement of an analytic gradient g and a numeric
     /// one n; the floor keeps a gradient of 0 and a finite-difference noise of 10⁻¹¹ from reading as 100 %.
     /// </summary>
+    /// <param name="analytic">The gradient by backpropagation.</param>
+    /// <param name="numeric">The gradient by finite differences.</param>
     public static double RelativeError(double analytic, double numeric) =>
         Math.Abs(analytic - numeric) / Math.Max(Math.Max(Math.Abs(analytic), Math.Abs(numeric)), 1e-6);
 

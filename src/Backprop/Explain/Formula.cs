@@ -22,39 +22,59 @@ public abstract class Formula
     private protected abstract int Level { get; }
 
     /// <summary>A variable, rendered as its name (<c>w1</c>; in LaTeX <c>w_{1}</c>).</summary>
+    /// <param name="name">The variable's name, e.g. <c>x</c> or <c>w1</c>.</param>
     public static Formula Symbol(string name) => new SymbolFormula(name);
 
     /// <summary>A number, rendered as <see cref="ExplainNumber.Format"/> does.</summary>
+    /// <param name="value">The number.</param>
     public static Formula Number(double value) => new NumberFormula(value);
 
     /// <summary>−a.</summary>
+    /// <param name="a">The operand.</param>
     public static Formula Negate(Formula a) => new NegateFormula(a);
 
     /// <summary>a + b.</summary>
+    /// <param name="a">The left operand.</param>
+    /// <param name="b">The right operand.</param>
     public static Formula Add(Formula a, Formula b) => new BinaryFormula('+', a, b);
 
     /// <summary>a − b.</summary>
+    /// <param name="a">The left operand.</param>
+    /// <param name="b">The right operand.</param>
     public static Formula Subtract(Formula a, Formula b) => new BinaryFormula('-', a, b);
 
     /// <summary>a · b.</summary>
+    /// <param name="a">The left operand.</param>
+    /// <param name="b">The right operand.</param>
     public static Formula Multiply(Formula a, Formula b) => new BinaryFormula('*', a, b);
 
     /// <summary>a / b.</summary>
+    /// <param name="a">The left operand.</param>
+    /// <param name="b">The right operand.</param>
     public static Formula Divide(Formula a, Formula b) => new BinaryFormula('/', a, b);
 
     /// <summary>aᵇ.</summary>
+    /// <param name="a">The base.</param>
+    /// <param name="b">The exponent.</param>
     public static Formula Power(Formula a, Formula b) => new BinaryFormula('^', a, b);
 
     /// <summary>f(a) for f in exp, log, sqrt, tanh, sigmoid, relu, abs, sign.</summary>
+    /// <param name="function">The function's name, e.g. <c>tanh</c> or <c>log</c>.</param>
+    /// <param name="argument">Its argument.</param>
     public static Formula Call(string function, Formula argument) => new CallFormula(function, argument);
 
     /// <summary>∂of/∂wrt.</summary>
+    /// <param name="of">The name of the value differentiated.</param>
+    /// <param name="wrt">The name of the variable it is differentiated with respect to.</param>
     public static Formula Partial(string of, string wrt) => new PartialFormula(of, wrt);
 
     /// <summary>The indicator [a &gt; 0]: 1 where a is positive, else 0 (ReLU's derivative).</summary>
+    /// <param name="a">The operand.</param>
     public static Formula Positive(Formula a) => new PositiveFormula(a);
 
     /// <summary>lhs = rhs.</summary>
+    /// <param name="lhs">The left-hand side.</param>
+    /// <param name="rhs">The right-hand side.</param>
     public static Formula Equation(Formula lhs, Formula rhs) => new EquationFormula(lhs, rhs);
 
     /// <summary>True when this formula is a number, with its value.</summary>

@@ -23,6 +23,10 @@ public static class ReportWriter
     /// <paramref name="pause"/> (if given) is called after each group of rows of a steppable table
     /// but the last, which is how <c>explain --step</c> waits for Enter between nodes.
     /// </summary>
+    /// <param name="report">The report written.</param>
+    /// <param name="format">The output format.</param>
+    /// <param name="writer">Where the text goes.</param>
+    /// <param name="pause">Called between groups of rows of a steppable table in plain text, or null for none.</param>
     public static void Write(Report report, ReportFormat format, TextWriter writer, Action? pause = null)
     {
         ArgumentNullException.ThrowIfNull(report);
@@ -44,6 +48,8 @@ public static class ReportWriter
     }
 
     /// <summary>The report rendered as a string.</summary>
+    /// <param name="report">The report written.</param>
+    /// <param name="format">The output format.</param>
     public static string ToString(Report report, ReportFormat format)
     {
         using var writer = new StringWriter();

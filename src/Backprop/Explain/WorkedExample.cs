@@ -53,6 +53,7 @@ public sealed class WorkedExample
     public int Steps { get; internal init; }
 
     /// <summary>The program for one row of the data set: its values assigned as constants, then the body.</summary>
+    /// <param name="row">The row's values, in the order of the data set's columns.</param>
     public string ProgramFor(double[] row)
     {
         ArgumentNullException.ThrowIfNull(row);

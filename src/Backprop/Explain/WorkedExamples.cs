@@ -41,6 +41,7 @@ public static class WorkedExamples
     public static IReadOnlyList<string> Names { get; } = ["abc", "chain", "w123", "mazur", "regression", "classification"];
 
     /// <summary>The example called <paramref name="name"/>.</summary>
+    /// <param name="name">The example's name, one of <see cref="Names"/>.</param>
     /// <exception cref="ArgumentException">No example has that name; the message lists them.</exception>
     public static WorkedExample Get(string name) => name switch
     {

@@ -24,6 +24,7 @@ public static class SpecialFunctions
     /// For |x| &lt; 2 the positive series (2/√π) e^(−x²) Σₙ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)), whose terms
     /// never cancel; beyond, 1 − erfc(|x|) from the continued fraction.
     /// </summary>
+    /// <param name="x">The argument, any finite number or ±∞.</param>
     public static double Erf(double x)
     {
         if (double.IsNaN(x))
@@ -40,6 +41,7 @@ public static class SpecialFunctions
     /// erfc(x) = 1 − erf(x) = (2/√π) ∫ₓ^∞ e^(−t²) dt (<c>torch.erfc</c>), accurate in relative terms
     /// for large x where 1 − erf(x) would round to 0. d/dx = −(2/√π) e^(−x²).
     /// </summary>
+    /// <param name="x">The argument, any finite number or ±∞.</param>
     public static double Erfc(double x)
     {
         if (double.IsNaN(x))
@@ -65,24 +67,28 @@ public static class SpecialFunctions
     /// Φ(x) = P(Z ≤ x) for a standard normal Z = ½ erfc(−x/√2) (<c>torch.special.ndtr</c>).
     /// d/dx = φ(x), see <see cref="NormalPdf"/>.
     /// </summary>
+    /// <param name="x">The argument, any finite number or ±∞.</param>
     public static double NormalCdf(double x) => 0.5 * Erfc(-x * OneOverSqrt2);
 
     /// <summary>
     /// σ(x) = 1 / (1 + e⁻ˣ), evaluated so that no intermediate overflows: e⁻ˣ only for x ≥ 0, and
     /// eˣ / (1 + eˣ) for x &lt; 0.
     /// </summary>
+    /// <param name="x">The argument, any finite number or ±∞.</param>
     public static double Sigmoid(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
 
     /// <summary>
     /// φ(x) = e^(−x²/2) / √(2π), the standard normal density
     /// (<c>torch.distributions.Normal(0, 1).log_prob(x).exp()</c>). d/dx = −x φ(x).
     /// </summary>
+    /// <param name="x">The argument, any finite number or ±∞.</param>
     public static double NormalPdf(double x) => OneOverSqrt2Pi * Math.Exp(-0.5 * x * x);
 
     /// <summary>
     /// log(1 + x) without the cancellation of forming 1 + x for small |x| (<c>torch.log1p</c>).
     /// d/dx = 1/(1 + x). Uses log(u)·x/(u − 1) with u = 1 + x, which cancels u's rounding error.
     /// </summary>
+    /// <param name="x">The argument, greater than −1 for a finite result.</param>
     public static double Log1P(double x)
     {
         double u = 1.0 + x;

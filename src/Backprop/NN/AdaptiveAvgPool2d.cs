@@ -5,6 +5,7 @@ namespace Backprop.NN;
 /// (<c>torch.nn.AdaptiveAvgPool2d(output_size)</c>); <c>new AdaptiveAvgPool2d(1)</c> is global average
 /// pooling. See <see cref="F.AdaptiveAvgPool2d"/> for the windows.
 /// </summary>
+/// <param name="outputSize">The output's (height, width), or one int for both, whatever the input's size.</param>
 public sealed class AdaptiveAvgPool2d(Size2 outputSize) : Module
 {
     /// <summary>The (height, width) of every output plane (<c>output_size</c>).</summary>

@@ -9,6 +9,11 @@ namespace Backprop.NN;
 public sealed class AvgPool2d : Module
 {
     /// <summary>Creates the layer.</summary>
+    /// <param name="kernelSize">The window's (height, width), or one int for both.</param>
+    /// <param name="stride">The step between windows; null for the kernel size, as PyTorch.</param>
+    /// <param name="padding">Zeros added on each side (default 0), at most half the kernel.</param>
+    /// <param name="ceilMode">Whether the output size rounds up, so a last partial window counts (default false).</param>
+    /// <param name="countIncludePad">Whether padded zeros count in each window's divisor (default true).</param>
     public AvgPool2d(Size2 kernelSize, Size2? stride = null, Size2 padding = default, bool ceilMode = false, bool countIncludePad = true)
     {
         ConvArguments.ValidateWindow("AvgPool2d", kernelSize, stride ?? kernelSize, padding, 1);

@@ -8,6 +8,12 @@ namespace Backprop.NN;
 public sealed class BatchNorm1d : BatchNormBase
 {
     /// <summary>Creates the layer for <paramref name="numFeatures"/> channels.</summary>
+    /// <param name="numFeatures">C, the features of the input (N, C) or channels of (N, C, L).</param>
+    /// <param name="eps">Added to the variance before its square root, for stability (default 1e-5).</param>
+    /// <param name="momentum">The weight of each batch in the running statistics (default 0.1); null for the cumulative average.</param>
+    /// <param name="affine">Whether the layer learns a scale γ and shift β per feature (default true).</param>
+    /// <param name="trackRunningStats">Whether running mean and variance are kept and used in eval mode (default true).</param>
+    /// <param name="dtype">The parameters' element type (default <see cref="DType.Float32"/>).</param>
     public BatchNorm1d(int numFeatures, double eps = 1e-5, double? momentum = 0.1, bool affine = true, bool trackRunningStats = true, DType dtype = DType.Float32)
         : base(numFeatures, eps, momentum, affine, trackRunningStats, dtype)
     {

@@ -94,6 +94,7 @@ public abstract class BatchNormBase : Module
     }
 
     /// <summary>Normalizes <paramref name="input"/> of shape (N, C, …); see <see cref="NormalizationOps.BatchNorm"/>.</summary>
+    /// <param name="input">(N, C, …) with C the layer's features.</param>
     public override Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);

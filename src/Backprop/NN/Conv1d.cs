@@ -9,6 +9,16 @@ namespace Backprop.NN;
 public sealed class Conv1d : ConvBase
 {
     /// <summary>Creates the layer and initializes its parameters from <paramref name="generator"/> (weight first, then bias).</summary>
+    /// <param name="inChannels">C_in, the channels of the input (N, C_in, L).</param>
+    /// <param name="outChannels">C_out, the channels of the output, one kernel each.</param>
+    /// <param name="kernelSize">The kernel's length.</param>
+    /// <param name="stride">The step between windows (default 1).</param>
+    /// <param name="padding">Zeros added at both ends of the length (default 0).</param>
+    /// <param name="dilation">The spacing between kernel taps (default 1).</param>
+    /// <param name="groups">Blocked connections: in and out channels are split into this many groups, each convolved separately; divides both (default 1).</param>
+    /// <param name="bias">Whether the layer learns an additive bias per output channel (default true).</param>
+    /// <param name="generator">The random source of the initial weights, or null for <see cref="Generator.Default"/>.</param>
+    /// <param name="dtype">The parameters' element type (default <see cref="DType.Float32"/>).</param>
     public Conv1d(
         int inChannels,
         int outChannels,
@@ -41,6 +51,7 @@ public sealed class Conv1d : ConvBase
     public int Dilation { get; }
 
     /// <summary>y = conv1d(x, W, b) with this layer's stride, padding, dilation and groups; see <see cref="F.Conv1d"/>.</summary>
+    /// <param name="input">(N, C_in, L), or (C_in, L) unbatched.</param>
     public override Tensor Forward(Tensor input) => F.Conv1d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
 
     /// <inheritdoc/>

@@ -10,6 +10,16 @@ namespace Backprop.NN;
 public sealed class Conv2d : ConvBase
 {
     /// <summary>Creates the layer and initializes its parameters from <paramref name="generator"/> (weight first, then bias).</summary>
+    /// <param name="inChannels">C_in, the channels of the input (N, C_in, H, W).</param>
+    /// <param name="outChannels">C_out, the channels of the output, one kernel each.</param>
+    /// <param name="kernelSize">The kernel's (height, width), or one int for both.</param>
+    /// <param name="stride">The step between windows, (height, width) or one int; null for 1.</param>
+    /// <param name="padding">Zeros added on each side, (height, width) or one int (default 0).</param>
+    /// <param name="dilation">The spacing between kernel taps, (height, width) or one int; null for 1.</param>
+    /// <param name="groups">Blocked connections: in and out channels are split into this many groups, each convolved separately; divides both (default 1).</param>
+    /// <param name="bias">Whether the layer learns an additive bias per output channel (default true).</param>
+    /// <param name="generator">The random source of the initial weights, or null for <see cref="Generator.Default"/>.</param>
+    /// <param name="dtype">The parameters' element type (default <see cref="DType.Float32"/>).</param>
     public Conv2d(
         int inChannels,
         int outChannels,
@@ -42,6 +52,7 @@ public sealed class Conv2d : ConvBase
     public Size2 Dilation { get; }
 
     /// <summary>y = conv2d(x, W, b) with this layer's stride, padding, dilation and groups; see <see cref="F.Conv2d"/>.</summary>
+    /// <param name="input">(N, C_in, H, W), or (C_in, H, W) unbatched.</param>
     public override Tensor Forward(Tensor input) => F.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
 
     /// <inheritdoc/>

@@ -54,5 +54,6 @@ public abstract class ConvBase : Module
     public int Groups { get; }
 
     /// <summary>Re-draws the parameters as PyTorch's <c>reset_parameters</c> (see the class summary).</summary>
+    /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
     public void ResetParameters(Generator? generator = null) => ConvArguments.ResetParameters(Weight, Bias, generator);
 }

@@ -12,6 +12,8 @@ public sealed class Dropout : Module
     private readonly Generator? _generator;
 
     /// <summary>Creates the layer; masks are drawn from <paramref name="generator"/> (or <see cref="Generator.Default"/>).</summary>
+    /// <param name="p">The probability of zeroing each element, in [0, 1] (default 0.5).</param>
+    /// <param name="generator">The random source of the masks, or null for <see cref="Generator.Default"/>.</param>
     public Dropout(double p = 0.5, Generator? generator = null)
     {
         F.ValidateDropoutProbability(p);

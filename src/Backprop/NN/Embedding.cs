@@ -11,6 +11,11 @@ namespace Backprop.NN;
 public sealed class Embedding : Module
 {
     /// <summary>Creates the table, drawing the weight from <paramref name="generator"/> (or <see cref="Generator.Default"/>).</summary>
+    /// <param name="numEmbeddings">The size of the table: indices run from 0 to numEmbeddings − 1.</param>
+    /// <param name="embeddingDim">The length of each vector.</param>
+    /// <param name="paddingIdx">An index whose row stays zero and gets no gradient, or null for none (negative counts from the end).</param>
+    /// <param name="generator">The random source of the initial table, or null for <see cref="Generator.Default"/>.</param>
+    /// <param name="dtype">The table's element type (default <see cref="DType.Float32"/>).</param>
     public Embedding(int numEmbeddings, int embeddingDim, int? paddingIdx = null, Generator? generator = null, DType dtype = DType.Float32)
     {
         if (numEmbeddings < 1 || embeddingDim < 1)
@@ -46,6 +51,9 @@ public sealed class Embedding : Module
     /// A layer holding <paramref name="embeddings"/> itself (<c>nn.Embedding.from_pretrained(embeddings,
     /// freeze=True, padding_idx=None)</c>); frozen layers do not require grad.
     /// </summary>
+    /// <param name="embeddings">The table, (num_embeddings, embedding_dim), used as the layer's weight.</param>
+    /// <param name="freeze">Whether the table is left out of training (default true, as PyTorch's <c>freeze</c>).</param>
+    /// <param name="paddingIdx">An index whose row gets no gradient, or null for none.</param>
     public static Embedding FromPretrained(Tensor embeddings, bool freeze = true, int? paddingIdx = null)
     {
         ArgumentNullException.ThrowIfNull(embeddings);
@@ -60,6 +68,7 @@ public sealed class Embedding : Module
     }
 
     /// <summary>Re-draws the weight from N(0, 1) and zeroes the padding row (<c>reset_parameters</c>).</summary>
+    /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
     public void ResetParameters(Generator? generator = null)
     {
         Init.Normal(Weight, 0, 1, generator);
@@ -73,6 +82,7 @@ public sealed class Embedding : Module
     }
 
     /// <summary>Looks up the rows for an int64 <paramref name="input"/> of any shape; the output adds a last dim of embedding_dim.</summary>
+    /// <param name="input">Int64 indices of any shape, each in [0, num_embeddings).</param>
     public override Tensor Forward(Tensor input) => Tensor.Embedding(input, Weight, PaddingIdx);
 
     /// <inheritdoc/>

@@ -11,27 +11,40 @@ public static partial class F
     /// <paramref name="weight"/> of shape (out, in) and <paramref name="bias"/> of shape (out).
     /// dL/dx = dL/dy·W, dL/dW = (dL/dy)ᵀ·x, dL/db = Σ over rows of dL/dy.
     /// </summary>
+    /// <param name="input">(…, in_features): any leading dims, the last one the features.</param>
+    /// <param name="weight">W, (out_features, in_features).</param>
+    /// <param name="bias">b, (out_features), or null for none.</param>
     public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null) => Tensor.Linear(input, weight, bias);
 
     /// <summary>Rectified linear unit y = max(0, x) (<c>F.relu</c>); dy/dx = 1 for x &gt; 0, else 0.</summary>
+    /// <param name="input">The tensor, any shape.</param>
     public static Tensor Relu(Tensor input) => input.Relu();
 
     /// <summary>y = x for x &gt; 0, else slope·x (<c>F.leaky_relu(input, negative_slope=0.01)</c>); dy/dx = 1 or slope.</summary>
+    /// <param name="input">The tensor, any shape.</param>
+    /// <param name="negativeSlope">The slope for x &lt; 0 (PyTorch's <c>negative_slope</c>, default 0.01).</param>
     public static Tensor LeakyRelu(Tensor input, double negativeSlope = 0.01) => input.LeakyRelu(negativeSlope);
 
     /// <summary>Logistic σ(x) = 1 / (1 + e^(−x)) (<c>F.sigmoid</c>); dσ/dx = σ(1 − σ) ≤ 0.25.</summary>
+    /// <param name="input">The tensor, any shape.</param>
     public static Tensor Sigmoid(Tensor input) => input.Sigmoid();
 
     /// <summary>Hyperbolic tangent (<c>F.tanh</c>); d tanh/dx = 1 − tanh².</summary>
+    /// <param name="input">The tensor, any shape.</param>
     public static Tensor Tanh(Tensor input) => input.Tanh();
 
     /// <summary>Exact GELU x·Φ(x) (<c>F.gelu</c>, approximate='none'); d/dx = Φ(x) + x·φ(x).</summary>
+    /// <param name="input">The tensor, any shape.</param>
     public static Tensor Gelu(Tensor input) => input.Gelu();
 
     /// <summary>Softmax along <paramref name="dim"/>, yᵢ = e^xᵢ / Σⱼ e^xⱼ (<c>F.softmax(input, dim)</c>).</summary>
+    /// <param name="input">The tensor, any shape.</param>
+    /// <param name="dim">The dim the probabilities sum to 1 along (negative counts from the end).</param>
     public static Tensor Softmax(Tensor input, int dim) => input.Softmax(dim);
 
     /// <summary>Log-softmax along <paramref name="dim"/>, yᵢ = xᵢ − log Σⱼ e^xⱼ, via log-sum-exp (<c>F.log_softmax(input, dim)</c>).</summary>
+    /// <param name="input">The tensor, any shape.</param>
+    /// <param name="dim">The dim normalized along (negative counts from the end).</param>
     public static Tensor LogSoftmax(Tensor input, int dim) => input.LogSoftmax(dim);
 
     /// <summary>
@@ -40,6 +53,10 @@ public static partial class F
     /// the identity when not <paramref name="training"/> or when p = 0. Draws from
     /// <paramref name="generator"/> (or <see cref="Generator.Default"/>).
     /// </summary>
+    /// <param name="input">The tensor, any shape.</param>
+    /// <param name="p">The probability of zeroing each element, in [0, 1]; survivors are scaled by 1/(1 − p).</param>
+    /// <param name="training">Whether dropout applies (default true); false returns the input unchanged.</param>
+    /// <param name="generator">The random source of the mask, or null for <see cref="Generator.Default"/>.</param>
     public static Tensor Dropout(Tensor input, double p = 0.5, bool training = true, Generator? generator = null) =>
         Tensor.Dropout(input, p, training, generator);
 
@@ -48,6 +65,14 @@ public static partial class F
     /// bias=None, training=False, momentum=0.1, eps=1e-05)</c>): y = (x − μ)/√(σ² + eps)·w + b per channel,
     /// batch statistics in training (updating the running ones in place), running statistics otherwise.
     /// </summary>
+    /// <param name="input">(N, C, …): C features or channels.</param>
+    /// <param name="runningMean">The running mean per channel, (C), updated in place when training; null when none is kept.</param>
+    /// <param name="runningVar">The running (unbiased) variance per channel, (C), updated in place when training; null when none is kept.</param>
+    /// <param name="weight">The scale γ per channel, (C), or null for 1.</param>
+    /// <param name="bias">The shift β per channel, (C), or null for 0.</param>
+    /// <param name="training">Whether the batch's own statistics are used (and the running ones updated) rather than the running ones (default false).</param>
+    /// <param name="momentum">The weight of this batch in the running statistics (default 0.1).</param>
+    /// <param name="eps">Added to the variance before its square root, for stability (default 1e-5).</param>
     public static Tensor BatchNorm(
         Tensor input,
         Tensor? runningMean,
@@ -63,6 +88,11 @@ public static partial class F
     /// Layer normalization over the trailing <paramref name="normalizedShape"/> (<c>F.layer_norm(input,
     /// normalized_shape, weight=None, bias=None, eps=1e-05)</c>): y = (x − μ)/√(σ² + eps)·w + b per row.
     /// </summary>
+    /// <param name="input">(…, normalized_shape): the trailing dims are normalized together.</param>
+    /// <param name="normalizedShape">The sizes of the trailing dims normalized over.</param>
+    /// <param name="weight">The scale γ, of shape <paramref name="normalizedShape"/>, or null for 1.</param>
+    /// <param name="bias">The shift β, of shape <paramref name="normalizedShape"/>, or null for 0.</param>
+    /// <param name="eps">Added to the variance before its square root, for stability (default 1e-5).</param>
     public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5) =>
         Tensor.LayerNorm(input, normalizedShape, weight, bias, eps);
 
@@ -70,16 +100,28 @@ public static partial class F
     /// Row lookup y[…, :] = weight[input[…], :] for int64 indices (<c>F.embedding(input, weight, padding_idx=None)</c>);
     /// the gradient is a scatter-add into the rows, none into the padding row.
     /// </summary>
+    /// <param name="input">Int64 indices of any shape, each in [0, num_embeddings).</param>
+    /// <param name="weight">The table, (num_embeddings, embedding_dim).</param>
+    /// <param name="paddingIdx">An index whose row gets no gradient, or null for none (negative counts from the end).</param>
     public static Tensor Embedding(Tensor input, Tensor weight, int? paddingIdx = null) => Tensor.Embedding(input, weight, paddingIdx);
 
     /// <summary>Merges dims <paramref name="startDim"/>..<paramref name="endDim"/> into one (<c>torch.flatten(input, start_dim=0, end_dim=-1)</c>).</summary>
+    /// <param name="input">The tensor.</param>
+    /// <param name="startDim">The first dim merged (PyTorch's <c>start_dim</c>, default 0; negative counts from the end).</param>
+    /// <param name="endDim">The last dim merged, inclusive (PyTorch's <c>end_dim</c>, default -1, the last).</param>
     public static Tensor Flatten(Tensor input, int startDim = 0, int endDim = -1) => input.Flatten(startDim, endDim);
 
     /// <summary>Mean squared error, lᵢ = (xᵢ − tᵢ)² (<c>F.mse_loss(input, target, reduction='mean')</c>).</summary>
+    /// <param name="input">The prediction, any shape.</param>
+    /// <param name="target">The values it should have been, the same shape.</param>
+    /// <param name="reduction">How the per-element losses become the result (default their mean).</param>
     public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
         Tensor.MseLoss(input, target, reduction);
 
     /// <summary>Binary cross-entropy on probabilities, lᵢ = −(tᵢ log pᵢ + (1 − tᵢ) log(1 − pᵢ)) (<c>F.binary_cross_entropy</c>).</summary>
+    /// <param name="input">Probabilities in [0, 1], any shape.</param>
+    /// <param name="target">The targets in [0, 1], the same shape.</param>
+    /// <param name="reduction">How the per-element losses become the result (default their mean).</param>
     public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
         Tensor.BinaryCrossEntropy(input, target, reduction);
 
@@ -169,6 +211,9 @@ public static partial class F
     /// tensor of shape S×C with a 1 at each label; C = max label + 1 when <paramref name="numClasses"/> is −1.
     /// The result is int64 as in PyTorch unless <paramref name="dtype"/> asks for float. Not differentiable.
     /// </summary>
+    /// <param name="labels">Int64 class indices of any shape S, each in [0, C).</param>
+    /// <param name="numClasses">C, the number of classes, or -1 (default) for the largest label + 1.</param>
+    /// <param name="dtype">The result's element type (default <see cref="DType.Int64"/>).</param>
     public static Tensor OneHot(Tensor labels, int numClasses = -1, DType dtype = DType.Int64)
     {
         ArgumentNullException.ThrowIfNull(labels);

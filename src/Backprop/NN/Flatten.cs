@@ -4,6 +4,8 @@ namespace Backprop.NN;
 /// Merges dims <see cref="StartDim"/>..<see cref="EndDim"/> into one, keeping the batch dimension by
 /// default (<c>torch.nn.Flatten(start_dim=1, end_dim=-1)</c>): (N, C, H, W) → (N, C·H·W).
 /// </summary>
+/// <param name="startDim">The first dim merged (PyTorch's <c>start_dim</c>, default 1, after the batch).</param>
+/// <param name="endDim">The last dim merged, inclusive (PyTorch's <c>end_dim</c>, default -1, the last).</param>
 public sealed class Flatten(int startDim = 1, int endDim = -1) : Module
 {
     /// <summary>First dimension to flatten (<c>start_dim</c>).</summary>

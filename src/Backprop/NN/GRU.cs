@@ -12,6 +12,15 @@ namespace Backprop.NN;
 public sealed class GRU : RNNBase
 {
     /// <summary>Creates the layers; weights from <paramref name="generator"/>, inter-layer dropout masks from <paramref name="dropoutGenerator"/>.</summary>
+    /// <param name="inputSize">The features of each input step (PyTorch's <c>input_size</c>).</param>
+    /// <param name="hiddenSize">The features of the hidden state h (PyTorch's <c>hidden_size</c>).</param>
+    /// <param name="numLayers">How many recurrent layers are stacked, each reading the previous one's output (default 1).</param>
+    /// <param name="bias">Whether the layers learn the biases b_ih and b_hh (default true).</param>
+    /// <param name="batchFirst">Whether input and output are (N, L, H) rather than (L, N, H) (PyTorch's <c>batch_first</c>, default false).</param>
+    /// <param name="dropout">The probability of zeroing each output of every layer but the last while training (default 0).</param>
+    /// <param name="generator">The random source of the initial weights, or null for <see cref="Generator.Default"/>.</param>
+    /// <param name="dropoutGenerator">The random source of the dropout masks, or null for <see cref="Generator.Default"/>.</param>
+    /// <param name="dtype">The parameters' element type (default <see cref="DType.Float32"/>).</param>
     public GRU(
         int inputSize,
         int hiddenSize,
@@ -30,6 +39,8 @@ public sealed class GRU : RNNBase
     /// Runs the sequence from <paramref name="hx"/> (num_layers, batch, hidden_size), zeros when null
     /// (<c>output, h_n = gru(input, hx)</c>).
     /// </summary>
+    /// <param name="input">The sequence: (L, N, H_in), (N, L, H_in) with <c>batchFirst</c>, or (L, H_in) unbatched.</param>
+    /// <param name="hx">The initial hidden state (num_layers, N, H_out), or (num_layers, H_out) unbatched; null for zeros.</param>
     public (Tensor Output, Tensor H) Forward(Tensor input, Tensor? hx)
     {
         var (output, h, _) = Run(input, hx, null);

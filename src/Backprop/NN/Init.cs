@@ -13,6 +13,8 @@ public static class Init
     /// linear, conv and sigmoid 1; tanh 5/3; relu √2; leaky_relu √(2 / (1 + a²)) with a =
     /// <paramref name="param"/> (default 0.01); selu 3/4.
     /// </summary>
+    /// <param name="nonlinearity">The activation that follows the layer.</param>
+    /// <param name="param">leaky_relu's negative slope, or null for 0.01; ignored by the others.</param>
     public static double CalculateGain(Nonlinearity nonlinearity, double? param = null) => nonlinearity switch
     {
         Nonlinearity.Linear or Nonlinearity.Conv1d or Nonlinearity.Conv2d or Nonlinearity.Conv3d or Nonlinearity.Sigmoid => 1.0,
@@ -27,6 +29,7 @@ public static class Init
     /// (fan_in, fan_out) of a weight of rank ≥ 2: (size(1)·r, size(0)·r) with r the product of the
     /// remaining dimensions (<c>nn.init._calculate_fan_in_and_fan_out</c>).
     /// </summary>
+    /// <param name="tensor">A weight of rank ≥ 2: (fan_out, fan_in, kernel…).</param>
     public static (int FanIn, int FanOut) CalculateFanInAndFanOut(Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
@@ -45,6 +48,10 @@ public static class Init
     }
 
     /// <summary>Fills with U(<paramref name="a"/>, <paramref name="b"/>) (<c>nn.init.uniform_(tensor, a=0, b=1)</c>).</summary>
+    /// <param name="tensor">The tensor filled in place, outside the graph.</param>
+    /// <param name="a">The lower bound (default 0).</param>
+    /// <param name="b">The upper bound (default 1).</param>
+    /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
     public static Tensor Uniform(Tensor tensor, double a = 0, double b = 1, Generator? generator = null)
     {
         RequireFloat("Uniform", tensor);
@@ -58,6 +65,10 @@ public static class Init
     }
 
     /// <summary>Fills with N(<paramref name="mean"/>, <paramref name="std"/>²) (<c>nn.init.normal_(tensor, mean=0, std=1)</c>).</summary>
+    /// <param name="tensor">The tensor filled in place, outside the graph.</param>
+    /// <param name="mean">The mean (default 0).</param>
+    /// <param name="std">The standard deviation (default 1).</param>
+    /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
     public static Tensor Normal(Tensor tensor, double mean = 0, double std = 1, Generator? generator = null)
     {
         RequireFloat("Normal", tensor);
@@ -71,6 +82,8 @@ public static class Init
     }
 
     /// <summary>Fills with <paramref name="value"/> (<c>nn.init.constant_(tensor, val)</c>).</summary>
+    /// <param name="tensor">The tensor filled in place, outside the graph.</param>
+    /// <param name="value">The value of every element.</param>
     public static Tensor Constant(Tensor tensor, double value)
     {
         ArgumentNullException.ThrowIfNull(tensor);
@@ -83,15 +96,20 @@ public static class Init
     }
 
     /// <summary>Fills with 0 (<c>nn.init.zeros_(tensor)</c>).</summary>
+    /// <param name="tensor">The tensor filled in place, outside the graph.</param>
     public static Tensor Zeros(Tensor tensor) => Constant(tensor, 0);
 
     /// <summary>Fills with 1 (<c>nn.init.ones_(tensor)</c>).</summary>
+    /// <param name="tensor">The tensor filled in place, outside the graph.</param>
     public static Tensor Ones(Tensor tensor) => Constant(tensor, 1);
 
     /// <summary>
     /// Glorot uniform (<c>nn.init.xavier_uniform_(tensor, gain=1)</c>): U(−a, a) with
     /// a = gain·√(6 / (fan_in + fan_out)), i.e. std = gain·√(2 / (fan_in + fan_out)).
     /// </summary>
+    /// <param name="tensor">The tensor filled in place, at least rank 2: (fan_out, fan_in, …).</param>
+    /// <param name="gain">The scaling factor, e.g. <see cref="CalculateGain"/> of the activation (default 1).</param>
+    /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
     public static Tensor XavierUniform(Tensor tensor, double gain = 1, Generator? generator = null)
     {
         var (fanIn, fanOut) = CalculateFanInAndFanOut(tensor);
@@ -100,6 +118,9 @@ public static class Init
     }
 
     /// <summary>Glorot normal (<c>nn.init.xavier_normal_(tensor, gain=1)</c>): N(0, std²) with std = gain·√(2 / (fan_in + fan_out)).</summary>
+    /// <param name="tensor">The tensor filled in place, at least rank 2: (fan_out, fan_in, …).</param>
+    /// <param name="gain">The scaling factor, e.g. <see cref="CalculateGain"/> of the activation (default 1).</param>
+    /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
     public static Tensor XavierNormal(Tensor tensor, double gain = 1, Generator? generator = null)
     {
         var (fanIn, fanOut) = CalculateFanInAndFanOut(tensor);
@@ -111,6 +132,11 @@ public static class Init
     /// U(−b, b) with b = √3·gain/√fan and gain = <see cref="CalculateGain"/>(nonlinearity, a).
     /// With a = √5 (Linear's default) b = 1/√fan_in.
     /// </summary>
+    /// <param name="tensor">The tensor filled in place, at least rank 2: (fan_out, fan_in, …).</param>
+    /// <param name="a">The negative slope of the leaky ReLU that follows (default 0).</param>
+    /// <param name="mode">Whether the variance is kept in the forward pass (fan_in, default) or the backward pass (fan_out).</param>
+    /// <param name="nonlinearity">The activation the gain is computed for (default leaky ReLU).</param>
+    /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
     public static Tensor KaimingUniform(
         Tensor tensor,
         double a = 0,
@@ -126,6 +152,11 @@ public static class Init
     /// He normal (<c>nn.init.kaiming_normal_(tensor, a=0, mode='fan_in', nonlinearity='leaky_relu')</c>):
     /// N(0, std²) with std = gain/√fan.
     /// </summary>
+    /// <param name="tensor">The tensor filled in place, at least rank 2: (fan_out, fan_in, …).</param>
+    /// <param name="a">The negative slope of the leaky ReLU that follows (default 0).</param>
+    /// <param name="mode">Whether the variance is kept in the forward pass (fan_in, default) or the backward pass (fan_out).</param>
+    /// <param name="nonlinearity">The activation the gain is computed for (default leaky ReLU).</param>
+    /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
     public static Tensor KaimingNormal(
         Tensor tensor,
         double a = 0,

@@ -11,12 +11,22 @@ namespace Backprop.NN;
 public sealed class LayerNorm : Module
 {
     /// <summary>Normalizes over the last dim, of size <paramref name="normalizedShape"/>.</summary>
+    /// <param name="normalizedShape">The size of the last dim, which is normalized.</param>
+    /// <param name="eps">Added to the variance before its square root, for stability (default 1e-5).</param>
+    /// <param name="elementwiseAffine">Whether the layer learns a scale γ (and shift β) per element (default true).</param>
+    /// <param name="bias">Whether the shift β is learned when <paramref name="elementwiseAffine"/> is (default true).</param>
+    /// <param name="dtype">The parameters' element type (default <see cref="DType.Float32"/>).</param>
     public LayerNorm(int normalizedShape, double eps = 1e-5, bool elementwiseAffine = true, bool bias = true, DType dtype = DType.Float32)
         : this([normalizedShape], eps, elementwiseAffine, bias, dtype)
     {
     }
 
     /// <summary>Normalizes over the last <c>normalizedShape.Length</c> dims, which must have these sizes.</summary>
+    /// <param name="normalizedShape">The sizes of the trailing dims normalized together.</param>
+    /// <param name="eps">Added to the variance before its square root, for stability (default 1e-5).</param>
+    /// <param name="elementwiseAffine">Whether the layer learns a scale γ (and shift β) per element (default true).</param>
+    /// <param name="bias">Whether the shift β is learned when <paramref name="elementwiseAffine"/> is (default true).</param>
+    /// <param name="dtype">The parameters' element type (default <see cref="DType.Float32"/>).</param>
     public LayerNorm(int[] normalizedShape, double eps = 1e-5, bool elementwiseAffine = true, bool bias = true, DType dtype = DType.Float32)
     {
         ArgumentNullException.ThrowIfNull(normalizedShape);

@@ -6,6 +6,7 @@ namespace Backprop.NN;
 /// y = x for x &gt; 0, else slope·x (<c>torch.nn.LeakyReLU(negative_slope=0.01)</c>); dy/dx = 1 or slope,
 /// so negative inputs still pass a gradient.
 /// </summary>
+/// <param name="negativeSlope">The slope for x &lt; 0 (PyTorch's <c>negative_slope</c>, default 0.01).</param>
 public sealed class LeakyReLU(double negativeSlope = 0.01) : Module
 {
     /// <summary>The slope for negative inputs (<c>negative_slope</c>).</summary>

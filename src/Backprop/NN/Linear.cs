@@ -10,6 +10,11 @@ namespace Backprop.NN;
 public sealed class Linear : Module
 {
     /// <summary>Creates the layer and initializes its parameters from <paramref name="generator"/> (weight first, then bias).</summary>
+    /// <param name="inFeatures">The size of each input's last dim (PyTorch's <c>in_features</c>).</param>
+    /// <param name="outFeatures">The size of each output's last dim (PyTorch's <c>out_features</c>).</param>
+    /// <param name="bias">Whether the layer learns an additive bias b (default true).</param>
+    /// <param name="generator">The random source of the initial weights, or null for <see cref="Generator.Default"/>.</param>
+    /// <param name="dtype">The parameters' element type (default <see cref="DType.Float32"/>).</param>
     public Linear(int inFeatures, int outFeatures, bool bias = true, Generator? generator = null, DType dtype = DType.Float32)
     {
         if (inFeatures < 0 || outFeatures < 0)
@@ -45,6 +50,7 @@ public sealed class Linear : Module
     /// Re-draws the parameters as PyTorch's <c>reset_parameters</c>: W ~ kaiming_uniform(a = √5) =
     /// U(−1/√in, 1/√in) and b ~ U(−1/√in, 1/√in) (b = 0 when in_features is 0).
     /// </summary>
+    /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
     public void ResetParameters(Generator? generator = null)
     {
         if (InFeatures > 0)
@@ -60,6 +66,7 @@ public sealed class Linear : Module
     }
 
     /// <summary>y = x·Wᵀ + b for x of shape (…, in_features); see <see cref="F.Linear"/>.</summary>
+    /// <param name="input">(…, in_features): any leading dims, the last one the features.</param>
     public override Tensor Forward(Tensor input) => F.Linear(input, Weight, Bias);
 
     /// <inheritdoc/>

@@ -4,6 +4,7 @@ namespace Backprop.NN;
 /// Log-softmax along <see cref="Dim"/>, yᵢ = xᵢ − log Σⱼ e^xⱼ computed by log-sum-exp
 /// (<c>torch.nn.LogSoftmax(dim)</c>); pairs with <see cref="NLLLoss"/>.
 /// </summary>
+/// <param name="dim">The dim normalized along (negative counts from the end).</param>
 public sealed class LogSoftmax(int dim) : Module
 {
     /// <summary>The dimension normalized over (<c>dim</c>).</summary>

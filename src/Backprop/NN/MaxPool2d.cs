@@ -8,6 +8,11 @@ namespace Backprop.NN;
 public sealed class MaxPool2d : Module
 {
     /// <summary>Creates the layer.</summary>
+    /// <param name="kernelSize">The window's (height, width), or one int for both.</param>
+    /// <param name="stride">The step between windows; null for the kernel size, as PyTorch.</param>
+    /// <param name="padding">−∞ added on each side (default 0), at most half the kernel.</param>
+    /// <param name="dilation">The spacing between window elements; null for 1.</param>
+    /// <param name="ceilMode">Whether the output size rounds up, so a last partial window counts (default false).</param>
     public MaxPool2d(Size2 kernelSize, Size2? stride = null, Size2 padding = default, Size2? dilation = null, bool ceilMode = false)
     {
         ConvArguments.ValidateWindow("MaxPool2d", kernelSize, stride ?? kernelSize, padding, dilation ?? 1);

@@ -26,6 +26,9 @@ public sealed partial record ModelSpec(int[] Sizes, string Activation = "relu", 
     /// in-512-256-out, ReLU, dropout 0.2, needing <paramref name="inFeatures"/> and
     /// <paramref name="classes"/>) or <c>N0-N1-...-Nk[:activation][:dropout=P]</c>.
     /// </summary>
+    /// <param name="text">The spec: <c>mlp</c>, or sizes joined by <c>-</c> with optional <c>:activation</c> and <c>:dropout=P</c>.</param>
+    /// <param name="inFeatures">The input size, needed by <c>mlp</c>; null otherwise.</param>
+    /// <param name="classes">The output size, needed by <c>mlp</c>; null otherwise.</param>
     public static ModelSpec Parse(string text, int? inFeatures = null, int? classes = null)
     {
         text = text.Trim();
@@ -129,6 +132,8 @@ public sealed partial record ModelSpec(int[] Sizes, string Activation = "relu", 
     }
 
     /// <summary>Builds the network; weights are drawn from <paramref name="init"/>, dropout masks from <paramref name="dropout"/>.</summary>
+    /// <param name="init">The random source of the weights, or null for <see cref="Generator.Default"/>.</param>
+    /// <param name="dropout">The random source of the dropout masks, or null for <see cref="Generator.Default"/>.</param>
     public Sequential Build(Generator? init = null, Generator? dropout = null)
     {
         if (IsCnn)

@@ -22,25 +22,32 @@ public abstract class Module
     public bool IsTraining { get; private set; } = true;
 
     /// <summary>Computes the module's output for <paramref name="input"/> (<c>module.forward(input)</c>).</summary>
+    /// <param name="input">The module's input, in the shape the module documents.</param>
     public abstract Tensor Forward(Tensor input);
 
     /// <summary>
     /// The parameters of this module and, when <paramref name="recurse"/> is true, of all its
     /// descendants, each tensor once even if shared (<c>module.parameters()</c>).
     /// </summary>
+    /// <param name="recurse">Whether the parameters of all descendants are included (default true).</param>
     public IEnumerable<Tensor> Parameters(bool recurse = true) => NamedParameters(recurse: recurse).Select(p => p.Parameter);
 
     /// <summary>
     /// The parameters with their dotted keys (<c>layers.0.weight</c>), in registration order, module
     /// by module in pre-order, each tensor once (<c>module.named_parameters(prefix, recurse)</c>).
     /// </summary>
+    /// <param name="prefix">Put before every name with a dot, e.g. <c>encoder</c> gives <c>encoder.weight</c> (default none).</param>
+    /// <param name="recurse">Whether the parameters of all descendants are included (default true).</param>
     public IEnumerable<(string Name, Tensor Parameter)> NamedParameters(string prefix = "", bool recurse = true) =>
         NamedTensors(MemberKind.Parameter, prefix, recurse, removeDuplicate: true);
 
     /// <summary>The buffers (non-trainable state such as running statistics) of this module and its descendants (<c>module.buffers()</c>).</summary>
+    /// <param name="recurse">Whether the buffers of all descendants are included (default true).</param>
     public IEnumerable<Tensor> Buffers(bool recurse = true) => NamedBuffers(recurse: recurse).Select(b => b.Buffer);
 
     /// <summary>The buffers with their dotted keys, each tensor once (<c>module.named_buffers(prefix, recurse)</c>).</summary>
+    /// <param name="prefix">Put before every name with a dot (default none).</param>
+    /// <param name="recurse">Whether the buffers of all descendants are included (default true).</param>
     public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers(string prefix = "", bool recurse = true) =>
         NamedTensors(MemberKind.Buffer, prefix, recurse, removeDuplicate: true);
 
@@ -67,9 +74,11 @@ public abstract class Module
     /// This module (key <paramref name="prefix"/>, empty by default) and all its descendants with dotted
     /// keys, in pre-order, each once (<c>module.named_modules()</c>).
     /// </summary>
+    /// <param name="prefix">The name of this module, and put before every descendant's name with a dot (default empty).</param>
     public IEnumerable<(string Name, Module Module)> NamedModules(string prefix = "") => WalkModules(prefix, removeDuplicate: true);
 
     /// <summary>Sets training mode on this module and every descendant and returns this module (<c>module.train(mode)</c>).</summary>
+    /// <param name="mode">True for training mode, false for evaluation (default true).</param>
     public Module Train(bool mode = true)
     {
         foreach (var module in Modules())
@@ -96,6 +105,7 @@ public abstract class Module
     /// Calls <paramref name="fn"/> on every descendant, then on this module, and returns this module
     /// (<c>module.apply(fn)</c>), e.g. to re-initialize every Linear.
     /// </summary>
+    /// <param name="fn">The action called on each module.</param>
     public Module Apply(Action<Module> fn)
     {
         ArgumentNullException.ThrowIfNull(fn);
@@ -109,6 +119,7 @@ public abstract class Module
     }
 
     /// <summary>The number of parameter elements, Σ numel(p), each shared tensor counted once; only those with <see cref="Tensor.RequiresGrad"/> when <paramref name="onlyTrainable"/>.</summary>
+    /// <param name="onlyTrainable">Whether only the parameters that require grad are counted (default false: all).</param>
     public long NumParameters(bool onlyTrainable = false) =>
         Parameters().Where(p => !onlyTrainable || p.RequiresGrad).Sum(p => (long)p.Numel);
 
@@ -137,6 +148,8 @@ public abstract class Module
     /// an error. One <see cref="ArgumentException"/> lists every problem, e.g.
     /// <c>shape mismatch for layers.0.weight: expected (256x784), got (128x784)</c>.
     /// </summary>
+    /// <param name="state">The tensors by key, as <see cref="StateDict"/> names them; copied into the module's.</param>
+    /// <param name="strict">Whether a missing or unexpected key is an error (default true, as PyTorch); false reports them in the result.</param>
     /// <returns>The keys that were missing or unexpected (both empty after a strict load).</returns>
     public LoadStateDictResult LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
@@ -225,12 +238,18 @@ public abstract class Module
     /// (<c>module.register_parameter(name, param)</c>); null registers nothing visible (as <c>bias=None</c>).
     /// A registered name takes precedence over a discovered field of the same key.
     /// </summary>
+    /// <param name="name">The key, without dots, unique among this module's members.</param>
+    /// <param name="parameter">The parameter, or null for an absent one.</param>
     protected void RegisterParameter(string name, Tensor? parameter) => Register(name, MemberKind.Parameter, parameter);
 
     /// <summary>Registers a buffer under a run-time name (<c>module.register_buffer(name, tensor)</c>); it is saved in the state dict but not trained.</summary>
+    /// <param name="name">The key, without dots, unique among this module's members.</param>
+    /// <param name="buffer">The buffer, or null for an absent one.</param>
     protected void RegisterBuffer(string name, Tensor? buffer) => Register(name, MemberKind.Buffer, buffer);
 
     /// <summary>Registers a child module under a run-time name (<c>module.add_module(name, module)</c>).</summary>
+    /// <param name="name">The key, without dots, unique among this module's members.</param>
+    /// <param name="module">The child, or null for an absent one.</param>
     protected void RegisterModule(string name, Module? module) => Register(name, MemberKind.Child, module);
 
     private string TypeName

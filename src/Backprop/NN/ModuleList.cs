@@ -14,12 +14,14 @@ public sealed class ModuleList : Module, IReadOnlyList<Module>
     private readonly List<Module> _modules = [];
 
     /// <summary>Creates the list from <paramref name="modules"/>, in order.</summary>
+    /// <param name="modules">The modules, in order; registered as children <c>0</c>, <c>1</c>, ….</param>
     public ModuleList(params Module[] modules)
         : this((IEnumerable<Module>)modules)
     {
     }
 
     /// <summary>Creates the list from <paramref name="modules"/>, in order.</summary>
+    /// <param name="modules">The modules, in order; registered as children <c>0</c>, <c>1</c>, ….</param>
     public ModuleList(IEnumerable<Module> modules)
     {
         ArgumentNullException.ThrowIfNull(modules);
@@ -36,6 +38,7 @@ public sealed class ModuleList : Module, IReadOnlyList<Module>
     public Module this[int index] => _modules[index];
 
     /// <summary>Appends <paramref name="module"/> under the next key (<c>list.append(module)</c>) and returns this list.</summary>
+    /// <param name="module">The module appended, registered under the next index.</param>
     public ModuleList Add(Module module)
     {
         ArgumentNullException.ThrowIfNull(module);
@@ -45,6 +48,7 @@ public sealed class ModuleList : Module, IReadOnlyList<Module>
     }
 
     /// <summary>Always throws: a ModuleList only holds modules; call them from the owning module's Forward.</summary>
+    /// <param name="input">Not used: the call fails, as a ModuleList has no forward of its own.</param>
     public override Tensor Forward(Tensor input) =>
         throw new InvalidOperationException("ModuleList has no Forward: iterate over it and call each module from the owning module");
 

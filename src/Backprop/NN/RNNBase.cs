@@ -106,6 +106,7 @@ public abstract class RNNBase : Module
     public IReadOnlyList<IReadOnlyList<Tensor>> AllWeights => [.. _layers.Select(l => (IReadOnlyList<Tensor>)[.. l.OfType<Tensor>()])];
 
     /// <summary>Re-draws every weight and bias from U(−1/√hidden_size, 1/√hidden_size) (<c>reset_parameters</c>).</summary>
+    /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
     public void ResetParameters(Generator? generator = null)
     {
         double bound = 1 / Math.Sqrt(HiddenSize);
@@ -127,6 +128,7 @@ public abstract class RNNBase : Module
     }
 
     /// <summary>The last layer's h_t for every step, from zero initial states (the first element of PyTorch's result).</summary>
+    /// <param name="input">The sequence: (L, N, H_in), (N, L, H_in) with <c>batchFirst</c>, or (L, H_in) unbatched; the initial state is zeros.</param>
     public override Tensor Forward(Tensor input) => Run(input, null, null).Output;
 
     /// <summary>

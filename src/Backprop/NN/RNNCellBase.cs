@@ -56,6 +56,7 @@ public abstract class RNNCellBase : Module
     public bool Bias { get; }
 
     /// <summary>Re-draws every parameter from U(−1/√hidden_size, 1/√hidden_size) (<c>reset_parameters</c>).</summary>
+    /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
     public void ResetParameters(Generator? generator = null)
     {
         double bound = 1 / Math.Sqrt(HiddenSize);

@@ -14,6 +14,7 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
     private readonly List<Module> _layers = [];
 
     /// <summary>Creates the chain from <paramref name="layers"/>, in order.</summary>
+    /// <param name="layers">The modules, in the order they run.</param>
     public Sequential(params Module[] layers)
     {
         ArgumentNullException.ThrowIfNull(layers);
@@ -42,6 +43,7 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
     }
 
     /// <summary>Appends <paramref name="layer"/> under the next key (<c>seq.append(module)</c>) and returns this chain.</summary>
+    /// <param name="layer">The module appended, run after the others.</param>
     public Sequential Add(Module layer)
     {
         ArgumentNullException.ThrowIfNull(layer);
@@ -51,6 +53,7 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
     }
 
     /// <summary>Applies every layer in order: the output of one is the input of the next.</summary>
+    /// <param name="input">The first module's input.</param>
     public override Tensor Forward(Tensor input)
     {
         var x = input;

@@ -12,6 +12,8 @@ public sealed class Unflatten : Module
     private readonly int[] _unflattenedSize;
 
     /// <summary>Creates the layer; <paramref name="unflattenedSize"/> must multiply to the size of <paramref name="dim"/>.</summary>
+    /// <param name="dim">The dim split (negative counts from the end).</param>
+    /// <param name="unflattenedSize">The sizes it becomes, whose product is its size; one may be -1, inferred.</param>
     public Unflatten(int dim, int[] unflattenedSize)
     {
         ArgumentNullException.ThrowIfNull(unflattenedSize);

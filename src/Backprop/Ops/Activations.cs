@@ -63,6 +63,7 @@ public static partial class ActivationOps
         /// Leaky ReLU: x where x &gt; 0, else <paramref name="negativeSlope"/>·x
         /// (<c>torch.nn.functional.leaky_relu</c>). d/dx = 1 where x &gt; 0, else negativeSlope.
         /// </summary>
+        /// <param name="negativeSlope">The slope for x &lt; 0 (PyTorch's <c>negative_slope</c>, default 0.01).</param>
         public Tensor LeakyRelu(double negativeSlope = 0.01)
         {
             var x = self;
@@ -103,12 +104,14 @@ public static partial class ActivationOps
         /// Softmax along <paramref name="dim"/>: yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m) with m = maxⱼ xⱼ
         /// (<c>torch.softmax(x, dim)</c>). Backward: dL/dxᵢ = yᵢ(gᵢ − Σⱼ gⱼyⱼ).
         /// </summary>
+        /// <param name="dim">The dim the probabilities sum to 1 along (negative counts from the end).</param>
         public Tensor Softmax(int dim) => self.SoftmaxAlong(new SoftmaxDefinition(dim), dim, log: false);
 
         /// <summary>
         /// Log-softmax along <paramref name="dim"/> via log-sum-exp: yᵢ = xᵢ − m − log Σⱼ e^(xⱼ − m) with
         /// m = maxⱼ xⱼ (<c>torch.log_softmax(x, dim)</c>). Backward: dL/dxᵢ = gᵢ − softmax(x)ᵢ·Σⱼ gⱼ.
         /// </summary>
+        /// <param name="dim">The dim normalized along (negative counts from the end).</param>
         public Tensor LogSoftmax(int dim) => self.SoftmaxAlong(new LogSoftmaxDefinition(dim), dim, log: true);
 
         /// <summary>Softmax or log-softmax along a dim: one stable row kernel for both, forward and backward.</summary>
@@ -291,6 +294,7 @@ public sealed class TanhDefinition : OpDefinition, IGradCheckSamples
     public static TanhDefinition Instance { get; } = new();
 
     /// <summary>ONNX Tanh(x).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Tanh");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -312,6 +316,7 @@ public sealed class SigmoidDefinition : OpDefinition, IGradCheckSamples
     public static SigmoidDefinition Instance { get; } = new();
 
     /// <summary>ONNX Sigmoid(x).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Sigmoid");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -333,6 +338,7 @@ public sealed class ReluDefinition : OpDefinition, IGradCheckSamples
     public static ReluDefinition Instance { get; } = new();
 
     /// <summary>ONNX Relu(x).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Relu");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -358,6 +364,7 @@ public sealed class LeakyReluDefinition : OpDefinition, IGradCheckSamples
     protected override string FormatAttributes() => $"negativeSlope: {FormatNumber(NegativeSlope)}";
 
     /// <summary>ONNX LeakyRelu(x) with alpha = the negative slope.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "LeakyRelu", new OnnxAttribute("alpha", (float)NegativeSlope));
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -382,6 +389,7 @@ public sealed class GeluDefinition : OpDefinition, IGradCheckSamples
     /// ONNX Gelu(x, approximate="none") from opset 20; before that its definition x·½(1 + erf(x/√2))
     /// written with Div, Erf, Add and two Muls.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -412,6 +420,7 @@ public sealed class SoftmaxDefinition : DimOpDefinition, IGradCheckSamples
     }
 
     /// <summary>ONNX Softmax(x) along axis = dim (opset 13+ semantics: that axis only, as PyTorch's dim).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -435,6 +444,7 @@ public sealed class LogSoftmaxDefinition : DimOpDefinition, IGradCheckSamples
     }
 
     /// <summary>ONNX LogSoftmax(x) along axis = dim.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

@@ -15,6 +15,7 @@ public static partial class ArithmeticOps
     extension(Tensor self)
     {
         /// <summary>a + b with broadcasting (<c>torch.add</c>). d/da = 1, d/db = 1.</summary>
+        /// <param name="other">The tensor added, broadcast against this one; same dtype.</param>
         public Tensor Add(Tensor other)
         {
             var result = Broadcasting.Binary("add", self, other, default(AddKernel));
@@ -22,6 +23,7 @@ public static partial class ArithmeticOps
         }
 
         /// <summary>a − b with broadcasting (<c>torch.sub</c>). d/da = 1, d/db = −1.</summary>
+        /// <param name="other">The tensor subtracted, broadcast against this one; same dtype.</param>
         public Tensor Sub(Tensor other)
         {
             var result = Broadcasting.Binary("sub", self, other, default(SubKernel));
@@ -29,6 +31,7 @@ public static partial class ArithmeticOps
         }
 
         /// <summary>a · b elementwise with broadcasting (<c>torch.mul</c>). d/da = b, d/db = a.</summary>
+        /// <param name="other">The tensor multiplied by, broadcast against this one; same dtype.</param>
         public Tensor Mul(Tensor other)
         {
             var result = Broadcasting.Binary("mul", self, other, default(MulKernel));
@@ -37,6 +40,7 @@ public static partial class ArithmeticOps
         }
 
         /// <summary>a / b elementwise with broadcasting (<c>torch.div</c>). d/da = 1/b, d/db = −a/b².</summary>
+        /// <param name="other">The divisor, broadcast against this one; same dtype.</param>
         public Tensor Div(Tensor other)
         {
             var result = Broadcasting.Binary("div", self, other, default(DivKernel));
@@ -52,6 +56,7 @@ public static partial class ArithmeticOps
         }
 
         /// <summary>x^p for a scalar exponent (<c>torch.pow</c>). d/dx = p·x^(p−1).</summary>
+        /// <param name="exponent">The exponent p applied to every element, e.g. 2 for a square or 0.5 for a square root.</param>
         public Tensor Pow(double exponent)
         {
             var x = self;
@@ -133,42 +138,67 @@ public static partial class ArithmeticOps
     extension(Tensor)
     {
         /// <summary>Elementwise sum with broadcasting.</summary>
+        /// <param name="a">The left operand.</param>
+        /// <param name="b">The right operand, broadcast against <paramref name="a"/>.</param>
         public static Tensor operator +(Tensor a, Tensor b) => a.Add(b);
 
         /// <summary>Adds a scalar.</summary>
+        /// <param name="a">The tensor.</param>
+        /// <param name="b">The number added to every element.</param>
         public static Tensor operator +(Tensor a, double b) => a.Add(Tensor.Constant(b, a));
 
         /// <summary>Adds a scalar.</summary>
+        /// <param name="a">The number added to every element.</param>
+        /// <param name="b">The tensor.</param>
         public static Tensor operator +(double a, Tensor b) => Tensor.Constant(a, b).Add(b);
 
         /// <summary>Elementwise difference with broadcasting.</summary>
+        /// <param name="a">The left operand.</param>
+        /// <param name="b">The right operand, broadcast against <paramref name="a"/>.</param>
         public static Tensor operator -(Tensor a, Tensor b) => a.Sub(b);
 
         /// <summary>Subtracts a scalar.</summary>
+        /// <param name="a">The tensor.</param>
+        /// <param name="b">The number subtracted from every element.</param>
         public static Tensor operator -(Tensor a, double b) => a.Sub(Tensor.Constant(b, a));
 
         /// <summary>Subtracts from a scalar.</summary>
+        /// <param name="a">The number every element is subtracted from.</param>
+        /// <param name="b">The tensor.</param>
         public static Tensor operator -(double a, Tensor b) => Tensor.Constant(a, b).Sub(b);
 
         /// <summary>Elementwise product with broadcasting.</summary>
+        /// <param name="a">The left operand.</param>
+        /// <param name="b">The right operand, broadcast against <paramref name="a"/>.</param>
         public static Tensor operator *(Tensor a, Tensor b) => a.Mul(b);
 
         /// <summary>Multiplies by a scalar.</summary>
+        /// <param name="a">The tensor.</param>
+        /// <param name="b">The number every element is multiplied by.</param>
         public static Tensor operator *(Tensor a, double b) => a.Mul(Tensor.Constant(b, a));
 
         /// <summary>Multiplies by a scalar.</summary>
+        /// <param name="a">The number every element is multiplied by.</param>
+        /// <param name="b">The tensor.</param>
         public static Tensor operator *(double a, Tensor b) => Tensor.Constant(a, b).Mul(b);
 
         /// <summary>Elementwise quotient with broadcasting.</summary>
+        /// <param name="a">The dividend.</param>
+        /// <param name="b">The divisor, broadcast against <paramref name="a"/>.</param>
         public static Tensor operator /(Tensor a, Tensor b) => a.Div(b);
 
         /// <summary>Divides by a scalar.</summary>
+        /// <param name="a">The dividend.</param>
+        /// <param name="b">The number every element is divided by.</param>
         public static Tensor operator /(Tensor a, double b) => a.Div(Tensor.Constant(b, a));
 
         /// <summary>Divides a scalar by each element.</summary>
+        /// <param name="a">The number divided by every element.</param>
+        /// <param name="b">The divisor.</param>
         public static Tensor operator /(double a, Tensor b) => Tensor.Constant(a, b).Div(b);
 
         /// <summary>Negation.</summary>
+        /// <param name="a">The tensor negated.</param>
         public static Tensor operator -(Tensor a) => a.Neg();
     }
 
@@ -285,6 +315,7 @@ public sealed class AddDefinition : OpDefinition, IGradCheckSamples
     public static AddDefinition Instance { get; } = new();
 
     /// <summary>ONNX Add(a, b), which broadcasts as NumPy does, as add does.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Add");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -308,6 +339,7 @@ public sealed class SubDefinition : OpDefinition, IGradCheckSamples
     public static SubDefinition Instance { get; } = new();
 
     /// <summary>ONNX Sub(a, b), broadcasting as NumPy does.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Sub");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -330,6 +362,7 @@ public sealed class MulDefinition : OpDefinition, IGradCheckSamples
     public static MulDefinition Instance { get; } = new();
 
     /// <summary>ONNX Mul(a, b), broadcasting as NumPy does.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Mul");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -352,6 +385,7 @@ public sealed class DivDefinition : OpDefinition, IGradCheckSamples
     public static DivDefinition Instance { get; } = new();
 
     /// <summary>ONNX Div(a, b), broadcasting as NumPy does.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Div");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -374,6 +408,7 @@ public sealed class NegDefinition : OpDefinition, IGradCheckSamples
     public static NegDefinition Instance { get; } = new();
 
     /// <summary>ONNX Neg(x).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Neg");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -399,6 +434,7 @@ public sealed class PowDefinition : OpDefinition, IGradCheckSamples
     protected override string FormatAttributes() => $"exponent: {FormatNumber(Exponent)}";
 
     /// <summary>ONNX Pow(x, p) with the exponent p as a scalar constant.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -425,6 +461,7 @@ public sealed class PowTensorDefinition : OpDefinition, IGradCheckSamples
     public static PowTensorDefinition Instance { get; } = new();
 
     /// <summary>ONNX Pow(a, b), broadcasting as NumPy does.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Pow");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -447,6 +484,7 @@ public sealed class MaximumDefinition : OpDefinition, IGradCheckSamples
     public static MaximumDefinition Instance { get; } = new();
 
     /// <summary>ONNX Max(a, b), broadcasting as NumPy does.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Max");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -469,6 +507,7 @@ public sealed class MinimumDefinition : OpDefinition, IGradCheckSamples
     public static MinimumDefinition Instance { get; } = new();
 
     /// <summary>ONNX Min(a, b), broadcasting as NumPy does.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Min");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>

@@ -109,6 +109,7 @@ public sealed class ToDefinition : OpDefinition, IGradCheckSamples
     ];
 
     /// <summary>ONNX Cast(x) to float (1) or double (11).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) =>
         LowerAs(onnx, "Cast", new OnnxAttribute("to", DType == DType.Float32 ? 1L : 11L));
 

@@ -25,6 +25,13 @@ public static partial class ConvolutionOps
         /// dL/dx is the transposed convolution of dL/dy with w (GEMM then col2im); dL/dw[o, c, p, q] =
         /// Σ_{n, i, j} dL/dy[n, o, i, j] · x[n, c, …] (GEMM with the im2col matrix); dL/db[o] = Σ_{n, i, j} dL/dy[n, o, i, j].
         /// </summary>
+        /// <param name="input">(N, C_in, H, W), or (C_in, H, W) unbatched.</param>
+        /// <param name="weight">The kernels, (C_out, C_in/groups, kH, kW).</param>
+        /// <param name="bias">One value per output channel, (C_out), or null for none.</param>
+        /// <param name="stride">The step between windows, (height, width) or one int; null for 1.</param>
+        /// <param name="padding">Zeros added on each side, (height, width) or one int (default 0).</param>
+        /// <param name="dilation">The spacing between kernel taps; null for 1.</param>
+        /// <param name="groups">How many groups the channels are split into, each convolved separately; divides C_in and C_out (default 1).</param>
         public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2 padding = default, Size2? dilation = null, int groups = 1)
         {
             ArgumentNullException.ThrowIfNull(input);
@@ -77,6 +84,13 @@ public static partial class ConvolutionOps
         /// <paramref name="weight"/> (O, C/groups, k): y[n, o, i] = b[o] + Σ_{c, p} w[o, c, p] · x[n, c, i·s − pad + p·d].
         /// Computed as <see cref="Conv2d"/> on a height-1 image, so its derivatives are conv2d's.
         /// </summary>
+        /// <param name="input">(N, C_in, L), or (C_in, L) unbatched.</param>
+        /// <param name="weight">The kernels, (C_out, C_in/groups, k).</param>
+        /// <param name="bias">One value per output channel, (C_out), or null for none.</param>
+        /// <param name="stride">The step between windows (default 1).</param>
+        /// <param name="padding">Zeros added at both ends (default 0).</param>
+        /// <param name="dilation">The spacing between kernel taps (default 1).</param>
+        /// <param name="groups">How many groups the channels are split into, each convolved separately; divides C_in and C_out (default 1).</param>
         public static Tensor Conv1d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1, int groups = 1)
         {
             ArgumentNullException.ThrowIfNull(input);
@@ -407,6 +421,7 @@ public sealed class Conv2dDefinition : OpDefinition, IGradCheckSamples
     /// ONNX Conv(x, W[, b]) with kernel_shape (from the weight), strides, pads, dilations and group;
     /// conv1d, recorded as conv2d of height 1 between two reshapes, lowers the same way.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

@@ -16,6 +16,10 @@ public static partial class DropoutOps
         /// the same mask. The identity (the input itself) when not training or when p = 0. Masks are drawn
         /// from <paramref name="generator"/> (or <see cref="Generator.Default"/>).
         /// </summary>
+        /// <param name="input">The tensor, any shape.</param>
+        /// <param name="p">The probability of zeroing each element, in [0, 1]; survivors are scaled by 1/(1 − p).</param>
+        /// <param name="train">Whether dropout applies; false returns the input unchanged.</param>
+        /// <param name="generator">The random source of the mask, or null for <see cref="Generator.Default"/>.</param>
         public static Tensor Dropout(Tensor input, double p, bool train, Generator? generator = null)
         {
             ArgumentNullException.ThrowIfNull(input);

@@ -17,6 +17,9 @@ public static partial class EmbeddingOps
         /// dL/dW[i, :] = Σ over positions p with index[p] = i of dL/dy[p, :], except that the row
         /// <paramref name="paddingIdx"/> (negative counts from the end) gets no gradient.
         /// </summary>
+        /// <param name="input">Int64 indices of any shape, each in [0, num_embeddings).</param>
+        /// <param name="weight">The table, (num_embeddings, embedding_dim).</param>
+        /// <param name="paddingIdx">An index whose row gets no gradient, or null for none (negative counts from the end).</param>
         public static Tensor Embedding(Tensor input, Tensor weight, int? paddingIdx = null)
         {
             ArgumentNullException.ThrowIfNull(input);
@@ -108,6 +111,7 @@ public sealed class EmbeddingDefinition : OpDefinition, IGradCheckSamples
     protected override string FormatAttributes() => PaddingIdx is { } p ? $"paddingIdx: {p}" : string.Empty;
 
     /// <summary>ONNX Gather(W, indices, axis = 0): the rows of the weight at the indices (the padding row only matters to the gradient).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

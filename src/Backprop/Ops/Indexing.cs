@@ -17,6 +17,8 @@ public static partial class IndexingOps
         /// (<c>torch.select</c>, <c>x[..., i]</c>); a negative index counts from the end.
         /// dL/dx = dL/dy at that position and 0 elsewhere.
         /// </summary>
+        /// <param name="dim">The dim indexed and removed (negative counts from the end).</param>
+        /// <param name="index">The position along it (negative counts from the end).</param>
         public Tensor Select(int dim, int index)
         {
             if (self.Rank == 0)
@@ -35,6 +37,9 @@ public static partial class IndexingOps
         /// (<c>torch.narrow</c>); a negative start counts from the end. Bounds are checked, not clamped.
         /// dL/dx = dL/dy inside the range and 0 outside.
         /// </summary>
+        /// <param name="dim">The dim narrowed (negative counts from the end).</param>
+        /// <param name="start">The first position kept (negative counts from the end).</param>
+        /// <param name="length">How many positions are kept, ≥ 0.</param>
         public Tensor Narrow(int dim, int start, int length)
         {
             int d = self.RequireDim("narrow", dim);
@@ -58,6 +63,10 @@ public static partial class IndexingOps
         /// with a slice): y[k] = x[start + k·step]. Negative bounds count from the end; out-of-range bounds are
         /// clamped; the step must be positive. dL/dx = dL/dy at the picked positions and 0 elsewhere.
         /// </summary>
+        /// <param name="dim">The dim sliced (negative counts from the end).</param>
+        /// <param name="start">The first position taken; null for 0.</param>
+        /// <param name="end">The bound, not taken; null for the dim's size.</param>
+        /// <param name="step">The stride, positive (default 1).</param>
         public Tensor Slice(int dim, int? start = null, int? end = null, int step = 1)
         {
             int d = self.RequireDim("slice", dim);
@@ -78,6 +87,8 @@ public static partial class IndexingOps
         /// (<c>torch.gather</c>): for dim 1, y[i, j, k] = x[i, index[i, j, k], k]; y has index's shape, which
         /// may not exceed x's in the other dims. dL/dx[i, index[i, j, k], k] += dL/dy[i, j, k] (a scatter-add).
         /// </summary>
+        /// <param name="dim">The dim picked along (negative counts from the end).</param>
+        /// <param name="index">Int64 positions along <paramref name="dim"/>, this tensor's rank.</param>
         public Tensor Gather(int dim, Tensor index)
         {
             int d = self.RequireDim("gather", dim);
@@ -152,6 +163,8 @@ public static partial class IndexingOps
         /// <paramref name="index"/> (<c>torch.index_select</c>): y[..., k, ...] = x[..., index[k], ...].
         /// dL/dx[..., i, ...] = Σ_{k: index[k] = i} dL/dy[..., k, ...] (an index-add: repeats accumulate).
         /// </summary>
+        /// <param name="dim">The dim picked along (negative counts from the end).</param>
+        /// <param name="index">1-D int64 positions along <paramref name="dim"/>; repeats allowed.</param>
         public Tensor IndexSelect(int dim, Tensor index)
         {
             int d = self.RequireDim("index_select", dim);
@@ -260,6 +273,9 @@ public static partial class IndexingOps
         /// <paramref name="condition"/> ≠ 0, else y (the condition may have any dtype; x and y share one).
         /// dL/dx = dL/dout where the condition holds, 0 elsewhere; dL/dy the complement.
         /// </summary>
+        /// <param name="condition">Where non-zero, the result takes <paramref name="x"/>; any dtype, broadcast with both.</param>
+        /// <param name="x">The values taken where the condition holds.</param>
+        /// <param name="y">The values taken elsewhere; the same dtype as <paramref name="x"/>.</param>
         public static Tensor Where(Tensor condition, Tensor x, Tensor y)
         {
             Tensor.RequireSameDType("where", x, y);
@@ -367,6 +383,7 @@ public sealed class SelectDefinition : OpDefinition, IGradCheckSamples
     protected override string FormatAttributes() => $"dim: {Dim}, index: {Index}";
 
     /// <summary>ONNX Gather(x, [index], axis = dim) then Squeeze of that axis, which the selection removes.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -415,6 +432,7 @@ public sealed class SliceDefinition : OpDefinition, IGradCheckSamples
     protected override string FormatAttributes() => $"dim: {Dim}, start: {Start}, end: {End}, step: {Step}";
 
     /// <summary>ONNX Slice(x, starts = [start], ends = [end], axes = [dim], steps = [step]).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -439,6 +457,7 @@ public sealed class GatherDefinition : DimOpDefinition, IGradCheckSamples
     }
 
     /// <summary>ONNX GatherElements(x, index, axis = dim), which is torch.gather.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "GatherElements", new OnnxAttribute("axis", Dim));
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -457,6 +476,7 @@ public sealed class IndexSelectDefinition : DimOpDefinition, IGradCheckSamples
     }
 
     /// <summary>ONNX Gather(x, index, axis = dim) with the 1-D index, which is torch.index_select.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Gather", new OnnxAttribute("axis", Dim));
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>

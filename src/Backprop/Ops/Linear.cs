@@ -19,6 +19,9 @@ public static partial class LinearOps
         /// <paramref name="weight"/> of shape (out, in) and <paramref name="bias"/> of shape (out).
         /// dL/dx = dL/dy·W, dL/dW = (dL/dy)ᵀ·x, dL/db = Σ over rows of dL/dy.
         /// </summary>
+        /// <param name="input">(…, in_features): any leading dims, the last one the features.</param>
+        /// <param name="weight">W, (out_features, in_features).</param>
+        /// <param name="bias">b, (out_features), or null for none.</param>
         public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
         {
             ArgumentNullException.ThrowIfNull(input);
@@ -120,6 +123,7 @@ public sealed class LinearDefinition : OpDefinition, IGradCheckSamples
     /// y = x·Wᵀ + b: one Gemm(x, W, b, transB=1) for a 2-D input, else MatMul(x, Transpose(W)) + b
     /// (MatMul broadcasts over the leading dimensions, as linear does).
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

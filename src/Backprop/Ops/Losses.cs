@@ -21,6 +21,9 @@ public static partial class LossOps
         /// Mean squared error lᵢ = (xᵢ − tᵢ)², reduced by <paramref name="reduction"/>
         /// (<c>torch.nn.functional.mse_loss(input, target)</c>). dlᵢ/dxᵢ = 2(xᵢ − tᵢ), dlᵢ/dtᵢ = −2(xᵢ − tᵢ).
         /// </summary>
+        /// <param name="input">The prediction, any shape.</param>
+        /// <param name="target">The values it should have been, the same shape.</param>
+        /// <param name="reduction">How the per-element losses become the result (default their mean).</param>
         public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
         {
             const string op = "mse_loss";
@@ -53,6 +56,9 @@ public static partial class LossOps
         /// dlᵢ/dpᵢ = (pᵢ − tᵢ) / max(pᵢ(1 − pᵢ), 1e-12); dlᵢ/dtᵢ = max(log(1 − pᵢ), −100) − max(log pᵢ, −100).
         /// Prefer <see cref="BinaryCrossEntropyWithLogits"/> on raw scores: it is exact where this clamps.
         /// </summary>
+        /// <param name="input">Probabilities in [0, 1], any shape.</param>
+        /// <param name="target">The targets in [0, 1], the same shape.</param>
+        /// <param name="reduction">How the per-element losses become the result (default their mean).</param>
         public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
         {
             const string op = "binary_cross_entropy";

@@ -17,6 +17,7 @@ public static partial class MatmulOps
         /// batch dims, and 1-D operands treated as a row (left) or column (right) vector that is
         /// removed from the result. For C = A·B: dL/dA = dL/dC · Bᵀ, dL/dB = Aᵀ · dL/dC.
         /// </summary>
+        /// <param name="other">The right operand: a vector, a matrix or a batch of matrices whose second-to-last dim matches this one's last.</param>
         public Tensor Matmul(Tensor other)
         {
             Tensor.RequireFloat("matmul", self);
@@ -56,6 +57,7 @@ public static partial class MatmulOps
         }
 
         /// <summary>Matrix product (<c>a @ b</c>); an alias of <see cref="MatmulOps.extension(Tensor).Matmul(Tensor)"/>.</summary>
+        /// <param name="other">The right matrix, (k, n) for this (m, k).</param>
         public Tensor MM(Tensor other) => self.Matmul(other);
     }
 
@@ -68,6 +70,9 @@ public static partial class MatmulOps
         /// variants it is not differentiable: with grad mode on, no operand may require a gradient.
         /// Returns <paramref name="output"/>.
         /// </summary>
+        /// <param name="input">The left operand, as for <c>input.Matmul(other)</c>.</param>
+        /// <param name="other">The right operand.</param>
+        /// <param name="output">The tensor written into: the product's shape and dtype, not requiring a gradient.</param>
         public static Tensor Matmul(Tensor input, Tensor other, Tensor output)
         {
             ArgumentNullException.ThrowIfNull(input);
@@ -178,6 +183,7 @@ public sealed class MatmulDefinition : OpDefinition, IGradCheckSamples
     public static MatmulDefinition Instance { get; } = new();
 
     /// <summary>ONNX MatMul(a, b), batched and broadcasting as torch.matmul (the 1-D cases are recorded as reshapes around a 2-D matmul).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "MatMul");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>

@@ -25,6 +25,14 @@ public static partial class NormalizationOps
         /// dL/dx = w·s·(g − mean_c(g) − x̂·mean_c(g·x̂)); evaluation dL/dx = w·s·g;
         /// dL/dw_c = Σ g·x̂, dL/db_c = Σ g. The running statistics get no gradient.
         /// </summary>
+        /// <param name="input">(N, C, …): C features or channels.</param>
+        /// <param name="runningMean">The running mean per channel, (C), updated in place when training; null when none is kept.</param>
+        /// <param name="runningVar">The running (unbiased) variance per channel, (C), updated in place when training; null when none is kept.</param>
+        /// <param name="weight">The scale γ per channel, (C), or null for 1.</param>
+        /// <param name="bias">The shift β per channel, (C), or null for 0.</param>
+        /// <param name="training">Whether the batch's own statistics are used (and the running ones updated) rather than the running ones (default false).</param>
+        /// <param name="momentum">The weight of this batch in the running statistics (default 0.1).</param>
+        /// <param name="eps">Added to the variance before its square root, for stability (default 1e-5).</param>
         public static Tensor BatchNorm(
             Tensor input,
             Tensor? runningMean,
@@ -153,6 +161,11 @@ public static partial class NormalizationOps
         /// variance. Backward with x̂ the normalized row, s = 1/√(σ²_r + eps) and ĝ = g·w:
         /// dL/dx = s·(ĝ − mean_r(ĝ) − x̂·mean_r(ĝ·x̂)), dL/dw = Σ_r g·x̂, dL/db = Σ_r g.
         /// </summary>
+        /// <param name="input">(…, normalized_shape): the trailing dims are normalized together.</param>
+        /// <param name="normalizedShape">The sizes of the trailing dims normalized over.</param>
+        /// <param name="weight">The scale γ, of shape <paramref name="normalizedShape"/>, or null for 1.</param>
+        /// <param name="bias">The shift β, of shape <paramref name="normalizedShape"/>, or null for 0.</param>
+        /// <param name="eps">Added to the variance before its square root, for stability (default 1e-5).</param>
         public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
         {
             ArgumentNullException.ThrowIfNull(input);
@@ -470,6 +483,7 @@ public sealed class BatchNormDefinition : OpDefinition, IGradCheckSamples
     /// running statistics as the model's buffers (w = 1, b = 0 where not given); training, which
     /// normalizes with each batch's statistics, and no running statistics are refused.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -559,6 +573,7 @@ public sealed class LayerNormDefinition : OpDefinition, IGradCheckSamples
     /// ONNX LayerNormalization(x, w, b, axis = −len(normalized_shape), epsilon) (opset 17); w = 1 when
     /// no weight was given (ONNX needs a scale), and no bias input when none was.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

@@ -18,6 +18,12 @@ public static partial class PoolingOps
         /// taps spaced by the dilation (padding never wins); stride defaults to the kernel size. The index of
         /// each max is recorded, and dL/dx[that index] += dL/dy (zero elsewhere).
         /// </summary>
+        /// <param name="input">(N, C, H, W), or (C, H, W) unbatched.</param>
+        /// <param name="kernelSize">The window's (height, width), or one int for both.</param>
+        /// <param name="stride">The step between windows; null for the kernel size, as PyTorch.</param>
+        /// <param name="padding">−∞ added on each side (default 0), at most half the kernel.</param>
+        /// <param name="dilation">The spacing between window elements; null for 1.</param>
+        /// <param name="ceilMode">Whether the output size rounds up, so a last partial window counts (default false).</param>
         public static Tensor MaxPool2d(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, Size2? dilation = null, bool ceilMode = false) =>
             MaxPool2dCore(input, kernelSize, stride, padding, dilation, ceilMode, wantIndices: false).Output;
 
@@ -97,6 +103,12 @@ public static partial class PoolingOps
         /// or only the taps inside the input; stride defaults to the kernel size. dL/dx gets dL/dy / divisor
         /// at every tap of each window.
         /// </summary>
+        /// <param name="input">(N, C, H, W), or (C, H, W) unbatched.</param>
+        /// <param name="kernelSize">The window's (height, width), or one int for both.</param>
+        /// <param name="stride">The step between windows; null for the kernel size, as PyTorch.</param>
+        /// <param name="padding">Zeros added on each side (default 0), at most half the kernel.</param>
+        /// <param name="ceilMode">Whether the output size rounds up, so a last partial window counts (default false).</param>
+        /// <param name="countIncludePad">Whether padded zeros count in each window's divisor (default true).</param>
         public static Tensor AvgPool2d(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, bool ceilMode = false, bool countIncludePad = true)
         {
             ArgumentNullException.ThrowIfNull(input);
@@ -138,6 +150,8 @@ public static partial class PoolingOps
         /// output_size)</c>): y[n, c, i, j] = mean of x[n, c, ⌊i·H/OH⌋ .. ⌈(i+1)·H/OH⌉ − 1, ⌊j·W/OW⌋ .. ⌈(j+1)·W/OW⌉ − 1].
         /// dL/dx gets dL/dy / (window area) at every tap of each window.
         /// </summary>
+        /// <param name="input">(N, C, H, W), or (C, H, W) unbatched.</param>
+        /// <param name="outputSize">The output's (height, width), or one int for both.</param>
         public static Tensor AdaptiveAvgPool2d(Tensor input, Size2 outputSize)
         {
             ArgumentNullException.ThrowIfNull(input);
@@ -274,6 +288,7 @@ public sealed class MaxPool2dDefinition : Pool2dDefinition, IGradCheckSamples
     /// ONNX MaxPool with the same window, strides, pads, dilations and ceil_mode; padding never wins a max
     /// in either, and ceil_mode keeps a last partial window unless it would start in the padding in both.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(
         onnx,
         "MaxPool",
@@ -310,6 +325,7 @@ public sealed class AvgPool2dDefinition : Pool2dDefinition, IGradCheckSamples
     /// ONNX AveragePool with the same window, strides, pads and ceil_mode; count_include_pad means the
     /// same in both (the divisor counts the zero padding, not the part of a ceil_mode window beyond it).
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(
         onnx,
         "AveragePool",
@@ -348,6 +364,7 @@ public sealed class AdaptiveAvgPool2dDefinition : OpDefinition, IGradCheckSample
     /// [⌊i·H/OH⌋, ⌈(i+1)·H/OH⌉) are those of an AveragePool with kernel = stride = H/OH exactly when OH
     /// divides H (and OW divides W) for the traced input, and any other size is refused.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

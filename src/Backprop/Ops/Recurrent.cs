@@ -26,6 +26,13 @@ public static partial class RecurrentOps
         /// dL/d(pre-activation)_t = dh_t·act′, dh_{t−1} += that·W_hh, and dW_ih, dW_hh, the biases and x get
         /// the sums over steps.
         /// </summary>
+        /// <param name="input">The sequence of one layer, (L, N, H_in).</param>
+        /// <param name="hx">The initial hidden state, (N, H_out).</param>
+        /// <param name="weightIh">The input-to-hidden weights, (H_out, H_in).</param>
+        /// <param name="weightHh">The hidden-to-hidden weights, (H_out, H_out).</param>
+        /// <param name="biasIh">The input-to-hidden bias, (H_out), or null for none.</param>
+        /// <param name="biasHh">The hidden-to-hidden bias, (H_out), or null for none.</param>
+        /// <param name="nonlinearity"><c>"tanh"</c> (default) or <c>"relu"</c>.</param>
         public static (Tensor Output, Tensor H) Rnn(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null, string nonlinearity = "tanh")
         {
             ArgumentNullException.ThrowIfNull(hx);
@@ -42,6 +49,13 @@ public static partial class RecurrentOps
         /// d(pre f) = dc·c_{t−1}·f(1 − f), d(pre g) = dc·i·(1 − g²), d(pre o) = dL/dh_t·tanh c_t·o(1 − o),
         /// dL/dc_{t−1} = dc·f and dL/dh_{t−1} = d(pre)·W_hh.
         /// </summary>
+        /// <param name="input">The sequence of one layer, (L, N, H_in).</param>
+        /// <param name="hx">The initial hidden state, (N, H_out).</param>
+        /// <param name="cx">The initial cell state, (N, H_out).</param>
+        /// <param name="weightIh">The input-to-hidden weights, (4·H_out, H_in).</param>
+        /// <param name="weightHh">The hidden-to-hidden weights, (4·H_out, H_out).</param>
+        /// <param name="biasIh">The input-to-hidden bias, (4·H_out), or null for none.</param>
+        /// <param name="biasHh">The hidden-to-hidden bias, (4·H_out), or null for none.</param>
         public static (Tensor Output, Tensor H, Tensor C) Lstm(Tensor input, Tensor hx, Tensor cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
         {
             ArgumentNullException.ThrowIfNull(hx);
@@ -58,6 +72,12 @@ public static partial class RecurrentOps
         /// dh·(h − n)·z(1 − z), d(pre r) = d(pre n)·(W_hn h + b_hn)·r(1 − r); the hidden side of n gets
         /// d(pre n)·r, and dL/dh_{t−1} = dh·z + d(pre, hidden side)·W_hh.
         /// </summary>
+        /// <param name="input">The sequence of one layer, (L, N, H_in).</param>
+        /// <param name="hx">The initial hidden state, (N, H_out).</param>
+        /// <param name="weightIh">The input-to-hidden weights, (3·H_out, H_in).</param>
+        /// <param name="weightHh">The hidden-to-hidden weights, (3·H_out, H_out).</param>
+        /// <param name="biasIh">The input-to-hidden bias, (3·H_out), or null for none.</param>
+        /// <param name="biasHh">The hidden-to-hidden bias, (3·H_out), or null for none.</param>
         public static (Tensor Output, Tensor H) Gru(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
         {
             ArgumentNullException.ThrowIfNull(hx);
@@ -70,6 +90,12 @@ public static partial class RecurrentOps
         /// input (batch, input_size), hx (batch, hidden_size), h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh);
         /// the derivatives are those of <see cref="Rnn"/> for one step.
         /// </summary>
+        /// <param name="input">One step, (N, H_in).</param>
+        /// <param name="hx">The hidden state, (N, H_out).</param>
+        /// <param name="weightIh">The input-to-hidden weights, (H_out, H_in).</param>
+        /// <param name="weightHh">The hidden-to-hidden weights, (H_out, H_out).</param>
+        /// <param name="biasIh">The input-to-hidden bias, (H_out), or null for none.</param>
+        /// <param name="biasHh">The hidden-to-hidden bias, (H_out), or null for none.</param>
         public static Tensor RnnTanhCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
             Cell(RecurrentMode.RnnTanh, input, hx, null, weightIh, weightHh, biasIh, biasHh)[0];
 
@@ -77,6 +103,12 @@ public static partial class RecurrentOps
         /// One step of an Elman RNN with relu (<c>torch.rnn_relu_cell</c>): h' = relu(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh);
         /// the derivatives are those of <see cref="Rnn"/> for one step.
         /// </summary>
+        /// <param name="input">One step, (N, H_in).</param>
+        /// <param name="hx">The hidden state, (N, H_out).</param>
+        /// <param name="weightIh">The input-to-hidden weights, (H_out, H_in).</param>
+        /// <param name="weightHh">The hidden-to-hidden weights, (H_out, H_out).</param>
+        /// <param name="biasIh">The input-to-hidden bias, (H_out), or null for none.</param>
+        /// <param name="biasHh">The hidden-to-hidden bias, (H_out), or null for none.</param>
         public static Tensor RnnReluCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
             Cell(RecurrentMode.RnnRelu, input, hx, null, weightIh, weightHh, biasIh, biasHh)[0];
 
@@ -85,6 +117,13 @@ public static partial class RecurrentOps
         /// input_size), hx and cx (batch, hidden_size); returns (h', c') by the equations and derivatives of
         /// <see cref="Lstm"/> for one step.
         /// </summary>
+        /// <param name="input">One step, (N, H_in).</param>
+        /// <param name="hx">The hidden state, (N, H_out).</param>
+        /// <param name="cx">The cell state, (N, H_out).</param>
+        /// <param name="weightIh">The input-to-hidden weights, (4·H_out, H_in).</param>
+        /// <param name="weightHh">The hidden-to-hidden weights, (4·H_out, H_out).</param>
+        /// <param name="biasIh">The input-to-hidden bias, (4·H_out), or null for none.</param>
+        /// <param name="biasHh">The hidden-to-hidden bias, (4·H_out), or null for none.</param>
         public static (Tensor H, Tensor C) LstmCell(Tensor input, Tensor hx, Tensor cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
         {
             ArgumentNullException.ThrowIfNull(cx);
@@ -96,6 +135,12 @@ public static partial class RecurrentOps
         /// One GRU step (<c>torch.gru_cell(input, hx, w_ih, w_hh, b_ih, b_hh)</c>): input (batch, input_size),
         /// hx (batch, hidden_size); returns h' by the equations and derivatives of <see cref="Gru"/> for one step.
         /// </summary>
+        /// <param name="input">One step, (N, H_in).</param>
+        /// <param name="hx">The hidden state, (N, H_out).</param>
+        /// <param name="weightIh">The input-to-hidden weights, (3·H_out, H_in).</param>
+        /// <param name="weightHh">The hidden-to-hidden weights, (3·H_out, H_out).</param>
+        /// <param name="biasIh">The input-to-hidden bias, (3·H_out), or null for none.</param>
+        /// <param name="biasHh">The hidden-to-hidden bias, (3·H_out), or null for none.</param>
         public static Tensor GruCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
             Cell(RecurrentMode.Gru, input, hx, null, weightIh, weightHh, biasIh, biasHh)[0];
     }
@@ -401,6 +446,7 @@ public sealed class RecurrentDefinition : OpDefinition, IGradCheckSamples
     /// their state-dict names. Y (seq_len, 1, batch, hidden) and Y_h, Y_c (1, batch, hidden) lose their
     /// direction axis; a cell's outputs are Y_h and Y_c.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string[] LowerOutputsToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

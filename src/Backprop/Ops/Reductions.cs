@@ -21,9 +21,13 @@ public static partial class ReductionOps
         }
 
         /// <summary>Sum along <paramref name="dim"/> (<c>x.sum(dim, keepdim)</c>). d/dx = the upstream gradient broadcast back.</summary>
+        /// <param name="dim">The dim summed over (negative counts from the end).</param>
+        /// <param name="keepDim">Whether the reduced dim stays in the result with size 1 (PyTorch's <c>keepdim</c>).</param>
         public Tensor Sum(int dim, bool keepDim = false) => self.Sum([dim], keepDim);
 
         /// <summary>Sum along several dims (<c>x.sum((d0, d1), keepdim)</c>).</summary>
+        /// <param name="dims">The dims reduced over (negative counts from the end), each at most once.</param>
+        /// <param name="keepDim">Whether the reduced dims stay in the result with size 1 (PyTorch's <c>keepdim</c>).</param>
         public Tensor Sum(int[] dims, bool keepDim = false)
         {
             Tensor.RequireFloat("sum", self);
@@ -44,9 +48,13 @@ public static partial class ReductionOps
         public Tensor Mean() => self.Sum() / self.Numel;
 
         /// <summary>Mean along <paramref name="dim"/> (<c>x.mean(dim, keepdim)</c>). d/dx_i = 1/n along the dim.</summary>
+        /// <param name="dim">The dim summed over (negative counts from the end).</param>
+        /// <param name="keepDim">Whether the reduced dim stays in the result with size 1 (PyTorch's <c>keepdim</c>).</param>
         public Tensor Mean(int dim, bool keepDim = false) => self.Mean([dim], keepDim);
 
         /// <summary>Mean along several dims.</summary>
+        /// <param name="dims">The dims reduced over (negative counts from the end), each at most once.</param>
+        /// <param name="keepDim">Whether the reduced dims stay in the result with size 1 (PyTorch's <c>keepdim</c>).</param>
         public Tensor Mean(int[] dims, bool keepDim = false)
         {
             // A loop rather than dims.Select(...).Distinct(): a lambda would capture the receiver and
@@ -170,9 +178,13 @@ public static partial class ReductionOps
         /// Largest values along <paramref name="dim"/> and their indices (<c>torch.max(x, dim, keepdim)</c>).
         /// The gradient of each value flows to the element at its index.
         /// </summary>
+        /// <param name="dim">The dim reduced over (negative counts from the end).</param>
+        /// <param name="keepDim">Whether the reduced dim stays in both results with size 1 (PyTorch's <c>keepdim</c>).</param>
         public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false) => self.Extreme(new MaxDefinition(dim, keepDim), dim, keepDim, max: true);
 
         /// <summary>Smallest values along <paramref name="dim"/> and their indices (<c>torch.min(x, dim, keepdim)</c>).</summary>
+        /// <param name="dim">The dim reduced over (negative counts from the end).</param>
+        /// <param name="keepDim">Whether the reduced dim stays in both results with size 1 (PyTorch's <c>keepdim</c>).</param>
         public (Tensor Values, Tensor Indices) Min(int dim, bool keepDim = false) => self.Extreme(new MinDefinition(dim, keepDim), dim, keepDim, max: false);
 
         private (Tensor Values, Tensor Indices) Extreme(OpDefinition definition, int dim, bool keepDim, bool max)
@@ -529,6 +541,7 @@ public sealed class SumDefinition : OpDefinition, IGradCheckSamples
     /// ONNX ReduceSum(x, axes, keepdims) with the axes as an int64 input (opset 13+); the sum of all
     /// elements leaves the axes out, which reduces over every dim.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -567,6 +580,7 @@ public sealed class MaxDefinition : DimReductionDefinition, IGradCheckSamples
     }
 
     /// <summary>ONNX ReduceMax over the dim (the values; the indices are not part of the graph).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAsReduction(onnx, "ReduceMax");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -585,6 +599,7 @@ public sealed class MinDefinition : DimReductionDefinition, IGradCheckSamples
     }
 
     /// <summary>ONNX ReduceMin over the dim (the values; the indices are not part of the graph).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAsReduction(onnx, "ReduceMin");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -623,6 +638,7 @@ public abstract class DimsReductionDefinition : OpDefinition
         Dims is null && !KeepDim ? string.Empty : $"dim: {FormatList(Dims)}, keepDim: {(KeepDim ? "true" : "false")}";
 
     /// <summary>The reduced axes, non-negative and sorted, for a tensor of rank <paramref name="rank"/>, or null for all.</summary>
+    /// <param name="rank">The rank of the tensor reduced.</param>
     protected long[]? Axes(int rank) => Dims is null ? null : [.. Dims.Select(d => Axis(d, rank)).Distinct().Order()];
 
     /// <summary>
@@ -630,6 +646,12 @@ public abstract class DimsReductionDefinition : OpDefinition
     /// given; the axes are an input from <paramref name="axesInputFrom"/> on (18 for ReduceMax, 13 for
     /// ReduceSum), an attribute before, and left out for all dims.
     /// </summary>
+    /// <param name="onnx">The export in progress.</param>
+    /// <param name="opType">The ONNX reduction, e.g. <c>ReduceSum</c>.</param>
+    /// <param name="input">The value name of the tensor reduced.</param>
+    /// <param name="axes">The non-negative axes reduced, or null for all.</param>
+    /// <param name="keepDims">Whether the reduced dims stay with size 1.</param>
+    /// <param name="axesInputFrom">The first opset in which this reduction takes its axes as an input (default 18).</param>
     protected static string Reduce(IOnnxLowering onnx, string opType, string input, long[]? axes, bool keepDims, int axesInputFrom = 18)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -645,6 +667,8 @@ public abstract class DimsReductionDefinition : OpDefinition
     }
 
     /// <summary>The reduction <paramref name="opType"/> of the op's one input over its dims (Identity for a rank-0 input).</summary>
+    /// <param name="onnx">The export in progress, whose one recorded input is reduced.</param>
+    /// <param name="opType">The ONNX reduction, e.g. <c>ReduceMax</c> or <c>ReduceLogSumExp</c>.</param>
     protected string LowerAsReduction(IOnnxLowering onnx, string opType)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -665,6 +689,7 @@ public sealed class AmaxDefinition : DimsReductionDefinition, IGradCheckSamples
     }
 
     /// <summary>ONNX ReduceMax over the dims.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAsReduction(onnx, "ReduceMax");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -688,6 +713,7 @@ public sealed class AminDefinition : DimsReductionDefinition, IGradCheckSamples
     }
 
     /// <summary>ONNX ReduceMin over the dims.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAsReduction(onnx, "ReduceMin");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -707,6 +733,7 @@ public sealed class LogSumExpDefinition : DimsReductionDefinition, IGradCheckSam
     }
 
     /// <summary>ONNX ReduceLogSumExp over the dims.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAsReduction(onnx, "ReduceLogSumExp");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -753,6 +780,7 @@ public sealed class VarDefinition : DimsReductionDefinition, IGradCheckSamples
     /// ONNX ReduceMean, Sub, Mul, ReduceSum and Div by the constant N − c (then Sqrt for std): the
     /// two-pass formula, with N from the traced shape.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

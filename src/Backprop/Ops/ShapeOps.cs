@@ -23,18 +23,22 @@ public static partial class ShapeOps
         /// The same elements in a new shape, sharing storage (<c>torch.reshape</c>); one dimension may
         /// be −1 and is inferred. y[i] = x[i] in row-major order, so dL/dx = dL/dy reshaped back.
         /// </summary>
+        /// <param name="shape">The new sizes, whose product is the element count; one of them may be -1, inferred.</param>
         public Tensor Reshape(params int[] shape) => self.ReshapeAs("reshape", shape);
 
         /// <summary>
         /// Same as <see cref="Reshape"/> (<c>tensor.view</c>): storage is always contiguous here, so every
         /// view is valid. dL/dx = dL/dy reshaped back.
         /// </summary>
+        /// <param name="shape">The new sizes, whose product is the element count; one of them may be -1, inferred.</param>
         public Tensor View(params int[] shape) => self.ReshapeAs("view", shape);
 
         /// <summary>
         /// Merges dims <paramref name="startDim"/>..<paramref name="endDim"/> (inclusive, negative from the
         /// end) into one (<c>torch.flatten</c>); a rank-0 tensor becomes shape (1). A reshape: dL/dx = dL/dy reshaped back.
         /// </summary>
+        /// <param name="startDim">The first dim merged (PyTorch's <c>start_dim</c>, default 0; negative counts from the end).</param>
+        /// <param name="endDim">The last dim merged, inclusive (PyTorch's <c>end_dim</c>, default -1, the last).</param>
         public Tensor Flatten(int startDim = 0, int endDim = -1)
         {
             if (self.Rank == 0)
@@ -70,6 +74,7 @@ public static partial class ShapeOps
         /// Removes <paramref name="dim"/> if its size is 1, else returns the same shape, as PyTorch does
         /// (<c>torch.squeeze(x, dim)</c>). A reshape: dL/dx = dL/dy reshaped back.
         /// </summary>
+        /// <param name="dim">The dim removed if its size is 1 (negative counts from the end).</param>
         public Tensor Squeeze(int dim)
         {
             int d = Shapes.WrapDim("squeeze", dim, self.Rank);
@@ -85,6 +90,7 @@ public static partial class ShapeOps
         /// Inserts a dimension of size 1 at <paramref name="dim"/>, in [−rank−1, rank]
         /// (<c>torch.unsqueeze</c>). A reshape: dL/dx = dL/dy reshaped back.
         /// </summary>
+        /// <param name="dim">Where the new dim of size 1 goes, in the result's dims: 0 … rank (negative counts from the end of the result).</param>
         public Tensor Unsqueeze(int dim)
         {
             int d = Shapes.WrapDim("unsqueeze", dim, self.Rank + 1);
@@ -101,6 +107,7 @@ public static partial class ShapeOps
         /// Reorders the dimensions (<c>torch.permute</c>): y[i_{dims[0]}, …, i_{dims[n−1]}] = x[i_0, …, i_{n−1}],
         /// i.e. y.shape[k] = x.shape[dims[k]]. Materialized copy. dL/dx = dL/dy permuted by the inverse permutation.
         /// </summary>
+        /// <param name="dims">The new order: result dim i is this tensor's dim <c>dims[i]</c>; each dim exactly once.</param>
         public Tensor Permute(params int[] dims)
         {
             if (dims.Length != self.Rank)
@@ -128,6 +135,8 @@ public static partial class ShapeOps
         /// Swaps two dimensions (<c>torch.transpose</c>); a materialized copy.
         /// dL/dx = dL/dy with the same two dimensions swapped back.
         /// </summary>
+        /// <param name="dim0">The first dim swapped (negative counts from the end).</param>
+        /// <param name="dim1">The second dim swapped.</param>
         public Tensor Transpose(int dim0, int dim1)
         {
             int a = Shapes.WrapDim("transpose", dim0, self.Rank);
@@ -167,9 +176,11 @@ public static partial class ShapeOps
         /// −1 keeps a dimension's size. Materialized copy: y[i] = x[broadcast index of i].
         /// dL/dx = dL/dy summed over the expanded dimensions, which the engine's un-broadcasting does.
         /// </summary>
+        /// <param name="shape">The target sizes; -1 keeps a dim's size, and new leading dims may be added.</param>
         public Tensor Expand(params int[] shape) => self.BroadcastTo(shape);
 
         /// <summary>The same as <see cref="Expand"/> under NumPy's name (<c>torch.broadcast_to</c>).</summary>
+        /// <param name="shape">The target sizes, which this shape must broadcast to; -1 keeps a dim's size.</param>
         public Tensor BroadcastTo(params int[] shape)
         {
             if (shape.Length < self.Rank)
@@ -237,6 +248,8 @@ public static partial class ShapeOps
         /// Joins tensors along an existing dimension (<c>torch.cat</c>); all must share dtype, rank and
         /// every size except along <paramref name="dim"/>. dL/dx_k = the slice of dL/dy that x_k occupies.
         /// </summary>
+        /// <param name="tensors">The tensors joined, in order: one dtype, equal sizes except along <paramref name="dim"/>; at least one.</param>
+        /// <param name="dim">The existing dim they are joined along (default 0; negative counts from the end).</param>
         public static Tensor Concat(IReadOnlyList<Tensor> tensors, int dim = 0)
         {
             if (tensors.Count == 0)
@@ -314,12 +327,16 @@ public static partial class ShapeOps
         }
 
         /// <summary>Alias of <see cref="Concat"/> (<c>torch.cat</c>).</summary>
+        /// <param name="tensors">The tensors joined, in order: one dtype, equal sizes except along <paramref name="dim"/>; at least one.</param>
+        /// <param name="dim">The existing dim they are joined along (default 0; negative counts from the end).</param>
         public static Tensor Cat(IReadOnlyList<Tensor> tensors, int dim = 0) => Concat(tensors, dim);
 
         /// <summary>
         /// Joins equally shaped tensors along a new dimension <paramref name="dim"/> (<c>torch.stack</c>):
         /// a composite, unsqueeze each then <see cref="Concat"/>, so it has no gradient code of its own.
         /// </summary>
+        /// <param name="tensors">The tensors stacked, in order: one dtype and one shape; at least one.</param>
+        /// <param name="dim">Where the new dim goes in the result: 0 … rank (default 0; negative counts from the end of the result).</param>
         public static Tensor Stack(IReadOnlyList<Tensor> tensors, int dim = 0)
         {
             if (tensors.Count == 0)
@@ -367,6 +384,7 @@ public sealed class ReshapeDefinition : OpDefinition, IGradCheckSamples
     /// input's") when the input has the same batch-dependent dim at the same place, else −1
     /// (inferred), which ONNX allows once: a reshape needing two is refused, naming it.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -421,6 +439,7 @@ public sealed class PermuteDefinition : OpDefinition, IGradCheckSamples
     protected override string FormatAttributes() => $"dims: {FormatList(Dims)}";
 
     /// <summary>ONNX Transpose(x, perm = dims).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Transpose", new OnnxAttribute("perm", [.. Dims.Select(d => (long)d)]));
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -452,6 +471,7 @@ public sealed class ExpandDefinition : OpDefinition, IGradCheckSamples
     /// ONNX Expand(x, shape), which broadcasts both ways: a dim the input already has (aligned from
     /// the right) is written 1, so it keeps the input's size, the batch included; the others are the traced sizes.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -483,6 +503,7 @@ public sealed class CatDefinition : DimOpDefinition, IGradCheckSamples
     }
 
     /// <summary>ONNX Concat(x₁, x₂, …) along axis = dim.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Concat", new OnnxAttribute("axis", Dim));
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -505,6 +526,7 @@ public sealed class CloneDefinition : OpDefinition, IGradCheckSamples
     public static CloneDefinition Instance { get; } = new();
 
     /// <summary>ONNX Identity(x): the file has no storage to copy.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Identity");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>

@@ -83,6 +83,7 @@ public sealed class SoftplusDefinition : OpDefinition, IGradCheckSamples
     /// ONNX Softplus, log(1 + eˣ), for β = 1; Softplus(βx)/β otherwise. ONNX has no threshold: above
     /// it the two differ by log(1 + e^(−βx))/β &lt; 2·10⁻⁹/β at PyTorch's default of 20.
     /// </summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

@@ -55,6 +55,8 @@ public static partial class UnaryOps
         /// Limits each element to [<paramref name="min"/>, <paramref name="max"/>] (<c>torch.clamp</c>);
         /// either bound may be null. d/dx = 1 where min ≤ x ≤ max, else 0 (PyTorch's convention at the bounds).
         /// </summary>
+        /// <param name="min">The lower bound, or null for none.</param>
+        /// <param name="max">The upper bound, or null for none.</param>
         public Tensor Clamp(double? min = null, double? max = null)
         {
             var x = self;
@@ -155,6 +157,7 @@ public sealed class ExpDefinition : OpDefinition, IGradCheckSamples
     public static ExpDefinition Instance { get; } = new();
 
     /// <summary>ONNX Exp(x).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Exp");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -176,6 +179,7 @@ public sealed class LogDefinition : OpDefinition, IGradCheckSamples
     public static LogDefinition Instance { get; } = new();
 
     /// <summary>ONNX Log(x).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Log");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -197,6 +201,7 @@ public sealed class SqrtDefinition : OpDefinition, IGradCheckSamples
     public static SqrtDefinition Instance { get; } = new();
 
     /// <summary>ONNX Sqrt(x).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Sqrt");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -218,6 +223,7 @@ public sealed class AbsDefinition : OpDefinition, IGradCheckSamples
     public static AbsDefinition Instance { get; } = new();
 
     /// <summary>ONNX Abs(x).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Abs");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -248,6 +254,7 @@ public sealed class ClampDefinition : OpDefinition, IGradCheckSamples
         $"min: {(Min is { } lo ? FormatNumber(lo) : "none")}, max: {(Max is { } hi ? FormatNumber(hi) : "none")}";
 
     /// <summary>ONNX Clip(x, lo, hi) with each bound a scalar constant, or left out ("") where it is none.</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -289,6 +296,7 @@ public sealed class ClampTensorDefinition : OpDefinition, IGradCheckSamples
     protected override string FormatAttributes() => $"min: {(HasMin ? "tensor" : "none")}, max: {(HasMax ? "tensor" : "none")}";
 
     /// <summary>ONNX Max(x, lo) then Min(·, hi), which broadcast as NumPy does (Clip takes only scalar bounds).</summary>
+    /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

@@ -13,6 +13,10 @@ public static class ClipGrad
     /// every gradient is multiplied by min(1, maxNorm / (‖g‖_p + 10⁻⁶)). Parameters without a
     /// gradient are skipped.
     /// </summary>
+    /// <param name="parameters">The tensors whose gradients are scaled in place; those without a gradient are skipped.</param>
+    /// <param name="maxNorm">The largest total norm allowed.</param>
+    /// <param name="normType">The p of the p-norm over all gradients together (default 2; <see cref="double.PositiveInfinity"/> for the largest absolute value).</param>
+    /// <param name="errorIfNonfinite">Whether a NaN or infinite total norm throws instead of being applied (default false).</param>
     /// <returns>The total norm before clipping (0 when no parameter has a gradient).</returns>
     /// <exception cref="InvalidOperationException">The total norm is NaN or infinite and <paramref name="errorIfNonfinite"/> is true.</exception>
     public static double ClipGradNorm(IEnumerable<Tensor> parameters, double maxNorm, double normType = 2.0, bool errorIfNonfinite = false)
@@ -71,6 +75,8 @@ public static class ClipGrad
     /// Clamps every gradient element of <paramref name="parameters"/> into [−clipValue, clipValue], in
     /// place (<c>torch.nn.utils.clip_grad_value_</c>). Parameters without a gradient are skipped.
     /// </summary>
+    /// <param name="parameters">The tensors whose gradients are clamped in place; those without a gradient are skipped.</param>
+    /// <param name="clipValue">The bound c: each gradient element is clamped to [−c, c].</param>
     public static void ClipGradValue(IEnumerable<Tensor> parameters, double clipValue)
     {
         ArgumentNullException.ThrowIfNull(parameters);

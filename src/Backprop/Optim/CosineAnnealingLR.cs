@@ -8,6 +8,9 @@ namespace Backprop.Optim;
 public sealed class CosineAnnealingLR : LRScheduler
 {
     /// <summary>Creates the schedule (<c>CosineAnnealingLR(optimizer, T_max, eta_min=0)</c>).</summary>
+    /// <param name="optimizer">The optimizer whose learning rate is set at each <see cref="LRScheduler.Step"/>.</param>
+    /// <param name="tMax">T_max, the number of steps of the half cosine from the base rate down to <paramref name="etaMin"/>.</param>
+    /// <param name="etaMin">The smallest learning rate (default 0).</param>
     public CosineAnnealingLR(Optimizer optimizer, int tMax, double etaMin = 0)
         : base(optimizer)
     {

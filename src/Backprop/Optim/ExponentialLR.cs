@@ -7,6 +7,8 @@ namespace Backprop.Optim;
 public sealed class ExponentialLR : LRScheduler
 {
     /// <summary>Creates the schedule (<c>ExponentialLR(optimizer, gamma)</c>).</summary>
+    /// <param name="optimizer">The optimizer whose learning rate is set at each <see cref="LRScheduler.Step"/>.</param>
+    /// <param name="gamma">The factor the rate is multiplied by at each step.</param>
     public ExponentialLR(Optimizer optimizer, double gamma)
         : base(optimizer)
     {

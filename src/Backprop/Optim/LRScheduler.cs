@@ -19,6 +19,7 @@ public abstract class LRScheduler
     private double _lastLr;
 
     /// <summary>Attaches the schedule to <paramref name="optimizer"/>; its current learning rate becomes <see cref="BaseLr"/> (epoch 0).</summary>
+    /// <param name="optimizer">The optimizer whose learning rate is set at each <see cref="Step"/>; its current rate is the base.</param>
     protected LRScheduler(Optimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -61,6 +62,7 @@ public abstract class LRScheduler
     /// the optimizer's learning rate for the restored epoch. A missing or unexpected key, or a value
     /// that is not a rank-0 float64 tensor, is named in the <see cref="ArgumentException"/>.
     /// </summary>
+    /// <param name="stateDict">A state dict from <see cref="StateDict"/> of a scheduler of the same kind.</param>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> stateDict)
     {
         ArgumentNullException.ThrowIfNull(stateDict);
@@ -94,6 +96,7 @@ public abstract class LRScheduler
     }
 
     /// <summary>The learning rate at <paramref name="epoch"/> in closed form, from <see cref="BaseLr"/>.</summary>
+    /// <param name="epoch">The number of scheduler steps taken, from 0.</param>
     protected abstract double ComputeLr(int epoch);
 
     /// <summary>Throws unless <paramref name="value"/> is finite and ≥ 0, naming the argument.</summary>

@@ -32,6 +32,8 @@ public abstract class Optimizer
     /// Takes the parameters to optimize (<c>model.Parameters()</c>); each must be a distinct
     /// floating-point leaf tensor that requires grad.
     /// </summary>
+    /// <param name="parameters">The tensors updated by <see cref="Step"/>, e.g. <c>model.Parameters()</c>; each once.</param>
+    /// <param name="lr">The learning rate, ≥ 0.</param>
     protected Optimizer(IEnumerable<Tensor> parameters, double lr)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -181,6 +183,7 @@ public abstract class Optimizer
     /// changes: a missing or unexpected key, or a shape or dtype that does not fit the parameters,
     /// is named in the <see cref="ArgumentException"/>.
     /// </summary>
+    /// <param name="stateDict">A state dict from <see cref="StateDict"/> of an optimizer of the same kind over the same parameters.</param>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> stateDict)
     {
         ArgumentNullException.ThrowIfNull(stateDict);
@@ -290,6 +293,9 @@ public abstract class Optimizer
     /// step's constants here, then add the element-wise part to the step's <see cref="Plan"/>, which
     /// <see cref="Step"/> runs once every parameter is prepared.
     /// </summary>
+    /// <param name="parameter">The parameter updated in place.</param>
+    /// <param name="grad">Its gradient, the same shape and dtype.</param>
+    /// <param name="state">The parameter's state, updated in place.</param>
     protected abstract void Update<T>(Tensor parameter, Tensor grad, Dictionary<string, Tensor> state)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
@@ -298,12 +304,14 @@ public abstract class Optimizer
         _plan ?? throw new InvalidOperationException($"{Name}: updates are planned only inside Step");
 
     /// <summary>Adds the hyperparameters other than <c>lr</c> to <paramref name="dict"/>, as float64 tensors.</summary>
+    /// <param name="dict">The state dict's hyperparameter section, added to.</param>
     protected abstract void GetHyperparameters(Dictionary<string, Tensor> dict);
 
     /// <summary>
     /// Sets the hyperparameters other than <c>lr</c> from <paramref name="dict"/>, whose keys and shapes
     /// are already validated; throws <see cref="ArgumentException"/> for a value out of range.
     /// </summary>
+    /// <param name="dict">The state dict's hyperparameter section.</param>
     protected abstract void SetHyperparameters(IReadOnlyDictionary<string, Tensor> dict);
 
     /// <summary>The per-parameter state names the current hyperparameters use (e.g. <c>exp_avg</c>).</summary>
@@ -313,12 +321,16 @@ public abstract class Optimizer
     protected abstract IReadOnlySet<string> AllStateNames { get; }
 
     /// <summary>A rank-0 float64 tensor holding <paramref name="value"/>, the form of a hyperparameter in a state dict.</summary>
+    /// <param name="value">The hyperparameter's value.</param>
     protected static Tensor ScalarTensor(double value) => new(new[] { value }, []);
 
     /// <summary>
     /// The state buffer <paramref name="name"/>, created as zeros with the shape and dtype of
     /// <paramref name="parameter"/> on first use.
     /// </summary>
+    /// <param name="state">The parameter's state.</param>
+    /// <param name="name">The buffer's name, e.g. <c>exp_avg</c>.</param>
+    /// <param name="parameter">The parameter whose shape and dtype a new buffer takes.</param>
     protected static Tensor GetOrAddZeros(Dictionary<string, Tensor> state, string name, Tensor parameter)
     {
         if (!state.TryGetValue(name, out var t))
@@ -330,9 +342,12 @@ public abstract class Optimizer
     }
 
     /// <summary>A copy of <paramref name="source"/> with its own storage and no graph.</summary>
+    /// <param name="source">The tensor copied.</param>
     protected static Tensor Copy(Tensor source) => new((Array)source._data.Clone(), (int[])source._shape.Clone());
 
     /// <summary>Throws unless <paramref name="value"/> is finite and ≥ 0, naming the argument.</summary>
+    /// <param name="argument">The argument's name, for the message.</param>
+    /// <param name="value">The value checked.</param>
     protected void RequireNonNegative(string argument, double value)
     {
         if (!(value >= 0) || double.IsInfinity(value))
@@ -342,6 +357,8 @@ public abstract class Optimizer
     }
 
     /// <summary>Throws unless 0 ≤ <paramref name="value"/> &lt; 1, naming the argument.</summary>
+    /// <param name="argument">The argument's name, for the message.</param>
+    /// <param name="value">The value checked.</param>
     protected void RequireUnitInterval(string argument, double value)
     {
         if (!(value >= 0 && value < 1))
@@ -351,6 +368,7 @@ public abstract class Optimizer
     }
 
     /// <summary>Increments the per-parameter step counter <c>state["step"]</c> (created at 0) and returns the new count.</summary>
+    /// <param name="state">The parameter's state.</param>
     protected static double IncrementStep(Dictionary<string, Tensor> state)
     {
         if (!state.TryGetValue("step", out var step))

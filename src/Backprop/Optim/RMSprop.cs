@@ -28,6 +28,13 @@ public sealed class RMSprop : Optimizer
     /// <summary>
     /// Creates the optimizer (<c>torch.optim.RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False)</c>).
     /// </summary>
+    /// <param name="parameters">The tensors updated, e.g. <c>model.Parameters()</c>.</param>
+    /// <param name="lr">The learning rate (default 1e-2).</param>
+    /// <param name="alpha">The smoothing constant of the running average of the squared gradient (default 0.99).</param>
+    /// <param name="eps">Added to the denominator for stability (default 1e-8).</param>
+    /// <param name="weightDecay">The L2 penalty added to the gradient (default 0).</param>
+    /// <param name="momentum">The momentum factor (default 0).</param>
+    /// <param name="centered">Whether the gradient is normalized by an estimate of its variance rather than of its second moment (default false).</param>
     public RMSprop(IEnumerable<Tensor> parameters, double lr = 1e-2, double alpha = 0.99, double eps = 1e-8, double weightDecay = 0, double momentum = 0, bool centered = false)
         : base(parameters, lr)
     {

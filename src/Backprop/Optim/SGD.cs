@@ -28,6 +28,12 @@ public sealed class SGD : Optimizer
     /// Creates the optimizer (<c>torch.optim.SGD(params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False)</c>).
     /// Nesterov momentum requires <paramref name="momentum"/> &gt; 0 and <paramref name="dampening"/> = 0.
     /// </summary>
+    /// <param name="parameters">The tensors updated, e.g. <c>model.Parameters()</c>.</param>
+    /// <param name="lr">The learning rate, ≥ 0.</param>
+    /// <param name="momentum">The momentum factor (default 0: plain gradient descent).</param>
+    /// <param name="dampening">How much of each gradient the momentum buffer leaves out, in [0, 1] (default 0).</param>
+    /// <param name="weightDecay">The L2 penalty added to the gradient (default 0).</param>
+    /// <param name="nesterov">Whether Nesterov momentum is used; needs momentum &gt; 0 and no dampening (default false).</param>
     public SGD(IEnumerable<Tensor> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false)
         : base(parameters, lr)
     {

@@ -7,6 +7,9 @@ namespace Backprop.Optim;
 public sealed class StepLR : LRScheduler
 {
     /// <summary>Creates the schedule (<c>StepLR(optimizer, step_size, gamma=0.1)</c>).</summary>
+    /// <param name="optimizer">The optimizer whose learning rate is set at each <see cref="LRScheduler.Step"/>.</param>
+    /// <param name="stepSize">How many steps pass between two decays.</param>
+    /// <param name="gamma">The factor the rate is multiplied by at each decay (default 0.1).</param>
     public StepLR(Optimizer optimizer, int stepSize, double gamma = 0.1)
         : base(optimizer)
     {

@@ -20,17 +20,25 @@ public static class ScalarRules<T, TAlgebra>
     public static (T DA, T DB) SubtractDerivatives() => (TAlgebra.Constant(1), TAlgebra.Constant(-1));
 
     /// <summary>a · b: ∂/∂a = b, ∂/∂b = a.</summary>
+    /// <param name="a">The left factor.</param>
+    /// <param name="b">The right factor.</param>
     public static (T DA, T DB) MultiplyDerivatives(T a, T b) => (b, a);
 
     /// <summary>a / b: ∂/∂a = 1/b, ∂/∂b = −a/b².</summary>
+    /// <param name="a">The dividend.</param>
+    /// <param name="b">The divisor.</param>
     public static (T DA, T DB) DivideDerivatives(T a, T b) =>
         (TAlgebra.Divide(TAlgebra.Constant(1), b), TAlgebra.Negate(TAlgebra.Divide(a, TAlgebra.Square(b))));
 
     /// <summary>y = aᵇ: ∂/∂a = b·aᵇ⁻¹, and 0 when b is 0 (also at a = 0, as PyTorch).</summary>
+    /// <param name="a">The base.</param>
+    /// <param name="b">The exponent.</param>
     public static T PowerBaseDerivative(T a, T b) =>
         TAlgebra.IsZero(b) ? TAlgebra.Constant(0) : TAlgebra.Multiply(b, TAlgebra.Power(a, TAlgebra.Subtract(b, TAlgebra.Constant(1))));
 
     /// <summary>y = aᵇ: ∂/∂b = aᵇ·ln a = y·ln a, defined for a &gt; 0 (a constant exponent needs none).</summary>
+    /// <param name="a">The base.</param>
+    /// <param name="y">The forward's output a^b.</param>
     public static T PowerExponentDerivative(T a, T y) => TAlgebra.Multiply(y, TAlgebra.Log(a));
 
     /// <summary>−a: d/da = −1.</summary>
@@ -40,24 +48,31 @@ public static class ScalarRules<T, TAlgebra>
     public static T IdentityDerivative() => TAlgebra.Constant(1);
 
     /// <summary>y = eᵃ: d/da = eᵃ = y.</summary>
+    /// <param name="y">The forward's output, from which the derivative is computed.</param>
     public static T ExpDerivative(T y) => y;
 
     /// <summary>y = ln a (a &gt; 0): d/da = 1/a.</summary>
+    /// <param name="a">The forward's input.</param>
     public static T LogDerivative(T a) => TAlgebra.Divide(TAlgebra.Constant(1), a);
 
     /// <summary>y = √a (a ≥ 0): d/da = 1/(2√a) = 1/(2y).</summary>
+    /// <param name="y">The forward's output, from which the derivative is computed.</param>
     public static T SqrtDerivative(T y) => TAlgebra.Divide(TAlgebra.Constant(1), TAlgebra.Multiply(TAlgebra.Constant(2), y));
 
     /// <summary>y = tanh a: d/da = 1 − tanh²a = 1 − y².</summary>
+    /// <param name="y">The forward's output, from which the derivative is computed.</param>
     public static T TanhDerivative(T y) => TAlgebra.Subtract(TAlgebra.Constant(1), TAlgebra.Square(y));
 
     /// <summary>y = σ(a): d/da = σ(a)(1 − σ(a)) = y(1 − y).</summary>
+    /// <param name="y">The forward's output, from which the derivative is computed.</param>
     public static T SigmoidDerivative(T y) => TAlgebra.Multiply(y, TAlgebra.Subtract(TAlgebra.Constant(1), y));
 
     /// <summary>y = max(0, a): d/da = 1 if a &gt; 0, else 0 (0 at 0, as PyTorch).</summary>
+    /// <param name="a">The forward's input.</param>
     public static T ReluDerivative(T a) => TAlgebra.Positive(a);
 
     /// <summary>y = |a|: d/da = sign(a) (0 at 0, as PyTorch).</summary>
+    /// <param name="a">The forward's input.</param>
     public static T AbsDerivative(T a) => TAlgebra.Sign(a);
 }
 
@@ -68,5 +83,6 @@ public static class ScalarForward
     /// σ(x) = 1 / (1 + e⁻ˣ), evaluated so that no intermediate overflows (the same function the
     /// tensor ops use, <see cref="Kernels.SpecialFunctions.Sigmoid"/>).
     /// </summary>
+    /// <param name="x">The input.</param>
     public static double Sigmoid(double x) => Kernels.SpecialFunctions.Sigmoid(x);
 }

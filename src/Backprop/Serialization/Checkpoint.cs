@@ -29,6 +29,8 @@ public static class Checkpoint
     /// to a temporary file in the same folder, is flushed to disk, and only then replaces the
     /// previous one, so a crash mid-write leaves the previous good checkpoint in place.
     /// </summary>
+    /// <param name="path">The file written, replaced atomically.</param>
+    /// <param name="data">The training state saved.</param>
     /// <exception cref="ArgumentException">The epoch is negative or a generator state does not have four words.</exception>
     public static void Save(string path, CheckpointData data)
     {
@@ -88,6 +90,7 @@ public static class Checkpoint
     /// safetensors file marked with <see cref="FormatTag"/>, with a valid epoch, both tensor
     /// sections complete, and every generator state four unsigned 64-bit words.
     /// </summary>
+    /// <param name="path">A file written by <see cref="Save"/>.</param>
     /// <exception cref="InvalidDataException">The file is corrupt or not a checkpoint; the message names the file and what is wrong.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static CheckpointData Load(string path)

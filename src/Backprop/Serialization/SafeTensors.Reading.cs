@@ -9,6 +9,7 @@ public static partial class SafeTensors
     /// (<c>safetensors.torch.load_file(path)</c>), in data-section order. The header is validated
     /// completely before any data is read or any tensor storage is allocated.
     /// </summary>
+    /// <param name="path">The .safetensors file.</param>
     /// <exception cref="InvalidDataException">The file is not a valid safetensors file; the message names the file and offsets.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static Dictionary<string, Tensor> Load(string path) => LoadWithMetadata(path).Tensors;
@@ -17,6 +18,7 @@ public static partial class SafeTensors
     /// Loads every tensor of the safetensors file at <paramref name="path"/> together with its
     /// <c>__metadata__</c> strings (<c>safe_open(path).metadata()</c>); empty metadata when the file has none.
     /// </summary>
+    /// <param name="path">The .safetensors file.</param>
     /// <exception cref="InvalidDataException">The file is not a valid safetensors file; the message names the file and offsets.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) LoadWithMetadata(string path)
@@ -44,6 +46,7 @@ public static partial class SafeTensors
     /// tensor names, dtypes, shapes, offsets and metadata, without reading tensor data
     /// (as <c>safe_open(path)</c> followed by <c>keys()</c> and <c>get_slice(name).get_shape()</c>).
     /// </summary>
+    /// <param name="path">The .safetensors file.</param>
     /// <exception cref="InvalidDataException">The file is not a valid safetensors file; the message names the file and offsets.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static SafeTensorsHeader Inspect(string path)

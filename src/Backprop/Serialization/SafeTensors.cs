@@ -46,6 +46,9 @@ public static partial class SafeTensors
     /// and then renamed over <paramref name="path"/>, so an existing file is replaced only by a
     /// complete one and is left untouched if anything fails.
     /// </summary>
+    /// <param name="path">The file written, replaced atomically.</param>
+    /// <param name="tensors">The tensors by name, e.g. a state dict.</param>
+    /// <param name="metadata">Text pairs stored in the header's <c>__metadata__</c>, or null for none.</param>
     /// <exception cref="ArgumentException">A name is empty or <c>__metadata__</c>, or a tensor is null.</exception>
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -171,6 +174,7 @@ public static partial class SafeTensors
     }
 
     /// <summary>The safetensors dtype string of <paramref name="dtype"/>: <c>F32</c>, <c>F64</c> or <c>I64</c>.</summary>
+    /// <param name="dtype">The element type.</param>
     public static string DTypeName(DType dtype) => dtype switch
     {
         DType.Float32 => "F32",

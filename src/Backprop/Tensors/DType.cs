@@ -21,6 +21,7 @@ public enum DType
 public static class DTypeExtensions
 {
     /// <summary>The PyTorch-style name: <c>float32</c>, <c>float64</c>, <c>int64</c>.</summary>
+    /// <param name="dtype">The element type.</param>
     public static string Name(this DType dtype) => dtype switch
     {
         DType.Float32 => "float32",
@@ -30,6 +31,7 @@ public static class DTypeExtensions
     };
 
     /// <summary>Size of one element in bytes.</summary>
+    /// <param name="dtype">The element type.</param>
     public static int ElementSize(this DType dtype) => dtype switch
     {
         DType.Float32 => 4,
@@ -37,5 +39,6 @@ public static class DTypeExtensions
     };
 
     /// <summary>True for Float32 and Float64.</summary>
+    /// <param name="dtype">The element type.</param>
     public static bool IsFloatingPoint(this DType dtype) => dtype != DType.Int64;
 }

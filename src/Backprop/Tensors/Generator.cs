@@ -13,9 +13,11 @@ public sealed class Generator
     public static Generator Default { get; } = new(0);
 
     /// <summary>Creates a generator seeded with <paramref name="seed"/>.</summary>
+    /// <param name="seed">Any 64-bit value; the same seed gives the same sequence.</param>
     public Generator(long seed) => ManualSeed(seed);
 
     /// <summary>Re-seeds the generator (<c>torch.Generator.manual_seed</c>).</summary>
+    /// <param name="seed">Any 64-bit value; the same seed gives the same sequence.</param>
     public Generator ManualSeed(long seed)
     {
         // SplitMix64 expands the seed into the four state words, as the xoshiro authors advise.
@@ -31,6 +33,7 @@ public sealed class Generator
     public ulong[] GetState() => [_s0, _s1, _s2, _s3];
 
     /// <summary>Restores a state returned by <see cref="GetState"/> (<c>set_state</c>).</summary>
+    /// <param name="state">The four words from <see cref="GetState"/>, not all zero.</param>
     public void SetState(ReadOnlySpan<ulong> state)
     {
         if (state.Length != 4)
@@ -64,6 +67,7 @@ public sealed class Generator
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
 
     /// <summary>A uniform integer in [0, <paramref name="maxExclusive"/>), without modulo bias.</summary>
+    /// <param name="maxExclusive">The bound, not drawn; positive.</param>
     public long NextInt64(long maxExclusive)
     {
         if (maxExclusive <= 0)
@@ -92,6 +96,7 @@ public sealed class Generator
     }
 
     /// <summary>Shuffles <paramref name="items"/> in place (Fisher–Yates).</summary>
+    /// <param name="items">The items, permuted in place.</param>
     public void Shuffle<T>(Span<T> items)
     {
         for (int i = items.Length - 1; i > 0; i--)

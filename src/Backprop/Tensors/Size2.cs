@@ -12,12 +12,15 @@ namespace Backprop;
 public readonly record struct Size2(int Height, int Width)
 {
     /// <summary>The same value for height and width.</summary>
+    /// <param name="value">The size of both dims.</param>
     public static implicit operator Size2(int value) => new(value, value);
 
     /// <summary>(height, width).</summary>
+    /// <param name="value">The (height, width).</param>
     public static implicit operator Size2((int Height, int Width) value) => new(value.Height, value.Width);
 
     /// <summary>The same value for height and width (for languages without implicit conversions).</summary>
+    /// <param name="value">The size of both dims.</param>
     public static Size2 FromInt32(int value) => new(value, value);
 
     /// <summary>As PyTorch prints a pair: <c>(5, 5)</c>.</summary>

@@ -16,6 +16,9 @@ public sealed partial class Tensor
     }
 
     /// <summary>A tensor of zeros (<c>torch.zeros</c>).</summary>
+    /// <param name="shape">The sizes, one per dim; empty for a rank-0 tensor.</param>
+    /// <param name="dtype">The element type (default <see cref="DType.Float32"/>).</param>
+    /// <param name="requiresGrad">Whether the result is a leaf that collects a gradient (PyTorch's <c>requires_grad</c>).</param>
     public static Tensor Zeros(int[] shape, DType dtype = DType.Float32, bool requiresGrad = false)
     {
         int n = Shapes.Numel(shape);
@@ -29,16 +32,25 @@ public sealed partial class Tensor
     }
 
     /// <summary>A float32 tensor of zeros: <c>Tensor.Zeros(2, 3)</c>.</summary>
+    /// <param name="shape">The sizes, one per dim; empty for a rank-0 tensor.</param>
     public static Tensor Zeros(params int[] shape) => Zeros(shape, DType.Float32);
 
     /// <summary>A tensor filled with ones (<c>torch.ones</c>).</summary>
+    /// <param name="shape">The sizes, one per dim; empty for a rank-0 tensor.</param>
+    /// <param name="dtype">The element type (default <see cref="DType.Float32"/>).</param>
+    /// <param name="requiresGrad">Whether the result is a leaf that collects a gradient (PyTorch's <c>requires_grad</c>).</param>
     public static Tensor Ones(int[] shape, DType dtype = DType.Float32, bool requiresGrad = false) =>
         Full(shape, 1.0, dtype, requiresGrad);
 
     /// <summary>A float32 tensor of ones: <c>Tensor.Ones(2, 3)</c>.</summary>
+    /// <param name="shape">The sizes, one per dim; empty for a rank-0 tensor.</param>
     public static Tensor Ones(params int[] shape) => Ones(shape, DType.Float32);
 
     /// <summary>A tensor filled with <paramref name="value"/> (<c>torch.full</c>).</summary>
+    /// <param name="shape">The sizes, one per dim; empty for a rank-0 tensor.</param>
+    /// <param name="value">The value of every element, converted to <paramref name="dtype"/>.</param>
+    /// <param name="dtype">The element type (default <see cref="DType.Float32"/>).</param>
+    /// <param name="requiresGrad">Whether the result is a leaf that collects a gradient (PyTorch's <c>requires_grad</c>).</param>
     public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32, bool requiresGrad = false)
     {
         var t = Empty((int[])shape.Clone(), dtype);
@@ -54,12 +66,17 @@ public sealed partial class Tensor
     }
 
     /// <summary>Zeros with the shape and dtype of <paramref name="other"/> (<c>torch.zeros_like</c>).</summary>
+    /// <param name="other">The tensor whose shape and dtype the result takes.</param>
     public static Tensor ZerosLike(Tensor other) => Zeros(other._shape, other.DType);
 
     /// <summary>Ones with the shape and dtype of <paramref name="other"/> (<c>torch.ones_like</c>).</summary>
+    /// <param name="other">The tensor whose shape and dtype the result takes.</param>
     public static Tensor OnesLike(Tensor other) => Ones(other._shape, other.DType);
 
     /// <summary>A rank-0 tensor holding <paramref name="value"/> (<c>torch.tensor(value)</c>).</summary>
+    /// <param name="value">The value, converted to <paramref name="dtype"/>.</param>
+    /// <param name="dtype">The element type (default <see cref="DType.Float32"/>).</param>
+    /// <param name="requiresGrad">Whether the result is a leaf that collects a gradient (PyTorch's <c>requires_grad</c>).</param>
     public static Tensor Scalar(double value, DType dtype = DType.Float32, bool requiresGrad = false) =>
         Full([], value, dtype, requiresGrad);
 
@@ -67,6 +84,10 @@ public sealed partial class Tensor
     /// Values from <paramref name="start"/> (inclusive) to <paramref name="end"/> (exclusive) spaced by
     /// <paramref name="step"/> (<c>torch.arange</c>).
     /// </summary>
+    /// <param name="start">The first value.</param>
+    /// <param name="end">The bound, not included.</param>
+    /// <param name="step">The spacing, positive or negative but not zero (default 1).</param>
+    /// <param name="dtype">The element type (default <see cref="DType.Float32"/>).</param>
     public static Tensor Arange(double start, double end, double step = 1.0, DType dtype = DType.Float32)
     {
         if (step == 0 || double.IsNaN(step))
@@ -85,30 +106,46 @@ public sealed partial class Tensor
     }
 
     /// <summary>Values 0, 1, ..., <paramref name="end"/> − 1 (<c>torch.arange(end)</c>).</summary>
+    /// <param name="end">The bound, not included: the result is 0, 1, …, end − 1.</param>
+    /// <param name="dtype">The element type (default <see cref="DType.Float32"/>).</param>
     public static Tensor Arange(int end, DType dtype = DType.Float32) => Arange(0, end, 1, dtype);
 
     /// <summary>A float32 tensor holding a copy of <paramref name="data"/> with the given shape (default: 1-D).</summary>
+    /// <param name="data">The values in row-major order, copied.</param>
+    /// <param name="shape">The sizes, whose product is the length of <paramref name="data"/>.</param>
     public static Tensor FromArray(float[] data, params int[] shape) => FromStorage((float[])data.Clone(), shape);
 
     /// <summary>A float64 tensor holding a copy of <paramref name="data"/> with the given shape (default: 1-D).</summary>
+    /// <param name="data">The values in row-major order, copied.</param>
+    /// <param name="shape">The sizes, whose product is the length of <paramref name="data"/>.</param>
     public static Tensor FromArray(double[] data, params int[] shape) => FromStorage((double[])data.Clone(), shape);
 
     /// <summary>An int64 tensor (indices, labels) holding a copy of <paramref name="data"/> with the given shape.</summary>
+    /// <param name="data">The values in row-major order, copied.</param>
+    /// <param name="shape">The sizes, whose product is the length of <paramref name="data"/>.</param>
     public static Tensor FromArray(long[] data, params int[] shape) => FromStorage((long[])data.Clone(), shape);
 
     /// <summary>An int64 tensor (indices, labels) from 32-bit integers.</summary>
+    /// <param name="data">The values in row-major order, copied as int64.</param>
+    /// <param name="shape">The sizes, whose product is the length of <paramref name="data"/>.</param>
     public static Tensor FromArray(int[] data, params int[] shape) => FromStorage(Array.ConvertAll(data, v => (long)v), shape);
 
     /// <summary>A 2-D float32 tensor from a rectangular array.</summary>
+    /// <param name="data">The matrix, copied: its rows become dim 0.</param>
     public static Tensor FromArray(float[,] data) => FromStorage(Flatten2D(data), [data.GetLength(0), data.GetLength(1)]);
 
     /// <summary>A 2-D float64 tensor from a rectangular array.</summary>
+    /// <param name="data">The matrix, copied: its rows become dim 0.</param>
     public static Tensor FromArray(double[,] data) => FromStorage(Flatten2D(data), [data.GetLength(0), data.GetLength(1)]);
 
     /// <summary>
     /// Uniform samples in [0, 1) (<c>torch.rand</c>), from <paramref name="generator"/>
     /// (or <see cref="Generator.Default"/>).
     /// </summary>
+    /// <param name="shape">The sizes, one per dim.</param>
+    /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
+    /// <param name="dtype">A floating-point element type (default <see cref="DType.Float32"/>).</param>
+    /// <param name="requiresGrad">Whether the result is a leaf that collects a gradient (PyTorch's <c>requires_grad</c>).</param>
     public static Tensor Rand(int[] shape, Generator? generator = null, DType dtype = DType.Float32, bool requiresGrad = false)
     {
         generator ??= Generator.Default;
@@ -123,10 +160,18 @@ public sealed partial class Tensor
     }
 
     /// <summary>Uniform samples in [0, 1) from a fresh generator seeded with <paramref name="seed"/>.</summary>
+    /// <param name="shape">The sizes, one per dim.</param>
+    /// <param name="seed">The seed of the fresh generator: the same seed gives the same values.</param>
+    /// <param name="dtype">A floating-point element type (default <see cref="DType.Float32"/>).</param>
+    /// <param name="requiresGrad">Whether the result is a leaf that collects a gradient (PyTorch's <c>requires_grad</c>).</param>
     public static Tensor Rand(int[] shape, long seed, DType dtype = DType.Float32, bool requiresGrad = false) =>
         Rand(shape, new Generator(seed), dtype, requiresGrad);
 
     /// <summary>Standard normal samples (<c>torch.randn</c>), from <paramref name="generator"/> (or the default).</summary>
+    /// <param name="shape">The sizes, one per dim.</param>
+    /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
+    /// <param name="dtype">A floating-point element type (default <see cref="DType.Float32"/>).</param>
+    /// <param name="requiresGrad">Whether the result is a leaf that collects a gradient (PyTorch's <c>requires_grad</c>).</param>
     public static Tensor Randn(int[] shape, Generator? generator = null, DType dtype = DType.Float32, bool requiresGrad = false)
     {
         generator ??= Generator.Default;
@@ -141,10 +186,18 @@ public sealed partial class Tensor
     }
 
     /// <summary>Standard normal samples from a fresh generator seeded with <paramref name="seed"/>.</summary>
+    /// <param name="shape">The sizes, one per dim.</param>
+    /// <param name="seed">The seed of the fresh generator: the same seed gives the same values.</param>
+    /// <param name="dtype">A floating-point element type (default <see cref="DType.Float32"/>).</param>
+    /// <param name="requiresGrad">Whether the result is a leaf that collects a gradient (PyTorch's <c>requires_grad</c>).</param>
     public static Tensor Randn(int[] shape, long seed, DType dtype = DType.Float32, bool requiresGrad = false) =>
         Randn(shape, new Generator(seed), dtype, requiresGrad);
 
     /// <summary>Uniform integers in [<paramref name="low"/>, <paramref name="high"/>) as int64 (<c>torch.randint</c>).</summary>
+    /// <param name="low">The smallest value drawn.</param>
+    /// <param name="high">The bound, not drawn; greater than <paramref name="low"/>.</param>
+    /// <param name="shape">The sizes, one per dim.</param>
+    /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
     public static Tensor RandInt(long low, long high, int[] shape, Generator? generator = null)
     {
         if (high <= low)

@@ -43,6 +43,7 @@ public sealed partial class Tensor
     public int Numel => _data.Length;
 
     /// <summary>Size of one dimension; negative dims count from the end (<c>tensor.size(dim)</c>).</summary>
+    /// <param name="dim">The dim (negative counts from the end).</param>
     public int Size(int dim) => _shape[Shapes.WrapDim("Size", dim, Rank)];
 
     /// <summary>The storage as a span of <typeparamref name="T"/>, which must match <see cref="DType"/>.</summary>

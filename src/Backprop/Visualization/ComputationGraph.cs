@@ -49,6 +49,9 @@ public sealed class ComputationGraph
     public IReadOnlyList<GraphEdge> Edges => _edges;
 
     /// <summary>Adds a node and returns its id.</summary>
+    /// <param name="title">The node's heading, e.g. the op's name.</param>
+    /// <param name="lines">The text lines under the heading, e.g. shape and values.</param>
+    /// <param name="kind">What the node stands for, which sets its style.</param>
     public int AddNode(string title, IReadOnlyList<string> lines, GraphNodeKind kind)
     {
         ArgumentNullException.ThrowIfNull(title);
@@ -58,6 +61,9 @@ public sealed class ComputationGraph
     }
 
     /// <summary>Adds an edge from <paramref name="from"/> (an input) to <paramref name="to"/> (its consumer).</summary>
+    /// <param name="from">The id of the node the edge leaves.</param>
+    /// <param name="to">The id of the node it enters.</param>
+    /// <param name="label">The text on the edge, or null for none.</param>
     public void AddEdge(int from, int to, string? label = null)
     {
         if ((uint)from >= (uint)_nodes.Count || (uint)to >= (uint)_nodes.Count)

@@ -10,6 +10,7 @@ namespace Backprop.Visualization;
 public static class DotWriter
 {
     /// <summary>The DOT text of <paramref name="graph"/>.</summary>
+    /// <param name="graph">The graph written.</param>
     public static string ToDot(ComputationGraph graph)
     {
         ArgumentNullException.ThrowIfNull(graph);

@@ -10,6 +10,8 @@ public static class ExpressionGraphDrawing
     /// that use them), each showing its formula, value and ∂output/∂node; each edge is labeled with
     /// the local derivative ∂consumer/∂input.
     /// </summary>
+    /// <param name="graph">The evaluated expression graph drawn.</param>
+    /// <param name="gradients">Its backward pass, whose gradients label the nodes.</param>
     public static ComputationGraph Create(ExpressionGraph graph, GradientPass gradients)
     {
         ArgumentNullException.ThrowIfNull(graph);

@@ -59,6 +59,7 @@ public static class LayeredLayout
     private const int PlacementSweeps = 12;
 
     /// <summary>Lays out <paramref name="graph"/>.</summary>
+    /// <param name="graph">The graph placed.</param>
     /// <exception cref="ArgumentException">The graph has a cycle (a computational graph never does).</exception>
     public static GraphLayout Compute(ComputationGraph graph)
     {

@@ -29,6 +29,7 @@ public static class SvgWriter
         """;
 
     /// <summary>The SVG document as a string.</summary>
+    /// <param name="layout">The placed graph drawn.</param>
     public static string ToSvg(GraphLayout layout)
     {
         var sb = new StringBuilder();
@@ -41,6 +42,8 @@ public static class SvgWriter
     }
 
     /// <summary>Writes the SVG document to <paramref name="output"/>.</summary>
+    /// <param name="layout">The placed graph drawn.</param>
+    /// <param name="output">Where the SVG text goes.</param>
     public static void Write(GraphLayout layout, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(layout);

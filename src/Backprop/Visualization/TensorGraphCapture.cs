@@ -27,6 +27,8 @@ public sealed class TensorGraphCapture
     /// <see cref="Tensor.RetainGrad"/> on every non-leaf tensor that requires grad.
     /// <paramref name="names"/> labels known tensors (parameters as <c>0.weight</c>, the data as <c>input</c>).
     /// </summary>
+    /// <param name="root">The output whose graph is walked, e.g. the loss.</param>
+    /// <param name="names">Names of known tensors, e.g. <c>model.NamedParameters()</c> and the input; null for none.</param>
     public static TensorGraphCapture Capture(Tensor root, IEnumerable<(string Name, Tensor Tensor)>? names = null)
     {
         ArgumentNullException.ThrowIfNull(root);
