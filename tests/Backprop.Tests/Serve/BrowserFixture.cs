@@ -84,7 +84,8 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         await using var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
         var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(10_000);
+        // Generous: CI runs these beside the training tests on two cores, where a step can take seconds.
+        page.SetDefaultTimeout(30_000);
         var problems = new List<string>();
         page.PageError += (_, error) => problems.Add("page error: " + error);
         page.Console += (_, message) =>
