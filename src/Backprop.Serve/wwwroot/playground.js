@@ -234,6 +234,7 @@
     svg.append(s('text', { x: left, y: H - 6 }, `step ${x0}`));
     svg.append(s('text', { x: W - right, y: H - 6, 'text-anchor': 'end' }, `step ${steps[steps.length - 1]}`));
     svg.append(s('text', { x: left + 4, y: top + 9 }, yLabel));
+    const used = [];
     for (const line of series) {
       let d = '';
       line.values.forEach((v, i) => {
@@ -246,7 +247,11 @@
       svg.append(path);
       const last = [...line.values].reverse().find((v) => Number.isFinite(v) && (!log || v > 0));
       if (line.label && last !== undefined) {
-        const label = s('text', { x: W - right + 3, y: Y(last) + 3, class: 'layer-label' }, line.label);
+        // Labels of lines that end close together are moved apart.
+        let ly = Y(last) + 3;
+        while (used.some((u) => Math.abs(u - ly) < 10)) ly += 10;
+        used.push(ly);
+        const label = s('text', { x: W - right + 3, y: ly, class: 'layer-label' }, line.label);
         if (line.colour) label.setAttribute('fill', line.colour);
         svg.append(label);
       }
@@ -271,7 +276,7 @@
     const layers = frames.length ? frames[0].gradientNorms.length : 0;
     const series = [];
     for (let l = 0; l < layers; l++) {
-      series.push({ values: state.frames.map((f) => (f.step > 0 ? num(f.gradientNorms[l]) : NaN)), cls: 'layer', label: 'L' + (l + 1), colour: LAYER_COLOURS[l % LAYER_COLOURS.length] });
+      series.push({ values: state.frames.map((f) => (f.step > 0 ? num(f.gradientNorms[l]) : NaN)), cls: 'layer', label: 'W' + (l + 1), colour: LAYER_COLOURS[l % LAYER_COLOURS.length] });
     }
     chart($('grads'), series, true, '‖∂L/∂W‖');
     const lesson = $('lesson');
@@ -281,8 +286,12 @@
     }
     const last = frames[frames.length - 1].gradientNorms.map(num);
     const ratio = last[0] / last[last.length - 1];
-    lesson.textContent = layers < 2 ? '' : `Now: the first layer's gradient is ${fmt(ratio, 2)} × the last layer's.` +
-      (ratio < 1e-2 ? ' It vanishes on its way back: every sigmoid multiplies it by σ′ ≤ 0.25.' : '');
+    lesson.textContent = layers < 2 ? '' : `Now: ‖∂L/∂W1‖ is ${fmt(ratio, 2)} × ‖∂L/∂W${layers}‖.` +
+      (ratio < 1e-2 ? ' It vanishes on its way back: ' + ({
+        sigmoid: 'every sigmoid layer multiplies it by σ′(x) = σ(x)(1 − σ(x)) ≤ 0.25.',
+        tanh: 'every tanh layer multiplies it by tanh′(x) = 1 − tanh²(x), far below 1 where units saturate.',
+        relu: 'units whose input is negative (dead ReLUs) pass nothing back.',
+      }[$('activation').value] || '') : '');
     lesson.dataset.ratio = String(ratio);
   }
 
@@ -316,7 +325,8 @@
       for (let i = 0; i < n; i++) {
         svg.append(s('circle', { cx: x(l), cy: y(l, i), r: 6, class: 'unit' + (l === 0 ? ' input' : l === sizes.length - 1 ? ' output' : '') }));
       }
-      const name = l === 0 ? 'input' : l === sizes.length - 1 ? 'output' : 'L' + l;
+      const name = l === 0 ? 'input' : l === sizes.length - 1 ? 'output' : 'h' + l;
+      if (l > 0) svg.append(s('text', { x: (x(l - 1) + x(l)) / 2, y: 14, 'text-anchor': 'middle' }, 'W' + l));
       svg.append(s('text', { x: x(l), y: H - 6, 'text-anchor': 'middle' }, name));
     });
   }
