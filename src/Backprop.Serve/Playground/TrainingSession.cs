@@ -13,7 +13,7 @@ internal sealed record SessionDto(string Id, IReadOnlyList<PointDto> Train, IRea
 /// <summary>
 /// The state of training after a step: losses and accuracies on the train and test points, the
 /// weight-gradient norm ‖∂L/∂W‖ of every Linear layer (layer 1 next to the input), the weights
-/// (for edge thickness), and P(class 1) on a grid over the plane (the decision boundary), as bytes
+/// (for edge thickness; none for a network of more than <see cref="TrainingSession.MaxDrawnWeights"/>), and P(class 1) on a grid over the plane (the decision boundary), as bytes
 /// 0..255 in base64, row by row from the top.
 /// </summary>
 internal sealed record FrameDto(
@@ -35,6 +35,9 @@ internal sealed class TrainingSession
 {
     /// <summary>The heat map's cells per side.</summary>
     public const int Grid = 48;
+
+    /// <summary>Most weights sent with a frame to be drawn as edges; a larger network is drawn without them.</summary>
+    public const int MaxDrawnWeights = 3_000;
 
     private readonly Sequential _model;
     private readonly List<Linear> _layers;
@@ -169,7 +172,7 @@ internal sealed class TrainingSession
             trainAccuracy,
             testAccuracy,
             [.. _gradientNorms],
-            [.. _layers.Select(l => l.Weight.ToArray())],
+            _layers.Sum(l => l.Weight.Numel) <= MaxDrawnWeights ? [.. _layers.Select(l => l.Weight.ToArray())] : [],
             Convert.ToBase64String(heat));
     }
 

@@ -79,7 +79,8 @@
     source.addEventListener('frame', (ev) => {
       if (generation !== state.generation) return;
       const frame = JSON.parse(ev.data);
-      state.frames.push(frame);
+      // The history keeps what the charts need, not each frame's weights and heat map.
+      state.frames.push({ step: frame.step, trainLoss: frame.trainLoss, testLoss: frame.testLoss, gradientNorms: frame.gradientNorms });
       if (state.frames.length > 3000) state.frames.splice(0, state.frames.length - 3000);
       draw(frame);
     });
@@ -305,7 +306,10 @@
     svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
     const x = (l) => 40 + (l * (W - 80)) / (sizes.length - 1);
     const y = (l, i) => (H / 2) + (i - (sizes[l] - 1) / 2) * Math.min(22, (H - 40) / Math.max(1, sizes[l] - 1));
-    if (frame) {
+    if (frame && frame.weights.length === 0) {
+      svg.append(s('text', { x: W / 2, y: 30, 'text-anchor': 'middle' }, 'Too many weights to draw: the edges are left out.'));
+    }
+    if (frame && frame.weights.length > 0) {
       const biggest = Math.max(1e-9, ...frame.weights.flatMap((w) => w.map((v) => Math.abs(num(v))).filter(Number.isFinite)));
       frame.weights.forEach((w, l) => {
         const inputs = sizes[l], outputs = sizes[l + 1];

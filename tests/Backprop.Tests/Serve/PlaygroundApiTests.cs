@@ -57,6 +57,21 @@ public class PlaygroundApiTests(ServerFixture server) : IClassFixture<ServerFixt
         Assert.InRange(ratio, least, most);
     }
 
+    [Fact]
+    public async Task TheLargestNetworkTrainsAndIsSentWithoutItsWeights()
+    {
+        await using var stream = await EventStream.Open(server.Client, "depth=10&width=32&points=2000&batch=2000");
+        var session = await stream.Next("session");
+        Assert.Equal(12, session.GetProperty("sizes").GetArrayLength());
+        await Post($"/api/playground/{session.GetProperty("id").GetString()}/step", HttpStatusCode.NoContent);
+        await stream.Next("frame");
+        var frame = await stream.Next("frame");
+        Assert.Equal(1, frame.GetProperty("step").GetInt32());
+        Assert.Equal(11, frame.GetProperty("gradientNorms").GetArrayLength());
+        Assert.Equal(0, frame.GetProperty("weights").GetArrayLength()); // 9,344 weights: too many to draw
+        await Close(stream);
+    }
+
     public static TheoryData<string, string> BadSettings() => new()
     {
         { "depth=99", "'depth' must be a whole number from 1 to 10, got '99'" },
