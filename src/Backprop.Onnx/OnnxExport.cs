@@ -53,7 +53,14 @@ public static class OnnxExport
 
         var graph = new OnnxGraphBuilder(options.Opset);
         string inputName = graph.UniqueName(options.InputName);
-        var output = new ModuleExporter(graph, options.DynamicBatch).Export(model, new OnnxValue(inputName, (int[])inputShape.Clone()), "");
+        var input = new OnnxValue(inputName, (int[])inputShape.Clone());
+        if (options.InputScale != 1)
+        {
+            string divisor = graph.AddConstant("input_scale", [(float)options.InputScale]);
+            input = input with { Name = graph.AddNode("Div", "scale_input", [inputName, divisor]) };
+        }
+
+        var output = ModuleTracer.Trace(graph, model, input, options.DynamicBatch);
 
         // The node computing the output is renamed to the requested output name; a model that adds
         // no node (an empty Sequential) gets an Identity, so input and output are distinct values.
@@ -111,6 +118,11 @@ public static class OnnxExport
         if (inputShape.Length == 0 || inputShape.Any(d => d <= 0))
         {
             throw new ArgumentException($"ONNX export: the input shape must have at least one dimension, all positive, got ({string.Join(", ", inputShape)})");
+        }
+
+        if (!double.IsFinite(options.InputScale) || options.InputScale <= 0)
+        {
+            throw new ArgumentException($"ONNX export: the input scale must be a positive finite number, got {options.InputScale}");
         }
 
         if (string.IsNullOrEmpty(options.InputName) || string.IsNullOrEmpty(options.OutputName))

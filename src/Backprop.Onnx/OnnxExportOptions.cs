@@ -18,6 +18,12 @@ public sealed record OnnxExportOptions
     /// </summary>
     public bool DynamicBatch { get; init; } = true;
 
+    /// <summary>
+    /// What the file divides its input by before the model sees it (1: nothing), so a consumer feeds
+    /// raw features (pixels 0..255, say) and the preprocessing travels inside the graph as one Div.
+    /// </summary>
+    public double InputScale { get; init; } = 1;
+
     /// <summary>The graph's name.</summary>
     public string GraphName { get; init; } = "backprop";
 

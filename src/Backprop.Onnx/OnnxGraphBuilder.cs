@@ -17,7 +17,7 @@ internal readonly record struct OnnxValue(string Name, int[] Shape)
 
 /// <summary>
 /// Appends nodes and initializers to an ONNX graph, keeping every value name unique. Knows ONNX,
-/// not modules: <see cref="ModuleExporter"/> decides which nodes a module becomes.
+/// not modules: <see cref="ModuleTracer"/> lowers the ops a module records into them.
 /// </summary>
 internal sealed class OnnxGraphBuilder
 {
@@ -139,6 +139,7 @@ internal sealed class OnnxGraphBuilder
         OnnxAttributeKind.Float => Attribute(attribute.Name, (float)attribute.Value),
         OnnxAttributeKind.String => Attribute(attribute.Name, (string)attribute.Value),
         OnnxAttributeKind.Ints => Attribute(attribute.Name, (long[])attribute.Value),
+        OnnxAttributeKind.Strings => Attribute(attribute.Name, (string[])attribute.Value),
         _ => throw new ArgumentOutOfRangeException(nameof(attribute), attribute.Kind, "unknown ONNX attribute kind"),
     };
 

@@ -30,12 +30,14 @@ internal static class BenchCommand
         {
             Description = $"Seed of the run: mlp, cnn, lstm: initialization and shuffling (default 0, as torch_fmnist.py's manual_seed(0)); scalar: the initial weights (default {ScalarBenchmark.DefaultSeed}, as micrograd's demo); sgemm: the matrices (default 0).",
         };
-        var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format.") { kind, epochs, threads, engine, seed };
+        var format = OutputFormat.Create("one line per epoch, size or step with the text line's fields as keys (\"kind\", \"epoch\", \"train_loss\", \"test_acc\", \"epoch_s\"; \"n\", \"gflops\"; \"step\", \"loss\", \"accuracy\", \"step_s\"), the summary on stderr as in text.");
+        var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format.") { kind, epochs, threads, engine, seed, format };
         command.SetAction(result => CommandRunner.Run("bench", () =>
         {
+            s_json = result.GetValue(format) == OutputFormat.Json;
             if (result.GetValue(threads) is int t)
             {
-                Threading.NumThreads = t;
+                Threading.NumThreads = t >= 1 ? t : throw new ArgumentException($"--threads must be at least 1, got {t}");
             }
 
             int n = result.GetValue(epochs);
@@ -56,6 +58,8 @@ internal static class BenchCommand
         return command;
     }
 
+    private static bool s_json;
+
     private static int RunRecipe(string name, string model, int epochs, long seed)
     {
         var options = new TrainOptions("fashion-mnist", null, model, epochs, 128, 1e-3, "adam", "none", seed);
@@ -66,9 +70,25 @@ internal static class BenchCommand
         var pauseBefore = GC.GetTotalPauseDuration();
         int steps = 0;
         trainer.BatchCompleted = (_, _, _, _) => steps++;
-        trainer.EpochCompleted = e => Console.WriteLine(string.Create(
-            CultureInfo.InvariantCulture,
-            $"{name} epoch {e.Epoch} train_loss {e.TrainLoss:F4} test_acc {e.TestAccuracy:F4} epoch_s {e.Seconds:F2}"));
+        trainer.EpochCompleted = e =>
+        {
+            if (s_json)
+            {
+                OutputFormat.WriteLine(w =>
+                {
+                    w.WriteString("kind", name);
+                    w.WriteNumber("epoch", e.Epoch);
+                    OutputFormat.Number(w, "train_loss", e.TrainLoss);
+                    OutputFormat.Number(w, "test_acc", e.TestAccuracy);
+                    OutputFormat.Number(w, "epoch_s", e.Seconds);
+                });
+                return;
+            }
+
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{name} epoch {e.Epoch} train_loss {e.TrainLoss:F4} test_acc {e.TestAccuracy:F4} epoch_s {e.Seconds:F2}"));
+        };
         try
         {
             trainer.Run(Path.Combine(folder, "checkpoint.safetensors"), CancellationToken.None);
@@ -91,6 +111,17 @@ internal static class BenchCommand
     {
         foreach (var (size, gflops) in SgemmBenchmark.Run(repeats, seed))
         {
+            if (s_json)
+            {
+                OutputFormat.WriteLine(w =>
+                {
+                    w.WriteString("kind", "sgemm");
+                    w.WriteNumber("n", size);
+                    OutputFormat.Number(w, "gflops", gflops);
+                });
+                continue;
+            }
+
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sgemm n {size} gflops {gflops:F1}"));
         }
 
@@ -110,6 +141,19 @@ internal static class BenchCommand
         {
             total += step.Seconds;
             allocatedAfterFirst += step.Step > 1 ? step.AllocatedBytes : 0;
+            if (s_json)
+            {
+                OutputFormat.WriteLine(w =>
+                {
+                    w.WriteString("kind", "scalar");
+                    w.WriteNumber("step", step.Step);
+                    OutputFormat.Number(w, "loss", step.Loss);
+                    OutputFormat.Number(w, "accuracy", step.Accuracy);
+                    OutputFormat.Number(w, "step_s", step.Seconds);
+                });
+                continue;
+            }
+
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"scalar step {step.Step} loss {step.Loss:F4} accuracy {step.Accuracy:F2} step_s {step.Seconds:F4}"));
         }

@@ -13,14 +13,16 @@ internal static class EvalCommand
         var model = new Argument<string>("MODEL") { Description = "A model.safetensors written by backprop train." };
         var data = new Option<string?>("--data") { Description = "digits, fashion-mnist, moons or PATH.csv (every row of a CSV is used; default: the data the model was trained on)." };
         var labelColumn = new Option<string?>("--label-column") { Description = "CSV label column (name or index; default: the one the model was trained with, else the last)." };
-        var command = new Command("eval", "Evaluate a trained model: accuracy, mean cross-entropy and confusion matrix.") { model, data, labelColumn };
-        command.SetAction(result => CommandRunner.Run("eval", () => Run(result.GetValue(model)!, result.GetValue(data), result.GetValue(labelColumn))));
+        var spec = new Option<string?>("--model") { Description = "The architecture of a plain state dict without backprop's metadata (e.g. saved from PyTorch with the same keys): 64-128-10:relu, cnn:784-10, lstm-784-128-10. The input is read as backprop train reads it." };
+        var format = OutputFormat.Create("one object {\"rows\", \"accuracy\", \"loss\", \"classes\", \"confusion\"} (confusion[true][predicted]).");
+        var command = new Command("eval", "Evaluate a trained model: accuracy, mean cross-entropy and confusion matrix.") { model, data, labelColumn, spec, format };
+        command.SetAction(result => CommandRunner.Run("eval", () => Run(result.GetValue(model)!, result.GetValue(data), result.GetValue(labelColumn), result.GetValue(spec), result.GetValue(format) == OutputFormat.Json)));
         return command;
     }
 
-    private static int Run(string modelPath, string? dataName, string? labelColumn)
+    private static int Run(string modelPath, string? dataName, string? labelColumn, string? modelSpec, bool json)
     {
-        var trained = ModelFile.Load(modelPath);
+        var trained = ModelFile.Load(modelPath, modelSpec);
         var spec = trained.Spec;
         int classes = trained.Classes;
         dataName ??= string.IsNullOrEmpty(trained.Data) ? throw new ArgumentException("--data is required: the model file does not say what it was trained on") : trained.Data;
@@ -49,6 +51,37 @@ internal static class EvalCommand
         }
 
         var result = Evaluation.Run(trained.Model, test, classes);
+        if (json)
+        {
+            OutputFormat.WriteLine(w =>
+            {
+                w.WriteNumber("rows", test.Count);
+                OutputFormat.Number(w, "accuracy", result.Accuracy);
+                OutputFormat.Number(w, "loss", result.Loss);
+                w.WriteStartArray("classes");
+                for (int c = 0; c < classes; c++)
+                {
+                    w.WriteStringValue(trained.ClassName(c));
+                }
+
+                w.WriteEndArray();
+                w.WriteStartArray("confusion");
+                for (int t = 0; t < classes; t++)
+                {
+                    w.WriteStartArray();
+                    for (int p = 0; p < classes; p++)
+                    {
+                        w.WriteNumberValue(result.Confusion[t, p]);
+                    }
+
+                    w.WriteEndArray();
+                }
+
+                w.WriteEndArray();
+            });
+            return 0;
+        }
+
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rows {test.Count} accuracy {result.Accuracy:F4} loss {result.Loss:F4}"));
         Console.WriteLine("confusion matrix (rows: true class, columns: predicted class)");
         string[] names = [.. Enumerable.Range(0, classes).Select(c => trained.ClassName(c))];

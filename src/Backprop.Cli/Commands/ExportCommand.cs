@@ -17,14 +17,16 @@ internal static class ExportCommand
         var model = new Argument<string>("MODEL") { Description = "A model.safetensors written by backprop train." };
         var onnx = new Option<string>("--onnx") { Description = "The ONNX file to write.", Required = true };
         var opset = new Option<int>("--opset") { Description = $"ai.onnx opset version ({OnnxExport.MinOpset} to {OnnxExport.MaxOpset}).", DefaultValueFactory = _ => OnnxExport.DefaultOpset };
-        var command = new Command("export", "Export a trained model as an ONNX file (opset 17 by default, dynamic batch size).") { model, onnx, opset };
-        command.SetAction(result => CommandRunner.Run("export", () => Run(result.GetValue(model)!, result.GetValue(onnx)!, result.GetValue(opset))));
+        var spec = new Option<string?>("--model") { Description = "The architecture of a plain state dict without backprop's metadata (e.g. saved from PyTorch with the same keys): 64-128-10:relu, cnn:784-10, lstm-784-128-10. The input is read as backprop train reads it." };
+        var scaleInput = new Option<bool>("--scale-input") { Description = "Put the division of raw features by the model's input scale into the graph, so the file takes raw features (pixels 0..255)." };
+        var command = new Command("export", "Export a trained model as an ONNX file (opset 17 by default, dynamic batch size).") { model, onnx, opset, spec, scaleInput };
+        command.SetAction(result => CommandRunner.Run("export", () => Run(result.GetValue(model)!, result.GetValue(onnx)!, result.GetValue(opset), result.GetValue(spec), result.GetValue(scaleInput))));
         return command;
     }
 
-    private static int Run(string modelPath, string onnxPath, int opset)
+    private static int Run(string modelPath, string onnxPath, int opset, string? modelSpec, bool scaleInput)
     {
-        var trained = ModelFile.Load(modelPath);
+        var trained = ModelFile.Load(modelPath, modelSpec);
         var (model, spec, data) = (trained.Model, trained.Spec, trained.Data);
         string scale = trained.InputScale.ToString("R", CultureInfo.InvariantCulture);
         var metadata = new Dictionary<string, string>
@@ -32,7 +34,7 @@ internal static class ExportCommand
             [ModelFile.SpecKey] = spec.ToString(),
             [ModelFile.ClassesKey] = trained.Classes.ToString(CultureInfo.InvariantCulture),
             [ModelFile.DataKey] = data,
-            [ModelFile.InputScaleKey] = scale,
+            [ModelFile.InputScaleKey] = scaleInput ? "1" : scale,
         };
         if (trained.ClassNames is not null)
         {
@@ -43,8 +45,9 @@ internal static class ExportCommand
         var options = new OnnxExportOptions
         {
             Opset = opset,
-            DocString = $"{spec} trained by backprop on {data}: input (batch, {spec.InFeatures}) = raw features / {scale}; output (batch, {spec.OutFeatures}) = logits (softmax for probabilities).",
+            DocString = $"{spec} trained by backprop on {data}: input (batch, {spec.InFeatures}) = {InputText(scale, scaleInput)}; output (batch, {spec.OutFeatures}) = logits (softmax for probabilities).",
             Metadata = metadata,
+            InputScale = scaleInput ? trained.InputScale : 1,
         };
         string fullPath = Path.GetFullPath(onnxPath);
         string folder = Path.GetDirectoryName(fullPath)!;
@@ -67,7 +70,10 @@ internal static class ExportCommand
             throw new IOException($"--onnx: cannot write {fullPath}: {ex.Message}");
         }
 
-        Console.WriteLine($"wrote {fullPath}: {spec}, opset {opset}, input (batch, {spec.InFeatures}) = raw features / {scale}, output (batch, {spec.OutFeatures}) logits");
+        Console.WriteLine($"wrote {fullPath}: {spec}, opset {opset}, input (batch, {spec.InFeatures}) = {InputText(scale, scaleInput)}, output (batch, {spec.OutFeatures}) logits");
         return 0;
     }
+
+    private static string InputText(string scale, bool scaleInput) =>
+        scaleInput ? $"raw features (the file divides them by {scale})" : $"raw features / {scale}";
 }

@@ -3,7 +3,7 @@ using System.CommandLine.Invocation;
 
 namespace Backprop.Cli.Commands;
 
-/// <summary>The library's --help, followed by the exit codes every command shares.</summary>
+/// <summary>The library's --help, followed by the command's examples and the exit codes every command shares.</summary>
 internal sealed class HelpWithExitCodes(SynchronousCommandLineAction help) : SynchronousCommandLineAction
 {
     /// <summary>As the help it wraps: <c>train --help --epochs x</c> shows help instead of the error.</summary>
@@ -13,6 +13,11 @@ internal sealed class HelpWithExitCodes(SynchronousCommandLineAction help) : Syn
     {
         int code = help.Invoke(parseResult);
         var output = parseResult.InvocationConfiguration.Output;
+        foreach (string line in CommandExamples.HelpLines(parseResult.CommandResult.Command.Name))
+        {
+            output.WriteLine(line);
+        }
+
         foreach (string line in ExitCodes.HelpLines)
         {
             output.WriteLine(line);

@@ -11,12 +11,13 @@ internal static class InspectCommand
     public static Command Create()
     {
         var model = new Argument<string>("MODEL") { Description = "A .safetensors file (model or checkpoint)." };
-        var command = new Command("inspect", "List the tensors of a safetensors file: names, shapes, dtypes and parameter count.") { model };
-        command.SetAction(result => CommandRunner.Run("inspect", () => Run(result.GetValue(model)!)));
+        var format = OutputFormat.Create("one object {\"tensors\": [{\"name\", \"dtype\", \"shape\", \"non_finite\"}], \"parameters\", \"metadata\"}.");
+        var command = new Command("inspect", "List the tensors of a safetensors file: names, shapes, dtypes and parameter count.") { model, format };
+        command.SetAction(result => CommandRunner.Run("inspect", () => Run(result.GetValue(model)!, result.GetValue(format) == OutputFormat.Json)));
         return command;
     }
 
-    private static int Run(string path)
+    private static int Run(string path, bool json)
     {
         if (!File.Exists(path))
         {
@@ -26,12 +27,46 @@ internal static class InspectCommand
         var header = SafeTensors.Inspect(path);
         // The values too, not only the header: a file that eval and predict refuse for NaN/Inf still shows, and says where.
         var nonFinite = NonFiniteWeights.Find(SafeTensors.Load(path)).ToDictionary(f => f.Name, f => f.Count, StringComparer.Ordinal);
+        if (json)
+        {
+            OutputFormat.WriteLine(w =>
+            {
+                w.WriteStartArray("tensors");
+                foreach (var t in header.Tensors)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", t.Name);
+                    w.WriteString("dtype", t.FileDType);
+                    w.WriteStartArray("shape");
+                    foreach (int d in t.Shape)
+                    {
+                        w.WriteNumberValue(d);
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteNumber("non_finite", nonFinite.GetValueOrDefault(t.Name));
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteNumber("parameters", header.TotalNumel);
+                w.WriteStartObject("metadata");
+                foreach (var (key, value) in header.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                {
+                    w.WriteString(key, value);
+                }
+
+                w.WriteEndObject();
+            });
+            return 0;
+        }
+
         int nameWidth = Math.Max(4, header.Tensors.Select(t => t.Name.Length).DefaultIfEmpty(0).Max());
         Console.WriteLine($"{"name".PadRight(nameWidth)}  dtype  shape");
         foreach (var t in header.Tensors)
         {
             string note = nonFinite.TryGetValue(t.Name, out long count) ? string.Create(CultureInfo.InvariantCulture, $"  {count:N0} non-finite values (NaN/Inf)") : "";
-            Console.WriteLine($"{t.Name.PadRight(nameWidth)}  {SafeTensors.DTypeName(t.DType),-5}  ({string.Join("x", t.Shape)}){note}");
+            Console.WriteLine($"{t.Name.PadRight(nameWidth)}  {t.FileDType,-5}  ({string.Join("x", t.Shape)}){note}");
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{header.Tensors.Count} tensors, {header.TotalNumel:N0} parameters"));

@@ -12,14 +12,15 @@ internal static class PredictCommand
     {
         var model = new Argument<string>("MODEL") { Description = "A model.safetensors written by backprop train." };
         var input = new Option<string>("--input") { Description = "CSV of raw feature rows (header optional; pixels as in the data set, e.g. 0..16 for digits). With a header, its feature columns must be the model's and the model's label column, if present, is skipped.", Required = true };
-        var command = new Command("predict", "Predict the class of each row of a CSV file, with probabilities.") { model, input };
-        command.SetAction(result => CommandRunner.Run("predict", () => Run(result.GetValue(model)!, result.GetValue(input)!)));
+        var spec = new Option<string?>("--model") { Description = "The architecture of a plain state dict without backprop's metadata (e.g. saved from PyTorch with the same keys): 64-128-10:relu, cnn:784-10, lstm-784-128-10. The input is read as backprop train reads it." };
+        var command = new Command("predict", "Predict the class of each row of a CSV file, with probabilities.") { model, input, spec };
+        command.SetAction(result => CommandRunner.Run("predict", () => Run(result.GetValue(model)!, result.GetValue(input)!, result.GetValue(spec))));
         return command;
     }
 
-    private static int Run(string modelPath, string inputPath)
+    private static int Run(string modelPath, string inputPath, string? modelSpec)
     {
-        var trained = ModelFile.Load(modelPath);
+        var trained = ModelFile.Load(modelPath, modelSpec);
         var spec = trained.Spec;
         if (!File.Exists(inputPath))
         {

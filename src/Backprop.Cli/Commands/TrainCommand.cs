@@ -32,13 +32,15 @@ internal static class TrainCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the run in --out (its model, checkpoint, history and plots) instead of refusing." };
         var resume = new Option<string?>("--resume") { Description = "Resume from a checkpoint file, writing to its folder; the run's settings come from it (--epochs may change them, and --threads, --out, --grad-report and --detect-anomaly may be given; other settings must match)." };
         var gradReport = new Option<bool>("--grad-report") { Description = "Record per layer and epoch the weight-gradient norm and the saturated/dead activations; writes gradients.csv and gradnorm.png." };
+        var format = OutputFormat.Create("one line per epoch on stdout as it ends {\"epoch\", \"train_loss\", \"test_loss\", \"test_acc\", \"epoch_s\"}, every other message on stderr.");
         var detectAnomaly = new Option<bool>("--detect-anomaly") { Description = "Stop at the first op whose forward or backward gives NaN or Inf, naming it and where it was created (slow)." };
         var command = new Command("train", "Train a classifier and write the model, a checkpoint, the history and plots. Ctrl-C, SIGTERM or SIGHUP saves a checkpoint of the exact position and exits (130, 143, 129).")
         {
-            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, seed, threads, output, overwrite, resume, gradReport, detectAnomaly,
+            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, seed, threads, output, overwrite, resume, gradReport, detectAnomaly, format,
         };
         command.SetAction(result => CommandRunner.Run("train", () =>
         {
+            s_json = result.GetValue(format) == OutputFormat.Json;
             if (result.GetValue(threads) is int t)
             {
                 Threading.NumThreads = t >= 1 ? t : throw new ArgumentException($"--threads must be at least 1, got {t}");
@@ -112,7 +114,7 @@ internal static class TrainCommand
         }
 
         var trainer = new Trainer(options, DataSource.Load(options.Data, options.LabelColumn));
-        var where = Console.IsOutputRedirected ? Console.Error : Console.Out;
+        var where = Console.IsOutputRedirected || s_json ? Console.Error : Console.Out;
         bool continuesReport = checkpoint is not null && Trainer.HasGradientReport(checkpoint);
         var health = request.GradReport || continuesReport ? GradientReport.Attach(trainer) : null;
         if (checkpoint is not null)
@@ -169,7 +171,7 @@ internal static class TrainCommand
     {
         string checkpointPath = Path.Combine(folder, "checkpoint.safetensors");
         using var stop = new StopSignals();
-        bool completed = Console.IsOutputRedirected ? RunPlain(trainer, checkpointPath, stop.Token) : RunInteractive(trainer, checkpointPath, stop.Token);
+        bool completed = Console.IsOutputRedirected || s_json ? RunPlain(trainer, checkpointPath, stop.Token) : RunInteractive(trainer, checkpointPath, stop.Token);
 
         // When stdout is not a terminal it carries only the epoch lines; messages go to stderr.
         if (!completed)
@@ -202,10 +204,29 @@ internal static class TrainCommand
         return 0;
     }
 
-    /// <summary>Not a terminal: exactly one line per epoch on stdout, nothing else.</summary>
+    /// <summary>Whether --format json was given: epochs as JSON lines (the CLI runs one command per process).</summary>
+    private static bool s_json;
+
+    /// <summary>Not a terminal, or --format json: exactly one line per epoch on stdout, nothing else.</summary>
     private static bool RunPlain(Trainer trainer, string checkpointPath, CancellationToken cancel)
     {
-        trainer.EpochCompleted = e => Console.WriteLine(FormatEpoch(e));
+        trainer.EpochCompleted = e =>
+        {
+            if (!s_json)
+            {
+                Console.WriteLine(FormatEpoch(e));
+                return;
+            }
+
+            OutputFormat.WriteLine(w =>
+            {
+                w.WriteNumber("epoch", e.Epoch);
+                OutputFormat.Number(w, "train_loss", e.TrainLoss);
+                OutputFormat.Number(w, "test_loss", e.TestLoss);
+                OutputFormat.Number(w, "test_acc", e.TestAccuracy);
+                OutputFormat.Number(w, "epoch_s", e.Seconds);
+            });
+        };
         return trainer.Run(checkpointPath, cancel);
     }
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Backprop.NN;
-using Backprop.Onnx;
 
 namespace Backprop.Cli.Training;
 
@@ -10,9 +9,9 @@ namespace Backprop.Cli.Training;
 /// (batch_first); the last hidden state goes through a Linear layer to the class logits. State-dict
 /// keys are PyTorch's for that model: <c>lstm.weight_ih_l0</c> … <c>fc.weight</c>, <c>fc.bias</c>.
 /// Its spec text is <c>lstm-FEATURES-HIDDEN-CLASSES</c>; plain <c>lstm</c> means hidden size 128.
-/// As an <see cref="IRecurrentClassifier"/> it is exported to ONNX by <c>backprop export</c>.
+/// <c>backprop export</c> writes it to ONNX by tracing its Forward (Reshape, Transpose, one LSTM op, Gemm).
 /// </summary>
-internal sealed class LstmClassifier : Module, IRecurrentClassifier
+internal sealed class LstmClassifier : Module
 {
     public const string Alias = "lstm";
     public const int DefaultHidden = 128;
@@ -27,10 +26,6 @@ internal sealed class LstmClassifier : Module, IRecurrentClassifier
     public LSTM Lstm { get; }
 
     public Linear Fc { get; }
-
-    RNNBase IRecurrentClassifier.Recurrent => Lstm;
-
-    Linear IRecurrentClassifier.Head => Fc;
 
     /// <summary>Time steps, which is also the pixels per step.</summary>
     public int Rows { get; }

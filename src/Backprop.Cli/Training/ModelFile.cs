@@ -57,9 +57,11 @@ internal static class ModelFile
 
     /// <summary>
     /// Rebuilds the model saved at <paramref name="path"/> and loads its weights (strict), in eval mode.
-    /// Refuses weights that are NaN or infinite: such a model answers NaN for every input.
+    /// Refuses weights that are NaN or infinite: such a model answers NaN for every input. With
+    /// <paramref name="modelSpec"/> (the command's <c>--model</c>) the file may be a plain state dict
+    /// without backprop's metadata (saved from PyTorch with PyTorch's keys); if it names a model too, it must be the same.
     /// </summary>
-    public static TrainedModel Load(string path)
+    public static TrainedModel Load(string path, string? modelSpec = null)
     {
         if (!File.Exists(path))
         {
@@ -67,19 +69,37 @@ internal static class ModelFile
         }
 
         var (tensors, metadata) = SafeTensors.LoadWithMetadata(path);
-        if (!metadata.TryGetValue(SpecKey, out var specText))
-        {
-            throw new InvalidDataException($"{path}: no '{SpecKey}' metadata: not a model written by backprop train");
-        }
-
         ModelDescription spec;
-        try
+        if (modelSpec is not null)
         {
-            spec = ModelDescription.Parse(specText);
+            try
+            {
+                spec = ModelDescription.Parse(modelSpec);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ArgumentException($"--model: {ex.Message}");
+            }
+
+            if (metadata.TryGetValue(SpecKey, out var stored) && stored != spec.ToString())
+            {
+                throw new ArgumentException($"--model {spec} does not match the model the file was trained as ({stored}); leave --model out to use the file's");
+            }
         }
-        catch (ArgumentException ex)
+        else if (!metadata.TryGetValue(SpecKey, out var specText))
         {
-            throw new InvalidDataException($"{path}: bad '{SpecKey}' metadata: {ex.Message}");
+            throw new InvalidDataException($"{path}: no '{SpecKey}' metadata: not a model written by backprop train (for a plain state dict, e.g. saved from PyTorch, give its architecture with --model)");
+        }
+        else
+        {
+            try
+            {
+                spec = ModelDescription.Parse(specText);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new InvalidDataException($"{path}: bad '{SpecKey}' metadata: {ex.Message}");
+            }
         }
 
         int classes = metadata.TryGetValue(ClassesKey, out var c) && int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out int parsed)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics.Tensors;
 using System.Reflection;
@@ -69,7 +70,23 @@ internal static class AnomalyMode
     /// <summary>Each node's creation stack, kept while the node lives; only nodes made in anomaly mode are here.</summary>
     private static readonly ConditionalWeakTable<Node, StackTrace> s_creationStacks = [];
 
+    /// <summary>Set inside <see cref="RecordCreationSites"/>: nodes remember where they were made, values are not checked.</summary>
+    [ThreadStatic]
+    private static bool t_sitesOnly;
+
     public static bool IsEnabled => s_openScopes != 0 && t_enabled;
+
+    /// <summary>True when new nodes must remember their creation stack: in anomaly mode, or while an exporter traces.</summary>
+    public static bool IsRecordingSites => s_openScopes != 0 && (t_enabled || t_sitesOnly);
+
+    /// <summary>
+    /// Until disposed, every node made on this thread remembers where it was created (as in anomaly
+    /// mode, without checking values), so ONNX export can name where an op it cannot lower came from.
+    /// </summary>
+    public static IDisposable RecordCreationSites() => new Scope(sitesOnly: true);
+
+    /// <summary>Where <paramref name="node"/> was created (see <see cref="Describe"/>), or null if it was made outside such a scope.</summary>
+    public static string? CreationSite(Node node) => s_creationStacks.TryGetValue(node, out var stack) ? Describe(stack) : null;
 
     /// <summary>Hook in the Node constructor: remembers where the op was created, for a backward report.</summary>
     public static void OnNodeCreated(Node node) => s_creationStacks.AddOrUpdate(node, new StackTrace(1, fNeedFileInfo: true));
@@ -100,26 +117,29 @@ internal static class AnomalyMode
             $"anomaly: forward of '{op}' produced {bad.Value} ({bad.Count} of {output.Numel} elements not finite, first at flat index {bad.Index}) from finite inputs; op created at {site}");
     }
 
-    /// <summary>Hook in the backward loop: applies the node's backward, whose every returned gradient must be finite.</summary>
-    public static Tensor?[] ApplyChecked(Node node, Tensor gradOutput)
+    /// <summary>
+    /// Hook in the backward loop: applies the node's backward to the gradients of its outputs (one for
+    /// most ops), and every gradient it returns must be finite.
+    /// </summary>
+    public static Tensor?[] ApplyChecked(Node node, Tensor?[] gradOutputs)
     {
         bool outer = t_inBackward;
         t_inBackward = true;
         Tensor?[] grads;
         try
         {
-            grads = node.Apply(gradOutput, BackwardContext.NoReuse);
+            grads = node.OutputCount == 1 ? node.Apply(gradOutputs[0]!, BackwardContext.NoReuse) : node.Apply(gradOutputs);
         }
         finally
         {
             t_inBackward = outer;
         }
 
-        CheckBackward(node, gradOutput, grads);
+        CheckBackward(node, gradOutputs, grads);
         return grads;
     }
 
-    private static void CheckBackward(Node node, Tensor gradOutput, Tensor?[] inputGradients)
+    private static void CheckBackward(Node node, Tensor?[] gradOutputs, Tensor?[] inputGradients)
     {
         for (int i = 0; i < inputGradients.Length; i++)
         {
@@ -129,8 +149,9 @@ internal static class AnomalyMode
             }
 
             string site = s_creationStacks.TryGetValue(node, out var stack) ? Describe(stack) : "(unknown: the op was created before anomaly mode was turned on)";
-            string cause = FirstNonFinite(gradOutput) is { } upstream
-                ? $"the upstream gradient it received already held {upstream.Value} (the seed passed to Backward, or a sum of gradients that overflowed)"
+            var upstream = gradOutputs.OfType<Tensor>().Select(FirstNonFinite).FirstOrDefault(n => n is not null);
+            string cause = upstream is { } up
+                ? $"the upstream gradient it received already held {up.Value} (the seed passed to Backward, or a sum of gradients that overflowed)"
                 : "from a finite upstream gradient";
             throw new AnomalyException(node.Name, "backward", site,
                 $"anomaly: backward of '{node.Name}' produced {bad.Value} in the gradient of input {i} ({bad.Count} of {g.Numel} elements not finite, first at flat index {bad.Index}), {cause}; op created at {site}");
@@ -141,6 +162,7 @@ internal static class AnomalyMode
     /// "File.cs:line in Type.Method" for the first frame outside this library that is not .NET's own
     /// (the user's call that created the op), plus the library methods it went through.
     /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only describes frames for a message: in a trimmed app a frame without metadata is described as '?', which shortens the description without making it wrong.")]
     internal static string Describe(StackTrace stack)
     {
         var libraryPath = new List<string>();
@@ -149,9 +171,15 @@ internal static class AnomalyMode
         {
             var method = frame.GetMethod();
             var assembly = method?.DeclaringType?.Assembly;
+            if (assembly?.GetName().Name == "Backprop.Onnx")
+            {
+                // The exporter's own frames (it runs Forward to trace it) say nothing about the model.
+                continue;
+            }
+
             if (assembly == s_library)
             {
-                string name = $"{method!.DeclaringType!.Name}.{method.Name}";
+                string name = $"{CalledOn(method!.DeclaringType!)}.{method.Name}";
                 if (!IsRecordingPlumbing(method) && (libraryPath.Count == 0 || libraryPath[^1] != name))
                 {
                     libraryPath.Add(name);
@@ -184,6 +212,20 @@ internal static class AnomalyMode
             ? $"{where}{via}"
             : string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(file)}:{outside.GetFileLineNumber()} in {where}{via}");
     }
+
+    /// <summary>
+    /// The type a library method is called on, as the user wrote the call: an op family's extension
+    /// members are Tensor's (<c>x.Log()</c>, <c>Tensor.Linear(...)</c>), though compiled into
+    /// <see cref="UnaryOps"/>, <see cref="LinearOps"/> and the others.
+    /// </summary>
+    private static string CalledOn(Type type) => IsOpFamily(type) ? nameof(Tensor) : type.Name;
+
+    /// <summary>
+    /// True for an op family: a static class of this library named <c>…Ops</c> (each holds the extension
+    /// blocks for <see cref="Tensor"/> of one file under Ops/; the architecture tests keep the names so).
+    /// </summary>
+    private static bool IsOpFamily(Type type) =>
+        type is { IsAbstract: true, IsSealed: true, Namespace: "Backprop" } && type.Assembly == s_library && type.Name.EndsWith("Ops", StringComparison.Ordinal);
 
     /// <summary>Frames of the recording machinery itself, which say nothing about which op it was.</summary>
     private static bool IsRecordingPlumbing(MethodBase method) =>
@@ -225,12 +267,22 @@ internal static class AnomalyMode
     internal sealed class Scope : IDisposable
     {
         private readonly bool _previous;
+        private readonly bool _sitesOnly;
         private bool _disposed;
 
-        public Scope()
+        public Scope(bool sitesOnly = false)
         {
-            _previous = t_enabled;
-            t_enabled = true;
+            _sitesOnly = sitesOnly;
+            _previous = sitesOnly ? t_sitesOnly : t_enabled;
+            if (sitesOnly)
+            {
+                t_sitesOnly = true;
+            }
+            else
+            {
+                t_enabled = true;
+            }
+
             Interlocked.Increment(ref s_openScopes);
         }
 
@@ -238,7 +290,15 @@ internal static class AnomalyMode
         {
             if (!_disposed)
             {
-                t_enabled = _previous;
+                if (_sitesOnly)
+                {
+                    t_sitesOnly = _previous;
+                }
+                else
+                {
+                    t_enabled = _previous;
+                }
+
                 _disposed = true;
                 Interlocked.Decrement(ref s_openScopes);
             }

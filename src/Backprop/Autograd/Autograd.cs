@@ -168,6 +168,7 @@ public static partial class Autograd
     {
         var pending = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = seed };
         var context = new BackwardContext();
+        var gathers = OutputGathers(order);
 
         // Storage that more than one tensor may see: a gradient passed through unchanged (add, views),
         // the same gradient returned for two inputs, or the caller's seed. Every other gradient is a
@@ -181,13 +182,42 @@ public static partial class Autograd
         for (int k = order.Count - 1; k >= 0; k--)
         {
             var t = order[k];
-            if (!pending.Remove(t, out var grad))
+            bool has = pending.Remove(t, out var grad);
+            if (gathers is not null && t.GradFn is { OutputCount: > 1 } multi)
+            {
+                // An op with several outputs runs its backward once, when the last of its outputs in
+                // this walk has its gradient (every output comes after the op's inputs in the order).
+                var gather = gathers[multi];
+                if (has)
+                {
+                    onGradient(t, grad!, !shared.Contains(grad!._data));
+                    gather.Add(t, grad!);
+                }
+
+                if (gather.Done())
+                {
+                    var multiGrads = LocalGradients(multi, gather.Gradients);
+                    for (int o = 0; o < gather.Outputs.Length; o++)
+                    {
+                        if (gather.Outputs[o] is { } output)
+                        {
+                            MarkShared(shared, output, gather.Gradients[o]!, multi.InputArray, multiGrads);
+                        }
+                    }
+
+                    Propagate(multi, multiGrads, pending, retainGraph);
+                }
+
+                continue;
+            }
+
+            if (!has)
             {
                 continue;
             }
 
-            bool owned = !shared.Contains(grad._data);
-            bool kept = onGradient(t, grad, owned);
+            bool owned = !shared.Contains(grad!._data);
+            bool kept = onGradient(t, grad!, owned);
             if (t.GradFn is not { } node)
             {
                 continue;
@@ -199,28 +229,79 @@ public static partial class Autograd
             Tensor?[] inputGrads;
             try
             {
-                inputGrads = LocalGradients(node, grad, context);
+                inputGrads = LocalGradients(node, grad!, context);
             }
             finally
             {
                 context.Offer(null);
             }
 
-            MarkShared(shared, t, grad, node.InputArray, inputGrads);
-            for (int i = 0; i < inputGrads.Length; i++)
-            {
-                if (inputGrads[i] is { } g)
-                {
-                    var input = node.InputArray[i];
-                    pending[input] = pending.TryGetValue(input, out var acc) ? acc + g : g;
-                }
-            }
+            MarkShared(shared, t, grad!, node.InputArray, inputGrads);
+            Propagate(node, inputGrads, pending, retainGraph);
+        }
+    }
 
-            if (!retainGraph)
+    /// <summary>Adds a node's input gradients to what its inputs have pending, then frees the node unless the graph is retained.</summary>
+    private static void Propagate(Node node, Tensor?[] inputGrads, Dictionary<Tensor, Tensor> pending, bool retainGraph)
+    {
+        for (int i = 0; i < inputGrads.Length; i++)
+        {
+            if (inputGrads[i] is { } g)
             {
-                node.Release();
+                var input = node.InputArray[i];
+                pending[input] = pending.TryGetValue(input, out var acc) ? acc + g : g;
             }
         }
+
+        if (!retainGraph)
+        {
+            node.Release();
+        }
+    }
+
+    /// <summary>
+    /// For each node with several outputs in <paramref name="order"/>, a place to gather its outputs'
+    /// gradients until all of its outputs in the order have been visited; null when there is none.
+    /// </summary>
+    private static Dictionary<Node, OutputGather>? OutputGathers(List<Tensor> order)
+    {
+        Dictionary<Node, OutputGather>? gathers = null;
+        foreach (var t in order)
+        {
+            if (t.GradFn is { OutputCount: > 1 } node)
+            {
+                gathers ??= new(ReferenceEqualityComparer.Instance);
+                if (!gathers.TryGetValue(node, out var gather))
+                {
+                    gathers[node] = gather = new OutputGather(node.OutputCount);
+                }
+
+                gather.Expect();
+            }
+        }
+
+        return gathers;
+    }
+
+    /// <summary>The gradients of one multi-output node's outputs, gathered during the backward walk.</summary>
+    private sealed class OutputGather(int outputCount)
+    {
+        private int _remaining;
+
+        public Tensor?[] Outputs { get; } = new Tensor?[outputCount];
+
+        public Tensor?[] Gradients { get; } = new Tensor?[outputCount];
+
+        public void Expect() => _remaining++;
+
+        public void Add(Tensor output, Tensor gradient)
+        {
+            Outputs[output.OutputNr] = output;
+            Gradients[output.OutputNr] = gradient;
+        }
+
+        /// <summary>Counts one visited output; true when it was the last and at least one gradient arrived.</summary>
+        public bool Done() => --_remaining == 0 && Array.Exists(Gradients, g => g is not null);
     }
 
     /// <summary>
@@ -252,11 +333,12 @@ public static partial class Autograd
 
     private static void RunSumOverConsumers(Tensor root, Tensor seed, List<Tensor> order, bool retainGraph, GradientSink onGradient)
     {
-        // consumers[v] lists the nodes u that take v as an input, in the order they will be visited.
-        var consumers = new Dictionary<Tensor, List<Tensor>>(ReferenceEqualityComparer.Instance);
+        // consumers[v] lists the nodes that take v as an input, in the order they will be visited.
+        var consumers = new Dictionary<Tensor, List<Node>>(ReferenceEqualityComparer.Instance);
+        var seen = new HashSet<Node>(ReferenceEqualityComparer.Instance);
         for (int k = order.Count - 1; k >= 0; k--)
         {
-            if (order[k].GradFn is { } node)
+            if (order[k].GradFn is { } node && seen.Add(node))
             {
                 foreach (var input in node.InputArray.Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>())
                 {
@@ -267,23 +349,27 @@ public static partial class Autograd
                             consumers[input] = list = [];
                         }
 
-                        list.Add(order[k]);
+                        list.Add(node);
                     }
                 }
             }
         }
 
         // edgeGradients[u][j] = dy/du · du/d(input j of u), kept until every input of u has been visited.
-        var edgeGradients = new Dictionary<Tensor, Tensor?[]>(ReferenceEqualityComparer.Instance);
-        var nodes = new List<Node>();
+        var edgeGradients = new Dictionary<Node, Tensor?[]>(ReferenceEqualityComparer.Instance);
+        var gathers = OutputGathers(order);
         for (int k = order.Count - 1; k >= 0; k--)
         {
             var v = order[k];
             Tensor? grad = ReferenceEquals(v, root) ? seed : null;
             foreach (var u in consumers.GetValueOrDefault(v) ?? [])
             {
-                var inputsOfU = u.GradFn!.InputArray;
-                var terms = edgeGradients[u];
+                var inputsOfU = u.InputArray;
+                if (!edgeGradients.TryGetValue(u, out var terms))
+                {
+                    continue;
+                }
+
                 for (int j = 0; j < inputsOfU.Length; j++)
                 {
                     if (ReferenceEquals(inputsOfU[j], v) && terms[j] is { } term)
@@ -291,6 +377,23 @@ public static partial class Autograd
                         grad = grad is null ? term : grad + term;
                     }
                 }
+            }
+
+            if (gathers is not null && v.GradFn is { OutputCount: > 1 } multi)
+            {
+                var gather = gathers[multi];
+                if (grad is not null)
+                {
+                    onGradient(v, grad, false);
+                    gather.Add(v, grad);
+                }
+
+                if (gather.Done())
+                {
+                    edgeGradients[multi] = LocalGradients(multi, gather.Gradients);
+                }
+
+                continue;
             }
 
             if (grad is null)
@@ -301,14 +404,16 @@ public static partial class Autograd
             onGradient(v, grad, false);
             if (v.GradFn is { } node)
             {
-                edgeGradients[v] = LocalGradients(node, grad, BackwardContext.NoReuse);
-                nodes.Add(node);
+                edgeGradients[node] = LocalGradients(node, grad, BackwardContext.NoReuse);
             }
         }
 
         if (!retainGraph)
         {
-            nodes.ForEach(n => n.Release());
+            foreach (var node in seen)
+            {
+                node.Release();
+            }
         }
     }
 
@@ -316,10 +421,16 @@ public static partial class Autograd
     /// Applies one node's backward function and reduces each returned gradient to its input's
     /// shape: the single place where broadcasting is undone, so no op's backward deals with it.
     /// </summary>
-    private static Tensor?[] LocalGradients(Node node, Tensor gradOutput, BackwardContext context)
+    private static Tensor?[] LocalGradients(Node node, Tensor gradOutput, BackwardContext context) =>
+        ToInputShapes(node, AnomalyMode.IsEnabled ? AnomalyMode.ApplyChecked(node, [gradOutput]) : node.Apply(gradOutput, context));
+
+    /// <summary><see cref="LocalGradients(Node, Tensor, BackwardContext)"/> for a node with several outputs.</summary>
+    private static Tensor?[] LocalGradients(Node node, Tensor?[] gradOutputs) =>
+        ToInputShapes(node, AnomalyMode.IsEnabled ? AnomalyMode.ApplyChecked(node, gradOutputs) : node.Apply(gradOutputs));
+
+    private static Tensor?[] ToInputShapes(Node node, Tensor?[] grads)
     {
         var inputs = node.InputArray;
-        var grads = AnomalyMode.IsEnabled ? AnomalyMode.ApplyChecked(node, gradOutput) : node.Apply(gradOutput, context);
         if (grads.Length != inputs.Length)
         {
             throw new InvalidOperationException($"{node.Name}: backward returned {grads.Length} gradients for {inputs.Length} inputs");

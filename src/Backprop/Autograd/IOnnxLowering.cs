@@ -24,6 +24,16 @@ public interface IOnnxLowering
     int[] OutputShape { get; }
 
     /// <summary>
+    /// Which dims of input <paramref name="index"/> change with the batch size (found by tracing the
+    /// model at two batch sizes; all false when the file's batch is fixed): a lowering that writes a
+    /// shape into the file keeps those dynamic.
+    /// </summary>
+    bool[] InputBatchDims(int index);
+
+    /// <summary>Which dims of the node's output change with the batch size (see <see cref="InputBatchDims"/>).</summary>
+    bool[] OutputBatchDims { get; }
+
+    /// <summary>
     /// Appends an ai.onnx node <paramref name="opType"/> of <paramref name="inputs"/> (value names;
     /// "" for an optional input left out) and returns the name of its single output.
     /// </summary>

@@ -14,6 +14,9 @@ public enum OnnxAttributeKind
 
     /// <summary>A list of 64-bit integers (<c>INTS</c>).</summary>
     Ints,
+
+    /// <summary>A list of UTF-8 strings (<c>STRINGS</c>).</summary>
+    Strings,
 }
 
 /// <summary>
@@ -47,6 +50,12 @@ public sealed record OnnxAttribute
     {
     }
 
+    /// <summary>A string list attribute (the RNN op's <c>activations</c>); the values are copied.</summary>
+    public OnnxAttribute(string name, string[] values)
+        : this(name, OnnxAttributeKind.Strings, (string[])(values ?? throw new ArgumentNullException(nameof(values))).Clone())
+    {
+    }
+
     private OnnxAttribute(string name, OnnxAttributeKind kind, object value)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -61,6 +70,6 @@ public sealed record OnnxAttribute
     /// <summary>Which of the constructors made it, so which type <see cref="Value"/> has.</summary>
     public OnnxAttributeKind Kind { get; }
 
-    /// <summary>The value: a <see cref="long"/>, <see cref="float"/>, <see cref="string"/> or <see cref="long"/>[], as <see cref="Kind"/> says.</summary>
+    /// <summary>The value: a <see cref="long"/>, <see cref="float"/>, <see cref="string"/>, <see cref="long"/>[] or <see cref="string"/>[], as <see cref="Kind"/> says.</summary>
     public object Value { get; }
 }

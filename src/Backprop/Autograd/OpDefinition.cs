@@ -51,6 +51,14 @@ public abstract class OpDefinition
     }
 
     /// <summary>
+    /// Appends the ONNX nodes of an op with several outputs (an LSTM layer's output, h_n and c_n) and
+    /// returns the value name of each output in the order the op returns them. The default is the
+    /// one output of <see cref="LowerToOnnx"/>, so only ops with several outputs override this.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The op has no ONNX lowering; the message names it.</exception>
+    public virtual string[] LowerOutputsToOnnx(IOnnxLowering onnx) => [LowerToOnnx(onnx)];
+
+    /// <summary>
     /// Lowers to one ONNX node <paramref name="opType"/> taking the recorded inputs in their order
     /// (add → Add(a, b), relu → Relu(x), cat → Concat(x₁, x₂, …)), for <see cref="LowerToOnnx"/>.
     /// </summary>

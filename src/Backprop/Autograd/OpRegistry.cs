@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 
 namespace Backprop;
@@ -58,20 +59,24 @@ public sealed record OpInfo(string Name, Func<Tensor[], Tensor> Function, params
 /// <summary>
 /// Every differentiable op of the library with the inputs to gradient-check it on. One test theory
 /// and <c>backprop gradcheck</c> run over it. An op gives its rows in its own file: its definition
-/// implements <see cref="IGradCheckSamples"/> (Ops/Softplus.cs). The recurrent ops still have theirs
-/// in OpRegistry.Recurrent.cs, beside the helpers that build their inputs.
+/// implements <see cref="IGradCheckSamples"/> (Ops/Softplus.cs).
 /// </summary>
 public static partial class OpRegistry
 {
-    private static readonly Lazy<IReadOnlyList<OpInfo>> s_all = new(() => FromDefinitions().Concat(RecurrentOps()).ToArray());
+    private static OpInfo[]? s_all;
 
-    /// <summary>All registered ops.</summary>
-    public static IReadOnlyList<OpInfo> All => s_all.Value;
+    /// <summary>All registered ops (found by reflection over the library's op definitions).</summary>
+    public static IReadOnlyList<OpInfo> All
+    {
+        [RequiresUnreferencedCode("The registry finds the op definitions by reflection; a trimmed app may have removed some of them.")]
+        get => s_all ??= [.. FromDefinitions()];
+    }
 
     /// <summary>A float input uniform in [<paramref name="low"/>, <paramref name="high"/>), differentiated.</summary>
     internal static InputSpec In(int[] shape, double low = -2, double high = 2) => new(shape, low, high);
 
     /// <summary>The samples of every op definition that gives its own (<see cref="IGradCheckSamples"/>), in type-name order.</summary>
+    [RequiresUnreferencedCode("Finds the op definitions by reflection.")]
     private static IEnumerable<OpInfo> FromDefinitions() =>
         typeof(OpRegistry).Assembly.GetTypes()
             .Where(t => t.IsClass && typeof(IGradCheckSamples).IsAssignableFrom(t))
@@ -79,5 +84,6 @@ public static partial class OpRegistry
             .SelectMany(t => (IEnumerable<OpInfo>)t.GetProperty(nameof(IGradCheckSamples.GradCheckSamples), BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!);
 
     /// <summary>The op named <paramref name="name"/>, or null.</summary>
+    [RequiresUnreferencedCode("The registry finds the op definitions by reflection; a trimmed app may have removed some of them.")]
     public static OpInfo? Find(string name) => All.FirstOrDefault(o => o.Name == name);
 }

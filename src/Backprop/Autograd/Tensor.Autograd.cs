@@ -37,6 +37,12 @@ public sealed partial class Tensor
     /// <summary>The op that produced this tensor, or null for a leaf (<c>tensor.grad_fn</c>).</summary>
     public Node? GradFn { get; private set; }
 
+    /// <summary>
+    /// Which of <see cref="GradFn"/>'s outputs this tensor is (<c>tensor.output_nr</c>): 0 unless the op
+    /// returned several tensors, as an LSTM layer returns output, h_n and c_n (1 for h_n, 2 for c_n).
+    /// </summary>
+    public int OutputNr { get; private set; }
+
     /// <summary>True if this tensor was not produced by a recorded op (<c>tensor.is_leaf</c>).</summary>
     public bool IsLeaf => GradFn is null;
 
@@ -82,13 +88,6 @@ public sealed partial class Tensor
     /// <summary>A tensor sharing this one's storage, cut from the graph (<c>tensor.detach()</c>).</summary>
     public Tensor Detach() => new(_data, _shape);
 
-    /// <summary>A copy with its own storage, recorded in the graph (<c>tensor.clone()</c>).</summary>
-    public Tensor Clone()
-    {
-        var copy = new Tensor((Array)_data.Clone(), _shape);
-        return Record(CloneDefinition.Instance, copy, [this], g => [g]);
-    }
-
     /// <summary>Sets <see cref="RequiresGrad"/> and returns this tensor (<c>tensor.requires_grad_()</c>).</summary>
     public Tensor RequiresGrad_(bool requiresGrad = true)
     {
@@ -110,6 +109,35 @@ public sealed partial class Tensor
     /// </summary>
     internal static Tensor Record(OpDefinition op, Tensor output, Tensor[] inputs, ReusingBackwardFunction backward) =>
         Record(op, output, inputs, null, backward);
+
+    /// <summary>
+    /// The recording step for an op with several outputs: one node for all of them, each output
+    /// knowing its place (<see cref="OutputNr"/>), and one backward function that receives the
+    /// gradients of all outputs at once (null for an output nothing flowed into).
+    /// </summary>
+    internal static void Record(OpDefinition op, Tensor[] outputs, Tensor[] inputs, MultiOutputBackwardFunction backward)
+    {
+        if (AnomalyMode.IsEnabled)
+        {
+            foreach (var output in outputs)
+            {
+                AnomalyMode.CheckForward(op, output, inputs);
+            }
+        }
+
+        if (!Autograd.IsGradEnabled || !Array.Exists(inputs, input => input.RequiresGrad))
+        {
+            return;
+        }
+
+        var node = new Node(op, inputs, backward, Array.ConvertAll(outputs, output => output._shape));
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            outputs[i].GradFn = node;
+            outputs[i].OutputNr = i;
+            outputs[i]._requiresGrad = true;
+        }
+    }
 
     private static Tensor Record(OpDefinition op, Tensor output, Tensor[] inputs, BackwardFunction? backward, ReusingBackwardFunction? reusing)
     {
@@ -135,25 +163,4 @@ public sealed partial class Tensor
 
         return output;
     }
-}
-
-/// <summary>The definition of <see cref="Tensor.Clone"/>: y = x, ∂y/∂x = 1 (no attributes).</summary>
-public sealed class CloneDefinition : OpDefinition, IGradCheckSamples
-{
-    private CloneDefinition()
-        : base("clone", "y = x; ∂y/∂x = 1")
-    {
-    }
-
-    /// <summary>The one shared instance.</summary>
-    public static CloneDefinition Instance { get; } = new();
-
-    /// <summary>ONNX Identity(x): the file has no storage to copy.</summary>
-    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Identity");
-
-    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
-    public static IEnumerable<OpInfo> GradCheckSamples =>
-    [
-        new("clone", x => x[0].Clone() * x[0], OpRegistry.In([3, 4])),
-    ];
 }

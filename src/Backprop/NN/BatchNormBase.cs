@@ -93,7 +93,7 @@ public abstract class BatchNormBase : Module
         }
     }
 
-    /// <summary>Normalizes <paramref name="input"/> of shape (N, C, …); see <see cref="Tensor.BatchNorm"/>.</summary>
+    /// <summary>Normalizes <paramref name="input"/> of shape (N, C, …); see <see cref="NormalizationOps.BatchNorm"/>.</summary>
     public override Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);

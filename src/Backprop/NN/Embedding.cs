@@ -6,7 +6,7 @@ namespace Backprop.NN;
 /// A lookup table of <see cref="NumEmbeddings"/> vectors of size <see cref="EmbeddingDim"/>
 /// (<c>torch.nn.Embedding(num_embeddings, embedding_dim, padding_idx=None)</c>): y[…, :] = weight[index[…], :]
 /// for int64 indices. The weight is drawn from N(0, 1) as PyTorch does, with the padding row zeroed;
-/// the padding row gets no gradient. See <see cref="Tensor.Embedding"/>.
+/// the padding row gets no gradient. See <see cref="EmbeddingOps.Embedding"/>.
 /// </summary>
 public sealed class Embedding : Module
 {

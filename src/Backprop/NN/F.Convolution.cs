@@ -26,6 +26,19 @@ public static partial class F
         Tensor.MaxPool2d(input, kernelSize, stride, padding, dilation, ceilMode);
 
     /// <summary>
+    /// <c>torch.nn.functional.max_pool2d(..., return_indices=True)</c>: the pooled values and, as int64,
+    /// the flat position ih·W + iw inside its plane of each maximum; see <see cref="PoolingOps.MaxPool2dWithIndices"/>.
+    /// </summary>
+    /// <param name="input">(N, C, H, W) or unbatched (C, H, W).</param>
+    /// <param name="kernelSize">The window (kH, kW).</param>
+    /// <param name="stride">The step between windows; the kernel size when null.</param>
+    /// <param name="padding">Implicit −∞ padding on each side.</param>
+    /// <param name="dilation">The spacing between window taps; 1 when null.</param>
+    /// <param name="ceilMode">Whether the output size rounds up, so a last partial window is kept.</param>
+    public static (Tensor Output, Tensor Indices) MaxPool2dWithIndices(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, Size2? dilation = null, bool ceilMode = false) =>
+        Tensor.MaxPool2dWithIndices(input, kernelSize, stride, padding, dilation, ceilMode);
+
+    /// <summary>
     /// 2-D average pooling (<c>F.avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True)</c>):
     /// the mean of each window; dL/dx gets dL/dy / divisor at each of the window's taps.
     /// </summary>

@@ -83,20 +83,86 @@ public static partial class F
     public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
         Tensor.BinaryCrossEntropy(input, target, reduction);
 
-    /// <summary>Binary cross-entropy on logits, BCE(σ(x), t) computed stably; dlᵢ/dxᵢ = σ(xᵢ) − tᵢ (<c>F.binary_cross_entropy_with_logits</c>).</summary>
-    public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
-        Tensor.BinaryCrossEntropyWithLogits(input, target, reduction);
+    /// <summary>
+    /// Binary cross-entropy on logits, BCE(σ(x), t) computed stably; dlᵢ/dxᵢ = σ(xᵢ) − tᵢ without weights
+    /// (<c>F.binary_cross_entropy_with_logits(input, target, weight=None, reduction='mean', pos_weight=None)</c>):
+    /// lᵢ = wᵢ·[−pᵢ·tᵢ·log σ(xᵢ) − (1 − tᵢ)·log(1 − σ(xᵢ))].
+    /// </summary>
+    /// <param name="input">The logits x.</param>
+    /// <param name="target">The targets t in [0, 1], of the input's shape.</param>
+    /// <param name="reduction">Mean (default), sum or none.</param>
+    /// <param name="weight">A rescaling weight w per element, broadcasting to the input's shape; null for 1.</param>
+    /// <param name="posWeight">The weight p of positive examples (one per class on the last dim, typically); null for 1.</param>
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, Tensor? weight = null, Tensor? posWeight = null) =>
+        Tensor.BinaryCrossEntropyWithLogits(input, target, reduction, weight, posWeight);
 
     /// <summary>
     /// Softmax cross-entropy on logits, lₙ = −log softmax(xₙ)[yₙ] with int64 class labels (or class
-    /// probabilities); dl/dx = softmax(x) − onehot(y) (<c>F.cross_entropy(input, target, reduction='mean')</c>).
+    /// probabilities); dl/dx = softmax(x) − onehot(y) (<c>F.cross_entropy(input, target, weight=None,
+    /// ignore_index=-100, reduction='mean', label_smoothing=0.0)</c>). With class weights w and smoothing ε:
+    /// lₙ = (1 − ε)·w[yₙ]·(−log pₙ[yₙ]) + (ε/C)·Σ_c w_c·(−log pₙc), ignored samples 0, the mean over Σ w[yₙ].
     /// </summary>
-    public static Tensor CrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
-        Tensor.CrossEntropy(input, target, reduction);
+    /// <param name="input">The logits, classes on dim 1 (dim 0 for a 1-D input).</param>
+    /// <param name="target">int64 class indices, or float class probabilities of the input's shape.</param>
+    /// <param name="reduction">Mean (default), sum or none.</param>
+    /// <param name="weight">A weight per class, 1-D of size C; null for 1.</param>
+    /// <param name="ignoreIndex">A class index whose samples are skipped (default −100).</param>
+    /// <param name="labelSmoothing">ε in [0, 1], mixing the target with the uniform distribution.</param>
+    public static Tensor CrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, Tensor? weight = null, long ignoreIndex = -100, double labelSmoothing = 0) =>
+        Tensor.CrossEntropy(input, target, reduction, weight, ignoreIndex, labelSmoothing);
 
-    /// <summary>Negative log-likelihood on log-probabilities, lₙ = −xₙ[yₙ] (<c>F.nll_loss(input, target, reduction='mean')</c>).</summary>
-    public static Tensor NllLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
-        Tensor.NllLoss(input, target, reduction);
+    /// <summary>
+    /// Negative log-likelihood on log-probabilities, lₙ = −w[yₙ]·xₙ[yₙ], ignored samples 0, the mean over Σ w[yₙ]
+    /// (<c>F.nll_loss(input, target, weight=None, ignore_index=-100, reduction='mean')</c>).
+    /// </summary>
+    /// <param name="input">Log-probabilities, classes on dim 1 (dim 0 for a 1-D input).</param>
+    /// <param name="target">int64 class indices.</param>
+    /// <param name="reduction">Mean (default), sum or none.</param>
+    /// <param name="weight">A weight per class, 1-D of size C; null for 1.</param>
+    /// <param name="ignoreIndex">A class index whose samples are skipped (default −100).</param>
+    public static Tensor NllLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, Tensor? weight = null, long ignoreIndex = -100) =>
+        Tensor.NllLoss(input, target, reduction, weight, ignoreIndex);
+
+    /// <summary>Mean absolute error, lᵢ = |xᵢ − tᵢ| (<c>F.l1_loss(input, target, reduction='mean')</c>); dlᵢ/dxᵢ = sign(xᵢ − tᵢ).</summary>
+    /// <param name="input">The prediction x.</param>
+    /// <param name="target">The target t, of the input's shape.</param>
+    /// <param name="reduction">Mean (default), sum or none.</param>
+    public static Tensor L1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
+        Tensor.L1Loss(input, target, reduction);
+
+    /// <summary>
+    /// Smooth L1 loss (<c>F.smooth_l1_loss(input, target, reduction='mean', beta=1.0)</c>): 0.5·d²/β where |d| &lt; β,
+    /// else |d| − 0.5·β, with d = x − t; the L1 loss for β = 0.
+    /// </summary>
+    /// <param name="input">The prediction x.</param>
+    /// <param name="target">The target t, of the input's shape.</param>
+    /// <param name="reduction">Mean (default), sum or none.</param>
+    /// <param name="beta">β ≥ 0, where the loss turns from quadratic to linear.</param>
+    public static Tensor SmoothL1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double beta = 1.0) =>
+        Tensor.SmoothL1Loss(input, target, reduction, beta);
+
+    /// <summary>
+    /// Huber loss (<c>F.huber_loss(input, target, reduction='mean', delta=1.0)</c>): 0.5·d² where |d| &lt; δ, else
+    /// δ·(|d| − 0.5·δ), with d = x − t; dl/dx = clamp(d, −δ, δ).
+    /// </summary>
+    /// <param name="input">The prediction x.</param>
+    /// <param name="target">The target t, of the input's shape.</param>
+    /// <param name="reduction">Mean (default), sum or none.</param>
+    /// <param name="delta">δ &gt; 0, where the loss turns from quadratic to linear.</param>
+    public static Tensor HuberLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double delta = 1.0) =>
+        Tensor.HuberLoss(input, target, reduction, delta);
+
+    /// <summary>
+    /// Kullback-Leibler divergence (<c>F.kl_div(input, target, reduction='mean', log_target=False)</c>) with the input
+    /// as log-probabilities: lᵢ = tᵢ·(log tᵢ − xᵢ), or e^tᵢ·(tᵢ − xᵢ) with log targets.
+    /// <see cref="Reduction.BatchMean"/> gives the divergence per sample.
+    /// </summary>
+    /// <param name="input">Log-probabilities x.</param>
+    /// <param name="target">Probabilities t (log-probabilities with <paramref name="logTarget"/>), of the input's shape.</param>
+    /// <param name="reduction">Mean (default, PyTorch's), batchmean, sum or none.</param>
+    /// <param name="logTarget">Whether the target is given as log-probabilities.</param>
+    public static Tensor KlDiv(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, bool logTarget = false) =>
+        Tensor.KlDiv(input, target, reduction, logTarget);
 
     /// <summary>
     /// One-hot encoding (<c>F.one_hot(tensor, num_classes=-1)</c>): int64 labels of shape S become a

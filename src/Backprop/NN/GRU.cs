@@ -6,7 +6,7 @@ namespace Backprop.NN;
 /// A multi-layer gated recurrent unit network (<c>torch.nn.GRU(input_size, hidden_size, num_layers=1,
 /// bias=True, batch_first=False, dropout=0.0)</c>), gates in PyTorch's order r, z, n:
 /// r, z = σ(…), n = tanh(W_in x + b_in + r·(W_hn h + b_hn)), h' = (1 − z)·n + z·h.
-/// See <see cref="RNNBase"/> for shapes, parameter names and initialization, and <see cref="Tensor.Gru"/>
+/// See <see cref="RNNBase"/> for shapes, parameter names and initialization, and <see cref="RecurrentOps.Gru"/>
 /// for the derivatives.
 /// </summary>
 public sealed class GRU : RNNBase

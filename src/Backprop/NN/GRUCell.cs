@@ -3,7 +3,7 @@ namespace Backprop.NN;
 /// <summary>
 /// One GRU step (<c>torch.nn.GRUCell(input_size, hidden_size, bias=True)</c>), gates r, z, n:
 /// n = tanh(W_in x + b_in + r·(W_hn h + b_hn)), h' = (1 − z)·n + z·h. See <see cref="RNNCellBase"/> and
-/// <see cref="Tensor.GruCell"/>.
+/// <see cref="RecurrentOps.GruCell"/>.
 /// </summary>
 public sealed class GRUCell : RNNCellBase
 {

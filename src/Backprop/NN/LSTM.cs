@@ -6,7 +6,7 @@ namespace Backprop.NN;
 /// A multi-layer long short-term memory network (<c>torch.nn.LSTM(input_size, hidden_size, num_layers=1,
 /// bias=True, batch_first=False, dropout=0.0)</c>), gates in PyTorch's order i, f, g, o:
 /// i, f, o = σ(…), g = tanh(W_ig x + b_ig + W_hg h + b_hg), c' = f·c + i·g, h' = o·tanh(c').
-/// See <see cref="RNNBase"/> for shapes, parameter names and initialization, and <see cref="Tensor.Lstm"/>
+/// See <see cref="RNNBase"/> for shapes, parameter names and initialization, and <see cref="RecurrentOps.Lstm"/>
 /// for the derivatives.
 /// </summary>
 public sealed class LSTM : RNNBase

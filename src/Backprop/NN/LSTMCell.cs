@@ -2,7 +2,7 @@ namespace Backprop.NN;
 
 /// <summary>
 /// One LSTM step (<c>torch.nn.LSTMCell(input_size, hidden_size, bias=True)</c>), gates i, f, g, o:
-/// c' = f·c + i·g, h' = o·tanh(c'). See <see cref="RNNCellBase"/> and <see cref="Tensor.LstmCell"/>.
+/// c' = f·c + i·g, h' = o·tanh(c'). See <see cref="RNNCellBase"/> and <see cref="RecurrentOps.LstmCell"/>.
 /// </summary>
 public sealed class LSTMCell : RNNCellBase
 {

@@ -6,7 +6,7 @@ namespace Backprop.NN;
 /// Layer normalization over the last dims (<c>torch.nn.LayerNorm(normalized_shape, eps=1e-05,
 /// elementwise_affine=True, bias=True)</c>): y = (x − μ)/√(σ² + eps)·weight + bias with μ and the biased
 /// σ² taken over the trailing <see cref="NormalizedShape"/> of each sample, in training and evaluation
-/// alike. Weight (ones) and bias (zeros) have the normalized shape; see <see cref="Tensor.LayerNorm"/>.
+/// alike. Weight (ones) and bias (zeros) have the normalized shape; see <see cref="NormalizationOps.LayerNorm"/>.
 /// </summary>
 public sealed class LayerNorm : Module
 {

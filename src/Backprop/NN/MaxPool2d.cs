@@ -36,6 +36,13 @@ public sealed class MaxPool2d : Module
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => F.MaxPool2d(input, KernelSize, Stride, Padding, Dilation, CeilMode);
 
+    /// <summary>
+    /// The pooled values and the int64 position of each maximum inside its plane, as PyTorch's
+    /// <c>MaxPool2d(..., return_indices=True)</c> returns them; see <see cref="F.MaxPool2dWithIndices"/>.
+    /// </summary>
+    /// <param name="input">(N, C, H, W) or unbatched (C, H, W).</param>
+    public (Tensor Output, Tensor Indices) ForwardWithIndices(Tensor input) => F.MaxPool2dWithIndices(input, KernelSize, Stride, Padding, Dilation, CeilMode);
+
     /// <inheritdoc/>
     protected override string ExtraRepr() =>
         $"kernel_size={KernelSize.ToCompactString()}, stride={Stride.ToCompactString()}, padding={Padding.ToCompactString()}, dilation={Dilation.ToCompactString()}, ceil_mode={(CeilMode ? "True" : "False")}";

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 
 namespace Backprop.NN;
@@ -12,6 +13,7 @@ namespace Backprop.NN;
 /// <c>_bias</c> → <c>bias</c>), joined by dots along the tree (<c>layers.0.weight</c>). Null members
 /// are skipped; members marked <see cref="UnregisteredAttribute"/> are ignored.
 /// </summary>
+[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicFields | DynamicallyAccessedMemberTypes.NonPublicFields)]
 public abstract class Module
 {
     private readonly List<(string Name, MemberKind Kind, object? Value)> _registered = [];

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Collections;
 using System.Collections.Concurrent;
 using System.Reflection;
@@ -74,6 +75,7 @@ internal static class ModuleDiscovery
         return sb.ToString();
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Module is annotated with DynamicallyAccessedMembers for its fields, which the trimmer applies to every type derived from it, so each type of the hierarchy keeps the fields read here.")]
     private static DiscoveredField[] Discover(Type type)
     {
         var hierarchy = new Stack<Type>();

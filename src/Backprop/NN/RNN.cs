@@ -21,7 +21,7 @@ public sealed class RNN : RNNBase
         Generator? generator = null,
         Generator? dropoutGenerator = null,
         DType dtype = DType.Float32)
-        : base(Tensor.RnnMode("RNN", nonlinearity), inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, generator, dropoutGenerator, dtype)
+        : base(RecurrentOps.RnnMode("RNN", nonlinearity), inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, generator, dropoutGenerator, dtype)
     {
         Nonlinearity = nonlinearity;
     }

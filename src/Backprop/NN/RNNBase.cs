@@ -12,7 +12,7 @@ namespace Backprop.NN;
 /// 3 (GRU: r, z, n), all initialized U(−1/√hidden, 1/√hidden). Input is (seq_len, batch, input_size),
 /// (batch, seq_len, input_size) with batch_first, or (seq_len, input_size) unbatched; the initial
 /// states are (num_layers, batch, hidden_size), zeros when not given. Each layer is one fused op
-/// that back-propagates through time (<see cref="Tensor.Lstm"/>, <see cref="Tensor.Gru"/>, <see cref="Tensor.Rnn"/>).
+/// that back-propagates through time (<see cref="RecurrentOps.Lstm"/>, <see cref="RecurrentOps.Gru"/>, <see cref="RecurrentOps.Rnn"/>).
 /// </summary>
 public abstract class RNNBase : Module
 {
@@ -164,18 +164,12 @@ public abstract class RNNBase : Module
         for (int l = 0; l < NumLayers; l++)
         {
             var w = _layers[l];
-            Tensor output;
-            switch (_mode)
+            var outputs = RecurrentOps.RecurrentLayerOutputs(_mode, x, hStates[l], cStates?[l], w[0]!, w[1]!, w[2], w[3]);
+            var output = outputs[0];
+            hs[l] = outputs[1];
+            if (_mode == RecurrentMode.Lstm)
             {
-                case RecurrentMode.Lstm:
-                    (output, hs[l], cs[l]) = Tensor.Lstm(x, hStates[l], cStates![l], w[0]!, w[1]!, w[2], w[3]);
-                    break;
-                case RecurrentMode.Gru:
-                    (output, hs[l]) = Tensor.Gru(x, hStates[l], w[0]!, w[1]!, w[2], w[3]);
-                    break;
-                default:
-                    (output, hs[l]) = Tensor.Rnn(x, hStates[l], w[0]!, w[1]!, w[2], w[3], _mode == RecurrentMode.RnnRelu ? "relu" : "tanh");
-                    break;
+                cs[l] = outputs[2];
             }
 
             if (l < NumLayers - 1 && Dropout > 0 && IsTraining)
@@ -190,13 +184,15 @@ public abstract class RNNBase : Module
         return (result, StackStates(hs, batched), _mode == RecurrentMode.Lstm ? StackStates(cs, batched) : null);
     }
 
-    /// <summary>Each layer's initial state: zeros, or the slices of a (num_layers, batch, hidden_size) tensor.</summary>
-    private Tensor[] InitialStates(string stateName, Tensor? state, Tensor input, bool batched, int batch)
+    /// <summary>
+    /// Each layer's initial state: the slices of a (num_layers, batch, hidden_size) tensor, or nulls for
+    /// zeros (which the layer op then makes itself, recording no constant shaped like the batch).
+    /// </summary>
+    private Tensor?[] InitialStates(string stateName, Tensor? state, Tensor input, bool batched, int batch)
     {
         if (state is null)
         {
-            var zeros = Tensor.Zeros([batch, HiddenSize], input.DType);
-            return [.. Enumerable.Repeat(zeros, NumLayers)];
+            return new Tensor?[NumLayers];
         }
 
         int[] expected = batched ? [NumLayers, batch, HiddenSize] : [NumLayers, HiddenSize];

@@ -10,7 +10,7 @@ public sealed class RNNCell : RNNCellBase
     public RNNCell(int inputSize, int hiddenSize, bool bias = true, string nonlinearity = "tanh", Generator? generator = null, DType dtype = DType.Float32)
         : base(1, inputSize, hiddenSize, bias, generator, dtype)
     {
-        Tensor.RnnMode("RNNCell", nonlinearity);
+        RecurrentOps.RnnMode("RNNCell", nonlinearity);
         Nonlinearity = nonlinearity;
     }
 

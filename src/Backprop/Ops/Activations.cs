@@ -8,49 +8,155 @@ namespace Backprop;
 // tanh, sigmoid, relu, leaky_relu, gelu, softmax, log_softmax: forward and backward side by side.
 // Softmax and log-softmax are primitives rather than composites of exp/sum/div for numerical
 // stability: they subtract each row's maximum before exponentiating, so logits of ±1000 stay finite.
-public sealed partial class Tensor
+/// <summary>
+/// The activation functions of <see cref="Tensor"/>: tanh, sigmoid, relu, leaky_relu, gelu, softmax and log_softmax (<c>x.Relu()</c>, <c>x.Softmax(-1)</c>).
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class ActivationOps
 {
-    /// <summary>Hyperbolic tangent (<c>torch.tanh</c>). d/dx = 1 − tanh²(x) = 1 − y², reusing the output.</summary>
-    public Tensor Tanh()
+    extension(Tensor self)
     {
-        var y = Map("tanh", this, TensorPrimitives.Tanh, TensorPrimitives.Tanh);
-        return Record(TanhDefinition.Instance, y, [this], (g, context) => [MulGradient(context, g, 1.0 - (y * y))]);
-    }
-
-    /// <summary>
-    /// Logistic sigmoid σ(x) = 1/(1 + e^(−x)) (<c>torch.sigmoid</c>). d/dx = σ(x)(1 − σ(x)) = y(1 − y).
-    /// Stable for large |x|: e^(−x) overflowing to ∞ gives exactly 0, never NaN.
-    /// </summary>
-    public Tensor Sigmoid()
-    {
-        var y = Map("sigmoid", this, TensorPrimitives.Sigmoid, TensorPrimitives.Sigmoid);
-        return Record(SigmoidDefinition.Instance, y, [this], g => [g * y * (1.0 - y)]);
-    }
-
-    /// <summary>Rectified linear unit max(x, 0) (<c>torch.relu</c>). d/dx = 1 where x &gt; 0, else 0 (0 at x = 0, as PyTorch).</summary>
-    public Tensor Relu()
-    {
-        var x = this;
-        var y = Map("relu", x, (s, d) => TensorPrimitives.Max(s, 0f, d), (s, d) => TensorPrimitives.Max(s, 0.0, d));
-        return Record(ReluDefinition.Instance, y, [x], (g, context) =>
+        /// <summary>Hyperbolic tangent (<c>torch.tanh</c>). d/dx = 1 − tanh²(x) = 1 − y², reusing the output.</summary>
+        public Tensor Tanh()
         {
-            // Fused: one pass computes g where x > 0 and 0 elsewhere, with no mask tensor, over g
-            // itself when the engine allows it.
-            var gx = context.TakeReusable(g) ? g : Empty(x._shape, x.DType);
-            Threading.ForElements(x.Numel, (start, end) =>
+            var y = Tensor.Map("tanh", self, TensorPrimitives.Tanh, TensorPrimitives.Tanh);
+            return Tensor.Record(TanhDefinition.Instance, y, [self], (g, context) => [ArithmeticOps.MulGradient(context, g, 1.0 - (y * y))]);
+        }
+
+        /// <summary>
+        /// Logistic sigmoid σ(x) = 1/(1 + e^(−x)) (<c>torch.sigmoid</c>). d/dx = σ(x)(1 − σ(x)) = y(1 − y).
+        /// Stable for large |x|: e^(−x) overflowing to ∞ gives exactly 0, never NaN.
+        /// </summary>
+        public Tensor Sigmoid()
+        {
+            var y = Tensor.Map("sigmoid", self, TensorPrimitives.Sigmoid, TensorPrimitives.Sigmoid);
+            return Tensor.Record(SigmoidDefinition.Instance, y, [self], g => [g * y * (1.0 - y)]);
+        }
+
+        /// <summary>Rectified linear unit max(x, 0) (<c>torch.relu</c>). d/dx = 1 where x &gt; 0, else 0 (0 at x = 0, as PyTorch).</summary>
+        public Tensor Relu()
+        {
+            var x = self;
+            var y = Tensor.Map("relu", x, (s, d) => TensorPrimitives.Max(s, 0f, d), (s, d) => TensorPrimitives.Max(s, 0.0, d));
+            return Tensor.Record(ReluDefinition.Instance, y, [x], (g, context) =>
             {
-                if (x.DType == DType.Float32)
+                // Fused: one pass computes g where x > 0 and 0 elsewhere, with no mask tensor, over g
+                // itself when the engine allows it.
+                var gx = context.TakeReusable(g) ? g : Tensor.Empty(x._shape, x.DType);
+                Threading.ForElements(x.Numel, (start, end) =>
                 {
-                    PassWherePositive<float>(x.F32.AsSpan(start, end - start), g.F32.AsSpan(start, end - start), gx.F32.AsSpan(start, end - start));
+                    if (x.DType == DType.Float32)
+                    {
+                        PassWherePositive<float>(x.F32.AsSpan(start, end - start), g.F32.AsSpan(start, end - start), gx.F32.AsSpan(start, end - start));
+                    }
+                    else
+                    {
+                        PassWherePositive<double>(x.F64.AsSpan(start, end - start), g.F64.AsSpan(start, end - start), gx.F64.AsSpan(start, end - start));
+                    }
+                });
+
+                return [gx];
+            });
+        }
+
+        /// <summary>
+        /// Leaky ReLU: x where x &gt; 0, else <paramref name="negativeSlope"/>·x
+        /// (<c>torch.nn.functional.leaky_relu</c>). d/dx = 1 where x &gt; 0, else negativeSlope.
+        /// </summary>
+        public Tensor LeakyRelu(double negativeSlope = 0.01)
+        {
+            var x = self;
+            float slope32 = (float)negativeSlope;
+            var y = Tensor.Map(
+                "leaky_relu",
+                x,
+                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] > 0 ? s[i] : s[i] * slope32; } },
+                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] > 0 ? s[i] : s[i] * negativeSlope; } });
+            return Tensor.Record(new LeakyReluDefinition(negativeSlope), y, [x], (g, context) => [ArithmeticOps.MulGradient(context, g, Step("leaky_relu", x, 1.0, negativeSlope))]);
+        }
+
+        /// <summary>
+        /// Gaussian error linear unit, exact form x·Φ(x) = x·½(1 + erf(x/√2))
+        /// (<c>torch.nn.functional.gelu</c> with its default <c>approximate='none'</c>).
+        /// d/dx = Φ(x) + x·φ(x), with φ the standard normal density. Float32 is computed through double.
+        /// </summary>
+        public Tensor Gelu()
+        {
+            var x = self;
+            var y = Tensor.Map(
+                "gelu",
+                x,
+                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = (float)(s[i] * SpecialFunctions.NormalCdf(s[i])); } },
+                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] * SpecialFunctions.NormalCdf(s[i]); } });
+            return Tensor.Record(GeluDefinition.Instance, y, [x], g =>
+            {
+                var slope = Tensor.Map(
+                    "gelu",
+                    x,
+                    (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = (float)GeluDerivative(s[i]); } },
+                    (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = GeluDerivative(s[i]); } });
+                return [g * slope];
+            });
+        }
+
+        /// <summary>
+        /// Softmax along <paramref name="dim"/>: yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m) with m = maxⱼ xⱼ
+        /// (<c>torch.softmax(x, dim)</c>). Backward: dL/dxᵢ = yᵢ(gᵢ − Σⱼ gⱼyⱼ).
+        /// </summary>
+        public Tensor Softmax(int dim) => self.SoftmaxAlong(new SoftmaxDefinition(dim), dim, log: false);
+
+        /// <summary>
+        /// Log-softmax along <paramref name="dim"/> via log-sum-exp: yᵢ = xᵢ − m − log Σⱼ e^(xⱼ − m) with
+        /// m = maxⱼ xⱼ (<c>torch.log_softmax(x, dim)</c>). Backward: dL/dxᵢ = gᵢ − softmax(x)ᵢ·Σⱼ gⱼ.
+        /// </summary>
+        public Tensor LogSoftmax(int dim) => self.SoftmaxAlong(new LogSoftmaxDefinition(dim), dim, log: true);
+
+        /// <summary>Softmax or log-softmax along a dim: one stable row kernel for both, forward and backward.</summary>
+        private Tensor SoftmaxAlong(OpDefinition op, int dim, bool log)
+        {
+            var x = self;
+            var (outer, n, inner) = self.SplitAroundDim(op.Name, dim);
+            var y = Tensor.Empty(x._shape, x.DType);
+            if (x.DType == DType.Float32)
+            {
+                SoftmaxRows<float>(x.F32, y.F32, outer, n, inner, log);
+            }
+            else
+            {
+                SoftmaxRows<double>(x.F64, y.F64, outer, n, inner, log);
+            }
+
+            return Tensor.Record(op, y, [x], g =>
+            {
+                var gx = Tensor.Empty(y._shape, y.DType);
+                if (y.DType == DType.Float32)
+                {
+                    SoftmaxBackwardRows<float>(g.F32, y.F32, gx.F32, outer, n, inner, log);
                 }
                 else
                 {
-                    PassWherePositive<double>(x.F64.AsSpan(start, end - start), g.F64.AsSpan(start, end - start), gx.F64.AsSpan(start, end - start));
+                    SoftmaxBackwardRows<double>(g.F64, y.F64, gx.F64, outer, n, inner, log);
                 }
-            });
 
-            return [gx];
-        });
+                return [gx];
+            });
+        }
+
+        /// <summary>
+        /// Views this float tensor as [outer, n, inner] around <paramref name="dim"/>, so element k of
+        /// row (o, i) sits at (o·n + k)·inner + i. A rank-0 tensor is one row of length 1.
+        /// </summary>
+        private (int Outer, int N, int Inner) SplitAroundDim(string op, int dim)
+        {
+            Tensor.RequireFloat(op, self);
+            int d = Shapes.WrapDim(op, dim, self.Rank);
+            if (self.Rank == 0)
+            {
+                return (1, 1, 1);
+            }
+
+            return (Shapes.Numel(self._shape.AsSpan(0, d)), self._shape[d], Shapes.Numel(self._shape.AsSpan(d + 1)));
+        }
     }
 
     /// <summary>destination[i] = gradient[i] where x[i] &gt; 0, else 0 (ReLU's backward).</summary>
@@ -78,89 +184,6 @@ public sealed partial class Tensor
         }
     }
 
-    /// <summary>
-    /// Leaky ReLU: x where x &gt; 0, else <paramref name="negativeSlope"/>·x
-    /// (<c>torch.nn.functional.leaky_relu</c>). d/dx = 1 where x &gt; 0, else negativeSlope.
-    /// </summary>
-    public Tensor LeakyRelu(double negativeSlope = 0.01)
-    {
-        var x = this;
-        float slope32 = (float)negativeSlope;
-        var y = Map(
-            "leaky_relu",
-            x,
-            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] > 0 ? s[i] : s[i] * slope32; } },
-            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] > 0 ? s[i] : s[i] * negativeSlope; } });
-        return Record(new LeakyReluDefinition(negativeSlope), y, [x], (g, context) => [MulGradient(context, g, Step("leaky_relu", x, 1.0, negativeSlope))]);
-    }
-
-    /// <summary>
-    /// Gaussian error linear unit, exact form x·Φ(x) = x·½(1 + erf(x/√2))
-    /// (<c>torch.nn.functional.gelu</c> with its default <c>approximate='none'</c>).
-    /// d/dx = Φ(x) + x·φ(x), with φ the standard normal density. Float32 is computed through double.
-    /// </summary>
-    public Tensor Gelu()
-    {
-        var x = this;
-        var y = Map(
-            "gelu",
-            x,
-            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = (float)(s[i] * SpecialFunctions.NormalCdf(s[i])); } },
-            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] * SpecialFunctions.NormalCdf(s[i]); } });
-        return Record(GeluDefinition.Instance, y, [x], g =>
-        {
-            var slope = Map(
-                "gelu",
-                x,
-                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = (float)GeluDerivative(s[i]); } },
-                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = GeluDerivative(s[i]); } });
-            return [g * slope];
-        });
-    }
-
-    /// <summary>
-    /// Softmax along <paramref name="dim"/>: yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m) with m = maxⱼ xⱼ
-    /// (<c>torch.softmax(x, dim)</c>). Backward: dL/dxᵢ = yᵢ(gᵢ − Σⱼ gⱼyⱼ).
-    /// </summary>
-    public Tensor Softmax(int dim) => SoftmaxAlong(new SoftmaxDefinition(dim), dim, log: false);
-
-    /// <summary>
-    /// Log-softmax along <paramref name="dim"/> via log-sum-exp: yᵢ = xᵢ − m − log Σⱼ e^(xⱼ − m) with
-    /// m = maxⱼ xⱼ (<c>torch.log_softmax(x, dim)</c>). Backward: dL/dxᵢ = gᵢ − softmax(x)ᵢ·Σⱼ gⱼ.
-    /// </summary>
-    public Tensor LogSoftmax(int dim) => SoftmaxAlong(new LogSoftmaxDefinition(dim), dim, log: true);
-
-    /// <summary>Softmax or log-softmax along a dim: one stable row kernel for both, forward and backward.</summary>
-    private Tensor SoftmaxAlong(OpDefinition op, int dim, bool log)
-    {
-        var x = this;
-        var (outer, n, inner) = SplitAroundDim(op.Name, dim);
-        var y = Empty(x._shape, x.DType);
-        if (x.DType == DType.Float32)
-        {
-            SoftmaxRows<float>(x.F32, y.F32, outer, n, inner, log);
-        }
-        else
-        {
-            SoftmaxRows<double>(x.F64, y.F64, outer, n, inner, log);
-        }
-
-        return Record(op, y, [x], g =>
-        {
-            var gx = Empty(y._shape, y.DType);
-            if (y.DType == DType.Float32)
-            {
-                SoftmaxBackwardRows<float>(g.F32, y.F32, gx.F32, outer, n, inner, log);
-            }
-            else
-            {
-                SoftmaxBackwardRows<double>(g.F64, y.F64, gx.F64, outer, n, inner, log);
-            }
-
-            return [gx];
-        });
-    }
-
     /// <summary>d/dx x·Φ(x) = Φ(x) + x·φ(x).</summary>
     private static double GeluDerivative(double x) => SpecialFunctions.NormalCdf(x) + (x * SpecialFunctions.NormalPdf(x));
 
@@ -168,27 +191,11 @@ public sealed partial class Tensor
     private static Tensor Step(string op, Tensor x, double above, double below)
     {
         float above32 = (float)above, below32 = (float)below;
-        return Map(
+        return Tensor.Map(
             op,
             x,
             (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] > 0 ? above32 : below32; } },
             (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] > 0 ? above : below; } });
-    }
-
-    /// <summary>
-    /// Views this float tensor as [outer, n, inner] around <paramref name="dim"/>, so element k of
-    /// row (o, i) sits at (o·n + k)·inner + i. A rank-0 tensor is one row of length 1.
-    /// </summary>
-    private (int Outer, int N, int Inner) SplitAroundDim(string op, int dim)
-    {
-        RequireFloat(op, this);
-        int d = Shapes.WrapDim(op, dim, Rank);
-        if (Rank == 0)
-        {
-            return (1, 1, 1);
-        }
-
-        return (Shapes.Numel(_shape.AsSpan(0, d)), _shape[d], Shapes.Numel(_shape.AsSpan(d + 1)));
     }
 
     /// <summary>
@@ -272,7 +279,7 @@ public sealed partial class Tensor
     }
 }
 
-/// <summary>The definition of <see cref="Tensor.Tanh"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="ActivationOps.Tanh"/> (no attributes).</summary>
 public sealed class TanhDefinition : OpDefinition, IGradCheckSamples
 {
     private TanhDefinition()
@@ -293,7 +300,7 @@ public sealed class TanhDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Sigmoid"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="ActivationOps.Sigmoid"/> (no attributes).</summary>
 public sealed class SigmoidDefinition : OpDefinition, IGradCheckSamples
 {
     private SigmoidDefinition()
@@ -314,7 +321,7 @@ public sealed class SigmoidDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Relu"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="ActivationOps.Relu"/> (no attributes).</summary>
 public sealed class ReluDefinition : OpDefinition, IGradCheckSamples
 {
     private ReluDefinition()
@@ -335,7 +342,7 @@ public sealed class ReluDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.LeakyRelu"/> with its negative slope.</summary>
+/// <summary>The definition of <see cref="ActivationOps.LeakyRelu"/> with its negative slope.</summary>
 public sealed class LeakyReluDefinition : OpDefinition, IGradCheckSamples
 {
     internal LeakyReluDefinition(double negativeSlope)
@@ -360,7 +367,7 @@ public sealed class LeakyReluDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Gelu"/>, the exact (erf) form (no attributes).</summary>
+/// <summary>The definition of <see cref="ActivationOps.Gelu"/>, the exact (erf) form (no attributes).</summary>
 public sealed class GeluDefinition : OpDefinition, IGradCheckSamples
 {
     private GeluDefinition()
@@ -396,7 +403,7 @@ public sealed class GeluDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Softmax"/> with the dim it normalizes along, as given (may be negative).</summary>
+/// <summary>The definition of <see cref="ActivationOps.Softmax"/> with the dim it normalizes along, as given (may be negative).</summary>
 public sealed class SoftmaxDefinition : DimOpDefinition, IGradCheckSamples
 {
     internal SoftmaxDefinition(int dim)
@@ -419,7 +426,7 @@ public sealed class SoftmaxDefinition : DimOpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.LogSoftmax"/> with the dim it normalizes along, as given (may be negative).</summary>
+/// <summary>The definition of <see cref="ActivationOps.LogSoftmax"/> with the dim it normalizes along, as given (may be negative).</summary>
 public sealed class LogSoftmaxDefinition : DimOpDefinition, IGradCheckSamples
 {
     internal LogSoftmaxDefinition(int dim)

@@ -6,28 +6,170 @@ namespace Backprop;
 
 // add, sub, mul, div, neg, pow: forward and backward side by side. Broadcasting is undone by the
 // engine (Autograd.LocalGradients), so the backward rules below ignore it.
-public sealed partial class Tensor
+/// <summary>
+/// Elementwise arithmetic of <see cref="Tensor"/> with broadcasting: add, sub, mul, div, neg, pow and the operators <c>+ - * /</c> with tensors and scalars.
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class ArithmeticOps
 {
-    /// <summary>a + b with broadcasting (<c>torch.add</c>). d/da = 1, d/db = 1.</summary>
-    public Tensor Add(Tensor other)
+    extension(Tensor self)
     {
-        var result = Broadcasting.Binary("add", this, other, default(AddKernel));
-        return Record(AddDefinition.Instance, result, [this, other], g => [g, g]);
+        /// <summary>a + b with broadcasting (<c>torch.add</c>). d/da = 1, d/db = 1.</summary>
+        public Tensor Add(Tensor other)
+        {
+            var result = Broadcasting.Binary("add", self, other, default(AddKernel));
+            return Tensor.Record(AddDefinition.Instance, result, [self, other], g => [g, g]);
+        }
+
+        /// <summary>a − b with broadcasting (<c>torch.sub</c>). d/da = 1, d/db = −1.</summary>
+        public Tensor Sub(Tensor other)
+        {
+            var result = Broadcasting.Binary("sub", self, other, default(SubKernel));
+            return Tensor.Record(SubDefinition.Instance, result, [self, other], g => [g, other.RequiresGrad ? -g : null]);
+        }
+
+        /// <summary>a · b elementwise with broadcasting (<c>torch.mul</c>). d/da = b, d/db = a.</summary>
+        public Tensor Mul(Tensor other)
+        {
+            var result = Broadcasting.Binary("mul", self, other, default(MulKernel));
+            var (a, b) = (self, other);
+            return Tensor.Record(MulDefinition.Instance, result, [a, b], g => [a.RequiresGrad ? g * b : null, b.RequiresGrad ? g * a : null]);
+        }
+
+        /// <summary>a / b elementwise with broadcasting (<c>torch.div</c>). d/da = 1/b, d/db = −a/b².</summary>
+        public Tensor Div(Tensor other)
+        {
+            var result = Broadcasting.Binary("div", self, other, default(DivKernel));
+            var (a, b) = (self, other);
+            return Tensor.Record(DivDefinition.Instance, result, [a, b], g => [a.RequiresGrad ? g / b : null, b.RequiresGrad ? -g * a / (b * b) : null]);
+        }
+
+        /// <summary>−x (<c>torch.neg</c>). d/dx = −1.</summary>
+        public Tensor Neg()
+        {
+            var result = Tensor.Map("neg", self, TensorPrimitives.Negate, TensorPrimitives.Negate);
+            return Tensor.Record(NegDefinition.Instance, result, [self], g => [-g]);
+        }
+
+        /// <summary>x^p for a scalar exponent (<c>torch.pow</c>). d/dx = p·x^(p−1).</summary>
+        public Tensor Pow(double exponent)
+        {
+            var x = self;
+            var result = Tensor.Map("pow", x, (s, d) => TensorPrimitives.Pow(s, (float)exponent, d), (s, d) => TensorPrimitives.Pow(s, exponent, d));
+            return Tensor.Record(new PowDefinition(exponent), result, [x], g => [g * exponent * x.Pow(exponent - 1)]);
+        }
+
+        /// <summary>
+        /// aᵇ elementwise with a tensor exponent and broadcasting (<c>torch.pow(a, b)</c>).
+        /// ∂/∂a = b·a^(b−1) (0 where b = 0), ∂/∂b = aᵇ·ln a (0 where a = 0 and b ≥ 0), PyTorch's conventions.
+        /// </summary>
+        /// <param name="exponent">The exponent b, broadcasting with this tensor, of its dtype.</param>
+        /// <exception cref="ArgumentException">The shapes do not broadcast or the dtypes differ.</exception>
+        public Tensor Pow(Tensor exponent)
+        {
+            ArgumentNullException.ThrowIfNull(exponent);
+            var (a, b) = (self, exponent);
+            var y = Broadcasting.Binary("pow", a, b, default(PowKernel));
+            return Tensor.Record(PowTensorDefinition.Instance, y, [a, b], g =>
+            {
+                var ea = Broadcasting.Expand("pow", a, y._shape);
+                var eb = Broadcasting.Expand("pow", b, y._shape);
+                Tensor? ga = null, gb = null;
+                if (a.RequiresGrad)
+                {
+                    ga = g * Elementwise(ea, eb, (u, v) => v == 0 ? 0 : v * Math.Pow(u, v - 1));
+                }
+
+                if (b.RequiresGrad)
+                {
+                    gb = g * Elementwise(ea, eb, (u, v) => u == 0 && v >= 0 ? 0 : Math.Pow(u, v) * Math.Log(u));
+                }
+
+                return [ga, gb];
+            });
+        }
+
+        /// <summary>
+        /// max(a, b) elementwise with broadcasting (<c>torch.maximum</c>); NaN if either is NaN.
+        /// ∂/∂a = 1 where a &gt; b, ½ where a = b, 0 where a &lt; b, and ∂/∂b the mirror: ties split the
+        /// gradient half-half, as PyTorch's.
+        /// </summary>
+        /// <param name="other">The other tensor, broadcasting with this one, of its dtype.</param>
+        /// <exception cref="ArgumentException">The shapes do not broadcast or the dtypes differ.</exception>
+        public Tensor Maximum(Tensor other) => self.Extremum(other, max: true);
+
+        /// <summary>
+        /// min(a, b) elementwise with broadcasting (<c>torch.minimum</c>); NaN if either is NaN.
+        /// ∂/∂a = 1 where a &lt; b, ½ where a = b, 0 where a &gt; b, and ∂/∂b the mirror (ties split half-half).
+        /// </summary>
+        /// <param name="other">The other tensor, broadcasting with this one, of its dtype.</param>
+        /// <exception cref="ArgumentException">The shapes do not broadcast or the dtypes differ.</exception>
+        public Tensor Minimum(Tensor other) => self.Extremum(other, max: false);
+
+        private Tensor Extremum(Tensor other, bool max)
+        {
+            ArgumentNullException.ThrowIfNull(other);
+            string op = max ? "maximum" : "minimum";
+            var (a, b) = (self, other);
+            var y = max ? Broadcasting.Binary(op, a, b, default(MaxKernel)) : Broadcasting.Binary(op, a, b, default(MinKernel));
+            var definition = max ? (OpDefinition)MaximumDefinition.Instance : MinimumDefinition.Instance;
+            return Tensor.Record(definition, y, [a, b], g =>
+            {
+                var ea = Broadcasting.Expand(op, a, y._shape);
+                var eb = Broadcasting.Expand(op, b, y._shape);
+
+                // PyTorch: g, halved where a = b, zeroed where the other side wins (NaN compares false: both get g).
+                static double Share(double mine, double theirs, bool max) =>
+                    mine == theirs ? 0.5 : (max ? mine < theirs : mine > theirs) ? 0 : 1;
+                return
+                [
+                    a.RequiresGrad ? g * Elementwise(ea, eb, (u, v) => Share(u, v, max)) : null,
+                    b.RequiresGrad ? g * Elementwise(eb, ea, (u, v) => Share(u, v, max)) : null,
+                ];
+            });
+        }
     }
 
-    /// <summary>a − b with broadcasting (<c>torch.sub</c>). d/da = 1, d/db = −1.</summary>
-    public Tensor Sub(Tensor other)
+    extension(Tensor)
     {
-        var result = Broadcasting.Binary("sub", this, other, default(SubKernel));
-        return Record(SubDefinition.Instance, result, [this, other], g => [g, other.RequiresGrad ? -g : null]);
-    }
+        /// <summary>Elementwise sum with broadcasting.</summary>
+        public static Tensor operator +(Tensor a, Tensor b) => a.Add(b);
 
-    /// <summary>a · b elementwise with broadcasting (<c>torch.mul</c>). d/da = b, d/db = a.</summary>
-    public Tensor Mul(Tensor other)
-    {
-        var result = Broadcasting.Binary("mul", this, other, default(MulKernel));
-        var (a, b) = (this, other);
-        return Record(MulDefinition.Instance, result, [a, b], g => [a.RequiresGrad ? g * b : null, b.RequiresGrad ? g * a : null]);
+        /// <summary>Adds a scalar.</summary>
+        public static Tensor operator +(Tensor a, double b) => a.Add(Tensor.Constant(b, a));
+
+        /// <summary>Adds a scalar.</summary>
+        public static Tensor operator +(double a, Tensor b) => Tensor.Constant(a, b).Add(b);
+
+        /// <summary>Elementwise difference with broadcasting.</summary>
+        public static Tensor operator -(Tensor a, Tensor b) => a.Sub(b);
+
+        /// <summary>Subtracts a scalar.</summary>
+        public static Tensor operator -(Tensor a, double b) => a.Sub(Tensor.Constant(b, a));
+
+        /// <summary>Subtracts from a scalar.</summary>
+        public static Tensor operator -(double a, Tensor b) => Tensor.Constant(a, b).Sub(b);
+
+        /// <summary>Elementwise product with broadcasting.</summary>
+        public static Tensor operator *(Tensor a, Tensor b) => a.Mul(b);
+
+        /// <summary>Multiplies by a scalar.</summary>
+        public static Tensor operator *(Tensor a, double b) => a.Mul(Tensor.Constant(b, a));
+
+        /// <summary>Multiplies by a scalar.</summary>
+        public static Tensor operator *(double a, Tensor b) => Tensor.Constant(a, b).Mul(b);
+
+        /// <summary>Elementwise quotient with broadcasting.</summary>
+        public static Tensor operator /(Tensor a, Tensor b) => a.Div(b);
+
+        /// <summary>Divides by a scalar.</summary>
+        public static Tensor operator /(Tensor a, double b) => a.Div(Tensor.Constant(b, a));
+
+        /// <summary>Divides a scalar by each element.</summary>
+        public static Tensor operator /(double a, Tensor b) => Tensor.Constant(a, b).Div(b);
+
+        /// <summary>Negation.</summary>
+        public static Tensor operator -(Tensor a) => a.Neg();
     }
 
     /// <summary>
@@ -41,97 +183,57 @@ public sealed partial class Tensor
         return inPlace ? Broadcasting.Binary("mul", g, factor, default(MulKernel), into: g) : g * factor;
     }
 
-    /// <summary>a / b elementwise with broadcasting (<c>torch.div</c>). d/da = 1/b, d/db = −a/b².</summary>
-    public Tensor Div(Tensor other)
+    /// <summary>f(aᵢ, bᵢ) over two tensors of one shape and dtype, computed in double, into a new tensor (for backward rules).</summary>
+    internal static Tensor Elementwise(Tensor a, Tensor b, Func<double, double, double> f)
     {
-        var result = Broadcasting.Binary("div", this, other, default(DivKernel));
-        var (a, b) = (this, other);
-        return Record(DivDefinition.Instance, result, [a, b], g => [a.RequiresGrad ? g / b : null, b.RequiresGrad ? -g * a / (b * b) : null]);
-    }
-
-    /// <summary>−x (<c>torch.neg</c>). d/dx = −1.</summary>
-    public Tensor Neg()
-    {
-        var result = Map("neg", this, TensorPrimitives.Negate, TensorPrimitives.Negate);
-        return Record(NegDefinition.Instance, result, [this], g => [-g]);
-    }
-
-    /// <summary>x^p for a scalar exponent (<c>torch.pow</c>). d/dx = p·x^(p−1).</summary>
-    public Tensor Pow(double exponent)
-    {
-        var x = this;
-        var result = Map("pow", x, (s, d) => TensorPrimitives.Pow(s, (float)exponent, d), (s, d) => TensorPrimitives.Pow(s, exponent, d));
-        return Record(new PowDefinition(exponent), result, [x], g => [g * exponent * x.Pow(exponent - 1)]);
-    }
-
-    /// <summary>Elementwise sum with broadcasting.</summary>
-    public static Tensor operator +(Tensor a, Tensor b) => a.Add(b);
-
-    /// <summary>Adds a scalar.</summary>
-    public static Tensor operator +(Tensor a, double b) => a.Add(Constant(b, a));
-
-    /// <summary>Adds a scalar.</summary>
-    public static Tensor operator +(double a, Tensor b) => Constant(a, b).Add(b);
-
-    /// <summary>Elementwise difference with broadcasting.</summary>
-    public static Tensor operator -(Tensor a, Tensor b) => a.Sub(b);
-
-    /// <summary>Subtracts a scalar.</summary>
-    public static Tensor operator -(Tensor a, double b) => a.Sub(Constant(b, a));
-
-    /// <summary>Subtracts from a scalar.</summary>
-    public static Tensor operator -(double a, Tensor b) => Constant(a, b).Sub(b);
-
-    /// <summary>Elementwise product with broadcasting.</summary>
-    public static Tensor operator *(Tensor a, Tensor b) => a.Mul(b);
-
-    /// <summary>Multiplies by a scalar.</summary>
-    public static Tensor operator *(Tensor a, double b) => a.Mul(Constant(b, a));
-
-    /// <summary>Multiplies by a scalar.</summary>
-    public static Tensor operator *(double a, Tensor b) => Constant(a, b).Mul(b);
-
-    /// <summary>Elementwise quotient with broadcasting.</summary>
-    public static Tensor operator /(Tensor a, Tensor b) => a.Div(b);
-
-    /// <summary>Divides by a scalar.</summary>
-    public static Tensor operator /(Tensor a, double b) => a.Div(Constant(b, a));
-
-    /// <summary>Divides a scalar by each element.</summary>
-    public static Tensor operator /(double a, Tensor b) => Constant(a, b).Div(b);
-
-    /// <summary>Negation.</summary>
-    public static Tensor operator -(Tensor a) => a.Neg();
-
-    /// <summary>A rank-0 constant with the dtype of <paramref name="like"/> (float32 if it is int64, so the op reports the dtype).</summary>
-    internal static Tensor Constant(double value, Tensor like) =>
-        Full([], value, like.DType.IsFloatingPoint() ? like.DType : DType.Float32);
-
-    internal delegate void SpanMap<T>(ReadOnlySpan<T> x, Span<T> destination);
-
-    /// <summary>Applies an elementwise kernel to a float tensor into a new tensor of the same shape.</summary>
-    internal static Tensor Map(string op, Tensor x, SpanMap<float> f32, SpanMap<double> f64)
-    {
-        RequireFloat(op, x);
-        var result = Empty(x._shape, x.DType);
-        if (x.Numel == 0)
+        var result = Tensor.Empty(a._shape, a.DType);
+        if (a.DType == DType.Float32)
         {
-            // Some TensorPrimitives kernels (Sigmoid) reject empty spans; an empty map is a no-op.
-            return result;
-        }
-
-        if (x.DType == DType.Float32)
-        {
-            float[] source = x.F32, destination = result.F32;
-            Threading.ForElements(x.Numel, (start, end) => f32(source.AsSpan(start, end - start), destination.AsSpan(start, end - start)));
+            float[] x = a.F32, y = b.F32, d = result.F32;
+            for (int i = 0; i < d.Length; i++)
+            {
+                d[i] = (float)f(x[i], y[i]);
+            }
         }
         else
         {
-            double[] source = x.F64, destination = result.F64;
-            Threading.ForElements(x.Numel, (start, end) => f64(source.AsSpan(start, end - start), destination.AsSpan(start, end - start)));
+            double[] x = a.F64, y = b.F64, d = result.F64;
+            for (int i = 0; i < d.Length; i++)
+            {
+                d[i] = f(x[i], y[i]);
+            }
         }
 
         return result;
+    }
+
+    /// <summary>max(x, y) elementwise, NaN-propagating (IEEE 754:2019 maximum).</summary>
+    internal readonly struct MaxKernel : IBinaryKernel
+    {
+        public void Apply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Max(x, y, d);
+
+        public void Apply<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Max(x, y, d);
+
+        public void Apply<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Max(y, x, d);
+    }
+
+    /// <summary>min(x, y) elementwise, NaN-propagating (IEEE 754:2019 minimum).</summary>
+    internal readonly struct MinKernel : IBinaryKernel
+    {
+        public void Apply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Min(x, y, d);
+
+        public void Apply<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Min(x, y, d);
+
+        public void Apply<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Min(y, x, d);
+    }
+
+    private readonly struct PowKernel : IBinaryKernel
+    {
+        public void Apply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Pow(x, y, d);
+
+        public void Apply<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Pow(x, y, d);
+
+        public void Apply<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Pow(x, y, d);
     }
 
     private readonly struct AddKernel : IBinaryKernel
@@ -171,7 +273,7 @@ public sealed partial class Tensor
     }
 }
 
-/// <summary>The definition of <see cref="Tensor.Add"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="ArithmeticOps.Add"/> (no attributes).</summary>
 public sealed class AddDefinition : OpDefinition, IGradCheckSamples
 {
     private AddDefinition()
@@ -194,7 +296,7 @@ public sealed class AddDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Sub"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="ArithmeticOps.Sub"/> (no attributes).</summary>
 public sealed class SubDefinition : OpDefinition, IGradCheckSamples
 {
     private SubDefinition()
@@ -216,7 +318,7 @@ public sealed class SubDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Mul"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="ArithmeticOps.Mul"/> (no attributes).</summary>
 public sealed class MulDefinition : OpDefinition, IGradCheckSamples
 {
     private MulDefinition()
@@ -238,7 +340,7 @@ public sealed class MulDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Div"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="ArithmeticOps.Div"/> (no attributes).</summary>
 public sealed class DivDefinition : OpDefinition, IGradCheckSamples
 {
     private DivDefinition()
@@ -260,7 +362,7 @@ public sealed class DivDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Neg"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="ArithmeticOps.Neg"/> (no attributes).</summary>
 public sealed class NegDefinition : OpDefinition, IGradCheckSamples
 {
     private NegDefinition()
@@ -281,7 +383,7 @@ public sealed class NegDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Pow"/> with its scalar exponent.</summary>
+/// <summary>The definition of <see cref="ArithmeticOps.extension(Tensor).Pow(double)"/> with its scalar exponent.</summary>
 public sealed class PowDefinition : OpDefinition, IGradCheckSamples
 {
     internal PowDefinition(double exponent)
@@ -308,5 +410,71 @@ public sealed class PowDefinition : OpDefinition, IGradCheckSamples
     [
         new("pow", x => x[0].Pow(3), OpRegistry.In([3, 4])),
         new("pow_fractional", x => x[0].Pow(-1.5), OpRegistry.In([3, 4], 0.5, 2)),
+    ];
+}
+
+/// <summary>The definition of <see cref="ArithmeticOps.extension(Tensor).Pow(Tensor)"/>, a tensor exponent (no attributes).</summary>
+public sealed class PowTensorDefinition : OpDefinition, IGradCheckSamples
+{
+    private PowTensorDefinition()
+        : base("pow", "y = aᵇ; ∂y/∂a = b·aᵇ⁻¹ (0 where b = 0), ∂y/∂b = aᵇ·ln a (0 where a = 0, b ≥ 0)")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static PowTensorDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Pow(a, b), broadcasting as NumPy does.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Pow");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("pow_tensor", x => x[0].Pow(x[1]), OpRegistry.In([3, 4], 0.5, 2), OpRegistry.In([3, 4])),
+        new("pow_tensor_broadcast", x => x[0].Pow(x[1]), OpRegistry.In([2, 3], 0.5, 2), OpRegistry.In([3], -1.5, 2.5)),
+    ];
+}
+
+/// <summary>The definition of <see cref="ArithmeticOps.extension(Tensor).Maximum(Tensor)"/> (no attributes).</summary>
+public sealed class MaximumDefinition : OpDefinition, IGradCheckSamples
+{
+    private MaximumDefinition()
+        : base("maximum", "y = max(a, b); ∂y/∂a = 1 where a > b, ½ where a = b, else 0; ∂y/∂b the mirror")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static MaximumDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Max(a, b), broadcasting as NumPy does.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Max");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("maximum", x => x[0].Maximum(x[1]), OpRegistry.In([3, 4]), OpRegistry.In([3, 4])),
+        new("maximum_broadcast", x => x[0].Maximum(x[1]), OpRegistry.In([2, 3]), OpRegistry.In([3])),
+    ];
+}
+
+/// <summary>The definition of <see cref="ArithmeticOps.extension(Tensor).Minimum(Tensor)"/> (no attributes).</summary>
+public sealed class MinimumDefinition : OpDefinition, IGradCheckSamples
+{
+    private MinimumDefinition()
+        : base("minimum", "y = min(a, b); ∂y/∂a = 1 where a < b, ½ where a = b, else 0; ∂y/∂b the mirror")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static MinimumDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Min(a, b), broadcasting as NumPy does.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Min");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("minimum", x => x[0].Minimum(x[1]), OpRegistry.In([3, 4]), OpRegistry.In([3, 4])),
+        new("minimum_broadcast", x => x[0].Minimum(x[1]), OpRegistry.In([4, 1]), OpRegistry.In([1, 3])),
     ];
 }

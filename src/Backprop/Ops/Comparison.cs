@@ -4,115 +4,204 @@ using Backprop.Kernels;
 namespace Backprop;
 
 // eq, ne, lt, le, gt, ge, argmax, argmin: piecewise constant, so none records a gradient.
-public sealed partial class Tensor
+/// <summary>
+/// Comparisons of <see cref="Tensor"/> (eq, ne, lt, le, gt, ge) and argmax, argmin: piecewise constant, so none records a gradient.
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class ComparisonOps
 {
-    /// <summary>
-    /// a == b elementwise with broadcasting (<c>torch.eq</c>), as 0/1 in the inputs' float dtype
-    /// (PyTorch returns bool; there is no bool dtype here). Not differentiable: never recorded.
-    /// </summary>
-    public Tensor Eq(Tensor other) => Compare("eq", other, default(EqualTest));
-
-    /// <summary>a == value elementwise (<c>torch.eq</c> with a scalar), as 0/1. Not differentiable.</summary>
-    public Tensor Eq(double value) => Compare("eq", Constant(value, this), default(EqualTest));
-
-    /// <summary>a ≠ b elementwise with broadcasting (<c>torch.ne</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
-    public Tensor Ne(Tensor other) => Compare("ne", other, default(NotEqualTest));
-
-    /// <summary>a ≠ value elementwise (<c>torch.ne</c> with a scalar), as 0/1. Not differentiable.</summary>
-    public Tensor Ne(double value) => Compare("ne", Constant(value, this), default(NotEqualTest));
-
-    /// <summary>a &lt; b elementwise with broadcasting (<c>torch.lt</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
-    public Tensor Lt(Tensor other) => Compare("lt", other, default(LessTest));
-
-    /// <summary>a &lt; value elementwise (<c>torch.lt</c> with a scalar), as 0/1. Not differentiable.</summary>
-    public Tensor Lt(double value) => Compare("lt", Constant(value, this), default(LessTest));
-
-    /// <summary>a ≤ b elementwise with broadcasting (<c>torch.le</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
-    public Tensor Le(Tensor other) => Compare("le", other, default(LessOrEqualTest));
-
-    /// <summary>a ≤ value elementwise (<c>torch.le</c> with a scalar), as 0/1. Not differentiable.</summary>
-    public Tensor Le(double value) => Compare("le", Constant(value, this), default(LessOrEqualTest));
-
-    /// <summary>a &gt; b elementwise with broadcasting (<c>torch.gt</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
-    public Tensor Gt(Tensor other) => Compare("gt", other, default(GreaterTest));
-
-    /// <summary>a &gt; value elementwise (<c>torch.gt</c> with a scalar), as 0/1. Not differentiable.</summary>
-    public Tensor Gt(double value) => Compare("gt", Constant(value, this), default(GreaterTest));
-
-    /// <summary>a ≥ b elementwise with broadcasting (<c>torch.ge</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
-    public Tensor Ge(Tensor other) => Compare("ge", other, default(GreaterOrEqualTest));
-
-    /// <summary>a ≥ value elementwise (<c>torch.ge</c> with a scalar), as 0/1. Not differentiable.</summary>
-    public Tensor Ge(double value) => Compare("ge", Constant(value, this), default(GreaterOrEqualTest));
-
-    /// <summary>
-    /// Int64 index of the largest element along <paramref name="dim"/>, or of the flattened tensor
-    /// as a rank-0 tensor when dim is null (<c>torch.argmax</c>); the first maximal index wins and
-    /// NaN counts as largest. Works for every dtype. Not differentiable.
-    /// </summary>
-    public Tensor ArgMax(int? dim = null, bool keepDim = false) => ArgExtreme("argmax", dim, keepDim, max: true);
-
-    /// <summary>
-    /// Int64 index of the smallest element along <paramref name="dim"/>, or of the flattened tensor
-    /// when dim is null (<c>torch.argmin</c>); the first minimal index wins and NaN counts as smallest.
-    /// Not differentiable.
-    /// </summary>
-    public Tensor ArgMin(int? dim = null, bool keepDim = false) => ArgExtreme("argmin", dim, keepDim, max: false);
-
-    private Tensor Compare<TTest>(string op, Tensor other, TTest test)
-        where TTest : struct, IComparisonTest
+    extension(Tensor)
     {
-        if (DType == DType.Int64 || other.DType == DType.Int64)
-        {
-            throw new ArgumentException($"{op}: comparisons are defined on float32 and float64 tensors, got {DType.Name()} and {other.DType.Name()}");
-        }
+        /// <summary>a &gt; b elementwise as 0/1 (<c>a &gt; b</c> on torch tensors); see <c>Gt</c>.</summary>
+        public static Tensor operator >(Tensor a, Tensor b) => a.Gt(b);
 
-        return Broadcasting.Binary(op, this, other, new CompareKernel<TTest>());
+        /// <summary>a &lt; b elementwise as 0/1 (<c>a &lt; b</c> on torch tensors); see <c>Lt</c>.</summary>
+        public static Tensor operator <(Tensor a, Tensor b) => a.Lt(b);
+
+        /// <summary>a ≥ b elementwise as 0/1 (<c>a &gt;= b</c> on torch tensors).</summary>
+        public static Tensor operator >=(Tensor a, Tensor b) => a.Ge(b);
+
+        /// <summary>a ≤ b elementwise as 0/1 (<c>a &lt;= b</c> on torch tensors).</summary>
+        public static Tensor operator <=(Tensor a, Tensor b) => a.Le(b);
+
+        /// <summary>a &gt; value elementwise as 0/1.</summary>
+        public static Tensor operator >(Tensor a, double value) => a.Gt(value);
+
+        /// <summary>a &lt; value elementwise as 0/1.</summary>
+        public static Tensor operator <(Tensor a, double value) => a.Lt(value);
+
+        /// <summary>a ≥ value elementwise as 0/1.</summary>
+        public static Tensor operator >=(Tensor a, double value) => a.Ge(value);
+
+        /// <summary>a ≤ value elementwise as 0/1.</summary>
+        public static Tensor operator <=(Tensor a, double value) => a.Le(value);
+
+        /// <summary>value &gt; b elementwise as 0/1 (b &lt; value).</summary>
+        public static Tensor operator >(double value, Tensor b) => b.Lt(value);
+
+        /// <summary>value &lt; b elementwise as 0/1 (b &gt; value).</summary>
+        public static Tensor operator <(double value, Tensor b) => b.Gt(value);
+
+        /// <summary>value ≥ b elementwise as 0/1 (b ≤ value).</summary>
+        public static Tensor operator >=(double value, Tensor b) => b.Le(value);
+
+        /// <summary>value ≤ b elementwise as 0/1 (b ≥ value).</summary>
+        public static Tensor operator <=(double value, Tensor b) => b.Ge(value);
     }
 
-    private Tensor ArgExtreme(string op, int? dim, bool keepDim, bool max)
+    extension(Tensor self)
     {
-        if (Numel == 0)
-        {
-            throw new ArgumentException($"{op}: cannot take the {op} of an empty tensor of shape {Shapes.Format(_shape)}");
-        }
+        /// <summary>
+        /// a == b elementwise with broadcasting (<c>torch.eq</c>), as 0/1 in the inputs' dtype: float for
+        /// float inputs, int64 for two int64 tensors (compared exactly), float when one is int64 and the
+        /// other float (promoted, as PyTorch does). PyTorch returns bool; there is no bool dtype here, so
+        /// <c>logits.ArgMax(1).Eq(labels).Float().Mean()</c> is the accuracy. Not differentiable: never recorded.
+        /// </summary>
+        public Tensor Eq(Tensor other) => self.Compare("eq", other, default(EqualTest));
 
-        int outer = 1, n, inner = 1;
-        int[] shape;
-        if (dim is null)
+        /// <summary>a == value elementwise (<c>torch.eq</c> with a scalar), as 0/1. Not differentiable.</summary>
+        public Tensor Eq(double value) => self.Compare("eq", ScalarFor(self, value), default(EqualTest));
+
+        /// <summary>a ≠ b elementwise with broadcasting (<c>torch.ne</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
+        public Tensor Ne(Tensor other) => self.Compare("ne", other, default(NotEqualTest));
+
+        /// <summary>a ≠ value elementwise (<c>torch.ne</c> with a scalar), as 0/1. Not differentiable.</summary>
+        public Tensor Ne(double value) => self.Compare("ne", ScalarFor(self, value), default(NotEqualTest));
+
+        /// <summary>a &lt; b elementwise with broadcasting (<c>torch.lt</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
+        public Tensor Lt(Tensor other) => self.Compare("lt", other, default(LessTest));
+
+        /// <summary>a &lt; value elementwise (<c>torch.lt</c> with a scalar), as 0/1. Not differentiable.</summary>
+        public Tensor Lt(double value) => self.Compare("lt", ScalarFor(self, value), default(LessTest));
+
+        /// <summary>a ≤ b elementwise with broadcasting (<c>torch.le</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
+        public Tensor Le(Tensor other) => self.Compare("le", other, default(LessOrEqualTest));
+
+        /// <summary>a ≤ value elementwise (<c>torch.le</c> with a scalar), as 0/1. Not differentiable.</summary>
+        public Tensor Le(double value) => self.Compare("le", ScalarFor(self, value), default(LessOrEqualTest));
+
+        /// <summary>a &gt; b elementwise with broadcasting (<c>torch.gt</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
+        public Tensor Gt(Tensor other) => self.Compare("gt", other, default(GreaterTest));
+
+        /// <summary>a &gt; value elementwise (<c>torch.gt</c> with a scalar), as 0/1. Not differentiable.</summary>
+        public Tensor Gt(double value) => self.Compare("gt", ScalarFor(self, value), default(GreaterTest));
+
+        /// <summary>a ≥ b elementwise with broadcasting (<c>torch.ge</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
+        public Tensor Ge(Tensor other) => self.Compare("ge", other, default(GreaterOrEqualTest));
+
+        /// <summary>a ≥ value elementwise (<c>torch.ge</c> with a scalar), as 0/1. Not differentiable.</summary>
+        public Tensor Ge(double value) => self.Compare("ge", ScalarFor(self, value), default(GreaterOrEqualTest));
+
+        /// <summary>
+        /// Int64 index of the largest element along <paramref name="dim"/>, or of the flattened tensor
+        /// as a rank-0 tensor when dim is null (<c>torch.argmax</c>); the first maximal index wins and
+        /// NaN counts as largest. Works for every dtype. Not differentiable.
+        /// </summary>
+        public Tensor ArgMax(int? dim = null, bool keepDim = false) => self.ArgExtreme("argmax", dim, keepDim, max: true);
+
+        /// <summary>
+        /// Int64 index of the smallest element along <paramref name="dim"/>, or of the flattened tensor
+        /// when dim is null (<c>torch.argmin</c>); the first minimal index wins and NaN counts as smallest.
+        /// Not differentiable.
+        /// </summary>
+        public Tensor ArgMin(int? dim = null, bool keepDim = false) => self.ArgExtreme("argmin", dim, keepDim, max: false);
+
+        private Tensor Compare<TTest>(string op, Tensor other, TTest test)
+            where TTest : struct, IComparisonTest
         {
-            n = Numel;
-            shape = keepDim ? Enumerable.Repeat(1, Rank).ToArray() : [];
-        }
-        else
-        {
-            int d = Shapes.WrapDim(op, dim.Value, Rank);
-            n = Rank == 0 ? 1 : _shape[d];
-            for (int i = 0; i < d; i++)
+            ArgumentNullException.ThrowIfNull(other);
+            if (self.DType == DType.Int64 && other.DType == DType.Int64)
             {
-                outer *= _shape[i];
+                return CompareInt64(op, self, other, test);
             }
 
-            for (int i = d + 1; i < Rank; i++)
-            {
-                inner *= _shape[i];
-            }
-
-            shape = Rank == 0 ? []
-                : keepDim ? [.. _shape[..d], 1, .. _shape[(d + 1)..]]
-                : [.. _shape[..d], .. _shape[(d + 1)..]];
+            // An int64 tensor compared with a float one is promoted to the float dtype, as PyTorch does.
+            var a = self.DType == DType.Int64 ? self.To(other.DType) : self;
+            var b = other.DType == DType.Int64 ? other.To(self.DType) : other;
+            return Broadcasting.Binary(op, a, b, new CompareKernel<TTest>());
         }
 
-        var result = Empty(shape, DType.Int64);
-        switch (_data)
+        private Tensor ArgExtreme(string op, int? dim, bool keepDim, bool max)
         {
-            case float[] f: ArgExtreme(f, outer, n, inner, max, result.I64); break;
-            case double[] dd: ArgExtreme(dd, outer, n, inner, max, result.I64); break;
-            case long[] l: ArgExtreme(l, outer, n, inner, max, result.I64); break;
+            if (self.Numel == 0)
+            {
+                throw new ArgumentException($"{op}: cannot take the {op} of an empty tensor of shape {Shapes.Format(self._shape)}");
+            }
+
+            int outer = 1, n, inner = 1;
+            int[] shape;
+            if (dim is null)
+            {
+                n = self.Numel;
+                shape = keepDim ? Enumerable.Repeat(1, self.Rank).ToArray() : [];
+            }
+            else
+            {
+                int d = Shapes.WrapDim(op, dim.Value, self.Rank);
+                n = self.Rank == 0 ? 1 : self._shape[d];
+                for (int i = 0; i < d; i++)
+                {
+                    outer *= self._shape[i];
+                }
+
+                for (int i = d + 1; i < self.Rank; i++)
+                {
+                    inner *= self._shape[i];
+                }
+
+                shape = self.Rank == 0 ? []
+                    : keepDim ? [.. self._shape[..d], 1, .. self._shape[(d + 1)..]]
+                    : [.. self._shape[..d], .. self._shape[(d + 1)..]];
+            }
+
+            var result = Tensor.Empty(shape, DType.Int64);
+            switch (self._data)
+            {
+                case float[] f: ArgExtreme(f, outer, n, inner, max, result.I64); break;
+                case double[] dd: ArgExtreme(dd, outer, n, inner, max, result.I64); break;
+                case long[] l: ArgExtreme(l, outer, n, inner, max, result.I64); break;
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>Two int64 tensors compared exactly, with broadcasting; the result is int64 0/1.</summary>
+    private static Tensor CompareInt64<TTest>(string op, Tensor a, Tensor b, TTest test)
+        where TTest : struct, IComparisonTest
+    {
+        int[] shape = Shapes.Broadcast(op, a._shape, b._shape);
+        var result = Tensor.Empty(shape, DType.Int64);
+        long[] x = a.I64, y = b.I64, d = result.I64;
+        int[] xStrides = Shapes.BroadcastStrides(a._shape, shape), yStrides = Shapes.BroadcastStrides(b._shape, shape);
+        var index = new int[shape.Length];
+        for (int i = 0; i < d.Length; i++)
+        {
+            int xi = 0, yi = 0;
+            for (int k = 0; k < shape.Length; k++)
+            {
+                xi += index[k] * xStrides[k];
+                yi += index[k] * yStrides[k];
+            }
+
+            d[i] = test.Test(x[xi], y[yi]) ? 1 : 0;
+            for (int k = shape.Length - 1; k >= 0 && ++index[k] == shape[k]; k--)
+            {
+                index[k] = 0;
+            }
         }
 
         return result;
     }
+
+    /// <summary>
+    /// The scalar an elementwise comparison with <paramref name="value"/> uses: int64 for an int64
+    /// tensor and a whole number (compared exactly), else a float constant.
+    /// </summary>
+    private static Tensor ScalarFor(Tensor self, double value) =>
+        self.DType == DType.Int64 && double.IsInteger(value) && Math.Abs(value) < 9.2e18
+            ? Tensor.Full([], value, DType.Int64)
+            : Tensor.Constant(value, self);
 
     private static void ArgExtreme<T>(T[] x, int outer, int n, int inner, bool max, long[] dst)
         where T : INumber<T>
@@ -143,37 +232,37 @@ public sealed partial class Tensor
     private interface IComparisonTest
     {
         bool Test<T>(T x, T y)
-            where T : IFloatingPointIeee754<T>;
+            where T : INumber<T>;
     }
 
     private readonly struct EqualTest : IComparisonTest
     {
-        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x == y;
+        public bool Test<T>(T x, T y) where T : INumber<T> => x == y;
     }
 
     private readonly struct NotEqualTest : IComparisonTest
     {
-        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x != y;
+        public bool Test<T>(T x, T y) where T : INumber<T> => x != y;
     }
 
     private readonly struct LessTest : IComparisonTest
     {
-        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x < y;
+        public bool Test<T>(T x, T y) where T : INumber<T> => x < y;
     }
 
     private readonly struct LessOrEqualTest : IComparisonTest
     {
-        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x <= y;
+        public bool Test<T>(T x, T y) where T : INumber<T> => x <= y;
     }
 
     private readonly struct GreaterTest : IComparisonTest
     {
-        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x > y;
+        public bool Test<T>(T x, T y) where T : INumber<T> => x > y;
     }
 
     private readonly struct GreaterOrEqualTest : IComparisonTest
     {
-        public bool Test<T>(T x, T y) where T : IFloatingPointIeee754<T> => x >= y;
+        public bool Test<T>(T x, T y) where T : INumber<T> => x >= y;
     }
 
     /// <summary>destination[i] = test(x[i], y[i]) ? 1 : 0, run by the broadcasting binary driver.</summary>

@@ -8,7 +8,7 @@ namespace Backprop;
 // forward pass and the input gradient are stride-1 correlations; the weight gradient sums, per fixed
 // block of samples, taps × output channels over the pixels. Shapes the kernels do not suit (rows that
 // would leave 16-wide tiles mostly empty, images too large for the cache) take the im2col path.
-public sealed partial class Tensor
+public static partial class ConvolutionOps
 {
     /// <summary>Whether conv2d with this geometry can take the direct kernels at all (each pass then checks its own shapes).</summary>
     private static bool DirectConvApplies(in Window2d g, int groups) =>

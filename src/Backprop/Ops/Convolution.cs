@@ -8,101 +8,108 @@ namespace Backprop;
 // conv2d (and conv1d as conv2d with H = 1): im2col per sample into a pooled buffer, then one GEMM per
 // sample and group, weight (O/G × C/G·kH·kW) · cols (C/G·kH·kW × OH·OW), straight into the output.
 // Samples run in parallel; the GEMMs inside run on one thread each (Threading.Available).
-public sealed partial class Tensor
+/// <summary>
+/// Convolutions of <see cref="Tensor"/>: <c>Tensor.Conv2d</c> and <c>Tensor.Conv1d</c> (<c>torch.nn.functional.conv2d</c>, <c>conv1d</c>).
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class ConvolutionOps
 {
-    // dW and db are sums over the batch. Each fixed block of samples sums into its own partial and the
-    // partials are added in block order, so the result is the same for any thread count.
-    private const int ConvSamplesPerBlock = 8;
-
-    /// <summary>
-    /// 2-D convolution (cross-correlation, as <c>torch.nn.functional.conv2d(input, weight, bias=None,
-    /// stride=1, padding=0, dilation=1, groups=1)</c>) of <paramref name="input"/> (N, C, H, W) or
-    /// (C, H, W) with <paramref name="weight"/> (O, C/groups, kH, kW):
-    /// y[n, o, i, j] = b[o] + Σ_{c in o's group, p, q} w[o, c, p, q] · x[n, c, i·sH − pH + p·dH, j·sW − pW + q·dW]
-    /// (zero outside the input), with output size floor((H + 2·pH − dH·(kH − 1) − 1) / sH) + 1 per side.
-    /// dL/dx is the transposed convolution of dL/dy with w (GEMM then col2im); dL/dw[o, c, p, q] =
-    /// Σ_{n, i, j} dL/dy[n, o, i, j] · x[n, c, …] (GEMM with the im2col matrix); dL/db[o] = Σ_{n, i, j} dL/dy[n, o, i, j].
-    /// </summary>
-    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2 padding = default, Size2? dilation = null, int groups = 1)
+    extension(Tensor)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(weight);
-        if (input.Rank == 3)
+        /// <summary>
+        /// 2-D convolution (cross-correlation, as <c>torch.nn.functional.conv2d(input, weight, bias=None,
+        /// stride=1, padding=0, dilation=1, groups=1)</c>) of <paramref name="input"/> (N, C, H, W) or
+        /// (C, H, W) with <paramref name="weight"/> (O, C/groups, kH, kW):
+        /// y[n, o, i, j] = b[o] + Σ_{c in o's group, p, q} w[o, c, p, q] · x[n, c, i·sH − pH + p·dH, j·sW − pW + q·dW]
+        /// (zero outside the input), with output size floor((H + 2·pH − dH·(kH − 1) − 1) / sH) + 1 per side.
+        /// dL/dx is the transposed convolution of dL/dy with w (GEMM then col2im); dL/dw[o, c, p, q] =
+        /// Σ_{n, i, j} dL/dy[n, o, i, j] · x[n, c, …] (GEMM with the im2col matrix); dL/db[o] = Σ_{n, i, j} dL/dy[n, o, i, j].
+        /// </summary>
+        public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2 padding = default, Size2? dilation = null, int groups = 1)
         {
-            return Conv2d(input.Unsqueeze(0), weight, bias, stride, padding, dilation, groups).Squeeze(0);
-        }
-
-        var g = Conv2dGeometry("conv2d", input, weight, bias, stride ?? 1, padding, dilation ?? 1, groups);
-        int batch = input._shape[0], outChannels = weight._shape[0];
-        var output = Empty([batch, outChannels, g.OutH, g.OutW], input.DType);
-        if (input.DType == DType.Float32)
-        {
-            if (!TryConv2dForwardDirect(input.F32, weight.F32, bias?.F32, output.F32, batch, g, outChannels, groups))
+            ArgumentNullException.ThrowIfNull(input);
+            ArgumentNullException.ThrowIfNull(weight);
+            if (input.Rank == 3)
             {
-                Conv2dForward<float>(input.F32, weight.F32, bias?.F32, output.F32, batch, g, outChannels, groups);
+                return Conv2d(input.Unsqueeze(0), weight, bias, stride, padding, dilation, groups).Squeeze(0);
             }
-        }
-        else
-        {
-            Conv2dForward<double>(input.F64, weight.F64, bias?.F64, output.F64, batch, g, outChannels, groups);
-        }
 
-        Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
-        return Record(new Conv2dDefinition(stride ?? 1, padding, dilation ?? 1, groups), output, inputs, gy =>
-        {
-            var gradInput = input.RequiresGrad ? Empty(input._shape, input.DType) : null;
-            var gradWeight = weight.RequiresGrad ? Empty(weight._shape, weight.DType) : null;
-            var gradBias = bias is { RequiresGrad: true } ? Empty(bias._shape, bias.DType) : null;
-            if (gy.DType == DType.Float32)
+            var g = Conv2dGeometry("conv2d", input, weight, bias, stride ?? 1, padding, dilation ?? 1, groups);
+            int batch = input._shape[0], outChannels = weight._shape[0];
+            var output = Tensor.Empty([batch, outChannels, g.OutH, g.OutW], input.DType);
+            if (input.DType == DType.Float32)
             {
-                if (!TryConv2dBackwardDirect(gy.F32, input.F32, weight.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, batch, g, outChannels, groups))
+                if (!TryConv2dForwardDirect(input.F32, weight.F32, bias?.F32, output.F32, batch, g, outChannels, groups))
                 {
-                    Conv2dBackward<float>(gy.F32, input.F32, weight.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, batch, g, outChannels, groups);
+                    Conv2dForward<float>(input.F32, weight.F32, bias?.F32, output.F32, batch, g, outChannels, groups);
                 }
             }
             else
             {
-                Conv2dBackward<double>(gy.F64, input.F64, weight.F64, gradInput?.F64, gradWeight?.F64, gradBias?.F64, batch, g, outChannels, groups);
+                Conv2dForward<double>(input.F64, weight.F64, bias?.F64, output.F64, batch, g, outChannels, groups);
             }
 
-            return bias is null ? [gradInput, gradWeight] : [gradInput, gradWeight, gradBias];
-        });
+            Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
+            return Tensor.Record(new Conv2dDefinition(stride ?? 1, padding, dilation ?? 1, groups), output, inputs, gy =>
+            {
+                var gradInput = input.RequiresGrad ? Tensor.Empty(input._shape, input.DType) : null;
+                var gradWeight = weight.RequiresGrad ? Tensor.Empty(weight._shape, weight.DType) : null;
+                var gradBias = bias is { RequiresGrad: true } ? Tensor.Empty(bias._shape, bias.DType) : null;
+                if (gy.DType == DType.Float32)
+                {
+                    if (!TryConv2dBackwardDirect(gy.F32, input.F32, weight.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, batch, g, outChannels, groups))
+                    {
+                        Conv2dBackward<float>(gy.F32, input.F32, weight.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, batch, g, outChannels, groups);
+                    }
+                }
+                else
+                {
+                    Conv2dBackward<double>(gy.F64, input.F64, weight.F64, gradInput?.F64, gradWeight?.F64, gradBias?.F64, batch, g, outChannels, groups);
+                }
+
+                return bias is null ? [gradInput, gradWeight] : [gradInput, gradWeight, gradBias];
+            });
+        }
+
+        /// <summary>
+        /// 1-D convolution (<c>torch.nn.functional.conv1d(input, weight, bias=None, stride=1, padding=0,
+        /// dilation=1, groups=1)</c>) of <paramref name="input"/> (N, C, L) or (C, L) with
+        /// <paramref name="weight"/> (O, C/groups, k): y[n, o, i] = b[o] + Σ_{c, p} w[o, c, p] · x[n, c, i·s − pad + p·d].
+        /// Computed as <see cref="Conv2d"/> on a height-1 image, so its derivatives are conv2d's.
+        /// </summary>
+        public static Tensor Conv1d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1, int groups = 1)
+        {
+            ArgumentNullException.ThrowIfNull(input);
+            ArgumentNullException.ThrowIfNull(weight);
+            if (input.Rank == 2)
+            {
+                return Conv1d(input.Unsqueeze(0), weight, bias, stride, padding, dilation, groups).Squeeze(0);
+            }
+
+            if (input.Rank != 3)
+            {
+                throw new ArgumentException($"conv1d: expected input of shape (N, C, L) or (C, L), got {Shapes.Format(input._shape)}");
+            }
+
+            if (weight.Rank != 3)
+            {
+                throw new ArgumentException($"conv1d: expected weight of shape (out_channels, in_channels/groups, kernel_size), got {Shapes.Format(weight._shape)}");
+            }
+
+            var y = Conv2d(input.Unsqueeze(2), weight.Unsqueeze(2), bias, (1, stride), (0, padding), (1, dilation), groups);
+            return y.Squeeze(2);
+        }
     }
 
-    /// <summary>
-    /// 1-D convolution (<c>torch.nn.functional.conv1d(input, weight, bias=None, stride=1, padding=0,
-    /// dilation=1, groups=1)</c>) of <paramref name="input"/> (N, C, L) or (C, L) with
-    /// <paramref name="weight"/> (O, C/groups, k): y[n, o, i] = b[o] + Σ_{c, p} w[o, c, p] · x[n, c, i·s − pad + p·d].
-    /// Computed as <see cref="Conv2d"/> on a height-1 image, so its derivatives are conv2d's.
-    /// </summary>
-    public static Tensor Conv1d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1, int groups = 1)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(weight);
-        if (input.Rank == 2)
-        {
-            return Conv1d(input.Unsqueeze(0), weight, bias, stride, padding, dilation, groups).Squeeze(0);
-        }
-
-        if (input.Rank != 3)
-        {
-            throw new ArgumentException($"conv1d: expected input of shape (N, C, L) or (C, L), got {Shapes.Format(input._shape)}");
-        }
-
-        if (weight.Rank != 3)
-        {
-            throw new ArgumentException($"conv1d: expected weight of shape (out_channels, in_channels/groups, kernel_size), got {Shapes.Format(weight._shape)}");
-        }
-
-        var y = Conv2d(input.Unsqueeze(2), weight.Unsqueeze(2), bias, (1, stride), (0, padding), (1, dilation), groups);
-        return y.Squeeze(2);
-    }
+    // dW and db are sums over the batch. Each fixed block of samples sums into its own partial and the
+    // partials are added in block order, so the result is the same for any thread count.
+    private const int ConvSamplesPerBlock = 8;
 
     /// <summary>Validates the arguments of conv2d and returns its window geometry, naming the sizes on error.</summary>
     private static Window2d Conv2dGeometry(string op, Tensor input, Tensor weight, Tensor? bias, Size2 stride, Size2 padding, Size2 dilation, int groups)
     {
-        RequireFloat(op, input);
-        RequireSameDType(op, input, weight);
+        Tensor.RequireFloat(op, input);
+        Tensor.RequireSameDType(op, input, weight);
         if (input.Rank != 4)
         {
             throw new ArgumentException($"{op}: expected input of shape (N, C, H, W) or (C, H, W), got {Shapes.Format(input._shape)}");
@@ -132,7 +139,7 @@ public sealed partial class Tensor
 
         if (bias is not null)
         {
-            RequireSameDType(op, input, bias);
+            Tensor.RequireSameDType(op, input, bias);
             if (bias.Rank != 1 || bias._shape[0] != outChannels)
             {
                 throw new ArgumentException($"{op}: bias must have shape ({outChannels}) for weight {Shapes.Format(weight._shape)}, got {Shapes.Format(bias._shape)}");
@@ -158,7 +165,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>Throws unless stride ≥ 1, padding ≥ 0 and dilation ≥ 1 on both sides.</summary>
-    private static void RequireWindowArguments(string op, Size2 stride, Size2 padding, Size2 dilation)
+    internal static void RequireWindowArguments(string op, Size2 stride, Size2 padding, Size2 dilation)
     {
         if (stride.Height < 1 || stride.Width < 1)
         {
@@ -366,7 +373,7 @@ public sealed partial class Tensor
 }
 
 /// <summary>
-/// The definition of <see cref="Tensor.Conv2d"/> (<c>torch.nn.functional.conv2d</c>); the weight and
+/// The definition of <see cref="ConvolutionOps.Conv2d"/> (<c>torch.nn.functional.conv2d</c>); the weight and
 /// the bias, when given, are the second and third inputs. Conv1d records it with a height of 1.
 /// </summary>
 public sealed class Conv2dDefinition : OpDefinition, IGradCheckSamples

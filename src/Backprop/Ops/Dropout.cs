@@ -2,58 +2,65 @@ namespace Backprop;
 
 // dropout: a primitive because its mask is random: the backward must reuse the forward's mask,
 // which a composite would have to carry around as an extra input.
-public sealed partial class Tensor
+/// <summary>
+/// Dropout of <see cref="Tensor"/>: <c>Tensor.Dropout</c> (<c>torch.nn.functional.dropout</c>).
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class DropoutOps
 {
-    /// <summary>
-    /// Inverted dropout (<c>torch.dropout(input, p, train)</c>): when <paramref name="train"/>, y = x·m
-    /// with mᵢ = 1/(1 − p) with probability 1 − p and 0 otherwise, so E[y] = x; dL/dx = dL/dy·m with
-    /// the same mask. The identity (the input itself) when not training or when p = 0. Masks are drawn
-    /// from <paramref name="generator"/> (or <see cref="Generator.Default"/>).
-    /// </summary>
-    public static Tensor Dropout(Tensor input, double p, bool train, Generator? generator = null)
+    extension(Tensor)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        if (!(p >= 0 && p <= 1))
+        /// <summary>
+        /// Inverted dropout (<c>torch.dropout(input, p, train)</c>): when <paramref name="train"/>, y = x·m
+        /// with mᵢ = 1/(1 − p) with probability 1 − p and 0 otherwise, so E[y] = x; dL/dx = dL/dy·m with
+        /// the same mask. The identity (the input itself) when not training or when p = 0. Masks are drawn
+        /// from <paramref name="generator"/> (or <see cref="Generator.Default"/>).
+        /// </summary>
+        public static Tensor Dropout(Tensor input, double p, bool train, Generator? generator = null)
         {
-            throw new ArgumentOutOfRangeException(nameof(p), p, $"dropout probability has to be between 0 and 1, but got {p}");
-        }
-
-        if (!train || p == 0)
-        {
-            return input;
-        }
-
-        RequireFloat("dropout", input);
-        generator ??= Generator.Default;
-        var mask = Empty(input._shape, input.DType);
-        double scale = p == 1 ? 0 : 1 / (1 - p);
-        if (mask._data is float[] maskF32)
-        {
-            for (int i = 0; i < maskF32.Length; i++)
+            ArgumentNullException.ThrowIfNull(input);
+            if (!(p >= 0 && p <= 1))
             {
-                maskF32[i] = generator.NextDouble() < p ? 0f : (float)scale;
+                throw new ArgumentOutOfRangeException(nameof(p), p, $"dropout probability has to be between 0 and 1, but got {p}");
             }
-        }
-        else
-        {
-            var maskF64 = mask.F64;
-            for (int i = 0; i < maskF64.Length; i++)
+
+            if (!train || p == 0)
             {
-                maskF64[i] = generator.NextDouble() < p ? 0 : scale;
+                return input;
             }
-        }
 
-        Tensor output;
-        using (Autograd.NoGrad())
-        {
-            output = input * mask;
-        }
+            Tensor.RequireFloat("dropout", input);
+            generator ??= Generator.Default;
+            var mask = Tensor.Empty(input._shape, input.DType);
+            double scale = p == 1 ? 0 : 1 / (1 - p);
+            if (mask._data is float[] maskF32)
+            {
+                for (int i = 0; i < maskF32.Length; i++)
+                {
+                    maskF32[i] = generator.NextDouble() < p ? 0f : (float)scale;
+                }
+            }
+            else
+            {
+                var maskF64 = mask.F64;
+                for (int i = 0; i < maskF64.Length; i++)
+                {
+                    maskF64[i] = generator.NextDouble() < p ? 0 : scale;
+                }
+            }
 
-        return Record(new DropoutDefinition(p), output, [input], (g, context) => [MulGradient(context, g, mask)]);
+            Tensor output;
+            using (Autograd.NoGrad())
+            {
+                output = input * mask;
+            }
+
+            return Tensor.Record(new DropoutDefinition(p), output, [input], (g, context) => [ArithmeticOps.MulGradient(context, g, mask)]);
+        }
     }
 }
 
-/// <summary>The definition of <see cref="Tensor.Dropout"/> when training (evaluation records nothing: it is the identity).</summary>
+/// <summary>The definition of <see cref="DropoutOps.Dropout"/> when training (evaluation records nothing: it is the identity).</summary>
 public sealed class DropoutDefinition : OpDefinition, IGradCheckSamples
 {
     internal DropoutDefinition(double p)

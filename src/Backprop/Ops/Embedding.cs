@@ -2,68 +2,75 @@ namespace Backprop;
 
 // embedding: a lookup table. A primitive because its backward is a scatter-add of rows that skips
 // the padding row, which no composite of the other ops expresses.
-public sealed partial class Tensor
+/// <summary>
+/// The embedding lookup of <see cref="Tensor"/>: <c>Tensor.Embedding</c> (<c>torch.nn.functional.embedding</c>).
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class EmbeddingOps
 {
-    /// <summary>
-    /// Looks up rows of <paramref name="weight"/> (num_embeddings, embedding_dim) at the int64 indices
-    /// of <paramref name="input"/> (<c>torch.nn.functional.embedding(input, weight, padding_idx=None)</c>):
-    /// y[…, :] = W[index[…], :], of shape input.shape + (embedding_dim). Backward is a scatter-add,
-    /// dL/dW[i, :] = Σ over positions p with index[p] = i of dL/dy[p, :], except that the row
-    /// <paramref name="paddingIdx"/> (negative counts from the end) gets no gradient.
-    /// </summary>
-    public static Tensor Embedding(Tensor input, Tensor weight, int? paddingIdx = null)
+    extension(Tensor)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(weight);
-        if (input.DType != DType.Int64)
+        /// <summary>
+        /// Looks up rows of <paramref name="weight"/> (num_embeddings, embedding_dim) at the int64 indices
+        /// of <paramref name="input"/> (<c>torch.nn.functional.embedding(input, weight, padding_idx=None)</c>):
+        /// y[…, :] = W[index[…], :], of shape input.shape + (embedding_dim). Backward is a scatter-add,
+        /// dL/dW[i, :] = Σ over positions p with index[p] = i of dL/dy[p, :], except that the row
+        /// <paramref name="paddingIdx"/> (negative counts from the end) gets no gradient.
+        /// </summary>
+        public static Tensor Embedding(Tensor input, Tensor weight, int? paddingIdx = null)
         {
-            throw new ArgumentException($"embedding: indices must be an int64 tensor, got {input.DType.Name()}");
-        }
-
-        RequireFloat("embedding", weight);
-        if (weight.Rank != 2)
-        {
-            throw new ArgumentException($"embedding: weight must have shape (num_embeddings x embedding_dim), got {Shapes.Format(weight._shape)}");
-        }
-
-        int num = weight._shape[0], dim = weight._shape[1];
-        int? padding = paddingIdx switch
-        {
-            null => null,
-            int p when p >= 0 && p < num => p,
-            int p when p < 0 && p >= -num => p + num,
-            int p => throw new ArgumentException($"embedding: padding_idx {p} must be within num_embeddings {num} (from {-num} to {num - 1})"),
-        };
-
-        var indices = input.I64;
-        for (int j = 0; j < indices.Length; j++)
-        {
-            if (indices[j] < 0 || indices[j] >= num)
+            ArgumentNullException.ThrowIfNull(input);
+            ArgumentNullException.ThrowIfNull(weight);
+            if (input.DType != DType.Int64)
             {
-                throw new ArgumentException($"embedding: index {indices[j]} (at flat position {j}) is out of range for num_embeddings {num}: indices must be in [0, {num - 1}]");
-            }
-        }
-
-        var output = Empty([.. input._shape, dim], weight.DType);
-        for (int j = 0; j < indices.Length; j++)
-        {
-            Array.Copy(weight._data, (int)indices[j] * dim, output._data, j * dim, dim);
-        }
-
-        return Record(padding is null ? EmbeddingDefinition.NoPadding : new EmbeddingDefinition(padding), output, [input, weight], g =>
-        {
-            var grad = Zeros(weight._shape, weight.DType);
-            if (g.DType == DType.Float32)
-            {
-                ScatterAddRows(g.F32, indices, grad.F32, dim, padding);
-            }
-            else
-            {
-                ScatterAddRows(g.F64, indices, grad.F64, dim, padding);
+                throw new ArgumentException($"embedding: indices must be an int64 tensor, got {input.DType.Name()}");
             }
 
-            return [null, grad];
-        });
+            Tensor.RequireFloat("embedding", weight);
+            if (weight.Rank != 2)
+            {
+                throw new ArgumentException($"embedding: weight must have shape (num_embeddings x embedding_dim), got {Shapes.Format(weight._shape)}");
+            }
+
+            int num = weight._shape[0], dim = weight._shape[1];
+            int? padding = paddingIdx switch
+            {
+                null => null,
+                int p when p >= 0 && p < num => p,
+                int p when p < 0 && p >= -num => p + num,
+                int p => throw new ArgumentException($"embedding: padding_idx {p} must be within num_embeddings {num} (from {-num} to {num - 1})"),
+            };
+
+            var indices = input.I64;
+            for (int j = 0; j < indices.Length; j++)
+            {
+                if (indices[j] < 0 || indices[j] >= num)
+                {
+                    throw new ArgumentException($"embedding: index {indices[j]} (at flat position {j}) is out of range for num_embeddings {num}: indices must be in [0, {num - 1}]");
+                }
+            }
+
+            var output = Tensor.Empty([.. input._shape, dim], weight.DType);
+            for (int j = 0; j < indices.Length; j++)
+            {
+                Array.Copy(weight._data, (int)indices[j] * dim, output._data, j * dim, dim);
+            }
+
+            return Tensor.Record(padding is null ? EmbeddingDefinition.NoPadding : new EmbeddingDefinition(padding), output, [input, weight], g =>
+            {
+                var grad = Tensor.Zeros(weight._shape, weight.DType);
+                if (g.DType == DType.Float32)
+                {
+                    ScatterAddRows(g.F32, indices, grad.F32, dim, padding);
+                }
+                else
+                {
+                    ScatterAddRows(g.F64, indices, grad.F64, dim, padding);
+                }
+
+                return [null, grad];
+            });
+        }
     }
 
     /// <summary>grad[index[j], :] += g[j, :] for every j whose index is not the padding row.</summary>
@@ -82,7 +89,7 @@ public sealed partial class Tensor
     }
 }
 
-/// <summary>The definition of <see cref="Tensor.Embedding"/> (<c>torch.nn.functional.embedding</c>); the indices and the weight are its inputs.</summary>
+/// <summary>The definition of <see cref="EmbeddingOps.Embedding"/> (<c>torch.nn.functional.embedding</c>); the indices and the weight are its inputs.</summary>
 public sealed class EmbeddingDefinition : OpDefinition, IGradCheckSamples
 {
     internal EmbeddingDefinition(int? paddingIdx)

@@ -3,270 +3,287 @@ using System.Numerics;
 
 namespace Backprop;
 
-// select, narrow, slice, the indexer, gather, index_select, where: forward and backward side by side.
-public sealed partial class Tensor
+// select, narrow, slice, gather, index_select, where: forward and backward side by side.
+/// <summary>
+/// Indexing of <see cref="Tensor"/>: select, narrow, slice, gather, index_select and where (the indexer <c>x[...]</c> stays on <see cref="Tensor"/> and is made of select and slice).
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class IndexingOps
 {
-    /// <summary>
-    /// The sub-tensor at position <paramref name="index"/> of <paramref name="dim"/>, which is removed
-    /// (<c>torch.select</c>, <c>x[..., i]</c>); a negative index counts from the end.
-    /// dL/dx = dL/dy at that position and 0 elsewhere.
-    /// </summary>
-    public Tensor Select(int dim, int index)
+    extension(Tensor self)
     {
-        if (Rank == 0)
+        /// <summary>
+        /// The sub-tensor at position <paramref name="index"/> of <paramref name="dim"/>, which is removed
+        /// (<c>torch.select</c>, <c>x[..., i]</c>); a negative index counts from the end.
+        /// dL/dx = dL/dy at that position and 0 elsewhere.
+        /// </summary>
+        public Tensor Select(int dim, int index)
         {
-            throw new ArgumentException("select: cannot select from a rank-0 tensor");
-        }
-
-        int d = Shapes.WrapDim("select", dim, Rank);
-        int i = WrapIndex("select", index, d);
-        var strides = Shapes.Strides(_shape);
-        return StridedView(new SelectDefinition(d, i), i * strides[d], [.. _shape[..d], .. _shape[(d + 1)..]], [.. strides[..d], .. strides[(d + 1)..]]);
-    }
-
-    /// <summary>
-    /// Positions <paramref name="start"/> .. start+<paramref name="length"/>−1 of <paramref name="dim"/>
-    /// (<c>torch.narrow</c>); a negative start counts from the end. Bounds are checked, not clamped.
-    /// dL/dx = dL/dy inside the range and 0 outside.
-    /// </summary>
-    public Tensor Narrow(int dim, int start, int length)
-    {
-        int d = RequireDim("narrow", dim);
-        int n = _shape[d];
-        int s = start < 0 ? start + n : start;
-        if (s < 0 || s > n)
-        {
-            throw new ArgumentOutOfRangeException(nameof(start), $"narrow: start {start} is out of range for dim {dim} of size {n}");
-        }
-
-        if (length < 0 || s + length > n)
-        {
-            throw new ArgumentOutOfRangeException(nameof(length), $"narrow: start {start} + length {length} exceeds dim {dim} of size {n}");
-        }
-
-        return SliceAs("narrow", d, s, length, 1);
-    }
-
-    /// <summary>
-    /// Python's <c>x[..., start:end:step]</c> along <paramref name="dim"/> (<c>torch.Tensor.__getitem__</c>
-    /// with a slice): y[k] = x[start + k·step]. Negative bounds count from the end; out-of-range bounds are
-    /// clamped; the step must be positive. dL/dx = dL/dy at the picked positions and 0 elsewhere.
-    /// </summary>
-    public Tensor Slice(int dim, int? start = null, int? end = null, int step = 1)
-    {
-        int d = RequireDim("slice", dim);
-        if (step <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(step), $"slice: step must be positive, got {step}");
-        }
-
-        int n = _shape[d];
-        int s = ClampBound(start ?? 0, n);
-        int e = ClampBound(end ?? n, n);
-        int length = e > s ? ((e - s + step - 1) / step) : 0;
-        return SliceAs("slice", d, s, length, step);
-    }
-
-    /// <summary>
-    /// Python indexing, applied left to right: an int selects (and removes) a dimension, a range or
-    /// <see cref="TensorIndex.Slice"/> slices one; dims not mentioned are kept whole
-    /// (<c>x[0]</c>, <c>x[.., 1..3]</c>, <c>x[^1]</c> as PyTorch's <c>x[0]</c>, <c>x[:, 1:3]</c>, <c>x[-1]</c>).
-    /// The gradient is that of the <see cref="Select"/> and <see cref="Slice"/> it is made of.
-    /// </summary>
-    [System.Runtime.CompilerServices.IndexerName("GetItem")] // Item is taken by Item(), as tensor.item()
-    public Tensor this[params TensorIndex[] indices]
-    {
-        get
-        {
-            if (indices.Length > Rank)
+            if (self.Rank == 0)
             {
-                throw new ArgumentException($"index: too many indices ({indices.Length}) for a tensor of shape {Shapes.Format(_shape)}");
+                throw new ArgumentException("select: cannot select from a rank-0 tensor");
             }
 
-            var result = this;
-            int dim = 0;
-            foreach (var index in indices)
+            int d = Shapes.WrapDim("select", dim, self.Rank);
+            int i = self.WrapIndex("select", index, d);
+            var strides = Shapes.Strides(self._shape);
+            return self.StridedView(new SelectDefinition(d, i), i * strides[d], [.. self._shape[..d], .. self._shape[(d + 1)..]], [.. strides[..d], .. strides[(d + 1)..]]);
+        }
+
+        /// <summary>
+        /// Positions <paramref name="start"/> .. start+<paramref name="length"/>−1 of <paramref name="dim"/>
+        /// (<c>torch.narrow</c>); a negative start counts from the end. Bounds are checked, not clamped.
+        /// dL/dx = dL/dy inside the range and 0 outside.
+        /// </summary>
+        public Tensor Narrow(int dim, int start, int length)
+        {
+            int d = self.RequireDim("narrow", dim);
+            int n = self._shape[d];
+            int s = start < 0 ? start + n : start;
+            if (s < 0 || s > n)
             {
-                if (index.IsSelect)
+                throw new ArgumentOutOfRangeException(nameof(start), $"narrow: start {start} is out of range for dim {dim} of size {n}");
+            }
+
+            if (length < 0 || s + length > n)
+            {
+                throw new ArgumentOutOfRangeException(nameof(length), $"narrow: start {start} + length {length} exceeds dim {dim} of size {n}");
+            }
+
+            return self.SliceAs("narrow", d, s, length, 1);
+        }
+
+        /// <summary>
+        /// Python's <c>x[..., start:end:step]</c> along <paramref name="dim"/> (<c>torch.Tensor.__getitem__</c>
+        /// with a slice): y[k] = x[start + k·step]. Negative bounds count from the end; out-of-range bounds are
+        /// clamped; the step must be positive. dL/dx = dL/dy at the picked positions and 0 elsewhere.
+        /// </summary>
+        public Tensor Slice(int dim, int? start = null, int? end = null, int step = 1)
+        {
+            int d = self.RequireDim("slice", dim);
+            if (step <= 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(step), $"slice: step must be positive, got {step}");
+            }
+
+            int n = self._shape[d];
+            int s = ClampBound(start ?? 0, n);
+            int e = ClampBound(end ?? n, n);
+            int length = e > s ? ((e - s + step - 1) / step) : 0;
+            return self.SliceAs("slice", d, s, length, step);
+        }
+
+        /// <summary>
+        /// Picks along <paramref name="dim"/> by an int64 <paramref name="index"/> of the same rank
+        /// (<c>torch.gather</c>): for dim 1, y[i, j, k] = x[i, index[i, j, k], k]; y has index's shape, which
+        /// may not exceed x's in the other dims. dL/dx[i, index[i, j, k], k] += dL/dy[i, j, k] (a scatter-add).
+        /// </summary>
+        public Tensor Gather(int dim, Tensor index)
+        {
+            int d = self.RequireDim("gather", dim);
+            RequireIndex("gather", index);
+            if (index.Rank != self.Rank)
+            {
+                throw new ArgumentException($"gather: index of shape {Shapes.Format(index._shape)} must have the rank of the input {Shapes.Format(self._shape)}");
+            }
+
+            for (int i = 0; i < self.Rank; i++)
+            {
+                if (i != d && index._shape[i] > self._shape[i])
                 {
-                    result = result.Select(dim, index.Index);
+                    throw new ArgumentException(
+                        $"gather: index of shape {Shapes.Format(index._shape)} is larger than the input {Shapes.Format(self._shape)} in dim {i}");
+                }
+            }
+
+            // offsets[j] = the storage position in x that output element j reads.
+            var idx = index.I64;
+            var offsets = new int[idx.Length];
+            var xStrides = Shapes.Strides(self._shape);
+            var coords = new int[self.Rank];
+            for (int j = 0; j < idx.Length; j++)
+            {
+                long v = idx[j];
+                if (v < 0 || v >= self._shape[d])
+                {
+                    throw new ArgumentOutOfRangeException(nameof(index), $"gather: index {v} is out of range for dim {dim} of size {self._shape[d]}");
+                }
+
+                int offset = 0;
+                for (int i = 0; i < self.Rank; i++)
+                {
+                    offset += (i == d ? (int)v : coords[i]) * xStrides[i];
+                }
+
+                offsets[j] = offset;
+                for (int i = self.Rank - 1; i >= 0 && ++coords[i] == index._shape[i]; i--)
+                {
+                    coords[i] = 0;
+                }
+            }
+
+            var x = self;
+            var result = Tensor.Empty(index.Shape, self.DType);
+            switch (self._data)
+            {
+                case float[] f: GatherAt(f, offsets, result.F32); break;
+                case double[] dd: GatherAt(dd, offsets, result.F64); break;
+                case long[] l: GatherAt(l, offsets, result.I64); break;
+            }
+
+            return Tensor.Record(new GatherDefinition(d), result, [x, index], g =>
+            {
+                var grad = Tensor.Zeros(x._shape, x.DType);
+                if (x.DType == DType.Float32)
+                {
+                    ScatterAddAt(g.F32, offsets, grad.F32);
                 }
                 else
                 {
-                    result = result.Slice(dim, index.Start, index.End, index.Step);
-                    dim++;
+                    ScatterAddAt(g.F64, offsets, grad.F64);
+                }
+
+                return [grad, null];
+            });
+        }
+
+        /// <summary>
+        /// Picks whole slices along <paramref name="dim"/> at the positions listed in a 1-D int64
+        /// <paramref name="index"/> (<c>torch.index_select</c>): y[..., k, ...] = x[..., index[k], ...].
+        /// dL/dx[..., i, ...] = Σ_{k: index[k] = i} dL/dy[..., k, ...] (an index-add: repeats accumulate).
+        /// </summary>
+        public Tensor IndexSelect(int dim, Tensor index)
+        {
+            int d = self.RequireDim("index_select", dim);
+            RequireIndex("index_select", index);
+            if (index.Rank > 1)
+            {
+                throw new ArgumentException($"index_select: index must be 1-D, got shape {Shapes.Format(index._shape)}");
+            }
+
+            var idx = index.I64;
+            int n = self._shape[d];
+            foreach (long v in idx)
+            {
+                if (v < 0 || v >= n)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(index), $"index_select: index {v} is out of range for dim {dim} of size {n}");
                 }
             }
 
-            return result;
+            int outer = 1, inner = 1;
+            for (int i = 0; i < d; i++)
+            {
+                outer *= self._shape[i];
+            }
+
+            for (int i = d + 1; i < self.Rank; i++)
+            {
+                inner *= self._shape[i];
+            }
+
+            var shape = (int[])self._shape.Clone();
+            shape[d] = idx.Length;
+            var x = self;
+            var result = Tensor.Empty(shape, self.DType);
+            for (int o = 0; o < outer; o++)
+            {
+                for (int k = 0; k < idx.Length; k++)
+                {
+                    Array.Copy(self._data, ((o * n) + (int)idx[k]) * inner, result._data, ((o * idx.Length) + k) * inner, inner);
+                }
+            }
+
+            return Tensor.Record(new IndexSelectDefinition(d), result, [x, index], g =>
+            {
+                var grad = Tensor.Zeros(x._shape, x.DType);
+                if (x.DType == DType.Float32)
+                {
+                    IndexAdd(g.F32, grad.F32, idx, outer, n, inner);
+                }
+                else
+                {
+                    IndexAdd(g.F64, grad.F64, idx, outer, n, inner);
+                }
+
+                return [grad, null];
+            });
+        }
+
+        /// <summary>length positions start, start+step, … of dim d, as a materialized copy.</summary>
+        private Tensor SliceAs(string op, int d, int start, int length, int step)
+        {
+            var strides = Shapes.Strides(self._shape);
+            var shape = (int[])self._shape.Clone();
+            shape[d] = length;
+            var viewStrides = (int[])strides.Clone();
+            viewStrides[d] *= step;
+            return self.StridedView(new SliceDefinition(op, d, start, length, step), length == 0 ? 0 : start * strides[d], shape, viewStrides);
+        }
+
+        /// <summary>
+        /// x with <paramref name="value"/> where <paramref name="mask"/> is nonzero (<c>x.masked_fill(mask, value)</c>),
+        /// the mask broadcasting with x (any dtype: a comparison's 0/1 result serves). dL/dx = dL/dy where the
+        /// mask is 0, else 0. A composite: <see cref="Where"/> of the mask, the value and x.
+        /// </summary>
+        /// <param name="mask">Where to write the value (nonzero), broadcasting with this tensor.</param>
+        /// <param name="value">The value written.</param>
+        /// <exception cref="ArgumentException">The shapes do not broadcast, or this tensor is not float.</exception>
+        public Tensor MaskedFill(Tensor mask, double value)
+        {
+            ArgumentNullException.ThrowIfNull(mask);
+            Tensor.RequireFloat("masked_fill", self);
+            Shapes.Broadcast("masked_fill", mask._shape, self._shape);
+            return Tensor.Where(mask, Tensor.Constant(value, self), self);
+        }
+
+        private int RequireDim(string op, int dim) => self.Rank == 0
+            ? throw new ArgumentException($"{op}: expected a tensor with at least one dimension, got a rank-0 tensor")
+            : Shapes.WrapDim(op, dim, self.Rank);
+
+        private int WrapIndex(string op, int index, int d)
+        {
+            int n = self._shape[d];
+            if (index < -n || index >= n)
+            {
+                throw new ArgumentOutOfRangeException(nameof(index), $"{op}: index {index} is out of range for dim {d} of size {n}");
+            }
+
+            return index < 0 ? index + n : index;
         }
     }
 
-    /// <summary>
-    /// Picks along <paramref name="dim"/> by an int64 <paramref name="index"/> of the same rank
-    /// (<c>torch.gather</c>): for dim 1, y[i, j, k] = x[i, index[i, j, k], k]; y has index's shape, which
-    /// may not exceed x's in the other dims. dL/dx[i, index[i, j, k], k] += dL/dy[i, j, k] (a scatter-add).
-    /// </summary>
-    public Tensor Gather(int dim, Tensor index)
+    extension(Tensor)
     {
-        int d = RequireDim("gather", dim);
-        RequireIndex("gather", index);
-        if (index.Rank != Rank)
+        /// <summary>
+        /// Elementwise choice with broadcasting over all three (<c>torch.where</c>): out = x where
+        /// <paramref name="condition"/> ≠ 0, else y (the condition may have any dtype; x and y share one).
+        /// dL/dx = dL/dout where the condition holds, 0 elsewhere; dL/dy the complement.
+        /// </summary>
+        public static Tensor Where(Tensor condition, Tensor x, Tensor y)
         {
-            throw new ArgumentException($"gather: index of shape {Shapes.Format(index._shape)} must have the rank of the input {Shapes.Format(_shape)}");
-        }
-
-        for (int i = 0; i < Rank; i++)
-        {
-            if (i != d && index._shape[i] > _shape[i])
+            Tensor.RequireSameDType("where", x, y);
+            var shape = Shapes.Broadcast("where", Shapes.Broadcast("where", condition._shape, x._shape), y._shape);
+            var mask = new bool[Shapes.Numel(shape)];
+            var c = Broadcasting.Expand("where", condition, shape);
+            for (int i = 0; i < mask.Length; i++)
             {
-                throw new ArgumentException(
-                    $"gather: index of shape {Shapes.Format(index._shape)} is larger than the input {Shapes.Format(_shape)} in dim {i}");
-            }
-        }
-
-        // offsets[j] = the storage position in x that output element j reads.
-        var idx = index.I64;
-        var offsets = new int[idx.Length];
-        var xStrides = Shapes.Strides(_shape);
-        var coords = new int[Rank];
-        for (int j = 0; j < idx.Length; j++)
-        {
-            long v = idx[j];
-            if (v < 0 || v >= _shape[d])
-            {
-                throw new ArgumentOutOfRangeException(nameof(index), $"gather: index {v} is out of range for dim {dim} of size {_shape[d]}");
+                mask[i] = c.GetDouble(i) != 0;
             }
 
-            int offset = 0;
-            for (int i = 0; i < Rank; i++)
+            var result = Choose(mask, Broadcasting.Expand("where", x, shape), Broadcasting.Expand("where", y, shape));
+            return Tensor.Record(new WhereDefinition(condition), result, [x, y], g =>
             {
-                offset += (i == d ? (int)v : coords[i]) * xStrides[i];
-            }
-
-            offsets[j] = offset;
-            for (int i = Rank - 1; i >= 0 && ++coords[i] == index._shape[i]; i--)
-            {
-                coords[i] = 0;
-            }
+                var zeros = Tensor.Zeros(g._shape, g.DType);
+                return [Choose(mask, g, zeros), Choose(mask, zeros, g)];
+            });
         }
-
-        var x = this;
-        var result = Empty(index.Shape, DType);
-        switch (_data)
-        {
-            case float[] f: GatherAt(f, offsets, result.F32); break;
-            case double[] dd: GatherAt(dd, offsets, result.F64); break;
-            case long[] l: GatherAt(l, offsets, result.I64); break;
-        }
-
-        return Record(new GatherDefinition(d), result, [x, index], g =>
-        {
-            var grad = Zeros(x._shape, x.DType);
-            if (x.DType == DType.Float32)
-            {
-                ScatterAddAt(g.F32, offsets, grad.F32);
-            }
-            else
-            {
-                ScatterAddAt(g.F64, offsets, grad.F64);
-            }
-
-            return [grad, null];
-        });
-    }
-
-    /// <summary>
-    /// Picks whole slices along <paramref name="dim"/> at the positions listed in a 1-D int64
-    /// <paramref name="index"/> (<c>torch.index_select</c>): y[..., k, ...] = x[..., index[k], ...].
-    /// dL/dx[..., i, ...] = Σ_{k: index[k] = i} dL/dy[..., k, ...] (an index-add: repeats accumulate).
-    /// </summary>
-    public Tensor IndexSelect(int dim, Tensor index)
-    {
-        int d = RequireDim("index_select", dim);
-        RequireIndex("index_select", index);
-        if (index.Rank > 1)
-        {
-            throw new ArgumentException($"index_select: index must be 1-D, got shape {Shapes.Format(index._shape)}");
-        }
-
-        var idx = index.I64;
-        int n = _shape[d];
-        foreach (long v in idx)
-        {
-            if (v < 0 || v >= n)
-            {
-                throw new ArgumentOutOfRangeException(nameof(index), $"index_select: index {v} is out of range for dim {dim} of size {n}");
-            }
-        }
-
-        int outer = 1, inner = 1;
-        for (int i = 0; i < d; i++)
-        {
-            outer *= _shape[i];
-        }
-
-        for (int i = d + 1; i < Rank; i++)
-        {
-            inner *= _shape[i];
-        }
-
-        var shape = (int[])_shape.Clone();
-        shape[d] = idx.Length;
-        var x = this;
-        var result = Empty(shape, DType);
-        for (int o = 0; o < outer; o++)
-        {
-            for (int k = 0; k < idx.Length; k++)
-            {
-                Array.Copy(_data, ((o * n) + (int)idx[k]) * inner, result._data, ((o * idx.Length) + k) * inner, inner);
-            }
-        }
-
-        return Record(new IndexSelectDefinition(d), result, [x, index], g =>
-        {
-            var grad = Zeros(x._shape, x.DType);
-            if (x.DType == DType.Float32)
-            {
-                IndexAdd(g.F32, grad.F32, idx, outer, n, inner);
-            }
-            else
-            {
-                IndexAdd(g.F64, grad.F64, idx, outer, n, inner);
-            }
-
-            return [grad, null];
-        });
-    }
-
-    /// <summary>
-    /// Elementwise choice with broadcasting over all three (<c>torch.where</c>): out = x where
-    /// <paramref name="condition"/> ≠ 0, else y (the condition may have any dtype; x and y share one).
-    /// dL/dx = dL/dout where the condition holds, 0 elsewhere; dL/dy the complement.
-    /// </summary>
-    public static Tensor Where(Tensor condition, Tensor x, Tensor y)
-    {
-        RequireSameDType("where", x, y);
-        var shape = Shapes.Broadcast("where", Shapes.Broadcast("where", condition._shape, x._shape), y._shape);
-        var mask = new bool[Shapes.Numel(shape)];
-        var c = Broadcasting.Expand("where", condition, shape);
-        for (int i = 0; i < mask.Length; i++)
-        {
-            mask[i] = c.GetDouble(i) != 0;
-        }
-
-        var result = Choose(mask, Broadcasting.Expand("where", x, shape), Broadcasting.Expand("where", y, shape));
-        return Record(new WhereDefinition(condition), result, [x, y], g =>
-        {
-            var zeros = Zeros(g._shape, g.DType);
-            return [Choose(mask, g, zeros), Choose(mask, zeros, g)];
-        });
     }
 
     /// <summary>out[i] = mask[i] ? a[i] : b[i] over equally shaped tensors.</summary>
     private static Tensor Choose(bool[] mask, Tensor a, Tensor b)
     {
-        var result = Empty(a._shape, a.DType);
+        var result = Tensor.Empty(a._shape, a.DType);
         switch (result._data)
         {
             case float[] f: Choose(mask, a.F32, b.F32, f); break;
@@ -318,32 +335,6 @@ public sealed partial class Tensor
         }
     }
 
-    /// <summary>length positions start, start+step, … of dim d, as a materialized copy.</summary>
-    private Tensor SliceAs(string op, int d, int start, int length, int step)
-    {
-        var strides = Shapes.Strides(_shape);
-        var shape = (int[])_shape.Clone();
-        shape[d] = length;
-        var viewStrides = (int[])strides.Clone();
-        viewStrides[d] *= step;
-        return StridedView(new SliceDefinition(op, d, start, length, step), length == 0 ? 0 : start * strides[d], shape, viewStrides);
-    }
-
-    private int RequireDim(string op, int dim) => Rank == 0
-        ? throw new ArgumentException($"{op}: expected a tensor with at least one dimension, got a rank-0 tensor")
-        : Shapes.WrapDim(op, dim, Rank);
-
-    private int WrapIndex(string op, int index, int d)
-    {
-        int n = _shape[d];
-        if (index < -n || index >= n)
-        {
-            throw new ArgumentOutOfRangeException(nameof(index), $"{op}: index {index} is out of range for dim {d} of size {n}");
-        }
-
-        return index < 0 ? index + n : index;
-    }
-
     private static void RequireIndex(string op, Tensor index)
     {
         if (index.DType != DType.Int64)
@@ -356,7 +347,7 @@ public sealed partial class Tensor
     private static int ClampBound(int bound, int n) => Math.Clamp(bound < 0 ? (int)Math.Max((long)bound + n, 0) : bound, 0, n);
 }
 
-/// <summary>The definition of <see cref="Tensor.Select"/> (<c>torch.select</c>, <c>x[..., i]</c>).</summary>
+/// <summary>The definition of <see cref="IndexingOps.Select"/> (<c>torch.select</c>, <c>x[..., i]</c>).</summary>
 public sealed class SelectDefinition : OpDefinition, IGradCheckSamples
 {
     internal SelectDefinition(int dim, int index)
@@ -391,7 +382,7 @@ public sealed class SelectDefinition : OpDefinition, IGradCheckSamples
 }
 
 /// <summary>
-/// The definition of <see cref="Tensor.Narrow"/> and <see cref="Tensor.Slice"/> (the
+/// The definition of <see cref="IndexingOps.Narrow"/> and <see cref="IndexingOps.Slice"/> (the
 /// <see cref="OpDefinition.Name"/> says which was called): positions start, start + step, … of one dim.
 /// </summary>
 public sealed class SliceDefinition : OpDefinition, IGradCheckSamples
@@ -439,7 +430,7 @@ public sealed class SliceDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Gather"/> (<c>torch.gather</c>) along a non-negative dim; the index is the second input.</summary>
+/// <summary>The definition of <see cref="IndexingOps.Gather"/> (<c>torch.gather</c>) along a non-negative dim; the index is the second input.</summary>
 public sealed class GatherDefinition : DimOpDefinition, IGradCheckSamples
 {
     internal GatherDefinition(int dim)
@@ -457,7 +448,7 @@ public sealed class GatherDefinition : DimOpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.IndexSelect"/> (<c>torch.index_select</c>) along a non-negative dim; the index is the second input.</summary>
+/// <summary>The definition of <see cref="IndexingOps.IndexSelect"/> (<c>torch.index_select</c>) along a non-negative dim; the index is the second input.</summary>
 public sealed class IndexSelectDefinition : DimOpDefinition, IGradCheckSamples
 {
     internal IndexSelectDefinition(int dim)
@@ -476,7 +467,7 @@ public sealed class IndexSelectDefinition : DimOpDefinition, IGradCheckSamples
 }
 
 /// <summary>
-/// The definition of <see cref="Tensor.Where"/> (<c>torch.where(condition, x, y)</c>): x and y are the
+/// The definition of <see cref="IndexingOps.Where"/> (<c>torch.where(condition, x, y)</c>): x and y are the
 /// node's inputs; the condition, which gets no gradient, is held here.
 /// </summary>
 public sealed class WhereDefinition : OpDefinition, IGradCheckSamples
@@ -494,5 +485,6 @@ public sealed class WhereDefinition : OpDefinition, IGradCheckSamples
     public static IEnumerable<OpInfo> GradCheckSamples =>
     [
         new("where", x => Tensor.Where(x[0].Gt(0.0), x[1], x[2]), InputSpec.Constant([3, 1]), OpRegistry.In([3, 4]), OpRegistry.In([4])),
+        new("masked_fill", x => x[0].MaskedFill(x[1].Gt(0.0), -1.5), OpRegistry.In([3, 4]), InputSpec.Constant([4])),
     ];
 }

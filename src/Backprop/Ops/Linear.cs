@@ -6,67 +6,74 @@ namespace Backprop;
 
 // linear: a fused primitive for speed. As a composite (x.Matmul(W.T) + b) it would copy Wᵀ on every
 // forward and backward; here the GEMM reads W transposed in place and the bias is added row by row.
-public sealed partial class Tensor
+/// <summary>
+/// The affine map of <see cref="Tensor"/>: <c>Tensor.Linear</c> (<c>torch.nn.functional.linear</c>).
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class LinearOps
 {
-    /// <summary>
-    /// Affine map y = x·Wᵀ + b over the last dimension (<c>torch.nn.functional.linear</c>), with
-    /// <paramref name="weight"/> of shape (out, in) and <paramref name="bias"/> of shape (out).
-    /// dL/dx = dL/dy·W, dL/dW = (dL/dy)ᵀ·x, dL/db = Σ over rows of dL/dy.
-    /// </summary>
-    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
+    extension(Tensor)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(weight);
-        RequireFloat("linear", input);
-        RequireSameDType("linear", input, weight);
-        if (weight.Rank != 2)
+        /// <summary>
+        /// Affine map y = x·Wᵀ + b over the last dimension (<c>torch.nn.functional.linear</c>), with
+        /// <paramref name="weight"/> of shape (out, in) and <paramref name="bias"/> of shape (out).
+        /// dL/dx = dL/dy·W, dL/dW = (dL/dy)ᵀ·x, dL/db = Σ over rows of dL/dy.
+        /// </summary>
+        public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
         {
-            throw new ArgumentException($"linear: weight must have shape (out_features x in_features), got {Shapes.Format(weight._shape)}");
-        }
-
-        int outFeatures = weight._shape[0], inFeatures = weight._shape[1];
-        if (input.Rank == 0 || input._shape[^1] != inFeatures)
-        {
-            throw new ArgumentException($"linear: input of shape {Shapes.Format(input._shape)} does not fit weight {Shapes.Format(weight._shape)}: the last dimension must be {inFeatures}");
-        }
-
-        if (bias is not null)
-        {
-            RequireSameDType("linear", input, bias);
-            if (bias.Rank != 1 || bias._shape[0] != outFeatures)
+            ArgumentNullException.ThrowIfNull(input);
+            ArgumentNullException.ThrowIfNull(weight);
+            Tensor.RequireFloat("linear", input);
+            Tensor.RequireSameDType("linear", input, weight);
+            if (weight.Rank != 2)
             {
-                throw new ArgumentException($"linear: bias must have shape ({outFeatures}), got {Shapes.Format(bias._shape)}");
+                throw new ArgumentException($"linear: weight must have shape (out_features x in_features), got {Shapes.Format(weight._shape)}");
             }
-        }
 
-        int rows = input.Numel / Math.Max(inFeatures, 1);
-        var output = Empty([.. input._shape[..^1], outFeatures], input.DType);
-        if (input.DType == DType.Float32)
-        {
-            Forward<float>(input.F32, weight.F32, bias?.F32, output.F32, rows, inFeatures, outFeatures);
-        }
-        else
-        {
-            Forward<double>(input.F64, weight.F64, bias?.F64, output.F64, rows, inFeatures, outFeatures);
-        }
-
-        Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
-        return Record(LinearDefinition.Instance, output, inputs, g =>
-        {
-            var gradInput = input.RequiresGrad ? Empty(input._shape, input.DType) : null;
-            var gradWeight = weight.RequiresGrad ? Empty(weight._shape, weight.DType) : null;
-            if (g.DType == DType.Float32)
+            int outFeatures = weight._shape[0], inFeatures = weight._shape[1];
+            if (input.Rank == 0 || input._shape[^1] != inFeatures)
             {
-                Backward<float>(g.F32, input.F32, weight.F32, gradInput?.F32, gradWeight?.F32, rows, inFeatures, outFeatures);
+                throw new ArgumentException($"linear: input of shape {Shapes.Format(input._shape)} does not fit weight {Shapes.Format(weight._shape)}: the last dimension must be {inFeatures}");
+            }
+
+            if (bias is not null)
+            {
+                Tensor.RequireSameDType("linear", input, bias);
+                if (bias.Rank != 1 || bias._shape[0] != outFeatures)
+                {
+                    throw new ArgumentException($"linear: bias must have shape ({outFeatures}), got {Shapes.Format(bias._shape)}");
+                }
+            }
+
+            int rows = input.Numel / Math.Max(inFeatures, 1);
+            var output = Tensor.Empty([.. input._shape[..^1], outFeatures], input.DType);
+            if (input.DType == DType.Float32)
+            {
+                Forward<float>(input.F32, weight.F32, bias?.F32, output.F32, rows, inFeatures, outFeatures);
             }
             else
             {
-                Backward<double>(g.F64, input.F64, weight.F64, gradInput?.F64, gradWeight?.F64, rows, inFeatures, outFeatures);
+                Forward<double>(input.F64, weight.F64, bias?.F64, output.F64, rows, inFeatures, outFeatures);
             }
 
-            var gradBias = bias is { RequiresGrad: true } ? Broadcasting.SumToShape("linear", new Tensor(g._data, [rows, outFeatures]), [outFeatures]) : null;
-            return bias is null ? [gradInput, gradWeight] : [gradInput, gradWeight, gradBias];
-        });
+            Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
+            return Tensor.Record(LinearDefinition.Instance, output, inputs, g =>
+            {
+                var gradInput = input.RequiresGrad ? Tensor.Empty(input._shape, input.DType) : null;
+                var gradWeight = weight.RequiresGrad ? Tensor.Empty(weight._shape, weight.DType) : null;
+                if (g.DType == DType.Float32)
+                {
+                    Backward<float>(g.F32, input.F32, weight.F32, gradInput?.F32, gradWeight?.F32, rows, inFeatures, outFeatures);
+                }
+                else
+                {
+                    Backward<double>(g.F64, input.F64, weight.F64, gradInput?.F64, gradWeight?.F64, rows, inFeatures, outFeatures);
+                }
+
+                var gradBias = bias is { RequiresGrad: true } ? Broadcasting.SumToShape("linear", new Tensor(g._data, [rows, outFeatures]), [outFeatures]) : null;
+                return bias is null ? [gradInput, gradWeight] : [gradInput, gradWeight, gradBias];
+            });
+        }
     }
 
     private static void Forward<T>(T[] x, T[] w, T[]? b, T[] y, int rows, int inFeatures, int outFeatures)
@@ -98,7 +105,7 @@ public sealed partial class Tensor
     }
 }
 
-/// <summary>The definition of <see cref="Tensor.Linear"/> (no attributes; the bias, when given, is the third input).</summary>
+/// <summary>The definition of <see cref="LinearOps.Linear"/> (no attributes; the bias, when given, is the third input).</summary>
 public sealed class LinearDefinition : OpDefinition, IGradCheckSamples
 {
     private LinearDefinition()

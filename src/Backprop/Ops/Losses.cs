@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Numerics;
 using System.Numerics.Tensors;
 using Backprop.Kernels;
@@ -8,184 +9,574 @@ namespace Backprop;
 // fused primitive, forward and backward side by side: fusing lets cross-entropy and BCE-with-logits
 // use the stable forms (log-sum-exp, log(1 + e^(−|x|))) and the short backward rules
 // (softmax − onehot, σ(x) − t), which stay finite for logits of ±1000.
-public sealed partial class Tensor
+/// <summary>
+/// The loss functions of <see cref="Tensor"/> with PyTorch's functional names: <c>Tensor.MseLoss</c>, <c>Tensor.CrossEntropy</c>, <c>Tensor.NllLoss</c>, binary cross-entropy with and without logits.
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class LossOps
 {
-    /// <summary>
-    /// Mean squared error lᵢ = (xᵢ − tᵢ)², reduced by <paramref name="reduction"/>
-    /// (<c>torch.nn.functional.mse_loss(input, target)</c>). dlᵢ/dxᵢ = 2(xᵢ − tᵢ), dlᵢ/dtᵢ = −2(xᵢ − tᵢ).
-    /// </summary>
-    public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+    extension(Tensor)
     {
-        const string op = "mse_loss";
-        RequireSameShapeFloat(op, input, target);
-        var diff = Empty(input._shape, input.DType);
-        var squared = Empty(input._shape, input.DType);
-        if (input.DType == DType.Float32)
+        /// <summary>
+        /// Mean squared error lᵢ = (xᵢ − tᵢ)², reduced by <paramref name="reduction"/>
+        /// (<c>torch.nn.functional.mse_loss(input, target)</c>). dlᵢ/dxᵢ = 2(xᵢ − tᵢ), dlᵢ/dtᵢ = −2(xᵢ − tᵢ).
+        /// </summary>
+        public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
         {
-            TensorPrimitives.Subtract(input.F32, target.F32, diff.F32);
-            TensorPrimitives.Multiply(diff.F32, diff.F32, squared.F32);
-        }
-        else
-        {
-            TensorPrimitives.Subtract(input.F64, target.F64, diff.F64);
-            TensorPrimitives.Multiply(diff.F64, diff.F64, squared.F64);
-        }
-
-        return Record(MseLossDefinition.For(reduction), ReduceLoss(squared, reduction), [input, target], g =>
-        {
-            var gx = LossGradScale(g, reduction, diff.Numel) * 2.0 * diff;
-            return [gx, -gx];
-        });
-    }
-
-    /// <summary>
-    /// Binary cross-entropy on probabilities p ∈ [0, 1]:
-    /// lᵢ = −(tᵢ·max(log pᵢ, −100) + (1 − tᵢ)·max(log(1 − pᵢ), −100)), the clamp at −100 as in PyTorch
-    /// (<c>torch.nn.functional.binary_cross_entropy(input, target)</c>).
-    /// dlᵢ/dpᵢ = (pᵢ − tᵢ) / max(pᵢ(1 − pᵢ), 1e-12); dlᵢ/dtᵢ = max(log(1 − pᵢ), −100) − max(log pᵢ, −100).
-    /// Prefer <see cref="BinaryCrossEntropyWithLogits"/> on raw scores: it is exact where this clamps.
-    /// </summary>
-    public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
-    {
-        const string op = "binary_cross_entropy";
-        RequireSameShapeFloat(op, input, target);
-        for (int i = 0; i < input.Numel; i++)
-        {
-            double p = input.GetDouble(i);
-            if (!(p >= 0 && p <= 1))
+            const string op = "mse_loss";
+            RequireReduction(op, reduction);
+            RequireSameShapeFloat(op, input, target);
+            var diff = Tensor.Empty(input._shape, input.DType);
+            var squared = Tensor.Empty(input._shape, input.DType);
+            if (input.DType == DType.Float32)
             {
-                throw new ArgumentException($"{op}: all elements of input should be probabilities between 0 and 1, got {p} at index {i}");
-            }
-        }
-
-        static double ClampedLog(double v) => Math.Max(Math.Log(v), -100.0);
-        static double ClampedLog1M(double p) => Math.Max(SpecialFunctions.Log1P(-p), -100.0);
-
-        var losses = Zip(input, target, (p, t) => -((t * ClampedLog(p)) + ((1 - t) * ClampedLog1M(p))));
-        return Record(BinaryCrossEntropyDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
-        {
-            var scale = LossGradScale(g, reduction, input.Numel);
-            var dp = Zip(input, target, (p, t) => (p - t) / Math.Max(p * (1 - p), 1e-12));
-            var dt = Zip(input, target, (p, _) => ClampedLog1M(p) - ClampedLog(p));
-            return [scale * dp, scale * dt];
-        });
-    }
-
-    /// <summary>
-    /// Binary cross-entropy on logits x, with σ folded in stably:
-    /// lᵢ = max(xᵢ, 0) − xᵢtᵢ + log(1 + e^(−|xᵢ|)) (= −tᵢ log σ(xᵢ) − (1 − tᵢ) log(1 − σ(xᵢ)))
-    /// (<c>torch.nn.functional.binary_cross_entropy_with_logits(input, target)</c>).
-    /// dlᵢ/dxᵢ = σ(xᵢ) − tᵢ; dlᵢ/dtᵢ = −xᵢ.
-    /// </summary>
-    public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
-    {
-        const string op = "binary_cross_entropy_with_logits";
-        RequireSameShapeFloat(op, input, target);
-        var losses = Zip(input, target, (x, t) => Math.Max(x, 0) - (x * t) + SpecialFunctions.Log1P(Math.Exp(-Math.Abs(x))));
-        return Record(BinaryCrossEntropyWithLogitsDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
-        {
-            var scale = LossGradScale(g, reduction, input.Numel);
-            var dx = Zip(input, target, (x, t) => StableSigmoid(x) - t);
-            return [scale * dx, scale * -input];
-        });
-    }
-
-    /// <summary>
-    /// Cross-entropy between logits and targets (<c>torch.nn.functional.cross_entropy(input, target)</c>).
-    /// Input is [N, C] (or [C], or [N, C, d₁, …] with classes on dim 1). Target is either int64 class
-    /// indices of shape [N] (or scalar, or [N, d₁, …]), giving lₙ = logsumexp(xₙ) − xₙ[tₙ], or float class
-    /// probabilities of the input's shape, giving lₙ = −Σ_c tₙc·log_softmax(xₙ)_c. The mean divides by the
-    /// number of samples N·d₁·….
-    /// Backward (fused, stable): dlₙ/dxₙ = softmax(xₙ) − onehot(tₙ) for indices and
-    /// softmax(xₙ)·Σ_c tₙc − tₙ for probabilities (with dlₙ/dtₙ = −log_softmax(xₙ)); times 1/N for the mean.
-    /// </summary>
-    public static Tensor CrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
-    {
-        const string op = "cross_entropy";
-        var layout = ClassLayout.Of(op, input, target, allowProbabilities: true);
-        var logp = Empty(input._shape, input.DType);
-        if (input.DType == DType.Float32)
-        {
-            SoftmaxRows<float>(input.F32, logp.F32, layout.Outer, layout.Classes, layout.Inner, log: true);
-        }
-        else
-        {
-            SoftmaxRows<double>(input.F64, logp.F64, layout.Outer, layout.Classes, layout.Inner, log: true);
-        }
-
-        bool probabilities = target.DType != DType.Int64;
-        var losses = Empty(layout.SampleShape, input.DType);
-        for (int row = 0; row < layout.Samples; row++)
-        {
-            double l = 0;
-            if (probabilities)
-            {
-                for (int c = 0; c < layout.Classes; c++)
-                {
-                    int at = layout.At(row, c);
-                    double t = target.GetDouble(at);
-                    l -= t == 0 ? 0 : t * logp.GetDouble(at);
-                }
+                TensorPrimitives.Subtract(input.F32, target.F32, diff.F32);
+                TensorPrimitives.Multiply(diff.F32, diff.F32, squared.F32);
             }
             else
             {
-                l -= logp.GetDouble(layout.At(row, (int)target.I64[row]));
+                TensorPrimitives.Subtract(input.F64, target.F64, diff.F64);
+                TensorPrimitives.Multiply(diff.F64, diff.F64, squared.F64);
+            }
+
+            return Tensor.Record(MseLossDefinition.For(reduction), ReduceLoss(squared, reduction), [input, target], g =>
+            {
+                var gx = LossGradScale(g, reduction, diff.Numel) * 2.0 * diff;
+                return [gx, -gx];
+            });
+        }
+
+        /// <summary>
+        /// Binary cross-entropy on probabilities p ∈ [0, 1]:
+        /// lᵢ = −(tᵢ·max(log pᵢ, −100) + (1 − tᵢ)·max(log(1 − pᵢ), −100)), the clamp at −100 as in PyTorch
+        /// (<c>torch.nn.functional.binary_cross_entropy(input, target)</c>).
+        /// dlᵢ/dpᵢ = (pᵢ − tᵢ) / max(pᵢ(1 − pᵢ), 1e-12); dlᵢ/dtᵢ = max(log(1 − pᵢ), −100) − max(log pᵢ, −100).
+        /// Prefer <see cref="BinaryCrossEntropyWithLogits"/> on raw scores: it is exact where this clamps.
+        /// </summary>
+        public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+        {
+            const string op = "binary_cross_entropy";
+            RequireReduction(op, reduction);
+            RequireSameShapeFloat(op, input, target);
+            for (int i = 0; i < input.Numel; i++)
+            {
+                double p = input.GetDouble(i);
+                if (!(p >= 0 && p <= 1))
+                {
+                    throw new ArgumentException($"{op}: all elements of input should be probabilities between 0 and 1, got {p} at index {i}");
+                }
+            }
+
+            static double ClampedLog(double v) => Math.Max(Math.Log(v), -100.0);
+            static double ClampedLog1M(double p) => Math.Max(SpecialFunctions.Log1P(-p), -100.0);
+
+            var losses = Zip(input, target, (p, t) => -((t * ClampedLog(p)) + ((1 - t) * ClampedLog1M(p))));
+            return Tensor.Record(BinaryCrossEntropyDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
+            {
+                var scale = LossGradScale(g, reduction, input.Numel);
+                var dp = Zip(input, target, (p, t) => (p - t) / Math.Max(p * (1 - p), 1e-12));
+                var dt = Zip(input, target, (p, _) => ClampedLog1M(p) - ClampedLog(p));
+                return [scale * dp, scale * dt];
+            });
+        }
+
+        /// <summary>
+        /// Binary cross-entropy on logits x, with σ folded in stably
+        /// (<c>torch.nn.functional.binary_cross_entropy_with_logits(input, target, weight=None, reduction='mean', pos_weight=None)</c>):
+        /// lᵢ = wᵢ·[−pᵢ·tᵢ·log σ(xᵢ) − (1 − tᵢ)·log(1 − σ(xᵢ))] = wᵢ·[(1 − tᵢ)xᵢ + (1 + (pᵢ − 1)tᵢ)·(log(1 + e^(−|xᵢ|)) + max(−xᵢ, 0))],
+        /// with w = 1 and p = 1 by default (then lᵢ = max(xᵢ, 0) − xᵢtᵢ + log(1 + e^(−|xᵢ|))). The mean divides by
+        /// the number of elements, as PyTorch's (the weights do not normalize it).
+        /// dlᵢ/dxᵢ = wᵢ·(σ(xᵢ)·(1 + (pᵢ − 1)tᵢ) − pᵢtᵢ) (σ(xᵢ) − tᵢ by default); dlᵢ/dtᵢ = wᵢ·(pᵢ·softplus(−xᵢ) − softplus(xᵢ)) (−xᵢ by default).
+        /// The weights get no gradient.
+        /// </summary>
+        /// <param name="input">The logits x.</param>
+        /// <param name="target">The targets t in [0, 1], of the input's shape and dtype.</param>
+        /// <param name="reduction">How the per-element losses are combined: mean (default), sum or none.</param>
+        /// <param name="weight">A rescaling weight w of each element, broadcasting to the input's shape (PyTorch's <c>weight</c>); null for 1.</param>
+        /// <param name="posWeight">The weight p of positive examples, broadcasting to the input's shape, typically one per class on the last dim (PyTorch's <c>pos_weight</c>); null for 1.</param>
+        /// <exception cref="ArgumentException">The shapes or dtypes do not match, a weight does not broadcast to the input's shape, or the reduction is not none, mean or sum.</exception>
+        public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, Tensor? weight = null, Tensor? posWeight = null)
+        {
+            const string op = "binary_cross_entropy_with_logits";
+            RequireReduction(op, reduction);
+            RequireSameShapeFloat(op, input, target);
+            var definition = BinaryCrossEntropyWithLogitsDefinition.For(reduction, weight, posWeight);
+            if (weight is null && posWeight is null)
+            {
+                var losses = Zip(input, target, (x, t) => Math.Max(x, 0) - (x * t) + SpecialFunctions.Log1P(Math.Exp(-Math.Abs(x))));
+                return Tensor.Record(definition, ReduceLoss(losses, reduction), [input, target], g =>
+                {
+                    var scale = LossGradScale(g, reduction, input.Numel);
+                    var dx = Zip(input, target, (x, t) => StableSigmoid(x) - t);
+                    return [scale * dx, scale * -input];
+                });
+            }
+
+            double[]? w = ElementWeights(op, "weight", weight, input);
+            double[]? p = ElementWeights(op, "posWeight", posWeight, input);
+            double[] xs = input.ToArray(), ts = target.ToArray();
+            static double Softplus(double z) => SpecialFunctions.Log1P(Math.Exp(-Math.Abs(z))) + Math.Max(z, 0);
+            var weighted = Tensor.Empty(input._shape, input.DType);
+            for (int i = 0; i < xs.Length; i++)
+            {
+                double x = xs[i], t = ts[i], pi = p?[i] ?? 1;
+                weighted.SetDouble(i, (w?[i] ?? 1) * (((1 - t) * x) + ((1 + ((pi - 1) * t)) * Softplus(-x))));
+            }
+
+            return Tensor.Record(definition, ReduceLoss(weighted, reduction), [input, target], g =>
+            {
+                var gx = Tensor.Empty(input._shape, input.DType);
+                var gt = Tensor.Empty(input._shape, input.DType);
+                for (int i = 0; i < xs.Length; i++)
+                {
+                    double x = xs[i], t = ts[i], pi = p?[i] ?? 1;
+                    double scale = LossGradScale(g, reduction, xs.Length, i) * (w?[i] ?? 1);
+                    gx.SetDouble(i, scale * ((StableSigmoid(x) * (1 + ((pi - 1) * t))) - (pi * t)));
+                    gt.SetDouble(i, scale * ((pi * Softplus(-x)) - Softplus(x)));
+                }
+
+                return [gx, gt];
+            });
+        }
+
+        /// <summary>
+        /// Cross-entropy between logits and targets (<c>torch.nn.functional.cross_entropy(input, target, weight=None,
+        /// ignore_index=-100, reduction='mean', label_smoothing=0.0)</c>). Input is [N, C] (or [C], or [N, C, d₁, …]
+        /// with classes on dim 1). Target is either int64 class indices of shape [N] (or scalar, or [N, d₁, …]),
+        /// giving lₙ = logsumexp(xₙ) − xₙ[tₙ], or float class probabilities of the input's shape, giving
+        /// lₙ = −Σ_c tₙc·log_softmax(xₙ)_c.
+        /// <para>
+        /// Options, as PyTorch's: with class weights w, label smoothing ε and p = log_softmax(xₙ), a class-index
+        /// sample's loss is lₙ = (1 − ε)·w[tₙ]·(−p[tₙ]) + (ε/C)·Σ_c w_c·(−p_c); a sample whose target is
+        /// <paramref name="ignoreIndex"/> has lₙ = 0 and no gradient. The mean is Σ lₙ / Σ w[tₙ] over the samples
+        /// not ignored (their count without weights). Probability targets become t(1 − ε) + ε/C, lₙ = −Σ_c w_c·t_c·p_c,
+        /// and the mean divides by the number of samples N·d₁·….
+        /// </para>
+        /// Backward (fused, stable): with aₙc = w_c·qₙc the weighted (smoothed) target,
+        /// dlₙ/dxₙ = softmax(xₙ)·Σ_c aₙc − aₙ (softmax(xₙ) − onehot(tₙ) by default); dlₙ/dtₙc = −w_c(1 − ε)·p_c
+        /// for probabilities; times the reduction's factor. The weights get no gradient.
+        /// </summary>
+        /// <param name="input">The logits, classes on dim 1 (dim 0 for a 1-D input).</param>
+        /// <param name="target">int64 class indices of the sample shape, or float class probabilities of the input's shape.</param>
+        /// <param name="reduction">How the per-sample losses are combined: mean (default), sum or none.</param>
+        /// <param name="weight">A weight per class, 1-D of size C and of the input's dtype (PyTorch's <c>weight</c>); null for 1.</param>
+        /// <param name="ignoreIndex">A class index whose samples are skipped (PyTorch's <c>ignore_index</c>, default −100); index targets only.</param>
+        /// <param name="labelSmoothing">ε in [0, 1]: the target mixed with the uniform distribution (PyTorch's <c>label_smoothing</c>).</param>
+        /// <exception cref="ArgumentException">The shapes or dtypes do not match, a label is out of range, the weight is not [C], ε is outside [0, 1], the reduction is not none, mean or sum, or <paramref name="ignoreIndex"/> is set for probability targets.</exception>
+        public static Tensor CrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, Tensor? weight = null, long ignoreIndex = -100, double labelSmoothing = 0)
+        {
+            const string op = "cross_entropy";
+            RequireReduction(op, reduction);
+            if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
+            {
+                throw new ArgumentException($"{op}: labelSmoothing must be between 0 and 1, got {labelSmoothing.ToString(CultureInfo.InvariantCulture)}");
+            }
+
+            var layout = ClassLayout.Of(op, input, target, allowProbabilities: true, ignoreIndex);
+            double[]? w = ClassWeights(op, weight, input, layout.Classes);
+            bool probabilities = target.DType != DType.Int64;
+            if (probabilities && ignoreIndex >= 0)
+            {
+                throw new ArgumentException($"{op}: ignoreIndex ({ignoreIndex}) is not supported for class-probability targets (of shape {Shapes.Format(target._shape)}); leave it at -100");
+            }
+
+            var definition = CrossEntropyDefinition.For(reduction, weight, ignoreIndex, labelSmoothing);
+            var logp = Tensor.Empty(input._shape, input.DType);
+            if (input.DType == DType.Float32)
+            {
+                ActivationOps.SoftmaxRows<float>(input.F32, logp.F32, layout.Outer, layout.Classes, layout.Inner, log: true);
+            }
+            else
+            {
+                ActivationOps.SoftmaxRows<double>(input.F64, logp.F64, layout.Outer, layout.Classes, layout.Inner, log: true);
+            }
+
+            if (!probabilities && (w is not null || labelSmoothing != 0 || layout.Ignores(target, ignoreIndex)))
+            {
+                return WeightedIndexCrossEntropy(definition, input, target, logp, layout, reduction, w, ignoreIndex, labelSmoothing);
+            }
+
+            double keep = 1 - labelSmoothing, spread = labelSmoothing / layout.Classes;
+            bool plain = w is null && labelSmoothing == 0;
+
+            // The target's weight in sample row's loss for class c: w_c·(t(1 − ε) + ε/C), t itself by default.
+            double Mass(int row, int c) => plain ? target.GetDouble(layout.At(row, c)) : (w?[c] ?? 1) * ((target.GetDouble(layout.At(row, c)) * keep) + spread);
+            var losses = Tensor.Empty(layout.SampleShape, input.DType);
+            for (int row = 0; row < layout.Samples; row++)
+            {
+                double l = 0;
+                if (probabilities)
+                {
+                    for (int c = 0; c < layout.Classes; c++)
+                    {
+                        double a = Mass(row, c);
+                        l -= a == 0 ? 0 : a * logp.GetDouble(layout.At(row, c));
+                    }
+                }
+                else
+                {
+                    l -= logp.GetDouble(layout.At(row, (int)target.I64[row]));
+                }
+
+                losses.SetDouble(row, l);
+            }
+
+            return Tensor.Record(definition, ReduceLoss(losses, reduction), [input, target], g =>
+            {
+                // The softmax is recomputed from the logits rather than taken as e^logp: in float32,
+                // logp = x − (m + log Σ) has lost the low bits of the shift when |m| is large (±1000).
+                var softmax = Softmax(input, layout);
+                if (!probabilities)
+                {
+                    // Class indices: the gradient overwrites the softmax it is made from, in typed loops.
+                    if (input.DType == DType.Float32)
+                    {
+                        IndexTargetGradient<float>(softmax.F32, target.I64, layout, g, reduction);
+                    }
+                    else
+                    {
+                        IndexTargetGradient<double>(softmax.F64, target.I64, layout, g, reduction);
+                    }
+
+                    return [softmax, null];
+                }
+
+                // Class probabilities: dl/dx = softmax·Σ_c a − a, dl/dt = −w(1 − ε)·log_softmax.
+                var gx = Tensor.Empty(input._shape, input.DType);
+                var gt = Tensor.Empty(input._shape, input.DType);
+                for (int row = 0; row < layout.Samples; row++)
+                {
+                    double scale = LossGradScale(g, reduction, layout.Samples, row);
+                    double targetMass = 0;
+                    for (int c = 0; c < layout.Classes; c++)
+                    {
+                        targetMass += Mass(row, c);
+                    }
+
+                    for (int c = 0; c < layout.Classes; c++)
+                    {
+                        int at = layout.At(row, c);
+                        gx.SetDouble(at, scale * ((softmax.GetDouble(at) * targetMass) - Mass(row, c)));
+                        gt.SetDouble(at, plain ? -scale * logp.GetDouble(at) : -scale * (w?[c] ?? 1) * keep * logp.GetDouble(at));
+                    }
+                }
+
+                return [gx, gt];
+            });
+        }
+
+        /// <summary>
+        /// Negative log-likelihood of int64 class indices under log-probabilities
+        /// (<c>torch.nn.functional.nll_loss(input, target, weight=None, ignore_index=-100, reduction='mean')</c>):
+        /// lₙ = −w[tₙ]·xₙ[tₙ] for input [N, C] (or [C], or [N, C, d₁, …]) and target [N] (or scalar, or [N, d₁, …]),
+        /// w = 1 by default; lₙ = 0 where tₙ = <paramref name="ignoreIndex"/>. The mean is Σ lₙ / Σ w[tₙ] over the
+        /// samples not ignored. dlₙ/dxₙc = −w[tₙ] where c = tₙ, else 0; times the reduction's factor.
+        /// Composed with <see cref="ActivationOps.LogSoftmax"/> it equals <see cref="CrossEntropy"/>.
+        /// </summary>
+        /// <param name="input">Log-probabilities, classes on dim 1 (dim 0 for a 1-D input).</param>
+        /// <param name="target">int64 class indices of the sample shape.</param>
+        /// <param name="reduction">How the per-sample losses are combined: mean (default), sum or none.</param>
+        /// <param name="weight">A weight per class, 1-D of size C and of the input's dtype (PyTorch's <c>weight</c>); null for 1.</param>
+        /// <param name="ignoreIndex">A class index whose samples are skipped (PyTorch's <c>ignore_index</c>, default −100).</param>
+        /// <exception cref="ArgumentException">The shapes or dtypes do not match, a label is out of range, the weight is not [C], or the reduction is not none, mean or sum.</exception>
+        public static Tensor NllLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, Tensor? weight = null, long ignoreIndex = -100)
+        {
+            const string op = "nll_loss";
+            RequireReduction(op, reduction);
+            var layout = ClassLayout.Of(op, input, target, allowProbabilities: false, ignoreIndex);
+            double[]? w = ClassWeights(op, weight, input, layout.Classes);
+            var labels = target.I64;
+            var losses = Tensor.Empty(layout.SampleShape, input.DType);
+            double total = 0;
+            for (int row = 0; row < layout.Samples; row++)
+            {
+                long label = labels[row];
+                if (label == ignoreIndex)
+                {
+                    losses.SetDouble(row, 0);
+                    continue;
+                }
+
+                // 0 − x rather than −x, so a zero loss is +0 (printed "0.0000", not "-0.0000").
+                double wy = w?[label] ?? 1;
+                total += wy;
+                double x = input.GetDouble(layout.At(row, (int)label));
+                losses.SetDouble(row, 0.0 - (w is null ? x : wy * x));
+            }
+
+            return Tensor.Record(NllLossDefinition.For(reduction, weight, ignoreIndex), ReduceLoss(losses, reduction, total), [input, target], g =>
+            {
+                var gx = Tensor.Zeros(input._shape, input.DType);
+                for (int row = 0; row < layout.Samples; row++)
+                {
+                    long label = labels[row];
+                    if (label != ignoreIndex)
+                    {
+                        gx.SetDouble(layout.At(row, (int)label), -LossGradScale(g, reduction, total, row) * (w?[label] ?? 1));
+                    }
+                }
+
+                return [gx, null];
+            });
+        }
+
+        /// <summary>
+        /// Mean absolute error lᵢ = |xᵢ − tᵢ|, reduced by <paramref name="reduction"/>
+        /// (<c>torch.nn.functional.l1_loss(input, target, reduction='mean')</c>).
+        /// dlᵢ/dxᵢ = sign(xᵢ − tᵢ) (0 where they are equal, as PyTorch's), dlᵢ/dtᵢ = −sign(xᵢ − tᵢ).
+        /// </summary>
+        /// <param name="input">The prediction x.</param>
+        /// <param name="target">The target t, of the input's shape and dtype.</param>
+        /// <param name="reduction">How the per-element losses are combined: mean (default), sum or none.</param>
+        /// <exception cref="ArgumentException">The shapes or dtypes differ, or the reduction is not none, mean or sum.</exception>
+        public static Tensor L1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+        {
+            const string op = "l1_loss";
+            RequireReduction(op, reduction);
+            RequireSameShapeFloat(op, input, target);
+            var losses = Zip(input, target, (x, t) => Math.Abs(x - t));
+            return Tensor.Record(L1LossDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
+            {
+                var gx = LossGradScale(g, reduction, input.Numel) * Zip(input, target, (x, t) => Math.Sign(x - t));
+                return [gx, -gx];
+            });
+        }
+
+        /// <summary>
+        /// Smooth L1 loss (<c>torch.nn.functional.smooth_l1_loss(input, target, reduction='mean', beta=1.0)</c>): with
+        /// d = x − t, lᵢ = 0.5·d²/β where |d| &lt; β, else |d| − 0.5·β; β = 0 is the L1 loss, as PyTorch's.
+        /// dlᵢ/dxᵢ = d/β where |d| &lt; β, else sign(d); dlᵢ/dtᵢ = −dlᵢ/dxᵢ.
+        /// </summary>
+        /// <param name="input">The prediction x.</param>
+        /// <param name="target">The target t, of the input's shape and dtype.</param>
+        /// <param name="reduction">How the per-element losses are combined: mean (default), sum or none.</param>
+        /// <param name="beta">β ≥ 0, where the loss changes from quadratic to linear.</param>
+        /// <exception cref="ArgumentException">β is negative or not a number, the shapes or dtypes differ, or the reduction is not none, mean or sum.</exception>
+        public static Tensor SmoothL1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double beta = 1.0)
+        {
+            const string op = "smooth_l1_loss";
+            if (!(beta >= 0))
+            {
+                throw new ArgumentException($"{op}: beta must be non-negative, got {beta.ToString(CultureInfo.InvariantCulture)}");
+            }
+
+            RequireReduction(op, reduction);
+            RequireSameShapeFloat(op, input, target);
+            var losses = Zip(input, target, (x, t) =>
+            {
+                double z = Math.Abs(x - t);
+                return z < beta ? 0.5 * z * z / beta : z - (0.5 * beta);
+            });
+            return Tensor.Record(new SmoothL1LossDefinition(reduction, beta), ReduceLoss(losses, reduction), [input, target], g =>
+            {
+                var gx = LossGradScale(g, reduction, input.Numel) * Zip(input, target, (x, t) =>
+                {
+                    double d = x - t;
+                    return Math.Abs(d) < beta ? d / beta : Math.Sign(d);
+                });
+                return [gx, -gx];
+            });
+        }
+
+        /// <summary>
+        /// Huber loss (<c>torch.nn.functional.huber_loss(input, target, reduction='mean', delta=1.0)</c>): with
+        /// d = x − t, lᵢ = 0.5·d² where |d| &lt; δ, else δ·(|d| − 0.5·δ) (δ times the smooth L1 loss with β = δ).
+        /// dlᵢ/dxᵢ = clamp(d, −δ, δ); dlᵢ/dtᵢ = −dlᵢ/dxᵢ.
+        /// </summary>
+        /// <param name="input">The prediction x.</param>
+        /// <param name="target">The target t, of the input's shape and dtype.</param>
+        /// <param name="reduction">How the per-element losses are combined: mean (default), sum or none.</param>
+        /// <param name="delta">δ &gt; 0, where the loss changes from quadratic to linear.</param>
+        /// <exception cref="ArgumentException">δ is not positive, the shapes or dtypes differ, or the reduction is not none, mean or sum.</exception>
+        public static Tensor HuberLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double delta = 1.0)
+        {
+            const string op = "huber_loss";
+            if (!(delta > 0))
+            {
+                throw new ArgumentException($"{op}: delta must be positive, got {delta.ToString(CultureInfo.InvariantCulture)}");
+            }
+
+            RequireReduction(op, reduction);
+            RequireSameShapeFloat(op, input, target);
+            var losses = Zip(input, target, (x, t) =>
+            {
+                double z = Math.Abs(x - t);
+                return z < delta ? 0.5 * z * z : delta * (z - (0.5 * delta));
+            });
+            return Tensor.Record(new HuberLossDefinition(reduction, delta), ReduceLoss(losses, reduction), [input, target], g =>
+            {
+                var gx = LossGradScale(g, reduction, input.Numel) * Zip(input, target, (x, t) => Math.Clamp(x - t, -delta, delta));
+                return [gx, -gx];
+            });
+        }
+
+        /// <summary>
+        /// Kullback-Leibler divergence of the target from the input's distribution
+        /// (<c>torch.nn.functional.kl_div(input, target, reduction='mean', log_target=False)</c>): the input is
+        /// log-probabilities; lᵢ = tᵢ·(log tᵢ − xᵢ) (0 where tᵢ = 0), or with <paramref name="logTarget"/> the target is
+        /// log-probabilities too and lᵢ = e^tᵢ·(tᵢ − xᵢ). <see cref="Reduction.BatchMean"/> divides the sum by the
+        /// batch size (dim 0), which is the mathematical KL divergence per sample; <see cref="Reduction.Mean"/>
+        /// divides by the number of elements, as PyTorch's default does.
+        /// dlᵢ/dxᵢ = −tᵢ (−e^tᵢ with log targets); dlᵢ/dtᵢ = log tᵢ + 1 − xᵢ (e^tᵢ·(tᵢ − xᵢ + 1) with log targets).
+        /// </summary>
+        /// <param name="input">Log-probabilities x.</param>
+        /// <param name="target">Probabilities t (log-probabilities with <paramref name="logTarget"/>), of the input's shape and dtype.</param>
+        /// <param name="reduction">How the per-element losses are combined: mean (default, PyTorch's), batchmean, sum or none.</param>
+        /// <param name="logTarget">Whether the target is given as log-probabilities (PyTorch's <c>log_target</c>).</param>
+        /// <exception cref="ArgumentException">The shapes or dtypes differ, or the reduction is not one of the four.</exception>
+        public static Tensor KlDiv(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, bool logTarget = false)
+        {
+            const string op = "kl_div";
+            RequireReduction(op, reduction, batchMean: true);
+            RequireSameShapeFloat(op, input, target);
+            var losses = logTarget
+                ? Zip(input, target, (x, t) => Math.Exp(t) * (t - x))
+                : Zip(input, target, (x, t) => (t == 0 ? 0 : t * Math.Log(t)) - (t * x));
+            int batch = input.Rank == 0 ? 1 : input._shape[0];
+            double count = reduction == Reduction.BatchMean ? batch : input.Numel;
+            var mode = reduction == Reduction.BatchMean ? Reduction.Mean : reduction;
+            return Tensor.Record(new KlDivDefinition(reduction, logTarget), ReduceLoss(losses, mode, count), [input, target], g =>
+            {
+                var scale = mode == Reduction.Mean ? g / count : g;
+                var gx = logTarget ? Zip(input, target, (_, t) => -Math.Exp(t)) : -target;
+                var gt = logTarget
+                    ? Zip(input, target, (x, t) => Math.Exp(t) * (t - x + 1))
+                    : Zip(input, target, (x, t) => Math.Log(t) + 1 - x);
+                return [scale * gx, scale * gt];
+            });
+        }
+    }
+
+    /// <summary>
+    /// Cross-entropy with class weights, label smoothing or ignored samples on class-index targets (the
+    /// general case of <see cref="CrossEntropy"/>, in double): lₙ = (1 − ε)·w[tₙ]·(−p[tₙ]) + (ε/C)·Σ_c w_c·(−p_c),
+    /// 0 for an ignored sample, the mean over Σ w[tₙ] of the samples kept.
+    /// </summary>
+    private static Tensor WeightedIndexCrossEntropy(
+        CrossEntropyDefinition definition, Tensor input, Tensor target, Tensor logp, ClassLayout layout, Reduction reduction, double[]? w, long ignoreIndex, double epsilon)
+    {
+        int classes = layout.Classes;
+        double keep = 1 - epsilon, spread = epsilon / classes;
+        double allWeights = 0;
+        for (int c = 0; c < classes; c++)
+        {
+            allWeights += w?[c] ?? 1;
+        }
+
+        var labels = target.I64;
+        var losses = Tensor.Empty(layout.SampleShape, input.DType);
+        double total = 0;
+        for (int row = 0; row < layout.Samples; row++)
+        {
+            long label = labels[row];
+            if (label == ignoreIndex)
+            {
+                losses.SetDouble(row, 0);
+                continue;
+            }
+
+            double wy = w?[label] ?? 1;
+            total += wy;
+            double l = 0.0 - (keep * wy * logp.GetDouble(layout.At(row, (int)label)));
+            if (epsilon != 0)
+            {
+                double smooth = 0;
+                for (int c = 0; c < classes; c++)
+                {
+                    smooth -= (w?[c] ?? 1) * logp.GetDouble(layout.At(row, c));
+                }
+
+                l += spread * smooth;
             }
 
             losses.SetDouble(row, l);
         }
 
-        return Record(CrossEntropyDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
+        return Tensor.Record(definition, ReduceLoss(losses, reduction, total), [input, target], g =>
         {
-            // The softmax is recomputed from the logits rather than taken as e^logp: in float32,
-            // logp = x − (m + log Σ) has lost the low bits of the shift when |m| is large (±1000).
-            var softmax = Empty(input._shape, input.DType);
-            if (input.DType == DType.Float32)
-            {
-                SoftmaxRows<float>(input.F32, softmax.F32, layout.Outer, layout.Classes, layout.Inner, log: false);
-            }
-            else
-            {
-                SoftmaxRows<double>(input.F64, softmax.F64, layout.Outer, layout.Classes, layout.Inner, log: false);
-            }
-
-            if (!probabilities)
-            {
-                // Class indices: the gradient overwrites the softmax it is made from, in typed loops.
-                if (input.DType == DType.Float32)
-                {
-                    IndexTargetGradient<float>(softmax.F32, target.I64, layout, g, reduction);
-                }
-                else
-                {
-                    IndexTargetGradient<double>(softmax.F64, target.I64, layout, g, reduction);
-                }
-
-                return [softmax, null];
-            }
-
-            // Class probabilities: dl/dx = softmax·Σ_c t − t, dl/dt = −log_softmax.
-            var gx = Empty(input._shape, input.DType);
-            var gt = Empty(input._shape, input.DType);
+            var softmax = Softmax(input, layout);
+            var gx = Tensor.Zeros(input._shape, input.DType);
             for (int row = 0; row < layout.Samples; row++)
             {
-                double scale = LossGradScale(g, reduction, layout.Samples, row);
-                double targetMass = 0;
-                for (int c = 0; c < layout.Classes; c++)
+                long label = labels[row];
+                if (label == ignoreIndex)
                 {
-                    targetMass += target.GetDouble(layout.At(row, c));
+                    continue;
                 }
 
-                for (int c = 0; c < layout.Classes; c++)
+                double scale = LossGradScale(g, reduction, total, row);
+                double mass = (keep * (w?[label] ?? 1)) + (spread * allWeights);
+                for (int c = 0; c < classes; c++)
                 {
                     int at = layout.At(row, c);
-                    gx.SetDouble(at, scale * ((softmax.GetDouble(at) * targetMass) - target.GetDouble(at)));
-                    gt.SetDouble(at, -scale * logp.GetDouble(at));
+                    double a = (w?[c] ?? 1) * ((c == label ? keep : 0) + spread);
+                    gx.SetDouble(at, scale * ((softmax.GetDouble(at) * mass) - a));
                 }
             }
 
-            return [gx, gt];
+            return [gx, null];
         });
+    }
+
+    /// <summary>softmax of the input along its class dim, in the input's dtype.</summary>
+    private static Tensor Softmax(Tensor input, ClassLayout layout)
+    {
+        var softmax = Tensor.Empty(input._shape, input.DType);
+        if (input.DType == DType.Float32)
+        {
+            ActivationOps.SoftmaxRows<float>(input.F32, softmax.F32, layout.Outer, layout.Classes, layout.Inner, log: false);
+        }
+        else
+        {
+            ActivationOps.SoftmaxRows<double>(input.F64, softmax.F64, layout.Outer, layout.Classes, layout.Inner, log: false);
+        }
+
+        return softmax;
+    }
+
+    /// <summary>The class weights as doubles, or null; throws unless the weight is a 1-D float tensor of <paramref name="classes"/> elements of the input's dtype.</summary>
+    private static double[]? ClassWeights(string op, Tensor? weight, Tensor input, int classes)
+    {
+        if (weight is null)
+        {
+            return null;
+        }
+
+        if (weight.Rank != 1 || weight._shape[0] != classes || weight.DType != input.DType)
+        {
+            throw new ArgumentException(
+                $"{op}: weight must be a 1-D {input.DType.Name()} tensor of one weight per class ({classes}), got {weight.DType.Name()} {Shapes.Format(weight._shape)}");
+        }
+
+        return weight.ToArray();
+    }
+
+    /// <summary>A per-element weight expanded to the input's shape as doubles, or null; throws unless it broadcasts to that shape with the input's dtype.</summary>
+    private static double[]? ElementWeights(string op, string name, Tensor? weight, Tensor input)
+    {
+        if (weight is null)
+        {
+            return null;
+        }
+
+        if (weight.DType != input.DType)
+        {
+            throw new ArgumentException($"{op}: {name} must be {input.DType.Name()} as the input is, got {weight.DType.Name()}");
+        }
+
+        bool fits = weight.Rank <= input.Rank;
+        for (int i = 1; fits && i <= weight.Rank; i++)
+        {
+            int size = weight._shape[^i];
+            fits = size == 1 || size == input._shape[^i];
+        }
+
+        if (!fits)
+        {
+            throw new ArgumentException($"{op}: {name} of shape {Shapes.Format(weight._shape)} does not broadcast to the input shape {Shapes.Format(input._shape)}");
+        }
+
+        return Broadcasting.Expand(op, weight, input._shape).ToArray();
     }
 
     /// <summary>
@@ -210,37 +601,11 @@ public sealed partial class Tensor
         }
     }
 
-    /// <summary>
-    /// Negative log-likelihood of int64 class indices under log-probabilities
-    /// (<c>torch.nn.functional.nll_loss(input, target)</c>): lₙ = −xₙ[tₙ] for input [N, C] (or [C], or
-    /// [N, C, d₁, …]) and target [N] (or scalar, or [N, d₁, …]). dlₙ/dxₙc = −1 where c = tₙ, else 0;
-    /// times 1/N for the mean. Composed with <see cref="LogSoftmax"/> it equals <see cref="CrossEntropy"/>.
-    /// </summary>
-    public static Tensor NllLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
-    {
-        const string op = "nll_loss";
-        var layout = ClassLayout.Of(op, input, target, allowProbabilities: false);
-        var losses = Empty(layout.SampleShape, input.DType);
-        for (int row = 0; row < layout.Samples; row++)
-        {
-            // 0 − x rather than −x, so a zero loss is +0 (printed "0.0000", not "-0.0000").
-            losses.SetDouble(row, 0.0 - input.GetDouble(layout.At(row, (int)target.I64[row])));
-        }
-
-        return Record(NllLossDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
-        {
-            var gx = Zeros(input._shape, input.DType);
-            for (int row = 0; row < layout.Samples; row++)
-            {
-                gx.SetDouble(layout.At(row, (int)target.I64[row]), -LossGradScale(g, reduction, layout.Samples, row));
-            }
-
-            return [gx, null];
-        });
-    }
-
     /// <summary>Sums or averages per-element losses into a scalar, or returns them unchanged.</summary>
-    private static Tensor ReduceLoss(Tensor losses, Reduction reduction)
+    private static Tensor ReduceLoss(Tensor losses, Reduction reduction) => ReduceLoss(losses, reduction, losses.Numel);
+
+    /// <summary>Sums per-element losses, divided by <paramref name="denominator"/> for the mean, or returns them unchanged.</summary>
+    private static Tensor ReduceLoss(Tensor losses, Reduction reduction, double denominator)
     {
         if (reduction == Reduction.None)
         {
@@ -248,7 +613,24 @@ public sealed partial class Tensor
         }
 
         double sum = losses.DType == DType.Float32 ? TensorPrimitives.Sum<float>(losses.F32) : TensorPrimitives.Sum<double>(losses.F64);
-        return Scalar(reduction == Reduction.Mean ? sum / losses.Numel : sum, losses.DType);
+        return Tensor.Scalar(reduction == Reduction.Mean ? sum / denominator : sum, losses.DType);
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="reduction"/> is none, mean or sum (or batchmean where the op allows
+    /// it, kl_div), naming the op and the value.
+    /// </summary>
+    private static void RequireReduction(string op, Reduction reduction, bool batchMean = false)
+    {
+        if (reduction is Reduction.None or Reduction.Mean or Reduction.Sum || (batchMean && reduction == Reduction.BatchMean))
+        {
+            return;
+        }
+
+        string allowed = batchMean ? "none, mean, batchmean or sum" : "none, mean or sum";
+        throw new ArgumentException(reduction == Reduction.BatchMean
+            ? $"{op}: reduction 'batchmean' is only defined for kl_div; expected {allowed}"
+            : $"{op}: reduction {(int)reduction} is not a reduction; expected {allowed}");
     }
 
     /// <summary>dL/dlᵢ as a tensor that broadcasts against the per-element losses: g, or g/count for the mean.</summary>
@@ -260,6 +642,14 @@ public sealed partial class Tensor
     {
         Reduction.None => g.GetDouble(row),
         Reduction.Mean => g.GetDouble(0) / count,
+        _ => g.GetDouble(0),
+    };
+
+    /// <summary>dL/dl for sample <paramref name="row"/> with a mean over <paramref name="denominator"/> (a total weight).</summary>
+    private static double LossGradScale(Tensor g, Reduction reduction, double denominator, int row) => reduction switch
+    {
+        Reduction.None => g.GetDouble(row),
+        Reduction.Mean => g.GetDouble(0) / denominator,
         _ => g.GetDouble(0),
     };
 
@@ -278,7 +668,7 @@ public sealed partial class Tensor
     /// <summary>f(aᵢ, bᵢ) for tensors of one shape, computed in double, stored in a's dtype.</summary>
     private static Tensor Zip(Tensor a, Tensor b, Func<double, double, double> f)
     {
-        var result = Empty(a._shape, a.DType);
+        var result = Tensor.Empty(a._shape, a.DType);
         if (a.DType == DType.Float32)
         {
             float[] x = a.F32, y = b.F32, d = result.F32;
@@ -302,9 +692,9 @@ public sealed partial class Tensor
     /// <summary>Throws unless input and target are float tensors of the same dtype and shape, naming both shapes.</summary>
     private static void RequireSameShapeFloat(string op, Tensor input, Tensor target)
     {
-        RequireFloat(op, input);
-        RequireFloat(op, target);
-        RequireSameDType(op, input, target);
+        Tensor.RequireFloat(op, input);
+        Tensor.RequireFloat(op, target);
+        Tensor.RequireSameDType(op, input, target);
         if (!input._shape.AsSpan().SequenceEqual(target._shape))
         {
             throw new ArgumentException(
@@ -322,10 +712,13 @@ public sealed partial class Tensor
 
         public int At(int row, int c) => (((row / Inner * Classes) + c) * Inner) + (row % Inner);
 
-        /// <summary>Validates input, target dtype, shape and labels; throws naming the op, both shapes and any bad label.</summary>
-        public static ClassLayout Of(string op, Tensor input, Tensor target, bool allowProbabilities)
+        /// <summary>Whether some class-index label of <paramref name="target"/> is <paramref name="ignoreIndex"/>.</summary>
+        public bool Ignores(Tensor target, long ignoreIndex) => Array.IndexOf(target.I64, ignoreIndex) >= 0;
+
+        /// <summary>Validates input, target dtype, shape and labels (each in [0, C) or the ignored index); throws naming the op, both shapes and any bad label.</summary>
+        public static ClassLayout Of(string op, Tensor input, Tensor target, bool allowProbabilities, long ignoreIndex)
         {
-            RequireFloat(op, input);
+            Tensor.RequireFloat(op, input);
             if (input.Rank == 0)
             {
                 throw new ArgumentException($"{op}: input must have a class dimension ([C], [N, C] or [N, C, d1, ...]), got a scalar");
@@ -341,7 +734,7 @@ public sealed partial class Tensor
 
             if (allowProbabilities && target.DType.IsFloatingPoint() && target._shape.AsSpan().SequenceEqual(input._shape))
             {
-                RequireSameDType(op, input, target);
+                Tensor.RequireSameDType(op, input, target);
                 return layout;
             }
 
@@ -356,10 +749,10 @@ public sealed partial class Tensor
             var labels = target.I64;
             for (int i = 0; i < labels.Length; i++)
             {
-                if (labels[i] < 0 || labels[i] >= layout.Classes)
+                if ((labels[i] < 0 || labels[i] >= layout.Classes) && labels[i] != ignoreIndex)
                 {
                     throw new ArgumentException(
-                        $"{op}: target label {labels[i]} at index {i} is out of range for {layout.Classes} classes (expected 0 <= label < {layout.Classes})");
+                        $"{op}: target label {labels[i]} at index {i} is out of range for {layout.Classes} classes (expected 0 <= label < {layout.Classes}, or the ignoreIndex {ignoreIndex})");
                 }
             }
 
@@ -368,7 +761,7 @@ public sealed partial class Tensor
     }
 }
 
-/// <summary>The definition of <see cref="Tensor.MseLoss"/> (<c>torch.nn.functional.mse_loss</c>); input and target are its inputs.</summary>
+/// <summary>The definition of <see cref="LossOps.MseLoss"/> (<c>torch.nn.functional.mse_loss</c>); input and target are its inputs.</summary>
 public sealed class MseLossDefinition : OpDefinition, IGradCheckSamples
 {
     private static readonly MseLossDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
@@ -396,7 +789,7 @@ public sealed class MseLossDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.BinaryCrossEntropy"/> (<c>torch.nn.functional.binary_cross_entropy</c>); input and target are its inputs.</summary>
+/// <summary>The definition of <see cref="LossOps.BinaryCrossEntropy"/> (<c>torch.nn.functional.binary_cross_entropy</c>); input and target are its inputs.</summary>
 public sealed class BinaryCrossEntropyDefinition : OpDefinition, IGradCheckSamples
 {
     private static readonly BinaryCrossEntropyDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
@@ -424,53 +817,98 @@ public sealed class BinaryCrossEntropyDefinition : OpDefinition, IGradCheckSampl
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.BinaryCrossEntropyWithLogits"/> (<c>torch.nn.functional.binary_cross_entropy_with_logits</c>); input and target are its inputs.</summary>
+/// <summary>
+/// The definition of <see cref="LossOps.BinaryCrossEntropyWithLogits"/> (<c>torch.nn.functional.binary_cross_entropy_with_logits</c>):
+/// input and target are its inputs; the weights, which get no gradient, are held here.
+/// </summary>
 public sealed class BinaryCrossEntropyWithLogitsDefinition : OpDefinition, IGradCheckSamples
 {
-    private static readonly BinaryCrossEntropyWithLogitsDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
+    private static readonly BinaryCrossEntropyWithLogitsDefinition[] s_byReduction = [new(Reduction.None, null, null), new(Reduction.Mean, null, null), new(Reduction.Sum, null, null)];
 
-    private BinaryCrossEntropyWithLogitsDefinition(Reduction reduction)
-        : base("binary_cross_entropy_with_logits", "lᵢ = max(xᵢ, 0) − xᵢtᵢ + log(1 + e^(−|xᵢ|)), reduced; ∂lᵢ/∂xᵢ = σ(xᵢ) − tᵢ, ∂lᵢ/∂tᵢ = −xᵢ")
+    private BinaryCrossEntropyWithLogitsDefinition(Reduction reduction, Tensor? weight, Tensor? posWeight)
+        : base("binary_cross_entropy_with_logits", "lᵢ = wᵢ[(1 − tᵢ)xᵢ + (1 + (pᵢ − 1)tᵢ)·softplus(−xᵢ)], reduced; ∂lᵢ/∂xᵢ = wᵢ(σ(xᵢ)(1 + (pᵢ − 1)tᵢ) − pᵢtᵢ), ∂lᵢ/∂tᵢ = wᵢ(pᵢ·softplus(−xᵢ) − softplus(xᵢ)); w = p = 1 by default")
     {
         Reduction = reduction;
+        Weight = weight;
+        PosWeight = posWeight;
     }
 
     /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
     public Reduction Reduction { get; }
 
-    /// <summary>The shared instance for <paramref name="reduction"/>.</summary>
-    internal static BinaryCrossEntropyWithLogitsDefinition For(Reduction reduction) => s_byReduction[(int)reduction];
+    /// <summary>The per-element rescaling weight as given, or null (PyTorch's <c>weight</c>).</summary>
+    public Tensor? Weight { get; }
+
+    /// <summary>The weight of positive examples as given, or null (PyTorch's <c>pos_weight</c>).</summary>
+    public Tensor? PosWeight { get; }
+
+    /// <summary>The shared instance for <paramref name="reduction"/> without weights, else a new one holding them.</summary>
+    internal static BinaryCrossEntropyWithLogitsDefinition For(Reduction reduction, Tensor? weight = null, Tensor? posWeight = null) =>
+        weight is null && posWeight is null ? s_byReduction[(int)reduction] : new(reduction, weight, posWeight);
 
     /// <inheritdoc/>
-    protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}";
+    protected override string FormatAttributes() =>
+        $"reduction: {Reduction.ToString().ToLowerInvariant()}" + LossAttributes.Tensor("weight", Weight) + LossAttributes.Tensor("posWeight", PosWeight);
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
     public static IEnumerable<OpInfo> GradCheckSamples =>
     [
         new("binary_cross_entropy_with_logits", x => Tensor.BinaryCrossEntropyWithLogits(x[0], x[1]), OpRegistry.In([3, 4], -4, 4), OpRegistry.In([3, 4], 0, 1)),
         new("binary_cross_entropy_with_logits_none", x => Tensor.BinaryCrossEntropyWithLogits(x[0], x[1], Reduction.None), OpRegistry.In([3, 4], -4, 4), OpRegistry.In([3, 4], 0, 1)),
+        new(
+            "binary_cross_entropy_with_logits_weights",
+            x => Tensor.BinaryCrossEntropyWithLogits(x[0], x[1], weight: x[2], posWeight: x[3]),
+            OpRegistry.In([3, 4], -4, 4),
+            OpRegistry.In([3, 4], 0, 1),
+            InputSpec.Constant([3, 1], 0.5, 2),
+            InputSpec.Constant([4], 0.5, 3)),
+        new(
+            "binary_cross_entropy_with_logits_pos_weight_sum",
+            x => Tensor.BinaryCrossEntropyWithLogits(x[0], x[1], Reduction.Sum, posWeight: x[2]),
+            OpRegistry.In([2, 3], -4, 4),
+            OpRegistry.In([2, 3], 0, 1),
+            InputSpec.Constant([3], 0.5, 3)),
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.CrossEntropy"/> (<c>torch.nn.functional.cross_entropy</c>); input and target are its inputs.</summary>
+/// <summary>
+/// The definition of <see cref="LossOps.CrossEntropy"/> (<c>torch.nn.functional.cross_entropy</c>): input and target
+/// are its inputs; the class weights (no gradient), the ignored index and the label smoothing are held here.
+/// </summary>
 public sealed class CrossEntropyDefinition : OpDefinition, IGradCheckSamples
 {
-    private static readonly CrossEntropyDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
+    private static readonly CrossEntropyDefinition[] s_byReduction = [new(Reduction.None, null, -100, 0), new(Reduction.Mean, null, -100, 0), new(Reduction.Sum, null, -100, 0)];
 
-    private CrossEntropyDefinition(Reduction reduction)
-        : base("cross_entropy", "lₙ = −Σ_c tₙc·log_softmax(xₙ)_c (= logsumexp(xₙ) − xₙ[tₙ] for a class index), reduced; ∂lₙ/∂xₙ = softmax(xₙ)·Σ_c tₙc − tₙ")
+    private CrossEntropyDefinition(Reduction reduction, Tensor? weight, long ignoreIndex, double labelSmoothing)
+        : base("cross_entropy", "lₙ = −Σ_c aₙc·log_softmax(xₙ)_c with aₙc = w_c((1 − ε)tₙc + ε/C) (tₙ one-hot for a class index; w = 1, ε = 0 by default), 0 for an ignored sample, reduced (the mean over Σ w[tₙ]); ∂lₙ/∂xₙ = softmax(xₙ)·Σ_c aₙc − aₙ")
     {
         Reduction = reduction;
+        Weight = weight;
+        IgnoreIndex = ignoreIndex;
+        LabelSmoothing = labelSmoothing;
     }
 
     /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
     public Reduction Reduction { get; }
 
-    /// <summary>The shared instance for <paramref name="reduction"/>.</summary>
-    internal static CrossEntropyDefinition For(Reduction reduction) => s_byReduction[(int)reduction];
+    /// <summary>The class weights as given, or null (PyTorch's <c>weight</c>).</summary>
+    public Tensor? Weight { get; }
+
+    /// <summary>The class index whose samples are skipped (PyTorch's <c>ignore_index</c>, −100 by default).</summary>
+    public long IgnoreIndex { get; }
+
+    /// <summary>ε, the weight of the uniform distribution mixed into the target (PyTorch's <c>label_smoothing</c>).</summary>
+    public double LabelSmoothing { get; }
+
+    /// <summary>The shared instance for <paramref name="reduction"/> with the default options, else a new one holding them.</summary>
+    internal static CrossEntropyDefinition For(Reduction reduction, Tensor? weight = null, long ignoreIndex = -100, double labelSmoothing = 0) =>
+        weight is null && ignoreIndex == -100 && labelSmoothing == 0 ? s_byReduction[(int)reduction] : new(reduction, weight, ignoreIndex, labelSmoothing);
 
     /// <inheritdoc/>
-    protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}";
+    protected override string FormatAttributes() =>
+        $"reduction: {Reduction.ToString().ToLowerInvariant()}" + LossAttributes.Tensor("weight", Weight)
+        + (IgnoreIndex == -100 ? string.Empty : $", ignoreIndex: {IgnoreIndex}")
+        + (LabelSmoothing == 0 ? string.Empty : $", labelSmoothing: {FormatNumber(LabelSmoothing)}");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
     public static IEnumerable<OpInfo> GradCheckSamples =>
@@ -480,16 +918,82 @@ public sealed class CrossEntropyDefinition : OpDefinition, IGradCheckSamples
         new("cross_entropy_sum_1d", x => Tensor.CrossEntropy(x[0], x[1], Reduction.Sum), OpRegistry.In([5]), InputSpec.Index([], 5)),
         new("cross_entropy_spatial", x => Tensor.CrossEntropy(x[0], x[1]), OpRegistry.In([2, 3, 4]), InputSpec.Index([2, 4], 3)),
         new("cross_entropy_probabilities", x => Tensor.CrossEntropy(x[0], x[1]), OpRegistry.In([4, 5]), OpRegistry.In([4, 5], 0, 1)),
+        new(
+            "cross_entropy_weight_smoothing",
+            x => Tensor.CrossEntropy(x[0], x[1], weight: x[2], labelSmoothing: 0.2),
+            OpRegistry.In([6, 5]),
+            InputSpec.Index([6], 5),
+            InputSpec.Constant([5], 0.5, 2)),
+        new(
+            "cross_entropy_ignore_index_none",
+            x => Tensor.CrossEntropy(x[0], x[1], Reduction.None, ignoreIndex: 2, labelSmoothing: 0.1),
+            OpRegistry.In([2, 4, 3]),
+            InputSpec.Index([2, 3], 4)),
+        new(
+            "cross_entropy_ignore_index_weight",
+            x => Tensor.CrossEntropy(x[0], x[1], weight: x[2], ignoreIndex: 0),
+            OpRegistry.In([8, 3]),
+            InputSpec.Index([8], 3),
+            InputSpec.Constant([3], 0.5, 2)),
+        new(
+            "cross_entropy_probabilities_weight_smoothing",
+            x => Tensor.CrossEntropy(x[0], x[1], weight: x[2], labelSmoothing: 0.3),
+            OpRegistry.In([4, 5]),
+            OpRegistry.In([4, 5], 0, 1),
+            InputSpec.Constant([5], 0.5, 2)),
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.NllLoss"/> (<c>torch.nn.functional.nll_loss</c>); input and target are its inputs.</summary>
+/// <summary>
+/// The definition of <see cref="LossOps.NllLoss"/> (<c>torch.nn.functional.nll_loss</c>): input and target are its
+/// inputs; the class weights (no gradient) and the ignored index are held here.
+/// </summary>
 public sealed class NllLossDefinition : OpDefinition, IGradCheckSamples
 {
-    private static readonly NllLossDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
+    private static readonly NllLossDefinition[] s_byReduction = [new(Reduction.None, null, -100), new(Reduction.Mean, null, -100), new(Reduction.Sum, null, -100)];
 
-    private NllLossDefinition(Reduction reduction)
-        : base("nll_loss", "lₙ = −xₙ[tₙ], reduced; ∂lₙ/∂xₙc = −1 where c = tₙ, else 0")
+    private NllLossDefinition(Reduction reduction, Tensor? weight, long ignoreIndex)
+        : base("nll_loss", "lₙ = −w[tₙ]·xₙ[tₙ] (w = 1 by default), 0 for an ignored sample, reduced (the mean over Σ w[tₙ]); ∂lₙ/∂xₙc = −w[tₙ] where c = tₙ, else 0")
+    {
+        Reduction = reduction;
+        Weight = weight;
+        IgnoreIndex = ignoreIndex;
+    }
+
+    /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
+    public Reduction Reduction { get; }
+
+    /// <summary>The class weights as given, or null (PyTorch's <c>weight</c>).</summary>
+    public Tensor? Weight { get; }
+
+    /// <summary>The class index whose samples are skipped (PyTorch's <c>ignore_index</c>, −100 by default).</summary>
+    public long IgnoreIndex { get; }
+
+    /// <summary>The shared instance for <paramref name="reduction"/> with the default options, else a new one holding them.</summary>
+    internal static NllLossDefinition For(Reduction reduction, Tensor? weight = null, long ignoreIndex = -100) =>
+        weight is null && ignoreIndex == -100 ? s_byReduction[(int)reduction] : new(reduction, weight, ignoreIndex);
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() =>
+        $"reduction: {Reduction.ToString().ToLowerInvariant()}" + LossAttributes.Tensor("weight", Weight)
+        + (IgnoreIndex == -100 ? string.Empty : $", ignoreIndex: {IgnoreIndex}");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("nll_loss", x => Tensor.NllLoss(x[0], x[1]), OpRegistry.In([4, 5]), InputSpec.Index([4], 5)),
+        new("nll_loss_none", x => Tensor.NllLoss(x[0], x[1], Reduction.None), OpRegistry.In([4, 5]), InputSpec.Index([4], 5)),
+        new("nll_loss_weight_ignore_index", x => Tensor.NllLoss(x[0], x[1], weight: x[2], ignoreIndex: 1), OpRegistry.In([8, 4]), InputSpec.Index([8], 4), InputSpec.Constant([4], 0.5, 2)),
+    ];
+}
+
+/// <summary>The definition of <see cref="LossOps.L1Loss"/> (<c>torch.nn.functional.l1_loss</c>); input and target are its inputs.</summary>
+public sealed class L1LossDefinition : OpDefinition, IGradCheckSamples
+{
+    private static readonly L1LossDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
+
+    private L1LossDefinition(Reduction reduction)
+        : base("l1_loss", "lᵢ = |xᵢ − tᵢ|, reduced; ∂lᵢ/∂xᵢ = sign(xᵢ − tᵢ) (0 where equal), ∂lᵢ/∂tᵢ = −sign(xᵢ − tᵢ)")
     {
         Reduction = reduction;
     }
@@ -498,7 +1002,7 @@ public sealed class NllLossDefinition : OpDefinition, IGradCheckSamples
     public Reduction Reduction { get; }
 
     /// <summary>The shared instance for <paramref name="reduction"/>.</summary>
-    internal static NllLossDefinition For(Reduction reduction) => s_byReduction[(int)reduction];
+    internal static L1LossDefinition For(Reduction reduction) => s_byReduction[(int)reduction];
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}";
@@ -506,7 +1010,106 @@ public sealed class NllLossDefinition : OpDefinition, IGradCheckSamples
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
     public static IEnumerable<OpInfo> GradCheckSamples =>
     [
-        new("nll_loss", x => Tensor.NllLoss(x[0], x[1]), OpRegistry.In([4, 5]), InputSpec.Index([4], 5)),
-        new("nll_loss_none", x => Tensor.NllLoss(x[0], x[1], Reduction.None), OpRegistry.In([4, 5]), InputSpec.Index([4], 5)),
+        new("l1_loss", x => Tensor.L1Loss(x[0], x[1]), OpRegistry.In([3, 4]), OpRegistry.In([3, 4])),
+        new("l1_loss_none", x => Tensor.L1Loss(x[0], x[1], Reduction.None), OpRegistry.In([3, 4]), OpRegistry.In([3, 4])),
     ];
+}
+
+/// <summary>The definition of <see cref="LossOps.SmoothL1Loss"/> (<c>torch.nn.functional.smooth_l1_loss</c>) with its β.</summary>
+public sealed class SmoothL1LossDefinition : OpDefinition, IGradCheckSamples
+{
+    internal SmoothL1LossDefinition(Reduction reduction, double beta)
+        : base("smooth_l1_loss", "d = x − t; lᵢ = 0.5d²/β if |d| < β, else |d| − 0.5β (|d| for β = 0), reduced; ∂lᵢ/∂xᵢ = d/β if |d| < β, else sign(d)")
+    {
+        Reduction = reduction;
+        Beta = beta;
+    }
+
+    /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
+    public Reduction Reduction { get; }
+
+    /// <summary>β, where the loss turns from quadratic to linear (PyTorch's <c>beta</c>).</summary>
+    public double Beta { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}, beta: {FormatNumber(Beta)}";
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("smooth_l1_loss", x => Tensor.SmoothL1Loss(x[0], x[1]), OpRegistry.In([3, 4]), OpRegistry.In([3, 4])),
+        new("smooth_l1_loss_beta_none", x => Tensor.SmoothL1Loss(x[0], x[1], Reduction.None, beta: 0.5), OpRegistry.In([3, 4]), OpRegistry.In([3, 4])),
+    ];
+}
+
+/// <summary>The definition of <see cref="LossOps.HuberLoss"/> (<c>torch.nn.functional.huber_loss</c>) with its δ.</summary>
+public sealed class HuberLossDefinition : OpDefinition, IGradCheckSamples
+{
+    internal HuberLossDefinition(Reduction reduction, double delta)
+        : base("huber_loss", "d = x − t; lᵢ = 0.5d² if |d| < δ, else δ(|d| − 0.5δ), reduced; ∂lᵢ/∂xᵢ = clamp(d, −δ, δ)")
+    {
+        Reduction = reduction;
+        Delta = delta;
+    }
+
+    /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
+    public Reduction Reduction { get; }
+
+    /// <summary>δ, where the loss turns from quadratic to linear (PyTorch's <c>delta</c>).</summary>
+    public double Delta { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}, delta: {FormatNumber(Delta)}";
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("huber_loss", x => Tensor.HuberLoss(x[0], x[1]), OpRegistry.In([3, 4]), OpRegistry.In([3, 4])),
+        new("huber_loss_delta_sum", x => Tensor.HuberLoss(x[0], x[1], Reduction.Sum, delta: 0.7), OpRegistry.In([3, 4]), OpRegistry.In([3, 4])),
+    ];
+}
+
+/// <summary>The definition of <see cref="LossOps.KlDiv"/> (<c>torch.nn.functional.kl_div</c>) with its reduction and target form.</summary>
+public sealed class KlDivDefinition : OpDefinition, IGradCheckSamples
+{
+    internal KlDivDefinition(Reduction reduction, bool logTarget)
+        : base("kl_div", "lᵢ = tᵢ(log tᵢ − xᵢ) (e^tᵢ(tᵢ − xᵢ) for log targets), reduced (batchmean: the sum over the batch size); ∂lᵢ/∂xᵢ = −tᵢ (−e^tᵢ), ∂lᵢ/∂tᵢ = log tᵢ + 1 − xᵢ (e^tᵢ(tᵢ − xᵢ + 1))")
+    {
+        Reduction = reduction;
+        LogTarget = logTarget;
+    }
+
+    /// <summary>How the per-element losses are combined, batchmean included (PyTorch's <c>reduction</c>).</summary>
+    public Reduction Reduction { get; }
+
+    /// <summary>Whether the target is log-probabilities (PyTorch's <c>log_target</c>).</summary>
+    public bool LogTarget { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}, logTarget: {(LogTarget ? "true" : "false")}";
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("kl_div_batchmean", x => Tensor.KlDiv(x[0], x[1], Reduction.BatchMean), OpRegistry.In([3, 4], -3, 0), OpRegistry.In([3, 4], 0.05, 1)),
+        new("kl_div_log_target_none", x => Tensor.KlDiv(x[0], x[1], Reduction.None, logTarget: true), OpRegistry.In([3, 4], -3, 0), OpRegistry.In([3, 4], -3, 0)),
+        new("kl_div_mean", x => Tensor.KlDiv(x[0], x[1]), OpRegistry.In([2, 3], -3, 0), OpRegistry.In([2, 3], 0.05, 1)),
+    ];
+}
+
+/// <summary>How the loss definitions print a tensor-valued option in <c>ToString</c>.</summary>
+internal static class LossAttributes
+{
+    /// <summary><c>, name: [v₁, v₂, …]</c> for up to 8 values, <c>, name: tensor (shape)</c> beyond, nothing for null.</summary>
+    public static string Tensor(string name, Backprop.Tensor? value)
+    {
+        if (value is null)
+        {
+            return string.Empty;
+        }
+
+        return value.Numel <= 8
+            ? $", {name}: [{string.Join(", ", value.ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}]"
+            : $", {name}: tensor {Shapes.Format(value._shape)}";
+    }
 }

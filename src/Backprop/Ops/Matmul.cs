@@ -4,87 +4,97 @@ using Backprop.Kernels;
 namespace Backprop;
 
 // matmul: forward and backward side by side.
-public sealed partial class Tensor
+/// <summary>
+/// The matrix product of <see cref="Tensor"/>: <c>a.Matmul(b)</c> (<c>torch.matmul</c>), its alias <c>MM</c> and the form that writes into a given output.
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class MatmulOps
 {
-    /// <summary>
-    /// Matrix product (<c>torch.matmul</c>): 2-D × 2-D, batched (…×n×k) × (…×k×m) with broadcast
-    /// batch dims, and 1-D operands treated as a row (left) or column (right) vector that is
-    /// removed from the result. For C = A·B: dL/dA = dL/dC · Bᵀ, dL/dB = Aᵀ · dL/dC.
-    /// </summary>
-    public Tensor Matmul(Tensor other)
+    extension(Tensor self)
     {
-        RequireFloat("matmul", this);
-        RequireFloat("matmul", other);
-        RequireSameDType("matmul", this, other);
-        if (Rank == 0 || other.Rank == 0)
+        /// <summary>
+        /// Matrix product (<c>torch.matmul</c>): 2-D × 2-D, batched (…×n×k) × (…×k×m) with broadcast
+        /// batch dims, and 1-D operands treated as a row (left) or column (right) vector that is
+        /// removed from the result. For C = A·B: dL/dA = dL/dC · Bᵀ, dL/dB = Aᵀ · dL/dC.
+        /// </summary>
+        public Tensor Matmul(Tensor other)
         {
-            throw new ArgumentException($"matmul: both operands need at least one dimension, got {Shapes.Format(_shape)} @ {Shapes.Format(other._shape)}");
-        }
-
-        if (Rank == 1 || other.Rank == 1)
-        {
-            var a = Rank == 1 ? Reshape(1, _shape[0]) : this;
-            var b = other.Rank == 1 ? other.Reshape(other._shape[0], 1) : other;
-            var product = a.Matmul(b);
-            var shape = product.Shape.ToList();
-            if (other.Rank == 1)
+            Tensor.RequireFloat("matmul", self);
+            Tensor.RequireFloat("matmul", other);
+            Tensor.RequireSameDType("matmul", self, other);
+            if (self.Rank == 0 || other.Rank == 0)
             {
-                shape.RemoveAt(shape.Count - 1);
+                throw new ArgumentException($"matmul: both operands need at least one dimension, got {Shapes.Format(self._shape)} @ {Shapes.Format(other._shape)}");
             }
 
-            if (Rank == 1)
+            if (self.Rank == 1 || other.Rank == 1)
             {
-                shape.RemoveAt(shape.Count - (other.Rank == 1 ? 1 : 2));
+                var a = self.Rank == 1 ? self.Reshape(1, self._shape[0]) : self;
+                var b = other.Rank == 1 ? other.Reshape(other._shape[0], 1) : other;
+                var product = a.Matmul(b);
+                var shape = product.Shape.ToList();
+                if (other.Rank == 1)
+                {
+                    shape.RemoveAt(shape.Count - 1);
+                }
+
+                if (self.Rank == 1)
+                {
+                    shape.RemoveAt(shape.Count - (other.Rank == 1 ? 1 : 2));
+                }
+
+                return product.Reshape([.. shape]);
             }
 
-            return product.Reshape([.. shape]);
+            var (x, y) = (self, other);
+            var result = BatchedGemm(x, false, y, false);
+            return Tensor.Record(MatmulDefinition.Instance, result, [x, y], g =>
+            [
+                x.RequiresGrad ? BatchedGemm(g, false, y, true) : null,
+                y.RequiresGrad ? BatchedGemm(x, true, g, false) : null,
+            ]);
         }
 
-        var (x, y) = (this, other);
-        var result = BatchedGemm(x, false, y, false);
-        return Record(MatmulDefinition.Instance, result, [x, y], g =>
-        [
-            x.RequiresGrad ? BatchedGemm(g, false, y, true) : null,
-            y.RequiresGrad ? BatchedGemm(x, true, g, false) : null,
-        ]);
+        /// <summary>Matrix product (<c>a @ b</c>); an alias of <see cref="MatmulOps.extension(Tensor).Matmul(Tensor)"/>.</summary>
+        public Tensor MM(Tensor other) => self.Matmul(other);
     }
 
-    /// <summary>
-    /// Matrix product of two matrices or batches written into an existing tensor
-    /// (<c>torch.matmul(input, other, out=output)</c>): the same values as <see cref="Matmul(Tensor)"/>, with no
-    /// new allocation, for loops that multiply the same shapes again and again. Like PyTorch's out=
-    /// variants it is not differentiable: with grad mode on, no operand may require a gradient.
-    /// Returns <paramref name="output"/>.
-    /// </summary>
-    public static Tensor Matmul(Tensor input, Tensor other, Tensor output)
+    extension(Tensor)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(other);
-        ArgumentNullException.ThrowIfNull(output);
-        RequireFloat("matmul", input);
-        RequireSameDType("matmul", input, other);
-        RequireSameDType("matmul", input, output);
-        if (input.Rank < 2 || other.Rank < 2)
+        /// <summary>
+        /// Matrix product of two matrices or batches written into an existing tensor
+        /// (<c>torch.matmul(input, other, out=output)</c>): the same values as <see cref="MatmulOps.extension(Tensor).Matmul(Tensor)"/>, with no
+        /// new allocation, for loops that multiply the same shapes again and again. Like PyTorch's out=
+        /// variants it is not differentiable: with grad mode on, no operand may require a gradient.
+        /// Returns <paramref name="output"/>.
+        /// </summary>
+        public static Tensor Matmul(Tensor input, Tensor other, Tensor output)
         {
-            throw new ArgumentException($"matmul with an output tensor needs operands of at least two dimensions, got {Shapes.Format(input._shape)} @ {Shapes.Format(other._shape)}");
-        }
+            ArgumentNullException.ThrowIfNull(input);
+            ArgumentNullException.ThrowIfNull(other);
+            ArgumentNullException.ThrowIfNull(output);
+            Tensor.RequireFloat("matmul", input);
+            Tensor.RequireSameDType("matmul", input, other);
+            Tensor.RequireSameDType("matmul", input, output);
+            if (input.Rank < 2 || other.Rank < 2)
+            {
+                throw new ArgumentException($"matmul with an output tensor needs operands of at least two dimensions, got {Shapes.Format(input._shape)} @ {Shapes.Format(other._shape)}");
+            }
 
-        if (ReferenceEquals(output._data, input._data) || ReferenceEquals(output._data, other._data))
-        {
-            throw new ArgumentException("matmul: the output tensor shares memory with an operand; the product would overwrite values it still reads (pass a separate tensor)");
-        }
+            if (ReferenceEquals(output._data, input._data) || ReferenceEquals(output._data, other._data))
+            {
+                throw new ArgumentException("matmul: the output tensor shares memory with an operand; the product would overwrite values it still reads (pass a separate tensor)");
+            }
 
-        if (Autograd.IsGradEnabled && (input.RequiresGrad || other.RequiresGrad || output.RequiresGrad))
-        {
-            throw new ArgumentException("matmul with an output tensor does not support automatic differentiation, but one of the arguments requires grad (use Matmul(other), or run under NoGrad)");
-        }
+            if (Autograd.IsGradEnabled && (input.RequiresGrad || other.RequiresGrad || output.RequiresGrad))
+            {
+                throw new ArgumentException("matmul with an output tensor does not support automatic differentiation, but one of the arguments requires grad (use Matmul(other), or run under NoGrad)");
+            }
 
-        BatchedGemm(input, false, other, false, output);
-        return output;
+            BatchedGemm(input, false, other, false, output);
+            return output;
+        }
     }
-
-    /// <summary>Matrix product (<c>a @ b</c>); an alias of <see cref="Matmul(Tensor)"/>.</summary>
-    public Tensor MM(Tensor other) => Matmul(other);
 
     /// <summary>
     /// op(a)·op(b) over broadcast batch dims, where op transposes the last two dims when its flag is set.
@@ -112,7 +122,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"matmul: {Shapes.Format(a._shape)} @ {Shapes.Format(b._shape)} gives {Shapes.Format(shape)}, but the output tensor has shape {Shapes.Format(destination._shape)}");
         }
 
-        var result = destination ?? Empty(shape, a.DType);
+        var result = destination ?? Tensor.Empty(shape, a.DType);
         int count = Shapes.Numel(batch);
         var strideA = Shapes.BroadcastStrides(batchA, batch);
         var strideB = Shapes.BroadcastStrides(batchB, batch);
@@ -156,7 +166,7 @@ public sealed partial class Tensor
     }
 }
 
-/// <summary>The definition of <see cref="Tensor.Matmul(Tensor)"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="MatmulOps.extension(Tensor).Matmul(Tensor)"/> (no attributes).</summary>
 public sealed class MatmulDefinition : OpDefinition, IGradCheckSamples
 {
     private MatmulDefinition()

@@ -6,205 +6,212 @@ namespace Backprop;
 // batch_norm, layer_norm: fused primitives with their backward written by hand, for speed (one
 // pass per statistic instead of a dozen broadcast ops, each saving its intermediates) and for
 // stability (two-pass variance; per-channel sums gathered in double).
-public sealed partial class Tensor
+/// <summary>
+/// Normalizations of <see cref="Tensor"/>: <c>Tensor.BatchNorm</c> and <c>Tensor.LayerNorm</c> (<c>torch.nn.functional.batch_norm</c>, <c>layer_norm</c>).
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class NormalizationOps
 {
-    /// <summary>
-    /// Batch normalization over dim 1 of an (N, C, …) input (<c>torch.nn.functional.batch_norm(input,
-    /// running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05)</c>):
-    /// y = (x − μ_c)/√(σ²_c + eps)·w_c + b_c, with μ_c and σ²_c taken over the m = N·(H·W·…) values of
-    /// channel c. In training μ and the biased σ² are the batch's, and the running statistics (when
-    /// given) are updated in place, outside the graph: running = (1 − momentum)·running + momentum·stat,
-    /// with the unbiased variance σ²·m/(m − 1) for running_var. In evaluation the running statistics
-    /// are used. Backward with x̂ = (x − μ)/√(σ² + eps) and s = 1/√(σ² + eps): training
-    /// dL/dx = w·s·(g − mean_c(g) − x̂·mean_c(g·x̂)); evaluation dL/dx = w·s·g;
-    /// dL/dw_c = Σ g·x̂, dL/db_c = Σ g. The running statistics get no gradient.
-    /// </summary>
-    public static Tensor BatchNorm(
-        Tensor input,
-        Tensor? runningMean,
-        Tensor? runningVar,
-        Tensor? weight = null,
-        Tensor? bias = null,
-        bool training = false,
-        double momentum = 0.1,
-        double eps = 1e-5)
+    extension(Tensor)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        RequireFloat("batch_norm", input);
-        if (input.Rank < 2)
+        /// <summary>
+        /// Batch normalization over dim 1 of an (N, C, …) input (<c>torch.nn.functional.batch_norm(input,
+        /// running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05)</c>):
+        /// y = (x − μ_c)/√(σ²_c + eps)·w_c + b_c, with μ_c and σ²_c taken over the m = N·(H·W·…) values of
+        /// channel c. In training μ and the biased σ² are the batch's, and the running statistics (when
+        /// given) are updated in place, outside the graph: running = (1 − momentum)·running + momentum·stat,
+        /// with the unbiased variance σ²·m/(m − 1) for running_var. In evaluation the running statistics
+        /// are used. Backward with x̂ = (x − μ)/√(σ² + eps) and s = 1/√(σ² + eps): training
+        /// dL/dx = w·s·(g − mean_c(g) − x̂·mean_c(g·x̂)); evaluation dL/dx = w·s·g;
+        /// dL/dw_c = Σ g·x̂, dL/db_c = Σ g. The running statistics get no gradient.
+        /// </summary>
+        public static Tensor BatchNorm(
+            Tensor input,
+            Tensor? runningMean,
+            Tensor? runningVar,
+            Tensor? weight = null,
+            Tensor? bias = null,
+            bool training = false,
+            double momentum = 0.1,
+            double eps = 1e-5)
         {
-            throw new ArgumentException($"batch_norm: expected an input of shape (N, C, ...) with at least 2 dimensions, got {Shapes.Format(input._shape)}");
-        }
-
-        int n = input._shape[0], channels = input._shape[1];
-        int inner = Shapes.Numel(input._shape.AsSpan(2));
-        foreach (var (name, t) in (ReadOnlySpan<(string, Tensor?)>)[("running_mean", runningMean), ("running_var", runningVar), ("weight", weight), ("bias", bias)])
-        {
-            if (t is null)
+            ArgumentNullException.ThrowIfNull(input);
+            Tensor.RequireFloat("batch_norm", input);
+            if (input.Rank < 2)
             {
-                continue;
+                throw new ArgumentException($"batch_norm: expected an input of shape (N, C, ...) with at least 2 dimensions, got {Shapes.Format(input._shape)}");
             }
 
-            RequireSameDType("batch_norm", input, t);
-            if (t.Rank != 1 || t._shape[0] != channels)
+            int n = input._shape[0], channels = input._shape[1];
+            int inner = Shapes.Numel(input._shape.AsSpan(2));
+            foreach (var (name, t) in (ReadOnlySpan<(string, Tensor?)>)[("running_mean", runningMean), ("running_var", runningVar), ("weight", weight), ("bias", bias)])
             {
-                throw new ArgumentException($"batch_norm: {name} must have shape ({channels}) for an input of shape {Shapes.Format(input._shape)} with {channels} channels, got {Shapes.Format(t._shape)}");
-            }
-        }
+                if (t is null)
+                {
+                    continue;
+                }
 
-        if ((runningMean is null) != (runningVar is null))
-        {
-            throw new ArgumentException("batch_norm: running_mean and running_var must be given together");
-        }
-
-        if (!training && runningMean is null)
-        {
-            throw new ArgumentException("batch_norm: evaluation (training: false) needs running_mean and running_var");
-        }
-
-        int count = n * inner;
-        if (training && count <= 1)
-        {
-            throw new ArgumentException($"batch_norm: expected more than 1 value per channel when training, got input of shape {Shapes.Format(input._shape)}");
-        }
-
-        if (!(eps >= 0))
-        {
-            throw new ArgumentOutOfRangeException(nameof(eps), eps, $"batch_norm: eps must be non-negative, got {eps}");
-        }
-
-        // mean and invStd are the statistics the output was normalized with, kept for backward.
-        var mean = new double[channels];
-        var invStd = new double[channels];
-        if (training)
-        {
-            var variance = new double[channels];
-            if (input.DType == DType.Float32)
-            {
-                ChannelStatistics(input.F32, n, channels, inner, mean, variance);
-            }
-            else
-            {
-                ChannelStatistics(input.F64, n, channels, inner, mean, variance);
+                Tensor.RequireSameDType("batch_norm", input, t);
+                if (t.Rank != 1 || t._shape[0] != channels)
+                {
+                    throw new ArgumentException($"batch_norm: {name} must have shape ({channels}) for an input of shape {Shapes.Format(input._shape)} with {channels} channels, got {Shapes.Format(t._shape)}");
+                }
             }
 
-            for (int ch = 0; ch < channels; ch++)
+            if ((runningMean is null) != (runningVar is null))
             {
-                invStd[ch] = 1 / Math.Sqrt(variance[ch] + eps);
+                throw new ArgumentException("batch_norm: running_mean and running_var must be given together");
             }
 
-            if (runningMean is not null)
+            if (!training && runningMean is null)
             {
-                double unbias = (double)count / (count - 1);
+                throw new ArgumentException("batch_norm: evaluation (training: false) needs running_mean and running_var");
+            }
+
+            int count = n * inner;
+            if (training && count <= 1)
+            {
+                throw new ArgumentException($"batch_norm: expected more than 1 value per channel when training, got input of shape {Shapes.Format(input._shape)}");
+            }
+
+            if (!(eps >= 0))
+            {
+                throw new ArgumentOutOfRangeException(nameof(eps), eps, $"batch_norm: eps must be non-negative, got {eps}");
+            }
+
+            // mean and invStd are the statistics the output was normalized with, kept for backward.
+            var mean = new double[channels];
+            var invStd = new double[channels];
+            if (training)
+            {
+                var variance = new double[channels];
+                if (input.DType == DType.Float32)
+                {
+                    ChannelStatistics(input.F32, n, channels, inner, mean, variance);
+                }
+                else
+                {
+                    ChannelStatistics(input.F64, n, channels, inner, mean, variance);
+                }
+
                 for (int ch = 0; ch < channels; ch++)
                 {
-                    runningMean.SetDouble(ch, ((1 - momentum) * runningMean.GetDouble(ch)) + (momentum * mean[ch]));
-                    runningVar!.SetDouble(ch, ((1 - momentum) * runningVar.GetDouble(ch)) + (momentum * variance[ch] * unbias));
+                    invStd[ch] = 1 / Math.Sqrt(variance[ch] + eps);
                 }
-            }
-        }
-        else
-        {
-            for (int ch = 0; ch < channels; ch++)
-            {
-                mean[ch] = runningMean!.GetDouble(ch);
-                invStd[ch] = 1 / Math.Sqrt(runningVar!.GetDouble(ch) + eps);
-            }
-        }
 
-        var output = Empty(input._shape, input.DType);
-        if (input.DType == DType.Float32)
-        {
-            BatchNormForward(input.F32, output.F32, n, channels, inner, weight?.F32, bias?.F32, mean, invStd);
-        }
-        else
-        {
-            BatchNormForward(input.F64, output.F64, n, channels, inner, weight?.F64, bias?.F64, mean, invStd);
-        }
-
-        return Record(new BatchNormDefinition(runningMean, runningVar, training, momentum, eps, weight is not null, bias is not null), output, AffineInputs(input, weight, bias), g =>
-        {
-            var gradInput = input.RequiresGrad ? Empty(input._shape, input.DType) : null;
-            var gradWeight = weight is { RequiresGrad: true } ? Empty(weight._shape, weight.DType) : null;
-            var gradBias = bias is { RequiresGrad: true } ? Empty(bias._shape, bias.DType) : null;
-            if (g.DType == DType.Float32)
-            {
-                BatchNormBackward(g.F32, input.F32, weight?.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, n, channels, inner, mean, invStd, training);
-            }
-            else
-            {
-                BatchNormBackward(g.F64, input.F64, weight?.F64, gradInput?.F64, gradWeight?.F64, gradBias?.F64, n, channels, inner, mean, invStd, training);
-            }
-
-            return AffineGradients(weight, bias, gradInput, gradWeight, gradBias);
-        });
-    }
-
-    /// <summary>
-    /// Layer normalization over the last dims given by <paramref name="normalizedShape"/>
-    /// (<c>torch.nn.functional.layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05)</c>):
-    /// for each row r of D = Π normalizedShape values, y = (x − μ_r)/√(σ²_r + eps)·w + b with the biased
-    /// variance. Backward with x̂ the normalized row, s = 1/√(σ²_r + eps) and ĝ = g·w:
-    /// dL/dx = s·(ĝ − mean_r(ĝ) − x̂·mean_r(ĝ·x̂)), dL/dw = Σ_r g·x̂, dL/db = Σ_r g.
-    /// </summary>
-    public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(normalizedShape);
-        RequireFloat("layer_norm", input);
-        int k = normalizedShape.Length;
-        if (k == 0 || k > input.Rank || !input._shape.AsSpan(input.Rank - k).SequenceEqual(normalizedShape))
-        {
-            throw new ArgumentException($"layer_norm: given normalized_shape {Shapes.Format(normalizedShape)}, expected an input of shape (*, {string.Join(", ", normalizedShape)}), got {Shapes.Format(input._shape)}");
-        }
-
-        foreach (var (name, t) in (ReadOnlySpan<(string, Tensor?)>)[("weight", weight), ("bias", bias)])
-        {
-            if (t is not null)
-            {
-                RequireSameDType("layer_norm", input, t);
-                if (!t._shape.AsSpan().SequenceEqual(normalizedShape))
+                if (runningMean is not null)
                 {
-                    throw new ArgumentException($"layer_norm: {name} must have the normalized shape {Shapes.Format(normalizedShape)}, got {Shapes.Format(t._shape)}");
+                    double unbias = (double)count / (count - 1);
+                    for (int ch = 0; ch < channels; ch++)
+                    {
+                        runningMean.SetDouble(ch, ((1 - momentum) * runningMean.GetDouble(ch)) + (momentum * mean[ch]));
+                        runningVar!.SetDouble(ch, ((1 - momentum) * runningVar.GetDouble(ch)) + (momentum * variance[ch] * unbias));
+                    }
                 }
-            }
-        }
-
-        if (!(eps >= 0))
-        {
-            throw new ArgumentOutOfRangeException(nameof(eps), eps, $"layer_norm: eps must be non-negative, got {eps}");
-        }
-
-        int d = Shapes.Numel(normalizedShape);
-        int rows = d == 0 ? 0 : input.Numel / d;
-        var output = Empty(input._shape, input.DType);
-        var normalized = Empty(input._shape, input.DType);
-        var invStd = new double[rows];
-        if (input.DType == DType.Float32)
-        {
-            LayerNormForward(input.F32, normalized.F32, output.F32, weight?.F32, bias?.F32, rows, d, eps, invStd);
-        }
-        else
-        {
-            LayerNormForward(input.F64, normalized.F64, output.F64, weight?.F64, bias?.F64, rows, d, eps, invStd);
-        }
-
-        return Record(new LayerNormDefinition(normalizedShape, eps, weight is not null, bias is not null), output, AffineInputs(input, weight, bias), g =>
-        {
-            var gradInput = input.RequiresGrad ? Empty(input._shape, input.DType) : null;
-            var gradWeight = weight is { RequiresGrad: true } ? Zeros(weight._shape, weight.DType) : null;
-            var gradBias = bias is { RequiresGrad: true } ? Zeros(bias._shape, bias.DType) : null;
-            if (g.DType == DType.Float32)
-            {
-                LayerNormBackward(g.F32, normalized.F32, weight?.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, rows, d, invStd);
             }
             else
             {
-                LayerNormBackward(g.F64, normalized.F64, weight?.F64, gradInput?.F64, gradWeight?.F64, gradBias?.F64, rows, d, invStd);
+                for (int ch = 0; ch < channels; ch++)
+                {
+                    mean[ch] = runningMean!.GetDouble(ch);
+                    invStd[ch] = 1 / Math.Sqrt(runningVar!.GetDouble(ch) + eps);
+                }
             }
 
-            return AffineGradients(weight, bias, gradInput, gradWeight, gradBias);
-        });
+            var output = Tensor.Empty(input._shape, input.DType);
+            if (input.DType == DType.Float32)
+            {
+                BatchNormForward(input.F32, output.F32, n, channels, inner, weight?.F32, bias?.F32, mean, invStd);
+            }
+            else
+            {
+                BatchNormForward(input.F64, output.F64, n, channels, inner, weight?.F64, bias?.F64, mean, invStd);
+            }
+
+            return Tensor.Record(new BatchNormDefinition(runningMean, runningVar, training, momentum, eps, weight is not null, bias is not null), output, AffineInputs(input, weight, bias), g =>
+            {
+                var gradInput = input.RequiresGrad ? Tensor.Empty(input._shape, input.DType) : null;
+                var gradWeight = weight is { RequiresGrad: true } ? Tensor.Empty(weight._shape, weight.DType) : null;
+                var gradBias = bias is { RequiresGrad: true } ? Tensor.Empty(bias._shape, bias.DType) : null;
+                if (g.DType == DType.Float32)
+                {
+                    BatchNormBackward(g.F32, input.F32, weight?.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, n, channels, inner, mean, invStd, training);
+                }
+                else
+                {
+                    BatchNormBackward(g.F64, input.F64, weight?.F64, gradInput?.F64, gradWeight?.F64, gradBias?.F64, n, channels, inner, mean, invStd, training);
+                }
+
+                return AffineGradients(weight, bias, gradInput, gradWeight, gradBias);
+            });
+        }
+
+        /// <summary>
+        /// Layer normalization over the last dims given by <paramref name="normalizedShape"/>
+        /// (<c>torch.nn.functional.layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05)</c>):
+        /// for each row r of D = Π normalizedShape values, y = (x − μ_r)/√(σ²_r + eps)·w + b with the biased
+        /// variance. Backward with x̂ the normalized row, s = 1/√(σ²_r + eps) and ĝ = g·w:
+        /// dL/dx = s·(ĝ − mean_r(ĝ) − x̂·mean_r(ĝ·x̂)), dL/dw = Σ_r g·x̂, dL/db = Σ_r g.
+        /// </summary>
+        public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
+        {
+            ArgumentNullException.ThrowIfNull(input);
+            ArgumentNullException.ThrowIfNull(normalizedShape);
+            Tensor.RequireFloat("layer_norm", input);
+            int k = normalizedShape.Length;
+            if (k == 0 || k > input.Rank || !input._shape.AsSpan(input.Rank - k).SequenceEqual(normalizedShape))
+            {
+                throw new ArgumentException($"layer_norm: given normalized_shape {Shapes.Format(normalizedShape)}, expected an input of shape (*, {string.Join(", ", normalizedShape)}), got {Shapes.Format(input._shape)}");
+            }
+
+            foreach (var (name, t) in (ReadOnlySpan<(string, Tensor?)>)[("weight", weight), ("bias", bias)])
+            {
+                if (t is not null)
+                {
+                    Tensor.RequireSameDType("layer_norm", input, t);
+                    if (!t._shape.AsSpan().SequenceEqual(normalizedShape))
+                    {
+                        throw new ArgumentException($"layer_norm: {name} must have the normalized shape {Shapes.Format(normalizedShape)}, got {Shapes.Format(t._shape)}");
+                    }
+                }
+            }
+
+            if (!(eps >= 0))
+            {
+                throw new ArgumentOutOfRangeException(nameof(eps), eps, $"layer_norm: eps must be non-negative, got {eps}");
+            }
+
+            int d = Shapes.Numel(normalizedShape);
+            int rows = d == 0 ? 0 : input.Numel / d;
+            var output = Tensor.Empty(input._shape, input.DType);
+            var normalized = Tensor.Empty(input._shape, input.DType);
+            var invStd = new double[rows];
+            if (input.DType == DType.Float32)
+            {
+                LayerNormForward(input.F32, normalized.F32, output.F32, weight?.F32, bias?.F32, rows, d, eps, invStd);
+            }
+            else
+            {
+                LayerNormForward(input.F64, normalized.F64, output.F64, weight?.F64, bias?.F64, rows, d, eps, invStd);
+            }
+
+            return Tensor.Record(new LayerNormDefinition(normalizedShape, eps, weight is not null, bias is not null), output, AffineInputs(input, weight, bias), g =>
+            {
+                var gradInput = input.RequiresGrad ? Tensor.Empty(input._shape, input.DType) : null;
+                var gradWeight = weight is { RequiresGrad: true } ? Tensor.Zeros(weight._shape, weight.DType) : null;
+                var gradBias = bias is { RequiresGrad: true } ? Tensor.Zeros(bias._shape, bias.DType) : null;
+                if (g.DType == DType.Float32)
+                {
+                    LayerNormBackward(g.F32, normalized.F32, weight?.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, rows, d, invStd);
+                }
+                else
+                {
+                    LayerNormBackward(g.F64, normalized.F64, weight?.F64, gradInput?.F64, gradWeight?.F64, gradBias?.F64, rows, d, invStd);
+                }
+
+                return AffineGradients(weight, bias, gradInput, gradWeight, gradBias);
+            });
+        }
     }
 
     /// <summary>The graph inputs of a normalization: the input, then weight and bias when given.</summary>
@@ -416,7 +423,7 @@ public sealed partial class Tensor
 }
 
 /// <summary>
-/// The definition of <see cref="Tensor.BatchNorm"/> (<c>torch.nn.functional.batch_norm</c>); the weight
+/// The definition of <see cref="NormalizationOps.BatchNorm"/> (<c>torch.nn.functional.batch_norm</c>); the weight
 /// and bias, when given, are inputs; the running statistics, which get no gradient, are held here.
 /// </summary>
 public sealed class BatchNormDefinition : OpDefinition, IGradCheckSamples
@@ -521,7 +528,7 @@ public sealed class BatchNormDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.LayerNorm"/> (<c>torch.nn.functional.layer_norm</c>); the weight and bias, when given, are inputs.</summary>
+/// <summary>The definition of <see cref="NormalizationOps.LayerNorm"/> (<c>torch.nn.functional.layer_norm</c>); the weight and bias, when given, are inputs.</summary>
 public sealed class LayerNormDefinition : OpDefinition, IGradCheckSamples
 {
     internal LayerNormDefinition(int[] normalizedShape, double eps, bool hasWeight, bool hasBias)

@@ -4,155 +4,197 @@ namespace Backprop;
 
 // max_pool2d, avg_pool2d, adaptive_avg_pool2d over (N, C, H, W) or (C, H, W): forward and backward side
 // by side; the loops are in Kernels/Pooling.cs.
-public sealed partial class Tensor
+/// <summary>
+/// Pooling of <see cref="Tensor"/>: <c>Tensor.MaxPool2d</c>, <c>Tensor.AvgPool2d</c> and <c>Tensor.AdaptiveAvgPool2d</c>.
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class PoolingOps
 {
-    /// <summary>
-    /// 2-D max pooling (<c>torch.nn.functional.max_pool2d(input, kernel_size, stride=None, padding=0,
-    /// dilation=1, ceil_mode=False)</c>): y[n, c, i, j] = max over the window at (i·sH − pH, j·sW − pW) with
-    /// taps spaced by the dilation (padding never wins); stride defaults to the kernel size. The index of
-    /// each max is recorded, and dL/dx[that index] += dL/dy (zero elsewhere).
-    /// </summary>
-    public static Tensor MaxPool2d(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, Size2? dilation = null, bool ceilMode = false)
+    extension(Tensor)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        if (input.Rank == 3)
+        /// <summary>
+        /// 2-D max pooling (<c>torch.nn.functional.max_pool2d(input, kernel_size, stride=None, padding=0,
+        /// dilation=1, ceil_mode=False)</c>): y[n, c, i, j] = max over the window at (i·sH − pH, j·sW − pW) with
+        /// taps spaced by the dilation (padding never wins); stride defaults to the kernel size. The index of
+        /// each max is recorded, and dL/dx[that index] += dL/dy (zero elsewhere).
+        /// </summary>
+        public static Tensor MaxPool2d(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, Size2? dilation = null, bool ceilMode = false) =>
+            MaxPool2dCore(input, kernelSize, stride, padding, dilation, ceilMode, wantIndices: false).Output;
+
+        /// <summary>
+        /// <see cref="MaxPool2d"/> that also returns where each maximum came from
+        /// (<c>torch.nn.functional.max_pool2d(..., return_indices=True)</c>, aten's <c>max_pool2d_with_indices</c>):
+        /// Indices is int64 of the output's shape, each the flat position ih·W + iw of the max inside its
+        /// (H, W) plane, the first one on ties, as PyTorch numbers them (what <c>max_unpool2d</c> reads).
+        /// The indices are not differentiable; the values back-propagate as <see cref="MaxPool2d"/>'s do.
+        /// </summary>
+        /// <param name="input">(N, C, H, W) or unbatched (C, H, W).</param>
+        /// <param name="kernelSize">The window (kH, kW).</param>
+        /// <param name="stride">The step between windows; the kernel size when null.</param>
+        /// <param name="padding">Implicit −∞ padding on each side.</param>
+        /// <param name="dilation">The spacing between window taps; 1 when null.</param>
+        /// <param name="ceilMode">Whether the output size rounds up, so a last partial window is kept.</param>
+        public static (Tensor Output, Tensor Indices) MaxPool2dWithIndices(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, Size2? dilation = null, bool ceilMode = false)
         {
-            return MaxPool2d(input.Unsqueeze(0), kernelSize, stride, padding, dilation, ceilMode).Squeeze(0);
+            var (output, indices) = MaxPool2dCore(input, kernelSize, stride, padding, dilation, ceilMode, wantIndices: true);
+            return (output, indices!);
         }
 
-        var g = PoolGeometry("max_pool2d", input, kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode);
-        int planes = input._shape[0] * input._shape[1];
-        var output = Empty([input._shape[0], input._shape[1], g.OutH, g.OutW], input.DType);
-        int[]? indices = Autograd.IsGradEnabled && input.RequiresGrad ? new int[output.Numel] : null;
-        if (input.DType == DType.Float32)
+        private static (Tensor Output, Tensor? Indices) MaxPool2dCore(Tensor input, Size2 kernelSize, Size2? stride, Size2 padding, Size2? dilation, bool ceilMode, bool wantIndices)
         {
-            Pooling.MaxForward(input.F32, g, planes, output.F32, indices);
-        }
-        else
-        {
-            Pooling.MaxForward(input.F64, g, planes, output.F64, indices);
-        }
-
-        return Record(new MaxPool2dDefinition(kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode), output, [input], gy =>
-        {
-            var gx = Empty(input._shape, input.DType);
-            if (gy.DType == DType.Float32)
+            ArgumentNullException.ThrowIfNull(input);
+            if (input.Rank == 3)
             {
-                Pooling.MaxBackward(gy.F32, indices!, g, planes, gx.F32);
+                var (batched, batchedIndices) = MaxPool2dCore(input.Unsqueeze(0), kernelSize, stride, padding, dilation, ceilMode, wantIndices);
+                return (batched.Squeeze(0), batchedIndices?.View(batchedIndices.Shape[1..]));
+            }
+
+            var g = PoolGeometry("max_pool2d", input, kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode);
+            int planes = input._shape[0] * input._shape[1];
+            var output = Tensor.Empty([input._shape[0], input._shape[1], g.OutH, g.OutW], input.DType);
+            int[]? indices = wantIndices || (Autograd.IsGradEnabled && input.RequiresGrad) ? new int[output.Numel] : null;
+            if (input.DType == DType.Float32)
+            {
+                Pooling.MaxForward(input.F32, g, planes, output.F32, indices);
             }
             else
             {
-                Pooling.MaxBackward(gy.F64, indices!, g, planes, gx.F64);
+                Pooling.MaxForward(input.F64, g, planes, output.F64, indices);
             }
 
-            return [gx];
-        });
-    }
-
-    /// <summary>
-    /// 2-D average pooling (<c>torch.nn.functional.avg_pool2d(input, kernel_size, stride=None, padding=0,
-    /// ceil_mode=False, count_include_pad=True)</c>): y[n, c, i, j] = (Σ of the window's inputs) / divisor,
-    /// where the divisor is the window area including zero padding (<paramref name="countIncludePad"/>)
-    /// or only the taps inside the input; stride defaults to the kernel size. dL/dx gets dL/dy / divisor
-    /// at every tap of each window.
-    /// </summary>
-    public static Tensor AvgPool2d(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, bool ceilMode = false, bool countIncludePad = true)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        if (input.Rank == 3)
-        {
-            return AvgPool2d(input.Unsqueeze(0), kernelSize, stride, padding, ceilMode, countIncludePad).Squeeze(0);
-        }
-
-        var g = PoolGeometry("avg_pool2d", input, kernelSize, stride ?? kernelSize, padding, 1, ceilMode);
-        int planes = input._shape[0] * input._shape[1];
-        var output = Empty([input._shape[0], input._shape[1], g.OutH, g.OutW], input.DType);
-        if (input.DType == DType.Float32)
-        {
-            Pooling.AvgForward(input.F32, g, planes, countIncludePad, output.F32);
-        }
-        else
-        {
-            Pooling.AvgForward(input.F64, g, planes, countIncludePad, output.F64);
-        }
-
-        return Record(new AvgPool2dDefinition(kernelSize, stride ?? kernelSize, padding, ceilMode, countIncludePad), output, [input], gy =>
-        {
-            var gx = Empty(input._shape, input.DType);
-            if (gy.DType == DType.Float32)
+            Tensor? indexTensor = null;
+            if (wantIndices)
             {
-                Pooling.AvgBackward(gy.F32, g, planes, countIncludePad, gx.F32);
+                indexTensor = Tensor.Empty(output._shape, DType.Int64);
+                var destination = indexTensor.I64;
+                for (int i = 0; i < destination.Length; i++)
+                {
+                    destination[i] = indices![i];
+                }
+            }
+
+            var result = Tensor.Record(new MaxPool2dDefinition(kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode), output, [input], gy =>
+            {
+                var gx = Tensor.Empty(input._shape, input.DType);
+                if (gy.DType == DType.Float32)
+                {
+                    Pooling.MaxBackward(gy.F32, indices!, g, planes, gx.F32);
+                }
+                else
+                {
+                    Pooling.MaxBackward(gy.F64, indices!, g, planes, gx.F64);
+                }
+
+                return [gx];
+            });
+            return (result, indexTensor);
+        }
+
+        /// <summary>
+        /// 2-D average pooling (<c>torch.nn.functional.avg_pool2d(input, kernel_size, stride=None, padding=0,
+        /// ceil_mode=False, count_include_pad=True)</c>): y[n, c, i, j] = (Σ of the window's inputs) / divisor,
+        /// where the divisor is the window area including zero padding (<paramref name="countIncludePad"/>)
+        /// or only the taps inside the input; stride defaults to the kernel size. dL/dx gets dL/dy / divisor
+        /// at every tap of each window.
+        /// </summary>
+        public static Tensor AvgPool2d(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, bool ceilMode = false, bool countIncludePad = true)
+        {
+            ArgumentNullException.ThrowIfNull(input);
+            if (input.Rank == 3)
+            {
+                return AvgPool2d(input.Unsqueeze(0), kernelSize, stride, padding, ceilMode, countIncludePad).Squeeze(0);
+            }
+
+            var g = PoolGeometry("avg_pool2d", input, kernelSize, stride ?? kernelSize, padding, 1, ceilMode);
+            int planes = input._shape[0] * input._shape[1];
+            var output = Tensor.Empty([input._shape[0], input._shape[1], g.OutH, g.OutW], input.DType);
+            if (input.DType == DType.Float32)
+            {
+                Pooling.AvgForward(input.F32, g, planes, countIncludePad, output.F32);
             }
             else
             {
-                Pooling.AvgBackward(gy.F64, g, planes, countIncludePad, gx.F64);
+                Pooling.AvgForward(input.F64, g, planes, countIncludePad, output.F64);
             }
 
-            return [gx];
-        });
-    }
-
-    /// <summary>
-    /// Adaptive 2-D average pooling to a fixed output size (<c>torch.nn.functional.adaptive_avg_pool2d(input,
-    /// output_size)</c>): y[n, c, i, j] = mean of x[n, c, ⌊i·H/OH⌋ .. ⌈(i+1)·H/OH⌉ − 1, ⌊j·W/OW⌋ .. ⌈(j+1)·W/OW⌉ − 1].
-    /// dL/dx gets dL/dy / (window area) at every tap of each window.
-    /// </summary>
-    public static Tensor AdaptiveAvgPool2d(Tensor input, Size2 outputSize)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        if (input.Rank == 3)
-        {
-            return AdaptiveAvgPool2d(input.Unsqueeze(0), outputSize).Squeeze(0);
-        }
-
-        RequireFloat("adaptive_avg_pool2d", input);
-        if (input.Rank != 4)
-        {
-            throw new ArgumentException($"adaptive_avg_pool2d: expected input of shape (N, C, H, W) or (C, H, W), got {Shapes.Format(input._shape)}");
-        }
-
-        int height = input._shape[2], width = input._shape[3], outH = outputSize.Height, outW = outputSize.Width;
-        if (outH < 1 || outW < 1)
-        {
-            throw new ArgumentException($"adaptive_avg_pool2d: output size must be positive, got {outputSize}");
-        }
-
-        if (height < 1 || width < 1 || input._shape[1] < 1)
-        {
-            throw new ArgumentException($"adaptive_avg_pool2d: input {Shapes.Format(input._shape)} is empty in a non-batch dimension, so there is nothing to average");
-        }
-
-        int planes = input._shape[0] * input._shape[1];
-        var output = Empty([input._shape[0], input._shape[1], outH, outW], input.DType);
-        if (input.DType == DType.Float32)
-        {
-            Pooling.AdaptiveAvgForward(input.F32, planes, height, width, outH, outW, output.F32);
-        }
-        else
-        {
-            Pooling.AdaptiveAvgForward(input.F64, planes, height, width, outH, outW, output.F64);
-        }
-
-        return Record(new AdaptiveAvgPool2dDefinition(outputSize), output, [input], gy =>
-        {
-            var gx = Empty(input._shape, input.DType);
-            if (gy.DType == DType.Float32)
+            return Tensor.Record(new AvgPool2dDefinition(kernelSize, stride ?? kernelSize, padding, ceilMode, countIncludePad), output, [input], gy =>
             {
-                Pooling.AdaptiveAvgBackward(gy.F32, planes, height, width, outH, outW, gx.F32);
+                var gx = Tensor.Empty(input._shape, input.DType);
+                if (gy.DType == DType.Float32)
+                {
+                    Pooling.AvgBackward(gy.F32, g, planes, countIncludePad, gx.F32);
+                }
+                else
+                {
+                    Pooling.AvgBackward(gy.F64, g, planes, countIncludePad, gx.F64);
+                }
+
+                return [gx];
+            });
+        }
+
+        /// <summary>
+        /// Adaptive 2-D average pooling to a fixed output size (<c>torch.nn.functional.adaptive_avg_pool2d(input,
+        /// output_size)</c>): y[n, c, i, j] = mean of x[n, c, ⌊i·H/OH⌋ .. ⌈(i+1)·H/OH⌉ − 1, ⌊j·W/OW⌋ .. ⌈(j+1)·W/OW⌉ − 1].
+        /// dL/dx gets dL/dy / (window area) at every tap of each window.
+        /// </summary>
+        public static Tensor AdaptiveAvgPool2d(Tensor input, Size2 outputSize)
+        {
+            ArgumentNullException.ThrowIfNull(input);
+            if (input.Rank == 3)
+            {
+                return AdaptiveAvgPool2d(input.Unsqueeze(0), outputSize).Squeeze(0);
+            }
+
+            Tensor.RequireFloat("adaptive_avg_pool2d", input);
+            if (input.Rank != 4)
+            {
+                throw new ArgumentException($"adaptive_avg_pool2d: expected input of shape (N, C, H, W) or (C, H, W), got {Shapes.Format(input._shape)}");
+            }
+
+            int height = input._shape[2], width = input._shape[3], outH = outputSize.Height, outW = outputSize.Width;
+            if (outH < 1 || outW < 1)
+            {
+                throw new ArgumentException($"adaptive_avg_pool2d: output size must be positive, got {outputSize}");
+            }
+
+            if (height < 1 || width < 1 || input._shape[1] < 1)
+            {
+                throw new ArgumentException($"adaptive_avg_pool2d: input {Shapes.Format(input._shape)} is empty in a non-batch dimension, so there is nothing to average");
+            }
+
+            int planes = input._shape[0] * input._shape[1];
+            var output = Tensor.Empty([input._shape[0], input._shape[1], outH, outW], input.DType);
+            if (input.DType == DType.Float32)
+            {
+                Pooling.AdaptiveAvgForward(input.F32, planes, height, width, outH, outW, output.F32);
             }
             else
             {
-                Pooling.AdaptiveAvgBackward(gy.F64, planes, height, width, outH, outW, gx.F64);
+                Pooling.AdaptiveAvgForward(input.F64, planes, height, width, outH, outW, output.F64);
             }
 
-            return [gx];
-        });
+            return Tensor.Record(new AdaptiveAvgPool2dDefinition(outputSize), output, [input], gy =>
+            {
+                var gx = Tensor.Empty(input._shape, input.DType);
+                if (gy.DType == DType.Float32)
+                {
+                    Pooling.AdaptiveAvgBackward(gy.F32, planes, height, width, outH, outW, gx.F32);
+                }
+                else
+                {
+                    Pooling.AdaptiveAvgBackward(gy.F64, planes, height, width, outH, outW, gx.F64);
+                }
+
+                return [gx];
+            });
+        }
     }
 
     /// <summary>Validates a pooling call and returns its window geometry, naming the sizes on error.</summary>
     private static Window2d PoolGeometry(string op, Tensor input, Size2 kernel, Size2 stride, Size2 padding, Size2 dilation, bool ceilMode)
     {
-        RequireFloat(op, input);
+        Tensor.RequireFloat(op, input);
         if (input.Rank != 4)
         {
             throw new ArgumentException($"{op}: expected input of shape (N, C, H, W) or (C, H, W), got {Shapes.Format(input._shape)}");
@@ -163,7 +205,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"{op}: kernel size must be at least 1, got {kernel}");
         }
 
-        RequireWindowArguments(op, stride, padding, dilation);
+        ConvolutionOps.RequireWindowArguments(op, stride, padding, dilation);
         if (padding.Height > kernel.Height / 2 || padding.Width > kernel.Width / 2)
         {
             throw new ArgumentException($"{op}: padding {padding} must be at most half of the kernel size {kernel}");
@@ -215,7 +257,7 @@ public abstract class Pool2dDefinition : OpDefinition
         $"kernelSize: {KernelSize.ToCompactString()}, stride: {Stride.ToCompactString()}, padding: {Padding.ToCompactString()}{between}, ceilMode: {(CeilMode ? "true" : "false")}{after}";
 }
 
-/// <summary>The definition of <see cref="Tensor.MaxPool2d"/> (<c>torch.nn.functional.max_pool2d</c>).</summary>
+/// <summary>The definition of <see cref="PoolingOps.MaxPool2d"/> (<c>torch.nn.functional.max_pool2d</c>).</summary>
 public sealed class MaxPool2dDefinition : Pool2dDefinition, IGradCheckSamples
 {
     internal MaxPool2dDefinition(Size2 kernelSize, Size2 stride, Size2 padding, Size2 dilation, bool ceilMode)
@@ -251,7 +293,7 @@ public sealed class MaxPool2dDefinition : Pool2dDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.AvgPool2d"/> (<c>torch.nn.functional.avg_pool2d</c>).</summary>
+/// <summary>The definition of <see cref="PoolingOps.AvgPool2d"/> (<c>torch.nn.functional.avg_pool2d</c>).</summary>
 public sealed class AvgPool2dDefinition : Pool2dDefinition, IGradCheckSamples
 {
     internal AvgPool2dDefinition(Size2 kernelSize, Size2 stride, Size2 padding, bool ceilMode, bool countIncludePad)
@@ -286,7 +328,7 @@ public sealed class AvgPool2dDefinition : Pool2dDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.AdaptiveAvgPool2d"/> (<c>torch.nn.functional.adaptive_avg_pool2d</c>).</summary>
+/// <summary>The definition of <see cref="PoolingOps.AdaptiveAvgPool2d"/> (<c>torch.nn.functional.adaptive_avg_pool2d</c>).</summary>
 public sealed class AdaptiveAvgPool2dDefinition : OpDefinition, IGradCheckSamples
 {
     internal AdaptiveAvgPool2dDefinition(Size2 outputSize)

@@ -7,93 +7,98 @@ namespace Backprop;
 // speed. As composites each time step would record a dozen ops and copy W_hhᵀ; here one op runs the
 // layer (Kernels/RecurrentLayer.cs: one GEMM for the inputs of all steps, one GEMM and one pass over
 // the gates per step) and back-propagates through time by hand. A layer has several outputs
-// (output, h_n, c_n) but a graph node has one, so the op returns them packed in one vector and the
-// public methods cut it apart with narrow and view, whose gradients put each piece back in place.
-public sealed partial class Tensor
+// (output, h_n, c_n): one node records them all, and its backward receives the gradient of each.
+
+/// <summary>
+/// The recurrent layers and cells of <see cref="Tensor"/>: rnn (tanh, relu), lstm, gru over a whole
+/// sequence and their one-step cells. Extension members in namespace <c>Backprop</c>, so they are
+/// called as members of <see cref="Tensor"/> (<c>Tensor.Lstm(…)</c>).
+/// </summary>
+public static partial class RecurrentOps
 {
-    /// <summary>
-    /// One Elman RNN layer over a time-major sequence: input (seq_len, batch, input_size), hx (batch,
-    /// hidden_size), h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh) with act tanh or relu
-    /// (<c>torch.rnn_tanh</c> / <c>torch.rnn_relu</c> with one layer, one direction). Returns every h_t as
-    /// output (seq_len, batch, hidden_size) and the last one as H. Backward through time:
-    /// dL/d(pre-activation)_t = dh_t·act′, dh_{t−1} += that·W_hh, and dW_ih, dW_hh, the biases and x get
-    /// the sums over steps.
-    /// </summary>
-    public static (Tensor Output, Tensor H) Rnn(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null, string nonlinearity = "tanh")
+    extension(Tensor)
     {
-        var mode = RnnMode("rnn", nonlinearity);
-        var packed = RecurrentSequence(mode == RecurrentMode.RnnTanh ? "rnn_tanh" : "rnn_relu", mode, input, hx, null, weightIh, weightHh, biasIh, biasHh);
-        var output = SequenceOutput(packed, input, hx);
-        return (output, output.Select(0, -1));
+        /// <summary>
+        /// One Elman RNN layer over a time-major sequence: input (seq_len, batch, input_size), hx (batch,
+        /// hidden_size), h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh) with act tanh or relu
+        /// (<c>torch.rnn_tanh</c> / <c>torch.rnn_relu</c> with one layer, one direction). Returns every h_t as
+        /// output (seq_len, batch, hidden_size) and the last one as H. Backward through time:
+        /// dL/d(pre-activation)_t = dh_t·act′, dh_{t−1} += that·W_hh, and dW_ih, dW_hh, the biases and x get
+        /// the sums over steps.
+        /// </summary>
+        public static (Tensor Output, Tensor H) Rnn(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null, string nonlinearity = "tanh")
+        {
+            ArgumentNullException.ThrowIfNull(hx);
+            var o = RecurrentLayerOutputs(RnnMode("rnn", nonlinearity), input, hx, null, weightIh, weightHh, biasIh, biasHh);
+            return (o[0], o[1]);
+        }
+
+        /// <summary>
+        /// One LSTM layer over a time-major sequence (<c>torch.lstm</c> with one layer, one direction), with
+        /// PyTorch's gate order i, f, g, o along the rows of W_ih (4·hidden, input) and W_hh (4·hidden, hidden):
+        /// (i, f, g, o) = (σ, σ, tanh, σ)(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh), c_t = f·c_{t−1} + i·g,
+        /// h_t = o·tanh(c_t). Returns every h_t as output (seq_len, batch, hidden_size), h_T and c_T.
+        /// Backward through time: with dc = dL/dc_t + dL/dh_t·o·(1 − tanh²c_t): d(pre i) = dc·g·i(1 − i),
+        /// d(pre f) = dc·c_{t−1}·f(1 − f), d(pre g) = dc·i·(1 − g²), d(pre o) = dL/dh_t·tanh c_t·o(1 − o),
+        /// dL/dc_{t−1} = dc·f and dL/dh_{t−1} = d(pre)·W_hh.
+        /// </summary>
+        public static (Tensor Output, Tensor H, Tensor C) Lstm(Tensor input, Tensor hx, Tensor cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
+        {
+            ArgumentNullException.ThrowIfNull(hx);
+            ArgumentNullException.ThrowIfNull(cx);
+            var o = RecurrentLayerOutputs(RecurrentMode.Lstm, input, hx, cx, weightIh, weightHh, biasIh, biasHh);
+            return (o[0], o[1], o[2]);
+        }
+
+        /// <summary>
+        /// One GRU layer over a time-major sequence (<c>torch.gru</c> with one layer, one direction), with
+        /// PyTorch's gate order r, z, n: r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
+        /// n = tanh(W_in x + b_in + r·(W_hn h + b_hn)), h' = (1 − z)·n + z·h. Returns every h_t as output
+        /// (seq_len, batch, hidden_size) and h_T. Backward: d(pre n) = dh·(1 − z)·(1 − n²), d(pre z) =
+        /// dh·(h − n)·z(1 − z), d(pre r) = d(pre n)·(W_hn h + b_hn)·r(1 − r); the hidden side of n gets
+        /// d(pre n)·r, and dL/dh_{t−1} = dh·z + d(pre, hidden side)·W_hh.
+        /// </summary>
+        public static (Tensor Output, Tensor H) Gru(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
+        {
+            ArgumentNullException.ThrowIfNull(hx);
+            var o = RecurrentLayerOutputs(RecurrentMode.Gru, input, hx, null, weightIh, weightHh, biasIh, biasHh);
+            return (o[0], o[1]);
+        }
+
+        /// <summary>
+        /// One step of an Elman RNN with tanh (<c>torch.rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih, b_hh)</c>):
+        /// input (batch, input_size), hx (batch, hidden_size), h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh);
+        /// the derivatives are those of <see cref="Rnn"/> for one step.
+        /// </summary>
+        public static Tensor RnnTanhCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
+            Cell(RecurrentMode.RnnTanh, input, hx, null, weightIh, weightHh, biasIh, biasHh)[0];
+
+        /// <summary>
+        /// One step of an Elman RNN with relu (<c>torch.rnn_relu_cell</c>): h' = relu(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh);
+        /// the derivatives are those of <see cref="Rnn"/> for one step.
+        /// </summary>
+        public static Tensor RnnReluCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
+            Cell(RecurrentMode.RnnRelu, input, hx, null, weightIh, weightHh, biasIh, biasHh)[0];
+
+        /// <summary>
+        /// One LSTM step (<c>torch.lstm_cell(input, (hx, cx), w_ih, w_hh, b_ih, b_hh)</c>): input (batch,
+        /// input_size), hx and cx (batch, hidden_size); returns (h', c') by the equations and derivatives of
+        /// <see cref="Lstm"/> for one step.
+        /// </summary>
+        public static (Tensor H, Tensor C) LstmCell(Tensor input, Tensor hx, Tensor cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
+        {
+            ArgumentNullException.ThrowIfNull(cx);
+            var o = Cell(RecurrentMode.Lstm, input, hx, cx, weightIh, weightHh, biasIh, biasHh);
+            return (o[0], o[1]);
+        }
+
+        /// <summary>
+        /// One GRU step (<c>torch.gru_cell(input, hx, w_ih, w_hh, b_ih, b_hh)</c>): input (batch, input_size),
+        /// hx (batch, hidden_size); returns h' by the equations and derivatives of <see cref="Gru"/> for one step.
+        /// </summary>
+        public static Tensor GruCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
+            Cell(RecurrentMode.Gru, input, hx, null, weightIh, weightHh, biasIh, biasHh)[0];
     }
-
-    /// <summary>
-    /// One LSTM layer over a time-major sequence (<c>torch.lstm</c> with one layer, one direction), with
-    /// PyTorch's gate order i, f, g, o along the rows of W_ih (4·hidden, input) and W_hh (4·hidden, hidden):
-    /// (i, f, g, o) = (σ, σ, tanh, σ)(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh), c_t = f·c_{t−1} + i·g,
-    /// h_t = o·tanh(c_t). Returns every h_t as output (seq_len, batch, hidden_size), h_T and c_T.
-    /// Backward through time: with dc = dL/dc_t + dL/dh_t·o·(1 − tanh²c_t): d(pre i) = dc·g·i(1 − i),
-    /// d(pre f) = dc·c_{t−1}·f(1 − f), d(pre g) = dc·i·(1 − g²), d(pre o) = dL/dh_t·tanh c_t·o(1 − o),
-    /// dL/dc_{t−1} = dc·f and dL/dh_{t−1} = d(pre)·W_hh.
-    /// </summary>
-    public static (Tensor Output, Tensor H, Tensor C) Lstm(Tensor input, Tensor hx, Tensor cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
-    {
-        ArgumentNullException.ThrowIfNull(cx);
-        var packed = RecurrentSequence("lstm", RecurrentMode.Lstm, input, hx, cx, weightIh, weightHh, biasIh, biasHh);
-        var output = SequenceOutput(packed, input, hx);
-        int length = output.Numel, batchHidden = hx.Numel;
-        return (output, output.Select(0, -1), packed.Narrow(0, length, batchHidden).View(hx._shape));
-    }
-
-    /// <summary>
-    /// One GRU layer over a time-major sequence (<c>torch.gru</c> with one layer, one direction), with
-    /// PyTorch's gate order r, z, n: r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
-    /// n = tanh(W_in x + b_in + r·(W_hn h + b_hn)), h' = (1 − z)·n + z·h. Returns every h_t as output
-    /// (seq_len, batch, hidden_size) and h_T. Backward: d(pre n) = dh·(1 − z)·(1 − n²), d(pre z) =
-    /// dh·(h − n)·z(1 − z), d(pre r) = d(pre n)·(W_hn h + b_hn)·r(1 − r); the hidden side of n gets
-    /// d(pre n)·r, and dL/dh_{t−1} = dh·z + d(pre, hidden side)·W_hh.
-    /// </summary>
-    public static (Tensor Output, Tensor H) Gru(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
-    {
-        var packed = RecurrentSequence("gru", RecurrentMode.Gru, input, hx, null, weightIh, weightHh, biasIh, biasHh);
-        var output = SequenceOutput(packed, input, hx);
-        return (output, output.Select(0, -1));
-    }
-
-    /// <summary>
-    /// One step of an Elman RNN with tanh (<c>torch.rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih, b_hh)</c>):
-    /// input (batch, input_size), hx (batch, hidden_size), h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh);
-    /// the derivatives are those of <see cref="Rnn"/> for one step.
-    /// </summary>
-    public static Tensor RnnTanhCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
-        CellHidden("rnn_tanh_cell", RecurrentMode.RnnTanh, input, hx, null, weightIh, weightHh, biasIh, biasHh);
-
-    /// <summary>
-    /// One step of an Elman RNN with relu (<c>torch.rnn_relu_cell</c>): h' = relu(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh);
-    /// the derivatives are those of <see cref="Rnn"/> for one step.
-    /// </summary>
-    public static Tensor RnnReluCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
-        CellHidden("rnn_relu_cell", RecurrentMode.RnnRelu, input, hx, null, weightIh, weightHh, biasIh, biasHh);
-
-    /// <summary>
-    /// One LSTM step (<c>torch.lstm_cell(input, (hx, cx), w_ih, w_hh, b_ih, b_hh)</c>): input (batch,
-    /// input_size), hx and cx (batch, hidden_size); returns (h', c') by the equations and derivatives of
-    /// <see cref="Lstm"/> for one step.
-    /// </summary>
-    public static (Tensor H, Tensor C) LstmCell(Tensor input, Tensor hx, Tensor cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
-    {
-        ArgumentNullException.ThrowIfNull(cx);
-        var packed = RecurrentSequence("lstm_cell", RecurrentMode.Lstm, CellInput("lstm_cell", input), hx, cx, weightIh, weightHh, biasIh, biasHh);
-        int n = hx.Numel;
-        return (packed.Narrow(0, 0, n).View(hx._shape), packed.Narrow(0, n, n).View(hx._shape));
-    }
-
-    /// <summary>
-    /// One GRU step (<c>torch.gru_cell(input, hx, w_ih, w_hh, b_ih, b_hh)</c>): input (batch, input_size),
-    /// hx (batch, hidden_size); returns h' by the equations and derivatives of <see cref="Gru"/> for one step.
-    /// </summary>
-    public static Tensor GruCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
-        CellHidden("gru_cell", RecurrentMode.Gru, input, hx, null, weightIh, weightHh, biasIh, biasHh);
 
     /// <summary>The mode for PyTorch's <c>nonlinearity</c> argument, "tanh" or "relu".</summary>
     internal static RecurrentMode RnnMode(string op, string nonlinearity) => nonlinearity switch
@@ -103,81 +108,102 @@ public sealed partial class Tensor
         _ => throw new ArgumentException($"{op}: unknown nonlinearity '{nonlinearity}' (expected tanh or relu)"),
     };
 
-    private static Tensor CellHidden(string op, RecurrentMode mode, Tensor input, Tensor hx, Tensor? cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh)
-    {
-        var packed = RecurrentSequence(op, mode, CellInput(op, input), hx, cx, weightIh, weightHh, biasIh, biasHh);
-        return packed.View(hx._shape);
-    }
+    /// <summary>
+    /// One recurrent layer over a time-major sequence, as the RNN modules run it: the outputs
+    /// (output, h_n) or, for LSTM, (output, h_n, c_n) of one node. A null <paramref name="hx"/> (and
+    /// <paramref name="cx"/>) starts from zeros without recording them as inputs, so a traced graph
+    /// holds no constant shaped like the batch.
+    /// </summary>
+    internal static Tensor[] RecurrentLayerOutputs(RecurrentMode mode, Tensor input, Tensor? hx, Tensor? cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh) =>
+        RecurrentSequence(RecurrentDefinition.NameOf(mode, isCell: false), mode, isCell: false, input, hx, cx, weightIh, weightHh, biasIh, biasHh);
 
-    /// <summary>A (batch, input_size) cell input as a sequence of one step.</summary>
-    private static Tensor CellInput(string op, Tensor input)
+    /// <summary>One step: the cell's input (batch, input_size) as a sequence of one step; outputs h' (and c').</summary>
+    private static Tensor[] Cell(RecurrentMode mode, Tensor input, Tensor hx, Tensor? cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh)
     {
+        string op = RecurrentDefinition.NameOf(mode, isCell: true);
         ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(hx);
         if (input.Rank != 2)
         {
             throw new ArgumentException($"{op}: expected input of shape (batch x input_size), got {Shapes.Format(input._shape)}");
         }
 
-        return input.Unsqueeze(0);
+        return RecurrentSequence(op, mode, isCell: true, input.Unsqueeze(0), hx, cx, weightIh, weightHh, biasIh, biasHh);
     }
 
-    /// <summary>The h_1 … h_T part of a packed result, as (seq_len, batch, hidden_size).</summary>
-    private static Tensor SequenceOutput(Tensor packed, Tensor input, Tensor hx)
-    {
-        int steps = input._shape[0], batch = hx._shape[0], hidden = hx._shape[1];
-        int length = steps * batch * hidden;
-
-        // Without a cell state the packed vector is the output itself: a view, no copy.
-        var output = packed.Numel == length ? packed : packed.Narrow(0, 0, length);
-        return output.View(steps, batch, hidden);
-    }
-
-    /// <summary>
-    /// Runs one layer and records one node whose output packs h_1 … h_T (seq_len·batch·hidden values)
-    /// followed, for LSTM, by c_T (batch·hidden values).
-    /// </summary>
-    private static Tensor RecurrentSequence(string op, RecurrentMode mode, Tensor input, Tensor hx, Tensor? cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh)
+    private static Tensor[] RecurrentSequence(string op, RecurrentMode mode, bool isCell, Tensor input, Tensor? hx, Tensor? cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh)
     {
         CheckRecurrentArguments(op, mode, input, hx, cx, weightIh, weightHh, biasIh, biasHh);
         return input.DType == DType.Float32
-            ? RecurrentSequence<float>(op, mode, input, hx, cx, weightIh, weightHh, biasIh, biasHh)
-            : RecurrentSequence<double>(op, mode, input, hx, cx, weightIh, weightHh, biasIh, biasHh);
+            ? RecurrentSequence<float>(op, mode, isCell, input, hx, cx, weightIh, weightHh, biasIh, biasHh)
+            : RecurrentSequence<double>(op, mode, isCell, input, hx, cx, weightIh, weightHh, biasIh, biasHh);
     }
 
-    private static Tensor RecurrentSequence<T>(string op, RecurrentMode mode, Tensor input, Tensor hx, Tensor? cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh)
+    /// <summary>
+    /// Runs one layer and records one node with the outputs output (seq_len, batch, hidden) and h_T,
+    /// then c_T for LSTM; a cell's outputs are h' and, for LSTM, c'.
+    /// </summary>
+    private static Tensor[] RecurrentSequence<T>(string op, RecurrentMode mode, bool isCell, Tensor input, Tensor? hx, Tensor? cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int steps = input._shape[0], batch = input._shape[1], hidden = weightHh._shape[1];
-        int length = steps * batch * hidden, extra = mode == RecurrentMode.Lstm ? batch * hidden : 0;
-        var packed = Empty([length + extra], input.DType);
-        var data = (T[])packed._data;
+        int block = batch * hidden, length = steps * block;
+        bool lstm = mode == RecurrentMode.Lstm;
+        var h0 = hx is null ? new T[block] : (T[])hx._data;
+        var c0 = !lstm ? null : cx is null ? new T[block] : (T[])cx._data;
+        var y = new T[length];
+        var cLast = lstm ? new T[block] : [];
         var layer = new RecurrentLayer<T>(mode, steps, batch, input._shape[2], hidden);
-        layer.Forward(
-            (T[])input._data,
-            (T[])hx._data,
-            (T[]?)cx?._data,
-            (T[])weightIh._data,
-            (T[])weightHh._data,
-            (T[]?)biasIh?._data,
-            (T[]?)biasHh?._data,
-            data,
-            new ArraySegment<T>(data, length, extra));
+        layer.Forward((T[])input._data, h0, c0, (T[])weightIh._data, (T[])weightHh._data, (T[]?)biasIh?._data, (T[]?)biasHh?._data, y, new ArraySegment<T>(cLast));
+
+        var outputs = new List<Tensor>(3);
+        if (isCell)
+        {
+            outputs.Add(new Tensor(y, [batch, hidden]));
+        }
+        else
+        {
+            var hLast = new T[block];
+            Array.Copy(y, length - block, hLast, 0, block);
+            outputs.Add(new Tensor(y, [steps, batch, hidden]));
+            outputs.Add(new Tensor(hLast, [batch, hidden]));
+        }
+
+        if (lstm)
+        {
+            outputs.Add(new Tensor(cLast, [batch, hidden]));
+        }
 
         Tensor?[] all = [input, hx, cx, weightIh, weightHh, biasIh, biasHh];
         Tensor[] inputs = [.. all.OfType<Tensor>()];
-        return Record(RecurrentDefinition.For(op), packed, inputs, g =>
+        var definition = RecurrentDefinition.For(op, hasState: hx is not null, hasBiasIh: biasIh is not null, hasBiasHh: biasHh is not null);
+        Tensor[] result = [.. outputs];
+        Tensor.Record(definition, result, inputs, g =>
         {
-            var grads = Array.ConvertAll(all, t => t is { RequiresGrad: true } ? Empty(t._shape, t.DType) : null);
-            var gData = (T[])g._data;
+            // dL/dh_t of every step: the output's gradient, plus h_T's (a separate output of a layer) at the last step.
+            int hIndex = isCell ? 0 : 1;
+            var gOut = isCell ? (T[]?)g[0]?._data : g[0] is { } gy && g[1] is null ? (T[])gy._data : null;
+            if (gOut is null)
+            {
+                gOut = g[0] is { } gy0 ? (T[])gy0._data.Clone() : new T[length];
+                if (!isCell && g[hIndex] is { } gh)
+                {
+                    var last = gOut.AsSpan(length - block, block);
+                    System.Numerics.Tensors.TensorPrimitives.Add(last, (T[])gh._data, last);
+                }
+            }
+
+            var gC = lstm ? (T[]?)g[^1]?._data ?? new T[block] : [];
+            var grads = Array.ConvertAll(all, t => t is { RequiresGrad: true } ? Tensor.Empty(t._shape, t.DType) : null);
             layer.Backward(
-                gData,
-                new ArraySegment<T>(gData, length, extra),
+                gOut,
+                new ArraySegment<T>(gC),
                 (T[])input._data,
-                (T[])hx._data,
-                (T[]?)cx?._data,
+                h0,
+                c0,
                 (T[])weightIh._data,
                 (T[])weightHh._data,
-                data,
+                y,
                 (T[]?)grads[0]?._data,
                 (T[]?)grads[1]?._data,
                 (T[]?)grads[2]?._data,
@@ -187,21 +213,21 @@ public sealed partial class Tensor
                 (T[]?)grads[6]?._data);
             return [.. grads.Where((_, i) => all[i] is not null)];
         });
+        return result;
     }
 
     /// <summary>Checks shapes and dtypes, naming the sizes that disagree.</summary>
-    private static void CheckRecurrentArguments(string op, RecurrentMode mode, Tensor input, Tensor hx, Tensor? cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh)
+    private static void CheckRecurrentArguments(string op, RecurrentMode mode, Tensor input, Tensor? hx, Tensor? cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh)
     {
         ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(hx);
         ArgumentNullException.ThrowIfNull(weightIh);
         ArgumentNullException.ThrowIfNull(weightHh);
-        RequireFloat(op, input);
+        Tensor.RequireFloat(op, input);
         foreach (var t in (ReadOnlySpan<Tensor?>)[hx, cx, weightIh, weightHh, biasIh, biasHh])
         {
             if (t is not null)
             {
-                RequireSameDType(op, input, t);
+                Tensor.RequireSameDType(op, input, t);
             }
         }
 
@@ -249,34 +275,23 @@ public sealed partial class Tensor
             }
         }
 
-        if (mode == RecurrentMode.Lstm && cx is null)
+        if (mode == RecurrentMode.Lstm && (cx is null) != (hx is null))
         {
-            throw new ArgumentException($"{op}: the LSTM needs a cell state cx");
+            throw new ArgumentException($"{op}: the LSTM needs both states hx and cx, or neither (zeros)");
         }
     }
 }
 
 /// <summary>
-/// The definition of the fused recurrent ops: whole-sequence <see cref="Tensor.Rnn"/> (<c>rnn_tanh</c>,
-/// <c>rnn_relu</c>), <see cref="Tensor.Lstm"/>, <see cref="Tensor.Gru"/>, and their one-step cells
+/// The definition of the fused recurrent ops: whole-sequence <see cref="RecurrentOps.Rnn"/> (<c>rnn_tanh</c>,
+/// <c>rnn_relu</c>), <see cref="RecurrentOps.Lstm"/>, <see cref="RecurrentOps.Gru"/>, and their one-step cells
 /// (<c>rnn_tanh_cell</c>, <c>rnn_relu_cell</c>, <c>lstm_cell</c>, <c>gru_cell</c>). Inputs in order: input,
-/// hx, cx (LSTM only), weight_ih, weight_hh, then bias_ih and bias_hh when given. The output packs
-/// h_1 … h_T, then c_T for LSTM. One layer, one direction; one shared instance per op.
+/// hx and (LSTM) cx when given (an RNN module starting from zeros records none), weight_ih, weight_hh,
+/// then bias_ih and bias_hh when given. Outputs: output, h_n and (LSTM) c_n for a sequence; h' and
+/// (LSTM) c' for a cell. One layer, one direction.
 /// </summary>
-public sealed class RecurrentDefinition : OpDefinition
+public sealed class RecurrentDefinition : OpDefinition, IGradCheckSamples
 {
-    private static readonly RecurrentDefinition[] s_all =
-    [
-        new("rnn_tanh", "RNN_TANH", isCell: false, "hₜ = tanh(xₜ·W_ihᵀ + b_ih + hₜ₋₁·W_hhᵀ + b_hh); backward through time: ∂L/∂preₜ = ∂L/∂hₜ·(1 − hₜ²), ∂L/∂hₜ₋₁ += ∂L/∂preₜ·W_hh"),
-        new("rnn_relu", "RNN_RELU", isCell: false, "hₜ = relu(xₜ·W_ihᵀ + b_ih + hₜ₋₁·W_hhᵀ + b_hh); backward through time: ∂L/∂preₜ = ∂L/∂hₜ·[hₜ > 0], ∂L/∂hₜ₋₁ += ∂L/∂preₜ·W_hh"),
-        new("lstm", "LSTM", isCell: false, LstmFormula),
-        new("gru", "GRU", isCell: false, GruFormula),
-        new("rnn_tanh_cell", "RNN_TANH", isCell: true, "h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh); ∂L/∂pre = g·(1 − h'²), ∂L/∂h = ∂L/∂pre·W_hh"),
-        new("rnn_relu_cell", "RNN_RELU", isCell: true, "h' = relu(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh); ∂L/∂pre = g·[h' > 0], ∂L/∂h = ∂L/∂pre·W_hh"),
-        new("lstm_cell", "LSTM", isCell: true, LstmFormula),
-        new("gru_cell", "GRU", isCell: true, GruFormula),
-    ];
-
     private const string LstmFormula =
         "(i, f, g, o) = (σ, σ, tanh, σ)(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh), c' = f·c + i·g, h' = o·tanh(c'); " +
         "backward through time with dc = ∂L/∂c' + ∂L/∂h'·o·(1 − tanh²c'), ∂L/∂c = dc·f";
@@ -285,18 +300,44 @@ public sealed class RecurrentDefinition : OpDefinition
         "r = σ(…), z = σ(…), n = tanh(W_in x + b_in + r·(W_hn h + b_hn)), h' = (1 − z)·n + z·h; " +
         "backward through time: ∂pre_n = ∂L/∂h'·(1 − z)·(1 − n²), ∂pre_z = ∂L/∂h'·(h − n)·z(1 − z)";
 
-    private RecurrentDefinition(string name, string mode, bool isCell, string formula)
-        : base(name, formula)
+    /// <summary>ONNX LSTM gate j is PyTorch gate LstmOrder[j]: i, o, f, c(=g) from i, f, g, o.</summary>
+    private static readonly long[] LstmOrder = [0, 3, 1, 2];
+
+    /// <summary>ONNX GRU gate j is PyTorch gate GruOrder[j]: z, r, h(=n) from r, z, n.</summary>
+    private static readonly long[] GruOrder = [1, 0, 2];
+
+    private readonly RecurrentMode _mode;
+
+    private RecurrentDefinition(string name, RecurrentMode mode, bool isCell, bool hasState, bool hasBiasIh, bool hasBiasHh)
+        : base(name, FormulaOf(mode, isCell))
     {
-        Mode = mode;
+        _mode = mode;
         IsCell = isCell;
+        HasState = hasState;
+        HasBiasIh = hasBiasIh;
+        HasBiasHh = hasBiasHh;
     }
 
     /// <summary>The cell kind as PyTorch's <c>RNNBase.mode</c> names it: RNN_TANH, RNN_RELU, LSTM or GRU.</summary>
-    public string Mode { get; }
+    public string Mode => _mode switch
+    {
+        RecurrentMode.RnnTanh => "RNN_TANH",
+        RecurrentMode.RnnRelu => "RNN_RELU",
+        RecurrentMode.Lstm => "LSTM",
+        _ => "GRU",
+    };
 
     /// <summary>Whether this is a one-step cell (input (batch, input_size)) rather than a whole sequence.</summary>
     public bool IsCell { get; }
+
+    /// <summary>Whether the initial states were given as inputs (false: they were zeros, not recorded).</summary>
+    public bool HasState { get; }
+
+    /// <summary>Whether bias_ih is an input.</summary>
+    public bool HasBiasIh { get; }
+
+    /// <summary>Whether bias_hh is an input.</summary>
+    public bool HasBiasHh { get; }
 
     /// <summary>The number of stacked layers one node runs (PyTorch's <c>num_layers</c>): always 1.</summary>
     public int NumLayers => 1;
@@ -304,20 +345,197 @@ public sealed class RecurrentDefinition : OpDefinition
     /// <summary>Whether the sequence is also run backwards (PyTorch's <c>bidirectional</c>): always false.</summary>
     public bool Bidirectional => false;
 
-    /// <summary>The shared instance for the op named <paramref name="name"/>.</summary>
-    internal static RecurrentDefinition For(string name)
+    /// <summary>
+    /// The inputs its backward is gradient-checked on: layers and cells on 3 steps, batch 2, input 3,
+    /// hidden 2, weights in [−1, 1) so the gates are not saturated. Each row checks every output at
+    /// once (output, h_n and c_n flattened and joined), so the gradients of all outputs reach the node together.
+    /// </summary>
+    public static IEnumerable<OpInfo> GradCheckSamples
     {
-        foreach (var definition in s_all)
+        get
         {
-            if (definition.Name == name)
+            static InputSpec[] Layer(int gates, bool bias = true) =>
+            [
+                OpRegistry.In([3, 2, 3]),
+                OpRegistry.In([2, 2], -1, 1),
+                .. gates == 4 ? (InputSpec[])[OpRegistry.In([2, 2], -1, 1)] : [],
+                OpRegistry.In([gates * 2, 3], -1, 1),
+                OpRegistry.In([gates * 2, 2], -1, 1),
+                .. bias ? (InputSpec[])[OpRegistry.In([gates * 2], -1, 1), OpRegistry.In([gates * 2], -1, 1)] : [],
+            ];
+
+            static InputSpec[] Cell(int gates) => [OpRegistry.In([2, 3]), .. Layer(gates)[1..]];
+            static Tensor Joined(params Tensor[] outputs) => Tensor.Concat([.. outputs.Select(o => o.Flatten())]);
+
+            return
+            [
+                new("rnn_tanh", x => Joined([.. Tuple(Tensor.Rnn(x[0], x[1], x[2], x[3], x[4], x[5]))]), Layer(1)),
+                new("rnn_relu", x => Joined([.. Tuple(Tensor.Rnn(x[0], x[1], x[2], x[3], x[4], x[5], "relu"))]), Layer(1)),
+                new("rnn_h_only", x => Tensor.Rnn(x[0], x[1], x[2], x[3], x[4], x[5]).H * 2.0, Layer(1)),
+                new("lstm", x => Joined([.. Tuple(Tensor.Lstm(x[0], x[1], x[2], x[3], x[4], x[5], x[6]))]), Layer(4)),
+                new("lstm_no_bias", x => Joined([.. Tuple(Tensor.Lstm(x[0], x[1], x[2], x[3], x[4]))]), Layer(4, bias: false)),
+                new("lstm_c_only", x => Tensor.Lstm(x[0], x[1], x[2], x[3], x[4], x[5], x[6]).C.Tanh(), Layer(4)),
+                new("gru", x => Joined([.. Tuple(Tensor.Gru(x[0], x[1], x[2], x[3], x[4], x[5]))]), Layer(3)),
+                new("gru_no_bias", x => Joined([.. Tuple(Tensor.Gru(x[0], x[1], x[2], x[3]))]), Layer(3, bias: false)),
+                new("rnn_tanh_cell", x => Tensor.RnnTanhCell(x[0], x[1], x[2], x[3], x[4], x[5]), Cell(1)),
+                new("rnn_relu_cell", x => Tensor.RnnReluCell(x[0], x[1], x[2], x[3], x[4], x[5]), Cell(1)),
+                new("lstm_cell", x => Joined([.. Tuple(Tensor.LstmCell(x[0], x[1], x[2], x[3], x[4], x[5], x[6]))]), Cell(4)),
+                new("lstm_cell_c_only", x => Tensor.LstmCell(x[0], x[1], x[2], x[3], x[4], x[5], x[6]).C * 3.0, Cell(4)),
+                new("gru_cell", x => Tensor.GruCell(x[0], x[1], x[2], x[3], x[4], x[5]), Cell(3)),
+            ];
+        }
+    }
+
+    /// <summary>Both outputs of a layer (output, h_n) or of an LSTM cell (h', c').</summary>
+    private static IEnumerable<Tensor> Tuple((Tensor First, Tensor Second) r) => [r.First, r.Second];
+
+    /// <summary>The three outputs of an LSTM layer.</summary>
+    private static IEnumerable<Tensor> Tuple((Tensor Output, Tensor H, Tensor C) r) => [r.Output, r.H, r.C];
+
+    /// <summary>
+    /// One ONNX RNN, LSTM or GRU node (hidden_size; GRU with linear_before_reset = 1, which is
+    /// PyTorch's n = tanh(W_in x + b_in + r·(W_hn h + b_hn)); RNN with its activation), reading
+    /// W = [weight_ih], R = [weight_hh], B = [bias_ih, bias_hh] (a missing bias as zeros) with a leading
+    /// num_directions = 1 axis and the gate blocks reordered from PyTorch's to ONNX's (LSTM i,f,g,o →
+    /// i,o,f,c; GRU r,z,n → z,r,h) by Reshape-Gather-Reshape in the file, so the weights stay under
+    /// their state-dict names. Y (seq_len, 1, batch, hidden) and Y_h, Y_c (1, batch, hidden) lose their
+    /// direction axis; a cell's outputs are Y_h and Y_c.
+    /// </summary>
+    public override string[] LowerOutputsToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        int gates = RecurrentLayer<double>.GateCount(_mode);
+        bool lstm = _mode == RecurrentMode.Lstm;
+        int next = 1;
+        string? hx = HasState ? onnx.Input(next++) : null;
+        string? cx = HasState && lstm ? onnx.Input(next++) : null;
+        int weightIh = next++, weightHh = next++;
+        int hidden = onnx.InputShape(weightHh)[1];
+        long[] order = _mode switch
+        {
+            RecurrentMode.Lstm => LstmOrder,
+            RecurrentMode.Gru => GruOrder,
+            _ => [0],
+        };
+
+        string Unsqueeze0(string value) => onnx.Node("Unsqueeze", [value, onnx.Int64s([0])]);
+        string W(int index) => Gates(onnx, onnx.Input(index), order, hidden, onnx.InputShape(index)[1]);
+        string Bias(bool has, ref int index) => has
+            ? Gates(onnx, onnx.Input(index++), order, hidden, 0)
+            : onnx.Constant(new float[gates * hidden], [gates * hidden]);
+
+        // X, W, R, B, sequence_lens, initial_h, initial_c; an optional input left out before a given one is "".
+        var named = new List<string> { onnx.Input(0), W(weightIh), W(weightHh) };
+        string? b = null;
+        if (HasBiasIh || HasBiasHh)
+        {
+            string bIh = Bias(HasBiasIh, ref next), bHh = Bias(HasBiasHh, ref next);
+            b = Unsqueeze0(onnx.Node("Concat", [bIh, bHh], new OnnxAttribute("axis", 0L)));
+        }
+
+        if (b is not null || hx is not null)
+        {
+            named.Add(b ?? "");
+        }
+
+        if (hx is not null)
+        {
+            named.AddRange(["", Unsqueeze0(hx)]);
+            if (cx is not null)
             {
-                return definition;
+                named.Add(Unsqueeze0(cx));
             }
         }
 
-        throw new ArgumentException($"no recurrent op named '{name}'", nameof(name));
+        var attributes = new List<OnnxAttribute> { new("hidden_size", (long)hidden) };
+        string opType = "LSTM";
+        switch (_mode)
+        {
+            case RecurrentMode.Gru:
+                opType = "GRU";
+                attributes.Add(new("linear_before_reset", 1L));
+                break;
+            case RecurrentMode.RnnTanh or RecurrentMode.RnnRelu:
+                opType = "RNN";
+                attributes.Add(new("activations", [_mode == RecurrentMode.RnnRelu ? "Relu" : "Tanh"]));
+                break;
+        }
+
+        var outputs = onnx.Node(opType, named, lstm ? 3 : 2, [.. attributes]);
+        string Squeeze(string value, long axis) => onnx.Node("Squeeze", [value, onnx.Int64s([axis])]);
+        var result = new List<string>(3);
+        if (!IsCell)
+        {
+            result.Add(Squeeze(outputs[0], 1));
+        }
+
+        result.Add(Squeeze(outputs[1], 0));
+        if (lstm)
+        {
+            result.Add(Squeeze(outputs[2], 0));
+        }
+
+        return [.. result];
+    }
+
+    /// <summary>The name of the op for <paramref name="mode"/>: rnn_tanh, lstm, gru_cell, …</summary>
+    internal static string NameOf(RecurrentMode mode, bool isCell)
+    {
+        string name = mode switch
+        {
+            RecurrentMode.RnnTanh => "rnn_tanh",
+            RecurrentMode.RnnRelu => "rnn_relu",
+            RecurrentMode.Lstm => "lstm",
+            _ => "gru",
+        };
+        return isCell ? name + "_cell" : name;
+    }
+
+    /// <summary>The definition of the op named <paramref name="name"/> with the inputs it was given.</summary>
+    internal static RecurrentDefinition For(string name, bool hasState, bool hasBiasIh, bool hasBiasHh)
+    {
+        bool isCell = name.EndsWith("_cell", StringComparison.Ordinal);
+        var mode = (isCell ? name[..^5] : name) switch
+        {
+            "rnn_tanh" => RecurrentMode.RnnTanh,
+            "rnn_relu" => RecurrentMode.RnnRelu,
+            "lstm" => RecurrentMode.Lstm,
+            "gru" => RecurrentMode.Gru,
+            _ => throw new ArgumentException($"no recurrent op named '{name}'", nameof(name)),
+        };
+        return new RecurrentDefinition(name, mode, isCell, hasState, hasBiasIh, hasBiasHh);
     }
 
     /// <inheritdoc/>
     protected override string FormatAttributes() => $"mode: {Mode}";
+
+    private static string FormulaOf(RecurrentMode mode, bool isCell) => mode switch
+    {
+        RecurrentMode.Lstm => LstmFormula,
+        RecurrentMode.Gru => GruFormula,
+        RecurrentMode.RnnTanh => isCell
+            ? "h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh); ∂L/∂pre = g·(1 − h'²), ∂L/∂h = ∂L/∂pre·W_hh"
+            : "hₜ = tanh(xₜ·W_ihᵀ + b_ih + hₜ₋₁·W_hhᵀ + b_hh); backward through time: ∂L/∂preₜ = ∂L/∂hₜ·(1 − hₜ²), ∂L/∂hₜ₋₁ += ∂L/∂preₜ·W_hh",
+        _ => isCell
+            ? "h' = relu(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh); ∂L/∂pre = g·[h' > 0], ∂L/∂h = ∂L/∂pre·W_hh"
+            : "hₜ = relu(xₜ·W_ihᵀ + b_ih + hₜ₋₁·W_hhᵀ + b_hh); backward through time: ∂L/∂preₜ = ∂L/∂hₜ·[hₜ > 0], ∂L/∂hₜ₋₁ += ∂L/∂preₜ·W_hh",
+    };
+
+    /// <summary>
+    /// A (G·hidden, columns) weight, or with <paramref name="columns"/> 0 a (G·hidden) bias, with its gate
+    /// blocks in ONNX's <paramref name="order"/>: a weight gets the leading num_directions axis, (1, G·hidden, columns).
+    /// </summary>
+    private static string Gates(IOnnxLowering onnx, string value, long[] order, int hidden, int columns)
+    {
+        long gates = order.Length;
+        bool bias = columns == 0;
+        if (gates > 1)
+        {
+            string blocks = onnx.Node("Reshape", [value, onnx.Int64s(bias ? [gates, hidden] : [gates, hidden, columns])]);
+            string reordered = onnx.Node("Gather", [blocks, onnx.Int64s(order)], new OnnxAttribute("axis", 0L));
+            return onnx.Node("Reshape", [reordered, onnx.Int64s(bias ? [gates * hidden] : [1, gates * hidden, columns])]);
+        }
+
+        return bias ? value : onnx.Node("Unsqueeze", [value, onnx.Int64s([0])]);
+    }
 }

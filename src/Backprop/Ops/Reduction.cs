@@ -11,4 +11,10 @@ public enum Reduction
 
     /// <summary>The sum over elements (or samples): L = Σ lᵢ, dL/dlᵢ = 1; <c>reduction='sum'</c>.</summary>
     Sum,
+
+    /// <summary>
+    /// The sum divided by the batch size (dim 0), for <see cref="LossOps.KlDiv"/> only, where it is the
+    /// KL divergence per sample; <c>reduction='batchmean'</c>. Other losses refuse it.
+    /// </summary>
+    BatchMean,
 }

@@ -3,165 +3,507 @@ using Backprop.Kernels;
 namespace Backprop;
 
 // sum, mean, max, min (whole tensor or along dims): forward and backward side by side.
-public sealed partial class Tensor
+/// <summary>
+/// Reductions of <see cref="Tensor"/>: sum, mean, max and min over the whole tensor or along dims.
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class ReductionOps
 {
-    /// <summary>Sum of all elements, a rank-0 tensor (<c>torch.sum</c>). d/dx_i = 1.</summary>
-    public Tensor Sum()
+    extension(Tensor self)
     {
-        RequireFloat("sum", this);
-        var x = this;
-        var result = Broadcasting.SumToShape("sum", x, []);
-        return Record(SumDefinition.All, result == x ? x.Detach() : result, [x], g => [Broadcasting.Expand("sum", g, x._shape)]);
-    }
-
-    /// <summary>Sum along <paramref name="dim"/> (<c>x.sum(dim, keepdim)</c>). d/dx = the upstream gradient broadcast back.</summary>
-    public Tensor Sum(int dim, bool keepDim = false) => Sum([dim], keepDim);
-
-    /// <summary>Sum along several dims (<c>x.sum((d0, d1), keepdim)</c>).</summary>
-    public Tensor Sum(int[] dims, bool keepDim = false)
-    {
-        RequireFloat("sum", this);
-        var x = this;
-        var kept = KeptShape("sum", dims);
-        var result = Broadcasting.SumToShape("sum", x, kept);
-        if (ReferenceEquals(result, x))
+        /// <summary>Sum of all elements, a rank-0 tensor (<c>torch.sum</c>). d/dx_i = 1.</summary>
+        public Tensor Sum()
         {
-            result = x.Detach();
+            Tensor.RequireFloat("sum", self);
+            var x = self;
+            var result = Broadcasting.SumToShape("sum", x, []);
+            return Tensor.Record(SumDefinition.All, result == x ? x.Detach() : result, [x], g => [Broadcasting.Expand("sum", g, x._shape)]);
         }
 
-        var shape = keepDim ? kept : DroppedShape(kept, dims);
-        var output = new Tensor(result._data, shape);
-        return Record(new SumDefinition(dims, keepDim), output, [x], g => [Broadcasting.Expand("sum", new Tensor(g._data, kept), x._shape)]);
-    }
+        /// <summary>Sum along <paramref name="dim"/> (<c>x.sum(dim, keepdim)</c>). d/dx = the upstream gradient broadcast back.</summary>
+        public Tensor Sum(int dim, bool keepDim = false) => self.Sum([dim], keepDim);
 
-    /// <summary>Mean of all elements (<c>torch.mean</c>). d/dx_i = 1/n.</summary>
-    public Tensor Mean() => Sum() / Numel;
-
-    /// <summary>Mean along <paramref name="dim"/> (<c>x.mean(dim, keepdim)</c>). d/dx_i = 1/n along the dim.</summary>
-    public Tensor Mean(int dim, bool keepDim = false) => Mean([dim], keepDim);
-
-    /// <summary>Mean along several dims.</summary>
-    public Tensor Mean(int[] dims, bool keepDim = false)
-    {
-        int count = 1;
-        foreach (int d in dims.Select(d => Shapes.WrapDim("mean", d, Rank)).Distinct())
+        /// <summary>Sum along several dims (<c>x.sum((d0, d1), keepdim)</c>).</summary>
+        public Tensor Sum(int[] dims, bool keepDim = false)
         {
-            count *= Rank == 0 ? 1 : _shape[d];
-        }
-
-        return Sum(dims, keepDim) / count;
-    }
-
-    /// <summary>Largest element, rank-0 (<c>torch.max(x)</c>). The gradient flows to the first maximal element.</summary>
-    public Tensor Max() => Flatten().Max(0).Values;
-
-    /// <summary>Smallest element, rank-0 (<c>torch.min(x)</c>). The gradient flows to the first minimal element.</summary>
-    public Tensor Min() => Flatten().Min(0).Values;
-
-    /// <summary>
-    /// Largest values along <paramref name="dim"/> and their indices (<c>torch.max(x, dim, keepdim)</c>).
-    /// The gradient of each value flows to the element at its index.
-    /// </summary>
-    public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false) => Extreme(new MaxDefinition(dim, keepDim), dim, keepDim, max: true);
-
-    /// <summary>Smallest values along <paramref name="dim"/> and their indices (<c>torch.min(x, dim, keepdim)</c>).</summary>
-    public (Tensor Values, Tensor Indices) Min(int dim, bool keepDim = false) => Extreme(new MinDefinition(dim, keepDim), dim, keepDim, max: false);
-
-    private (Tensor Values, Tensor Indices) Extreme(OpDefinition definition, int dim, bool keepDim, bool max)
-    {
-        string op = definition.Name;
-        RequireFloat(op, this);
-        var x = this;
-        int d = Shapes.WrapDim(op, dim, Rank);
-        int n = Rank == 0 ? 1 : _shape[d];
-        if (n == 0)
-        {
-            throw new ArgumentException($"{op}: cannot reduce over dim {dim} of size 0 in shape {Shapes.Format(_shape)}");
-        }
-
-        int outer = 1, inner = 1;
-        for (int i = 0; i < d; i++)
-        {
-            outer *= _shape[i];
-        }
-
-        for (int i = d + 1; i < Rank; i++)
-        {
-            inner *= _shape[i];
-        }
-
-        var kept = Rank == 0 ? [] : (int[])_shape.Clone();
-        if (Rank > 0)
-        {
-            kept[d] = 1;
-        }
-
-        var values = Empty(kept, DType);
-        var indices = Empty(kept, DType.Int64);
-        var idx = indices.I64;
-        for (int o = 0; o < outer; o++)
-        {
-            for (int i = 0; i < inner; i++)
+            Tensor.RequireFloat("sum", self);
+            var x = self;
+            var kept = self.KeptShape("sum", dims);
+            var result = Broadcasting.SumToShape("sum", x, kept);
+            if (ReferenceEquals(result, x))
             {
-                int bestK = 0;
-                double best = GetDouble(o * n * inner + i);
-                for (int k = 1; k < n; k++)
-                {
-                    double v = GetDouble((((o * n) + k) * inner) + i);
-                    if ((max ? v > best : v < best) || (double.IsNaN(v) && !double.IsNaN(best)))
-                    {
-                        best = v;
-                        bestK = k;
-                    }
-                }
-
-                values.SetDouble((o * inner) + i, best);
-                idx[(o * inner) + i] = bestK;
+                result = x.Detach();
             }
+
+            var shape = keepDim ? kept : self.DroppedShape(kept, dims);
+            var output = new Tensor(result._data, shape);
+            return Tensor.Record(new SumDefinition(dims, keepDim), output, [x], g => [Broadcasting.Expand("sum", new Tensor(g._data, kept), x._shape)]);
         }
 
-        var shape = keepDim || Rank == 0 ? kept : DroppedShape(kept, [d]);
-        var outValues = Record(definition, new Tensor(values._data, shape), [x], g =>
+        /// <summary>Mean of all elements (<c>torch.mean</c>). d/dx_i = 1/n.</summary>
+        public Tensor Mean() => self.Sum() / self.Numel;
+
+        /// <summary>Mean along <paramref name="dim"/> (<c>x.mean(dim, keepdim)</c>). d/dx_i = 1/n along the dim.</summary>
+        public Tensor Mean(int dim, bool keepDim = false) => self.Mean([dim], keepDim);
+
+        /// <summary>Mean along several dims.</summary>
+        public Tensor Mean(int[] dims, bool keepDim = false)
         {
-            var grad = Zeros(x._shape, x.DType);
+            // A loop rather than dims.Select(...).Distinct(): a lambda would capture the receiver and
+            // allocate a closure on every call.
+            int count = 1;
+            var seen = new HashSet<int>();
+            foreach (int dim in dims)
+            {
+                int d = Shapes.WrapDim("mean", dim, self.Rank);
+                if (seen.Add(d))
+                {
+                    count *= self.Rank == 0 ? 1 : self._shape[d];
+                }
+            }
+
+            return self.Sum(dims, keepDim) / count;
+        }
+
+        /// <summary>
+        /// Largest element, rank-0 (<c>torch.max(x)</c>). The gradient is split evenly among the elements
+        /// equal to the maximum, as PyTorch's: with k tied elements each gets g/k (and when the maximum is
+        /// NaN, the NaN elements share it).
+        /// </summary>
+        /// <exception cref="ArgumentException">The tensor is empty or not float.</exception>
+        public Tensor Max() => self.ExtremeOver(new AmaxDefinition("max", null, keepDim: false), null, keepDim: false, max: true);
+
+        /// <summary>
+        /// Smallest element, rank-0 (<c>torch.min(x)</c>). The gradient is split evenly among the elements
+        /// equal to the minimum, as PyTorch's (g/k to each of k tied elements).
+        /// </summary>
+        /// <exception cref="ArgumentException">The tensor is empty or not float.</exception>
+        public Tensor Min() => self.ExtremeOver(new AminDefinition("min", null, keepDim: false), null, keepDim: false, max: false);
+
+        /// <summary>
+        /// Largest values over <paramref name="dims"/> (<c>torch.amax(x, dim, keepdim)</c>): all dims when
+        /// null or empty. Unlike <see cref="extension(Tensor).Max(int, bool)"/> there are no indices, and the
+        /// gradient of each value is split evenly among the elements equal to it (g/k to each of k ties), as PyTorch's.
+        /// </summary>
+        /// <param name="dims">The dims to reduce (negative counts from the end); null or empty for all of them.</param>
+        /// <param name="keepDim">Keep each reduced dim with size 1.</param>
+        /// <exception cref="ArgumentException">A dim is out of range, repeated, or of size 0.</exception>
+        public Tensor Amax(int[]? dims = null, bool keepDim = false) => self.ExtremeOver(new AmaxDefinition("amax", dims, keepDim), dims, keepDim, max: true);
+
+        /// <summary>Largest values along <paramref name="dim"/> (<c>torch.amax(x, dim, keepdim)</c>); ties share the gradient evenly.</summary>
+        /// <param name="dim">The dim to reduce (negative counts from the end).</param>
+        /// <param name="keepDim">Keep the reduced dim with size 1.</param>
+        public Tensor Amax(int dim, bool keepDim = false) => self.Amax([dim], keepDim);
+
+        /// <summary>
+        /// Smallest values over <paramref name="dims"/> (<c>torch.amin(x, dim, keepdim)</c>): all dims when
+        /// null or empty; the gradient of each value is split evenly among the elements equal to it, as PyTorch's.
+        /// </summary>
+        /// <param name="dims">The dims to reduce (negative counts from the end); null or empty for all of them.</param>
+        /// <param name="keepDim">Keep each reduced dim with size 1.</param>
+        /// <exception cref="ArgumentException">A dim is out of range, repeated, or of size 0.</exception>
+        public Tensor Amin(int[]? dims = null, bool keepDim = false) => self.ExtremeOver(new AminDefinition("amin", dims, keepDim), dims, keepDim, max: false);
+
+        /// <summary>Smallest values along <paramref name="dim"/> (<c>torch.amin(x, dim, keepdim)</c>); ties share the gradient evenly.</summary>
+        /// <param name="dim">The dim to reduce (negative counts from the end).</param>
+        /// <param name="keepDim">Keep the reduced dim with size 1.</param>
+        public Tensor Amin(int dim, bool keepDim = false) => self.Amin([dim], keepDim);
+
+        /// <summary>
+        /// log Σ e^x over <paramref name="dims"/> (<c>torch.logsumexp(x, dim, keepdim)</c>), computed stably as
+        /// m + log Σ e^(x − m) with m the maximum (0 where m is infinite, as PyTorch's), in double.
+        /// d/dxᵢ = e^(xᵢ − y) = softmax(x)ᵢ. A primitive rather than the composite for that stability.
+        /// </summary>
+        /// <param name="dims">The dims to reduce (negative counts from the end); empty for all of them.</param>
+        /// <param name="keepDim">Keep each reduced dim with size 1.</param>
+        /// <exception cref="ArgumentException">A dim is out of range or repeated.</exception>
+        public Tensor LogSumExp(int[] dims, bool keepDim = false) => self.LogSumExpOver(dims, keepDim);
+
+        /// <summary>log Σ e^x along <paramref name="dim"/> (<c>torch.logsumexp(x, dim, keepdim)</c>), stably; d/dx = softmax(x).</summary>
+        /// <param name="dim">The dim to reduce (negative counts from the end).</param>
+        /// <param name="keepDim">Keep the reduced dim with size 1.</param>
+        public Tensor LogSumExp(int dim, bool keepDim = false) => self.LogSumExpOver([dim], keepDim);
+
+        /// <summary>
+        /// Variance over <paramref name="dims"/> (<c>torch.var(x, dim, unbiased, keepdim)</c>, or PyTorch 2's
+        /// <c>correction</c>): v = Σ(xᵢ − x̄)² / max(0, N − c) with c = 1 when unbiased (Bessel), 0 otherwise.
+        /// d/dxᵢ = 2(xᵢ − x̄)/(N − c). Two passes in double.
+        /// </summary>
+        /// <param name="dims">The dims to reduce (negative counts from the end); null or empty for all of them.</param>
+        /// <param name="unbiased">Divide by N − 1 (true, PyTorch's default) or by N.</param>
+        /// <param name="keepDim">Keep each reduced dim with size 1.</param>
+        /// <param name="correction">When given, replaces <paramref name="unbiased"/>: divide by N − correction.</param>
+        /// <exception cref="ArgumentException">A dim is out of range or repeated, or the correction is not finite.</exception>
+        public Tensor Var(int[]? dims = null, bool unbiased = true, bool keepDim = false, double? correction = null) =>
+            self.Moments("var", dims, correction ?? (unbiased ? 1 : 0), keepDim, std: false);
+
+        /// <summary>Variance along <paramref name="dim"/> (<c>torch.var(x, dim, unbiased, keepdim)</c>).</summary>
+        /// <param name="dim">The dim to reduce (negative counts from the end).</param>
+        /// <param name="unbiased">Divide by N − 1 (true, PyTorch's default) or by N.</param>
+        /// <param name="keepDim">Keep the reduced dim with size 1.</param>
+        /// <param name="correction">When given, replaces <paramref name="unbiased"/>: divide by N − correction.</param>
+        public Tensor Var(int dim, bool unbiased = true, bool keepDim = false, double? correction = null) =>
+            self.Var([dim], unbiased, keepDim, correction);
+
+        /// <summary>
+        /// Standard deviation over <paramref name="dims"/> (<c>torch.std(x, dim, unbiased, keepdim)</c>): s = √v with v
+        /// as <see cref="extension(Tensor).Var(int[], bool, bool, double?)"/>. d/dxᵢ = (xᵢ − x̄)/((N − c)·s), and 0 where
+        /// s = 0, as PyTorch's.
+        /// </summary>
+        /// <param name="dims">The dims to reduce (negative counts from the end); null or empty for all of them.</param>
+        /// <param name="unbiased">Divide by N − 1 (true, PyTorch's default) or by N.</param>
+        /// <param name="keepDim">Keep each reduced dim with size 1.</param>
+        /// <param name="correction">When given, replaces <paramref name="unbiased"/>: divide by N − correction.</param>
+        /// <exception cref="ArgumentException">A dim is out of range or repeated, or the correction is not finite.</exception>
+        public Tensor Std(int[]? dims = null, bool unbiased = true, bool keepDim = false, double? correction = null) =>
+            self.Moments("std", dims, correction ?? (unbiased ? 1 : 0), keepDim, std: true);
+
+        /// <summary>Standard deviation along <paramref name="dim"/> (<c>torch.std(x, dim, unbiased, keepdim)</c>).</summary>
+        /// <param name="dim">The dim to reduce (negative counts from the end).</param>
+        /// <param name="unbiased">Divide by N − 1 (true, PyTorch's default) or by N.</param>
+        /// <param name="keepDim">Keep the reduced dim with size 1.</param>
+        /// <param name="correction">When given, replaces <paramref name="unbiased"/>: divide by N − correction.</param>
+        public Tensor Std(int dim, bool unbiased = true, bool keepDim = false, double? correction = null) =>
+            self.Std([dim], unbiased, keepDim, correction);
+
+        /// <summary>
+        /// Largest values along <paramref name="dim"/> and their indices (<c>torch.max(x, dim, keepdim)</c>).
+        /// The gradient of each value flows to the element at its index.
+        /// </summary>
+        public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false) => self.Extreme(new MaxDefinition(dim, keepDim), dim, keepDim, max: true);
+
+        /// <summary>Smallest values along <paramref name="dim"/> and their indices (<c>torch.min(x, dim, keepdim)</c>).</summary>
+        public (Tensor Values, Tensor Indices) Min(int dim, bool keepDim = false) => self.Extreme(new MinDefinition(dim, keepDim), dim, keepDim, max: false);
+
+        private (Tensor Values, Tensor Indices) Extreme(OpDefinition definition, int dim, bool keepDim, bool max)
+        {
+            string op = definition.Name;
+            Tensor.RequireFloat(op, self);
+            var x = self;
+            int d = Shapes.WrapDim(op, dim, self.Rank);
+            int n = self.Rank == 0 ? 1 : self._shape[d];
+            if (n == 0)
+            {
+                throw new ArgumentException($"{op}: cannot reduce over dim {dim} of size 0 in shape {Shapes.Format(self._shape)}");
+            }
+
+            int outer = 1, inner = 1;
+            for (int i = 0; i < d; i++)
+            {
+                outer *= self._shape[i];
+            }
+
+            for (int i = d + 1; i < self.Rank; i++)
+            {
+                inner *= self._shape[i];
+            }
+
+            var kept = self.Rank == 0 ? [] : (int[])self._shape.Clone();
+            if (self.Rank > 0)
+            {
+                kept[d] = 1;
+            }
+
+            var values = Tensor.Empty(kept, self.DType);
+            var indices = Tensor.Empty(kept, DType.Int64);
+            var idx = indices.I64;
             for (int o = 0; o < outer; o++)
             {
                 for (int i = 0; i < inner; i++)
                 {
-                    int j = (o * inner) + i;
-                    grad.SetDouble((((o * n) + (int)idx[j]) * inner) + i, g.GetDouble(j));
+                    int bestK = 0;
+                    double best = self.GetDouble(o * n * inner + i);
+                    for (int k = 1; k < n; k++)
+                    {
+                        double v = self.GetDouble((((o * n) + k) * inner) + i);
+                        if ((max ? v > best : v < best) || (double.IsNaN(v) && !double.IsNaN(best)))
+                        {
+                            best = v;
+                            bestK = k;
+                        }
+                    }
+
+                    values.SetDouble((o * inner) + i, best);
+                    idx[(o * inner) + i] = bestK;
                 }
             }
 
-            return [grad];
-        });
-        return (outValues, new Tensor(indices._data, shape));
-    }
-
-    /// <summary>This tensor's shape with each of <paramref name="dims"/> set to 1.</summary>
-    private int[] KeptShape(string op, int[] dims)
-    {
-        var kept = (int[])_shape.Clone();
-        foreach (int dim in dims)
-        {
-            int d = Shapes.WrapDim(op, dim, Rank);
-            if (Rank > 0)
+            var shape = keepDim || self.Rank == 0 ? kept : self.DroppedShape(kept, [d]);
+            var outValues = Tensor.Record(definition, new Tensor(values._data, shape), [x], g =>
             {
-                kept[d] = 1;
-            }
+                var grad = Tensor.Zeros(x._shape, x.DType);
+                for (int o = 0; o < outer; o++)
+                {
+                    for (int i = 0; i < inner; i++)
+                    {
+                        int j = (o * inner) + i;
+                        grad.SetDouble((((o * n) + (int)idx[j]) * inner) + i, g.GetDouble(j));
+                    }
+                }
+
+                return [grad];
+            });
+            return (outValues, new Tensor(indices._data, shape));
         }
 
-        return kept;
+        /// <summary>
+        /// max or min over dims into a new node of <paramref name="definition"/>; the backward splits each
+        /// value's gradient evenly among the elements equal to it (NaN ties NaN).
+        /// </summary>
+        private Tensor ExtremeOver(OpDefinition definition, int[]? dims, bool keepDim, bool max)
+        {
+            string op = definition.Name;
+            Tensor.RequireFloat(op, self);
+            var x = self;
+            var groups = ReductionGroups.Of(op, x, dims, keepDim);
+            if (groups.GroupSize == 0 && groups.Outputs > 0)
+            {
+                throw new ArgumentException($"{op}: cannot reduce over a dim of size 0 in shape {Shapes.Format(x._shape)} (the {op} of no elements is undefined)");
+            }
+
+            double[] xs = x.ToArray();
+            int[] slots = groups.Slots;
+            var best = new double[groups.Outputs];
+            Array.Fill(best, max ? double.NegativeInfinity : double.PositiveInfinity);
+            for (int i = 0; i < xs.Length; i++)
+            {
+                double v = xs[i], b = best[slots[i]];
+                if ((max ? v > b : v < b) || (double.IsNaN(v) && !double.IsNaN(b)))
+                {
+                    best[slots[i]] = v;
+                }
+            }
+
+            var output = Tensor.Empty(groups.Shape, x.DType);
+            for (int j = 0; j < best.Length; j++)
+            {
+                output.SetDouble(j, best[j]);
+            }
+
+            return Tensor.Record(definition, output, [x], g =>
+            {
+                static bool Ties(double v, double b) => v == b || (double.IsNaN(v) && double.IsNaN(b));
+                double[] values = x.ToArray();
+                var count = new int[best.Length];
+                for (int i = 0; i < values.Length; i++)
+                {
+                    count[slots[i]] += Ties(values[i], best[slots[i]]) ? 1 : 0;
+                }
+
+                var grad = Tensor.Zeros(x._shape, x.DType);
+                for (int i = 0; i < values.Length; i++)
+                {
+                    int s = slots[i];
+                    if (Ties(values[i], best[s]))
+                    {
+                        grad.SetDouble(i, g.GetDouble(s) / count[s]);
+                    }
+                }
+
+                return [grad];
+            });
+        }
+
+        private Tensor LogSumExpOver(int[] dims, bool keepDim)
+        {
+            const string op = "logsumexp";
+            ArgumentNullException.ThrowIfNull(dims);
+            Tensor.RequireFloat(op, self);
+            var x = self;
+            var groups = ReductionGroups.Of(op, x, dims, keepDim);
+            double[] xs = x.ToArray();
+            int[] slots = groups.Slots;
+            var shift = new double[groups.Outputs];
+            Array.Fill(shift, double.NegativeInfinity);
+            for (int i = 0; i < xs.Length; i++)
+            {
+                shift[slots[i]] = Math.Max(shift[slots[i]], xs[i]);
+            }
+
+            for (int j = 0; j < shift.Length; j++)
+            {
+                shift[j] = double.IsInfinity(shift[j]) ? 0 : shift[j];
+            }
+
+            var sums = new double[groups.Outputs];
+            for (int i = 0; i < xs.Length; i++)
+            {
+                sums[slots[i]] += Math.Exp(xs[i] - shift[slots[i]]);
+            }
+
+            var lse = new double[groups.Outputs];
+            var output = Tensor.Empty(groups.Shape, x.DType);
+            for (int j = 0; j < lse.Length; j++)
+            {
+                lse[j] = Math.Log(sums[j]) + shift[j];
+                output.SetDouble(j, lse[j]);
+            }
+
+            return Tensor.Record(new LogSumExpDefinition(dims, keepDim), output, [x], g =>
+            {
+                double[] values = x.ToArray();
+                var grad = Tensor.Empty(x._shape, x.DType);
+                for (int i = 0; i < values.Length; i++)
+                {
+                    grad.SetDouble(i, g.GetDouble(slots[i]) * Math.Exp(values[i] - lse[slots[i]]));
+                }
+
+                return [grad];
+            });
+        }
+
+        private Tensor Moments(string op, int[]? dims, double correction, bool keepDim, bool std)
+        {
+            if (!double.IsFinite(correction))
+            {
+                throw new ArgumentException($"{op}: correction must be a finite number, got {correction.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            }
+
+            Tensor.RequireFloat(op, self);
+            var x = self;
+            var groups = ReductionGroups.Of(op, x, dims, keepDim);
+            double[] xs = x.ToArray();
+            int[] slots = groups.Slots;
+            int n = groups.GroupSize;
+            var mean = new double[groups.Outputs];
+            for (int i = 0; i < xs.Length; i++)
+            {
+                mean[slots[i]] += xs[i];
+            }
+
+            for (int j = 0; j < mean.Length; j++)
+            {
+                mean[j] /= n;
+            }
+
+            var squares = new double[groups.Outputs];
+            for (int i = 0; i < xs.Length; i++)
+            {
+                double d = xs[i] - mean[slots[i]];
+                squares[slots[i]] += d * d;
+            }
+
+            double dof = Math.Max(0, n - correction);
+            var result = new double[groups.Outputs];
+            var output = Tensor.Empty(groups.Shape, x.DType);
+            for (int j = 0; j < result.Length; j++)
+            {
+                result[j] = std ? Math.Sqrt(squares[j] / dof) : squares[j] / dof;
+                output.SetDouble(j, result[j]);
+            }
+
+            return Tensor.Record(new VarDefinition(op, dims, correction, keepDim), output, [x], g =>
+            {
+                double[] values = x.ToArray();
+                var grad = Tensor.Empty(x._shape, x.DType);
+                for (int i = 0; i < values.Length; i++)
+                {
+                    int s = slots[i];
+                    double upstream = g.GetDouble(s);
+                    double dv = std ? (result[s] == 0 ? 0 : upstream / (2 * result[s])) : upstream;
+                    grad.SetDouble(i, dv * 2 * (values[i] - mean[s]) / dof);
+                }
+
+                return [grad];
+            });
+        }
+
+        /// <summary>This tensor's shape with each of <paramref name="dims"/> set to 1.</summary>
+        private int[] KeptShape(string op, int[] dims)
+        {
+            var kept = (int[])self._shape.Clone();
+            foreach (int dim in dims)
+            {
+                int d = Shapes.WrapDim(op, dim, self.Rank);
+                if (self.Rank > 0)
+                {
+                    kept[d] = 1;
+                }
+            }
+
+            return kept;
+        }
+
+        private int[] DroppedShape(int[] kept, int[] dims)
+        {
+            var wrapped = dims.Select(d => Shapes.WrapDim("reduce", d, self.Rank)).ToHashSet();
+            return kept.Where((_, i) => !wrapped.Contains(i)).ToArray();
+        }
     }
 
-    private int[] DroppedShape(int[] kept, int[] dims)
+    /// <summary>
+    /// A reduction of a tensor over some dims as plain index arithmetic: the output's shape, the output
+    /// slot of every input element (row-major), the number of outputs and of elements per output.
+    /// </summary>
+    private readonly record struct ReductionGroups(int[] Shape, int[] Slots, int Outputs, int GroupSize)
     {
-        var wrapped = dims.Select(d => Shapes.WrapDim("reduce", d, Rank)).ToHashSet();
-        return kept.Where((_, i) => !wrapped.Contains(i)).ToArray();
+        /// <summary>Groups <paramref name="x"/>'s elements by output for <paramref name="dims"/> (all when null or empty); throws on a repeated or out-of-range dim.</summary>
+        public static ReductionGroups Of(string op, Tensor x, int[]? dims, bool keepDim)
+        {
+            int rank = x.Rank;
+            var reduced = new bool[Math.Max(rank, 1)];
+            if (dims is null || dims.Length == 0)
+            {
+                Array.Fill(reduced, true);
+            }
+            else
+            {
+                foreach (int dim in dims)
+                {
+                    int d = Shapes.WrapDim(op, dim, rank);
+                    if (reduced[d])
+                    {
+                        throw new ArgumentException($"{op}: dim {d} appears more than once in the dims [{string.Join(", ", dims)}]");
+                    }
+
+                    reduced[d] = true;
+                }
+            }
+
+            var kept = (int[])x._shape.Clone();
+            var dropped = new List<int>(rank);
+            for (int d = 0; d < rank; d++)
+            {
+                if (reduced[d])
+                {
+                    kept[d] = 1;
+                }
+                else
+                {
+                    dropped.Add(x._shape[d]);
+                }
+            }
+
+            var slots = new int[x.Numel];
+            if (rank > 0 && slots.Length > 0)
+            {
+                var strides = Shapes.BroadcastStrides(kept, x._shape);
+                var index = new int[rank];
+                int slot = 0;
+                for (int i = 0; i < slots.Length; i++)
+                {
+                    slots[i] = slot;
+                    for (int d = rank - 1; d >= 0; d--)
+                    {
+                        slot += strides[d];
+                        if (++index[d] < x._shape[d])
+                        {
+                            break;
+                        }
+
+                        slot -= strides[d] * x._shape[d];
+                        index[d] = 0;
+                    }
+                }
+            }
+
+            int outputs = Shapes.Numel(kept);
+            return new ReductionGroups(keepDim ? kept : [.. dropped], slots, outputs, outputs == 0 ? 0 : x.Numel / outputs);
+        }
     }
 }
 
-/// <summary>The definition of <see cref="Tensor.Sum()"/> and its overloads along dims.</summary>
+/// <summary>The definition of <see cref="ReductionOps.extension(Tensor).Sum()"/> and its overloads along dims.</summary>
 public sealed class SumDefinition : OpDefinition, IGradCheckSamples
 {
     internal SumDefinition(int[]? dims, bool keepDim)
@@ -216,7 +558,7 @@ public sealed class SumDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Max(int, bool)"/> along a dim as given (may be negative; the values; the indices are not differentiable).</summary>
+/// <summary>The definition of <see cref="ReductionOps.extension(Tensor).Max(int, bool)"/> along a dim as given (may be negative; the values; the indices are not differentiable).</summary>
 public sealed class MaxDefinition : DimReductionDefinition, IGradCheckSamples
 {
     internal MaxDefinition(int dim, bool keepDim)
@@ -230,12 +572,11 @@ public sealed class MaxDefinition : DimReductionDefinition, IGradCheckSamples
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
     public static IEnumerable<OpInfo> GradCheckSamples =>
     [
-        new("max", x => x[0].Max(), OpRegistry.In([3, 4])),
         new("max_dim", x => x[0].Max(1).Values, OpRegistry.In([2, 3, 4])),
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Min(int, bool)"/> along a dim as given (may be negative; the values; the indices are not differentiable).</summary>
+/// <summary>The definition of <see cref="ReductionOps.extension(Tensor).Min(int, bool)"/> along a dim as given (may be negative; the values; the indices are not differentiable).</summary>
 public sealed class MinDefinition : DimReductionDefinition, IGradCheckSamples
 {
     internal MinDefinition(int dim, bool keepDim)
@@ -250,5 +591,193 @@ public sealed class MinDefinition : DimReductionDefinition, IGradCheckSamples
     public static IEnumerable<OpInfo> GradCheckSamples =>
     [
         new("min_dim", x => x[0].Min(0, keepDim: true).Values, OpRegistry.In([3, 4])),
+    ];
+}
+
+/// <summary>
+/// A reduction over a set of dims (all of them when <see cref="Dims"/> is null) that may keep them with
+/// size 1: amax, amin, logsumexp, var, std. The sealed subclass says which op; this holds the dims.
+/// </summary>
+public abstract class DimsReductionDefinition : OpDefinition
+{
+    /// <summary>Creates a definition named <paramref name="name"/> reducing <paramref name="dims"/>.</summary>
+    /// <param name="name">The op's name.</param>
+    /// <param name="formula">The forward and its derivative in plain text.</param>
+    /// <param name="dims">The dims reduced, as given (may be negative); null or empty for all of them.</param>
+    /// <param name="keepDim">Whether the reduced dims are kept with size 1.</param>
+    protected DimsReductionDefinition(string name, string formula, int[]? dims, bool keepDim)
+        : base(name, formula)
+    {
+        Dims = dims is null || dims.Length == 0 ? null : [.. dims];
+        KeepDim = keepDim;
+    }
+
+    /// <summary>The dims reduced over, as given (may be negative), or null for all of them (PyTorch's <c>dim</c>).</summary>
+    public IReadOnlyList<int>? Dims { get; }
+
+    /// <summary>Whether the reduced dims are kept with size 1 (PyTorch's <c>keepdim</c>).</summary>
+    public bool KeepDim { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() =>
+        Dims is null && !KeepDim ? string.Empty : $"dim: {FormatList(Dims)}, keepDim: {(KeepDim ? "true" : "false")}";
+
+    /// <summary>The reduced axes, non-negative and sorted, for a tensor of rank <paramref name="rank"/>, or null for all.</summary>
+    protected long[]? Axes(int rank) => Dims is null ? null : [.. Dims.Select(d => Axis(d, rank)).Distinct().Order()];
+
+    /// <summary>
+    /// The ONNX reduction <paramref name="opType"/> of <paramref name="input"/> over the dims, keepdims as
+    /// given; the axes are an input from <paramref name="axesInputFrom"/> on (18 for ReduceMax, 13 for
+    /// ReduceSum), an attribute before, and left out for all dims.
+    /// </summary>
+    protected static string Reduce(IOnnxLowering onnx, string opType, string input, long[]? axes, bool keepDims, int axesInputFrom = 18)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        var keep = new OnnxAttribute("keepdims", keepDims ? 1 : 0);
+        if (axes is null)
+        {
+            return onnx.Node(opType, [input], keep);
+        }
+
+        return onnx.Opset >= axesInputFrom
+            ? onnx.Node(opType, [input, onnx.Int64s(axes)], keep)
+            : onnx.Node(opType, [input], keep, new OnnxAttribute("axes", axes));
+    }
+
+    /// <summary>The reduction <paramref name="opType"/> of the op's one input over its dims (Identity for a rank-0 input).</summary>
+    protected string LowerAsReduction(IOnnxLowering onnx, string opType)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        int rank = onnx.InputShape(0).Length;
+        return rank == 0 ? LowerAs(onnx, "Identity") : Reduce(onnx, opType, onnx.Input(0), Axes(rank), KeepDim);
+    }
+}
+
+/// <summary>
+/// The definition of <see cref="ReductionOps.extension(Tensor).Amax(int[], bool)"/> and of the whole-tensor
+/// <see cref="ReductionOps.extension(Tensor).Max()"/> (named <c>max</c>, <see cref="DimsReductionDefinition.Dims"/> null).
+/// </summary>
+public sealed class AmaxDefinition : DimsReductionDefinition, IGradCheckSamples
+{
+    internal AmaxDefinition(string name, int[]? dims, bool keepDim)
+        : base(name, "y = max x over the dims; ∂L/∂xᵢ = g/k for each of the k elements equal to y, else 0", dims, keepDim)
+    {
+    }
+
+    /// <summary>ONNX ReduceMax over the dims.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAsReduction(onnx, "ReduceMax");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("max", x => x[0].Max(), OpRegistry.In([3, 4])),
+        new("amax_dims", x => x[0].Amax([0, 2]), OpRegistry.In([2, 3, 4])),
+        new("amax_dim_keepdim", x => x[0].Amax(-1, keepDim: true), OpRegistry.In([3, 4])),
+    ];
+}
+
+/// <summary>
+/// The definition of <see cref="ReductionOps.extension(Tensor).Amin(int[], bool)"/> and of the whole-tensor
+/// <see cref="ReductionOps.extension(Tensor).Min()"/> (named <c>min</c>, <see cref="DimsReductionDefinition.Dims"/> null).
+/// </summary>
+public sealed class AminDefinition : DimsReductionDefinition, IGradCheckSamples
+{
+    internal AminDefinition(string name, int[]? dims, bool keepDim)
+        : base(name, "y = min x over the dims; ∂L/∂xᵢ = g/k for each of the k elements equal to y, else 0", dims, keepDim)
+    {
+    }
+
+    /// <summary>ONNX ReduceMin over the dims.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAsReduction(onnx, "ReduceMin");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("min", x => x[0].Min(), OpRegistry.In([3, 4])),
+        new("amin_dim", x => x[0].Amin(1), OpRegistry.In([2, 3, 4])),
+    ];
+}
+
+/// <summary>The definition of <see cref="ReductionOps.extension(Tensor).LogSumExp(int[], bool)"/> with its dims.</summary>
+public sealed class LogSumExpDefinition : DimsReductionDefinition, IGradCheckSamples
+{
+    internal LogSumExpDefinition(int[] dims, bool keepDim)
+        : base("logsumexp", "y = log Σᵢ e^xᵢ = m + log Σᵢ e^(xᵢ − m), m = max x; ∂y/∂xᵢ = e^(xᵢ − y) = softmax(x)ᵢ", dims, keepDim)
+    {
+    }
+
+    /// <summary>ONNX ReduceLogSumExp over the dims.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAsReduction(onnx, "ReduceLogSumExp");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("logsumexp", x => x[0].LogSumExp(1), OpRegistry.In([3, 4])),
+        new("logsumexp_dims_keepdim", x => x[0].LogSumExp([0, -1], keepDim: true), OpRegistry.In([2, 3, 4], -30, 30)),
+    ];
+}
+
+/// <summary>
+/// The definition of <see cref="ReductionOps.extension(Tensor).Var(int[], bool, bool, double?)"/> (named
+/// <c>var</c>) and <see cref="ReductionOps.extension(Tensor).Std(int[], bool, bool, double?)"/> (named <c>std</c>)
+/// with the dims and the correction.
+/// </summary>
+public sealed class VarDefinition : DimsReductionDefinition, IGradCheckSamples
+{
+    internal VarDefinition(string name, int[]? dims, double correction, bool keepDim)
+        : base(
+            name,
+            name == "std"
+                ? "s = √(Σ(xᵢ − x̄)²/(N − c)); ∂s/∂xᵢ = (xᵢ − x̄)/((N − c)·s), 0 where s = 0"
+                : "v = Σ(xᵢ − x̄)²/(N − c); ∂v/∂xᵢ = 2(xᵢ − x̄)/(N − c)",
+            dims,
+            keepDim)
+    {
+        Correction = correction;
+    }
+
+    /// <summary>c in N − c: 1 for the unbiased estimate (PyTorch's <c>unbiased=True</c>, <c>correction=1</c>), 0 for the biased one.</summary>
+    public double Correction { get; }
+
+    /// <summary>Whether this is the standard deviation (<c>std</c>) rather than the variance.</summary>
+    public bool IsStd => Name == "std";
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes()
+    {
+        string dims = base.FormatAttributes();
+        return (dims.Length == 0 ? string.Empty : dims + ", ") + $"correction: {FormatNumber(Correction)}";
+    }
+
+    /// <summary>
+    /// ONNX ReduceMean, Sub, Mul, ReduceSum and Div by the constant N − c (then Sqrt for std): the
+    /// two-pass formula, with N from the traced shape.
+    /// </summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        int[] shape = onnx.InputShape(0);
+        long[]? axes = Axes(shape.Length);
+        long n = 1;
+        for (int d = 0; d < shape.Length; d++)
+        {
+            n *= axes is null || axes.Contains(d) ? shape[d] : 1;
+        }
+
+        string x = onnx.Input(0);
+        string mean = Reduce(onnx, "ReduceMean", x, axes, keepDims: true);
+        string centered = onnx.Node("Sub", [x, mean]);
+        string squares = Reduce(onnx, "ReduceSum", onnx.Node("Mul", [centered, centered]), axes, KeepDim, axesInputFrom: 13);
+        string variance = onnx.Node("Div", [squares, onnx.Constant([(float)Math.Max(0, n - Correction)], [])]);
+        return IsStd ? onnx.Node("Sqrt", [variance]) : variance;
+    }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("var", x => x[0].Var(), OpRegistry.In([3, 4])),
+        new("var_dim_biased", x => x[0].Var(1, unbiased: false), OpRegistry.In([2, 3, 4])),
+        new("std", x => x[0].Std([0, 2], keepDim: true), OpRegistry.In([2, 3, 4])),
+        new("std_correction", x => x[0].Std(-1, correction: 2), OpRegistry.In([3, 5])),
     ];
 }

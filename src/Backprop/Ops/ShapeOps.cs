@@ -1,333 +1,350 @@
 using Backprop.Kernels;
 namespace Backprop;
 
-// reshape, view, flatten, squeeze, unsqueeze, permute, transpose, expand, cat, stack: forward and
+// clone, reshape, view, flatten, squeeze, unsqueeze, permute, transpose, expand, cat, stack: forward and
 // backward side by side. Reshapes share storage; permutes and expands are materialized copies
 // (storage here is always contiguous, so there are no strided views).
-public sealed partial class Tensor
+/// <summary>
+/// Shape and copy ops of <see cref="Tensor"/>: clone, reshape, view, flatten, squeeze, unsqueeze, permute, transpose, T, mT, expand, cat and stack.
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class ShapeOps
 {
-    /// <summary>
-    /// The same elements in a new shape, sharing storage (<c>torch.reshape</c>); one dimension may
-    /// be −1 and is inferred. y[i] = x[i] in row-major order, so dL/dx = dL/dy reshaped back.
-    /// </summary>
-    public Tensor Reshape(params int[] shape) => ReshapeAs("reshape", shape);
-
-    /// <summary>
-    /// Same as <see cref="Reshape"/> (<c>tensor.view</c>): storage is always contiguous here, so every
-    /// view is valid. dL/dx = dL/dy reshaped back.
-    /// </summary>
-    public Tensor View(params int[] shape) => ReshapeAs("view", shape);
-
-    /// <summary>
-    /// Merges dims <paramref name="startDim"/>..<paramref name="endDim"/> (inclusive, negative from the
-    /// end) into one (<c>torch.flatten</c>); a rank-0 tensor becomes shape (1). A reshape: dL/dx = dL/dy reshaped back.
-    /// </summary>
-    public Tensor Flatten(int startDim = 0, int endDim = -1)
+    extension(Tensor self)
     {
-        if (Rank == 0)
+        /// <summary>A copy with its own storage, recorded in the graph (<c>tensor.clone()</c>).</summary>
+        public Tensor Clone()
         {
-            Shapes.WrapDim("flatten", startDim, 0);
-            Shapes.WrapDim("flatten", endDim, 0);
-            return ReshapeAs("flatten", [1]);
+            var copy = new Tensor((Array)self._data.Clone(), self._shape);
+            return Tensor.Record(CloneDefinition.Instance, copy, [self], g => [g]);
         }
 
-        int start = Shapes.WrapDim("flatten", startDim, Rank);
-        int end = Shapes.WrapDim("flatten", endDim, Rank);
-        if (start > end)
+        /// <summary>
+        /// The same elements in a new shape, sharing storage (<c>torch.reshape</c>); one dimension may
+        /// be −1 and is inferred. y[i] = x[i] in row-major order, so dL/dx = dL/dy reshaped back.
+        /// </summary>
+        public Tensor Reshape(params int[] shape) => self.ReshapeAs("reshape", shape);
+
+        /// <summary>
+        /// Same as <see cref="Reshape"/> (<c>tensor.view</c>): storage is always contiguous here, so every
+        /// view is valid. dL/dx = dL/dy reshaped back.
+        /// </summary>
+        public Tensor View(params int[] shape) => self.ReshapeAs("view", shape);
+
+        /// <summary>
+        /// Merges dims <paramref name="startDim"/>..<paramref name="endDim"/> (inclusive, negative from the
+        /// end) into one (<c>torch.flatten</c>); a rank-0 tensor becomes shape (1). A reshape: dL/dx = dL/dy reshaped back.
+        /// </summary>
+        public Tensor Flatten(int startDim = 0, int endDim = -1)
         {
-            throw new ArgumentException($"flatten: startDim {startDim} comes after endDim {endDim} for a tensor of shape {Shapes.Format(_shape)}");
-        }
-
-        var shape = new List<int>(_shape[..start]);
-        int merged = 1;
-        for (int d = start; d <= end; d++)
-        {
-            merged *= _shape[d];
-        }
-
-        shape.Add(merged);
-        shape.AddRange(_shape[(end + 1)..]);
-        return ReshapeAs("flatten", [.. shape]);
-    }
-
-    /// <summary>Removes every dimension of size 1 (<c>torch.squeeze</c>). A reshape: dL/dx = dL/dy reshaped back.</summary>
-    public Tensor Squeeze() => ReshapeAs("squeeze", _shape.Where(s => s != 1).ToArray());
-
-    /// <summary>
-    /// Removes <paramref name="dim"/> if its size is 1, else returns the same shape, as PyTorch does
-    /// (<c>torch.squeeze(x, dim)</c>). A reshape: dL/dx = dL/dy reshaped back.
-    /// </summary>
-    public Tensor Squeeze(int dim)
-    {
-        int d = Shapes.WrapDim("squeeze", dim, Rank);
-        if (Rank == 0 || _shape[d] != 1)
-        {
-            return ReshapeAs("squeeze", _shape);
-        }
-
-        return ReshapeAs("squeeze", [.. _shape[..d], .. _shape[(d + 1)..]]);
-    }
-
-    /// <summary>
-    /// Inserts a dimension of size 1 at <paramref name="dim"/>, in [−rank−1, rank]
-    /// (<c>torch.unsqueeze</c>). A reshape: dL/dx = dL/dy reshaped back.
-    /// </summary>
-    public Tensor Unsqueeze(int dim)
-    {
-        int d = Shapes.WrapDim("unsqueeze", dim, Rank + 1);
-        return ReshapeAs("unsqueeze", [.. _shape[..d], 1, .. _shape[d..]]);
-    }
-
-    /// <summary>
-    /// Returns this tensor (<c>tensor.contiguous()</c>): storage here is always contiguous row-major.
-    /// The identity, so dL/dx = dL/dy.
-    /// </summary>
-    public Tensor Contiguous() => this;
-
-    /// <summary>
-    /// Reorders the dimensions (<c>torch.permute</c>): y[i_{dims[0]}, …, i_{dims[n−1]}] = x[i_0, …, i_{n−1}],
-    /// i.e. y.shape[k] = x.shape[dims[k]]. Materialized copy. dL/dx = dL/dy permuted by the inverse permutation.
-    /// </summary>
-    public Tensor Permute(params int[] dims)
-    {
-        if (dims.Length != Rank)
-        {
-            throw new ArgumentException($"permute: got {dims.Length} dims {Shapes.Format(dims)} for a tensor of shape {Shapes.Format(_shape)} (rank {Rank})");
-        }
-
-        var wrapped = new int[Rank];
-        var seen = new bool[Rank];
-        for (int k = 0; k < Rank; k++)
-        {
-            wrapped[k] = Shapes.WrapDim("permute", dims[k], Rank);
-            if (seen[wrapped[k]])
+            if (self.Rank == 0)
             {
-                throw new ArgumentException($"permute: dims [{string.Join(", ", dims)}] are not a permutation: dim {wrapped[k]} repeats");
+                Shapes.WrapDim("flatten", startDim, 0);
+                Shapes.WrapDim("flatten", endDim, 0);
+                return self.ReshapeAs("flatten", [1]);
             }
 
-            seen[wrapped[k]] = true;
-        }
-
-        return PermuteAs("permute", wrapped);
-    }
-
-    /// <summary>
-    /// Swaps two dimensions (<c>torch.transpose</c>); a materialized copy.
-    /// dL/dx = dL/dy with the same two dimensions swapped back.
-    /// </summary>
-    public Tensor Transpose(int dim0, int dim1)
-    {
-        int a = Shapes.WrapDim("transpose", dim0, Rank);
-        int b = Shapes.WrapDim("transpose", dim1, Rank);
-        var perm = Enumerable.Range(0, Rank).ToArray();
-        if (Rank > 0)
-        {
-            (perm[a], perm[b]) = (perm[b], perm[a]);
-        }
-
-        return PermuteAs("transpose", perm);
-    }
-
-    /// <summary>
-    /// The transpose of a matrix, yᵢⱼ = xⱼᵢ (<c>tensor.T</c>); a rank-0 or rank-1 tensor is returned as
-    /// is, and higher ranks are rejected (use <see cref="MT"/> or <see cref="Permute"/>, as PyTorch
-    /// deprecates <c>.T</c> on them). dL/dx = (dL/dy)ᵀ.
-    /// </summary>
-    public Tensor T => Rank switch
-    {
-        < 2 => this,
-        2 => PermuteAs("t", [1, 0]),
-        _ => throw new InvalidOperationException($"T: expected a tensor of rank ≤ 2, got shape {Shapes.Format(_shape)}; use MT to transpose the last two dims or Permute to reverse them"),
-    };
-
-    /// <summary>
-    /// Transposes the last two dimensions of a tensor of rank ≥ 2, a batch of matrices (<c>tensor.mT</c>).
-    /// dL/dx = dL/dy with the last two dimensions swapped back.
-    /// </summary>
-    public Tensor MT => Rank >= 2
-        ? Transpose(-2, -1)
-        : throw new InvalidOperationException($"MT: expected a tensor of rank ≥ 2, got shape {Shapes.Format(_shape)}");
-
-    /// <summary>
-    /// Repeats size-1 dimensions (and prepends new leading ones) to reach <paramref name="shape"/>
-    /// (<c>tensor.expand</c>; also available as <see cref="BroadcastTo"/>);
-    /// −1 keeps a dimension's size. Materialized copy: y[i] = x[broadcast index of i].
-    /// dL/dx = dL/dy summed over the expanded dimensions, which the engine's un-broadcasting does.
-    /// </summary>
-    public Tensor Expand(params int[] shape) => BroadcastTo(shape);
-
-    /// <summary>The same as <see cref="Expand"/> under NumPy's name (<c>torch.broadcast_to</c>).</summary>
-    public Tensor BroadcastTo(params int[] shape)
-    {
-        if (shape.Length < Rank)
-        {
-            throw new ArgumentException($"expand: cannot expand shape {Shapes.Format(_shape)} to {Shapes.Format(shape)} with fewer dimensions");
-        }
-
-        var target = (int[])shape.Clone();
-        int lead = shape.Length - Rank;
-        for (int i = 0; i < target.Length; i++)
-        {
-            if (target[i] == -1)
+            int start = Shapes.WrapDim("flatten", startDim, self.Rank);
+            int end = Shapes.WrapDim("flatten", endDim, self.Rank);
+            if (start > end)
             {
-                target[i] = i >= lead
-                    ? _shape[i - lead]
-                    : throw new ArgumentException($"expand: -1 is not allowed for the new leading dimension {i} in {Shapes.Format(shape)}");
-            }
-        }
-
-        var x = this;
-        var result = Broadcasting.Expand("expand", x, target);
-        if (ReferenceEquals(result, x))
-        {
-            result = x.Detach();
-        }
-
-        return Record(new ExpandDefinition(target), result, [x], g => [g]);
-    }
-
-    /// <summary>
-    /// Joins tensors along an existing dimension (<c>torch.cat</c>); all must share dtype, rank and
-    /// every size except along <paramref name="dim"/>. dL/dx_k = the slice of dL/dy that x_k occupies.
-    /// </summary>
-    public static Tensor Concat(IReadOnlyList<Tensor> tensors, int dim = 0)
-    {
-        if (tensors.Count == 0)
-        {
-            throw new ArgumentException("cat: expected a non-empty list of tensors");
-        }
-
-        var first = tensors[0];
-        if (first.Rank == 0)
-        {
-            throw new ArgumentException("cat: rank-0 tensors cannot be concatenated; use Stack");
-        }
-
-        int d = Shapes.WrapDim("cat", dim, first.Rank);
-        int total = 0;
-        for (int k = 0; k < tensors.Count; k++)
-        {
-            var t = tensors[k];
-            RequireSameDType("cat", first, t);
-            bool compatible = t.Rank == first.Rank;
-            for (int i = 0; compatible && i < t.Rank; i++)
-            {
-                compatible = i == d || t._shape[i] == first._shape[i];
+                throw new ArgumentException($"flatten: startDim {startDim} comes after endDim {endDim} for a tensor of shape {Shapes.Format(self._shape)}");
             }
 
-            if (!compatible)
+            var shape = new List<int>(self._shape[..start]);
+            int merged = 1;
+            for (int d = start; d <= end; d++)
             {
-                throw new ArgumentException(
-                    $"cat: tensor {k} has shape {Shapes.Format(t._shape)} but tensor 0 has shape {Shapes.Format(first._shape)}; sizes must match except in dim {d}");
+                merged *= self._shape[d];
             }
 
-            total += t._shape[d];
+            shape.Add(merged);
+            shape.AddRange(self._shape[(end + 1)..]);
+            return self.ReshapeAs("flatten", [.. shape]);
         }
 
-        var shape = (int[])first._shape.Clone();
-        shape[d] = total;
-        var result = Empty(shape, first.DType);
-        int outer = 1, inner = 1;
-        for (int i = 0; i < d; i++)
-        {
-            outer *= shape[i];
-        }
+        /// <summary>Removes every dimension of size 1 (<c>torch.squeeze</c>). A reshape: dL/dx = dL/dy reshaped back.</summary>
+        public Tensor Squeeze() => self.ReshapeAs("squeeze", self._shape.Where(s => s != 1).ToArray());
 
-        for (int i = d + 1; i < shape.Length; i++)
+        /// <summary>
+        /// Removes <paramref name="dim"/> if its size is 1, else returns the same shape, as PyTorch does
+        /// (<c>torch.squeeze(x, dim)</c>). A reshape: dL/dx = dL/dy reshaped back.
+        /// </summary>
+        public Tensor Squeeze(int dim)
         {
-            inner *= shape[i];
-        }
-
-        // Each input contributes one contiguous block of size[d]·inner per outer index.
-        int rowLength = total * inner, column = 0;
-        foreach (var t in tensors)
-        {
-            int block = t._shape[d] * inner;
-            for (int o = 0; o < outer; o++)
+            int d = Shapes.WrapDim("squeeze", dim, self.Rank);
+            if (self.Rank == 0 || self._shape[d] != 1)
             {
-                Array.Copy(t._data, o * block, result._data, (o * rowLength) + column, block);
+                return self.ReshapeAs("squeeze", self._shape);
             }
 
-            column += block;
+            return self.ReshapeAs("squeeze", [.. self._shape[..d], .. self._shape[(d + 1)..]]);
         }
 
-        var inputs = tensors.ToArray();
-        return Record(new CatDefinition(d), result, inputs, g =>
+        /// <summary>
+        /// Inserts a dimension of size 1 at <paramref name="dim"/>, in [−rank−1, rank]
+        /// (<c>torch.unsqueeze</c>). A reshape: dL/dx = dL/dy reshaped back.
+        /// </summary>
+        public Tensor Unsqueeze(int dim)
         {
-            var grads = new Tensor?[inputs.Length];
-            int start = 0;
-            for (int k = 0; k < inputs.Length; k++)
+            int d = Shapes.WrapDim("unsqueeze", dim, self.Rank + 1);
+            return self.ReshapeAs("unsqueeze", [.. self._shape[..d], 1, .. self._shape[d..]]);
+        }
+
+        /// <summary>
+        /// Returns this tensor (<c>tensor.contiguous()</c>): storage here is always contiguous row-major.
+        /// The identity, so dL/dx = dL/dy.
+        /// </summary>
+        public Tensor Contiguous() => self;
+
+        /// <summary>
+        /// Reorders the dimensions (<c>torch.permute</c>): y[i_{dims[0]}, …, i_{dims[n−1]}] = x[i_0, …, i_{n−1}],
+        /// i.e. y.shape[k] = x.shape[dims[k]]. Materialized copy. dL/dx = dL/dy permuted by the inverse permutation.
+        /// </summary>
+        public Tensor Permute(params int[] dims)
+        {
+            if (dims.Length != self.Rank)
             {
-                grads[k] = g.Narrow(d, start, inputs[k]._shape[d]);
-                start += inputs[k]._shape[d];
+                throw new ArgumentException($"permute: got {dims.Length} dims {Shapes.Format(dims)} for a tensor of shape {Shapes.Format(self._shape)} (rank {self.Rank})");
             }
 
-            return grads;
-        });
-    }
-
-    /// <summary>Alias of <see cref="Concat"/> (<c>torch.cat</c>).</summary>
-    public static Tensor Cat(IReadOnlyList<Tensor> tensors, int dim = 0) => Concat(tensors, dim);
-
-    /// <summary>
-    /// Joins equally shaped tensors along a new dimension <paramref name="dim"/> (<c>torch.stack</c>):
-    /// a composite, unsqueeze each then <see cref="Concat"/>, so it has no gradient code of its own.
-    /// </summary>
-    public static Tensor Stack(IReadOnlyList<Tensor> tensors, int dim = 0)
-    {
-        if (tensors.Count == 0)
-        {
-            throw new ArgumentException("stack: expected a non-empty list of tensors");
-        }
-
-        for (int k = 1; k < tensors.Count; k++)
-        {
-            if (!tensors[k]._shape.AsSpan().SequenceEqual(tensors[0]._shape))
+            var wrapped = new int[self.Rank];
+            var seen = new bool[self.Rank];
+            for (int k = 0; k < self.Rank; k++)
             {
-                throw new ArgumentException(
-                    $"stack: tensor {k} has shape {Shapes.Format(tensors[k]._shape)} but tensor 0 has shape {Shapes.Format(tensors[0]._shape)}; all must be equal");
+                wrapped[k] = Shapes.WrapDim("permute", dims[k], self.Rank);
+                if (seen[wrapped[k]])
+                {
+                    throw new ArgumentException($"permute: dims [{string.Join(", ", dims)}] are not a permutation: dim {wrapped[k]} repeats");
+                }
+
+                seen[wrapped[k]] = true;
             }
+
+            return self.PermuteAs("permute", wrapped);
         }
 
-        int d = Shapes.WrapDim("stack", dim, tensors[0].Rank + 1);
-        return Concat(tensors.Select(t => t.Unsqueeze(d)).ToArray(), d);
-    }
-
-    private Tensor ReshapeAs(string op, int[] shape)
-    {
-        var x = this;
-        var newShape = Shapes.InferReshape(op, _shape, shape);
-        return Record(new ReshapeDefinition(op, newShape), new Tensor(_data, newShape), [x], g => [g.Reshape(x._shape)]);
-    }
-
-    /// <summary>The copy y.shape[k] = x.shape[perm[k]]; perm must already be a validated permutation.</summary>
-    private Tensor PermuteAs(string op, int[] perm)
-    {
-        var strides = Shapes.Strides(_shape);
-        return StridedView(new PermuteDefinition(op, perm), 0, perm.Select(p => _shape[p]).ToArray(), perm.Select(p => strides[p]).ToArray());
-    }
-
-    /// <summary>
-    /// Materializes the view (offset, shape, strides) of this tensor's storage; every element of the
-    /// view is a distinct storage element, so the backward scatters dL/dy into zeros at the same places.
-    /// </summary>
-    private Tensor StridedView(OpDefinition op, int offset, int[] shape, int[] strides)
-    {
-        var x = this;
-        var result = Empty(shape, DType);
-        Kernels.Permute.Gather(_data, offset, shape, strides, result._data);
-        return Record(op, result, [x], g =>
+        /// <summary>
+        /// Swaps two dimensions (<c>torch.transpose</c>); a materialized copy.
+        /// dL/dx = dL/dy with the same two dimensions swapped back.
+        /// </summary>
+        public Tensor Transpose(int dim0, int dim1)
         {
-            var grad = Zeros(x._shape, x.DType);
-            Kernels.Permute.Scatter(g._data, grad._data, offset, shape, strides);
-            return [grad];
-        });
+            int a = Shapes.WrapDim("transpose", dim0, self.Rank);
+            int b = Shapes.WrapDim("transpose", dim1, self.Rank);
+            var perm = Enumerable.Range(0, self.Rank).ToArray();
+            if (self.Rank > 0)
+            {
+                (perm[a], perm[b]) = (perm[b], perm[a]);
+            }
+
+            return self.PermuteAs("transpose", perm);
+        }
+
+        /// <summary>
+        /// The transpose of a matrix, yᵢⱼ = xⱼᵢ (<c>tensor.T</c>); a rank-0 or rank-1 tensor is returned as
+        /// is, and higher ranks are rejected (use <see cref="extension(Tensor).MT"/> or <see cref="Permute"/>, as PyTorch
+        /// deprecates <c>.T</c> on them). dL/dx = (dL/dy)ᵀ.
+        /// </summary>
+        public Tensor T => self.Rank switch
+        {
+            < 2 => self,
+            2 => self.PermuteAs("t", [1, 0]),
+            _ => throw new InvalidOperationException($"T: expected a tensor of rank ≤ 2, got shape {Shapes.Format(self._shape)}; use MT to transpose the last two dims or Permute to reverse them"),
+        };
+
+        /// <summary>
+        /// Transposes the last two dimensions of a tensor of rank ≥ 2, a batch of matrices (<c>tensor.mT</c>).
+        /// dL/dx = dL/dy with the last two dimensions swapped back.
+        /// </summary>
+        public Tensor MT => self.Rank >= 2
+            ? self.Transpose(-2, -1)
+            : throw new InvalidOperationException($"MT: expected a tensor of rank ≥ 2, got shape {Shapes.Format(self._shape)}");
+
+        /// <summary>
+        /// Repeats size-1 dimensions (and prepends new leading ones) to reach <paramref name="shape"/>
+        /// (<c>tensor.expand</c>; also available as <see cref="BroadcastTo"/>);
+        /// −1 keeps a dimension's size. Materialized copy: y[i] = x[broadcast index of i].
+        /// dL/dx = dL/dy summed over the expanded dimensions, which the engine's un-broadcasting does.
+        /// </summary>
+        public Tensor Expand(params int[] shape) => self.BroadcastTo(shape);
+
+        /// <summary>The same as <see cref="Expand"/> under NumPy's name (<c>torch.broadcast_to</c>).</summary>
+        public Tensor BroadcastTo(params int[] shape)
+        {
+            if (shape.Length < self.Rank)
+            {
+                throw new ArgumentException($"expand: cannot expand shape {Shapes.Format(self._shape)} to {Shapes.Format(shape)} with fewer dimensions");
+            }
+
+            var target = (int[])shape.Clone();
+            int lead = shape.Length - self.Rank;
+            for (int i = 0; i < target.Length; i++)
+            {
+                if (target[i] == -1)
+                {
+                    target[i] = i >= lead
+                        ? self._shape[i - lead]
+                        : throw new ArgumentException($"expand: -1 is not allowed for the new leading dimension {i} in {Shapes.Format(shape)}");
+                }
+            }
+
+            var x = self;
+            var result = Broadcasting.Expand("expand", x, target);
+            if (ReferenceEquals(result, x))
+            {
+                result = x.Detach();
+            }
+
+            return Tensor.Record(new ExpandDefinition(target), result, [x], g => [g]);
+        }
+
+        private Tensor ReshapeAs(string op, int[] shape)
+        {
+            var x = self;
+            var newShape = Shapes.InferReshape(op, self._shape, shape);
+            return Tensor.Record(new ReshapeDefinition(op, newShape), new Tensor(self._data, newShape), [x], g => [g.Reshape(x._shape)]);
+        }
+
+        /// <summary>The copy y.shape[k] = x.shape[perm[k]]; perm must already be a validated permutation.</summary>
+        private Tensor PermuteAs(string op, int[] perm)
+        {
+            var strides = Shapes.Strides(self._shape);
+            return self.StridedView(new PermuteDefinition(op, perm), 0, perm.Select(p => self._shape[p]).ToArray(), perm.Select(p => strides[p]).ToArray());
+        }
+
+        /// <summary>
+        /// Materializes the view (offset, shape, strides) of this tensor's storage; every element of the
+        /// view is a distinct storage element, so the backward scatters dL/dy into zeros at the same places.
+        /// </summary>
+        internal Tensor StridedView(OpDefinition op, int offset, int[] shape, int[] strides)
+        {
+            var x = self;
+            var result = Tensor.Empty(shape, self.DType);
+            Kernels.Permute.Gather(self._data, offset, shape, strides, result._data);
+            return Tensor.Record(op, result, [x], g =>
+            {
+                var grad = Tensor.Zeros(x._shape, x.DType);
+                Kernels.Permute.Scatter(g._data, grad._data, offset, shape, strides);
+                return [grad];
+            });
+        }
+    }
+
+    extension(Tensor)
+    {
+        /// <summary>
+        /// Joins tensors along an existing dimension (<c>torch.cat</c>); all must share dtype, rank and
+        /// every size except along <paramref name="dim"/>. dL/dx_k = the slice of dL/dy that x_k occupies.
+        /// </summary>
+        public static Tensor Concat(IReadOnlyList<Tensor> tensors, int dim = 0)
+        {
+            if (tensors.Count == 0)
+            {
+                throw new ArgumentException("cat: expected a non-empty list of tensors");
+            }
+
+            var first = tensors[0];
+            if (first.Rank == 0)
+            {
+                throw new ArgumentException("cat: rank-0 tensors cannot be concatenated; use Stack");
+            }
+
+            int d = Shapes.WrapDim("cat", dim, first.Rank);
+            int total = 0;
+            for (int k = 0; k < tensors.Count; k++)
+            {
+                var t = tensors[k];
+                Tensor.RequireSameDType("cat", first, t);
+                bool compatible = t.Rank == first.Rank;
+                for (int i = 0; compatible && i < t.Rank; i++)
+                {
+                    compatible = i == d || t._shape[i] == first._shape[i];
+                }
+
+                if (!compatible)
+                {
+                    throw new ArgumentException(
+                        $"cat: tensor {k} has shape {Shapes.Format(t._shape)} but tensor 0 has shape {Shapes.Format(first._shape)}; sizes must match except in dim {d}");
+                }
+
+                total += t._shape[d];
+            }
+
+            var shape = (int[])first._shape.Clone();
+            shape[d] = total;
+            var result = Tensor.Empty(shape, first.DType);
+            int outer = 1, inner = 1;
+            for (int i = 0; i < d; i++)
+            {
+                outer *= shape[i];
+            }
+
+            for (int i = d + 1; i < shape.Length; i++)
+            {
+                inner *= shape[i];
+            }
+
+            // Each input contributes one contiguous block of size[d]·inner per outer index.
+            int rowLength = total * inner, column = 0;
+            foreach (var t in tensors)
+            {
+                int block = t._shape[d] * inner;
+                for (int o = 0; o < outer; o++)
+                {
+                    Array.Copy(t._data, o * block, result._data, (o * rowLength) + column, block);
+                }
+
+                column += block;
+            }
+
+            var inputs = tensors.ToArray();
+            return Tensor.Record(new CatDefinition(d), result, inputs, g =>
+            {
+                var grads = new Tensor?[inputs.Length];
+                int start = 0;
+                for (int k = 0; k < inputs.Length; k++)
+                {
+                    grads[k] = g.Narrow(d, start, inputs[k]._shape[d]);
+                    start += inputs[k]._shape[d];
+                }
+
+                return grads;
+            });
+        }
+
+        /// <summary>Alias of <see cref="Concat"/> (<c>torch.cat</c>).</summary>
+        public static Tensor Cat(IReadOnlyList<Tensor> tensors, int dim = 0) => Concat(tensors, dim);
+
+        /// <summary>
+        /// Joins equally shaped tensors along a new dimension <paramref name="dim"/> (<c>torch.stack</c>):
+        /// a composite, unsqueeze each then <see cref="Concat"/>, so it has no gradient code of its own.
+        /// </summary>
+        public static Tensor Stack(IReadOnlyList<Tensor> tensors, int dim = 0)
+        {
+            if (tensors.Count == 0)
+            {
+                throw new ArgumentException("stack: expected a non-empty list of tensors");
+            }
+
+            for (int k = 1; k < tensors.Count; k++)
+            {
+                if (!tensors[k]._shape.AsSpan().SequenceEqual(tensors[0]._shape))
+                {
+                    throw new ArgumentException(
+                        $"stack: tensor {k} has shape {Shapes.Format(tensors[k]._shape)} but tensor 0 has shape {Shapes.Format(tensors[0]._shape)}; all must be equal");
+                }
+            }
+
+            int d = Shapes.WrapDim("stack", dim, tensors[0].Rank + 1);
+            return Concat(tensors.Select(t => t.Unsqueeze(d)).ToArray(), d);
+        }
     }
 }
 
 /// <summary>
-/// The definition of the reshapes, which share storage: <see cref="Tensor.Reshape"/>, <see cref="Tensor.View"/>,
-/// <see cref="Tensor.Flatten"/>, <see cref="Tensor.Squeeze()"/> and <see cref="Tensor.Unsqueeze"/> (the
+/// The definition of the reshapes, which share storage: <see cref="ShapeOps.Reshape"/>, <see cref="ShapeOps.View"/>,
+/// <see cref="ShapeOps.Flatten"/>, <see cref="ShapeOps.extension(Tensor).Squeeze()"/> and <see cref="ShapeOps.Unsqueeze"/> (the
 /// <see cref="OpDefinition.Name"/> says which was called).
 /// </summary>
 public sealed class ReshapeDefinition : OpDefinition, IGradCheckSamples
@@ -345,30 +362,29 @@ public sealed class ReshapeDefinition : OpDefinition, IGradCheckSamples
     protected override string FormatAttributes() => $"shape: {FormatList(Shape)}";
 
     /// <summary>
-    /// ONNX Reshape(x, target) with a constant target that keeps the batch dimension dynamic: the
-    /// leading dims the output shares with the input are written 0 ("copy from the input"); when
-    /// dim 0 changes (the batch is merged or split) it is written −1 (inferred); every other dim is
-    /// the traced size.
+    /// ONNX Reshape(x, target) with a constant target that keeps the batch dynamic: a dim that does
+    /// not change with the batch size is its traced size; one that does is written 0 ("copy the
+    /// input's") when the input has the same batch-dependent dim at the same place, else −1
+    /// (inferred), which ONNX allows once: a reshape needing two is refused, naming it.
     /// </summary>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
         int[] input = onnx.InputShape(0);
+        bool[] inputBatch = onnx.InputBatchDims(0), outputBatch = onnx.OutputBatchDims;
         long[] target = new long[Shape.Count];
-        int lead = 0;
-        while (lead < Math.Min(input.Length, target.Length) && input[lead] == Shape[lead])
-        {
-            lead++;
-        }
-
+        int inferred = 0;
         for (int i = 0; i < target.Length; i++)
         {
-            target[i] = i < lead ? 0 : Shape[i];
+            bool copied = i < input.Length && inputBatch[i] && input[i] == Shape[i];
+            target[i] = !outputBatch[i] ? Shape[i] : copied ? 0 : -1;
+            inferred += target[i] == -1 ? 1 : 0;
         }
 
-        if (lead == 0 && target.Length > 0)
+        if (inferred > 1)
         {
-            target[0] = -1;
+            throw new NotSupportedException(
+                $"the op {this} makes {inferred} dims that change with the batch size from a ({string.Join(", ", input)}) input, and an ONNX Reshape can infer only one; export with a fixed batch (DynamicBatch = false)");
         }
 
         return onnx.Node("Reshape", [onnx.Input(0), onnx.Int64s(target)]);
@@ -387,8 +403,8 @@ public sealed class ReshapeDefinition : OpDefinition, IGradCheckSamples
 }
 
 /// <summary>
-/// The definition of the dimension reorderings <see cref="Tensor.Permute"/>, <see cref="Tensor.Transpose"/>
-/// and <see cref="Tensor.T"/> (the <see cref="OpDefinition.Name"/> says which was called).
+/// The definition of the dimension reorderings <see cref="ShapeOps.Permute"/>, <see cref="ShapeOps.Transpose"/>
+/// and <see cref="ShapeOps.extension(Tensor).T"/> (the <see cref="OpDefinition.Name"/> says which was called).
 /// </summary>
 public sealed class PermuteDefinition : OpDefinition, IGradCheckSamples
 {
@@ -417,7 +433,7 @@ public sealed class PermuteDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Expand"/> and <see cref="Tensor.BroadcastTo"/>.</summary>
+/// <summary>The definition of <see cref="ShapeOps.Expand"/> and <see cref="ShapeOps.BroadcastTo"/>.</summary>
 public sealed class ExpandDefinition : OpDefinition, IGradCheckSamples
 {
     internal ExpandDefinition(int[] shape)
@@ -458,7 +474,7 @@ public sealed class ExpandDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Concat"/> (<c>torch.cat</c>) along a non-negative dim.</summary>
+/// <summary>The definition of <see cref="ShapeOps.Concat"/> (<c>torch.cat</c>) along a non-negative dim.</summary>
 public sealed class CatDefinition : DimOpDefinition, IGradCheckSamples
 {
     internal CatDefinition(int dim)
@@ -474,5 +490,26 @@ public sealed class CatDefinition : DimOpDefinition, IGradCheckSamples
     [
         new("cat", x => Tensor.Concat([x[0], x[1], x[0]], 1), OpRegistry.In([2, 3]), OpRegistry.In([2, 2])),
         new("stack", x => Tensor.Stack([x[0], x[1]], -1), OpRegistry.In([2, 3]), OpRegistry.In([2, 3])),
+    ];
+}
+
+/// <summary>The definition of <see cref="ShapeOps.Clone"/>: y = x, ∂y/∂x = 1 (no attributes).</summary>
+public sealed class CloneDefinition : OpDefinition, IGradCheckSamples
+{
+    private CloneDefinition()
+        : base("clone", "y = x; ∂y/∂x = 1")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static CloneDefinition Instance { get; } = new();
+
+    /// <summary>ONNX Identity(x): the file has no storage to copy.</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Identity");
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("clone", x => x[0].Clone() * x[0], OpRegistry.In([3, 4])),
     ];
 }

@@ -7,49 +7,56 @@ namespace Backprop;
 // and its definition with the attributes, the formula text, the ONNX lowering and the inputs its
 // gradient is checked on. A primitive rather than the composite log(1 + exp(βx)) / β for stability:
 // exp(βx) overflows for βx > 88 in float32, and the backward then reuses one pass instead of four.
-public sealed partial class Tensor
+/// <summary>
+/// Softplus of <see cref="Tensor"/>: <c>x.Softplus(beta, threshold)</c> (<c>torch.nn.functional.softplus</c>).
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class SoftplusOps
 {
-    /// <summary>
-    /// Softplus y = (1/β)·log(1 + e^(βx)), and y = x where βx &gt; <paramref name="threshold"/>
-    /// (<c>torch.nn.functional.softplus(input, beta=1, threshold=20)</c>): a smooth ReLU.
-    /// d/dx = σ(βx), and 1 where βx &gt; threshold. Float32 is computed through double.
-    /// </summary>
-    /// <param name="beta">β, positive: larger values bend closer to ReLU.</param>
-    /// <param name="threshold">Above this value of βx the function is linear, as PyTorch's.</param>
-    /// <exception cref="ArgumentOutOfRangeException">β is not positive and finite, or the threshold is NaN.</exception>
-    public Tensor Softplus(double beta = 1, double threshold = 20)
+    extension(Tensor self)
     {
-        if (!(beta > 0) || double.IsInfinity(beta))
+        /// <summary>
+        /// Softplus y = (1/β)·log(1 + e^(βx)), and y = x where βx &gt; <paramref name="threshold"/>
+        /// (<c>torch.nn.functional.softplus(input, beta=1, threshold=20)</c>): a smooth ReLU.
+        /// d/dx = σ(βx), and 1 where βx &gt; threshold. Float32 is computed through double.
+        /// </summary>
+        /// <param name="beta">β, positive: larger values bend closer to ReLU.</param>
+        /// <param name="threshold">Above this value of βx the function is linear, as PyTorch's.</param>
+        /// <exception cref="ArgumentOutOfRangeException">β is not positive and finite, or the threshold is NaN.</exception>
+        public Tensor Softplus(double beta = 1, double threshold = 20)
         {
-            throw new ArgumentOutOfRangeException(nameof(beta), beta, $"softplus: beta must be a positive number, got {beta.ToString(CultureInfo.InvariantCulture)}");
-        }
+            if (!(beta > 0) || double.IsInfinity(beta))
+            {
+                throw new ArgumentOutOfRangeException(nameof(beta), beta, $"softplus: beta must be a positive number, got {beta.ToString(CultureInfo.InvariantCulture)}");
+            }
 
-        if (double.IsNaN(threshold))
-        {
-            throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "softplus: threshold must be a number, got NaN");
-        }
+            if (double.IsNaN(threshold))
+            {
+                throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "softplus: threshold must be a number, got NaN");
+            }
 
-        var x = this;
-        double Forward(double v) => beta * v > threshold ? v : SpecialFunctions.Log1P(Math.Exp(beta * v)) / beta;
-        double Slope(double v) => beta * v > threshold ? 1 : SpecialFunctions.Sigmoid(beta * v);
-        var y = Map(
-            "softplus",
-            x,
-            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = (float)Forward(s[i]); } },
-            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = Forward(s[i]); } });
-        return Record(new SoftplusDefinition(beta, threshold), y, [x], g =>
-        {
-            var slope = Map(
+            var x = self;
+            double Forward(double v) => beta * v > threshold ? v : SpecialFunctions.Log1P(Math.Exp(beta * v)) / beta;
+            double Slope(double v) => beta * v > threshold ? 1 : SpecialFunctions.Sigmoid(beta * v);
+            var y = Tensor.Map(
                 "softplus",
                 x,
-                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = (float)Slope(s[i]); } },
-                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = Slope(s[i]); } });
-            return [g * slope];
-        });
+                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = (float)Forward(s[i]); } },
+                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = Forward(s[i]); } });
+            return Tensor.Record(new SoftplusDefinition(beta, threshold), y, [x], g =>
+            {
+                var slope = Tensor.Map(
+                    "softplus",
+                    x,
+                    (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = (float)Slope(s[i]); } },
+                    (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = Slope(s[i]); } });
+                return [g * slope];
+            });
+        }
     }
 }
 
-/// <summary>The definition of <see cref="Tensor.Softplus"/> with its β and threshold.</summary>
+/// <summary>The definition of <see cref="SoftplusOps.Softplus"/> with its β and threshold.</summary>
 public sealed class SoftplusDefinition : OpDefinition, IGradCheckSamples
 {
     internal SoftplusDefinition(double beta, double threshold)

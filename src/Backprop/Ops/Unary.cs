@@ -3,79 +3,147 @@ using System.Numerics.Tensors;
 namespace Backprop;
 
 // exp, log, sqrt, abs, clamp: forward and backward side by side.
-public sealed partial class Tensor
+/// <summary>
+/// Elementwise functions of <see cref="Tensor"/>: exp, log, sqrt, abs, sign and clamp (with number or tensor bounds).
+/// Extension members in namespace <c>Backprop</c>, so they are called as members of <see cref="Tensor"/>.
+/// </summary>
+public static partial class UnaryOps
 {
-    /// <summary>e^x (<c>torch.exp</c>). d/dx = e^x, reusing the output.</summary>
-    public Tensor Exp()
+    extension(Tensor self)
     {
-        var y = Map("exp", this, TensorPrimitives.Exp, TensorPrimitives.Exp);
-        return Record(ExpDefinition.Instance, y, [this], (g, context) => [MulGradient(context, g, y)]);
-    }
-
-    /// <summary>Natural logarithm (<c>torch.log</c>). d/dx = 1/x.</summary>
-    public Tensor Log()
-    {
-        var x = this;
-        var y = Map("log", x, TensorPrimitives.Log, TensorPrimitives.Log);
-        return Record(LogDefinition.Instance, y, [x], g => [g / x]);
-    }
-
-    /// <summary>Square root (<c>torch.sqrt</c>). d/dx = 1/(2√x), reusing the output.</summary>
-    public Tensor Sqrt()
-    {
-        var y = Map("sqrt", this, TensorPrimitives.Sqrt, TensorPrimitives.Sqrt);
-        return Record(SqrtDefinition.Instance, y, [this], g => [g / (2.0 * y)]);
-    }
-
-    /// <summary>|x| (<c>torch.abs</c>). d/dx = sign(x), taken as 0 at 0 as PyTorch does.</summary>
-    public Tensor Abs()
-    {
-        var x = this;
-        var y = Map("abs", x, TensorPrimitives.Abs, TensorPrimitives.Abs);
-        return Record(AbsDefinition.Instance, y, [x], g => [g * x.Sign()]);
-    }
-
-    /// <summary>sign(x) ∈ {−1, 0, 1} (<c>torch.sign</c>); no gradient (zero almost everywhere).</summary>
-    public Tensor Sign()
-    {
-        return Map(
-            "sign",
-            this,
-            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = MathF.Sign(s[i]); } },
-            (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = Math.Sign(s[i]); } });
-    }
-
-    /// <summary>
-    /// Limits each element to [<paramref name="min"/>, <paramref name="max"/>] (<c>torch.clamp</c>);
-    /// either bound may be null. d/dx = 1 where min ≤ x ≤ max, else 0 (PyTorch's convention at the bounds).
-    /// </summary>
-    public Tensor Clamp(double? min = null, double? max = null)
-    {
-        var x = this;
-        double lo = min ?? double.NegativeInfinity, hi = max ?? double.PositiveInfinity;
-        if (lo > hi)
+        /// <summary>e^x (<c>torch.exp</c>). d/dx = e^x, reusing the output.</summary>
+        public Tensor Exp()
         {
-            throw new ArgumentException($"clamp: min ({lo}) is greater than max ({hi})");
+            var y = Tensor.Map("exp", self, TensorPrimitives.Exp, TensorPrimitives.Exp);
+            return Tensor.Record(ExpDefinition.Instance, y, [self], (g, context) => [ArithmeticOps.MulGradient(context, g, y)]);
         }
 
-        var y = Map(
-            "clamp",
-            x,
-            (s, d) => { TensorPrimitives.Max(s, (float)lo, d); TensorPrimitives.Min(d, (float)hi, d); },
-            (s, d) => { TensorPrimitives.Max(s, lo, d); TensorPrimitives.Min(d, hi, d); });
-        return Record(new ClampDefinition(min, max), y, [x], g =>
+        /// <summary>Natural logarithm (<c>torch.log</c>). d/dx = 1/x.</summary>
+        public Tensor Log()
         {
-            var inside = Map(
+            var x = self;
+            var y = Tensor.Map("log", x, TensorPrimitives.Log, TensorPrimitives.Log);
+            return Tensor.Record(LogDefinition.Instance, y, [x], g => [g / x]);
+        }
+
+        /// <summary>Square root (<c>torch.sqrt</c>). d/dx = 1/(2√x), reusing the output.</summary>
+        public Tensor Sqrt()
+        {
+            var y = Tensor.Map("sqrt", self, TensorPrimitives.Sqrt, TensorPrimitives.Sqrt);
+            return Tensor.Record(SqrtDefinition.Instance, y, [self], g => [g / (2.0 * y)]);
+        }
+
+        /// <summary>|x| (<c>torch.abs</c>). d/dx = sign(x), taken as 0 at 0 as PyTorch does.</summary>
+        public Tensor Abs()
+        {
+            var x = self;
+            var y = Tensor.Map("abs", x, TensorPrimitives.Abs, TensorPrimitives.Abs);
+            return Tensor.Record(AbsDefinition.Instance, y, [x], g => [g * x.Sign()]);
+        }
+
+        /// <summary>sign(x) ∈ {−1, 0, 1} (<c>torch.sign</c>); no gradient (zero almost everywhere).</summary>
+        public Tensor Sign()
+        {
+            return Tensor.Map(
+                "sign",
+                self,
+                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = MathF.Sign(s[i]); } },
+                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = Math.Sign(s[i]); } });
+        }
+
+        /// <summary>
+        /// Limits each element to [<paramref name="min"/>, <paramref name="max"/>] (<c>torch.clamp</c>);
+        /// either bound may be null. d/dx = 1 where min ≤ x ≤ max, else 0 (PyTorch's convention at the bounds).
+        /// </summary>
+        public Tensor Clamp(double? min = null, double? max = null)
+        {
+            var x = self;
+            double lo = min ?? double.NegativeInfinity, hi = max ?? double.PositiveInfinity;
+            if (lo > hi)
+            {
+                throw new ArgumentException($"clamp: min ({lo}) is greater than max ({hi})");
+            }
+
+            var y = Tensor.Map(
                 "clamp",
                 x,
-                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] >= lo && s[i] <= hi ? 1f : 0f; } },
-                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] >= lo && s[i] <= hi ? 1.0 : 0.0; } });
-            return [g * inside];
-        });
+                (s, d) => { TensorPrimitives.Max(s, (float)lo, d); TensorPrimitives.Min(d, (float)hi, d); },
+                (s, d) => { TensorPrimitives.Max(s, lo, d); TensorPrimitives.Min(d, hi, d); });
+            return Tensor.Record(new ClampDefinition(min, max), y, [x], g =>
+            {
+                var inside = Tensor.Map(
+                    "clamp",
+                    x,
+                    (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] >= lo && s[i] <= hi ? 1f : 0f; } },
+                    (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] >= lo && s[i] <= hi ? 1.0 : 0.0; } });
+                return [g * inside];
+            });
+        }
+
+        /// <summary>
+        /// Limits each element to tensor bounds, y = min(max(x, lo), hi) with broadcasting over all three
+        /// (<c>torch.clamp(x, min, max)</c> with tensors); either bound may be null, not both. Where lo &gt; hi
+        /// the result is hi, as PyTorch's. ∂y/∂x = 1 where lo ≤ x ≤ hi, else 0; ∂y/∂lo = 1 where x &lt; lo
+        /// and lo &lt; hi (lo alone: where x &lt; lo); ∂y/∂hi = 1 where x &gt; hi or hi &lt; lo (hi alone: where x &gt; hi).
+        /// </summary>
+        /// <param name="min">The lower bound lo, broadcasting with x, of its dtype; null for none.</param>
+        /// <param name="max">The upper bound hi, broadcasting with x, of its dtype; null for none.</param>
+        /// <exception cref="ArgumentException">Both bounds are null, or the shapes do not broadcast, or the dtypes differ.</exception>
+        public Tensor Clamp(Tensor? min = null, Tensor? max = null)
+        {
+            const string op = "clamp";
+            if (min is null && max is null)
+            {
+                throw new ArgumentException($"{op}: at least one of min and max must be a tensor, got neither");
+            }
+
+            var x = self;
+            var y = x;
+            if (min is not null)
+            {
+                y = Broadcasting.Binary(op, y, min, default(ArithmeticOps.MaxKernel));
+            }
+
+            if (max is not null)
+            {
+                y = Broadcasting.Binary(op, y, max, default(ArithmeticOps.MinKernel));
+            }
+
+            Tensor[] inputs = min is null ? [x, max!] : max is null ? [x, min] : [x, min, max];
+            var shape = y._shape;
+            return Tensor.Record(new ClampTensorDefinition(min is not null, max is not null), y, inputs, g =>
+            {
+                var ex = Broadcasting.Expand(op, x, shape);
+                var lo = min is null ? null : Broadcasting.Expand(op, min, shape);
+                var hi = max is null ? null : Broadcasting.Expand(op, max, shape);
+                var (xs, los, his) = (ex.ToArray(), lo?.ToArray(), hi?.ToArray());
+                Tensor Mask(Func<int, bool> where)
+                {
+                    var m = Tensor.Empty(shape, x.DType);
+                    for (int i = 0; i < xs.Length; i++)
+                    {
+                        m.SetDouble(i, where(i) ? 1 : 0);
+                    }
+
+                    return g * m;
+                }
+
+                var gx = x.RequiresGrad
+                    ? Mask(i => (los is null || xs[i] >= los[i]) && (his is null || xs[i] <= his[i]))
+                    : null;
+                var gmin = min is { RequiresGrad: true }
+                    ? Mask(i => xs[i] < los![i] && (his is null || los[i] < his[i]))
+                    : null;
+                var gmax = max is { RequiresGrad: true }
+                    ? Mask(i => xs[i] > his![i] || (los is not null && his[i] < los[i]))
+                    : null;
+                return min is null ? [gx, gmax] : max is null ? [gx, gmin] : [gx, gmin, gmax];
+            });
+        }
     }
 }
 
-/// <summary>The definition of <see cref="Tensor.Exp"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="UnaryOps.Exp"/> (no attributes).</summary>
 public sealed class ExpDefinition : OpDefinition, IGradCheckSamples
 {
     private ExpDefinition()
@@ -96,7 +164,7 @@ public sealed class ExpDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Log"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="UnaryOps.Log"/> (no attributes).</summary>
 public sealed class LogDefinition : OpDefinition, IGradCheckSamples
 {
     private LogDefinition()
@@ -117,7 +185,7 @@ public sealed class LogDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Sqrt"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="UnaryOps.Sqrt"/> (no attributes).</summary>
 public sealed class SqrtDefinition : OpDefinition, IGradCheckSamples
 {
     private SqrtDefinition()
@@ -138,7 +206,7 @@ public sealed class SqrtDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Abs"/> (no attributes).</summary>
+/// <summary>The definition of <see cref="UnaryOps.Abs"/> (no attributes).</summary>
 public sealed class AbsDefinition : OpDefinition, IGradCheckSamples
 {
     private AbsDefinition()
@@ -159,7 +227,7 @@ public sealed class AbsDefinition : OpDefinition, IGradCheckSamples
     ];
 }
 
-/// <summary>The definition of <see cref="Tensor.Clamp"/> with its bounds.</summary>
+/// <summary>The definition of <see cref="UnaryOps.extension(Tensor).Clamp(double?, double?)"/> with its number bounds.</summary>
 public sealed class ClampDefinition : OpDefinition, IGradCheckSamples
 {
     internal ClampDefinition(double? min, double? max)
@@ -195,5 +263,50 @@ public sealed class ClampDefinition : OpDefinition, IGradCheckSamples
     [
         new("clamp", x => x[0].Clamp(-1, 1), OpRegistry.In([3, 4])),
         new("clamp_min", x => x[0].Clamp(min: 0.5), OpRegistry.In([3, 4])),
+    ];
+}
+
+/// <summary>
+/// The definition of <see cref="UnaryOps.extension(Tensor).Clamp(Tensor, Tensor)"/> with tensor bounds: the
+/// node's inputs are x, then lo when given, then hi when given.
+/// </summary>
+public sealed class ClampTensorDefinition : OpDefinition, IGradCheckSamples
+{
+    internal ClampTensorDefinition(bool hasMin, bool hasMax)
+        : base("clamp", "y = min(max(x, lo), hi); ∂y/∂x = 1 if lo ≤ x ≤ hi; ∂y/∂lo = 1 if x < lo < hi; ∂y/∂hi = 1 if x > hi or hi < lo")
+    {
+        HasMin = hasMin;
+        HasMax = hasMax;
+    }
+
+    /// <summary>Whether a lower-bound tensor is the node's second input (PyTorch's <c>min</c>).</summary>
+    public bool HasMin { get; }
+
+    /// <summary>Whether an upper-bound tensor is the node's last input (PyTorch's <c>max</c>).</summary>
+    public bool HasMax { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"min: {(HasMin ? "tensor" : "none")}, max: {(HasMax ? "tensor" : "none")}";
+
+    /// <summary>ONNX Max(x, lo) then Min(·, hi), which broadcast as NumPy does (Clip takes only scalar bounds).</summary>
+    public override string LowerToOnnx(IOnnxLowering onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        string y = onnx.Input(0);
+        if (HasMin)
+        {
+            y = onnx.Node("Max", [y, onnx.Input(1)]);
+        }
+
+        return HasMax ? onnx.Node("Min", [y, onnx.Input(HasMin ? 2 : 1)]) : y;
+    }
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("clamp_tensor", x => x[0].Clamp(x[1], x[2]), OpRegistry.In([3, 4]), OpRegistry.In([3, 4], -1.5, 0), OpRegistry.In([4], 0, 1.5)),
+        new("clamp_tensor_min", x => x[0].Clamp(x[1]), OpRegistry.In([3, 4]), OpRegistry.In([3, 1])),
+        new("clamp_tensor_max", x => x[0].Clamp(max: x[1]), OpRegistry.In([3, 4]), OpRegistry.In([4])),
+        new("clamp_tensor_crossed", x => x[0].Clamp(x[1], x[2]), OpRegistry.In([3, 4]), OpRegistry.In([3, 4], 0.5, 1.5), OpRegistry.In([3, 4], -1.5, -0.5)),
     ];
 }

@@ -57,6 +57,11 @@ public static partial class SafeTensors
     {
         // The header check proved these sizes fit inside the file, so the allocation is bounded by it.
         int numel = (int)info.Numel;
+        if (info.FileDType is "F16" or "BF16")
+        {
+            return ReadHalfTensor(stream, header, info, path);
+        }
+
         Array data = info.DType switch
         {
             DType.Float32 => GC.AllocateUninitializedArray<float>(numel),
@@ -84,6 +89,44 @@ public static partial class SafeTensors
         if (!BitConverter.IsLittleEndian)
         {
             ReverseElements(bytes, info.DType.ElementSize());
+        }
+
+        return new Tensor(data, (int[])info.Shape.Clone());
+    }
+
+    /// <summary>An F16 or BF16 tensor, read as its 16-bit values and widened to float32 (exactly: both fit in float32).</summary>
+    private static Tensor ReadHalfTensor(Stream stream, SafeTensorsHeader header, SafeTensorInfo info, string path)
+    {
+        int numel = (int)info.Numel;
+        var bits = GC.AllocateUninitializedArray<ushort>(numel);
+        var bytes = MemoryMarshal.AsBytes(bits.AsSpan());
+        stream.Position = header.DataStart + info.Begin;
+        try
+        {
+            stream.ReadExactly(bytes);
+        }
+        catch (EndOfStreamException)
+        {
+            throw SafeTensorsHeader.Error(path, $"tensor '{info.Name}': the file ended before file offset {header.DataStart + info.End} while reading its data");
+        }
+
+        if (!BitConverter.IsLittleEndian)
+        {
+            ReverseElements(bytes, 2);
+        }
+
+        var data = GC.AllocateUninitializedArray<float>(numel);
+        if (info.FileDType == "F16")
+        {
+            System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<ushort, Half>(bits), data);
+        }
+        else
+        {
+            // bfloat16 is the top half of a float32's bits.
+            for (int i = 0; i < numel; i++)
+            {
+                data[i] = BitConverter.Int32BitsToSingle(bits[i] << 16);
+            }
         }
 
         return new Tensor(data, (int[])info.Shape.Clone());

@@ -28,6 +28,16 @@ public static partial class SafeTensors
     public const string MetadataKey = "__metadata__";
 
     /// <summary>
+    /// <see cref="Save(string, IReadOnlyDictionary{string, Tensor}, IReadOnlyDictionary{string, string})"/>
+    /// with the arguments in safetensors' order, <c>save_file(tensors, filename, metadata)</c>.
+    /// </summary>
+    /// <param name="tensors">The tensors by name.</param>
+    /// <param name="path">The file to write.</param>
+    /// <param name="metadata">Optional string metadata.</param>
+    public static void Save(IReadOnlyDictionary<string, Tensor> tensors, string path, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Save(path, tensors, metadata);
+
+    /// <summary>
     /// Writes <paramref name="tensors"/> and optional <paramref name="metadata"/> to
     /// <paramref name="path"/> (<c>safetensors.torch.save_file(tensors, path, metadata)</c>).
     /// Tensors are laid out contiguously from offset 0 in the dictionary's enumeration order

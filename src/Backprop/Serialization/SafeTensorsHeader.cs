@@ -34,7 +34,7 @@ public sealed class SafeTensorsHeader
     private static readonly string[] s_otherKnownDTypes =
     [
         "BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2",
-        "I16", "U16", "F16", "BF16", "I32", "U32", "U64", "C64",
+        "I16", "U16", "I32", "U32", "U64", "C64",
     ];
 
     private SafeTensorsHeader(long headerLength, IReadOnlyList<SafeTensorInfo> tensors, IReadOnlyDictionary<string, string> metadata)
@@ -259,7 +259,7 @@ public sealed class SafeTensorsHeader
             throw Error(path, $"tensor '{name}' has no '{missing}' field");
         }
 
-        return new RawEntry(name, ParseDType(dtype, name, path), shape, offsets.Value.Begin, offsets.Value.End);
+        return new RawEntry(name, ParseDType(dtype, name, path), dtype, shape, offsets.Value.Begin, offsets.Value.End);
     }
 
     private static List<long> ReadShape(ref Utf8JsonReader reader, string name, string path)
@@ -341,9 +341,15 @@ public sealed class SafeTensorsHeader
             return result;
         }
 
+        if (dtype is "F16" or "BF16")
+        {
+            // Half and bfloat16 weights, as published models store them, load as float32.
+            return DType.Float32;
+        }
+
         if (Array.IndexOf(s_otherKnownDTypes, dtype) >= 0)
         {
-            throw Error(path, $"tensor '{name}' has unsupported dtype '{dtype}' (this library reads F32, F64 and I64)");
+            throw Error(path, $"tensor '{name}' has unsupported dtype '{dtype}' (this library reads F32, F64, I64, and F16 and BF16 as float32)");
         }
 
         throw Error(path, $"tensor '{name}' has unknown dtype '{dtype}'");
@@ -368,14 +374,14 @@ public sealed class SafeTensorsHeader
                 }
             }
 
-            if (!TryMultiply(numel, (ulong)e.DType.ElementSize(), out ulong bytes))
+            if (!TryMultiply(numel, (ulong)e.FileElementSize, out ulong bytes))
             {
-                throw Error(path, $"tensor '{e.Name}': the byte count of shape {FormatShape(e.Shape)} × {SafeTensors.DTypeName(e.DType)} overflows 64 bits");
+                throw Error(path, $"tensor '{e.Name}': the byte count of shape {FormatShape(e.Shape)} × {e.FileDType} overflows 64 bits");
             }
 
             if (bytes != e.End - e.Begin)
             {
-                throw Error(path, $"tensor '{e.Name}': shape {FormatShape(e.Shape)} × {SafeTensors.DTypeName(e.DType)} ({e.DType.ElementSize()} bytes) = {bytes} bytes, but data_offsets [{e.Begin}, {e.End}] span {e.End - e.Begin} bytes");
+                throw Error(path, $"tensor '{e.Name}': shape {FormatShape(e.Shape)} × {e.FileDType} ({e.FileElementSize} bytes) = {bytes} bytes, but data_offsets [{e.Begin}, {e.End}] span {e.End - e.Begin} bytes");
             }
         }
 
@@ -425,13 +431,13 @@ public sealed class SafeTensorsHeader
                 shape[i] = (int)e.Shape[i];
             }
 
-            ulong numel = (e.End - e.Begin) / (ulong)e.DType.ElementSize();
+            ulong numel = (e.End - e.Begin) / (ulong)e.FileElementSize;
             if (numel > (ulong)Array.MaxLength)
             {
                 throw Error(path, $"tensor '{e.Name}' has {numel} elements, more than the {Array.MaxLength} this library supports");
             }
 
-            result.Add(new SafeTensorInfo(e.Name, e.DType, shape, (long)e.Begin, (long)e.End));
+            result.Add(new SafeTensorInfo(e.Name, e.DType, shape, (long)e.Begin, (long)e.End) { FileDType = e.FileDType });
         }
 
         return result;
@@ -466,5 +472,8 @@ public sealed class SafeTensorsHeader
     internal static InvalidDataException Error(string path, string message) =>
         new($"{path}: invalid safetensors file: {message}");
 
-    private sealed record RawEntry(string Name, DType DType, List<long> Shape, ulong Begin, ulong End);
+    private sealed record RawEntry(string Name, DType DType, string FileDType, List<long> Shape, ulong Begin, ulong End)
+    {
+        public int FileElementSize => FileDType is "F16" or "BF16" ? 2 : DType.ElementSize();
+    }
 }

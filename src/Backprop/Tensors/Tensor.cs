@@ -71,6 +71,41 @@ public sealed partial class Tensor
         return GetDouble(0);
     }
 
+    /// <summary>
+    /// Python indexing, applied left to right: an int selects (and removes) a dimension, a range or
+    /// <see cref="TensorIndex.Slice"/> slices one; dims not mentioned are kept whole
+    /// (<c>x[0]</c>, <c>x[.., 1..3]</c>, <c>x[^1]</c> as PyTorch's <c>x[0]</c>, <c>x[:, 1:3]</c>, <c>x[-1]</c>).
+    /// The gradient is that of the <see cref="IndexingOps.Select"/> and <see cref="IndexingOps.Slice"/> it is made of.
+    /// </summary>
+    [System.Runtime.CompilerServices.IndexerName("GetItem")] // Item is taken by Item(), as tensor.item()
+    public Tensor this[params TensorIndex[] indices]
+    {
+        get
+        {
+            if (indices.Length > Rank)
+            {
+                throw new ArgumentException($"index: too many indices ({indices.Length}) for a tensor of shape {Shapes.Format(_shape)}");
+            }
+
+            var result = this;
+            int dim = 0;
+            foreach (var index in indices)
+            {
+                if (index.IsSelect)
+                {
+                    result = result.Select(dim, index.Index);
+                }
+                else
+                {
+                    result = result.Slice(dim, index.Start, index.End, index.Step);
+                    dim++;
+                }
+            }
+
+            return result;
+        }
+    }
+
     /// <summary>Element <paramref name="flatIndex"/> of the row-major storage, as a double.</summary>
     internal double GetDouble(int flatIndex) => _data switch
     {
@@ -172,6 +207,37 @@ public sealed partial class Tensor
 
     private InvalidOperationException DTypeError(string expected) =>
         new($"expected a {expected} tensor, got {DType.Name()}");
+
+    /// <summary>A rank-0 constant with the dtype of <paramref name="like"/> (float32 if it is int64, so the op reports the dtype).</summary>
+    internal static Tensor Constant(double value, Tensor like) =>
+        Full([], value, like.DType.IsFloatingPoint() ? like.DType : DType.Float32);
+
+    internal delegate void SpanMap<T>(ReadOnlySpan<T> x, Span<T> destination);
+
+    /// <summary>Applies an elementwise kernel to a float tensor into a new tensor of the same shape.</summary>
+    internal static Tensor Map(string op, Tensor x, SpanMap<float> f32, SpanMap<double> f64)
+    {
+        RequireFloat(op, x);
+        var result = Empty(x._shape, x.DType);
+        if (x.Numel == 0)
+        {
+            // Some TensorPrimitives kernels (Sigmoid) reject empty spans; an empty map is a no-op.
+            return result;
+        }
+
+        if (x.DType == DType.Float32)
+        {
+            float[] source = x.F32, destination = result.F32;
+            Threading.ForElements(x.Numel, (start, end) => f32(source.AsSpan(start, end - start), destination.AsSpan(start, end - start)));
+        }
+        else
+        {
+            double[] source = x.F64, destination = result.F64;
+            Threading.ForElements(x.Numel, (start, end) => f64(source.AsSpan(start, end - start), destination.AsSpan(start, end - start)));
+        }
+
+        return result;
+    }
 
     /// <summary>Throws unless <paramref name="x"/> is floating point (arithmetic is not defined on int64 here).</summary>
     internal static void RequireFloat(string op, Tensor x)

@@ -16,7 +16,7 @@ public readonly struct TensorIndex
         Step = step;
     }
 
-    /// <summary>True for an integer index (<see cref="Tensor.Select"/>), false for a slice (<see cref="Tensor.Slice"/>).</summary>
+    /// <summary>True for an integer index (<see cref="IndexingOps.Select"/>), false for a slice (<see cref="IndexingOps.Slice"/>).</summary>
     public bool IsSelect { get; }
 
     /// <summary>The selected position (negative counts from the end); meaningful when <see cref="IsSelect"/>.</summary>

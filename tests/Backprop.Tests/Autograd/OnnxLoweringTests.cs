@@ -166,6 +166,11 @@ public class OnnxLoweringTests
 
         public int[] InputShape(int index) => node.Inputs[index].Shape;
 
+        /// <summary>As when a module is traced with a dynamic batch: dim 0 of every value is the batch.</summary>
+        public bool[] InputBatchDims(int index) => [.. node.Inputs[index].Shape.Select((_, d) => d == 0)];
+
+        public bool[] OutputBatchDims => [.. output.Shape.Select((_, d) => d == 0)];
+
         public string Node(string opType, IReadOnlyList<string> inputs, params OnnxAttribute[] attributes)
         {
             string attributeText = attributes.Length == 0 ? "" : "; " + string.Join(", ", attributes.Select(Format));

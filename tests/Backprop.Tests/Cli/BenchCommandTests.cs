@@ -65,6 +65,6 @@ public class BenchCommandTests
     {
         var (code, _, stderr) = CliRunner.Run("bench", "sgemm", "--epochs", "1", "--threads", "0");
         Assert.Equal(1, code);
-        Assert.Equal("bench: threads must be at least 1, got 0", stderr.Trim());
+        Assert.Equal("bench: --threads must be at least 1, got 0", stderr.Trim());
     }
 }

@@ -254,12 +254,9 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         var model = new Sequential(new Linear(3, 4), new Sequential(new ReLU(), new Unsupported()));
         var ex = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(model, [1, 3]));
-        Assert.Equal(
-            "ONNX export: the op dropout(p: 0.5) has no ONNX lowering (recorded by the Forward of module '1.1', a Unsupported)",
-            ex.Message);
-
-        var root = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(new Unsupported(), [1, 3]));
-        Assert.Contains("(recorded by the Forward of module '(root)', a Unsupported)", root.Message);
+        Assert.StartsWith("ONNX export: the op dropout(p: 0.5) has no ONNX lowering (created at OnnxExportTests.cs:", ex.Message);
+        Assert.Contains("Unsupported.Forward", ex.Message);
+        Assert.Contains("F.Dropout", ex.Message);
     }
 
     [Fact]
@@ -275,7 +272,9 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         var model = new Sequential(new Linear(3, 4), new ReLU(), new Linear(5, 2));
         var ex = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(model, [1, 3]));
-        Assert.Equal("ONNX export: '2' is Linear(5, 2) but its input has shape (1, 4)", ex.Message);
+        Assert.Equal(
+            "ONNX export: module '(root)' (a Sequential) cannot run on an input of shape (1, 3): linear: input of shape (1x4) does not fit weight (2x5): the last dimension must be 5",
+            ex.Message);
     }
 
     [Theory]
@@ -301,7 +300,9 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
     public void ASoftmaxDimOutOfRangeIsRefused()
     {
         var ex = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new Softmax(2), [1, 3]));
-        Assert.Equal("ONNX export: '(root)' Softmax dim 2 is out of range for an input of shape (1, 3)", ex.Message);
+        Assert.StartsWith(
+            "ONNX export: module '(root)' (a Softmax) cannot run on an input of shape (1, 3): softmax: dim 2 is out of range for a tensor of rank 2",
+            ex.Message);
     }
 
     [Fact]
@@ -311,7 +312,7 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
         byte[] onnx = OnnxExport.ToBytes(model, [1, 64]);
         var proto = ModelProto.Parser.ParseFrom(onnx);
         Assert.Equal(
-            ["Reshape", "Conv", "Relu", "MaxPool", "Conv", "Relu", "MaxPool", "Flatten", "Gemm", "Relu", "Gemm"],
+            ["Reshape", "Conv", "Relu", "MaxPool", "Conv", "Relu", "MaxPool", "Reshape", "Gemm", "Relu", "Gemm"],
             proto.Graph.Node.Select(n => n.OpType));
         var conv = proto.Graph.Node[1];
         Assert.Equal([2L, 2L, 2L, 2L], conv.Attribute.Single(a => a.Name == "pads").Ints);
@@ -335,17 +336,20 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
         var model = new Sequential(new Conv2d(3, 4, 3), new ReLU());
         var channels = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(model, [2, 2, 8, 8]));
         Assert.Equal(
-            "ONNX export: '0' is Conv2d(3, 4, kernel_size=(3, 3), stride=(1, 1)) and takes input (N, 3, H, W), but its input has shape (2, 2, 8, 8)",
+            "ONNX export: module '(root)' (a Sequential) cannot run on an input of shape (2, 2, 8, 8): " +
+            "conv2d: input (2x2x8x8) has 2 channels, but weight (4x3x3x3) with groups=1 expects 3 (weight.size(1)·groups)",
             channels.Message);
 
-        var unbatched = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(model, [3, 8, 8]));
-        Assert.EndsWith("but its input has shape (3, 8, 8) (the batch dimension is needed: export for a batch of one)", unbatched.Message);
+        // Unbatched (C, H, W): dim 0 would be the file's batch, which the convolution cannot take.
+        var unbatched = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(model, [3, 8, 8]));
+        Assert.StartsWith("ONNX export: module '(root)' (a Sequential) fails on a batch of 6 (conv2d: input (1x6x8x8) has 6 channels", unbatched.Message);
+        Assert.EndsWith("export with DynamicBatch = false", unbatched.Message);
 
         var conv1d = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new Conv1d(2, 2, 3), [1, 2, 4, 4]));
-        Assert.Equal("ONNX export: '(root)' is Conv1d(2, 2, kernel_size=(3,), stride=(1,)) and takes input (N, 2, L), but its input has shape (1, 2, 4, 4)", conv1d.Message);
+        Assert.EndsWith("): conv1d: expected input of shape (N, C, L) or (C, L), got (1x2x4x4)", conv1d.Message);
 
         var pool = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new Sequential(new Flatten(), new MaxPool2d(2)), [1, 2, 4, 4]));
-        Assert.StartsWith("ONNX export: '1' is MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False) and takes input (N, C, H, W), but its input has shape (1, 32)", pool.Message);
+        Assert.EndsWith("): max_pool2d: expected input of shape (N, C, H, W) or (C, H, W), got (1x32)", pool.Message);
     }
 
     [Fact]
@@ -353,10 +357,14 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         var model = new Sequential(new Conv2d(1, 2, 5), new MaxPool2d(2));
         var conv = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(model, [1, 1, 4, 6]));
-        Assert.Equal("ONNX export: '0' is Conv2d(1, 2, kernel_size=(5, 5), stride=(1, 1)) and its input (1, 1, 4, 6) is too small for the window: the output would be 0x2", conv.Message);
+        Assert.Equal(
+            "ONNX export: module '(root)' (a Sequential) cannot run on an input of shape (1, 1, 4, 6): " +
+            "conv2d: the kernel (5x5, dilated 5x5) does not fit the padded input (4x6 from input (1x1x4x6) with padding (0, 0)): the output would be 0x2",
+            conv.Message);
 
         var pool = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(model, [1, 1, 5, 6]));
-        Assert.Equal("ONNX export: '1' is MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False) and its input (1, 2, 1, 2) is too small for the window: the output would be 0x1", pool.Message);
+        Assert.Contains("): max_pool2d: the kernel (2x2, dilated 2x2) does not fit the padded input (1x2 from input (1x2x1x2)", pool.Message);
+        Assert.EndsWith("the output would be 0x1", pool.Message);
     }
 
     [Fact]
@@ -364,10 +372,11 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         var model = new Sequential(new Conv2d(1, 2, 1), new AdaptiveAvgPool2d((3, 2)));
         var ex = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(model, [1, 1, 7, 6]));
-        Assert.Equal(
-            "ONNX export: '1' is AdaptiveAvgPool2d(output_size=(3, 2)) and its input (1, 2, 7, 6) has 7x6 planes, which 3x2 does not divide: " +
+        Assert.StartsWith(
+            "ONNX export: the op adaptive_avg_pool2d(outputSize: (3, 2)) has 7x6 input planes, which 3x2 does not divide: " +
             "ONNX has no adaptive pooling, and its uneven windows match no AveragePool (export for an input size that divides evenly, or use output size 1)",
             ex.Message);
+        Assert.Contains("(via Tensor.AdaptiveAvgPool2d <- F.AdaptiveAvgPool2d <- AdaptiveAvgPool2d.Forward <- Sequential.Forward)", ex.Message);
 
         // The same model exports for an input size that it divides.
         var x = Tensor.Randn([2, 1, 9, 6], seed: 1);
@@ -380,9 +389,11 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
     public void AnUnflattenThatDoesNotFitIsRefused()
     {
         var ex = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new Sequential(new Unflatten(1, [1, 8, 8])), [1, 60]));
-        Assert.Equal("ONNX export: '0' Unflatten cannot split dimension 1 of size 60 (input shape (1, 60)) into (1, 8, 8)", ex.Message);
+        Assert.Equal(
+            "ONNX export: module '(root)' (a Sequential) cannot run on an input of shape (1, 60): Unflatten: dimension 1 of input (1x60) has size 60, which cannot be split into (1, 8, 8)",
+            ex.Message);
         var inferred = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new Unflatten(-1, [7, -1]), [1, 60]));
-        Assert.Equal("ONNX export: '(root)' Unflatten cannot split dimension -1 of size 60 (input shape (1, 60)) into (7, -1)", inferred.Message);
+        Assert.EndsWith("): Unflatten: dimension -1 of input (1x60) has size 60, which cannot be split into (7, -1)", inferred.Message);
     }
 
     [Theory]
@@ -413,48 +424,77 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public void LstmWeightsAreWrittenInOnnxGateOrder()
     {
-        // PyTorch stacks the gates i, f, g, o; ONNX's LSTM reads i, o, f, c: rows [0, 3, 1, 2] of blocks.
+        // PyTorch stacks the gates i, f, g, o; ONNX's LSTM reads i, o, f, c: the file keeps the weights
+        // under their state-dict names in PyTorch's order and gathers blocks [0, 3, 1, 2] in the graph.
         var lstm = new LSTM(1, 1, generator: new Generator(1));
-        new float[] { 10, 11, 12, 13 }.CopyTo(lstm.AllWeights[0][0].F32, 0);
-        new float[] { 20, 21, 22, 23 }.CopyTo(lstm.AllWeights[0][2].F32, 0);
-        new float[] { 30, 31, 32, 33 }.CopyTo(lstm.AllWeights[0][3].F32, 0);
-        var proto = ModelProto.Parser.ParseFrom(OnnxExport.ToBytes(lstm, [2, 1, 1]));
+        new float[] { 0.1f, -0.7f, 0.4f, 0.9f }.CopyTo(lstm.AllWeights[0][0].F32, 0);
+        new float[] { 0.2f, -0.3f, 0.5f, -0.1f }.CopyTo(lstm.AllWeights[0][2].F32, 0);
+        new float[] { -0.6f, 0.3f, 0.2f, 0.8f }.CopyTo(lstm.AllWeights[0][3].F32, 0);
+        byte[] onnx = OnnxExport.ToBytes(lstm, [2, 1, 1]);
+        var proto = ModelProto.Parser.ParseFrom(onnx);
         float[] Values(string name) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(proto.Graph.Initializer.Single(t => t.Name == name).RawData.Span).ToArray();
-        Assert.Equal([10f, 13f, 11f, 12f], Values("weight_ih_l0"));
-        Assert.Equal([20f, 23f, 21f, 22f, 30f, 33f, 31f, 32f], Values("bias_ih_hh_l0"));
-        Assert.Equal([1L, 4L, 1L], proto.Graph.Initializer.Single(t => t.Name == "weight_ih_l0").Dims);
+        Assert.Equal([0.1f, -0.7f, 0.4f, 0.9f], Values("weight_ih_l0"));
+        Assert.Equal([4L, 1L], proto.Graph.Initializer.Single(t => t.Name == "weight_ih_l0").Dims);
+        Assert.Equal(3, proto.Graph.Node.Count(n => n.OpType == "Gather" && n.Input[0].StartsWith("Reshape", StringComparison.Ordinal)) - 1);
+
+        var x = Tensor.Randn([5, 1, 1], seed: 4);
+        var (actual, _) = OnnxRuntimeRunner.Run(onnx, x);
+        Assert.True(OnnxRuntimeRunner.MaxAbsDifference(Forward(lstm, x).ToArray<float>(), actual) <= Tolerance);
     }
 
     [Fact]
     public void BatchNormInTrainingModeOrWithoutRunningStatisticsIsRefused()
     {
-        var model = new Sequential(new Linear(3, 4), new BatchNorm1d(4));
-        var training = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(model, [2, 3]));
-        Assert.Equal(
-            "ONNX export: '1' is BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True) in training mode, where it normalizes each batch with that batch's statistics; " +
-            "call model.Eval() before exporting, so the file normalizes with the running statistics as evaluation does",
-            training.Message);
+        // A model in training mode exports its evaluation behaviour (torch.onnx.export's default):
+        // batch norm with the running statistics, and the model's modes are left as they were.
+        var g = new Generator(4);
+        var model = new Sequential(new Linear(3, 4, generator: g), new BatchNorm1d(4));
+        model.Forward(Tensor.Randn([8, 3], seed: 2));
+        byte[] onnx = OnnxExport.ToBytes(model, [2, 3]);
+        Assert.True(model.IsTraining);
+        var x = Tensor.Randn([5, 3], seed: 5);
+        var (actual, _) = OnnxRuntimeRunner.Run(onnx, x);
+        Assert.True(OnnxRuntimeRunner.MaxAbsDifference(Forward(model, x).ToArray<float>(), actual) <= Tolerance);
 
         var untracked = new Sequential(new BatchNorm2d(2, trackRunningStats: false));
         untracked.Eval();
         var ex = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(untracked, [2, 2, 3, 3]));
-        Assert.StartsWith("ONNX export: '0' is BatchNorm2d(2, eps=1e-05, momentum=0.1, affine=True, track_running_stats=False), which keeps no running statistics", ex.Message);
+        Assert.StartsWith("ONNX export: the op batch_norm(training: true, momentum: 0.1, eps: 1E-05) normalizes each batch with that batch's statistics", ex.Message);
+        Assert.Contains("(created at OnnxExportTests.cs:", ex.Message);
 
         var channels = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new BatchNorm2d(3).Eval(), [2, 2, 3, 3]));
-        Assert.Equal("ONNX export: '(root)' is BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True) and takes input (N, 3, H, W), but its input has shape (2, 2, 3, 3)", channels.Message);
+        Assert.Equal(
+            "ONNX export: module '(root)' (a BatchNorm2d) cannot run on an input of shape (2, 2, 3, 3): BatchNorm2d: expected 3 channels in dim 1, got input of shape (2x2x3x3)",
+            channels.Message);
     }
 
     [Fact]
     public void NormalizationAndRecurrentInputsOfTheWrongShapeAreRefused()
     {
         var layerNorm = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new LayerNorm([3, 4]), [2, 4, 3]));
-        Assert.Equal("ONNX export: '(root)' is LayerNorm((3, 4), eps=1e-05, elementwise_affine=True) and normalizes trailing dims (3, 4), but its input has shape (2, 4, 3)", layerNorm.Message);
+        Assert.Equal(
+            "ONNX export: module '(root)' (a LayerNorm) cannot run on an input of shape (2, 4, 3): layer_norm: given normalized_shape (3x4), expected an input of shape (*, 3, 4), got (2x4x3)",
+            layerNorm.Message);
 
         var width = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new Sequential(new LSTM(5, 3, batchFirst: true)), [2, 4, 6]));
-        Assert.Equal("ONNX export: '0' is LSTM(5, 3, batch_first=True) and takes input (batch, seq_len, 5), but its input has shape (2, 4, 6)", width.Message);
+        Assert.Equal(
+            "ONNX export: module '(root)' (a Sequential) cannot run on an input of shape (2, 4, 6): LSTM: input feature size 6 does not match input_size 5 (input of shape (2x4x6))",
+            width.Message);
+    }
 
-        var unbatched = Assert.Throws<ArgumentException>(() => OnnxExport.ToBytes(new GRU(5, 3), [4, 5]));
-        Assert.EndsWith("takes input (seq_len, batch, 5), but its input has shape (4, 5) (the batch dimension is needed: export for a batch of one)", unbatched.Message);
+    [Fact]
+    public void AnUnbatchedRecurrentInputExportsWithItsSequenceLengthFree()
+    {
+        // (seq_len, input_size) with no batch: dim 0 is the sequence, which the file leaves free.
+        var gru = new GRU(5, 3, generator: new Generator(2));
+        byte[] onnx = OnnxExport.ToBytes(gru, [4, 5]);
+        foreach (int steps in new[] { 4, 7 })
+        {
+            var x = Tensor.Randn([steps, 5], seed: steps);
+            var (actual, shape) = OnnxRuntimeRunner.Run(onnx, x);
+            Assert.Equal([steps, 3], shape);
+            Assert.True(OnnxRuntimeRunner.MaxAbsDifference(Forward(gru, x).ToArray<float>(), actual) <= Tolerance);
+        }
     }
 
     /// <summary>Gives a model's batch norms running statistics far from (0, 1) and non-trivial affine parameters, then puts it in evaluation.</summary>
@@ -490,7 +530,7 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     /// <summary>The CLI's lstm model in general form: rows of rows·rows pixels, one row per step, last hidden state to a Linear head.</summary>
-    private sealed class RowClassifier : Module, IRecurrentClassifier
+    private sealed class RowClassifier : Module
     {
         public RowClassifier(string kind, int rows, int hidden, int layers, int classes, Generator g)
         {
@@ -510,10 +550,6 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
 
         [Unregistered]
         public int Rows { get; }
-
-        RNNBase IRecurrentClassifier.Recurrent => Net;
-
-        Linear IRecurrentClassifier.Head => Fc;
 
         public override Tensor Forward(Tensor input)
         {

@@ -68,7 +68,7 @@ public sealed class OnnxTracingTests(Xunit.Abstractions.ITestOutputHelper output
             Assert.Contains(key, names);
         }
 
-        Assert.Contains("1.const_0", names);
+        Assert.Contains("const_0", names);
         Assert.Equal("input", proto.Graph.Input.Single().Name);
         Assert.Equal("output", proto.Graph.Output.Single().Name);
         Assert.Equal("batch", proto.Graph.Output.Single().Type.TensorType.Shape.Dim[0].DimParam);
@@ -91,11 +91,13 @@ public sealed class OnnxTracingTests(Xunit.Abstractions.ITestOutputHelper output
     public void AnOpWithoutALoweringIsRefusedByName()
     {
         var ex = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(new AlwaysDropout(), [1, 3]));
-        Assert.Equal("ONNX export: the op dropout(p: 0.25) has no ONNX lowering (recorded by the Forward of module '(root)', a AlwaysDropout)", ex.Message);
+        Assert.StartsWith("ONNX export: the op dropout(p: 0.25) has no ONNX lowering (created at OnnxTracingTests.cs:", ex.Message);
+        Assert.Contains("AlwaysDropout.Forward", ex.Message);
 
         var loss = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(new Sequential(new Identity(), new ReturnsLoss()), [2, 3]));
         Assert.StartsWith("ONNX export: the op mse_loss", loss.Message);
-        Assert.EndsWith("has no ONNX lowering (recorded by the Forward of module '1', a ReturnsLoss)", loss.Message);
+        Assert.Contains("has no ONNX lowering (created at OnnxTracingTests.cs:", loss.Message);
+        Assert.Contains("ReturnsLoss.Forward", loss.Message);
     }
 
     [Fact]
@@ -119,7 +121,7 @@ public sealed class OnnxTracingTests(Xunit.Abstractions.ITestOutputHelper output
         var ex = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(new UnevenPool(), [1, 2, 7, 6]));
         Assert.StartsWith("ONNX export: the op adaptive_avg_pool2d(", ex.Message);
         Assert.Contains("has 7x6 input planes, which 3x2 does not divide: ONNX has no adaptive pooling", ex.Message);
-        Assert.EndsWith("(recorded by the Forward of module '(root)', a UnevenPool)", ex.Message);
+        Assert.Contains("UnevenPool.Forward", ex.Message);
     }
 
     [Fact]
@@ -127,12 +129,14 @@ public sealed class OnnxTracingTests(Xunit.Abstractions.ITestOutputHelper output
     {
         // input > 0 is computed outside the graph: a file would hold the traced sample's mask.
         var mask = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(new Masked(), [1, 5]));
-        Assert.StartsWith("ONNX export: module '(root)' (a Masked) makes a constant of shape (1, 5) for mul that changes with the input", mask.Message);
+        Assert.StartsWith("ONNX export: module '(root)' (a Masked) makes a constant of shape (1, 5) for mul (at OnnxTracingTests.cs:", mask.Message);
+        Assert.Contains("that changes with the input", mask.Message);
         Assert.EndsWith("the file would freeze it at the traced values", mask.Message);
 
         // A tensor shaped like the batch would fix the batch size; with a fixed batch it is fine.
         var batch = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(new Sequential(new Linear(3, 3), new BatchShaped()), [2, 3]));
-        Assert.StartsWith("ONNX export: module '1' (a BatchShaped) makes a constant of shape (2, 3) for add that changes with the input", batch.Message);
+        Assert.StartsWith("ONNX export: module '(root)' (a Sequential) makes a constant of shape (2, 3) for add (at OnnxTracingTests.cs:", batch.Message);
+        Assert.Contains("BatchShaped.Forward", batch.Message);
         var model = new BatchShaped();
         var x = Tensor.Randn([2, 3], seed: 3);
         var (actual, _) = OnnxRuntimeRunner.Run(OnnxExport.ToBytes(model, [2, 3], new OnnxExportOptions { DynamicBatch = false }), x);

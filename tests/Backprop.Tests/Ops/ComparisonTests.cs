@@ -56,13 +56,56 @@ public class ComparisonTests
     }
 
     [Fact]
-    public void ComparisonsRejectInt64AndMixedDTypes()
+    public void Int64ComparesExactlyAndMixedDTypesArePromoted()
     {
-        var labels = Tensor.FromArray(new long[] { 1, 2 });
-        Assert.Contains("eq: comparisons are defined on float32 and float64", Assert.Throws<ArgumentException>(() => labels.Eq(labels)).Message);
-        Assert.Contains("int64", Assert.Throws<ArgumentException>(() => labels.Lt(1)).Message);
+        // The accuracy idiom: argmax (int64) against int64 labels.
+        var logits = Tensor.FromArray(new float[,] { { 0.1f, 2f, 0.3f }, { 5f, 1f, 0f }, { 0f, 0f, 9f }, { 1f, 3f, 2f } });
+        var labels = Tensor.FromArray(new long[] { 1, 0, 1, 1 });
+        var correct = logits.ArgMax(1).Eq(labels);
+        Assert.Equal(DType.Int64, correct.DType);
+        Assert.Equal([1L, 1L, 0L, 1L], correct.ToArray<long>());
+        Assert.Equal(0.75f, correct.Float().Mean().Item(), 6);
+
+        // Exact beyond float64's 2^53: these two differ by one.
+        var big = Tensor.FromArray(new long[] { 9007199254740993, -5 });
+        var other = Tensor.FromArray(new long[] { 9007199254740992, -5 });
+        Assert.Equal([0L, 1L], big.Eq(other).ToArray<long>());
+        Assert.Equal([1L, 0L], big.Gt(other).ToArray<long>());
+
+        // Broadcasting (4) against (4, 1), and a whole-number scalar compared as int64.
+        Assert.Equal([4, 4], labels.Eq(labels.View(4, 1)).Shape);
+        Assert.Equal([0L, 1L, 0L, 0L], labels.Lt(1).ToArray<long>());
+        Assert.Equal([1L, 0L, 1L, 1L], labels.Ge(1).ToArray<long>());
+
+        // int64 with float (or a fractional scalar): promoted to the float dtype, as PyTorch does.
+        var halves = Tensor.FromArray(new double[] { 0.5, 0, 1, 1.5 });
+        var mixed = labels.Lt(halves);
+        Assert.Equal(DType.Float64, mixed.DType);
+        Assert.Equal([0.0, 0, 0, 1], mixed.ToArray<double>());
+        Assert.Equal([0f, 1f, 0f, 0f], labels.Lt(0.5).ToArray<float>());
+
         var ex = Assert.Throws<ArgumentException>(() => s_a.Eq(Tensor.Ones(2, 2)));
         Assert.Contains("dtype mismatch", ex.Message);
+    }
+
+    [Fact]
+    public void ComparisonOperatorsReturnTensors()
+    {
+        var x = Tensor.FromArray(new float[] { -1, 0, 2 });
+        var y = Tensor.FromArray(new float[] { 0, 0, 1 });
+        Assert.Equal([0f, 0f, 1f], (x > y).ToArray<float>());
+        Assert.Equal([1f, 0f, 0f], (x < y).ToArray<float>());
+        Assert.Equal([0f, 1f, 1f], (x >= y).ToArray<float>());
+        Assert.Equal([1f, 1f, 0f], (x <= y).ToArray<float>());
+        Assert.Equal([0f, 1f, 1f], (x > -0.5).ToArray<float>());
+        Assert.Equal([1f, 1f, 0f], (x <= 0).ToArray<float>());
+        Assert.Equal([1f, 1f, 0f], (1.0 > x).ToArray<float>());
+        Assert.Equal([0f, 1f, 1f], (0.0 <= x).ToArray<float>());
+        Assert.Equal([0f, 0f, 1f], (1.5 < x).ToArray<float>());
+        Assert.Equal([1f, 1f, 0f], (0.0 >= x).ToArray<float>());
+        var mask = x > 0;
+        Assert.False(mask.RequiresGrad);
+        Assert.Equal([0f, 0f, 2f], (x * mask).ToArray<float>());
     }
 
     [Fact]

@@ -306,6 +306,7 @@ public class LossTests
     public void EveryLossPassesGradCheckForEveryReduction()
     {
         var labels = Tensor.FromArray(new long[] { 2, 0, 3 });
+        Assert.True(GradCheck.Check(t => Tensor.KlDiv(t[0], t[1], Reduction.BatchMean, logTarget: true), Random([3, 4], 28, -3, 0), Random([3, 4], 29, -3, 0)).Passed, "kl_div batchmean");
         foreach (var reduction in new[] { Reduction.None, Reduction.Mean, Reduction.Sum })
         {
             var r = reduction;
@@ -315,6 +316,15 @@ public class LossTests
             Assert.True(GradCheck.Check(t => Tensor.CrossEntropy(t[0], t[1], r), Random([3, 4], 13), labels).Passed, $"cross entropy {r}");
             Assert.True(GradCheck.Check(t => Tensor.NllLoss(t[0], t[1], r), Random([3, 4], 14), labels).Passed, $"nll {r}");
             Assert.True(GradCheck.Check(t => Tensor.CrossEntropy(t[0], t[1], r), Random([2, 3, 4], 15), Tensor.FromArray(new long[] { 0, 2, 1, 1, 2, 0, 0, 1 }, 2, 4)).Passed, $"spatial cross entropy {r}");
+            var weight = Tensor.FromArray(new[] { 0.5, 2, 1.5, 0.75 }, 4);
+            var someIgnored = Tensor.FromArray(new long[] { 2, -100, 3 });
+            Assert.True(GradCheck.Check(t => Tensor.CrossEntropy(t[0], t[1], r, weight, labelSmoothing: 0.2), Random([3, 4], 16), someIgnored).Passed, $"cross entropy with options {r}");
+            Assert.True(GradCheck.Check(t => Tensor.NllLoss(t[0], t[1], r, weight, ignoreIndex: 0), Random([3, 4], 17), labels).Passed, $"nll with options {r}");
+            Assert.True(GradCheck.Check(t => Tensor.BinaryCrossEntropyWithLogits(t[0], t[1], r, weight, weight), Random([3, 4], 18, -4, 4), Random([3, 4], 19, 0, 1)).Passed, $"bce logits with weights {r}");
+            Assert.True(GradCheck.Check(t => Tensor.L1Loss(t[0], t[1], r), Random([3, 4], 20), Random([3, 4], 21)).Passed, $"l1 {r}");
+            Assert.True(GradCheck.Check(t => Tensor.SmoothL1Loss(t[0], t[1], r, 0.7), Random([3, 4], 22), Random([3, 4], 23)).Passed, $"smooth l1 {r}");
+            Assert.True(GradCheck.Check(t => Tensor.HuberLoss(t[0], t[1], r, 0.7), Random([3, 4], 24), Random([3, 4], 25)).Passed, $"huber {r}");
+            Assert.True(GradCheck.Check(t => Tensor.KlDiv(t[0], t[1], r), Random([3, 4], 26, -3, 0), Random([3, 4], 27, 0.05, 1)).Passed, $"kl_div {r}");
         }
     }
 
@@ -322,8 +332,8 @@ public class LossTests
     public void RegistryRowsPassGradCheck()
     {
         // The rows the loss definitions (Ops/Losses.cs) give the registry: every loss is in it, and passes.
-        var rows = OpRegistry.All.Where(o => o.Name.Contains("loss", StringComparison.Ordinal) || o.Name.Contains("entropy", StringComparison.Ordinal)).ToList();
-        Assert.Equal(13, rows.Count);
+        var rows = OpRegistry.All.Where(o => o.Name.Contains("loss", StringComparison.Ordinal) || o.Name.Contains("entropy", StringComparison.Ordinal) || o.Name.StartsWith("kl_div", StringComparison.Ordinal)).ToList();
+        Assert.Equal(29, rows.Count);
         foreach (var op in rows)
         {
             var result = op.Check();

@@ -281,3 +281,51 @@ public class PoolingTests
         }
     }
 }
+
+public class MaxPoolIndicesTests
+{
+    [Fact]
+    public void IndicesAreFlatPositionsInThePlaneAsPyTorchNumbersThem()
+    {
+        // One plane 4x4; 2x2 windows. torch.nn.functional.max_pool2d(x, 2, return_indices=True)
+        // gives values [[6, 8], [14, 16]] at indices [[5, 7], [13, 15]] for x = arange(1, 17).view(1, 1, 4, 4).
+        var x = (Tensor.Arange(16, DType.Float64) + 1).View(1, 1, 4, 4);
+        var (values, indices) = Backprop.NN.F.MaxPool2dWithIndices(x, 2);
+        Assert.Equal(DType.Int64, indices.DType);
+        Assert.Equal([1, 1, 2, 2], indices.Shape);
+        Assert.Equal([6.0, 8, 14, 16], values.ToArray<double>());
+        Assert.Equal([5L, 7, 13, 15], indices.ToArray<long>());
+
+        // Ties: the first in the window wins; with padding and stride 1 the positions stay in the input plane.
+        var ties = Tensor.Ones([1, 2, 3], DType.Float64);
+        var (_, tieIndices) = Backprop.NN.F.MaxPool2dWithIndices(ties, 2, stride: 1);
+        Assert.Equal([1, 2], tieIndices.Shape[1..]);
+        Assert.Equal([0L, 1], tieIndices.ToArray<long>());
+        var (padded, paddedIndices) = Backprop.NN.F.MaxPool2dWithIndices(x.View(1, 4, 4), 3, stride: 2, padding: 1);
+        Assert.Equal([1, 2, 2], padded.Shape);
+        Assert.Equal([5L, 7, 13, 15], paddedIndices.ToArray<long>());
+    }
+
+    [Fact]
+    public void ValuesBackPropagateAsMaxPool2dAndMatchIt()
+    {
+        var x = Tensor.Randn([2, 3, 5, 6], seed: 4, dtype: DType.Float64).RequiresGrad_();
+        var module = new Backprop.NN.MaxPool2d(2, stride: 2, ceilMode: true);
+        var (values, indices) = module.ForwardWithIndices(x);
+        Assert.Equal(module.Forward(x).ToArray<double>(), values.ToArray<double>());
+        Assert.False(indices.RequiresGrad);
+        values.Sum().Backward();
+
+        // Each index's input position received exactly one unit of gradient.
+        var grad = x.Grad!.ToArray<double>();
+        var flat = indices.ToArray<long>();
+        int outPlane = values.Shape[2] * values.Shape[3];
+        for (int i = 0; i < flat.Length; i++)
+        {
+            int plane = i / outPlane;
+            Assert.Equal(1.0, grad[(plane * 30) + (int)flat[i]]);
+        }
+
+        Assert.Equal(flat.Length, grad.Sum());
+    }
+}

@@ -117,8 +117,9 @@ public sealed class SafeTensorsCorruptFileTests : IDisposable
     [Theory]
     [InlineData("X9", "tensor 'a' has unknown dtype 'X9'")]
     [InlineData("f32", "tensor 'a' has unknown dtype 'f32'")]
-    [InlineData("BF16", "tensor 'a' has unsupported dtype 'BF16' (this library reads F32, F64 and I64)")]
-    [InlineData("F16", "unsupported dtype 'F16'")]
+    [InlineData("I16", "tensor 'a' has unsupported dtype 'I16' (this library reads F32, F64, I64, and F16 and BF16 as float32)")]
+    [InlineData("F16", "× F16 (2 bytes) = 4 bytes, but data_offsets [0, 8] span 8 bytes")]
+    [InlineData("BF16", "× BF16 (2 bytes) = 4 bytes, but data_offsets [0, 8] span 8 bytes")]
     [InlineData("I32", "unsupported dtype 'I32'")]
     [InlineData("U8", "unsupported dtype 'U8'")]
     public void UnknownOrUnsupportedDType(string dtype, string expected)
