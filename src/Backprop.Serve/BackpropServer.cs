@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Unicode;
 using Backprop.Explain;
 using Backprop.Serve.Explainer;
+using Backprop.Serve.Playground;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -150,6 +151,8 @@ public sealed class BackpropServer : IAsyncDisposable
             return Task.CompletedTask;
         });
         app.MapGet("/explain", context => WriteAsset(context, "explain.html"));
+        app.MapGet("/playground", context => WriteAsset(context, "playground.html"));
+        new PlaygroundEndpoints(s_json).Map(app);
         app.MapGet("/assets/{name}", context => WriteAsset(context, (string)context.Request.RouteValues["name"]!));
         app.MapGet("/api/examples", context => context.Response.WriteAsJsonAsync(
             WorkedExamples.Names.Select(name => new { name, title = WorkedExamples.Get(name).Title }), s_json, context.RequestAborted));
@@ -288,7 +291,10 @@ public sealed class BackpropServer : IAsyncDisposable
     }
 
     /// <summary>An error answer of the API: the message, and where in the program the problem is (line and column from 1; 0 when it has no place).</summary>
-    private sealed record ErrorDto(string Error, int Line, int Column);
+    private sealed record ErrorDto(
+        string Error,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] int Line,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] int Column);
 
     private static void SecurityHeaders(HttpResponse response)
     {

@@ -67,7 +67,7 @@ internal static class CommandExamples
         ],
         ["serve"] =
         [
-            "backprop serve                                   the explainer at http://127.0.0.1:8017/explain",
+            "backprop serve                                   the explainer at http://127.0.0.1:8017/explain, the playground at /playground",
             "backprop serve --port 0                          any free port",
         ],
     };

@@ -15,7 +15,7 @@ internal static class ServeCommand
     {
         var port = new Option<int>("--port") { Description = $"TCP port; 0 picks a free one.", DefaultValueFactory = _ => ServeOptions.DefaultPort };
         var host = new Option<string>("--host") { Description = "Address to listen on: 127.0.0.1 (only this machine), ::1, or 0.0.0.0 for every interface.", DefaultValueFactory = _ => "127.0.0.1" };
-        var command = new Command("serve", "Serve the explainer in the browser: step through the forward and backward pass of a program on its graph.")
+        var command = new Command("serve", "Serve the explainer (step through a program's forward and backward pass on its graph) and the playground (train a small network on 2-D data) in the browser.")
         {
             port, host,
         };
@@ -34,7 +34,7 @@ internal static class ServeCommand
         var server = BackpropServer.StartAsync(options, stop.Token).GetAwaiter().GetResult();
         try
         {
-            Console.WriteLine($"serving {server.Address}explain (Ctrl-C to stop)");
+            Console.WriteLine($"serving {server.Address}explain and {server.Address}playground (Ctrl-C to stop)");
             if (!IPAddress.IsLoopback(server.Host))
             {
                 Console.Error.WriteLine($"serve: listening on {options.Host}: other machines on the network can open these pages");

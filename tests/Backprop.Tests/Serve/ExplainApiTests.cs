@@ -153,7 +153,7 @@ public class ExplainApiTests(ServerFixture server) : IClassFixture<ServerFixture
         Assert.Equal(2, json.GetProperty("line").GetInt32());
         Assert.Equal(9, json.GetProperty("column").GetInt32());
         var values = await server.GetJson("/api/explain?program=z%3Dx&at=x=abc", 400);
-        Assert.Equal(0, values.GetProperty("line").GetInt32());
+        Assert.False(values.TryGetProperty("line", out _));
     }
 
     [Fact]
@@ -218,7 +218,7 @@ public class ExplainApiTests(ServerFixture server) : IClassFixture<ServerFixture
     [Fact]
     public async Task EveryAnswerCarriesTheSecurityHeaders()
     {
-        foreach (string path in new[] { "/explain", "/assets/explain.js", "/assets/explain.css", "/api/explain?example=abc", "/api/explain?example=nope", "/nothing", "/" })
+        foreach (string path in new[] { "/explain", "/playground", "/assets/playground.js", "/assets/explain.js", "/assets/explain.css", "/api/explain?example=abc", "/api/explain?example=nope", "/nothing", "/" })
         {
             using var response = await server.Client.GetAsync(path);
             Assert.Equal(BackpropServer.ContentSecurityPolicy, string.Join(";", response.Headers.GetValues("Content-Security-Policy")));
@@ -229,16 +229,19 @@ public class ExplainApiTests(ServerFixture server) : IClassFixture<ServerFixture
         }
     }
 
-    [Fact]
-    public async Task ThePageHasNoInlineScriptAndLoadsOnlyItsOwnAssets()
+    [Theory]
+    [InlineData("/explain")]
+    [InlineData("/playground")]
+    public async Task ThePageHasNoInlineScriptAndLoadsOnlyItsOwnAssets(string page)
     {
-        using var response = await server.Client.GetAsync("/explain");
+        using var response = await server.Client.GetAsync(page);
         Assert.Equal("text/html", response.Content.Headers.ContentType!.MediaType);
         string html = await response.Content.ReadAsStringAsync();
         Assert.DoesNotMatch(@"<script(?![^>]*\bsrc=)", html);
         Assert.DoesNotMatch(@"<[^>]*\son[a-z]+\s*=", html); // no inline event handlers
         Assert.DoesNotContain("style=", html);
-        var references = Regex.Matches(html, @"(?:src|href)=""([^""]+)""").Select(m => m.Groups[1].Value).ToList();
+        var references = Regex.Matches(html, @"<(?:script|link|img)\b[^>]*\b(?:src|href)=""([^""]+)""").Select(m => m.Groups[1].Value).ToList();
+        Assert.All(Regex.Matches(html, @"<a\b[^>]*href=""([^""]+)""").Select(m => m.Groups[1].Value), link => Assert.StartsWith("/", link));
         Assert.NotEmpty(references);
         foreach (string reference in references)
         {
@@ -251,7 +254,14 @@ public class ExplainApiTests(ServerFixture server) : IClassFixture<ServerFixture
     [Fact]
     public async Task TheScriptInsertsTextOnlyNeverHtml()
     {
-        string script = await server.Client.GetStringAsync("/assets/explain.js");
+        foreach (string file in new[] { "/assets/explain.js", "/assets/playground.js" })
+        {
+            AssertTextOnly(await server.Client.GetStringAsync(file));
+        }
+    }
+
+    private static void AssertTextOnly(string script)
+    {
         foreach (string sink in new[] { "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "setAttribute('style'", "setAttribute('on" })
         {
             Assert.DoesNotContain(sink, script);

@@ -13,7 +13,11 @@ namespace Backprop.Tests.Serve;
 /// </summary>
 public class ServeFuzzTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
-    private static readonly string[] s_paths = ["/api/explain", "/explain", "/", "/api/examples", "/assets/explain.js", "/assets/x", "/api", "/api/explain/"];
+    private static readonly string[] s_paths =
+    [
+        "/api/explain", "/explain", "/", "/api/examples", "/assets/explain.js", "/assets/x", "/api", "/api/explain/",
+        "/playground", "/api/playground/train", "/api/playground/x/play", "/api/playground/%00/step", "/api/playground//pause",
+    ];
     private static readonly string[] s_fields = ["program", "example", "at", "target", "loss", "lr", "step", "large", "", "PROGRAM", "at[]"];
     private static readonly string[] s_tokens = ["(", ")", "*", "^", "-", "+", "/", ";", "\n", "=", "x", "sigmoid(", "log(", "1e308", "0", "-0", "NaN", "∞", "%", "&", "#", "\u0000", "é", "𝑥", "\"", "'", "<script>", ",", "w1="];
     private static readonly string[] s_programs =
@@ -30,8 +34,8 @@ public class ServeFuzzTests(ServerFixture server) : IClassFixture<ServerFixture>
         for (int i = 0; i < cases; i++)
         {
             string query = RandomQuery(rng);
-            string path = rng.Next(4) == 0 ? s_paths[rng.Next(s_paths.Length)] : "/api/explain";
-            await AssertAnswered(HttpMethod.Get, path + "?" + query, null, $"case {i}");
+            string path = rng.Next(4) == 0 ? s_paths[rng.Next(s_paths.Length)] : rng.Next(4) == 0 ? "/api/playground/train" : "/api/explain";
+            await AssertAnswered(HttpMethod.Get, path + "?" + (path.Contains("playground", StringComparison.Ordinal) ? RandomSettings(rng) : query), null, $"case {i}");
         }
 
         await AssertStillServing();
@@ -66,7 +70,8 @@ public class ServeFuzzTests(ServerFixture server) : IClassFixture<ServerFixture>
         HttpResponseMessage response;
         try
         {
-            response = await server.Client.SendAsync(request);
+            // A training stream that starts runs until its page goes: only its status is read, then it is closed.
+            response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         }
         catch (HttpRequestException ex)
         {
@@ -75,7 +80,7 @@ public class ServeFuzzTests(ServerFixture server) : IClassFixture<ServerFixture>
         }
 
         using var _ = response;
-        string text = await response.Content.ReadAsStringAsync();
+        string text = response.Content.Headers.ContentType?.MediaType == "text/event-stream" ? "(a training stream)" : await response.Content.ReadAsStringAsync();
         int status = (int)response.StatusCode;
         Assert.True(status < 500, $"{replay} → {status}: {text}");
         if (status >= 400 && (int)response.StatusCode != 404 && target.StartsWith("/api/explain", StringComparison.Ordinal))
@@ -124,6 +129,14 @@ public class ServeFuzzTests(ServerFixture server) : IClassFixture<ServerFixture>
 
         var query = string.Join(rng.Next(10) == 0 ? ";" : "&", parts.OrderBy(_ => rng.Next()));
         return rng.Next(10) == 0 ? Fuzzing.MutateText(query, rng, ["%", "%zz", "&", "=", "%00", "%ff"]) : query;
+    }
+
+    private static string RandomSettings(Random rng)
+    {
+        string[] names = ["data", "noise", "points", "test", "depth", "width", "activation", "init", "optimizer", "lr", "batch", "seed", "steps", "x"];
+        string[] values = ["moons", "spiral", "xor", "circles", "relu", "sigmoid", "he", "sgd", "adam", "0", "1", "-1", "0.5", "1e9", "NaN", "99999999999", "", "%", "abc", "20", "2000", "10", "32"];
+        var query = string.Join("&", Enumerable.Range(0, rng.Next(0, 6)).Select(_ => names[rng.Next(names.Length)] + "=" + Uri.EscapeDataString(values[rng.Next(values.Length)])));
+        return rng.Next(8) == 0 ? Fuzzing.MutateText(query, rng, ["%", "&", "=", "%00"]) : query;
     }
 
     private static string RandomValues(Random rng)

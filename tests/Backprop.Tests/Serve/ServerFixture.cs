@@ -32,7 +32,10 @@ public sealed class ServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Server = await BackpropServer.StartAsync(new ServeOptions { Port = 0, ErrorLog = TextWriter.Synchronized(_errors) });
-        Client = new HttpClient { BaseAddress = Server.Address, Timeout = TimeSpan.FromSeconds(30) };
+        // A response closed before its end (a training stream) closes its connection at once, as a
+        // browser does, instead of being drained for reuse: the server sees the page go.
+        var handler = new SocketsHttpHandler { MaxResponseDrainSize = 0 };
+        Client = new HttpClient(handler) { BaseAddress = Server.Address, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public async Task DisposeAsync()
