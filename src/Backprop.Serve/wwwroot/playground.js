@@ -247,15 +247,17 @@
       if (line.colour) path.setAttribute('stroke', line.colour);
       svg.append(path);
       const last = [...line.values].reverse().find((v) => Number.isFinite(v) && (!log || v > 0));
-      if (line.label && last !== undefined) {
-        // Labels of lines that end close together are moved apart.
-        let ly = Y(last) + 3;
-        while (used.some((u) => Math.abs(u - ly) < 10)) ly += 10;
-        used.push(ly);
-        const label = s('text', { x: W - right + 3, y: ly, class: 'layer-label' }, line.label);
-        if (line.colour) label.setAttribute('fill', line.colour);
-        svg.append(label);
-      }
+      if (line.label && last !== undefined) used.push({ y: Y(last) + 3, line });
+    }
+    // Labels at the lines' ends, top to bottom, moved apart where lines end close together.
+    used.sort((a, b) => a.y - b.y);
+    let previous = -Infinity;
+    for (const { y, line } of used) {
+      const ly = Math.max(y, previous + 10);
+      previous = ly;
+      const label = s('text', { x: W - right + 3, y: ly, class: 'layer-label' }, line.label);
+      if (line.colour) label.setAttribute('fill', line.colour);
+      svg.append(label);
     }
   }
 
