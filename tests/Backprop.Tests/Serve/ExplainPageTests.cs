@@ -145,11 +145,12 @@ public class ExplainPageTests(BrowserFixture browser, Xunit.Abstractions.ITestOu
         var expected = Explanation.Create(e.Program, e.Inputs, e.Options with { LearningRate = 0.5 }).Step!;
         foreach (var u in expected.Updates)
         {
+            // Retried until it holds: the URL changes before the new explanation has been drawn.
             var row = page.Locator(".table-wrap").Last.Locator($"tr[data-input='{u.Input.Name}']");
-            Assert.Equal(ExplainNumber.Format(u.NewValue), (await row.Locator("td").Nth(3).TextContentAsync())!.Trim());
+            await Assertions.Expect(row.Locator("td").Nth(3)).ToHaveTextAsync(ExplainNumber.Format(u.NewValue));
         }
 
-        Assert.Contains($"{expected.Name} = {ExplainNumber.Format(expected.ValueAfter)}", await page.Locator("#panel .after").InnerTextAsync());
+        await Assertions.Expect(page.Locator("#panel .after")).ToContainTextAsync($"{expected.Name} = {ExplainNumber.Format(expected.ValueAfter)}");
     });
 
     [ChromiumFact]

@@ -34,6 +34,9 @@ public class PlaygroundPageTests(BrowserFixture browser) : IClassFixture<Browser
     {
         await page.GotoAsync(browser.Url("/playground"));
         await page.WaitForFunctionAsync("() => document.getElementById('status').dataset.step === '0'");
+        // Mark the old session's frame, so the wait below sees the new session's first frame (under
+        // load the new stream opens late, and a step sent before it would go to the old session).
+        await page.EvaluateAsync("() => { document.getElementById('status').dataset.step = 'old'; }");
         await page.Locator("#lesson-sigmoid").ClickAsync();
         await page.WaitForURLAsync(url => url.Contains("activation=sigmoid", StringComparison.Ordinal) && url.Contains("depth=8", StringComparison.Ordinal));
         await page.WaitForFunctionAsync("() => document.getElementById('status').dataset.step === '0'");
@@ -43,6 +46,7 @@ public class PlaygroundPageTests(BrowserFixture browser) : IClassFixture<Browser
         Assert.True(ratio < 1e-3, $"first/last gradient norm {ratio}");
         Assert.Contains("vanishes", await page.Locator("#lesson").TextContentAsync());
 
+        await page.EvaluateAsync("() => { document.getElementById('status').dataset.step = 'old'; }");
         await page.Locator("#lesson-relu").ClickAsync();
         await page.WaitForURLAsync(url => url.Contains("init=he", StringComparison.Ordinal));
         await page.WaitForFunctionAsync("() => document.getElementById('status').dataset.step === '0'");
