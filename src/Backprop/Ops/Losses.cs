@@ -767,25 +767,39 @@ public static partial class LossOps
     }
 }
 
+/// <summary>
+/// A loss's definition: the reduction its per-element losses were combined with, which every loss
+/// records and formats first; the sealed subclass says which loss and adds its own attributes.
+/// </summary>
+public abstract class LossDefinition : OpDefinition
+{
+    /// <summary>Creates the definition of the loss <paramref name="name"/> with its reduction.</summary>
+    /// <param name="name">The op's name, e.g. <c>mse_loss</c>.</param>
+    /// <param name="formula">The loss and its derivative in plain text.</param>
+    /// <param name="reduction">How the per-element losses are combined.</param>
+    protected LossDefinition(string name, string formula, Reduction reduction)
+        : base(name, formula) => Reduction = reduction;
+
+    /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>; kl_div also takes batchmean).</summary>
+    public Reduction Reduction { get; }
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}";
+}
+
 /// <summary>The definition of <see cref="LossOps.MseLoss"/> (<c>torch.nn.functional.mse_loss</c>); input and target are its inputs.</summary>
-public sealed class MseLossDefinition : OpDefinition, IGradCheckSamples
+public sealed class MseLossDefinition : LossDefinition, IGradCheckSamples
 {
     private static readonly MseLossDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
 
     private MseLossDefinition(Reduction reduction)
-        : base("mse_loss", "lᵢ = (xᵢ − tᵢ)², reduced; ∂lᵢ/∂xᵢ = 2(xᵢ − tᵢ), ∂lᵢ/∂tᵢ = −2(xᵢ − tᵢ)")
+        : base("mse_loss", "lᵢ = (xᵢ − tᵢ)², reduced; ∂lᵢ/∂xᵢ = 2(xᵢ − tᵢ), ∂lᵢ/∂tᵢ = −2(xᵢ − tᵢ)", reduction)
     {
-        Reduction = reduction;
     }
-
-    /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
-    public Reduction Reduction { get; }
 
     /// <summary>The shared instance for <paramref name="reduction"/>.</summary>
     internal static MseLossDefinition For(Reduction reduction) => s_byReduction[(int)reduction];
 
-    /// <inheritdoc/>
-    protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}";
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
     public static IEnumerable<OpInfo> GradCheckSamples =>
@@ -796,24 +810,18 @@ public sealed class MseLossDefinition : OpDefinition, IGradCheckSamples
 }
 
 /// <summary>The definition of <see cref="LossOps.BinaryCrossEntropy"/> (<c>torch.nn.functional.binary_cross_entropy</c>); input and target are its inputs.</summary>
-public sealed class BinaryCrossEntropyDefinition : OpDefinition, IGradCheckSamples
+public sealed class BinaryCrossEntropyDefinition : LossDefinition, IGradCheckSamples
 {
     private static readonly BinaryCrossEntropyDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
 
     private BinaryCrossEntropyDefinition(Reduction reduction)
-        : base("binary_cross_entropy", "lᵢ = −(tᵢ log pᵢ + (1 − tᵢ) log(1 − pᵢ)), reduced; ∂lᵢ/∂pᵢ = (pᵢ − tᵢ)/(pᵢ(1 − pᵢ)), ∂lᵢ/∂tᵢ = log(1 − pᵢ) − log pᵢ")
+        : base("binary_cross_entropy", "lᵢ = −(tᵢ log pᵢ + (1 − tᵢ) log(1 − pᵢ)), reduced; ∂lᵢ/∂pᵢ = (pᵢ − tᵢ)/(pᵢ(1 − pᵢ)), ∂lᵢ/∂tᵢ = log(1 − pᵢ) − log pᵢ", reduction)
     {
-        Reduction = reduction;
     }
-
-    /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
-    public Reduction Reduction { get; }
 
     /// <summary>The shared instance for <paramref name="reduction"/>.</summary>
     internal static BinaryCrossEntropyDefinition For(Reduction reduction) => s_byReduction[(int)reduction];
 
-    /// <inheritdoc/>
-    protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}";
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
     public static IEnumerable<OpInfo> GradCheckSamples =>
@@ -827,20 +835,16 @@ public sealed class BinaryCrossEntropyDefinition : OpDefinition, IGradCheckSampl
 /// The definition of <see cref="LossOps.BinaryCrossEntropyWithLogits"/> (<c>torch.nn.functional.binary_cross_entropy_with_logits</c>):
 /// input and target are its inputs; the weights, which get no gradient, are held here.
 /// </summary>
-public sealed class BinaryCrossEntropyWithLogitsDefinition : OpDefinition, IGradCheckSamples
+public sealed class BinaryCrossEntropyWithLogitsDefinition : LossDefinition, IGradCheckSamples
 {
     private static readonly BinaryCrossEntropyWithLogitsDefinition[] s_byReduction = [new(Reduction.None, null, null), new(Reduction.Mean, null, null), new(Reduction.Sum, null, null)];
 
     private BinaryCrossEntropyWithLogitsDefinition(Reduction reduction, Tensor? weight, Tensor? posWeight)
-        : base("binary_cross_entropy_with_logits", "lᵢ = wᵢ[(1 − tᵢ)xᵢ + (1 + (pᵢ − 1)tᵢ)·softplus(−xᵢ)], reduced; ∂lᵢ/∂xᵢ = wᵢ(σ(xᵢ)(1 + (pᵢ − 1)tᵢ) − pᵢtᵢ), ∂lᵢ/∂tᵢ = wᵢ(pᵢ·softplus(−xᵢ) − softplus(xᵢ)); w = p = 1 by default")
+        : base("binary_cross_entropy_with_logits", "lᵢ = wᵢ[(1 − tᵢ)xᵢ + (1 + (pᵢ − 1)tᵢ)·softplus(−xᵢ)], reduced; ∂lᵢ/∂xᵢ = wᵢ(σ(xᵢ)(1 + (pᵢ − 1)tᵢ) − pᵢtᵢ), ∂lᵢ/∂tᵢ = wᵢ(pᵢ·softplus(−xᵢ) − softplus(xᵢ)); w = p = 1 by default", reduction)
     {
-        Reduction = reduction;
         Weight = weight;
         PosWeight = posWeight;
     }
-
-    /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
-    public Reduction Reduction { get; }
 
     /// <summary>The per-element rescaling weight as given, or null (PyTorch's <c>weight</c>).</summary>
     public Tensor? Weight { get; }
@@ -854,7 +858,7 @@ public sealed class BinaryCrossEntropyWithLogitsDefinition : OpDefinition, IGrad
 
     /// <inheritdoc/>
     protected override string FormatAttributes() =>
-        $"reduction: {Reduction.ToString().ToLowerInvariant()}" + LossAttributes.Tensor("weight", Weight) + LossAttributes.Tensor("posWeight", PosWeight);
+        base.FormatAttributes() + LossAttributes.Tensor("weight", Weight) + LossAttributes.Tensor("posWeight", PosWeight);
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
     public static IEnumerable<OpInfo> GradCheckSamples =>
@@ -881,21 +885,17 @@ public sealed class BinaryCrossEntropyWithLogitsDefinition : OpDefinition, IGrad
 /// The definition of <see cref="LossOps.CrossEntropy"/> (<c>torch.nn.functional.cross_entropy</c>): input and target
 /// are its inputs; the class weights (no gradient), the ignored index and the label smoothing are held here.
 /// </summary>
-public sealed class CrossEntropyDefinition : OpDefinition, IGradCheckSamples
+public sealed class CrossEntropyDefinition : LossDefinition, IGradCheckSamples
 {
     private static readonly CrossEntropyDefinition[] s_byReduction = [new(Reduction.None, null, -100, 0), new(Reduction.Mean, null, -100, 0), new(Reduction.Sum, null, -100, 0)];
 
     private CrossEntropyDefinition(Reduction reduction, Tensor? weight, long ignoreIndex, double labelSmoothing)
-        : base("cross_entropy", "lₙ = −Σ_c aₙc·log_softmax(xₙ)_c with aₙc = w_c((1 − ε)tₙc + ε/C) (tₙ one-hot for a class index; w = 1, ε = 0 by default), 0 for an ignored sample, reduced (the mean over Σ w[tₙ]); ∂lₙ/∂xₙ = softmax(xₙ)·Σ_c aₙc − aₙ")
+        : base("cross_entropy", "lₙ = −Σ_c aₙc·log_softmax(xₙ)_c with aₙc = w_c((1 − ε)tₙc + ε/C) (tₙ one-hot for a class index; w = 1, ε = 0 by default), 0 for an ignored sample, reduced (the mean over Σ w[tₙ]); ∂lₙ/∂xₙ = softmax(xₙ)·Σ_c aₙc − aₙ", reduction)
     {
-        Reduction = reduction;
         Weight = weight;
         IgnoreIndex = ignoreIndex;
         LabelSmoothing = labelSmoothing;
     }
-
-    /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
-    public Reduction Reduction { get; }
 
     /// <summary>The class weights as given, or null (PyTorch's <c>weight</c>).</summary>
     public Tensor? Weight { get; }
@@ -912,7 +912,7 @@ public sealed class CrossEntropyDefinition : OpDefinition, IGradCheckSamples
 
     /// <inheritdoc/>
     protected override string FormatAttributes() =>
-        $"reduction: {Reduction.ToString().ToLowerInvariant()}" + LossAttributes.Tensor("weight", Weight)
+        base.FormatAttributes() + LossAttributes.Tensor("weight", Weight)
         + (IgnoreIndex == -100 ? string.Empty : $", ignoreIndex: {IgnoreIndex}")
         + (LabelSmoothing == 0 ? string.Empty : $", labelSmoothing: {FormatNumber(LabelSmoothing)}");
 
@@ -954,20 +954,16 @@ public sealed class CrossEntropyDefinition : OpDefinition, IGradCheckSamples
 /// The definition of <see cref="LossOps.NllLoss"/> (<c>torch.nn.functional.nll_loss</c>): input and target are its
 /// inputs; the class weights (no gradient) and the ignored index are held here.
 /// </summary>
-public sealed class NllLossDefinition : OpDefinition, IGradCheckSamples
+public sealed class NllLossDefinition : LossDefinition, IGradCheckSamples
 {
     private static readonly NllLossDefinition[] s_byReduction = [new(Reduction.None, null, -100), new(Reduction.Mean, null, -100), new(Reduction.Sum, null, -100)];
 
     private NllLossDefinition(Reduction reduction, Tensor? weight, long ignoreIndex)
-        : base("nll_loss", "lₙ = −w[tₙ]·xₙ[tₙ] (w = 1 by default), 0 for an ignored sample, reduced (the mean over Σ w[tₙ]); ∂lₙ/∂xₙc = −w[tₙ] where c = tₙ, else 0")
+        : base("nll_loss", "lₙ = −w[tₙ]·xₙ[tₙ] (w = 1 by default), 0 for an ignored sample, reduced (the mean over Σ w[tₙ]); ∂lₙ/∂xₙc = −w[tₙ] where c = tₙ, else 0", reduction)
     {
-        Reduction = reduction;
         Weight = weight;
         IgnoreIndex = ignoreIndex;
     }
-
-    /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
-    public Reduction Reduction { get; }
 
     /// <summary>The class weights as given, or null (PyTorch's <c>weight</c>).</summary>
     public Tensor? Weight { get; }
@@ -981,7 +977,7 @@ public sealed class NllLossDefinition : OpDefinition, IGradCheckSamples
 
     /// <inheritdoc/>
     protected override string FormatAttributes() =>
-        $"reduction: {Reduction.ToString().ToLowerInvariant()}" + LossAttributes.Tensor("weight", Weight)
+        base.FormatAttributes() + LossAttributes.Tensor("weight", Weight)
         + (IgnoreIndex == -100 ? string.Empty : $", ignoreIndex: {IgnoreIndex}");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -994,24 +990,18 @@ public sealed class NllLossDefinition : OpDefinition, IGradCheckSamples
 }
 
 /// <summary>The definition of <see cref="LossOps.L1Loss"/> (<c>torch.nn.functional.l1_loss</c>); input and target are its inputs.</summary>
-public sealed class L1LossDefinition : OpDefinition, IGradCheckSamples
+public sealed class L1LossDefinition : LossDefinition, IGradCheckSamples
 {
     private static readonly L1LossDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
 
     private L1LossDefinition(Reduction reduction)
-        : base("l1_loss", "lᵢ = |xᵢ − tᵢ|, reduced; ∂lᵢ/∂xᵢ = sign(xᵢ − tᵢ) (0 where equal), ∂lᵢ/∂tᵢ = −sign(xᵢ − tᵢ)")
+        : base("l1_loss", "lᵢ = |xᵢ − tᵢ|, reduced; ∂lᵢ/∂xᵢ = sign(xᵢ − tᵢ) (0 where equal), ∂lᵢ/∂tᵢ = −sign(xᵢ − tᵢ)", reduction)
     {
-        Reduction = reduction;
     }
-
-    /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
-    public Reduction Reduction { get; }
 
     /// <summary>The shared instance for <paramref name="reduction"/>.</summary>
     internal static L1LossDefinition For(Reduction reduction) => s_byReduction[(int)reduction];
 
-    /// <inheritdoc/>
-    protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}";
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
     public static IEnumerable<OpInfo> GradCheckSamples =>
@@ -1022,23 +1012,19 @@ public sealed class L1LossDefinition : OpDefinition, IGradCheckSamples
 }
 
 /// <summary>The definition of <see cref="LossOps.SmoothL1Loss"/> (<c>torch.nn.functional.smooth_l1_loss</c>) with its β.</summary>
-public sealed class SmoothL1LossDefinition : OpDefinition, IGradCheckSamples
+public sealed class SmoothL1LossDefinition : LossDefinition, IGradCheckSamples
 {
     internal SmoothL1LossDefinition(Reduction reduction, double beta)
-        : base("smooth_l1_loss", "d = x − t; lᵢ = 0.5d²/β if |d| < β, else |d| − 0.5β (|d| for β = 0), reduced; ∂lᵢ/∂xᵢ = d/β if |d| < β, else sign(d)")
+        : base("smooth_l1_loss", "d = x − t; lᵢ = 0.5d²/β if |d| < β, else |d| − 0.5β (|d| for β = 0), reduced; ∂lᵢ/∂xᵢ = d/β if |d| < β, else sign(d)", reduction)
     {
-        Reduction = reduction;
         Beta = beta;
     }
-
-    /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
-    public Reduction Reduction { get; }
 
     /// <summary>β, where the loss turns from quadratic to linear (PyTorch's <c>beta</c>).</summary>
     public double Beta { get; }
 
     /// <inheritdoc/>
-    protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}, beta: {FormatNumber(Beta)}";
+    protected override string FormatAttributes() => $"{base.FormatAttributes()}, beta: {FormatNumber(Beta)}";
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
     public static IEnumerable<OpInfo> GradCheckSamples =>
@@ -1049,23 +1035,19 @@ public sealed class SmoothL1LossDefinition : OpDefinition, IGradCheckSamples
 }
 
 /// <summary>The definition of <see cref="LossOps.HuberLoss"/> (<c>torch.nn.functional.huber_loss</c>) with its δ.</summary>
-public sealed class HuberLossDefinition : OpDefinition, IGradCheckSamples
+public sealed class HuberLossDefinition : LossDefinition, IGradCheckSamples
 {
     internal HuberLossDefinition(Reduction reduction, double delta)
-        : base("huber_loss", "d = x − t; lᵢ = 0.5d² if |d| < δ, else δ(|d| − 0.5δ), reduced; ∂lᵢ/∂xᵢ = clamp(d, −δ, δ)")
+        : base("huber_loss", "d = x − t; lᵢ = 0.5d² if |d| < δ, else δ(|d| − 0.5δ), reduced; ∂lᵢ/∂xᵢ = clamp(d, −δ, δ)", reduction)
     {
-        Reduction = reduction;
         Delta = delta;
     }
-
-    /// <summary>How the per-element losses are combined (PyTorch's <c>reduction</c>).</summary>
-    public Reduction Reduction { get; }
 
     /// <summary>δ, where the loss turns from quadratic to linear (PyTorch's <c>delta</c>).</summary>
     public double Delta { get; }
 
     /// <inheritdoc/>
-    protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}, delta: {FormatNumber(Delta)}";
+    protected override string FormatAttributes() => $"{base.FormatAttributes()}, delta: {FormatNumber(Delta)}";
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
     public static IEnumerable<OpInfo> GradCheckSamples =>
@@ -1076,23 +1058,19 @@ public sealed class HuberLossDefinition : OpDefinition, IGradCheckSamples
 }
 
 /// <summary>The definition of <see cref="LossOps.KlDiv"/> (<c>torch.nn.functional.kl_div</c>) with its reduction and target form.</summary>
-public sealed class KlDivDefinition : OpDefinition, IGradCheckSamples
+public sealed class KlDivDefinition : LossDefinition, IGradCheckSamples
 {
     internal KlDivDefinition(Reduction reduction, bool logTarget)
-        : base("kl_div", "lᵢ = tᵢ(log tᵢ − xᵢ) (e^tᵢ(tᵢ − xᵢ) for log targets), reduced (batchmean: the sum over the batch size); ∂lᵢ/∂xᵢ = −tᵢ (−e^tᵢ), ∂lᵢ/∂tᵢ = log tᵢ + 1 − xᵢ (e^tᵢ(tᵢ − xᵢ + 1))")
+        : base("kl_div", "lᵢ = tᵢ(log tᵢ − xᵢ) (e^tᵢ(tᵢ − xᵢ) for log targets), reduced (batchmean: the sum over the batch size); ∂lᵢ/∂xᵢ = −tᵢ (−e^tᵢ), ∂lᵢ/∂tᵢ = log tᵢ + 1 − xᵢ (e^tᵢ(tᵢ − xᵢ + 1))", reduction)
     {
-        Reduction = reduction;
         LogTarget = logTarget;
     }
-
-    /// <summary>How the per-element losses are combined, batchmean included (PyTorch's <c>reduction</c>).</summary>
-    public Reduction Reduction { get; }
 
     /// <summary>Whether the target is log-probabilities (PyTorch's <c>log_target</c>).</summary>
     public bool LogTarget { get; }
 
     /// <inheritdoc/>
-    protected override string FormatAttributes() => $"reduction: {Reduction.ToString().ToLowerInvariant()}, logTarget: {(LogTarget ? "true" : "false")}";
+    protected override string FormatAttributes() => $"{base.FormatAttributes()}, logTarget: {(LogTarget ? "true" : "false")}";
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
     public static IEnumerable<OpInfo> GradCheckSamples =>
