@@ -82,12 +82,12 @@ public static partial class ArithmeticOps
                 Tensor? ga = null, gb = null;
                 if (a.RequiresGrad)
                 {
-                    ga = g * Elementwise(ea, eb, (u, v) => v == 0 ? 0 : v * Math.Pow(u, v - 1));
+                    ga = g * Tensor.Zip(ea, eb, (u, v) => v == 0 ? 0 : v * Math.Pow(u, v - 1));
                 }
 
                 if (b.RequiresGrad)
                 {
-                    gb = g * Elementwise(ea, eb, (u, v) => u == 0 && v >= 0 ? 0 : Math.Pow(u, v) * Math.Log(u));
+                    gb = g * Tensor.Zip(ea, eb, (u, v) => u == 0 && v >= 0 ? 0 : Math.Pow(u, v) * Math.Log(u));
                 }
 
                 return [ga, gb];
@@ -128,8 +128,8 @@ public static partial class ArithmeticOps
                     mine == theirs ? 0.5 : (max ? mine < theirs : mine > theirs) ? 0 : 1;
                 return
                 [
-                    a.RequiresGrad ? g * Elementwise(ea, eb, (u, v) => Share(u, v, max)) : null,
-                    b.RequiresGrad ? g * Elementwise(eb, ea, (u, v) => Share(u, v, max)) : null,
+                    a.RequiresGrad ? g * Tensor.Zip(ea, eb, (u, v) => Share(u, v, max)) : null,
+                    b.RequiresGrad ? g * Tensor.Zip(eb, ea, (u, v) => Share(u, v, max)) : null,
                 ];
             });
         }
@@ -211,30 +211,6 @@ public static partial class ArithmeticOps
     {
         bool inPlace = g.DType == factor.DType && g._shape.AsSpan().SequenceEqual(factor._shape) && context.TakeReusable(g);
         return inPlace ? Broadcasting.Binary("mul", g, factor, default(MulKernel), into: g) : g * factor;
-    }
-
-    /// <summary>f(aᵢ, bᵢ) over two tensors of one shape and dtype, computed in double, into a new tensor (for backward rules).</summary>
-    internal static Tensor Elementwise(Tensor a, Tensor b, Func<double, double, double> f)
-    {
-        var result = Tensor.Empty(a._shape, a.DType);
-        if (a.DType == DType.Float32)
-        {
-            float[] x = a.F32, y = b.F32, d = result.F32;
-            for (int i = 0; i < d.Length; i++)
-            {
-                d[i] = (float)f(x[i], y[i]);
-            }
-        }
-        else
-        {
-            double[] x = a.F64, y = b.F64, d = result.F64;
-            for (int i = 0; i < d.Length; i++)
-            {
-                d[i] = f(x[i], y[i]);
-            }
-        }
-
-        return result;
     }
 
     /// <summary>max(x, y) elementwise, NaN-propagating (IEEE 754:2019 maximum).</summary>

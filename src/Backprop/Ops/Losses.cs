@@ -76,12 +76,12 @@ public static partial class LossOps
             static double ClampedLog(double v) => Math.Max(Math.Log(v), -100.0);
             static double ClampedLog1M(double p) => Math.Max(SpecialFunctions.Log1P(-p), -100.0);
 
-            var losses = Zip(input, target, (p, t) => -((t * ClampedLog(p)) + ((1 - t) * ClampedLog1M(p))));
+            var losses = Tensor.Zip(input, target, (p, t) => -((t * ClampedLog(p)) + ((1 - t) * ClampedLog1M(p))));
             return Tensor.Record(BinaryCrossEntropyDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
             {
                 var scale = LossGradScale(g, reduction, input.Numel);
-                var dp = Zip(input, target, (p, t) => (p - t) / Math.Max(p * (1 - p), 1e-12));
-                var dt = Zip(input, target, (p, _) => ClampedLog1M(p) - ClampedLog(p));
+                var dp = Tensor.Zip(input, target, (p, t) => (p - t) / Math.Max(p * (1 - p), 1e-12));
+                var dt = Tensor.Zip(input, target, (p, _) => ClampedLog1M(p) - ClampedLog(p));
                 return [scale * dp, scale * dt];
             });
         }
@@ -109,11 +109,11 @@ public static partial class LossOps
             var definition = BinaryCrossEntropyWithLogitsDefinition.For(reduction, weight, posWeight);
             if (weight is null && posWeight is null)
             {
-                var losses = Zip(input, target, (x, t) => Math.Max(x, 0) - (x * t) + SpecialFunctions.Log1P(Math.Exp(-Math.Abs(x))));
+                var losses = Tensor.Zip(input, target, (x, t) => Math.Max(x, 0) - (x * t) + SpecialFunctions.Log1P(Math.Exp(-Math.Abs(x))));
                 return Tensor.Record(definition, ReduceLoss(losses, reduction), [input, target], g =>
                 {
                     var scale = LossGradScale(g, reduction, input.Numel);
-                    var dx = Zip(input, target, (x, t) => StableSigmoid(x) - t);
+                    var dx = Tensor.Zip(input, target, (x, t) => StableSigmoid(x) - t);
                     return [scale * dx, scale * -input];
                 });
             }
@@ -340,10 +340,10 @@ public static partial class LossOps
             const string op = "l1_loss";
             RequireReduction(op, reduction);
             RequireSameShapeFloat(op, input, target);
-            var losses = Zip(input, target, (x, t) => Math.Abs(x - t));
+            var losses = Tensor.Zip(input, target, (x, t) => Math.Abs(x - t));
             return Tensor.Record(L1LossDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
             {
-                var gx = LossGradScale(g, reduction, input.Numel) * Zip(input, target, (x, t) => Math.Sign(x - t));
+                var gx = LossGradScale(g, reduction, input.Numel) * Tensor.Zip(input, target, (x, t) => Math.Sign(x - t));
                 return [gx, -gx];
             });
         }
@@ -368,14 +368,14 @@ public static partial class LossOps
 
             RequireReduction(op, reduction);
             RequireSameShapeFloat(op, input, target);
-            var losses = Zip(input, target, (x, t) =>
+            var losses = Tensor.Zip(input, target, (x, t) =>
             {
                 double z = Math.Abs(x - t);
                 return z < beta ? 0.5 * z * z / beta : z - (0.5 * beta);
             });
             return Tensor.Record(new SmoothL1LossDefinition(reduction, beta), ReduceLoss(losses, reduction), [input, target], g =>
             {
-                var gx = LossGradScale(g, reduction, input.Numel) * Zip(input, target, (x, t) =>
+                var gx = LossGradScale(g, reduction, input.Numel) * Tensor.Zip(input, target, (x, t) =>
                 {
                     double d = x - t;
                     return Math.Abs(d) < beta ? d / beta : Math.Sign(d);
@@ -404,14 +404,14 @@ public static partial class LossOps
 
             RequireReduction(op, reduction);
             RequireSameShapeFloat(op, input, target);
-            var losses = Zip(input, target, (x, t) =>
+            var losses = Tensor.Zip(input, target, (x, t) =>
             {
                 double z = Math.Abs(x - t);
                 return z < delta ? 0.5 * z * z : delta * (z - (0.5 * delta));
             });
             return Tensor.Record(new HuberLossDefinition(reduction, delta), ReduceLoss(losses, reduction), [input, target], g =>
             {
-                var gx = LossGradScale(g, reduction, input.Numel) * Zip(input, target, (x, t) => Math.Clamp(x - t, -delta, delta));
+                var gx = LossGradScale(g, reduction, input.Numel) * Tensor.Zip(input, target, (x, t) => Math.Clamp(x - t, -delta, delta));
                 return [gx, -gx];
             });
         }
@@ -436,18 +436,18 @@ public static partial class LossOps
             RequireReduction(op, reduction, batchMean: true);
             RequireSameShapeFloat(op, input, target);
             var losses = logTarget
-                ? Zip(input, target, (x, t) => Math.Exp(t) * (t - x))
-                : Zip(input, target, (x, t) => (t == 0 ? 0 : t * Math.Log(t)) - (t * x));
+                ? Tensor.Zip(input, target, (x, t) => Math.Exp(t) * (t - x))
+                : Tensor.Zip(input, target, (x, t) => (t == 0 ? 0 : t * Math.Log(t)) - (t * x));
             int batch = input.Rank == 0 ? 1 : input._shape[0];
             double count = reduction == Reduction.BatchMean ? batch : input.Numel;
             var mode = reduction == Reduction.BatchMean ? Reduction.Mean : reduction;
             return Tensor.Record(new KlDivDefinition(reduction, logTarget), ReduceLoss(losses, mode, count), [input, target], g =>
             {
                 var scale = mode == Reduction.Mean ? g / count : g;
-                var gx = logTarget ? Zip(input, target, (_, t) => -Math.Exp(t)) : -target;
+                var gx = logTarget ? Tensor.Zip(input, target, (_, t) => -Math.Exp(t)) : -target;
                 var gt = logTarget
-                    ? Zip(input, target, (x, t) => Math.Exp(t) * (t - x + 1))
-                    : Zip(input, target, (x, t) => Math.Log(t) + 1 - x);
+                    ? Tensor.Zip(input, target, (x, t) => Math.Exp(t) * (t - x + 1))
+                    : Tensor.Zip(input, target, (x, t) => Math.Log(t) + 1 - x);
                 return [scale * gx, scale * gt];
             });
         }
@@ -669,30 +669,6 @@ public static partial class LossOps
 
         double e = Math.Exp(x);
         return e / (1.0 + e);
-    }
-
-    /// <summary>f(aᵢ, bᵢ) for tensors of one shape, computed in double, stored in a's dtype.</summary>
-    private static Tensor Zip(Tensor a, Tensor b, Func<double, double, double> f)
-    {
-        var result = Tensor.Empty(a._shape, a.DType);
-        if (a.DType == DType.Float32)
-        {
-            float[] x = a.F32, y = b.F32, d = result.F32;
-            for (int i = 0; i < d.Length; i++)
-            {
-                d[i] = (float)f(x[i], y[i]);
-            }
-        }
-        else
-        {
-            double[] x = a.F64, y = b.F64, d = result.F64;
-            for (int i = 0; i < d.Length; i++)
-            {
-                d[i] = f(x[i], y[i]);
-            }
-        }
-
-        return result;
     }
 
     /// <summary>Throws unless input and target are float tensors of the same dtype and shape, naming both shapes.</summary>

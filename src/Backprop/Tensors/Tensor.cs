@@ -215,6 +215,30 @@ public sealed partial class Tensor
 
     internal delegate void SpanMap<T>(ReadOnlySpan<T> x, Span<T> destination);
 
+    /// <summary>f(aᵢ, bᵢ) for tensors of one shape, computed in double, stored in a's dtype (for loss values and backward rules).</summary>
+    internal static Tensor Zip(Tensor a, Tensor b, Func<double, double, double> f)
+    {
+        var result = Tensor.Empty(a._shape, a.DType);
+        if (a.DType == DType.Float32)
+        {
+            float[] x = a.F32, y = b.F32, d = result.F32;
+            for (int i = 0; i < d.Length; i++)
+            {
+                d[i] = (float)f(x[i], y[i]);
+            }
+        }
+        else
+        {
+            double[] x = a.F64, y = b.F64, d = result.F64;
+            for (int i = 0; i < d.Length; i++)
+            {
+                d[i] = f(x[i], y[i]);
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>Applies an elementwise kernel to a float tensor into a new tensor of the same shape.</summary>
     internal static Tensor Map(string op, Tensor x, SpanMap<float> f32, SpanMap<double> f64)
     {
