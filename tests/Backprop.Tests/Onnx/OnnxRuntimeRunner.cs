@@ -17,6 +17,27 @@ internal static class OnnxRuntimeRunner
         return (output.ToArray(), output.Dimensions.ToArray());
     }
 
+    /// <summary>
+    /// Exports <paramref name="model"/> traced at <paramref name="traceShape"/>, runs the file on
+    /// <paramref name="x"/> and asserts the output has Forward's shape and is within
+    /// <paramref name="tolerance"/> of it (Forward in eval mode, without recording).
+    /// </summary>
+    public static void AssertMatchesForward(Backprop.NN.Module model, int[] traceShape, Tensor x, double tolerance)
+    {
+        byte[] onnx = Backprop.Onnx.OnnxExport.ToBytes(model, traceShape);
+        model.Eval();
+        Tensor expected;
+        using (Backprop.Autograd.NoGrad())
+        {
+            expected = model.Forward(x);
+        }
+
+        var (actual, shape) = Run(onnx, x);
+        Assert.Equal(expected.Shape, shape);
+        double diff = MaxAbsDifference(expected.ToArray<float>(), actual);
+        Assert.True(diff <= tolerance, $"max |onnx - backprop| = {diff}");
+    }
+
     /// <summary>Largest |a − b| over the elements.</summary>
     public static double MaxAbsDifference(float[] a, float[] b)
     {
