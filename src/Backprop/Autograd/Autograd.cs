@@ -50,20 +50,29 @@ public static partial class Autograd
     /// <summary>
     /// Computes d<paramref name="output"/>/d<paramref name="inputs"/> without touching any
     /// <see cref="Tensor.Grad"/> (<c>torch.autograd.grad</c>). An input the output does not depend on
-    /// gets null.
+    /// gets null. With <paramref name="createGraph"/> the backward pass is itself recorded, so the
+    /// gradients can be differentiated again (<c>create_graph=True</c>): gradient penalties, Hessians.
     /// </summary>
     /// <param name="output">The tensor to differentiate; a scalar unless <paramref name="gradOutput"/> is given.</param>
     /// <param name="inputs">The tensors to differentiate with respect to (leaves or intermediate).</param>
     /// <param name="gradOutput">The upstream gradient dL/doutput, of output's shape; defaults to 1 for a scalar.</param>
-    /// <param name="retainGraph">Keep the graph so it can be back-propagated again.</param>
+    /// <param name="retainGraph">Keep the graph so it can be back-propagated again (always kept with <paramref name="createGraph"/>).</param>
     /// <param name="version">How gradients of nodes with several consumers are gathered.</param>
+    /// <param name="createGraph">Record the backward pass as a graph, so the returned gradients require grad
+    /// (where they depend on a tensor that does) and can be back-propagated through; every op on the way must
+    /// have a differentiable backward (<see cref="OpDefinition.SupportsDoubleBackward"/>), or the call is refused naming it.</param>
+    /// <returns>One gradient per input, of the input's shape, in the order given; null for an input the output does not depend on.</returns>
+    /// <exception cref="NotSupportedException"><paramref name="createGraph"/> is true and an op on the way has no differentiable backward.</exception>
     public static Tensor?[] Grad(
         Tensor output,
         IReadOnlyList<Tensor> inputs,
         Tensor? gradOutput = null,
         bool retainGraph = false,
-        BackwardVersion version = BackwardVersion.Accumulate)
+        BackwardVersion version = BackwardVersion.Accumulate,
+        bool createGraph = false)
     {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(inputs);
         var wanted = new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < inputs.Count; i++)
         {
@@ -76,7 +85,7 @@ public static partial class Autograd
         }
 
         var result = new Tensor?[inputs.Count];
-        Run(output, gradOutput, retainGraph, version, (t, g, _) =>
+        Run(output, gradOutput, retainGraph || createGraph, version, createGraph, (t, g, _) =>
         {
             if (!wanted.ContainsKey(t))
             {
@@ -97,12 +106,79 @@ public static partial class Autograd
     }
 
     /// <summary>
+    /// The gradients of several outputs at once (<c>torch.autograd.grad(outputs, inputs, grad_outputs)</c>):
+    /// Σₖ J_kᵀ·v_k for each input, where J_k is the Jacobian of output k and v_k its upstream gradient.
+    /// </summary>
+    /// <param name="outputs">The tensors to differentiate; each a scalar unless its upstream gradient is given.</param>
+    /// <param name="inputs">The tensors to differentiate with respect to.</param>
+    /// <param name="gradOutputs">One upstream gradient per output (null entries, or null for all, mean 1 for a scalar output).</param>
+    /// <param name="retainGraph">Keep the graph so it can be back-propagated again (always kept with <paramref name="createGraph"/>).</param>
+    /// <param name="createGraph">Record the backward pass so the gradients can be differentiated again.</param>
+    /// <returns>One gradient per input, of the input's shape, in the order given; null for an input no output depends on.</returns>
+    public static Tensor?[] Grad(
+        IReadOnlyList<Tensor> outputs,
+        IReadOnlyList<Tensor> inputs,
+        IReadOnlyList<Tensor?>? gradOutputs = null,
+        bool retainGraph = false,
+        bool createGraph = false)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (outputs.Count == 0)
+        {
+            throw new ArgumentException("Grad: no outputs given", nameof(outputs));
+        }
+
+        if (gradOutputs is not null && gradOutputs.Count != outputs.Count)
+        {
+            throw new ArgumentException($"Grad: {outputs.Count} outputs but {gradOutputs.Count} upstream gradients", nameof(gradOutputs));
+        }
+
+        if (outputs.Count == 1)
+        {
+            return Grad(outputs[0], inputs, gradOutputs?[0], retainGraph, BackwardVersion.Accumulate, createGraph);
+        }
+
+        // Σₖ ⟨outputₖ, vₖ⟩ has exactly the gradient Σₖ J_kᵀ·vₖ: one backward pass over all outputs.
+        Tensor? total = null;
+        using (EnableGrad())
+        {
+            for (int k = 0; k < outputs.Count; k++)
+            {
+                var output = outputs[k];
+                if (!output.RequiresGrad)
+                {
+                    continue;
+                }
+
+                var v = CheckSeed(output, gradOutputs?[k]);
+                var term = (output * v).Sum();
+                total = total is null ? term : total + term;
+            }
+        }
+
+        if (total is null)
+        {
+            throw new InvalidOperationException("Grad: no output requires grad (no tensor it was computed from has RequiresGrad = true)");
+        }
+
+        return Grad(total, inputs, null, retainGraph, BackwardVersion.Accumulate, createGraph);
+    }
+
+    /// <summary>
     /// The backward walk. Seeds d(root)/d(root) with <paramref name="seed"/> (1 for a scalar), then
     /// visits every node that requires grad in reverse topological order, calling
     /// <paramref name="onGradient"/> with each node's complete gradient before propagating it to
     /// the node's inputs.
     /// </summary>
-    internal static void Run(Tensor root, Tensor? seed, bool retainGraph, BackwardVersion version, GradientSink onGradient)
+    internal static void Run(Tensor root, Tensor? seed, bool retainGraph, BackwardVersion version, GradientSink onGradient) =>
+        Run(root, seed, retainGraph, version, createGraph: false, onGradient);
+
+    /// <summary>
+    /// <see cref="Run(Tensor, Tensor?, bool, BackwardVersion, GradientSink)"/>, recording the backward
+    /// pass itself when <paramref name="createGraph"/> is true: grad mode stays on, no gradient's storage
+    /// is reused, and each node's backward runs only if its op says it is differentiable.
+    /// </summary>
+    internal static void Run(Tensor root, Tensor? seed, bool retainGraph, BackwardVersion version, bool createGraph, GradientSink onGradient)
     {
         if (!root.RequiresGrad)
         {
@@ -113,10 +189,10 @@ public static partial class Autograd
         bool seedIsOwn = seed is null;
         seed = CheckSeed(root, seed);
         var order = TopologicalOrder(root);
-        using var noGrad = NoGrad();
+        using var gradMode = createGraph ? EnableGrad() : NoGrad();
         if (version == BackwardVersion.Accumulate)
         {
-            RunAccumulate(root, seed, seedIsOwn, order, retainGraph, onGradient);
+            RunAccumulate(root, seed, seedIsOwn && !createGraph, order, retainGraph, onGradient);
         }
         else
         {
@@ -226,7 +302,8 @@ public static partial class Autograd
 
             // A gradient only the engine holds, which nobody kept, is read by this node alone and then
             // dropped: the node's backward may write its input gradient over it (context.TakeReusable).
-            context.Offer(owned && !kept && !AnomalyMode.IsEnabled ? grad : null);
+            // Never while the backward pass is recorded (createGraph): the recorded graph reads it again.
+            context.Offer(owned && !kept && !AnomalyMode.IsEnabled && !IsGradEnabled ? grad : null);
             Tensor?[] inputGrads;
             try
             {
@@ -422,12 +499,54 @@ public static partial class Autograd
     /// Applies one node's backward function and reduces each returned gradient to its input's
     /// shape: the single place where broadcasting is undone, so no op's backward deals with it.
     /// </summary>
-    private static Tensor?[] LocalGradients(Node node, Tensor gradOutput, BackwardContext context) =>
-        ToInputShapes(node, AnomalyMode.IsEnabled ? AnomalyMode.ApplyChecked(node, [gradOutput]) : node.Apply(gradOutput, context));
+    private static Tensor?[] LocalGradients(Node node, Tensor gradOutput, BackwardContext context)
+    {
+        RequireDifferentiableBackward(node);
+        var grads = AnomalyMode.IsEnabled ? AnomalyMode.ApplyChecked(node, [gradOutput]) : node.Apply(gradOutput, context);
+        CheckRecorded(node, gradOutput.RequiresGrad, grads);
+        return ToInputShapes(node, grads);
+    }
 
     /// <summary><see cref="LocalGradients(Node, Tensor, BackwardContext)"/> for a node with several outputs.</summary>
-    private static Tensor?[] LocalGradients(Node node, Tensor?[] gradOutputs) =>
-        ToInputShapes(node, AnomalyMode.IsEnabled ? AnomalyMode.ApplyChecked(node, gradOutputs) : node.Apply(gradOutputs));
+    private static Tensor?[] LocalGradients(Node node, Tensor?[] gradOutputs)
+    {
+        RequireDifferentiableBackward(node);
+        var grads = AnomalyMode.IsEnabled ? AnomalyMode.ApplyChecked(node, gradOutputs) : node.Apply(gradOutputs);
+        CheckRecorded(node, Array.Exists(gradOutputs, g => g is { RequiresGrad: true }), grads);
+        return ToInputShapes(node, grads);
+    }
+
+    /// <summary>While the backward pass is recorded (grad mode on inside it), refuses an op whose backward is not made of recorded ops.</summary>
+    private static void RequireDifferentiableBackward(Node node)
+    {
+        if (IsGradEnabled && !node.Op.SupportsDoubleBackward)
+        {
+            throw new NotSupportedException(
+                $"Grad(createGraph: true): the backward of '{node.Op}' is not differentiable yet (it is computed outside the graph), so a gradient through it cannot be differentiated again; compute this part without createGraph");
+        }
+    }
+
+    /// <summary>
+    /// While the backward pass is recorded, a gradient computed from an upstream gradient that requires
+    /// grad must require grad too; one that does not was computed outside the graph (an op that says it
+    /// is differentiable but is not), and would silently give zero second derivatives.
+    /// </summary>
+    private static void CheckRecorded(Node node, bool upstreamRequiresGrad, Tensor?[] grads)
+    {
+        if (!IsGradEnabled || !upstreamRequiresGrad)
+        {
+            return;
+        }
+
+        for (int i = 0; i < grads.Length; i++)
+        {
+            if (grads[i] is { RequiresGrad: false } && i < node.InputArray.Length && node.InputArray[i].RequiresGrad)
+            {
+                throw new InvalidOperationException(
+                    $"Grad(createGraph: true): the backward of '{node.Op}' returned a gradient for input {i} outside the graph although its op says its backward is differentiable");
+            }
+        }
+    }
 
     private static Tensor?[] ToInputShapes(Node node, Tensor?[] grads)
     {
@@ -450,7 +569,8 @@ public static partial class Autograd
                 throw new InvalidOperationException($"{node.Name}: backward produced a {g.DType.Name()} gradient for a {inputs[i].DType.Name()} input");
             }
 
-            grads[i] = Broadcasting.SumToShape(node.Name, g, inputs[i]._shape);
+            // Recorded while the backward pass is (createGraph), a plain kernel otherwise.
+            grads[i] = IsGradEnabled ? g.SumToSize(inputs[i]._shape) : Broadcasting.SumToShape(node.Name, g, inputs[i]._shape);
         }
 
         return grads;

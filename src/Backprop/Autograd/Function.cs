@@ -7,7 +7,7 @@ public static partial class Autograd
     /// subclass it, write <see cref="Forward"/> (which runs without recording, and saves on the context
     /// what the backward needs) and <see cref="Backward"/> (one gradient per input), and call
     /// <see cref="Apply"/>. The result is recorded as one node of the graph, usable with every other
-    /// op, in <see cref="Tensor.Backward"/>, <see cref="Grad"/> and <see cref="GradCheck"/>.
+    /// op, in <see cref="Tensor.Backward"/>, <see cref="Grad(Tensor, IReadOnlyList{Tensor}, Tensor?, bool, BackwardVersion, bool)"/> and <see cref="GradCheck"/>.
     /// <code>
     /// sealed class Exp : Autograd.Function
     /// {

@@ -142,6 +142,64 @@ public static class GradCheck
         return new GradCheckResult(reports);
     }
 
+    /// <summary>
+    /// Checks second derivatives with the default tolerances (<c>torch.autograd.gradgradcheck</c>); see
+    /// <see cref="GradGradCheck(Func{Tensor[], Tensor}, Tensor[], Tensor?, double, double, double)"/>.
+    /// </summary>
+    /// <param name="function">The function checked: it maps the inputs to one output tensor.</param>
+    /// <param name="inputs">The float64 tensors it is evaluated at; those that require grad are checked.</param>
+    /// <returns>One report per differentiable input, then one for the upstream gradient (the last input of the checked function).</returns>
+    public static GradCheckResult GradGradCheck(Func<Tensor[], Tensor> function, params Tensor[] inputs) =>
+        GradGradCheck(function, inputs, null, DefaultEps, DefaultAtol, DefaultRtol);
+
+    /// <summary>
+    /// Checks the backward of the backward, as <c>torch.autograd.gradgradcheck</c> does: the function
+    /// (inputs, v) ↦ vᵀ·∂f/∂inputs, computed by <see cref="Autograd.Grad(Tensor, IReadOnlyList{Tensor}, Tensor?, bool, BackwardVersion, bool)"/>
+    /// with <c>createGraph: true</c>, is itself gradient-checked against central differences, with
+    /// respect to every differentiable input and to the upstream gradient v. Every op on the way must
+    /// have a differentiable backward (<see cref="OpDefinition.SupportsDoubleBackward"/>).
+    /// </summary>
+    /// <param name="function">The function checked: it maps the inputs to one output tensor.</param>
+    /// <param name="inputs">The float64 tensors it is evaluated at; those that require grad are checked.</param>
+    /// <param name="gradOutput">The upstream gradient v (float64, the output's shape); null for standard normal values drawn with seed 0.</param>
+    /// <param name="eps">The perturbation h of the central differences.</param>
+    /// <param name="atol">The absolute tolerance.</param>
+    /// <param name="rtol">The relative tolerance.</param>
+    /// <returns>One report per differentiable input, then one for the upstream gradient (the last input of the checked function).</returns>
+    /// <exception cref="NotSupportedException">An op on the way has no differentiable backward; the message names it.</exception>
+    public static GradCheckResult GradGradCheck(Func<Tensor[], Tensor> function, Tensor[] inputs, Tensor? gradOutput, double eps, double atol, double rtol)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        ArgumentNullException.ThrowIfNull(inputs);
+        int[] checkedInputs = [.. Enumerable.Range(0, inputs.Length).Where(i => inputs[i].RequiresGrad)];
+        Tensor output;
+        using (Autograd.EnableGrad())
+        {
+            output = function(inputs);
+        }
+
+        var v = gradOutput?.Detach() ?? Tensor.Randn(output._shape, new Generator(0), DType.Float64);
+        v.RequiresGrad = true;
+
+        // (inputs, v) ↦ the gradients of ⟨f(inputs), v⟩ with respect to the checked inputs, flattened
+        // and joined into one vector, computed with the backward pass recorded.
+        Tensor FirstDerivatives(Tensor[] all)
+        {
+            using (Autograd.EnableGrad())
+            {
+                var ins = all[..^1];
+                var y = function(ins);
+                var wrt = checkedInputs.Select(i => ins[i]).ToArray();
+                var grads = y.RequiresGrad
+                    ? Autograd.Grad(y, wrt, all[^1], createGraph: true)
+                    : new Tensor?[wrt.Length];
+                return Tensor.Cat([.. grads.Select((g, k) => (g ?? Tensor.Zeros(wrt[k]._shape, DType.Float64)).Reshape(-1))], 0);
+            }
+        }
+
+        return Check(FirstDerivatives, [.. inputs, v], eps, atol, rtol);
+    }
+
     private static double[] Evaluate(Func<Tensor[], Tensor> function, Tensor[] inputs)
     {
         using (Autograd.NoGrad())

@@ -30,6 +30,16 @@ public abstract class OpDefinition
     /// <summary>The forward and its derivative as plain text for teaching tools, e.g. <c>y = tanh(x); ∂y/∂x = 1 − y²</c>.</summary>
     public string Formula { get; }
 
+    /// <summary>
+    /// True when the op's backward is itself made of recorded ops, so that
+    /// <see cref="Autograd.Grad(Tensor, IReadOnlyList{Tensor}, Tensor?, bool, BackwardVersion, bool)"/> with
+    /// <c>createGraph: true</c> can record it and the gradient can be differentiated again (double
+    /// backward, Hessians). False by default: the engine refuses to create a graph through such an op
+    /// and names it. An op that says true has a second-order gradient check (<see cref="GradCheck.GradGradCheck(Func{Tensor[], Tensor}, Tensor[])"/>)
+    /// over its registry rows.
+    /// </summary>
+    public virtual bool SupportsDoubleBackward => false;
+
     /// <summary>The name followed by the attributes, e.g. <c>softmax(dim: 1)</c>; just the name for an op without any.</summary>
     public override string ToString()
     {

@@ -40,6 +40,12 @@ public static partial class ActivationOps
             var y = Tensor.Map("relu", x, (s, d) => TensorPrimitives.Max(s, 0f, d), (s, d) => TensorPrimitives.Max(s, 0.0, d));
             return Tensor.Record(ReluDefinition.Instance, y, [x], (g, context) =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): g times the constant mask x > 0.
+                    return [g * x.Gt(0.0).To(x.DType)];
+                }
+
                 // Fused: one pass computes g where x > 0 and 0 elsewhere, with no mask tensor, over g
                 // itself when the engine allows it.
                 var gx = context.TakeReusable(g) ? g : Tensor.Empty(x._shape, x.DType);
@@ -131,6 +137,12 @@ public static partial class ActivationOps
 
             return Tensor.Record(op, y, [x], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): the same rule written with ops.
+                    return [SoftmaxBackwardRecorded(g, y, dim, log)];
+                }
+
                 var gx = Tensor.Empty(y._shape, y.DType);
                 if (y.DType == DType.Float32)
                 {
@@ -254,6 +266,21 @@ public static partial class ActivationOps
     }
 
     /// <summary>
+    /// The backward of softmax or log-softmax written with recorded ops, for a recorded backward pass
+    /// (createGraph): softmax gx = y(g − Σ g·y), log-softmax gx = g − e^y·Σ g, sums along <paramref name="dim"/>.
+    /// </summary>
+    private static Tensor SoftmaxBackwardRecorded(Tensor g, Tensor y, int dim, bool log)
+    {
+        if (y.Rank == 0)
+        {
+            // One element: softmax is the constant 1 and log-softmax the constant 0.
+            return g * 0.0;
+        }
+
+        return log ? g - (y.Exp() * g.Sum(dim, keepDim: true)) : y * (g - (g * y).Sum(dim, keepDim: true));
+    }
+
+    /// <summary>
     /// Backward of <see cref="SoftmaxRows"/> per row: softmax gx = y(g − Σ g·y); log-softmax
     /// gx = g − e^y·Σ g (e^y being the softmax).
     /// </summary>
@@ -285,6 +312,9 @@ public static partial class ActivationOps
 /// <summary>The definition of <see cref="ActivationOps.Tanh"/> (no attributes).</summary>
 public sealed class TanhDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private TanhDefinition()
         : base("tanh", "y = tanh(x); ∂y/∂x = 1 − y²")
     {
@@ -307,6 +337,9 @@ public sealed class TanhDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ActivationOps.Sigmoid"/> (no attributes).</summary>
 public sealed class SigmoidDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private SigmoidDefinition()
         : base("sigmoid", "y = σ(x) = 1/(1 + e^(−x)); ∂y/∂x = y(1 − y)")
     {
@@ -329,6 +362,9 @@ public sealed class SigmoidDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ActivationOps.Relu"/> (no attributes).</summary>
 public sealed class ReluDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private ReluDefinition()
         : base("relu", "y = max(x, 0); ∂y/∂x = 1 if x > 0, else 0")
     {
@@ -351,6 +387,9 @@ public sealed class ReluDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ActivationOps.LeakyRelu"/> with its negative slope.</summary>
 public sealed class LeakyReluDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     internal LeakyReluDefinition(double negativeSlope)
         : base("leaky_relu", "y = x if x > 0, else a·x; ∂y/∂x = 1 if x > 0, else a")
     {
@@ -414,6 +453,9 @@ public sealed class GeluDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ActivationOps.Softmax"/> with the dim it normalizes along, as given (may be negative).</summary>
 public sealed class SoftmaxDefinition : DimOpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     internal SoftmaxDefinition(int dim)
         : base("softmax", "yᵢ = e^xᵢ / Σⱼ e^xⱼ; ∂L/∂xᵢ = yᵢ(gᵢ − Σⱼ gⱼyⱼ)", dim)
     {
@@ -438,6 +480,9 @@ public sealed class SoftmaxDefinition : DimOpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ActivationOps.LogSoftmax"/> with the dim it normalizes along, as given (may be negative).</summary>
 public sealed class LogSoftmaxDefinition : DimOpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     internal LogSoftmaxDefinition(int dim)
         : base("log_softmax", "yᵢ = xᵢ − log Σⱼ e^xⱼ; ∂L/∂xᵢ = gᵢ − softmax(x)ᵢ·Σⱼ gⱼ", dim)
     {

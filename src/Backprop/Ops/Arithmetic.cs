@@ -282,6 +282,9 @@ public static partial class ArithmeticOps
 /// <summary>The definition of <see cref="ArithmeticOps.Add"/> (no attributes).</summary>
 public sealed class AddDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private AddDefinition()
         : base("add", "y = a + b; ∂y/∂a = 1, ∂y/∂b = 1")
     {
@@ -306,6 +309,9 @@ public sealed class AddDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ArithmeticOps.Sub"/> (no attributes).</summary>
 public sealed class SubDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private SubDefinition()
         : base("sub", "y = a − b; ∂y/∂a = 1, ∂y/∂b = −1")
     {
@@ -329,6 +335,9 @@ public sealed class SubDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ArithmeticOps.Mul"/> (no attributes).</summary>
 public sealed class MulDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private MulDefinition()
         : base("mul", "y = a·b; ∂y/∂a = b, ∂y/∂b = a")
     {
@@ -352,6 +361,9 @@ public sealed class MulDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ArithmeticOps.Div"/> (no attributes).</summary>
 public sealed class DivDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private DivDefinition()
         : base("div", "y = a/b; ∂y/∂a = 1/b, ∂y/∂b = −a/b²")
     {
@@ -375,6 +387,9 @@ public sealed class DivDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ArithmeticOps.Neg"/> (no attributes).</summary>
 public sealed class NegDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private NegDefinition()
         : base("neg", "y = −x; ∂y/∂x = −1")
     {
@@ -397,6 +412,9 @@ public sealed class NegDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ArithmeticOps.extension(Tensor).Pow(double)"/> with its scalar exponent.</summary>
 public sealed class PowDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     internal PowDefinition(double exponent)
         : base("pow", "y = xᵖ; ∂y/∂x = p·xᵖ⁻¹")
     {
@@ -451,6 +469,9 @@ public sealed class PowTensorDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ArithmeticOps.extension(Tensor).Maximum(Tensor)"/> (no attributes).</summary>
 public sealed class MaximumDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private MaximumDefinition()
         : base("maximum", "y = max(a, b); ∂y/∂a = 1 where a > b, ½ where a = b, else 0; ∂y/∂b the mirror")
     {
@@ -474,6 +495,9 @@ public sealed class MaximumDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ArithmeticOps.extension(Tensor).Minimum(Tensor)"/> (no attributes).</summary>
 public sealed class MinimumDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private MinimumDefinition()
         : base("minimum", "y = min(a, b); ∂y/∂a = 1 where a < b, ½ where a = b, else 0; ∂y/∂b the mirror")
     {

@@ -86,6 +86,9 @@ public static partial class ConversionOps
 /// <summary>The definition of <see cref="ConversionOps.To"/> between float dtypes: y = x in another precision, ∂y/∂x = 1.</summary>
 public sealed class ToDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private static readonly ToDefinition s_float32 = new(DType.Float32);
     private static readonly ToDefinition s_float64 = new(DType.Float64);
 

@@ -67,6 +67,9 @@ public static partial class DropoutOps
 /// <summary>The definition of <see cref="DropoutOps.Dropout"/> when training (evaluation records nothing: it is the identity).</summary>
 public sealed class DropoutDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     internal DropoutDefinition(double p)
         : base("dropout", "y = x·m, mᵢ = 1/(1 − p) with probability 1 − p, else 0; ∂L/∂x = g·m (the same mask)")
     {

@@ -290,6 +290,13 @@ public static partial class IndexingOps
             var result = Choose(mask, Broadcasting.Expand("where", x, shape), Broadcasting.Expand("where", y, shape));
             return Tensor.Record(new WhereDefinition(condition), result, [x, y], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): the same choice as ops.
+                    var zero = Tensor.Zeros([], g.DType);
+                    return [Tensor.Where(condition, g, zero), Tensor.Where(condition, zero, g)];
+                }
+
                 var zeros = Tensor.Zeros(g._shape, g.DType);
                 return [Choose(mask, g, zeros), Choose(mask, zeros, g)];
             });
@@ -366,6 +373,9 @@ public static partial class IndexingOps
 /// <summary>The definition of <see cref="IndexingOps.Select"/> (<c>torch.select</c>, <c>x[..., i]</c>).</summary>
 public sealed class SelectDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     internal SelectDefinition(int dim, int index)
         : base("select", "y = x[…, i, …] at dim (which is removed); ∂L/∂x = g at position i, 0 elsewhere")
     {
@@ -404,6 +414,9 @@ public sealed class SelectDefinition : OpDefinition, IGradCheckSamples
 /// </summary>
 public sealed class SliceDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     internal SliceDefinition(string name, int dim, int start, int length, int step)
         : base(name, "y[k] = x[start + k·step] along dim; ∂L/∂x = g at the picked positions, 0 elsewhere")
     {
@@ -492,6 +505,9 @@ public sealed class IndexSelectDefinition : DimOpDefinition, IGradCheckSamples
 /// </summary>
 public sealed class WhereDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     internal WhereDefinition(Tensor condition)
         : base("where", "out = x where condition, else y; ∂L/∂x = g where condition, ∂L/∂y = g elsewhere")
     {

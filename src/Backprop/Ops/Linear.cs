@@ -62,6 +62,11 @@ public static partial class LinearOps
             Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
             return Tensor.Record(LinearDefinition.Instance, output, inputs, g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    return BackwardRecorded(g, input, weight, bias, rows, inFeatures, outFeatures);
+                }
+
                 var gradInput = input.RequiresGrad ? Tensor.Empty(input._shape, input.DType) : null;
                 var gradWeight = weight.RequiresGrad ? Tensor.Empty(weight._shape, weight.DType) : null;
                 if (g.DType == DType.Float32)
@@ -77,6 +82,19 @@ public static partial class LinearOps
                 return bias is null ? [gradInput, gradWeight] : [gradInput, gradWeight, gradBias];
             });
         }
+    }
+
+    /// <summary>
+    /// The backward of linear written with recorded ops, for a recorded backward pass (createGraph):
+    /// dL/dx = g·W, dL/dW = gᵀ·x over the flattened rows, dL/db = Σ_rows g.
+    /// </summary>
+    private static Tensor?[] BackwardRecorded(Tensor g, Tensor input, Tensor weight, Tensor? bias, int rows, int inFeatures, int outFeatures)
+    {
+        var rowsOfG = g.Reshape(rows, outFeatures);
+        var gradInput = input.RequiresGrad ? rowsOfG.Matmul(weight).Reshape(input._shape) : null;
+        var gradWeight = weight.RequiresGrad ? rowsOfG.Transpose(0, 1).Matmul(input.Reshape(rows, inFeatures)) : null;
+        var gradBias = bias is { RequiresGrad: true } ? rowsOfG.Sum(0) : null;
+        return bias is null ? [gradInput, gradWeight] : [gradInput, gradWeight, gradBias];
     }
 
     private static void Forward<T>(T[] x, T[] w, T[]? b, T[] y, int rows, int inFeatures, int outFeatures)
@@ -111,6 +129,9 @@ public static partial class LinearOps
 /// <summary>The definition of <see cref="LinearOps.Linear"/> (no attributes; the bias, when given, is the third input).</summary>
 public sealed class LinearDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private LinearDefinition()
         : base("linear", "y = x·Wᵀ + b; ∂L/∂x = g·W, ∂L/∂W = gᵀ·x, ∂L/∂b = Σ g")
     {

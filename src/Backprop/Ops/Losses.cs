@@ -44,7 +44,8 @@ public static partial class LossOps
 
             return Tensor.Record(MseLossDefinition.For(reduction), ReduceLoss(squared, reduction), [input, target], g =>
             {
-                var gx = LossGradScale(g, reduction, diff.Numel) * 2.0 * diff;
+                // While the backward pass is recorded (createGraph), the difference is recorded too.
+                var gx = LossGradScale(g, reduction, diff.Numel) * 2.0 * (Autograd.IsGradEnabled ? input - target : diff);
                 return [gx, -gx];
             });
         }
@@ -766,6 +767,9 @@ public abstract class LossDefinition : OpDefinition
 /// <summary>The definition of <see cref="LossOps.MseLoss"/> (<c>torch.nn.functional.mse_loss</c>); input and target are its inputs.</summary>
 public sealed class MseLossDefinition : LossDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private static readonly MseLossDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
 
     private MseLossDefinition(Reduction reduction)

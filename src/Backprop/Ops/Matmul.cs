@@ -49,11 +49,16 @@ public static partial class MatmulOps
 
             var (x, y) = (self, other);
             var result = BatchedGemm(x, false, y, false);
-            return Tensor.Record(MatmulDefinition.Instance, result, [x, y], g =>
-            [
-                x.RequiresGrad ? BatchedGemm(g, false, y, true) : null,
-                y.RequiresGrad ? BatchedGemm(x, true, g, false) : null,
-            ]);
+            return Tensor.Record(MatmulDefinition.Instance, result, [x, y], g => Autograd.IsGradEnabled
+                ? [
+                    // The backward pass is recorded (createGraph): the same products as ops.
+                    x.RequiresGrad ? g.Matmul(y.Transpose(-2, -1)) : null,
+                    y.RequiresGrad ? x.Transpose(-2, -1).Matmul(g) : null,
+                ]
+                : [
+                    x.RequiresGrad ? BatchedGemm(g, false, y, true) : null,
+                    y.RequiresGrad ? BatchedGemm(x, true, g, false) : null,
+                ]);
         }
 
         /// <summary>Matrix product (<c>a @ b</c>); an alias of <see cref="MatmulOps.extension(Tensor).Matmul(Tensor)"/>.</summary>
@@ -174,6 +179,9 @@ public static partial class MatmulOps
 /// <summary>The definition of <see cref="MatmulOps.extension(Tensor).Matmul(Tensor)"/> (no attributes).</summary>
 public sealed class MatmulDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private MatmulDefinition()
         : base("matmul", "Y = A·B; ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G")
     {

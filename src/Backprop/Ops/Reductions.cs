@@ -17,7 +17,8 @@ public static partial class ReductionOps
             Tensor.RequireFloat("sum", self);
             var x = self;
             var result = Broadcasting.SumToShape("sum", x, []);
-            return Tensor.Record(SumDefinition.All, result == x ? x.Detach() : result, [x], g => [Broadcasting.Expand("sum", g, x._shape)]);
+            return Tensor.Record(SumDefinition.All, result == x ? x.Detach() : result, [x], g =>
+                [Autograd.IsGradEnabled ? g.BroadcastTo(x._shape) : Broadcasting.Expand("sum", g, x._shape)]);
         }
 
         /// <summary>Sum along <paramref name="dim"/> (<c>x.sum(dim, keepdim)</c>). d/dx = the upstream gradient broadcast back.</summary>
@@ -41,7 +42,50 @@ public static partial class ReductionOps
 
             var shape = keepDim ? kept : self.DroppedShape(kept, dims);
             var output = new Tensor(result._data, shape);
-            return Tensor.Record(new SumDefinition(dims, keepDim), output, [x], g => [Broadcasting.Expand("sum", new Tensor(g._data, kept), x._shape)]);
+            return Tensor.Record(new SumDefinition(dims, keepDim), output, [x], g =>
+                [Autograd.IsGradEnabled ? g.Reshape(kept).BroadcastTo(x._shape) : Broadcasting.Expand("sum", new Tensor(g._data, kept), x._shape)]);
+        }
+
+        /// <summary>
+        /// Sums this tensor down to <paramref name="size"/>, which must broadcast to its shape
+        /// (<c>x.sum_to_size(size)</c>): the leading dims it lacks and the dims where it has 1 are summed
+        /// over. The adjoint of <see cref="ShapeOps.extension(Tensor).BroadcastTo(int[])"/>, and how a gradient of a
+        /// broadcast output is reduced to its input's shape. This tensor itself when the shapes agree.
+        /// </summary>
+        /// <param name="size">The shape of the result, broadcasting to this tensor's shape.</param>
+        /// <returns>A tensor of shape <paramref name="size"/>, recorded as sum and reshape.</returns>
+        /// <exception cref="ArgumentException"><paramref name="size"/> does not broadcast to this tensor's shape.</exception>
+        public Tensor SumToSize(params int[] size)
+        {
+            ArgumentNullException.ThrowIfNull(size);
+            Tensor.RequireFloat("sum_to_size", self);
+            if (self._shape.AsSpan().SequenceEqual(size))
+            {
+                return self;
+            }
+
+            int lead = self.Rank - size.Length;
+            bool fits = lead >= 0;
+            for (int d = 0; fits && d < size.Length; d++)
+            {
+                fits = size[d] == self._shape[lead + d] || size[d] == 1;
+            }
+
+            if (!fits)
+            {
+                throw new ArgumentException($"sum_to_size: size {Shapes.Format(size)} does not broadcast to the tensor's shape {Shapes.Format(self._shape)}");
+            }
+
+            var dims = new List<int>();
+            for (int d = 0; d < self.Rank; d++)
+            {
+                if (d < lead || (size[d - lead] == 1 && self._shape[d] != 1))
+                {
+                    dims.Add(d);
+                }
+            }
+
+            return (dims.Count == 0 ? self : self.Sum([.. dims], keepDim: true)).Reshape(size);
         }
 
         /// <summary>Mean of all elements (<c>torch.mean</c>). d/dx_i = 1/n.</summary>
@@ -518,6 +562,9 @@ public static partial class ReductionOps
 /// <summary>The definition of <see cref="ReductionOps.extension(Tensor).Sum()"/> and its overloads along dims.</summary>
 public sealed class SumDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     internal SumDefinition(int[]? dims, bool keepDim)
         : base("sum", "y = Σᵢ xᵢ (over the dims); ∂y/∂xᵢ = 1, so ∂L/∂x = g broadcast back to x's shape")
     {

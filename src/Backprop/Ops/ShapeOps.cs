@@ -235,10 +235,37 @@ public static partial class ShapeOps
             Kernels.Permute.Gather(self._data, offset, shape, strides, result._data);
             return Tensor.Record(op, result, [x], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): the scatter as an op of its own.
+                    return [g.StridedScatter(x._shape, offset, shape, strides)];
+                }
+
                 var grad = Tensor.Zeros(x._shape, x.DType);
                 Kernels.Permute.Scatter(g._data, grad._data, offset, shape, strides);
                 return [grad];
             });
+        }
+
+        /// <summary>
+        /// The view (offset, shape, strides) of this tensor's storage, materialized (<c>torch.as_strided</c>
+        /// followed by a copy); every element of the view must be a distinct storage element.
+        /// </summary>
+        internal Tensor AsStrided(int[] shape, int[] strides, int offset) =>
+            self.StridedView(new AsStridedDefinition(shape, strides, offset), offset, shape, strides);
+
+        /// <summary>
+        /// Writes this tensor, shaped as the view (offset, shape, strides) of a tensor of shape
+        /// <paramref name="into"/>, into zeros of that shape at the view's places, recorded: the backward
+        /// of <see cref="StridedView"/> as an op, so a gradient through select, slice or permute can be
+        /// differentiated again. Its own backward reads the same view back.
+        /// </summary>
+        internal Tensor StridedScatter(int[] into, int offset, int[] shape, int[] strides)
+        {
+            var g = self;
+            var grad = Tensor.Zeros(into, g.DType);
+            Kernels.Permute.Scatter(g._data, grad._data, offset, shape, strides);
+            return Tensor.Record(new AsStridedScatterDefinition(into, shape, strides, offset), grad, [g], gg => [gg.AsStrided(shape, strides, offset)]);
         }
     }
 
@@ -366,6 +393,9 @@ public static partial class ShapeOps
 /// </summary>
 public sealed class ReshapeDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     internal ReshapeDefinition(string name, int[] shape)
         : base(name, "y = x in a new shape (same elements, row-major order); ∂L/∂x = g reshaped back to x's shape")
     {
@@ -426,6 +456,9 @@ public sealed class ReshapeDefinition : OpDefinition, IGradCheckSamples
 /// </summary>
 public sealed class PermuteDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     internal PermuteDefinition(string name, int[] dims)
         : base(name, "y.shape[k] = x.shape[dims[k]], y[…i_dims[k]…] = x[…]; ∂L/∂x = g permuted by the inverse permutation")
     {
@@ -455,6 +488,9 @@ public sealed class PermuteDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ShapeOps.Expand"/> and <see cref="ShapeOps.BroadcastTo"/>.</summary>
 public sealed class ExpandDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     internal ExpandDefinition(int[] shape)
         : base("expand", "y = x repeated along size-1 (and new leading) dims; ∂L/∂x = g summed over the expanded dims")
     {
@@ -497,6 +533,9 @@ public sealed class ExpandDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ShapeOps.Concat"/> (<c>torch.cat</c>) along a non-negative dim.</summary>
 public sealed class CatDefinition : DimOpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     internal CatDefinition(int dim)
         : base("cat", "y = [x₁, x₂, …] joined along dim; ∂L/∂xₖ = the slice of g that xₖ occupies", dim)
     {
@@ -517,6 +556,9 @@ public sealed class CatDefinition : DimOpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ShapeOps.Clone"/>: y = x, ∂y/∂x = 1 (no attributes).</summary>
 public sealed class CloneDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private CloneDefinition()
         : base("clone", "y = x; ∂y/∂x = 1")
     {
@@ -533,5 +575,84 @@ public sealed class CloneDefinition : OpDefinition, IGradCheckSamples
     public static IEnumerable<OpInfo> GradCheckSamples =>
     [
         new("clone", x => x[0].Clone() * x[0], OpRegistry.In([3, 4])),
+    ];
+}
+
+/// <summary>
+/// The definition of a strided view read out of a tensor and materialized (<c>torch.as_strided</c>): the
+/// recorded backward of <see cref="AsStridedScatterDefinition"/>, met when select, slice or permute are
+/// differentiated twice.
+/// </summary>
+public sealed class AsStridedDefinition : OpDefinition, IGradCheckSamples
+{
+    internal AsStridedDefinition(int[] size, int[] stride, int storageOffset)
+        : base("as_strided", "y[i₀, …] = x.storage[offset + Σₖ iₖ·strideₖ]; ∂L/∂x = g written back at those places, 0 elsewhere")
+    {
+        Size = size;
+        Stride = stride;
+        StorageOffset = storageOffset;
+    }
+
+    /// <summary>The shape of the view (PyTorch's <c>size</c>).</summary>
+    public IReadOnlyList<int> Size { get; }
+
+    /// <summary>The step in the storage per index of each dim (PyTorch's <c>stride</c>).</summary>
+    public IReadOnlyList<int> Stride { get; }
+
+    /// <summary>Where the view starts in the storage (PyTorch's <c>storage_offset</c>).</summary>
+    public int StorageOffset { get; }
+
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() => $"size: {FormatList(Size)}, stride: {FormatList(Stride)}, storageOffset: {StorageOffset}";
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("as_strided", x => x[0].AsStrided([2, 2], [4, 2], 1), OpRegistry.In([3, 4])),
+    ];
+}
+
+/// <summary>
+/// The definition of writing a strided view's values into zeros (<c>torch.as_strided_scatter</c> into a
+/// zero tensor): the backward of select, slice, narrow and permute recorded as an op when the backward
+/// pass is itself recorded (<c>createGraph</c>).
+/// </summary>
+public sealed class AsStridedScatterDefinition : OpDefinition, IGradCheckSamples
+{
+    internal AsStridedScatterDefinition(int[] into, int[] size, int[] stride, int storageOffset)
+        : base("as_strided_scatter", "y = 0 of x's base shape, with y.storage[offset + Σₖ iₖ·strideₖ] = x[i₀, …]; ∂L/∂x = g read at those places")
+    {
+        Shape = into;
+        Size = size;
+        Stride = stride;
+        StorageOffset = storageOffset;
+    }
+
+    /// <summary>The shape of the result, whose storage the view indexes.</summary>
+    public IReadOnlyList<int> Shape { get; }
+
+    /// <summary>The shape of the view, the input's shape (PyTorch's <c>size</c>).</summary>
+    public IReadOnlyList<int> Size { get; }
+
+    /// <summary>The step in the storage per index of each dim (PyTorch's <c>stride</c>).</summary>
+    public IReadOnlyList<int> Stride { get; }
+
+    /// <summary>Where the view starts in the storage (PyTorch's <c>storage_offset</c>).</summary>
+    public int StorageOffset { get; }
+
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    protected override string FormatAttributes() =>
+        $"shape: {FormatList(Shape)}, size: {FormatList(Size)}, stride: {FormatList(Stride)}, storageOffset: {StorageOffset}";
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("as_strided_scatter", x => x[0].StridedScatter([3, 4], 1, [2, 2], [4, 2]), OpRegistry.In([2, 2])),
     ];
 }

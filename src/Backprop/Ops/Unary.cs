@@ -148,6 +148,9 @@ public static partial class UnaryOps
 /// <summary>The definition of <see cref="UnaryOps.Exp"/> (no attributes).</summary>
 public sealed class ExpDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private ExpDefinition()
         : base("exp", "y = eˣ; ∂y/∂x = eˣ = y")
     {
@@ -170,6 +173,9 @@ public sealed class ExpDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="UnaryOps.Log"/> (no attributes).</summary>
 public sealed class LogDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private LogDefinition()
         : base("log", "y = ln x; ∂y/∂x = 1/x")
     {
@@ -192,6 +198,9 @@ public sealed class LogDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="UnaryOps.Sqrt"/> (no attributes).</summary>
 public sealed class SqrtDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private SqrtDefinition()
         : base("sqrt", "y = √x; ∂y/∂x = 1/(2√x) = 1/(2y)")
     {
@@ -214,6 +223,9 @@ public sealed class SqrtDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="UnaryOps.Abs"/> (no attributes).</summary>
 public sealed class AbsDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     private AbsDefinition()
         : base("abs", "y = |x|; ∂y/∂x = sign(x) (0 at 0)")
     {
@@ -236,6 +248,9 @@ public sealed class AbsDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="UnaryOps.extension(Tensor).Clamp(double?, double?)"/> with its number bounds.</summary>
 public sealed class ClampDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     internal ClampDefinition(double? min, double? max)
         : base("clamp", "y = min(max(x, lo), hi); ∂y/∂x = 1 if lo ≤ x ≤ hi, else 0")
     {
@@ -279,6 +294,9 @@ public sealed class ClampDefinition : OpDefinition, IGradCheckSamples
 /// </summary>
 public sealed class ClampTensorDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
     internal ClampTensorDefinition(bool hasMin, bool hasMax)
         : base("clamp", "y = min(max(x, lo), hi); ∂y/∂x = 1 if lo ≤ x ≤ hi; ∂y/∂lo = 1 if x < lo < hi; ∂y/∂hi = 1 if x > hi or hi < lo")
     {
