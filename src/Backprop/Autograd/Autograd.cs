@@ -42,9 +42,11 @@ public static partial class Autograd
     /// Disables graph recording until the returned scope is disposed:
     /// <c>using (Autograd.NoGrad()) { ... }</c> (<c>with torch.no_grad():</c>).
     /// </summary>
+    /// <returns>A scope whose <see cref="IDisposable.Dispose"/> restores the previous grad mode.</returns>
     public static IDisposable NoGrad() => new GradModeScope(enabled: false);
 
     /// <summary>Re-enables graph recording inside a <see cref="NoGrad"/> scope (<c>torch.enable_grad()</c>).</summary>
+    /// <returns>A scope whose <see cref="IDisposable.Dispose"/> restores the previous grad mode.</returns>
     public static IDisposable EnableGrad() => new GradModeScope(enabled: true);
 
     /// <summary>
@@ -57,6 +59,7 @@ public static partial class Autograd
     /// <param name="gradOutput">The upstream gradient dL/doutput, of output's shape; defaults to 1 for a scalar.</param>
     /// <param name="retainGraph">Keep the graph so it can be back-propagated again.</param>
     /// <param name="version">How gradients of nodes with several consumers are gathered.</param>
+    /// <returns>One gradient per input, in <paramref name="inputs"/>' order, each of that input's shape, or null where the output does not depend on it.</returns>
     public static Tensor?[] Grad(
         Tensor output,
         IReadOnlyList<Tensor> inputs,
@@ -130,6 +133,7 @@ public static partial class Autograd
     /// million ops cannot overflow the stack, and each node is visited once (linear time).
     /// </summary>
     /// <param name="root">The output whose graph is walked.</param>
+    /// <returns>A new list of those tensors, <paramref name="root"/> last.</returns>
     public static List<Tensor> TopologicalOrder(Tensor root) => TopologicalOrder(root, allInputs: false);
 
     /// <summary>
