@@ -44,6 +44,7 @@ public static class OnnxExport
     /// <param name="model">The model exported, whose Forward is traced.</param>
     /// <param name="inputShape">The input's shape, batch dim first.</param>
     /// <param name="options">Export settings (opset, names, input scaling), or null for the defaults.</param>
+    /// <returns>The serialized ONNX model.</returns>
     public static byte[] ToBytes(Module model, int[] inputShape, OnnxExportOptions? options = null) =>
         ToModelProto(model, inputShape, options ?? new OnnxExportOptions()).ToByteArray();
 

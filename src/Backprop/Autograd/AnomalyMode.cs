@@ -17,6 +17,7 @@ public static partial class Autograd
     /// It costs a stack trace per op, so it is for finding a bug, not for normal runs. Like grad mode,
     /// it applies to the current thread.
     /// </summary>
+    /// <returns>A scope whose <see cref="IDisposable.Dispose"/> restores the previous setting.</returns>
     public static IDisposable DetectAnomaly() => new AnomalyMode.Scope();
 
     /// <summary>True inside <see cref="DetectAnomaly"/> on this thread (<c>torch.is_anomaly_enabled()</c>).</summary>

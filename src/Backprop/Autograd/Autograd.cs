@@ -42,9 +42,11 @@ public static partial class Autograd
     /// Disables graph recording until the returned scope is disposed:
     /// <c>using (Autograd.NoGrad()) { ... }</c> (<c>with torch.no_grad():</c>).
     /// </summary>
+    /// <returns>A scope whose <see cref="IDisposable.Dispose"/> restores the previous grad mode.</returns>
     public static IDisposable NoGrad() => new GradModeScope(enabled: false);
 
     /// <summary>Re-enables graph recording inside a <see cref="NoGrad"/> scope (<c>torch.enable_grad()</c>).</summary>
+    /// <returns>A scope whose <see cref="IDisposable.Dispose"/> restores the previous grad mode.</returns>
     public static IDisposable EnableGrad() => new GradModeScope(enabled: true);
 
     /// <summary>
@@ -206,6 +208,7 @@ public static partial class Autograd
     /// million ops cannot overflow the stack, and each node is visited once (linear time).
     /// </summary>
     /// <param name="root">The output whose graph is walked.</param>
+    /// <returns>A new list of those tensors, <paramref name="root"/> last.</returns>
     public static List<Tensor> TopologicalOrder(Tensor root) => TopologicalOrder(root, allInputs: false);
 
     /// <summary>

@@ -141,6 +141,7 @@ public static partial class Autograd
 
         /// <summary>Whether input <paramref name="index"/> will receive a gradient (<c>ctx.needs_input_grad[index]</c>).</summary>
         /// <param name="index">The input's position in <see cref="Function.Apply"/>'s arguments.</param>
+        /// <returns>True when that input requires grad and grad mode was on at the call.</returns>
         public bool NeedsInputGrad(int index) => _needsInputGrad[index];
 
         /// <summary>Keeps a value that is not a tensor (a dim, a flag) for the backward, as <c>ctx.dim = dim</c> does.</summary>
@@ -151,6 +152,7 @@ public static partial class Autograd
         /// <summary>A value kept with <see cref="Set"/>.</summary>
         /// <typeparam name="T">The value's type.</typeparam>
         /// <param name="name">The name it was kept under.</param>
+        /// <returns>The value kept under <paramref name="name"/>, cast to <typeparamref name="T"/>.</returns>
         /// <exception cref="KeyNotFoundException">Nothing was kept under <paramref name="name"/>; the message names it.</exception>
         public T Get<T>(string name) => _values.TryGetValue(name, out var value)
             ? (T)value!

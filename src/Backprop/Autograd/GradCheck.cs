@@ -61,6 +61,7 @@ public static class GradCheck
     /// <summary>Checks <paramref name="function"/> at <paramref name="inputs"/> with the default tolerances.</summary>
     /// <param name="function">The function checked: it maps the inputs to one output tensor.</param>
     /// <param name="inputs">The float64 tensors it is evaluated at; those that require grad are checked.</param>
+    /// <returns>The errors of each input that requires grad, and whether each passed.</returns>
     public static GradCheckResult Check(Func<Tensor[], Tensor> function, params Tensor[] inputs) =>
         Check(function, inputs, DefaultEps, DefaultAtol, DefaultRtol);
 
@@ -74,6 +75,7 @@ public static class GradCheck
     /// <param name="eps">The perturbation h of the central differences.</param>
     /// <param name="atol">The absolute tolerance.</param>
     /// <param name="rtol">The relative tolerance: an element passes when |analytic − numeric| ≤ atol + rtol·|numeric|.</param>
+    /// <returns>The errors of each input that requires grad, and whether each passed.</returns>
     public static GradCheckResult Check(Func<Tensor[], Tensor> function, Tensor[] inputs, double eps, double atol, double rtol)
     {
         var differentiable = inputs.Where(t => t.RequiresGrad).ToArray();

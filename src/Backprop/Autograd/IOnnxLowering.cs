@@ -16,10 +16,12 @@ public interface IOnnxLowering
 
     /// <summary>The ONNX value name of the node's input <paramref name="index"/>, in the order the op recorded its inputs.</summary>
     /// <param name="index">The input's position among the recorded inputs, from 0.</param>
+    /// <returns>The value name, as the file's nodes refer to it.</returns>
     string Input(int index);
 
     /// <summary>The shape input <paramref name="index"/> had when traced (dim 0 is the batch, which may differ at run time).</summary>
     /// <param name="index">The input's position among the recorded inputs, from 0.</param>
+    /// <returns>The traced shape, one size per dim.</returns>
     int[] InputShape(int index);
 
     /// <summary>The shape the node's output had when traced.</summary>
@@ -31,6 +33,7 @@ public interface IOnnxLowering
     /// shape into the file keeps those dynamic.
     /// </summary>
     /// <param name="index">The input's position among the recorded inputs, from 0.</param>
+    /// <returns>One flag per dim of the input, true for a dim that varies with the batch.</returns>
     bool[] InputBatchDims(int index);
 
     /// <summary>Which dims of the node's output change with the batch size (see <see cref="InputBatchDims"/>).</summary>
@@ -43,6 +46,7 @@ public interface IOnnxLowering
     /// <param name="opType">The ONNX operator, e.g. <c>Gemm</c>.</param>
     /// <param name="inputs">The value names of its inputs, in the operator's order; empty for an omitted optional input.</param>
     /// <param name="attributes">The node's attributes.</param>
+    /// <returns>The value name of the node's output.</returns>
     string Node(string opType, IReadOnlyList<string> inputs, params OnnxAttribute[] attributes);
 
     /// <summary>Appends an ai.onnx node with <paramref name="outputCount"/> outputs and returns their names in order.</summary>
@@ -50,15 +54,18 @@ public interface IOnnxLowering
     /// <param name="inputs">The value names of its inputs, in the operator's order; empty for an omitted optional input.</param>
     /// <param name="outputCount">How many outputs the node has.</param>
     /// <param name="attributes">The node's attributes.</param>
+    /// <returns>The value names of the node's <paramref name="outputCount"/> outputs, in the operator's order.</returns>
     string[] Node(string opType, IReadOnlyList<string> inputs, int outputCount, params OnnxAttribute[] attributes);
 
     /// <summary>A float32 constant of shape <paramref name="dims"/> (a scalar when empty), returning its value name.</summary>
     /// <param name="values">The float32 values, row-major.</param>
     /// <param name="dims">The constant's shape.</param>
+    /// <returns>The constant's value name.</returns>
     string Constant(float[] values, int[] dims);
 
     /// <summary>A 1-D int64 constant, for the shape and axes inputs of Reshape, ReduceSum and the like.</summary>
     /// <param name="values">The int64 values, a 1-d constant.</param>
+    /// <returns>The constant's value name.</returns>
     string Int64s(long[] values);
 
     /// <summary>
@@ -66,5 +73,6 @@ public interface IOnnxLowering
     /// running statistics): its state-dict name when it is a parameter or buffer of the model, else a constant.
     /// </summary>
     /// <param name="value">The tensor stored as an initializer, e.g. a weight.</param>
+    /// <returns>The value name of the initializer or constant that holds it.</returns>
     string Tensor(Tensor value);
 }

@@ -6,6 +6,7 @@ namespace Backprop;
 /// Gradients may have the broadcast shape of the output: the engine reduces them to each input's shape.
 /// </summary>
 /// <param name="gradOutput">dL/d(output), the output's shape.</param>
+/// <returns>One gradient per input of the op, in the order they were recorded; null for an input that gets none.</returns>
 public delegate Tensor?[] BackwardFunction(Tensor gradOutput);
 
 /// <summary>

@@ -41,6 +41,7 @@ public abstract class OpDefinition
     public virtual bool SupportsDoubleBackward => false;
 
     /// <summary>The name followed by the attributes, e.g. <c>softmax(dim: 1)</c>; just the name for an op without any.</summary>
+    /// <returns>The op as text, e.g. <c>softmax(dim: 1)</c> or <c>relu</c>.</returns>
     public override string ToString()
     {
         string attributes = FormatAttributes();
@@ -54,6 +55,7 @@ public abstract class OpDefinition
     /// The default refuses, naming the op: an op without a lowering cannot be exported.
     /// </summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     /// <exception cref="NotSupportedException">The op has no ONNX lowering, or not for these attributes; the message names it.</exception>
     public virtual string LowerToOnnx(IOnnxLowering onnx)
     {
@@ -67,6 +69,7 @@ public abstract class OpDefinition
     /// one output of <see cref="LowerToOnnx"/>, so only ops with several outputs override this.
     /// </summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The names of the ONNX values holding the op's outputs, in the op's order.</returns>
     /// <exception cref="NotSupportedException">The op has no ONNX lowering; the message names it.</exception>
     public virtual string[] LowerOutputsToOnnx(IOnnxLowering onnx) => [LowerToOnnx(onnx)];
 
@@ -77,6 +80,7 @@ public abstract class OpDefinition
     /// <param name="onnx">The export in progress, whose recorded inputs become the node's inputs.</param>
     /// <param name="opType">The ONNX operator, e.g. <c>Relu</c> or <c>Concat</c>.</param>
     /// <param name="attributes">The node's attributes, e.g. Concat's <c>axis</c>; none by default.</param>
+    /// <returns>The name of the node's output value.</returns>
     protected static string LowerAs(IOnnxLowering onnx, string opType, params OnnxAttribute[] attributes)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -92,18 +96,22 @@ public abstract class OpDefinition
     /// <summary><paramref name="dim"/> made non-negative for a tensor of rank <paramref name="rank"/>, as ONNX axes are written here.</summary>
     /// <param name="dim">A dim as the op recorded it, possibly negative.</param>
     /// <param name="rank">The rank of the tensor it indexes.</param>
+    /// <returns>The axis, from 0 to <paramref name="rank"/> − 1.</returns>
     protected static long Axis(int dim, int rank) => dim < 0 ? dim + rank : dim;
 
     /// <summary>The attributes as <c>name: value</c> pairs separated by ", ", or empty for an op without any.</summary>
+    /// <returns>The attributes' text, e.g. <c>dim: 1, keepDim: true</c>; empty here.</returns>
     protected virtual string FormatAttributes() => string.Empty;
 
     /// <summary>A list of sizes or dims as <c>[2, 3]</c>, for <see cref="FormatAttributes"/>.</summary>
     /// <param name="values">The sizes or dims, or null for "all".</param>
+    /// <returns>The text, e.g. <c>[2, 3]</c>.</returns>
     protected static string FormatList(IReadOnlyList<int>? values) =>
         values is null ? "all" : $"[{string.Join(", ", values)}]";
 
     /// <summary>A number in invariant culture, shortest round-trip form, for <see cref="FormatAttributes"/>.</summary>
     /// <param name="value">The number written.</param>
+    /// <returns>The text, e.g. <c>0.01</c>.</returns>
     protected static string FormatNumber(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }
 
@@ -150,6 +158,7 @@ public abstract class DimReductionDefinition : DimOpDefinition
     /// </summary>
     /// <param name="onnx">The export in progress, whose one recorded input is reduced.</param>
     /// <param name="opType">The ONNX reduction, <c>ReduceMax</c> or <c>ReduceMin</c>.</param>
+    /// <returns>The name of the ONNX value holding the reduced values.</returns>
     protected string LowerAsReduction(IOnnxLowering onnx, string opType)
     {
         ArgumentNullException.ThrowIfNull(onnx);

@@ -14,17 +14,20 @@ public sealed record InputSpec(int[] Shape, double Low = -2, double High = 2, bo
     /// <summary>An int64 input of indices uniform in [0, <paramref name="high"/>).</summary>
     /// <param name="shape">The input's shape.</param>
     /// <param name="high">The bound of the indices, not drawn.</param>
+    /// <returns>The input's spec.</returns>
     public static InputSpec Index(int[] shape, int high) => new(shape, 0, high, IsIndex: true, RequiresGrad: false);
 
     /// <summary>A float input that is not differentiated (a target, a condition).</summary>
     /// <param name="shape">The input's shape.</param>
     /// <param name="low">The smallest value drawn (default -2).</param>
     /// <param name="high">The bound of the values drawn (default 2).</param>
+    /// <returns>The input's spec.</returns>
     public static InputSpec Constant(int[] shape, double low = -2, double high = 2) => new(shape, low, high, RequiresGrad: false);
 
     /// <summary>Samples this input from <paramref name="generator"/>.</summary>
     /// <param name="dtype">The element type of a float input; index inputs are int64 always.</param>
     /// <param name="generator">The random source.</param>
+    /// <returns>A new tensor of <see cref="Shape"/>: int64 indices, or values uniform in [<see cref="Low"/>, <see cref="High"/>) of dtype <paramref name="dtype"/> that require grad as <see cref="RequiresGrad"/> says.</returns>
     public Tensor Sample(DType dtype, Generator generator)
     {
         if (IsIndex)
@@ -52,6 +55,7 @@ public sealed record OpInfo(string Name, Func<Tensor[], Tensor> Function, params
     /// <summary>Samples the inputs (seeded, so every run checks the same point).</summary>
     /// <param name="dtype">The element type of the float inputs (default float64).</param>
     /// <param name="seed">The seed of the draw (default 0).</param>
+    /// <returns>One new tensor per entry of <see cref="Inputs"/>, in order.</returns>
     public Tensor[] SampleInputs(DType dtype = DType.Float64, long seed = 0)
     {
         var generator = new Generator(seed);
@@ -60,6 +64,7 @@ public sealed record OpInfo(string Name, Func<Tensor[], Tensor> Function, params
 
     /// <summary>Runs <see cref="GradCheck"/> on this op at its sampled inputs.</summary>
     /// <param name="seed">The seed of the sampled inputs (default 0).</param>
+    /// <returns>The errors of each differentiated input, and whether each passed.</returns>
     public GradCheckResult Check(long seed = 0) => GradCheck.Check(Function, SampleInputs(DType.Float64, seed));
 
     /// <inheritdoc/>
@@ -95,6 +100,7 @@ public static partial class OpRegistry
 
     /// <summary>The op named <paramref name="name"/>, or null.</summary>
     /// <param name="name">The op's name, e.g. <c>softmax</c>.</param>
+    /// <returns>The registered op of that name, or null when there is none.</returns>
     [RequiresUnreferencedCode("The registry finds the op definitions by reflection; a trimmed app may have removed some of them.")]
     public static OpInfo? Find(string name) => All.FirstOrDefault(o => o.Name == name);
 }

@@ -47,6 +47,7 @@ public sealed partial class Tensor
     public bool IsLeaf => GradFn is null;
 
     /// <summary>Makes <see cref="Backward"/> fill <see cref="Grad"/> for this non-leaf too (<c>tensor.retain_grad()</c>).</summary>
+    /// <returns>This tensor, for chaining.</returns>
     public Tensor RetainGrad()
     {
         if (!RequiresGrad)
@@ -89,10 +90,12 @@ public sealed partial class Tensor
     }
 
     /// <summary>A tensor sharing this one's storage, cut from the graph (<c>tensor.detach()</c>).</summary>
+    /// <returns>A new tensor of the same shape and dtype over the same storage, a leaf that does not require grad.</returns>
     public Tensor Detach() => new(_data, _shape);
 
     /// <summary>Sets <see cref="RequiresGrad"/> and returns this tensor (<c>tensor.requires_grad_()</c>).</summary>
     /// <param name="requiresGrad">The new value (default true).</param>
+    /// <returns>This tensor, for chaining.</returns>
     public Tensor RequiresGrad_(bool requiresGrad = true)
     {
         RequiresGrad = requiresGrad;

@@ -24,6 +24,7 @@ public static partial class Csv
     /// <param name="hasHeader">Whether the first row is a header; null to detect it (a row with a field that is not a number).</param>
     /// <param name="delimiter">The field separator (default <c>,</c>).</param>
     /// <param name="skipRows">Lines skipped before the header or first row (default 0).</param>
+    /// <returns>Features: float32 [N, F]; Labels: int64 [N] class indices; FeatureNames: the F feature columns' names.</returns>
     public static (Tensor Features, Tensor Labels, string[] FeatureNames) Read(
         string path, string? labelColumn = null, bool? hasHeader = null, char delimiter = ',', int skipRows = 0)
     {
@@ -42,6 +43,7 @@ public static partial class Csv
     /// <param name="hasHeader">Whether the first row is a header; null to detect it (a row with a field that is not a number).</param>
     /// <param name="delimiter">The field separator (default <c>,</c>).</param>
     /// <param name="skipRows">Lines skipped before the header or first row (default 0).</param>
+    /// <returns>Features: float32 [N, F]; Labels: int64 [N] class indices; FeatureNames: the F feature columns' names.</returns>
     public static (Tensor Features, Tensor Labels, string[] FeatureNames) Read(
         Stream stream, string source, string? labelColumn = null, bool? hasHeader = null, char delimiter = ',', int skipRows = 0)
     {
@@ -60,6 +62,7 @@ public static partial class Csv
     /// <param name="hasHeader">Whether the first row is a header; null to detect it (a row with a field that is not a number).</param>
     /// <param name="delimiter">The field separator (default <c>,</c>).</param>
     /// <param name="skipRows">Lines skipped before the header or first row (default 0).</param>
+    /// <returns>The features float32 [N, F], the labels int64 [N] as class indices, and the names of the columns and classes.</returns>
     public static CsvTable ReadTable(
         string path, string? labelColumn = null, IReadOnlyList<string>? classNames = null, bool? hasHeader = null, char delimiter = ',', int skipRows = 0)
     {
@@ -93,6 +96,7 @@ public static partial class Csv
     /// <param name="hasHeader">Whether the first row is a header; null to detect it (a row with a field that is not a number).</param>
     /// <param name="delimiter">The field separator (default <c>,</c>).</param>
     /// <param name="skipRows">Lines skipped before the header or first row (default 0).</param>
+    /// <returns>The features float32 [N, F], the labels int64 [N] as class indices, and the names of the columns and classes.</returns>
     public static CsvTable ReadTable(
         Stream stream, string source, string? labelColumn = null, IReadOnlyList<string>? classNames = null, bool? hasHeader = null, char delimiter = ',', int skipRows = 0)
     {
@@ -122,6 +126,7 @@ public static partial class Csv
     /// <param name="hasHeader">Whether the first row is a header; null to detect it.</param>
     /// <param name="delimiter">The field separator (default <c>,</c>).</param>
     /// <param name="ignoreColumn">A header name whose column is skipped, e.g. a model's label column; null for none.</param>
+    /// <returns>Features: float32 [N, F]; FeatureNames: the F column names (their indices without a header); HasHeader: whether the first row was a header.</returns>
     public static (Tensor Features, string[] FeatureNames, bool HasHeader) ReadFeatures(string path, bool? hasHeader = null, char delimiter = ',', string? ignoreColumn = null)
     {
         ArgumentNullException.ThrowIfNull(path);

@@ -76,6 +76,7 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
         : (int)(((long)Dataset.Count + BatchSize - 1) / BatchSize);
 
     /// <summary>Yields the batches of one epoch.</summary>
+    /// <returns>An enumerator of (features, labels) batches, each of at most the batch size rows.</returns>
     public IEnumerator<(Tensor X, Tensor Y)> GetEnumerator()
     {
         int n = Dataset.Count;

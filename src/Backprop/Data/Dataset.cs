@@ -19,6 +19,7 @@ public abstract class Dataset
     /// version fetches each sample and copies it, subclasses override it to copy whole rows at once.
     /// </summary>
     /// <param name="indices">The samples' indices, in batch order.</param>
+    /// <returns>X: the features [B, ...]; Y: the targets [B, ...] ([B] for rank-0 int64 labels); new tensors.</returns>
     public virtual (Tensor X, Tensor Y) GetBatch(ReadOnlySpan<int> indices)
     {
         if (indices.IsEmpty)
@@ -52,6 +53,7 @@ public abstract class Dataset
     /// <param name="dataset">The dataset split.</param>
     /// <param name="lengths">The size of each part, summing to the dataset's length.</param>
     /// <param name="generator">The random source of the permutation, or null for <see cref="Generator.Default"/>.</param>
+    /// <returns>One subset per length, in the order of <paramref name="lengths"/>.</returns>
     public static Subset[] RandomSplit(Dataset dataset, int[] lengths, Generator? generator = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);

@@ -28,6 +28,7 @@ public static class Digits
     /// </summary>
     /// <param name="flatten">Whether each image is a row of 64 features (default true) rather than (1, 8, 8).</param>
     /// <param name="scale">Whether pixels are divided by 16 into [0, 1] (default true) rather than left in 0..16.</param>
+    /// <returns>Features float32 [1797, 64] (or [1797, 1, 8, 8]) and labels int64 [1797] in 0..9.</returns>
     public static TensorDataset Load(bool flatten = true, bool scale = true)
     {
         var (pixels, labels) = s_raw.Value;
@@ -55,6 +56,7 @@ public static class Digits
     /// <param name="seed">The seed of the shuffle before the split (default 0).</param>
     /// <param name="flatten">Whether each image is a row of 64 features (default true) rather than (1, 8, 8).</param>
     /// <param name="scale">Whether pixels are divided by 16 into [0, 1] (default true) rather than left in 0..16.</param>
+    /// <returns>The training and test sets, with features and labels as <see cref="Load"/> gives them.</returns>
     public static (TensorDataset Train, TensorDataset Test) Split(double testFraction = 0.2, long seed = 0, bool flatten = true, bool scale = true)
     {
         if (!(testFraction > 0 && testFraction < 1))

@@ -31,6 +31,7 @@ public static class FashionMnist
     /// <param name="train">The 60,000 training images (default true) or the 10,000 test images.</param>
     /// <param name="folder">The folder holding the IDX files; null for <see cref="DefaultFolder"/>.</param>
     /// <param name="flatten">Whether each image is a row of 784 features (default true) rather than (1, 28, 28).</param>
+    /// <returns>Features float32 [N, 784] (or [N, 1, 28, 28]) and labels int64 [N]: 60,000 samples for the training set, 10,000 for the test set.</returns>
     public static TensorDataset Load(bool train = true, string? folder = null, bool flatten = true) =>
         LoadImages(train, folder, flatten).ToTensorDataset();
 
@@ -41,6 +42,7 @@ public static class FashionMnist
     /// <param name="train">The 60,000 training images (default true) or the 10,000 test images.</param>
     /// <param name="folder">The folder holding the IDX files; null for <see cref="DefaultFolder"/>.</param>
     /// <param name="flatten">Whether each image is a row of 784 features (default true) rather than (1, 28, 28).</param>
+    /// <returns>A dataset of the same samples whose batches are float32 features and int64 labels.</returns>
     public static ImageDataset LoadImages(bool train = true, string? folder = null, bool flatten = true)
     {
         folder ??= DefaultFolder;

@@ -28,6 +28,7 @@ public static class Idx
     /// </summary>
     /// <param name="path">The IDX file, plain or gzip-compressed.</param>
     /// <param name="dtype">The element type wanted, or null for the default above.</param>
+    /// <returns>A new tensor of the file's shape, of the dtype chosen as above.</returns>
     public static Tensor Read(string path, DType? dtype = null) => Read(path, dtype, out _);
 
     /// <summary>As <see cref="Read(string, DType?)"/>, also returning the file's IDX type code.</summary>

@@ -168,6 +168,7 @@ public sealed class ImageDataset : Dataset
     }
 
     /// <summary>All samples as float32 features and int64 labels in memory.</summary>
+    /// <returns>A new dataset holding features float32 [N, …] (the pixels scaled) and labels int64 [N].</returns>
     public TensorDataset ToTensorDataset()
     {
         var all = new int[Count];

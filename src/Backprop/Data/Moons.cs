@@ -17,6 +17,7 @@ public static class Moons
     /// <param name="noise">The standard deviation of the Gaussian noise added to each coordinate (default 0).</param>
     /// <param name="seed">The seed of the shuffle and the noise (default 0).</param>
     /// <param name="shuffle">Whether the rows are shuffled (default true).</param>
+    /// <returns>Features float32 [n, 2] and labels int64 [n] holding 0 or 1.</returns>
     public static TensorDataset Make(int n = 100, double noise = 0.0, long seed = 0, bool shuffle = true) =>
         Make(n, noise, new Generator(seed), shuffle);
 
@@ -25,6 +26,7 @@ public static class Moons
     /// <param name="noise">The standard deviation of the Gaussian noise added to each coordinate.</param>
     /// <param name="generator">The random source of the shuffle and the noise.</param>
     /// <param name="shuffle">Whether the rows are shuffled (default true).</param>
+    /// <returns>Features float32 [n, 2] and labels int64 [n] holding 0 or 1.</returns>
     public static TensorDataset Make(int n, double noise, Generator generator, bool shuffle = true)
     {
         ArgumentNullException.ThrowIfNull(generator);

@@ -16,6 +16,7 @@ public static class SeedTables
     /// reproduction of the worked example).
     /// </summary>
     /// <param name="dtype">The element type (default float64).</param>
+    /// <returns>A dataset of the four rows.</returns>
     public static TensorDataset Regression(DType dtype = DType.Float64) =>
         Table([8, 8, 7, 9, 6, 10, 5, 12], [4, 5, 6, 7], dtype);
 
@@ -25,6 +26,7 @@ public static class SeedTables
     /// binary cross-entropy takes them (<c>nn.BCELoss</c> targets are floats).
     /// </summary>
     /// <param name="dtype">The element type (default float64).</param>
+    /// <returns>A dataset of the four rows.</returns>
     public static TensorDataset Classification(DType dtype = DType.Float64) =>
         Table([8, 8, 7, 9, 6, 10, 5, 5], [1, 1, 0, 0], dtype);
 

@@ -17,6 +17,7 @@ public static class Spirals
     /// <param name="noise">The standard deviation of the noise on each point's angle (default 0.2).</param>
     /// <param name="seed">The seed of the shuffle and the noise (default 0).</param>
     /// <param name="shuffle">Whether the rows are shuffled (default true).</param>
+    /// <returns>Features float32 [n, 2] and labels int64 [n] in 0..classes−1.</returns>
     public static TensorDataset Make(int n = 300, int classes = 3, double noise = 0.2, long seed = 0, bool shuffle = true) =>
         Make(n, classes, noise, new Generator(seed), shuffle);
 
@@ -26,6 +27,7 @@ public static class Spirals
     /// <param name="noise">The standard deviation of the noise on each point's angle.</param>
     /// <param name="generator">The random source of the shuffle and the noise.</param>
     /// <param name="shuffle">Whether the rows are shuffled (default true).</param>
+    /// <returns>Features float32 [n, 2] and labels int64 [n] in 0..classes−1.</returns>
     public static TensorDataset Make(int n, int classes, double noise, Generator generator, bool shuffle = true)
     {
         ArgumentNullException.ThrowIfNull(generator);

@@ -46,6 +46,7 @@ public sealed class TensorDataset : Dataset
 
     /// <summary>Rows <paramref name="indices"/> of the features and labels, each row copied as one block.</summary>
     /// <param name="indices">The samples' indices, in batch order.</param>
+    /// <returns>X: the feature rows [B, ...]; Y: the label rows [B, ...]; new tensors.</returns>
     public override (Tensor X, Tensor Y) GetBatch(ReadOnlySpan<int> indices)
     {
         int n = Count;

@@ -162,6 +162,7 @@ public sealed class GradientHealth
     /// </summary>
     /// <param name="model">The model watched, with at least one Linear layer.</param>
     /// <param name="loss">The loss of a forward pass through it, its graph not yet freed.</param>
+    /// <returns>One record per watched layer, in model order, for epoch 1.</returns>
     public static IReadOnlyList<LayerGradientHealth> Measure(Module model, Tensor loss)
     {
         ArgumentNullException.ThrowIfNull(loss);
@@ -173,6 +174,7 @@ public sealed class GradientHealth
     }
 
     /// <summary>The records as CSV: <see cref="CsvHeader"/>, then one line per record; a metric that does not apply is empty.</summary>
+    /// <returns>The CSV text.</returns>
     public string ToCsv()
     {
         var sb = new StringBuilder(CsvHeader).Append('\n');
@@ -198,6 +200,7 @@ public sealed class GradientHealth
     /// doubles round-trip formatted). <see cref="LoadState"/> restores them exactly, so a training
     /// run resumed from a checkpoint that stores this reports what an uninterrupted run would.
     /// </summary>
+    /// <returns>The state text.</returns>
     public string SaveState()
     {
         var sb = new StringBuilder();

@@ -48,6 +48,7 @@ public sealed class TrainingHistory
     /// <param name="testLoss">The loss on the test set after the epoch.</param>
     /// <param name="testAccuracy">The fraction of the test set classified correctly, in [0, 1].</param>
     /// <param name="seconds">The epoch's wall-clock time.</param>
+    /// <returns>The record added.</returns>
     public EpochRecord Add(int epoch, double trainLoss, double testLoss, double testAccuracy, double seconds)
     {
         var record = new EpochRecord(epoch, trainLoss, testLoss, testAccuracy, seconds);
@@ -56,6 +57,7 @@ public sealed class TrainingHistory
     }
 
     /// <summary>The history as CSV text: the header line, then one line per epoch, each ending in <c>\n</c>.</summary>
+    /// <returns>The CSV text.</returns>
     public string ToCsv()
     {
         var sb = new StringBuilder(CsvHeader).Append('\n');
@@ -75,6 +77,7 @@ public sealed class TrainingHistory
     /// The history as a JSON array of objects keyed <c>epoch</c>, <c>train_loss</c>,
     /// <c>test_loss</c>, <c>test_acc</c>, <c>epoch_s</c>; a NaN or infinite value is written as <c>null</c>.
     /// </summary>
+    /// <returns>The JSON text.</returns>
     public string ToJson()
     {
         using var stream = new MemoryStream();
@@ -96,17 +99,20 @@ public sealed class TrainingHistory
 
     /// <summary>Reads a history written by <see cref="WriteCsv"/>.</summary>
     /// <param name="path">The file read.</param>
+    /// <returns>A new history holding the file's epochs.</returns>
     /// <exception cref="InvalidDataException">The header differs or a cell is not a number; the message names the row and column.</exception>
     public static TrainingHistory ReadCsv(string path) => ParseCsv(File.ReadAllText(path), path);
 
     /// <summary>Reads a history written by <see cref="WriteJson"/>.</summary>
     /// <param name="path">The file read.</param>
+    /// <returns>A new history holding the file's epochs.</returns>
     /// <exception cref="InvalidDataException">The JSON is malformed or an entry lacks a key; the message names the entry.</exception>
     public static TrainingHistory ReadJson(string path) => ParseJson(File.ReadAllBytes(path), path);
 
     /// <summary>Parses CSV text in the format of <see cref="ToCsv"/>; <paramref name="source"/> names it in errors.</summary>
     /// <param name="text">The CSV text.</param>
     /// <param name="source">What the text is, e.g. its file name, for error messages (default <c>history</c>).</param>
+    /// <returns>A new history holding the text's epochs.</returns>
     public static TrainingHistory ParseCsv(string text, string source = "history")
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -153,6 +159,7 @@ public sealed class TrainingHistory
     /// <summary>Parses UTF-8 JSON in the format of <see cref="ToJson"/>; <paramref name="source"/> names it in errors.</summary>
     /// <param name="json">The UTF-8 JSON.</param>
     /// <param name="source">What the text is, e.g. its file name, for error messages (default <c>history</c>).</param>
+    /// <returns>A new history holding the text's epochs.</returns>
     public static TrainingHistory ParseJson(ReadOnlySpan<byte> json, string source = "history")
     {
         JsonDocument document;

@@ -10,6 +10,7 @@ public static class ExplainNumber
     /// <c>3.510187783E-05</c>; NaN prints as <c>n/a</c> (a quantity that could not be computed).
     /// </summary>
     /// <param name="value">The number formatted.</param>
+    /// <returns>The text.</returns>
     public static string Format(double value)
     {
         if (double.IsNaN(value))
@@ -27,6 +28,7 @@ public static class ExplainNumber
 
     /// <summary>Formats <paramref name="value"/> as LaTeX math, e.g. <c>-10</c>, <c>3.51\times 10^{-5}</c>.</summary>
     /// <param name="value">The number formatted.</param>
+    /// <returns>The LaTeX text.</returns>
     public static string FormatTex(double value)
     {
         if (double.IsNaN(value))

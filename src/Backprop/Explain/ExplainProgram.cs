@@ -53,6 +53,7 @@ public sealed class ExplainProgram
     /// Parses <paramref name="source"/>; statements are separated by <c>;</c> or new lines.
     /// </summary>
     /// <param name="source">The program's text: assignments and a final expression, one a line.</param>
+    /// <returns>The parsed program.</returns>
     /// <exception cref="ExplainException">The text does not parse; the message names the column, e.g. <c>unexpected ')' at column 14</c>.</exception>
     public static ExplainProgram Parse(string source) => new(source, Parser.Parse(source));
 

@@ -93,6 +93,7 @@ public sealed class Explanation
     /// <param name="source">The program's text.</param>
     /// <param name="inputs">The value of each input variable, by name.</param>
     /// <param name="options">What the explanation includes, or null for the defaults.</param>
+    /// <returns>The explanation: the forward values, both backward passes, the checks and the step.</returns>
     public static Explanation Create(string source, IEnumerable<KeyValuePair<string, double>> inputs, ExplainOptions? options = null) =>
         Create(ExplainProgram.Parse(source), inputs, options);
 
@@ -100,6 +101,7 @@ public sealed class Explanation
     /// <param name="program">The parsed program.</param>
     /// <param name="inputs">The value of each input variable, by name.</param>
     /// <param name="options">What the explanation includes, or null for the defaults.</param>
+    /// <returns>The explanation: the forward values, both backward passes, the checks and the step.</returns>
     /// <exception cref="ExplainException">The program cannot be evaluated at these inputs.</exception>
     /// <exception cref="ArgumentException">The target or learning rate is not a finite number (η must be positive).</exception>
     public static Explanation Create(ExplainProgram program, IEnumerable<KeyValuePair<string, double>> inputs, ExplainOptions? options = null)
@@ -182,5 +184,6 @@ public sealed class Explanation
     }
 
     /// <summary>The explanation laid out as headings, paragraphs and tables; see <see cref="ExplanationReport"/>.</summary>
+    /// <returns>A new report.</returns>
     public Report ToReport() => ExplanationReport.Create(this);
 }

@@ -9,6 +9,7 @@ public static class ExplanationReport
 {
     /// <summary>The report of <paramref name="e"/>.</summary>
     /// <param name="e">The explanation reported.</param>
+    /// <returns>A new report.</returns>
     public static Report Create(Explanation e)
     {
         ArgumentNullException.ThrowIfNull(e);

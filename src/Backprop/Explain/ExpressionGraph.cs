@@ -50,6 +50,7 @@ public sealed class ExpressionGraph
     /// </summary>
     /// <param name="program">The parsed program.</param>
     /// <param name="inputs">The value of each input variable, by name.</param>
+    /// <returns>The graph: its inputs, constants and operations in evaluation order, the last being the output.</returns>
     /// <exception cref="ExplainException">
     /// A variable has no value, an input is not used or is also assigned, a name is assigned twice,
     /// or a value is outside a function's domain (log of −1, division by zero).
@@ -94,6 +95,7 @@ public sealed class ExpressionGraph
 
     /// <summary>True if the output depends on <paramref name="node"/> through nodes that require grad.</summary>
     /// <param name="node">A node of this graph.</param>
+    /// <returns>True if the output depends on it.</returns>
     public bool IsOnPathToOutput(ExpressionNode node) => node.RequiresGrad && _onPathToOutput[node.Index];
 
     /// <summary>
@@ -101,6 +103,7 @@ public sealed class ExpressionGraph
     /// topological order; each node u adds (∂y/∂u)(∂u/∂vⱼ) into the gradient of each input vⱼ.
     /// Every step is recorded for <c>explain</c> to print.
     /// </summary>
+    /// <returns>The gradient of the output with respect to every node, and the recorded steps.</returns>
     public GradientPass Backward()
     {
         var gradients = new double[Nodes.Count];
@@ -140,6 +143,7 @@ public sealed class ExpressionGraph
     /// topological order, ∂y/∂v = Σ over consumers u of v of ∂y/∂u · ∂u/∂v, with every term kept.
     /// The terms are summed in the order <see cref="Backward"/> adds them, so both agree bit for bit.
     /// </summary>
+    /// <returns>The gradient of the output with respect to every node, and each node's terms.</returns>
     public ConsumerPass BackwardByConsumers()
     {
         var consumers = new List<(ExpressionNode Consumer, int Input)>[Nodes.Count];

@@ -97,5 +97,6 @@ public sealed class ExpressionNode
     public Formula Reference => Kind == ExpressionNodeKind.Constant && !IsNamed ? Formula.Number(Value) : Formula.Symbol(Name);
 
     /// <summary><c>name = formula = value</c>.</summary>
+    /// <returns>The text, e.g. <c>z = x·y = 6</c>.</returns>
     public override string ToString() => $"{Name} = {Formula.ToText()} = {ExplainNumber.Format(Value)}";
 }

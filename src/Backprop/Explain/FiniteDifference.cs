@@ -13,6 +13,7 @@ public static class FiniteDifference
     /// <param name="program">The parsed program.</param>
     /// <param name="inputs">The value of each input variable, by name.</param>
     /// <param name="name">The input differentiated with respect to.</param>
+    /// <returns>The numeric derivative, or NaN.</returns>
     public static double Central(ExplainProgram program, IReadOnlyList<KeyValuePair<string, double>> inputs, string name)
     {
         ArgumentNullException.ThrowIfNull(program);
@@ -51,6 +52,7 @@ public static class FiniteDifference
     /// </summary>
     /// <param name="analytic">The gradient by backpropagation.</param>
     /// <param name="numeric">The gradient by finite differences.</param>
+    /// <returns>The relative error, 0 or more.</returns>
     public static double RelativeError(double analytic, double numeric) =>
         Math.Abs(analytic - numeric) / Math.Max(Math.Max(Math.Abs(analytic), Math.Abs(numeric)), 1e-6);
 

@@ -23,58 +23,70 @@ public abstract class Formula
 
     /// <summary>A variable, rendered as its name (<c>w1</c>; in LaTeX <c>w_{1}</c>).</summary>
     /// <param name="name">The variable's name, e.g. <c>x</c> or <c>w1</c>.</param>
+    /// <returns>A new formula.</returns>
     public static Formula Symbol(string name) => new SymbolFormula(name);
 
     /// <summary>A number, rendered as <see cref="ExplainNumber.Format"/> does.</summary>
     /// <param name="value">The number.</param>
+    /// <returns>A new formula.</returns>
     public static Formula Number(double value) => new NumberFormula(value);
 
     /// <summary>−a.</summary>
     /// <param name="a">The operand.</param>
+    /// <returns>A new formula.</returns>
     public static Formula Negate(Formula a) => new NegateFormula(a);
 
     /// <summary>a + b.</summary>
     /// <param name="a">The left operand.</param>
     /// <param name="b">The right operand.</param>
+    /// <returns>A new formula.</returns>
     public static Formula Add(Formula a, Formula b) => new BinaryFormula('+', a, b);
 
     /// <summary>a − b.</summary>
     /// <param name="a">The left operand.</param>
     /// <param name="b">The right operand.</param>
+    /// <returns>A new formula.</returns>
     public static Formula Subtract(Formula a, Formula b) => new BinaryFormula('-', a, b);
 
     /// <summary>a · b.</summary>
     /// <param name="a">The left operand.</param>
     /// <param name="b">The right operand.</param>
+    /// <returns>A new formula.</returns>
     public static Formula Multiply(Formula a, Formula b) => new BinaryFormula('*', a, b);
 
     /// <summary>a / b.</summary>
     /// <param name="a">The left operand.</param>
     /// <param name="b">The right operand.</param>
+    /// <returns>A new formula.</returns>
     public static Formula Divide(Formula a, Formula b) => new BinaryFormula('/', a, b);
 
     /// <summary>aᵇ.</summary>
     /// <param name="a">The base.</param>
     /// <param name="b">The exponent.</param>
+    /// <returns>A new formula.</returns>
     public static Formula Power(Formula a, Formula b) => new BinaryFormula('^', a, b);
 
     /// <summary>f(a) for f in exp, log, sqrt, tanh, sigmoid, relu, abs, sign.</summary>
     /// <param name="function">The function's name, e.g. <c>tanh</c> or <c>log</c>.</param>
     /// <param name="argument">Its argument.</param>
+    /// <returns>A new formula.</returns>
     public static Formula Call(string function, Formula argument) => new CallFormula(function, argument);
 
     /// <summary>∂of/∂wrt.</summary>
     /// <param name="of">The name of the value differentiated.</param>
     /// <param name="wrt">The name of the variable it is differentiated with respect to.</param>
+    /// <returns>A new formula.</returns>
     public static Formula Partial(string of, string wrt) => new PartialFormula(of, wrt);
 
     /// <summary>The indicator [a &gt; 0]: 1 where a is positive, else 0 (ReLU's derivative).</summary>
     /// <param name="a">The operand.</param>
+    /// <returns>A new formula.</returns>
     public static Formula Positive(Formula a) => new PositiveFormula(a);
 
     /// <summary>lhs = rhs.</summary>
     /// <param name="lhs">The left-hand side.</param>
     /// <param name="rhs">The right-hand side.</param>
+    /// <returns>A new formula.</returns>
     public static Formula Equation(Formula lhs, Formula rhs) => new EquationFormula(lhs, rhs);
 
     /// <summary>True when this formula is a number, with its value.</summary>
@@ -85,12 +97,15 @@ public abstract class Formula
     }
 
     /// <summary>Plain Unicode text: <c>−2·w1</c>, <c>∂z/∂y</c>, <c>t²</c>.</summary>
+    /// <returns>The text.</returns>
     public abstract string ToText();
 
     /// <summary>LaTeX math (without the surrounding <c>$</c>): <c>-2 \cdot w_{1}</c>, <c>\frac{\partial z}{\partial y}</c>.</summary>
+    /// <returns>The LaTeX text.</returns>
     public abstract string ToTex();
 
     /// <summary>The plain text form.</summary>
+    /// <returns>The text, as <see cref="ToText"/>.</returns>
     public override string ToString() => ToText();
 
     /// <summary>A variable name in LaTeX: <c>w1</c> → <c>w_{1}</c>, <c>out_h1</c> → <c>\mathrm{out}_{\mathrm{h1}}</c>.</summary>

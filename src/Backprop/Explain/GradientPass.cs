@@ -46,10 +46,12 @@ public abstract class GradientTable
 
     /// <summary>∂output/∂<paramref name="node"/> (0 for nodes the output does not depend on).</summary>
     /// <param name="node">A node of the graph the pass ran on.</param>
+    /// <returns>The gradient.</returns>
     public double GradientOf(ExpressionNode node) => _gradients[node.Index];
 
     /// <summary>∂output/∂input for the input called <paramref name="name"/>.</summary>
     /// <param name="name">An input's or assigned variable's name.</param>
+    /// <returns>The gradient.</returns>
     public double GradientOf(string name) =>
         GradientOf(Graph.Inputs.FirstOrDefault(i => i.Name == name) ?? throw new ArgumentException($"'{name}' is not an input (inputs: {string.Join(", ", Graph.Inputs.Select(i => i.Name))})"));
 }

@@ -10,18 +10,22 @@ public readonly record struct ReportSpan(string Text, string? Tex)
 {
     /// <summary>Plain words.</summary>
     /// <param name="text">The text, as it is.</param>
+    /// <returns>A span of plain text.</returns>
     public static ReportSpan Plain(string text) => new(text, null);
 
     /// <summary>A formula.</summary>
     /// <param name="formula">The formula, written as text or TeX by each format.</param>
+    /// <returns>A span with the formula's plain text and LaTeX forms.</returns>
     public static ReportSpan Math(Formula formula) => new(formula.ToText(), formula.ToTex());
 
     /// <summary>A number, as <see cref="ExplainNumber"/> formats it.</summary>
     /// <param name="value">The number, formatted as the explanations format numbers.</param>
+    /// <returns>A span with the number's plain text and LaTeX forms.</returns>
     public static ReportSpan Number(double value) => new(ExplainNumber.Format(value), ExplainNumber.FormatTex(value));
 
     /// <summary>Plain words from a string.</summary>
     /// <param name="text">The text, as it is.</param>
+    /// <returns>A span of plain text.</returns>
     public static implicit operator ReportSpan(string text) => Plain(text);
 }
 
@@ -68,6 +72,7 @@ public sealed class Report
 
     /// <summary>Appends a block.</summary>
     /// <param name="block">The block appended.</param>
+    /// <returns>This report, for chaining.</returns>
     public Report Add(ReportBlock block)
     {
         ArgumentNullException.ThrowIfNull(block);
@@ -77,6 +82,7 @@ public sealed class Report
 
     /// <summary>Appends every block of <paramref name="other"/>.</summary>
     /// <param name="other">The report whose blocks are appended, in order.</param>
+    /// <returns>This report, for chaining.</returns>
     public Report Add(Report other)
     {
         ArgumentNullException.ThrowIfNull(other);
@@ -87,9 +93,11 @@ public sealed class Report
     /// <summary>Appends a heading.</summary>
     /// <param name="level">The heading level, 1 for the top.</param>
     /// <param name="spans">The heading's text.</param>
+    /// <returns>This report, for chaining.</returns>
     public Report Heading(int level, params ReportSpan[] spans) => Add(new ReportHeading(spans, level));
 
     /// <summary>Appends a paragraph.</summary>
     /// <param name="spans">The paragraph's text.</param>
+    /// <returns>This report, for chaining.</returns>
     public Report Paragraph(params ReportSpan[] spans) => Add(new ReportParagraph(spans));
 }

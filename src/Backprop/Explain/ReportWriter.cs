@@ -50,6 +50,7 @@ public static class ReportWriter
     /// <summary>The report rendered as a string.</summary>
     /// <param name="report">The report written.</param>
     /// <param name="format">The output format.</param>
+    /// <returns>The text in <paramref name="format"/>.</returns>
     public static string ToString(Report report, ReportFormat format)
     {
         using var writer = new StringWriter();

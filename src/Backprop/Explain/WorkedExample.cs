@@ -54,6 +54,7 @@ public sealed class WorkedExample
 
     /// <summary>The program for one row of the data set: its values assigned as constants, then the body.</summary>
     /// <param name="row">The row's values, in the order of the data set's columns.</param>
+    /// <returns>The program text.</returns>
     public string ProgramFor(double[] row)
     {
         ArgumentNullException.ThrowIfNull(row);
@@ -67,6 +68,7 @@ public sealed class WorkedExample
     }
 
     /// <summary>The explained forward pass, backward pass and step (the first row's, for a data set).</summary>
+    /// <returns>The explanation, ready to print or turn into a report.</returns>
     public Explanation Explain() => Explanation.Create(Program, Inputs, Options);
 
     /// <summary>
@@ -75,6 +77,7 @@ public sealed class WorkedExample
     /// every input is updated w ← w − η ∂L/∂w. Returns the mean over rows of the loss taken before
     /// each row's update, per epoch, and the final values.
     /// </summary>
+    /// <returns>EpochLosses: the mean loss of each epoch; Values: each input's final value, by name.</returns>
     public (IReadOnlyList<double> EpochLosses, IReadOnlyList<KeyValuePair<string, double>> Values) Train()
     {
         double eta = Options.LearningRate ?? throw new InvalidOperationException($"example {Name} has no learning rate");
@@ -99,6 +102,7 @@ public sealed class WorkedExample
     /// <see cref="Steps"/> gradient-descent steps on the program from the initial <see cref="Inputs"/>;
     /// returns the output evaluated after the last update, and the final values.
     /// </summary>
+    /// <returns>Output: the program's output after the last step; Values: each input's final value, by name.</returns>
     public (double Output, IReadOnlyList<KeyValuePair<string, double>> Values) Descend()
     {
         double eta = Options.LearningRate ?? throw new InvalidOperationException($"example {Name} has no learning rate");
@@ -129,6 +133,7 @@ public sealed class WorkedExample
     /// The example's report: what docs/design.md §1 expects, the explanation of the program (or of the
     /// first row), and for the networks the training that follows.
     /// </summary>
+    /// <returns>A new report.</returns>
     public Report ToReport()
     {
         var report = new Report();

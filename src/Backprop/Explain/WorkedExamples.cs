@@ -42,6 +42,7 @@ public static class WorkedExamples
 
     /// <summary>The example called <paramref name="name"/>.</summary>
     /// <param name="name">The example's name, one of <see cref="Names"/>.</param>
+    /// <returns>The example.</returns>
     /// <exception cref="ArgumentException">No example has that name; the message lists them.</exception>
     public static WorkedExample Get(string name) => name switch
     {

@@ -25,6 +25,7 @@ public static class SpecialFunctions
     /// never cancel; beyond, 1 − erfc(|x|) from the continued fraction.
     /// </summary>
     /// <param name="x">The argument, any finite number or ±∞.</param>
+    /// <returns>erf(x), in [−1, 1].</returns>
     public static double Erf(double x)
     {
         if (double.IsNaN(x))
@@ -42,6 +43,7 @@ public static class SpecialFunctions
     /// for large x where 1 − erf(x) would round to 0. d/dx = −(2/√π) e^(−x²).
     /// </summary>
     /// <param name="x">The argument, any finite number or ±∞.</param>
+    /// <returns>erfc(x), in [0, 2].</returns>
     public static double Erfc(double x)
     {
         if (double.IsNaN(x))
@@ -68,6 +70,7 @@ public static class SpecialFunctions
     /// d/dx = φ(x), see <see cref="NormalPdf"/>.
     /// </summary>
     /// <param name="x">The argument, any finite number or ±∞.</param>
+    /// <returns>Φ(x), in [0, 1].</returns>
     public static double NormalCdf(double x) => 0.5 * Erfc(-x * OneOverSqrt2);
 
     /// <summary>
@@ -75,6 +78,7 @@ public static class SpecialFunctions
     /// eˣ / (1 + eˣ) for x &lt; 0.
     /// </summary>
     /// <param name="x">The argument, any finite number or ±∞.</param>
+    /// <returns>σ(x), in [0, 1].</returns>
     public static double Sigmoid(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
 
     /// <summary>
@@ -82,6 +86,7 @@ public static class SpecialFunctions
     /// (<c>torch.distributions.Normal(0, 1).log_prob(x).exp()</c>). d/dx = −x φ(x).
     /// </summary>
     /// <param name="x">The argument, any finite number or ±∞.</param>
+    /// <returns>φ(x), in (0, 1/√(2π)].</returns>
     public static double NormalPdf(double x) => OneOverSqrt2Pi * Math.Exp(-0.5 * x * x);
 
     /// <summary>
@@ -89,6 +94,7 @@ public static class SpecialFunctions
     /// d/dx = 1/(1 + x). Uses log(u)·x/(u − 1) with u = 1 + x, which cancels u's rounding error.
     /// </summary>
     /// <param name="x">The argument, greater than −1 for a finite result.</param>
+    /// <returns>log(1 + x).</returns>
     public static double Log1P(double x)
     {
         double u = 1.0 + x;

@@ -95,6 +95,7 @@ public abstract class BatchNormBase : Module
 
     /// <summary>Normalizes <paramref name="input"/> of shape (N, C, …); see <see cref="NormalizationOps.BatchNorm"/>.</summary>
     /// <param name="input">(N, C, …) with C the layer's features.</param>
+    /// <returns>A new tensor of the input's shape and dtype.</returns>
     public override Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);

@@ -54,6 +54,7 @@ public sealed class Embedding : Module
     /// <param name="embeddings">The table, (num_embeddings, embedding_dim), used as the layer's weight.</param>
     /// <param name="freeze">Whether the table is left out of training (default true, as PyTorch's <c>freeze</c>).</param>
     /// <param name="paddingIdx">An index whose row gets no gradient, or null for none.</param>
+    /// <returns>A new layer whose <see cref="Weight"/> is <paramref name="embeddings"/> (not a copy).</returns>
     public static Embedding FromPretrained(Tensor embeddings, bool freeze = true, int? paddingIdx = null)
     {
         ArgumentNullException.ThrowIfNull(embeddings);
@@ -83,6 +84,7 @@ public sealed class Embedding : Module
 
     /// <summary>Looks up the rows for an int64 <paramref name="input"/> of any shape; the output adds a last dim of embedding_dim.</summary>
     /// <param name="input">Int64 indices of any shape, each in [0, num_embeddings).</param>
+    /// <returns>A new tensor of shape input.shape + (embedding_dim) and the weight's dtype.</returns>
     public override Tensor Forward(Tensor input) => Tensor.Embedding(input, Weight, PaddingIdx);
 
     /// <inheritdoc/>

@@ -15,6 +15,7 @@ public static class Init
     /// </summary>
     /// <param name="nonlinearity">The activation that follows the layer.</param>
     /// <param name="param">leaky_relu's negative slope, or null for 0.01; ignored by the others.</param>
+    /// <returns>The gain, a positive number.</returns>
     public static double CalculateGain(Nonlinearity nonlinearity, double? param = null) => nonlinearity switch
     {
         Nonlinearity.Linear or Nonlinearity.Conv1d or Nonlinearity.Conv2d or Nonlinearity.Conv3d or Nonlinearity.Sigmoid => 1.0,
@@ -30,6 +31,7 @@ public static class Init
     /// remaining dimensions (<c>nn.init._calculate_fan_in_and_fan_out</c>).
     /// </summary>
     /// <param name="tensor">A weight of rank ≥ 2: (fan_out, fan_in, kernel…).</param>
+    /// <returns>FanIn = size(1)·r, FanOut = size(0)·r, with r the product of the dims after the first two.</returns>
     public static (int FanIn, int FanOut) CalculateFanInAndFanOut(Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
@@ -52,6 +54,7 @@ public static class Init
     /// <param name="a">The lower bound (default 0).</param>
     /// <param name="b">The upper bound (default 1).</param>
     /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
+    /// <returns><paramref name="tensor"/>, now filled.</returns>
     public static Tensor Uniform(Tensor tensor, double a = 0, double b = 1, Generator? generator = null)
     {
         RequireFloat("Uniform", tensor);
@@ -69,6 +72,7 @@ public static class Init
     /// <param name="mean">The mean (default 0).</param>
     /// <param name="std">The standard deviation (default 1).</param>
     /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
+    /// <returns><paramref name="tensor"/>, now filled.</returns>
     public static Tensor Normal(Tensor tensor, double mean = 0, double std = 1, Generator? generator = null)
     {
         RequireFloat("Normal", tensor);
@@ -84,6 +88,7 @@ public static class Init
     /// <summary>Fills with <paramref name="value"/> (<c>nn.init.constant_(tensor, val)</c>).</summary>
     /// <param name="tensor">The tensor filled in place, outside the graph.</param>
     /// <param name="value">The value of every element.</param>
+    /// <returns><paramref name="tensor"/>, now filled.</returns>
     public static Tensor Constant(Tensor tensor, double value)
     {
         ArgumentNullException.ThrowIfNull(tensor);
@@ -97,10 +102,12 @@ public static class Init
 
     /// <summary>Fills with 0 (<c>nn.init.zeros_(tensor)</c>).</summary>
     /// <param name="tensor">The tensor filled in place, outside the graph.</param>
+    /// <returns><paramref name="tensor"/>, now filled.</returns>
     public static Tensor Zeros(Tensor tensor) => Constant(tensor, 0);
 
     /// <summary>Fills with 1 (<c>nn.init.ones_(tensor)</c>).</summary>
     /// <param name="tensor">The tensor filled in place, outside the graph.</param>
+    /// <returns><paramref name="tensor"/>, now filled.</returns>
     public static Tensor Ones(Tensor tensor) => Constant(tensor, 1);
 
     /// <summary>
@@ -110,6 +117,7 @@ public static class Init
     /// <param name="tensor">The tensor filled in place, at least rank 2: (fan_out, fan_in, …).</param>
     /// <param name="gain">The scaling factor, e.g. <see cref="CalculateGain"/> of the activation (default 1).</param>
     /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
+    /// <returns><paramref name="tensor"/>, now filled.</returns>
     public static Tensor XavierUniform(Tensor tensor, double gain = 1, Generator? generator = null)
     {
         var (fanIn, fanOut) = CalculateFanInAndFanOut(tensor);
@@ -121,6 +129,7 @@ public static class Init
     /// <param name="tensor">The tensor filled in place, at least rank 2: (fan_out, fan_in, …).</param>
     /// <param name="gain">The scaling factor, e.g. <see cref="CalculateGain"/> of the activation (default 1).</param>
     /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
+    /// <returns><paramref name="tensor"/>, now filled.</returns>
     public static Tensor XavierNormal(Tensor tensor, double gain = 1, Generator? generator = null)
     {
         var (fanIn, fanOut) = CalculateFanInAndFanOut(tensor);
@@ -137,6 +146,7 @@ public static class Init
     /// <param name="mode">Whether the variance is kept in the forward pass (fan_in, default) or the backward pass (fan_out).</param>
     /// <param name="nonlinearity">The activation the gain is computed for (default leaky ReLU).</param>
     /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
+    /// <returns><paramref name="tensor"/>, now filled.</returns>
     public static Tensor KaimingUniform(
         Tensor tensor,
         double a = 0,
@@ -157,6 +167,7 @@ public static class Init
     /// <param name="mode">Whether the variance is kept in the forward pass (fan_in, default) or the backward pass (fan_out).</param>
     /// <param name="nonlinearity">The activation the gain is computed for (default leaky ReLU).</param>
     /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
+    /// <returns><paramref name="tensor"/>, now filled.</returns>
     public static Tensor KaimingNormal(
         Tensor tensor,
         double a = 0,

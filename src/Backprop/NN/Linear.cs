@@ -67,6 +67,7 @@ public sealed class Linear : Module
 
     /// <summary>y = x·Wᵀ + b for x of shape (…, in_features); see <see cref="F.Linear"/>.</summary>
     /// <param name="input">(…, in_features): any leading dims, the last one the features.</param>
+    /// <returns>A new tensor (…, out_features) of the input's dtype.</returns>
     public override Tensor Forward(Tensor input) => F.Linear(input, Weight, Bias);
 
     /// <inheritdoc/>

@@ -14,9 +14,11 @@ public abstract class Loss(Reduction reduction)
     /// <summary>Computes the loss of <paramref name="input"/> against <paramref name="target"/>.</summary>
     /// <param name="input">The prediction.</param>
     /// <param name="target">What it should have been, in the form the loss expects.</param>
+    /// <returns>The loss: a rank-0 tensor, or per-element or per-sample losses with <see cref="Reduction.None"/>.</returns>
     public abstract Tensor Forward(Tensor input, Tensor target);
 
     /// <summary>PyTorch's format, e.g. <c>CrossEntropyLoss()</c>, with the reduction when it is not the mean.</summary>
+    /// <returns>The text, e.g. <c>MSELoss(reduction='sum')</c>.</returns>
     public override string ToString() =>
         Reduction == Reduction.Mean ? $"{GetType().Name}()" : $"{GetType().Name}(reduction='{Reduction.ToString().ToLowerInvariant()}')";
 }

@@ -46,6 +46,7 @@ public sealed class MaxPool2d : Module
     /// <c>MaxPool2d(..., return_indices=True)</c> returns them; see <see cref="F.MaxPool2dWithIndices"/>.
     /// </summary>
     /// <param name="input">(N, C, H, W) or unbatched (C, H, W).</param>
+    /// <returns>Output: the pooled values (N, C, OH, OW) (or (C, OH, OW)); Indices: a new int64 tensor of that shape, each ih·W + iw within its plane.</returns>
     public (Tensor Output, Tensor Indices) ForwardWithIndices(Tensor input) => F.MaxPool2dWithIndices(input, KernelSize, Stride, Padding, Dilation, CeilMode);
 
     /// <inheritdoc/>

@@ -29,6 +29,7 @@ public sealed partial record ModelSpec(int[] Sizes, string Activation = "relu", 
     /// <param name="text">The spec: <c>mlp</c>, or sizes joined by <c>-</c> with optional <c>:activation</c> and <c>:dropout=P</c>.</param>
     /// <param name="inFeatures">The input size, needed by <c>mlp</c>; null otherwise.</param>
     /// <param name="classes">The output size, needed by <c>mlp</c>; null otherwise.</param>
+    /// <returns>The parsed spec, with its sizes from input to output.</returns>
     public static ModelSpec Parse(string text, int? inFeatures = null, int? classes = null)
     {
         text = text.Trim();
@@ -134,6 +135,7 @@ public sealed partial record ModelSpec(int[] Sizes, string Activation = "relu", 
     /// <summary>Builds the network; weights are drawn from <paramref name="init"/>, dropout masks from <paramref name="dropout"/>.</summary>
     /// <param name="init">The random source of the weights, or null for <see cref="Generator.Default"/>.</param>
     /// <param name="dropout">The random source of the dropout masks, or null for <see cref="Generator.Default"/>.</param>
+    /// <returns>A new, freshly initialized <see cref="Sequential"/> in training mode.</returns>
     public Sequential Build(Generator? init = null, Generator? dropout = null)
     {
         if (IsCnn)
@@ -166,6 +168,7 @@ public sealed partial record ModelSpec(int[] Sizes, string Activation = "relu", 
     }
 
     /// <summary>The canonical text, which <see cref="Parse"/> reads back to an equal spec.</summary>
+    /// <returns>The spec as text, e.g. <c>784-128-10:relu</c> or <c>784-512-256-10:relu:dropout=0.2</c>.</returns>
     public override string ToString() => IsCnn ? CnnText :
         string.Join("-", Sizes) + ":" + Activation + (Dropout > 0 ? ":dropout=" + Dropout.ToString(CultureInfo.InvariantCulture) : "");
 }

@@ -23,6 +23,7 @@ public abstract class Module
 
     /// <summary>Computes the module's output for <paramref name="input"/> (<c>module.forward(input)</c>).</summary>
     /// <param name="input">The module's input, in the shape the module documents.</param>
+    /// <returns>The output tensor; its shape and meaning are the module's (see each module's <c>Forward</c>).</returns>
     public abstract Tensor Forward(Tensor input);
 
     /// <summary>
@@ -30,6 +31,7 @@ public abstract class Module
     /// descendants, each tensor once even if shared (<c>module.parameters()</c>).
     /// </summary>
     /// <param name="recurse">Whether the parameters of all descendants are included (default true).</param>
+    /// <returns>The parameter tensors themselves (not copies), in <see cref="NamedParameters"/>' order, enumerated lazily.</returns>
     public IEnumerable<Tensor> Parameters(bool recurse = true) => NamedParameters(recurse: recurse).Select(p => p.Parameter);
 
     /// <summary>
@@ -38,23 +40,28 @@ public abstract class Module
     /// </summary>
     /// <param name="prefix">Put before every name with a dot, e.g. <c>encoder</c> gives <c>encoder.weight</c> (default none).</param>
     /// <param name="recurse">Whether the parameters of all descendants are included (default true).</param>
+    /// <returns>(dotted key, the parameter tensor itself) pairs, enumerated lazily.</returns>
     public IEnumerable<(string Name, Tensor Parameter)> NamedParameters(string prefix = "", bool recurse = true) =>
         NamedTensors(MemberKind.Parameter, prefix, recurse, removeDuplicate: true);
 
     /// <summary>The buffers (non-trainable state such as running statistics) of this module and its descendants (<c>module.buffers()</c>).</summary>
     /// <param name="recurse">Whether the buffers of all descendants are included (default true).</param>
+    /// <returns>The buffer tensors themselves (not copies), enumerated lazily.</returns>
     public IEnumerable<Tensor> Buffers(bool recurse = true) => NamedBuffers(recurse: recurse).Select(b => b.Buffer);
 
     /// <summary>The buffers with their dotted keys, each tensor once (<c>module.named_buffers(prefix, recurse)</c>).</summary>
     /// <param name="prefix">Put before every name with a dot (default none).</param>
     /// <param name="recurse">Whether the buffers of all descendants are included (default true).</param>
+    /// <returns>(dotted key, the buffer tensor itself) pairs, enumerated lazily.</returns>
     public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers(string prefix = "", bool recurse = true) =>
         NamedTensors(MemberKind.Buffer, prefix, recurse, removeDuplicate: true);
 
     /// <summary>The direct children, each once (<c>module.children()</c>).</summary>
+    /// <returns>The child modules, in registration order, enumerated lazily.</returns>
     public IEnumerable<Module> Children() => NamedChildren().Select(c => c.Module);
 
     /// <summary>The direct children with their keys, each once (<c>module.named_children()</c>).</summary>
+    /// <returns>(key, child module) pairs, in registration order, enumerated lazily.</returns>
     public IEnumerable<(string Name, Module Module)> NamedChildren()
     {
         var seen = new HashSet<Module>(ReferenceEqualityComparer.Instance);
@@ -68,6 +75,7 @@ public abstract class Module
     }
 
     /// <summary>This module and all its descendants in pre-order, each once (<c>module.modules()</c>).</summary>
+    /// <returns>This module first, then its descendants, enumerated lazily.</returns>
     public IEnumerable<Module> Modules() => NamedModules().Select(m => m.Module);
 
     /// <summary>
@@ -75,10 +83,12 @@ public abstract class Module
     /// keys, in pre-order, each once (<c>module.named_modules()</c>).
     /// </summary>
     /// <param name="prefix">The name of this module, and put before every descendant's name with a dot (default empty).</param>
+    /// <returns>(dotted key, module) pairs, this module first, enumerated lazily.</returns>
     public IEnumerable<(string Name, Module Module)> NamedModules(string prefix = "") => WalkModules(prefix, removeDuplicate: true);
 
     /// <summary>Sets training mode on this module and every descendant and returns this module (<c>module.train(mode)</c>).</summary>
     /// <param name="mode">True for training mode, false for evaluation (default true).</param>
+    /// <returns>This module, for chaining.</returns>
     public Module Train(bool mode = true)
     {
         foreach (var module in Modules())
@@ -90,6 +100,7 @@ public abstract class Module
     }
 
     /// <summary>Sets evaluation mode, <c>Train(false)</c>: dropout becomes the identity (<c>module.eval()</c>).</summary>
+    /// <returns>This module, for chaining.</returns>
     public Module Eval() => Train(false);
 
     /// <summary>Sets every parameter's <see cref="Tensor.Grad"/> to null (<c>module.zero_grad(set_to_none=True)</c>).</summary>
@@ -106,6 +117,7 @@ public abstract class Module
     /// (<c>module.apply(fn)</c>), e.g. to re-initialize every Linear.
     /// </summary>
     /// <param name="fn">The action called on each module.</param>
+    /// <returns>This module, for chaining.</returns>
     public Module Apply(Action<Module> fn)
     {
         ArgumentNullException.ThrowIfNull(fn);
@@ -120,6 +132,7 @@ public abstract class Module
 
     /// <summary>The number of parameter elements, Σ numel(p), each shared tensor counted once; only those with <see cref="Tensor.RequiresGrad"/> when <paramref name="onlyTrainable"/>.</summary>
     /// <param name="onlyTrainable">Whether only the parameters that require grad are counted (default false: all).</param>
+    /// <returns>The total element count.</returns>
     public long NumParameters(bool onlyTrainable = false) =>
         Parameters().Where(p => !onlyTrainable || p.RequiresGrad).Sum(p => (long)p.Numel);
 
@@ -129,6 +142,7 @@ public abstract class Module
     /// module's, as in PyTorch: copy them if the module will keep training while you hold them.
     /// A tensor shared between two places appears under both keys.
     /// </summary>
+    /// <returns>A new dictionary from dotted key to detached tensor, in that order.</returns>
     public Dictionary<string, Tensor> StateDict()
     {
         var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -208,6 +222,7 @@ public abstract class Module
     /// The module tree in PyTorch's format: <c>Name(extra)</c> for a leaf, and for a container one
     /// line per child, <c>(key): child</c>, indented by two spaces (<c>repr(module)</c>).
     /// </summary>
+    /// <returns>The text, one line per module, e.g. <c>Linear(in_features=2, out_features=3, bias=True)</c> for a leaf.</returns>
     public override string ToString()
     {
         string extra = ExtraRepr();
@@ -231,6 +246,7 @@ public abstract class Module
     }
 
     /// <summary>The module's settings shown inside its parentheses by <see cref="ToString"/> (<c>module.extra_repr()</c>).</summary>
+    /// <returns>The settings' text, e.g. <c>in_features=2, out_features=3, bias=True</c>; empty here.</returns>
     protected virtual string ExtraRepr() => string.Empty;
 
     /// <summary>

@@ -39,6 +39,7 @@ public sealed class ModuleList : Module, IReadOnlyList<Module>
 
     /// <summary>Appends <paramref name="module"/> under the next key (<c>list.append(module)</c>) and returns this list.</summary>
     /// <param name="module">The module appended, registered under the next index.</param>
+    /// <returns>This list, for chaining.</returns>
     public ModuleList Add(Module module)
     {
         ArgumentNullException.ThrowIfNull(module);
@@ -49,6 +50,7 @@ public sealed class ModuleList : Module, IReadOnlyList<Module>
 
     /// <summary>Always throws: a ModuleList only holds modules; call them from the owning module's Forward.</summary>
     /// <param name="input">Not used: the call fails, as a ModuleList has no forward of its own.</param>
+    /// <returns>Never returns: always throws <see cref="InvalidOperationException"/>.</returns>
     public override Tensor Forward(Tensor input) =>
         throw new InvalidOperationException("ModuleList has no Forward: iterate over it and call each module from the owning module");
 

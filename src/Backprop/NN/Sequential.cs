@@ -44,6 +44,7 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
 
     /// <summary>Appends <paramref name="layer"/> under the next key (<c>seq.append(module)</c>) and returns this chain.</summary>
     /// <param name="layer">The module appended, run after the others.</param>
+    /// <returns>This chain, for chaining.</returns>
     public Sequential Add(Module layer)
     {
         ArgumentNullException.ThrowIfNull(layer);
@@ -54,6 +55,7 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
 
     /// <summary>Applies every layer in order: the output of one is the input of the next.</summary>
     /// <param name="input">The first module's input.</param>
+    /// <returns>The last layer's output; <paramref name="input"/> itself for an empty chain.</returns>
     public override Tensor Forward(Tensor input)
     {
         var x = input;

@@ -17,6 +17,7 @@ public static partial class ActivationOps
     extension(Tensor self)
     {
         /// <summary>Hyperbolic tangent (<c>torch.tanh</c>). d/dx = 1 − tanh²(x) = 1 − y², reusing the output.</summary>
+        /// <returns>A new tensor of this one's shape and dtype, with values in (−1, 1).</returns>
         public Tensor Tanh()
         {
             var y = Tensor.Map("tanh", self, TensorPrimitives.Tanh, TensorPrimitives.Tanh);
@@ -27,6 +28,7 @@ public static partial class ActivationOps
         /// Logistic sigmoid σ(x) = 1/(1 + e^(−x)) (<c>torch.sigmoid</c>). d/dx = σ(x)(1 − σ(x)) = y(1 − y).
         /// Stable for large |x|: e^(−x) overflowing to ∞ gives exactly 0, never NaN.
         /// </summary>
+        /// <returns>A new tensor of this one's shape and dtype, with values in [0, 1].</returns>
         public Tensor Sigmoid()
         {
             var y = Tensor.Map("sigmoid", self, TensorPrimitives.Sigmoid, TensorPrimitives.Sigmoid);
@@ -34,6 +36,7 @@ public static partial class ActivationOps
         }
 
         /// <summary>Rectified linear unit max(x, 0) (<c>torch.relu</c>). d/dx = 1 where x &gt; 0, else 0 (0 at x = 0, as PyTorch).</summary>
+        /// <returns>A new tensor of this one's shape and dtype, with no negative values.</returns>
         public Tensor Relu()
         {
             var x = self;
@@ -70,6 +73,7 @@ public static partial class ActivationOps
         /// (<c>torch.nn.functional.leaky_relu</c>). d/dx = 1 where x &gt; 0, else negativeSlope.
         /// </summary>
         /// <param name="negativeSlope">The slope for x &lt; 0 (PyTorch's <c>negative_slope</c>, default 0.01).</param>
+        /// <returns>A new tensor of this one's shape and dtype.</returns>
         public Tensor LeakyRelu(double negativeSlope = 0.01)
         {
             var x = self;
@@ -87,6 +91,7 @@ public static partial class ActivationOps
         /// (<c>torch.nn.functional.gelu</c> with its default <c>approximate='none'</c>).
         /// d/dx = Φ(x) + x·φ(x), with φ the standard normal density. Float32 is computed through double.
         /// </summary>
+        /// <returns>A new tensor of this one's shape and dtype.</returns>
         public Tensor Gelu()
         {
             var x = self;
@@ -111,6 +116,7 @@ public static partial class ActivationOps
         /// (<c>torch.softmax(x, dim)</c>). Backward: dL/dxᵢ = yᵢ(gᵢ − Σⱼ gⱼyⱼ).
         /// </summary>
         /// <param name="dim">The dim the probabilities sum to 1 along (negative counts from the end).</param>
+        /// <returns>A new tensor of this one's shape and dtype whose slices along <paramref name="dim"/> are positive and sum to 1.</returns>
         public Tensor Softmax(int dim) => self.SoftmaxAlong(new SoftmaxDefinition(dim), dim, log: false);
 
         /// <summary>
@@ -118,6 +124,7 @@ public static partial class ActivationOps
         /// m = maxⱼ xⱼ (<c>torch.log_softmax(x, dim)</c>). Backward: dL/dxᵢ = gᵢ − softmax(x)ᵢ·Σⱼ gⱼ.
         /// </summary>
         /// <param name="dim">The dim normalized along (negative counts from the end).</param>
+        /// <returns>A new tensor of this one's shape and dtype whose slices along <paramref name="dim"/> are log-probabilities (≤ 0, their exponentials summing to 1).</returns>
         public Tensor LogSoftmax(int dim) => self.SoftmaxAlong(new LogSoftmaxDefinition(dim), dim, log: true);
 
         /// <summary>Softmax or log-softmax along a dim: one stable row kernel for both, forward and backward.</summary>
@@ -325,6 +332,7 @@ public sealed class TanhDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Tanh(x).</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Tanh");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -350,6 +358,7 @@ public sealed class SigmoidDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Sigmoid(x).</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Sigmoid");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -375,6 +384,7 @@ public sealed class ReluDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Relu(x).</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Relu");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -404,6 +414,7 @@ public sealed class LeakyReluDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX LeakyRelu(x) with alpha = the negative slope.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "LeakyRelu", new OnnxAttribute("alpha", (float)NegativeSlope));
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -429,6 +440,7 @@ public sealed class GeluDefinition : OpDefinition, IGradCheckSamples
     /// written with Div, Erf, Add and two Muls.
     /// </summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -463,6 +475,7 @@ public sealed class SoftmaxDefinition : DimOpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Softmax(x) along axis = dim (opset 13+ semantics: that axis only, as PyTorch's dim).</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -490,6 +503,7 @@ public sealed class LogSoftmaxDefinition : DimOpDefinition, IGradCheckSamples
 
     /// <summary>ONNX LogSoftmax(x) along axis = dim.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

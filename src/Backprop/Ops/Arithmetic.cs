@@ -16,6 +16,7 @@ public static partial class ArithmeticOps
     {
         /// <summary>a + b with broadcasting (<c>torch.add</c>). d/da = 1, d/db = 1.</summary>
         /// <param name="other">The tensor added, broadcast against this one; same dtype.</param>
+        /// <returns>A new tensor of the broadcast shape and the inputs' dtype.</returns>
         public Tensor Add(Tensor other)
         {
             var result = Broadcasting.Binary("add", self, other, default(AddKernel));
@@ -24,6 +25,7 @@ public static partial class ArithmeticOps
 
         /// <summary>a − b with broadcasting (<c>torch.sub</c>). d/da = 1, d/db = −1.</summary>
         /// <param name="other">The tensor subtracted, broadcast against this one; same dtype.</param>
+        /// <returns>A new tensor of the broadcast shape and the inputs' dtype.</returns>
         public Tensor Sub(Tensor other)
         {
             var result = Broadcasting.Binary("sub", self, other, default(SubKernel));
@@ -32,6 +34,7 @@ public static partial class ArithmeticOps
 
         /// <summary>a · b elementwise with broadcasting (<c>torch.mul</c>). d/da = b, d/db = a.</summary>
         /// <param name="other">The tensor multiplied by, broadcast against this one; same dtype.</param>
+        /// <returns>A new tensor of the broadcast shape and the inputs' dtype.</returns>
         public Tensor Mul(Tensor other)
         {
             var result = Broadcasting.Binary("mul", self, other, default(MulKernel));
@@ -41,6 +44,7 @@ public static partial class ArithmeticOps
 
         /// <summary>a / b elementwise with broadcasting (<c>torch.div</c>). d/da = 1/b, d/db = −a/b².</summary>
         /// <param name="other">The divisor, broadcast against this one; same dtype.</param>
+        /// <returns>A new tensor of the broadcast shape and the inputs' dtype.</returns>
         public Tensor Div(Tensor other)
         {
             var result = Broadcasting.Binary("div", self, other, default(DivKernel));
@@ -49,6 +53,7 @@ public static partial class ArithmeticOps
         }
 
         /// <summary>−x (<c>torch.neg</c>). d/dx = −1.</summary>
+        /// <returns>A new tensor of this one's shape and dtype.</returns>
         public Tensor Neg()
         {
             var result = Tensor.Map("neg", self, TensorPrimitives.Negate, TensorPrimitives.Negate);
@@ -57,6 +62,7 @@ public static partial class ArithmeticOps
 
         /// <summary>x^p for a scalar exponent (<c>torch.pow</c>). d/dx = p·x^(p−1).</summary>
         /// <param name="exponent">The exponent p applied to every element, e.g. 2 for a square or 0.5 for a square root.</param>
+        /// <returns>A new tensor of this one's shape and dtype.</returns>
         public Tensor Pow(double exponent)
         {
             var x = self;
@@ -69,6 +75,7 @@ public static partial class ArithmeticOps
         /// ∂/∂a = b·a^(b−1) (0 where b = 0), ∂/∂b = aᵇ·ln a (0 where a = 0 and b ≥ 0), PyTorch's conventions.
         /// </summary>
         /// <param name="exponent">The exponent b, broadcasting with this tensor, of its dtype.</param>
+        /// <returns>A new tensor of the broadcast shape and the inputs' dtype.</returns>
         /// <exception cref="ArgumentException">The shapes do not broadcast or the dtypes differ.</exception>
         public Tensor Pow(Tensor exponent)
         {
@@ -100,6 +107,7 @@ public static partial class ArithmeticOps
         /// gradient half-half, as PyTorch's.
         /// </summary>
         /// <param name="other">The other tensor, broadcasting with this one, of its dtype.</param>
+        /// <returns>A new tensor of the broadcast shape and the inputs' dtype.</returns>
         /// <exception cref="ArgumentException">The shapes do not broadcast or the dtypes differ.</exception>
         public Tensor Maximum(Tensor other) => self.Extremum(other, max: true);
 
@@ -108,6 +116,7 @@ public static partial class ArithmeticOps
         /// ∂/∂a = 1 where a &lt; b, ½ where a = b, 0 where a &gt; b, and ∂/∂b the mirror (ties split half-half).
         /// </summary>
         /// <param name="other">The other tensor, broadcasting with this one, of its dtype.</param>
+        /// <returns>A new tensor of the broadcast shape and the inputs' dtype.</returns>
         /// <exception cref="ArgumentException">The shapes do not broadcast or the dtypes differ.</exception>
         public Tensor Minimum(Tensor other) => self.Extremum(other, max: false);
 
@@ -140,65 +149,78 @@ public static partial class ArithmeticOps
         /// <summary>Elementwise sum with broadcasting.</summary>
         /// <param name="a">The left operand.</param>
         /// <param name="b">The right operand, broadcast against <paramref name="a"/>.</param>
+        /// <returns><paramref name="a"/> + <paramref name="b"/>, a new tensor of the broadcast shape and their dtype.</returns>
         public static Tensor operator +(Tensor a, Tensor b) => a.Add(b);
 
         /// <summary>Adds a scalar.</summary>
         /// <param name="a">The tensor.</param>
         /// <param name="b">The number added to every element.</param>
+        /// <returns><paramref name="a"/> + <paramref name="b"/>, a new tensor of a's shape and dtype.</returns>
         public static Tensor operator +(Tensor a, double b) => a.Add(Tensor.Constant(b, a));
 
         /// <summary>Adds a scalar.</summary>
         /// <param name="a">The number added to every element.</param>
         /// <param name="b">The tensor.</param>
+        /// <returns><paramref name="a"/> + <paramref name="b"/>, a new tensor of b's shape and dtype.</returns>
         public static Tensor operator +(double a, Tensor b) => Tensor.Constant(a, b).Add(b);
 
         /// <summary>Elementwise difference with broadcasting.</summary>
         /// <param name="a">The left operand.</param>
         /// <param name="b">The right operand, broadcast against <paramref name="a"/>.</param>
+        /// <returns><paramref name="a"/> − <paramref name="b"/>, a new tensor of the broadcast shape and their dtype.</returns>
         public static Tensor operator -(Tensor a, Tensor b) => a.Sub(b);
 
         /// <summary>Subtracts a scalar.</summary>
         /// <param name="a">The tensor.</param>
         /// <param name="b">The number subtracted from every element.</param>
+        /// <returns><paramref name="a"/> − <paramref name="b"/>, a new tensor of a's shape and dtype.</returns>
         public static Tensor operator -(Tensor a, double b) => a.Sub(Tensor.Constant(b, a));
 
         /// <summary>Subtracts from a scalar.</summary>
         /// <param name="a">The number every element is subtracted from.</param>
         /// <param name="b">The tensor.</param>
+        /// <returns><paramref name="a"/> − <paramref name="b"/>, a new tensor of b's shape and dtype.</returns>
         public static Tensor operator -(double a, Tensor b) => Tensor.Constant(a, b).Sub(b);
 
         /// <summary>Elementwise product with broadcasting.</summary>
         /// <param name="a">The left operand.</param>
         /// <param name="b">The right operand, broadcast against <paramref name="a"/>.</param>
+        /// <returns><paramref name="a"/> · <paramref name="b"/>, a new tensor of the broadcast shape and their dtype.</returns>
         public static Tensor operator *(Tensor a, Tensor b) => a.Mul(b);
 
         /// <summary>Multiplies by a scalar.</summary>
         /// <param name="a">The tensor.</param>
         /// <param name="b">The number every element is multiplied by.</param>
+        /// <returns><paramref name="a"/> · <paramref name="b"/>, a new tensor of a's shape and dtype.</returns>
         public static Tensor operator *(Tensor a, double b) => a.Mul(Tensor.Constant(b, a));
 
         /// <summary>Multiplies by a scalar.</summary>
         /// <param name="a">The number every element is multiplied by.</param>
         /// <param name="b">The tensor.</param>
+        /// <returns><paramref name="a"/> · <paramref name="b"/>, a new tensor of b's shape and dtype.</returns>
         public static Tensor operator *(double a, Tensor b) => Tensor.Constant(a, b).Mul(b);
 
         /// <summary>Elementwise quotient with broadcasting.</summary>
         /// <param name="a">The dividend.</param>
         /// <param name="b">The divisor, broadcast against <paramref name="a"/>.</param>
+        /// <returns><paramref name="a"/> / <paramref name="b"/>, a new tensor of the broadcast shape and their dtype.</returns>
         public static Tensor operator /(Tensor a, Tensor b) => a.Div(b);
 
         /// <summary>Divides by a scalar.</summary>
         /// <param name="a">The dividend.</param>
         /// <param name="b">The number every element is divided by.</param>
+        /// <returns><paramref name="a"/> / <paramref name="b"/>, a new tensor of a's shape and dtype.</returns>
         public static Tensor operator /(Tensor a, double b) => a.Div(Tensor.Constant(b, a));
 
         /// <summary>Divides a scalar by each element.</summary>
         /// <param name="a">The number divided by every element.</param>
         /// <param name="b">The divisor.</param>
+        /// <returns><paramref name="a"/> / <paramref name="b"/>, a new tensor of b's shape and dtype.</returns>
         public static Tensor operator /(double a, Tensor b) => Tensor.Constant(a, b).Div(b);
 
         /// <summary>Negation.</summary>
         /// <param name="a">The tensor negated.</param>
+        /// <returns>−<paramref name="a"/>, a new tensor of its shape and dtype.</returns>
         public static Tensor operator -(Tensor a) => a.Neg();
     }
 
@@ -295,6 +317,7 @@ public sealed class AddDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Add(a, b), which broadcasts as NumPy does, as add does.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Add");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -322,6 +345,7 @@ public sealed class SubDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Sub(a, b), broadcasting as NumPy does.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Sub");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -348,6 +372,7 @@ public sealed class MulDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Mul(a, b), broadcasting as NumPy does.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Mul");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -374,6 +399,7 @@ public sealed class DivDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Div(a, b), broadcasting as NumPy does.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Div");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -400,6 +426,7 @@ public sealed class NegDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Neg(x).</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Neg");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -429,6 +456,7 @@ public sealed class PowDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Pow(x, p) with the exponent p as a scalar constant.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -456,6 +484,7 @@ public sealed class PowTensorDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Pow(a, b), broadcasting as NumPy does.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Pow");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -482,6 +511,7 @@ public sealed class MaximumDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Max(a, b), broadcasting as NumPy does.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Max");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -508,6 +538,7 @@ public sealed class MinimumDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Min(a, b), broadcasting as NumPy does.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Min");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>

@@ -15,61 +15,73 @@ public static partial class ComparisonOps
         /// <summary>a &gt; b elementwise as 0/1 (<c>a &gt; b</c> on torch tensors); see <c>Gt</c>.</summary>
         /// <param name="a">The left operand.</param>
         /// <param name="b">The right operand, broadcast against <paramref name="a"/>.</param>
+        /// <returns>A new tensor of the broadcast shape, 1 where true and 0 elsewhere: int64 for two int64 inputs, else the float dtype.</returns>
         public static Tensor operator >(Tensor a, Tensor b) => a.Gt(b);
 
         /// <summary>a &lt; b elementwise as 0/1 (<c>a &lt; b</c> on torch tensors); see <c>Lt</c>.</summary>
         /// <param name="a">The left operand.</param>
         /// <param name="b">The right operand, broadcast against <paramref name="a"/>.</param>
+        /// <returns>A new tensor of the broadcast shape, 1 where true and 0 elsewhere: int64 for two int64 inputs, else the float dtype.</returns>
         public static Tensor operator <(Tensor a, Tensor b) => a.Lt(b);
 
         /// <summary>a ≥ b elementwise as 0/1 (<c>a &gt;= b</c> on torch tensors).</summary>
         /// <param name="a">The left operand.</param>
         /// <param name="b">The right operand, broadcast against <paramref name="a"/>.</param>
+        /// <returns>A new tensor of the broadcast shape, 1 where true and 0 elsewhere: int64 for two int64 inputs, else the float dtype.</returns>
         public static Tensor operator >=(Tensor a, Tensor b) => a.Ge(b);
 
         /// <summary>a ≤ b elementwise as 0/1 (<c>a &lt;= b</c> on torch tensors).</summary>
         /// <param name="a">The left operand.</param>
         /// <param name="b">The right operand, broadcast against <paramref name="a"/>.</param>
+        /// <returns>A new tensor of the broadcast shape, 1 where true and 0 elsewhere: int64 for two int64 inputs, else the float dtype.</returns>
         public static Tensor operator <=(Tensor a, Tensor b) => a.Le(b);
 
         /// <summary>a &gt; value elementwise as 0/1.</summary>
         /// <param name="a">The tensor compared.</param>
         /// <param name="value">The number every element is compared with.</param>
+        /// <returns>A new tensor of a's shape and dtype, 1 where true and 0 elsewhere (float32 for int64 and a fractional value).</returns>
         public static Tensor operator >(Tensor a, double value) => a.Gt(value);
 
         /// <summary>a &lt; value elementwise as 0/1.</summary>
         /// <param name="a">The tensor compared.</param>
         /// <param name="value">The number every element is compared with.</param>
+        /// <returns>A new tensor of a's shape and dtype, 1 where true and 0 elsewhere (float32 for int64 and a fractional value).</returns>
         public static Tensor operator <(Tensor a, double value) => a.Lt(value);
 
         /// <summary>a ≥ value elementwise as 0/1.</summary>
         /// <param name="a">The tensor compared.</param>
         /// <param name="value">The number every element is compared with.</param>
+        /// <returns>A new tensor of a's shape and dtype, 1 where true and 0 elsewhere (float32 for int64 and a fractional value).</returns>
         public static Tensor operator >=(Tensor a, double value) => a.Ge(value);
 
         /// <summary>a ≤ value elementwise as 0/1.</summary>
         /// <param name="a">The tensor compared.</param>
         /// <param name="value">The number every element is compared with.</param>
+        /// <returns>A new tensor of a's shape and dtype, 1 where true and 0 elsewhere (float32 for int64 and a fractional value).</returns>
         public static Tensor operator <=(Tensor a, double value) => a.Le(value);
 
         /// <summary>value &gt; b elementwise as 0/1 (b &lt; value).</summary>
         /// <param name="value">The number compared with every element.</param>
         /// <param name="b">The tensor compared.</param>
+        /// <returns>A new tensor of b's shape and dtype, 1 where true and 0 elsewhere (float32 for int64 and a fractional value).</returns>
         public static Tensor operator >(double value, Tensor b) => b.Lt(value);
 
         /// <summary>value &lt; b elementwise as 0/1 (b &gt; value).</summary>
         /// <param name="value">The number compared with every element.</param>
         /// <param name="b">The tensor compared.</param>
+        /// <returns>A new tensor of b's shape and dtype, 1 where true and 0 elsewhere (float32 for int64 and a fractional value).</returns>
         public static Tensor operator <(double value, Tensor b) => b.Gt(value);
 
         /// <summary>value ≥ b elementwise as 0/1 (b ≤ value).</summary>
         /// <param name="value">The number compared with every element.</param>
         /// <param name="b">The tensor compared.</param>
+        /// <returns>A new tensor of b's shape and dtype, 1 where true and 0 elsewhere (float32 for int64 and a fractional value).</returns>
         public static Tensor operator >=(double value, Tensor b) => b.Le(value);
 
         /// <summary>value ≤ b elementwise as 0/1 (b ≥ value).</summary>
         /// <param name="value">The number compared with every element.</param>
         /// <param name="b">The tensor compared.</param>
+        /// <returns>A new tensor of b's shape and dtype, 1 where true and 0 elsewhere (float32 for int64 and a fractional value).</returns>
         public static Tensor operator <=(double value, Tensor b) => b.Ge(value);
     }
 
@@ -82,50 +94,62 @@ public static partial class ComparisonOps
         /// <c>logits.ArgMax(1).Eq(labels).Float().Mean()</c> is the accuracy. Not differentiable: never recorded.
         /// </summary>
         /// <param name="other">The tensor compared with, broadcast against this one; same dtype.</param>
+        /// <returns>A new tensor of the broadcast shape, 1 where equal and 0 elsewhere: int64 for two int64 inputs, else the float dtype.</returns>
         public Tensor Eq(Tensor other) => self.Compare("eq", other, default(EqualTest));
 
         /// <summary>a == value elementwise (<c>torch.eq</c> with a scalar), as 0/1. Not differentiable.</summary>
         /// <param name="value">The number every element is compared with, converted to this tensor's dtype.</param>
+        /// <returns>A new tensor of this one's shape and dtype, 1 where equal and 0 elsewhere (float32 for int64 and a fractional value).</returns>
         public Tensor Eq(double value) => self.Compare("eq", ScalarFor(self, value), default(EqualTest));
 
         /// <summary>a ≠ b elementwise with broadcasting (<c>torch.ne</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
         /// <param name="other">The tensor compared with, broadcast against this one; same dtype.</param>
+        /// <returns>A new tensor of the broadcast shape, 1 where different and 0 elsewhere: int64 for two int64 inputs, else the float dtype.</returns>
         public Tensor Ne(Tensor other) => self.Compare("ne", other, default(NotEqualTest));
 
         /// <summary>a ≠ value elementwise (<c>torch.ne</c> with a scalar), as 0/1. Not differentiable.</summary>
         /// <param name="value">The number every element is compared with, converted to this tensor's dtype.</param>
+        /// <returns>A new tensor of this one's shape and dtype, 1 where different and 0 elsewhere (float32 for int64 and a fractional value).</returns>
         public Tensor Ne(double value) => self.Compare("ne", ScalarFor(self, value), default(NotEqualTest));
 
         /// <summary>a &lt; b elementwise with broadcasting (<c>torch.lt</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
         /// <param name="other">The tensor compared with, broadcast against this one; same dtype.</param>
+        /// <returns>A new tensor of the broadcast shape, 1 where true and 0 elsewhere: int64 for two int64 inputs, else the float dtype.</returns>
         public Tensor Lt(Tensor other) => self.Compare("lt", other, default(LessTest));
 
         /// <summary>a &lt; value elementwise (<c>torch.lt</c> with a scalar), as 0/1. Not differentiable.</summary>
         /// <param name="value">The number every element is compared with, converted to this tensor's dtype.</param>
+        /// <returns>A new tensor of this one's shape and dtype, 1 where true and 0 elsewhere (float32 for int64 and a fractional value).</returns>
         public Tensor Lt(double value) => self.Compare("lt", ScalarFor(self, value), default(LessTest));
 
         /// <summary>a ≤ b elementwise with broadcasting (<c>torch.le</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
         /// <param name="other">The tensor compared with, broadcast against this one; same dtype.</param>
+        /// <returns>A new tensor of the broadcast shape, 1 where true and 0 elsewhere: int64 for two int64 inputs, else the float dtype.</returns>
         public Tensor Le(Tensor other) => self.Compare("le", other, default(LessOrEqualTest));
 
         /// <summary>a ≤ value elementwise (<c>torch.le</c> with a scalar), as 0/1. Not differentiable.</summary>
         /// <param name="value">The number every element is compared with, converted to this tensor's dtype.</param>
+        /// <returns>A new tensor of this one's shape and dtype, 1 where true and 0 elsewhere (float32 for int64 and a fractional value).</returns>
         public Tensor Le(double value) => self.Compare("le", ScalarFor(self, value), default(LessOrEqualTest));
 
         /// <summary>a &gt; b elementwise with broadcasting (<c>torch.gt</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
         /// <param name="other">The tensor compared with, broadcast against this one; same dtype.</param>
+        /// <returns>A new tensor of the broadcast shape, 1 where true and 0 elsewhere: int64 for two int64 inputs, else the float dtype.</returns>
         public Tensor Gt(Tensor other) => self.Compare("gt", other, default(GreaterTest));
 
         /// <summary>a &gt; value elementwise (<c>torch.gt</c> with a scalar), as 0/1. Not differentiable.</summary>
         /// <param name="value">The number every element is compared with, converted to this tensor's dtype.</param>
+        /// <returns>A new tensor of this one's shape and dtype, 1 where true and 0 elsewhere (float32 for int64 and a fractional value).</returns>
         public Tensor Gt(double value) => self.Compare("gt", ScalarFor(self, value), default(GreaterTest));
 
         /// <summary>a ≥ b elementwise with broadcasting (<c>torch.ge</c>), as 0/1 (PyTorch: bool). Not differentiable.</summary>
         /// <param name="other">The tensor compared with, broadcast against this one; same dtype.</param>
+        /// <returns>A new tensor of the broadcast shape, 1 where true and 0 elsewhere: int64 for two int64 inputs, else the float dtype.</returns>
         public Tensor Ge(Tensor other) => self.Compare("ge", other, default(GreaterOrEqualTest));
 
         /// <summary>a ≥ value elementwise (<c>torch.ge</c> with a scalar), as 0/1. Not differentiable.</summary>
         /// <param name="value">The number every element is compared with, converted to this tensor's dtype.</param>
+        /// <returns>A new tensor of this one's shape and dtype, 1 where true and 0 elsewhere (float32 for int64 and a fractional value).</returns>
         public Tensor Ge(double value) => self.Compare("ge", ScalarFor(self, value), default(GreaterOrEqualTest));
 
         /// <summary>
@@ -135,6 +159,7 @@ public static partial class ComparisonOps
         /// </summary>
         /// <param name="dim">The dim searched along (negative counts from the end); null for the flattened tensor.</param>
         /// <param name="keepDim">Whether the searched dim stays in the result with size 1 (PyTorch's <c>keepdim</c>); ignored when <paramref name="dim"/> is null.</param>
+        /// <returns>A new int64 tensor of this one's shape without <paramref name="dim"/> (size 1 with <paramref name="keepDim"/>); rank 0 when dim is null (all dims of size 1 with keepDim).</returns>
         public Tensor ArgMax(int? dim = null, bool keepDim = false) => self.ArgExtreme("argmax", dim, keepDim, max: true);
 
         /// <summary>
@@ -144,6 +169,7 @@ public static partial class ComparisonOps
         /// </summary>
         /// <param name="dim">The dim searched along (negative counts from the end); null for the flattened tensor.</param>
         /// <param name="keepDim">Whether the searched dim stays in the result with size 1 (PyTorch's <c>keepdim</c>); ignored when <paramref name="dim"/> is null.</param>
+        /// <returns>A new int64 tensor of this one's shape without <paramref name="dim"/> (size 1 with <paramref name="keepDim"/>); rank 0 when dim is null (all dims of size 1 with keepDim).</returns>
         public Tensor ArgMin(int? dim = null, bool keepDim = false) => self.ArgExtreme("argmin", dim, keepDim, max: false);
 
         private Tensor Compare<TTest>(string op, Tensor other, TTest test)

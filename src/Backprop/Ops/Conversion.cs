@@ -19,6 +19,7 @@ public static partial class ConversionOps
         /// float32 ↔ float64 is recorded, its backward converting the gradient back.
         /// </summary>
         /// <param name="dtype">The dtype of the result.</param>
+        /// <returns>This tensor when it already has <paramref name="dtype"/>, else a new tensor of its shape in <paramref name="dtype"/>.</returns>
         /// <exception cref="ArgumentException">A float value cannot be converted to int64; the message names it.</exception>
         public Tensor To(DType dtype)
         {
@@ -55,12 +56,15 @@ public static partial class ConversionOps
         }
 
         /// <summary>As float32 (<c>tensor.float()</c>); see <see cref="To"/>.</summary>
+        /// <returns>This tensor when it is float32, else a new float32 tensor of its shape.</returns>
         public Tensor Float() => self.To(DType.Float32);
 
         /// <summary>As float64 (<c>tensor.double()</c>); see <see cref="To"/>.</summary>
+        /// <returns>This tensor when it is float64, else a new float64 tensor of its shape.</returns>
         public Tensor Double() => self.To(DType.Float64);
 
         /// <summary>As int64, truncating toward zero (<c>tensor.long()</c>); see <see cref="To"/>.</summary>
+        /// <returns>This tensor when it is int64, else a new int64 tensor of its shape.</returns>
         public Tensor Long() => self.To(DType.Int64);
     }
 
@@ -113,6 +117,7 @@ public sealed class ToDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Cast(x) to float (1) or double (11).</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) =>
         LowerAs(onnx, "Cast", new OnnxAttribute("to", DType == DType.Float32 ? 1L : 11L));
 

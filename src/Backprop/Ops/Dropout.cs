@@ -20,6 +20,7 @@ public static partial class DropoutOps
         /// <param name="p">The probability of zeroing each element, in [0, 1]; survivors are scaled by 1/(1 − p).</param>
         /// <param name="train">Whether dropout applies; false returns the input unchanged.</param>
         /// <param name="generator">The random source of the mask, or null for <see cref="Generator.Default"/>.</param>
+        /// <returns>A new tensor of the input's shape and dtype with the dropped elements 0 and the rest scaled by 1/(1 − p); <paramref name="input"/> itself when not training or p = 0.</returns>
         public static Tensor Dropout(Tensor input, double p, bool train, Generator? generator = null)
         {
             ArgumentNullException.ThrowIfNull(input);

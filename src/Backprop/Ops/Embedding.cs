@@ -20,6 +20,7 @@ public static partial class EmbeddingOps
         /// <param name="input">Int64 indices of any shape, each in [0, num_embeddings).</param>
         /// <param name="weight">The table, (num_embeddings, embedding_dim).</param>
         /// <param name="paddingIdx">An index whose row gets no gradient, or null for none (negative counts from the end).</param>
+        /// <returns>A new tensor of shape input.shape + (embedding_dim) and the weight's dtype.</returns>
         public static Tensor Embedding(Tensor input, Tensor weight, int? paddingIdx = null)
         {
             ArgumentNullException.ThrowIfNull(input);
@@ -112,6 +113,7 @@ public sealed class EmbeddingDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Gather(W, indices, axis = 0): the rows of the weight at the indices (the padding row only matters to the gradient).</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

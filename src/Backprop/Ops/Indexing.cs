@@ -19,6 +19,7 @@ public static partial class IndexingOps
         /// </summary>
         /// <param name="dim">The dim indexed and removed (negative counts from the end).</param>
         /// <param name="index">The position along it (negative counts from the end).</param>
+        /// <returns>A new tensor of this one's dtype and shape without <paramref name="dim"/>.</returns>
         public Tensor Select(int dim, int index)
         {
             if (self.Rank == 0)
@@ -40,6 +41,7 @@ public static partial class IndexingOps
         /// <param name="dim">The dim narrowed (negative counts from the end).</param>
         /// <param name="start">The first position kept (negative counts from the end).</param>
         /// <param name="length">How many positions are kept, ≥ 0.</param>
+        /// <returns>A new tensor of this one's dtype and shape, with <paramref name="length"/> along <paramref name="dim"/>.</returns>
         public Tensor Narrow(int dim, int start, int length)
         {
             int d = self.RequireDim("narrow", dim);
@@ -67,6 +69,7 @@ public static partial class IndexingOps
         /// <param name="start">The first position taken; null for 0.</param>
         /// <param name="end">The bound, not taken; null for the dim's size.</param>
         /// <param name="step">The stride, positive (default 1).</param>
+        /// <returns>A new tensor of this one's dtype and shape, with ⌈(end − start)/step⌉ (at least 0) along <paramref name="dim"/>.</returns>
         public Tensor Slice(int dim, int? start = null, int? end = null, int step = 1)
         {
             int d = self.RequireDim("slice", dim);
@@ -89,6 +92,7 @@ public static partial class IndexingOps
         /// </summary>
         /// <param name="dim">The dim picked along (negative counts from the end).</param>
         /// <param name="index">Int64 positions along <paramref name="dim"/>, this tensor's rank.</param>
+        /// <returns>A new tensor of <paramref name="index"/>'s shape and this one's dtype.</returns>
         public Tensor Gather(int dim, Tensor index)
         {
             int d = self.RequireDim("gather", dim);
@@ -165,6 +169,7 @@ public static partial class IndexingOps
         /// </summary>
         /// <param name="dim">The dim picked along (negative counts from the end).</param>
         /// <param name="index">1-D int64 positions along <paramref name="dim"/>; repeats allowed.</param>
+        /// <returns>A new tensor of this one's dtype and shape, with the length of <paramref name="index"/> along <paramref name="dim"/>.</returns>
         public Tensor IndexSelect(int dim, Tensor index)
         {
             int d = self.RequireDim("index_select", dim);
@@ -241,6 +246,7 @@ public static partial class IndexingOps
         /// </summary>
         /// <param name="mask">Where to write the value (nonzero), broadcasting with this tensor.</param>
         /// <param name="value">The value written.</param>
+        /// <returns>A new tensor of this one's dtype and of its shape broadcast with the mask's.</returns>
         /// <exception cref="ArgumentException">The shapes do not broadcast, or this tensor is not float.</exception>
         public Tensor MaskedFill(Tensor mask, double value)
         {
@@ -276,6 +282,7 @@ public static partial class IndexingOps
         /// <param name="condition">Where non-zero, the result takes <paramref name="x"/>; any dtype, broadcast with both.</param>
         /// <param name="x">The values taken where the condition holds.</param>
         /// <param name="y">The values taken elsewhere; the same dtype as <paramref name="x"/>.</param>
+        /// <returns>A new tensor of the three inputs' broadcast shape and <paramref name="x"/>'s dtype.</returns>
         public static Tensor Where(Tensor condition, Tensor x, Tensor y)
         {
             Tensor.RequireSameDType("where", x, y);
@@ -394,6 +401,7 @@ public sealed class SelectDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Gather(x, [index], axis = dim) then Squeeze of that axis, which the selection removes.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -446,6 +454,7 @@ public sealed class SliceDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Slice(x, starts = [start], ends = [end], axes = [dim], steps = [step]).</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -471,6 +480,7 @@ public sealed class GatherDefinition : DimOpDefinition, IGradCheckSamples
 
     /// <summary>ONNX GatherElements(x, index, axis = dim), which is torch.gather.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "GatherElements", new OnnxAttribute("axis", Dim));
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -490,6 +500,7 @@ public sealed class IndexSelectDefinition : DimOpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Gather(x, index, axis = dim) with the 1-D index, which is torch.index_select.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Gather", new OnnxAttribute("axis", Dim));
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>

@@ -22,6 +22,7 @@ public static partial class LinearOps
         /// <param name="input">(…, in_features): any leading dims, the last one the features.</param>
         /// <param name="weight">W, (out_features, in_features).</param>
         /// <param name="bias">b, (out_features), or null for none.</param>
+        /// <returns>A new tensor of the input's shape with the last dim replaced by out, in the input's dtype.</returns>
         public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
         {
             ArgumentNullException.ThrowIfNull(input);
@@ -145,6 +146,7 @@ public sealed class LinearDefinition : OpDefinition, IGradCheckSamples
     /// (MatMul broadcasts over the leading dimensions, as linear does).
     /// </summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

@@ -24,6 +24,7 @@ public static partial class LossOps
         /// <param name="input">The prediction, any shape.</param>
         /// <param name="target">The values it should have been, the same shape.</param>
         /// <param name="reduction">How the per-element losses become the result (default their mean).</param>
+        /// <returns>The loss in the input's dtype: a rank-0 tensor for mean or sum, the per-element losses of the input's shape for none.</returns>
         public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
         {
             const string op = "mse_loss";
@@ -60,6 +61,7 @@ public static partial class LossOps
         /// <param name="input">Probabilities in [0, 1], any shape.</param>
         /// <param name="target">The targets in [0, 1], the same shape.</param>
         /// <param name="reduction">How the per-element losses become the result (default their mean).</param>
+        /// <returns>The loss in the input's dtype: a rank-0 tensor for mean or sum, the per-element losses of the input's shape for none.</returns>
         public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
         {
             const string op = "binary_cross_entropy";
@@ -101,6 +103,7 @@ public static partial class LossOps
         /// <param name="reduction">How the per-element losses are combined: mean (default), sum or none.</param>
         /// <param name="weight">A rescaling weight w of each element, broadcasting to the input's shape (PyTorch's <c>weight</c>); null for 1.</param>
         /// <param name="posWeight">The weight p of positive examples, broadcasting to the input's shape, typically one per class on the last dim (PyTorch's <c>pos_weight</c>); null for 1.</param>
+        /// <returns>The loss in the input's dtype: a rank-0 tensor for mean or sum, the per-element losses of the input's shape for none.</returns>
         /// <exception cref="ArgumentException">The shapes or dtypes do not match, a weight does not broadcast to the input's shape, or the reduction is not none, mean or sum.</exception>
         public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, Tensor? weight = null, Tensor? posWeight = null)
         {
@@ -169,6 +172,7 @@ public static partial class LossOps
         /// <param name="weight">A weight per class, 1-D of size C and of the input's dtype (PyTorch's <c>weight</c>); null for 1.</param>
         /// <param name="ignoreIndex">A class index whose samples are skipped (PyTorch's <c>ignore_index</c>, default −100); index targets only.</param>
         /// <param name="labelSmoothing">ε in [0, 1]: the target mixed with the uniform distribution (PyTorch's <c>label_smoothing</c>).</param>
+        /// <returns>The loss in the input's dtype: a rank-0 tensor for mean or sum, the per-sample losses of shape [N] (or [N, d₁, …]; rank 0 for a 1-D input) for none.</returns>
         /// <exception cref="ArgumentException">The shapes or dtypes do not match, a label is out of range, the weight is not [C], ε is outside [0, 1], the reduction is not none, mean or sum, or <paramref name="ignoreIndex"/> is set for probability targets.</exception>
         public static Tensor CrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, Tensor? weight = null, long ignoreIndex = -100, double labelSmoothing = 0)
         {
@@ -285,6 +289,7 @@ public static partial class LossOps
         /// <param name="reduction">How the per-sample losses are combined: mean (default), sum or none.</param>
         /// <param name="weight">A weight per class, 1-D of size C and of the input's dtype (PyTorch's <c>weight</c>); null for 1.</param>
         /// <param name="ignoreIndex">A class index whose samples are skipped (PyTorch's <c>ignore_index</c>, default −100).</param>
+        /// <returns>The loss in the input's dtype: a rank-0 tensor for mean or sum, the per-sample losses of the target's shape for none.</returns>
         /// <exception cref="ArgumentException">The shapes or dtypes do not match, a label is out of range, the weight is not [C], or the reduction is not none, mean or sum.</exception>
         public static Tensor NllLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, Tensor? weight = null, long ignoreIndex = -100)
         {
@@ -335,6 +340,7 @@ public static partial class LossOps
         /// <param name="input">The prediction x.</param>
         /// <param name="target">The target t, of the input's shape and dtype.</param>
         /// <param name="reduction">How the per-element losses are combined: mean (default), sum or none.</param>
+        /// <returns>The loss in the input's dtype: a rank-0 tensor for mean or sum, the per-element losses of the input's shape for none.</returns>
         /// <exception cref="ArgumentException">The shapes or dtypes differ, or the reduction is not none, mean or sum.</exception>
         public static Tensor L1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
         {
@@ -358,6 +364,7 @@ public static partial class LossOps
         /// <param name="target">The target t, of the input's shape and dtype.</param>
         /// <param name="reduction">How the per-element losses are combined: mean (default), sum or none.</param>
         /// <param name="beta">β ≥ 0, where the loss changes from quadratic to linear.</param>
+        /// <returns>The loss in the input's dtype: a rank-0 tensor for mean or sum, the per-element losses of the input's shape for none.</returns>
         /// <exception cref="ArgumentException">β is negative or not a number, the shapes or dtypes differ, or the reduction is not none, mean or sum.</exception>
         public static Tensor SmoothL1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double beta = 1.0)
         {
@@ -394,6 +401,7 @@ public static partial class LossOps
         /// <param name="target">The target t, of the input's shape and dtype.</param>
         /// <param name="reduction">How the per-element losses are combined: mean (default), sum or none.</param>
         /// <param name="delta">δ &gt; 0, where the loss changes from quadratic to linear.</param>
+        /// <returns>The loss in the input's dtype: a rank-0 tensor for mean or sum, the per-element losses of the input's shape for none.</returns>
         /// <exception cref="ArgumentException">δ is not positive, the shapes or dtypes differ, or the reduction is not none, mean or sum.</exception>
         public static Tensor HuberLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double delta = 1.0)
         {
@@ -430,6 +438,7 @@ public static partial class LossOps
         /// <param name="target">Probabilities t (log-probabilities with <paramref name="logTarget"/>), of the input's shape and dtype.</param>
         /// <param name="reduction">How the per-element losses are combined: mean (default, PyTorch's), batchmean, sum or none.</param>
         /// <param name="logTarget">Whether the target is given as log-probabilities (PyTorch's <c>log_target</c>).</param>
+        /// <returns>The loss in the input's dtype: a rank-0 tensor for mean, sum or batch mean, the per-element losses of the input's shape for none.</returns>
         /// <exception cref="ArgumentException">The shapes or dtypes differ, or the reduction is not one of the four.</exception>
         public static Tensor KlDiv(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, bool logTarget = false)
         {

@@ -18,6 +18,7 @@ public static partial class MatmulOps
         /// removed from the result. For C = A·B: dL/dA = dL/dC · Bᵀ, dL/dB = Aᵀ · dL/dC.
         /// </summary>
         /// <param name="other">The right operand: a vector, a matrix or a batch of matrices whose second-to-last dim matches this one's last.</param>
+        /// <returns>A new tensor of the inputs' dtype: (…, n, m) with the broadcast batch dims, less the dim of a 1-D operand.</returns>
         public Tensor Matmul(Tensor other)
         {
             Tensor.RequireFloat("matmul", self);
@@ -63,6 +64,7 @@ public static partial class MatmulOps
 
         /// <summary>Matrix product (<c>a @ b</c>); an alias of <see cref="MatmulOps.extension(Tensor).Matmul(Tensor)"/>.</summary>
         /// <param name="other">The right matrix, (k, n) for this (m, k).</param>
+        /// <returns>A new tensor of shape (m, n) and the inputs' dtype.</returns>
         public Tensor MM(Tensor other) => self.Matmul(other);
     }
 
@@ -78,6 +80,7 @@ public static partial class MatmulOps
         /// <param name="input">The left operand, as for <c>input.Matmul(other)</c>.</param>
         /// <param name="other">The right operand.</param>
         /// <param name="output">The tensor written into: the product's shape and dtype, not requiring a gradient.</param>
+        /// <returns><paramref name="output"/>, holding the product.</returns>
         public static Tensor Matmul(Tensor input, Tensor other, Tensor output)
         {
             ArgumentNullException.ThrowIfNull(input);
@@ -192,6 +195,7 @@ public sealed class MatmulDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX MatMul(a, b), batched and broadcasting as torch.matmul (the 1-D cases are recorded as reshapes around a 2-D matmul).</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "MatMul");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>

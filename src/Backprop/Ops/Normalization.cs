@@ -33,6 +33,7 @@ public static partial class NormalizationOps
         /// <param name="training">Whether the batch's own statistics are used (and the running ones updated) rather than the running ones (default false).</param>
         /// <param name="momentum">The weight of this batch in the running statistics (default 0.1).</param>
         /// <param name="eps">Added to the variance before its square root, for stability (default 1e-5).</param>
+        /// <returns>A new tensor of the input's shape and dtype.</returns>
         public static Tensor BatchNorm(
             Tensor input,
             Tensor? runningMean,
@@ -166,6 +167,7 @@ public static partial class NormalizationOps
         /// <param name="weight">The scale γ, of shape <paramref name="normalizedShape"/>, or null for 1.</param>
         /// <param name="bias">The shift β, of shape <paramref name="normalizedShape"/>, or null for 0.</param>
         /// <param name="eps">Added to the variance before its square root, for stability (default 1e-5).</param>
+        /// <returns>A new tensor of the input's shape and dtype.</returns>
         public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
         {
             ArgumentNullException.ThrowIfNull(input);
@@ -484,6 +486,7 @@ public sealed class BatchNormDefinition : OpDefinition, IGradCheckSamples
     /// normalizes with each batch's statistics, and no running statistics are refused.
     /// </summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -574,6 +577,7 @@ public sealed class LayerNormDefinition : OpDefinition, IGradCheckSamples
     /// no weight was given (ONNX needs a scale), and no bias input when none was.
     /// </summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

@@ -24,6 +24,7 @@ public static partial class PoolingOps
         /// <param name="padding">−∞ added on each side (default 0), at most half the kernel.</param>
         /// <param name="dilation">The spacing between window elements; null for 1.</param>
         /// <param name="ceilMode">Whether the output size rounds up, so a last partial window counts (default false).</param>
+        /// <returns>A new tensor (N, C, OH, OW) (or (C, OH, OW)) of the input's dtype, OH = ⌊(H + 2·pH − dH·(kH − 1) − 1)/sH⌋ + 1 (rounded up with <paramref name="ceilMode"/>), OW likewise.</returns>
         public static Tensor MaxPool2d(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, Size2? dilation = null, bool ceilMode = false) =>
             MaxPool2dCore(input, kernelSize, stride, padding, dilation, ceilMode, wantIndices: false).Output;
 
@@ -40,6 +41,7 @@ public static partial class PoolingOps
         /// <param name="padding">Implicit −∞ padding on each side.</param>
         /// <param name="dilation">The spacing between window taps; 1 when null.</param>
         /// <param name="ceilMode">Whether the output size rounds up, so a last partial window is kept.</param>
+        /// <returns>Output: the pooled values, as <see cref="MaxPool2d"/> returns them; Indices: a new int64 tensor of the same shape.</returns>
         public static (Tensor Output, Tensor Indices) MaxPool2dWithIndices(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, Size2? dilation = null, bool ceilMode = false)
         {
             var (output, indices) = MaxPool2dCore(input, kernelSize, stride, padding, dilation, ceilMode, wantIndices: true);
@@ -109,6 +111,7 @@ public static partial class PoolingOps
         /// <param name="padding">Zeros added on each side (default 0), at most half the kernel.</param>
         /// <param name="ceilMode">Whether the output size rounds up, so a last partial window counts (default false).</param>
         /// <param name="countIncludePad">Whether padded zeros count in each window's divisor (default true).</param>
+        /// <returns>A new tensor (N, C, OH, OW) (or (C, OH, OW)) of the input's dtype, OH = ⌊(H + 2·pH − kH)/sH⌋ + 1 (rounded up with <paramref name="ceilMode"/>), OW likewise.</returns>
         public static Tensor AvgPool2d(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, bool ceilMode = false, bool countIncludePad = true)
         {
             ArgumentNullException.ThrowIfNull(input);
@@ -152,6 +155,7 @@ public static partial class PoolingOps
         /// </summary>
         /// <param name="input">(N, C, H, W), or (C, H, W) unbatched.</param>
         /// <param name="outputSize">The output's (height, width), or one int for both.</param>
+        /// <returns>A new tensor (N, C, OH, OW) (or (C, OH, OW)) of the input's dtype, (OH, OW) = <paramref name="outputSize"/>.</returns>
         public static Tensor AdaptiveAvgPool2d(Tensor input, Size2 outputSize)
         {
             ArgumentNullException.ThrowIfNull(input);
@@ -289,6 +293,7 @@ public sealed class MaxPool2dDefinition : Pool2dDefinition, IGradCheckSamples
     /// in either, and ceil_mode keeps a last partial window unless it would start in the padding in both.
     /// </summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(
         onnx,
         "MaxPool",
@@ -326,6 +331,7 @@ public sealed class AvgPool2dDefinition : Pool2dDefinition, IGradCheckSamples
     /// same in both (the divisor counts the zero padding, not the part of a ceil_mode window beyond it).
     /// </summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(
         onnx,
         "AveragePool",
@@ -365,6 +371,7 @@ public sealed class AdaptiveAvgPool2dDefinition : OpDefinition, IGradCheckSample
     /// divides H (and OW divides W) for the traced input, and any other size is refused.
     /// </summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

@@ -12,6 +12,7 @@ public static partial class ReductionOps
     extension(Tensor self)
     {
         /// <summary>Sum of all elements, a rank-0 tensor (<c>torch.sum</c>). d/dx_i = 1.</summary>
+        /// <returns>A new rank-0 tensor of this one's dtype.</returns>
         public Tensor Sum()
         {
             Tensor.RequireFloat("sum", self);
@@ -24,11 +25,13 @@ public static partial class ReductionOps
         /// <summary>Sum along <paramref name="dim"/> (<c>x.sum(dim, keepdim)</c>). d/dx = the upstream gradient broadcast back.</summary>
         /// <param name="dim">The dim summed over (negative counts from the end).</param>
         /// <param name="keepDim">Whether the reduced dim stays in the result with size 1 (PyTorch's <c>keepdim</c>).</param>
+        /// <returns>A new tensor of this one's dtype and shape without <paramref name="dim"/> (size 1 with <paramref name="keepDim"/>).</returns>
         public Tensor Sum(int dim, bool keepDim = false) => self.Sum([dim], keepDim);
 
         /// <summary>Sum along several dims (<c>x.sum((d0, d1), keepdim)</c>).</summary>
         /// <param name="dims">The dims reduced over (negative counts from the end), each at most once.</param>
         /// <param name="keepDim">Whether the reduced dims stay in the result with size 1 (PyTorch's <c>keepdim</c>).</param>
+        /// <returns>A new tensor of this one's dtype and shape without <paramref name="dims"/> (size 1 with <paramref name="keepDim"/>).</returns>
         public Tensor Sum(int[] dims, bool keepDim = false)
         {
             Tensor.RequireFloat("sum", self);
@@ -89,16 +92,19 @@ public static partial class ReductionOps
         }
 
         /// <summary>Mean of all elements (<c>torch.mean</c>). d/dx_i = 1/n.</summary>
+        /// <returns>A new rank-0 tensor of this one's dtype.</returns>
         public Tensor Mean() => self.Sum() / self.Numel;
 
         /// <summary>Mean along <paramref name="dim"/> (<c>x.mean(dim, keepdim)</c>). d/dx_i = 1/n along the dim.</summary>
         /// <param name="dim">The dim summed over (negative counts from the end).</param>
         /// <param name="keepDim">Whether the reduced dim stays in the result with size 1 (PyTorch's <c>keepdim</c>).</param>
+        /// <returns>A new tensor of this one's dtype and shape without <paramref name="dim"/> (size 1 with <paramref name="keepDim"/>).</returns>
         public Tensor Mean(int dim, bool keepDim = false) => self.Mean([dim], keepDim);
 
         /// <summary>Mean along several dims.</summary>
         /// <param name="dims">The dims reduced over (negative counts from the end), each at most once.</param>
         /// <param name="keepDim">Whether the reduced dims stay in the result with size 1 (PyTorch's <c>keepdim</c>).</param>
+        /// <returns>A new tensor of this one's dtype and shape without <paramref name="dims"/> (size 1 with <paramref name="keepDim"/>).</returns>
         public Tensor Mean(int[] dims, bool keepDim = false)
         {
             // A loop rather than dims.Select(...).Distinct(): a lambda would capture the receiver and
@@ -122,6 +128,7 @@ public static partial class ReductionOps
         /// equal to the maximum, as PyTorch's: with k tied elements each gets g/k (and when the maximum is
         /// NaN, the NaN elements share it).
         /// </summary>
+        /// <returns>A new rank-0 tensor of this one's dtype.</returns>
         /// <exception cref="ArgumentException">The tensor is empty or not float.</exception>
         public Tensor Max() => self.ExtremeOver(new AmaxDefinition("max", null, keepDim: false), null, keepDim: false, max: true);
 
@@ -129,6 +136,7 @@ public static partial class ReductionOps
         /// Smallest element, rank-0 (<c>torch.min(x)</c>). The gradient is split evenly among the elements
         /// equal to the minimum, as PyTorch's (g/k to each of k tied elements).
         /// </summary>
+        /// <returns>A new rank-0 tensor of this one's dtype.</returns>
         /// <exception cref="ArgumentException">The tensor is empty or not float.</exception>
         public Tensor Min() => self.ExtremeOver(new AminDefinition("min", null, keepDim: false), null, keepDim: false, max: false);
 
@@ -139,12 +147,14 @@ public static partial class ReductionOps
         /// </summary>
         /// <param name="dims">The dims to reduce (negative counts from the end); null or empty for all of them.</param>
         /// <param name="keepDim">Keep each reduced dim with size 1.</param>
+        /// <returns>A new tensor of this one's dtype and shape without the reduced dims (size 1 with <paramref name="keepDim"/>).</returns>
         /// <exception cref="ArgumentException">A dim is out of range, repeated, or of size 0.</exception>
         public Tensor Amax(int[]? dims = null, bool keepDim = false) => self.ExtremeOver(new AmaxDefinition("amax", dims, keepDim), dims, keepDim, max: true);
 
         /// <summary>Largest values along <paramref name="dim"/> (<c>torch.amax(x, dim, keepdim)</c>); ties share the gradient evenly.</summary>
         /// <param name="dim">The dim to reduce (negative counts from the end).</param>
         /// <param name="keepDim">Keep the reduced dim with size 1.</param>
+        /// <returns>A new tensor of this one's dtype and shape without <paramref name="dim"/> (size 1 with <paramref name="keepDim"/>).</returns>
         public Tensor Amax(int dim, bool keepDim = false) => self.Amax([dim], keepDim);
 
         /// <summary>
@@ -153,12 +163,14 @@ public static partial class ReductionOps
         /// </summary>
         /// <param name="dims">The dims to reduce (negative counts from the end); null or empty for all of them.</param>
         /// <param name="keepDim">Keep each reduced dim with size 1.</param>
+        /// <returns>A new tensor of this one's dtype and shape without the reduced dims (size 1 with <paramref name="keepDim"/>).</returns>
         /// <exception cref="ArgumentException">A dim is out of range, repeated, or of size 0.</exception>
         public Tensor Amin(int[]? dims = null, bool keepDim = false) => self.ExtremeOver(new AminDefinition("amin", dims, keepDim), dims, keepDim, max: false);
 
         /// <summary>Smallest values along <paramref name="dim"/> (<c>torch.amin(x, dim, keepdim)</c>); ties share the gradient evenly.</summary>
         /// <param name="dim">The dim to reduce (negative counts from the end).</param>
         /// <param name="keepDim">Keep the reduced dim with size 1.</param>
+        /// <returns>A new tensor of this one's dtype and shape without <paramref name="dim"/> (size 1 with <paramref name="keepDim"/>).</returns>
         public Tensor Amin(int dim, bool keepDim = false) => self.Amin([dim], keepDim);
 
         /// <summary>
@@ -168,12 +180,14 @@ public static partial class ReductionOps
         /// </summary>
         /// <param name="dims">The dims to reduce (negative counts from the end); empty for all of them.</param>
         /// <param name="keepDim">Keep each reduced dim with size 1.</param>
+        /// <returns>A new tensor of this one's dtype and shape without <paramref name="dims"/> (size 1 with <paramref name="keepDim"/>).</returns>
         /// <exception cref="ArgumentException">A dim is out of range or repeated.</exception>
         public Tensor LogSumExp(int[] dims, bool keepDim = false) => self.LogSumExpOver(dims, keepDim);
 
         /// <summary>log Σ e^x along <paramref name="dim"/> (<c>torch.logsumexp(x, dim, keepdim)</c>), stably; d/dx = softmax(x).</summary>
         /// <param name="dim">The dim to reduce (negative counts from the end).</param>
         /// <param name="keepDim">Keep the reduced dim with size 1.</param>
+        /// <returns>A new tensor of this one's dtype and shape without <paramref name="dim"/> (size 1 with <paramref name="keepDim"/>).</returns>
         public Tensor LogSumExp(int dim, bool keepDim = false) => self.LogSumExpOver([dim], keepDim);
 
         /// <summary>
@@ -185,6 +199,7 @@ public static partial class ReductionOps
         /// <param name="unbiased">Divide by N − 1 (true, PyTorch's default) or by N.</param>
         /// <param name="keepDim">Keep each reduced dim with size 1.</param>
         /// <param name="correction">When given, replaces <paramref name="unbiased"/>: divide by N − correction.</param>
+        /// <returns>A new tensor of this one's dtype and shape without the reduced dims (size 1 with <paramref name="keepDim"/>); NaN or ∞ where N ≤ c.</returns>
         /// <exception cref="ArgumentException">A dim is out of range or repeated, or the correction is not finite.</exception>
         public Tensor Var(int[]? dims = null, bool unbiased = true, bool keepDim = false, double? correction = null) =>
             self.Moments("var", dims, correction ?? (unbiased ? 1 : 0), keepDim, std: false);
@@ -194,6 +209,7 @@ public static partial class ReductionOps
         /// <param name="unbiased">Divide by N − 1 (true, PyTorch's default) or by N.</param>
         /// <param name="keepDim">Keep the reduced dim with size 1.</param>
         /// <param name="correction">When given, replaces <paramref name="unbiased"/>: divide by N − correction.</param>
+        /// <returns>A new tensor of this one's dtype and shape without <paramref name="dim"/> (size 1 with <paramref name="keepDim"/>).</returns>
         public Tensor Var(int dim, bool unbiased = true, bool keepDim = false, double? correction = null) =>
             self.Var([dim], unbiased, keepDim, correction);
 
@@ -206,6 +222,7 @@ public static partial class ReductionOps
         /// <param name="unbiased">Divide by N − 1 (true, PyTorch's default) or by N.</param>
         /// <param name="keepDim">Keep each reduced dim with size 1.</param>
         /// <param name="correction">When given, replaces <paramref name="unbiased"/>: divide by N − correction.</param>
+        /// <returns>A new tensor of this one's dtype and shape without the reduced dims (size 1 with <paramref name="keepDim"/>).</returns>
         /// <exception cref="ArgumentException">A dim is out of range or repeated, or the correction is not finite.</exception>
         public Tensor Std(int[]? dims = null, bool unbiased = true, bool keepDim = false, double? correction = null) =>
             self.Moments("std", dims, correction ?? (unbiased ? 1 : 0), keepDim, std: true);
@@ -215,6 +232,7 @@ public static partial class ReductionOps
         /// <param name="unbiased">Divide by N − 1 (true, PyTorch's default) or by N.</param>
         /// <param name="keepDim">Keep the reduced dim with size 1.</param>
         /// <param name="correction">When given, replaces <paramref name="unbiased"/>: divide by N − correction.</param>
+        /// <returns>A new tensor of this one's dtype and shape without <paramref name="dim"/> (size 1 with <paramref name="keepDim"/>).</returns>
         public Tensor Std(int dim, bool unbiased = true, bool keepDim = false, double? correction = null) =>
             self.Std([dim], unbiased, keepDim, correction);
 
@@ -224,11 +242,13 @@ public static partial class ReductionOps
         /// </summary>
         /// <param name="dim">The dim reduced over (negative counts from the end).</param>
         /// <param name="keepDim">Whether the reduced dim stays in both results with size 1 (PyTorch's <c>keepdim</c>).</param>
+        /// <returns>Values: a new tensor of this one's dtype and shape without <paramref name="dim"/> (size 1 with <paramref name="keepDim"/>); Indices: a new int64 tensor of that shape, the first position of each maximum.</returns>
         public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false) => self.Extreme(new MaxDefinition(dim, keepDim), dim, keepDim, max: true);
 
         /// <summary>Smallest values along <paramref name="dim"/> and their indices (<c>torch.min(x, dim, keepdim)</c>).</summary>
         /// <param name="dim">The dim reduced over (negative counts from the end).</param>
         /// <param name="keepDim">Whether the reduced dim stays in both results with size 1 (PyTorch's <c>keepdim</c>).</param>
+        /// <returns>Values: a new tensor of this one's dtype and shape without <paramref name="dim"/> (size 1 with <paramref name="keepDim"/>); Indices: a new int64 tensor of that shape, the first position of each minimum.</returns>
         public (Tensor Values, Tensor Indices) Min(int dim, bool keepDim = false) => self.Extreme(new MinDefinition(dim, keepDim), dim, keepDim, max: false);
 
         private (Tensor Values, Tensor Indices) Extreme(OpDefinition definition, int dim, bool keepDim, bool max)
@@ -589,6 +609,7 @@ public sealed class SumDefinition : OpDefinition, IGradCheckSamples
     /// elements leaves the axes out, which reduces over every dim.
     /// </summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -628,6 +649,7 @@ public sealed class MaxDefinition : DimReductionDefinition, IGradCheckSamples
 
     /// <summary>ONNX ReduceMax over the dim (the values; the indices are not part of the graph).</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAsReduction(onnx, "ReduceMax");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -647,6 +669,7 @@ public sealed class MinDefinition : DimReductionDefinition, IGradCheckSamples
 
     /// <summary>ONNX ReduceMin over the dim (the values; the indices are not part of the graph).</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAsReduction(onnx, "ReduceMin");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -686,6 +709,7 @@ public abstract class DimsReductionDefinition : OpDefinition
 
     /// <summary>The reduced axes, non-negative and sorted, for a tensor of rank <paramref name="rank"/>, or null for all.</summary>
     /// <param name="rank">The rank of the tensor reduced.</param>
+    /// <returns>The axes, or null when the op reduces over all dims.</returns>
     protected long[]? Axes(int rank) => Dims is null ? null : [.. Dims.Select(d => Axis(d, rank)).Distinct().Order()];
 
     /// <summary>
@@ -699,6 +723,7 @@ public abstract class DimsReductionDefinition : OpDefinition
     /// <param name="axes">The non-negative axes reduced, or null for all.</param>
     /// <param name="keepDims">Whether the reduced dims stay with size 1.</param>
     /// <param name="axesInputFrom">The first opset in which this reduction takes its axes as an input (default 18).</param>
+    /// <returns>The name of the ONNX value holding the reduction.</returns>
     protected static string Reduce(IOnnxLowering onnx, string opType, string input, long[]? axes, bool keepDims, int axesInputFrom = 18)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -716,6 +741,7 @@ public abstract class DimsReductionDefinition : OpDefinition
     /// <summary>The reduction <paramref name="opType"/> of the op's one input over its dims (Identity for a rank-0 input).</summary>
     /// <param name="onnx">The export in progress, whose one recorded input is reduced.</param>
     /// <param name="opType">The ONNX reduction, e.g. <c>ReduceMax</c> or <c>ReduceLogSumExp</c>.</param>
+    /// <returns>The name of the ONNX value holding the reduction.</returns>
     protected string LowerAsReduction(IOnnxLowering onnx, string opType)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -737,6 +763,7 @@ public sealed class AmaxDefinition : DimsReductionDefinition, IGradCheckSamples
 
     /// <summary>ONNX ReduceMax over the dims.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAsReduction(onnx, "ReduceMax");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -761,6 +788,7 @@ public sealed class AminDefinition : DimsReductionDefinition, IGradCheckSamples
 
     /// <summary>ONNX ReduceMin over the dims.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAsReduction(onnx, "ReduceMin");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -781,6 +809,7 @@ public sealed class LogSumExpDefinition : DimsReductionDefinition, IGradCheckSam
 
     /// <summary>ONNX ReduceLogSumExp over the dims.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAsReduction(onnx, "ReduceLogSumExp");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -828,6 +857,7 @@ public sealed class VarDefinition : DimsReductionDefinition, IGradCheckSamples
     /// two-pass formula, with N from the traced shape.
     /// </summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

@@ -13,6 +13,7 @@ public static partial class ShapeOps
     extension(Tensor self)
     {
         /// <summary>A copy with its own storage, recorded in the graph (<c>tensor.clone()</c>).</summary>
+        /// <returns>A new tensor of this one's shape and dtype with its own storage.</returns>
         public Tensor Clone()
         {
             var copy = new Tensor((Array)self._data.Clone(), self._shape);
@@ -24,6 +25,7 @@ public static partial class ShapeOps
         /// be −1 and is inferred. y[i] = x[i] in row-major order, so dL/dx = dL/dy reshaped back.
         /// </summary>
         /// <param name="shape">The new sizes, whose product is the element count; one of them may be -1, inferred.</param>
+        /// <returns>A new tensor of <paramref name="shape"/> (−1 inferred) over this one's storage.</returns>
         public Tensor Reshape(params int[] shape) => self.ReshapeAs("reshape", shape);
 
         /// <summary>
@@ -31,6 +33,7 @@ public static partial class ShapeOps
         /// view is valid. dL/dx = dL/dy reshaped back.
         /// </summary>
         /// <param name="shape">The new sizes, whose product is the element count; one of them may be -1, inferred.</param>
+        /// <returns>A new tensor of <paramref name="shape"/> (−1 inferred) over this one's storage.</returns>
         public Tensor View(params int[] shape) => self.ReshapeAs("view", shape);
 
         /// <summary>
@@ -39,6 +42,7 @@ public static partial class ShapeOps
         /// </summary>
         /// <param name="startDim">The first dim merged (PyTorch's <c>start_dim</c>, default 0; negative counts from the end).</param>
         /// <param name="endDim">The last dim merged, inclusive (PyTorch's <c>end_dim</c>, default -1, the last).</param>
+        /// <returns>A new tensor over this one's storage, of rank rank − (endDim − startDim) (shape (1) for a rank-0 tensor).</returns>
         public Tensor Flatten(int startDim = 0, int endDim = -1)
         {
             if (self.Rank == 0)
@@ -68,6 +72,7 @@ public static partial class ShapeOps
         }
 
         /// <summary>Removes every dimension of size 1 (<c>torch.squeeze</c>). A reshape: dL/dx = dL/dy reshaped back.</summary>
+        /// <returns>A new tensor over this one's storage, with no dim of size 1.</returns>
         public Tensor Squeeze() => self.ReshapeAs("squeeze", self._shape.Where(s => s != 1).ToArray());
 
         /// <summary>
@@ -75,6 +80,7 @@ public static partial class ShapeOps
         /// (<c>torch.squeeze(x, dim)</c>). A reshape: dL/dx = dL/dy reshaped back.
         /// </summary>
         /// <param name="dim">The dim removed if its size is 1 (negative counts from the end).</param>
+        /// <returns>A new tensor over this one's storage, without <paramref name="dim"/> when its size was 1.</returns>
         public Tensor Squeeze(int dim)
         {
             int d = Shapes.WrapDim("squeeze", dim, self.Rank);
@@ -91,6 +97,7 @@ public static partial class ShapeOps
         /// (<c>torch.unsqueeze</c>). A reshape: dL/dx = dL/dy reshaped back.
         /// </summary>
         /// <param name="dim">Where the new dim of size 1 goes, in the result's dims: 0 … rank (negative counts from the end of the result).</param>
+        /// <returns>A new tensor over this one's storage, of rank one more.</returns>
         public Tensor Unsqueeze(int dim)
         {
             int d = Shapes.WrapDim("unsqueeze", dim, self.Rank + 1);
@@ -101,6 +108,7 @@ public static partial class ShapeOps
         /// Returns this tensor (<c>tensor.contiguous()</c>): storage here is always contiguous row-major.
         /// The identity, so dL/dx = dL/dy.
         /// </summary>
+        /// <returns>This tensor.</returns>
         public Tensor Contiguous() => self;
 
         /// <summary>
@@ -108,6 +116,7 @@ public static partial class ShapeOps
         /// i.e. y.shape[k] = x.shape[dims[k]]. Materialized copy. dL/dx = dL/dy permuted by the inverse permutation.
         /// </summary>
         /// <param name="dims">The new order: result dim i is this tensor's dim <c>dims[i]</c>; each dim exactly once.</param>
+        /// <returns>A new tensor of this one's dtype with shape[k] = this.shape[dims[k]], its own storage.</returns>
         public Tensor Permute(params int[] dims)
         {
             if (dims.Length != self.Rank)
@@ -137,6 +146,7 @@ public static partial class ShapeOps
         /// </summary>
         /// <param name="dim0">The first dim swapped (negative counts from the end).</param>
         /// <param name="dim1">The second dim swapped.</param>
+        /// <returns>A new tensor of this one's dtype with <paramref name="dim0"/> and <paramref name="dim1"/> swapped, its own storage.</returns>
         public Tensor Transpose(int dim0, int dim1)
         {
             int a = Shapes.WrapDim("transpose", dim0, self.Rank);
@@ -177,10 +187,12 @@ public static partial class ShapeOps
         /// dL/dx = dL/dy summed over the expanded dimensions, which the engine's un-broadcasting does.
         /// </summary>
         /// <param name="shape">The target sizes; -1 keeps a dim's size, and new leading dims may be added.</param>
+        /// <returns>A new tensor of <paramref name="shape"/> and this one's dtype (over this one's storage when the shape is already that).</returns>
         public Tensor Expand(params int[] shape) => self.BroadcastTo(shape);
 
         /// <summary>The same as <see cref="Expand"/> under NumPy's name (<c>torch.broadcast_to</c>).</summary>
         /// <param name="shape">The target sizes, which this shape must broadcast to; -1 keeps a dim's size.</param>
+        /// <returns>A new tensor of <paramref name="shape"/> and this one's dtype (over this one's storage when the shape is already that).</returns>
         public Tensor BroadcastTo(params int[] shape)
         {
             if (shape.Length < self.Rank)
@@ -277,6 +289,7 @@ public static partial class ShapeOps
         /// </summary>
         /// <param name="tensors">The tensors joined, in order: one dtype, equal sizes except along <paramref name="dim"/>; at least one.</param>
         /// <param name="dim">The existing dim they are joined along (default 0; negative counts from the end).</param>
+        /// <returns>A new tensor of the inputs' dtype and shape, with the sum of their sizes along <paramref name="dim"/>.</returns>
         public static Tensor Concat(IReadOnlyList<Tensor> tensors, int dim = 0)
         {
             if (tensors.Count == 0)
@@ -356,6 +369,7 @@ public static partial class ShapeOps
         /// <summary>Alias of <see cref="Concat"/> (<c>torch.cat</c>).</summary>
         /// <param name="tensors">The tensors joined, in order: one dtype, equal sizes except along <paramref name="dim"/>; at least one.</param>
         /// <param name="dim">The existing dim they are joined along (default 0; negative counts from the end).</param>
+        /// <returns>A new tensor of the inputs' dtype and shape, with the sum of their sizes along <paramref name="dim"/>.</returns>
         public static Tensor Cat(IReadOnlyList<Tensor> tensors, int dim = 0) => Concat(tensors, dim);
 
         /// <summary>
@@ -364,6 +378,7 @@ public static partial class ShapeOps
         /// </summary>
         /// <param name="tensors">The tensors stacked, in order: one dtype and one shape; at least one.</param>
         /// <param name="dim">Where the new dim goes in the result: 0 … rank (default 0; negative counts from the end of the result).</param>
+        /// <returns>A new tensor of the inputs' dtype and shape with a new dim of size tensors.Count at <paramref name="dim"/>.</returns>
         public static Tensor Stack(IReadOnlyList<Tensor> tensors, int dim = 0)
         {
             if (tensors.Count == 0)
@@ -415,6 +430,7 @@ public sealed class ReshapeDefinition : OpDefinition, IGradCheckSamples
     /// (inferred), which ONNX allows once: a reshape needing two is refused, naming it.
     /// </summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -473,6 +489,7 @@ public sealed class PermuteDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Transpose(x, perm = dims).</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Transpose", new OnnxAttribute("perm", [.. Dims.Select(d => (long)d)]));
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -508,6 +525,7 @@ public sealed class ExpandDefinition : OpDefinition, IGradCheckSamples
     /// the right) is written 1, so it keeps the input's size, the batch included; the others are the traced sizes.
     /// </summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -543,6 +561,7 @@ public sealed class CatDefinition : DimOpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Concat(x₁, x₂, …) along axis = dim.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Concat", new OnnxAttribute("axis", Dim));
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -569,6 +588,7 @@ public sealed class CloneDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Identity(x): the file has no storage to copy.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Identity");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>

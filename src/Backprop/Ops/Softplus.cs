@@ -22,6 +22,7 @@ public static partial class SoftplusOps
         /// </summary>
         /// <param name="beta">β, positive: larger values bend closer to ReLU.</param>
         /// <param name="threshold">Above this value of βx the function is linear, as PyTorch's.</param>
+        /// <returns>A new tensor of this one's shape and dtype.</returns>
         /// <exception cref="ArgumentOutOfRangeException">β is not positive and finite, or the threshold is NaN.</exception>
         public Tensor Softplus(double beta = 1, double threshold = 20)
         {
@@ -84,6 +85,7 @@ public sealed class SoftplusDefinition : OpDefinition, IGradCheckSamples
     /// it the two differ by log(1 + e^(−βx))/β &lt; 2·10⁻⁹/β at PyTorch's default of 20.
     /// </summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

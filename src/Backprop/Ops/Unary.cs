@@ -12,6 +12,7 @@ public static partial class UnaryOps
     extension(Tensor self)
     {
         /// <summary>e^x (<c>torch.exp</c>). d/dx = e^x, reusing the output.</summary>
+        /// <returns>A new tensor of this one's shape and dtype, with positive values.</returns>
         public Tensor Exp()
         {
             var y = Tensor.Map("exp", self, TensorPrimitives.Exp, TensorPrimitives.Exp);
@@ -19,6 +20,7 @@ public static partial class UnaryOps
         }
 
         /// <summary>Natural logarithm (<c>torch.log</c>). d/dx = 1/x.</summary>
+        /// <returns>A new tensor of this one's shape and dtype (NaN for negative elements, −∞ for 0).</returns>
         public Tensor Log()
         {
             var x = self;
@@ -27,6 +29,7 @@ public static partial class UnaryOps
         }
 
         /// <summary>Square root (<c>torch.sqrt</c>). d/dx = 1/(2√x), reusing the output.</summary>
+        /// <returns>A new tensor of this one's shape and dtype (NaN for negative elements).</returns>
         public Tensor Sqrt()
         {
             var y = Tensor.Map("sqrt", self, TensorPrimitives.Sqrt, TensorPrimitives.Sqrt);
@@ -34,6 +37,7 @@ public static partial class UnaryOps
         }
 
         /// <summary>|x| (<c>torch.abs</c>). d/dx = sign(x), taken as 0 at 0 as PyTorch does.</summary>
+        /// <returns>A new tensor of this one's shape and dtype.</returns>
         public Tensor Abs()
         {
             var x = self;
@@ -42,6 +46,7 @@ public static partial class UnaryOps
         }
 
         /// <summary>sign(x) ∈ {−1, 0, 1} (<c>torch.sign</c>); no gradient (zero almost everywhere).</summary>
+        /// <returns>A new tensor of this one's shape and dtype holding −1, 0 or 1.</returns>
         public Tensor Sign()
         {
             return Tensor.Map(
@@ -57,6 +62,7 @@ public static partial class UnaryOps
         /// </summary>
         /// <param name="min">The lower bound, or null for none.</param>
         /// <param name="max">The upper bound, or null for none.</param>
+        /// <returns>A new tensor of this one's shape and dtype.</returns>
         public Tensor Clamp(double? min = null, double? max = null)
         {
             var x = self;
@@ -90,6 +96,7 @@ public static partial class UnaryOps
         /// </summary>
         /// <param name="min">The lower bound lo, broadcasting with x, of its dtype; null for none.</param>
         /// <param name="max">The upper bound hi, broadcasting with x, of its dtype; null for none.</param>
+        /// <returns>A new tensor of the broadcast shape of this tensor and the bounds, in this one's dtype.</returns>
         /// <exception cref="ArgumentException">Both bounds are null, or the shapes do not broadcast, or the dtypes differ.</exception>
         public Tensor Clamp(Tensor? min = null, Tensor? max = null)
         {
@@ -161,6 +168,7 @@ public sealed class ExpDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Exp(x).</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Exp");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -186,6 +194,7 @@ public sealed class LogDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Log(x).</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Log");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -211,6 +220,7 @@ public sealed class SqrtDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Sqrt(x).</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Sqrt");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -236,6 +246,7 @@ public sealed class AbsDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Abs(x).</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx) => LowerAs(onnx, "Abs");
 
     /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
@@ -270,6 +281,7 @@ public sealed class ClampDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Clip(x, lo, hi) with each bound a scalar constant, or left out ("") where it is none.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);
@@ -315,6 +327,7 @@ public sealed class ClampTensorDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>ONNX Max(x, lo) then Min(·, hi), which broadcast as NumPy does (Clip takes only scalar bounds).</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

@@ -45,12 +45,14 @@ public abstract class LRScheduler
     }
 
     /// <summary>The learning rate set by the last <see cref="Step"/> (<c>scheduler.get_last_lr()[0]</c>).</summary>
+    /// <returns>The learning rate.</returns>
     public double GetLastLr() => _lastLr;
 
     /// <summary>
     /// The schedule's state (<c>scheduler.state_dict()</c>): <c>last_epoch</c> and <c>base_lr</c>,
     /// as rank-0 float64 tensors.
     /// </summary>
+    /// <returns>A new dictionary with the two entries.</returns>
     public Dictionary<string, Tensor> StateDict() => new()
     {
         [LastEpochKey] = new Tensor(new double[] { LastEpoch }, []),
@@ -97,6 +99,7 @@ public abstract class LRScheduler
 
     /// <summary>The learning rate at <paramref name="epoch"/> in closed form, from <see cref="BaseLr"/>.</summary>
     /// <param name="epoch">The number of scheduler steps taken, from 0.</param>
+    /// <returns>The learning rate for that epoch.</returns>
     protected abstract double ComputeLr(int epoch);
 
     /// <summary>Throws unless <paramref name="value"/> is finite and ≥ 0, naming the argument.</summary>

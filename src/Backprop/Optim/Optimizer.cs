@@ -160,6 +160,7 @@ public abstract class Optimizer
     /// A snapshot of the optimizer (<c>optimizer.state_dict()</c>): hyperparameters, <c>step_count</c>
     /// and per-parameter state <c>state.i.NAME</c>, as tensors with their own copies of the data.
     /// </summary>
+    /// <returns>A new dictionary from key to tensor, detached from the optimizer's state.</returns>
     public Dictionary<string, Tensor> StateDict()
     {
         var dict = HyperparameterDict();
@@ -322,6 +323,7 @@ public abstract class Optimizer
 
     /// <summary>A rank-0 float64 tensor holding <paramref name="value"/>, the form of a hyperparameter in a state dict.</summary>
     /// <param name="value">The hyperparameter's value.</param>
+    /// <returns>A new rank-0 float64 tensor.</returns>
     protected static Tensor ScalarTensor(double value) => new(new[] { value }, []);
 
     /// <summary>
@@ -331,6 +333,7 @@ public abstract class Optimizer
     /// <param name="state">The parameter's state.</param>
     /// <param name="name">The buffer's name, e.g. <c>exp_avg</c>.</param>
     /// <param name="parameter">The parameter whose shape and dtype a new buffer takes.</param>
+    /// <returns>The buffer in <paramref name="state"/>, which updates change in place.</returns>
     protected static Tensor GetOrAddZeros(Dictionary<string, Tensor> state, string name, Tensor parameter)
     {
         if (!state.TryGetValue(name, out var t))
@@ -343,6 +346,7 @@ public abstract class Optimizer
 
     /// <summary>A copy of <paramref name="source"/> with its own storage and no graph.</summary>
     /// <param name="source">The tensor copied.</param>
+    /// <returns>A new tensor of the source's shape and dtype.</returns>
     protected static Tensor Copy(Tensor source) => new((Array)source._data.Clone(), (int[])source._shape.Clone());
 
     /// <summary>Throws unless <paramref name="value"/> is finite and ≥ 0, naming the argument.</summary>
@@ -369,6 +373,7 @@ public abstract class Optimizer
 
     /// <summary>Increments the per-parameter step counter <c>state["step"]</c> (created at 0) and returns the new count.</summary>
     /// <param name="state">The parameter's state.</param>
+    /// <returns>The step count after the increment, from 1.</returns>
     protected static double IncrementStep(Dictionary<string, Tensor> state)
     {
         if (!state.TryGetValue("step", out var step))

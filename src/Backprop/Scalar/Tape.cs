@@ -78,6 +78,7 @@ public sealed class Tape
     /// (PyTorch: <c>torch.tensor(data, requires_grad=True)</c>).
     /// </summary>
     /// <param name="data">The value.</param>
+    /// <returns>The new leaf variable.</returns>
     public Var Leaf(double data) => Record(TapeOp.Leaf, data, Sink, 0, Sink, 0);
 
     /// <summary>

@@ -59,6 +59,7 @@ public sealed class Value
 
     /// <summary>Wraps a constant as a leaf, so <c>a * 2</c> and <c>2 - a</c> work.</summary>
     /// <param name="data">The constant.</param>
+    /// <returns>A new leaf holding <paramref name="data"/>.</returns>
     public static implicit operator Value(double data) => new(data);
 
     // ---- Primitive ops: the forward value, then ∂out/∂input for each input from the one rule table (ScalarRules). ----
@@ -66,22 +67,26 @@ public sealed class Value
     /// <summary>a + b; ∂/∂a = 1, ∂/∂b = 1 (PyTorch: <c>torch.add</c>).</summary>
     /// <param name="a">Left operand.</param>
     /// <param name="b">Right operand.</param>
+    /// <returns>A new node holding a + b, with a and b as its children.</returns>
     public static Value operator +(Value a, Value b) =>
         new(a.Data + b.Data, "+", [a, b], Pair(R.AddDerivatives()));
 
     /// <summary>a · b; ∂/∂a = b, ∂/∂b = a (PyTorch: <c>torch.mul</c>).</summary>
     /// <param name="a">Left operand.</param>
     /// <param name="b">Right operand.</param>
+    /// <returns>A new node holding a · b, with a and b as its children.</returns>
     public static Value operator *(Value a, Value b) =>
         new(a.Data * b.Data, "*", [a, b], Pair(R.MultiplyDerivatives(a.Data, b.Data)));
 
     /// <summary>xᵖ for a constant p; d/dx = p·xᵖ⁻¹ (PyTorch: <c>torch.pow</c>).</summary>
     /// <param name="exponent">The constant exponent p.</param>
+    /// <returns>A new node holding xᵖ.</returns>
     public Value Pow(double exponent) =>
         new(Math.Pow(Data, exponent), "**" + exponent.ToString(CultureInfo.InvariantCulture), [this],
             [R.PowerBaseDerivative(Data, exponent)]);
 
     /// <summary>eˣ; d/dx = eˣ, the output itself (PyTorch: <c>torch.exp</c>).</summary>
+    /// <returns>A new node holding eˣ.</returns>
     public Value Exp()
     {
         double e = Math.Exp(Data);
@@ -89,6 +94,7 @@ public sealed class Value
     }
 
     /// <summary>ln x for x &gt; 0; d/dx = 1/x (PyTorch: <c>torch.log</c>).</summary>
+    /// <returns>A new node holding ln x.</returns>
     /// <exception cref="ArgumentOutOfRangeException">This value is zero or negative.</exception>
     public Value Log()
     {
@@ -102,6 +108,7 @@ public sealed class Value
     }
 
     /// <summary>tanh x; d/dx = 1 − tanh²x (PyTorch: <c>torch.tanh</c>).</summary>
+    /// <returns>A new node holding tanh x, in (−1, 1).</returns>
     public Value Tanh()
     {
         double t = Math.Tanh(Data);
@@ -109,6 +116,7 @@ public sealed class Value
     }
 
     /// <summary>σ(x) = 1 / (1 + e⁻ˣ); d/dx = σ(1 − σ) (PyTorch: <c>torch.sigmoid</c>).</summary>
+    /// <returns>A new node holding σ(x), in [0, 1].</returns>
     /// <remarks>
     /// A primitive rather than a composite of exp and division, for stability: e⁻ˣ is only
     /// evaluated for x ≥ 0, so no intermediate overflows, and the derivative reuses σ.
@@ -120,6 +128,7 @@ public sealed class Value
     }
 
     /// <summary>max(0, x); d/dx = 1 if x &gt; 0, else 0 (PyTorch: <c>torch.relu</c>).</summary>
+    /// <returns>A new node holding max(0, x).</returns>
     public Value Relu() =>
         new(Math.Max(0, Data), "relu", [this], [R.ReluDerivative(Data)]);
 
@@ -127,16 +136,19 @@ public sealed class Value
 
     /// <summary>−a = a · (−1).</summary>
     /// <param name="a">The operand.</param>
+    /// <returns>A new node holding −a.</returns>
     public static Value operator -(Value a) => a * -1;
 
     /// <summary>a − b = a + (−b).</summary>
     /// <param name="a">Left operand.</param>
     /// <param name="b">Right operand.</param>
+    /// <returns>A new node holding a − b.</returns>
     public static Value operator -(Value a, Value b) => a + (-b);
 
     /// <summary>a / b = a · b⁻¹.</summary>
     /// <param name="a">Numerator.</param>
     /// <param name="b">Denominator.</param>
+    /// <returns>A new node holding a / b.</returns>
     public static Value operator /(Value a, Value b) => a * b.Pow(-1);
 
     // ---- The backward pass. ----
@@ -150,6 +162,7 @@ public sealed class Value
     /// deep graphs (a chain of 1,000,000 nodes) cannot overflow the call stack. Not safe to run
     /// concurrently on graphs that share nodes (the visit marks live on the nodes).
     /// </summary>
+    /// <returns>A new list of the nodes, this one last.</returns>
     public IReadOnlyList<Value> TopologicalOrder()
     {
         var order = new List<Value>();
@@ -259,6 +272,7 @@ public sealed class Value
     }
 
     /// <summary>Formats as <c>Value(data=…, grad=…)</c>, like micrograd.</summary>
+    /// <returns>The text, e.g. <c>Value(data=0.5, grad=1)</c>.</returns>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"Value(data={Data}, grad={Grad})");
 }

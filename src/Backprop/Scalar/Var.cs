@@ -53,6 +53,7 @@ public readonly struct Var
     /// <summary>a + b; ∂/∂a = 1, ∂/∂b = 1 (PyTorch: <c>torch.add</c>).</summary>
     /// <param name="a">Left operand.</param>
     /// <param name="b">Right operand.</param>
+    /// <returns>A new variable on the same tape holding a + b.</returns>
     /// <exception cref="ArgumentException">a and b are on different tapes.</exception>
     public static Var operator +(Var a, Var b) =>
         Binary(TapeOp.Add, a, b, a.Data + b.Data, R.AddDerivatives());
@@ -60,6 +61,7 @@ public readonly struct Var
     /// <summary>a · b; ∂/∂a = b, ∂/∂b = a (PyTorch: <c>torch.mul</c>).</summary>
     /// <param name="a">Left operand.</param>
     /// <param name="b">Right operand.</param>
+    /// <returns>A new variable on the same tape holding a · b.</returns>
     /// <exception cref="ArgumentException">a and b are on different tapes.</exception>
     public static Var operator *(Var a, Var b)
     {
@@ -69,6 +71,7 @@ public readonly struct Var
 
     /// <summary>xᵖ for a constant p; d/dx = p·xᵖ⁻¹ (PyTorch: <c>torch.pow</c>).</summary>
     /// <param name="exponent">The constant exponent p.</param>
+    /// <returns>A new variable on the same tape holding xᵖ.</returns>
     public Var Pow(double exponent)
     {
         double x = Data;
@@ -76,6 +79,7 @@ public readonly struct Var
     }
 
     /// <summary>eˣ; d/dx = eˣ, the output itself (PyTorch: <c>torch.exp</c>).</summary>
+    /// <returns>A new variable on the same tape holding eˣ.</returns>
     public Var Exp()
     {
         double e = Math.Exp(Data);
@@ -83,6 +87,7 @@ public readonly struct Var
     }
 
     /// <summary>ln x for x &gt; 0; d/dx = 1/x (PyTorch: <c>torch.log</c>).</summary>
+    /// <returns>A new variable on the same tape holding ln x.</returns>
     /// <exception cref="ArgumentOutOfRangeException">This value is zero or negative.</exception>
     public Var Log()
     {
@@ -97,6 +102,7 @@ public readonly struct Var
     }
 
     /// <summary>tanh x; d/dx = 1 − tanh²x (PyTorch: <c>torch.tanh</c>).</summary>
+    /// <returns>A new variable on the same tape holding tanh x, in (−1, 1).</returns>
     public Var Tanh()
     {
         double t = Math.Tanh(Data);
@@ -104,6 +110,7 @@ public readonly struct Var
     }
 
     /// <summary>σ(x) = 1 / (1 + e⁻ˣ); d/dx = σ(1 − σ) (PyTorch: <c>torch.sigmoid</c>).</summary>
+    /// <returns>A new variable on the same tape holding σ(x), in [0, 1].</returns>
     /// <remarks>As in <see cref="Value.Sigmoid"/>, e⁻ˣ is only evaluated for x ≥ 0, so no intermediate overflows.</remarks>
     public Var Sigmoid()
     {
@@ -112,6 +119,7 @@ public readonly struct Var
     }
 
     /// <summary>max(0, x); d/dx = 1 if x &gt; 0, else 0 (PyTorch: <c>torch.relu</c>).</summary>
+    /// <returns>A new variable on the same tape holding max(0, x).</returns>
     public Var Relu()
     {
         double x = Data;
@@ -123,57 +131,68 @@ public readonly struct Var
     /// <summary>a + c, with c recorded as a constant leaf.</summary>
     /// <param name="a">Left operand.</param>
     /// <param name="c">The constant.</param>
+    /// <returns>A new variable on a's tape holding a + c.</returns>
     public static Var operator +(Var a, double c) => a + a.Tape.Leaf(c);
 
     /// <summary>c + a, with c recorded as a constant leaf.</summary>
     /// <param name="c">The constant.</param>
     /// <param name="a">Right operand.</param>
+    /// <returns>A new variable on a's tape holding c + a.</returns>
     public static Var operator +(double c, Var a) => a.Tape.Leaf(c) + a;
 
     /// <summary>a · c, with c recorded as a constant leaf.</summary>
     /// <param name="a">Left operand.</param>
     /// <param name="c">The constant.</param>
+    /// <returns>A new variable on a's tape holding a · c.</returns>
     public static Var operator *(Var a, double c) => a * a.Tape.Leaf(c);
 
     /// <summary>c · a, with c recorded as a constant leaf.</summary>
     /// <param name="c">The constant.</param>
     /// <param name="a">Right operand.</param>
+    /// <returns>A new variable on a's tape holding c · a.</returns>
     public static Var operator *(double c, Var a) => a.Tape.Leaf(c) * a;
 
     // ---- Composites: rewritten in terms of the primitives, as in Value. ----
 
     /// <summary>−a = a · (−1).</summary>
     /// <param name="a">The operand.</param>
+    /// <returns>A new variable on a's tape holding −a.</returns>
     public static Var operator -(Var a) => a * -1;
 
     /// <summary>a − b = a + (−b).</summary>
     /// <param name="a">Left operand.</param>
     /// <param name="b">Right operand.</param>
+    /// <returns>A new variable on the same tape holding a − b.</returns>
     public static Var operator -(Var a, Var b) => a + (-b);
 
     /// <summary>a − c = a + (−c), with c recorded as a constant leaf.</summary>
     /// <param name="a">Left operand.</param>
     /// <param name="c">The constant.</param>
+    /// <returns>A new variable on a's tape holding a − c.</returns>
     public static Var operator -(Var a, double c) => a - a.Tape.Leaf(c);
 
     /// <summary>c − a = c + (−a), with c recorded as a constant leaf.</summary>
     /// <param name="c">The constant.</param>
     /// <param name="a">Right operand.</param>
+    /// <returns>A new variable on a's tape holding c − a.</returns>
     public static Var operator -(double c, Var a) => a.Tape.Leaf(c) - a;
 
     /// <summary>a / b = a · b⁻¹.</summary>
     /// <param name="a">Numerator.</param>
     /// <param name="b">Denominator.</param>
+    /// <returns>A new variable on the same tape holding a / b.</returns>
     public static Var operator /(Var a, Var b) => a * b.Pow(-1);
 
     /// <summary>a / c = a · c⁻¹, with c recorded as a constant leaf.</summary>
     /// <param name="a">Numerator.</param>
     /// <param name="c">The constant denominator.</param>
+    /// <returns>A new variable on a's tape holding a / c.</returns>
     public static Var operator /(Var a, double c) => a / a.Tape.Leaf(c);
 
     /// <summary>c / a = c · a⁻¹, with c recorded as a constant leaf.</summary>
     /// <param name="c">The constant numerator.</param>
     /// <param name="a">Denominator.</param>
+    /// <returns>A new variable on a's tape holding c / a.</returns>
     public static Var operator /(double c, Var a) => a.Tape.Leaf(c) / a;
 
     // ---- The backward pass. ----
@@ -188,6 +207,7 @@ public readonly struct Var
     public void Backward() => Tape.Backward(_index);
 
     /// <summary>Formats as <c>Var(data=…, grad=…)</c>, like <see cref="Value.ToString"/>.</summary>
+    /// <returns>The text, e.g. <c>Var(data=0.5, grad=1)</c>.</returns>
     public override string ToString() =>
         _tape is null ? "Var(default)" : string.Create(CultureInfo.InvariantCulture, $"Var(data={Data}, grad={Grad})");
 

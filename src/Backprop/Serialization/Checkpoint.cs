@@ -91,6 +91,7 @@ public static class Checkpoint
     /// sections complete, and every generator state four unsigned 64-bit words.
     /// </summary>
     /// <param name="path">A file written by <see cref="Save"/>.</param>
+    /// <returns>The checkpoint's epoch, model and optimizer tensors, generator states and metadata.</returns>
     /// <exception cref="InvalidDataException">The file is corrupt or not a checkpoint; the message names the file and what is wrong.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static CheckpointData Load(string path)

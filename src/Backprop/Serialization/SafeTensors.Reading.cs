@@ -10,6 +10,7 @@ public static partial class SafeTensors
     /// completely before any data is read or any tensor storage is allocated.
     /// </summary>
     /// <param name="path">The .safetensors file.</param>
+    /// <returns>A new dictionary from tensor name to a new tensor, in data-section order.</returns>
     /// <exception cref="InvalidDataException">The file is not a valid safetensors file; the message names the file and offsets.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static Dictionary<string, Tensor> Load(string path) => LoadWithMetadata(path).Tensors;
@@ -19,6 +20,7 @@ public static partial class SafeTensors
     /// <c>__metadata__</c> strings (<c>safe_open(path).metadata()</c>); empty metadata when the file has none.
     /// </summary>
     /// <param name="path">The .safetensors file.</param>
+    /// <returns>Tensors: name to new tensor, in data-section order; Metadata: the <c>__metadata__</c> strings (empty when none).</returns>
     /// <exception cref="InvalidDataException">The file is not a valid safetensors file; the message names the file and offsets.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) LoadWithMetadata(string path)
@@ -47,6 +49,7 @@ public static partial class SafeTensors
     /// (as <c>safe_open(path)</c> followed by <c>keys()</c> and <c>get_slice(name).get_shape()</c>).
     /// </summary>
     /// <param name="path">The .safetensors file.</param>
+    /// <returns>The header: each tensor's name, dtype, shape and byte offsets, and the metadata.</returns>
     /// <exception cref="InvalidDataException">The file is not a valid safetensors file; the message names the file and offsets.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
     public static SafeTensorsHeader Inspect(string path)

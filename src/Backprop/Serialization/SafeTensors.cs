@@ -175,6 +175,7 @@ public static partial class SafeTensors
 
     /// <summary>The safetensors dtype string of <paramref name="dtype"/>: <c>F32</c>, <c>F64</c> or <c>I64</c>.</summary>
     /// <param name="dtype">The element type.</param>
+    /// <returns><c>F32</c>, <c>F64</c> or <c>I64</c>.</returns>
     public static string DTypeName(DType dtype) => dtype switch
     {
         DType.Float32 => "F32",

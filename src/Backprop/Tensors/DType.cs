@@ -22,6 +22,7 @@ public static class DTypeExtensions
 {
     /// <summary>The PyTorch-style name: <c>float32</c>, <c>float64</c>, <c>int64</c>.</summary>
     /// <param name="dtype">The element type.</param>
+    /// <returns>The dtype's lowercase name, e.g. <c>float32</c>.</returns>
     public static string Name(this DType dtype) => dtype switch
     {
         DType.Float32 => "float32",
@@ -32,6 +33,7 @@ public static class DTypeExtensions
 
     /// <summary>Size of one element in bytes.</summary>
     /// <param name="dtype">The element type.</param>
+    /// <returns>4 for float32, 8 for float64 and int64.</returns>
     public static int ElementSize(this DType dtype) => dtype switch
     {
         DType.Float32 => 4,
@@ -40,5 +42,6 @@ public static class DTypeExtensions
 
     /// <summary>True for Float32 and Float64.</summary>
     /// <param name="dtype">The element type.</param>
+    /// <returns>True for a floating-point dtype, false for int64.</returns>
     public static bool IsFloatingPoint(this DType dtype) => dtype != DType.Int64;
 }

@@ -18,6 +18,7 @@ public sealed class Generator
 
     /// <summary>Re-seeds the generator (<c>torch.Generator.manual_seed</c>).</summary>
     /// <param name="seed">Any 64-bit value; the same seed gives the same sequence.</param>
+    /// <returns>This generator, for chaining.</returns>
     public Generator ManualSeed(long seed)
     {
         // SplitMix64 expands the seed into the four state words, as the xoshiro authors advise.
@@ -30,6 +31,7 @@ public sealed class Generator
     }
 
     /// <summary>The full state, for checkpoints (<c>get_state</c>).</summary>
+    /// <returns>A new array of the four 64-bit state words.</returns>
     public ulong[] GetState() => [_s0, _s1, _s2, _s3];
 
     /// <summary>Restores a state returned by <see cref="GetState"/> (<c>set_state</c>).</summary>
@@ -50,6 +52,7 @@ public sealed class Generator
     }
 
     /// <summary>The next 64 random bits.</summary>
+    /// <returns>64 uniformly random bits.</returns>
     public ulong NextUInt64()
     {
         ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;
@@ -64,10 +67,12 @@ public sealed class Generator
     }
 
     /// <summary>A uniform double in [0, 1) with 53 random bits.</summary>
+    /// <returns>A double in [0, 1), a multiple of 2⁻⁵³.</returns>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
 
     /// <summary>A uniform integer in [0, <paramref name="maxExclusive"/>), without modulo bias.</summary>
     /// <param name="maxExclusive">The bound, not drawn; positive.</param>
+    /// <returns>An integer in [0, <paramref name="maxExclusive"/>).</returns>
     public long NextInt64(long maxExclusive)
     {
         if (maxExclusive <= 0)
@@ -88,6 +93,7 @@ public sealed class Generator
     }
 
     /// <summary>A standard normal sample (Box–Muller; one of the pair is discarded so the state stays four words).</summary>
+    /// <returns>A sample of the normal distribution with mean 0 and standard deviation 1.</returns>
     public double NextNormal()
     {
         double u1 = 1.0 - NextDouble(); // (0, 1]: log is finite

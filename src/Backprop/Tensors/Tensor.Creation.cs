@@ -19,6 +19,7 @@ public sealed partial class Tensor
     /// <param name="shape">The sizes, one per dim; empty for a rank-0 tensor.</param>
     /// <param name="dtype">The element type (default <see cref="DType.Float32"/>).</param>
     /// <param name="requiresGrad">Whether the result is a leaf that collects a gradient (PyTorch's <c>requires_grad</c>).</param>
+    /// <returns>A new tensor of shape <paramref name="shape"/> and dtype <paramref name="dtype"/>, all zeros.</returns>
     public static Tensor Zeros(int[] shape, DType dtype = DType.Float32, bool requiresGrad = false)
     {
         int n = Shapes.Numel(shape);
@@ -33,17 +34,20 @@ public sealed partial class Tensor
 
     /// <summary>A float32 tensor of zeros: <c>Tensor.Zeros(2, 3)</c>.</summary>
     /// <param name="shape">The sizes, one per dim; empty for a rank-0 tensor.</param>
+    /// <returns>A new float32 tensor of shape <paramref name="shape"/>, all zeros.</returns>
     public static Tensor Zeros(params int[] shape) => Zeros(shape, DType.Float32);
 
     /// <summary>A tensor filled with ones (<c>torch.ones</c>).</summary>
     /// <param name="shape">The sizes, one per dim; empty for a rank-0 tensor.</param>
     /// <param name="dtype">The element type (default <see cref="DType.Float32"/>).</param>
     /// <param name="requiresGrad">Whether the result is a leaf that collects a gradient (PyTorch's <c>requires_grad</c>).</param>
+    /// <returns>A new tensor of shape <paramref name="shape"/> and dtype <paramref name="dtype"/>, all ones.</returns>
     public static Tensor Ones(int[] shape, DType dtype = DType.Float32, bool requiresGrad = false) =>
         Full(shape, 1.0, dtype, requiresGrad);
 
     /// <summary>A float32 tensor of ones: <c>Tensor.Ones(2, 3)</c>.</summary>
     /// <param name="shape">The sizes, one per dim; empty for a rank-0 tensor.</param>
+    /// <returns>A new float32 tensor of shape <paramref name="shape"/>, all ones.</returns>
     public static Tensor Ones(params int[] shape) => Ones(shape, DType.Float32);
 
     /// <summary>A tensor filled with <paramref name="value"/> (<c>torch.full</c>).</summary>
@@ -51,6 +55,7 @@ public sealed partial class Tensor
     /// <param name="value">The value of every element, converted to <paramref name="dtype"/>.</param>
     /// <param name="dtype">The element type (default <see cref="DType.Float32"/>).</param>
     /// <param name="requiresGrad">Whether the result is a leaf that collects a gradient (PyTorch's <c>requires_grad</c>).</param>
+    /// <returns>A new tensor of shape <paramref name="shape"/> and dtype <paramref name="dtype"/>, every element <paramref name="value"/>.</returns>
     public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32, bool requiresGrad = false)
     {
         var t = Empty((int[])shape.Clone(), dtype);
@@ -67,16 +72,19 @@ public sealed partial class Tensor
 
     /// <summary>Zeros with the shape and dtype of <paramref name="other"/> (<c>torch.zeros_like</c>).</summary>
     /// <param name="other">The tensor whose shape and dtype the result takes.</param>
+    /// <returns>A new tensor of <paramref name="other"/>'s shape and dtype, all zeros, not requiring grad.</returns>
     public static Tensor ZerosLike(Tensor other) => Zeros(other._shape, other.DType);
 
     /// <summary>Ones with the shape and dtype of <paramref name="other"/> (<c>torch.ones_like</c>).</summary>
     /// <param name="other">The tensor whose shape and dtype the result takes.</param>
+    /// <returns>A new tensor of <paramref name="other"/>'s shape and dtype, all ones, not requiring grad.</returns>
     public static Tensor OnesLike(Tensor other) => Ones(other._shape, other.DType);
 
     /// <summary>A rank-0 tensor holding <paramref name="value"/> (<c>torch.tensor(value)</c>).</summary>
     /// <param name="value">The value, converted to <paramref name="dtype"/>.</param>
     /// <param name="dtype">The element type (default <see cref="DType.Float32"/>).</param>
     /// <param name="requiresGrad">Whether the result is a leaf that collects a gradient (PyTorch's <c>requires_grad</c>).</param>
+    /// <returns>A new rank-0 tensor (shape <c>()</c>) of dtype <paramref name="dtype"/>.</returns>
     public static Tensor Scalar(double value, DType dtype = DType.Float32, bool requiresGrad = false) =>
         Full([], value, dtype, requiresGrad);
 
@@ -88,6 +96,7 @@ public sealed partial class Tensor
     /// <param name="end">The bound, not included.</param>
     /// <param name="step">The spacing, positive or negative but not zero (default 1).</param>
     /// <param name="dtype">The element type (default <see cref="DType.Float32"/>).</param>
+    /// <returns>A new 1-D tensor of dtype <paramref name="dtype"/> with ⌈(end − start) / step⌉ elements (none when that is negative).</returns>
     public static Tensor Arange(double start, double end, double step = 1.0, DType dtype = DType.Float32)
     {
         if (step == 0 || double.IsNaN(step))
@@ -108,34 +117,41 @@ public sealed partial class Tensor
     /// <summary>Values 0, 1, ..., <paramref name="end"/> − 1 (<c>torch.arange(end)</c>).</summary>
     /// <param name="end">The bound, not included: the result is 0, 1, …, end − 1.</param>
     /// <param name="dtype">The element type (default <see cref="DType.Float32"/>).</param>
+    /// <returns>A new 1-D tensor of dtype <paramref name="dtype"/> with <paramref name="end"/> elements (none when end ≤ 0).</returns>
     public static Tensor Arange(int end, DType dtype = DType.Float32) => Arange(0, end, 1, dtype);
 
     /// <summary>A float32 tensor holding a copy of <paramref name="data"/> with the given shape (default: 1-D).</summary>
     /// <param name="data">The values in row-major order, copied.</param>
     /// <param name="shape">The sizes, whose product is the length of <paramref name="data"/>.</param>
+    /// <returns>A new float32 tensor of shape <paramref name="shape"/>; later changes to <paramref name="data"/> do not reach it.</returns>
     public static Tensor FromArray(float[] data, params int[] shape) => FromStorage((float[])data.Clone(), shape);
 
     /// <summary>A float64 tensor holding a copy of <paramref name="data"/> with the given shape (default: 1-D).</summary>
     /// <param name="data">The values in row-major order, copied.</param>
     /// <param name="shape">The sizes, whose product is the length of <paramref name="data"/>.</param>
+    /// <returns>A new float64 tensor of shape <paramref name="shape"/>; later changes to <paramref name="data"/> do not reach it.</returns>
     public static Tensor FromArray(double[] data, params int[] shape) => FromStorage((double[])data.Clone(), shape);
 
     /// <summary>An int64 tensor (indices, labels) holding a copy of <paramref name="data"/> with the given shape.</summary>
     /// <param name="data">The values in row-major order, copied.</param>
     /// <param name="shape">The sizes, whose product is the length of <paramref name="data"/>.</param>
+    /// <returns>A new int64 tensor of shape <paramref name="shape"/>; later changes to <paramref name="data"/> do not reach it.</returns>
     public static Tensor FromArray(long[] data, params int[] shape) => FromStorage((long[])data.Clone(), shape);
 
     /// <summary>An int64 tensor (indices, labels) from 32-bit integers.</summary>
     /// <param name="data">The values in row-major order, copied as int64.</param>
     /// <param name="shape">The sizes, whose product is the length of <paramref name="data"/>.</param>
+    /// <returns>A new int64 tensor of shape <paramref name="shape"/> holding the values widened to 64 bits.</returns>
     public static Tensor FromArray(int[] data, params int[] shape) => FromStorage(Array.ConvertAll(data, v => (long)v), shape);
 
     /// <summary>A 2-D float32 tensor from a rectangular array.</summary>
     /// <param name="data">The matrix, copied: its rows become dim 0.</param>
+    /// <returns>A new float32 tensor of shape (rows, columns), copied row by row.</returns>
     public static Tensor FromArray(float[,] data) => FromStorage(Flatten2D(data), [data.GetLength(0), data.GetLength(1)]);
 
     /// <summary>A 2-D float64 tensor from a rectangular array.</summary>
     /// <param name="data">The matrix, copied: its rows become dim 0.</param>
+    /// <returns>A new float64 tensor of shape (rows, columns), copied row by row.</returns>
     public static Tensor FromArray(double[,] data) => FromStorage(Flatten2D(data), [data.GetLength(0), data.GetLength(1)]);
 
     /// <summary>
@@ -146,6 +162,7 @@ public sealed partial class Tensor
     /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
     /// <param name="dtype">A floating-point element type (default <see cref="DType.Float32"/>).</param>
     /// <param name="requiresGrad">Whether the result is a leaf that collects a gradient (PyTorch's <c>requires_grad</c>).</param>
+    /// <returns>A new tensor of shape <paramref name="shape"/> and dtype <paramref name="dtype"/>.</returns>
     public static Tensor Rand(int[] shape, Generator? generator = null, DType dtype = DType.Float32, bool requiresGrad = false)
     {
         generator ??= Generator.Default;
@@ -164,6 +181,7 @@ public sealed partial class Tensor
     /// <param name="seed">The seed of the fresh generator: the same seed gives the same values.</param>
     /// <param name="dtype">A floating-point element type (default <see cref="DType.Float32"/>).</param>
     /// <param name="requiresGrad">Whether the result is a leaf that collects a gradient (PyTorch's <c>requires_grad</c>).</param>
+    /// <returns>A new tensor of shape <paramref name="shape"/> and dtype <paramref name="dtype"/>.</returns>
     public static Tensor Rand(int[] shape, long seed, DType dtype = DType.Float32, bool requiresGrad = false) =>
         Rand(shape, new Generator(seed), dtype, requiresGrad);
 
@@ -172,6 +190,7 @@ public sealed partial class Tensor
     /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
     /// <param name="dtype">A floating-point element type (default <see cref="DType.Float32"/>).</param>
     /// <param name="requiresGrad">Whether the result is a leaf that collects a gradient (PyTorch's <c>requires_grad</c>).</param>
+    /// <returns>A new tensor of shape <paramref name="shape"/> and dtype <paramref name="dtype"/>.</returns>
     public static Tensor Randn(int[] shape, Generator? generator = null, DType dtype = DType.Float32, bool requiresGrad = false)
     {
         generator ??= Generator.Default;
@@ -190,6 +209,7 @@ public sealed partial class Tensor
     /// <param name="seed">The seed of the fresh generator: the same seed gives the same values.</param>
     /// <param name="dtype">A floating-point element type (default <see cref="DType.Float32"/>).</param>
     /// <param name="requiresGrad">Whether the result is a leaf that collects a gradient (PyTorch's <c>requires_grad</c>).</param>
+    /// <returns>A new tensor of shape <paramref name="shape"/> and dtype <paramref name="dtype"/>.</returns>
     public static Tensor Randn(int[] shape, long seed, DType dtype = DType.Float32, bool requiresGrad = false) =>
         Randn(shape, new Generator(seed), dtype, requiresGrad);
 
@@ -198,6 +218,7 @@ public sealed partial class Tensor
     /// <param name="high">The bound, not drawn; greater than <paramref name="low"/>.</param>
     /// <param name="shape">The sizes, one per dim.</param>
     /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
+    /// <returns>A new int64 tensor of shape <paramref name="shape"/>.</returns>
     public static Tensor RandInt(long low, long high, int[] shape, Generator? generator = null)
     {
         if (high <= low)

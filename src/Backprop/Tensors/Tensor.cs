@@ -44,6 +44,7 @@ public sealed partial class Tensor
 
     /// <summary>Size of one dimension; negative dims count from the end (<c>tensor.size(dim)</c>).</summary>
     /// <param name="dim">The dim (negative counts from the end).</param>
+    /// <returns>The number of elements along <paramref name="dim"/>.</returns>
     public int Size(int dim) => _shape[Shapes.WrapDim("Size", dim, Rank)];
 
     /// <summary>The storage as a span of <typeparamref name="T"/>, which must match <see cref="DType"/>.</summary>
@@ -62,6 +63,7 @@ public sealed partial class Tensor
     internal long[] I64 => _data as long[] ?? throw DTypeError("int64");
 
     /// <summary>The value of a one-element tensor (<c>tensor.item()</c>).</summary>
+    /// <returns>The element, converted to double (exact for float32, and for int64 up to 2⁵³).</returns>
     public double Item()
     {
         if (Numel != 1)
@@ -117,9 +119,11 @@ public sealed partial class Tensor
     };
 
     /// <summary>A copy of the elements in row-major order, converted to double (exact for float32 and float64).</summary>
+    /// <returns>A new array of <see cref="Numel"/> doubles.</returns>
     public double[] ToArray() => ToArray<double>();
 
     /// <summary>A copy of the elements in row-major order, converted to <typeparamref name="T"/> (float, double, long or int).</summary>
+    /// <returns>A new array of <see cref="Numel"/> elements of type <typeparamref name="T"/>.</returns>
     public T[] ToArray<T>()
         where T : struct
     {
@@ -146,6 +150,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>Elements in PyTorch's print format, summarized with "..." beyond 1000 elements.</summary>
+    /// <returns>The text, e.g. <c>tensor([1., 2.], requires_grad=True)</c>, with the dtype unless float32 and the grad_fn when recorded.</returns>
     public override string ToString()
     {
         var sb = new StringBuilder("tensor(");

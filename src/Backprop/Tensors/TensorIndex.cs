@@ -38,14 +38,17 @@ public readonly struct TensorIndex
     /// <param name="start">The first index taken (negative counts from the end); null for the start.</param>
     /// <param name="end">The bound, not taken (negative counts from the end); null for the end.</param>
     /// <param name="step">The stride, positive (default 1).</param>
+    /// <returns>An index that keeps the dimension, with the positions <paramref name="start"/>, start + step, … before <paramref name="end"/>.</returns>
     public static TensorIndex Slice(int? start = null, int? end = null, int step = 1) => new(false, 0, start, end, step);
 
     /// <summary>An integer index: <c>x[i]</c> selects position i and removes the dimension.</summary>
     /// <param name="index">The position selected along the dim (negative counts from the end).</param>
+    /// <returns>An index that selects position <paramref name="index"/> and removes the dimension.</returns>
     public static implicit operator TensorIndex(int index) => new(true, index, null, null, 1);
 
     /// <summary>An integer index counted from the end: <c>x[^1]</c> is the last position (Python's <c>x[-1]</c>).</summary>
     /// <param name="index">The position selected along the dim; <c>^1</c> is the last.</param>
+    /// <returns>An index that selects one position and removes the dimension.</returns>
     public static implicit operator TensorIndex(System.Index index) => index.IsFromEnd
         ? new(true, -index.Value, null, null, 1)
         : new(true, index.Value, null, null, 1);
@@ -55,6 +58,7 @@ public readonly struct TensorIndex
     /// Out-of-range bounds are clamped, as in Python, rather than thrown.
     /// </summary>
     /// <param name="range">The slice taken along the dim, e.g. <c>1..^1</c>.</param>
+    /// <returns>A slice index with step 1 that keeps the dimension.</returns>
     public static implicit operator TensorIndex(Range range)
     {
         // ^0 as a start is "at the end" (an empty slice); as an end it is "to the end".

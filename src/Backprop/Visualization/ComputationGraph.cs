@@ -52,6 +52,7 @@ public sealed class ComputationGraph
     /// <param name="title">The node's heading, e.g. the op's name.</param>
     /// <param name="lines">The text lines under the heading, e.g. shape and values.</param>
     /// <param name="kind">What the node stands for, which sets its style.</param>
+    /// <returns>The new node's id.</returns>
     public int AddNode(string title, IReadOnlyList<string> lines, GraphNodeKind kind)
     {
         ArgumentNullException.ThrowIfNull(title);

@@ -11,6 +11,7 @@ public static class DotWriter
 {
     /// <summary>The DOT text of <paramref name="graph"/>.</summary>
     /// <param name="graph">The graph written.</param>
+    /// <returns>The DOT text.</returns>
     public static string ToDot(ComputationGraph graph)
     {
         ArgumentNullException.ThrowIfNull(graph);

@@ -12,6 +12,7 @@ public static class ExpressionGraphDrawing
     /// </summary>
     /// <param name="graph">The evaluated expression graph drawn.</param>
     /// <param name="gradients">Its backward pass, whose gradients label the nodes.</param>
+    /// <returns>A new graph, ready for <see cref="LayeredLayout.Compute"/>.</returns>
     public static ComputationGraph Create(ExpressionGraph graph, GradientPass gradients)
     {
         ArgumentNullException.ThrowIfNull(graph);

@@ -60,6 +60,7 @@ public static class LayeredLayout
 
     /// <summary>Lays out <paramref name="graph"/>.</summary>
     /// <param name="graph">The graph placed.</param>
+    /// <returns>The positions of the nodes and the routes of the edges.</returns>
     /// <exception cref="ArgumentException">The graph has a cycle (a computational graph never does).</exception>
     public static GraphLayout Compute(ComputationGraph graph)
     {

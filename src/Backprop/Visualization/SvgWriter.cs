@@ -30,6 +30,7 @@ public static class SvgWriter
 
     /// <summary>The SVG document as a string.</summary>
     /// <param name="layout">The placed graph drawn.</param>
+    /// <returns>The SVG text.</returns>
     public static string ToSvg(GraphLayout layout)
     {
         var sb = new StringBuilder();

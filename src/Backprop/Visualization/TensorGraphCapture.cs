@@ -29,6 +29,7 @@ public sealed class TensorGraphCapture
     /// </summary>
     /// <param name="root">The output whose graph is walked, e.g. the loss.</param>
     /// <param name="names">Names of known tensors, e.g. <c>model.NamedParameters()</c> and the input; null for none.</param>
+    /// <returns>The capture; call <see cref="ToGraph"/> after the backward pass to see the gradients.</returns>
     public static TensorGraphCapture Capture(Tensor root, IEnumerable<(string Name, Tensor Tensor)>? names = null)
     {
         ArgumentNullException.ThrowIfNull(root);
@@ -72,6 +73,7 @@ public sealed class TensorGraphCapture
     /// The captured graph, each node showing its name or op, shape, value and gradient (the values
     /// themselves for up to 6 elements, else the shape and L2 norm).
     /// </summary>
+    /// <returns>A new graph, ready for <see cref="LayeredLayout.Compute"/>.</returns>
     public ComputationGraph ToGraph()
     {
         var graph = new ComputationGraph();
