@@ -52,6 +52,7 @@ public sealed class Conv1d : ConvBase
 
     /// <summary>y = conv1d(x, W, b) with this layer's stride, padding, dilation and groups; see <see cref="F.Conv1d"/>.</summary>
     /// <param name="input">(N, C_in, L), or (C_in, L) unbatched.</param>
+    /// <returns>A new tensor (N, C_out, L_out), or (C_out, L_out) unbatched, of the input's dtype.</returns>
     public override Tensor Forward(Tensor input) => F.Conv1d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
 
     /// <inheritdoc/>

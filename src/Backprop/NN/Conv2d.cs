@@ -53,6 +53,7 @@ public sealed class Conv2d : ConvBase
 
     /// <summary>y = conv2d(x, W, b) with this layer's stride, padding, dilation and groups; see <see cref="F.Conv2d"/>.</summary>
     /// <param name="input">(N, C_in, H, W), or (C_in, H, W) unbatched.</param>
+    /// <returns>A new tensor (N, C_out, H_out, W_out), or (C_out, H_out, W_out) unbatched, of the input's dtype.</returns>
     public override Tensor Forward(Tensor input) => F.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
 
     /// <inheritdoc/>

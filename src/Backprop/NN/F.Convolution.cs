@@ -15,6 +15,7 @@ public static partial class F
     /// <param name="padding">Zeros added on each side, (height, width) or one int (default 0).</param>
     /// <param name="dilation">The spacing between kernel taps; null for 1.</param>
     /// <param name="groups">How many groups the channels are split into, each convolved separately; divides C_in and C_out (default 1).</param>
+    /// <returns>A new tensor (N, C_out, H_out, W_out), or (C_out, H_out, W_out) unbatched, of the input's dtype.</returns>
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2 padding = default, Size2? dilation = null, int groups = 1) =>
         Tensor.Conv2d(input, weight, bias, stride, padding, dilation, groups);
 
@@ -29,6 +30,7 @@ public static partial class F
     /// <param name="padding">Zeros added at both ends (default 0).</param>
     /// <param name="dilation">The spacing between kernel taps (default 1).</param>
     /// <param name="groups">How many groups the channels are split into, each convolved separately; divides C_in and C_out (default 1).</param>
+    /// <returns>A new tensor (N, C_out, L_out), or (C_out, L_out) unbatched, of the input's dtype.</returns>
     public static Tensor Conv1d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1, int groups = 1) =>
         Tensor.Conv1d(input, weight, bias, stride, padding, dilation, groups);
 
@@ -42,6 +44,7 @@ public static partial class F
     /// <param name="padding">−∞ added on each side (default 0), at most half the kernel.</param>
     /// <param name="dilation">The spacing between window elements; null for 1.</param>
     /// <param name="ceilMode">Whether the output size rounds up, so a last partial window counts (default false).</param>
+    /// <returns>A new tensor (N, C, OH, OW), or (C, OH, OW) unbatched, of the input's dtype.</returns>
     public static Tensor MaxPool2d(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, Size2? dilation = null, bool ceilMode = false) =>
         Tensor.MaxPool2d(input, kernelSize, stride, padding, dilation, ceilMode);
 
@@ -55,6 +58,7 @@ public static partial class F
     /// <param name="padding">Implicit −∞ padding on each side.</param>
     /// <param name="dilation">The spacing between window taps; 1 when null.</param>
     /// <param name="ceilMode">Whether the output size rounds up, so a last partial window is kept.</param>
+    /// <returns>Output: the pooled values, (N, C, OH, OW) or (C, OH, OW); Indices: a new int64 tensor of that shape.</returns>
     public static (Tensor Output, Tensor Indices) MaxPool2dWithIndices(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, Size2? dilation = null, bool ceilMode = false) =>
         Tensor.MaxPool2dWithIndices(input, kernelSize, stride, padding, dilation, ceilMode);
 
@@ -68,6 +72,7 @@ public static partial class F
     /// <param name="padding">Zeros added on each side (default 0), at most half the kernel.</param>
     /// <param name="ceilMode">Whether the output size rounds up, so a last partial window counts (default false).</param>
     /// <param name="countIncludePad">Whether padded zeros count in each window's divisor (default true).</param>
+    /// <returns>A new tensor (N, C, OH, OW), or (C, OH, OW) unbatched, of the input's dtype.</returns>
     public static Tensor AvgPool2d(Tensor input, Size2 kernelSize, Size2? stride = null, Size2 padding = default, bool ceilMode = false, bool countIncludePad = true) =>
         Tensor.AvgPool2d(input, kernelSize, stride, padding, ceilMode, countIncludePad);
 
@@ -77,5 +82,6 @@ public static partial class F
     /// </summary>
     /// <param name="input">(N, C, H, W), or (C, H, W) unbatched.</param>
     /// <param name="outputSize">The output's (height, width), or one int for both.</param>
+    /// <returns>A new tensor (N, C, OH, OW), or (C, OH, OW) unbatched, of the input's dtype, (OH, OW) = <paramref name="outputSize"/>.</returns>
     public static Tensor AdaptiveAvgPool2d(Tensor input, Size2 outputSize) => Tensor.AdaptiveAvgPool2d(input, outputSize);
 }

@@ -20,11 +20,13 @@ public sealed class GRUCell : RNNCellBase
 
     /// <summary>h' from a zero state.</summary>
     /// <param name="input">One step, (N, input_size) or (input_size) unbatched; the state starts at zeros.</param>
+    /// <returns>h', a new tensor (N, hidden_size), or (hidden_size) unbatched.</returns>
     public override Tensor Forward(Tensor input) => Forward(input, null);
 
     /// <summary>h' from <paramref name="hx"/>, zeros when null (<c>cell(input, hx)</c>).</summary>
     /// <param name="input">One step, (N, input_size) or (input_size) unbatched.</param>
     /// <param name="hx">The hidden state, (N, hidden_size) or (hidden_size); null for zeros.</param>
+    /// <returns>h', a new tensor (N, hidden_size), or (hidden_size) unbatched.</returns>
     public Tensor Forward(Tensor input, Tensor? hx)
     {
         var (x, batched) = PrepareInput(input);

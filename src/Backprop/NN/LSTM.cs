@@ -41,6 +41,7 @@ public sealed class LSTM : RNNBase
     /// </summary>
     /// <param name="input">The sequence: (L, N, H_in), (N, L, H_in) with <c>batchFirst</c>, or (L, H_in) unbatched.</param>
     /// <param name="hx">The initial (h, c), each (num_layers, N, H_out), or (num_layers, H_out) unbatched; null for zeros.</param>
+    /// <returns>Output: the last layer's h_t for every step, (L, N, hidden_size) ((N, L, hidden_size) with batch_first, (L, hidden_size) unbatched); State: (h_n, c_n), each (num_layers, N, hidden_size) ((num_layers, hidden_size) unbatched).</returns>
     public (Tensor Output, (Tensor H, Tensor C) State) Forward(Tensor input, (Tensor H, Tensor C)? hx)
     {
         var (output, h, c) = Run(input, hx?.H, hx?.C);

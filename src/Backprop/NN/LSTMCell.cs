@@ -19,11 +19,13 @@ public sealed class LSTMCell : RNNCellBase
 
     /// <summary>h' from zero states.</summary>
     /// <param name="input">One step, (N, input_size) or (input_size) unbatched; the state starts at zeros.</param>
+    /// <returns>h', a new tensor (N, hidden_size), or (hidden_size) unbatched.</returns>
     public override Tensor Forward(Tensor input) => Forward(input, null).H;
 
     /// <summary>(h', c') from (h, c), zeros when null (<c>h_1, c_1 = cell(input, (h_0, c_0))</c>).</summary>
     /// <param name="input">One step, (N, input_size) or (input_size) unbatched.</param>
     /// <param name="hx">The state (h, c), each (N, hidden_size) or (hidden_size); null for zeros.</param>
+    /// <returns>H: h'; C: c'; new tensors (N, hidden_size), or (hidden_size) unbatched.</returns>
     public (Tensor H, Tensor C) Forward(Tensor input, (Tensor H, Tensor C)? hx)
     {
         var (x, batched) = PrepareInput(input);

@@ -45,6 +45,7 @@ public sealed class RNN : RNNBase
     /// </summary>
     /// <param name="input">The sequence: (L, N, H_in), (N, L, H_in) with <c>batchFirst</c>, or (L, H_in) unbatched.</param>
     /// <param name="hx">The initial hidden state (num_layers, N, H_out), or (num_layers, H_out) unbatched; null for zeros.</param>
+    /// <returns>Output: the last layer's h_t for every step, (L, N, hidden_size) ((N, L, hidden_size) with batch_first, (L, hidden_size) unbatched); H: h_n, (num_layers, N, hidden_size) ((num_layers, hidden_size) unbatched).</returns>
     public (Tensor Output, Tensor H) Forward(Tensor input, Tensor? hx)
     {
         var (output, h, _) = Run(input, hx, null);

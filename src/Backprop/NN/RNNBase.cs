@@ -129,6 +129,7 @@ public abstract class RNNBase : Module
 
     /// <summary>The last layer's h_t for every step, from zero initial states (the first element of PyTorch's result).</summary>
     /// <param name="input">The sequence: (L, N, H_in), (N, L, H_in) with <c>batchFirst</c>, or (L, H_in) unbatched; the initial state is zeros.</param>
+    /// <returns>A new tensor (L, N, hidden_size), (N, L, hidden_size) with batch_first, or (L, hidden_size) unbatched.</returns>
     public override Tensor Forward(Tensor input) => Run(input, null, null).Output;
 
     /// <summary>

@@ -32,6 +32,7 @@ public static partial class ConvolutionOps
         /// <param name="padding">Zeros added on each side, (height, width) or one int (default 0).</param>
         /// <param name="dilation">The spacing between kernel taps; null for 1.</param>
         /// <param name="groups">How many groups the channels are split into, each convolved separately; divides C_in and C_out (default 1).</param>
+        /// <returns>A new tensor (N, C_out, H_out, W_out), or (C_out, H_out, W_out) unbatched, of the input's dtype.</returns>
         public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2 padding = default, Size2? dilation = null, int groups = 1)
         {
             ArgumentNullException.ThrowIfNull(input);
@@ -91,6 +92,7 @@ public static partial class ConvolutionOps
         /// <param name="padding">Zeros added at both ends (default 0).</param>
         /// <param name="dilation">The spacing between kernel taps (default 1).</param>
         /// <param name="groups">How many groups the channels are split into, each convolved separately; divides C_in and C_out (default 1).</param>
+        /// <returns>A new tensor (N, C_out, L_out), or (C_out, L_out) unbatched, of the input's dtype.</returns>
         public static Tensor Conv1d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1, int groups = 1)
         {
             ArgumentNullException.ThrowIfNull(input);
@@ -422,6 +424,7 @@ public sealed class Conv2dDefinition : OpDefinition, IGradCheckSamples
     /// conv1d, recorded as conv2d of height 1 between two reshapes, lowers the same way.
     /// </summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The name of the ONNX value holding the op's output.</returns>
     public override string LowerToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

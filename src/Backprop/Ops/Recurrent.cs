@@ -33,6 +33,7 @@ public static partial class RecurrentOps
         /// <param name="biasIh">The input-to-hidden bias, (H_out), or null for none.</param>
         /// <param name="biasHh">The hidden-to-hidden bias, (H_out), or null for none.</param>
         /// <param name="nonlinearity"><c>"tanh"</c> (default) or <c>"relu"</c>.</param>
+        /// <returns>Output: every h_t, (seq_len, batch, hidden_size); H: the last one, (batch, hidden_size). New tensors of the input's dtype.</returns>
         public static (Tensor Output, Tensor H) Rnn(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null, string nonlinearity = "tanh")
         {
             ArgumentNullException.ThrowIfNull(hx);
@@ -56,6 +57,7 @@ public static partial class RecurrentOps
         /// <param name="weightHh">The hidden-to-hidden weights, (4·H_out, H_out).</param>
         /// <param name="biasIh">The input-to-hidden bias, (4·H_out), or null for none.</param>
         /// <param name="biasHh">The hidden-to-hidden bias, (4·H_out), or null for none.</param>
+        /// <returns>Output: every h_t, (seq_len, batch, hidden_size); H and C: h_T and c_T, (batch, hidden_size). New tensors of the input's dtype.</returns>
         public static (Tensor Output, Tensor H, Tensor C) Lstm(Tensor input, Tensor hx, Tensor cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
         {
             ArgumentNullException.ThrowIfNull(hx);
@@ -78,6 +80,7 @@ public static partial class RecurrentOps
         /// <param name="weightHh">The hidden-to-hidden weights, (3·H_out, H_out).</param>
         /// <param name="biasIh">The input-to-hidden bias, (3·H_out), or null for none.</param>
         /// <param name="biasHh">The hidden-to-hidden bias, (3·H_out), or null for none.</param>
+        /// <returns>Output: every h_t, (seq_len, batch, hidden_size); H: the last one, (batch, hidden_size). New tensors of the input's dtype.</returns>
         public static (Tensor Output, Tensor H) Gru(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
         {
             ArgumentNullException.ThrowIfNull(hx);
@@ -96,6 +99,7 @@ public static partial class RecurrentOps
         /// <param name="weightHh">The hidden-to-hidden weights, (H_out, H_out).</param>
         /// <param name="biasIh">The input-to-hidden bias, (H_out), or null for none.</param>
         /// <param name="biasHh">The hidden-to-hidden bias, (H_out), or null for none.</param>
+        /// <returns>h', a new tensor (batch, hidden_size) of the input's dtype.</returns>
         public static Tensor RnnTanhCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
             Cell(RecurrentMode.RnnTanh, input, hx, null, weightIh, weightHh, biasIh, biasHh)[0];
 
@@ -109,6 +113,7 @@ public static partial class RecurrentOps
         /// <param name="weightHh">The hidden-to-hidden weights, (H_out, H_out).</param>
         /// <param name="biasIh">The input-to-hidden bias, (H_out), or null for none.</param>
         /// <param name="biasHh">The hidden-to-hidden bias, (H_out), or null for none.</param>
+        /// <returns>h', a new tensor (batch, hidden_size) of the input's dtype.</returns>
         public static Tensor RnnReluCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
             Cell(RecurrentMode.RnnRelu, input, hx, null, weightIh, weightHh, biasIh, biasHh)[0];
 
@@ -124,6 +129,7 @@ public static partial class RecurrentOps
         /// <param name="weightHh">The hidden-to-hidden weights, (4·H_out, H_out).</param>
         /// <param name="biasIh">The input-to-hidden bias, (4·H_out), or null for none.</param>
         /// <param name="biasHh">The hidden-to-hidden bias, (4·H_out), or null for none.</param>
+        /// <returns>H: h'; C: c'; new tensors (batch, hidden_size) of the input's dtype.</returns>
         public static (Tensor H, Tensor C) LstmCell(Tensor input, Tensor hx, Tensor cx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null)
         {
             ArgumentNullException.ThrowIfNull(cx);
@@ -141,6 +147,7 @@ public static partial class RecurrentOps
         /// <param name="weightHh">The hidden-to-hidden weights, (3·H_out, H_out).</param>
         /// <param name="biasIh">The input-to-hidden bias, (3·H_out), or null for none.</param>
         /// <param name="biasHh">The hidden-to-hidden bias, (3·H_out), or null for none.</param>
+        /// <returns>h', a new tensor (batch, hidden_size) of the input's dtype.</returns>
         public static Tensor GruCell(Tensor input, Tensor hx, Tensor weightIh, Tensor weightHh, Tensor? biasIh = null, Tensor? biasHh = null) =>
             Cell(RecurrentMode.Gru, input, hx, null, weightIh, weightHh, biasIh, biasHh)[0];
     }
@@ -447,6 +454,7 @@ public sealed class RecurrentDefinition : OpDefinition, IGradCheckSamples
     /// direction axis; a cell's outputs are Y_h and Y_c.
     /// </summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
+    /// <returns>The names of the ONNX values holding the op's outputs, in its order: output, h_n and (LSTM) c_n for a layer; h' and (LSTM) c' for a cell.</returns>
     public override string[] LowerOutputsToOnnx(IOnnxLowering onnx)
     {
         ArgumentNullException.ThrowIfNull(onnx);

@@ -9,11 +9,12 @@ namespace Backprop.Tests.Architecture;
 
 /// <summary>
 /// Every public method, constructor and operator of the two libraries (Backprop and Backprop.Onnx)
-/// documents each of its parameters with a <c>&lt;param&gt;</c>: checked against the XML documentation
-/// files the build writes beside the assemblies, by the members' documentation IDs built from
-/// reflection. The compiler checks only that a documented member has a doc comment (CS1591) and, once it
-/// has one <c>&lt;param&gt;</c>, that it has them all (CS1573); a member with a summary and no
-/// <c>&lt;param&gt;</c> at all passes both, and fails here.
+/// documents each of its parameters with a <c>&lt;param&gt;</c>, and each one that returns a value
+/// documents it with a <c>&lt;returns&gt;</c>: checked against the XML documentation files the build
+/// writes beside the assemblies, by the members' documentation IDs built from reflection. The compiler
+/// checks only that a documented member has a doc comment (CS1591) and, once it has one
+/// <c>&lt;param&gt;</c>, that it has them all (CS1573); a member with a summary and no
+/// <c>&lt;param&gt;</c> or <c>&lt;returns&gt;</c> at all passes both, and fails here.
 /// </summary>
 public class DocumentationTests(ITestOutputHelper output)
 {
@@ -67,6 +68,58 @@ public class DocumentationTests(ITestOutputHelper output)
         Assert.True(
             missing.Count == 0,
             $"{missing.Count} public members lack <param> docs, the first: {Environment.NewLine}{string.Join(Environment.NewLine, missing.Take(50))}");
+    }
+
+    /// <summary>
+    /// A non-empty <c>&lt;returns&gt;</c> on each public (and protected, on a public unsealed type) method,
+    /// operator and delegate of each public type that returns a value: not <c>void</c>, and not a bare
+    /// <c>Task</c> or <c>ValueTask</c>, which carries no value (<c>Task&lt;T&gt;</c> does).
+    /// <c>&lt;inheritdoc/&gt;</c> counts as documented. An extension member's comment is read from its
+    /// block's skeleton member, as for the parameters; an extension property's getter, like any property's,
+    /// is documented on the property.
+    /// </summary>
+    [Fact]
+    public void EveryPublicMethodDocumentsItsReturnValue()
+    {
+        var missing = new List<string>();
+        int checkedMembers = 0;
+        foreach (var assembly in s_libraries)
+        {
+            var docs = LoadDocs(assembly);
+            foreach (var type in assembly.GetExportedTypes().Where(t => !t.Name.Contains('<')).OrderBy(t => t.FullName, StringComparer.Ordinal))
+            {
+                foreach (var (member, _) in DocumentedMembers(type))
+                {
+                    if (!ReturnsAValue(member))
+                    {
+                        continue;
+                    }
+
+                    checkedMembers++;
+                    var comment = CommentOf(docs, DocId(member));
+                    if (comment.Elsewhere)
+                    {
+                        continue;
+                    }
+
+                    if (comment.Entry?.Element("returns") is not { } returns || (string.IsNullOrWhiteSpace(returns.Value) && !returns.HasElements))
+                    {
+                        missing.Add($"{Readable(member)}: no <returns>");
+                    }
+                }
+            }
+        }
+
+        foreach (string line in missing.Take(50))
+        {
+            output.WriteLine(line);
+        }
+
+        output.WriteLine($"{missing.Count} of {checkedMembers} public members that return a value lack <returns> docs.");
+        Assert.True(checkedMembers > 500, $"only {checkedMembers} members were checked: the reflection walk lost some");
+        Assert.True(
+            missing.Count == 0,
+            $"{missing.Count} public members lack <returns> docs, the first: {Environment.NewLine}{string.Join(Environment.NewLine, missing.Take(50))}");
     }
 
     /// <summary>The ID builder against IDs the compiler wrote, one of each kind, so that a wrong ID cannot pass as "no entry".</summary>
@@ -131,37 +184,67 @@ public class DocumentationTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>The names of <paramref name="parameters"/> with no <c>&lt;param&gt;</c> in the entry of <paramref name="id"/>.</summary>
-    private static List<string> UndocumentedParameters(Dictionary<string, XElement> docs, string id, MemberInfo member, ParameterInfo[] parameters)
+    /// <summary>Whether the member gives its caller a value: a method or operator not returning <c>void</c>, <c>Task</c> or <c>ValueTask</c>, or such a delegate.</summary>
+    private static bool ReturnsAValue(MemberInfo member)
+    {
+        var returnType = member switch
+        {
+            Type delegateType => delegateType.GetMethod("Invoke")!.ReturnType,
+            MethodInfo method => method.ReturnType,
+            _ => typeof(void), // a constructor
+        };
+        return returnType != typeof(void) && returnType != typeof(Task) && returnType != typeof(ValueTask);
+    }
+
+    /// <summary>Where a member's comment is, as written: <see cref="Entry"/> is null when it has none.</summary>
+    /// <param name="Entry">Its own XML entry, or for the implementation of a C# 14 extension member, that of the block's skeleton member it inherits from.</param>
+    /// <param name="Elsewhere">True for any other <c>&lt;inheritdoc/&gt;</c> (the docs of what it inherits from, as the reader sees them) and for the getter of an extension property (documented on the property).</param>
+    /// <param name="OnSkeleton">True when <see cref="Entry"/> is the skeleton member's, whose parameters are those after the receiver.</param>
+    private readonly record struct Comment(XElement? Entry, bool Elsewhere, bool OnSkeleton);
+
+    /// <summary>The comment of the member with ID <paramref name="id"/>.</summary>
+    private static Comment CommentOf(Dictionary<string, XElement> docs, string id)
     {
         if (!docs.TryGetValue(id, out var entry))
         {
-            return parameters.Select(p => p.Name!).ToList();
+            return new(null, false, false);
         }
 
         if (entry.Element("inheritdoc") is { } inherit)
         {
             string? cref = (string?)inherit.Attribute("cref");
-            if (cref is null || !cref.Contains(".<G>$", StringComparison.Ordinal) || !docs.TryGetValue(cref, out var skeleton))
+            if (cref is null || !cref.Contains(".<G>$", StringComparison.Ordinal) || !docs.TryGetValue(cref, out var skeleton)
+                || cref.StartsWith("P:", StringComparison.Ordinal))
             {
-                return []; // the docs of what it inherits from, as the reader sees them
+                return new(entry, true, false);
             }
 
-            if (cref.StartsWith("P:", StringComparison.Ordinal))
-            {
-                return []; // the getter of an extension property: documented on the property
-            }
-
-            // The implementation of an extension member: its comment is on the block's skeleton member,
-            // whose parameters are those after the receiver (static extension members have none).
-            entry = skeleton;
-            if (member.IsDefined(typeof(ExtensionAttribute)))
-            {
-                parameters = parameters[1..];
-            }
+            return new(skeleton, false, true);
         }
 
-        var documented = entry.Elements("param").Select(p => (string?)p.Attribute("name")).ToHashSet(StringComparer.Ordinal);
+        return new(entry, false, false);
+    }
+
+    /// <summary>The names of <paramref name="parameters"/> with no <c>&lt;param&gt;</c> in the entry of <paramref name="id"/>.</summary>
+    private static List<string> UndocumentedParameters(Dictionary<string, XElement> docs, string id, MemberInfo member, ParameterInfo[] parameters)
+    {
+        var comment = CommentOf(docs, id);
+        if (comment.Elsewhere)
+        {
+            return [];
+        }
+
+        if (comment.Entry is null)
+        {
+            return parameters.Select(p => p.Name!).ToList();
+        }
+
+        if (comment.OnSkeleton && member.IsDefined(typeof(ExtensionAttribute)))
+        {
+            parameters = parameters[1..]; // the receiver's own <param> is on the block (static extension members have none)
+        }
+
+        var documented = comment.Entry.Elements("param").Select(p => (string?)p.Attribute("name")).ToHashSet(StringComparer.Ordinal);
         return parameters.Select(p => p.Name!).Where(n => !documented.Contains(n)).ToList();
     }
 
