@@ -25,12 +25,13 @@ public static partial class Autograd
         /// </summary>
         /// <param name="function">The function differentiated; it maps one tensor to one tensor.</param>
         /// <param name="input">The point, a float tensor.</param>
-        /// <param name="createGraph">Record the computation so the Jacobian can be differentiated again.</param>
+        /// <param name="createGraph">Record the computation so the Jacobian can be differentiated again (reverse mode only).</param>
+        /// <param name="mode">Reverse (default): one backward pass per output element; forward: one forward pass with tangents per input element (PyTorch's <c>strategy</c>), cheaper when the input is the smaller.</param>
         /// <returns>∂f/∂x of shape <c>f(x).Shape ++ x.Shape</c>, element [i…, j…] = ∂fᵢ/∂xⱼ; zeros where f does not depend on x.</returns>
-        public static Tensor Jacobian(Func<Tensor, Tensor> function, Tensor input, bool createGraph = false)
+        public static Tensor Jacobian(Func<Tensor, Tensor> function, Tensor input, bool createGraph = false, DifferentiationMode mode = DifferentiationMode.Reverse)
         {
             ArgumentNullException.ThrowIfNull(function);
-            return Jacobian(x => function(x[0]), [input], createGraph)[0];
+            return Jacobian(x => function(x[0]), [input], createGraph, mode)[0];
         }
 
         /// <summary>
@@ -39,11 +40,18 @@ public static partial class Autograd
         /// </summary>
         /// <param name="function">The function differentiated; it maps the inputs to one tensor.</param>
         /// <param name="inputs">The point, float tensors.</param>
-        /// <param name="createGraph">Record the computation so the Jacobians can be differentiated again.</param>
+        /// <param name="createGraph">Record the computation so the Jacobians can be differentiated again (reverse mode only).</param>
+        /// <param name="mode">Reverse (default): one backward pass per output element; forward: one forward pass with tangents per input element.</param>
         /// <returns>One Jacobian per input, of shape <c>f(inputs).Shape ++ inputs[k].Shape</c>.</returns>
-        public static Tensor[] Jacobian(Func<Tensor[], Tensor> function, Tensor[] inputs, bool createGraph = false)
+        public static Tensor[] Jacobian(Func<Tensor[], Tensor> function, Tensor[] inputs, bool createGraph = false, DifferentiationMode mode = DifferentiationMode.Reverse)
         {
             ArgumentNullException.ThrowIfNull(function);
+            if (mode == DifferentiationMode.Forward)
+            {
+                RefuseCreateGraph("Jacobian", createGraph);
+                return ForwardJacobian(function, inputs);
+            }
+
             var leaves = Leaves("Jacobian", inputs);
             using (EnableGrad())
             {
@@ -91,19 +99,31 @@ public static partial class Autograd
         }
 
         /// <summary>
-        /// The Jacobian-vector product ∂f/∂x·v and f(x) (<c>torch.autograd.functional.jvp</c>), by reverse
-        /// mode twice: u ↦ uᵀ·∂f/∂x is linear in u, so its vector-Jacobian product with v is (∂f/∂x·v)ᵀ.
-        /// Every op of the function must have a differentiable backward.
+        /// The Jacobian-vector product ∂f/∂x·v and f(x) (<c>torch.autograd.functional.jvp</c>, <c>torch.func.jvp</c>).
+        /// Forward mode (the default): one forward pass with v as x's tangent (<see cref="ForwardAD"/>); every
+        /// op must have a forward derivative. Reverse mode, as <c>torch.autograd.functional.jvp</c> does it:
+        /// u ↦ uᵀ·∂f/∂x is linear in u, so its vector-Jacobian product with v is (∂f/∂x·v)ᵀ; every op must have
+        /// a differentiable backward.
         /// </summary>
         /// <param name="function">The function differentiated.</param>
         /// <param name="input">The point, a float tensor.</param>
         /// <param name="v">The direction, of x's shape.</param>
-        /// <param name="createGraph">Record the computation so the product can be differentiated again.</param>
+        /// <param name="createGraph">Record the computation so the product can be differentiated again (reverse mode only).</param>
+        /// <param name="mode">Forward (default): one pass with tangents; reverse: two backward passes.</param>
         /// <returns>f(x), and ∂f/∂x·v of f(x)'s shape: the directional derivative of f along v.</returns>
-        public static (Tensor Output, Tensor Jvp) Jvp(Func<Tensor, Tensor> function, Tensor input, Tensor v, bool createGraph = false)
+        public static (Tensor Output, Tensor Jvp) Jvp(Func<Tensor, Tensor> function, Tensor input, Tensor v, bool createGraph = false, DifferentiationMode mode = DifferentiationMode.Forward)
         {
             ArgumentNullException.ThrowIfNull(function);
             ArgumentNullException.ThrowIfNull(v);
+            if (mode == DifferentiationMode.Forward)
+            {
+                RefuseCreateGraph("Jvp", createGraph);
+                var primal = Leaves("Jvp", [input])[0].Detach();
+                RequireShape("Jvp", "v", v, primal);
+                var (output, tangent) = ForwardPass(x => function(x[0]), [primal], 0, v);
+                return (output, tangent);
+            }
+
             var x = Leaves("Jvp", [input])[0];
             RequireShape("Jvp", "v", v, x);
             using (EnableGrad())
@@ -189,6 +209,51 @@ public static partial class Autograd
             }
 
             return jacobians;
+        }
+
+        /// <summary>The Jacobians by forward mode: one pass per element of each input, that element's tangent 1 and every other 0.</summary>
+        private static Tensor[] ForwardJacobian(Func<Tensor[], Tensor> function, Tensor[] inputs)
+        {
+            var primals = Leaves("Jacobian", inputs).Select(t => t.Detach()).ToArray();
+            var jacobians = new Tensor[primals.Length];
+            for (int k = 0; k < primals.Length; k++)
+            {
+                int n = primals[k].Numel;
+                var columns = new Tensor[n];
+                Tensor? output = null;
+                for (int j = 0; j < n; j++)
+                {
+                    var direction = Tensor.Zeros(primals[k]._shape, primals[k].DType);
+                    direction.SetDouble(j, 1.0);
+                    (output, columns[j]) = ForwardPass(function, primals, k, direction);
+                }
+
+                output ??= function(primals);
+                int[] shape = [.. output._shape, .. primals[k]._shape];
+                jacobians[k] = n == 0 ? Tensor.Zeros(shape, primals[k].DType) : Tensor.Stack(columns, output.Rank).Reshape(shape);
+            }
+
+            return jacobians;
+        }
+
+        /// <summary>One forward pass with <paramref name="direction"/> as the tangent of input <paramref name="k"/>: the output and its tangent (zeros when it carries none).</summary>
+        private static (Tensor Output, Tensor Tangent) ForwardPass(Func<Tensor[], Tensor> function, Tensor[] primals, int k, Tensor direction)
+        {
+            using var noGrad = NoGrad();
+            using var level = ForwardAD.DualLevel();
+            var duals = (Tensor[])primals.Clone();
+            duals[k] = ForwardAD.MakeDual(primals[k], direction);
+            var output = function(duals) ?? throw new InvalidOperationException("the function returned null");
+            var (primal, tangent) = ForwardAD.UnpackDual(output);
+            return (primal.Detach(), tangent ?? Tensor.Zeros(primal._shape, primal.DType));
+        }
+
+        private static void RefuseCreateGraph(string op, bool createGraph)
+        {
+            if (createGraph)
+            {
+                throw new ArgumentException($"{op}: createGraph is supported in reverse mode only; pass mode: DifferentiationMode.Reverse", nameof(createGraph));
+            }
         }
 
         /// <summary>∇f at <paramref name="x"/> with the backward pass recorded (zeros where f does not depend on x).</summary>

@@ -40,6 +40,39 @@ public abstract class OpDefinition
     /// </summary>
     public virtual bool SupportsDoubleBackward => false;
 
+    /// <summary>
+    /// The op's forward derivative, its Jacobian-vector product: the output's tangent
+    /// ẏ = Σᵢ ∂y/∂xᵢ·ẋᵢ from the inputs' tangents, for forward-mode AD (<see cref="ForwardAD"/>). It
+    /// runs with tangents off, so its own ops carry none. The default has none (null), and forward mode
+    /// refuses the op naming it.
+    /// </summary>
+    /// <param name="inputs">The op's inputs, as it recorded them.</param>
+    /// <param name="output">The op's output, its primal value.</param>
+    /// <param name="tangents">One tangent per input, of that input's shape; null where the input carries none (a zero tangent); at least one is not null.</param>
+    /// <returns>The output's tangent, of the output's shape or broadcasting to it; null when the op has no forward derivative.</returns>
+    public virtual Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) => null;
+
+    /// <summary>The sum of the tangent terms that are not null (a null term is a zero tangent), for <see cref="ForwardDerivative"/>.</summary>
+    /// <param name="terms">The terms, each null or broadcasting with the others.</param>
+    /// <returns>Their sum; null when every term is null.</returns>
+    protected static Tensor? SumOfTerms(params Tensor?[] terms) => SumOfTangents(terms);
+
+    /// <summary><see cref="SumOfTerms"/> for the op families' helpers.</summary>
+    internal static Tensor? SumOfTangents(params Tensor?[] terms)
+    {
+        ArgumentNullException.ThrowIfNull(terms);
+        Tensor? sum = null;
+        foreach (var term in terms)
+        {
+            if (term is not null)
+            {
+                sum = sum is null ? term : sum + term;
+            }
+        }
+
+        return sum;
+    }
+
     /// <summary>The name followed by the attributes, e.g. <c>softmax(dim: 1)</c>; just the name for an op without any.</summary>
     /// <returns>The op as text, e.g. <c>softmax(dim: 1)</c> or <c>relu</c>.</returns>
     public override string ToString()

@@ -4,6 +4,8 @@ public sealed partial class Tensor
 {
     private bool _requiresGrad;
     private bool _retainsGrad;
+    private Tensor? _tangent;
+    private long _tangentLevel;
 
     /// <summary>
     /// Whether operations on this tensor are recorded so gradients can flow back to it
@@ -89,6 +91,16 @@ public sealed partial class Tensor
         });
     }
 
+    /// <summary>The forward-mode tangent this tensor carries in dual level <paramref name="level"/>, or null (<see cref="ForwardAD"/>).</summary>
+    internal Tensor? TangentAt(long level) => _tangentLevel == level ? _tangent : null;
+
+    /// <summary>Attaches a forward-mode tangent for dual level <paramref name="level"/>.</summary>
+    internal void SetTangent(Tensor tangent, long level)
+    {
+        _tangent = tangent;
+        _tangentLevel = level;
+    }
+
     /// <summary>A tensor sharing this one's storage, cut from the graph (<c>tensor.detach()</c>).</summary>
     /// <returns>A new tensor of the same shape and dtype over the same storage, a leaf that does not require grad.</returns>
     public Tensor Detach() => new(_data, _shape);
@@ -132,6 +144,11 @@ public sealed partial class Tensor
             }
         }
 
+        if (ForwardAD.IsActive)
+        {
+            ForwardAD.RefuseSeveralOutputs(op, inputs);
+        }
+
         if (!Autograd.IsGradEnabled || !Array.Exists(inputs, input => input.RequiresGrad))
         {
             return;
@@ -151,6 +168,11 @@ public sealed partial class Tensor
         if (AnomalyMode.IsEnabled)
         {
             AnomalyMode.CheckForward(op, output, inputs);
+        }
+
+        if (ForwardAD.IsActive)
+        {
+            ForwardAD.Propagate(op, output, inputs);
         }
 
         if (!Autograd.IsGradEnabled)

@@ -322,6 +322,10 @@ public sealed class TanhDefinition : OpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]! * (1.0 - (output * output));
+
     private TanhDefinition()
         : base("tanh", "y = tanh(x); ∂y/∂x = 1 − y²")
     {
@@ -347,6 +351,10 @@ public sealed class SigmoidDefinition : OpDefinition, IGradCheckSamples
 {
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]! * output * (1.0 - output);
 
     private SigmoidDefinition()
         : base("sigmoid", "y = σ(x) = 1/(1 + e^(−x)); ∂y/∂x = y(1 − y)")
@@ -374,6 +382,10 @@ public sealed class ReluDefinition : OpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]! * inputs[0].Gt(0.0);
+
     private ReluDefinition()
         : base("relu", "y = max(x, 0); ∂y/∂x = 1 if x > 0, else 0")
     {
@@ -399,6 +411,10 @@ public sealed class LeakyReluDefinition : OpDefinition, IGradCheckSamples
 {
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]! * ((inputs[0].Gt(0.0) * (1.0 - NegativeSlope)) + NegativeSlope);
 
     internal LeakyReluDefinition(double negativeSlope)
         : base("leaky_relu", "y = x if x > 0, else a·x; ∂y/∂x = 1 if x > 0, else a")
@@ -468,6 +484,10 @@ public sealed class SoftmaxDefinition : DimOpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        output.Rank == 0 ? tangents[0]! * 0.0 : output * (tangents[0]! - (tangents[0]! * output).Sum(Dim, keepDim: true));
+
     internal SoftmaxDefinition(int dim)
         : base("softmax", "yᵢ = e^xᵢ / Σⱼ e^xⱼ; ∂L/∂xᵢ = yᵢ(gᵢ − Σⱼ gⱼyⱼ)", dim)
     {
@@ -495,6 +515,10 @@ public sealed class LogSoftmaxDefinition : DimOpDefinition, IGradCheckSamples
 {
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        output.Rank == 0 ? tangents[0]! * 0.0 : tangents[0]! - (output.Exp() * tangents[0]!).Sum(Dim, keepDim: true);
 
     internal LogSoftmaxDefinition(int dim)
         : base("log_softmax", "yᵢ = xᵢ − log Σⱼ e^xⱼ; ∂L/∂xᵢ = gᵢ − softmax(x)ᵢ·Σⱼ gⱼ", dim)

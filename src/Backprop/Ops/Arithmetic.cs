@@ -225,6 +225,16 @@ public static partial class ArithmeticOps
     }
 
     /// <summary>
+    /// The tangent of maximum (or minimum) of a and b: ȧ where a wins, ḃ where b wins, their mean at a
+    /// tie (the backward's half-half split).
+    /// </summary>
+    internal static Tensor? ExtremumTangent(Tensor a, Tensor b, Tensor? ta, Tensor? tb, bool max)
+    {
+        var aWins = (max ? a.Gt(b) : a.Lt(b)) + (a.Eq(b) * 0.5);
+        return OpDefinition.SumOfTangents(ta is null ? null : ta * aWins, tb is null ? null : tb * (1.0 - aWins));
+    }
+
+    /// <summary>
     /// g · factor inside a backward function whose upstream gradient is <paramref name="g"/>: written over
     /// g when the backward's <paramref name="context"/> allows it (<see cref="BackwardContext.TakeReusable"/>)
     /// and the shapes and dtypes agree, else a new tensor. The same products either way.
@@ -307,6 +317,10 @@ public sealed class AddDefinition : OpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        SumOfTerms(tangents[0], tangents[1]);
+
     private AddDefinition()
         : base("add", "y = a + b; ∂y/∂a = 1, ∂y/∂b = 1")
     {
@@ -335,6 +349,10 @@ public sealed class SubDefinition : OpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        SumOfTerms(tangents[0], tangents[1] is { } tb ? -tb : null);
+
     private SubDefinition()
         : base("sub", "y = a − b; ∂y/∂a = 1, ∂y/∂b = −1")
     {
@@ -361,6 +379,10 @@ public sealed class MulDefinition : OpDefinition, IGradCheckSamples
 {
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        SumOfTerms(tangents[0] is { } ta ? ta * inputs[1] : null, tangents[1] is { } tb ? inputs[0] * tb : null);
 
     private MulDefinition()
         : base("mul", "y = a·b; ∂y/∂a = b, ∂y/∂b = a")
@@ -389,6 +411,10 @@ public sealed class DivDefinition : OpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        SumOfTerms(tangents[0] is { } ta ? ta / inputs[1] : null, tangents[1] is { } tb ? -(tb * output / inputs[1]) : null);
+
     private DivDefinition()
         : base("div", "y = a/b; ∂y/∂a = 1/b, ∂y/∂b = −a/b²")
     {
@@ -416,6 +442,10 @@ public sealed class NegDefinition : OpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        -tangents[0]!;
+
     private NegDefinition()
         : base("neg", "y = −x; ∂y/∂x = −1")
     {
@@ -441,6 +471,10 @@ public sealed class PowDefinition : OpDefinition, IGradCheckSamples
 {
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]! * Exponent * inputs[0].Pow(Exponent - 1);
 
     internal PowDefinition(double exponent)
         : base("pow", "y = xᵖ; ∂y/∂x = p·xᵖ⁻¹")
@@ -501,6 +535,10 @@ public sealed class MaximumDefinition : OpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        ArithmeticOps.ExtremumTangent(inputs[0], inputs[1], tangents[0], tangents[1], max: true);
+
     private MaximumDefinition()
         : base("maximum", "y = max(a, b); ∂y/∂a = 1 where a > b, ½ where a = b, else 0; ∂y/∂b the mirror")
     {
@@ -527,6 +565,10 @@ public sealed class MinimumDefinition : OpDefinition, IGradCheckSamples
 {
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        ArithmeticOps.ExtremumTangent(inputs[0], inputs[1], tangents[0], tangents[1], max: false);
 
     private MinimumDefinition()
         : base("minimum", "y = min(a, b); ∂y/∂a = 1 where a < b, ½ where a = b, else 0; ∂y/∂b the mirror")

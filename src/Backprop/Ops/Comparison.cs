@@ -158,7 +158,7 @@ public static partial class ComparisonOps
         /// NaN counts as largest. Works for every dtype. Not differentiable.
         /// </summary>
         /// <param name="dim">The dim searched along (negative counts from the end); null for the flattened tensor.</param>
-        /// <param name="keepDim">Whether the searched dim stays in the result with size 1 (PyTorch's <c>keepdim</c>); ignored when <paramref name="dim"/> is null.</param>
+        /// <param name="keepDim">Whether the searched dim stays in the result with size 1 (PyTorch's <c>keepdim</c>); with <paramref name="dim"/> null, every dim kept with size 1.</param>
         /// <returns>A new int64 tensor of this one's shape without <paramref name="dim"/> (size 1 with <paramref name="keepDim"/>); rank 0 when dim is null (all dims of size 1 with keepDim).</returns>
         public Tensor ArgMax(int? dim = null, bool keepDim = false) => self.ArgExtreme("argmax", dim, keepDim, max: true);
 
@@ -168,7 +168,7 @@ public static partial class ComparisonOps
         /// Not differentiable.
         /// </summary>
         /// <param name="dim">The dim searched along (negative counts from the end); null for the flattened tensor.</param>
-        /// <param name="keepDim">Whether the searched dim stays in the result with size 1 (PyTorch's <c>keepdim</c>); ignored when <paramref name="dim"/> is null.</param>
+        /// <param name="keepDim">Whether the searched dim stays in the result with size 1 (PyTorch's <c>keepdim</c>); with <paramref name="dim"/> null, every dim kept with size 1.</param>
         /// <returns>A new int64 tensor of this one's shape without <paramref name="dim"/> (size 1 with <paramref name="keepDim"/>); rank 0 when dim is null (all dims of size 1 with keepDim).</returns>
         public Tensor ArgMin(int? dim = null, bool keepDim = false) => self.ArgExtreme("argmin", dim, keepDim, max: false);
 

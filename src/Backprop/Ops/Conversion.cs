@@ -93,6 +93,10 @@ public sealed class ToDefinition : OpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]!.To(DType);
+
     private static readonly ToDefinition s_float32 = new(DType.Float32);
     private static readonly ToDefinition s_float64 = new(DType.Float64);
 

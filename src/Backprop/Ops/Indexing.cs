@@ -383,6 +383,10 @@ public sealed class SelectDefinition : OpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]!.Select(Dim, Index);
+
     internal SelectDefinition(int dim, int index)
         : base("select", "y = x[…, i, …] at dim (which is removed); ∂L/∂x = g at position i, 0 elsewhere")
     {
@@ -424,6 +428,10 @@ public sealed class SliceDefinition : OpDefinition, IGradCheckSamples
 {
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]!.Slice(Dim, Start, Length == 0 ? Start : Start + ((Length - 1) * Step) + 1, Step);
 
     internal SliceDefinition(string name, int dim, int start, int length, int step)
         : base(name, "y[k] = x[start + k·step] along dim; ∂L/∂x = g at the picked positions, 0 elsewhere")
@@ -518,6 +526,10 @@ public sealed class WhereDefinition : OpDefinition, IGradCheckSamples
 {
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        Tensor.Where(Condition, tangents[0] ?? Tensor.Zeros([], output.DType), tangents[1] ?? Tensor.Zeros([], output.DType));
 
     internal WhereDefinition(Tensor condition)
         : base("where", "out = x where condition, else y; ∂L/∂x = g where condition, ∂L/∂y = g elsewhere")

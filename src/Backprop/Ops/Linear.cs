@@ -133,6 +133,10 @@ public sealed class LinearDefinition : OpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        SumOfTerms(tangents[0] is { } tx ? Tensor.Linear(tx, inputs[1]) : null, tangents[1] is { } tw ? Tensor.Linear(inputs[0], tw) : null, inputs.Count > 2 ? tangents[2] : null);
+
     private LinearDefinition()
         : base("linear", "y = x·Wᵀ + b; ∂L/∂x = g·W, ∂L/∂W = gᵀ·x, ∂L/∂b = Σ g")
     {

@@ -620,6 +620,14 @@ public static partial class LossOps
     /// <summary>Sums or averages per-element losses into a scalar, or returns them unchanged.</summary>
     private static Tensor ReduceLoss(Tensor losses, Reduction reduction) => ReduceLoss(losses, reduction, losses.Numel);
 
+    /// <summary>The tangent of a loss from its per-element tangents: reduced as the loss is (none, sum or mean).</summary>
+    internal static Tensor ReduceTangent(Tensor tangents, Reduction reduction) => reduction switch
+    {
+        Reduction.None => tangents,
+        Reduction.Sum => tangents.Sum(),
+        _ => tangents.Mean(),
+    };
+
     /// <summary>Sums per-element losses, divided by <paramref name="denominator"/> for the mean, or returns them unchanged.</summary>
     private static Tensor ReduceLoss(Tensor losses, Reduction reduction, double denominator)
     {
@@ -778,6 +786,10 @@ public sealed class MseLossDefinition : LossDefinition, IGradCheckSamples
 {
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        LossOps.ReduceTangent(2.0 * (inputs[0] - inputs[1]) * SumOfTerms(tangents[0], tangents[1] is { } tt ? -tt : null)!, Reduction);
 
     private static readonly MseLossDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
 

@@ -185,6 +185,10 @@ public sealed class MatmulDefinition : OpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        SumOfTerms(tangents[0]?.Matmul(inputs[1]), tangents[1] is { } tb ? inputs[0].Matmul(tb) : null);
+
     private MatmulDefinition()
         : base("matmul", "Y = A·B; ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G")
     {

@@ -585,6 +585,10 @@ public sealed class SumDefinition : OpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        Dims is null ? tangents[0]!.Sum() : tangents[0]!.Sum([.. Dims], KeepDim);
+
     internal SumDefinition(int[]? dims, bool keepDim)
         : base("sum", "y = Σᵢ xᵢ (over the dims); ∂y/∂xᵢ = 1, so ∂L/∂x = g broadcast back to x's shape")
     {

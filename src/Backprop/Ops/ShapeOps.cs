@@ -411,6 +411,10 @@ public sealed class ReshapeDefinition : OpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]!.Reshape([.. output.Shape]);
+
     internal ReshapeDefinition(string name, int[] shape)
         : base(name, "y = x in a new shape (same elements, row-major order); ∂L/∂x = g reshaped back to x's shape")
     {
@@ -475,6 +479,10 @@ public sealed class PermuteDefinition : OpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]!.Permute([.. Dims]);
+
     internal PermuteDefinition(string name, int[] dims)
         : base(name, "y.shape[k] = x.shape[dims[k]], y[…i_dims[k]…] = x[…]; ∂L/∂x = g permuted by the inverse permutation")
     {
@@ -507,6 +515,10 @@ public sealed class ExpandDefinition : OpDefinition, IGradCheckSamples
 {
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]!.BroadcastTo([.. output.Shape]);
 
     internal ExpandDefinition(int[] shape)
         : base("expand", "y = x repeated along size-1 (and new leading) dims; ∂L/∂x = g summed over the expanded dims")
@@ -554,6 +566,10 @@ public sealed class CatDefinition : DimOpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        Tensor.Cat([.. inputs.Select((x, i) => tangents[i] ?? Tensor.Zeros([.. x.Shape], x.DType))], Dim);
+
     internal CatDefinition(int dim)
         : base("cat", "y = [x₁, x₂, …] joined along dim; ∂L/∂xₖ = the slice of g that xₖ occupies", dim)
     {
@@ -577,6 +593,10 @@ public sealed class CloneDefinition : OpDefinition, IGradCheckSamples
 {
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]!.Clone();
 
     private CloneDefinition()
         : base("clone", "y = x; ∂y/∂x = 1")
@@ -605,6 +625,10 @@ public sealed class CloneDefinition : OpDefinition, IGradCheckSamples
 /// </summary>
 public sealed class AsStridedDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]!.AsStrided([.. Size], [.. Stride], StorageOffset);
+
     internal AsStridedDefinition(int[] size, int[] stride, int storageOffset)
         : base("as_strided", "y[i₀, …] = x.storage[offset + Σₖ iₖ·strideₖ]; ∂L/∂x = g written back at those places, 0 elsewhere")
     {
@@ -642,6 +666,10 @@ public sealed class AsStridedDefinition : OpDefinition, IGradCheckSamples
 /// </summary>
 public sealed class AsStridedScatterDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]!.StridedScatter([.. Shape], StorageOffset, [.. Size], [.. Stride]);
+
     internal AsStridedScatterDefinition(int[] into, int[] size, int[] stride, int storageOffset)
         : base("as_strided_scatter", "y = 0 of x's base shape, with y.storage[offset + Σₖ iₖ·strideₖ] = x[i₀, …]; ∂L/∂x = g read at those places")
     {

@@ -158,6 +158,10 @@ public sealed class ExpDefinition : OpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]! * output;
+
     private ExpDefinition()
         : base("exp", "y = eˣ; ∂y/∂x = eˣ = y")
     {
@@ -183,6 +187,10 @@ public sealed class LogDefinition : OpDefinition, IGradCheckSamples
 {
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]! / inputs[0];
 
     private LogDefinition()
         : base("log", "y = ln x; ∂y/∂x = 1/x")
@@ -210,6 +218,10 @@ public sealed class SqrtDefinition : OpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]! / (2.0 * output);
+
     private SqrtDefinition()
         : base("sqrt", "y = √x; ∂y/∂x = 1/(2√x) = 1/(2y)")
     {
@@ -236,6 +248,10 @@ public sealed class AbsDefinition : OpDefinition, IGradCheckSamples
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
 
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]! * inputs[0].Sign();
+
     private AbsDefinition()
         : base("abs", "y = |x|; ∂y/∂x = sign(x) (0 at 0)")
     {
@@ -261,6 +277,10 @@ public sealed class ClampDefinition : OpDefinition, IGradCheckSamples
 {
     /// <inheritdoc/>
     public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        (Min is { } lo ? tangents[0]! * inputs[0].Ge(lo) : tangents[0]!) * (Max is { } hi ? inputs[0].Le(hi) : Tensor.Ones([], output.DType));
 
     internal ClampDefinition(double? min, double? max)
         : base("clamp", "y = min(max(x, lo), hi); ∂y/∂x = 1 if lo ≤ x ≤ hi, else 0")

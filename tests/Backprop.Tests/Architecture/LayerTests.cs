@@ -49,6 +49,8 @@ public class LayerTests
         string[] allowed =
         [
             "Backprop.Autograd.t_gradDisabled",      // grad mode is per thread, as torch.no_grad()
+            "Backprop.ForwardAD.t_level",            // the dual level is per thread, as fwAD.dual_level()
+            "Backprop.ForwardAD.t_inRule",           // an op's forward derivative is being computed on this thread
             "Backprop.AnomalyMode.t_enabled",        // anomaly mode is per thread, as torch.autograd.detect_anomaly()
             "Backprop.AnomalyMode.t_sitesOnly",      // creation sites while the exporter traces this thread's Forward
             "Backprop.AnomalyMode.t_inBackward",     // which pass the current thread's checks belong to
