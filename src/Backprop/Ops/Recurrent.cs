@@ -206,19 +206,20 @@ public static partial class RecurrentOps
         var x = (T[])input._data;
         var xs = new T[directions][];
         var h0 = new T[directions][];
-        var c0 = new T[directions][];
+        var c0 = new T[]?[directions];
         var ys = new T[directions][];
         var layers = new RecurrentLayer<T>[directions];
         var cLast = lstm ? new T[directions * block] : [];
         for (int d = 0; d < directions; d++)
         {
-            // Each direction reads its own block of the (directions, batch, hidden) states.
+            // Each direction reads its own block of the (directions, batch, hidden) states; zeros when not given.
+            T[] State(Tensor? state) => state is null ? new T[block] : directions == 1 ? (T[])state._data : ((T[])state._data)[(d * block)..((d + 1) * block)];
             xs[d] = d == 0 ? x : ReverseSteps(x, steps, batch * features);
-            h0[d] = hx is null ? new T[block] : directions == 1 ? (T[])hx._data : ((T[])hx._data)[(d * block)..((d + 1) * block)];
-            c0[d] = !lstm ? null! : cx is null ? new T[block] : directions == 1 ? (T[])cx._data : ((T[])cx._data)[(d * block)..((d + 1) * block)];
+            h0[d] = State(hx);
+            c0[d] = lstm ? State(cx) : null;
             ys[d] = new T[length];
             layers[d] = new RecurrentLayer<T>(mode, steps, batch, features, hidden);
-            layers[d].Forward(xs[d], h0[d], lstm ? c0[d] : null, Data<T>(weights[4 * d])!, Data<T>(weights[(4 * d) + 1])!, Data<T>(weights[(4 * d) + 2]), Data<T>(weights[(4 * d) + 3]), ys[d], lstm ? new ArraySegment<T>(cLast, d * block, block) : new ArraySegment<T>(cLast));
+            layers[d].Forward(xs[d], h0[d], c0[d], Data<T>(weights[4 * d])!, Data<T>(weights[(4 * d) + 1])!, Data<T>(weights[(4 * d) + 2]), Data<T>(weights[(4 * d) + 3]), ys[d], lstm ? new ArraySegment<T>(cLast, d * block, block) : new ArraySegment<T>(cLast));
         }
 
         var outputs = new List<Tensor>(3);
@@ -275,7 +276,7 @@ public static partial class RecurrentOps
                     gC,
                     xs[d],
                     h0[d],
-                    lstm ? c0[d] : null,
+                    c0[d],
                     Data<T>(weights[4 * d])!,
                     Data<T>(weights[(4 * d) + 1])!,
                     ys[d],
