@@ -4,7 +4,7 @@ namespace Backprop.NN;
 
 /// <summary>
 /// A multi-layer gated recurrent unit network (<c>torch.nn.GRU(input_size, hidden_size, num_layers=1,
-/// bias=True, batch_first=False, dropout=0.0)</c>), gates in PyTorch's order r, z, n:
+/// bias=True, batch_first=False, dropout=0.0, bidirectional=False)</c>), gates in PyTorch's order r, z, n:
 /// r, z = σ(…), n = tanh(W_in x + b_in + r·(W_hn h + b_hn)), h' = (1 − z)·n + z·h.
 /// See <see cref="RNNBase"/> for shapes, parameter names and initialization, and <see cref="RecurrentOps.Gru"/>
 /// for the derivatives.
@@ -18,6 +18,7 @@ public sealed class GRU : RNNBase
     /// <param name="bias">Whether the layers learn the biases b_ih and b_hh (default true).</param>
     /// <param name="batchFirst">Whether input and output are (N, L, H) rather than (L, N, H) (PyTorch's <c>batch_first</c>, default false).</param>
     /// <param name="dropout">The probability of zeroing each output of every layer but the last while training (default 0).</param>
+    /// <param name="bidirectional">Whether each layer also runs the sequence backwards with weights of its own (<c>_reverse</c>), doubling the output's features (PyTorch's <c>bidirectional</c>, default false).</param>
     /// <param name="generator">The random source of the initial weights, or null for <see cref="Generator.Default"/>.</param>
     /// <param name="dropoutGenerator">The random source of the dropout masks, or null for <see cref="Generator.Default"/>.</param>
     /// <param name="dtype">The parameters' element type (default <see cref="DType.Float32"/>).</param>
@@ -28,20 +29,21 @@ public sealed class GRU : RNNBase
         bool bias = true,
         bool batchFirst = false,
         double dropout = 0,
+        bool bidirectional = false,
         Generator? generator = null,
         Generator? dropoutGenerator = null,
         DType dtype = DType.Float32)
-        : base(RecurrentMode.Gru, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, generator, dropoutGenerator, dtype)
+        : base(RecurrentMode.Gru, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, generator, dropoutGenerator, dtype)
     {
     }
 
     /// <summary>
-    /// Runs the sequence from <paramref name="hx"/> (num_layers, batch, hidden_size), zeros when null
+    /// Runs the sequence from <paramref name="hx"/> (D·num_layers, batch, hidden_size) with D = 2 when bidirectional, else 1, zeros when null
     /// (<c>output, h_n = gru(input, hx)</c>).
     /// </summary>
     /// <param name="input">The sequence: (L, N, H_in), (N, L, H_in) with <c>batchFirst</c>, or (L, H_in) unbatched.</param>
-    /// <param name="hx">The initial hidden state (num_layers, N, H_out), or (num_layers, H_out) unbatched; null for zeros.</param>
-    /// <returns>Output: the last layer's h_t for every step, (L, N, hidden_size) ((N, L, hidden_size) with batch_first, (L, hidden_size) unbatched); H: h_n, (num_layers, N, hidden_size) ((num_layers, hidden_size) unbatched).</returns>
+    /// <param name="hx">The initial hidden state (D·num_layers, N, H_out), or (D·num_layers, H_out) unbatched; null for zeros.</param>
+    /// <returns>Output: the last layer's h_t for every step, (L, N, D·hidden_size) ((N, L, D·hidden_size) with batch_first, (L, D·hidden_size) unbatched), D = 2 when bidirectional, else 1; H: h_n, (D·num_layers, N, hidden_size) ((D·num_layers, hidden_size) unbatched).</returns>
     public (Tensor Output, Tensor H) Forward(Tensor input, Tensor? hx)
     {
         var (output, h, _) = Run(input, hx, null);

@@ -4,7 +4,7 @@ namespace Backprop.NN;
 
 /// <summary>
 /// A multi-layer long short-term memory network (<c>torch.nn.LSTM(input_size, hidden_size, num_layers=1,
-/// bias=True, batch_first=False, dropout=0.0)</c>), gates in PyTorch's order i, f, g, o:
+/// bias=True, batch_first=False, dropout=0.0, bidirectional=False)</c>), gates in PyTorch's order i, f, g, o:
 /// i, f, o = σ(…), g = tanh(W_ig x + b_ig + W_hg h + b_hg), c' = f·c + i·g, h' = o·tanh(c').
 /// See <see cref="RNNBase"/> for shapes, parameter names and initialization, and <see cref="RecurrentOps.Lstm"/>
 /// for the derivatives.
@@ -18,6 +18,7 @@ public sealed class LSTM : RNNBase
     /// <param name="bias">Whether the layers learn the biases b_ih and b_hh (default true).</param>
     /// <param name="batchFirst">Whether input and output are (N, L, H) rather than (L, N, H) (PyTorch's <c>batch_first</c>, default false).</param>
     /// <param name="dropout">The probability of zeroing each output of every layer but the last while training (default 0).</param>
+    /// <param name="bidirectional">Whether each layer also runs the sequence backwards with weights of its own (<c>_reverse</c>), doubling the output's features (PyTorch's <c>bidirectional</c>, default false).</param>
     /// <param name="generator">The random source of the initial weights, or null for <see cref="Generator.Default"/>.</param>
     /// <param name="dropoutGenerator">The random source of the dropout masks, or null for <see cref="Generator.Default"/>.</param>
     /// <param name="dtype">The parameters' element type (default <see cref="DType.Float32"/>).</param>
@@ -28,20 +29,21 @@ public sealed class LSTM : RNNBase
         bool bias = true,
         bool batchFirst = false,
         double dropout = 0,
+        bool bidirectional = false,
         Generator? generator = null,
         Generator? dropoutGenerator = null,
         DType dtype = DType.Float32)
-        : base(RecurrentMode.Lstm, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, generator, dropoutGenerator, dtype)
+        : base(RecurrentMode.Lstm, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, generator, dropoutGenerator, dtype)
     {
     }
 
     /// <summary>
-    /// Runs the sequence from (h0, c0), each (num_layers, batch, hidden_size), zeros when null
+    /// Runs the sequence from (h0, c0), each (D·num_layers, batch, hidden_size) with D = 2 when bidirectional, else 1, zeros when null
     /// (<c>output, (h_n, c_n) = lstm(input, (h0, c0))</c>); h_n and c_n hold every layer's last states.
     /// </summary>
     /// <param name="input">The sequence: (L, N, H_in), (N, L, H_in) with <c>batchFirst</c>, or (L, H_in) unbatched.</param>
-    /// <param name="hx">The initial (h, c), each (num_layers, N, H_out), or (num_layers, H_out) unbatched; null for zeros.</param>
-    /// <returns>Output: the last layer's h_t for every step, (L, N, hidden_size) ((N, L, hidden_size) with batch_first, (L, hidden_size) unbatched); State: (h_n, c_n), each (num_layers, N, hidden_size) ((num_layers, hidden_size) unbatched).</returns>
+    /// <param name="hx">The initial (h, c), each (D·num_layers, N, H_out), or (D·num_layers, H_out) unbatched; null for zeros.</param>
+    /// <returns>Output: the last layer's h_t for every step, (L, N, D·hidden_size) ((N, L, D·hidden_size) with batch_first, (L, D·hidden_size) unbatched), D = 2 when bidirectional, else 1; State: (h_n, c_n), each (D·num_layers, N, hidden_size) ((D·num_layers, hidden_size) unbatched).</returns>
     public (Tensor Output, (Tensor H, Tensor C) State) Forward(Tensor input, (Tensor H, Tensor C)? hx)
     {
         var (output, h, c) = Run(input, hx?.H, hx?.C);

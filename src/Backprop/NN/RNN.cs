@@ -4,7 +4,7 @@ namespace Backprop.NN;
 
 /// <summary>
 /// A multi-layer Elman RNN (<c>torch.nn.RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh',
-/// bias=True, batch_first=False, dropout=0.0)</c>): h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)
+/// bias=True, batch_first=False, dropout=0.0, bidirectional=False)</c>): h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)
 /// with act tanh or relu. See <see cref="RNNBase"/> for shapes, parameter names and initialization.
 /// </summary>
 public sealed class RNN : RNNBase
@@ -17,6 +17,7 @@ public sealed class RNN : RNNBase
     /// <param name="bias">Whether the layers learn the biases b_ih and b_hh (default true).</param>
     /// <param name="batchFirst">Whether input and output are (N, L, H) rather than (L, N, H) (PyTorch's <c>batch_first</c>, default false).</param>
     /// <param name="dropout">The probability of zeroing each output of every layer but the last while training (default 0).</param>
+    /// <param name="bidirectional">Whether each layer also runs the sequence backwards with weights of its own (<c>_reverse</c>), doubling the output's features (PyTorch's <c>bidirectional</c>, default false).</param>
     /// <param name="generator">The random source of the initial weights, or null for <see cref="Generator.Default"/>.</param>
     /// <param name="dropoutGenerator">The random source of the dropout masks, or null for <see cref="Generator.Default"/>.</param>
     /// <param name="dtype">The parameters' element type (default <see cref="DType.Float32"/>).</param>
@@ -28,10 +29,11 @@ public sealed class RNN : RNNBase
         bool bias = true,
         bool batchFirst = false,
         double dropout = 0,
+        bool bidirectional = false,
         Generator? generator = null,
         Generator? dropoutGenerator = null,
         DType dtype = DType.Float32)
-        : base(RecurrentOps.RnnMode("RNN", nonlinearity), inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, generator, dropoutGenerator, dtype)
+        : base(RecurrentOps.RnnMode("RNN", nonlinearity), inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, generator, dropoutGenerator, dtype)
     {
         Nonlinearity = nonlinearity;
     }
@@ -40,12 +42,12 @@ public sealed class RNN : RNNBase
     public string Nonlinearity { get; }
 
     /// <summary>
-    /// Runs the sequence from <paramref name="hx"/> (num_layers, batch, hidden_size), zeros when null
+    /// Runs the sequence from <paramref name="hx"/> (D·num_layers, batch, hidden_size) with D = 2 when bidirectional, else 1, zeros when null
     /// (<c>output, h_n = rnn(input, hx)</c>); h_n holds every layer's last hidden state.
     /// </summary>
     /// <param name="input">The sequence: (L, N, H_in), (N, L, H_in) with <c>batchFirst</c>, or (L, H_in) unbatched.</param>
-    /// <param name="hx">The initial hidden state (num_layers, N, H_out), or (num_layers, H_out) unbatched; null for zeros.</param>
-    /// <returns>Output: the last layer's h_t for every step, (L, N, hidden_size) ((N, L, hidden_size) with batch_first, (L, hidden_size) unbatched); H: h_n, (num_layers, N, hidden_size) ((num_layers, hidden_size) unbatched).</returns>
+    /// <param name="hx">The initial hidden state (D·num_layers, N, H_out), or (D·num_layers, H_out) unbatched; null for zeros.</param>
+    /// <returns>Output: the last layer's h_t for every step, (L, N, D·hidden_size) ((N, L, D·hidden_size) with batch_first, (L, D·hidden_size) unbatched), D = 2 when bidirectional, else 1; H: h_n, (D·num_layers, N, hidden_size) ((D·num_layers, hidden_size) unbatched).</returns>
     public (Tensor Output, Tensor H) Forward(Tensor input, Tensor? hx)
     {
         var (output, h, _) = Run(input, hx, null);

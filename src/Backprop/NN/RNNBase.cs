@@ -13,13 +13,19 @@ namespace Backprop.NN;
 /// (batch, seq_len, input_size) with batch_first, or (seq_len, input_size) unbatched; the initial
 /// states are (num_layers, batch, hidden_size), zeros when not given. Each layer is one fused op
 /// that back-propagates through time (<see cref="RecurrentOps.Lstm"/>, <see cref="RecurrentOps.Gru"/>, <see cref="RecurrentOps.Rnn"/>).
+/// With <see cref="Bidirectional"/> each layer also runs the sequence from its last step to its first
+/// with weights of its own, named with the suffix <c>_reverse</c> and registered after the forward
+/// ones of the same layer (PyTorch's order); the output joins the forward and the reverse h_t on its
+/// last dim (2·hidden_size features, which layer k &gt; 0 reads), and the states are
+/// (2·num_layers, batch, hidden_size), ordered layer 0 forward, layer 0 reverse, layer 1 forward, ….
 /// </summary>
 public abstract class RNNBase : Module
 {
     private readonly RecurrentMode _mode;
 
-    // Per layer: weight_ih, weight_hh, bias_ih, bias_hh (the biases null without bias); the same
-    // tensors are registered under their PyTorch names.
+    // Per layer and direction (layer 0 forward, layer 0 reverse, layer 1 forward, …): weight_ih,
+    // weight_hh, bias_ih, bias_hh (the biases null without bias); the same tensors are registered
+    // under their PyTorch names.
     [Unregistered]
     private readonly Tensor?[][] _layers;
 
@@ -34,6 +40,7 @@ public abstract class RNNBase : Module
         bool bias,
         bool batchFirst,
         double dropout,
+        bool bidirectional,
         Generator? generator,
         Generator? dropoutGenerator,
         DType dtype)
@@ -62,23 +69,28 @@ public abstract class RNNBase : Module
         Bias = bias;
         BatchFirst = batchFirst;
         Dropout = dropout;
+        Bidirectional = bidirectional;
+        int directions = bidirectional ? 2 : 1;
         int gateRows = RecurrentLayer<double>.GateCount(mode) * hiddenSize;
-        _layers = new Tensor?[numLayers][];
+        _layers = new Tensor?[numLayers * directions][];
         for (int l = 0; l < numLayers; l++)
         {
-            var weights = new Tensor?[]
+            for (int d = 0; d < directions; d++)
             {
-                Tensor.Zeros([gateRows, l == 0 ? inputSize : hiddenSize], dtype, requiresGrad: true),
-                Tensor.Zeros([gateRows, hiddenSize], dtype, requiresGrad: true),
-                bias ? Tensor.Zeros([gateRows], dtype, requiresGrad: true) : null,
-                bias ? Tensor.Zeros([gateRows], dtype, requiresGrad: true) : null,
-            };
-            _layers[l] = weights;
-            string suffix = "_l" + l.ToString(CultureInfo.InvariantCulture);
-            RegisterParameter("weight_ih" + suffix, weights[0]);
-            RegisterParameter("weight_hh" + suffix, weights[1]);
-            RegisterParameter("bias_ih" + suffix, weights[2]);
-            RegisterParameter("bias_hh" + suffix, weights[3]);
+                var weights = new Tensor?[]
+                {
+                    Tensor.Zeros([gateRows, l == 0 ? inputSize : directions * hiddenSize], dtype, requiresGrad: true),
+                    Tensor.Zeros([gateRows, hiddenSize], dtype, requiresGrad: true),
+                    bias ? Tensor.Zeros([gateRows], dtype, requiresGrad: true) : null,
+                    bias ? Tensor.Zeros([gateRows], dtype, requiresGrad: true) : null,
+                };
+                _layers[(l * directions) + d] = weights;
+                string suffix = "_l" + l.ToString(CultureInfo.InvariantCulture) + (d == 1 ? "_reverse" : "");
+                RegisterParameter("weight_ih" + suffix, weights[0]);
+                RegisterParameter("weight_hh" + suffix, weights[1]);
+                RegisterParameter("bias_ih" + suffix, weights[2]);
+                RegisterParameter("bias_hh" + suffix, weights[3]);
+            }
         }
 
         ResetParameters(generator);
@@ -102,7 +114,16 @@ public abstract class RNNBase : Module
     /// <summary>Dropout probability on the outputs of every layer but the last, in training (<c>dropout</c>).</summary>
     public double Dropout { get; }
 
-    /// <summary>Per layer: weight_ih, weight_hh and, with bias, bias_ih and bias_hh (<c>all_weights</c>).</summary>
+    /// <summary>
+    /// Whether each layer also runs the sequence backwards, doubling the output's features and the
+    /// states' first dim (<c>bidirectional</c>).
+    /// </summary>
+    public bool Bidirectional { get; }
+
+    /// <summary>
+    /// Per layer and direction (layer 0, layer 0 reverse, layer 1, …): weight_ih, weight_hh and, with
+    /// bias, bias_ih and bias_hh (<c>all_weights</c>).
+    /// </summary>
     public IReadOnlyList<IReadOnlyList<Tensor>> AllWeights => [.. _layers.Select(l => (IReadOnlyList<Tensor>)[.. l.OfType<Tensor>()])];
 
     /// <summary>Re-draws every weight and bias from U(−1/√hidden_size, 1/√hidden_size) (<c>reset_parameters</c>).</summary>
@@ -124,6 +145,7 @@ public abstract class RNNBase : Module
         s += Bias ? "" : ", bias=False";
         s += BatchFirst ? ", batch_first=True" : "";
         s += Dropout != 0 ? ", dropout=" + BatchNormBase.PythonFloat(Dropout) : "";
+        s += Bidirectional ? ", bidirectional=True" : "";
         return s;
     }
 
@@ -134,7 +156,8 @@ public abstract class RNNBase : Module
 
     /// <summary>
     /// Runs every layer over <paramref name="input"/> from the initial states (zeros when null);
-    /// returns the last layer's h_t for every step, and h_T (and c_T) of every layer stacked on dim 0.
+    /// returns the last layer's h_t for every step (both directions' joined when bidirectional), and
+    /// h_T (and c_T) of every layer and direction stacked on dim 0.
     /// </summary>
     private protected (Tensor Output, Tensor H, Tensor? C) Run(Tensor input, Tensor? h0, Tensor? c0)
     {
@@ -166,8 +189,8 @@ public abstract class RNNBase : Module
         var cs = new Tensor[NumLayers];
         for (int l = 0; l < NumLayers; l++)
         {
-            var w = _layers[l];
-            var outputs = RecurrentOps.RecurrentLayerOutputs(_mode, x, hStates[l], cStates?[l], w[0]!, w[1]!, w[2], w[3]);
+            Tensor?[] weights = Bidirectional ? [.. _layers[2 * l], .. _layers[(2 * l) + 1]] : _layers[l];
+            var outputs = RecurrentOps.RecurrentLayerOutputs(_mode, x, hStates[l], cStates?[l], weights);
             var output = outputs[0];
             hs[l] = outputs[1];
             if (_mode == RecurrentMode.Lstm)
@@ -187,8 +210,11 @@ public abstract class RNNBase : Module
         return (result, StackStates(hs, batched), _mode == RecurrentMode.Lstm ? StackStates(cs, batched) : null);
     }
 
+    private int Directions => Bidirectional ? 2 : 1;
+
     /// <summary>
-    /// Each layer's initial state: the slices of a (num_layers, batch, hidden_size) tensor, or nulls for
+    /// Each layer's initial state: the slices of a (num_layers, batch, hidden_size) tensor, (2, batch,
+    /// hidden_size) ones of a (2·num_layers, batch, hidden_size) tensor when bidirectional, or nulls for
     /// zeros (which the layer op then makes itself, recording no constant shaped like the batch).
     /// </summary>
     private Tensor?[] InitialStates(string stateName, Tensor? state, Tensor input, bool batched, int batch)
@@ -198,10 +224,12 @@ public abstract class RNNBase : Module
             return new Tensor?[NumLayers];
         }
 
-        int[] expected = batched ? [NumLayers, batch, HiddenSize] : [NumLayers, HiddenSize];
+        int states = Directions * NumLayers;
+        int[] expected = batched ? [states, batch, HiddenSize] : [states, HiddenSize];
         if (!state._shape.AsSpan().SequenceEqual(expected))
         {
-            string layout = batched ? "num_layers x batch x hidden_size" : "num_layers x hidden_size";
+            string layers = Bidirectional ? "2·num_layers" : "num_layers";
+            string layout = batched ? $"{layers} x batch x hidden_size" : $"{layers} x hidden_size";
             throw new ArgumentException($"{GetType().Name}: {stateName} must have shape ({layout}) = {Shapes.Format(expected)} for input of shape {Shapes.Format(input._shape)}, got {Shapes.Format(state._shape)}");
         }
 
@@ -211,12 +239,19 @@ public abstract class RNNBase : Module
         }
 
         var s = batched ? state : state.Unsqueeze(1);
+        if (Bidirectional)
+        {
+            return NumLayers == 1 ? [s] : [.. Enumerable.Range(0, NumLayers).Select(l => s.Narrow(0, 2 * l, 2))];
+        }
+
         return NumLayers == 1 ? [s.View(batch, HiddenSize)] : [.. Enumerable.Range(0, NumLayers).Select(l => s.Select(0, l))];
     }
 
-    private static Tensor StackStates(Tensor[] states, bool batched)
+    /// <summary>The layers' last states on dim 0: (batch, hidden) each stacked, or (2, batch, hidden) each joined when bidirectional.</summary>
+    private Tensor StackStates(Tensor[] states, bool batched)
     {
-        var stacked = states.Length == 1 ? states[0].Unsqueeze(0) : Tensor.Stack(states, 0);
+        var stacked = states.Length == 1 ? (Bidirectional ? states[0] : states[0].Unsqueeze(0))
+            : Bidirectional ? Tensor.Concat(states, 0) : Tensor.Stack(states, 0);
         return batched ? stacked : stacked.Squeeze(1);
     }
 }
