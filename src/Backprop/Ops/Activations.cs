@@ -100,15 +100,22 @@ public static partial class ActivationOps
                 x,
                 (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = (float)(s[i] * SpecialFunctions.NormalCdf(s[i])); } },
                 (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = s[i] * SpecialFunctions.NormalCdf(s[i]); } });
-            return Tensor.Record(GeluDefinition.Instance, y, [x], g =>
-            {
-                var slope = Tensor.Map(
-                    "gelu",
-                    x,
-                    (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = (float)GeluDerivative(s[i]); } },
-                    (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = GeluDerivative(s[i]); } });
-                return [g * slope];
-            });
+            return Tensor.Record(GeluDefinition.Instance, y, [x], g => [g * x.GeluSlope()]);
+        }
+
+        /// <summary>
+        /// GELU's derivative Φ(x) + x·φ(x) as an op of its own (PyTorch's <c>gelu_backward</c>), so a recorded
+        /// backward pass can differentiate it again: its derivative is φ(x)·(2 − x²).
+        /// </summary>
+        internal Tensor GeluSlope()
+        {
+            var x = self;
+            var slope = Tensor.Map(
+                "gelu_slope",
+                x,
+                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = (float)GeluDerivative(s[i]); } },
+                (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = GeluDerivative(s[i]); } });
+            return Tensor.Record(GeluSlopeDefinition.Instance, slope, [x], g => [g * GeluCurvature(x)]);
         }
 
         /// <summary>
@@ -207,6 +214,13 @@ public static partial class ActivationOps
     }
 
     /// <summary>d/dx x·Φ(x) = Φ(x) + x·φ(x).</summary>
+    /// <summary>φ(x)·(2 − x²), GELU's second derivative, elementwise (a constant for the graph).</summary>
+    internal static Tensor GeluCurvature(Tensor x) => Tensor.Map(
+        "gelu_slope",
+        x,
+        (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = (float)(SpecialFunctions.NormalPdf(s[i]) * (2 - (s[i] * s[i]))); } },
+        (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = SpecialFunctions.NormalPdf(s[i]) * (2 - (s[i] * s[i])); } });
+
     private static double GeluDerivative(double x) => SpecialFunctions.NormalCdf(x) + (x * SpecialFunctions.NormalPdf(x));
 
     /// <summary>A tensor of x's shape holding <paramref name="above"/> where x &gt; 0 and <paramref name="below"/> elsewhere.</summary>
@@ -443,6 +457,13 @@ public sealed class LeakyReluDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ActivationOps.Gelu"/>, the exact (erf) form (no attributes).</summary>
 public sealed class GeluDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]! * inputs[0].GeluSlope();
+
     private GeluDefinition()
         : base("gelu", "y = x·Φ(x) = x·½(1 + erf(x/√2)); ∂y/∂x = Φ(x) + x·φ(x)")
     {
@@ -475,6 +496,31 @@ public sealed class GeluDefinition : OpDefinition, IGradCheckSamples
     public static IEnumerable<OpInfo> GradCheckSamples =>
     [
         new("gelu", x => x[0].Gelu(), OpRegistry.In([3, 4], -4, 4)),
+    ];
+}
+
+/// <summary>
+/// The definition of GELU's derivative as an op (PyTorch's <c>gelu_backward</c>): what a recorded backward
+/// pass through <see cref="ActivationOps.Gelu"/> records, so its gradient can be differentiated once more.
+/// </summary>
+public sealed class GeluSlopeDefinition : OpDefinition, IGradCheckSamples
+{
+    private GeluSlopeDefinition()
+        : base("gelu_slope", "y = Φ(x) + x·φ(x) (GELU's derivative); ∂y/∂x = φ(x)·(2 − x²)")
+    {
+    }
+
+    /// <summary>The one shared instance.</summary>
+    public static GeluSlopeDefinition Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]! * ActivationOps.GeluCurvature(inputs[0]);
+
+    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
+    public static IEnumerable<OpInfo> GradCheckSamples =>
+    [
+        new("gelu_slope", x => x[0].GeluSlope(), OpRegistry.In([3, 4], -3, 3)),
     ];
 }
 

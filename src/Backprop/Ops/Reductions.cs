@@ -366,6 +366,19 @@ public static partial class ReductionOps
                     count[slots[i]] += Ties(values[i], best[slots[i]]) ? 1 : 0;
                 }
 
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): g broadcast back, times the constant
+                    // share 1/count of each tied element.
+                    var share = Tensor.Zeros(x._shape, x.DType);
+                    for (int i = 0; i < values.Length; i++)
+                    {
+                        share.SetDouble(i, Ties(values[i], best[slots[i]]) ? 1.0 / count[slots[i]] : 0);
+                    }
+
+                    return [g.Reshape(KeptShapeOf(x, dims)).BroadcastTo(x._shape) * share];
+                }
+
                 var grad = Tensor.Zeros(x._shape, x.DType);
                 for (int i = 0; i < values.Length; i++)
                 {
@@ -417,6 +430,13 @@ public static partial class ReductionOps
 
             return Tensor.Record(new LogSumExpDefinition(dims, keepDim), output, [x], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): g·softmax(x) over the dims, as ops.
+                    var kept = KeptShapeOf(x, dims);
+                    return [g.Reshape(kept) * (x - output.Reshape(kept)).Exp()];
+                }
+
                 double[] values = x.ToArray();
                 var grad = Tensor.Empty(x._shape, x.DType);
                 for (int i = 0; i < values.Length; i++)
@@ -470,6 +490,14 @@ public static partial class ReductionOps
 
             return Tensor.Record(new VarDefinition(op, dims, correction, keepDim), output, [x], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): 2(x − mean)/dof times g (over 2·std for std).
+                    var kept = KeptShapeOf(x, dims);
+                    var upstream = std ? g.Reshape(kept) / (2.0 * output.Reshape(kept)) : g.Reshape(kept);
+                    return [upstream * (2.0 / dof) * (x - x.Mean(ReducedDimsOf(x, dims), keepDim: true))];
+                }
+
                 double[] values = x.ToArray();
                 var grad = Tensor.Empty(x._shape, x.DType);
                 for (int i = 0; i < values.Length; i++)
@@ -505,6 +533,48 @@ public static partial class ReductionOps
             var wrapped = dims.Select(d => Shapes.WrapDim("reduce", d, self.Rank)).ToHashSet();
             return kept.Where((_, i) => !wrapped.Contains(i)).ToArray();
         }
+    }
+
+    /// <summary>The shape <paramref name="x"/> reduced over <paramref name="dims"/> keeps (each reduced dim 1; all of them when dims is null or empty).</summary>
+    private static int[] KeptShapeOf(Tensor x, IReadOnlyList<int>? dims) =>
+        dims is null || dims.Count == 0 ? [.. Enumerable.Repeat(1, x.Rank)] : x.KeptShape("reduce", [.. dims]);
+
+    /// <summary>The dims a reduction over <paramref name="dims"/> of <paramref name="x"/> sums over: all of them when dims is null or empty.</summary>
+    private static int[] ReducedDimsOf(Tensor x, IReadOnlyList<int>? dims) =>
+        dims is null || dims.Count == 0 ? [.. Enumerable.Range(0, x.Rank)] : [.. dims];
+
+    /// <summary>The tangent of a reduction over dims: Σ over the dims of <paramref name="tangent"/>·<paramref name="weight"/>, keeping the dims as the op did.</summary>
+    internal static Tensor ReduceTangent(Tensor tangent, Tensor weight, Tensor x, IReadOnlyList<int>? dims, bool keepDim)
+    {
+        var product = tangent * weight;
+        return x.Rank == 0 ? product : product.Sum(ReducedDimsOf(x, dims), keepDim);
+    }
+
+    /// <summary>Each element's share of a max/min over dims: 1/count where it ties the result (count = the ties in its group), else 0.</summary>
+    internal static Tensor TieShares(Tensor x, Tensor output, IReadOnlyList<int>? dims)
+    {
+        var ties = x.Eq(output.Reshape(KeptShapeOf(x, dims)));
+        return x.Rank == 0 ? ties : ties / ties.Sum(ReducedDimsOf(x, dims), keepDim: true);
+    }
+
+    /// <summary>softmax(x) over dims, from x and its log-sum-exp <paramref name="output"/>: e^(x − lse).</summary>
+    internal static Tensor SoftmaxOver(Tensor x, Tensor output, IReadOnlyList<int>? dims) =>
+        (x - output.Reshape(KeptShapeOf(x, dims))).Exp();
+
+    /// <summary>The tangent of var (or std) over dims: Σ 2(x − mean)·ẋ / dof (over 2·std for std).</summary>
+    internal static Tensor MomentTangent(Tensor tangent, Tensor x, Tensor output, IReadOnlyList<int>? dims, double correction, bool keepDim, bool std)
+    {
+        var reduced = ReducedDimsOf(x, dims);
+        int n = 1;
+        foreach (int d in reduced)
+        {
+            n *= x.Rank == 0 ? 1 : x._shape[Shapes.WrapDim("var", d, x.Rank)];
+        }
+
+        double dof = Math.Max(0, n - correction);
+        var centered = x.Rank == 0 ? x * 0.0 : x - x.Mean(reduced, keepDim: true);
+        var variance = ReduceTangent(tangent, centered * (2.0 / dof), x, dims, keepDim);
+        return std ? variance / (2.0 * output) : variance;
     }
 
     /// <summary>
@@ -760,6 +830,13 @@ public abstract class DimsReductionDefinition : OpDefinition
 /// </summary>
 public sealed class AmaxDefinition : DimsReductionDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        ReductionOps.ReduceTangent(tangents[0]!, ReductionOps.TieShares(inputs[0], output, Dims), inputs[0], Dims, KeepDim);
+
     internal AmaxDefinition(string name, int[]? dims, bool keepDim)
         : base(name, "y = max x over the dims; ∂L/∂xᵢ = g/k for each of the k elements equal to y, else 0", dims, keepDim)
     {
@@ -785,6 +862,13 @@ public sealed class AmaxDefinition : DimsReductionDefinition, IGradCheckSamples
 /// </summary>
 public sealed class AminDefinition : DimsReductionDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        ReductionOps.ReduceTangent(tangents[0]!, ReductionOps.TieShares(inputs[0], output, Dims), inputs[0], Dims, KeepDim);
+
     internal AminDefinition(string name, int[]? dims, bool keepDim)
         : base(name, "y = min x over the dims; ∂L/∂xᵢ = g/k for each of the k elements equal to y, else 0", dims, keepDim)
     {
@@ -806,6 +890,13 @@ public sealed class AminDefinition : DimsReductionDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ReductionOps.extension(Tensor).LogSumExp(int[], bool)"/> with its dims.</summary>
 public sealed class LogSumExpDefinition : DimsReductionDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        ReductionOps.ReduceTangent(tangents[0]!, ReductionOps.SoftmaxOver(inputs[0], output, Dims), inputs[0], Dims, KeepDim);
+
     internal LogSumExpDefinition(int[] dims, bool keepDim)
         : base("logsumexp", "y = log Σᵢ e^xᵢ = m + log Σᵢ e^(xᵢ − m), m = max x; ∂y/∂xᵢ = e^(xᵢ − y) = softmax(x)ᵢ", dims, keepDim)
     {
@@ -831,6 +922,13 @@ public sealed class LogSumExpDefinition : DimsReductionDefinition, IGradCheckSam
 /// </summary>
 public sealed class VarDefinition : DimsReductionDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        ReductionOps.MomentTangent(tangents[0]!, inputs[0], output, Dims, Correction, KeepDim, IsStd);
+
     internal VarDefinition(string name, int[]? dims, double correction, bool keepDim)
         : base(
             name,

@@ -46,6 +46,12 @@ public static partial class SoftplusOps
                 (s, d) => { for (int i = 0; i < s.Length; i++) { d[i] = Forward(s[i]); } });
             return Tensor.Record(new SoftplusDefinition(beta, threshold), y, [x], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): the slope σ(βx) as ops.
+                    return [g * SoftplusDefinition.RecordedSlope(x, beta, threshold)];
+                }
+
                 var slope = Tensor.Map(
                     "softplus",
                     x,
@@ -60,11 +66,25 @@ public static partial class SoftplusOps
 /// <summary>The definition of <see cref="SoftplusOps.Softplus"/> with its β and threshold.</summary>
 public sealed class SoftplusDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]! * RecordedSlope(inputs[0], Beta, Threshold);
+
     internal SoftplusDefinition(double beta, double threshold)
         : base("softplus", "y = (1/β)·log(1 + e^(βx)), y = x where βx > threshold; ∂y/∂x = σ(βx), 1 where βx > threshold")
     {
         Beta = beta;
         Threshold = threshold;
+    }
+
+    /// <summary>The slope ∂y/∂x = σ(βx), 1 where βx > threshold, written with recorded ops.</summary>
+    internal static Tensor RecordedSlope(Tensor x, double beta, double threshold)
+    {
+        var scaled = x * beta;
+        return Tensor.Where(scaled.Gt(threshold), Tensor.Ones([], x.DType), scaled.Sigmoid());
     }
 
     /// <summary>β (PyTorch's <c>beta</c>).</summary>
