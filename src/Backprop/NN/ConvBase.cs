@@ -9,6 +9,9 @@ namespace Backprop.NN;
 /// </summary>
 public abstract class ConvBase : Module
 {
+    // PyTorch's _reversed_padding_repeated_twice: (before, after) per dim, the last dim first, as F.Pad takes it.
+    private readonly int[] _reversedPadding;
+
     /// <summary>
     /// Checks the arguments (naming the layer by its type), then creates the parameters with
     /// <paramref name="kernelShape"/> as the trailing weight dims and initializes them from
@@ -19,20 +22,24 @@ public abstract class ConvBase : Module
         int outChannels,
         Size2 kernelSize,
         Size2 stride,
-        Size2 padding,
+        Padding padding,
         Size2 dilation,
         int groups,
         bool bias,
+        PaddingMode paddingMode,
         int[] kernelShape,
         Generator? generator,
         DType dtype)
     {
         string layer = GetType().Name;
         ConvArguments.Validate(layer, inChannels, outChannels, groups, dtype);
-        ConvArguments.ValidateWindow(layer, kernelSize, stride, padding, dilation);
+        ConvArguments.ValidateWindow(layer, kernelSize, stride, padding, dilation, kernelShape.Length);
+        ConvArguments.ValidatePaddingMode(layer, paddingMode);
         InChannels = inChannels;
         OutChannels = outChannels;
         Groups = groups;
+        PaddingMode = paddingMode;
+        _reversedPadding = ConvArguments.ReversedPaddingRepeatedTwice(padding, kernelShape, dilation);
         Weight = Tensor.Zeros([outChannels, inChannels / groups, .. kernelShape], dtype, requiresGrad: true);
         Bias = bias ? Tensor.Zeros([outChannels], dtype, requiresGrad: true) : null;
         ResetParameters(generator);
@@ -53,7 +60,23 @@ public abstract class ConvBase : Module
     /// <summary>Channel groups convolved independently (<c>groups</c>).</summary>
     public int Groups { get; }
 
+    /// <summary>
+    /// How the padding is filled (<c>padding_mode</c>): zeros inside the convolution, or the input padded
+    /// by <see cref="F.Pad"/> in this mode before a convolution without padding.
+    /// </summary>
+    public PaddingMode PaddingMode { get; }
+
     /// <summary>Re-draws the parameters as PyTorch's <c>reset_parameters</c> (see the class summary).</summary>
     /// <param name="generator">The random source, or null for <see cref="Generator.Default"/>.</param>
     public void ResetParameters(Generator? generator = null) => ConvArguments.ResetParameters(Weight, Bias, generator);
+
+    /// <summary>The input padded in <see cref="PaddingMode"/> (not zeros) by the layer's padding, as the convolution that follows has none.</summary>
+    /// <param name="input">The layer's input, batched or not.</param>
+    /// <returns>The padded input.</returns>
+    private protected Tensor PadInput(Tensor input) => F.Pad(input, _reversedPadding, PaddingMode switch
+    {
+        PaddingMode.Reflect => PadMode.Reflect,
+        PaddingMode.Replicate => PadMode.Replicate,
+        _ => PadMode.Circular,
+    });
 }

@@ -12,11 +12,15 @@ public static partial class F
     /// <param name="weight">The kernels, (C_out, C_in/groups, kH, kW).</param>
     /// <param name="bias">One value per output channel, (C_out), or null for none.</param>
     /// <param name="stride">The step between windows, (height, width) or one int; null for 1.</param>
-    /// <param name="padding">Zeros added on each side, (height, width) or one int (default 0).</param>
+    /// <param name="padding">
+    /// Zeros added on each side, (height, width) or one int (default 0); or <c>"same"</c>
+    /// (<see cref="Padding.Same"/>: the output keeps H × W, stride 1 only, an odd total padding's extra
+    /// row and column at the bottom and right, as PyTorch) or <c>"valid"</c> (no padding).
+    /// </param>
     /// <param name="dilation">The spacing between kernel taps; null for 1.</param>
     /// <param name="groups">How many groups the channels are split into, each convolved separately; divides C_in and C_out (default 1).</param>
     /// <returns>A new tensor (N, C_out, H_out, W_out), or (C_out, H_out, W_out) unbatched, of the input's dtype.</returns>
-    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2 padding = default, Size2? dilation = null, int groups = 1) =>
+    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, Padding padding = default, Size2? dilation = null, int groups = 1) =>
         Tensor.Conv2d(input, weight, bias, stride, padding, dilation, groups);
 
     /// <summary>
@@ -27,12 +31,30 @@ public static partial class F
     /// <param name="weight">The kernels, (C_out, C_in/groups, k).</param>
     /// <param name="bias">One value per output channel, (C_out), or null for none.</param>
     /// <param name="stride">The step between windows (default 1).</param>
-    /// <param name="padding">Zeros added at both ends (default 0).</param>
+    /// <param name="padding">
+    /// Zeros added at both ends (default 0); or <c>"same"</c> (the output keeps length L, stride 1 only,
+    /// an odd total padding's extra zero at the end, as PyTorch) or <c>"valid"</c> (no padding).
+    /// </param>
     /// <param name="dilation">The spacing between kernel taps (default 1).</param>
     /// <param name="groups">How many groups the channels are split into, each convolved separately; divides C_in and C_out (default 1).</param>
     /// <returns>A new tensor (N, C_out, L_out), or (C_out, L_out) unbatched, of the input's dtype.</returns>
-    public static Tensor Conv1d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1, int groups = 1) =>
+    public static Tensor Conv1d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, Padding padding = default, int dilation = 1, int groups = 1) =>
         Tensor.Conv1d(input, weight, bias, stride, padding, dilation, groups);
+
+    /// <summary>
+    /// Pads the last dims (<c>F.pad(input, pad, mode='constant', value=None)</c>): <paramref name="pad"/>
+    /// is (before, after) for the last dim, then for the one before it, and so on, so
+    /// <c>F.Pad(x, [1, 1, 2, 2], PadMode.Reflect)</c> adds a reflected column on each side and two
+    /// reflected rows above and below; negative values remove elements. See <see cref="PaddingOps.Pad"/>
+    /// for each mode's formula and its derivative.
+    /// </summary>
+    /// <param name="input">The tensor padded; reflect, replicate and circular pad 1, 2 or 3 dims of an input with one or two dims more.</param>
+    /// <param name="pad">(before, after) per padded dim, the last dim first.</param>
+    /// <param name="mode">constant (default), reflect, replicate or circular.</param>
+    /// <param name="value">The fill of constant padding (default 0); the other modes take none.</param>
+    /// <returns>The padded tensor.</returns>
+    public static Tensor Pad(Tensor input, int[] pad, PadMode mode = PadMode.Constant, double value = 0) =>
+        Tensor.Pad(input, pad, mode, value);
 
     /// <summary>
     /// 2-D max pooling (<c>F.max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False)</c>):

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Numerics;
 using System.Numerics.Tensors;
 using Backprop.Kernels;
@@ -22,6 +23,10 @@ public static partial class ConvolutionOps
         /// (C, H, W) with <paramref name="weight"/> (O, C/groups, kH, kW):
         /// y[n, o, i, j] = b[o] + Σ_{c in o's group, p, q} w[o, c, p, q] · x[n, c, i·sH − pH + p·dH, j·sW − pW + q·dW]
         /// (zero outside the input), with output size floor((H + 2·pH − dH·(kH − 1) − 1) / sH) + 1 per side.
+        /// Padding <c>"same"</c> (<see cref="Padding.Same"/>, stride 1 only) pads dH·(kH − 1) in all per
+        /// side, half before and half after, the odd one after (bottom, right), so the output is H × W;
+        /// as PyTorch, an odd total pads the input by that one row or column first (a <see cref="PaddingOps.Pad"/>
+        /// node). <c>"valid"</c> is no padding.
         /// dL/dx is the transposed convolution of dL/dy with w (GEMM then col2im); dL/dw[o, c, p, q] =
         /// Σ_{n, i, j} dL/dy[n, o, i, j] · x[n, c, …] (GEMM with the im2col matrix); dL/db[o] = Σ_{n, i, j} dL/dy[n, o, i, j].
         /// </summary>
@@ -29,11 +34,12 @@ public static partial class ConvolutionOps
         /// <param name="weight">The kernels, (C_out, C_in/groups, kH, kW).</param>
         /// <param name="bias">One value per output channel, (C_out), or null for none.</param>
         /// <param name="stride">The step between windows, (height, width) or one int; null for 1.</param>
-        /// <param name="padding">Zeros added on each side, (height, width) or one int (default 0).</param>
+        /// <param name="padding">Zeros added on each side, (height, width) or one int (default 0), or <c>"same"</c> or <c>"valid"</c>.</param>
         /// <param name="dilation">The spacing between kernel taps; null for 1.</param>
         /// <param name="groups">How many groups the channels are split into, each convolved separately; divides C_in and C_out (default 1).</param>
         /// <returns>A new tensor (N, C_out, H_out, W_out), or (C_out, H_out, W_out) unbatched, of the input's dtype.</returns>
-        public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, Size2 padding = default, Size2? dilation = null, int groups = 1)
+        /// <exception cref="ArgumentException">A shape, dtype or window argument does not fit, or padding "same" with a stride other than 1; the message names it.</exception>
+        public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, Padding padding = default, Size2? dilation = null, int groups = 1)
         {
             ArgumentNullException.ThrowIfNull(input);
             ArgumentNullException.ThrowIfNull(weight);
@@ -42,7 +48,24 @@ public static partial class ConvolutionOps
                 return Conv2d(input.Unsqueeze(0), weight, bias, stride, padding, dilation, groups).Squeeze(0);
             }
 
-            var g = Conv2dGeometry("conv2d", input, weight, bias, stride ?? 1, padding, dilation ?? 1, groups);
+            if (padding.IsSame)
+            {
+                if (weight.Rank != 4)
+                {
+                    throw new ArgumentException($"conv2d: expected weight of shape (out_channels, in_channels/groups, kH, kW), got {Shapes.Format(weight._shape)}");
+                }
+
+                var (before, after) = SamePadding("conv2d", stride ?? 1, new Size2(weight._shape[2], weight._shape[3]), dilation ?? 1);
+                if (before != after)
+                {
+                    // As PyTorch: the odd element after (bottom, right) by a zero pad, then symmetric padding.
+                    input = Tensor.Pad(input, [0, after.Width - before.Width, 0, after.Height - before.Height]);
+                }
+
+                return Conv2d(input, weight, bias, stride, before, dilation, groups);
+            }
+
+            var g = Conv2dGeometry("conv2d", input, weight, bias, stride ?? 1, padding.Size, dilation ?? 1, groups);
             int batch = input._shape[0], outChannels = weight._shape[0];
             var output = Tensor.Empty([batch, outChannels, g.OutH, g.OutW], input.DType);
             if (input.DType == DType.Float32)
@@ -58,7 +81,7 @@ public static partial class ConvolutionOps
             }
 
             Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
-            return Tensor.Record(new Conv2dDefinition(stride ?? 1, padding, dilation ?? 1, groups), output, inputs, gy =>
+            return Tensor.Record(new Conv2dDefinition(stride ?? 1, padding.Size, dilation ?? 1, groups), output, inputs, gy =>
             {
                 var gradInput = input.RequiresGrad ? Tensor.Empty(input._shape, input.DType) : null;
                 var gradWeight = weight.RequiresGrad ? Tensor.Empty(weight._shape, weight.DType) : null;
@@ -83,17 +106,20 @@ public static partial class ConvolutionOps
         /// 1-D convolution (<c>torch.nn.functional.conv1d(input, weight, bias=None, stride=1, padding=0,
         /// dilation=1, groups=1)</c>) of <paramref name="input"/> (N, C, L) or (C, L) with
         /// <paramref name="weight"/> (O, C/groups, k): y[n, o, i] = b[o] + Σ_{c, p} w[o, c, p] · x[n, c, i·s − pad + p·d].
+        /// Padding <c>"same"</c> (stride 1 only) pads d·(k − 1) in all, half at each end and the odd one at
+        /// the end, so the output has length L; <c>"valid"</c> is no padding.
         /// Computed as <see cref="Conv2d"/> on a height-1 image, so its derivatives are conv2d's.
         /// </summary>
         /// <param name="input">(N, C_in, L), or (C_in, L) unbatched.</param>
         /// <param name="weight">The kernels, (C_out, C_in/groups, k).</param>
         /// <param name="bias">One value per output channel, (C_out), or null for none.</param>
         /// <param name="stride">The step between windows (default 1).</param>
-        /// <param name="padding">Zeros added at both ends (default 0).</param>
+        /// <param name="padding">Zeros added at both ends (default 0), or <c>"same"</c> or <c>"valid"</c>.</param>
         /// <param name="dilation">The spacing between kernel taps (default 1).</param>
         /// <param name="groups">How many groups the channels are split into, each convolved separately; divides C_in and C_out (default 1).</param>
         /// <returns>A new tensor (N, C_out, L_out), or (C_out, L_out) unbatched, of the input's dtype.</returns>
-        public static Tensor Conv1d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1, int groups = 1)
+        /// <exception cref="ArgumentException">A shape, dtype or window argument does not fit, padding given as a pair, or padding "same" with a stride other than 1; the message names it.</exception>
+        public static Tensor Conv1d(Tensor input, Tensor weight, Tensor? bias = null, int stride = 1, Padding padding = default, int dilation = 1, int groups = 1)
         {
             ArgumentNullException.ThrowIfNull(input);
             ArgumentNullException.ThrowIfNull(weight);
@@ -112,9 +138,48 @@ public static partial class ConvolutionOps
                 throw new ArgumentException($"conv1d: expected weight of shape (out_channels, in_channels/groups, kernel_size), got {Shapes.Format(weight._shape)}");
             }
 
-            var y = Conv2d(input.Unsqueeze(2), weight.Unsqueeze(2), bias, (1, stride), (0, padding), (1, dilation), groups);
+            Padding padding2d = padding;
+            if (padding.IsSame)
+            {
+                SamePadding("conv1d", (1, stride), (1, weight._shape[2]), (1, dilation), stride.ToString(CultureInfo.InvariantCulture));
+            }
+            else if (!padding.IsValid)
+            {
+                var size = padding.Size;
+                if (size.Height != size.Width)
+                {
+                    throw new ArgumentException($"conv1d: padding must be one int (zeros at both ends), \"same\" or \"valid\", got the pair {size}");
+                }
+
+                padding2d = (0, size.Width);
+            }
+
+            var y = Conv2d(input.Unsqueeze(2), weight.Unsqueeze(2), bias, (1, stride), padding2d, (1, dilation), groups);
             return y.Squeeze(2);
         }
+    }
+
+    /// <summary>
+    /// The padding of <c>padding='same'</c> per side, as PyTorch computes it: dilation·(kernel − 1) in
+    /// all per dim, <c>before</c> the floor of half and <c>after</c> the rest (one more when the total is odd).
+    /// Refuses a stride other than 1, as PyTorch does, and bad dilations.
+    /// </summary>
+    /// <param name="op">The op named in errors.</param>
+    /// <param name="stride">The convolution's stride; "same" needs 1.</param>
+    /// <param name="kernel">The kernel's (height, width).</param>
+    /// <param name="dilation">The spacing between kernel taps.</param>
+    /// <param name="strideText">The stride as the caller's user gave it, for the message; <paramref name="stride"/>'s pair when null.</param>
+    internal static (Size2 Before, Size2 After) SamePadding(string op, Size2 stride, Size2 kernel, Size2 dilation, string? strideText = null)
+    {
+        if (stride != 1)
+        {
+            throw new ArgumentException($"{op}: padding='same' is not supported for strided convolutions (stride={strideText ?? stride.ToString()}): the output would not keep the input's size; use stride 1, or give the padding as numbers");
+        }
+
+        RequireWindowArguments(op, stride, 0, dilation);
+        int totalH = dilation.Height * (kernel.Height - 1), totalW = dilation.Width * (kernel.Width - 1);
+        var before = new Size2(totalH / 2, totalW / 2);
+        return (before, new Size2(totalH - before.Height, totalW - before.Width));
     }
 
     // dW and db are sums over the batch. Each fixed block of samples sums into its own partial and the
@@ -459,5 +524,7 @@ public sealed class Conv2dDefinition : OpDefinition, IGradCheckSamples
         new("conv2d_unbatched", x => Tensor.Conv2d(x[0], x[1], x[2], padding: 1), OpRegistry.In([2, 4, 3]), OpRegistry.In([3, 2, 3, 3]), OpRegistry.In([3])),
         new("conv1d", x => Tensor.Conv1d(x[0], x[1], x[2]), OpRegistry.In([2, 3, 7]), OpRegistry.In([4, 3, 3]), OpRegistry.In([4])),
         new("conv1d_stride_padding_dilation_groups", x => Tensor.Conv1d(x[0], x[1], x[2], stride: 2, padding: 2, dilation: 2, groups: 2), OpRegistry.In([2, 4, 9]), OpRegistry.In([2, 2, 3]), OpRegistry.In([2])),
+        new("conv2d_same_even_kernel", x => Tensor.Conv2d(x[0], x[1], x[2], padding: "same"), OpRegistry.In([2, 2, 5, 6]), OpRegistry.In([3, 2, 4, 2]), OpRegistry.In([3])),
+        new("conv1d_same_dilation", x => Tensor.Conv1d(x[0], x[1], x[2], padding: "same", dilation: 2), OpRegistry.In([2, 3, 7]), OpRegistry.In([2, 3, 3]), OpRegistry.In([2])),
     ];
 }
