@@ -312,9 +312,11 @@
     const YT = (tv) => top + (1 - (tv - lo) / (hi - lo)) * (H - top - bottom);
 
     const yTicks = options.log ? range(lo, hi) : niceTicks(lo, hi, 4);
-    if (!options.log && !options.percent && yTicks.length > 1) {
-      // The axis ends at a labelled tick above the highest point.
+    if (!options.log && yTicks.length > 1) {
+      // The axis ends at labelled ticks below the lowest point and above the highest.
       const step = yTicks[1] - yTicks[0];
+      if (yTicks[0] > lo + 1e-12) yTicks.unshift(Number((yTicks[0] - step).toPrecision(12)));
+      lo = yTicks[0];
       if (yTicks[yTicks.length - 1] < hi - 1e-12) yTicks.push(Number((yTicks[yTicks.length - 1] + step).toPrecision(12)));
       hi = yTicks[yTicks.length - 1];
     }
