@@ -6,6 +6,7 @@ using System.Text.Unicode;
 using Backprop.Explain;
 using Backprop.Serve.Explainer;
 using Backprop.Serve.Playground;
+using Backprop.Serve.Runs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -20,7 +21,8 @@ namespace Backprop.Serve;
 
 /// <summary>
 /// The web server of <c>backprop serve</c>: Kestrel from the shared framework, the explainer page
-/// at <c>/explain</c> and its JSON API at <c>/api/explain</c>. Every answer carries a
+/// at <c>/explain</c> and its JSON API at <c>/api/explain</c>, the playground at <c>/playground</c>,
+/// and, given a runs folder, the run watcher at <c>/runs</c>. Every answer carries a
 /// Content-Security-Policy that allows only this server's own scripts and styles; bad requests
 /// get 4xx with a message, and a bug of ours a generic 500 (and a line in <see cref="ServeOptions.ErrorLog"/>).
 /// </summary>
@@ -57,7 +59,8 @@ public sealed class BackpropServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         IPAddress host = options.ParseHost();
-        var app = Build(options, host);
+        var runs = options.RunsFolder is { } folder ? new RunsFolder(folder) : null;
+        var app = Build(options, host, runs);
         try
         {
             await app.StartAsync(cancel).ConfigureAwait(false);
@@ -120,7 +123,7 @@ public sealed class BackpropServer : IAsyncDisposable
 
     private static string Authority(IPAddress host) => host.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{host}]" : host.ToString();
 
-    private static WebApplication Build(ServeOptions options, IPAddress host)
+    private static WebApplication Build(ServeOptions options, IPAddress host, RunsFolder? runs)
     {
         // The empty builder reads no configuration files or environment variables and logs nothing:
         // what the server does depends on these options alone, wherever it is started.
@@ -140,6 +143,7 @@ public sealed class BackpropServer : IAsyncDisposable
         app.Use((context, next) => Guard(context, next, loopback, options.ErrorLog));
         app.UseRouting();
         MapEndpoints(app);
+        new RunsEndpoints(runs, s_json).Map(app);
         return app;
     }
 
@@ -178,7 +182,8 @@ public sealed class BackpropServer : IAsyncDisposable
         });
     }
 
-    private static Task WriteAsset(HttpContext context, string name)
+    /// <summary>Answers with the embedded file <paramref name="name"/>, or 404.</summary>
+    internal static Task WriteAsset(HttpContext context, string name)
     {
         if (Assets.Find(name) is not { } asset)
         {

@@ -19,6 +19,12 @@ public sealed record ServeOptions
     /// <summary>The TCP port, 1 to 65535, or 0 for any free port (the address it got is <see cref="BackpropServer.Address"/>).</summary>
     public int Port { get; init; } = DefaultPort;
 
+    /// <summary>
+    /// The folder of <c>backprop train</c> runs that <c>/runs</c> shows (each subfolder one run), and
+    /// the only folder the server reads; null for none (then <c>/runs</c> answers 404 saying how to give one).
+    /// </summary>
+    public string? RunsFolder { get; init; }
+
     /// <summary>Where to write one line per internal error (a bug of ours); null for nowhere.</summary>
     public TextWriter? ErrorLog { get; init; }
 

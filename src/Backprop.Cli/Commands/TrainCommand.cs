@@ -11,6 +11,8 @@ namespace Backprop.Cli.Commands;
 /// <summary>
 /// <c>backprop train</c>: trains a classifier (default: an MLP on the embedded digits) and writes
 /// model.safetensors, checkpoint.safetensors, history.csv/json and loss/accuracy plots to --out.
+/// The history (and gradients.csv with --grad-report) is rewritten after every epoch, so
+/// <c>serve --runs</c> shows a run live; <c>--serve</c> serves the run's folder while it trains.
 /// </summary>
 internal static class TrainCommand
 {
@@ -34,9 +36,11 @@ internal static class TrainCommand
         var gradReport = new Option<bool>("--grad-report") { Description = "Record per layer and epoch the weight-gradient norm and the saturated/dead activations; writes gradients.csv and gradnorm.png." };
         var format = OutputFormat.Create("one line per epoch on stdout as it ends {\"epoch\", \"train_loss\", \"test_loss\", \"test_acc\", \"epoch_s\"}, every other message on stderr.");
         var detectAnomaly = new Option<bool>("--detect-anomaly") { Description = "Stop at the first op whose forward or backward gives NaN or Inf, naming it and where it was created (slow)." };
+        var serve = new Option<bool>("--serve") { Description = "Watch the run in the browser while it trains (its curves at http://127.0.0.1:8017/runs?run=NAME, beside the other runs in its parent folder). In a terminal the server keeps serving after training until Ctrl-C; when output is redirected (a script, CI) it stops when training ends." };
+        var port = new Option<int?>("--port") { Description = $"With --serve: the TCP port (default {Backprop.Serve.ServeOptions.DefaultPort}; 0 picks a free one)." };
         var command = new Command("train", "Train a classifier and write the model, a checkpoint, the history and plots. Ctrl-C, SIGTERM or SIGHUP saves a checkpoint of the exact position and exits (130, 143, 129).")
         {
-            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, seed, threads, output, overwrite, resume, gradReport, detectAnomaly, format,
+            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, seed, threads, output, overwrite, resume, gradReport, detectAnomaly, serve, port, format,
         };
         command.SetAction(result => CommandRunner.Run("train", () =>
         {
@@ -67,13 +71,30 @@ internal static class TrainCommand
 
             // Anomaly mode is per thread: the scope covers the training loop, which runs on this one.
             using var anomaly = result.GetValue(detectAnomaly) ? Autograd.DetectAnomaly() : null;
-            return Run(new Request(options, given, result.GetValue(epochs), result.GetValue(output), result.GetValue(resume), result.GetValue(gradReport), result.GetValue(overwrite)));
+            if (result.GetValue(port) is int p && !result.GetValue(serve))
+            {
+                throw new ArgumentException($"--port {p} needs --serve (the port is the one the run is served on)");
+            }
+
+            var request = new Request(options, given, result.GetValue(epochs), result.GetValue(output), result.GetValue(resume), result.GetValue(gradReport), result.GetValue(overwrite))
+            {
+                Serve = result.GetValue(serve),
+                Port = result.GetValue(port) ?? Backprop.Serve.ServeOptions.DefaultPort,
+            };
+            return Run(request);
         }));
         return command;
     }
 
     /// <summary>What the command line asks for: the options with defaults filled in, and which flags the user gave.</summary>
-    private sealed record Request(TrainOptions Options, IReadOnlySet<string> Given, int? Epochs, string? Out, string? Resume, bool GradReport, bool Overwrite);
+    private sealed record Request(TrainOptions Options, IReadOnlySet<string> Given, int? Epochs, string? Out, string? Resume, bool GradReport, bool Overwrite)
+    {
+        /// <summary>--serve: serve the run's folder while it trains.</summary>
+        public bool Serve { get; init; }
+
+        /// <summary>--port: where --serve listens.</summary>
+        public int Port { get; init; }
+    }
 
     private static int Run(Request request)
     {
@@ -133,7 +154,8 @@ internal static class TrainCommand
             }
 
             AtomicFile.RemoveStaleTemporaries(folder, started);
-            return Train(trainer, folder, health, where);
+            using var live = request.Serve ? LiveRun.Start(folder, request.Port, where) : null;
+            return Train(trainer, folder, health, where, live);
         }
         catch
         {
@@ -167,11 +189,24 @@ internal static class TrainCommand
     /// batch lets the run finish its writes (well under a second) instead of killing it between the
     /// checkpoint and the model file.
     /// </summary>
-    private static int Train(Trainer trainer, string folder, GradientHealth? health, TextWriter where)
+    private static int Train(Trainer trainer, string folder, GradientHealth? health, TextWriter where, LiveRun? live)
     {
         string checkpointPath = Path.Combine(folder, "checkpoint.safetensors");
         using var stop = new StopSignals();
-        bool completed = Console.IsOutputRedirected || s_json ? RunPlain(trainer, checkpointPath, stop.Token) : RunInteractive(trainer, checkpointPath, stop.Token);
+
+        // After every epoch (its checkpoint written), before it is printed: the files a watcher reads.
+        void Saved()
+        {
+            if (health is not null)
+            {
+                health.WriteCsv(Path.Combine(folder, "gradients.csv"));
+            }
+
+            trainer.History.WriteCsv(Path.Combine(folder, "history.csv"));
+            trainer.History.WriteJson(Path.Combine(folder, "history.json"));
+        }
+
+        bool completed = Console.IsOutputRedirected || s_json ? RunPlain(trainer, checkpointPath, Saved, stop.Token) : RunInteractive(trainer, checkpointPath, Saved, stop.Token);
 
         // When stdout is not a terminal it carries only the epoch lines; messages go to stderr.
         if (!completed)
@@ -201,6 +236,7 @@ internal static class TrainCommand
         }
 
         where.WriteLine($"wrote model.safetensors, checkpoint.safetensors, history.csv, history.json, loss.png, accuracy.png{(health is null ? "" : ", gradients.csv, gradnorm.png")} to {folder}");
+        live?.ServeUntilStopped(where, stop);
         return 0;
     }
 
@@ -208,10 +244,11 @@ internal static class TrainCommand
     private static bool s_json;
 
     /// <summary>Not a terminal, or --format json: exactly one line per epoch on stdout, nothing else.</summary>
-    private static bool RunPlain(Trainer trainer, string checkpointPath, CancellationToken cancel)
+    private static bool RunPlain(Trainer trainer, string checkpointPath, Action saved, CancellationToken cancel)
     {
         trainer.EpochCompleted = e =>
         {
+            saved();
             if (!s_json)
             {
                 Console.WriteLine(FormatEpoch(e));
@@ -231,7 +268,7 @@ internal static class TrainCommand
     }
 
     /// <summary>A terminal: a progress bar per epoch (batches, loss, throughput, ETA) and a summary table.</summary>
-    private static bool RunInteractive(Trainer trainer, string checkpointPath, CancellationToken cancel)
+    private static bool RunInteractive(Trainer trainer, string checkpointPath, Action saved, CancellationToken cancel)
     {
         AnsiConsole.MarkupLine($"[bold]train[/] {Markup.Escape(trainer.Options.Data)}: {trainer.Data.Train.Count} train / {trainer.Data.Test.Count} test rows, model {Markup.Escape(trainer.Spec.ToString())} ({trainer.Model.NumParameters():N0} parameters), {trainer.Options.Optimizer} lr {trainer.Options.Lr.ToString(CultureInfo.InvariantCulture)}");
         bool completed = false;
@@ -249,6 +286,7 @@ internal static class TrainCommand
                 };
                 trainer.EpochCompleted = e =>
                 {
+                    saved();
                     task!.Value = task.MaxValue;
                     task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {e.Epoch}/{trainer.Options.Epochs} train {e.TrainLoss:F4} test {e.TestLoss:F4} acc {e.TestAccuracy:F4}");
                 };

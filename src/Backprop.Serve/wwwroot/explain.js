@@ -334,6 +334,11 @@
     return result;
   }
 
+  /** Sets an element's text only when it changes: a step touches a few nodes, and rewriting every node's text would lay out the whole graph again. */
+  function setText(element, text) {
+    if (element.textContent !== text) element.textContent = text;
+  }
+
   function render() {
     const data = state.data;
     const step = data.steps[state.step];
@@ -350,16 +355,15 @@
       v.g.classList.toggle('current', step.node === n.index && step.phase !== 'start' && step.phase !== 'done');
       v.g.classList.toggle('receiving', receiving.has(n.index));
       v.g.classList.toggle('feeding', feeding.has(n.index));
-      v.value.textContent = 'value ' + (computed ? n.value.text : '?');
+      setText(v.value, 'value ' + (computed ? n.value.text : '?'));
       const g = gradients.get(n.index);
       if (v.grad) {
-        if (!g) v.grad.textContent = '';
-        else v.grad.textContent = g.complete ? `∂${v.y}/∂${n.name} = ${g.text}` : `∂${v.y}/∂${n.name} so far ${g.text}`;
+        setText(v.grad, !g ? '' : g.complete ? `∂${v.y}/∂${n.name} = ${g.text}` : `∂${v.y}/∂${n.name} so far ${g.text}`);
         v.grad.classList.toggle('partial', !!g && !g.complete);
       }
       v.g.classList.toggle('has-grad', !!g && g.complete);
-      v.title.textContent = `${n.name}${n.kind === 'operation' ? ' = ' + n.formula : ' (' + n.kind + ')'}` +
-        (computed ? `\nvalue ${n.value.text}` : '') + (g ? `\n∂${v.y}/∂${n.name} ${g.complete ? '=' : 'so far'} ${g.text}` : '');
+      setText(v.title, `${n.name}${n.kind === 'operation' ? ' = ' + n.formula : ' (' + n.kind + ')'}` +
+        (computed ? `\nvalue ${n.value.text}` : '') + (g ? `\n∂${v.y}/∂${n.name} ${g.complete ? '=' : 'so far'} ${g.text}` : ''));
     }
 
     for (const e of state.edges) {
@@ -367,9 +371,10 @@
       const fwd = step.phase === 'forward' && e.edge.to === step.node;
       e.path.classList.toggle('hot', hot);
       e.path.classList.toggle('fwd', fwd);
-      e.path.setAttribute('marker-end', hot || fwd ? 'url(#arrow-hot)' : 'url(#arrow)');
+      const marker = hot || fwd ? 'url(#arrow-hot)' : 'url(#arrow)';
+      if (e.path.getAttribute('marker-end') !== marker) e.path.setAttribute('marker-end', marker);
       const k = hot ? step.contributions.findIndex((x) => x.inputIndex === e.edge.inputIndex) : -1;
-      e.label.textContent = k >= 0 ? String(k + 1) : '';
+      setText(e.label, k >= 0 ? String(k + 1) : '');
       e.badge.classList.toggle('shown', k >= 0);
     }
 

@@ -66,6 +66,9 @@ internal sealed partial class CliProcess : IDisposable
         return (cli.ExitCode, cli.Stdout, cli.Stderr);
     }
 
+    /// <summary>The child's process id.</summary>
+    public int Id => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     public string Stdout

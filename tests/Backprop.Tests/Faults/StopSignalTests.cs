@@ -1,4 +1,5 @@
 using System.Globalization;
+using Backprop.Diagnostics;
 using Backprop.Serialization;
 using Backprop.Tests.Serialization;
 using Xunit.Abstractions;
@@ -51,7 +52,9 @@ public sealed class StopSignalTests(StopSignalTests.Reference reference, ITestOu
             output.WriteLine($"{name}: sent after {linesAtSignal} epoch lines, stopped {clock.ElapsedMilliseconds} ms later with a checkpoint at epoch {saved.Epoch}, batch {saved.Metadata["batch_in_epoch"]} (epochs of {reference.EpochSeconds:F2} s)");
         }
 
-        Assert.Equal(["checkpoint.safetensors"], Directory.GetFileSystemEntries(folder).Select(Path.GetFileName));
+        // The checkpoint, and the history of the epochs it holds (rewritten after every epoch, for serve --runs).
+        Assert.Equal(["checkpoint.safetensors", "history.csv", "history.json"], Directory.GetFileSystemEntries(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(Checkpoint.Load(checkpoint).Epoch, TrainingHistory.ReadJson(Path.Combine(folder, "history.json")).Epochs.Count);
         var (code, _, stderr) = CliProcess.Run(s_timeout, "train", "--resume", checkpoint, "--threads", "2");
         Assert.True(code == 0, stderr);
         AssertSameBits(reference.Weights, SafeTensors.Load(Path.Combine(folder, "model.safetensors")));

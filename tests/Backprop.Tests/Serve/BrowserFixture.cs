@@ -42,6 +42,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public BackpropServer Server { get; private set; } = null!;
 
+    /// <summary>The runs folder the server watches (<c>--runs</c>); a test adds its own run to it.</summary>
+    public SampleRuns Runs { get; } = new();
+
     public IBrowser Browser { get; private set; } = null!;
 
     /// <summary>Where a failing test saves its screenshot.</summary>
@@ -54,7 +57,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             return;
         }
 
-        Server = await BackpropServer.StartAsync(new ServeOptions { Port = 0 });
+        Server = await BackpropServer.StartAsync(new ServeOptions { Port = 0, RunsFolder = Runs.Path });
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -68,12 +71,14 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         if (_playwright is null)
         {
+            Runs.Dispose();
             return;
         }
 
         await Browser.DisposeAsync();
         _playwright.Dispose();
         await Server.DisposeAsync();
+        Runs.Dispose();
     }
 
     /// <summary>

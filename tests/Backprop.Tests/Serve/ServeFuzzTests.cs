@@ -17,7 +17,9 @@ public class ServeFuzzTests(ServerFixture server) : IClassFixture<ServerFixture>
     [
         "/api/explain", "/explain", "/", "/api/examples", "/assets/explain.js", "/assets/x", "/api", "/api/explain/",
         "/playground", "/api/playground/train", "/api/playground/x/play", "/api/playground/%00/step", "/api/playground//pause",
+        "/runs", "/api/runs", "/api/runs/demo", "/api/runs/broken", "/api/runs/leak", "/api/runs/outside", "/api/runs/..%2F..%2Foutside", "/api/runs/%2E%2E",
     ];
+    private static readonly string[] s_runNameParts = ["demo", "broken", "leak", "outside", "..", ".", "/", "\\", "%2F", "%2f", "%5C", "%2E", "%00", "%01", "~", "C:", "é", "𝑥", " ", "%20", "?", "#", "history.json", "etc", "passwd", "%", "%zz", "\u0000"];
     private static readonly string[] s_fields = ["program", "example", "at", "target", "loss", "lr", "step", "large", "", "PROGRAM", "at[]"];
     private static readonly string[] s_tokens = ["(", ")", "*", "^", "-", "+", "/", ";", "\n", "=", "x", "sigmoid(", "log(", "1e308", "0", "-0", "NaN", "∞", "%", "&", "#", "\u0000", "é", "𝑥", "\"", "'", "<script>", ",", "w1="];
     private static readonly string[] s_programs =
@@ -57,7 +59,39 @@ public class ServeFuzzTests(ServerFixture server) : IClassFixture<ServerFixture>
         await AssertStillServing();
     }
 
-    private async Task AssertAnswered(HttpMethod method, string target, byte[]? body, string what)
+    /// <summary>
+    /// Run names built from path pieces (.., /, encoded slashes, NUL, drive letters, links that lead
+    /// out of the folder) and random query parameters: every answer is 2xx, 304, 400 or 404, and none
+    /// ever holds what the files outside the runs folder hold.
+    /// </summary>
+    [Fact]
+    public async Task RunNamesNeverGet5xxNorReachOutsideTheRunsFolder()
+    {
+        var rng = new Random(23);
+        int cases = Fuzzing.Cases(300);
+        for (int i = 0; i < cases; i++)
+        {
+            string name = string.Concat(Enumerable.Range(0, rng.Next(1, 6)).Select(_ => s_runNameParts[rng.Next(s_runNameParts.Length)]));
+            if (rng.Next(10) == 0)
+            {
+                name = new string('a', rng.Next(200, 400));
+            }
+
+            string target = rng.Next(4) switch
+            {
+                0 => "/runs?run=" + Uri.EscapeDataString(name),
+                1 => "/api/runs?" + RandomSettings(rng),
+                _ => "/api/runs/" + (rng.Next(2) == 0 ? Uri.EscapeDataString(name) : name.Replace("#", "", StringComparison.Ordinal).Replace("?", "", StringComparison.Ordinal)),
+            };
+            string text = await AssertAnswered(rng.Next(8) == 0 ? HttpMethod.Post : HttpMethod.Get, target, rng.Next(8) == 0 ? RandomBody(rng) : null, $"case {i}");
+            Assert.DoesNotContain(SampleRuns.Secret, text);
+            Assert.DoesNotContain("\"epoch\":999", text);
+        }
+
+        await AssertStillServing();
+    }
+
+    private async Task<string> AssertAnswered(HttpMethod method, string target, byte[]? body, string what)
     {
         using var request = new HttpRequestMessage(method, target);
         if (body is not null)
@@ -90,6 +124,7 @@ public class ServeFuzzTests(ServerFixture server) : IClassFixture<ServerFixture>
         }
 
         Assert.True(server.Errors.Length == 0, $"{replay}: the server logged {server.Errors}");
+        return text;
     }
 
     private async Task AssertStillServing()

@@ -6,12 +6,15 @@ namespace Backprop.Tests.Serve;
 
 /// <summary>
 /// A <c>backprop serve</c> server on a free loopback port of this machine (real Kestrel, real
-/// sockets), one per test class, and a client for it. Internal errors it logs are collected, so a
+/// sockets), one per test class, watching a folder of sample runs, and a client for it. Internal errors it logs are collected, so a
 /// test can check that none occurred.
 /// </summary>
 public sealed class ServerFixture : IAsyncLifetime
 {
     private readonly StringWriter _errors = new();
+
+    /// <summary>The runs the server watches (<c>--runs</c>): a good one, a broken one, and links that lead out of the folder.</summary>
+    public SampleRuns Runs { get; } = new();
 
     public BackpropServer Server { get; private set; } = null!;
 
@@ -31,7 +34,7 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Server = await BackpropServer.StartAsync(new ServeOptions { Port = 0, ErrorLog = TextWriter.Synchronized(_errors) });
+        Server = await BackpropServer.StartAsync(new ServeOptions { Port = 0, RunsFolder = Runs.Path, ErrorLog = TextWriter.Synchronized(_errors) });
         // A response closed before its end (a training stream) closes its connection at once, as a
         // browser does, instead of being drained for reuse: the server sees the page go.
         var handler = new SocketsHttpHandler { MaxResponseDrainSize = 0 };
@@ -42,6 +45,7 @@ public sealed class ServerFixture : IAsyncLifetime
     {
         Client.Dispose();
         await Server.DisposeAsync();
+        Runs.Dispose();
     }
 
     /// <summary>GETs <paramref name="path"/> and parses the JSON answer, asserting the status.</summary>
