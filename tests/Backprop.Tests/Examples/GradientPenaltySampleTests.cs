@@ -9,12 +9,12 @@ public class GradientPenaltySampleTests
     public void ThePenaltyHoldsTheGradientNormNearOneAndTheEstimateNearW1()
     {
         var data = new RingAndBlob(new Generator(0));
-        var (_, reports) = CriticTraining.Train(data, steps: 500, lambda: 10, new Generator(1), every: 100);
+        var (_, reports) = CriticTraining.Train(data, steps: 400, lambda: 10, new Generator(1), batch: 64, every: 100);
         var last = reports[^1];
 
         // The soft penalty's optimum: norm 1 + W₁/(2λ) = 1.0875, estimate (1 + W₁/(2λ))·W₁ = 1.902.
         Assert.Equal(1.0875, CriticTraining.PredictedGradientNorm(data.Wasserstein1, 10), 4);
-        Assert.InRange(last.GradientNorm, 1.0875 - 0.02, 1.0875 + 0.02);
+        Assert.InRange(last.GradientNorm, 1.0875 - 0.01, 1.0875 + 0.01);
         Assert.InRange(last.Estimate, 1.902 * 0.97, 1.902 * 1.03);
         Assert.InRange(last.CriticLoss, -1.826 - 0.05, -1.826 + 0.05);
     }
@@ -23,15 +23,18 @@ public class GradientPenaltySampleTests
     public void ALargerPenaltyBringsTheNormCloserToOne()
     {
         var data = new RingAndBlob(new Generator(0));
-        var last = CriticTraining.Train(data, steps: 500, lambda: 50, new Generator(1)).Reports[^1];
-        Assert.InRange(last.GradientNorm, 1.0175 - 0.02, 1.0175 + 0.02);
+        // A stiffer penalty takes longer to settle (about 600 steps here), at 1 + W₁/100 = 1.0175.
+        var last = CriticTraining.Train(data, steps: 700, lambda: 50, new Generator(1), batch: 64).Reports[^1];
+        Assert.Equal(1.0175, CriticTraining.PredictedGradientNorm(data.Wasserstein1, 50), 4);
+        Assert.InRange(last.GradientNorm, 1.0175 - 0.005, 1.0175 + 0.005);
+        Assert.InRange(last.Estimate, 1.780 * 0.98, 1.780 * 1.02);
     }
 
     [Fact]
     public void WithoutThePenaltyTheSlopeRunsAway()
     {
         var data = new RingAndBlob(new Generator(0));
-        var reports = CriticTraining.Train(data, steps: 300, lambda: 0, new Generator(1)).Reports;
+        var reports = CriticTraining.Train(data, steps: 200, lambda: 0, new Generator(1), batch: 64).Reports;
         Assert.True(reports[^1].GradientNorm > 10, $"mean norm {reports[^1].GradientNorm}");
         Assert.True(reports[^1].Estimate > 10 * data.Wasserstein1, $"estimate {reports[^1].Estimate}");
     }
