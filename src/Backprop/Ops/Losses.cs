@@ -234,6 +234,11 @@ public static partial class LossOps
 
             return Tensor.Record(definition, ReduceLoss(losses, reduction), [input, target], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    return CrossEntropyBackwardRecorded(g, input, target, reduction, weight, ignoreIndex, labelSmoothing);
+                }
+
                 // The softmax is recomputed from the logits rather than taken as e^logp: in float32,
                 // logp = x − (m + log Σ) has lost the low bits of the shift when |m| is large (±1000).
                 var softmax = Softmax(input, layout);
@@ -510,6 +515,11 @@ public static partial class LossOps
 
         return Tensor.Record(definition, ReduceLoss(losses, reduction, total), [input, target], g =>
         {
+            if (Autograd.IsGradEnabled)
+            {
+                return CrossEntropyBackwardRecorded(g, input, target, reduction, definition.Weight, ignoreIndex, epsilon);
+            }
+
             var softmax = Softmax(input, layout);
             var gx = Tensor.Zeros(input._shape, input.DType);
             for (int row = 0; row < layout.Samples; row++)
@@ -532,6 +542,96 @@ public static partial class LossOps
 
             return [gx, null];
         });
+    }
+
+    /// <summary>
+    /// The weighted, smoothed target mass aₙc of cross-entropy (lₙ = −Σ_c aₙc·log_softmax(xₙ)_c) as a tensor
+    /// of the input's shape, and the mean's denominator. Class indices: a = w_c((1 − ε)[c = tₙ] + ε/C), 0 for an
+    /// ignored sample, a constant; the denominator Σ w[tₙ] over the samples kept. Probabilities: a = w_c(t(1 − ε)
+    /// + ε/C), recorded in t; the denominator the sample count.
+    /// </summary>
+    private static (Tensor Mass, double Denominator) CrossEntropyMass(Tensor input, Tensor target, Tensor? weight, long ignoreIndex, double epsilon)
+    {
+        var layout = ClassLayout.Of("cross_entropy", input, target, allowProbabilities: true, ignoreIndex);
+        double[]? w = ClassWeights("cross_entropy", weight, input, layout.Classes);
+        double keep = 1 - epsilon, spread = epsilon / layout.Classes;
+        if (target.DType != DType.Int64)
+        {
+            var mass = (target * keep) + spread;
+            if (w is not null)
+            {
+                int[] shape = [.. Enumerable.Repeat(1, input.Rank)];
+                shape[input.Rank == 1 ? 0 : 1] = layout.Classes;
+                mass *= Tensor.FromArray(w, shape).To(input.DType);
+            }
+
+            return (mass, layout.Samples);
+        }
+
+        var constant = Tensor.Zeros(input._shape, input.DType);
+        double total = 0;
+        for (int row = 0; row < layout.Samples; row++)
+        {
+            long label = target.I64[row];
+            if (label == ignoreIndex)
+            {
+                continue;
+            }
+
+            total += w?[label] ?? 1;
+            for (int c = 0; c < layout.Classes; c++)
+            {
+                constant.SetDouble(layout.At(row, c), (w?[c] ?? 1) * ((c == label ? keep : 0) + spread));
+            }
+        }
+
+        return (constant, total);
+    }
+
+    /// <summary>
+    /// Cross-entropy's backward written with recorded ops, for a recorded backward pass (createGraph):
+    /// dl/dx = scale·(softmax(x)·Σ_c a − a) and, for probability targets, dl/dt = −scale·w(1 − ε)·log_softmax(x).
+    /// </summary>
+    private static Tensor?[] CrossEntropyBackwardRecorded(Tensor g, Tensor input, Tensor target, Reduction reduction, Tensor? weight, long ignoreIndex, double epsilon)
+    {
+        int classDim = input.Rank == 1 ? 0 : 1;
+        var (mass, denominator) = CrossEntropyMass(input, target, weight, ignoreIndex, epsilon);
+        var scale = reduction switch
+        {
+            Reduction.None => input.Rank == 1 ? g : g.Unsqueeze(1),
+            Reduction.Sum => g,
+            _ => g / denominator,
+        };
+        var gx = input.RequiresGrad ? scale * ((input.Softmax(classDim) * mass.Sum(classDim, keepDim: true)) - mass) : null;
+        Tensor? gt = null;
+        if (target is { RequiresGrad: true })
+        {
+            // ∂l/∂t = −w(1 − ε)·log_softmax(x): the mass's derivative in t times −log_softmax.
+            var (unit, _) = CrossEntropyMass(input, Tensor.OnesLike(target), weight, ignoreIndex, 0);
+            gt = scale * (1 - epsilon) * unit * -input.LogSoftmax(classDim);
+        }
+
+        return [gx, gt];
+    }
+
+    /// <summary>
+    /// Cross-entropy's forward derivative: Σ_c (softmax·Σa − a)·ẋ − w(1 − ε)·log_softmax·ṫ per sample, reduced as the loss.
+    /// </summary>
+    internal static Tensor CrossEntropyTangent(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> tangents, Reduction reduction, Tensor? weight, long ignoreIndex, double epsilon)
+    {
+        var (input, target) = (inputs[0], inputs[1]);
+        int classDim = input.Rank == 1 ? 0 : 1;
+        var (mass, denominator) = CrossEntropyMass(input, target, weight, ignoreIndex, epsilon);
+        var terms = OpDefinition.SumOfTangents(
+            tangents[0] is { } tx ? ((input.Softmax(classDim) * mass.Sum(classDim, keepDim: true)) - mass) * tx : null,
+            tangents[1] is { } tt ? CrossEntropyMass(input, Tensor.OnesLike(target), weight, ignoreIndex, 0).Mass * (epsilon - 1) * input.LogSoftmax(classDim) * tt : null)!;
+        var perSample = terms.Sum(classDim);
+        return reduction switch
+        {
+            Reduction.None => perSample,
+            Reduction.Sum => perSample.Sum(),
+            _ => perSample.Sum() / denominator,
+        };
     }
 
     /// <summary>softmax of the input along its class dim, in the input's dtype.</summary>
@@ -888,6 +988,13 @@ public sealed class BinaryCrossEntropyWithLogitsDefinition : LossDefinition, IGr
 /// </summary>
 public sealed class CrossEntropyDefinition : LossDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        LossOps.CrossEntropyTangent(inputs, tangents, Reduction, Weight, IgnoreIndex, LabelSmoothing);
+
     private static readonly CrossEntropyDefinition[] s_byReduction = [new(Reduction.None, null, -100, 0), new(Reduction.Mean, null, -100, 0), new(Reduction.Sum, null, -100, 0)];
 
     private CrossEntropyDefinition(Reduction reduction, Tensor? weight, long ignoreIndex, double labelSmoothing)

@@ -117,6 +117,26 @@ public class FunctionalTests
         Assert.Contains("int64", error.Message);
     }
 
+    [Fact]
+    public void CrossEntropyWithWeightsSmoothingAndIgnoredSamplesMatchesPyTorchToSecondOrder()
+    {
+        var x = Tensor.FromArray(new[] { 0.2, -1.0, 0.5, 1.5, 1.1, 0.3, -0.7, 0.0, -0.4, 0.9, 0.2, -1.2 }, [3, 4]);
+        var w = Tensor.FromArray(new[] { 1.0, 2.0, 0.5, 1.5 });
+        var v = Tensor.FromArray(new[] { 1.0, -0.5, 0.25, 0.0, 0.5, 1.0, -1.0, 2.0, -1.5, 0.5, 0.5, 1.0 }, [3, 4]);
+        var labels = Tensor.FromArray(new long[] { 1, 2, 3 });
+        var (_, hvp) = Functional.Hvp(z => Tensor.CrossEntropy(z, labels, weight: w, ignoreIndex: 2, labelSmoothing: 0.1), x, v);
+        AssertClose(
+            [0.07067934664930121, -0.018026896982666463, 0.007308095704475074, -0.059960545371109814, 0, 0, 0, 0, -0.10590538417145011, 0.056986913756056294, 0.028298863879686068, 0.02061960653570774],
+            hvp);
+
+        // Probability targets, no reduction: the forward-mode Jacobian-vector product.
+        var probabilities = Tensor.FromArray(
+            new[] { 0.21383822036598443, 0.23632778232153767, 0.2611825921550756, 0.28865140515740234, 0.45505423392341127, 0.16740509727844333, 0.27600434470659363, 0.1015363240915518, 0.26248959373946995, 0.26248959373946995, 0.23751040626053, 0.23751040626053 },
+            [3, 4]);
+        var (_, jvp) = Functional.Jvp(z => Tensor.CrossEntropy(z, probabilities, Reduction.None, weight: w, labelSmoothing: 0.2), x, v);
+        AssertClose([0.22036412722106993, -0.003760890597193034, 0.017690643326843225], jvp);
+    }
+
     private static Tensor F1(Tensor x) => (W.Matmul(x) + B).Tanh();
 
     private static Tensor F2(Tensor x) => (x.Softmax(0) * x.LogSoftmax(0)).Sum() + (x.Pow(3).Sum() / 3.0);
