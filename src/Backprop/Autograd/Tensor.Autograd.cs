@@ -73,8 +73,27 @@ public sealed partial class Tensor
     /// <param name="gradient">dL/d(this tensor), this tensor's shape; null for a scalar, seeded with 1.</param>
     /// <param name="retainGraph">Whether the graph is kept for another backward pass (PyTorch's <c>retain_graph</c>, default false).</param>
     /// <param name="version">How gradients flow through the graph; the default adds each node's contribution as it is visited.</param>
-    public void Backward(Tensor? gradient = null, bool retainGraph = false, BackwardVersion version = BackwardVersion.Accumulate)
+    /// <param name="createGraph">Record the backward pass, so each <see cref="Grad"/> is itself a node of a graph and can be
+    /// back-propagated through (PyTorch's <c>create_graph</c>; the graph is then kept). Every op on the way must have a
+    /// differentiable backward (<see cref="OpDefinition.SupportsDoubleBackward"/>).</param>
+    public void Backward(Tensor? gradient = null, bool retainGraph = false, BackwardVersion version = BackwardVersion.Accumulate, bool createGraph = false)
     {
+        if (createGraph)
+        {
+            Autograd.Run(this, gradient, retainGraph: true, version, createGraph: true, static (t, g, _) =>
+            {
+                if (!t.IsLeaf && !t._retainsGrad)
+                {
+                    return false;
+                }
+
+                // The recorded gradient is kept as it is (a copy would cut it from its graph).
+                t.Grad = t.Grad is null ? g : t.Grad + g;
+                return true;
+            });
+            return;
+        }
+
         Autograd.Run(this, gradient, retainGraph, version, static (t, g, owned) =>
         {
             if (!t.IsLeaf && !t._retainsGrad)

@@ -67,6 +67,20 @@ public class DoubleBackwardTests
     }
 
     [Fact]
+    public void BackwardWithCreateGraphLeavesARecordedGradInTheLeaves()
+    {
+        // L = Σ x³: x.Grad = 3x² as a graph; back-propagating Σ x.Grad gives 6x into a second leaf's view.
+        var x = Tensor.FromArray(new[] { 1.0, -2.0 }).RequiresGrad_();
+        (x * x * x).Sum().Backward(createGraph: true);
+        var first = x.Grad!;
+        Assert.True(first.RequiresGrad);
+        Assert.Equal(new[] { 3.0, 12.0 }, first.ToArray());
+        x.ZeroGrad();
+        first.Sum().Backward();
+        Assert.Equal(new[] { 6.0, -12.0 }, x.Grad!.ToArray());
+    }
+
+    [Fact]
     public void WithoutCreateGraphTheGradientIsAConstant()
     {
         var x = Tensor.FromArray(new[] { 1.0, 2.0 }).RequiresGrad_();
