@@ -81,8 +81,15 @@ public static partial class ConvolutionOps
             }
 
             Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
-            return Tensor.Record(new Conv2dDefinition(stride ?? 1, padding.Size, dilation ?? 1, groups), output, inputs, gy =>
+            var definition = new Conv2dDefinition(stride ?? 1, padding.Size, dilation ?? 1, groups);
+            return Tensor.Record(definition, output, inputs, gy =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): conv2d's derivatives as ops.
+                    return Conv2dBackwardRecorded(gy, input, weight, bias, definition);
+                }
+
                 var gradInput = input.RequiresGrad ? Tensor.Empty(input._shape, input.DType) : null;
                 var gradWeight = weight.RequiresGrad ? Tensor.Empty(weight._shape, weight.DType) : null;
                 var gradBias = bias is { RequiresGrad: true } ? Tensor.Empty(bias._shape, bias.DType) : null;
@@ -459,6 +466,13 @@ public static partial class ConvolutionOps
 /// </summary>
 public sealed class Conv2dDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        ConvolutionOps.Conv2dTangent(inputs, tangents, this);
+
     internal Conv2dDefinition(Size2 stride, Size2 padding, Size2 dilation, int groups)
         : base("conv2d", "y = x ⋆ W + b (cross-correlation); ∂L/∂x = g ⋆ᵀ W (transposed convolution), ∂L/∂W = g ⋆ x, ∂L/∂b = Σ g")
     {
