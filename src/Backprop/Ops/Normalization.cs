@@ -139,6 +139,12 @@ public static partial class NormalizationOps
 
             return Tensor.Record(new BatchNormDefinition(runningMean, runningVar, training, momentum, eps, weight is not null, bias is not null), output, AffineInputs(input, weight, bias), g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): the same rule written with ops.
+                    return BatchNormBackwardRecorded(g, input, weight, bias, training, eps, mean, invStd);
+                }
+
                 var gradInput = input.RequiresGrad ? Tensor.Empty(input._shape, input.DType) : null;
                 var gradWeight = weight is { RequiresGrad: true } ? Tensor.Empty(weight._shape, weight.DType) : null;
                 var gradBias = bias is { RequiresGrad: true } ? Tensor.Empty(bias._shape, bias.DType) : null;
@@ -212,6 +218,12 @@ public static partial class NormalizationOps
 
             return Tensor.Record(new LayerNormDefinition(normalizedShape, eps, weight is not null, bias is not null), output, AffineInputs(input, weight, bias), g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): the same rule written with ops.
+                    return LayerNormBackwardRecorded(g, input, weight, bias, normalizedShape.Length, eps);
+                }
+
                 var gradInput = input.RequiresGrad ? Tensor.Empty(input._shape, input.DType) : null;
                 var gradWeight = weight is { RequiresGrad: true } ? Tensor.Zeros(weight._shape, weight.DType) : null;
                 var gradBias = bias is { RequiresGrad: true } ? Tensor.Zeros(bias._shape, bias.DType) : null;
@@ -443,6 +455,13 @@ public static partial class NormalizationOps
 /// </summary>
 public sealed class BatchNormDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        NormalizationOps.BatchNormTangent(inputs, tangents, this);
+
     internal BatchNormDefinition(Tensor? runningMean, Tensor? runningVar, bool training, double momentum, double eps, bool hasWeight, bool hasBias)
         : base("batch_norm", "y = (x − μ_c)/√(σ²_c + ε)·w_c + b_c; ∂L/∂x = w·s·(g − mean_c(g) − x̂·mean_c(g·x̂)) in training (w·s·g in evaluation), ∂L/∂w = Σ g·x̂, ∂L/∂b = Σ g")
     {
@@ -548,6 +567,13 @@ public sealed class BatchNormDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="NormalizationOps.LayerNorm"/> (<c>torch.nn.functional.layer_norm</c>); the weight and bias, when given, are inputs.</summary>
 public sealed class LayerNormDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        NormalizationOps.LayerNormTangent(inputs, tangents, NormalizedShape.Count, Eps, HasWeight, HasBias);
+
     internal LayerNormDefinition(int[] normalizedShape, double eps, bool hasWeight, bool hasBias)
         : base("layer_norm", "y = (x − μ_r)/√(σ²_r + ε)·w + b over the last dims; ∂L/∂x = s·(ĝ − mean_r(ĝ) − x̂·mean_r(ĝ·x̂)) with ĝ = g·w, ∂L/∂w = Σ g·x̂, ∂L/∂b = Σ g")
     {
