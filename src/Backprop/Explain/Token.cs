@@ -32,6 +32,7 @@ internal readonly record struct Token(TokenKind Kind, string Text, SourcePositio
         TokenKind.Separator => Text == ";" ? "';'" : "end of line",
         TokenKind.Number => $"number {Text}",
         TokenKind.Array => $"array {Text}",
+        TokenKind.At or TokenKind.Prime => $"character '{Text}'", // as before the matrix form read them
         TokenKind.Identifier => $"'{Text}'",
         _ => $"'{Text}'",
     };

@@ -70,7 +70,10 @@ internal static class Tokenizer
                     '\'' => TokenKind.Prime,
                     _ => null,
                 };
-                if (kind is null)
+                // '@' and the transpose mark ' follow an operand; elsewhere they are refused here, as
+                // before the matrix form (so "@file" reads as a bad character, not as a product).
+                bool afterOperand = tokens.Count > 0 && tokens[^1].Kind is TokenKind.Number or TokenKind.Identifier or TokenKind.RightParen or TokenKind.Array or TokenKind.Prime;
+                if (kind is null || (kind is TokenKind.At or TokenKind.Prime && !afterOperand))
                 {
                     throw At(i).Error($"unexpected character {Quote(source, i)}");
                 }

@@ -63,6 +63,21 @@ public class MatrixExplanationTests
     public void KnowsWhichProgramsUseTheMatrixForm(string program, bool matrix) =>
         Assert.Equal(matrix, ExplainProgram.Parse(program).UsesMatrixForm);
 
+    [Theory]
+    [InlineData("y = @x", 5, "unexpected character '@'")]
+    [InlineData("y = 'x", 5, "unexpected character '''")]
+    [InlineData("y = (@ x)", 6, "unexpected character '@'")]
+    [InlineData("y = x @", 8, "unexpected end of program")]
+    [InlineData("y = [1, 2", 5, "unclosed '['")]
+    [InlineData("y = [1, 2]]", 11, "unexpected character ']'")]
+    [InlineData("y = [[1, 2], [3]]", 14, "row 2 has 1 number, row 1 has 2")]
+    public void MatrixSyntaxErrorsNameTheColumn(string program, int column, string message)
+    {
+        var e = Assert.Throws<ExplainException>(() => ExplainProgram.Parse(program));
+        Assert.Contains(message, e.Message);
+        Assert.Equal(column, e.Column);
+    }
+
     [Fact]
     public void ArrayLiteralsInTheProgramAreConstants()
     {
