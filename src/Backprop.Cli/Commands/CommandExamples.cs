@@ -56,6 +56,8 @@ internal static class CommandExamples
         [
             "backprop explain \"g = -2*w1; y = w2 + g; z = y*w3\" --at w1=3,w2=4,w3=5",
             "backprop explain --example mazur --step",
+            "backprop explain \"h = sigmoid(W @ x + b); L = sum((h - t)^2)\" --at \"W=[[0.1,0.2],[0.3,0.4]],x=[1,2],b=[0,0],t=[0,1]\"",
+            "backprop explain --example mazur-matrix          the same network in matrix form, same numbers",
         ],
         ["graph"] =
         [

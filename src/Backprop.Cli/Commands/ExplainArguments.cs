@@ -29,6 +29,69 @@ internal static class ExplainArguments
         return values;
     }
 
+    /// <summary>True if an --at list holds an array value (a '['), which selects explain's matrix form.</summary>
+    public static bool HasArrays(string? text) => text is not null && text.Contains('[', StringComparison.Ordinal);
+
+    /// <summary>
+    /// Parses <c>W=[[1,2],[3,4]],x=[5,6],c=7</c> into name/value pairs in the given order: a value is a
+    /// number, a vector or a matrix (<see cref="ExplainArray.Parse(string)"/>); the commas inside brackets belong to the value.
+    /// </summary>
+    public static List<KeyValuePair<string, Tensor>> ParseArrays(string? text)
+    {
+        var values = new List<KeyValuePair<string, Tensor>>();
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return values;
+        }
+
+        foreach (string part in SplitTopLevel(text))
+        {
+            int eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw new ArgumentException($"--at: expected NAME=VALUE separated by commas, a VALUE being a number, [a, b] or [[a, b], [c, d]] (e.g. --at \"W=[[1,2],[3,4]],x=[5,6]\"), got '{part}'");
+            }
+
+            string name = part[..eq].Trim();
+            try
+            {
+                values.Add(KeyValuePair.Create(name, ExplainArray.Parse(part[(eq + 1)..].Trim())));
+            }
+            catch (ExplainException e)
+            {
+                throw new ArgumentException($"--at {name}: {e.Message}");
+            }
+        }
+
+        return values;
+    }
+
+    /// <summary>Splits at the commas outside brackets.</summary>
+    private static List<string> SplitTopLevel(string text)
+    {
+        var parts = new List<string>();
+        int depth = 0, start = 0;
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '[')
+            {
+                depth++;
+            }
+            else if (text[i] == ']')
+            {
+                depth--;
+            }
+            else if (text[i] == ',' && depth == 0)
+            {
+                parts.Add(text[start..i].Trim());
+                start = i + 1;
+            }
+        }
+
+        parts.Add(text[start..].Trim());
+        return parts;
+    }
+
     public static ReportFormat ParseFormat(string format) => format switch
     {
         "md" or "markdown" => ReportFormat.Markdown,

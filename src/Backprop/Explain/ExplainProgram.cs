@@ -3,7 +3,8 @@ namespace Backprop.Explain;
 /// <summary>
 /// A parsed explain program: assignments such as <c>g = -2*w1; y = w2 + g; z = y*w3</c> over
 /// numbers, <c>+ − * / ^</c>, unary minus, parentheses and the functions exp, log, sqrt, tanh,
-/// sigmoid, relu, abs. The last statement is the output; names used before any assignment are the
+/// sigmoid, relu, abs; in the matrix form (<see cref="UsesMatrixForm"/>, explained by
+/// <see cref="MatrixExplanation"/>) also array literals, <c>@</c>, <c>x'</c> and sum, mean, T. The last statement is the output; names used before any assignment are the
 /// inputs, which get their values from <see cref="ExpressionGraph.Build"/>.
 /// </summary>
 public sealed class ExplainProgram
@@ -33,7 +34,14 @@ public sealed class ExplainProgram
 
         Inputs = free;
         OutputName = statements[^1].Name;
+        UsesMatrixForm = statements.Any(s => UsesMatrix(s.Value));
     }
+
+    /// <summary>
+    /// True if the program uses the matrix form: an array literal, <c>@</c>, a transpose (<c>T(x)</c> or
+    /// <c>x'</c>), <c>sum(…)</c> or <c>mean(…)</c>. Such a program is explained by <see cref="MatrixExplanation"/>.
+    /// </summary>
+    public bool UsesMatrixForm { get; }
 
     /// <summary>The program text as given.</summary>
     public string Source { get; }
@@ -60,6 +68,34 @@ public sealed class ExplainProgram
     /// <summary>Every identifier the program uses or assigns.</summary>
     internal IEnumerable<string> AllNames() =>
         Statements.SelectMany(s => VariablesOf(s.Value).Select(v => v.Name).Concat(s.Name is null ? [] : [s.Name]));
+
+    private static bool UsesMatrix(Expr root)
+    {
+        var stack = new Stack<Expr>();
+        stack.Push(root);
+        while (stack.Count > 0)
+        {
+            switch (stack.Pop())
+            {
+                case ArrayExpr:
+                case BinaryExpr { Op: '@' }:
+                case CallExpr c when Parser.MatrixFunctions.Contains(c.Function):
+                    return true;
+                case NegateExpr n:
+                    stack.Push(n.Operand);
+                    break;
+                case CallExpr c:
+                    stack.Push(c.Argument);
+                    break;
+                case BinaryExpr b:
+                    stack.Push(b.Left);
+                    stack.Push(b.Right);
+                    break;
+            }
+        }
+
+        return false;
+    }
 
     // Iterative walk: the parser bounds nesting, but a long chain a+a+…+a nests on the left without limit.
     private static IEnumerable<(SourcePosition Position, string Name)> VariablesOf(Expr root)

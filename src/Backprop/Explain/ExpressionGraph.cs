@@ -291,6 +291,8 @@ public sealed class ExpressionGraph
                     case NumberExpr n:
                         values.Push(AddConstant(n.Value, name, n.Position));
                         break;
+                    case ArrayExpr a:
+                        throw a.Position.Error($"{a.Value.Text} is an array: vectors and matrices are explained in the matrix form (MatrixExplanation; backprop explain uses it for such programs)");
                     case NegateExpr { Operand: NumberExpr n } neg:
                         values.Push(AddConstant(-n.Value, name, neg.Position)); // −2 is a number, not neg(2)
                         break;
@@ -341,6 +343,11 @@ public sealed class ExpressionGraph
 
         private ExpressionNode AddOperation(string op, ExpressionNode[] inputs, string? name, bool isNamed, SourcePosition position)
         {
+            if (op == "@" || Parser.MatrixFunctions.Contains(op))
+            {
+                throw position.Error($"'{op}' works on vectors and matrices: it is explained in the matrix form (MatrixExplanation; backprop explain uses it for such programs)");
+            }
+
             name ??= GenerateName();
             Formula formula = FormulaOf(op, inputs);
             var result = ExpressionOps.Apply(op, inputs, name, formula, position);

@@ -6,11 +6,15 @@ namespace Backprop.Explain;
 /// program   := statement ((';' | newline) statement)*
 /// statement := name '=' expr | expr
 /// expr      := term (('+' | '-') term)*
-/// term      := unary (('*' | '/') unary)*
+/// term      := unary (('*' | '/' | '@') unary)*
 /// unary     := '-' unary | power
-/// power     := primary ('^' unary)?          (right-associative; -2^2 = -(2^2) as in mathematics)
-/// primary   := number | name | function '(' expr ')' | '(' expr ')'
+/// power     := postfix ('^' unary)?          (right-associative; -2^2 = -(2^2) as in mathematics)
+/// postfix   := primary "'"*                  (x' is T(x), the transpose)
+/// primary   := number | array | name | function '(' expr ')' | '(' expr ')'
 /// </code>
+/// The matrix form adds <c>@</c>, <c>'</c>, array literals and the functions sum, mean and T
+/// (<see cref="MatrixFunctions"/>, which are functions only where a '(' follows, so scalar programs
+/// may still use those names as variables); <see cref="ExplainProgram.UsesMatrixForm"/> says a program uses them.
 /// Nesting (parentheses, unary minus, exponents) is limited to <see cref="MaxNesting"/> levels so
 /// that no input can exhaust the call stack; every failure is an <see cref="ExplainException"/>.
 /// </summary>
@@ -20,6 +24,9 @@ internal sealed class Parser
 
     /// <summary>The functions of the language: exp, log, sqrt, tanh, sigmoid, relu, abs.</summary>
     public static readonly string[] Functions = ["exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs"];
+
+    /// <summary>The functions of the matrix form: sum and mean of all entries, T (transpose).</summary>
+    public static readonly string[] MatrixFunctions = ["sum", "mean", "T"];
 
     private readonly List<Token> _tokens;
     private int _next;
@@ -107,10 +114,11 @@ internal sealed class Parser
     private Expr ParseTerm()
     {
         Expr left = ParseUnary();
-        while (Peek.Kind is TokenKind.Star or TokenKind.Slash)
+        while (Peek.Kind is TokenKind.Star or TokenKind.Slash or TokenKind.At)
         {
             Token op = Take();
-            left = new BinaryExpr(op.Kind == TokenKind.Star ? '*' : '/', left, ParseUnary(), op.Position);
+            char symbol = op.Kind switch { TokenKind.Star => '*', TokenKind.Slash => '/', _ => '@' };
+            left = new BinaryExpr(symbol, left, ParseUnary(), op.Position);
         }
 
         return left;
@@ -144,6 +152,11 @@ internal sealed class Parser
     private Expr ParsePower()
     {
         Expr primary = ParsePrimary();
+        while (Peek.Kind == TokenKind.Prime)
+        {
+            primary = new CallExpr("T", primary, Take().Position);
+        }
+
         if (Peek.Kind == TokenKind.Caret)
         {
             Token caret = Take();
@@ -160,7 +173,9 @@ internal sealed class Parser
         {
             case TokenKind.Number:
                 return new NumberExpr(token.Number, token.Text, token.Position);
-            case TokenKind.Identifier when Functions.Contains(token.Text):
+            case TokenKind.Array:
+                return new ArrayExpr(token.Array!, token.Position);
+            case TokenKind.Identifier when Functions.Contains(token.Text) || (MatrixFunctions.Contains(token.Text) && Peek.Kind == TokenKind.LeftParen):
                 {
                     if (Peek.Kind != TokenKind.LeftParen)
                     {
@@ -176,7 +191,7 @@ internal sealed class Parser
             case TokenKind.Identifier:
                 if (Peek.Kind == TokenKind.LeftParen)
                 {
-                    throw token.Position.Error($"unknown function '{token.Text}' (known: {string.Join(", ", Functions)})");
+                    throw token.Position.Error($"unknown function '{token.Text}' (known: {string.Join(", ", Functions.Concat(MatrixFunctions))})");
                 }
 
                 return new VariableExpr(token.Text, token.Position);

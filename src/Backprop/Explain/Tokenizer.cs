@@ -5,7 +5,8 @@ namespace Backprop.Explain;
 /// <summary>
 /// Splits an explain program into tokens: numbers (<c>3</c>, <c>0.5</c>, <c>1e-3</c>), names
 /// (<c>w1</c>, <c>out_h1</c>), <c>+ - * / ^ ( ) =</c>, and statement separators (<c>;</c> or a new
-/// line). The typographic <c>−</c>, <c>·</c> and <c>×</c> that explain itself prints are read as
+/// line), and for the matrix form <c>@</c>, the transpose mark <c>'</c> and array literals
+/// <c>[1, 2]</c>, <c>[[1, 2], [3, 4]]</c> (on one line). The typographic <c>−</c>, <c>·</c> and <c>×</c> that explain itself prints are read as
 /// <c>-</c> and <c>*</c>, so its output can be pasted back.
 /// </summary>
 internal static class Tokenizer
@@ -49,6 +50,10 @@ internal static class Tokenizer
 
                 tokens.Add(new Token(TokenKind.Identifier, source[start..i], At(start)));
             }
+            else if (c == '[')
+            {
+                tokens.Add(ReadArray(source, ref i, At(i)));
+            }
             else
             {
                 TokenKind? kind = c switch
@@ -61,9 +66,14 @@ internal static class Tokenizer
                     '(' => TokenKind.LeftParen,
                     ')' => TokenKind.RightParen,
                     '=' => TokenKind.Assign,
+                    '@' => TokenKind.At,
+                    '\'' => TokenKind.Prime,
                     _ => null,
                 };
-                if (kind is null)
+                // '@' and the transpose mark ' follow an operand; elsewhere they are refused here, as
+                // before the matrix form (so "@file" reads as a bad character, not as a product).
+                bool afterOperand = tokens.Count > 0 && tokens[^1].Kind is TokenKind.Number or TokenKind.Identifier or TokenKind.RightParen or TokenKind.Array or TokenKind.Prime;
+                if (kind is null || (kind is TokenKind.At or TokenKind.Prime && !afterOperand))
                 {
                     throw At(i).Error($"unexpected character {Quote(source, i)}");
                 }
@@ -75,6 +85,35 @@ internal static class Tokenizer
 
         tokens.Add(new Token(TokenKind.End, "", At(i)));
         return tokens;
+    }
+
+    /// <summary>An array literal from its '[' to the matching ']' on the same line and statement.</summary>
+    private static Token ReadArray(string source, ref int i, SourcePosition position)
+    {
+        int start = i, depth = 0, end = -1;
+        for (int k = i; k < source.Length && source[k] is not ('\n' or ';'); k++)
+        {
+            if (source[k] == '[')
+            {
+                depth++;
+            }
+            else if (source[k] == ']' && --depth == 0)
+            {
+                end = k + 1;
+                break;
+            }
+        }
+
+        if (end < 0)
+        {
+            throw position.Error("unclosed '[' (an array literal ends with ']' on the same line)");
+        }
+
+        string text = source[start..end];
+        var literal = ExplainArray.Parse(text, (offset, message) =>
+            (position with { Column = position.Column + offset }).Error(message));
+        i = end;
+        return new Token(TokenKind.Array, text, position, Array: literal);
     }
 
     /// <summary>digits [. digits] [e [+-] digits], or . digits …</summary>

@@ -37,6 +37,33 @@ public static class WorkedExamples
     private static readonly (string, double)[] s_twoTwoOneWeights =
         [("w11", 0.1), ("w12", 0.1), ("w21", 0.1), ("w22", 0.1), ("b1", 0), ("b2", 0), ("v1", 0.1), ("v2", 0.1), ("c", 0)];
 
+    // The same network in matrix form: W1 holds w1..w4 by rows (net_h1 = w1·i1 + w2·i2), W2 holds w5..w8.
+    private const string MazurMatrixProgram =
+        """
+        x = [0.05, 0.10]; b1 = [0.35, 0.35]; b2 = [0.60, 0.60]; t = [0.01, 0.99]
+        h = sigmoid(W1 @ x + b1)
+        o = sigmoid(W2 @ h + b2)
+        E = 0.5*sum((t - o)^2)
+        """;
+
+    /// <summary>The worked examples in matrix form (<c>backprop explain --example NAME</c>), explained by <see cref="MatrixExplanation"/>.</summary>
+    public static IReadOnlyList<string> MatrixNames { get; } = ["mazur-matrix"];
+
+    /// <summary>The matrix-form example called <paramref name="name"/>.</summary>
+    /// <param name="name">The example's name, one of <see cref="MatrixNames"/>.</param>
+    /// <returns>The example.</returns>
+    /// <exception cref="ArgumentException">No matrix-form example has that name; the message lists them.</exception>
+    public static MatrixWorkedExample GetMatrix(string name) => name switch
+    {
+        "mazur-matrix" => new("mazur-matrix", "Matt Mazur's 2-2-2 sigmoid network in matrix form, E = ½·sum((t − o)²), biases held",
+            "the same numbers as the scalar 'mazur' example: E = 0.298371109, ∂E/∂W2[0,0] = ∂E/∂w5 = 0.082167041; " +
+            "after one step with η = 0.5: W1 = [[0.149780716, 0.199561432], [0.249751144, 0.299502287]], W2 = [[0.358916480, 0.408666186], [0.511301270, 0.561370121]].",
+            MazurMatrixProgram,
+            [("W1", Tensor.FromArray(new double[,] { { 0.15, 0.20 }, { 0.25, 0.30 } })), ("W2", Tensor.FromArray(new double[,] { { 0.40, 0.45 }, { 0.50, 0.55 } }))],
+            new ExplainOptions { LearningRate = 0.5 }),
+        _ => throw new ArgumentException($"unknown example '{name}' (known: {string.Join(", ", Names.Concat(MatrixNames))})"),
+    };
+
     /// <summary>The example names, in the order of docs/design.md §1.</summary>
     public static IReadOnlyList<string> Names { get; } = ["abc", "chain", "w123", "mazur", "regression", "classification"];
 

@@ -1,0 +1,448 @@
+using System.Globalization;
+
+namespace Backprop.Explain;
+
+/// <summary>
+/// The forward pass of a program in explain's matrix form: one <see cref="MatrixNode"/> per input,
+/// constant and operation, in topological order, each value computed by the library's tensor ops in
+/// float64. Shapes are checked before each op, so a mismatch is reported with the operator's position
+/// and both shapes.
+/// </summary>
+internal sealed class MatrixGraph
+{
+    private readonly Dictionary<string, MatrixNode> _variables = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SourcePosition> _assignedAt = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _takenNames;
+    private readonly ExplainProgram _program;
+    private readonly bool _withGrad;
+    private int _nextGenerated = 1;
+
+    private MatrixGraph(ExplainProgram program, bool withGrad)
+    {
+        _program = program;
+        _withGrad = withGrad;
+        _takenNames = new HashSet<string>(program.AllNames(), StringComparer.Ordinal);
+    }
+
+    public List<MatrixNode> Nodes { get; } = [];
+
+    public List<MatrixNode> Inputs { get; } = [];
+
+    public MatrixNode Output { get; private set; } = null!;
+
+    /// <summary>
+    /// Evaluates <paramref name="program"/> at <paramref name="inputs"/>; with <paramref name="withGrad"/>
+    /// the inputs are leaves that require grad, so the output can be differentiated by <see cref="Autograd.Grad(Tensor, IReadOnlyList{Tensor}, Tensor?, bool, BackwardVersion, bool)"/>.
+    /// </summary>
+    public static MatrixGraph Build(ExplainProgram program, IEnumerable<KeyValuePair<string, Tensor>> inputs, bool withGrad)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var graph = new MatrixGraph(program, withGrad);
+        foreach (var (name, value) in inputs)
+        {
+            graph.AddInput(name, value);
+        }
+
+        foreach (var input in graph.Inputs)
+        {
+            if (!program.Inputs.Contains(input.Name))
+            {
+                var assignment = program.Statements.FirstOrDefault(s => s.Name == input.Name);
+                throw assignment is not null
+                    ? assignment.Position.Error($"'{input.Name}' is given a value from outside and also assigned")
+                    : new ExplainException($"'{input.Name}' is given a value but the program does not use it (it uses: {string.Join(", ", program.Inputs)})", 0, 0);
+            }
+        }
+
+        var missing = program.Inputs.Where(name => !graph._variables.ContainsKey(name)).ToList();
+        if (missing.Count > 0)
+        {
+            string list = string.Join(", ", missing.Select(m => $"'{m}'"));
+            throw program.FirstUse[missing[0]].Error(
+                $"undefined variable{(missing.Count > 1 ? "s" : "")} {list} (give {(missing.Count > 1 ? "them values" : "it a value")}, e.g. --at \"{string.Join(",", missing.Select(m => m + "=[1,2]"))}\")");
+        }
+
+        using (withGrad ? null : Autograd.NoGrad())
+        {
+            foreach (var statement in program.Statements)
+            {
+                graph.Output = graph.AddStatement(statement);
+            }
+        }
+
+        return graph;
+    }
+
+    private void AddInput(string name, Tensor value)
+    {
+        ArgumentNullException.ThrowIfNull(value, name);
+        if (string.IsNullOrEmpty(name) || !(char.IsAsciiLetter(name[0]) || name[0] == '_') || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+        {
+            throw new ExplainException($"'{name}' is not a variable name (letters, digits and _, not starting with a digit)", 0, 0);
+        }
+
+        if (Parser.Functions.Contains(name))
+        {
+            throw new ExplainException($"'{name}' is a function, not a variable", 0, 0);
+        }
+
+        if (_variables.ContainsKey(name))
+        {
+            throw new ExplainException($"'{name}' is given a value twice", 0, 0);
+        }
+
+        if (value.Rank > 2)
+        {
+            throw new ExplainException($"'{name}' has shape {Shapes.Format(value.Shape)}: explain takes numbers, vectors and matrices (rank 0, 1 or 2)", 0, 0);
+        }
+
+        Tensor data = ExplainArray.Create(value.To(DType.Float64).ToArray(), value.Shape);
+        if (data.ToArray().Any(v => !double.IsFinite(v)))
+        {
+            throw new ExplainException($"'{name}' must hold finite numbers, got {ExplainArray.Format(data)}", 0, 0);
+        }
+
+        if (_withGrad)
+        {
+            data.RequiresGrad_();
+        }
+
+        var node = new MatrixNode(Nodes.Count, name, true, ExpressionNodeKind.Input, "input", [], "input", data, default);
+        Nodes.Add(node);
+        Inputs.Add(node);
+        _variables[name] = node;
+        _takenNames.Add(name);
+    }
+
+    private MatrixNode AddStatement(Statement statement)
+    {
+        string name = statement.Name ?? GenerateName(["f", "out"]);
+        if (_assignedAt.TryGetValue(name, out var first))
+        {
+            throw statement.Position.Error($"'{name}' is assigned twice (first at {first})");
+        }
+
+        MatrixNode node = statement.Value switch
+        {
+            VariableExpr v => AddOperation("=", [Lookup(v)], name, true, v.Position),
+            _ => Build(statement.Value, name),
+        };
+        _variables[name] = node;
+        _assignedAt[name] = statement.Position;
+        return node;
+    }
+
+    private MatrixNode Lookup(VariableExpr v)
+    {
+        if (_variables.TryGetValue(v.Name, out var node))
+        {
+            return node;
+        }
+
+        if (_program.Statements.Any(s => s.Name == v.Name))
+        {
+            throw v.Position.Error($"'{v.Name}' is used before it is assigned");
+        }
+
+        throw v.Position.Error($"undefined variable '{v.Name}' (give it a value, e.g. --at {v.Name}=[1,2])");
+    }
+
+    /// <summary>Post-order walk with an explicit stack; the root node gets <paramref name="rootName"/>.</summary>
+    private MatrixNode Build(Expr root, string rootName)
+    {
+        var values = new Stack<MatrixNode>();
+        var work = new Stack<(Expr Expr, bool Expanded)>();
+        work.Push((root, false));
+        while (work.Count > 0)
+        {
+            var (expr, expanded) = work.Pop();
+            string? name = ReferenceEquals(expr, root) ? rootName : null;
+            switch (expr)
+            {
+                case NumberExpr n:
+                    values.Push(AddConstant(Tensor.Scalar(n.Value, DType.Float64), ExplainNumber.Format(n.Value), name, n.Position));
+                    break;
+                case NegateExpr { Operand: NumberExpr n } neg:
+                    values.Push(AddConstant(Tensor.Scalar(-n.Value, DType.Float64), ExplainNumber.Format(-n.Value), name, neg.Position));
+                    break;
+                case ArrayExpr a:
+                    values.Push(AddConstant(ExplainArray.Create(a.Value.Data, a.Value.Shape), ExplainArray.Compact(a.Value), name, a.Position));
+                    break;
+                case VariableExpr v:
+                    values.Push(Lookup(v));
+                    break;
+                case NegateExpr or CallExpr or BinaryExpr when !expanded:
+                    work.Push((expr, true));
+                    foreach (var child in Children(expr).Reverse())
+                    {
+                        work.Push((child, false));
+                    }
+
+                    break;
+                case NegateExpr neg:
+                    values.Push(AddOperation("neg", [values.Pop()], name, name is not null, neg.Position));
+                    break;
+                case CallExpr call:
+                    values.Push(AddOperation(call.Function, [values.Pop()], name, name is not null, call.Position));
+                    break;
+                case BinaryExpr b:
+                    {
+                        MatrixNode right = values.Pop(), left = values.Pop();
+                        values.Push(AddOperation(b.Op.ToString(), [left, right], name, name is not null, b.Position));
+                        break;
+                    }
+            }
+        }
+
+        return values.Pop();
+    }
+
+    private static Expr[] Children(Expr expr) => expr switch
+    {
+        NegateExpr n => [n.Operand],
+        CallExpr c => [c.Argument],
+        BinaryExpr b => [b.Left, b.Right],
+        _ => [],
+    };
+
+    private MatrixNode AddConstant(Tensor value, string text, string? name, SourcePosition position)
+    {
+        var node = new MatrixNode(Nodes.Count, name ?? text, name is not null, ExpressionNodeKind.Constant, "const", [], name is null ? text : "constant", value, position);
+        Nodes.Add(node);
+        return node;
+    }
+
+    /// <summary>How an operation reads, e.g. <c>W1 @ x</c>, <c>sigmoid(u1)</c>, <c>u1ᵀ</c>.</summary>
+    internal static string FormulaOf(string op, IReadOnlyList<MatrixNode> inputs)
+    {
+        string a = inputs[0].Name;
+        return op switch
+        {
+            "+" or "-" or "/" or "@" => $"{a} {(op == "-" ? "−" : op)} {inputs[1].Name}",
+            "*" => inputs[0].Shape.Count == 0 || inputs[1].Shape.Count == 0 ? $"{a}·{inputs[1].Name}" : $"{a} ⊙ {inputs[1].Name}",
+            "^" => $"{a}^{inputs[1].Name}",
+            "neg" => $"−{a}",
+            "=" => a,
+            "T" => $"{a}ᵀ",
+            _ => $"{op}({a})",
+        };
+    }
+
+    private MatrixNode AddOperation(string op, MatrixNode[] inputs, string? name, bool isNamed, SourcePosition position)
+    {
+        name ??= GenerateName();
+        string formula = FormulaOf(op, inputs);
+        Tensor value = Apply(op, inputs, name, formula, position);
+        double[] data = value.ToArray();
+        int bad = Array.FindIndex(data, v => !double.IsFinite(v));
+        if (bad >= 0)
+        {
+            throw position.Error($"{name} = {formula} is {ExplainNumber.Format(data[bad])}{EntryText(value.Shape, bad)} (overflow or outside the function's domain)");
+        }
+
+        var node = new MatrixNode(Nodes.Count, name, isNamed, ExpressionNodeKind.Operation, op, inputs, formula, value, position);
+        Nodes.Add(node);
+        return node;
+    }
+
+    /// <summary><c> at entry [1, 0]</c> for a matrix, <c> at entry [1]</c> for a vector, nothing for a scalar.</summary>
+    internal static string EntryText(int[] shape, int flat) => shape.Length switch
+    {
+        0 => "",
+        1 => $" at entry [{flat.ToString(CultureInfo.InvariantCulture)}]",
+        _ => $" at entry [{(flat / shape[1]).ToString(CultureInfo.InvariantCulture)}, {(flat % shape[1]).ToString(CultureInfo.InvariantCulture)}]",
+    };
+
+    private static string Shape(MatrixNode node) => $"({ExplainArray.FormatShape(node.Shape)})";
+
+    private static Tensor Apply(string op, MatrixNode[] inputs, string name, string formula, SourcePosition at)
+    {
+        Tensor a = inputs[0].Value;
+        switch (op)
+        {
+            case "+":
+            case "-":
+            case "*":
+            case "/":
+            case "^":
+                {
+                    MatrixNode left = inputs[0], right = inputs[1];
+                    if (BroadcastShape(left.Shape, right.Shape) is null)
+                    {
+                        throw at.Error(
+                            $"shapes do not match in {name} = {formula}: {left.Name} is {Shape(left)} and {right.Name} is {Shape(right)} " +
+                            "(elementwise operations need equal shapes, a scalar on one side, or a vector of n against a matrix of n columns)");
+                    }
+
+                    Tensor b = right.Value;
+                    switch (op)
+                    {
+                        case "+":
+                            return a.Add(b);
+                        case "-":
+                            return a.Sub(b);
+                        case "*":
+                            return a.Mul(b);
+                        case "/":
+                            {
+                                int zero = Array.IndexOf(b.ToArray(), 0.0);
+                                if (zero >= 0)
+                                {
+                                    throw at.Error($"division by zero in {name} = {formula}: {right.Name} is 0{EntryText(b.Shape, zero)}");
+                                }
+
+                                return a.Div(b);
+                            }
+
+                        default:
+                            return Power(left, right, name, formula, at);
+                    }
+                }
+
+            case "@":
+                return MatrixProduct(inputs[0], inputs[1], name, formula, at);
+            case "neg":
+                return a.Neg();
+            case "=":
+                return a.Clone();
+            case "exp":
+                return a.Exp();
+            case "log":
+                {
+                    int bad = Array.FindIndex(a.ToArray(), v => v <= 0);
+                    if (bad >= 0)
+                    {
+                        throw at.Error($"log of {ExplainNumber.Format(a.ToArray()[bad])}{EntryText(a.Shape, bad)} is undefined (log needs positive arguments) in {name} = {formula}");
+                    }
+
+                    return a.Log();
+                }
+
+            case "sqrt":
+                {
+                    int bad = Array.FindIndex(a.ToArray(), v => v < 0);
+                    if (bad >= 0)
+                    {
+                        throw at.Error($"sqrt of {ExplainNumber.Format(a.ToArray()[bad])}{EntryText(a.Shape, bad)} is undefined (sqrt needs non-negative arguments) in {name} = {formula}");
+                    }
+
+                    return a.Sqrt();
+                }
+
+            case "tanh":
+                return a.Tanh();
+            case "sigmoid":
+                return a.Sigmoid();
+            case "relu":
+                return a.Relu();
+            case "abs":
+                return a.Abs();
+            case "sum":
+                return a.Sum();
+            case "mean":
+                return a.Mean();
+            case "T":
+                return a.Rank == 2 ? a.Transpose(0, 1) : a.Clone();
+            default:
+                throw new InvalidOperationException($"explain: unknown operation '{op}'");
+        }
+    }
+
+    private static Tensor Power(MatrixNode baseNode, MatrixNode exponent, string name, string formula, SourcePosition at)
+    {
+        int[] shape = BroadcastShape(baseNode.Shape, exponent.Shape)!;
+        double[] x = baseNode.Value.Detach().Expand(shape).ToArray();
+        double[] p = exponent.Value.Detach().Expand(shape).ToArray();
+        for (int k = 0; k < x.Length; k++)
+        {
+            if (x[k] == 0 && p[k] < 0)
+            {
+                throw at.Error($"division by zero in {name} = {formula}: {baseNode.Name} is 0{EntryText(shape, k)} and the exponent is negative");
+            }
+
+            if (x[k] < 0 && p[k] != Math.Round(p[k]))
+            {
+                throw at.Error($"{ExplainNumber.Format(x[k])}^{ExplainNumber.Format(p[k])}{EntryText(shape, k)} is undefined (a negative base needs an integer exponent) in {name} = {formula}");
+            }
+
+            if (exponent.RequiresGrad && x[k] <= 0)
+            {
+                throw at.Error($"the exponent of {name} = {formula} depends on the inputs, so its derivative a^b·log(a) needs a positive base, but {baseNode.Name} is {ExplainNumber.Format(x[k])}{EntryText(shape, k)}");
+            }
+        }
+
+        return exponent.Kind == ExpressionNodeKind.Constant && exponent.Value.Rank == 0
+            ? baseNode.Value.Pow(p[0])
+            : baseNode.Value.Pow(exponent.Value);
+    }
+
+    private static Tensor MatrixProduct(MatrixNode left, MatrixNode right, string name, string formula, SourcePosition at)
+    {
+        var (l, r) = (left.Shape, right.Shape);
+        string where = $"{name} = {formula}: {left.Name} is {Shape(left)} and {right.Name} is {Shape(right)}";
+        if (l.Count == 0 || r.Count == 0)
+        {
+            throw at.Error($"'@' needs vectors or matrices, not a scalar, in {where} (use * to scale)");
+        }
+
+        int inner = l[^1], other = r[0];
+        if (inner != other)
+        {
+            throw at.Error($"shapes do not match in {where}: the inner sizes {inner} and {other} differ (A @ B needs A's columns = B's rows)");
+        }
+
+        return left.Value.Matmul(right.Value);
+    }
+
+    /// <summary>The broadcast shape of two shapes of rank ≤ 2 (sizes aligned at the right, a 1 or a missing dim stretches), or null.</summary>
+    internal static int[]? BroadcastShape(IReadOnlyList<int> a, IReadOnlyList<int> b)
+    {
+        int rank = Math.Max(a.Count, b.Count);
+        var shape = new int[rank];
+        for (int d = 0; d < rank; d++)
+        {
+            int x = d - (rank - a.Count) >= 0 ? a[d - (rank - a.Count)] : 1;
+            int y = d - (rank - b.Count) >= 0 ? b[d - (rank - b.Count)] : 1;
+            if (x != y && x != 1 && y != 1)
+            {
+                return null;
+            }
+
+            shape[d] = Math.Max(x, y);
+        }
+
+        return shape;
+    }
+
+    private string GenerateName()
+    {
+        string name;
+        do
+        {
+            name = "u" + (_nextGenerated++).ToString(CultureInfo.InvariantCulture);
+        }
+        while (!_takenNames.Add(name));
+        return name;
+    }
+
+    private string GenerateName(string[] preferred)
+    {
+        foreach (string name in preferred)
+        {
+            if (_takenNames.Add(name))
+            {
+                return name;
+            }
+        }
+
+        for (int i = 1; ; i++)
+        {
+            string name = preferred[^1] + i.ToString(CultureInfo.InvariantCulture);
+            if (_takenNames.Add(name))
+            {
+                return name;
+            }
+        }
+    }
+}

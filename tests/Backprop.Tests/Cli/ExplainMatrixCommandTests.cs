@@ -1,0 +1,86 @@
+namespace Backprop.Tests.Cli;
+
+/// <summary><c>backprop explain</c> end to end in matrix form: arrays in --at, shape errors, the mazur-matrix example.</summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class ExplainMatrixCommandTests
+{
+    private const string Network = "h = sigmoid(W1 @ x + b1); y = W2 @ h + b2; L = sum((y - t)^2)";
+    private const string Values = "W1=[[0.15,0.20],[0.25,0.30]],x=[0.05,0.10],b1=[0.35,0.35],W2=[[0.4,0.45],[0.5,0.55]],b2=[0.6,0.6],t=[0.01,0.99]";
+
+    [Fact]
+    public void ExplainsANetworkInMatrixForm()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("explain", Network, "--at", Values);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("Program (matrix form)", stdout);
+        Assert.Contains("Inputs: W1 (2×2) = [[0.15, 0.2], [0.25, 0.3]], x (2) = [0.05, 0.1]", stdout);
+        Assert.Matches(@"\nh\s+sigmoid\(u2\)\s+2\s+\[0.5932699921, 0.5968843783\]\n", stdout);
+        Assert.Contains("2. Backward pass in matrix form (reverse topological order)", stdout);
+        Assert.Contains("∂L/∂W1 = δ_u1·xᵀ (outer product, 2×2)", stdout);
+        Assert.Contains("scalar: ∂L/∂W1[i,j] = δ_u1[i]·x[j]", stdout);
+        Assert.Contains("∂L/∂u2 = diag(σ'(u2))·δ_h = δ_h ⊙ σ'(u2)", stdout);
+        Assert.Contains("3. Gradients of L", stdout);
+        Assert.Matches(@"\nW2\s+2×2\s+\[\[1.300336249, 1.308258304\], \[0.2787436391, 0.2804418324\]\]\s+\[\[", stdout);
+        Assert.DoesNotContain("4. One gradient-descent step", stdout);
+    }
+
+    [Fact]
+    public void MarkdownAndAStepWork()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("explain", Network, "--at", Values, "--format", "md", "--lr", "0.5");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("# 2. Backward pass in matrix form", stdout);
+        Assert.Contains("| W1 (2×2) |", stdout);
+        Assert.Contains("# 4. One gradient-descent step", stdout);
+    }
+
+    [Theory]
+    [InlineData("y = W @ x; L = sum(y)", "W=[[1,2,3],[4,5,6]],x=[1,2]", "explain: shapes do not match in y = W @ x: W is (2×3) and x is (2): the inner sizes 3 and 2 differ (A @ B needs A's columns = B's rows) at column 7")]
+    [InlineData("L = sum(W @ x)", "W=[[1,2],[3]],x=[1,2]", "explain: --at W: the rows of a matrix need the same length")]
+    [InlineData("L = sum(W @ x)", "W=[[1,2],[3,4]]", "explain: undefined variable 'x'")]
+    [InlineData("L = sum(x)", "x=[1,2],5", "explain: --at: expected NAME=VALUE")]
+    [InlineData("y = x + 1", "x=[1,2]", "explain: the output y is a vector (2); explain differentiates a scalar")]
+    public void ErrorsAreOneClearLineAndExitOne(string program, string at, string message)
+    {
+        var (code, stdout, stderr) = CliRunner.Run("explain", program, "--at", at);
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.StartsWith(message, stderr);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public void TargetAndTexAreRefusedInMatrixForm()
+    {
+        var (code, _, stderr) = CliRunner.Run("explain", "L = sum(x)", "--at", "x=[1,2]", "--target", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("write the loss in the program", stderr);
+        (code, _, stderr) = CliRunner.Run("explain", "L = sum(x)", "--at", "x=[1,2]", "--format", "tex");
+        Assert.Equal(1, code);
+        Assert.Contains("--format tex is for scalar programs", stderr);
+    }
+
+    [Fact]
+    public void TheMazurMatrixExampleGivesTheScalarExamplesNumbers()
+    {
+        var (code, matrix, stderr) = CliRunner.Run("explain", "--example", "mazur-matrix");
+        Assert.True(code == 0, stderr);
+        var (_, scalar, _) = CliRunner.Run("explain", "--example", "mazur");
+        Assert.Matches(@"\nE\s+0.5·u7\s+scalar\s+0.2983711088\n", matrix);
+        Assert.Matches(@"\nE\s+.*0.2983711088\n", scalar);
+        foreach (string number in new[] { "0.08216704056", "0.08266762785", "-0.02260254048", "-0.02274024222", "0.0004385677345", "0.3589164797", "0.5613701211", "0.2910277737" })
+        {
+            Assert.Contains(number, scalar);
+            Assert.Contains(number, matrix);
+        }
+    }
+
+    [Fact]
+    public void ScalarProgramsAreUnchanged()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("explain", "g = -2*w1; y = w2 + g; z = y*w3", "--at", "w1=3,w2=4,w3=5");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("1. Forward pass (topological order)", stdout);
+        Assert.DoesNotContain("matrix form", stdout);
+    }
+}
