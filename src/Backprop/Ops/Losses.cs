@@ -116,6 +116,11 @@ public static partial class LossOps
                 var losses = Tensor.Zip(input, target, (x, t) => Math.Max(x, 0) - (x * t) + SpecialFunctions.Log1P(Math.Exp(-Math.Abs(x))));
                 return Tensor.Record(definition, ReduceLoss(losses, reduction), [input, target], g =>
                 {
+                    if (Autograd.IsGradEnabled)
+                    {
+                        return ElementwiseLossBackwardRecorded(g, reduction, input.Numel, LogitsSlopes(input, target));
+                    }
+
                     var scale = LossGradScale(g, reduction, input.Numel);
                     var dx = Tensor.Zip(input, target, (x, t) => StableSigmoid(x) - t);
                     return [scale * dx, scale * -input];
@@ -355,6 +360,11 @@ public static partial class LossOps
             var losses = Tensor.Zip(input, target, (x, t) => Math.Abs(x - t));
             return Tensor.Record(L1LossDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    return ElementwiseLossBackwardRecorded(g, reduction, input.Numel, SmoothL1Slopes(input, target, 0));
+                }
+
                 var gx = LossGradScale(g, reduction, input.Numel) * Tensor.Zip(input, target, (x, t) => Math.Sign(x - t));
                 return [gx, -gx];
             });
@@ -388,6 +398,11 @@ public static partial class LossOps
             });
             return Tensor.Record(new SmoothL1LossDefinition(reduction, beta), ReduceLoss(losses, reduction), [input, target], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    return ElementwiseLossBackwardRecorded(g, reduction, input.Numel, SmoothL1Slopes(input, target, beta));
+                }
+
                 var gx = LossGradScale(g, reduction, input.Numel) * Tensor.Zip(input, target, (x, t) =>
                 {
                     double d = x - t;
@@ -425,6 +440,11 @@ public static partial class LossOps
             });
             return Tensor.Record(new HuberLossDefinition(reduction, delta), ReduceLoss(losses, reduction), [input, target], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    return ElementwiseLossBackwardRecorded(g, reduction, input.Numel, HuberSlopes(input, target, delta));
+                }
+
                 var gx = LossGradScale(g, reduction, input.Numel) * Tensor.Zip(input, target, (x, t) => Math.Clamp(x - t, -delta, delta));
                 return [gx, -gx];
             });
@@ -458,6 +478,11 @@ public static partial class LossOps
             var mode = reduction == Reduction.BatchMean ? Reduction.Mean : reduction;
             return Tensor.Record(new KlDivDefinition(reduction, logTarget), ReduceLoss(losses, mode, count), [input, target], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    return ElementwiseLossBackwardRecorded(g, mode, count, KlDivSlopes(input, target, logTarget));
+                }
+
                 var scale = mode == Reduction.Mean ? g / count : g;
                 var gx = logTarget ? Tensor.Zip(input, target, (_, t) => -Math.Exp(t)) : -target;
                 var gt = logTarget
@@ -542,6 +567,60 @@ public static partial class LossOps
 
             return [gx, null];
         });
+    }
+
+    /// <summary>
+    /// The recorded backward of a loss made of per-element terms lᵢ(xᵢ, tᵢ): the upstream gradient, scaled as the
+    /// reduction does, times each element's slopes ∂lᵢ/∂xᵢ and ∂lᵢ/∂tᵢ (given as recorded tensors).
+    /// </summary>
+    private static Tensor?[] ElementwiseLossBackwardRecorded(Tensor g, Reduction reduction, double count, (Tensor Dx, Tensor Dt) slopes)
+    {
+        var scale = reduction == Reduction.Mean ? g / count : g;
+        return [scale * slopes.Dx, scale * slopes.Dt];
+    }
+
+    /// <summary>The tangent of a loss made of per-element terms: Σᵢ (∂lᵢ/∂xᵢ·ẋᵢ + ∂lᵢ/∂tᵢ·ṫᵢ), reduced as the loss is.</summary>
+    internal static Tensor ElementwiseLossTangent((Tensor Dx, Tensor Dt) slopes, IReadOnlyList<Tensor?> tangents, Reduction reduction, double count)
+    {
+        var perElement = OpDefinition.SumOfTangents(
+            tangents[0] is { } tx ? slopes.Dx * tx : null,
+            tangents[1] is { } tt ? slopes.Dt * tt : null)!;
+        return reduction switch
+        {
+            Reduction.None => perElement,
+            Reduction.Sum => perElement.Sum(),
+            _ => perElement.Sum() / count,
+        };
+    }
+
+    /// <summary>BCE with logits' slopes as ops: ∂l/∂x = σ(x) − t, ∂l/∂t = −x.</summary>
+    internal static (Tensor Dx, Tensor Dt) LogitsSlopes(Tensor input, Tensor target) => (input.Sigmoid() - target, -input);
+
+    /// <summary>Smooth L1's slopes as ops (L1's for β = 0): d = x − t, ∂l/∂x = d/β where |d| &lt; β, else sign(d); ∂l/∂t = −∂l/∂x.</summary>
+    internal static (Tensor Dx, Tensor Dt) SmoothL1Slopes(Tensor input, Tensor target, double beta)
+    {
+        var d = input - target;
+        var dx = beta == 0 ? d.Sign() : Tensor.Where(d.Abs().Lt(beta), d / beta, d.Sign());
+        return (dx, -dx);
+    }
+
+    /// <summary>Huber's slopes as ops: ∂l/∂x = clamp(x − t, −δ, δ), ∂l/∂t = −∂l/∂x.</summary>
+    internal static (Tensor Dx, Tensor Dt) HuberSlopes(Tensor input, Tensor target, double delta)
+    {
+        var dx = (input - target).Clamp(-delta, delta);
+        return (dx, -dx);
+    }
+
+    /// <summary>KL divergence's slopes as ops: ∂l/∂x = −t, ∂l/∂t = log t + 1 − x (log targets: −e^t and e^t·(t − x + 1)).</summary>
+    internal static (Tensor Dx, Tensor Dt) KlDivSlopes(Tensor input, Tensor target, bool logTarget)
+    {
+        if (logTarget)
+        {
+            var p = target.Exp();
+            return (-p, p * (target - input + 1.0));
+        }
+
+        return (-target, target.Log() + 1.0 - input);
     }
 
     /// <summary>
@@ -938,6 +1017,13 @@ public sealed class BinaryCrossEntropyDefinition : LossDefinition, IGradCheckSam
 /// </summary>
 public sealed class BinaryCrossEntropyWithLogitsDefinition : LossDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => Weight is null && PosWeight is null;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        Weight is null && PosWeight is null ? LossOps.ElementwiseLossTangent(LossOps.LogitsSlopes(inputs[0], inputs[1]), tangents, Reduction, inputs[0].Numel) : null;
+
     private static readonly BinaryCrossEntropyWithLogitsDefinition[] s_byReduction = [new(Reduction.None, null, null), new(Reduction.Mean, null, null), new(Reduction.Sum, null, null)];
 
     private BinaryCrossEntropyWithLogitsDefinition(Reduction reduction, Tensor? weight, Tensor? posWeight)
@@ -1100,6 +1186,13 @@ public sealed class NllLossDefinition : LossDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="LossOps.L1Loss"/> (<c>torch.nn.functional.l1_loss</c>); input and target are its inputs.</summary>
 public sealed class L1LossDefinition : LossDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        LossOps.ElementwiseLossTangent(LossOps.SmoothL1Slopes(inputs[0], inputs[1], 0), tangents, Reduction, inputs[0].Numel);
+
     private static readonly L1LossDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
 
     private L1LossDefinition(Reduction reduction)
@@ -1122,6 +1215,13 @@ public sealed class L1LossDefinition : LossDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="LossOps.SmoothL1Loss"/> (<c>torch.nn.functional.smooth_l1_loss</c>) with its β.</summary>
 public sealed class SmoothL1LossDefinition : LossDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        LossOps.ElementwiseLossTangent(LossOps.SmoothL1Slopes(inputs[0], inputs[1], Beta), tangents, Reduction, inputs[0].Numel);
+
     internal SmoothL1LossDefinition(Reduction reduction, double beta)
         : base("smooth_l1_loss", "d = x − t; lᵢ = 0.5d²/β if |d| < β, else |d| − 0.5β (|d| for β = 0), reduced; ∂lᵢ/∂xᵢ = d/β if |d| < β, else sign(d)", reduction)
     {
@@ -1145,6 +1245,13 @@ public sealed class SmoothL1LossDefinition : LossDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="LossOps.HuberLoss"/> (<c>torch.nn.functional.huber_loss</c>) with its δ.</summary>
 public sealed class HuberLossDefinition : LossDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        LossOps.ElementwiseLossTangent(LossOps.HuberSlopes(inputs[0], inputs[1], Delta), tangents, Reduction, inputs[0].Numel);
+
     internal HuberLossDefinition(Reduction reduction, double delta)
         : base("huber_loss", "d = x − t; lᵢ = 0.5d² if |d| < δ, else δ(|d| − 0.5δ), reduced; ∂lᵢ/∂xᵢ = clamp(d, −δ, δ)", reduction)
     {
@@ -1168,6 +1275,13 @@ public sealed class HuberLossDefinition : LossDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="LossOps.KlDiv"/> (<c>torch.nn.functional.kl_div</c>) with its reduction and target form.</summary>
 public sealed class KlDivDefinition : LossDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        LossOps.ElementwiseLossTangent(LossOps.KlDivSlopes(inputs[0], inputs[1], LogTarget), tangents, Reduction == Reduction.BatchMean ? Reduction.Mean : Reduction, Reduction == Reduction.BatchMean ? (inputs[0].Rank == 0 ? 1 : inputs[0].Shape[0]) : inputs[0].Numel);
+
     internal KlDivDefinition(Reduction reduction, bool logTarget)
         : base("kl_div", "lᵢ = tᵢ(log tᵢ − xᵢ) (e^tᵢ(tᵢ − xᵢ) for log targets), reduced (batchmean: the sum over the batch size); ∂lᵢ/∂xᵢ = −tᵢ (−e^tᵢ), ∂lᵢ/∂tᵢ = log tᵢ + 1 − xᵢ (e^tᵢ(tᵢ − xᵢ + 1))", reduction)
     {
