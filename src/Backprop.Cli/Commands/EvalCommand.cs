@@ -85,7 +85,7 @@ internal static class EvalCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rows {test.Count} accuracy {result.Accuracy:F4} loss {result.Loss:F4}"));
         Console.WriteLine("confusion matrix (rows: true class, columns: predicted class)");
         string[] names = [.. Enumerable.Range(0, classes).Select(c => trained.ClassName(c))];
-        int width = Math.Max(5, Math.Max(result.Confusion.Cast<long>().Max().ToString(CultureInfo.InvariantCulture).Length, names.Max(n => n.Length)) + 1);
+        int width = Math.Max(5, Math.Max(result.Confusion.ToArray().Cast<long>().Max().ToString(CultureInfo.InvariantCulture).Length, names.Max(n => n.Length)) + 1);
         int first = Math.Max(9, names.Max(n => n.Length));
         Console.WriteLine("true\\pred".PadLeft(first) + string.Concat(names.Select(n => n.PadLeft(width))));
         for (int t = 0; t < classes; t++)

@@ -4,6 +4,7 @@ using System.Globalization;
 using Backprop.Cli.Training;
 using Backprop.Diagnostics;
 using Backprop.Serialization;
+using Backprop.TensorBoard;
 using Spectre.Console;
 
 namespace Backprop.Cli.Commands;
@@ -37,10 +38,11 @@ internal static class TrainCommand
         var format = OutputFormat.Create("one line per epoch on stdout as it ends {\"epoch\", \"train_loss\", \"test_loss\", \"test_acc\", \"epoch_s\"}, every other message on stderr.");
         var detectAnomaly = new Option<bool>("--detect-anomaly") { Description = "Stop at the first op whose forward or backward gives NaN or Inf, naming it and where it was created (slow)." };
         var serve = new Option<bool>("--serve") { Description = "Watch the run in the browser while it trains (its curves at http://127.0.0.1:8017/runs?run=NAME, beside the other runs in its parent folder). In a terminal the server keeps serving after training until Ctrl-C; when output is redirected (a script, CI) it stops when training ends." };
+        var tensorboard = new Option<string?>("--tensorboard") { Description = "Also write TensorBoard event files to this folder (loss/train, loss/test, accuracy/test, lr and epoch_seconds per epoch); view with tensorboard --logdir DIR." };
         var port = new Option<int?>("--port") { Description = $"With --serve: the TCP port (default {Backprop.Serve.ServeOptions.DefaultPort}; 0 picks a free one)." };
         var command = new Command("train", "Train a classifier and write the model, a checkpoint, the history and plots. Ctrl-C, SIGTERM or SIGHUP saves a checkpoint of the exact position and exits (130, 143, 129).")
         {
-            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, seed, threads, output, overwrite, resume, gradReport, detectAnomaly, serve, port, format,
+            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, seed, threads, output, overwrite, resume, gradReport, detectAnomaly, serve, port, tensorboard, format,
         };
         command.SetAction(result => CommandRunner.Run("train", () =>
         {
@@ -80,6 +82,7 @@ internal static class TrainCommand
             {
                 Serve = result.GetValue(serve),
                 Port = result.GetValue(port) ?? Backprop.Serve.ServeOptions.DefaultPort,
+                TensorBoard = result.GetValue(tensorboard),
             };
             return Run(request);
         }));
@@ -94,6 +97,9 @@ internal static class TrainCommand
 
         /// <summary>--port: where --serve listens.</summary>
         public int Port { get; init; }
+
+        /// <summary>--tensorboard: the folder for TensorBoard event files, or null.</summary>
+        public string? TensorBoard { get; init; }
     }
 
     private static int Run(Request request)
@@ -155,7 +161,8 @@ internal static class TrainCommand
 
             AtomicFile.RemoveStaleTemporaries(folder, started);
             using var live = request.Serve ? LiveRun.Start(folder, request.Port, where) : null;
-            return Train(trainer, folder, health, where, live);
+            using var tensorboard = request.TensorBoard is null ? null : new SummaryWriter(request.TensorBoard);
+            return Train(trainer, folder, health, where, live, tensorboard);
         }
         catch
         {
@@ -189,14 +196,34 @@ internal static class TrainCommand
     /// batch lets the run finish its writes (well under a second) instead of killing it between the
     /// checkpoint and the model file.
     /// </summary>
-    private static int Train(Trainer trainer, string folder, GradientHealth? health, TextWriter where, LiveRun? live)
+    private static int Train(Trainer trainer, string folder, GradientHealth? health, TextWriter where, LiveRun? live, SummaryWriter? tensorboard)
     {
         string checkpointPath = Path.Combine(folder, "checkpoint.safetensors");
         using var stop = new StopSignals();
 
-        // After every epoch (its checkpoint written), before it is printed: the files a watcher reads.
-        void Saved()
+        // On a terminal only: redirected (a script, --format json) stdout carries the epoch lines alone
+        // and stderr the messages alone, as scripts read them.
+        if (!Console.IsOutputRedirected && !s_json)
         {
+            where.WriteLine(ModelSummary.Of(trainer.Model, 1, trainer.Data.Features));
+        }
+        if (tensorboard is not null)
+        {
+            where.WriteLine($"tensorboard: writing {tensorboard.FilePath}");
+        }
+
+        // After every epoch (its checkpoint written), before it is printed: the files a watcher reads.
+        void Saved(EpochRecord e)
+        {
+            if (tensorboard is not null)
+            {
+                tensorboard.AddScalar("loss/train", e.TrainLoss, e.Epoch);
+                tensorboard.AddScalar("loss/test", e.TestLoss, e.Epoch);
+                tensorboard.AddScalar("accuracy/test", e.TestAccuracy, e.Epoch);
+                tensorboard.AddScalar("lr", trainer.Optimizer.Lr, e.Epoch);
+                tensorboard.AddScalar("epoch_seconds", e.Seconds, e.Epoch);
+            }
+
             if (health is not null)
             {
                 health.WriteCsv(Path.Combine(folder, "gradients.csv"));
@@ -244,11 +271,11 @@ internal static class TrainCommand
     private static bool s_json;
 
     /// <summary>Not a terminal, or --format json: exactly one line per epoch on stdout, nothing else.</summary>
-    private static bool RunPlain(Trainer trainer, string checkpointPath, Action saved, CancellationToken cancel)
+    private static bool RunPlain(Trainer trainer, string checkpointPath, Action<EpochRecord> saved, CancellationToken cancel)
     {
         trainer.EpochCompleted = e =>
         {
-            saved();
+            saved(e);
             if (!s_json)
             {
                 Console.WriteLine(FormatEpoch(e));
@@ -268,7 +295,7 @@ internal static class TrainCommand
     }
 
     /// <summary>A terminal: a progress bar per epoch (batches, loss, throughput, ETA) and a summary table.</summary>
-    private static bool RunInteractive(Trainer trainer, string checkpointPath, Action saved, CancellationToken cancel)
+    private static bool RunInteractive(Trainer trainer, string checkpointPath, Action<EpochRecord> saved, CancellationToken cancel)
     {
         AnsiConsole.MarkupLine($"[bold]train[/] {Markup.Escape(trainer.Options.Data)}: {trainer.Data.Train.Count} train / {trainer.Data.Test.Count} test rows, model {Markup.Escape(trainer.Spec.ToString())} ({trainer.Model.NumParameters():N0} parameters), {trainer.Options.Optimizer} lr {trainer.Options.Lr.ToString(CultureInfo.InvariantCulture)}");
         bool completed = false;
@@ -286,7 +313,7 @@ internal static class TrainCommand
                 };
                 trainer.EpochCompleted = e =>
                 {
-                    saved();
+                    saved(e);
                     task!.Value = task.MaxValue;
                     task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {e.Epoch}/{trainer.Options.Epochs} train {e.TrainLoss:F4} test {e.TestLoss:F4} acc {e.TestAccuracy:F4}");
                 };

@@ -1,10 +1,11 @@
 using Backprop.Data;
+using Backprop.Metrics;
 using Backprop.NN;
 
 namespace Backprop.Cli.Training;
 
-/// <summary>Mean cross-entropy, accuracy and confusion matrix of a classifier on a data set.</summary>
-internal sealed record Evaluation(double Loss, double Accuracy, long[,] Confusion)
+/// <summary>Mean cross-entropy, accuracy and confusion matrix (the library's, with its precision, recall and F1) of a classifier on a data set.</summary>
+internal sealed record Evaluation(double Loss, double Accuracy, ConfusionMatrix Confusion)
 {
     // 256 rows at a time: a CNN's activations for 1,000 Fashion-MNIST images are about 200 MB, which
     // made evaluation, not training, set the peak memory of a run.
@@ -12,7 +13,7 @@ internal sealed record Evaluation(double Loss, double Accuracy, long[,] Confusio
     {
         bool wasTraining = model.IsTraining;
         model.Eval();
-        var confusion = new long[classes, classes];
+        var confusion = new ConfusionMatrix(classes);
         double lossSum = 0;
         long correct = 0, count = 0;
         var collector = new StepCollector(); // each batch's activations die before the next: collect between batches
@@ -43,7 +44,7 @@ internal sealed record Evaluation(double Loss, double Accuracy, long[,] Confusio
                     correct += predicted[i] == labels[i] ? 1 : 0;
                     if (labels[i] < classes && predicted[i] < classes)
                     {
-                        confusion[labels[i], predicted[i]]++;
+                        confusion.Add(labels[i], predicted[i]);
                     }
                 }
 

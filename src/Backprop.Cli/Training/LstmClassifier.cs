@@ -6,7 +6,7 @@ namespace Backprop.Cli.Training;
 /// <summary>
 /// The row-sequential classifier of the benchmark recipe (shared/bench/torch_fmnist.py, RowLSTM): a
 /// flat square image of rows·rows pixels is read as rows time steps of rows pixels by an LSTM
-/// (batch_first); the last hidden state goes through a Linear layer to the class logits. State-dict
+/// (batch_first); the last hidden state (the output's last step) goes through a Linear layer to the class logits. State-dict
 /// keys are PyTorch's for that model: <c>lstm.weight_ih_l0</c> … <c>fc.weight</c>, <c>fc.bias</c>.
 /// Its spec text is <c>lstm-FEATURES-HIDDEN-CLASSES</c>; plain <c>lstm</c> means hidden size 128.
 /// <c>backprop export</c> writes it to ONNX by tracing its Forward (Reshape, Transpose, one LSTM op, Gemm).
@@ -84,8 +84,10 @@ internal sealed class LstmClassifier : Module
             throw new ArgumentException($"LstmClassifier: expected input of shape (batch x {Rows * Rows}), got ({string.Join("x", input.Shape)})");
         }
 
-        var (_, (h, _)) = Lstm.Forward(input.View(-1, Rows, Rows), null);
-        return Fc.Forward(h.Select(0, -1));
+        // The last step of the (one-layer, one-direction) output is the last hidden state h_n; Call
+        // (not Forward) so hooks and ModelSummary see both layers.
+        var output = Lstm.Call(input.View(-1, Rows, Rows));
+        return Fc.Call(output.Select(1, -1));
     }
 
     /// <summary>

@@ -152,7 +152,9 @@ internal sealed class Trainer
                 _lossSum += value * n;
                 _lossCount += n;
                 _batchInEpoch++;
-                BatchCompleted?.Invoke(_batchInEpoch, _loader.Count, value, n / Math.Max(batchClock.Elapsed.TotalSeconds, 1e-9));
+                double batchSeconds = batchClock.Elapsed.TotalSeconds;
+                TrainingTelemetry.RecordBatch(value, n, batchSeconds);
+                BatchCompleted?.Invoke(_batchInEpoch, _loader.Count, value, n / Math.Max(batchSeconds, 1e-9));
                 batchClock.Restart();
             }
 
@@ -161,6 +163,7 @@ internal sealed class Trainer
             _scheduler?.Step();
             var test = Evaluation.Run(Model, Data.Test, Data.Classes);
             var record = History.Add(Epoch + 1, _lossSum / Math.Max(_lossCount, 1), test.Loss, test.Accuracy, seconds);
+            TrainingTelemetry.RecordEpoch(seconds, test.Loss, test.Accuracy);
             Epoch++;
             _batchInEpoch = 0;
             _lossSum = 0;

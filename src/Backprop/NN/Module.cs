@@ -14,7 +14,7 @@ namespace Backprop.NN;
 /// are skipped; members marked <see cref="UnregisteredAttribute"/> are ignored.
 /// </summary>
 [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicFields | DynamicallyAccessedMemberTypes.NonPublicFields)]
-public abstract class Module
+public abstract partial class Module
 {
     private readonly List<(string Name, MemberKind Kind, object? Value)> _registered = [];
 

@@ -61,7 +61,7 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
         var x = input;
         foreach (var layer in _layers)
         {
-            x = layer.Forward(x);
+            x = layer.Call(x);
         }
 
         return x;
