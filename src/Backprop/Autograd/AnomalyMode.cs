@@ -230,7 +230,15 @@ internal static class AnomalyMode
 
     /// <summary>Frames of the recording machinery itself, which say nothing about which op it was.</summary>
     private static bool IsRecordingPlumbing(MethodBase method) =>
-        method.DeclaringType == typeof(AnomalyMode) || method.DeclaringType == typeof(Node) || (method.DeclaringType == typeof(Tensor) && method.Name == "Record");
+        method.DeclaringType == typeof(AnomalyMode) || method.DeclaringType == typeof(Node) || (method.DeclaringType == typeof(Tensor) && method.Name == "Record")
+        || IsModuleCall(method);
+
+    /// <summary>
+    /// Module.Call, which runs a module's hooks around its Forward: plumbing between a module's Forward
+    /// and its parent's, so the path names the Forward methods. Matched by name, as the graph layer
+    /// knows nothing of the modules above it.
+    /// </summary>
+    private static bool IsModuleCall(MethodBase method) => method.Name == "Call" && method.DeclaringType?.FullName == "Backprop.NN.Module";
 
     private readonly record struct NonFinite(string Value, int Count, int Index);
 
