@@ -83,6 +83,12 @@ public static partial class PoolingOps
 
             var result = Tensor.Record(new MaxPool2dDefinition(kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode), output, [input], gy =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): the scatter to the argmax positions as an op.
+                    return [ApplyLinearMap(MaxPoolMap(input._shape, output._shape, indices!, g, planes).Transposed, gy)];
+                }
+
                 var gx = Tensor.Empty(input._shape, input.DType);
                 if (gy.DType == DType.Float32)
                 {
@@ -134,6 +140,12 @@ public static partial class PoolingOps
 
             return Tensor.Record(new AvgPool2dDefinition(kernelSize, stride ?? kernelSize, padding, ceilMode, countIncludePad), output, [input], gy =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): the window's spread as an op.
+                    return [ApplyLinearMap(AvgPoolMap(input._shape, g, planes, countIncludePad).Transposed, gy)];
+                }
+
                 var gx = Tensor.Empty(input._shape, input.DType);
                 if (gy.DType == DType.Float32)
                 {
@@ -194,6 +206,12 @@ public static partial class PoolingOps
 
             return Tensor.Record(new AdaptiveAvgPool2dDefinition(outputSize), output, [input], gy =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): the window's spread as an op.
+                    return [ApplyLinearMap(AdaptiveAvgPoolMap(input._shape, outH, outW).Transposed, gy)];
+                }
+
                 var gx = Tensor.Empty(input._shape, input.DType);
                 if (gy.DType == DType.Float32)
                 {
@@ -278,6 +296,13 @@ public abstract class Pool2dDefinition : OpDefinition
 /// <summary>The definition of <see cref="PoolingOps.MaxPool2d"/> (<c>torch.nn.functional.max_pool2d</c>).</summary>
 public sealed class MaxPool2dDefinition : Pool2dDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        PoolingOps.MaxPoolTangent(inputs[0], tangents[0]!, this);
+
     internal MaxPool2dDefinition(Size2 kernelSize, Size2 stride, Size2 padding, Size2 dilation, bool ceilMode)
         : base("max_pool2d", "y[i, j] = max of the window at (i, j); ∂L/∂x = g at each window's maximum, 0 elsewhere", kernelSize, stride, padding, ceilMode) =>
         Dilation = dilation;
@@ -316,6 +341,13 @@ public sealed class MaxPool2dDefinition : Pool2dDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="PoolingOps.AvgPool2d"/> (<c>torch.nn.functional.avg_pool2d</c>).</summary>
 public sealed class AvgPool2dDefinition : Pool2dDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        Tensor.AvgPool2d(tangents[0]!, KernelSize, Stride, Padding, CeilMode, CountIncludePad);
+
     internal AvgPool2dDefinition(Size2 kernelSize, Size2 stride, Size2 padding, bool ceilMode, bool countIncludePad)
         : base("avg_pool2d", "y[i, j] = (Σ of the window at (i, j)) / divisor; ∂L/∂x = g / divisor at every tap of each window", kernelSize, stride, padding, ceilMode) =>
         CountIncludePad = countIncludePad;
@@ -353,6 +385,13 @@ public sealed class AvgPool2dDefinition : Pool2dDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="PoolingOps.AdaptiveAvgPool2d"/> (<c>torch.nn.functional.adaptive_avg_pool2d</c>).</summary>
 public sealed class AdaptiveAvgPool2dDefinition : OpDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        Tensor.AdaptiveAvgPool2d(tangents[0]!, OutputSize);
+
     internal AdaptiveAvgPool2dDefinition(Size2 outputSize)
         : base("adaptive_avg_pool2d", "y[i, j] = mean of the window of x that maps to (i, j); ∂L/∂x = g / (window area) at every tap of each window")
     {
