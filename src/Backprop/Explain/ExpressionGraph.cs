@@ -276,62 +276,21 @@ public sealed class ExpressionGraph
             throw v.Position.Error($"undefined variable '{v.Name}' (give it a value, e.g. --at {v.Name}=1)");
         }
 
-        /// <summary>Post-order walk of <paramref name="root"/>; the root node gets <paramref name="rootName"/> when given.</summary>
-        private ExpressionNode Build(Expr root, string? rootName)
-        {
-            var values = new Stack<ExpressionNode>();
-            var work = new Stack<(Expr Expr, bool Expanded)>();
-            work.Push((root, false));
-            while (work.Count > 0)
+        /// <summary>Post-order walk of <paramref name="root"/> (<see cref="ExpressionWalk"/>); the root node gets <paramref name="rootName"/> when given.</summary>
+        private ExpressionNode Build(Expr root, string? rootName) => ExpressionWalk.PostOrder<ExpressionNode>(
+            root,
+            (expr, isRoot) =>
             {
-                var (expr, expanded) = work.Pop();
-                string? name = ReferenceEquals(expr, root) ? rootName : null;
-                switch (expr)
+                string? name = isRoot ? rootName : null;
+                return expr switch
                 {
-                    case NumberExpr n:
-                        values.Push(AddConstant(n.Value, name, n.Position));
-                        break;
-                    case ArrayExpr a:
-                        throw a.Position.Error($"{a.Value.Text} is an array: vectors and matrices are explained in the matrix form (MatrixExplanation; backprop explain uses it for such programs)");
-                    case NegateExpr { Operand: NumberExpr n } neg:
-                        values.Push(AddConstant(-n.Value, name, neg.Position)); // −2 is a number, not neg(2)
-                        break;
-                    case VariableExpr v:
-                        values.Push(Lookup(v));
-                        break;
-                    case NegateExpr or CallExpr or BinaryExpr when !expanded:
-                        work.Push((expr, true));
-                        foreach (var child in Children(expr).Reverse())
-                        {
-                            work.Push((child, false));
-                        }
-
-                        break;
-                    case NegateExpr neg:
-                        values.Push(AddOperation("neg", [values.Pop()], name, name is not null, neg.Position));
-                        break;
-                    case CallExpr call:
-                        values.Push(AddOperation(call.Function, [values.Pop()], name, name is not null, call.Position));
-                        break;
-                    case BinaryExpr b:
-                        {
-                            ExpressionNode right = values.Pop(), left = values.Pop();
-                            values.Push(AddOperation(b.Op.ToString(), [left, right], name, name is not null, b.Position));
-                            break;
-                        }
-                }
-            }
-
-            return values.Pop();
-        }
-
-        private static Expr[] Children(Expr expr) => expr switch
-        {
-            NegateExpr n => [n.Operand],
-            CallExpr c => [c.Argument],
-            BinaryExpr b => [b.Left, b.Right],
-            _ => [],
-        };
+                    NumberExpr n => AddConstant(n.Value, name, n.Position),
+                    ArrayExpr a => throw a.Position.Error($"{a.Value.Text} is an array: vectors and matrices are explained in the matrix form (MatrixExplanation; backprop explain uses it for such programs)"),
+                    NegateExpr { Operand: NumberExpr n } neg => AddConstant(-n.Value, name, neg.Position), // −2 is a number, not neg(2)
+                    _ => Lookup((VariableExpr)expr),
+                };
+            },
+            (op, operands, expr, isRoot) => AddOperation(op, operands, isRoot ? rootName : null, isRoot && rootName is not null, expr.Position));
 
         private ExpressionNode AddConstant(double value, string? name, SourcePosition position)
         {

@@ -148,63 +148,21 @@ internal sealed class MatrixGraph
         throw v.Position.Error($"undefined variable '{v.Name}' (give it a value, e.g. --at {v.Name}=[1,2])");
     }
 
-    /// <summary>Post-order walk with an explicit stack; the root node gets <paramref name="rootName"/>.</summary>
-    private MatrixNode Build(Expr root, string rootName)
-    {
-        var values = new Stack<MatrixNode>();
-        var work = new Stack<(Expr Expr, bool Expanded)>();
-        work.Push((root, false));
-        while (work.Count > 0)
+    /// <summary>Post-order walk (<see cref="ExpressionWalk"/>); the root node gets <paramref name="rootName"/>.</summary>
+    private MatrixNode Build(Expr root, string rootName) => ExpressionWalk.PostOrder<MatrixNode>(
+        root,
+        (expr, isRoot) =>
         {
-            var (expr, expanded) = work.Pop();
-            string? name = ReferenceEquals(expr, root) ? rootName : null;
-            switch (expr)
+            string? name = isRoot ? rootName : null;
+            return expr switch
             {
-                case NumberExpr n:
-                    values.Push(AddConstant(Tensor.Scalar(n.Value, DType.Float64), ExplainNumber.Format(n.Value), name, n.Position));
-                    break;
-                case NegateExpr { Operand: NumberExpr n } neg:
-                    values.Push(AddConstant(Tensor.Scalar(-n.Value, DType.Float64), ExplainNumber.Format(-n.Value), name, neg.Position));
-                    break;
-                case ArrayExpr a:
-                    values.Push(AddConstant(ExplainArray.Create(a.Value.Data, a.Value.Shape), ExplainArray.Compact(a.Value), name, a.Position));
-                    break;
-                case VariableExpr v:
-                    values.Push(Lookup(v));
-                    break;
-                case NegateExpr or CallExpr or BinaryExpr when !expanded:
-                    work.Push((expr, true));
-                    foreach (var child in Children(expr).Reverse())
-                    {
-                        work.Push((child, false));
-                    }
-
-                    break;
-                case NegateExpr neg:
-                    values.Push(AddOperation("neg", [values.Pop()], name, name is not null, neg.Position));
-                    break;
-                case CallExpr call:
-                    values.Push(AddOperation(call.Function, [values.Pop()], name, name is not null, call.Position));
-                    break;
-                case BinaryExpr b:
-                    {
-                        MatrixNode right = values.Pop(), left = values.Pop();
-                        values.Push(AddOperation(b.Op.ToString(), [left, right], name, name is not null, b.Position));
-                        break;
-                    }
-            }
-        }
-
-        return values.Pop();
-    }
-
-    private static Expr[] Children(Expr expr) => expr switch
-    {
-        NegateExpr n => [n.Operand],
-        CallExpr c => [c.Argument],
-        BinaryExpr b => [b.Left, b.Right],
-        _ => [],
-    };
+                NumberExpr n => AddConstant(Tensor.Scalar(n.Value, DType.Float64), ExplainNumber.Format(n.Value), name, n.Position),
+                NegateExpr { Operand: NumberExpr n } neg => AddConstant(Tensor.Scalar(-n.Value, DType.Float64), ExplainNumber.Format(-n.Value), name, neg.Position),
+                ArrayExpr a => AddConstant(ExplainArray.Create(a.Value.Data, a.Value.Shape), ExplainArray.Compact(a.Value), name, a.Position),
+                _ => Lookup((VariableExpr)expr),
+            };
+        },
+        (op, operands, expr, isRoot) => AddOperation(op, operands, isRoot ? rootName : null, isRoot, expr.Position));
 
     private MatrixNode AddConstant(Tensor value, string text, string? name, SourcePosition position)
     {
