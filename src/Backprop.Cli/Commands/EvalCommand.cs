@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Backprop.Cli.Training;
 using Backprop.Data;
+using Backprop.Metrics;
 
 namespace Backprop.Cli.Commands;
 
@@ -14,8 +15,8 @@ internal static class EvalCommand
         var data = new Option<string?>("--data") { Description = "digits, fashion-mnist, moons or PATH.csv (every row of a CSV is used; default: the data the model was trained on)." };
         var labelColumn = new Option<string?>("--label-column") { Description = "CSV label column (name or index; default: the one the model was trained with, else the last)." };
         var spec = new Option<string?>("--model") { Description = "The architecture of a plain state dict without backprop's metadata (e.g. saved from PyTorch with the same keys): 64-128-10:relu, cnn:784-10, lstm-784-128-10. The input is read as backprop train reads it." };
-        var format = OutputFormat.Create("one object {\"rows\", \"accuracy\", \"loss\", \"classes\", \"confusion\"} (confusion[true][predicted]).");
-        var command = new Command("eval", "Evaluate a trained model: accuracy, mean cross-entropy and confusion matrix.") { model, data, labelColumn, spec, format };
+        var format = OutputFormat.Create("one object {\"rows\", \"accuracy\", \"loss\", \"classes\", \"confusion\", \"precision\", \"recall\", \"f1\", \"support\", \"macro_f1\", \"weighted_f1\"} (confusion[true][predicted]; per-class scores as scikit-learn's, 0 where undefined).");
+        var command = new Command("eval", "Evaluate a trained model: accuracy, mean cross-entropy, confusion matrix, and precision, recall and F1 per class.") { model, data, labelColumn, spec, format };
         command.SetAction(result => CommandRunner.Run("eval", () => Run(result.GetValue(model)!, result.GetValue(data), result.GetValue(labelColumn), result.GetValue(spec), result.GetValue(format) == OutputFormat.Json)));
         return command;
     }
@@ -78,6 +79,18 @@ internal static class EvalCommand
                 }
 
                 w.WriteEndArray();
+                WriteScores(w, "precision", result.Confusion.Precision());
+                WriteScores(w, "recall", result.Confusion.Recall());
+                WriteScores(w, "f1", result.Confusion.F1());
+                w.WriteStartArray("support");
+                foreach (long n in result.Confusion.Support())
+                {
+                    w.WriteNumberValue(n);
+                }
+
+                w.WriteEndArray();
+                OutputFormat.Number(w, "macro_f1", result.Confusion.F1(Average.Macro));
+                OutputFormat.Number(w, "weighted_f1", result.Confusion.F1(Average.Weighted));
             });
             return 0;
         }
@@ -93,6 +106,34 @@ internal static class EvalCommand
             Console.WriteLine(names[t].PadLeft(first) + string.Concat(Enumerable.Range(0, classes).Select(p => result.Confusion[t, p].ToString(CultureInfo.InvariantCulture).PadLeft(width))));
         }
 
+        // Per class, as scikit-learn's classification_report (a class never predicted has precision 0).
+        var (precision, recall, f1, support) = (result.Confusion.Precision(), result.Confusion.Recall(), result.Confusion.F1(), result.Confusion.Support());
+        int label = Math.Max(first, "weighted avg".Length);
+        Console.WriteLine();
+        Console.WriteLine("class".PadLeft(label) + "  precision     recall         f1    support");
+        for (int c = 0; c < classes; c++)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{names[c].PadLeft(label)}{precision[c],11:F4}{recall[c],11:F4}{f1[c],11:F4}{support[c],11}"));
+        }
+
+        foreach (var (name, average) in (ReadOnlySpan<(string, Average)>)[("macro avg", Average.Macro), ("weighted avg", Average.Weighted)])
+        {
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{name.PadLeft(label)}{result.Confusion.Precision(average),11:F4}{result.Confusion.Recall(average),11:F4}{result.Confusion.F1(average),11:F4}{test.Count,11}"));
+        }
+
         return 0;
+    }
+
+    private static void WriteScores(System.Text.Json.Utf8JsonWriter w, string name, double[] scores)
+    {
+        w.WriteStartArray(name);
+        foreach (double score in scores)
+        {
+            w.WriteNumberValue(score);
+        }
+
+        w.WriteEndArray();
     }
 }

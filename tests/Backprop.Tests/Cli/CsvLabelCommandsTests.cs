@@ -104,12 +104,21 @@ public sealed class CsvLabelCommandsTests : IClassFixture<IrisModelFixture>, IDi
             Assert.Equal(50, cells.Skip(1).Select(long.Parse).Sum());
         }
 
+        // The per-class report (scikit-learn's classification_report) names the classes, 50 of each.
+        int report = Array.FindIndex([.. lines], l => l.TrimStart().StartsWith("class", StringComparison.Ordinal));
+        for (int t = 0; t < 3; t++)
+        {
+            var cells = lines[report + 1 + t].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(s_species[t], cells[0]);
+            Assert.Equal("50", cells[^1]);
+        }
+
         // A file holding one class only still numbers it as the model does (virginica is class 2, not 0).
         string virginica = Path.Combine(_folder, "virginica.csv");
         File.WriteAllLines(virginica, File.ReadAllLines(IrisModelFixture.IrisCsv).Where((l, i) => i == 0 || l.EndsWith(",virginica", StringComparison.Ordinal)));
         var (c2, out2, err2) = CliRunner.Run("eval", _iris.ModelPath, "--data", virginica);
         Assert.True(c2 == 0, err2);
-        var rows = Lines(out2).Skip(3).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).Sum()).ToArray();
+        var rows = Lines(out2).Skip(3).Take(3).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).Sum()).ToArray();
         Assert.Equal(new long[] { 0, 0, 50 }, rows);
     }
 

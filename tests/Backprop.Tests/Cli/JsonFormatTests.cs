@@ -41,6 +41,17 @@ public sealed class JsonFormatTests : IDisposable
         Assert.Equal(eval.GetProperty("rows").GetInt32(), confusion.EnumerateArray().Sum(row => row.EnumerateArray().Sum(c => c.GetInt32())));
         Assert.Equal("0", eval.GetProperty("classes")[0].GetString());
 
+        // Per-class scores from the same confusion matrix: recall of class c = confusion[c][c] / its row's sum.
+        var rows = confusion.EnumerateArray().Select(r => r.EnumerateArray().Select(c => c.GetInt64()).ToArray()).ToArray();
+        for (int c = 0; c < 10; c++)
+        {
+            long support = rows[c].Sum();
+            Assert.Equal(support, eval.GetProperty("support")[c].GetInt64());
+            Assert.Equal(support == 0 ? 0 : (double)rows[c][c] / support, eval.GetProperty("recall")[c].GetDouble(), 5);
+        }
+
+        Assert.InRange(eval.GetProperty("macro_f1").GetDouble(), 0.2, 1.0);
+
         (code, stdout, stderr) = CliRunner.Run("inspect", model, "--format", "json");
         Assert.True(code == 0, stderr);
         var inspect = Assert.Single(Lines(stdout));
