@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Backprop.Explain;
 
 /// <summary>
@@ -193,17 +191,9 @@ public sealed class ExpressionGraph
     /// <summary>Builds nodes statement by statement; expressions are walked with an explicit stack (no recursion).</summary>
     private sealed class Builder
     {
-        private readonly Dictionary<string, ExpressionNode> _variables = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, SourcePosition> _assignedAt = new(StringComparer.Ordinal);
-        private readonly HashSet<string> _takenNames;
-        private readonly ExplainProgram _program;
-        private int _nextGenerated = 1;
+        private readonly ExplainScope<ExpressionNode> _scope;
 
-        public Builder(ExplainProgram program)
-        {
-            _program = program;
-            _takenNames = new HashSet<string>(program.AllNames(), StringComparer.Ordinal);
-        }
+        public Builder(ExplainProgram program) => _scope = new ExplainScope<ExpressionNode>(program);
 
         public List<ExpressionNode> Nodes { get; } = [];
 
@@ -213,20 +203,7 @@ public sealed class ExpressionGraph
 
         public void AddInput(string name, double value)
         {
-            if (string.IsNullOrEmpty(name) || !(char.IsAsciiLetter(name[0]) || name[0] == '_') || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
-            {
-                throw new ExplainException($"'{name}' is not a variable name (letters, digits and _, not starting with a digit)", 0, 0);
-            }
-
-            if (Parser.Functions.Contains(name))
-            {
-                throw new ExplainException($"'{name}' is a function, not a variable", 0, 0);
-            }
-
-            if (_variables.ContainsKey(name))
-            {
-                throw new ExplainException($"'{name}' is given a value twice", 0, 0);
-            }
+            _scope.RequireNewInputName(name);
 
             if (!double.IsFinite(value))
             {
@@ -236,18 +213,13 @@ public sealed class ExpressionGraph
             var node = new ExpressionNode(Nodes.Count, name, true, ExpressionNodeKind.Input, "input", [], Formula.Symbol(name), value, [], [], default);
             Nodes.Add(node);
             Inputs.Add(node);
-            _variables[name] = node;
-            _takenNames.Add(name);
+            _scope.DefineInput(name, node);
         }
 
         public ExpressionNode AddStatement(Statement statement)
         {
             // A bare last expression is named f (or out, out1, … if f is taken), so the output has a name.
-            string? name = statement.Name ?? GenerateName(["f", "out"]);
-            if (_assignedAt.TryGetValue(name, out var first))
-            {
-                throw statement.Position.Error($"'{name}' is assigned twice (first at {first})");
-            }
+            string name = _scope.StatementName(statement);
 
             ExpressionNode node = statement.Value switch
             {
@@ -255,26 +227,12 @@ public sealed class ExpressionGraph
                 VariableExpr v => AddOperation("=", [Lookup(v)], name, true, v.Position),
                 _ => Build(statement.Value, name),
             };
-            _variables[name] = node;
-            _assignedAt[name] = statement.Position;
+            _scope.Assign(name, node, statement.Position);
 
             return node;
         }
 
-        private ExpressionNode Lookup(VariableExpr v)
-        {
-            if (_variables.TryGetValue(v.Name, out var node))
-            {
-                return node;
-            }
-
-            if (_program.Statements.Any(s => s.Name == v.Name))
-            {
-                throw v.Position.Error($"'{v.Name}' is used before it is assigned");
-            }
-
-            throw v.Position.Error($"undefined variable '{v.Name}' (give it a value, e.g. --at {v.Name}=1)");
-        }
+        private ExpressionNode Lookup(VariableExpr v) => _scope.Lookup(v, "1");
 
         /// <summary>Post-order walk of <paramref name="root"/> (<see cref="ExpressionWalk"/>); the root node gets <paramref name="rootName"/> when given.</summary>
         private ExpressionNode Build(Expr root, string? rootName) => ExpressionWalk.PostOrder<ExpressionNode>(
@@ -307,7 +265,7 @@ public sealed class ExpressionGraph
                 throw position.Error($"'{op}' works on vectors and matrices: it is explained in the matrix form (MatrixExplanation; backprop explain uses it for such programs)");
             }
 
-            name ??= GenerateName();
+            name ??= _scope.GenerateName();
             Formula formula = FormulaOf(op, inputs);
             var result = ExpressionOps.Apply(op, inputs, name, formula, position);
             if (!double.IsFinite(result.Value))
@@ -342,37 +300,6 @@ public sealed class ExpressionGraph
                 "=" => a,
                 _ => Formula.Call(op, a),
             };
-        }
-
-        private string GenerateName()
-        {
-            string name;
-            do
-            {
-                name = "u" + (_nextGenerated++).ToString(CultureInfo.InvariantCulture);
-            }
-            while (!_takenNames.Add(name));
-            return name;
-        }
-
-        private string GenerateName(string[] preferred)
-        {
-            foreach (string name in preferred)
-            {
-                if (_takenNames.Add(name))
-                {
-                    return name;
-                }
-            }
-
-            for (int i = 1; ; i++)
-            {
-                string name = preferred[^1] + i.ToString(CultureInfo.InvariantCulture);
-                if (_takenNames.Add(name))
-                {
-                    return name;
-                }
-            }
         }
     }
 }

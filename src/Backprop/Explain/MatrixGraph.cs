@@ -10,18 +10,13 @@ namespace Backprop.Explain;
 /// </summary>
 internal sealed class MatrixGraph
 {
-    private readonly Dictionary<string, MatrixNode> _variables = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SourcePosition> _assignedAt = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _takenNames;
-    private readonly ExplainProgram _program;
+    private readonly ExplainScope<MatrixNode> _scope;
     private readonly bool _withGrad;
-    private int _nextGenerated = 1;
 
     private MatrixGraph(ExplainProgram program, bool withGrad)
     {
-        _program = program;
+        _scope = new ExplainScope<MatrixNode>(program);
         _withGrad = withGrad;
-        _takenNames = new HashSet<string>(program.AllNames(), StringComparer.Ordinal);
     }
 
     public List<MatrixNode> Nodes { get; } = [];
@@ -55,7 +50,7 @@ internal sealed class MatrixGraph
             }
         }
 
-        var missing = program.Inputs.Where(name => !graph._variables.ContainsKey(name)).ToList();
+        var missing = program.Inputs.Where(name => !graph._scope.IsDefined(name)).ToList();
         if (missing.Count > 0)
         {
             string list = string.Join(", ", missing.Select(m => $"'{m}'"));
@@ -77,20 +72,7 @@ internal sealed class MatrixGraph
     private void AddInput(string name, Tensor value)
     {
         ArgumentNullException.ThrowIfNull(value, name);
-        if (string.IsNullOrEmpty(name) || !(char.IsAsciiLetter(name[0]) || name[0] == '_') || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
-        {
-            throw new ExplainException($"'{name}' is not a variable name (letters, digits and _, not starting with a digit)", 0, 0);
-        }
-
-        if (Parser.Functions.Contains(name))
-        {
-            throw new ExplainException($"'{name}' is a function, not a variable", 0, 0);
-        }
-
-        if (_variables.ContainsKey(name))
-        {
-            throw new ExplainException($"'{name}' is given a value twice", 0, 0);
-        }
+        _scope.RequireNewInputName(name);
 
         if (value.Rank > 2)
         {
@@ -111,42 +93,23 @@ internal sealed class MatrixGraph
         var node = new MatrixNode(Nodes.Count, name, true, ExpressionNodeKind.Input, "input", [], "input", data, default);
         Nodes.Add(node);
         Inputs.Add(node);
-        _variables[name] = node;
-        _takenNames.Add(name);
+        _scope.DefineInput(name, node);
     }
 
     private MatrixNode AddStatement(Statement statement)
     {
-        string name = statement.Name ?? GenerateName(["f", "out"]);
-        if (_assignedAt.TryGetValue(name, out var first))
-        {
-            throw statement.Position.Error($"'{name}' is assigned twice (first at {first})");
-        }
+        string name = _scope.StatementName(statement);
 
         MatrixNode node = statement.Value switch
         {
             VariableExpr v => AddOperation("=", [Lookup(v)], name, true, v.Position),
             _ => Build(statement.Value, name),
         };
-        _variables[name] = node;
-        _assignedAt[name] = statement.Position;
+        _scope.Assign(name, node, statement.Position);
         return node;
     }
 
-    private MatrixNode Lookup(VariableExpr v)
-    {
-        if (_variables.TryGetValue(v.Name, out var node))
-        {
-            return node;
-        }
-
-        if (_program.Statements.Any(s => s.Name == v.Name))
-        {
-            throw v.Position.Error($"'{v.Name}' is used before it is assigned");
-        }
-
-        throw v.Position.Error($"undefined variable '{v.Name}' (give it a value, e.g. --at {v.Name}=[1,2])");
-    }
+    private MatrixNode Lookup(VariableExpr v) => _scope.Lookup(v, "[1,2]");
 
     /// <summary>Post-order walk (<see cref="ExpressionWalk"/>); the root node gets <paramref name="rootName"/>.</summary>
     private MatrixNode Build(Expr root, string rootName) => ExpressionWalk.PostOrder<MatrixNode>(
@@ -189,7 +152,7 @@ internal sealed class MatrixGraph
 
     private MatrixNode AddOperation(string op, MatrixNode[] inputs, string? name, bool isNamed, SourcePosition position)
     {
-        name ??= GenerateName();
+        name ??= _scope.GenerateName();
         string formula = FormulaOf(op, inputs);
         Tensor value = Apply(op, inputs, name, formula, position);
         double[] data = value.ToArray();
@@ -371,36 +334,5 @@ internal sealed class MatrixGraph
         }
 
         return shape;
-    }
-
-    private string GenerateName()
-    {
-        string name;
-        do
-        {
-            name = "u" + (_nextGenerated++).ToString(CultureInfo.InvariantCulture);
-        }
-        while (!_takenNames.Add(name));
-        return name;
-    }
-
-    private string GenerateName(string[] preferred)
-    {
-        foreach (string name in preferred)
-        {
-            if (_takenNames.Add(name))
-            {
-                return name;
-            }
-        }
-
-        for (int i = 1; ; i++)
-        {
-            string name = preferred[^1] + i.ToString(CultureInfo.InvariantCulture);
-            if (_takenNames.Add(name))
-            {
-                return name;
-            }
-        }
     }
 }
