@@ -50,7 +50,7 @@ internal static class BenchCommand
             {
                 "scalar" => RunScalar(n, result.GetValue(engine) == "value" ? ScalarEngine.Value : ScalarEngine.Tape, result.GetValue(seed) ?? ScalarBenchmark.DefaultSeed),
                 "sgemm" => RunSgemm(n, result.GetValue(seed) ?? 0),
-                "cnn" => RunRecipe("cnn", "cnn", n, result.GetValue(seed) ?? 0),
+                "cnn" => RunRecipe("cnn", "cnn:784-10", n, result.GetValue(seed) ?? 0),
                 "lstm" => RunRecipe("lstm", "lstm", n, result.GetValue(seed) ?? 0),
                 _ => RunRecipe("mlp", "784-256-128-10:relu", n, result.GetValue(seed) ?? 0),
             };

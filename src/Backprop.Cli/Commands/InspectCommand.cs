@@ -69,7 +69,7 @@ internal static class InspectCommand
             Console.WriteLine($"{t.Name.PadRight(nameWidth)}  {t.FileDType,-5}  ({string.Join("x", t.Shape)}){note}");
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{header.Tensors.Count} tensors, {header.TotalNumel:N0} parameters"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{header.Tensors.Count} tensors, {header.TotalNumel:N0} values"));
         if (nonFinite.Count > 0)
         {
             Console.WriteLine(string.Create(

@@ -11,8 +11,9 @@ internal sealed class ModelDescription
 {
     private readonly Func<Generator?, Generator?, Module> _build;
 
-    private ModelDescription(string text, int inFeatures, int outFeatures, long numParameters, string layers, Func<Generator?, Generator?, Module> build)
+    private ModelDescription(string text, int inFeatures, int outFeatures, long numParameters, long numStateElements, string layers, Func<Generator?, Generator?, Module> build)
     {
+        NumStateElements = numStateElements;
         Text = text;
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
@@ -30,6 +31,9 @@ internal sealed class ModelDescription
     /// <summary>The weights and biases <see cref="Build"/> creates, computed without building (long.MaxValue past that).</summary>
     public long NumParameters { get; }
 
+    /// <summary>The elements of the state dict <see cref="Build"/>'s network has (parameters and buffers), which a model file must hold.</summary>
+    public long NumStateElements { get; }
+
     /// <summary>The shapes of the main weights, for error messages, e.g. <c>Linear weights (256x784), (10x256)</c>.</summary>
     public string Layers { get; }
 
@@ -45,14 +49,15 @@ internal sealed class ModelDescription
                 features,
                 outputs,
                 LstmClassifier.NumParameters(features, hidden, outputs),
+                LstmClassifier.NumParameters(features, hidden, outputs),
                 $"LSTM weight_ih_l0 ({4L * hidden}x{LstmClassifier.SideOf(features)}), Linear weight ({outputs}x{hidden})",
                 (init, _) => new LstmClassifier(features, hidden, outputs, init));
         }
 
         var spec = ModelSpec.Parse(text, inFeatures, classes);
         var shapes = spec.IsCnn ? [] : spec.Sizes.Zip(spec.Sizes.Skip(1), (n, m) => $"({m}x{n})").ToList();
-        string layers = shapes.Count == 0 ? "two 5x5 convolutions and two Linear layers" : $"Linear weights {string.Join(", ", shapes.Take(4))}{(shapes.Count > 4 ? ", ..." : "")}";
-        return new ModelDescription(spec.ToString(), spec.InFeatures, spec.OutFeatures, spec.NumParameters, layers, spec.Build);
+        string layers = shapes.Count == 0 ? (spec.BatchNorm ? "two 3x3 convolutions with batch norm and two Linear layers" : "two 5x5 convolutions and two Linear layers") : $"Linear weights {string.Join(", ", shapes.Take(4))}{(shapes.Count > 4 ? ", ..." : "")}";
+        return new ModelDescription(spec.ToString(), spec.InFeatures, spec.OutFeatures, spec.NumParameters, spec.NumStateElements, layers, spec.Build);
     }
 
     /// <summary>Builds the network; weights are drawn from <paramref name="init"/>, dropout masks from <paramref name="dropout"/>.</summary>

@@ -119,11 +119,11 @@ internal static class ModelFile
 
         // The spec says what to allocate: check it against the weights actually in the file first, so a
         // small file claiming a huge network fails here instead of running out of memory (found by fuzzing).
-        long expected = spec.NumParameters;
+        long expected = spec.NumStateElements;
         long actual = tensors.Values.Sum(t => (long)t.Numel);
         if (expected != actual)
         {
-            throw new InvalidDataException($"{path}: the weights do not fit the model {spec}: it has {expected:N0} parameters ({spec.Layers}), the file holds {actual:N0}");
+            throw new InvalidDataException($"{path}: the weights do not fit the model {spec}: it has {expected:N0} weights and buffers ({spec.Layers}), the file holds {actual:N0}");
         }
 
         NonFiniteWeights.Require(path, tensors, "the model cannot be used");

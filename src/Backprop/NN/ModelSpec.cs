@@ -5,13 +5,15 @@ namespace Backprop.NN;
 /// <summary>
 /// A multilayer perceptron written as a line of text, so a model file can say how to rebuild
 /// itself: <c>784-256-128-10:relu</c> is Linear(784, 256), ReLU, Linear(256, 128), ReLU,
-/// Linear(128, 10); an optional <c>:dropout=0.2</c> adds Dropout after every hidden activation.
-/// <c>cnn</c> names the convolutional recipe instead (ModelSpec.Cnn.cs).
+/// Linear(128, 10); an optional <c>:bn</c> adds BatchNorm1d between every hidden Linear and its
+/// activation, and <c>:dropout=0.2</c> adds Dropout after every hidden activation.
+/// <c>cnn</c> names a convolutional network instead (ModelSpec.Cnn.cs).
 /// </summary>
 /// <param name="Sizes">Layer widths, input first, number of classes last (at least two).</param>
 /// <param name="Activation">The hidden activation: relu, leaky_relu, tanh, sigmoid or gelu.</param>
 /// <param name="Dropout">Dropout probability after each hidden activation (0 for none).</param>
-public sealed partial record ModelSpec(int[] Sizes, string Activation = "relu", double Dropout = 0)
+/// <param name="BatchNorm">Batch normalization after each hidden Linear (an MLP) or convolution (<c>cnn-bn</c>).</param>
+public sealed partial record ModelSpec(int[] Sizes, string Activation = "relu", double Dropout = 0, bool BatchNorm = false)
 {
     private static readonly string[] s_activations = ["relu", "leaky_relu", "tanh", "sigmoid", "gelu"];
 
@@ -23,10 +25,11 @@ public sealed partial record ModelSpec(int[] Sizes, string Activation = "relu", 
 
     /// <summary>
     /// Parses a spec. <paramref name="text"/> is <c>mlp</c> (the default recipe:
-    /// in-512-256-out, ReLU, dropout 0.2, needing <paramref name="inFeatures"/> and
-    /// <paramref name="classes"/>) or <c>N0-N1-...-Nk[:activation][:dropout=P]</c>.
+    /// in-512-256-out, batch norm, ReLU, dropout 0.2, needing <paramref name="inFeatures"/> and
+    /// <paramref name="classes"/>), <c>N0-N1-...-Nk[:activation][:bn][:dropout=P]</c>, or a
+    /// convolutional network: <c>cnn</c>, <c>cnn-bn:IN-CLASSES</c> or <c>cnn:IN-CLASSES</c>.
     /// </summary>
-    /// <param name="text">The spec: <c>mlp</c>, or sizes joined by <c>-</c> with optional <c>:activation</c> and <c>:dropout=P</c>.</param>
+    /// <param name="text">The spec: <c>mlp</c>, <c>cnn</c>, or sizes joined by <c>-</c> with optional <c>:activation</c>, <c>:bn</c> and <c>:dropout=P</c>.</param>
     /// <param name="inFeatures">The input size, needed by <c>mlp</c>; null otherwise.</param>
     /// <param name="classes">The output size, needed by <c>mlp</c>; null otherwise.</param>
     /// <returns>The parsed spec, with its sizes from input to output.</returns>
@@ -45,7 +48,7 @@ public sealed partial record ModelSpec(int[] Sizes, string Activation = "relu", 
                 throw new ArgumentException("model 'mlp' needs the data's feature and class counts");
             }
 
-            return new ModelSpec([i, 512, 256, c], "relu", 0.2);
+            return new ModelSpec([i, 512, 256, c], "relu", 0.2, BatchNorm: true);
         }
 
         var parts = text.Split(':');
@@ -67,9 +70,14 @@ public sealed partial record ModelSpec(int[] Sizes, string Activation = "relu", 
 
         string activation = "relu";
         double dropout = 0;
+        bool batchNorm = false;
         foreach (var option in parts.Skip(1))
         {
-            if (option.StartsWith("dropout=", StringComparison.Ordinal))
+            if (option == "bn")
+            {
+                batchNorm = true;
+            }
+            else if (option.StartsWith("dropout=", StringComparison.Ordinal))
             {
                 if (!double.TryParse(option["dropout=".Length..], NumberStyles.Float, CultureInfo.InvariantCulture, out dropout) || dropout is < 0 or >= 1)
                 {
@@ -82,11 +90,11 @@ public sealed partial record ModelSpec(int[] Sizes, string Activation = "relu", 
             }
             else
             {
-                throw new ArgumentException($"model spec '{text}': unknown option '{option}' (activations: {string.Join(", ", s_activations)}; or dropout=P)");
+                throw new ArgumentException($"model spec '{text}': unknown option '{option}' (activations: {string.Join(", ", s_activations)}; or bn, or dropout=P)");
             }
         }
 
-        var spec = new ModelSpec([.. sizes], activation, dropout);
+        var spec = new ModelSpec([.. sizes], activation, dropout, batchNorm);
         if (inFeatures is int expectedIn && spec.InFeatures != expectedIn)
         {
             throw new ArgumentException($"model spec '{text}': input width {spec.InFeatures} does not match the data's {expectedIn} features");
@@ -111,13 +119,52 @@ public sealed partial record ModelSpec(int[] Sizes, string Activation = "relu", 
         {
             try
             {
-                return IsCnn ? CnnNumParameters() : LinearStackParameters(Sizes);
+                return IsCnn ? CnnNumParameters() : checked(LinearStackParameters(Sizes) + (BatchNorm ? 2 * HiddenWidths() : 0));
             }
             catch (OverflowException)
             {
                 return long.MaxValue;
             }
         }
+    }
+
+    /// <summary>
+    /// The elements of the state dict <see cref="Build"/>'s network has: its parameters and its
+    /// buffers (each batch norm's running mean and variance and its batch counter), which a model
+    /// file holds and is checked against before anything is built.
+    /// </summary>
+    public long NumStateElements
+    {
+        get
+        {
+            long parameters = NumParameters;
+            if (!BatchNorm || parameters == long.MaxValue)
+            {
+                return parameters;
+            }
+
+            try
+            {
+                // running_mean and running_var per channel or feature, one num_batches_tracked per layer.
+                return checked(parameters + (IsCnn ? (2 * (32 + 64)) + 2 : (2 * HiddenWidths()) + Sizes.Length - 2));
+            }
+            catch (OverflowException)
+            {
+                return long.MaxValue;
+            }
+        }
+    }
+
+    /// <summary>The sum of the hidden layers' widths (each batch-normalized in an MLP with <c>:bn</c>).</summary>
+    private long HiddenWidths()
+    {
+        long total = 0;
+        for (int i = 1; i + 1 < Sizes.Length; i++)
+        {
+            total = checked(total + Sizes[i]);
+        }
+
+        return total;
     }
 
     /// <summary>Σ (inᵢ·outᵢ + outᵢ) over consecutive widths: the weights and biases of a stack of Linear layers.</summary>
@@ -140,7 +187,7 @@ public sealed partial record ModelSpec(int[] Sizes, string Activation = "relu", 
     {
         if (IsCnn)
         {
-            return BuildCnn(init);
+            return BuildCnn(init, dropout);
         }
 
         var model = new Sequential();
@@ -149,6 +196,11 @@ public sealed partial record ModelSpec(int[] Sizes, string Activation = "relu", 
             model.Add(new Linear(Sizes[i], Sizes[i + 1], generator: init));
             if (i + 2 < Sizes.Length)
             {
+                if (BatchNorm)
+                {
+                    model.Add(new BatchNorm1d(Sizes[i + 1]));
+                }
+
                 model.Add(Activation switch
                 {
                     "leaky_relu" => new LeakyReLU(),
@@ -168,7 +220,7 @@ public sealed partial record ModelSpec(int[] Sizes, string Activation = "relu", 
     }
 
     /// <summary>The canonical text, which <see cref="Parse"/> reads back to an equal spec.</summary>
-    /// <returns>The spec as text, e.g. <c>784-128-10:relu</c> or <c>784-512-256-10:relu:dropout=0.2</c>.</returns>
+    /// <returns>The spec as text, e.g. <c>784-128-10:relu</c> or <c>784-512-256-10:relu:bn:dropout=0.2</c>.</returns>
     public override string ToString() => IsCnn ? CnnText :
-        string.Join("-", Sizes) + ":" + Activation + (Dropout > 0 ? ":dropout=" + Dropout.ToString(CultureInfo.InvariantCulture) : "");
+        string.Join("-", Sizes) + ":" + Activation + (BatchNorm ? ":bn" : "") + (Dropout > 0 ? ":dropout=" + Dropout.ToString(CultureInfo.InvariantCulture) : "");
 }

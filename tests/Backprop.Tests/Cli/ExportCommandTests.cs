@@ -47,7 +47,7 @@ public sealed class ExportCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("cnn", "cnn:64-10", "Conv")]
+    [InlineData("cnn", "cnn-bn:64-10", "Conv")]
     [InlineData("lstm", "lstm-64-128-10", "LSTM")]
     public void EveryTrainedModelKindGivesTheSameLogitsInOnnxRuntime(string kind, string spec, string op)
     {

@@ -70,9 +70,11 @@ public sealed class ModelCommandsTests : IDisposable
     {
         var (code, stdout, _) = CliRunner.Run("inspect", ModelPath);
         Assert.Equal(0, code);
-        Assert.Contains("0.weight  F32    (512x64)", stdout);
-        Assert.Contains("6 tensors, 167,178 parameters", stdout);
-        Assert.Contains("metadata backprop.model = 64-512-256-10:relu:dropout=0.2", stdout);
+        Assert.Matches(@"\n0\.weight +F32 +\(512x64\)", stdout);
+        Assert.Matches(@"\n1\.num_batches_tracked +I64 +\(\)", stdout);
+        // 3 Linear layers (weight, bias) and 2 batch norms (weight, bias, running_mean, running_var, num_batches_tracked).
+        Assert.Contains($"16 tensors, {167_178 + (4 * (512 + 256)) + 2:N0} values", stdout);
+        Assert.Contains("metadata backprop.model = 64-512-256-10:relu:bn:dropout=0.2", stdout);
     }
 
     [Fact]

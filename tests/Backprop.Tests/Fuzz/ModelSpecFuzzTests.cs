@@ -7,12 +7,12 @@ namespace Backprop.Tests.Fuzz;
 
 public sealed class ModelSpecFuzzTests : IDisposable
 {
-    private static readonly string[] s_seeds = ["784-256-128-10:relu", "64-512-256-10:relu:dropout=0.2", "2-3:tanh", "5-4-3-2-1:gelu:dropout=0.5", "mlp", "8-8:leaky_relu"];
+    private static readonly string[] s_seeds = ["784-256-128-10:relu", "64-512-256-10:relu:dropout=0.2", "2-3:tanh", "5-4-3-2-1:gelu:dropout=0.5", "mlp", "16-8-4:relu:bn:dropout=0.1", "8-8:leaky_relu"];
 
     private static readonly string[] s_tokens =
     [
         "-", ":", "=", "dropout=", "relu", "sigmoid", "gelu", "leaky_relu", "tanh", "mlp", "0", "1", "-1", "0.9999999", "1e-300", "NaN", "Infinity",
-        "2147483647", "2147483648", "99999999999", "100000", "\u0661", " ", "\t", "+1", "1.0", "0x10", ":dropout=1", "::",
+        "2147483647", "2147483648", "99999999999", "100000", "\u0661", " ", "\t", "+1", "1.0", "0x10", ":dropout=1", "::", ":bn", "bn",
     ];
 
     private readonly TempFolder _dir = new();
@@ -35,11 +35,17 @@ public sealed class ModelSpecFuzzTests : IDisposable
         for (int i = 0; i + 1 < spec.Sizes.Length; i++)
         {
             parameters += ((long)spec.Sizes[i] * spec.Sizes[i + 1]) + spec.Sizes[i + 1];
+            if (spec.BatchNorm && i + 2 < spec.Sizes.Length)
+            {
+                parameters += 2L * spec.Sizes[i + 1];
+            }
         }
 
         if (parameters < 200_000)
         {
-            Assert.Equal(parameters, spec.Build(new Generator(0)).NumParameters());
+            var model = spec.Build(new Generator(0));
+            Assert.Equal(parameters, model.NumParameters());
+            Assert.Equal(model.StateDict().Values.Sum(t => (long)t.Numel), spec.NumStateElements);
         }
     }
 
