@@ -524,8 +524,9 @@ public static partial class Autograd
     {
         if (IsGradEnabled && !node.Op.SupportsDoubleBackward)
         {
+            string which = node.Op is FunctionDefinition ? $"the user-defined Function '{node.Op}'" : $"'{node.Op}'";
             throw new NotSupportedException(
-                $"Grad(createGraph: true): the backward of '{node.Op}' is not differentiable yet (it is computed outside the graph), so a gradient through it cannot be differentiated again; compute this part without createGraph");
+                $"Grad(createGraph: true): the backward of {which} is not differentiable yet (it is computed outside the graph), so a gradient through it cannot be differentiated again; compute this part without createGraph");
         }
     }
 
