@@ -54,6 +54,21 @@ public class DoubleBackwardTests
         }
     }
 
+    /// <summary>
+    /// The ops docs/autograd.md §6 says have no differentiable backward are the only ones the registry's rows
+    /// record: GELU's derivative (a third derivative of GELU) and a user-defined Function.
+    /// </summary>
+    [Fact]
+    public void OnlyGeluSlopeAndUserFunctionsLackADifferentiableBackward()
+    {
+        var refused = OpRegistry.All
+            .SelectMany(op => RecordedOps(op.Function(op.SampleInputs())))
+            .Where(d => !d.SupportsDoubleBackward)
+            .Select(d => d is FunctionDefinition ? "Function" : d.Name)
+            .ToHashSet();
+        Assert.Equal(["Function", "gelu_slope"], refused.Order());
+    }
+
     [Fact]
     public void TheSecondDerivativeOfACubeIsSixX()
     {
