@@ -628,7 +628,6 @@ public static partial class LossOps
     /// </summary>
     internal static (Tensor Dx, Tensor Dt) WeightedLogitsSlopes(Tensor input, Tensor target, Tensor? weight, Tensor? posWeight)
     {
-        var negativeSoftplus = (-input).Relu() + ((-input.Abs()).Exp() + 1.0).Log();
         Tensor dx, dt;
         if (posWeight is null)
         {
@@ -638,6 +637,7 @@ public static partial class LossOps
         else
         {
             var p = posWeight.Detach();
+            var negativeSoftplus = (-input).Relu() + ((-input.Abs()).Exp() + 1.0).Log();
             dx = (input.Sigmoid() * (((p - 1.0) * target) + 1.0)) - (p * target);
             dt = ((p - 1.0) * negativeSoftplus) - input;
         }
