@@ -167,6 +167,64 @@ public static partial class Autograd
     }
 
     /// <summary>
+    /// The recorded gradient of Σₖ ⟨outputsₖ, gradOutputsₖ⟩ in each of <paramref name="inputs"/> (a
+    /// null upstream gradient leaves its output out), walking only the graph above the inputs: what
+    /// they were computed from is not visited. An op whose backward is a recorded recomputation (the
+    /// recurrent layers) calls it from inside the recorded backward pass.
+    /// </summary>
+    /// <param name="outputs">The recomputed outputs, made of recorded ops from <paramref name="inputs"/>.</param>
+    /// <param name="gradOutputs">One upstream gradient per output, or null for none.</param>
+    /// <param name="inputs">The tensors differentiated with respect to, where the walk stops.</param>
+    /// <returns>One gradient per input, null where none reached it; recorded, so it can be differentiated again.</returns>
+    internal static Tensor?[] GradAbove(IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor?> gradOutputs, IReadOnlyList<Tensor> inputs)
+    {
+        var result = new Tensor?[inputs.Count];
+        Tensor? total = null;
+        using (EnableGrad())
+        {
+            for (int k = 0; k < outputs.Count; k++)
+            {
+                if (outputs[k].RequiresGrad && gradOutputs[k] is { } g)
+                {
+                    var term = (outputs[k] * g).Sum();
+                    total = total is null ? term : total + term;
+                }
+            }
+        }
+
+        if (total is null || !total.RequiresGrad)
+        {
+            return result;
+        }
+
+        // The upstream gradients are where the walk stops too: the graph below them (the recorded
+        // backward pass so far, the forward pass) is none of this recomputation's business.
+        var stopAt = new HashSet<Tensor>(inputs, ReferenceEqualityComparer.Instance);
+        foreach (var g in gradOutputs)
+        {
+            if (g is not null)
+            {
+                stopAt.Add(g);
+            }
+        }
+
+        Run(total, null, retainGraph: true, BackwardVersion.Accumulate, createGraph: true, (t, g, _) =>
+        {
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                if (ReferenceEquals(inputs[i], t))
+                {
+                    result[i] = g;
+                    break;
+                }
+            }
+
+            return true;
+        }, stopAt);
+        return result;
+    }
+
+    /// <summary>
     /// The backward walk. Seeds d(root)/d(root) with <paramref name="seed"/> (1 for a scalar), then
     /// visits every node that requires grad in reverse topological order, calling
     /// <paramref name="onGradient"/> with each node's complete gradient before propagating it to
@@ -180,7 +238,15 @@ public static partial class Autograd
     /// pass itself when <paramref name="createGraph"/> is true: grad mode stays on, no gradient's storage
     /// is reused, and each node's backward runs only if its op says it is differentiable.
     /// </summary>
-    internal static void Run(Tensor root, Tensor? seed, bool retainGraph, BackwardVersion version, bool createGraph, GradientSink onGradient)
+    internal static void Run(Tensor root, Tensor? seed, bool retainGraph, BackwardVersion version, bool createGraph, GradientSink onGradient) =>
+        Run(root, seed, retainGraph, version, createGraph, onGradient, stopAt: null);
+
+    /// <summary>
+    /// <see cref="Run(Tensor, Tensor?, bool, BackwardVersion, bool, GradientSink)"/> over the part of the graph
+    /// above <paramref name="stopAt"/>: those tensors receive their gradients, but the walk goes no further
+    /// down (their own ops' backwards are not run). Accumulate order only.
+    /// </summary>
+    private static void Run(Tensor root, Tensor? seed, bool retainGraph, BackwardVersion version, bool createGraph, GradientSink onGradient, HashSet<Tensor>? stopAt)
     {
         if (!root.RequiresGrad)
         {
@@ -190,11 +256,11 @@ public static partial class Autograd
 
         bool seedIsOwn = seed is null;
         seed = CheckSeed(root, seed);
-        var order = TopologicalOrder(root);
+        var order = TopologicalOrder(root, allInputs: false, stopAt);
         using var gradMode = createGraph ? EnableGrad() : NoGrad();
         if (version == BackwardVersion.Accumulate)
         {
-            RunAccumulate(root, seed, seedIsOwn && !createGraph, order, retainGraph, onGradient);
+            RunAccumulate(root, seed, seedIsOwn && !createGraph, order, retainGraph, onGradient, stopAt);
         }
         else
         {
@@ -215,7 +281,10 @@ public static partial class Autograd
     /// <see cref="TopologicalOrder(Tensor)"/>, or with <paramref name="allInputs"/> every tensor the
     /// recorded graph reaches, constants and data included (what graph drawing and ONNX tracing need).
     /// </summary>
-    internal static List<Tensor> TopologicalOrder(Tensor root, bool allInputs)
+    internal static List<Tensor> TopologicalOrder(Tensor root, bool allInputs) => TopologicalOrder(root, allInputs, stopAt: null);
+
+    /// <summary><see cref="TopologicalOrder(Tensor, bool)"/> that does not descend below the tensors of <paramref name="stopAt"/> (null: none).</summary>
+    private static List<Tensor> TopologicalOrder(Tensor root, bool allInputs, HashSet<Tensor>? stopAt)
     {
         var order = new List<Tensor>();
         var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { root };
@@ -224,7 +293,7 @@ public static partial class Autograd
         while (stack.Count > 0)
         {
             var (tensor, next) = stack.Pop();
-            var inputs = tensor.GradFn?.InputArray ?? [];
+            var inputs = stopAt is not null && stopAt.Contains(tensor) ? [] : tensor.GradFn?.InputArray ?? [];
             while (next < inputs.Length && !((allInputs || inputs[next].RequiresGrad) && visited.Add(inputs[next])))
             {
                 next++;
@@ -244,11 +313,11 @@ public static partial class Autograd
         return order;
     }
 
-    private static void RunAccumulate(Tensor root, Tensor seed, bool seedIsOwn, List<Tensor> order, bool retainGraph, GradientSink onGradient)
+    private static void RunAccumulate(Tensor root, Tensor seed, bool seedIsOwn, List<Tensor> order, bool retainGraph, GradientSink onGradient, HashSet<Tensor>? stopAt)
     {
         var pending = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = seed };
         var context = new BackwardContext();
-        var gathers = OutputGathers(order);
+        var gathers = OutputGathers(order, stopAt);
 
         // Storage that more than one tensor may see: a gradient passed through unchanged (add, views),
         // the same gradient returned for two inputs, or the caller's seed. Every other gradient is a
@@ -263,6 +332,17 @@ public static partial class Autograd
         {
             var t = order[k];
             bool has = pending.Remove(t, out var grad);
+            if (stopAt is not null && stopAt.Contains(t))
+            {
+                // A tensor the walk stops at gets its gradient; what lies below it is not visited.
+                if (has)
+                {
+                    onGradient(t, grad!, false);
+                }
+
+                continue;
+            }
+
             if (gathers is not null && t.GradFn is { OutputCount: > 1 } multi)
             {
                 // An op with several outputs runs its backward once, when the last of its outputs in
@@ -344,12 +424,12 @@ public static partial class Autograd
     /// For each node with several outputs in <paramref name="order"/>, a place to gather its outputs'
     /// gradients until all of its outputs in the order have been visited; null when there is none.
     /// </summary>
-    private static Dictionary<Node, OutputGather>? OutputGathers(List<Tensor> order)
+    private static Dictionary<Node, OutputGather>? OutputGathers(List<Tensor> order, HashSet<Tensor>? stopAt = null)
     {
         Dictionary<Node, OutputGather>? gathers = null;
         foreach (var t in order)
         {
-            if (t.GradFn is { OutputCount: > 1 } node)
+            if (t.GradFn is { OutputCount: > 1 } node && !(stopAt is not null && stopAt.Contains(t)))
             {
                 gathers ??= new(ReferenceEqualityComparer.Instance);
                 if (!gathers.TryGetValue(node, out var gather))
@@ -524,8 +604,9 @@ public static partial class Autograd
     {
         if (IsGradEnabled && !node.Op.SupportsDoubleBackward)
         {
+            string which = node.Op is FunctionDefinition ? $"the user-defined Function '{node.Op}'" : $"'{node.Op}'";
             throw new NotSupportedException(
-                $"Grad(createGraph: true): the backward of '{node.Op}' is not differentiable yet (it is computed outside the graph), so a gradient through it cannot be differentiated again; compute this part without createGraph");
+                $"Grad(createGraph: true): the backward of {which} is not differentiable yet (it is computed outside the graph), so a gradient through it cannot be differentiated again; compute this part without createGraph");
         }
     }
 

@@ -140,12 +140,78 @@ public static class ForwardAD
         output.SetTangent(tangent.Detach(), t_level);
     }
 
-    /// <summary>Refuses an op with several outputs (the recurrent layers), which has no forward derivative yet, when an input carries a tangent.</summary>
-    internal static void RefuseSeveralOutputs(OpDefinition op, Tensor[] inputs)
+    /// <summary>
+    /// Gives each output of an op with several outputs (the recurrent layers) its tangent when any input
+    /// carries one: the op's <see cref="OpDefinition.ForwardDerivatives"/>, computed with tangents off.
+    /// </summary>
+    internal static void PropagateSeveral(OpDefinition op, Tensor[] outputs, Tensor[] inputs)
     {
-        if (Array.Exists(inputs, input => TangentOf(input) is not null))
+        Tensor?[]? tangents = null;
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            if (TangentOf(inputs[i]) is { } t)
+            {
+                tangents ??= new Tensor?[inputs.Length];
+                tangents[i] = t;
+            }
+        }
+
+        if (tangents is null)
+        {
+            return;
+        }
+
+        Tensor?[]? outputTangents;
+        t_inRule = true;
+        try
+        {
+            outputTangents = op.ForwardDerivatives(inputs, outputs, tangents);
+        }
+        finally
+        {
+            t_inRule = false;
+        }
+
+        if (outputTangents is null || outputTangents.Length != outputs.Length)
         {
             throw NoForwardDerivative(op);
+        }
+
+        for (int k = 0; k < outputs.Length; k++)
+        {
+            if (outputTangents[k] is { } tangent)
+            {
+                outputs[k].SetTangent((tangent.Shape.AsSpan().SequenceEqual(outputs[k].Shape) ? tangent : tangent.BroadcastTo([.. outputs[k].Shape])).Detach(), t_level);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The tangents of <paramref name="function"/>'s outputs at <paramref name="primals"/> in the directions
+    /// <paramref name="tangents"/> (null: zero), by running it with tangents on in the open level, grad mode
+    /// off: the forward derivative of an op that is a composite of ops with forward derivatives (a fused
+    /// recurrent layer, recomputed step by step). Called from inside a forward derivative.
+    /// </summary>
+    internal static Tensor?[] CompositeJvp(Func<Tensor[], Tensor[]> function, IReadOnlyList<Tensor> primals, IReadOnlyList<Tensor?> tangents)
+    {
+        bool wasInRule = t_inRule;
+        t_inRule = false;
+        try
+        {
+            using (Autograd.NoGrad())
+            {
+                var duals = new Tensor[primals.Count];
+                for (int i = 0; i < duals.Length; i++)
+                {
+                    duals[i] = tangents[i] is { } t ? MakeDual(primals[i].Detach(), t) : primals[i].Detach();
+                }
+
+                return Array.ConvertAll(function(duals), TangentOf);
+            }
+        }
+        finally
+        {
+            t_inRule = wasInRule;
         }
     }
 

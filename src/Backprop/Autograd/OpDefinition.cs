@@ -52,6 +52,17 @@ public abstract class OpDefinition
     /// <returns>The output's tangent, of the output's shape or broadcasting to it; null when the op has no forward derivative.</returns>
     public virtual Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) => null;
 
+    /// <summary>
+    /// The forward derivative of an op with several outputs (an LSTM layer's output, h_n and c_n): one
+    /// tangent per output from the inputs' tangents, as <see cref="ForwardDerivative"/> gives one. It runs
+    /// with tangents off. The default has none (null), and forward mode refuses the op naming it.
+    /// </summary>
+    /// <param name="inputs">The op's inputs, as it recorded them.</param>
+    /// <param name="outputs">The op's outputs, their primal values, in the op's order.</param>
+    /// <param name="tangents">One tangent per input, of that input's shape; null where the input carries none (a zero tangent); at least one is not null.</param>
+    /// <returns>One tangent per output (null for a zero tangent), each of its output's shape or broadcasting to it; null when the op has no forward derivative.</returns>
+    public virtual Tensor?[]? ForwardDerivatives(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor?> tangents) => null;
+
     /// <summary>The sum of the tangent terms that are not null (a null term is a zero tangent), for <see cref="ForwardDerivative"/>.</summary>
     /// <param name="terms">The terms, each null or broadcasting with the others.</param>
     /// <returns>Their sum; null when every term is null.</returns>

@@ -165,7 +165,7 @@ public sealed partial class Tensor
 
         if (ForwardAD.IsActive)
         {
-            ForwardAD.RefuseSeveralOutputs(op, inputs);
+            ForwardAD.PropagateSeveral(op, outputs, inputs);
         }
 
         if (!Autograd.IsGradEnabled || !Array.Exists(inputs, input => input.RequiresGrad))

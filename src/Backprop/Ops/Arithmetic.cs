@@ -84,6 +84,12 @@ public static partial class ArithmeticOps
             var y = Broadcasting.Binary("pow", a, b, default(PowKernel));
             return Tensor.Record(PowTensorDefinition.Instance, y, [a, b], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): the slopes as ops.
+                    return [a.RequiresGrad ? g * PowBaseSlope(a, b) : null, b.RequiresGrad ? g * PowExponentSlope(a, b) : null];
+                }
+
                 var ea = Broadcasting.Expand("pow", a, y._shape);
                 var eb = Broadcasting.Expand("pow", b, y._shape);
                 Tensor? ga = null, gb = null;
@@ -142,6 +148,26 @@ public static partial class ArithmeticOps
                 ];
             });
         }
+    }
+
+    /// <summary>
+    /// ∂aᵇ/∂a = b·aᵇ⁻¹ as recorded ops, 0 where b = 0; a is taken as 1 there, so that no infinite
+    /// 0ᵇ⁻¹ enters the graph and the second derivatives stay finite (the "safe where").
+    /// </summary>
+    internal static Tensor PowBaseSlope(Tensor a, Tensor b)
+    {
+        var zero = b.Eq(0.0);
+        var one = Tensor.Constant(1.0, a);
+        var safeA = Tensor.Where(zero, one, a);
+        return Tensor.Where(zero, Tensor.Constant(0.0, a), b * safeA.Pow(b - 1.0));
+    }
+
+    /// <summary>∂aᵇ/∂b = aᵇ·ln a as recorded ops, 0 where a = 0 and b ≥ 0 (a taken as 1 there, so no ln 0 enters the graph).</summary>
+    internal static Tensor PowExponentSlope(Tensor a, Tensor b)
+    {
+        var zero = a.Eq(0.0) * b.Ge(0.0);
+        var safeA = Tensor.Where(zero, Tensor.Constant(1.0, a), a);
+        return Tensor.Where(zero, Tensor.Constant(0.0, a), safeA.Pow(b) * safeA.Log());
     }
 
     extension(Tensor)
@@ -515,6 +541,15 @@ public sealed class PowTensorDefinition : OpDefinition, IGradCheckSamples
 
     /// <summary>The one shared instance.</summary>
     public static PowTensorDefinition Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        SumOfTerms(
+            tangents[0] is { } ta ? ta * ArithmeticOps.PowBaseSlope(inputs[0], inputs[1]) : null,
+            tangents[1] is { } tb ? tb * ArithmeticOps.PowExponentSlope(inputs[0], inputs[1]) : null);
 
     /// <summary>ONNX Pow(a, b), broadcasting as NumPy does.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>

@@ -62,6 +62,12 @@ public static partial class EmbeddingOps
 
             return Tensor.Record(padding is null ? EmbeddingDefinition.NoPadding : new EmbeddingDefinition(padding), output, [input, weight], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): the scatter-add of rows as an op whose backward is the lookup.
+                    return [null, RowsMap(weight._shape, input._shape, indices, padding).Transposed.ApplyRecorded(g)];
+                }
+
                 var grad = Tensor.Zeros(weight._shape, weight.DType);
                 if (g.DType == DType.Float32)
                 {
@@ -76,6 +82,51 @@ public static partial class EmbeddingOps
             });
         }
     }
+
+    /// <summary>
+    /// The lookup with its indices fixed as a linear map of the table: P copies row index[j] to position j
+    /// (zeros where it is the padding row, which the loss does not depend on through the gradient), Pᵀ
+    /// scatter-adds the rows back skipping the padding row. The recorded backward is Pᵀ; the forward
+    /// derivative is P applied to the table's tangent, so it agrees with the backward (PyTorch's forward
+    /// mode, unlike its backward, passes the padding row's tangent through).
+    /// </summary>
+    internal static LinearMapDefinition RowsMap(int[] weightShape, int[] indexShape, long[] indices, int? padding)
+    {
+        int dim = weightShape[1];
+        return new(
+            "embedding_rows",
+            "y[…, :] = W[index[…], :] (indices fixed; 0 at the padding row); ∂L/∂W[i, :] = Σ g over the positions holding i",
+            w =>
+            {
+                var y = Tensor.Zeros([.. indexShape, dim], w.DType);
+                for (int j = 0; j < indices.Length; j++)
+                {
+                    if (indices[j] != padding)
+                    {
+                        Array.Copy(w._data, (int)indices[j] * dim, y._data, j * dim, dim);
+                    }
+                }
+
+                return y;
+            },
+            g =>
+            {
+                var grad = Tensor.Zeros(weightShape, g.DType);
+                if (g.DType == DType.Float32)
+                {
+                    ScatterAddRows(g.F32, indices, grad.F32, dim, padding);
+                }
+                else
+                {
+                    ScatterAddRows(g.F64, indices, grad.F64, dim, padding);
+                }
+
+                return grad;
+            });
+    }
+
+    /// <summary>The registry's sample of the lookup's rows: a (5, 3) table at indices [[1, 4, 1], [0, 2, 4]] with padding row 4.</summary>
+    internal static LinearMapDefinition SampleRowsMap() => RowsMap([5, 3], [2, 3], [1, 4, 1, 0, 2, 4], 4);
 
     /// <summary>grad[index[j], :] += g[j, :] for every j whose index is not the padding row.</summary>
     private static void ScatterAddRows<T>(T[] g, long[] indices, T[] grad, int dim, int? padding)
@@ -102,6 +153,15 @@ public sealed class EmbeddingDefinition : OpDefinition, IGradCheckSamples
         PaddingIdx = paddingIdx;
     }
 
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[1] is not { } tangent ? null
+        : PaddingIdx is null ? Tensor.Embedding(inputs[0], tangent)
+        : EmbeddingOps.RowsMap([.. tangent.Shape], [.. inputs[0].Shape], inputs[0].I64, PaddingIdx).Apply(tangent);
+
     /// <summary>The shared instance without a padding row.</summary>
     internal static EmbeddingDefinition NoPadding { get; } = new(null);
 
@@ -124,5 +184,7 @@ public sealed class EmbeddingDefinition : OpDefinition, IGradCheckSamples
     public static IEnumerable<OpInfo> GradCheckSamples =>
     [
         new("embedding", x => Tensor.Embedding(x[0], x[1]), InputSpec.Index([2, 3], 5), OpRegistry.In([5, 4])),
+        new("embedding_rows", x => EmbeddingOps.SampleRowsMap().ApplyRecorded(x[0]), OpRegistry.In([5, 3])),
+        new("embedding_rows_backward", x => EmbeddingOps.SampleRowsMap().Transposed.ApplyRecorded(x[0]), OpRegistry.In([2, 3, 3])),
     ];
 }

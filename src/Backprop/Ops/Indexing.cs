@@ -111,32 +111,7 @@ public static partial class IndexingOps
                 }
             }
 
-            // offsets[j] = the storage position in x that output element j reads.
-            var idx = index.I64;
-            var offsets = new int[idx.Length];
-            var xStrides = Shapes.Strides(self._shape);
-            var coords = new int[self.Rank];
-            for (int j = 0; j < idx.Length; j++)
-            {
-                long v = idx[j];
-                if (v < 0 || v >= self._shape[d])
-                {
-                    throw new ArgumentOutOfRangeException(nameof(index), $"gather: index {v} is out of range for dim {dim} of size {self._shape[d]}");
-                }
-
-                int offset = 0;
-                for (int i = 0; i < self.Rank; i++)
-                {
-                    offset += (i == d ? (int)v : coords[i]) * xStrides[i];
-                }
-
-                offsets[j] = offset;
-                for (int i = self.Rank - 1; i >= 0 && ++coords[i] == index._shape[i]; i--)
-                {
-                    coords[i] = 0;
-                }
-            }
-
+            var offsets = GatherOffsets(self._shape, d, index, dim);
             var x = self;
             var result = Tensor.Empty(index.Shape, self.DType);
             switch (self._data)
@@ -148,6 +123,12 @@ public static partial class IndexingOps
 
             return Tensor.Record(new GatherDefinition(d), result, [x, index], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): the scatter-add as an op whose backward is the gather.
+                    return [GatherMap(x._shape, index._shape, offsets).Transposed.ApplyRecorded(g), null];
+                }
+
                 var grad = Tensor.Zeros(x._shape, x.DType);
                 if (x.DType == DType.Float32)
                 {
@@ -214,6 +195,12 @@ public static partial class IndexingOps
 
             return Tensor.Record(new IndexSelectDefinition(d), result, [x, index], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): the index-add as an op whose backward is the selection.
+                    return [IndexSelectMap(x._shape, shape, idx, outer, n, inner).Transposed.ApplyRecorded(g), null];
+                }
+
                 var grad = Tensor.Zeros(x._shape, x.DType);
                 if (x.DType == DType.Float32)
                 {
@@ -309,6 +296,121 @@ public static partial class IndexingOps
             });
         }
     }
+
+    /// <summary>
+    /// offsets[j] = the storage position in a tensor of <paramref name="shape"/> that element j of
+    /// gather(<paramref name="d"/>, <paramref name="index"/>) reads, checking each index (named as <paramref name="dim"/> was given).
+    /// </summary>
+    internal static int[] GatherOffsets(int[] shape, int d, Tensor index, int dim)
+    {
+        var idx = index.I64;
+        var offsets = new int[idx.Length];
+        var strides = Shapes.Strides(shape);
+        var coords = new int[shape.Length];
+        for (int j = 0; j < idx.Length; j++)
+        {
+            long v = idx[j];
+            if (v < 0 || v >= shape[d])
+            {
+                throw new ArgumentOutOfRangeException(nameof(index), $"gather: index {v} is out of range for dim {dim} of size {shape[d]}");
+            }
+
+            int offset = 0;
+            for (int i = 0; i < shape.Length; i++)
+            {
+                offset += (i == d ? (int)v : coords[i]) * strides[i];
+            }
+
+            offsets[j] = offset;
+            for (int i = shape.Length - 1; i >= 0 && ++coords[i] == index._shape[i]; i--)
+            {
+                coords[i] = 0;
+            }
+        }
+
+        return offsets;
+    }
+
+    /// <summary>
+    /// A gather with its positions fixed as a linear map: P reads x (of <paramref name="inputShape"/>) at
+    /// <paramref name="offsets"/> into a tensor of <paramref name="outputShape"/>; Pᵀ scatter-adds back.
+    /// Gather's recorded backward is Pᵀ, max/min along a dim is P at the argmax positions.
+    /// </summary>
+    internal static LinearMapDefinition GatherMap(int[] inputShape, int[] outputShape, int[] offsets) =>
+        new(
+            "gather_positions",
+            "y[j] = x at position j's offset (positions fixed); ∂L/∂x = g scatter-added at those offsets",
+            x =>
+            {
+                var y = Tensor.Empty(outputShape, x.DType);
+                if (x.DType == DType.Float32)
+                {
+                    GatherAt(x.F32, offsets, y.F32);
+                }
+                else
+                {
+                    GatherAt(x.F64, offsets, y.F64);
+                }
+
+                return y;
+            },
+            g =>
+            {
+                var grad = Tensor.Zeros(inputShape, g.DType);
+                if (g.DType == DType.Float32)
+                {
+                    ScatterAddAt(g.F32, offsets, grad.F32);
+                }
+                else
+                {
+                    ScatterAddAt(g.F64, offsets, grad.F64);
+                }
+
+                return grad;
+            });
+
+    /// <summary>index_select with its index fixed as a linear map: P copies the slices at <paramref name="idx"/>, Pᵀ adds them back (index_add).</summary>
+    private static LinearMapDefinition IndexSelectMap(int[] inputShape, int[] outputShape, long[] idx, int outer, int n, int inner) =>
+        new(
+            "index_select_positions",
+            "y = the slices x[…, index[k], …] (index fixed); ∂L/∂x = g added back at the indices",
+            x =>
+            {
+                var y = Tensor.Empty(outputShape, x.DType);
+                for (int o = 0; o < outer; o++)
+                {
+                    for (int k = 0; k < idx.Length; k++)
+                    {
+                        Array.Copy(x._data, ((o * n) + (int)idx[k]) * inner, y._data, ((o * idx.Length) + k) * inner, inner);
+                    }
+                }
+
+                return y;
+            },
+            g =>
+            {
+                var grad = Tensor.Zeros(inputShape, g.DType);
+                if (g.DType == DType.Float32)
+                {
+                    IndexAdd(g.F32, grad.F32, idx, outer, n, inner);
+                }
+                else
+                {
+                    IndexAdd(g.F64, grad.F64, idx, outer, n, inner);
+                }
+
+                return grad;
+            });
+
+    /// <summary>The registry's sample of gather's positions: dim 1 of a (3, 4) input at a fixed (2, 5) index with repeats.</summary>
+    internal static LinearMapDefinition SampleGatherMap()
+    {
+        var index = Tensor.FromArray(new long[] { 0, 3, 3, 1, 2, 1, 0, 0, 2, 3 }, [2, 5]);
+        return GatherMap([3, 4], [2, 5], GatherOffsets([3, 4], 1, index, 1));
+    }
+
+    /// <summary>The registry's sample of index_select's positions: dim 0 of a (3, 4) input at [2, 0, 2, 1, 2].</summary>
+    internal static LinearMapDefinition SampleIndexSelectMap() => IndexSelectMap([3, 4], [5, 4], [2, 0, 2, 1, 2], 1, 3, 4);
 
     /// <summary>out[i] = mask[i] ? a[i] : b[i] over equally shaped tensors.</summary>
     private static Tensor Choose(bool[] mask, Tensor a, Tensor b)
@@ -486,6 +588,13 @@ public sealed class GatherDefinition : DimOpDefinition, IGradCheckSamples
     {
     }
 
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]?.Gather(Dim, inputs[1]);
+
     /// <summary>ONNX GatherElements(x, index, axis = dim), which is torch.gather.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     /// <returns>The name of the ONNX value holding the op's output.</returns>
@@ -495,6 +604,8 @@ public sealed class GatherDefinition : DimOpDefinition, IGradCheckSamples
     public static IEnumerable<OpInfo> GradCheckSamples =>
     [
         new("gather", x => x[0].Gather(1, x[1]), OpRegistry.In([3, 4]), InputSpec.Index([2, 5], 4)),
+        new("gather_positions", x => IndexingOps.SampleGatherMap().ApplyRecorded(x[0]), OpRegistry.In([3, 4])),
+        new("gather_positions_backward", x => IndexingOps.SampleGatherMap().Transposed.ApplyRecorded(x[0]), OpRegistry.In([2, 5])),
     ];
 }
 
@@ -506,6 +617,13 @@ public sealed class IndexSelectDefinition : DimOpDefinition, IGradCheckSamples
     {
     }
 
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0]?.IndexSelect(Dim, inputs[1]);
+
     /// <summary>ONNX Gather(x, index, axis = dim) with the 1-D index, which is torch.index_select.</summary>
     /// <param name="onnx">The export in progress: the recorded inputs' ONNX value names and traced shapes, and where the nodes are appended.</param>
     /// <returns>The name of the ONNX value holding the op's output.</returns>
@@ -515,6 +633,8 @@ public sealed class IndexSelectDefinition : DimOpDefinition, IGradCheckSamples
     public static IEnumerable<OpInfo> GradCheckSamples =>
     [
         new("index_select", x => x[0].IndexSelect(0, x[1]), OpRegistry.In([3, 4]), InputSpec.Index([6], 3)),
+        new("index_select_positions", x => IndexingOps.SampleIndexSelectMap().ApplyRecorded(x[0]), OpRegistry.In([3, 4])),
+        new("index_select_positions_backward", x => IndexingOps.SampleIndexSelectMap().Transposed.ApplyRecorded(x[0]), OpRegistry.In([5, 4])),
     ];
 }
 

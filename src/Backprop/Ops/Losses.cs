@@ -82,6 +82,11 @@ public static partial class LossOps
             var losses = Tensor.Zip(input, target, (p, t) => -((t * ClampedLog(p)) + ((1 - t) * ClampedLog1M(p))));
             return Tensor.Record(BinaryCrossEntropyDefinition.For(reduction), ReduceLoss(losses, reduction), [input, target], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    return ElementwiseLossBackwardRecorded(g, reduction, input.Numel, BceSlopes(input, target));
+                }
+
                 var scale = LossGradScale(g, reduction, input.Numel);
                 var dp = Tensor.Zip(input, target, (p, t) => (p - t) / Math.Max(p * (1 - p), 1e-12));
                 var dt = Tensor.Zip(input, target, (p, _) => ClampedLog1M(p) - ClampedLog(p));
@@ -140,6 +145,11 @@ public static partial class LossOps
 
             return Tensor.Record(definition, ReduceLoss(weighted, reduction), [input, target], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    return ElementwiseLossBackwardRecorded(g, reduction, input.Numel, WeightedLogitsSlopes(input, target, weight, posWeight));
+                }
+
                 var gx = Tensor.Empty(input._shape, input.DType);
                 var gt = Tensor.Empty(input._shape, input.DType);
                 for (int i = 0; i < xs.Length; i++)
@@ -328,6 +338,13 @@ public static partial class LossOps
 
             return Tensor.Record(NllLossDefinition.For(reduction, weight, ignoreIndex), ReduceLoss(losses, reduction, total), [input, target], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): −scale·w[tₙ] at the targets, a constant times g.
+                    var (mass, denominator) = CrossEntropyMass(input, target, weight, ignoreIndex, 0);
+                    return [-(ClassLossScale(g, input, reduction, denominator) * mass), null];
+                }
+
                 var gx = Tensor.Zeros(input._shape, input.DType);
                 for (int row = 0; row < layout.Samples; row++)
                 {
@@ -590,6 +607,71 @@ public static partial class LossOps
             Reduction.None => perElement,
             Reduction.Sum => perElement.Sum(),
             _ => perElement.Sum() / count,
+        };
+    }
+
+    /// <summary>
+    /// Binary cross-entropy's slopes as ops, with PyTorch's clamps: ∂l/∂p = (p − t)/max(p(1 − p), 1e-12),
+    /// ∂l/∂t = max(log(1 − p), −100) − max(log p, −100).
+    /// </summary>
+    internal static (Tensor Dx, Tensor Dt) BceSlopes(Tensor input, Tensor target)
+    {
+        var dx = (input - target) / (input * (1.0 - input)).Maximum(Tensor.Constant(1e-12, input));
+        var floor = Tensor.Constant(-100.0, input);
+        var dt = (1.0 - input).Log().Maximum(floor) - input.Log().Maximum(floor);
+        return (dx, dt);
+    }
+
+    /// <summary>
+    /// Weighted BCE with logits' slopes as ops: ∂l/∂x = w(σ(x)(1 + (p − 1)t) − pt), ∂l/∂t = w(p·softplus(−x) − softplus(x))
+    /// = w((p − 1)·softplus(−x) − x), with softplus(−x) = max(−x, 0) + log(1 + e^(−|x|)); the weights are constants.
+    /// </summary>
+    internal static (Tensor Dx, Tensor Dt) WeightedLogitsSlopes(Tensor input, Tensor target, Tensor? weight, Tensor? posWeight)
+    {
+        Tensor dx, dt;
+        if (posWeight is null)
+        {
+            dx = input.Sigmoid() - target;
+            dt = -input;
+        }
+        else
+        {
+            var p = posWeight.Detach();
+            var negativeSoftplus = (-input).Relu() + ((-input.Abs()).Exp() + 1.0).Log();
+            dx = (input.Sigmoid() * (((p - 1.0) * target) + 1.0)) - (p * target);
+            dt = ((p - 1.0) * negativeSoftplus) - input;
+        }
+
+        if (weight is not null)
+        {
+            dx *= weight.Detach();
+            dt *= weight.Detach();
+        }
+
+        return (dx, dt);
+    }
+
+    /// <summary>
+    /// The upstream gradient of a loss over class-index samples as the reduction scales it, shaped to broadcast
+    /// over the input: per sample with the class dim restored (none), or divided by the mean's denominator.
+    /// </summary>
+    private static Tensor ClassLossScale(Tensor g, Tensor input, Reduction reduction, double denominator) => reduction switch
+    {
+        Reduction.None => input.Rank == 1 ? g : g.Unsqueeze(1),
+        Reduction.Sum => g,
+        _ => g / denominator,
+    };
+
+    /// <summary>nll_loss's forward derivative: −Σ_c w[tₙ]·ẋₙ[tₙ] per sample, reduced as the loss.</summary>
+    internal static Tensor NllTangent(Tensor input, Tensor target, Tensor tangent, Reduction reduction, Tensor? weight, long ignoreIndex)
+    {
+        var (mass, denominator) = CrossEntropyMass(input, target, weight, ignoreIndex, 0);
+        var perSample = -(mass * tangent).Sum(input.Rank == 1 ? 0 : 1);
+        return reduction switch
+        {
+            Reduction.None => perSample,
+            Reduction.Sum => perSample.Sum(),
+            _ => perSample.Sum() / denominator,
         };
     }
 
@@ -994,6 +1076,13 @@ public sealed class BinaryCrossEntropyDefinition : LossDefinition, IGradCheckSam
 {
     private static readonly BinaryCrossEntropyDefinition[] s_byReduction = [new(Reduction.None), new(Reduction.Mean), new(Reduction.Sum)];
 
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        LossOps.ElementwiseLossTangent(LossOps.BceSlopes(inputs[0], inputs[1]), tangents, Reduction, inputs[0].Numel);
+
     private BinaryCrossEntropyDefinition(Reduction reduction)
         : base("binary_cross_entropy", "lᵢ = −(tᵢ log pᵢ + (1 − tᵢ) log(1 − pᵢ)), reduced; ∂lᵢ/∂pᵢ = (pᵢ − tᵢ)/(pᵢ(1 − pᵢ)), ∂lᵢ/∂tᵢ = log(1 − pᵢ) − log pᵢ", reduction)
     {
@@ -1008,6 +1097,7 @@ public sealed class BinaryCrossEntropyDefinition : LossDefinition, IGradCheckSam
     [
         new("binary_cross_entropy", x => Tensor.BinaryCrossEntropy(x[0], x[1]), OpRegistry.In([3, 4], 0.05, 0.95), OpRegistry.In([3, 4], 0, 1)),
         new("binary_cross_entropy_sum", x => Tensor.BinaryCrossEntropy(x[0], x[1], Reduction.Sum), OpRegistry.In([3, 4], 0.05, 0.95), OpRegistry.In([3, 4], 0, 1)),
+        new("binary_cross_entropy_none", x => Tensor.BinaryCrossEntropy(x[0], x[1], Reduction.None), OpRegistry.In([3, 4], 0.05, 0.95), OpRegistry.In([3, 4], 0, 1)),
     ];
 }
 
@@ -1018,11 +1108,15 @@ public sealed class BinaryCrossEntropyDefinition : LossDefinition, IGradCheckSam
 public sealed class BinaryCrossEntropyWithLogitsDefinition : LossDefinition, IGradCheckSamples
 {
     /// <inheritdoc/>
-    public override bool SupportsDoubleBackward => Weight is null && PosWeight is null;
+    public override bool SupportsDoubleBackward => true;
 
     /// <inheritdoc/>
     public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
-        Weight is null && PosWeight is null ? LossOps.ElementwiseLossTangent(LossOps.LogitsSlopes(inputs[0], inputs[1]), tangents, Reduction, inputs[0].Numel) : null;
+        LossOps.ElementwiseLossTangent(
+            Weight is null && PosWeight is null ? LossOps.LogitsSlopes(inputs[0], inputs[1]) : LossOps.WeightedLogitsSlopes(inputs[0], inputs[1], Weight, PosWeight),
+            tangents,
+            Reduction,
+            inputs[0].Numel);
 
     private static readonly BinaryCrossEntropyWithLogitsDefinition[] s_byReduction = [new(Reduction.None, null, null), new(Reduction.Mean, null, null), new(Reduction.Sum, null, null)];
 
@@ -1152,6 +1246,13 @@ public sealed class NllLossDefinition : LossDefinition, IGradCheckSamples
 {
     private static readonly NllLossDefinition[] s_byReduction = [new(Reduction.None, null, -100), new(Reduction.Mean, null, -100), new(Reduction.Sum, null, -100)];
 
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        tangents[0] is { } tangent ? LossOps.NllTangent(inputs[0], inputs[1], tangent, Reduction, Weight, IgnoreIndex) : null;
+
     private NllLossDefinition(Reduction reduction, Tensor? weight, long ignoreIndex)
         : base("nll_loss", "lₙ = −w[tₙ]·xₙ[tₙ] (w = 1 by default), 0 for an ignored sample, reduced (the mean over Σ w[tₙ]); ∂lₙ/∂xₙc = −w[tₙ] where c = tₙ, else 0", reduction)
     {
@@ -1180,6 +1281,8 @@ public sealed class NllLossDefinition : LossDefinition, IGradCheckSamples
         new("nll_loss", x => Tensor.NllLoss(x[0], x[1]), OpRegistry.In([4, 5]), InputSpec.Index([4], 5)),
         new("nll_loss_none", x => Tensor.NllLoss(x[0], x[1], Reduction.None), OpRegistry.In([4, 5]), InputSpec.Index([4], 5)),
         new("nll_loss_weight_ignore_index", x => Tensor.NllLoss(x[0], x[1], weight: x[2], ignoreIndex: 1), OpRegistry.In([8, 4]), InputSpec.Index([8], 4), InputSpec.Constant([4], 0.5, 2)),
+        new("nll_loss_spatial_none", x => Tensor.NllLoss(x[0], x[1], Reduction.None), OpRegistry.In([2, 3, 4]), InputSpec.Index([2, 4], 3)),
+        new("nll_loss_sum_1d", x => Tensor.NllLoss(x[0], x[1], Reduction.Sum), OpRegistry.In([5]), InputSpec.Index([], 5)),
     ];
 }
 

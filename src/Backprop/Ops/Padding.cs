@@ -59,6 +59,12 @@ public static partial class PaddingOps
 
             return Tensor.Record(new PadDefinition((int[])pad.Clone(), mode, value), output, [input], gy =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): the fold-back as an op whose backward is the pad again.
+                    return [PadMap(input._shape, plan).Transposed.ApplyRecorded(gy)];
+                }
+
                 var gx = Tensor.Empty(input._shape, input.DType);
                 if (gy.DType == DType.Float32)
                 {
@@ -73,6 +79,47 @@ public static partial class PaddingOps
             });
         }
     }
+
+    /// <summary>
+    /// The pad's linear part as a linear map (the fill taken as 0): P gathers x through the border maps,
+    /// Pᵀ adds each output back into the input element it read (slicing, and folding the reflected,
+    /// replicated or wrapped border back). The recorded backward is Pᵀ; its backward is P, the pad again.
+    /// </summary>
+    private static LinearMapDefinition PadMap(int[] inputShape, PadPlan plan) =>
+        new(
+            "pad_positions",
+            "y = x padded with 0 (the border maps fixed); ∂L/∂x[i] = Σ g over the outputs that read x[i]",
+            x =>
+            {
+                var y = Tensor.Empty(plan.OutputShape, x.DType);
+                if (x.DType == DType.Float32)
+                {
+                    Gather(x.F32, y.F32, plan, 0f);
+                }
+                else
+                {
+                    Gather(x.F64, y.F64, plan, 0.0);
+                }
+
+                return y;
+            },
+            gy =>
+            {
+                var gx = Tensor.Empty(inputShape, gy.DType);
+                if (gy.DType == DType.Float32)
+                {
+                    ScatterAdd(gy.F32, gx.F32, plan);
+                }
+                else
+                {
+                    ScatterAdd(gy.F64, gx.F64, plan);
+                }
+
+                return gx;
+            });
+
+    /// <summary>The registry's sample of the pad's map: reflect (1, 2) and (2, 1) on a (1, 2, 3, 4) input.</summary>
+    internal static LinearMapDefinition SamplePadMap() => PadMap([1, 2, 3, 4], PadPlan.Create([1, 2, 3, 4], [1, 2, 2, 1], PadMode.Reflect, 0));
 
     /// <summary>y[slice, row, o] = x[slice, map(row), map(o)] or the fill, one outer slice (the unpadded dims) at a time.</summary>
     private static void Gather<T>(T[] x, T[] y, PadPlan plan, T fill)
@@ -355,6 +402,13 @@ public sealed class PadDefinition : OpDefinition, IGradCheckSamples
         Value = value;
     }
 
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        Tensor.Pad(tangents[0]!, _pad, Mode);
+
     /// <summary>(before, after) per padded dim, the last dim first (PyTorch's <c>pad</c>).</summary>
     public IReadOnlyList<int> Pad => _pad;
 
@@ -462,5 +516,7 @@ public sealed class PadDefinition : OpDefinition, IGradCheckSamples
         new("pad_replicate_1d", x => Tensor.Pad(x[0], [3, 1], PadMode.Replicate), OpRegistry.In([2, 2, 4])),
         new("pad_circular_2d", x => Tensor.Pad(x[0], [1, 2, 3, 1], PadMode.Circular), OpRegistry.In([1, 2, 4, 5])),
         new("pad_circular_1d_negative", x => Tensor.Pad(x[0], [-1, 2], PadMode.Circular), OpRegistry.In([2, 2, 5])),
+        new("pad_positions", x => PaddingOps.SamplePadMap().ApplyRecorded(x[0]), OpRegistry.In([1, 2, 3, 4])),
+        new("pad_positions_backward", x => PaddingOps.SamplePadMap().Transposed.ApplyRecorded(x[0]), OpRegistry.In([1, 2, 6, 7])),
     ];
 }

@@ -9,11 +9,7 @@ namespace Backprop;
 public static partial class PoolingOps
 {
     /// <summary>Applies <paramref name="map"/> to <paramref name="x"/> and records it: its backward is the transposed map, recorded the same way.</summary>
-    internal static Tensor ApplyLinearMap(LinearMapDefinition map, Tensor x)
-    {
-        var y = map.Apply(x);
-        return Tensor.Record(map, y, [x], g => [ApplyLinearMap(map.Transposed, g)]);
-    }
+    internal static Tensor ApplyLinearMap(LinearMapDefinition map, Tensor x) => map.ApplyRecorded(x);
 
     /// <summary>Max pooling's positions as a linear map: P gathers each window's argmax, Pᵀ scatters back (adds where windows overlap).</summary>
     private static LinearMapDefinition MaxPoolMap(int[] inputShape, int[] outputShape, int[] indices, Window2d g, int planes) =>
@@ -144,47 +140,4 @@ public static partial class PoolingOps
         Pooling.MaxForward(x.F64, g, 1, y, indices);
         return MaxPoolMap([1, 1, 4, 5], [1, 1, g.OutH, g.OutW], indices, g, 1);
     }
-}
-
-/// <summary>
-/// A linear map given by its kernel and its adjoint's (a pooling with its windows fixed): recorded with
-/// its transpose as its backward, so it differentiates to any order and its forward derivative is itself.
-/// </summary>
-public sealed class LinearMapDefinition : OpDefinition, IGradCheckSamples
-{
-    private readonly Func<Tensor, Tensor> _apply;
-    private readonly Func<Tensor, Tensor> _adjoint;
-    private LinearMapDefinition? _transposed;
-
-    internal LinearMapDefinition(string name, string formula, Func<Tensor, Tensor> apply, Func<Tensor, Tensor> adjoint)
-        : base(name, formula)
-    {
-        _apply = apply;
-        _adjoint = adjoint;
-    }
-
-    /// <summary>The transposed map (the backward of this one), named with a <c>_backward</c> suffix, or without it for the transpose of a transpose.</summary>
-    public LinearMapDefinition Transposed => _transposed ??= new LinearMapDefinition(
-        Name.EndsWith("_backward", StringComparison.Ordinal) ? Name[..^"_backward".Length] : Name + "_backward",
-        $"the transpose of: {Formula}",
-        _adjoint,
-        _apply) { _transposed = this };
-
-    /// <inheritdoc/>
-    public override bool SupportsDoubleBackward => true;
-
-    /// <inheritdoc/>
-    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
-        PoolingOps.ApplyLinearMap(this, tangents[0]!);
-
-    /// <summary>The inputs its backward is gradient-checked on: the op registry's rows for it.</summary>
-    public static IEnumerable<OpInfo> GradCheckSamples =>
-    [
-        new("avg_pool2d_windows_backward", x => PoolingOps.ApplyLinearMap(PoolingOps.SampleAvgPoolMap().Transposed, x[0]), OpRegistry.In([1, 2, 3, 4])),
-        new("max_pool2d_positions", x => PoolingOps.ApplyLinearMap(PoolingOps.SampleMaxPoolMap(), x[0]), OpRegistry.In([1, 1, 4, 5])),
-        new("max_pool2d_positions_backward", x => PoolingOps.ApplyLinearMap(PoolingOps.SampleMaxPoolMap().Transposed, x[0]), OpRegistry.In([1, 1, 3, 4])),
-    ];
-
-    /// <summary>Computes the map (not recorded).</summary>
-    internal Tensor Apply(Tensor x) => _apply(x);
 }

@@ -266,6 +266,13 @@ public static partial class RecurrentOps
         Tensor[] result = [.. outputs];
         Tensor.Record(definition, result, inputs, g =>
         {
+            if (Autograd.IsGradEnabled)
+            {
+                // The backward pass is recorded (createGraph): the layer recomputed with recorded ops and
+                // differentiated (Ops/Recurrent.Derivatives.cs); the fused backward below is the ordinary path.
+                return DecomposedBackward(mode, isCell, input, hx, cx, weights, inputs, g);
+            }
+
             var grads = Array.ConvertAll(all, t => t is { RequiresGrad: true } ? Tensor.Empty(t._shape, t.DType) : null);
             var gxReverse = directions == 2 && grads[0] is not null ? new T[x.Length] : null;
             for (int d = 0; d < directions; d++)
@@ -510,7 +517,7 @@ public static partial class RecurrentOps
 /// (LSTM) c' for a cell. One layer, one direction or both (<see cref="Bidirectional"/>: output
 /// (seq_len, batch, 2·hidden), states (2, batch, hidden)).
 /// </summary>
-public sealed class RecurrentDefinition : OpDefinition, IGradCheckSamples
+public sealed partial class RecurrentDefinition : OpDefinition, IGradCheckSamples
 {
     private const string LstmFormula =
         "(i, f, g, o) = (σ, σ, tanh, σ)(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh), c' = f·c + i·g, h' = o·tanh(c'); " +

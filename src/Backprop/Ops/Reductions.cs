@@ -307,6 +307,23 @@ public static partial class ReductionOps
             var shape = keepDim || self.Rank == 0 ? kept : self.DroppedShape(kept, [d]);
             var outValues = Tensor.Record(definition, new Tensor(values._data, shape), [x], g =>
             {
+                if (Autograd.IsGradEnabled)
+                {
+                    // The backward pass is recorded (createGraph): the values are x gathered at the argmax
+                    // (a linear map with the positions fixed), so g is scattered back by its transpose.
+                    var offsets = new int[idx.Length];
+                    for (int o = 0; o < outer; o++)
+                    {
+                        for (int i = 0; i < inner; i++)
+                        {
+                            int j = (o * inner) + i;
+                            offsets[j] = (((o * n) + (int)idx[j]) * inner) + i;
+                        }
+                    }
+
+                    return [IndexingOps.GatherMap(x._shape, shape, offsets).Transposed.ApplyRecorded(g)];
+                }
+
                 var grad = Tensor.Zeros(x._shape, x.DType);
                 for (int o = 0; o < outer; o++)
                 {
@@ -320,6 +337,23 @@ public static partial class ReductionOps
                 return [grad];
             });
             return (outValues, new Tensor(indices._data, shape));
+        }
+
+        /// <summary>
+        /// The forward derivative of max or min along <paramref name="dim"/>: the tangent at the positions
+        /// of the values (found again from this tensor, the primal).
+        /// </summary>
+        internal Tensor ExtremeTangent(Tensor tangent, int dim, bool keepDim, bool max)
+        {
+            if (self.Rank == 0)
+            {
+                return tangent;
+            }
+
+            var primal = self.Detach();
+            var indices = (max ? primal.Max(dim, keepDim: true) : primal.Min(dim, keepDim: true)).Indices;
+            var picked = tangent.Gather(dim, indices);
+            return keepDim ? picked : picked.Squeeze(dim);
         }
 
         /// <summary>
@@ -716,6 +750,13 @@ public sealed class SumDefinition : OpDefinition, IGradCheckSamples
 /// <summary>The definition of <see cref="ReductionOps.extension(Tensor).Max(int, bool)"/> along a dim as given (may be negative; the values; the indices are not differentiable).</summary>
 public sealed class MaxDefinition : DimReductionDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        inputs[0].ExtremeTangent(tangents[0]!, Dim, KeepDim, max: true);
+
     internal MaxDefinition(int dim, bool keepDim)
         : base("max", "y = maxₖ xₖ along dim; ∂L/∂xₖ = g at the first maximal k, else 0", dim, keepDim)
     {
@@ -730,12 +771,20 @@ public sealed class MaxDefinition : DimReductionDefinition, IGradCheckSamples
     public static IEnumerable<OpInfo> GradCheckSamples =>
     [
         new("max_dim", x => x[0].Max(1).Values, OpRegistry.In([2, 3, 4])),
+        new("max_dim_keepdim_last", x => x[0].Max(-1, keepDim: true).Values, OpRegistry.In([3, 4])),
     ];
 }
 
 /// <summary>The definition of <see cref="ReductionOps.extension(Tensor).Min(int, bool)"/> along a dim as given (may be negative; the values; the indices are not differentiable).</summary>
 public sealed class MinDefinition : DimReductionDefinition, IGradCheckSamples
 {
+    /// <inheritdoc/>
+    public override bool SupportsDoubleBackward => true;
+
+    /// <inheritdoc/>
+    public override Tensor? ForwardDerivative(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        inputs[0].ExtremeTangent(tangents[0]!, Dim, KeepDim, max: false);
+
     internal MinDefinition(int dim, bool keepDim)
         : base("min", "y = minₖ xₖ along dim; ∂L/∂xₖ = g at the first minimal k, else 0", dim, keepDim)
     {
@@ -750,6 +799,7 @@ public sealed class MinDefinition : DimReductionDefinition, IGradCheckSamples
     public static IEnumerable<OpInfo> GradCheckSamples =>
     [
         new("min_dim", x => x[0].Min(0, keepDim: true).Values, OpRegistry.In([3, 4])),
+        new("min_dim_3d", x => x[0].Min(1).Values, OpRegistry.In([2, 3, 4])),
     ];
 }
 

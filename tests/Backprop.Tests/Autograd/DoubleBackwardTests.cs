@@ -54,6 +54,21 @@ public class DoubleBackwardTests
         }
     }
 
+    /// <summary>
+    /// The ops docs/autograd.md §6 says have no differentiable backward are the only ones the registry's rows
+    /// record: GELU's derivative (a third derivative of GELU) and a user-defined Function.
+    /// </summary>
+    [Fact]
+    public void OnlyGeluSlopeAndUserFunctionsLackADifferentiableBackward()
+    {
+        var refused = OpRegistry.All
+            .SelectMany(op => RecordedOps(op.Function(op.SampleInputs())))
+            .Where(d => !d.SupportsDoubleBackward)
+            .Select(d => d is FunctionDefinition ? "Function" : d.Name)
+            .ToHashSet();
+        Assert.Equal(["Function", "gelu_slope"], refused.Order());
+    }
+
     [Fact]
     public void TheSecondDerivativeOfACubeIsSixX()
     {
@@ -90,17 +105,25 @@ public class DoubleBackwardTests
     }
 
     [Fact]
-    public void AnOpWithoutADifferentiableBackwardIsRefusedByName()
+    public void AUserDefinedFunctionIsRefusedByName()
     {
+        // A Function's Backward runs outside the graph (as PyTorch's without once_differentiable's
+        // counterpart): a recorded backward pass through it is refused, naming it.
         var x = Tensor.Randn([3, 4], 1, DType.Float64, requiresGrad: true);
-        var y = Tensor.NllLoss(x.Tanh(), Tensor.FromArray(new long[] { 0, 3, 1 }));
+        var y = new Cube().Apply(x.Tanh()).Sum();
         var error = Assert.Throws<NotSupportedException>(() => Backprop.Autograd.Grad(y, [x], createGraph: true));
-        Assert.Contains("'nll_loss", error.Message);
+        Assert.Contains("'cube'", error.Message);
         Assert.Contains("createGraph", error.Message);
+        Assert.Contains("user-defined Function", error.Message);
 
-        // The same graph back-propagates once as before.
+        // The same graph back-propagates once as before: 3·tanh²(x)·(1 − tanh²(x)).
         var grads = Backprop.Autograd.Grad(y, [x]);
-        Assert.All(grads, g => Assert.NotNull(g));
+        var t = x.Tanh().ToArray();
+        var g = grads[0]!.ToArray();
+        for (int i = 0; i < t.Length; i++)
+        {
+            Assert.Equal(3 * t[i] * t[i] * (1 - (t[i] * t[i])), g[i], 1e-12);
+        }
     }
 
     /// <summary>
@@ -183,6 +206,25 @@ public class DoubleBackwardTests
         output.RequiresGrad
             ? Backprop.Autograd.TopologicalOrder(output).Where(t => t.GradFn is not null).Select(t => t.GradFn!.Op).Distinct()
             : [];
+
+    /// <summary>x³ as a user-defined Function, its backward computed outside the graph.</summary>
+    internal sealed class Cube : Backprop.Autograd.Function
+    {
+        public override string Name => "cube";
+
+        protected override Tensor Forward(Backprop.Autograd.FunctionContext ctx, Tensor[] inputs)
+        {
+            ctx.SaveForBackward(inputs[0]);
+            return inputs[0] * inputs[0] * inputs[0];
+        }
+
+        protected override Tensor?[] Backward(Backprop.Autograd.FunctionContext ctx, Tensor gradOutput)
+        {
+            var x = ctx.SavedTensors[0].ToArray();
+            var g = gradOutput.ToArray();
+            return [Tensor.FromArray(x.Select((v, i) => 3 * v * v * g[i]).ToArray(), [.. ctx.SavedTensors[0].Shape])];
+        }
+    }
 
     private sealed class ClaimingDefinition : OpDefinition
     {
