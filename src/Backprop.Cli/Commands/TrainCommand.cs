@@ -44,7 +44,7 @@ internal static class TrainCommand
         {
             data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, seed, threads, output, overwrite, resume, gradReport, detectAnomaly, serve, port, tensorboard, format,
         };
-        command.SetAction(result => CommandRunner.Run("train", () =>
+        command.SetAction(result => CommandRunner.Run("train", () => DistributedTraining.Run(() =>
         {
             s_json = result.GetValue(format) == OutputFormat.Json;
             if (result.GetValue(threads) is int t)
@@ -85,7 +85,7 @@ internal static class TrainCommand
                 TensorBoard = result.GetValue(tensorboard),
             };
             return Run(request);
-        }));
+        })));
         return command;
     }
 
@@ -135,7 +135,7 @@ internal static class TrainCommand
 
         // --resume continues the run in its own folder by design; any other run there is someone's work.
         bool ownRun = resumeFolder is not null && string.Equals(folder, resumeFolder, OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
-        if (!ownRun && !request.Overwrite)
+        if (!ownRun && !request.Overwrite && DistributedTraining.Current is not { IsRoot: false })
         {
             OutputFolder.RequireNoRun(folder);
         }
@@ -150,6 +150,14 @@ internal static class TrainCommand
             DescribeResume(trainer, checkpoint, options.Epochs, request.GradReport, continuesReport, where);
         }
 
+        if (DistributedTraining.Current is { IsRoot: false } worker)
+        {
+            // mpirun, ranks 1 … N−1: train in step with rank 0, which alone writes and prints.
+            worker.Ready(trainer.Model);
+            using var signals = new StopSignals();
+            return trainer.Run(Path.Combine(folder, "checkpoint.safetensors"), signals.Token) ? 0 : signals.ExitCode;
+        }
+
         var output = OutputFolder.Prepare(folder);
         try
         {
@@ -160,6 +168,7 @@ internal static class TrainCommand
             }
 
             AtomicFile.RemoveStaleTemporaries(folder, started);
+            DistributedTraining.Current?.Ready(trainer.Model);
             using var live = request.Serve ? LiveRun.Start(folder, request.Port, where) : null;
             using var tensorboard = request.TensorBoard is null ? null : new SummaryWriter(request.TensorBoard);
             return Train(trainer, folder, health, where, live, tensorboard);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Backprop.Data;
 using Backprop.Diagnostics;
+using Backprop.Distributed;
 using Backprop.NN;
 using Backprop.Optim;
 using Backprop.Serialization;
@@ -58,7 +59,8 @@ internal sealed class Trainer
             "cosine" => new CosineAnnealingLR(Optimizer, options.Epochs),
             _ => throw new ArgumentException($"--schedule: unknown schedule '{options.Schedule}' (expected none or cosine)"),
         };
-        _loader = new DataLoader(data.Train, options.BatchSize, shuffle: true, generator: new Generator(options.Seed + 2), prefetch: true);
+        // Under mpirun each rank keeps its part of every global batch (DistributedTraining).
+        _loader = new DataLoader(DistributedTraining.Current?.Shard(data.Train) ?? data.Train, options.BatchSize, shuffle: true, generator: new Generator(options.Seed + 2), prefetch: true);
         _epochStartLoaderState = _loader.Generator.GetState();
     }
 
@@ -120,6 +122,8 @@ internal sealed class Trainer
             // Re-draw this epoch's permutation from the state it had when the epoch began, then skip
             // the batches a resumed run has already done.
             _loader.Generator.SetState(_epochStartLoaderState);
+            var distributed = DistributedTraining.Current;
+            bool stopAgreed = false;
             int index = 0;
             foreach (var (x, y) in _loader)
             {
@@ -128,27 +132,41 @@ internal sealed class Trainer
                     continue;
                 }
 
-                if (cancel.IsCancellationRequested)
+                // Data-parallel ranks stop together, after the batch in which one of them was signalled.
+                if (distributed is null ? cancel.IsCancellationRequested : stopAgreed)
                 {
                     _secondsBefore += clock.Elapsed.TotalSeconds;
-                    Checkpoint.Save(checkpointPath, ToCheckpoint());
+                    if (distributed is not { IsRoot: false })
+                    {
+                        Checkpoint.Save(checkpointPath, ToCheckpoint());
+                    }
+
                     return false;
                 }
 
                 Optimizer.ZeroGrad();
                 var loss = Tensor.CrossEntropy(Model.Forward(x), y);
                 BeforeBackward?.Invoke(loss);
-                loss.Backward();
+                int globalRows = DistributedTraining.GlobalRows(Data.Train.Count, Options.BatchSize, index - 1);
+                double scale = distributed is null ? 1 : GlobalBatch.LossScale(globalRows, distributed.WorldSize, distributed.Rank);
+                (distributed is null ? loss : loss * scale).Backward();
+                distributed?.Ddp!.FinishGradientSync();
                 AfterBackward?.Invoke();
                 Optimizer.Step();
                 double value = loss.Item();
+                int n = x.Size(0);
+                if (distributed is not null)
+                {
+                    (value, stopAgreed) = distributed.Agree(value * scale, cancel.IsCancellationRequested);
+                    n = globalRows;
+                }
+
                 _collector.StepCompleted();
                 if (!double.IsFinite(value))
                 {
                     throw new InvalidOperationException($"epoch {Epoch + 1}, batch {index}: the loss is {(double.IsNaN(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf")}; lower --lr");
                 }
 
-                int n = x.Size(0);
                 _lossSum += value * n;
                 _lossCount += n;
                 _batchInEpoch++;
@@ -170,7 +188,11 @@ internal sealed class Trainer
             _lossCount = 0;
             _secondsBefore = 0;
             _epochStartLoaderState = _loader.Generator.GetState();
-            Checkpoint.Save(checkpointPath, ToCheckpoint());
+            if (distributed is not { IsRoot: false })
+            {
+                Checkpoint.Save(checkpointPath, ToCheckpoint());
+            }
+
             EpochCompleted?.Invoke(record);
         }
 

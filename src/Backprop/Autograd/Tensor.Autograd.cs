@@ -89,6 +89,11 @@ public sealed partial class Tensor
 
                 // The recorded gradient is kept as it is (a copy would cut it from its graph).
                 t.Grad = t.Grad is null ? g : t.Grad + g;
+                if (t.IsLeaf)
+                {
+                    t.RunPostAccumulateGradHooks();
+                }
+
                 return true;
             });
             return;
@@ -106,6 +111,11 @@ public sealed partial class Tensor
             // engine holds is kept as it is.
             bool keep = t.Grad is null && owned;
             t.Grad = t.Grad is null ? (owned ? g : g.Clone()) : t.Grad + g;
+            if (t.IsLeaf)
+            {
+                t.RunPostAccumulateGradHooks();
+            }
+
             return keep;
         });
     }

@@ -18,7 +18,7 @@ namespace Backprop.Tests.Architecture;
 /// </summary>
 public class DocumentationTests(ITestOutputHelper output)
 {
-    private static readonly Assembly[] s_libraries = [typeof(Tensor).Assembly, typeof(OnnxExport).Assembly];
+    private static readonly Assembly[] s_libraries = [typeof(Tensor).Assembly, typeof(OnnxExport).Assembly, typeof(Backprop.Distributed.ProcessGroup).Assembly];
 
     /// <summary>
     /// One <c>&lt;param name="…"&gt;</c> per parameter, on each public (and protected, on a public unsealed
