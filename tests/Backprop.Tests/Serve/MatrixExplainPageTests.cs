@@ -28,7 +28,7 @@ public class MatrixExplainPageTests(BrowserFixture browser) : IClassFixture<Brow
         await Phase(page, "backward");
         Assert.Equal("u1", await Current(page));
         int last = e.Nodes.Count(n => n.Kind == ExpressionNodeKind.Operation) + e.Steps.Count + 1;
-        await page.WaitForURLAsync(url => url.Contains($"step={last}", StringComparison.Ordinal));
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"step={last}(&|$)")); // polled: the URL is written at most every 200 ms
         Assert.Equal("[0.008771354689, 0.009954254705]", await page.Locator("#panel .upstream table.grid").GetAttributeAsync("title").ContinueWith(t => t.Result![(t.Result!.IndexOf(':') + 2)..]));
         var intoW1 = page.Locator("#panel .contribution[data-input='W1']");
         Assert.Equal("∂E/∂W1 = δ_u1·xᵀ (outer product, 2×2)", await intoW1.Locator(".rule").TextContentAsync());
@@ -50,7 +50,7 @@ public class MatrixExplainPageTests(BrowserFixture browser) : IClassFixture<Brow
         Assert.Equal(["0.1868156018", "0.1755100528"], await intoU4.Locator(".local table.grid td").AllTextContentsAsync());
 
         // A shared link opens the same step.
-        await page.WaitForURLAsync(url => url.Contains($"step={last - 5}", StringComparison.Ordinal));
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"step={last - 5}(&|$)"));
         var other = await page.Context.NewPageAsync();
         await other.GotoAsync(page.Url);
         await Phase(other, "backward");
