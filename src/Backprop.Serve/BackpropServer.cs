@@ -159,7 +159,8 @@ public sealed class BackpropServer : IAsyncDisposable
         new PlaygroundEndpoints(s_json).Map(app);
         app.MapGet("/assets/{name}", context => WriteAsset(context, (string)context.Request.RouteValues["name"]!));
         app.MapGet("/api/examples", context => context.Response.WriteAsJsonAsync(
-            WorkedExamples.Names.Select(name => new { name, title = WorkedExamples.Get(name).Title }), s_json, context.RequestAborted));
+            WorkedExamples.Names.Select(name => new { name, title = WorkedExamples.Get(name).Title })
+                .Concat(WorkedExamples.MatrixNames.Select(name => new { name, title = WorkedExamples.GetMatrix(name).Title })), s_json, context.RequestAborted));
         app.MapGet("/api/explain", context =>
             context.Response.WriteAsJsonAsync(ExplainService.Explain(ExplainRequest.FromQuery(context.Request.Query)), s_json, context.RequestAborted));
         app.MapPost("/api/explain", async context =>

@@ -19,8 +19,14 @@ public static class ServeLimits
     /// <summary>Nodes of a program's graph (inputs, constants and operations).</summary>
     public const int MaxNodes = 1_000;
 
-    /// <summary>Input values given to a program (each costs a finite-difference check over the whole graph).</summary>
+    /// <summary>Input values given to a program (each costs a finite-difference check over the whole graph); in the matrix form, their entries in all.</summary>
     public const int MaxInputs = 200;
+
+    /// <summary>Entries of one value in the matrix form (20×20): an operation whose result would be larger is refused before it is computed.</summary>
+    public const int MaxEntries = 400;
+
+    /// <summary>Entries of all the values of a matrix-form program's graph together (what the page is sent, several times over).</summary>
+    public const int MaxTotalEntries = 20_000;
 
     /// <summary>Characters of the input values' text (<c>at</c>).</summary>
     public const int MaxValuesLength = 10_000;

@@ -44,7 +44,7 @@ internal static class ExplainArguments
             return values;
         }
 
-        foreach (string part in SplitTopLevel(text))
+        foreach (string part in ExplainArray.SplitTopLevel(text))
         {
             int eq = part.IndexOf('=', StringComparison.Ordinal);
             if (eq <= 0)
@@ -64,32 +64,6 @@ internal static class ExplainArguments
         }
 
         return values;
-    }
-
-    /// <summary>Splits at the commas outside brackets.</summary>
-    private static List<string> SplitTopLevel(string text)
-    {
-        var parts = new List<string>();
-        int depth = 0, start = 0;
-        for (int i = 0; i < text.Length; i++)
-        {
-            if (text[i] == '[')
-            {
-                depth++;
-            }
-            else if (text[i] == ']')
-            {
-                depth--;
-            }
-            else if (text[i] == ',' && depth == 0)
-            {
-                parts.Add(text[start..i].Trim());
-                start = i + 1;
-            }
-        }
-
-        parts.Add(text[start..].Trim());
-        return parts;
     }
 
     public static ReportFormat ParseFormat(string format) => format switch

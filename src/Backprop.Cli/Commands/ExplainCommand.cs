@@ -46,11 +46,6 @@ internal static class ExplainCommand
 
                 if (WorkedExamples.MatrixNames.Contains(name))
                 {
-                    if (reportFormat == ReportFormat.Tex)
-                    {
-                        throw new ArgumentException("--format tex is for scalar programs; the matrix form prints text or md");
-                    }
-
                     report = WorkedExamples.GetMatrix(name).ToReport();
                 }
                 else
@@ -65,7 +60,7 @@ internal static class ExplainCommand
                 var parsed = ExplainProgram.Parse(source);
                 if (parsed.UsesMatrixForm || ExplainArguments.HasArrays(result.GetValue(at)))
                 {
-                    report = ExplainMatrix(parsed, result.GetValue(at), result.GetValue(target), result.GetValue(lr), reportFormat);
+                    report = ExplainMatrix(parsed, result.GetValue(at), result.GetValue(target), result.GetValue(lr));
                     Write(report, reportFormat, result.GetValue(step));
                     return 0;
                 }
@@ -87,16 +82,11 @@ internal static class ExplainCommand
     }
 
     /// <summary>The matrix form: values may be vectors and matrices; the loss is written in the program.</summary>
-    private static Report ExplainMatrix(ExplainProgram program, string? at, double? target, double? lr, ReportFormat format)
+    private static Report ExplainMatrix(ExplainProgram program, string? at, double? target, double? lr)
     {
         if (target is not null)
         {
             throw new ArgumentException("--target is for scalar programs; in the matrix form write the loss in the program, e.g. L = sum((y - t)^2) with t given in --at");
-        }
-
-        if (format == ReportFormat.Tex)
-        {
-            throw new ArgumentException("--format tex is for scalar programs; the matrix form prints text or md");
         }
 
         var values = ExplainArguments.ParseArrays(at);

@@ -10,9 +10,15 @@ namespace Backprop.Serve.Explainer;
 /// optionally a target, a loss and a learning rate), or a worked example by name (whose learning
 /// rate may be changed). The same fields come from the query string of a GET or from the JSON body
 /// of a POST; every field is checked here, so a bad request is refused with a message that names it.
+/// Values written with brackets (<c>W=[[0.15,0.2],[0.25,0.3]],x=[0.05,0.1]</c>) come as
+/// <see cref="Arrays"/> instead of <see cref="Values"/> and select the matrix form.
 /// </summary>
-internal sealed record ExplainRequest(string? Program, string? Example, IReadOnlyList<KeyValuePair<string, double>> Values, double? Target, ExplainLoss Loss, double? LearningRate)
+internal sealed record ExplainRequest(string? Program, string? Example, IReadOnlyList<KeyValuePair<string, double>> Values, double? Target, ExplainLoss Loss, double? LearningRate,
+    IReadOnlyList<KeyValuePair<string, Tensor>>? Arrays = null)
 {
+    /// <summary>Every example the page offers: the scalar ones, then those in matrix form.</summary>
+    public static IEnumerable<string> ExampleNames => WorkedExamples.Names.Concat(WorkedExamples.MatrixNames);
+
     /// <summary>The query-string names: the page's own state (step, large) is allowed beside them and ignored.</summary>
     public static readonly string[] Fields = ["program", "example", "at", "target", "loss", "lr"];
 
@@ -86,9 +92,9 @@ internal sealed record ExplainRequest(string? Program, string? Example, IReadOnl
                 throw new RequestException("an example runs its own program with its own values: give no program, at, target or loss with it (lr may change its learning rate)");
             }
 
-            if (!WorkedExamples.Names.Contains(example, StringComparer.Ordinal))
+            if (!ExampleNames.Contains(example, StringComparer.Ordinal))
             {
-                throw new RequestException($"unknown example '{Shorten(example)}' (examples: {string.Join(", ", WorkedExamples.Names)})");
+                throw new RequestException($"unknown example '{Shorten(example)}' (examples: {string.Join(", ", ExampleNames)})");
             }
 
             return new ExplainRequest(null, example, [], null, ExplainLoss.Squared, rate);
@@ -110,7 +116,54 @@ internal sealed record ExplainRequest(string? Program, string? Example, IReadOnl
             "difference" => ExplainLoss.Difference,
             _ => throw new RequestException($"'loss' must be squared or difference, got '{Shorten(loss)}'"),
         };
-        return new ExplainRequest(program, null, ParseValues(at), OptionalNumber("target", target), lossKind, rate);
+        return at is not null && at.Contains('[', StringComparison.Ordinal)
+            ? new ExplainRequest(program, null, [], OptionalNumber("target", target), lossKind, rate, ParseArrays(at))
+            : new ExplainRequest(program, null, ParseValues(at), OptionalNumber("target", target), lossKind, rate);
+    }
+
+    /// <summary>
+    /// Parses <c>W=[[1,2],[3,4]],x=[5,6],c=7</c> into name/value pairs in the given order: a value is a
+    /// number, a vector or a matrix (<see cref="ExplainArray.Parse(string)"/>); at most
+    /// <see cref="ServeLimits.MaxInputs"/> entries in all, each costing a finite-difference check.
+    /// </summary>
+    internal static List<KeyValuePair<string, Tensor>> ParseArrays(string text)
+    {
+        if (text.Length > ServeLimits.MaxValuesLength)
+        {
+            throw new RequestException($"the input values are {text.Length:N0} characters long; the limit is {ServeLimits.MaxValuesLength:N0}");
+        }
+
+        var values = new List<KeyValuePair<string, Tensor>>();
+        long entries = 0;
+        foreach (string part in ExplainArray.SplitTopLevel(text))
+        {
+            int eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw new RequestException($"'at': expected NAME=VALUE separated by commas, a VALUE being a number, [a, b] or [[a, b], [c, d]] (e.g. W=[[1,2],[3,4]],x=[5,6]), got '{Shorten(part)}'");
+            }
+
+            string name = part[..eq].Trim();
+            Tensor value;
+            try
+            {
+                value = ExplainArray.Parse(part[(eq + 1)..].Trim());
+            }
+            catch (ExplainException e)
+            {
+                throw new RequestException($"'at' {Shorten(name)}: {e.Message}");
+            }
+
+            entries += value.Numel;
+            if (entries > ServeLimits.MaxInputs)
+            {
+                throw new RequestException($"the input values have more than {ServeLimits.MaxInputs} entries in all; the limit is {ServeLimits.MaxInputs}");
+            }
+
+            values.Add(KeyValuePair.Create(name, value));
+        }
+
+        return values;
     }
 
     /// <summary>Parses <c>w1=3,w2=4,w3=-5</c> (spaces allowed) into name/value pairs in the given order.</summary>

@@ -15,9 +15,33 @@ internal static class ExplainService
     /// <summary>Relative error below which a gradient and its finite difference are said to agree.</summary>
     public const double AgreementTolerance = 1e-6;
 
-    public static ExplainResponse Explain(ExplainRequest request)
+    /// <summary>
+    /// The answer for <paramref name="request"/>: an <see cref="ExplainResponse"/>, or a
+    /// <see cref="MatrixExplainResponse"/> (<see cref="MatrixExplainService"/>) for a matrix-form
+    /// example, values with brackets, or a program that uses the matrix form (as <c>backprop explain</c> decides).
+    /// </summary>
+    public static object Explain(ExplainRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.Example is not null && WorkedExamples.MatrixNames.Contains(request.Example))
+        {
+            return MatrixExplainService.Explain(request, null);
+        }
+
+        if (request.Example is null)
+        {
+            var parsed = ExplainProgram.Parse(request.Program!);
+            if (request.Arrays is not null || parsed.UsesMatrixForm)
+            {
+                return MatrixExplainService.Explain(request, parsed);
+            }
+        }
+
+        return ExplainScalar(request);
+    }
+
+    private static ExplainResponse ExplainScalar(ExplainRequest request)
+    {
         WorkedExample? example = request.Example is null ? null : WorkedExamples.Get(request.Example);
         ExplainProgram program;
         IReadOnlyList<KeyValuePair<string, double>> values;

@@ -45,6 +45,7 @@
   }
 
   const math = (text) => h('span', { class: 'math' }, text);
+  const isMatrix = () => !!state.data && state.data.form === 'matrix';
   const num = (n) => h('span', { class: 'num' }, n ? n.text : 'n/a');
 
   // ---------------------------------------------------------------------------------------------
@@ -199,6 +200,7 @@
     } else {
       about.append('Program with output ', math(data.outputName), '.');
     }
+    if (isMatrix()) about.append(' Matrix form: every node holds a scalar, vector or matrix, shown with its shape; δ_u = ∂' + data.outputName + '/∂u has u’s shape.');
 
     $('explainer').hidden = false;
     drawGraph(data);
@@ -265,15 +267,20 @@
         text.append(t);
         return t;
       };
-      tspan('title').textContent = node.name;
+      const matrix = isMatrix();
+      tspan('title').textContent = matrix ? `${node.name} (${node.value.shapeText})` : node.name;
       if (node.kind === 'operation') tspan('formula').textContent = '= ' + node.formula;
-      const value = tspan('value');
-      const grad = node.requiresGrad ? tspan('grad') : null;
+      // The matrix form shows a matrix one row per line, its value and its gradient alike.
+      const rows = matrix ? node.value.lines.length : 1;
+      const values = Array.from({ length: rows }, () => tspan('value'));
+      const grads = matrix ? (node.gradient ? node.gradient.lines.map(() => tspan('grad')) : []) : node.requiresGrad ? [tspan('grad')] : [];
+      const value = values[0];
+      const grad = grads.length ? grads[0] : null;
       g.append(text);
       const title = s('title');
       g.append(title);
       nodeLayer.append(g);
-      return { node, g, value, grad, title, y };
+      return { node, g, value, grad, values, grads, title, y };
     });
     host.append(svg);
     state.svg = svg;
@@ -327,11 +334,16 @@
     const result = new Map();
     for (let i = 0; i <= stepIndex; i++) {
       const step = data.steps[i];
-      if (step.phase === 'seed') result.set(step.node, { text: '1', complete: true });
+      if (step.phase === 'seed') result.set(step.node, { text: step.upstream.text, value: step.upstream, complete: true });
       if (step.phase !== 'backward') continue;
-      for (const c of step.contributions) result.set(c.input, { text: c.after.text, complete: c.use === c.uses });
+      for (const c of step.contributions) result.set(c.input, { text: c.after.text, value: c.after, complete: c.use === c.uses });
     }
     return result;
+  }
+
+  /** The matrix form's box lines: the first after its label, the others indented under it; lines left over are emptied. */
+  function setLines(tspans, label, lines) {
+    tspans.forEach((t, i) => setText(t, i < lines.length ? (i === 0 ? label : ' '.repeat(label.length)) + lines[i] : ''));
   }
 
   /** Sets an element's text only when it changes: a step touches a few nodes, and rewriting every node's text would lay out the whole graph again. */
@@ -355,11 +367,17 @@
       v.g.classList.toggle('current', step.node === n.index && step.phase !== 'start' && step.phase !== 'done');
       v.g.classList.toggle('receiving', receiving.has(n.index));
       v.g.classList.toggle('feeding', feeding.has(n.index));
-      setText(v.value, 'value ' + (computed ? n.value.text : '?'));
       const g = gradients.get(n.index);
-      if (v.grad) {
-        setText(v.grad, !g ? '' : g.complete ? `∂${v.y}/∂${n.name} = ${g.text}` : `∂${v.y}/∂${n.name} so far ${g.text}`);
-        v.grad.classList.toggle('partial', !!g && !g.complete);
+      if (isMatrix()) {
+        setLines(v.values, 'value ', computed ? n.value.lines : ['?']);
+        setLines(v.grads, !g ? '' : `∂${v.y}/∂${n.name} ${g.complete ? '=' : 'so far'} `, g ? g.value.lines : []);
+        for (const t of v.grads) t.classList.toggle('partial', !!g && !g.complete);
+      } else {
+        setText(v.value, 'value ' + (computed ? n.value.text : '?'));
+        if (v.grad) {
+          setText(v.grad, !g ? '' : g.complete ? `∂${v.y}/∂${n.name} = ${g.text}` : `∂${v.y}/∂${n.name} so far ${g.text}`);
+          v.grad.classList.toggle('partial', !!g && !g.complete);
+        }
       }
       v.g.classList.toggle('has-grad', !!g && g.complete);
       setText(v.title, `${n.name}${n.kind === 'operation' ? ' = ' + n.formula : ' (' + n.kind + ')'}` +
@@ -443,6 +461,10 @@
     const panel = $('panel');
     panel.textContent = '';
     panel.dataset.phase = step.phase;
+    if (isMatrix()) {
+      renderMatrixPanel(panel, step);
+      return;
+    }
     const data = state.data;
     const y = data.outputName;
     const node = step.node === null ? null : data.nodes[step.node];
@@ -585,21 +607,26 @@
     return h('p', { class: 'expected' }, h('strong', {}, 'The source material expects: '), example.expected);
   }
 
-  function renderDescent(panel) {
-    const data = state.data;
-    const d = data.descent;
-    const y = data.outputName;
-    panel.append(h('h2', {}, 'One gradient-descent step'));
+  /** The learning-rate form under the gradients: (re)loads the explanation with η and stays on the last step. */
+  function stepForm(rate) {
     const form = h('form', { class: 'lr-form' });
-    const input = h('input', { id: 'step-lr', inputmode: 'decimal', size: 8, value: d && d.learningRate ? d.learningRate.text : '0.1' });
-    form.append(h('label', { for: 'step-lr' }, 'Learning rate η '), input, ' ', h('button', { type: 'submit' }, d && d.learningRate ? 'Step again with this η' : 'Take the step'));
+    const input = h('input', { id: 'step-lr', inputmode: 'decimal', size: 8, value: rate || '0.1' });
+    form.append(h('label', { for: 'step-lr' }, 'Learning rate η '), input, ' ', h('button', { type: 'submit' }, rate ? 'Step again with this η' : 'Take the step'));
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       $('lr').value = input.value.trim();
       const request = formRequest();
       load(request, state.data.steps.length - 1, true);
     });
-    panel.append(form);
+    return form;
+  }
+
+  function renderDescent(panel) {
+    const data = state.data;
+    const d = data.descent;
+    const y = data.outputName;
+    panel.append(h('h2', {}, 'One gradient-descent step'));
+    panel.append(stepForm(d && d.learningRate ? d.learningRate.text : null));
     if (!d || !d.learningRate) {
       panel.append(h('p', {}, 'Choose η and take a step: every input w moves to w − η·∂L/∂w.'));
       return;
@@ -622,6 +649,153 @@
     if (d.hasTarget) after.append(', ', math(`${l} = `), num(d.valueAfter));
     after.append(` (was ${d.value.text})`);
     panel.append(after);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The matrix form: the same steps, with values and δs shown as grids with their shapes. Every
+  // number, rule and rule value comes from the server (the library's MatrixExplanation).
+
+  /** A value as a grid: a matrix as rows and columns, a vector as a column (as in W @ x), a scalar as a number. */
+  function grid(value, cls) {
+    if (!value) return h('span', { class: 'num' }, 'n/a');
+    if (value.shape.length === 0) return h('span', { class: 'num' + (cls ? ' ' + cls : '') }, value.entries[0]);
+    const rows = value.shape[0];
+    const columns = value.shape.length === 2 ? value.shape[1] : 1;
+    const body = h('tbody');
+    for (let r = 0; r < rows; r++) {
+      const tr = h('tr');
+      for (let c = 0; c < columns; c++) tr.append(h('td', {}, value.entries[r * columns + c]));
+      body.append(tr);
+    }
+    return h('table', { class: 'grid' + (cls ? ' ' + cls : ''), 'data-shape': value.shapeText, title: value.shapeText + ': ' + value.text }, body);
+  }
+
+  /** "name (shape) = grid", the grid beside its label. */
+  function named(label, value, cls) {
+    return h('div', { class: 'named' }, h('span', { class: 'math' }, label), h('span', { class: 'eq' }, '='), grid(value, cls));
+  }
+
+  function shapeOf(node) {
+    return node.value.shapeText;
+  }
+
+  function renderMatrixPanel(panel, step) {
+    const data = state.data;
+    const y = data.outputName;
+    const node = step.node === null ? null : data.nodes[step.node];
+    switch (step.phase) {
+      case 'start': {
+        panel.append(h('h2', {}, 'Forward pass (matrix form)'),
+          h('p', {}, 'The inputs and constants have their values: scalars, vectors (a vector is a column in W @ x) and matrices (rows × columns). Each forward step computes one node from nodes computed before it. Nodes not computed yet are faded and show value ?.'));
+        const rows = data.nodes.filter((n) => n.box && n.kind !== 'operation')
+          .map((n) => h('tr', { 'data-node': n.name }, h('td', {}, math(n.name)), h('td', {}, n.kind), h('td', {}, shapeOf(n)), h('td', {}, grid(n.value))));
+        if (rows.length) panel.append(table(['node', 'kind', 'shape', 'value'], rows));
+        panel.append(h('p', { class: 'next-hint' }, 'Press → (or Next) to compute the first node.'));
+        if (data.example) panel.append(expected(data.example));
+        break;
+      }
+      case 'forward': {
+        panel.append(h('h2', {}, 'Forward: compute ', math(`${node.name} (${shapeOf(node)})`)));
+        panel.append(h('p', { class: 'big' }, math(`${node.name} = ${node.formula}`)));
+        const inputs = [...new Map(node.inputs.map((i) => [i, data.nodes[i]])).values()];
+        if (inputs.length) {
+          panel.append(h('p', {}, 'with'), h('div', { class: 'operands' }, inputs.map((n) => named(`${n.name} (${shapeOf(n)})`, n.value))));
+        }
+        panel.append(h('div', { class: 'big result' }, named(`${node.name} (${shapeOf(node)})`, node.value)));
+        if (node.isOutput) panel.append(h('p', {}, 'This is the output: the forward pass is complete.'));
+        break;
+      }
+      case 'seed':
+        panel.append(h('h2', {}, 'Backward pass: seed'),
+          h('p', { class: 'big' }, math(`∂${y}/∂${y} = 1`)),
+          h('p', {}, 'The backward pass visits the nodes in reverse topological order. When u is visited, δ_u = ',
+            math(`∂${y}/∂u`), ' is complete and has u’s shape. u sends δ_u to each input v by the matrix-form rule of its operation (δ·xᵀ, Wᵀ·δ, δ ⊙ f′(a), a sum over broadcast dimensions), which computes the scalar chain rule for every entry at once.'));
+        break;
+      case 'backward':
+        renderMatrixBackward(panel, step, node);
+        break;
+      default:
+        renderMatrixDone(panel);
+        break;
+    }
+  }
+
+  function renderMatrixBackward(panel, step, node) {
+    const data = state.data;
+    const y = data.outputName;
+    const u = node.name;
+    panel.append(h('h2', {}, 'Backward: visit ', math(`${u} (${shapeOf(node)})`)));
+    panel.append(h('p', {}, math(`${u} = ${node.formula}`), node.uses > 1 ? ` (used ${node.uses} times: δ_${u} is the sum of what its consumers sent)` : ''));
+    panel.append(h('div', { class: 'upstream' }, named(`δ_${u} = ∂${y}/∂${u}`, step.upstream)));
+    const operands = [...new Map(node.inputs.map((i) => [i, data.nodes[i]])).values()].filter((n) => n.value.shape.length > 0 || n.box);
+    if (operands.length) {
+      panel.append(h('p', { class: 'operands-note' }, 'Forward values it uses: ',
+        operands.map((n, k) => [k ? ', ' : '', math(`${n.name} = ${n.value.text}`)])));
+    }
+    const list = h('ol', { class: 'contributions' });
+    for (const c of step.contributions) {
+      const v = data.nodes[c.input];
+      const complete = c.use === c.uses;
+      const item = h('li', { class: 'contribution matrix', 'data-input': v.name },
+        h('div', { class: 'into' }, 'into ', math(`${v.name} (${shapeOf(v)})`), ':'),
+        h('div', { class: 'rule' }, math(c.rule)),
+        h('div', { class: 'scalar-rule' }, 'scalar chain rule: ', math(c.scalarRule)));
+      if (c.localRule) item.append(h('div', { class: 'local' }, named(c.localRule, c.local)));
+      item.append(h('div', { class: 'product' }, named(`∂${y}/∂${v.name} ${c.uses > 1 ? '(this part)' : ''}`.trim(), c.contribution, 'value')));
+      if (c.uses > 1) {
+        item.append(h('div', { class: 'accumulate' }, c.before ? 'added to what it had: ' : 'its first part: ', grid(c.after),
+          h('span', { class: complete ? 'tag complete' : 'tag partial' },
+            complete ? ` complete (${c.use} of ${c.uses} uses)` : ` ${c.use} of ${c.uses} uses so far`)));
+      } else {
+        item.append(h('div', { class: 'accumulate' }, h('span', { class: 'tag complete' }, ' complete')));
+      }
+      list.append(item);
+    }
+    if (step.contributions.length) panel.append(list);
+    else panel.append(h('p', {}, 'None of its inputs needs a gradient.'));
+  }
+
+  function renderMatrixDone(panel) {
+    const data = state.data;
+    const y = data.outputName;
+    panel.append(h('h2', {}, 'Gradients of ', math(y)));
+    if (!data.gradients.length) {
+      panel.append(h('p', {}, 'The program has no inputs.'));
+    } else {
+      panel.append(h('p', {}, 'Each gradient has its input’s shape; every entry is checked against the central difference (f(x + h) − f(x − h)) / 2h, h = 1e-6·max(1, |x|), and the largest relative error is shown.'));
+      // One card per input (grids side by side do not fit beside the graph): gradient, finite difference, check.
+      for (const g of data.gradients) {
+        panel.append(h('div', { class: 'gradient-card', 'data-input': g.name },
+          h('h3', {}, math(`${g.name} (${g.gradient.shapeText})`)),
+          named(`∂${y}/∂${g.name}`, g.gradient, 'value'),
+          g.finiteDifference ? named('finite difference', g.finiteDifference) : h('p', {}, 'finite difference: not computed'),
+          h('p', { class: 'check' }, 'largest relative error ', h('span', { class: 'num' }, g.maxRelativeError.text), ' ',
+            h('span', { class: g.agrees === true ? 'ok' : g.agrees === false ? 'bad' : '' },
+              g.agrees === true ? '✓ agrees' : g.agrees === false ? '✗ differs' : 'not checked'))));
+      }
+      panel.append(h('p', { class: 'rule-check' }, 'Every δ is the engine’s gradient (Autograd.Grad, float64); at each node the rules’ values add up to it, the largest difference being ',
+        data.largestRuleDifference.text, '.'));
+    }
+    renderMatrixDescent(panel);
+    if (data.example) panel.append(expected(data.example));
+  }
+
+  function renderMatrixDescent(panel) {
+    const data = state.data;
+    const d = data.descent;
+    const y = data.outputName;
+    panel.append(h('h2', {}, 'One gradient-descent step'));
+    panel.append(stepForm(d ? d.learningRate.text : null));
+    if (!d) {
+      panel.append(h('p', {}, 'Choose η and take a step: every input W moves to W − η·∂' + y + '/∂W, entry by entry.'));
+      return;
+    }
+    panel.append(h('p', {}, 'Update ', math(`W ← W − η·∂${y}/∂W`), ' entry by entry with ', math(`η = ${d.learningRate.text}`), ':'));
+    for (const u of d.updates) {
+      panel.append(h('div', { class: 'update', 'data-input': u.name },
+        math(`${u.name} ←`), grid(u.value), math(`− ${d.learningRate.text} ·`), grid(u.gradient), math('='), grid(u.newValue, 'value')));
+    }
+    panel.append(h('p', { class: 'big result after' }, 'After the step: ', math(`${y} = `), h('span', { class: 'num' }, d.outputAfter.text), ` (was ${d.outputBefore.text})`));
   }
 
   function table(headers, rows) {

@@ -55,6 +55,38 @@ public static class ExplainArray
         return shape.Count == 0 ? "scalar" : string.Join("×", shape.Select(s => s.ToString(CultureInfo.InvariantCulture)));
     }
 
+    /// <summary>
+    /// Splits a list of values such as <c>W=[[1,2],[3,4]],x=[5,6],c=7</c> at the commas outside brackets
+    /// (the commas inside a vector or matrix belong to it), each part trimmed.
+    /// </summary>
+    /// <param name="text">The list as written.</param>
+    /// <returns>The parts in order, e.g. <c>W=[[1,2],[3,4]]</c>, <c>x=[5,6]</c>, <c>c=7</c>.</returns>
+    public static List<string> SplitTopLevel(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var parts = new List<string>();
+        int depth = 0, start = 0;
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '[')
+            {
+                depth++;
+            }
+            else if (text[i] == ']')
+            {
+                depth--;
+            }
+            else if (text[i] == ',' && depth == 0)
+            {
+                parts.Add(text[start..i].Trim());
+                start = i + 1;
+            }
+        }
+
+        parts.Add(text[start..].Trim());
+        return parts;
+    }
+
     private static string Row(double[] data, int start, int count) =>
         "[" + string.Join(", ", Enumerable.Range(start, count).Select(i => ExplainNumber.Format(data[i]))) + "]";
 

@@ -27,4 +27,10 @@ public sealed record ExplainOptions
 
     /// <summary>Whether to compute the central finite difference of every gradient (on by default).</summary>
     public bool FiniteDifferences { get; init; } = true;
+
+    /// <summary>
+    /// The matrix form's bound on the size of a value: an operation whose result would have more entries
+    /// is refused with an <see cref="ExplainException"/> before it is computed (a server's bound; unbounded by default).
+    /// </summary>
+    public int MaxEntries { get; init; } = int.MaxValue;
 }

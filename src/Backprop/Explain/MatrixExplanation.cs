@@ -141,7 +141,7 @@ public sealed class MatrixExplanation
         }
 
         var values = inputs.ToList();
-        var graph = MatrixGraph.Build(program, values, withGrad: true);
+        var graph = MatrixGraph.Build(program, values, withGrad: true, options.MaxEntries);
         MatrixNode output = graph.Output;
         if (output.Shape.Count != 0)
         {

@@ -31,7 +31,7 @@ public static class MatrixExplanationReport
 
     private static string Shape(MatrixNode node) => ExplainArray.FormatShape(node.Shape);
 
-    private static ReportSpan Value(Tensor value) => ExplainArray.Format(value);
+    private static ReportSpan Value(Tensor value) => MatrixTex.Value(value);
 
     private static ReportSpan Named(MatrixNode node) => $"{node.Name} ({Shape(node)})";
 
@@ -45,7 +45,8 @@ public static class MatrixExplanationReport
             spans.Add("Inputs: ");
             for (int i = 0; i < e.Inputs.Count; i++)
             {
-                spans.Add($"{e.Inputs[i].Name} ({Shape(e.Inputs[i])}) = {ExplainArray.Format(e.Inputs[i].Value)}");
+                spans.Add($"{e.Inputs[i].Name} ({Shape(e.Inputs[i])}) = ");
+                spans.Add(Value(e.Inputs[i].Value));
                 spans.Add(i + 1 < e.Inputs.Count ? ", " : ". ");
             }
         }
@@ -70,7 +71,7 @@ public static class MatrixExplanationReport
                 continue; // shown inside the formulas that use it
             }
 
-            rows.Add([node.Name, node.Formula, Shape(node), Value(node.Value)]);
+            rows.Add([node.Name, node.Kind == ExpressionNodeKind.Operation ? MatrixTex.Rule(node.Formula) : node.Formula, MatrixTex.Shape(node.Shape), Value(node.Value)]);
         }
 
         report.Add(new ReportTable(["node", "formula", "shape", "value"], [rows], [false, false, true, false]));
@@ -96,11 +97,11 @@ public static class MatrixExplanationReport
             for (int k = 0; k < step.Edges.Count; k++)
             {
                 var edge = step.Edges[k];
-                rows.Add([k == 0 ? Named(step.Node) : "", k == 0 ? Value(step.Upstream) : "", Named(edge.Input), edge.Rule, Value(edge.Contribution)]);
-                rows.Add(["", "", "", "  scalar: " + edge.ScalarRule, ""]);
+                rows.Add([k == 0 ? Named(step.Node) : "", k == 0 ? Value(step.Upstream) : "", Named(edge.Input), MatrixTex.Rule(edge.Rule), Value(edge.Contribution)]);
+                rows.Add(["", "", "", new ReportSpan("  scalar: " + edge.ScalarRule, @"\text{scalar: }" + MatrixTex.Math(edge.ScalarRule)), ""]);
                 if (edge.LocalRule is not null && edge.Local is not null)
                 {
-                    rows.Add(["", "", "", "  " + edge.LocalRule, Value(edge.Local)]);
+                    rows.Add(["", "", "", new ReportSpan("  " + edge.LocalRule, MatrixTex.Math(edge.LocalRule)), Value(edge.Local)]);
                 }
             }
 
@@ -154,7 +155,7 @@ public static class MatrixExplanationReport
             : $"No finite-difference check (turned off, or more than {MatrixExplanation.MaxFiniteDifferenceEntries} input entries).");
         var rows = e.Gradients.Select(g => (IReadOnlyList<ReportSpan>)[
             g.Input.Name,
-            Shape(g.Input),
+            MatrixTex.Shape(g.Input.Shape),
             Value(g.Gradient),
             g.FiniteDifference is null ? "n/a" : Value(g.FiniteDifference),
             Scientific(g.MaxRelativeError),

@@ -12,11 +12,13 @@ internal sealed class MatrixGraph
 {
     private readonly ExplainScope<MatrixNode> _scope;
     private readonly bool _withGrad;
+    private readonly int _maxEntries;
 
-    private MatrixGraph(ExplainProgram program, bool withGrad)
+    private MatrixGraph(ExplainProgram program, bool withGrad, int maxEntries)
     {
         _scope = new ExplainScope<MatrixNode>(program);
         _withGrad = withGrad;
+        _maxEntries = maxEntries;
     }
 
     public List<MatrixNode> Nodes { get; } = [];
@@ -28,12 +30,13 @@ internal sealed class MatrixGraph
     /// <summary>
     /// Evaluates <paramref name="program"/> at <paramref name="inputs"/>; with <paramref name="withGrad"/>
     /// the inputs are leaves that require grad, so the output can be differentiated by <see cref="Autograd.Grad(Tensor, IReadOnlyList{Tensor}, Tensor?, bool, BackwardVersion, bool)"/>.
+    /// An operation whose value would have more than <paramref name="maxEntries"/> entries is refused before it is computed.
     /// </summary>
-    public static MatrixGraph Build(ExplainProgram program, IEnumerable<KeyValuePair<string, Tensor>> inputs, bool withGrad)
+    public static MatrixGraph Build(ExplainProgram program, IEnumerable<KeyValuePair<string, Tensor>> inputs, bool withGrad, int maxEntries = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(program);
         ArgumentNullException.ThrowIfNull(inputs);
-        var graph = new MatrixGraph(program, withGrad);
+        var graph = new MatrixGraph(program, withGrad, maxEntries);
         foreach (var (name, value) in inputs)
         {
             graph.AddInput(name, value);
@@ -177,7 +180,17 @@ internal sealed class MatrixGraph
 
     private static string Shape(MatrixNode node) => $"({ExplainArray.FormatShape(node.Shape)})";
 
-    private static Tensor Apply(string op, MatrixNode[] inputs, string name, string formula, SourcePosition at)
+    /// <summary>Refuses a value of <paramref name="shape"/> with more entries than the graph allows, before it is computed.</summary>
+    private void CheckSize(int[] shape, string name, string formula, SourcePosition at)
+    {
+        long entries = shape.Aggregate(1L, (n, size) => n * size);
+        if (entries > _maxEntries)
+        {
+            throw at.Error($"{name} = {formula} would have {entries.ToString("N0", CultureInfo.InvariantCulture)} entries ({ExplainArray.FormatShape(shape)}); the limit is {_maxEntries.ToString("N0", CultureInfo.InvariantCulture)}");
+        }
+    }
+
+    private Tensor Apply(string op, MatrixNode[] inputs, string name, string formula, SourcePosition at)
     {
         Tensor a = inputs[0].Value;
         switch (op)
@@ -195,6 +208,8 @@ internal sealed class MatrixGraph
                             $"shapes do not match in {name} = {formula}: {left.Name} is {Shape(left)} and {right.Name} is {Shape(right)} " +
                             "(elementwise operations need equal shapes, a scalar on one side, or a vector of n against a matrix of n columns)");
                     }
+
+                    CheckSize(BroadcastShape(left.Shape, right.Shape)!, name, formula, at);
 
                     Tensor b = right.Value;
                     switch (op)
@@ -298,7 +313,7 @@ internal sealed class MatrixGraph
             : baseNode.Value.Pow(exponent.Value);
     }
 
-    private static Tensor MatrixProduct(MatrixNode left, MatrixNode right, string name, string formula, SourcePosition at)
+    private Tensor MatrixProduct(MatrixNode left, MatrixNode right, string name, string formula, SourcePosition at)
     {
         var (l, r) = (left.Shape, right.Shape);
         string where = $"{name} = {formula}: {left.Name} is {Shape(left)} and {right.Name} is {Shape(right)}";
@@ -312,6 +327,8 @@ internal sealed class MatrixGraph
         {
             throw at.Error($"shapes do not match in {where}: the inner sizes {inner} and {other} differ (A @ B needs A's columns = B's rows)");
         }
+
+        CheckSize([.. l.Take(l.Count - 1), .. r.Skip(1)], name, formula, at);
 
         return left.Value.Matmul(right.Value);
     }

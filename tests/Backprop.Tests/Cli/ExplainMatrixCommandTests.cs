@@ -50,15 +50,43 @@ public sealed class ExplainMatrixCommandTests
     }
 
     [Fact]
-    public void TargetAndTexAreRefusedInMatrixForm()
+    public void TargetIsRefusedInMatrixForm()
     {
         var (code, _, stderr) = CliRunner.Run("explain", "L = sum(x)", "--at", "x=[1,2]", "--target", "1");
         Assert.Equal(1, code);
         Assert.Contains("write the loss in the program", stderr);
-        (code, _, stderr) = CliRunner.Run("explain", "L = sum(x)", "--at", "x=[1,2]", "--format", "tex");
-        Assert.Equal(1, code);
-        Assert.Contains("--format tex is for scalar programs", stderr);
     }
+
+    [Fact]
+    public void TexSetsTheMatrixFormAsLatexWithBmatrices()
+    {
+        var (code, tex, stderr) = CliRunner.Run("explain", "--example", "mazur-matrix", "--format", "tex");
+        Assert.True(code == 0, stderr);
+        Assert.StartsWith(@"\documentclass{article}", tex);
+        Assert.EndsWith(@"\end{document}" + "\n", tex.ReplaceLineEndings("\n"));
+
+        // The same content as text: W2's gradient as a matrix, the rules as math beside the scalar chain rule.
+        Assert.Contains(@"$\begin{bmatrix} 0.08216704056 & 0.08266762785 \\ -0.02260254048 & -0.02274024222 \end{bmatrix}$", tex);
+        Assert.Contains(@"$\partial E/\partial W1 = \delta_{u1}\cdot x^{\top} (\text{ outer product }, 2\times 2)$", tex);
+        Assert.Contains(@"$\text{scalar: }\partial E/\partial W1[i,j] = \delta_{u1}[i]\cdot x[j]$", tex);
+        Assert.Contains(@"$\partial E/\partial u4 = \operatorname{diag}(\sigma'(u4))\cdot \delta_{o} = \delta_{o} \odot  \sigma'(u4)$", tex);
+        Assert.Contains(@"$\sigma'(u4) = o \odot  (1 - o) (\text{ the diagonal of the Jacobian } \partial o/\partial u4)$ & $\begin{bmatrix} 0.1868156018 \\ 0.1755100528 \end{bmatrix}$", tex);
+        Assert.Contains(@"o & $\operatorname{sigmoid}(u4)$ & $2$ & $\begin{bmatrix} 0.7513650696 \\ 0.7729284653 \end{bmatrix}$ \\", tex); // a vector as a column
+        Assert.Contains(@"E & $0.5\cdot u7$ & $\text{scalar}$ & $0.2983711088$ \\", tex);
+
+        // Nothing pdflatex has no glyph for: every symbol became math or was escaped, and the braces balance.
+        Assert.All(tex, c => Assert.True(c < 128 && c != '?', $"'{c}' in the LaTeX"));
+        Assert.Equal(tex.Count(c => c == '{'), tex.Count(c => c == '}'));
+    }
+
+    [Theory]
+    [InlineData("W1ᵀ·δ_u3", @"W1^{\top}\cdot \delta_{u3}")]
+    [InlineData("Σ_k δ_u[i,k]·B[j,k]", @"\sum_{k} \delta_{u}[i,k]\cdot B[j,k]")]
+    [InlineData("δ_u ⊙ b ⊙ a^(b − 1)", @"\delta_{u} \odot  b \odot  a^{(b - 1)}")]
+    [InlineData("δ_u·1.5·a^0.5", @"\delta_{u}\cdot 1.5\cdot a^{0.5}")]
+    [InlineData("(δ_u2 ⊙ 2·out_h1) summed over the rows (b was broadcast to 2×3)", @"(\delta_{u2} \odot  2\cdot \mathit{out\_h1}) \text{ summed over the rows } (b \text{ was broadcast to } 2\times 3)")]
+    [InlineData("δ_u·[a > 0]·relu'(a)", @"\delta_{u}\cdot [a > 0]\cdot \operatorname{relu}'(a)")]
+    public void RulesBecomeTexMath(string text, string tex) => Assert.Equal(tex, Backprop.Explain.MatrixTex.Math(text));
 
     [Fact]
     public void TheMazurMatrixExampleGivesTheScalarExamplesNumbers()

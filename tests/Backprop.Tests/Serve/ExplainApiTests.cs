@@ -120,7 +120,7 @@ public class ExplainApiTests(ServerFixture server) : IClassFixture<ServerFixture
     public static TheoryData<string, string> BadQueries() => new()
     {
         { "", "a program is required" },
-        { "example=xor", "unknown example 'xor' (examples: abc, chain, w123, mazur, regression, classification)" },
+        { "example=xor", "unknown example 'xor' (examples: abc, chain, w123, mazur, regression, classification, mazur-matrix)" },
         { "example=mazur&program=x", "an example runs its own program" },
         { "program=z%3Dx*&at=x=1", "at column 5" },
         { "program=z%3Dx*y&at=x=1", "undefined variable 'y' (give it a value, e.g. y=1)" },
@@ -289,7 +289,7 @@ public class ExplainApiTests(ServerFixture server) : IClassFixture<ServerFixture
     public async Task TheExamplesAreListedAndTheRootLeadsToTheExplainer()
     {
         var examples = await server.GetJson("/api/examples");
-        Assert.Equal(WorkedExamples.Names, examples.EnumerateArray().Select(e => e.GetProperty("name").GetString()));
+        Assert.Equal([.. WorkedExamples.Names, .. WorkedExamples.MatrixNames], examples.EnumerateArray().Select(e => e.GetProperty("name").GetString()));
         using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = server.Server.Address };
         using var root = await client.GetAsync("/");
         Assert.Equal(HttpStatusCode.Redirect, root.StatusCode);
