@@ -44,11 +44,12 @@ public static class Program
 
         root.SetAction(result =>
         {
-            Console.Error.WriteLine("backprop: a command is required (train, eval, predict, inspect, export, gradcheck, bench, explain, graph, vanishing, serve)");
+            Console.Error.WriteLine("backprop: a command is required (train, lr-find, eval, predict, inspect, export, gradcheck, bench, explain, graph, vanishing, serve)");
             Console.Error.WriteLine("see backprop --help");
             return ExitCodes.Usage;
         });
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(LrFindCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());

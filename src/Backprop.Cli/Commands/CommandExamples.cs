@@ -21,6 +21,13 @@ internal static class CommandExamples
             "backprop train --data data/iris.csv --label-column species --model 4-16-3:relu --lr 0.01",
             "backprop train --resume runs/digits/checkpoint.safetensors --epochs 40",
             "backprop train --epochs 2 --format json          one JSON line per epoch on stdout",
+            "backprop train --schedule onecycle --lr 0.01 --epochs 10   OneCycleLR, stepped per batch",
+            "backprop train --patience 3 --accumulate 4       early stopping keeping the best model; 4 batches per step",
+        ],
+        ["lr-find"] =
+        [
+            "backprop lr-find --out runs/lr-find              the default MLP on the digits: lr-find.png, lr-find.csv, a suggested --lr",
+            "backprop lr-find --optimizer sgd --start-lr 1e-5 --end-lr 1 --steps 80",
         ],
         ["eval"] =
         [

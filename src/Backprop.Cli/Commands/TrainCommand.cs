@@ -27,22 +27,25 @@ internal static class TrainCommand
         var lr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 1e-3 };
         var optimizer = new Option<string>("--optimizer") { Description = "sgd, adam, adamw or rmsprop.", DefaultValueFactory = _ => "adam" };
         optimizer.AcceptOnlyFromAmong("sgd", "adam", "adamw", "rmsprop");
-        var schedule = new Option<string?>("--schedule") { Description = "Learning-rate schedule: none or cosine (default: cosine for --model mlp, none otherwise)." };
-        schedule.AcceptOnlyFromAmong("none", "cosine");
+        var schedule = new Option<string?>("--schedule") { Description = "Learning-rate schedule: none, cosine (per epoch; per batch after a warmup), onecycle (OneCycleLR with max_lr = --lr, per batch) or plateau (ReduceLROnPlateau on the test loss: ×0.1 after 2 epochs without a new best) (default: cosine for --model mlp, none otherwise)." };
+        schedule.AcceptOnlyFromAmong("none", "cosine", "onecycle", "plateau");
+        var warmupEpochs = new Option<int>("--warmup-epochs") { Description = "Raise the learning rate linearly from lr/N to lr over the first N optimizer steps of these epochs, per batch, then follow --schedule (for onecycle: its rising phase, pct_start = warmup/epochs).", DefaultValueFactory = _ => 0 };
+        var patience = new Option<int>("--patience") { Description = "Early stopping: stop after this many epochs without a better test accuracy (ties: lower test loss), and write the best epoch's weights as the model (0: off).", DefaultValueFactory = _ => 0 };
+        var accumulate = new Option<int>("--accumulate") { Description = "Gradient accumulation: one optimizer step per this many batches (their mean gradient); --batch-size stays the batch each forward pass sees, the effective batch is accumulate × batch-size.", DefaultValueFactory = _ => 1 };
         var seed = new Option<long>("--seed") { Description = "Seed for initialization, shuffling and dropout.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int?>("--threads") { Description = "Threads for the kernels (default: all cores)." };
         var output = new Option<string?>("--out") { Description = "Output folder (default: runs/<timestamp>). A folder that holds another run is refused unless --overwrite is given." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the run in --out (its model, checkpoint, history and plots) instead of refusing." };
         var resume = new Option<string?>("--resume") { Description = "Resume from a checkpoint file, writing to its folder; the run's settings come from it (--epochs may change them, and --threads, --out, --grad-report and --detect-anomaly may be given; other settings must match)." };
         var gradReport = new Option<bool>("--grad-report") { Description = "Record per layer and epoch the weight-gradient norm and the saturated/dead activations; writes gradients.csv and gradnorm.png." };
-        var format = OutputFormat.Create("one line per epoch on stdout as it ends {\"epoch\", \"train_loss\", \"test_loss\", \"test_acc\", \"epoch_s\"}, every other message on stderr.");
+        var format = OutputFormat.Create("one line per epoch on stdout as it ends {\"epoch\", \"train_loss\", \"test_loss\", \"test_acc\", \"epoch_s\", \"train_acc\"}, every other message on stderr.");
         var detectAnomaly = new Option<bool>("--detect-anomaly") { Description = "Stop at the first op whose forward or backward gives NaN or Inf, naming it and where it was created (slow)." };
         var serve = new Option<bool>("--serve") { Description = "Watch the run in the browser while it trains (its curves at http://127.0.0.1:8017/runs?run=NAME, beside the other runs in its parent folder). In a terminal the server keeps serving after training until Ctrl-C; when output is redirected (a script, CI) it stops when training ends." };
-        var tensorboard = new Option<string?>("--tensorboard") { Description = "Also write TensorBoard event files to this folder (loss/train, loss/test, accuracy/test, lr and epoch_seconds per epoch); view with tensorboard --logdir DIR." };
+        var tensorboard = new Option<string?>("--tensorboard") { Description = "Also write TensorBoard event files to this folder (loss/train, loss/test, accuracy/train, accuracy/test, lr and epoch_seconds per epoch); view with tensorboard --logdir DIR." };
         var port = new Option<int?>("--port") { Description = $"With --serve: the TCP port (default {Backprop.Serve.ServeOptions.DefaultPort}; 0 picks a free one)." };
         var command = new Command("train", "Train a classifier and write the model, a checkpoint, the history and plots. Ctrl-C, SIGTERM or SIGHUP saves a checkpoint of the exact position and exits (130, 143, 129).")
         {
-            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, seed, threads, output, overwrite, resume, gradReport, detectAnomaly, serve, port, tensorboard, format,
+            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, warmupEpochs, patience, accumulate, seed, threads, output, overwrite, resume, gradReport, detectAnomaly, serve, port, tensorboard, format,
         };
         command.SetAction(result => CommandRunner.Run("train", () => DistributedTraining.Run(() =>
         {
@@ -63,12 +66,15 @@ internal static class TrainCommand
                 result.GetValue(lr),
                 result.GetValue(optimizer)!,
                 result.GetValue(schedule) ?? (modelName == "mlp" ? "cosine" : "none"),
-                result.GetValue(seed));
+                result.GetValue(seed),
+                result.GetValue(warmupEpochs),
+                result.GetValue(patience),
+                result.GetValue(accumulate));
 
             // GetValue cannot tell a default from a value the user typed; the parse result can. A
             // resumed run compares only what was typed with its checkpoint.
             var given = new HashSet<string>(
-                new Option[] { data, labelColumn, model, batchSize, lr, optimizer, schedule, seed }.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name),
+                new Option[] { data, labelColumn, model, batchSize, lr, optimizer, schedule, seed, warmupEpochs, patience, accumulate }.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name),
                 StringComparer.Ordinal);
 
             // Anomaly mode is per thread: the scope covers the training loop, which runs on this one.
@@ -229,6 +235,7 @@ internal static class TrainCommand
                 tensorboard.AddScalar("loss/train", e.TrainLoss, e.Epoch);
                 tensorboard.AddScalar("loss/test", e.TestLoss, e.Epoch);
                 tensorboard.AddScalar("accuracy/test", e.TestAccuracy, e.Epoch);
+                tensorboard.AddScalar("accuracy/train", e.TrainAccuracy, e.Epoch);
                 tensorboard.AddScalar("lr", trainer.Optimizer.Lr, e.Epoch);
                 tensorboard.AddScalar("epoch_seconds", e.Seconds, e.Epoch);
             }
@@ -271,6 +278,7 @@ internal static class TrainCommand
             GradientReport.Print(header, rows, where);
         }
 
+        DescribeBest(trainer, where);
         where.WriteLine($"wrote model.safetensors, checkpoint.safetensors, history.csv, history.json, loss.png, accuracy.png{(health is null ? "" : ", gradients.csv, gradnorm.png")} to {folder}");
         live?.ServeUntilStopped(where, stop);
         return 0;
@@ -298,6 +306,7 @@ internal static class TrainCommand
                 OutputFormat.Number(w, "test_loss", e.TestLoss);
                 OutputFormat.Number(w, "test_acc", e.TestAccuracy);
                 OutputFormat.Number(w, "epoch_s", e.Seconds);
+                OutputFormat.Number(w, "train_acc", e.TrainAccuracy);
             });
         };
         return trainer.Run(checkpointPath, cancel);
@@ -307,6 +316,7 @@ internal static class TrainCommand
     private static bool RunInteractive(Trainer trainer, string checkpointPath, Action<EpochRecord> saved, CancellationToken cancel)
     {
         AnsiConsole.MarkupLine($"[bold]train[/] {Markup.Escape(trainer.Options.Data)}: {trainer.Data.Train.Count} train / {trainer.Data.Test.Count} test rows, model {Markup.Escape(trainer.Spec.ToString())} ({trainer.Model.NumParameters():N0} parameters), {trainer.Options.Optimizer} lr {trainer.Options.Lr.ToString(CultureInfo.InvariantCulture)}");
+        AnsiConsole.MarkupLine(Markup.Escape(DescribeStepping(trainer)));
         bool completed = false;
         AnsiConsole.Progress()
             .AutoClear(false)
@@ -329,12 +339,13 @@ internal static class TrainCommand
                 completed = trainer.Run(checkpointPath, cancel);
             });
 
-        var table = new Table().AddColumns("epoch", "train_loss", "test_loss", "test_acc", "epoch_s");
+        var table = new Table().AddColumns("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "epoch_s");
         foreach (var e in trainer.History.Epochs)
         {
             table.AddRow(
                 e.Epoch.ToString(CultureInfo.InvariantCulture),
                 e.TrainLoss.ToString("F4", CultureInfo.InvariantCulture),
+                e.TrainAccuracy.ToString("F4", CultureInfo.InvariantCulture),
                 e.TestLoss.ToString("F4", CultureInfo.InvariantCulture),
                 e.TestAccuracy.ToString("F4", CultureInfo.InvariantCulture),
                 e.Seconds.ToString("F2", CultureInfo.InvariantCulture));
@@ -342,6 +353,34 @@ internal static class TrainCommand
 
         AnsiConsole.Write(table);
         return completed;
+    }
+
+    /// <summary>The schedule, accumulation and early stopping of the run, in a line (PyTorch's names, so the recipe can be repeated there).</summary>
+    internal static string DescribeStepping(Trainer trainer)
+    {
+        var o = trainer.Options;
+        string schedule = trainer.Schedule?.Describe(o.Lr, trainer.StepsPerEpoch) ?? "constant";
+        string batches = o.Accumulate == 1
+            ? $"batch {o.BatchSize}"
+            : $"batch {o.BatchSize} × accumulate {o.Accumulate} = effective batch {o.BatchSize * o.Accumulate}";
+        string stopping = o.Patience > 0 ? $"; early stopping: patience {o.Patience} epochs on test accuracy (ties: test loss), best weights kept" : "";
+        return $"schedule: {schedule}; {batches}, {trainer.StepsPerEpoch} optimizer steps per epoch{stopping}";
+    }
+
+    /// <summary>With --patience: the best epoch, its metrics, and whether the run stopped early.</summary>
+    private static void DescribeBest(Trainer trainer, TextWriter where)
+    {
+        if (trainer.EarlyStopping is not { BestEpoch: > 0 } stopping)
+        {
+            return;
+        }
+
+        string stopped = stopping.ShouldStop && trainer.Epoch < trainer.Options.Epochs
+            ? $"stopped early after epoch {trainer.Epoch} ({stopping.Patience} epochs without a better one); "
+            : "";
+        where.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"{stopped}best epoch {stopping.BestEpoch}: test_acc {stopping.BestAccuracy:F4} test_loss {stopping.BestLoss:F4}; model.safetensors holds its weights"));
     }
 
     internal static string FormatEpoch(EpochRecord e) => string.Create(

@@ -132,13 +132,13 @@ internal sealed class DistributedTraining : IDisposable
     public static int GlobalRows(int datasetCount, int batchSize, int batch) => Math.Min(batchSize, datasetCount - (batch * batchSize));
 
     /// <summary>
-    /// The global batch's mean loss from this rank's (weighted) loss, and whether any rank was asked
-    /// to stop: one all-reduce of [loss·scale/N, stop].
+    /// The global batch's mean loss from this rank's (weighted) loss, the rows all ranks predicted
+    /// right, and whether any rank was asked to stop: one all-reduce of [loss·scale/N, correct, stop].
     /// </summary>
-    public (double Loss, bool Stop) Agree(double scaledLoss, bool stop)
+    public (double Loss, long Correct, bool Stop) Agree(double scaledLoss, long correct, bool stop)
     {
-        var sums = Group.AllReduce([scaledLoss / WorldSize, stop ? 1 : 0]);
-        return (sums[0], sums[1] > 0);
+        var sums = Group.AllReduce([scaledLoss / WorldSize, correct, stop ? 1 : 0]);
+        return (sums[0], (long)Math.Round(sums[1]), sums[2] > 0);
     }
 
     public void Dispose()

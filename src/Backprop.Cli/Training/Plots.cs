@@ -38,8 +38,15 @@ internal static class Plots
             new("train", epochs, history.Epochs.Select(e => e.TrainLoss).ToArray()),
             new("test", epochs, history.Epochs.Select(e => e.TestLoss).ToArray()),
         ]);
-        Save(Path.Combine(folder, "accuracy.png"), "Test accuracy", "accuracy", AxisRule.Accuracy,
-            [new("test", epochs, history.Epochs.Select(e => e.TestAccuracy).ToArray())]);
+        // The train accuracy is the running one over each epoch's batches; a history from before it was recorded has none.
+        var accuracy = new List<PlotSeries>();
+        if (history.Epochs.Any(e => double.IsFinite(e.TrainAccuracy)))
+        {
+            accuracy.Add(new("train", epochs, history.Epochs.Select(e => e.TrainAccuracy).ToArray()));
+        }
+
+        accuracy.Add(new("test", epochs, history.Epochs.Select(e => e.TestAccuracy).ToArray()));
+        Save(Path.Combine(folder, "accuracy.png"), "Accuracy", "accuracy", AxisRule.Accuracy, accuracy);
     }
 
     /// <summary>

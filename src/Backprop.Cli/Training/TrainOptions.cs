@@ -3,7 +3,11 @@ using System.Text.Json;
 
 namespace Backprop.Cli.Training;
 
-/// <summary>Everything that defines a training run; stored in checkpoints so <c>--resume</c> repeats it exactly.</summary>
+/// <summary>
+/// Everything that defines a training run; stored in checkpoints so <c>--resume</c> repeats it exactly.
+/// The settings added later have defaults (no warmup, no early stopping, no accumulation), which a
+/// checkpoint written before them reads as.
+/// </summary>
 internal sealed record TrainOptions(
     string Data,
     string? LabelColumn,
@@ -13,7 +17,11 @@ internal sealed record TrainOptions(
     double Lr,
     string Optimizer,
     string Schedule,
-    long Seed)
+    long Seed,
+    // Schedules and stopping (--warmup-epochs, --patience, --accumulate).
+    int WarmupEpochs = 0,
+    int Patience = 0,
+    int Accumulate = 1)
 {
     public string ToJson() => JsonSerializer.Serialize(this);
 
@@ -53,6 +61,9 @@ internal sealed record TrainOptions(
         ("--optimizer", Optimizer),
         ("--schedule", Schedule),
         ("--seed", Seed.ToString(CultureInfo.InvariantCulture)),
+        ("--warmup-epochs", WarmupEpochs.ToString(CultureInfo.InvariantCulture)),
+        ("--patience", Patience.ToString(CultureInfo.InvariantCulture)),
+        ("--accumulate", Accumulate.ToString(CultureInfo.InvariantCulture)),
     ];
 
     // A CSV path may be spelled differently (./x.csv, an absolute path) and still name the same file.
@@ -83,6 +94,32 @@ internal sealed record TrainOptions(
         if (!(Lr > 0) || double.IsInfinity(Lr))
         {
             throw new ArgumentException($"--lr must be a positive number, got {Lr}");
+        }
+
+        ValidateScheduleAndStopping();
+    }
+
+    /// <summary>Checks --warmup-epochs, --patience and --accumulate and how they combine with --schedule.</summary>
+    private void ValidateScheduleAndStopping()
+    {
+        if (WarmupEpochs < 0)
+        {
+            throw new ArgumentException($"--warmup-epochs must be at least 0, got {WarmupEpochs}");
+        }
+
+        if (WarmupEpochs > 0 && WarmupEpochs >= Epochs)
+        {
+            throw new ArgumentException($"--warmup-epochs {WarmupEpochs} leaves no epochs after the warmup in a run of --epochs {Epochs}; make it less than --epochs");
+        }
+
+        if (Patience < 0)
+        {
+            throw new ArgumentException($"--patience must be at least 1 (or 0 for no early stopping), got {Patience}");
+        }
+
+        if (Accumulate < 1)
+        {
+            throw new ArgumentException($"--accumulate must be at least 1 batch, got {Accumulate}");
         }
     }
 }

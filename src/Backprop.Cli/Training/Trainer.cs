@@ -10,9 +10,10 @@ using Backprop.Serialization;
 namespace Backprop.Cli.Training;
 
 /// <summary>
-/// The training loop of <c>backprop train</c>: forward, cross-entropy, backward, step, per batch;
-/// evaluation and a checkpoint per epoch. Its whole state (weights, optimizer, schedule, RNG
-/// states, position inside the epoch) goes into a checkpoint, so a resumed run ends with
+/// The training loop of <c>backprop train</c>: forward, cross-entropy, backward, step, per batch
+/// (with <c>--accumulate K</c>, one step per K batches); evaluation and a checkpoint per epoch.
+/// Its whole state (weights, optimizer, schedule, early stopping, RNG states, position inside the
+/// epoch and the gradients accumulated so far) goes into a checkpoint, so a resumed run ends with
 /// bit-identical weights to an uninterrupted one.
 /// </summary>
 internal sealed class Trainer
@@ -25,12 +26,15 @@ internal sealed class Trainer
     private const string HistoryKey = "history_csv";
     private const string GradientHealthKey = "gradient_health";
     private const string ScheduleEpochsKey = "schedule_epochs";
-    private const string SchedulerPrefix = "scheduler.";
+    private const string CorrectKey = "epoch_correct";
+    private const string GradPrefix = "accumulated_grad.";
 
     private readonly Generator _dropout;
     private readonly DataLoader _loader;
     private readonly StepCollector _collector = new();
-    private LRScheduler? _scheduler;
+    private TrainSchedule? _schedule;
+    private readonly EarlyStopping? _earlyStopping;
+    private long _correct;
     private ulong[] _epochStartLoaderState;
     private int _batchInEpoch;
     private double _lossSum;
@@ -53,15 +57,11 @@ internal sealed class Trainer
             "rmsprop" => new RMSprop(Model.Parameters(), options.Lr),
             _ => throw new ArgumentException($"--optimizer: unknown optimizer '{options.Optimizer}' (expected sgd, adam, adamw or rmsprop)"),
         };
-        _scheduler = options.Schedule switch
-        {
-            "none" => null,
-            "cosine" => new CosineAnnealingLR(Optimizer, options.Epochs),
-            _ => throw new ArgumentException($"--schedule: unknown schedule '{options.Schedule}' (expected none or cosine)"),
-        };
         // Under mpirun each rank keeps its part of every global batch (DistributedTraining).
         _loader = new DataLoader(DistributedTraining.Current?.Shard(data.Train) ?? data.Train, options.BatchSize, shuffle: true, generator: new Generator(options.Seed + 2), prefetch: true);
         _epochStartLoaderState = _loader.Generator.GetState();
+        _schedule = TrainSchedule.Create(options, Optimizer, StepsPerEpoch, options.Epochs);
+        _earlyStopping = options.Patience > 0 ? new EarlyStopping(options.Patience) : null;
     }
 
     public TrainOptions Options { get; private set; }
@@ -79,8 +79,17 @@ internal sealed class Trainer
     /// <summary>The <c>--grad-report</c> recorder, if any: its sums go into every checkpoint, so a resumed report covers every epoch.</summary>
     public GradientHealth? GradientHealth { get; set; }
 
-    /// <summary>The epochs of the cosine schedule's period (its T_max), or null without a cosine schedule.</summary>
-    public int? ScheduleEpochs => (_scheduler as CosineAnnealingLR)?.TMax;
+    /// <summary>The epochs the cosine schedule's period was planned over, or null without a cosine schedule.</summary>
+    public int? ScheduleEpochs => _schedule is { Kind: "cosine" } s ? s.PlannedEpochs : null;
+
+    /// <summary>The learning-rate schedule, or null for a constant rate.</summary>
+    public TrainSchedule? Schedule => _schedule;
+
+    /// <summary>The <c>--patience</c> early stopping, or null without it.</summary>
+    public EarlyStopping? EarlyStopping => _earlyStopping;
+
+    /// <summary>Optimizer steps per epoch: one per <see cref="TrainOptions.Accumulate"/> batches, the last group possibly shorter.</summary>
+    public int StepsPerEpoch => (BatchesPerEpoch + Options.Accumulate - 1) / Options.Accumulate;
 
     /// <summary>Epochs completed so far.</summary>
     public int Epoch { get; private set; }
@@ -113,7 +122,7 @@ internal sealed class Trainer
     public bool Run(string checkpointPath, CancellationToken cancel)
     {
         Model.Train();
-        while (Epoch < Options.Epochs)
+        while (Epoch < Options.Epochs && _earlyStopping?.ShouldStop != true)
         {
             EpochStarted?.Invoke(Epoch + 1);
             var clock = Stopwatch.StartNew();
@@ -144,22 +153,41 @@ internal sealed class Trainer
                     return false;
                 }
 
-                Optimizer.ZeroGrad();
-                var loss = Tensor.CrossEntropy(Model.Forward(x), y);
+                // --accumulate K: the batches of a group add their gradients, each loss divided by the
+                // group's size (K, or what is left at the epoch's end) so the step takes their mean.
+                int groupStart = _batchInEpoch / Options.Accumulate * Options.Accumulate;
+                int groupSize = Math.Min(Options.Accumulate, _loader.Count - groupStart);
+                if (_batchInEpoch == groupStart)
+                {
+                    Optimizer.ZeroGrad();
+                }
+
+                var logits = Model.Forward(x);
+                var loss = Tensor.CrossEntropy(logits, y);
                 BeforeBackward?.Invoke(loss);
                 int globalRows = DistributedTraining.GlobalRows(Data.Train.Count, Options.BatchSize, index - 1);
                 double scale = distributed is null ? 1 : GlobalBatch.LossScale(globalRows, distributed.WorldSize, distributed.Rank);
-                (distributed is null ? loss : loss * scale).Backward();
+                double factor = scale / groupSize;
+                (factor == 1 ? loss : loss * factor).Backward();
                 distributed?.Ddp!.FinishGradientSync();
                 AfterBackward?.Invoke();
-                Optimizer.Step();
+                if (_batchInEpoch + 1 == groupStart + groupSize)
+                {
+                    Optimizer.Step();
+                    _schedule?.AfterOptimizerStep();
+                }
+
+                // A rank whose part of a small last batch is empty runs one row with weight 0: it counts nothing.
+                long correct = scale > 0 ? CountCorrect(logits, y) : 0;
                 double value = loss.Item();
                 int n = x.Size(0);
                 if (distributed is not null)
                 {
-                    (value, stopAgreed) = distributed.Agree(value * scale, cancel.IsCancellationRequested);
+                    (value, correct, stopAgreed) = distributed.Agree(value * scale, correct, cancel.IsCancellationRequested);
                     n = globalRows;
                 }
+
+                _correct += correct;
 
                 _collector.StepCompleted();
                 if (!double.IsFinite(value))
@@ -178,14 +206,16 @@ internal sealed class Trainer
 
             // Training time only, as PyTorch's benchmark measures it: evaluation is not included.
             double seconds = _secondsBefore + clock.Elapsed.TotalSeconds;
-            _scheduler?.Step();
             var test = Evaluation.Run(Model, Data.Test, Data.Classes);
-            var record = History.Add(Epoch + 1, _lossSum / Math.Max(_lossCount, 1), test.Loss, test.Accuracy, seconds);
+            _schedule?.AfterEpoch(Epoch + 1, test.Loss);
+            var record = History.Add(Epoch + 1, _lossSum / Math.Max(_lossCount, 1), test.Loss, test.Accuracy, seconds, (double)_correct / Math.Max(_lossCount, 1));
+            _earlyStopping?.Observe(record, Model);
             TrainingTelemetry.RecordEpoch(seconds, test.Loss, test.Accuracy);
             Epoch++;
             _batchInEpoch = 0;
             _lossSum = 0;
             _lossCount = 0;
+            _correct = 0;
             _secondsBefore = 0;
             _epochStartLoaderState = _loader.Generator.GetState();
             if (distributed is not { IsRoot: false })
@@ -196,16 +226,46 @@ internal sealed class Trainer
             EpochCompleted?.Invoke(record);
         }
 
+        // --patience: the run's result is its best epoch (the checkpoint keeps the last weights, to resume from).
+        if (_earlyStopping is { BestEpoch: > 0 } stopping)
+        {
+            Model.LoadStateDict(stopping.BestWeights);
+        }
+
         return true;
     }
+
+    /// <summary>How many rows of <paramref name="logits"/> have their largest score at the label.</summary>
+    private static long CountCorrect(Tensor logits, Tensor labels)
+    {
+        long[] predicted = logits.ArgMax(1).ToArray<long>();
+        long[] truth = labels.ToArray<long>();
+        long correct = 0;
+        for (int i = 0; i < truth.Length; i++)
+        {
+            correct += predicted[i] == truth[i] ? 1 : 0;
+        }
+
+        return correct;
+    }
+
+    /// <summary>The keys of a checkpoint's optimizer section that are not the optimizer's own.</summary>
+    private static bool IsExtraOptimizerKey(string key) =>
+        TrainSchedule.IsStateKey(key) || Training.EarlyStopping.IsStateKey(key) || key.StartsWith(GradPrefix, StringComparison.Ordinal);
 
     /// <summary>The whole training state.</summary>
     public CheckpointData ToCheckpoint()
     {
         var optimizer = Optimizer.StateDict();
-        foreach (var (key, value) in _scheduler?.StateDict() ?? [])
+        _schedule?.WriteState(optimizer);
+
+        // A group of --accumulate batches interrupted part-way: the gradients it has added so far.
+        for (int i = 0; i < Optimizer.Parameters.Count; i++)
         {
-            optimizer[SchedulerPrefix + key] = value;
+            if (_batchInEpoch % Options.Accumulate != 0 && Optimizer.Parameters[i].Grad is { } grad)
+            {
+                optimizer[GradPrefix + i.ToString(CultureInfo.InvariantCulture)] = grad.Detach();
+            }
         }
 
         var metadata = new Dictionary<string, string>
@@ -216,11 +276,14 @@ internal sealed class Trainer
             [LossCountKey] = _lossCount.ToString(CultureInfo.InvariantCulture),
             [SecondsKey] = _secondsBefore.ToString("R", CultureInfo.InvariantCulture),
             [HistoryKey] = History.ToCsv(),
+            [CorrectKey] = _correct.ToString(CultureInfo.InvariantCulture),
         };
-        if (ScheduleEpochs is int period)
+        if (_schedule is not null)
         {
-            metadata[ScheduleEpochsKey] = period.ToString(CultureInfo.InvariantCulture);
+            metadata[ScheduleEpochsKey] = _schedule.PlannedEpochs.ToString(CultureInfo.InvariantCulture);
         }
+
+        _earlyStopping?.WriteState(optimizer, metadata);
 
         if (GradientHealth is not null)
         {
@@ -254,22 +317,33 @@ internal sealed class Trainer
         try
         {
             Model.LoadStateDict(checkpoint.Model);
-            Optimizer.LoadStateDict(checkpoint.Optimizer.Where(kv => !kv.Key.StartsWith(SchedulerPrefix, StringComparison.Ordinal)).ToDictionary());
+            Optimizer.LoadStateDict(checkpoint.Optimizer.Where(kv => !IsExtraOptimizerKey(kv.Key)).ToDictionary());
 
-            // The options of a run whose --epochs a resume changed hold the new count, but its cosine
-            // schedule keeps the period it started with; rebuilt here, a twice-resumed run repeats it.
-            if (_scheduler is CosineAnnealingLR cosine && checkpoint.Metadata.TryGetValue(ScheduleEpochsKey, out string? period))
+            // The options of a run whose --epochs a resume changed hold the new count, but its
+            // schedule keeps the epochs it was planned over; rebuilt here, a twice-resumed run repeats it.
+            if (_schedule is not null && checkpoint.Metadata.TryGetValue(ScheduleEpochsKey, out string? period))
             {
-                int tMax = int.Parse(period, CultureInfo.InvariantCulture);
-                if (tMax != cosine.TMax)
+                int planned = int.Parse(period, CultureInfo.InvariantCulture);
+                if (planned != _schedule.PlannedEpochs)
                 {
-                    _scheduler = new CosineAnnealingLR(Optimizer, tMax);
+                    _schedule = TrainSchedule.Create(Options, Optimizer, StepsPerEpoch, planned);
                 }
             }
 
-            _scheduler?.LoadStateDict(checkpoint.Optimizer
-                .Where(kv => kv.Key.StartsWith(SchedulerPrefix, StringComparison.Ordinal))
-                .ToDictionary(kv => kv.Key[SchedulerPrefix.Length..], kv => kv.Value));
+            _schedule?.ReadState(checkpoint.Optimizer);
+            _earlyStopping?.ReadState(checkpoint.Optimizer, checkpoint.Metadata, Model);
+            foreach (var (key, grad) in checkpoint.Optimizer.Where(kv => kv.Key.StartsWith(GradPrefix, StringComparison.Ordinal)))
+            {
+                int i = int.Parse(key[GradPrefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture);
+                var p = i < Optimizer.Parameters.Count ? Optimizer.Parameters[i] : throw new FormatException($"'{key}' names parameter {i}, but the model has {Optimizer.Parameters.Count}");
+                if (grad.DType != p.DType || !grad.Shape.SequenceEqual(p.Shape))
+                {
+                    throw new FormatException($"'{key}' does not have the shape and dtype of parameter {i}");
+                }
+
+                p.Grad = grad;
+            }
+
             _epochStartLoaderState = checkpoint.GeneratorStates["data_loader"];
             _dropout.SetState(checkpoint.GeneratorStates["dropout"]);
             var meta = checkpoint.Metadata;
@@ -277,6 +351,7 @@ internal sealed class Trainer
             _lossSum = double.Parse(meta[LossSumKey], CultureInfo.InvariantCulture);
             _lossCount = long.Parse(meta[LossCountKey], CultureInfo.InvariantCulture);
             _secondsBefore = double.Parse(meta[SecondsKey], CultureInfo.InvariantCulture);
+            _correct = meta.TryGetValue(CorrectKey, out string? correct) ? long.Parse(correct, CultureInfo.InvariantCulture) : 0;
             History = TrainingHistory.ParseCsv(meta[HistoryKey], path);
             if (GradientHealth is not null && meta.TryGetValue(GradientHealthKey, out string? health))
             {
@@ -293,6 +368,11 @@ internal sealed class Trainer
         if (epochs < Epoch)
         {
             throw new ArgumentException($"--epochs {epochs} is less than the {Epoch} epochs the checkpoint has already done");
+        }
+
+        if (_schedule is { Kind: "onecycle" } oneCycle && epochs > oneCycle.PlannedEpochs)
+        {
+            throw new ArgumentException($"--epochs {epochs}: the run's onecycle schedule spans the {oneCycle.PlannedEpochs} epochs it was started with and ends there; start a new run to train longer");
         }
 
         Options = Options with { Epochs = epochs };

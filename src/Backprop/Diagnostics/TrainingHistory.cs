@@ -14,18 +14,27 @@ namespace Backprop.Diagnostics;
 /// <param name="TestLoss">The mean loss on the test set after the epoch.</param>
 /// <param name="TestAccuracy">The fraction of test samples classified correctly, in [0, 1].</param>
 /// <param name="Seconds">Wall-clock seconds the epoch took.</param>
-public sealed record EpochRecord(int Epoch, double TrainLoss, double TestLoss, double TestAccuracy, double Seconds);
+/// <param name="TrainAccuracy">
+/// The fraction of the epoch's training samples the model classified correctly as it trained on them
+/// (the running accuracy over the epoch's batches, in training mode, so with dropout and before each
+/// batch's update; NaN when not measured).
+/// </param>
+public sealed record EpochRecord(int Epoch, double TrainLoss, double TestLoss, double TestAccuracy, double Seconds, double TrainAccuracy = double.NaN);
 
 /// <summary>
 /// Per-epoch training measurements (what Keras returns as <c>History.history</c> and PyTorch users
-/// collect by hand), written as CSV with header <c>epoch,train_loss,test_loss,test_acc,epoch_s</c>
+/// collect by hand), written as CSV with header <c>epoch,train_loss,test_loss,test_acc,epoch_s,train_acc</c>
 /// or as a JSON array of objects with the same keys. Numbers use the invariant culture and
-/// round-trip exactly; files are written atomically.
+/// round-trip exactly; files are written atomically. Histories written before <c>train_acc</c>
+/// existed (the header without it, JSON objects without the key) read with NaN train accuracy.
 /// </summary>
 public sealed class TrainingHistory
 {
     /// <summary>The CSV header line, which also gives the JSON keys.</summary>
-    public const string CsvHeader = "epoch,train_loss,test_loss,test_acc,epoch_s";
+    public const string CsvHeader = "epoch,train_loss,test_loss,test_acc,epoch_s,train_acc";
+
+    /// <summary>The header of histories written before train_acc: read, never written.</summary>
+    private const string OldCsvHeader = "epoch,train_loss,test_loss,test_acc,epoch_s";
 
     private static readonly string[] s_columns = CsvHeader.Split(',');
 
@@ -48,10 +57,11 @@ public sealed class TrainingHistory
     /// <param name="testLoss">The loss on the test set after the epoch.</param>
     /// <param name="testAccuracy">The fraction of the test set classified correctly, in [0, 1].</param>
     /// <param name="seconds">The epoch's wall-clock time.</param>
+    /// <param name="trainAccuracy">The running accuracy over the epoch's training batches, in [0, 1] (NaN when not measured).</param>
     /// <returns>The record added.</returns>
-    public EpochRecord Add(int epoch, double trainLoss, double testLoss, double testAccuracy, double seconds)
+    public EpochRecord Add(int epoch, double trainLoss, double testLoss, double testAccuracy, double seconds, double trainAccuracy = double.NaN)
     {
-        var record = new EpochRecord(epoch, trainLoss, testLoss, testAccuracy, seconds);
+        var record = new EpochRecord(epoch, trainLoss, testLoss, testAccuracy, seconds, trainAccuracy);
         _epochs.Add(record);
         return record;
     }
@@ -67,7 +77,8 @@ public sealed class TrainingHistory
               .Append(Format(r.TrainLoss)).Append(',')
               .Append(Format(r.TestLoss)).Append(',')
               .Append(Format(r.TestAccuracy)).Append(',')
-              .Append(Format(r.Seconds)).Append('\n');
+              .Append(Format(r.Seconds)).Append(',')
+              .Append(Format(r.TrainAccuracy)).Append('\n');
         }
 
         return sb.ToString();
@@ -75,7 +86,7 @@ public sealed class TrainingHistory
 
     /// <summary>
     /// The history as a JSON array of objects keyed <c>epoch</c>, <c>train_loss</c>,
-    /// <c>test_loss</c>, <c>test_acc</c>, <c>epoch_s</c>; a NaN or infinite value is written as <c>null</c>.
+    /// <c>test_loss</c>, <c>test_acc</c>, <c>epoch_s</c>, <c>train_acc</c>; a NaN or infinite value is written as <c>null</c>.
     /// </summary>
     /// <returns>The JSON text.</returns>
     public string ToJson()
@@ -117,7 +128,8 @@ public sealed class TrainingHistory
     {
         ArgumentNullException.ThrowIfNull(text);
         string[] lines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
-        if (lines[0] != CsvHeader)
+        int columns = lines[0] == CsvHeader ? s_columns.Length : lines[0] == OldCsvHeader ? s_columns.Length - 1 : 0;
+        if (columns == 0)
         {
             throw new InvalidDataException($"{source}: line 1: expected the header '{CsvHeader}', got '{lines[0]}'");
         }
@@ -131,12 +143,13 @@ public sealed class TrainingHistory
             }
 
             string[] cells = lines[i].Split(',');
-            if (cells.Length != s_columns.Length)
+            if (cells.Length != columns)
             {
-                throw new InvalidDataException($"{source}: line {i + 1}: expected {s_columns.Length} columns, got {cells.Length}");
+                throw new InvalidDataException($"{source}: line {i + 1}: expected {columns} columns, got {cells.Length}");
             }
 
-            var v = new double[cells.Length];
+            var v = new double[s_columns.Length];
+            v[^1] = double.NaN;
             for (int c = 0; c < cells.Length; c++)
             {
                 if (!double.TryParse(cells[c], NumberStyles.Float, CultureInfo.InvariantCulture, out v[c]))
@@ -150,7 +163,7 @@ public sealed class TrainingHistory
                 throw new InvalidDataException($"{source}: line {i + 1}, column 1 (epoch): '{cells[0]}' is not an integer");
             }
 
-            history.Add((int)v[0], v[1], v[2], v[3], v[4]);
+            history.Add((int)v[0], v[1], v[2], v[3], v[4], v[5]);
         }
 
         return history;
@@ -193,6 +206,12 @@ public sealed class TrainingHistory
                 {
                     if (!item.TryGetProperty(s_columns[c], out var cell))
                     {
+                        if (c == s_columns.Length - 1)
+                        {
+                            v[c] = double.NaN; // written before train_acc existed
+                            continue;
+                        }
+
                         throw new InvalidDataException($"{source}: entry {index} has no '{s_columns[c]}'");
                     }
 
@@ -211,7 +230,7 @@ public sealed class TrainingHistory
                     throw new InvalidDataException($"{source}: entry {index}: 'epoch' must be an integer");
                 }
 
-                history.Add(e, v[1], v[2], v[3], v[4]);
+                history.Add(e, v[1], v[2], v[3], v[4], v[5]);
                 index++;
             }
 
@@ -231,6 +250,7 @@ public sealed class TrainingHistory
             WriteNumberOrNull(writer, s_columns[2], r.TestLoss);
             WriteNumberOrNull(writer, s_columns[3], r.TestAccuracy);
             WriteNumberOrNull(writer, s_columns[4], r.Seconds);
+            WriteNumberOrNull(writer, s_columns[5], r.TrainAccuracy);
             writer.WriteEndObject();
         }
 

@@ -50,8 +50,15 @@ public class Adam : Optimizer
         Configure(beta1, beta2, eps, weightDecay, amsgrad);
     }
 
-    /// <summary>Decay rates (β₁, β₂) of the running averages of the gradient and its square (<c>betas</c>).</summary>
-    public (double Beta1, double Beta2) Betas => (_beta1, _beta2);
+    /// <summary>
+    /// Decay rates (β₁, β₂) of the running averages of the gradient and its square (<c>betas</c>);
+    /// <see cref="OneCycleLR"/> cycles β₁. Setting them checks each lies in [0, 1).
+    /// </summary>
+    public (double Beta1, double Beta2) Betas
+    {
+        get => (_beta1, _beta2);
+        set => Configure(value.Beta1, value.Beta2, _eps, _weightDecay, _amsgrad);
+    }
 
     /// <summary>Term ε added to the denominator for numerical stability (<c>eps</c>).</summary>
     public double Eps => _eps;

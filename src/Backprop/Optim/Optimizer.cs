@@ -24,6 +24,7 @@ public abstract class Optimizer
     private readonly List<Tensor> _parameters;
     private Dictionary<string, Tensor>?[] _state;
     private double _lr;
+    private double? _initialLr;
 
     // The plan of the Step in progress: set only while Step calls Update.
     private UpdatePlan? _plan;
@@ -81,6 +82,26 @@ public abstract class Optimizer
         {
             RequireNonNegative("lr", value);
             _lr = value;
+        }
+    }
+
+    /// <summary>
+    /// The learning rate before any schedule changed it (<c>param_group['initial_lr']</c>): set by the
+    /// first <see cref="LRScheduler"/> attached to this optimizer, and the base rate of every schedule
+    /// attached after it. Null until a schedule is attached. Not part of <see cref="StateDict"/>: each
+    /// schedule's own state holds its base rate.
+    /// </summary>
+    public double? InitialLr
+    {
+        get => _initialLr;
+        set
+        {
+            if (value is double v)
+            {
+                RequireNonNegative("initial_lr", v);
+            }
+
+            _initialLr = value;
         }
     }
 

@@ -50,8 +50,12 @@ public sealed class RMSprop : Optimizer
     /// <summary>L2 penalty λ added to the gradient as λ·p (<c>weight_decay</c>).</summary>
     public double WeightDecay => _weightDecay;
 
-    /// <summary>Momentum factor μ (<c>momentum</c>).</summary>
-    public double Momentum => _momentum;
+    /// <summary>Momentum factor μ (<c>momentum</c>); <see cref="OneCycleLR"/> cycles it. Setting it checks it is finite and ≥ 0.</summary>
+    public double Momentum
+    {
+        get => _momentum;
+        set => Configure(_alpha, _eps, _weightDecay, value, _centered);
+    }
 
     /// <summary>Whether the gradient is normalized by an estimate of its variance rather than its second moment (<c>centered</c>).</summary>
     public bool Centered => _centered;

@@ -40,8 +40,15 @@ public sealed class SGD : Optimizer
         Configure(momentum, dampening, weightDecay, nesterov);
     }
 
-    /// <summary>Momentum factor μ (<c>momentum</c>).</summary>
-    public double Momentum => _momentum;
+    /// <summary>
+    /// Momentum factor μ (<c>momentum</c>); <see cref="OneCycleLR"/> cycles it. Setting it checks it
+    /// as the constructor does (finite, ≥ 0, and &gt; 0 with Nesterov momentum).
+    /// </summary>
+    public double Momentum
+    {
+        get => _momentum;
+        set => Configure(value, _dampening, _weightDecay, _nesterov);
+    }
 
     /// <summary>Dampening τ applied to the gradient's contribution to the momentum buffer (<c>dampening</c>).</summary>
     public double Dampening => _dampening;

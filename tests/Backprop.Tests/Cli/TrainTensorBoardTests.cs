@@ -33,12 +33,13 @@ public sealed class TrainTensorBoardTests : IDisposable
         var events = EventFileReader.Read(Assert.Single(Directory.GetFiles(logs, "events.out.tfevents.*")));
         Assert.Equal("brain.Event:2", events[0].FileVersion);
         var scalars = events.Skip(1).SelectMany(e => e.Scalars.Select(s => (e.Step, s.Tag, s.Value))).ToList();
-        Assert.Equal(10, scalars.Count);
+        Assert.Equal(12, scalars.Count);
         for (int i = 0; i < 2; i++)
         {
             Assert.Contains((i + 1L, "loss/train", (float)epochs[i].GetProperty("train_loss").GetDouble()), scalars);
             Assert.Contains((i + 1L, "loss/test", (float)epochs[i].GetProperty("test_loss").GetDouble()), scalars);
             Assert.Contains((i + 1L, "accuracy/test", (float)epochs[i].GetProperty("test_acc").GetDouble()), scalars);
+            Assert.Contains((i + 1L, "accuracy/train", (float)epochs[i].GetProperty("train_acc").GetDouble()), scalars);
         }
 
         Assert.Contains(scalars, s => s.Tag == "lr" && s.Step == 2);

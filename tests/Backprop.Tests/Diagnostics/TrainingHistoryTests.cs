@@ -15,7 +15,7 @@ public sealed class TrainingHistoryTests : IDisposable
     {
         var h = new TrainingHistory();
         h.Add(1, 0.5, 0.25, 0.875, 1.5);
-        h.Add(new EpochRecord(2, 0.1, 0.3333333333333333, 0.9, 12.25));
+        h.Add(new EpochRecord(2, 0.1, 0.3333333333333333, 0.9, 12.25, 0.96875));
         return h;
     }
 
@@ -25,7 +25,7 @@ public sealed class TrainingHistoryTests : IDisposable
         string path = Path.Combine(_dir, "history.csv");
         Sample().WriteCsv(path);
         Assert.Equal(
-            "epoch,train_loss,test_loss,test_acc,epoch_s\n1,0.5,0.25,0.875,1.5\n2,0.1,0.3333333333333333,0.9,12.25\n",
+            "epoch,train_loss,test_loss,test_acc,epoch_s,train_acc\n1,0.5,0.25,0.875,1.5,NaN\n2,0.1,0.3333333333333333,0.9,12.25,0.96875\n",
             File.ReadAllText(path));
         Assert.Equal(new[] { "history.csv" }, Directory.GetFiles(_dir).Select(Path.GetFileName));
     }
@@ -46,6 +46,8 @@ public sealed class TrainingHistoryTests : IDisposable
         Assert.Equal(0.3333333333333333, items[1].GetProperty("test_loss").GetDouble());
         Assert.Equal(0.9, items[1].GetProperty("test_acc").GetDouble());
         Assert.Equal(12.25, items[1].GetProperty("epoch_s").GetDouble());
+        Assert.Equal(0.96875, items[1].GetProperty("train_acc").GetDouble());
+        Assert.Equal(JsonValueKind.Null, items[0].GetProperty("train_acc").ValueKind);
         Assert.Equal(JsonValueKind.Null, items[2].GetProperty("test_loss").ValueKind);
         Assert.Equal(JsonValueKind.Null, items[2].GetProperty("test_acc").ValueKind);
     }
@@ -69,7 +71,7 @@ public sealed class TrainingHistoryTests : IDisposable
     public void EmptyHistoryIsJustTheHeader()
     {
         var h = new TrainingHistory();
-        Assert.Equal("epoch,train_loss,test_loss,test_acc,epoch_s\n", h.ToCsv());
+        Assert.Equal("epoch,train_loss,test_loss,test_acc,epoch_s,train_acc\n", h.ToCsv());
         Assert.Equal("[]", h.ToJson());
         Assert.Empty(TrainingHistory.ParseCsv(h.ToCsv()).Epochs);
     }
@@ -78,7 +80,7 @@ public sealed class TrainingHistoryTests : IDisposable
     public void BadCsvNamesLineAndColumn()
     {
         var ex = Assert.Throws<InvalidDataException>(() =>
-            TrainingHistory.ParseCsv("epoch,train_loss,test_loss,test_acc,epoch_s\n1,0.5,0.4,0.9,1\n2,0.4,abc,0.9,1\n", "h.csv"));
+            TrainingHistory.ParseCsv("epoch,train_loss,test_loss,test_acc,epoch_s,train_acc\n1,0.5,0.4,0.9,1,0.8\n2,0.4,abc,0.9,1,0.8\n", "h.csv"));
         Assert.Equal("h.csv: line 3, column 3 (test_loss): 'abc' is not a number", ex.Message);
 
         ex = Assert.Throws<InvalidDataException>(() => TrainingHistory.ParseCsv("a,b\n", "h.csv"));
@@ -87,6 +89,18 @@ public sealed class TrainingHistoryTests : IDisposable
         ex = Assert.Throws<InvalidDataException>(() =>
             TrainingHistory.ParseCsv("epoch,train_loss,test_loss,test_acc,epoch_s\n1,2\n", "h.csv"));
         Assert.Equal("h.csv: line 2: expected 5 columns, got 2", ex.Message);
+
+        ex = Assert.Throws<InvalidDataException>(() => TrainingHistory.ParseCsv(TrainingHistory.CsvHeader + "\n1,2,3,4,5\n", "h.csv"));
+        Assert.Equal("h.csv: line 2: expected 6 columns, got 5", ex.Message);
+    }
+
+    [Fact]
+    public void HistoriesWrittenBeforeTrainAccuracyReadWithNaN()
+    {
+        var csv = TrainingHistory.ParseCsv("epoch,train_loss,test_loss,test_acc,epoch_s\n1,0.5,0.4,0.9,1\n", "h.csv");
+        Assert.Equal(new EpochRecord(1, 0.5, 0.4, 0.9, 1, double.NaN), Assert.Single(csv.Epochs));
+        var json = TrainingHistory.ParseJson("[{\"epoch\":1,\"train_loss\":0.5,\"test_loss\":0.4,\"test_acc\":0.9,\"epoch_s\":1}]"u8, "h.json");
+        Assert.True(double.IsNaN(Assert.Single(json.Epochs).TrainAccuracy));
     }
 
     [Fact]
