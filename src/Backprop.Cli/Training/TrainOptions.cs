@@ -3,7 +3,10 @@ using System.Text.Json;
 
 namespace Backprop.Cli.Training;
 
-/// <summary>Everything that defines a training run; stored in checkpoints so <c>--resume</c> repeats it exactly.</summary>
+/// <summary>
+/// Everything that defines a training run; stored in checkpoints so <c>--resume</c> repeats it exactly.
+/// Settings added later have defaults that mean "as before", so older checkpoints read as they ran.
+/// </summary>
 internal sealed record TrainOptions(
     string Data,
     string? LabelColumn,
@@ -13,7 +16,8 @@ internal sealed record TrainOptions(
     double Lr,
     string Optimizer,
     string Schedule,
-    long Seed)
+    long Seed,
+    string Augment = Augmentation.None)
 {
     public string ToJson() => JsonSerializer.Serialize(this);
 
@@ -53,6 +57,7 @@ internal sealed record TrainOptions(
         ("--optimizer", Optimizer),
         ("--schedule", Schedule),
         ("--seed", Seed.ToString(CultureInfo.InvariantCulture)),
+        ("--augment", Augment),
     ];
 
     // A CSV path may be spelled differently (./x.csv, an absolute path) and still name the same file.

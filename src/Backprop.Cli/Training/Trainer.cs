@@ -58,7 +58,9 @@ internal sealed class Trainer
             "cosine" => new CosineAnnealingLR(Optimizer, options.Epochs),
             _ => throw new ArgumentException($"--schedule: unknown schedule '{options.Schedule}' (expected none or cosine)"),
         };
-        _loader = new DataLoader(data.Train, options.BatchSize, shuffle: true, generator: new Generator(options.Seed + 2), prefetch: true);
+        // --augment: transforms of the training set only, drawn per sample from the loader's generator (checkpointed below).
+        var augment = Augmentation.Build(options.Augment, data.Name);
+        _loader = new DataLoader(data.Train, options.BatchSize, shuffle: true, generator: new Generator(options.Seed + 2), prefetch: true, transform: augment?.Transform, imageShape: augment?.Shape);
         _epochStartLoaderState = _loader.Generator.GetState();
     }
 
@@ -71,6 +73,9 @@ internal sealed class Trainer
     public Module Model { get; }
 
     public Optimizer Optimizer { get; }
+
+    /// <summary>The transforms of the training samples (<c>--augment</c>), or null.</summary>
+    public Backprop.Data.Transforms.ITransform? TrainTransform => _loader.Transform;
 
     public TrainingHistory History { get; private set; } = new();
 
