@@ -30,6 +30,7 @@ internal static class TrainCommand
         var schedule = new Option<string?>("--schedule") { Description = "Learning-rate schedule: none or cosine (default: cosine for --model mlp, none otherwise)." };
         schedule.AcceptOnlyFromAmong("none", "cosine");
         var augment = new Option<string>("--augment") { Description = "Augment the training images (digits, fashion-mnist; the test set is never augmented): none, or a comma-separated list run in order: crop (random crop after zero padding of 1/7 of the side: 4 pixels for 28x28, 1 for 8x8), crop:P (padding P), flip (horizontal flip, p=0.5). Seeded per sample; kept by --resume.", DefaultValueFactory = _ => Augmentation.None };
+        var standardize = new Option<bool>("--standardize") { Description = "Standardize each feature with the training split's mean and standard deviation (CSV, moons, digits); the model file keeps them and eval and predict apply them. A constant feature is divided by 1." };
         var seed = new Option<long>("--seed") { Description = "Seed for initialization, shuffling and dropout.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int?>("--threads") { Description = "Threads for the kernels (default: all cores)." };
         var output = new Option<string?>("--out") { Description = "Output folder (default: runs/<timestamp>). A folder that holds another run is refused unless --overwrite is given." };
@@ -43,7 +44,7 @@ internal static class TrainCommand
         var port = new Option<int?>("--port") { Description = $"With --serve: the TCP port (default {Backprop.Serve.ServeOptions.DefaultPort}; 0 picks a free one)." };
         var command = new Command("train", "Train a classifier and write the model, a checkpoint, the history and plots. Ctrl-C, SIGTERM or SIGHUP saves a checkpoint of the exact position and exits (130, 143, 129).")
         {
-            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, augment, seed, threads, output, overwrite, resume, gradReport, detectAnomaly, serve, port, tensorboard, format,
+            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, augment, standardize, seed, threads, output, overwrite, resume, gradReport, detectAnomaly, serve, port, tensorboard, format,
         };
         command.SetAction(result => CommandRunner.Run("train", () =>
         {
@@ -65,12 +66,13 @@ internal static class TrainCommand
                 result.GetValue(optimizer)!,
                 result.GetValue(schedule) ?? (modelName == "mlp" ? "cosine" : "none"),
                 result.GetValue(seed),
-                Augmentation.Canonical(result.GetValue(augment)!));
+                Augmentation.Canonical(result.GetValue(augment)!),
+                result.GetValue(standardize));
 
             // GetValue cannot tell a default from a value the user typed; the parse result can. A
             // resumed run compares only what was typed with its checkpoint.
             var given = new HashSet<string>(
-                new Option[] { data, labelColumn, model, batchSize, lr, optimizer, schedule, augment, seed }.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name),
+                new Option[] { data, labelColumn, model, batchSize, lr, optimizer, schedule, augment, standardize, seed }.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name),
                 StringComparer.Ordinal);
 
             // Anomaly mode is per thread: the scope covers the training loop, which runs on this one.
@@ -142,7 +144,8 @@ internal static class TrainCommand
             OutputFolder.RequireNoRun(folder);
         }
 
-        var trainer = new Trainer(options, DataSource.Load(options.Data, options.LabelColumn));
+        var source = DataSource.Load(options.Data, options.LabelColumn);
+        var trainer = new Trainer(options, options.Standardize ? Standardization.Standardize(source) : source);
         var where = Console.IsOutputRedirected || s_json ? Console.Error : Console.Out;
         bool continuesReport = checkpoint is not null && Trainer.HasGradientReport(checkpoint);
         var health = request.GradReport || continuesReport ? GradientReport.Attach(trainer) : null;

@@ -17,7 +17,8 @@ internal sealed record TrainOptions(
     string Optimizer,
     string Schedule,
     long Seed,
-    string Augment = Augmentation.None)
+    string Augment = Augmentation.None,
+    bool Standardize = false)
 {
     public string ToJson() => JsonSerializer.Serialize(this);
 
@@ -58,6 +59,7 @@ internal sealed record TrainOptions(
         ("--schedule", Schedule),
         ("--seed", Seed.ToString(CultureInfo.InvariantCulture)),
         ("--augment", Augment),
+        ("--standardize", Standardize ? "true" : "false"),
     ];
 
     // A CSV path may be spelled differently (./x.csv, an absolute path) and still name the same file.
