@@ -39,12 +39,17 @@ internal static class EvalCommand
             }
 
             trained.CheckFeatures(dataName, table.FeatureNames, table.HasHeader, "");
-            test = new TensorDataset(table.Features / trained.InputScale, table.Labels);
+            test = new TensorDataset(trained.Inputs(table.Features), table.Labels);
         }
         else
         {
             var source = DataSource.Load(dataName, labelColumn);
             test = source.Test;
+            if (trained.Standardization is { } stats && test is TensorDataset rows)
+            {
+                test = new TensorDataset(stats.Apply(rows.Features), rows.Labels);
+            }
+
             if (source.Features != spec.InFeatures)
             {
                 throw new ArgumentException($"the data has {source.Features} features but the model {spec} expects {spec.InFeatures}");

@@ -42,10 +42,24 @@ internal static class ExportCommand
             metadata[ModelFile.ClassNamesKey] = JsonSerializer.Serialize(trained.ClassNames);
         }
 
+        string standardized = "";
+        if (trained.Standardization is { } stats)
+        {
+            if (scaleInput && trained.InputScale != 1)
+            {
+                throw new ArgumentException($"--scale-input: the model was trained with --standardize, which comes after the division and which the graph does not hold; export without --scale-input and give the file (x / {scale} - mean) / std");
+            }
+
+            // train --standardize: the graph takes standardized features; a consumer needs the statistics.
+            metadata[ModelFile.FeatureMeanKey] = JsonSerializer.Serialize(stats.Mean);
+            metadata[ModelFile.FeatureStdKey] = JsonSerializer.Serialize(stats.Std);
+            standardized = $", then standardized: (value - {ModelFile.FeatureMeanKey}) / {ModelFile.FeatureStdKey} per feature, from this file's metadata";
+        }
+
         var options = new OnnxExportOptions
         {
             Opset = opset,
-            DocString = $"{spec} trained by backprop on {data}: input (batch, {spec.InFeatures}) = {InputText(scale, scaleInput)}; output (batch, {spec.OutFeatures}) = logits (softmax for probabilities).",
+            DocString = $"{spec} trained by backprop on {data}: input (batch, {spec.InFeatures}) = {InputText(scale, scaleInput)}{standardized}; output (batch, {spec.OutFeatures}) = logits (softmax for probabilities).",
             Metadata = metadata,
             InputScale = scaleInput ? trained.InputScale : 1,
         };

@@ -38,7 +38,7 @@ internal static class PredictCommand
         Tensor probabilities;
         using (Autograd.NoGrad())
         {
-            probabilities = trained.Model.Forward(x / trained.InputScale).Softmax(1);
+            probabilities = trained.Model.Forward(trained.Inputs(x)).Softmax(1);
         }
 
         var p = probabilities.ToArray();

@@ -32,6 +32,8 @@ internal static class TrainCommand
         var warmupEpochs = new Option<int>("--warmup-epochs") { Description = "Raise the learning rate linearly from lr/N to lr over the first N optimizer steps of these epochs, per batch, then follow --schedule (for onecycle: its rising phase, pct_start = warmup/epochs).", DefaultValueFactory = _ => 0 };
         var patience = new Option<int>("--patience") { Description = "Early stopping: stop after this many epochs without a better test accuracy (ties: lower test loss), and write the best epoch's weights as the model (0: off).", DefaultValueFactory = _ => 0 };
         var accumulate = new Option<int>("--accumulate") { Description = "Gradient accumulation: one optimizer step per this many batches (their mean gradient); --batch-size stays the batch each forward pass sees, the effective batch is accumulate × batch-size.", DefaultValueFactory = _ => 1 };
+        var augment = new Option<string>("--augment") { Description = "Augment the training images (digits, fashion-mnist; the test set is never augmented): none, or a comma-separated list run in order: crop (random crop after zero padding of 1/7 of the side: 4 pixels for 28x28, 1 for 8x8), crop:P (padding P), flip (horizontal flip, p=0.5). Seeded per sample; kept by --resume.", DefaultValueFactory = _ => Augmentation.None };
+        var standardize = new Option<bool>("--standardize") { Description = "Standardize each feature with the training split's mean and standard deviation (CSV, moons, digits); the model file keeps them and eval and predict apply them. A constant feature is divided by 1." };
         var seed = new Option<long>("--seed") { Description = "Seed for initialization, shuffling and dropout.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int?>("--threads") { Description = "Threads for the kernels (default: all cores)." };
         var output = new Option<string?>("--out") { Description = "Output folder (default: runs/<timestamp>). A folder that holds another run is refused unless --overwrite is given." };
@@ -45,7 +47,7 @@ internal static class TrainCommand
         var port = new Option<int?>("--port") { Description = $"With --serve: the TCP port (default {Backprop.Serve.ServeOptions.DefaultPort}; 0 picks a free one)." };
         var command = new Command("train", "Train a classifier and write the model, a checkpoint, the history and plots. Ctrl-C, SIGTERM or SIGHUP saves a checkpoint of the exact position and exits (130, 143, 129).")
         {
-            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, warmupEpochs, patience, accumulate, seed, threads, output, overwrite, resume, gradReport, detectAnomaly, serve, port, tensorboard, format,
+            data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, warmupEpochs, patience, accumulate, augment, standardize, seed, threads, output, overwrite, resume, gradReport, detectAnomaly, serve, port, tensorboard, format,
         };
         command.SetAction(result => CommandRunner.Run("train", () => DistributedTraining.Run(() =>
         {
@@ -69,12 +71,14 @@ internal static class TrainCommand
                 result.GetValue(seed),
                 result.GetValue(warmupEpochs),
                 result.GetValue(patience),
-                result.GetValue(accumulate));
+                result.GetValue(accumulate),
+                Augmentation.Canonical(result.GetValue(augment)!),
+                result.GetValue(standardize));
 
             // GetValue cannot tell a default from a value the user typed; the parse result can. A
             // resumed run compares only what was typed with its checkpoint.
             var given = new HashSet<string>(
-                new Option[] { data, labelColumn, model, batchSize, lr, optimizer, schedule, seed, warmupEpochs, patience, accumulate }.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name),
+                new Option[] { data, labelColumn, model, batchSize, lr, optimizer, schedule, seed, warmupEpochs, patience, accumulate, augment, standardize }.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name),
                 StringComparer.Ordinal);
 
             // Anomaly mode is per thread: the scope covers the training loop, which runs on this one.
@@ -146,7 +150,8 @@ internal static class TrainCommand
             OutputFolder.RequireNoRun(folder);
         }
 
-        var trainer = new Trainer(options, DataSource.Load(options.Data, options.LabelColumn));
+        var source = DataSource.Load(options.Data, options.LabelColumn);
+        var trainer = new Trainer(options, options.Standardize ? Standardization.Standardize(source) : source);
         var where = Console.IsOutputRedirected || s_json ? Console.Error : Console.Out;
         bool continuesReport = checkpoint is not null && Trainer.HasGradientReport(checkpoint);
         var health = request.GradReport || continuesReport ? GradientReport.Attach(trainer) : null;
@@ -222,6 +227,11 @@ internal static class TrainCommand
         {
             where.WriteLine(ModelSummary.Of(trainer.Model, 1, trainer.Data.Features));
         }
+        if (trainer.TrainTransform is { } transform)
+        {
+            where.WriteLine($"augment (training set only): {transform}");
+        }
+
         if (tensorboard is not null)
         {
             where.WriteLine($"tensorboard: writing {tensorboard.FilePath}");

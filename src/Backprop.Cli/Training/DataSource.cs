@@ -6,7 +6,8 @@ namespace Backprop.Cli.Training;
 /// <summary>
 /// A data set resolved from <c>--data</c>: a fixed train/test split, feature and class counts, and
 /// for a CSV file what a model file keeps to read the same columns again: the class names (text
-/// labels only), the label column and the feature names (files with a header only).
+/// labels only), the label column and the feature names (files with a header only); with
+/// <c>--standardize</c>, the training split's feature statistics that both splits were standardized with.
 /// </summary>
 internal sealed record DataSource(
     string Name,
@@ -16,7 +17,8 @@ internal sealed record DataSource(
     int Classes,
     string[]? ClassNames = null,
     string? LabelColumn = null,
-    string[]? FeatureNames = null)
+    string[]? FeatureNames = null,
+    Standardization? Standardization = null)
 {
     /// <summary>
     /// The most classes a CSV label column may make: ImageNet's 1,000. A column past it is a measurement

@@ -28,6 +28,12 @@ internal static class ModelFile
     /// <summary>JSON array: the CSV feature columns' header names, in order (files with a header only).</summary>
     public const string FeatureNamesKey = "backprop.feature_names";
 
+    /// <summary>JSON array: each feature's training mean (train --standardize only).</summary>
+    public const string FeatureMeanKey = "backprop.feature_mean";
+
+    /// <summary>JSON array: each feature's training standard deviation, 1 for a constant feature (train --standardize only).</summary>
+    public const string FeatureStdKey = "backprop.feature_std";
+
     public static void Save(string path, Module model, ModelDescription spec, DataSource data, string dataName)
     {
         var metadata = new Dictionary<string, string>
@@ -50,6 +56,12 @@ internal static class ModelFile
         if (data.FeatureNames is not null)
         {
             metadata[FeatureNamesKey] = JsonSerializer.Serialize(data.FeatureNames);
+        }
+
+        if (data.Standardization is { } stats)
+        {
+            metadata[FeatureMeanKey] = JsonSerializer.Serialize(stats.Mean);
+            metadata[FeatureStdKey] = JsonSerializer.Serialize(stats.Std);
         }
 
         SafeTensors.Save(path, model.StateDict(), metadata);
@@ -149,7 +161,36 @@ internal static class ModelFile
             scale,
             classNames,
             metadata.GetValueOrDefault(LabelColumnKey),
-            ReadNames(metadata, FeatureNamesKey, path));
+            ReadNames(metadata, FeatureNamesKey, path),
+            ReadStandardization(metadata, path, spec.InFeatures));
+    }
+
+    /// <summary>The statistics of a standardized model (both keys), checked: one finite mean and one positive finite std per feature; null for a model without them.</summary>
+    private static Standardization? ReadStandardization(Dictionary<string, string> metadata, string path, int features)
+    {
+        bool hasMean = metadata.TryGetValue(FeatureMeanKey, out var meanJson);
+        bool hasStd = metadata.TryGetValue(FeatureStdKey, out var stdJson);
+        if (!hasMean && !hasStd)
+        {
+            return null;
+        }
+
+        try
+        {
+            var mean = hasMean ? JsonSerializer.Deserialize<float[]>(meanJson!) : null;
+            var std = hasStd ? JsonSerializer.Deserialize<float[]>(stdJson!) : null;
+            if (mean is null || std is null || mean.Length != features || std.Length != features
+                || !mean.All(float.IsFinite) || !std.All(s => float.IsFinite(s) && s > 0))
+            {
+                throw new JsonException($"expected {features} finite means and {features} positive finite standard deviations under '{FeatureMeanKey}' and '{FeatureStdKey}'");
+            }
+
+            return new Standardization(mean, std);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{path}: bad feature standardization metadata: {ex.Message}");
+        }
     }
 
     private static string[]? ReadNames(Dictionary<string, string> metadata, string key, string path)

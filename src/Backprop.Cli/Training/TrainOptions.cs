@@ -5,8 +5,7 @@ namespace Backprop.Cli.Training;
 
 /// <summary>
 /// Everything that defines a training run; stored in checkpoints so <c>--resume</c> repeats it exactly.
-/// The settings added later have defaults (no warmup, no early stopping, no accumulation), which a
-/// checkpoint written before them reads as.
+/// Settings added later have defaults that mean "as before", so older checkpoints read as they ran.
 /// </summary>
 internal sealed record TrainOptions(
     string Data,
@@ -21,7 +20,10 @@ internal sealed record TrainOptions(
     // Schedules and stopping (--warmup-epochs, --patience, --accumulate).
     int WarmupEpochs = 0,
     int Patience = 0,
-    int Accumulate = 1)
+    int Accumulate = 1,
+    // Data (--augment, --standardize).
+    string Augment = Augmentation.None,
+    bool Standardize = false)
 {
     public string ToJson() => JsonSerializer.Serialize(this);
 
@@ -64,6 +66,8 @@ internal sealed record TrainOptions(
         ("--warmup-epochs", WarmupEpochs.ToString(CultureInfo.InvariantCulture)),
         ("--patience", Patience.ToString(CultureInfo.InvariantCulture)),
         ("--accumulate", Accumulate.ToString(CultureInfo.InvariantCulture)),
+        ("--augment", Augment),
+        ("--standardize", Standardize ? "true" : "false"),
     ];
 
     // A CSV path may be spelled differently (./x.csv, an absolute path) and still name the same file.

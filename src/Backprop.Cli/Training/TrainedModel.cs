@@ -12,6 +12,7 @@ namespace Backprop.Cli.Training;
 /// <param name="ClassNames">The name of class 0, 1, ... when it was trained on text labels; null for class indices.</param>
 /// <param name="LabelColumn">The CSV label column it was trained on, when trained on a CSV file.</param>
 /// <param name="FeatureNames">The CSV feature columns it was trained on, when that file had a header.</param>
+/// <param name="Standardization">The feature statistics of <c>train --standardize</c>, applied after the input scale; null when it was trained without.</param>
 internal sealed record TrainedModel(
     Module Model,
     ModelDescription Spec,
@@ -20,8 +21,16 @@ internal sealed record TrainedModel(
     double InputScale,
     string[]? ClassNames,
     string? LabelColumn,
-    string[]? FeatureNames)
+    string[]? FeatureNames,
+    Standardization? Standardization = null)
 {
+    /// <summary>What the network takes for raw feature rows <paramref name="raw"/>: divided by the input scale, then standardized if it was trained so.</summary>
+    public Tensor Inputs(Tensor raw)
+    {
+        var scaled = raw / InputScale;
+        return Standardization?.Apply(scaled) ?? scaled;
+    }
+
     /// <summary>The name of class <paramref name="index"/>: its text label, or else the index itself.</summary>
     public string ClassName(long index) =>
         ClassNames is not null && index >= 0 && index < ClassNames.Length ? ClassNames[index] : index.ToString(CultureInfo.InvariantCulture);

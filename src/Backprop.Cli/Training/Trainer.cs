@@ -57,8 +57,10 @@ internal sealed class Trainer
             "rmsprop" => new RMSprop(Model.Parameters(), options.Lr),
             _ => throw new ArgumentException($"--optimizer: unknown optimizer '{options.Optimizer}' (expected sgd, adam, adamw or rmsprop)"),
         };
+        // --augment: transforms of the training set only, drawn per sample from the loader's generator (checkpointed below).
         // Under mpirun each rank keeps its part of every global batch (DistributedTraining).
-        _loader = new DataLoader(DistributedTraining.Current?.Shard(data.Train) ?? data.Train, options.BatchSize, shuffle: true, generator: new Generator(options.Seed + 2), prefetch: true);
+        var augment = Augmentation.Build(options.Augment, data.Name);
+        _loader = new DataLoader(DistributedTraining.Current?.Shard(data.Train) ?? data.Train, options.BatchSize, shuffle: true, generator: new Generator(options.Seed + 2), prefetch: true, transform: augment?.Transform, imageShape: augment?.Shape);
         _epochStartLoaderState = _loader.Generator.GetState();
         _schedule = TrainSchedule.Create(options, Optimizer, StepsPerEpoch, options.Epochs);
         _earlyStopping = options.Patience > 0 ? new EarlyStopping(options.Patience) : null;
@@ -73,6 +75,9 @@ internal sealed class Trainer
     public Module Model { get; }
 
     public Optimizer Optimizer { get; }
+
+    /// <summary>The transforms of the training samples (<c>--augment</c>), or null.</summary>
+    public Backprop.Data.Transforms.ITransform? TrainTransform => _loader.Transform;
 
     public TrainingHistory History { get; private set; } = new();
 

@@ -24,7 +24,7 @@ internal sealed class RunFolder
     private static readonly (string Key, string Flag)[] s_settings =
     [
         ("Data", "--data"), ("LabelColumn", "--label-column"), ("Model", "--model"), ("Epochs", "--epochs"), ("BatchSize", "--batch-size"),
-        ("Lr", "--lr"), ("Optimizer", "--optimizer"), ("Schedule", "--schedule"), ("Seed", "--seed"),
+        ("Lr", "--lr"), ("Optimizer", "--optimizer"), ("Schedule", "--schedule"), ("Augment", "--augment"), ("Standardize", "--standardize"), ("Seed", "--seed"),
     ];
 
     private RunFolder(string name, string stamp)

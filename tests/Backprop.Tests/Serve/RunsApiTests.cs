@@ -48,6 +48,7 @@ public class RunsApiTests(ServerFixture server) : IClassFixture<ServerFixture>
         Assert.Equal("digits", settings["--data"]);
         Assert.Equal("0.001", settings["--lr"]);
         Assert.Equal("7", settings["--seed"]);
+        Assert.False(settings.ContainsKey("--augment")); // a checkpoint written before --augment existed
         Assert.False(settings.ContainsKey("--label-column")); // null: not set
         Assert.Empty(run.GetProperty("problems").EnumerateArray());
     }
