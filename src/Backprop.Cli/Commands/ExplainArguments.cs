@@ -66,6 +66,37 @@ internal static class ExplainArguments
         return values;
     }
 
+    /// <summary>The scalar form's <c>--target</c>: a number, or null when not given.</summary>
+    public static double? ParseTarget(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        return double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
+            ? value
+            : throw new ArgumentException($"--target: expected a number (or, in the matrix form, an array such as [0.01,0.99]), got '{text}'");
+    }
+
+    /// <summary>The matrix form's <c>--target</c>: a number, vector or matrix (<see cref="ExplainArray.Parse(string)"/>), or null when not given.</summary>
+    public static Tensor? ParseTargetArray(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return ExplainArray.Parse(text.Trim());
+        }
+        catch (ExplainException e)
+        {
+            throw new ArgumentException($"--target: {e.Message}");
+        }
+    }
+
     public static ReportFormat ParseFormat(string format) => format switch
     {
         "md" or "markdown" => ReportFormat.Markdown,

@@ -21,8 +21,12 @@ internal static class ExplainCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var at = new Option<string?>("--at") { Description = "Input values: NAME=NUMBER,... e.g. w1=3,w2=4,w3=5; vectors and matrices in brackets, rows in order, the whole list quoted for the shell: --at \"W1=[[0.15,0.2],[0.25,0.3]],x=[0.05,0.1]\"." };
-        var target = new Option<double?>("--target") { Description = "Target T: adds the loss (see --loss) on top of the output." };
-        var loss = new Option<string>("--loss") { Description = "Loss with --target: squared (T − y)² or difference T − y.", DefaultValueFactory = _ => "squared" };
+        var target = new Option<string?>("--target")
+        {
+            Description = "Target T: adds the loss (see --loss) on top of the output y. Matrix form: a number (for every entry) or an array of y's shape, e.g. --target \"[0.01,0.99]\", " +
+                "and the loss is summed over the entries, so y may be a vector or matrix.",
+        };
+        var loss = new Option<string>("--loss") { Description = "Loss with --target: squared (T − y)² or difference T − y; in matrix form sum((T − y)²) or sum(T − y).", DefaultValueFactory = _ => "squared" };
         loss.AcceptOnlyFromAmong("squared", "difference");
         var lr = new Option<double?>("--lr") { Description = "Learning rate η: adds one gradient-descent step w ← w − η ∂L/∂w for every input." };
         var format = new Option<string>("--format") { Description = "text, md (Markdown tables) or tex (a LaTeX document).", DefaultValueFactory = _ => "text" };
@@ -58,9 +62,10 @@ internal static class ExplainCommand
                 string source = result.GetValue(program)
                     ?? throw new ArgumentException($"a PROGRAM is required, e.g. explain \"z = x*y\" --at x=2,y=3 (or --example {string.Join("|", WorkedExamples.Names)})");
                 var parsed = ExplainProgram.Parse(source);
-                if (parsed.UsesMatrixForm || ExplainArguments.HasArrays(result.GetValue(at)))
+                var lossKind = result.GetValue(loss) == "difference" ? ExplainLoss.Difference : ExplainLoss.Squared;
+                if (parsed.UsesMatrixForm || ExplainArguments.HasArrays(result.GetValue(at)) || ExplainArguments.HasArrays(result.GetValue(target)))
                 {
-                    report = ExplainMatrix(parsed, result.GetValue(at), result.GetValue(target), result.GetValue(lr));
+                    report = ExplainMatrix(parsed, result.GetValue(at), result.GetValue(target), lossKind, result.GetValue(lr));
                     Write(report, reportFormat, result.GetValue(step));
                     return 0;
                 }
@@ -68,8 +73,8 @@ internal static class ExplainCommand
                 var values = ExplainArguments.ParseAt(result.GetValue(at));
                 var options = new ExplainOptions
                 {
-                    Target = result.GetValue(target),
-                    Loss = result.GetValue(loss) == "difference" ? ExplainLoss.Difference : ExplainLoss.Squared,
+                    Target = ExplainArguments.ParseTarget(result.GetValue(target)),
+                    Loss = lossKind,
                     LearningRate = result.GetValue(lr),
                 };
                 report = Explanation.Create(parsed, values, options).ToReport();
@@ -81,16 +86,12 @@ internal static class ExplainCommand
         return command;
     }
 
-    /// <summary>The matrix form: values may be vectors and matrices; the loss is written in the program.</summary>
-    private static Report ExplainMatrix(ExplainProgram program, string? at, double? target, double? lr)
+    /// <summary>The matrix form: values may be vectors and matrices; the loss is written in the program or put on top of the output by --target.</summary>
+    private static Report ExplainMatrix(ExplainProgram program, string? at, string? target, ExplainLoss loss, double? lr)
     {
-        if (target is not null)
-        {
-            throw new ArgumentException("--target is for scalar programs; in the matrix form write the loss in the program, e.g. L = sum((y - t)^2) with t given in --at");
-        }
-
         var values = ExplainArguments.ParseArrays(at);
-        return MatrixExplanation.Create(program, values, new ExplainOptions { LearningRate = lr }).ToReport();
+        var options = new ExplainOptions { TargetArray = ExplainArguments.ParseTargetArray(target), Loss = loss, LearningRate = lr };
+        return MatrixExplanation.Create(program, values, options).ToReport();
     }
 
     /// <summary>Prints the report; with --step on a terminal, waits for Enter after each node of the backward pass.</summary>

@@ -11,10 +11,11 @@ namespace Backprop.Serve.Explainer;
 /// rate may be changed). The same fields come from the query string of a GET or from the JSON body
 /// of a POST; every field is checked here, so a bad request is refused with a message that names it.
 /// Values written with brackets (<c>W=[[0.15,0.2],[0.25,0.3]],x=[0.05,0.1]</c>) come as
-/// <see cref="Arrays"/> instead of <see cref="Values"/> and select the matrix form.
+/// <see cref="Arrays"/> instead of <see cref="Values"/> and select the matrix form; so does a target
+/// written as an array (<c>[0.01,0.99]</c>), which comes as <see cref="TargetArray"/>.
 /// </summary>
 internal sealed record ExplainRequest(string? Program, string? Example, IReadOnlyList<KeyValuePair<string, double>> Values, double? Target, ExplainLoss Loss, double? LearningRate,
-    IReadOnlyList<KeyValuePair<string, Tensor>>? Arrays = null)
+    IReadOnlyList<KeyValuePair<string, Tensor>>? Arrays = null, Tensor? TargetArray = null)
 {
     /// <summary>Every example the page offers: the scalar ones, then those in matrix form.</summary>
     public static IEnumerable<string> ExampleNames => WorkedExamples.Names.Concat(WorkedExamples.MatrixNames);
@@ -116,6 +117,14 @@ internal sealed record ExplainRequest(string? Program, string? Example, IReadOnl
             "difference" => ExplainLoss.Difference,
             _ => throw new RequestException($"'loss' must be squared or difference, got '{Shorten(loss)}'"),
         };
+        if (target is not null && target.Contains('[', StringComparison.Ordinal))
+        {
+            var targetArray = ParseTarget(target);
+            return at is not null && at.Contains('[', StringComparison.Ordinal)
+                ? new ExplainRequest(program, null, [], null, lossKind, rate, ParseArrays(at), targetArray)
+                : new ExplainRequest(program, null, ParseValues(at), null, lossKind, rate, null, targetArray);
+        }
+
         return at is not null && at.Contains('[', StringComparison.Ordinal)
             ? new ExplainRequest(program, null, [], OptionalNumber("target", target), lossKind, rate, ParseArrays(at))
             : new ExplainRequest(program, null, ParseValues(at), OptionalNumber("target", target), lossKind, rate);
@@ -166,6 +175,29 @@ internal sealed record ExplainRequest(string? Program, string? Example, IReadOnl
         return values;
     }
 
+    /// <summary>A target written as an array, <c>[0.01,0.99]</c>: at most <see cref="ServeLimits.MaxInputs"/> entries.</summary>
+    private static Tensor ParseTarget(string text)
+    {
+        if (text.Length > ServeLimits.MaxValuesLength)
+        {
+            throw new RequestException($"the target is {text.Length:N0} characters long; the limit is {ServeLimits.MaxValuesLength:N0}");
+        }
+
+        Tensor value;
+        try
+        {
+            value = ExplainArray.Parse(text.Trim());
+        }
+        catch (ExplainException e)
+        {
+            throw new RequestException($"'target': {e.Message}");
+        }
+
+        return value.Numel <= ServeLimits.MaxInputs
+            ? value
+            : throw new RequestException($"the target has {value.Numel:N0} entries; the limit is {ServeLimits.MaxInputs}");
+    }
+
     /// <summary>Parses <c>w1=3,w2=4,w3=-5</c> (spaces allowed) into name/value pairs in the given order.</summary>
     internal static List<KeyValuePair<string, double>> ParseValues(string? text)
     {
@@ -208,7 +240,9 @@ internal sealed record ExplainRequest(string? Program, string? Example, IReadOnl
 
         return TryParseNumber(text.Trim(), out double value)
             ? value
-            : throw new RequestException($"'{name}' must be a number, got '{Shorten(text)}'");
+            : throw new RequestException(name == "target"
+                ? $"'target' must be a number, or in the matrix form an array such as [0.01,0.99], got '{Shorten(text)}'"
+                : $"'{name}' must be a number, got '{Shorten(text)}'");
     }
 
     /// <summary>A finite number in invariant culture (<c>0.5</c>, <c>-3</c>, <c>1e-3</c>); not NaN, ∞ or <c>1,5</c>.</summary>

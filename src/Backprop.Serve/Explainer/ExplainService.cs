@@ -31,7 +31,7 @@ internal static class ExplainService
         if (request.Example is null)
         {
             var parsed = ExplainProgram.Parse(request.Program!);
-            if (request.Arrays is not null || parsed.UsesMatrixForm)
+            if (request.Arrays is not null || request.TargetArray is not null || parsed.UsesMatrixForm)
             {
                 return MatrixExplainService.Explain(request, parsed);
             }

@@ -65,6 +65,12 @@ internal sealed record MatrixUpdateDto(int Node, string Name, ValueDto Value, Va
 /// <summary>The gradient-descent step: η, the updates, and the output before and after.</summary>
 internal sealed record MatrixDescentDto(NumberDto LearningRate, IReadOnlyList<MatrixUpdateDto> Updates, NumberDto OutputBefore, NumberDto OutputAfter);
 
+/// <summary>
+/// The options of a matrix-form explanation: the target T as the <c>target</c> field takes it (a number,
+/// or an array such as <c>[0.01,0.99]</c>; null for none), the loss on top of the output, and η.
+/// </summary>
+internal sealed record MatrixOptionsDto(string? Target, string Loss, double? LearningRate);
+
 /// <summary>The whole answer of <c>/api/explain</c> for a program in matrix form.</summary>
 internal sealed record MatrixExplainResponse(
     string Form,
@@ -72,7 +78,7 @@ internal sealed record MatrixExplainResponse(
     MatrixExampleDto? Example,
     IReadOnlyList<MatrixInputDto> Inputs,
     string At,
-    OptionsDto Options,
+    MatrixOptionsDto Options,
     int Output,
     string OutputName,
     IReadOnlyList<MatrixNodeDto> Nodes,

@@ -29,7 +29,7 @@ internal static class MatrixExplainService
         {
             ArgumentNullException.ThrowIfNull(program);
             values = request.Arrays ?? [.. request.Values.Select(v => KeyValuePair.Create(v.Key, Tensor.Scalar(v.Value, DType.Float64)))];
-            options = new ExplainOptions { Target = request.Target, Loss = request.Loss, LearningRate = request.LearningRate };
+            options = new ExplainOptions { Target = request.Target, TargetArray = request.TargetArray, Loss = request.Loss, LearningRate = request.LearningRate };
         }
 
         options = options with { MaxEntries = ServeLimits.MaxEntries };
@@ -211,7 +211,10 @@ internal static class MatrixExplainService
             example is null ? null : new MatrixExampleDto(example.Name, example.Title, example.Expected),
             e.Inputs.Select(i => new MatrixInputDto(i.Index, i.Name, nodeValues[i.Index])).ToList(),
             string.Join(",", e.Inputs.Select(i => i.Name + "=" + RoundTrip(i.Value))),
-            new OptionsDto(null, "squared", e.LearningRate),
+            new MatrixOptionsDto(
+                e.Target is null ? null : RoundTrip(e.Target.Value),
+                e.Target is not null && e.Loss == ExplainLoss.Difference ? "difference" : "squared",
+                e.LearningRate),
             output.Index,
             l,
             nodes,

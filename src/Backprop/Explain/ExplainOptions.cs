@@ -19,7 +19,15 @@ public sealed record ExplainOptions
     /// <summary>The target T; when set, the loss <see cref="Loss"/> is put on top of the output.</summary>
     public double? Target { get; init; }
 
-    /// <summary>The loss used with <see cref="Target"/>.</summary>
+    /// <summary>
+    /// The matrix form's target T: a number, vector or matrix of the output's shape (a number stands
+    /// for every entry). The matrix form then adds L = sum((T − y)²), or sum(T − y) for
+    /// <see cref="ExplainLoss.Difference"/>, on top of the output y; it takes the place of
+    /// <see cref="Target"/> there. The scalar form refuses it.
+    /// </summary>
+    public Tensor? TargetArray { get; init; }
+
+    /// <summary>The loss used with <see cref="Target"/> (or <see cref="TargetArray"/>).</summary>
     public ExplainLoss Loss { get; init; } = ExplainLoss.Squared;
 
     /// <summary>The learning rate η of one gradient-descent step; without a target the step minimizes the output itself.</summary>

@@ -103,7 +103,7 @@ public sealed class Explanation
     /// <param name="options">What the explanation includes, or null for the defaults.</param>
     /// <returns>The explanation: the forward values, both backward passes, the checks and the step.</returns>
     /// <exception cref="ExplainException">The program cannot be evaluated at these inputs.</exception>
-    /// <exception cref="ArgumentException">The target or learning rate is not a finite number (η must be positive).</exception>
+    /// <exception cref="ArgumentException">The target or learning rate is not a finite number (η must be positive), or a target array was given.</exception>
     public static Explanation Create(ExplainProgram program, IEnumerable<KeyValuePair<string, double>> inputs, ExplainOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(program);
@@ -112,6 +112,11 @@ public sealed class Explanation
         if (options.Target is double t && !double.IsFinite(t))
         {
             throw new ArgumentException($"the target must be a finite number, got {t}");
+        }
+
+        if (options.TargetArray is not null)
+        {
+            throw new ArgumentException("a target array (ExplainOptions.TargetArray) is for the matrix form (MatrixExplanation); give the scalar form a number in ExplainOptions.Target");
         }
 
         if (options.LearningRate is double lr && !(lr > 0 && double.IsFinite(lr)))

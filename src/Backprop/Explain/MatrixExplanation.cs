@@ -36,12 +36,16 @@ public sealed class MatrixExplanation
         double ruleDifference,
         double? learningRate,
         List<MatrixUpdate> updates,
-        double outputAfter)
+        double outputAfter,
+        ExplainLoss loss)
     {
         Program = program;
         Nodes = graph.Nodes;
         Inputs = graph.Inputs;
         Output = graph.Output;
+        ProgramOutput = graph.ProgramOutput;
+        Target = graph.Target;
+        Loss = loss;
         _gradients = gradients;
         Steps = steps;
         Gradients = inputGradients;
@@ -60,8 +64,17 @@ public sealed class MatrixExplanation
     /// <summary>The inputs, in the order their values were given.</summary>
     public IReadOnlyList<MatrixNode> Inputs { get; }
 
-    /// <summary>The output: the last statement's node, a scalar.</summary>
+    /// <summary>The output: the last statement's node, or with a target the loss put on top of it; a scalar.</summary>
     public MatrixNode Output { get; }
+
+    /// <summary>The program's output y: the last statement's node (the same as <see cref="Output"/> without a target).</summary>
+    public MatrixNode ProgramOutput { get; }
+
+    /// <summary>The target T (a constant node of y's shape, or a number), or null without a target.</summary>
+    public MatrixNode? Target { get; }
+
+    /// <summary>The loss on top of <see cref="ProgramOutput"/> with a target: sum((T − y)²) or sum(T − y).</summary>
+    public ExplainLoss Loss { get; }
 
     /// <summary>The operations the output depends on, in reverse topological order, each with what it sends to its inputs.</summary>
     public IReadOnlyList<MatrixStep> Steps { get; }
@@ -110,7 +123,7 @@ public sealed class MatrixExplanation
     /// <summary>Parses <paramref name="source"/> and explains it; see <see cref="Create(ExplainProgram, IEnumerable{KeyValuePair{string, Tensor}}, ExplainOptions?)"/>.</summary>
     /// <param name="source">The program's text.</param>
     /// <param name="inputs">The value of each input: a number, vector or matrix (rank 0, 1 or 2; converted to float64).</param>
-    /// <param name="options">The learning rate of an optional step and whether to take finite differences; <see cref="ExplainOptions.Target"/> is refused.</param>
+    /// <param name="options">The learning rate of an optional step and whether to take finite differences; with a target (<see cref="ExplainOptions.TargetArray"/> or <see cref="ExplainOptions.Target"/>) the loss on top of the output.</param>
     /// <returns>The explanation.</returns>
     public static MatrixExplanation Create(string source, IEnumerable<KeyValuePair<string, Tensor>> inputs, ExplainOptions? options = null) =>
         Create(ExplainProgram.Parse(source), inputs, options);
@@ -119,20 +132,26 @@ public sealed class MatrixExplanation
     /// Runs the forward pass, the backward pass by <see cref="Autograd.Grad(Tensor, IReadOnlyList{Tensor}, Tensor?, bool, BackwardVersion, bool)"/>, each
     /// node's matrix-form rules, the finite-difference checks and the optional step.
     /// </summary>
-    /// <param name="program">The parsed program; its output must be a scalar (end with e.g. <c>L = sum((y - t)^2)</c>).</param>
+    /// <param name="program">The parsed program; its output must be a scalar (end with e.g. <c>L = sum((y - t)^2)</c>), unless a target puts a loss on top of it.</param>
     /// <param name="inputs">The value of each input: a number, vector or matrix (rank 0, 1 or 2; converted to float64).</param>
-    /// <param name="options">The learning rate of an optional step and whether to take finite differences; <see cref="ExplainOptions.Target"/> is refused.</param>
+    /// <param name="options">The learning rate of an optional step and whether to take finite differences; with a target (<see cref="ExplainOptions.TargetArray"/> or <see cref="ExplainOptions.Target"/>) the loss on top of the output.</param>
     /// <returns>The explanation.</returns>
-    /// <exception cref="ExplainException">The program cannot be evaluated at these inputs: shapes do not match, a value leaves a function's domain, the output is not a scalar.</exception>
-    /// <exception cref="ArgumentException">A target was given, or the learning rate is not a positive number.</exception>
+    /// <exception cref="ExplainException">The program cannot be evaluated at these inputs: shapes do not match (the target's and the output's too), a value leaves a function's domain, the output is not a scalar.</exception>
+    /// <exception cref="ArgumentException">The target is not finite or not of rank 0, 1 or 2, or the learning rate is not a positive number.</exception>
     public static MatrixExplanation Create(ExplainProgram program, IEnumerable<KeyValuePair<string, Tensor>> inputs, ExplainOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(program);
         ArgumentNullException.ThrowIfNull(inputs);
         options ??= new ExplainOptions();
-        if (options.Target is not null)
+        if (options.Target is double t && !double.IsFinite(t))
         {
-            throw new ArgumentException("a target (--target) is for scalar programs; in the matrix form write the loss in the program, e.g. L = sum((y - t)^2)");
+            throw new ArgumentException($"the target must be a finite number, got {t}");
+        }
+
+        Tensor? target = options.TargetArray ?? (options.Target is double number ? Tensor.Scalar(number, DType.Float64) : null);
+        if (target is not null && target.Rank > 2)
+        {
+            throw new ArgumentException($"the target has shape {Shapes.Format(target.Shape)}: give a number, a vector or a matrix");
         }
 
         if (options.LearningRate is double lr && !(lr > 0 && double.IsFinite(lr)))
@@ -141,14 +160,16 @@ public sealed class MatrixExplanation
         }
 
         var values = inputs.ToList();
-        var graph = MatrixGraph.Build(program, values, withGrad: true, options.MaxEntries);
+        var graph = MatrixGraph.Build(program, values, withGrad: true, options.MaxEntries, target, options.Loss);
         MatrixNode output = graph.Output;
         if (output.Shape.Count != 0)
         {
             var last = program.Statements[^1];
             throw last.Position.Error(
-                $"the output {output.Name} is a {(output.Shape.Count == 1 ? "vector" : "matrix")} ({ExplainArray.FormatShape(output.Shape)}); explain differentiates a scalar: end with e.g. L = sum({output.Name}) or L = sum(({output.Name} - t)^2)");
+                $"the output {output.Name} is a {(output.Shape.Count == 1 ? "vector" : "matrix")} ({ExplainArray.FormatShape(output.Shape)}); explain differentiates a scalar: end with e.g. L = sum({output.Name}) or L = sum(({output.Name} - t)^2), or give a target (--target) of its shape");
         }
+
+        var loss = new MatrixLossTarget(target, options.Loss);
 
         var onPath = OnPath(graph.Nodes, output);
         var gradients = EngineGradients(graph.Nodes, output, onPath);
@@ -208,7 +229,7 @@ public sealed class MatrixExplanation
                 return new MatrixInputGradient(input, g, null, double.NaN);
             }
 
-            Tensor fd = Central(program, graph.Inputs, input);
+            Tensor fd = Central(program, graph.Inputs, input, loss);
             double[] ga = g.ToArray(), fa = fd.ToArray();
             double worst = ga.Length == 0 ? 0 : ga.Select((x, k) => double.IsNaN(fa[k]) ? double.NaN : FiniteDifference.RelativeError(x, fa[k])).Max();
             return new MatrixInputGradient(input, g, fd, worst);
@@ -226,10 +247,10 @@ public sealed class MatrixExplanation
                 }
             }
 
-            outputAfter = Evaluate(program, updates.Select(u => KeyValuePair.Create(u.Input.Name, u.NewValue)));
+            outputAfter = Evaluate(program, updates.Select(u => KeyValuePair.Create(u.Input.Name, u.NewValue)), loss);
         }
 
-        return new MatrixExplanation(program, graph, gradients, steps, inputGradients, ruleDifference, options.LearningRate, updates, outputAfter);
+        return new MatrixExplanation(program, graph, gradients, steps, inputGradients, ruleDifference, options.LearningRate, updates, outputAfter, options.Loss);
     }
 
     /// <summary>The explanation laid out as headings, paragraphs and tables; see <see cref="MatrixExplanationReport"/>.</summary>
@@ -281,15 +302,15 @@ public sealed class MatrixExplanation
     }
 
     /// <summary>(f(x + h·e_k) − f(x − h·e_k)) / 2h for every entry k of <paramref name="input"/>, h = 10⁻⁶·max(1, |x_k|); NaN where undefined.</summary>
-    private static Tensor Central(ExplainProgram program, IReadOnlyList<MatrixNode> inputs, MatrixNode input)
+    private static Tensor Central(ExplainProgram program, IReadOnlyList<MatrixNode> inputs, MatrixNode input, MatrixLossTarget loss)
     {
         double[] x = input.Value.Detach().ToArray();
         var result = new double[x.Length];
         for (int k = 0; k < x.Length; k++)
         {
             double h = 1e-6 * Math.Max(1, Math.Abs(x[k]));
-            double plus = Evaluate(program, Shifted(inputs, input, x, k, x[k] + h));
-            double minus = Evaluate(program, Shifted(inputs, input, x, k, x[k] - h));
+            double plus = Evaluate(program, Shifted(inputs, input, x, k, x[k] + h), loss);
+            double minus = Evaluate(program, Shifted(inputs, input, x, k, x[k] - h), loss);
             result[k] = (plus - minus) / (2 * h);
         }
 
@@ -310,15 +331,18 @@ public sealed class MatrixExplanation
         });
 
     /// <summary>The output at <paramref name="values"/>, or NaN where the program is undefined.</summary>
-    private static double Evaluate(ExplainProgram program, IEnumerable<KeyValuePair<string, Tensor>> values)
+    private static double Evaluate(ExplainProgram program, IEnumerable<KeyValuePair<string, Tensor>> values, MatrixLossTarget loss)
     {
         try
         {
-            return MatrixGraph.Build(program, values, withGrad: false).Output.Value.Item();
+            return MatrixGraph.Build(program, values, withGrad: false, target: loss.Target, loss: loss.Loss).Output.Value.Item();
         }
         catch (ExplainException)
         {
             return double.NaN;
         }
     }
+
+    /// <summary>The target and loss put on top of the output in every evaluation (the finite differences' and the step's too).</summary>
+    private sealed record MatrixLossTarget(Tensor? Target, ExplainLoss Loss);
 }

@@ -51,7 +51,24 @@ public static class MatrixExplanationReport
             }
         }
 
-        spans.Add($"Output: {e.OutputName} (scalar).");
+        if (e.Target is MatrixNode target)
+        {
+            MatrixNode y = e.ProgramOutput;
+            spans.Add($"Output: {y.Name} ({Shape(y)}). Target {target.Name} ({Shape(target)}) = ");
+            spans.Add(Value(target.Value));
+            spans.Add(", with the loss ");
+            spans.Add(MatrixTex.Rule($"{e.OutputName} = {e.Output.Formula}"));
+            spans.Add($" on top of {y.Name} (scalar): ");
+            spans.Add(MatrixTex.Rule(e.Loss == ExplainLoss.Squared
+                ? $"∂{e.OutputName}/∂{y.Name} = −2({target.Name} − {y.Name})"
+                : $"∂{e.OutputName}/∂{y.Name} = −1"));
+            spans.Add(y.Shape.Count == 0 ? "." : e.Loss == ExplainLoss.Squared ? " entry by entry." : " for every entry.");
+        }
+        else
+        {
+            spans.Add($"Output: {e.OutputName} (scalar).");
+        }
+
         report.Paragraph([.. spans]);
         report.Paragraph(
             "Shapes: a vector of n numbers has shape n and is a column in W @ x; an m×n matrix has m rows and n columns. ",

@@ -31,8 +31,12 @@ internal sealed class MatrixGraph
     /// Evaluates <paramref name="program"/> at <paramref name="inputs"/>; with <paramref name="withGrad"/>
     /// the inputs are leaves that require grad, so the output can be differentiated by <see cref="Autograd.Grad(Tensor, IReadOnlyList{Tensor}, Tensor?, bool, BackwardVersion, bool)"/>.
     /// An operation whose value would have more than <paramref name="maxEntries"/> entries is refused before it is computed.
+    /// With a <paramref name="target"/> T, the loss L = sum((T − y)²) (or sum(T − y)) is added on top of the program's output y
+    /// and becomes the output.
     /// </summary>
-    public static MatrixGraph Build(ExplainProgram program, IEnumerable<KeyValuePair<string, Tensor>> inputs, bool withGrad, int maxEntries = int.MaxValue)
+    public static MatrixGraph Build(
+        ExplainProgram program, IEnumerable<KeyValuePair<string, Tensor>> inputs, bool withGrad, int maxEntries = int.MaxValue,
+        Tensor? target = null, ExplainLoss loss = ExplainLoss.Squared)
     {
         ArgumentNullException.ThrowIfNull(program);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -67,6 +71,12 @@ internal sealed class MatrixGraph
             {
                 graph.Output = graph.AddStatement(statement);
             }
+
+            graph.ProgramOutput = graph.Output;
+            if (target is not null)
+            {
+                graph.AddLoss(target, loss);
+            }
         }
 
         return graph;
@@ -97,6 +107,52 @@ internal sealed class MatrixGraph
         Nodes.Add(node);
         Inputs.Add(node);
         _scope.DefineInput(name, node);
+    }
+
+    /// <summary>The program's output y before a loss was put on top of it (the output itself without a target).</summary>
+    public MatrixNode ProgramOutput { get; private set; } = null!;
+
+    /// <summary>The target's node T, or null without a target.</summary>
+    public MatrixNode? Target { get; private set; }
+
+    /// <summary>
+    /// Adds the target T as a named constant and L = sum((T − y)²), or sum(T − y), on the output y as one
+    /// operation (op <c>squared-loss</c> or <c>difference-loss</c>, inputs y and T), which becomes the output.
+    /// T is a number (standing for every entry) or an array of y's shape.
+    /// </summary>
+    private void AddLoss(Tensor target, ExplainLoss loss)
+    {
+        MatrixNode y = Output;
+        if (target.Rank != 0 && !target.Shape.SequenceEqual(y.Shape))
+        {
+            throw new ExplainException(y.Shape.Count == 0
+                ? $"the target T has shape {Shape(target.Shape)} but the output {y.Name} is a scalar: give a number"
+                : $"the target T has shape {Shape(target.Shape)} but the output {y.Name} has shape {Shape(y.Shape)}: give a number or an array of shape {Shape(y.Shape)}", 0, 0);
+        }
+
+        Tensor t = ExplainArray.Create(target.To(DType.Float64).ToArray(), target.Shape);
+        if (t.ToArray().Any(v => !double.IsFinite(v)))
+        {
+            throw new ExplainException($"the target T must hold finite numbers, got {ExplainArray.Format(t)}", 0, 0);
+        }
+
+        string tName = _scope.GenerateName(["T", "target"]);
+        var tNode = new MatrixNode(Nodes.Count, tName, true, ExpressionNodeKind.Constant, "const", [], "target", t, default);
+        Nodes.Add(tNode);
+        Target = tNode;
+
+        string name = _scope.GenerateName(["L", "loss"]);
+        string op = loss == ExplainLoss.Squared ? "squared-loss" : "difference-loss";
+        Tensor difference = t.Sub(y.Value);
+        Tensor value = loss == ExplainLoss.Squared ? difference.Pow(2.0).Sum() : difference.Sum();
+        if (!double.IsFinite(value.Item()))
+        {
+            throw new ExplainException($"the loss {name} = {FormulaOf(op, [y, tNode])} is {ExplainNumber.Format(value.Item())} (overflow)", 0, 0);
+        }
+
+        var node = new MatrixNode(Nodes.Count, name, true, ExpressionNodeKind.Operation, op, [y, tNode], FormulaOf(op, [y, tNode]), value, default);
+        Nodes.Add(node);
+        Output = node;
     }
 
     private MatrixNode AddStatement(Statement statement)
@@ -149,6 +205,8 @@ internal sealed class MatrixGraph
             "neg" => $"−{a}",
             "=" => a,
             "T" => $"{a}ᵀ",
+            "squared-loss" => $"sum(({inputs[1].Name} − {a})²)",
+            "difference-loss" => $"sum({inputs[1].Name} − {a})",
             _ => $"{op}({a})",
         };
     }
@@ -178,7 +236,9 @@ internal sealed class MatrixGraph
         _ => $" at entry [{(flat / shape[1]).ToString(CultureInfo.InvariantCulture)}, {(flat % shape[1]).ToString(CultureInfo.InvariantCulture)}]",
     };
 
-    private static string Shape(MatrixNode node) => $"({ExplainArray.FormatShape(node.Shape)})";
+    private static string Shape(MatrixNode node) => Shape(node.Shape);
+
+    private static string Shape(IReadOnlyList<int> shape) => $"({ExplainArray.FormatShape(shape)})";
 
     /// <summary>Refuses a value of <paramref name="shape"/> with more entries than the graph allows, before it is computed.</summary>
     private void CheckSize(int[] shape, string name, string formula, SourcePosition at)

@@ -45,8 +45,33 @@ internal static class MatrixRules
                 $"{Index(lhs, v.Shape)} = {d}/{v.Value.Numel}", null, null, Tensor.OnesLike(v.Value).Mul(delta).Div(Tensor.Scalar(v.Value.Numel, DType.Float64))),
             "T" when v.Shape.Count == 2 => new(v, j, $"{lhs} = {d}ᵀ", $"{lhs}[i,j] = {d}[j,i]", null, null, delta.Transpose(0, 1)),
             "T" => new(v, j, $"{lhs} = {d} (a {(v.Shape.Count == 0 ? "scalar" : "vector")} is its own transpose)", $"{Index(lhs, v.Shape)} = {Index(d, u.Shape)}", null, null, delta),
+            "squared-loss" or "difference-loss" => Loss(u, delta, d, lhs),
             _ => Function(u, j, delta, d, lhs),
         };
+    }
+
+    /// <summary>
+    /// The loss a target adds, L = sum((T − y)²) or sum(T − y), to its output y: ∂L/∂y = −2(T − y)·δ_L
+    /// entry by entry, or −δ_L for every entry (T is a constant).
+    /// </summary>
+    private static MatrixEdge Loss(MatrixNode u, Tensor delta, string d, string lhs)
+    {
+        MatrixNode y = u.Inputs[0], t = u.Inputs[1];
+        string yi = Index(y.Name, y.Shape), ti = Operand(t.Name, t.Shape, y.Shape), li = Index(lhs, y.Shape);
+        bool entries = y.Shape.Count > 0;
+        if (u.Op == "squared-loss")
+        {
+            Tensor local = t.Value.Detach().Sub(y.Value.Detach()).Mul(Tensor.Scalar(-2, DType.Float64));
+            return new(y, 0,
+                $"{lhs} = −2({t.Name} − {y.Name})·{d}{(entries ? " entry by entry" : "")}",
+                $"{li} = −2·({ti} − {yi})·{d}",
+                null, null, local.Mul(delta));
+        }
+
+        return new(y, 0,
+            entries ? $"{lhs} = −{d}·1 (−{d} copied to each of the {y.Value.Numel} entries)" : $"{lhs} = −{d}",
+            $"{li} = −{d}",
+            null, null, Tensor.OnesLike(y.Value.Detach()).Mul(delta).Neg());
     }
 
     /// <summary><c>name[i,j]</c>, <c>name[i]</c> or <c>name</c> by rank.</summary>

@@ -49,12 +49,75 @@ public sealed class ExplainMatrixCommandTests
         Assert.Single(stderr.TrimEnd().Split('\n'));
     }
 
+    // The mazur-matrix example without its last line: the output o is a vector; --target puts L = sum((T − o)²) on it.
+    private const string MazurWithoutLoss = "x = [0.05, 0.10]; b1 = [0.35, 0.35]; b2 = [0.60, 0.60]\nh = sigmoid(W1 @ x + b1)\no = sigmoid(W2 @ h + b2)";
+    private const string MazurWeights = "W1=[[0.15,0.20],[0.25,0.30]],W2=[[0.40,0.45],[0.50,0.55]]";
+
     [Fact]
-    public void TargetIsRefusedInMatrixForm()
+    public void ATargetArrayAddsTheLossNodeGivingTwiceMazursE()
     {
-        var (code, _, stderr) = CliRunner.Run("explain", "L = sum(x)", "--at", "x=[1,2]", "--target", "1");
+        var (code, stdout, stderr) = CliRunner.Run("explain", MazurWithoutLoss, "--at", MazurWeights, "--target", "[0.01,0.99]");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("Output: o (2). Target T (2) = [0.01, 0.99], with the loss L = sum((T − o)²) on top of o (scalar): ∂L/∂o = −2(T − o) entry by entry.", stdout);
+        Assert.Matches(@"
+T\s+target\s+2\s+\[0.01, 0.99\]
+", stdout);
+        Assert.Matches(@"
+L\s+sum\(\(T − o\)²\)\s+scalar\s+0.5967422175
+", stdout); // 2·E = 2·0.2983711088
+        Assert.Contains("∂L/∂o = −2(T − o)·δ_L entry by entry", stdout);
+        Assert.Contains("scalar: ∂L/∂o[i] = −2·(T[i] − o[i])·δ_L", stdout);
+        Assert.Contains("3. Gradients of L", stdout);
+
+        // ∂L/∂W2 is twice the example's ∂E/∂W2 = [[0.08216704056, 0.08266762785], [-0.02260254048, -0.02274024222]].
+        Assert.Matches(@"
+W2\s+2×2\s+\[\[0.1643340811, 0.1653352557\], \[-0.04520508095, -0.04548048443\]\]\s+\[\[", stdout);
+    }
+
+    [Fact]
+    public void TheDifferenceLossAndANumberTargetInMarkdownAndTex()
+    {
+        var (code, md, stderr) = CliRunner.Run("explain", "y = W @ x", "--at", "W=[[1,2],[3,4]],x=[1,-1]", "--target", "0.5", "--loss", "difference", "--format", "md");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("| L | sum(T − y) | scalar | 3 |", md);
+        Assert.Contains("| L (scalar) | 1 | y (2) | ∂L/∂y = −δ_L·1 (−δ_L copied to each of the 2 entries) | [-1, -1] |", md);
+
+        var (texCode, tex, texError) = CliRunner.Run("explain", MazurWithoutLoss, "--at", MazurWeights, "--target", "[0.01,0.99]", "--format", "tex");
+        Assert.True(texCode == 0, texError);
+        Assert.Contains(@"$\partial L/\partial o = -2(T - o)\cdot \delta_{L} \text{ entry by entry }$", tex);
+        Assert.Contains(@"L & $\operatorname{sum}((T - o)^{2})$ & $\text{scalar}$ & $0.5967422175$ \\", tex);
+        Assert.All(tex, c => Assert.True(c < 128 && c != '?', $"'{c}' in the LaTeX"));
+    }
+
+    [Theory]
+    [InlineData("[1,2,3]", "explain: the target T has shape (3) but the output o has shape (2): give a number or an array of shape (2)")]
+    [InlineData("[0.01,", "explain: --target: ")]
+    public void ABadTargetIsOneLineAndExitOne(string target, string message)
+    {
+        var (code, stdout, stderr) = CliRunner.Run("explain", MazurWithoutLoss, "--at", MazurWeights, "--target", target);
         Assert.Equal(1, code);
-        Assert.Contains("write the loss in the program", stderr);
+        Assert.Equal("", stdout);
+        Assert.StartsWith(message, stderr);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public void AnArrayTargetSelectsTheMatrixFormAndAScalarTargetMustBeANumber()
+    {
+        var (code, _, stderr) = CliRunner.Run("explain", "z = 2*w", "--at", "w=1", "--target", "[1,2]");
+        Assert.Equal(1, code);
+        Assert.StartsWith("explain: the target T has shape (2) but the output z is a scalar: give a number", stderr);
+        var (badCode, _, badError) = CliRunner.Run("explain", "z = 2*w", "--at", "w=1", "--target", "abc");
+        Assert.Equal(1, badCode);
+        Assert.StartsWith("explain: --target: expected a number", badError);
+    }
+
+    [Fact]
+    public void HelpDescribesTheMatrixFormsTarget()
+    {
+        var (code, stdout, _) = CliRunner.Run("explain", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("an array of y's shape", stdout);
     }
 
     [Fact]

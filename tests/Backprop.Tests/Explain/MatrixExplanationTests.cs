@@ -272,7 +272,7 @@ public class MatrixExplanationTests
     }
 
     [Fact]
-    public void ALearningRateTakesOneStepAndATargetIsRefused()
+    public void ALearningRateTakesOneStep()
     {
         var e = MatrixExplanation.Create(Network, s_network.Select(i => V(i.Item1, i.Item2)), new ExplainOptions { LearningRate = 0.1 });
         double before = e.Output.Value.Item();
@@ -280,8 +280,110 @@ public class MatrixExplanationTests
         Assert.Equal(
             e.Inputs[0].Value.ToArray().Zip(e.Gradients[0].Gradient.ToArray(), (x, g) => x - (0.1 * g)),
             e.Updates[0].NewValue.ToArray());
-        Assert.Contains("write the loss in the program", Assert.Throws<ArgumentException>(() =>
-            MatrixExplanation.Create(Network, s_network.Select(i => V(i.Item1, i.Item2)), new ExplainOptions { Target = 1 })).Message);
+    }
+
+    // The mazur-matrix example without its last line E = 0.5*sum((t - o)^2): the output o is a vector.
+    private const string MazurWithoutLoss = "x = [0.05, 0.10]; b1 = [0.35, 0.35]; b2 = [0.60, 0.60]\nh = sigmoid(W1 @ x + b1)\no = sigmoid(W2 @ h + b2)";
+
+    private static MatrixExplanation MazurWithTarget(ExplainOptions options) => MatrixExplanation.Create(
+        MazurWithoutLoss,
+        [V("W1", "[[0.15,0.20],[0.25,0.30]]"), V("W2", "[[0.40,0.45],[0.50,0.55]]")],
+        options);
+
+    [Fact]
+    public void ATargetArrayPutsTheSquaredLossOnAVectorOutputGivingTwiceMazursE()
+    {
+        var e = MazurWithTarget(new ExplainOptions { TargetArray = ExplainArray.Parse("[0.01,0.99]"), LearningRate = 0.5 });
+        var example = WorkedExamples.GetMatrix("mazur-matrix").Explain();
+
+        // L = sum((T − o)²) = 2·E, E = ½·sum((t − o)²) = 0.2983711088 (Mazur's).
+        Assert.Equal("L", e.OutputName);
+        Assert.Equal("o", e.ProgramOutput.Name);
+        Assert.Equal([2], e.ProgramOutput.Shape);
+        Assert.Equal(2 * 0.298371109, e.Output.Value.Item(), 8);
+        Assert.Equal(2 * example.Output.Value.Item(), e.Output.Value.Item(), 14);
+        Assert.Equal("sum((T − o)²)", e.Output.Formula);
+        Assert.Equal("T", e.Target!.Name);
+        Assert.Equal([0.01, 0.99], e.Target.Value.ToArray());
+        Assert.Equal(e.Target, e.Nodes[^2]);
+        Assert.Equal(e.Output, e.Nodes[^1]);
+
+        // Every gradient is twice the example's, and agrees with the finite differences.
+        for (int i = 0; i < 2; i++)
+        {
+            double[] got = e.Gradients[i].Gradient.ToArray(), half = example.Gradients[i].Gradient.ToArray();
+            Assert.Equal(half.Select(g => 2 * g), got, (a, b) => Math.Abs(a - b) < 1e-15);
+            Assert.True(e.Gradients[i].MaxRelativeError < 1e-5, $"{e.Gradients[i].Input.Name}: {e.Gradients[i].MaxRelativeError}");
+        }
+
+        Assert.Equal(0.1643340811, e.GradientOf("W2").ToArray()[0], 10);
+
+        // The loss node is the first visited: it sends −2(T − o) to o, entry by entry.
+        var loss = e.Steps[0];
+        Assert.Equal(e.Output, loss.Node);
+        var edge = Assert.Single(loss.Edges);
+        Assert.Equal("o", edge.Input.Name);
+        Assert.Equal("∂L/∂o = −2(T − o)·δ_L entry by entry", edge.Rule);
+        Assert.Equal("∂L/∂o[i] = −2·(T[i] − o[i])·δ_L", edge.ScalarRule);
+        double[] o = e.ProgramOutput.Value.ToArray();
+        Assert.Equal([-2 * (0.01 - o[0]), -2 * (0.99 - o[1])], edge.Contribution.ToArray());
+        Assert.True(e.LargestRuleDifference < 1e-15);
+
+        // The step lowers L, evaluated with the same target.
+        Assert.True(e.OutputAfter < e.Output.Value.Item());
+        Assert.Equal(0.3178329594, e.Updates[1].NewValue.ToArray()[0], 10);
+    }
+
+    [Fact]
+    public void ANumberTargetStandsForEveryEntryAndTheDifferenceLossSendsMinusOne()
+    {
+        var e = MatrixExplanation.Create("y = W @ x", [V("W", "[[1,2],[3,4],[5,6]]"), V("x", "[1,-1]")],
+            new ExplainOptions { Target = 0.5, Loss = ExplainLoss.Difference });
+        Assert.Equal("sum(T − y)", e.Output.Formula);
+        Assert.Equal((0.5 + 1) + (0.5 + 1) + (0.5 + 1), e.Output.Value.Item(), 14); // y = [-1, -1, -1]
+        Assert.Empty(e.Target!.Shape);
+        var edge = Assert.Single(e.Steps[0].Edges);
+        Assert.Equal("∂L/∂y = −δ_L·1 (−δ_L copied to each of the 3 entries)", edge.Rule);
+        Assert.Equal("∂L/∂y[i] = −δ_L", edge.ScalarRule);
+        Assert.Equal([-1.0, -1, -1], edge.Contribution.ToArray());
+
+        // ∂L/∂W = −1·xᵀ for every row; ∂L/∂x = Wᵀ·(−1).
+        Assert.Equal([-1.0, 1, -1, 1, -1, 1], e.GradientOf("W").ToArray());
+        Assert.Equal([-9.0, -12], e.GradientOf("x").ToArray());
+        Assert.All(e.Gradients, g => Assert.True(g.MaxRelativeError < 1e-6));
+    }
+
+    [Fact]
+    public void ATargetOnAMatrixOutputAndOnAScalarOutput()
+    {
+        var m = MatrixExplanation.Create("Y = A * 2", [V("A", "[[1,2],[3,4]]")], new ExplainOptions { TargetArray = ExplainArray.Parse("[[0,0],[0,10]]") });
+        Assert.Equal(4 + 16 + 36 + 4, m.Output.Value.Item(), 14); // (T − Y)² summed: Y = [[2,4],[6,8]]
+        Assert.Equal([8.0, 16, 24, -8], m.GradientOf("A").ToArray()); // −2(T − Y)·2
+        Assert.Equal("∂L/∂Y[i,j] = −2·(T[i,j] − Y[i,j])·δ_L", m.Steps[0].Edges[0].ScalarRule);
+
+        var s = MatrixExplanation.Create("y = sum(x)", [V("x", "[1,2]")], new ExplainOptions { Target = 1 });
+        Assert.Equal(4, s.Output.Value.Item(), 14);
+        Assert.Equal("∂L/∂y = −2(T − y)·δ_L", s.Steps[0].Edges[0].Rule);
+        Assert.Equal([4.0, 4], s.GradientOf("x").ToArray());
+    }
+
+    [Theory]
+    [InlineData("[1,2,3]", "the target T has shape (3) but the output o has shape (2): give a number or an array of shape (2)")]
+    [InlineData("[[0.01,0.99]]", "the target T has shape (1×2) but the output o has shape (2)")]
+    public void ATargetOfAnotherShapeIsRefusedNamingBothShapes(string target, string message) =>
+        Assert.StartsWith(message, Assert.Throws<ExplainException>(() => MazurWithTarget(new ExplainOptions { TargetArray = ExplainArray.Parse(target) })).Message);
+
+    [Fact]
+    public void TheLossAndTargetTakeFreeNamesAndTheScalarFormRefusesATargetArray()
+    {
+        var e = MatrixExplanation.Create("T = x * 2; L = T + 1", [V("x", "[1,2]")], new ExplainOptions { Target = 0 });
+        Assert.Equal("loss", e.OutputName);
+        Assert.Equal("target", e.Target!.Name);
+        Assert.Equal("sum((target − L)²)", e.Output.Formula);
+        Assert.Contains("for the matrix form", Assert.Throws<ArgumentException>(() =>
+            Explanation.Create("z = 2*w", [KeyValuePair.Create("w", 1.0)], new ExplainOptions { TargetArray = ExplainArray.Parse("[1,2]") })).Message);
+        Assert.Contains("finite", Assert.Throws<ArgumentException>(() =>
+            MatrixExplanation.Create("y = x", [V("x", "[1,2]")], new ExplainOptions { Target = double.NaN })).Message);
     }
 
     [Fact]

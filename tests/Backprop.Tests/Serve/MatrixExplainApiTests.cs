@@ -138,6 +138,51 @@ public class MatrixExplainApiTests(ServerFixture server) : IClassFixture<ServerF
         Assert.Equal(cli.Column, json.GetProperty("column").GetInt32());
     }
 
+    [Fact]
+    public async Task ATargetArrayPutsTheLossOnTheOutputByGetAndPost()
+    {
+        const string program = "x = [0.05, 0.10]; b1 = [0.35, 0.35]; b2 = [0.60, 0.60]\nh = sigmoid(W1 @ x + b1)\no = sigmoid(W2 @ h + b2)";
+        const string at = "W1=[[0.15,0.2],[0.25,0.3]],W2=[[0.4,0.45],[0.5,0.55]]";
+        var get = await server.GetJson($"/api/explain?program={Uri.EscapeDataString(program)}&at={Uri.EscapeDataString(at)}&target={Uri.EscapeDataString("[0.01,0.99]")}");
+        var post = await server.PostJson("/api/explain", new { program, at, target = "[0.01,0.99]" });
+        Assert.Equal(get.GetRawText(), post.GetRawText());
+        Assert.Equal("matrix", get.GetProperty("form").GetString());
+        Assert.Equal("L", get.GetProperty("outputName").GetString());
+        Assert.Equal("[0.01,0.99]", get.GetProperty("options").GetProperty("target").GetString());
+        Assert.Equal("squared", get.GetProperty("options").GetProperty("loss").GetString());
+
+        var e = MatrixExplanation.Create(program, [new("W1", ExplainArray.Parse("[[0.15,0.2],[0.25,0.3]]")), new("W2", ExplainArray.Parse("[[0.4,0.45],[0.5,0.55]]"))],
+            new ExplainOptions { TargetArray = ExplainArray.Parse("[0.01,0.99]") });
+        var nodes = Nodes(get);
+        Assert.Equal("0.5967422175", nodes["L"].GetProperty("value").GetProperty("text").GetString());
+        Assert.Equal("sum((T − o)²)", nodes["L"].GetProperty("formula").GetString());
+        Assert.Equal("2", nodes["T"].GetProperty("value").GetProperty("shapeText").GetString());
+        var gradients = get.GetProperty("gradients").EnumerateArray().ToList();
+        for (int i = 0; i < gradients.Count; i++)
+        {
+            AssertSame(e.Gradients[i].Gradient, gradients[i].GetProperty("gradient"), "∂L/∂" + e.Gradients[i].Input.Name);
+        }
+
+        var first = get.GetProperty("steps").EnumerateArray().First(s => s.GetProperty("phase").GetString() == "backward");
+        Assert.Equal("∂L/∂o = −2(T − o)·δ_L entry by entry", first.GetProperty("contributions")[0].GetProperty("rule").GetString());
+
+        // A number target in matrix form, with the difference loss.
+        var difference = await server.GetJson($"/api/explain?program={Uri.EscapeDataString("y = W @ x")}&at={Uri.EscapeDataString("W=[[1,2],[3,4]],x=[1,-1]")}&target=0.5&loss=difference");
+        Assert.Equal("3", Nodes(difference)["L"].GetProperty("value").GetProperty("text").GetString());
+        Assert.Equal("0.5", difference.GetProperty("options").GetProperty("target").GetString());
+        Assert.Equal("difference", difference.GetProperty("options").GetProperty("loss").GetString());
+    }
+
+    [Fact]
+    public async Task ATargetOfAnotherShapeIs400WithOneMessageNamingBothShapes()
+    {
+        var json = await server.GetJson($"/api/explain?program={Uri.EscapeDataString("y = W @ x")}&at={Uri.EscapeDataString("W=[[1,2],[3,4]],x=[1,-1]")}&target={Uri.EscapeDataString("[1,2,3]")}", 400);
+        Assert.Equal("the target T has shape (3) but the output y has shape (2): give a number or an array of shape (2)", json.GetProperty("error").GetString());
+        var bad = await server.GetJson($"/api/explain?program={Uri.EscapeDataString("y = W @ x")}&at={Uri.EscapeDataString("W=[[1,2],[3,4]],x=[1,-1]")}&target={Uri.EscapeDataString("[1,")}", 400);
+        Assert.StartsWith("'target': ", bad.GetProperty("error").GetString());
+        Assert.Empty(server.Errors);
+    }
+
     public static TheoryData<string, string, string> BadMatrixRequests() => new()
     {
         { "L = sum(W @ x)", "W=[[1,2],[3]],x=[1,2]", "'at' W: the rows of a matrix need the same length" },
