@@ -23,7 +23,10 @@ internal sealed record TrainOptions(
     int Accumulate = 1,
     // Data (--augment, --standardize).
     string Augment = Augmentation.None,
-    bool Standardize = false)
+    bool Standardize = false,
+    // Regularization (--weight-decay: null is the optimizer's own default; --label-smoothing).
+    double? WeightDecay = null,
+    double LabelSmoothing = 0)
 {
     public string ToJson() => JsonSerializer.Serialize(this);
 
@@ -68,6 +71,8 @@ internal sealed record TrainOptions(
         ("--accumulate", Accumulate.ToString(CultureInfo.InvariantCulture)),
         ("--augment", Augment),
         ("--standardize", Standardize ? "true" : "false"),
+        ("--weight-decay", WeightDecay?.ToString("R", CultureInfo.InvariantCulture)),
+        ("--label-smoothing", LabelSmoothing.ToString("R", CultureInfo.InvariantCulture)),
     ];
 
     // A CSV path may be spelled differently (./x.csv, an absolute path) and still name the same file.
@@ -93,6 +98,16 @@ internal sealed record TrainOptions(
         if (BatchSize < 1)
         {
             throw new ArgumentException($"--batch-size must be at least 1, got {BatchSize}");
+        }
+
+        if (WeightDecay is double decay && !(decay >= 0 && double.IsFinite(decay)))
+        {
+            throw new ArgumentException($"--weight-decay must be a finite number >= 0, got {decay}");
+        }
+
+        if (!(LabelSmoothing >= 0 && LabelSmoothing < 1))
+        {
+            throw new ArgumentException($"--label-smoothing must be in [0, 1), got {LabelSmoothing}");
         }
 
         if (!(Lr > 0) || double.IsInfinity(Lr))

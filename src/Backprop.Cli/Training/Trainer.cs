@@ -51,10 +51,10 @@ internal sealed class Trainer
         Model = Spec.Build(new Generator(options.Seed), _dropout);
         Optimizer = options.Optimizer switch
         {
-            "sgd" => new SGD(Model.Parameters(), options.Lr, momentum: 0.9),
-            "adam" => new Adam(Model.Parameters(), options.Lr),
-            "adamw" => new AdamW(Model.Parameters(), options.Lr),
-            "rmsprop" => new RMSprop(Model.Parameters(), options.Lr),
+            "sgd" => new SGD(Model.Parameters(), options.Lr, momentum: 0.9, weightDecay: options.WeightDecay ?? 0),
+            "adam" => new Adam(Model.Parameters(), options.Lr, weightDecay: options.WeightDecay ?? 0),
+            "adamw" => new AdamW(Model.Parameters(), options.Lr, weightDecay: options.WeightDecay ?? 1e-2),
+            "rmsprop" => new RMSprop(Model.Parameters(), options.Lr, weightDecay: options.WeightDecay ?? 0),
             _ => throw new ArgumentException($"--optimizer: unknown optimizer '{options.Optimizer}' (expected sgd, adam, adamw or rmsprop)"),
         };
         // --augment: transforms of the training set only, drawn per sample from the loader's generator (checkpointed below).
@@ -168,7 +168,7 @@ internal sealed class Trainer
                 }
 
                 var logits = Model.Forward(x);
-                var loss = Tensor.CrossEntropy(logits, y);
+                var loss = Tensor.CrossEntropy(logits, y, labelSmoothing: Options.LabelSmoothing);
                 BeforeBackward?.Invoke(loss);
                 int globalRows = DistributedTraining.GlobalRows(Data.Train.Count, Options.BatchSize, index - 1);
                 double scale = distributed is null ? 1 : GlobalBatch.LossScale(globalRows, distributed.WorldSize, distributed.Rank);
