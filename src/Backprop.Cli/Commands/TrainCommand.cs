@@ -44,7 +44,7 @@ internal static class TrainCommand
         {
             data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, seed, threads, output, overwrite, resume, gradReport, detectAnomaly, serve, port, tensorboard, format,
         };
-        command.SetAction(result => CommandRunner.Run("train", () => DistributedTraining.Run(() =>
+        command.SetAction(result => CommandRunner.Run("train", () => DistributedTraining.Run("train", () =>
         {
             s_json = result.GetValue(format) == OutputFormat.Json;
             if (result.GetValue(threads) is int t)

@@ -6,8 +6,9 @@ using Backprop.NN;
 namespace Backprop.Cli.Training;
 
 /// <summary>
-/// <c>mpirun -np N backprop train ...</c>: data-parallel training (docs/distributed.md). Started when
-/// Open MPI's launcher says the world has more than one process (OMPI_COMM_WORLD_SIZE &gt; 1).
+/// <c>mpirun -np N backprop train ...</c> (and <c>bench mlp|cnn|lstm</c>): data-parallel training
+/// (docs/distributed.md). Started when Open MPI's launcher says the world has more than one process
+/// (OMPI_COMM_WORLD_SIZE &gt; 1).
 /// <list type="bullet">
 /// <item>Every rank builds the same model from the seed and draws the same global batches of
 /// <c>--batch-size</c> rows from the same shuffled order; each keeps its own contiguous part
@@ -49,10 +50,11 @@ internal sealed class DistributedTraining : IDisposable
     public DistributedDataParallel? Ddp { get; private set; }
 
     /// <summary>
-    /// Runs <paramref name="body"/> (the train command) on this rank: alone when not started by mpirun
-    /// with several processes, else inside the MPI world with the failure rules above.
+    /// Runs <paramref name="body"/> (the train or bench command, named <paramref name="command"/> in
+    /// messages) on this rank: alone when not started by mpirun with several processes, else inside
+    /// the MPI world with the failure rules above.
     /// </summary>
-    public static int Run(Func<int> body)
+    public static int Run(string command, Func<int> body)
     {
         if (ProcessGroup.LaunchedWorldSize is not > 1)
         {
@@ -80,7 +82,7 @@ internal sealed class DistributedTraining : IDisposable
             int code = 1;
             if (first == run.Rank)
             {
-                code = CommandRunner.Run("train", () =>
+                code = CommandRunner.Run(command, () =>
                 {
                     System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex).Throw();
                     return 0;
@@ -95,7 +97,7 @@ internal sealed class DistributedTraining : IDisposable
         catch (Exception ex)
         {
             // During training the others wait in a collective this rank will never join.
-            Console.Error.WriteLine($"train: rank {run.Rank}: {ex.Message}");
+            Console.Error.WriteLine($"{command}: rank {run.Rank}: {ex.Message}");
             group.Abort(1);
             return 1;
         }
