@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Backprop.Cli.Bench;
+using Backprop.Distributed;
 using Backprop.Cli.Training;
 
 namespace Backprop.Cli.Commands;
@@ -33,8 +34,13 @@ internal static class BenchCommand
         {
             Description = $"Seed of the run: mlp, cnn, lstm: initialization and shuffling (default 0, as torch_fmnist.py's manual_seed(0)); scalar: the initial weights (default {ScalarBenchmark.DefaultSeed}, as micrograd's demo); sgemm: the matrices (default 0).",
         };
+        var bucketCap = new Option<double>("--bucket-cap-mb")
+        {
+            Description = $"mlp, cnn, lstm under mpirun: the size of a gradient bucket in MB (PyTorch's bucket_cap_mb, default {DistributedDataParallel.DefaultBucketCapMB}); each bucket's all-reduce starts during backward once its gradients are ready, so buckets smaller than the model let communication hide behind backward.",
+            DefaultValueFactory = _ => DistributedDataParallel.DefaultBucketCapMB,
+        };
         var format = OutputFormat.Create("one line per epoch, size or step with the text line's fields as keys (\"kind\", \"epoch\", \"train_loss\", \"test_acc\", \"epoch_s\"; \"n\", \"gflops\"; \"step\", \"loss\", \"accuracy\", \"step_s\"), the summary on stderr as in text.");
-        var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format.") { kind, epochs, threads, engine, seed, format };
+        var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format.") { kind, epochs, threads, engine, seed, bucketCap, format };
         command.SetAction(result => CommandRunner.Run("bench", () => DistributedTraining.Run("bench", () =>
         {
             s_json = result.GetValue(format) == OutputFormat.Json;
@@ -49,6 +55,12 @@ internal static class BenchCommand
                 throw new ArgumentException($"--epochs must be at least 1, got {n}");
             }
 
+            double cap = result.GetValue(bucketCap);
+            if (!(cap > 0))
+            {
+                throw new ArgumentException($"--bucket-cap-mb must be positive, got {cap.ToString(CultureInfo.InvariantCulture)}");
+            }
+
             string name = result.GetValue(kind)!;
             if (DistributedTraining.Current is not null && name is "scalar" or "sgemm")
             {
@@ -59,9 +71,9 @@ internal static class BenchCommand
             {
                 "scalar" => RunScalar(n, result.GetValue(engine) == "value" ? ScalarEngine.Value : ScalarEngine.Tape, result.GetValue(seed) ?? ScalarBenchmark.DefaultSeed),
                 "sgemm" => RunSgemm(n, result.GetValue(seed) ?? 0),
-                "cnn" => RunRecipe("cnn", "cnn:784-10", n, result.GetValue(seed) ?? 0),
-                "lstm" => RunRecipe("lstm", "lstm", n, result.GetValue(seed) ?? 0),
-                _ => RunRecipe("mlp", "784-256-128-10:relu", n, result.GetValue(seed) ?? 0),
+                "cnn" => RunRecipe("cnn", "cnn:784-10", n, result.GetValue(seed) ?? 0, cap),
+                "lstm" => RunRecipe("lstm", "lstm", n, result.GetValue(seed) ?? 0, cap),
+                _ => RunRecipe("mlp", "784-256-128-10:relu", n, result.GetValue(seed) ?? 0, cap),
             };
         })));
         return command;
@@ -69,14 +81,14 @@ internal static class BenchCommand
 
     private static bool s_json;
 
-    private static int RunRecipe(string name, string model, int epochs, long seed)
+    private static int RunRecipe(string name, string model, int epochs, long seed, double bucketCapMB)
     {
         var options = new TrainOptions("fashion-mnist", null, model, epochs, 128, 1e-3, "adam", "none", seed);
         var trainer = new Trainer(options, DataSource.Load(options.Data, null));
 
         // mpirun: every rank has its data and model; agree, broadcast rank 0's weights, attach DDP.
         var distributed = DistributedTraining.Current;
-        distributed?.Ready(trainer.Model);
+        distributed?.Ready(trainer.Model, bucketCapMB);
         bool root = distributed is not { IsRoot: false };
         var communication = TimeSpan.Zero;
         var exposed = TimeSpan.Zero;

@@ -110,9 +110,9 @@ internal sealed class DistributedTraining : IDisposable
     /// <summary>
     /// The agreement point before training: called by every rank once its setup succeeded. If some
     /// other rank failed, this one exits quietly (the failing rank reports). Then rank 0's weights are
-    /// broadcast and the gradient hooks attached.
+    /// broadcast and the gradient hooks attached, in buckets of <paramref name="bucketCapMB"/> megabytes.
     /// </summary>
-    public void Ready(Module model)
+    public void Ready(Module model, double bucketCapMB = DistributedDataParallel.DefaultBucketCapMB)
     {
         // Every rank reaches here or fails before it: a failed rank sends its rank, a ready one the world size.
         int first = (int)Group.AllReduce([WorldSize], ReduceOp.Min)[0];
@@ -124,7 +124,7 @@ internal sealed class DistributedTraining : IDisposable
         }
 
         _ready = true;
-        Ddp = new DistributedDataParallel(model, Group, broadcastBuffers: false);
+        Ddp = new DistributedDataParallel(model, Group, bucketCapMB, broadcastBuffers: false);
     }
 
     /// <summary>This rank's view of the training set: each global batch the loader draws is cut to this rank's part.</summary>
