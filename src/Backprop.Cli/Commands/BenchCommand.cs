@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Backprop.Cli.Bench;
-using Backprop.Distributed;
 using Backprop.Cli.Training;
+using Backprop.Distributed;
 
 namespace Backprop.Cli.Commands;
 
