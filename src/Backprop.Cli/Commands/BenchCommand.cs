@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Backprop.Cli.Bench;
 using Backprop.Cli.Training;
+using Backprop.Distributed;
 
 namespace Backprop.Cli.Commands;
 
@@ -10,6 +11,9 @@ namespace Backprop.Cli.Commands;
 /// <c>backprop bench mlp|cnn|lstm|scalar|sgemm</c>: the recipes of shared/bench/README.md, printing PyTorch's line
 /// format (<c>KIND epoch N train_loss L test_acc A epoch_s S</c>) so the two run one after the other;
 /// sgemm prints square GEMM throughput in the format of benchmarks/compare/torch_sgemm.py.
+/// Under <c>mpirun -np N</c> the recipes train data-parallel as <c>train</c> does (the global batch of
+/// 128 split across the ranks); rank 0 alone prints the lines, and on stderr each epoch's
+/// all-reduce time and the part of it the steps waited for (docs/distributed.md).
 /// </summary>
 internal static class BenchCommand
 {
@@ -30,9 +34,14 @@ internal static class BenchCommand
         {
             Description = $"Seed of the run: mlp, cnn, lstm: initialization and shuffling (default 0, as torch_fmnist.py's manual_seed(0)); scalar: the initial weights (default {ScalarBenchmark.DefaultSeed}, as micrograd's demo); sgemm: the matrices (default 0).",
         };
+        var bucketCap = new Option<double>("--bucket-cap-mb")
+        {
+            Description = $"mlp, cnn, lstm under mpirun: the size of a gradient bucket in MB (PyTorch's bucket_cap_mb, default {DistributedDataParallel.DefaultBucketCapMB}); each bucket's all-reduce starts during backward once its gradients are ready, so buckets smaller than the model let communication hide behind backward.",
+            DefaultValueFactory = _ => DistributedDataParallel.DefaultBucketCapMB,
+        };
         var format = OutputFormat.Create("one line per epoch, size or step with the text line's fields as keys (\"kind\", \"epoch\", \"train_loss\", \"test_acc\", \"epoch_s\"; \"n\", \"gflops\"; \"step\", \"loss\", \"accuracy\", \"step_s\"), the summary on stderr as in text.");
-        var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format.") { kind, epochs, threads, engine, seed, format };
-        command.SetAction(result => CommandRunner.Run("bench", () =>
+        var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format.") { kind, epochs, threads, engine, seed, bucketCap, format };
+        command.SetAction(result => CommandRunner.Run("bench", () => DistributedTraining.Run("bench", () =>
         {
             s_json = result.GetValue(format) == OutputFormat.Json;
             if (result.GetValue(threads) is int t)
@@ -46,24 +55,53 @@ internal static class BenchCommand
                 throw new ArgumentException($"--epochs must be at least 1, got {n}");
             }
 
-            return result.GetValue(kind) switch
+            double cap = result.GetValue(bucketCap);
+            if (!(cap > 0))
+            {
+                throw new ArgumentException($"--bucket-cap-mb must be positive, got {cap.ToString(CultureInfo.InvariantCulture)}");
+            }
+
+            string name = result.GetValue(kind)!;
+            if (DistributedTraining.Current is not null && name is "scalar" or "sgemm")
+            {
+                throw new ArgumentException($"{name} runs in one process: under mpirun only mlp, cnn and lstm train data-parallel");
+            }
+
+            return name switch
             {
                 "scalar" => RunScalar(n, result.GetValue(engine) == "value" ? ScalarEngine.Value : ScalarEngine.Tape, result.GetValue(seed) ?? ScalarBenchmark.DefaultSeed),
                 "sgemm" => RunSgemm(n, result.GetValue(seed) ?? 0),
-                "cnn" => RunRecipe("cnn", "cnn:784-10", n, result.GetValue(seed) ?? 0),
-                "lstm" => RunRecipe("lstm", "lstm", n, result.GetValue(seed) ?? 0),
-                _ => RunRecipe("mlp", "784-256-128-10:relu", n, result.GetValue(seed) ?? 0),
+                "cnn" => RunRecipe("cnn", "cnn:784-10", n, result.GetValue(seed) ?? 0, cap),
+                "lstm" => RunRecipe("lstm", "lstm", n, result.GetValue(seed) ?? 0, cap),
+                _ => RunRecipe("mlp", "784-256-128-10:relu", n, result.GetValue(seed) ?? 0, cap),
             };
-        }));
+        })));
         return command;
     }
 
     private static bool s_json;
 
-    private static int RunRecipe(string name, string model, int epochs, long seed)
+    private static int RunRecipe(string name, string model, int epochs, long seed, double bucketCapMB)
     {
         var options = new TrainOptions("fashion-mnist", null, model, epochs, 128, 1e-3, "adam", "none", seed);
         var trainer = new Trainer(options, DataSource.Load(options.Data, null));
+
+        // mpirun: every rank has its data and model; agree, broadcast rank 0's weights, attach DDP.
+        var distributed = DistributedTraining.Current;
+        distributed?.Ready(trainer.Model, bucketCapMB);
+        bool root = distributed is not { IsRoot: false };
+        var communication = TimeSpan.Zero;
+        var exposed = TimeSpan.Zero;
+        if (distributed is not null)
+        {
+            trainer.EpochStarted = _ => (communication, exposed) = (TimeSpan.Zero, TimeSpan.Zero);
+            trainer.AfterBackward = () =>
+            {
+                communication += distributed.Ddp!.LastCommunication;
+                exposed += distributed.Ddp.LastExposedCommunication;
+            };
+        }
+
         string folder = Directory.CreateTempSubdirectory("backprop-bench-").FullName;
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         int[] gcBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
@@ -72,6 +110,15 @@ internal static class BenchCommand
         trainer.BatchCompleted = (_, _, _, _) => steps++;
         trainer.EpochCompleted = e =>
         {
+            if (distributed is { IsRoot: true })
+            {
+                // The gradients' all-reduce over the epoch's steps, and the part the steps waited for
+                // after backward (the rest ran hidden behind backward).
+                Console.Error.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"ddp epoch {e.Epoch} world_size {distributed.WorldSize} threads {Threading.NumThreads} allreduce_s {communication.TotalSeconds:F3} exposed_s {exposed.TotalSeconds:F3} hidden_pct {Hidden(communication, exposed):F0}"));
+            }
+
             if (s_json)
             {
                 OutputFormat.WriteLine(w =>
@@ -98,14 +145,24 @@ internal static class BenchCommand
             Directory.Delete(folder, recursive: true);
         }
 
+        if (!root)
+        {
+            return 0;
+        }
+
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         using var process = Process.GetCurrentProcess();
+        string world = distributed is null ? "" : $"world_size {distributed.WorldSize} ";
         Console.Error.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"threads {Threading.NumThreads} peak_rss_mb {process.PeakWorkingSet64 / (1024.0 * 1024):F0} allocated_per_step_kb {allocated / 1024.0 / Math.Max(steps, 1):F0} " +
+            $"{world}threads {Threading.NumThreads} peak_rss_mb {process.PeakWorkingSet64 / (1024.0 * 1024):F0} allocated_per_step_kb {allocated / 1024.0 / Math.Max(steps, 1):F0} " +
             $"gc {GC.CollectionCount(0) - gcBefore[0]}/{GC.CollectionCount(1) - gcBefore[1]}/{GC.CollectionCount(2) - gcBefore[2]} gc_pause_ms {(GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds:F0}"));
         return 0;
     }
+
+    /// <summary>The percentage of the all-reduce time that the steps did not wait for (0 when there was none).</summary>
+    private static double Hidden(TimeSpan communication, TimeSpan exposed) =>
+        communication > TimeSpan.Zero ? Math.Clamp(100 * (1 - (exposed / communication)), 0, 100) : 0;
 
     private static int RunSgemm(int repeats, long seed)
     {

@@ -51,7 +51,7 @@ internal static class TrainCommand
         {
             data, labelColumn, model, epochs, batchSize, lr, optimizer, schedule, warmupEpochs, patience, accumulate, augment, standardize, weightDecay, labelSmoothing, seed, threads, output, overwrite, resume, gradReport, detectAnomaly, serve, port, tensorboard, format,
         };
-        command.SetAction(result => CommandRunner.Run("train", () => DistributedTraining.Run(() =>
+        command.SetAction(result => CommandRunner.Run("train", () => DistributedTraining.Run("train", () =>
         {
             s_json = result.GetValue(format) == OutputFormat.Json;
             if (result.GetValue(threads) is int t)

@@ -6,8 +6,9 @@ using Backprop.NN;
 namespace Backprop.Cli.Training;
 
 /// <summary>
-/// <c>mpirun -np N backprop train ...</c>: data-parallel training (docs/distributed.md). Started when
-/// Open MPI's launcher says the world has more than one process (OMPI_COMM_WORLD_SIZE &gt; 1).
+/// <c>mpirun -np N backprop train ...</c> (and <c>bench mlp|cnn|lstm</c>): data-parallel training
+/// (docs/distributed.md). Started when Open MPI's launcher says the world has more than one process
+/// (OMPI_COMM_WORLD_SIZE &gt; 1).
 /// <list type="bullet">
 /// <item>Every rank builds the same model from the seed and draws the same global batches of
 /// <c>--batch-size</c> rows from the same shuffled order; each keeps its own contiguous part
@@ -49,10 +50,11 @@ internal sealed class DistributedTraining : IDisposable
     public DistributedDataParallel? Ddp { get; private set; }
 
     /// <summary>
-    /// Runs <paramref name="body"/> (the train command) on this rank: alone when not started by mpirun
-    /// with several processes, else inside the MPI world with the failure rules above.
+    /// Runs <paramref name="body"/> (the train or bench command, named <paramref name="command"/> in
+    /// messages) on this rank: alone when not started by mpirun with several processes, else inside
+    /// the MPI world with the failure rules above.
     /// </summary>
-    public static int Run(Func<int> body)
+    public static int Run(string command, Func<int> body)
     {
         if (ProcessGroup.LaunchedWorldSize is not > 1)
         {
@@ -80,7 +82,7 @@ internal sealed class DistributedTraining : IDisposable
             int code = 1;
             if (first == run.Rank)
             {
-                code = CommandRunner.Run("train", () =>
+                code = CommandRunner.Run(command, () =>
                 {
                     System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex).Throw();
                     return 0;
@@ -95,7 +97,7 @@ internal sealed class DistributedTraining : IDisposable
         catch (Exception ex)
         {
             // During training the others wait in a collective this rank will never join.
-            Console.Error.WriteLine($"train: rank {run.Rank}: {ex.Message}");
+            Console.Error.WriteLine($"{command}: rank {run.Rank}: {ex.Message}");
             group.Abort(1);
             return 1;
         }
@@ -108,9 +110,9 @@ internal sealed class DistributedTraining : IDisposable
     /// <summary>
     /// The agreement point before training: called by every rank once its setup succeeded. If some
     /// other rank failed, this one exits quietly (the failing rank reports). Then rank 0's weights are
-    /// broadcast and the gradient hooks attached.
+    /// broadcast and the gradient hooks attached, in buckets of <paramref name="bucketCapMB"/> megabytes.
     /// </summary>
-    public void Ready(Module model)
+    public void Ready(Module model, double bucketCapMB = DistributedDataParallel.DefaultBucketCapMB)
     {
         // Every rank reaches here or fails before it: a failed rank sends its rank, a ready one the world size.
         int first = (int)Group.AllReduce([WorldSize], ReduceOp.Min)[0];
@@ -122,7 +124,7 @@ internal sealed class DistributedTraining : IDisposable
         }
 
         _ready = true;
-        Ddp = new DistributedDataParallel(model, Group, broadcastBuffers: false);
+        Ddp = new DistributedDataParallel(model, Group, bucketCapMB, broadcastBuffers: false);
     }
 
     /// <summary>This rank's view of the training set: each global batch the loader draws is cut to this rank's part.</summary>

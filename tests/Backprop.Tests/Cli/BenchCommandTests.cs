@@ -67,4 +67,12 @@ public class BenchCommandTests
         Assert.Equal(1, code);
         Assert.Equal("bench: --threads must be at least 1, got 0", stderr.Trim());
     }
+
+    [Fact]
+    public void ANonPositiveBucketCapIsOneLineNamingTheValue()
+    {
+        var (code, _, stderr) = CliRunner.Run("bench", "mlp", "--epochs", "1", "--bucket-cap-mb", "0");
+        Assert.Equal(1, code);
+        Assert.Equal("bench: --bucket-cap-mb must be positive, got 0", stderr.Trim());
+    }
 }

@@ -143,3 +143,19 @@ public sealed class MpiTheoryAttribute : TheoryAttribute
         }
     }
 }
+
+/// <summary>A fact that needs mpirun and Fashion-MNIST (the bench recipes' data): skipped, saying which is missing.</summary>
+public sealed class MpiFashionMnistFactAttribute : FactAttribute
+{
+    public MpiFashionMnistFactAttribute()
+    {
+        if (MpiRun.Path is null)
+        {
+            Skip = MpiRun.Missing;
+        }
+        else if (!Directory.Exists(Backprop.Data.FashionMnist.DefaultFolder))
+        {
+            Skip = $"{Backprop.Data.FashionMnist.DefaultFolder} is missing: apt-get install dataset-fashion-mnist";
+        }
+    }
+}
