@@ -54,7 +54,7 @@ internal sealed record TrainingRecipe(
         string decay = string.Create(c, $"weight_decay={options.WeightDecay ?? (options.Optimizer == "adamw" ? 1e-2 : 0)}");
         string separator = optimizer.EndsWith('(') ? "" : ", ";
         string smoothing = options.LabelSmoothing > 0 ? string.Create(c, $"(label_smoothing={options.LabelSmoothing})") : "";
-        return $"recipe: model {model}, {optimizer}{separator}lr={lr}, {decay}), {schedule}, {options.Epochs} epochs of batch {options.BatchSize}" +
+        return $"recipe: model {model}, {optimizer}{separator}lr={lr}, {decay}), {schedule}, {options.Epochs} epoch{(options.Epochs == 1 ? "" : "s")} of batch {options.BatchSize}" +
             (options.Accumulate > 1 ? string.Create(c, $" (x{options.Accumulate} accumulated)") : "") +
             $", cross-entropy{smoothing}, augment {options.Augment}, seed {options.Seed}";
     }

@@ -43,7 +43,7 @@ public sealed class TrainingRecipeTests : IDisposable
         Assert.True(code == 0, stderr);
         string line = stderr.Split('\n').Single(l => l.StartsWith("recipe: ", StringComparison.Ordinal));
         Assert.Equal(
-            "recipe: model 64-512-256-10:relu:bn:dropout=0.2, Adam(lr=0.001, weight_decay=0.001), CosineAnnealingLR(T_max=1) stepped per epoch, 1 epochs of batch 32, cross-entropy(label_smoothing=0.05), augment none, seed 0",
+            "recipe: model 64-512-256-10:relu:bn:dropout=0.2, Adam(lr=0.001, weight_decay=0.001), CosineAnnealingLR(T_max=1) stepped per epoch, 1 epoch of batch 32, cross-entropy(label_smoothing=0.05), augment none, seed 0",
             line);
     }
 
