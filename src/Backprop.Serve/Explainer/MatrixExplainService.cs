@@ -142,23 +142,7 @@ internal static class MatrixExplainService
             drawnId[node.Index] = drawing.AddNode(Title(node), lines, kind);
         }
 
-        var edgeEnds = new List<(int From, int To, int InputIndex)>();
-        foreach (var node in e.Nodes)
-        {
-            for (int j = 0; j < node.Inputs.Count; j++)
-            {
-                if (drawnId.TryGetValue(node.Inputs[j].Index, out int from))
-                {
-                    drawing.AddEdge(from, drawnId[node.Index]);
-                    edgeEnds.Add((node.Inputs[j].Index, node.Index, j));
-                }
-            }
-        }
-
-        var layout = LayeredLayout.Compute(drawing);
-        var edges = edgeEnds.Select((end, i) => new EdgeDto(end.From, end.To, end.InputIndex,
-            layout.Edges[i].Select(p => new[] { Round(p.X), Round(p.Y) }).ToList(),
-            [Round(layout.LabelPositions[i].X), Round(layout.LabelPositions[i].Y)])).ToList();
+        var (layout, edges) = GraphEdges.LayOut(drawing, drawnId, e.Nodes.Select(n => (n.Index, (IReadOnlyList<int>)n.Inputs.Select(i => i.Index).ToList())));
 
         var nodes = e.Nodes.Select(node =>
         {
@@ -293,5 +277,5 @@ internal static class MatrixExplainService
 
     private static NumberDto Number(double value) => new(double.IsFinite(value) ? value : null, ExplainNumber.Format(value));
 
-    private static double Round(double value) => Math.Round(value, 1);
+    private static double Round(double value) => GraphEdges.Round(value);
 }

@@ -102,17 +102,7 @@ public static class ForwardAD
     /// </summary>
     internal static void Propagate(OpDefinition op, Tensor output, Tensor[] inputs)
     {
-        Tensor?[]? tangents = null;
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            if (TangentOf(inputs[i]) is { } t)
-            {
-                tangents ??= new Tensor?[inputs.Length];
-                tangents[i] = t;
-            }
-        }
-
-        if (tangents is null)
+        if (InputTangents(inputs) is not { } tangents)
         {
             return;
         }
@@ -140,11 +130,8 @@ public static class ForwardAD
         output.SetTangent(tangent.Detach(), t_level);
     }
 
-    /// <summary>
-    /// Gives each output of an op with several outputs (the recurrent layers) its tangent when any input
-    /// carries one: the op's <see cref="OpDefinition.ForwardDerivatives"/>, computed with tangents off.
-    /// </summary>
-    internal static void PropagateSeveral(OpDefinition op, Tensor[] outputs, Tensor[] inputs)
+    /// <summary>The tangents <paramref name="inputs"/> carry at the current level (null for one without), or null when none does.</summary>
+    private static Tensor?[]? InputTangents(Tensor[] inputs)
     {
         Tensor?[]? tangents = null;
         for (int i = 0; i < inputs.Length; i++)
@@ -156,7 +143,16 @@ public static class ForwardAD
             }
         }
 
-        if (tangents is null)
+        return tangents;
+    }
+
+    /// <summary>
+    /// Gives each output of an op with several outputs (the recurrent layers) its tangent when any input
+    /// carries one: the op's <see cref="OpDefinition.ForwardDerivatives"/>, computed with tangents off.
+    /// </summary>
+    internal static void PropagateSeveral(OpDefinition op, Tensor[] outputs, Tensor[] inputs)
+    {
+        if (InputTangents(inputs) is not { } tangents)
         {
             return;
         }
