@@ -228,11 +228,13 @@ internal static class TrainCommand
 
         // On a terminal only: redirected (a script, --format json) stdout carries the epoch lines alone
         // and stderr the messages alone, as scripts read them.
+        // The recipe too (in PyTorch's terms, to repeat the run there); the checkpoint keeps it for --resume and serve --runs.
         if (!Console.IsOutputRedirected && !s_json)
         {
             where.WriteLine(ModelSummary.Of(trainer.Model, 1, trainer.Data.Features));
+            where.WriteLine(TrainingRecipe.Describe(trainer.Options, trainer.Spec, trainer.Schedule?.Describe(trainer.Options.Lr, trainer.StepsPerEpoch) ?? "constant learning rate"));
         }
-        where.WriteLine(TrainingRecipe.Describe(trainer.Options, trainer.Spec, trainer.Schedule?.Describe(trainer.Options.Lr, trainer.StepsPerEpoch) ?? "constant learning rate"));
+
         if (trainer.TrainTransform is { } transform)
         {
             where.WriteLine($"augment (training set only): {transform}");

@@ -376,7 +376,9 @@ public sealed class OnnxExportTests(Xunit.Abstractions.ITestOutputHelper output)
             "ONNX export: the op adaptive_avg_pool2d(outputSize: (3, 2)) has 7x6 input planes, which 3x2 does not divide: " +
             "ONNX has no adaptive pooling, and its uneven windows match no AveragePool (export for an input size that divides evenly, or use output size 1)",
             ex.Message);
-        Assert.Contains("(via Tensor.AdaptiveAvgPool2d <- F.AdaptiveAvgPool2d <- AdaptiveAvgPool2d.Forward <- Sequential.Forward)", ex.Message);
+        // The frames after "via" are best effort: once hot, the JIT may inline a small method (F.AdaptiveAvgPool2d
+        // into AdaptiveAvgPool2d.Forward), and an inlined method has no frame (seen once under load).
+        Assert.Matches(@"\(via (Tensor|F)\.AdaptiveAvgPool2d( <- [\w.]+)*\)", ex.Message);
 
         // The same model exports for an input size that it divides.
         var x = Tensor.Randn([2, 1, 9, 6], seed: 1);
