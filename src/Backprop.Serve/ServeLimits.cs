@@ -19,6 +19,16 @@ public static class ServeLimits
     /// <summary>Nodes of a program's graph (inputs, constants and operations).</summary>
     public const int MaxNodes = 1_000;
 
+    /// <summary>Refuses a program whose graph has more than <see cref="MaxNodes"/> nodes (checked before its explanation is computed).</summary>
+    /// <param name="nodes">The node count of the program's graph.</param>
+    public static void RequireNodes(int nodes)
+    {
+        if (nodes > MaxNodes)
+        {
+            throw new RequestException($"the program's graph has {nodes:N0} nodes; the limit is {MaxNodes:N0}");
+        }
+    }
+
     /// <summary>Input values given to a program (each costs a finite-difference check over the whole graph); in the matrix form, their entries in all.</summary>
     public const int MaxInputs = 200;
 

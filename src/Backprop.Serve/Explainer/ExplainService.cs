@@ -62,11 +62,7 @@ internal static class ExplainService
         // The graph alone is cheap (one node per operation of a program of bounded length); the
         // explanation costs a finite-difference check per input over the whole graph, so the node
         // count is checked first.
-        int nodes = ExpressionGraph.Build(program, values).Nodes.Count;
-        if (nodes > ServeLimits.MaxNodes)
-        {
-            throw new RequestException($"the program's graph has {nodes:N0} nodes; the limit is {ServeLimits.MaxNodes:N0}");
-        }
+        ServeLimits.RequireNodes(ExpressionGraph.Build(program, values).Nodes.Count);
 
         return Describe(Explanation.Create(program, values, options), example);
     }

@@ -37,10 +37,7 @@ internal static class MatrixExplainService
         // Forward and backward alone are cheap (every value bounded by MaxEntries); the finite
         // differences cost two forward passes per input entry, so the graph's size is checked first.
         var probe = MatrixExplanation.Create(program, values, options with { FiniteDifferences = false });
-        if (probe.Nodes.Count > ServeLimits.MaxNodes)
-        {
-            throw new RequestException($"the program's graph has {probe.Nodes.Count:N0} nodes; the limit is {ServeLimits.MaxNodes:N0}");
-        }
+        ServeLimits.RequireNodes(probe.Nodes.Count);
 
         long entries = probe.Nodes.Sum(n => (long)n.Value.Numel);
         if (entries > ServeLimits.MaxTotalEntries)
