@@ -10,6 +10,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        Terminal.PrepareConsole();
         var root = CreateRoot();
 
         // No response files: System.CommandLine would otherwise read "@NAME" as a file of arguments,

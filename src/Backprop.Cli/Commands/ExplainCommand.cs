@@ -99,7 +99,7 @@ internal static class ExplainCommand
     {
         // Stepping needs a person at a terminal: with stdin or stdout redirected it would block on
         // a pipe (or wait for input nobody gives), so then everything is printed at once.
-        bool interactive = step && format == ReportFormat.Text && !Console.IsInputRedirected && !Console.IsOutputRedirected;
+        bool interactive = step && format == ReportFormat.Text && !Terminal.IsInputRedirected && !Terminal.IsOutputRedirected;
         Action? pause = null;
         if (interactive)
         {

@@ -157,7 +157,7 @@ internal static class TrainCommand
 
         var source = DataSource.Load(options.Data, options.LabelColumn);
         var trainer = new Trainer(options, options.Standardize ? Standardization.Standardize(source) : source);
-        var where = Console.IsOutputRedirected || s_json ? Console.Error : Console.Out;
+        var where = Terminal.IsOutputRedirected || s_json ? Console.Error : Console.Out;
         bool continuesReport = checkpoint is not null && Trainer.HasGradientReport(checkpoint);
         var health = request.GradReport || continuesReport ? GradientReport.Attach(trainer) : null;
         if (checkpoint is not null)
@@ -229,7 +229,7 @@ internal static class TrainCommand
         // On a terminal only: redirected (a script, --format json) stdout carries the epoch lines alone
         // and stderr the messages alone, as scripts read them.
         // The recipe too (in PyTorch's terms, to repeat the run there); the checkpoint keeps it for --resume and serve --runs.
-        if (!Console.IsOutputRedirected && !s_json)
+        if (!Terminal.IsOutputRedirected && !s_json)
         {
             where.WriteLine(ModelSummary.Of(trainer.Model, 1, trainer.Data.Features));
             where.WriteLine(TrainingRecipe.Describe(trainer.Options, trainer.Spec, trainer.Schedule?.Describe(trainer.Options.Lr, trainer.StepsPerEpoch) ?? "constant learning rate"));
@@ -267,7 +267,7 @@ internal static class TrainCommand
             trainer.History.WriteJson(Path.Combine(folder, "history.json"));
         }
 
-        bool completed = Console.IsOutputRedirected || s_json ? RunPlain(trainer, checkpointPath, Saved, stop.Token) : RunInteractive(trainer, checkpointPath, Saved, stop.Token);
+        bool completed = Terminal.IsOutputRedirected || s_json ? RunPlain(trainer, checkpointPath, Saved, stop.Token) : RunInteractive(trainer, checkpointPath, Saved, stop.Token);
 
         // When stdout is not a terminal it carries only the epoch lines; messages go to stderr.
         if (!completed)

@@ -83,7 +83,7 @@ internal static class GradientReport
     /// <summary>Prints a table with Spectre.Console on a terminal, as aligned plain text to <paramref name="plain"/> otherwise.</summary>
     public static void Print(List<string> header, List<List<string>> rows, TextWriter plain)
     {
-        if (!Console.IsOutputRedirected)
+        if (!Terminal.IsOutputRedirected)
         {
             var table = new Table();
             foreach (string h in header)

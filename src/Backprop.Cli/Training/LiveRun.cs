@@ -45,7 +45,7 @@ internal sealed class LiveRun : IDisposable
     /// <param name="stop">The command's stop signals.</param>
     public void ServeUntilStopped(TextWriter where, StopSignals stop)
     {
-        if (Console.IsOutputRedirected || Console.IsInputRedirected || stop.Token.IsCancellationRequested)
+        if (Terminal.IsOutputRedirected || Terminal.IsInputRedirected || stop.Token.IsCancellationRequested)
         {
             return;
         }

@@ -36,6 +36,35 @@ public class DistributedTrainTests
         }
     }
 
+    /// <summary>
+    /// Open MPI gives each rank a pseudo-terminal for stdout even when mpirun's output is redirected:
+    /// with a real TERM the ranks took it for a person's terminal, drew Spectre's table in text mode
+    /// and the runtime wrote its keypad escape sequence (ESC [?1h ESC =) before the first JSON line.
+    /// Under the launcher the output is plain lines, whatever TERM says.
+    /// </summary>
+    [MpiFact]
+    public void UnderMpirunTheRedirectedOutputIsPlainLinesEvenWithATerminalType()
+    {
+        using var dir = new TempDir();
+        var terminal = new Dictionary<string, string> { ["TERM"] = "xterm-256color" };
+        var json = MpiRun.Run(2, MpiRun.CliPath, [.. s_train, "--out", dir.Sub("json")], TimeSpan.FromMinutes(3), environment: terminal);
+        Assert.True(json.ExitCode == 0, json.Stdout + json.Stderr);
+        string[] lines = json.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        foreach (string line in lines)
+        {
+            using var parsed = System.Text.Json.JsonDocument.Parse(line);
+            Assert.True(parsed.RootElement.TryGetProperty("test_acc", out _), line);
+        }
+
+        string[] text = [.. s_train[..^2], "--out", dir.Sub("text")];
+        var plain = MpiRun.Run(2, MpiRun.CliPath, text, TimeSpan.FromMinutes(3), environment: terminal);
+        Assert.True(plain.ExitCode == 0, plain.Stdout + plain.Stderr);
+        Assert.DoesNotContain('\u001b', plain.Stdout + plain.Stderr);
+        Assert.Contains(plain.Stdout.Split('\n'), l => l.StartsWith("epoch 2 train_loss ", StringComparison.Ordinal));
+        Assert.DoesNotContain('\u2502', plain.Stdout);   // no table borders
+    }
+
     [MpiFact]
     public void ACheckpointOfTwoRanksResumesAloneAndWithThree()
     {
