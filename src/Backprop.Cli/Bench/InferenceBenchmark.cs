@@ -224,7 +224,7 @@ internal static class InferenceBenchmark
     /// <summary>Pixels per image (Fashion-MNIST's 28×28) and classes: the bench recipes' sizes.</summary>
     public const int Features = 784, Classes = 10;
 
-    /// <summary>The seed of the weights (of every model) and of the input.</summary>
+    /// <summary>The seed of the weights (of every model); the input is drawn from the next one.</summary>
     public const long Seed = 0;
 
     private static readonly TimeSpan s_round = TimeSpan.FromMilliseconds(75);
@@ -245,7 +245,7 @@ internal static class InferenceBenchmark
         return model;
     }
 
-    /// <summary>The input of a <paramref name="batch"/>: pixels uniform in [0, 1), drawn from <see cref="Seed"/>.</summary>
+    /// <summary>The input of a <paramref name="batch"/>: pixels uniform in [0, 1), drawn from <see cref="Seed"/> + 1.</summary>
     public static Tensor CreateInput(int batch) => Tensor.Rand([batch, Features], generator: new Generator(Seed + 1));
 
     /// <summary>The ONNX file the twin runs: <paramref name="model"/> exported by Backprop (opset 17, dynamic batch).</summary>
