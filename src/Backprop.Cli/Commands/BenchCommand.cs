@@ -8,9 +8,12 @@ using Backprop.Distributed;
 namespace Backprop.Cli.Commands;
 
 /// <summary>
-/// <c>backprop bench mlp|cnn|lstm|scalar|sgemm</c>: the recipes of shared/bench/README.md, printing PyTorch's line
+/// <c>backprop bench mlp|cnn|lstm|scalar|sgemm|infer</c>: the recipes of shared/bench/README.md, printing PyTorch's line
 /// format (<c>KIND epoch N train_loss L test_acc A epoch_s S</c>) so the two run one after the other;
 /// sgemm prints square GEMM throughput in the format of benchmarks/compare/torch_sgemm.py.
+/// infer times the forward pass (<see cref="InferenceBenchmark"/>); ONNX Runtime's side of it is
+/// benchmarks/Backprop.InferBench, which the repository's <c>./backprop bench infer</c> runs instead,
+/// since the CLI does not depend on ONNX Runtime.
 /// Under <c>mpirun -np N</c> the recipes train data-parallel as <c>train</c> does (the global batch of
 /// 128 split across the ranks); rank 0 alone prints the lines, and on stderr each epoch's
 /// all-reduce time and the part of it the steps waited for (docs/distributed.md).
@@ -19,10 +22,10 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var kind = new Argument<string>("KIND") { Description = "mlp (Fashion-MNIST 784-256-128-10, Adam 1e-3, batch 128), cnn (the same with the conv 16-32 recipe), lstm (rows as 28 steps, LSTM(128), Linear; same recipe), scalar (micrograd's demo step) or sgemm (square float32 GEMM, n = 256..2048)." };
-        kind.AcceptOnlyFromAmong("mlp", "cnn", "lstm", "scalar", "sgemm");
+        var kind = new Argument<string>("KIND") { Description = "mlp (Fashion-MNIST 784-256-128-10, Adam 1e-3, batch 128), cnn (the same with the conv 16-32 recipe), lstm (rows as 28 steps, LSTM(128), Linear; same recipe), scalar (micrograd's demo step), sgemm (square float32 GEMM, n = 256..2048) or infer (the forward pass of the mlp, cnn and lstm models, untrained, in eval mode under NoGrad: time and bytes allocated per call; run as ./backprop bench infer in the repository it prints ONNX Runtime's time beside it)." };
+        kind.AcceptOnlyFromAmong("mlp", "cnn", "lstm", "scalar", "sgemm", "infer");
         var epochs = new Option<int>("--epochs") { Description = "Epochs (mlp, cnn, lstm), steps (scalar) or timed repeats per size (sgemm).", DefaultValueFactory = _ => 10 };
-        var threads = new Option<int?>("--threads") { Description = "Threads for the kernels (default: all cores)." };
+        var threads = new Option<string?>("--threads") { Description = $"Threads for the kernels (default: all cores); infer: a comma-separated list, each configuration run with each (default {InferenceSettings.DefaultThreads})." };
         var engine = new Option<string>("--engine")
         {
             Description = "scalar only: tape (the flat-array Tape engine) or value (the readable Value engine).",
@@ -39,13 +42,36 @@ internal static class BenchCommand
             Description = $"mlp, cnn, lstm under mpirun: the size of a gradient bucket in MB (PyTorch's bucket_cap_mb, default {DistributedDataParallel.DefaultBucketCapMB}); each bucket's all-reduce starts during backward once its gradients are ready, so buckets smaller than the model let communication hide behind backward.",
             DefaultValueFactory = _ => DistributedDataParallel.DefaultBucketCapMB,
         };
-        var format = OutputFormat.Create("one line per epoch, size or step with the text line's fields as keys (\"kind\", \"epoch\", \"train_loss\", \"test_acc\", \"epoch_s\"; \"n\", \"gflops\"; \"step\", \"loss\", \"accuracy\", \"step_s\"), the summary on stderr as in text.");
-        var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format.") { kind, epochs, threads, engine, seed, bucketCap, format };
+        var inferModel = new Option<string>("--model")
+        {
+            Description = "infer only: mlp (784-256-128-10 ReLU), cnn (the cnn recipe's conv 16-32, cnn:784-10), lstm (the lstm recipe's model), all, or a comma-separated list.",
+            DefaultValueFactory = _ => InferenceSettings.DefaultModel,
+        };
+        var batch = new Option<string>("--batch") { Description = "infer only: batch sizes, comma-separated.", DefaultValueFactory = _ => InferenceSettings.DefaultBatch };
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = "infer only: timed rounds of about 75 ms per configuration; the median per-call time is printed.",
+            DefaultValueFactory = _ => InferenceSettings.DefaultRounds,
+        };
+        var format = OutputFormat.Create("one line per epoch, size, step or configuration with the text line's fields as keys (\"kind\", \"epoch\", \"train_loss\", \"test_acc\", \"epoch_s\"; \"n\", \"gflops\"; \"step\", \"loss\", \"accuracy\", \"step_s\"; \"model\", \"batch\", \"threads\", \"backprop_us\", \"alloc_b\"), the summary on stderr as in text.");
+        var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format, or time inference (infer; ONNX Runtime's side from the repository's ./backprop bench infer).")
+        {
+            kind, epochs, threads, engine, seed, bucketCap, inferModel, batch, rounds, format,
+        };
         command.SetAction(result => CommandRunner.Run("bench", () => DistributedTraining.Run("bench", () =>
         {
             s_json = result.GetValue(format) == OutputFormat.Json;
-            if (result.GetValue(threads) is int t)
+            string name = result.GetValue(kind)!;
+            if (name == "infer")
             {
+                return RunInfer(InferenceSettings.Parse(result.GetValue(inferModel)!, result.GetValue(batch)!, result.GetValue(threads) ?? InferenceSettings.DefaultThreads, result.GetValue(rounds)));
+            }
+
+            if (result.GetValue(threads) is string text)
+            {
+                int t = int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int parsed)
+                    ? parsed
+                    : throw new ArgumentException($"--threads must be one whole number for {name} (a list only for infer), got '{text}'");
                 Threading.NumThreads = t >= 1 ? t : throw new ArgumentException($"--threads must be at least 1, got {t}");
             }
 
@@ -61,7 +87,6 @@ internal static class BenchCommand
                 throw new ArgumentException($"--bucket-cap-mb must be positive, got {cap.ToString(CultureInfo.InvariantCulture)}");
             }
 
-            string name = result.GetValue(kind)!;
             if (DistributedTraining.Current is not null && name is "scalar" or "sgemm")
             {
                 throw new ArgumentException($"{name} runs in one process: under mpirun only mlp, cnn and lstm train data-parallel");
@@ -80,6 +105,33 @@ internal static class BenchCommand
     }
 
     private static bool s_json;
+
+    /// <summary>
+    /// infer: Backprop's forward time and allocation per call, one line per model, batch and thread
+    /// count (<see cref="InferenceResult.Line"/>, or its fields as JSON). The CLI has no ONNX Runtime;
+    /// a line on stderr says where its side runs.
+    /// </summary>
+    private static int RunInfer(InferenceSettings settings)
+    {
+        if (DistributedTraining.Current is not null)
+        {
+            throw new ArgumentException("infer runs in one process: under mpirun only mlp, cnn and lstm train data-parallel");
+        }
+
+        Console.Error.WriteLine("bench infer: Backprop's side only; ONNX Runtime's side runs from the repository's ./backprop bench infer (benchmarks/Backprop.InferBench)");
+        foreach (var result in InferenceBenchmark.Run(settings))
+        {
+            if (s_json)
+            {
+                OutputFormat.WriteLine(result.WriteJson);
+                continue;
+            }
+
+            Console.WriteLine(result.Line());
+        }
+
+        return 0;
+    }
 
     private static int RunRecipe(string name, string model, int epochs, long seed, double bucketCapMB)
     {

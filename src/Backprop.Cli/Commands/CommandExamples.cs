@@ -58,6 +58,7 @@ internal static class CommandExamples
         [
             "backprop bench mlp --epochs 3                    compare with PyTorch's line format",
             "backprop bench sgemm --threads 1",
+            "backprop bench infer --model mlp --batch 1,256   forward time per call; ./backprop bench infer adds ONNX Runtime's",
         ],
         ["explain"] =
         [
