@@ -20,7 +20,7 @@ namespace Backprop.Kernels;
 /// Each output element is summed over the taps (or pixels) in a fixed order by one FMA chain, so
 /// results do not depend on how samples are spread over threads.
 /// </remarks>
-internal static unsafe class DirectConv
+internal static unsafe partial class DirectConv
 {
     /// <summary>Output channels (or taps, for the weight gradient) per register tile.</summary>
     public const int Rows = 6;
@@ -37,6 +37,12 @@ internal static unsafe class DirectConv
     /// <summary>False sends every convolution through im2col + GEMM.</summary>
     internal static bool Enabled { get; set; } = true;
 
+    /// <summary>Whether the CPU runs the AVX-512 kernels (8-row tiles, DirectConv.Avx512.cs): Vector512 accelerated.</summary>
+    public static bool WideSupported { get; } = Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
+    /// <summary>Whether conv2d takes the AVX-512 kernels: where supported, unless switched off (benchmarks compare both; never set while a convolution runs).</summary>
+    internal static bool Wide { get; set; } = WideSupported;
+
     /// <summary>True when rows of <paramref name="outW"/> pixels fill at least 3/4 of their 16-wide tiles.</summary>
     public static bool SuitsWidth(int outW) => outW > 0 && 4L * outW >= 3L * Lanes * TilesPerRow(outW);
 
@@ -45,8 +51,18 @@ internal static unsafe class DirectConv
 
     private static int TilesPerRow(int outW) => (outW + Lanes - 1) / Lanes;
 
-    /// <summary>Rows rounded up to whole panels of <see cref="Rows"/>: the rows a packed weight matrix, a bias or a weight-gradient partial holds.</summary>
-    public static int PanelRows(int rows) => Sgemm.RoundUp(rows, Rows);
+    /// <summary>Rows rounded up to whole panels of <see cref="Rows"/> (<see cref="WideRows"/> when <paramref name="wide"/>): the rows a packed weight matrix, a bias or a weight-gradient partial holds.</summary>
+    public static int PanelRows(int rows, bool wide) => Sgemm.RoundUp(rows, PanelHeight(wide));
+
+    private static int PanelHeight(bool wide) => wide ? WideRows : Rows;
+
+    /// <summary>
+    /// Whether the weight gradient of <paramref name="taps"/> taps takes the AVX-512 kernel, given that
+    /// the CPU runs it (<paramref name="wide"/>): only when its 8-tap panels hold no more rows than
+    /// the AVX2 kernel's 6-tap ones. Both kernels run near the FMA units' peak on Zen 4, so spare rows
+    /// decide (9 taps: 16 rows against 12; 25: 32 against 30; 400: 400 against 402).
+    /// </summary>
+    public static bool WideWeightGradient(int taps, bool wide) => wide && PanelRows(taps, true) <= PanelRows(taps, false);
 
     /// <summary>
     /// A stride-1 correlation of a C×H×W image with a kH×kW kernel dilated by (dH, dW), producing
@@ -120,14 +136,14 @@ internal static unsafe class DirectConv
 
     /// <summary>
     /// A row-major rows×taps matrix packed as the GEMM packs op(A), in panels of <see cref="Rows"/> rows
-    /// (panel p holds rows 6p.. as taps groups of 6 values), rows past the end zero.
+    /// (panel p holds rows 6p.. as taps groups of 6 values; 8 when <paramref name="wide"/>), rows past the end zero.
     /// </summary>
-    public static float[] PackRows(float[] matrix, int rows, int taps)
+    public static float[] PackRows(float[] matrix, int rows, int taps, bool wide)
     {
-        var packed = GC.AllocateUninitializedArray<float>(PanelRows(rows) * taps);
+        var packed = GC.AllocateUninitializedArray<float>(PanelRows(rows, wide) * taps);
         fixed (float* source = matrix, destination = packed)
         {
-            Sgemm.PackA(false, source, taps, 0, 0, rows, taps, Rows, destination);
+            Sgemm.PackA(false, source, taps, 0, 0, rows, taps, PanelHeight(wide), destination);
         }
 
         return packed;
@@ -138,15 +154,22 @@ internal static unsafe class DirectConv
     /// image, every o &lt; <paramref name="outChannels"/>, oh &lt; OutH, ow &lt; OutW; y is
     /// outChannels×OutH×OutW and is overwritten. <paramref name="packed"/> is the weight matrix as
     /// <see cref="PackRows"/> lays it out; <paramref name="bias"/> holds PanelRows(outChannels) values
-    /// (zeros for none); <paramref name="tile"/> is 6·16 floats of scratch.
+    /// (zeros for none); <paramref name="tile"/> is 6·16 floats of scratch. <paramref name="wide"/>
+    /// takes the AVX-512 kernel (weights packed for it, no scratch needed).
     /// </summary>
     /// <remarks>
     /// A row's last tile writes its 16 lanes whole when the lanes past the row's end land on the
     /// next row of the same channel, which a later tile overwrites (tiles run in row order); on the
     /// last row it goes through the scratch. A last panel of fewer than 6 channels stores only those.
     /// </remarks>
-    public static void Correlate(Plan plan, float* packed, int outChannels, float* bias, float* padded, float* y, float* tile)
+    public static void Correlate(Plan plan, bool wide, float* packed, int outChannels, float* bias, float* padded, float* y, float* tile)
     {
+        if (wide)
+        {
+            CorrelateWide(plan, packed, outChannels, bias, padded, y);
+            return;
+        }
+
         int taps = plan.Taps, outH = plan.OutH, outW = plan.OutW, plane = outH * outW;
         fixed (int* offsets = plan.Offsets)
         {
@@ -242,10 +265,17 @@ internal static unsafe class DirectConv
     /// The weight gradient of one sample, transposed: g[tap, o] (+)= Σ_{oh, ow}
     /// padded[Offsets[tap] + oh·RowStride + ow] · dy[o, oh, ow], where g is PanelRows(taps) ×
     /// outPanels·16 (rows past the taps and columns past the channels receive unused values) and
-    /// <paramref name="dyT"/> is laid out by <see cref="TransposeOutputGradient"/>.
+    /// <paramref name="dyT"/> is laid out by <see cref="TransposeOutputGradient"/>; <paramref name="wide"/>
+    /// takes the AVX-512 kernel (PanelRows(taps, wide) rows).
     /// </summary>
-    public static void WeightGradient(Plan plan, float* padded, float* dyT, int outPanels, float* g, bool accumulate)
+    public static void WeightGradient(Plan plan, bool wide, float* padded, float* dyT, int outPanels, float* g, bool accumulate)
     {
+        if (wide)
+        {
+            WeightGradientWide(plan, padded, dyT, outPanels, g, accumulate);
+            return;
+        }
+
         int taps = plan.Taps, ld = outPanels * Lanes, pixels = plan.OutH * plan.OutW;
         Span<int> d = stackalloc int[Rows];
         fixed (int* offsets = plan.Offsets)

@@ -46,8 +46,8 @@ public static partial class ConvolutionOps
         }
 
         int taps = plan.Taps, inSample = g.Channels * g.InPlane, outSample = outChannels * g.OutPlane;
-        float[] packed = DirectConv.PackRows(w, outChannels, taps);
-        float[] bias = new float[DirectConv.PanelRows(outChannels)];
+        float[] packed = DirectConv.PackRows(w, outChannels, taps, DirectConv.Wide);
+        float[] bias = new float[DirectConv.PanelRows(outChannels, DirectConv.Wide)];
         b?.CopyTo(bias, 0);
         Threading.For(batch, (long)outChannels * taps * g.OutPlane, (start, end) =>
         {
@@ -60,7 +60,7 @@ public static partial class ConvolutionOps
                     for (int n = start; n < end; n++)
                     {
                         plan.Pad(px + ((long)n * inSample), pi);
-                        DirectConv.Correlate(plan, pk, outChannels, pb, pi, py + ((long)n * outSample), pt);
+                        DirectConv.Correlate(plan, DirectConv.Wide, pk, outChannels, pb, pi, py + ((long)n * outSample), pt);
                     }
                 }
             }
@@ -95,13 +95,14 @@ public static partial class ConvolutionOps
 
         int taps = weightPlan.Taps, pixels = g.OutPlane, inSample = g.Channels * g.InPlane, outSample = outChannels * pixels;
         int outPanels = (outChannels + DirectConv.Lanes - 1) / DirectConv.Lanes, ld = outPanels * DirectConv.Lanes;
-        int partialLength = DirectConv.PanelRows(taps) * ld;
+        bool wideWeights = DirectConv.WideWeightGradient(taps, DirectConv.Wide);
+        int partialLength = DirectConv.PanelRows(taps, wideWeights) * ld;
         int blocks = (batch + ConvSamplesPerBlock - 1) / ConvSamplesPerBlock;
         // Every entry of a block's partial is written by its first sample.
         float[]? partialW = gw is null ? null : GC.AllocateUninitializedArray<float>(blocks * partialLength);
         float[]? partialB = gb is null ? null : blocks == 1 ? gb : new float[blocks * gb.Length];
         float[]? flipped = gx is null ? null : PackFlippedWeights(w, outChannels, g);
-        float[] zeroBias = new float[DirectConv.PanelRows(g.Channels)];
+        float[] zeroBias = new float[DirectConv.PanelRows(g.Channels, DirectConv.Wide)];
         long work = (long)ConvSamplesPerBlock * outChannels * taps * pixels * ((gx is null ? 0 : 1) + (gw is null ? 0 : 1));
         Threading.For(blocks, work, (startBlock, endBlock) =>
         {
@@ -124,7 +125,7 @@ public static partial class ConvolutionOps
                             {
                                 weightPlan.Pad(px + ((long)n * inSample), pi);
                                 DirectConv.TransposeOutputGradient(dy, outChannels, pixels, pd);
-                                DirectConv.WeightGradient(weightPlan, pi, pd, outPanels, ppw + ((long)block * partialLength), accumulate: n > first);
+                                DirectConv.WeightGradient(weightPlan, wideWeights, pi, pd, outPanels, ppw + ((long)block * partialLength), accumulate: n > first);
                             }
 
                             if (partialB is not null)
@@ -135,7 +136,7 @@ public static partial class ConvolutionOps
                             if (inputPlan is not null)
                             {
                                 inputPlan.Pad(dy, pgi);
-                                DirectConv.Correlate(inputPlan, pf, g.Channels, pz, pgi, pgx + ((long)n * inSample), pt);
+                                DirectConv.Correlate(inputPlan, DirectConv.Wide, pf, g.Channels, pz, pgi, pgx + ((long)n * inSample), pt);
                             }
                         }
                     }
@@ -190,6 +191,6 @@ public static partial class ConvolutionOps
             }
         }
 
-        return DirectConv.PackRows(flipped, channels, taps);
+        return DirectConv.PackRows(flipped, channels, taps, DirectConv.Wide);
     }
 }
