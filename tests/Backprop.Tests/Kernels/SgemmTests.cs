@@ -168,6 +168,29 @@ public class SgemmTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void OneRowWithTransposedBGivesEachOutputWhateverItsNeighbours(string isaName)
+    {
+        // The one-row path takes rows of B four at a time when it can; each output must equal its
+        // row's product alone.
+        var isa = Enum.Parse<Sgemm.Isa>(isaName);
+        var rng = new Random(8);
+        foreach (var (n, k) in ((int, int)[])[(7, 5), (9, 16), (13, 40), (6, 1000), (5, 127)])
+        {
+            var a = Random(rng, k);
+            var b = Random(rng, n * k);
+            var c = new float[n];
+            Sgemm.Multiply(isa, false, true, 1, n, k, a, b, c);
+            for (int j = 0; j < n; j++)
+            {
+                var alone = new float[1];
+                Sgemm.Multiply(isa, false, true, 1, 1, k, a, b.AsSpan(j * k, k), alone);
+                Assert.Equal(alone[0], c[j]);
+            }
+        }
+    }
+
     [Fact]
     public void OneRowProductsSplitAcrossThreadsAreBitIdentical()
     {
