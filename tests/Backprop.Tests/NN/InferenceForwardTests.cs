@@ -39,6 +39,43 @@ public class InferenceForwardTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 1, false)]
+    [InlineData(1, 28, false)]
+    [InlineData(5, 7, false)]
+    [InlineData(3, 6, true)]
+    public void RecurrentLayersWithoutGradKeepNothingAndGiveTheRecordedValues(int batch, int steps, bool bidirectional)
+    {
+        // Without a node to record, the layers keep no per-step buffers for backward (two alternating
+        // cell steps instead); outputs and final states must be the same bits.
+        var lstm = new LSTM(6, 32, numLayers: 2, batchFirst: true, bidirectional: bidirectional, generator: new Generator(6));
+        var gru = new GRU(6, 32, batchFirst: true, bidirectional: bidirectional, generator: new Generator(7));
+        var rnn = new RNN(6, 32, batchFirst: true, bidirectional: bidirectional, generator: new Generator(8));
+        var x = Tensor.Randn([batch, steps, 6], new Generator(9));
+        foreach (int threads in (int[])[1, 2])
+        {
+            float[][] Run() => ThreadCount.With(threads, () =>
+            {
+                var (lo, (lh, lc)) = lstm.Forward(x, null);
+                var (go, gh) = gru.Forward(x, null);
+                var (ro, rh) = rnn.Forward(x, null);
+                return new[] { lo, lh, lc, go, gh, ro, rh }.Select(t => t.ToArray<float>()).ToArray();
+            });
+
+            var recorded = Run();
+            float[][] unrecorded;
+            using (Backprop.Autograd.NoGrad())
+            {
+                unrecorded = Run();
+            }
+
+            for (int i = 0; i < recorded.Length; i++)
+            {
+                Assert.True(recorded[i].AsSpan().SequenceEqual(unrecorded[i]), $"output {i}, batch {batch}, steps {steps}, threads {threads}");
+            }
+        }
+    }
+
     [Fact]
     public void OneRowThroughTheModelMatchesThatRowOfABatchWithinFloat32Tolerance()
     {
