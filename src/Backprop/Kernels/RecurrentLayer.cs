@@ -66,16 +66,20 @@ internal sealed class RecurrentLayer<T>
 
     /// <summary>
     /// Runs the sequence. <paramref name="output"/> receives h_1 … h_T as (steps, batch, H) from
-    /// offset 0; for LSTM <paramref name="cLast"/> receives c_T.
+    /// offset 0; for LSTM <paramref name="cLast"/> receives c_T. Without <paramref name="forBackward"/>
+    /// (nothing will be differentiated: an inference forward) it keeps nothing for
+    /// <see cref="Backward"/>: the gates and LSTM's cells live in pooled buffers for the call, the
+    /// cells in two alternating steps instead of one per step, with the same values.
     /// </summary>
-    public void Forward(T[] x, T[] h0, T[]? c0, T[] wIh, T[] wHh, T[]? bIh, T[]? bHh, T[] output, ArraySegment<T> cLast)
+    public void Forward(T[] x, T[] h0, T[]? c0, T[] wIh, T[] wHh, T[]? bIh, T[]? bHh, T[] output, ArraySegment<T> cLast, bool forBackward = true)
     {
         int h = _hidden, gw = _gateWidth, block = _batch * h;
+        bool pooled = !forBackward;
 
         // Pre-activations from the input side for all steps at once (one GEMM per chunk of steps):
         // x·W_ihᵀ + b_ih, plus the parts of b_hh that are simply added (all of it, except GRU's b_hn
         // which sits inside r·(…)).
-        var xw = new StepBuffer(_steps, _batch * gw);
+        var xw = new StepBuffer(_steps, _batch * gw, pooled);
         T[]? bias = null;
         if (bIh is not null || bHh is not null)
         {
@@ -107,14 +111,16 @@ internal sealed class RecurrentLayer<T>
             _gates = xw;
         }
 
+        // Without backward, step t of the cells only needs step t − 1: two alternating steps suffice.
+        int kept = forBackward ? _steps : Math.Clamp(_steps, 1, 2);
         if (_mode == RecurrentMode.Lstm)
         {
-            _cells = new StepBuffer(_steps, block);
-            _tanhCells = new StepBuffer(_steps, block);
+            _cells = new StepBuffer(kept, block, pooled);
+            _tanhCells = new StepBuffer(kept, block, pooled);
         }
         else if (_mode == RecurrentMode.Gru)
         {
-            _hiddenN = new StepBuffer(_steps, block);
+            _hiddenN = new StepBuffer(kept, block, pooled);
         }
 
         // The recurrence. Batch rows are independent through time, so threads take one contiguous range
@@ -139,11 +145,11 @@ internal sealed class RecurrentLayer<T>
                     switch (_mode)
                     {
                         case RecurrentMode.Lstm:
-                            ReadOnlySpan<T> cPrev = t == 0 ? c0.AsSpan(b * h, h) : _cells!.Step(t - 1).Slice(b * h, h);
-                            LstmStep(gatesRow, hwRow, cPrev, _cells!.Step(t).Slice(b * h, h), _tanhCells!.Step(t).Slice(b * h, h), hNext);
+                            ReadOnlySpan<T> cPrev = t == 0 ? c0.AsSpan(b * h, h) : _cells!.Step((t - 1) % kept).Slice(b * h, h);
+                            LstmStep(gatesRow, hwRow, cPrev, _cells!.Step(t % kept).Slice(b * h, h), _tanhCells!.Step(t % kept).Slice(b * h, h), hNext);
                             break;
                         case RecurrentMode.Gru:
-                            GruStep(gatesRow, hwRow, bHn, hPrev.AsSpan((b - first) * h, h), _hiddenN!.Step(t).Slice(b * h, h), hNext);
+                            GruStep(gatesRow, hwRow, bHn, hPrev.AsSpan((b - first) * h, h), _hiddenN!.Step(t % kept).Slice(b * h, h), hNext);
                             break;
                         default:
                             RnnStep(gatesRow, hwRow, hNext, _mode == RecurrentMode.RnnRelu);
@@ -155,7 +161,17 @@ internal sealed class RecurrentLayer<T>
 
         if (_mode == RecurrentMode.Lstm)
         {
-            _cells!.Step(_steps - 1).CopyTo(cLast);
+            _cells!.Step((_steps - 1) % kept).CopyTo(cLast);
+        }
+
+        if (!forBackward)
+        {
+            foreach (var buffer in (StepBuffer?[])[xw, _cells, _tanhCells, _hiddenN])
+            {
+                buffer?.Return();
+            }
+
+            (_gates, _cells, _tanhCells, _hiddenN) = (null, null, null, null);
         }
     }
 

@@ -129,6 +129,19 @@ internal static unsafe class Sgemm
             Isa.Avx2 => Avx2Config,
             _ => ScalarConfig,
         };
+        if (m == 1)
+        {
+            // One row (a batch-1 Linear, one step of a single sequence's recurrence): a matrix-vector
+            // product read straight from B; packing B and padding A to MR rows would cost several
+            // times the arithmetic.
+            fixed (float* pa = a, pb = b, pc = c)
+            {
+                Gemv.Multiply(isa, cfg.KC, transB, n, k, pa, pb, pc, accumulate);
+            }
+
+            return;
+        }
+
         int lda = transA ? m : k;
         int ldb = transB ? k : n;
         fixed (float* pa = a, pb = b, pc = c)

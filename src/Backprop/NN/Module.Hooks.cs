@@ -14,6 +14,9 @@ public abstract partial class Module
     private Func<Module, Tensor, Tensor, Tensor?>[] _forwardHooks = [];
     private Func<Module, Tensor?, Tensor, Tensor?>[] _backwardHooks = [];
 
+    /// <summary>True when any forward pre-hook, forward hook or backward hook is registered (then <see cref="Call"/> is more than <see cref="Forward"/>).</summary>
+    internal bool HasHooks => _forwardPreHooks.Length != 0 || _forwardHooks.Length != 0 || _backwardHooks.Length != 0;
+
     /// <summary>
     /// Runs the module as PyTorch's <c>module(input)</c> does: the forward pre-hooks (each may replace
     /// the input), <see cref="Forward"/>, the forward hooks (each may replace the output), and, when

@@ -58,10 +58,53 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
     /// <returns>The last layer's output; <paramref name="input"/> itself for an empty chain.</returns>
     public override Tensor Forward(Tensor input)
     {
+        if (!Autograd.IsGradEnabled && !AnomalyMode.IsEnabled && !ForwardAD.IsActive)
+        {
+            return ForwardUnrecorded(input);
+        }
+
         var x = input;
         foreach (var layer in _layers)
         {
             x = layer.Call(x);
+        }
+
+        return x;
+    }
+
+    /// <summary>
+    /// The forward of an inference pass (nothing recorded): the same layers on the same values, but a
+    /// ReLU whose input is a fresh intermediate (the output of a Linear, convolution or batch norm
+    /// layer of this chain, which no one else holds: no hook saw it) is applied in place instead of
+    /// into a new tensor, and a Linear followed by a ReLU computes both in one pass over its output.
+    /// The results are bit-identical to the layer-by-layer forward.
+    /// </summary>
+    private Tensor ForwardUnrecorded(Tensor input)
+    {
+        var x = input;
+        bool fresh = false;
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            var layer = _layers[i];
+            if (layer is ReLU && !layer.HasHooks)
+            {
+                if (fresh)
+                {
+                    ActivationOps.ReluInPlace(x);
+                    continue;
+                }
+            }
+            else if (layer is Linear linear && !linear.HasHooks && i + 1 < _layers.Count && _layers[i + 1] is ReLU relu && !relu.HasHooks)
+            {
+                x = LinearOps.LinearRelu(x, linear.Weight, linear.Bias);
+                i++;
+                fresh = true;
+                continue;
+            }
+
+            var output = layer.Call(x);
+            fresh = !layer.HasHooks && layer is Linear or Conv1d or Conv2d or BatchNorm1d or BatchNorm2d && !ReferenceEquals(output._data, x._data) && !ReferenceEquals(output._data, input._data);
+            x = output;
         }
 
         return x;

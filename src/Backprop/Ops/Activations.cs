@@ -189,6 +189,26 @@ public static partial class ActivationOps
     }
 
     /// <summary>destination[i] = gradient[i] where x[i] &gt; 0, else 0 (ReLU's backward).</summary>
+    /// <summary>
+    /// max(x, 0) written over x itself, with <see cref="ActivationOps.Relu"/>'s kernel and nothing
+    /// recorded: for an inference forward (<c>Sequential</c> with grad mode off) whose x is a fresh
+    /// intermediate no one else holds.
+    /// </summary>
+    internal static void ReluInPlace(Tensor x)
+    {
+        Tensor.RequireFloat("relu", x);
+        if (x.DType == DType.Float32)
+        {
+            float[] data = x.F32;
+            Threading.ForElements(x.Numel, (start, end) => TensorPrimitives.Max(data.AsSpan(start, end - start), 0f, data.AsSpan(start, end - start)));
+        }
+        else
+        {
+            double[] data = x.F64;
+            Threading.ForElements(x.Numel, (start, end) => TensorPrimitives.Max(data.AsSpan(start, end - start), 0.0, data.AsSpan(start, end - start)));
+        }
+    }
+
     private static void PassWherePositive<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> gradient, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -25,41 +25,7 @@ public static partial class LinearOps
         /// <returns>A new tensor of the input's shape with the last dim replaced by out, in the input's dtype.</returns>
         public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
         {
-            ArgumentNullException.ThrowIfNull(input);
-            ArgumentNullException.ThrowIfNull(weight);
-            Tensor.RequireFloat("linear", input);
-            Tensor.RequireSameDType("linear", input, weight);
-            if (weight.Rank != 2)
-            {
-                throw new ArgumentException($"linear: weight must have shape (out_features x in_features), got {Shapes.Format(weight._shape)}");
-            }
-
-            int outFeatures = weight._shape[0], inFeatures = weight._shape[1];
-            if (input.Rank == 0 || input._shape[^1] != inFeatures)
-            {
-                throw new ArgumentException($"linear: input of shape {Shapes.Format(input._shape)} does not fit weight {Shapes.Format(weight._shape)}: the last dimension must be {inFeatures}");
-            }
-
-            if (bias is not null)
-            {
-                Tensor.RequireSameDType("linear", input, bias);
-                if (bias.Rank != 1 || bias._shape[0] != outFeatures)
-                {
-                    throw new ArgumentException($"linear: bias must have shape ({outFeatures}), got {Shapes.Format(bias._shape)}");
-                }
-            }
-
-            int rows = input.Numel / Math.Max(inFeatures, 1);
-            var output = Tensor.Empty([.. input._shape[..^1], outFeatures], input.DType);
-            if (input.DType == DType.Float32)
-            {
-                Forward<float>(input.F32, weight.F32, bias?.F32, output.F32, rows, inFeatures, outFeatures);
-            }
-            else
-            {
-                Forward<double>(input.F64, weight.F64, bias?.F64, output.F64, rows, inFeatures, outFeatures);
-            }
-
+            var (output, rows, inFeatures, outFeatures) = Compute(input, weight, bias, relu: false);
             Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
             return Tensor.Record(LinearDefinition.Instance, output, inputs, g =>
             {
@@ -86,6 +52,64 @@ public static partial class LinearOps
     }
 
     /// <summary>
+    /// relu(x·Wᵀ + b) in one pass over the output (the bias and the activation applied to each row
+    /// right after the product, while it is in cache), recorded as nothing: for an inference forward
+    /// (<c>Sequential</c> with grad mode off, anomaly mode off and no forward-mode tangents) where a
+    /// Linear layer is followed by ReLU. The values are those of <c>Tensor.Linear(x, W, b).Relu()</c>;
+    /// with grad mode on it is exactly that.
+    /// </summary>
+    internal static Tensor LinearRelu(Tensor input, Tensor weight, Tensor? bias)
+    {
+        if (Autograd.IsGradEnabled || AnomalyMode.IsEnabled || ForwardAD.IsActive)
+        {
+            return Tensor.Linear(input, weight, bias).Relu();
+        }
+
+        return Compute(input, weight, bias, relu: true).Output;
+    }
+
+    /// <summary>Checks the operands and computes x·Wᵀ + b (then max(·, 0) when <paramref name="relu"/>) into a new tensor.</summary>
+    private static (Tensor Output, int Rows, int InFeatures, int OutFeatures) Compute(Tensor input, Tensor weight, Tensor? bias, bool relu)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weight);
+        Tensor.RequireFloat("linear", input);
+        Tensor.RequireSameDType("linear", input, weight);
+        if (weight.Rank != 2)
+        {
+            throw new ArgumentException($"linear: weight must have shape (out_features x in_features), got {Shapes.Format(weight._shape)}");
+        }
+
+        int outFeatures = weight._shape[0], inFeatures = weight._shape[1];
+        if (input.Rank == 0 || input._shape[^1] != inFeatures)
+        {
+            throw new ArgumentException($"linear: input of shape {Shapes.Format(input._shape)} does not fit weight {Shapes.Format(weight._shape)}: the last dimension must be {inFeatures}");
+        }
+
+        if (bias is not null)
+        {
+            Tensor.RequireSameDType("linear", input, bias);
+            if (bias.Rank != 1 || bias._shape[0] != outFeatures)
+            {
+                throw new ArgumentException($"linear: bias must have shape ({outFeatures}), got {Shapes.Format(bias._shape)}");
+            }
+        }
+
+        int rows = input.Numel / Math.Max(inFeatures, 1);
+        var output = Tensor.Empty([.. input._shape[..^1], outFeatures], input.DType);
+        if (input.DType == DType.Float32)
+        {
+            Forward<float>(input.F32, weight.F32, bias?.F32, output.F32, rows, inFeatures, outFeatures, relu);
+        }
+        else
+        {
+            Forward<double>(input.F64, weight.F64, bias?.F64, output.F64, rows, inFeatures, outFeatures, relu);
+        }
+
+        return (output, rows, inFeatures, outFeatures);
+    }
+
+    /// <summary>
     /// The backward of linear written with recorded ops, for a recorded backward pass (createGraph):
     /// dL/dx = g·W, dL/dW = gᵀ·x over the flattened rows, dL/db = Σ_rows g.
     /// </summary>
@@ -98,16 +122,27 @@ public static partial class LinearOps
         return bias is null ? [gradInput, gradWeight] : [gradInput, gradWeight, gradBias];
     }
 
-    private static void Forward<T>(T[] x, T[] w, T[]? b, T[] y, int rows, int inFeatures, int outFeatures)
+    private static void Forward<T>(T[] x, T[] w, T[]? b, T[] y, int rows, int inFeatures, int outFeatures, bool relu)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Gemm.Multiply<T>(false, true, rows, outFeatures, inFeatures, x, w, y);
-        if (b is not null)
+        if (b is null && !relu)
         {
-            for (int r = 0; r < rows; r++)
+            return;
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            var row = y.AsSpan(r * outFeatures, outFeatures);
+            if (b is not null)
             {
-                var row = y.AsSpan(r * outFeatures, outFeatures);
                 TensorPrimitives.Add(row, b, row);
+            }
+
+            if (relu)
+            {
+                // Relu's kernel, on the row still in cache.
+                TensorPrimitives.Max(row, T.Zero, row);
             }
         }
     }

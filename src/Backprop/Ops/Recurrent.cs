@@ -217,6 +217,9 @@ public static partial class RecurrentOps
         var ys = new T[directions][];
         var layers = new RecurrentLayer<T>[directions];
         var cLast = lstm ? new T[directions * block] : [];
+
+        // The layers keep what backward needs only when a node will be recorded.
+        bool forBackward = Autograd.IsGradEnabled && (input.RequiresGrad || hx is { RequiresGrad: true } || cx is { RequiresGrad: true } || Array.Exists(weights, w => w is { RequiresGrad: true }));
         for (int d = 0; d < directions; d++)
         {
             // Each direction reads its own block of the (directions, batch, hidden) states; zeros when not given.
@@ -226,7 +229,7 @@ public static partial class RecurrentOps
             c0[d] = lstm ? State(cx) : null;
             ys[d] = new T[length];
             layers[d] = new RecurrentLayer<T>(mode, steps, batch, features, hidden);
-            layers[d].Forward(xs[d], h0[d], c0[d], Data<T>(weights[4 * d])!, Data<T>(weights[(4 * d) + 1])!, Data<T>(weights[(4 * d) + 2]), Data<T>(weights[(4 * d) + 3]), ys[d], lstm ? new ArraySegment<T>(cLast, d * block, block) : new ArraySegment<T>(cLast));
+            layers[d].Forward(xs[d], h0[d], c0[d], Data<T>(weights[4 * d])!, Data<T>(weights[(4 * d) + 1])!, Data<T>(weights[(4 * d) + 2]), Data<T>(weights[(4 * d) + 3]), ys[d], lstm ? new ArraySegment<T>(cLast, d * block, block) : new ArraySegment<T>(cLast), forBackward);
         }
 
         var outputs = new List<Tensor>(3);

@@ -141,6 +141,83 @@ public class SgemmTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void OneRowWithUntransposedBIsBitIdenticalToThatRowOfALargerProduct(string isaName)
+    {
+        // The one-row path (Gemv) sums in the packed kernel's order when B is stored k×n.
+        var isa = Enum.Parse<Sgemm.Isa>(isaName);
+        var rng = new Random(6);
+        foreach (var (n, k) in ((int, int)[])[(1, 1), (17, 37), (100, 300), (257, 1030), (64, 2049)])
+        {
+            const int m = 9;
+            var a = Random(rng, m * k);
+            var b = Random(rng, k * n);
+            var c0 = Random(rng, m * n);
+            foreach (bool accumulate in (bool[])[false, true])
+            {
+                var all = (float[])c0.Clone();
+                Sgemm.Multiply(isa, false, false, m, n, k, a, b, all, accumulate);
+                for (int i = 0; i < m; i++)
+                {
+                    var row = c0.AsSpan(i * n, n).ToArray();
+                    Sgemm.Multiply(isa, false, false, 1, n, k, a.AsSpan(i * k, k), b, row, accumulate);
+                    Assert.True(row.AsSpan().SequenceEqual(all.AsSpan(i * n, n)), $"{isa} row {i} of {m}×{n}×{k} accumulate={accumulate}");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void OneRowWithTransposedBGivesEachOutputWhateverItsNeighbours(string isaName)
+    {
+        // The one-row path takes rows of B four at a time when it can; each output must equal its
+        // row's product alone.
+        var isa = Enum.Parse<Sgemm.Isa>(isaName);
+        var rng = new Random(8);
+        foreach (var (n, k) in ((int, int)[])[(7, 5), (9, 16), (13, 40), (6, 1000), (5, 127)])
+        {
+            var a = Random(rng, k);
+            var b = Random(rng, n * k);
+            var c = new float[n];
+            Sgemm.Multiply(isa, false, true, 1, n, k, a, b, c);
+            for (int j = 0; j < n; j++)
+            {
+                var alone = new float[1];
+                Sgemm.Multiply(isa, false, true, 1, 1, k, a, b.AsSpan(j * k, k), alone);
+                Assert.Equal(alone[0], c[j]);
+            }
+        }
+    }
+
+    [Fact]
+    public void OneRowProductsSplitAcrossThreadsAreBitIdentical()
+    {
+        var rng = new Random(7);
+        foreach (var (n, k) in ((int, int)[])[(4096, 1024), (1000, 2000), (70, 20000)])
+        {
+            foreach (bool tb in (bool[])[false, true])
+            {
+                var a = Random(rng, k);
+                var b = Random(rng, k * n);
+                float[] Product(int threads) => ThreadCount.With(threads, () =>
+                {
+                    var c = new float[n];
+                    Sgemm.Multiply(false, tb, 1, n, k, a, b, c);
+                    return c;
+                });
+
+                var one = Product(1);
+                AssertClose(false, tb, 1, n, k, a, b, new float[n], one, accumulate: false, $"1×{n}×{k} transB={tb}");
+                foreach (int threads in (int[])[2, 3])
+                {
+                    Assert.True(one.AsSpan().SequenceEqual(Product(threads)), $"1×{n}×{k} transB={tb} threads={threads}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void GemmRoutesFloatSegmentsWithOffsets()
     {
