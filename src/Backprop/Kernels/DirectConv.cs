@@ -54,7 +54,8 @@ internal static unsafe partial class DirectConv
     /// <summary>Rows rounded up to whole panels of <see cref="Rows"/> (<see cref="WideRows"/> when <paramref name="wide"/>): the rows a packed weight matrix, a bias or a weight-gradient partial holds.</summary>
     public static int PanelRows(int rows, bool wide) => Sgemm.RoundUp(rows, PanelHeight(wide));
 
-    private static int PanelHeight(bool wide) => wide ? WideRows : Rows;
+    /// <summary>The output channels one panel of the correlation kernel holds (8 for AVX-512, else 6).</summary>
+    public static int PanelHeight(bool wide) => wide ? WideRows : Rows;
 
     /// <summary>
     /// Whether the weight gradient of <paramref name="taps"/> taps takes the AVX-512 kernel, given that

@@ -49,6 +49,12 @@ public static partial class ConvolutionOps
         float[] packed = DirectConv.PackRows(w, outChannels, taps, DirectConv.Wide);
         float[] bias = new float[DirectConv.PanelRows(outChannels, DirectConv.Wide)];
         b?.CopyTo(bias, 0);
+        if (batch < Threading.Available)
+        {
+            ForwardSplitByChannels(x, y, packed, bias, batch, plan, g, outChannels);
+            return true;
+        }
+
         Threading.For(batch, (long)outChannels * taps * g.OutPlane, (start, end) =>
         {
             float[] image = ArrayPool<float>.Shared.Rent((int)plan.ImageLength);
@@ -71,6 +77,52 @@ public static partial class ConvolutionOps
             }
         });
         return true;
+    }
+
+    /// <summary>
+    /// The forward of fewer samples than threads (batch-1 inference): each sample is padded once and
+    /// its output channels are shared out in whole kernel panels, so both threads work on one image.
+    /// Every output is the same FMA chain as when one thread computes all channels, so the values do
+    /// not depend on the split.
+    /// </summary>
+    private static unsafe void ForwardSplitByChannels(float[] x, float[] y, float[] packed, float[] bias, int batch, DirectConv.Plan plan, Window2d g, int outChannels)
+    {
+        int height = DirectConv.PanelHeight(DirectConv.Wide);
+        int panels = (outChannels + height - 1) / height;
+        int taps = plan.Taps, plane = g.OutPlane, inSample = g.Channels * g.InPlane, outSample = outChannels * plane;
+        float[] image = ArrayPool<float>.Shared.Rent((int)plan.ImageLength);
+        try
+        {
+            for (int n = 0; n < batch; n++)
+            {
+                fixed (float* px = x, pi = image)
+                {
+                    plan.Pad(px + ((long)n * inSample), pi);
+                }
+
+                int sample = n;
+                Threading.For(panels, (long)height * taps * plane, 1, (start, end) =>
+                {
+                    int o0 = start * height, count = Math.Min(end * height, outChannels) - o0;
+                    float[] tile = ArrayPool<float>.Shared.Rent(DirectConv.Rows * DirectConv.Lanes);
+                    try
+                    {
+                        fixed (float* py = y, pk = packed, pb = bias, pi = image, pt = tile)
+                        {
+                            DirectConv.Correlate(plan, DirectConv.Wide, pk + ((long)o0 * taps), count, pb + o0, pi, py + ((long)sample * outSample) + ((long)o0 * plane), pt);
+                        }
+                    }
+                    finally
+                    {
+                        ArrayPool<float>.Shared.Return(tile);
+                    }
+                });
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(image);
+        }
     }
 
     /// <summary>
