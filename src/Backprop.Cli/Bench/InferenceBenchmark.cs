@@ -228,6 +228,9 @@ internal static class InferenceBenchmark
     public const long Seed = 0;
 
     private static readonly TimeSpan s_round = TimeSpan.FromMilliseconds(75);
+
+    /// <summary>How long <see cref="Settle"/> waits: longer than either pool spins.</summary>
+    private static readonly TimeSpan s_settle = TimeSpan.FromMilliseconds(30);
     private static readonly TimeSpan s_warmUp = TimeSpan.FromMilliseconds(200);
 
     /// <summary>A fresh model in eval mode, its weights drawn from <see cref="Seed"/>: the same weights for the same name.</summary>
@@ -308,12 +311,15 @@ internal static class InferenceBenchmark
         {
             if (other is not null && r % 2 == 1)
             {
+                Settle();
                 (twinTimes[r], _) = Round(other, twinCalls);
             }
 
+            Settle();
             (backpropTimes[r], allocated[r]) = Round(backprop, backpropCalls);
             if (other is not null && r % 2 == 0)
             {
+                Settle();
                 (twinTimes[r], _) = Round(other, twinCalls);
             }
 
@@ -352,6 +358,14 @@ internal static class InferenceBenchmark
         var (seconds, _) = Round(call, probe);
         return (int)Math.Clamp(Math.Round(s_round.TotalSeconds / seconds), 1, 1_000_000);
     }
+
+    /// <summary>
+    /// A pause before each timed round: both runtimes' worker threads spin for a while after their last
+    /// work before they sleep (ONNX Runtime's intra-op pool by default, Backprop's workers briefly), and
+    /// without it the side timed second shared the cores with the first side's spinning threads (bench
+    /// infer mlp batch 256, 2 threads: Backprop 977 µs right after ONNX Runtime, 690–750 µs alone).
+    /// </summary>
+    private static void Settle() => Thread.Sleep(s_settle);
 
     /// <summary>Runs <paramref name="call"/> <paramref name="calls"/> times: seconds and bytes allocated on this thread, per call.</summary>
     private static (double Seconds, long Allocated) Round(Action call, int calls)
