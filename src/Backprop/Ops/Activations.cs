@@ -40,7 +40,7 @@ public static partial class ActivationOps
         public Tensor Relu()
         {
             var x = self;
-            var y = Tensor.Map("relu", x, (s, d) => TensorPrimitives.Max(s, 0f, d), (s, d) => TensorPrimitives.Max(s, 0.0, d));
+            var y = Tensor.Map("relu", x, s_reluF32, s_reluF64);
             return Tensor.Record(ReluDefinition.Instance, y, [x], (g, context) =>
             {
                 if (Autograd.IsGradEnabled)
@@ -188,7 +188,10 @@ public static partial class ActivationOps
         }
     }
 
-    /// <summary>destination[i] = gradient[i] where x[i] &gt; 0, else 0 (ReLU's backward).</summary>
+    // ReLU's kernel, max(x, 0): one definition for the recorded op and the in-place inference pass.
+    private static readonly Tensor.SpanMap<float> s_reluF32 = (s, d) => TensorPrimitives.Max(s, 0f, d);
+    private static readonly Tensor.SpanMap<double> s_reluF64 = (s, d) => TensorPrimitives.Max(s, 0.0, d);
+
     /// <summary>
     /// max(x, 0) written over x itself, with <see cref="ActivationOps.Relu"/>'s kernel and nothing
     /// recorded: for an inference forward (<c>Sequential</c> with grad mode off) whose x is a fresh
@@ -197,18 +200,10 @@ public static partial class ActivationOps
     internal static void ReluInPlace(Tensor x)
     {
         Tensor.RequireFloat("relu", x);
-        if (x.DType == DType.Float32)
-        {
-            float[] data = x.F32;
-            Threading.ForElements(x.Numel, (start, end) => TensorPrimitives.Max(data.AsSpan(start, end - start), 0f, data.AsSpan(start, end - start)));
-        }
-        else
-        {
-            double[] data = x.F64;
-            Threading.ForElements(x.Numel, (start, end) => TensorPrimitives.Max(data.AsSpan(start, end - start), 0.0, data.AsSpan(start, end - start)));
-        }
+        Tensor.MapInto(x, x, s_reluF32, s_reluF64);
     }
 
+    /// <summary>destination[i] = gradient[i] where x[i] &gt; 0, else 0 (ReLU's backward).</summary>
     private static void PassWherePositive<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> gradient, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

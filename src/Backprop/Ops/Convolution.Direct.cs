@@ -45,13 +45,15 @@ public static partial class ConvolutionOps
             return false;
         }
 
+        // One kernel choice for the whole call: the packed layout must be the one the kernel reads.
+        bool wide = DirectConv.Wide;
         int taps = plan.Taps, inSample = g.Channels * g.InPlane, outSample = outChannels * g.OutPlane;
-        float[] packed = DirectConv.PackRows(w, outChannels, taps, DirectConv.Wide);
-        float[] bias = new float[DirectConv.PanelRows(outChannels, DirectConv.Wide)];
+        float[] packed = DirectConv.PackRows(w, outChannels, taps, wide);
+        float[] bias = new float[DirectConv.PanelRows(outChannels, wide)];
         b?.CopyTo(bias, 0);
         if (batch < Threading.Available)
         {
-            ForwardSplitByChannels(x, y, packed, bias, batch, plan, g, outChannels);
+            ForwardSplitByChannels(x, y, packed, bias, batch, plan, g, outChannels, wide);
             return true;
         }
 
@@ -66,7 +68,7 @@ public static partial class ConvolutionOps
                     for (int n = start; n < end; n++)
                     {
                         plan.Pad(px + ((long)n * inSample), pi);
-                        DirectConv.Correlate(plan, DirectConv.Wide, pk, outChannels, pb, pi, py + ((long)n * outSample), pt);
+                        DirectConv.Correlate(plan, wide, pk, outChannels, pb, pi, py + ((long)n * outSample), pt);
                     }
                 }
             }
@@ -85,10 +87,10 @@ public static partial class ConvolutionOps
     /// Every output is the same FMA chain as when one thread computes all channels, so the values do
     /// not depend on the split.
     /// </summary>
-    private static unsafe void ForwardSplitByChannels(float[] x, float[] y, float[] packed, float[] bias, int batch, DirectConv.Plan plan, Window2d g, int outChannels)
+    private static unsafe void ForwardSplitByChannels(float[] x, float[] y, float[] packed, float[] bias, int batch, DirectConv.Plan plan, Window2d g, int outChannels, bool wide)
     {
-        int height = DirectConv.PanelHeight(DirectConv.Wide);
-        int panels = (outChannels + height - 1) / height;
+        int height = DirectConv.PanelHeight(wide);
+        int panels = DirectConv.PanelRows(outChannels, wide) / height;
         int taps = plan.Taps, plane = g.OutPlane, inSample = g.Channels * g.InPlane, outSample = outChannels * plane;
         float[] image = ArrayPool<float>.Shared.Rent((int)plan.ImageLength);
         try
@@ -109,7 +111,7 @@ public static partial class ConvolutionOps
                     {
                         fixed (float* py = y, pk = packed, pb = bias, pi = image, pt = tile)
                         {
-                            DirectConv.Correlate(plan, DirectConv.Wide, pk + ((long)o0 * taps), count, pb + o0, pi, py + ((long)sample * outSample) + ((long)o0 * plane), pt);
+                            DirectConv.Correlate(plan, wide, pk + ((long)o0 * taps), count, pb + o0, pi, py + ((long)sample * outSample) + ((long)o0 * plane), pt);
                         }
                     }
                     finally
@@ -145,16 +147,17 @@ public static partial class ConvolutionOps
             return false;
         }
 
+        bool wide = DirectConv.Wide;
         int taps = weightPlan.Taps, pixels = g.OutPlane, inSample = g.Channels * g.InPlane, outSample = outChannels * pixels;
         int outPanels = (outChannels + DirectConv.Lanes - 1) / DirectConv.Lanes, ld = outPanels * DirectConv.Lanes;
-        bool wideWeights = DirectConv.WideWeightGradient(taps, DirectConv.Wide);
+        bool wideWeights = DirectConv.WideWeightGradient(taps, wide);
         int partialLength = DirectConv.PanelRows(taps, wideWeights) * ld;
         int blocks = (batch + ConvSamplesPerBlock - 1) / ConvSamplesPerBlock;
         // Every entry of a block's partial is written by its first sample.
         float[]? partialW = gw is null ? null : GC.AllocateUninitializedArray<float>(blocks * partialLength);
         float[]? partialB = gb is null ? null : blocks == 1 ? gb : new float[blocks * gb.Length];
-        float[]? flipped = gx is null ? null : PackFlippedWeights(w, outChannels, g);
-        float[] zeroBias = new float[DirectConv.PanelRows(g.Channels, DirectConv.Wide)];
+        float[]? flipped = gx is null ? null : PackFlippedWeights(w, outChannels, g, wide);
+        float[] zeroBias = new float[DirectConv.PanelRows(g.Channels, wide)];
         long work = (long)ConvSamplesPerBlock * outChannels * taps * pixels * ((gx is null ? 0 : 1) + (gw is null ? 0 : 1));
         Threading.For(blocks, work, (startBlock, endBlock) =>
         {
@@ -188,7 +191,7 @@ public static partial class ConvolutionOps
                             if (inputPlan is not null)
                             {
                                 inputPlan.Pad(dy, pgi);
-                                DirectConv.Correlate(inputPlan, DirectConv.Wide, pf, g.Channels, pz, pgi, pgx + ((long)n * inSample), pt);
+                                DirectConv.Correlate(inputPlan, wide, pf, g.Channels, pz, pgi, pgx + ((long)n * inSample), pt);
                             }
                         }
                     }
@@ -223,9 +226,9 @@ public static partial class ConvolutionOps
 
     /// <summary>
     /// The weights of the input-gradient correlation, packed for <see cref="DirectConv.Correlate"/>:
-    /// row c, tap (o, kh, kw) = w[o, c, kH−1−kh, kW−1−kw].
+    /// row c, tap (o, kh, kw) = w[o, c, kH−1−kh, kW−1−kw], for the AVX-512 kernel when <paramref name="wide"/>.
     /// </summary>
-    private static float[] PackFlippedWeights(float[] w, int outChannels, in Window2d g)
+    private static float[] PackFlippedWeights(float[] w, int outChannels, in Window2d g, bool wide)
     {
         int channels = g.Channels, kh = g.KernelH, kw = g.KernelW, taps = outChannels * kh * kw;
         var flipped = GC.AllocateUninitializedArray<float>(channels * taps);
@@ -243,6 +246,6 @@ public static partial class ConvolutionOps
             }
         }
 
-        return DirectConv.PackRows(flipped, channels, taps, DirectConv.Wide);
+        return DirectConv.PackRows(flipped, channels, taps, wide);
     }
 }

@@ -249,10 +249,20 @@ public sealed partial class Tensor
     {
         RequireFloat(op, x);
         var result = Empty(x._shape, x.DType);
+        MapInto(x, result, f32, f64);
+        return result;
+    }
+
+    /// <summary>
+    /// Applies an elementwise kernel from a float tensor into <paramref name="result"/>, a tensor of its
+    /// shape and dtype; <paramref name="result"/> may be <paramref name="x"/> itself (an in-place map).
+    /// </summary>
+    internal static void MapInto(Tensor x, Tensor result, SpanMap<float> f32, SpanMap<double> f64)
+    {
         if (x.Numel == 0)
         {
             // Some TensorPrimitives kernels (Sigmoid) reject empty spans; an empty map is a no-op.
-            return result;
+            return;
         }
 
         if (x.DType == DType.Float32)
@@ -265,8 +275,6 @@ public sealed partial class Tensor
             double[] source = x.F64, destination = result.F64;
             Threading.ForElements(x.Numel, (start, end) => f64(source.AsSpan(start, end - start), destination.AsSpan(start, end - start)));
         }
-
-        return result;
     }
 
     /// <summary>Throws unless <paramref name="x"/> is floating point (arithmetic is not defined on int64 here).</summary>
