@@ -114,6 +114,32 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Waits until the page's own <c>location.href</c> satisfies <paramref name="matches"/> and returns it.
+    /// The pages write their state into the URL with history.replaceState, throttled to one write per
+    /// 200 ms; Playwright's WaitForURLAsync waits for a navigation event that, under load, it once never
+    /// reported (CI at 557cc31 timed out after 30 s), so this asks the page itself, every 50 ms.
+    /// </summary>
+    public static async Task<string> WaitForLocation(IPage page, Func<string, bool> matches, int timeoutMs = 30_000)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            string href = await page.EvaluateAsync<string>("() => location.href");
+            if (matches(href))
+            {
+                return href;
+            }
+
+            if (clock.ElapsedMilliseconds > timeoutMs)
+            {
+                throw new TimeoutException($"the page's URL did not reach the expected state within {timeoutMs} ms; it is {href}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>The absolute URL of <paramref name="path"/> on the server.</summary>
     public string Url(string path) => new Uri(Server.Address, path).ToString();
 }

@@ -57,7 +57,7 @@ public class ExplainPageTests(BrowserFixture browser, Xunit.Abstractions.ITestOu
         await Phase(page, "backward");
         Assert.Equal("g", await Current(page));
         Assert.Equal("5 × -2 = -10", await Product(page, "w1"));
-        await page.WaitForURLAsync(url => url.Contains("step=7", StringComparison.Ordinal));
+        await BrowserFixture.WaitForLocation(page, url => url.Contains("step=7", StringComparison.Ordinal));
 
         await page.Keyboard.PressAsync("ArrowLeft");
         Assert.Equal("y", await Current(page));
@@ -74,14 +74,14 @@ public class ExplainPageTests(BrowserFixture browser, Xunit.Abstractions.ITestOu
         await Phase(page, "seed");
         await page.Keyboard.PressAsync("Home");
         await Phase(page, "start");
-        await page.WaitForURLAsync(url => !url.Contains("step=", StringComparison.Ordinal));
+        await BrowserFixture.WaitForLocation(page, url => !url.Contains("step=", StringComparison.Ordinal));
         Assert.Equal("value ?", await page.Locator("g.node[data-name='z'] tspan.value").TextContentAsync());
 
         await page.Keyboard.PressAsync("ArrowRight");
         await Phase(page, "forward");
         Assert.Equal("g", await Current(page));
         Assert.Equal("value -6", await page.Locator("g.node[data-name='g'] tspan.value").TextContentAsync());
-        await page.WaitForURLAsync(url => url.Contains("step=1", StringComparison.Ordinal));
+        await BrowserFixture.WaitForLocation(page, url => url.Contains("step=1", StringComparison.Ordinal));
     });
 
     [ChromiumFact]
@@ -96,8 +96,7 @@ public class ExplainPageTests(BrowserFixture browser, Xunit.Abstractions.ITestOu
         }
 
         await Phase(page, "backward");
-        await page.WaitForURLAsync(url => url.Contains("step=50", StringComparison.Ordinal));
-        string url = page.Url;
+        string url = await BrowserFixture.WaitForLocation(page, url => url.Contains("step=50", StringComparison.Ordinal));
         Assert.Contains("example=mazur", url);
         string current = await Current(page);
         string position = (await page.Locator("#position").TextContentAsync())!;
@@ -139,7 +138,7 @@ public class ExplainPageTests(BrowserFixture browser, Xunit.Abstractions.ITestOu
         await Phase(page, "done");
         await page.Locator("#step-lr").FillAsync("0.5");
         await page.Locator(".lr-form button").ClickAsync();
-        await page.WaitForURLAsync(url => url.Contains("lr=0.5", StringComparison.Ordinal));
+        await BrowserFixture.WaitForLocation(page, url => url.Contains("lr=0.5", StringComparison.Ordinal));
         await Phase(page, "done");
         var e = WorkedExamples.Get("w123");
         var expected = Explanation.Create(e.Program, e.Inputs, e.Options with { LearningRate = 0.5 }).Step!;
@@ -175,7 +174,7 @@ public class ExplainPageTests(BrowserFixture browser, Xunit.Abstractions.ITestOu
         string normal = await page.EvaluateAsync<string>("() => getComputedStyle(document.documentElement).fontSize");
         await page.Locator("#large").ClickAsync();
         Assert.Equal("true", await page.Locator("#large").GetAttributeAsync("aria-pressed"));
-        await page.WaitForURLAsync(url => url.Contains("large=1", StringComparison.Ordinal) && url.Contains("step=5", StringComparison.Ordinal));
+        await BrowserFixture.WaitForLocation(page, url => url.Contains("large=1", StringComparison.Ordinal) && url.Contains("step=5", StringComparison.Ordinal));
         await page.ReloadAsync();
         await Phase(page, "backward");
         string large = await page.EvaluateAsync<string>("() => getComputedStyle(document.documentElement).fontSize");
@@ -212,7 +211,7 @@ public class ExplainPageTests(BrowserFixture browser, Xunit.Abstractions.ITestOu
         output.WriteLine($"201 nodes: first paint {firstPaint:F2} s, {perStep:F2} ms per step");
         Assert.Equal("done", await page.Locator("#panel").GetAttributeAsync("data-phase"));
         string last = (await page.Locator("#slider").GetAttributeAsync("max"))!;
-        await page.WaitForURLAsync(url => url.Contains($"step={last}", StringComparison.Ordinal)); // the last step's URL is kept
+        await BrowserFixture.WaitForLocation(page, url => url.Contains($"step={last}", StringComparison.Ordinal)); // the last step's URL is kept
         Assert.True(perStep < 50, $"{perStep:F1} ms per step");
         Assert.True(firstPaint < 5, $"first paint after {firstPaint:F1} s");
     });

@@ -26,7 +26,7 @@ public class PlaygroundPageTests(BrowserFixture browser) : IClassFixture<Browser
         Assert.Contains("test accuracy", await status.TextContentAsync());
         Assert.True(await page.Locator("#loss path.test").CountAsync() == 1);
         Assert.True(await page.Locator("#net line.w").CountAsync() == (2 * 8) + (8 * 8) + (8 * 2));
-        Assert.Contains("seed=3", page.Url); // the settings are the URL (defaults left out)
+        Assert.Contains("seed=3", await page.EvaluateAsync<string>("() => location.href")); // the settings are the URL (defaults left out)
     });
 
     [ChromiumFact]
@@ -38,7 +38,7 @@ public class PlaygroundPageTests(BrowserFixture browser) : IClassFixture<Browser
         // load the new stream opens late, and a step sent before it would go to the old session).
         await page.EvaluateAsync("() => { document.getElementById('status').dataset.step = 'old'; }");
         await page.Locator("#lesson-sigmoid").ClickAsync();
-        await page.WaitForURLAsync(url => url.Contains("activation=sigmoid", StringComparison.Ordinal) && url.Contains("depth=8", StringComparison.Ordinal));
+        await BrowserFixture.WaitForLocation(page, url => url.Contains("activation=sigmoid", StringComparison.Ordinal) && url.Contains("depth=8", StringComparison.Ordinal));
         await page.WaitForFunctionAsync("() => document.getElementById('status').dataset.step === '0'");
         await page.Locator("#step").ClickAsync();
         await page.WaitForFunctionAsync("() => document.getElementById('lesson').dataset.ratio !== undefined");
@@ -48,7 +48,7 @@ public class PlaygroundPageTests(BrowserFixture browser) : IClassFixture<Browser
 
         await page.EvaluateAsync("() => { document.getElementById('status').dataset.step = 'old'; }");
         await page.Locator("#lesson-relu").ClickAsync();
-        await page.WaitForURLAsync(url => url.Contains("init=he", StringComparison.Ordinal));
+        await BrowserFixture.WaitForLocation(page, url => url.Contains("init=he", StringComparison.Ordinal));
         await page.WaitForFunctionAsync("() => document.getElementById('status').dataset.step === '0'");
         await page.Locator("#step").ClickAsync();
         await page.WaitForFunctionAsync("() => document.getElementById('lesson').dataset.ratio !== undefined && document.getElementById('status').dataset.step === '1'");

@@ -65,8 +65,8 @@ public class RunsPageTests(BrowserFixture browser) : IClassFixture<BrowserFixtur
         var demo = page.Locator("#runs a", new PageLocatorOptions { HasTextString = "demo" });
         await demo.FocusAsync();
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync(url => url.Contains("run=demo", StringComparison.Ordinal));
-        Assert.Contains("large=1", page.Url);
+        string url = await BrowserFixture.WaitForLocation(page, url => url.Contains("run=demo", StringComparison.Ordinal));
+        Assert.Contains("large=1", url);
         await page.WaitForFunctionAsync("() => document.getElementById('run-name').textContent === 'demo'");
         Assert.Equal("page", await demo.GetAttributeAsync("aria-current"));
         // The demo run's gradient report: one line per layer, each named at its end.
