@@ -26,13 +26,19 @@ internal sealed partial class CliProcess : IDisposable
     /// <summary>Starts the CLI with <paramref name="workingDirectory"/> (null: the test's) as its current folder.</summary>
     public static CliProcess StartIn(string? workingDirectory, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        // Through coreutils' env, which resets the stop signals to their default action first: a
+        // process inherits ignored signals, and a test host started in the background by a
+        // non-interactive shell (`dotnet test … &`) ignores SIGINT, so its CLI would too and the
+        // SIGINT test would see a run that finishes instead of stopping.
+        var info = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? "",
         };
+        info.ArgumentList.Add("--default-signal=HUP,INT,TERM");
+        info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(CliPath);
         foreach (var arg in args)
         {
