@@ -38,7 +38,7 @@ internal static unsafe class Sgemm
         : Isa.Scalar;
 
     /// <summary>A micro-kernel and its blocking: MR×NR register tile, KC×NC packed B block, MC×KC packed A block.</summary>
-    private sealed class Config
+    internal sealed class Config
     {
         public required delegate*<int, float*, float*, float*, int, bool, void> Kernel { get; init; }
 
@@ -121,46 +121,202 @@ internal static unsafe class Sgemm
             return;
         }
 
-        // Every configuration sums each element over the same KC blocks in order with one FMA per step,
-        // so picking the tile by shape changes speed only.
-        Config cfg = isa switch
+        Config cfg = ConfigFor(isa, n);
+        fixed (float* pa = a, pb = b, pc = c)
         {
-            Isa.Avx512 => n <= 16 ? Avx512NarrowConfig : Avx512Config,
-            Isa.Avx2 => Avx2Config,
-            _ => ScalarConfig,
-        };
-        if (m == 1)
+            Run(cfg, isa, transA, m, n, k, pa, new Operand(pb, transB ? k : n, transB, null, 0, 0), pc, accumulate);
+        }
+    }
+
+    /// <summary>
+    /// op(B) of a fixed k×n matrix (a layer's weights) packed once, for <see cref="Multiply(bool, int, ReadOnlySpan{float}, PackedB, Span{float}, bool)"/>:
+    /// its KC-deep blocks one after another, each holding every NR-column panel of all n columns (laid
+    /// out as the GEMM packs them per call), so the serial nest finds any (KC, NC) block at one offset and
+    /// the multithreaded nests read it as their shared operand; and a copy of B as stored, which the
+    /// one-row product reads. Packed for one instruction set's kernel and tile; the copies are taken at
+    /// <see cref="Pack(bool, int, int, ReadOnlySpan{float})"/>, so later changes to the source do not reach it.
+    /// </summary>
+    internal sealed class PackedB
+    {
+        private readonly float[] _panels;
+
+        internal PackedB(Isa isa, Config config, bool transB, int k, int n, float[] source, float[] panels)
         {
-            // One row (a batch-1 Linear, one step of a single sequence's recurrence): a matrix-vector
-            // product read straight from B; packing B and padding A to MR rows would cost several
-            // times the arithmetic.
-            fixed (float* pa = a, pb = b, pc = c)
+            (Isa, Config, TransB, K, N, Source, _panels) = (isa, config, transB, k, n, source, panels);
+        }
+
+        /// <summary>The instruction set whose kernel the panels are laid out for.</summary>
+        public Isa Isa { get; }
+
+        /// <summary>Rows of op(B) (the depth of the product).</summary>
+        public int K { get; }
+
+        /// <summary>Columns of op(B) (the width of the product).</summary>
+        public int N { get; }
+
+        /// <summary>Whether B was stored n×k (transposed), as a Linear layer's weight is.</summary>
+        public bool TransB { get; }
+
+        /// <summary>B as it was stored, copied: what the one-row product reads.</summary>
+        public float[] Source { get; }
+
+        internal Config Config { get; }
+
+        /// <summary>The first packed float (64-byte aligned; the array is pinned).</summary>
+        internal float* Panels => Align(_panels);
+
+        /// <summary>Floats between two depth blocks' starts per row of depth: all n columns rounded up to whole panels.</summary>
+        internal int Width => RoundUp(N, Config.NR);
+    }
+
+    /// <summary>
+    /// Copies and packs op(B), with B stored k×n (n×k if <paramref name="transB"/>), for the kernel of
+    /// the instruction set this process runs (<see cref="Best"/>, which DOTNET_EnableAVX512F=0 and the
+    /// like lower), in the layout its GEMM reads.
+    /// </summary>
+    public static PackedB Pack(bool transB, int k, int n, ReadOnlySpan<float> b) => Pack(Best, transB, k, n, b);
+
+    /// <summary>As <see cref="Pack(bool, int, int, ReadOnlySpan{float})"/> for the kernel of a given instruction set (tests pack for every one the CPU supports).</summary>
+    internal static PackedB Pack(Isa isa, bool transB, int k, int n, ReadOnlySpan<float> b)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        if (b.Length < (long)k * n)
+        {
+            throw new ArgumentException($"buffer too small for {k}×{n}: b {b.Length}");
+        }
+
+        if (isa > Best)
+        {
+            throw new PlatformNotSupportedException($"{isa} kernels need a CPU with {isa}");
+        }
+
+        var cfg = ConfigFor(isa, n);
+        float[] source = b[..(k * n)].ToArray();
+        int width = RoundUp(n, cfg.NR);
+        float[] panels = GC.AllocateUninitializedArray<float>(checked((width * k) + 16), pinned: true);
+        var packed = new PackedB(isa, cfg, transB, k, n, source, panels);
+        fixed (float* pb = source)
+        {
+            for (int pcStart = 0; pcStart < k; pcStart += cfg.KC)
             {
-                Gemv.Multiply(isa, cfg.KC, transB, n, k, pa, pb, pc, accumulate);
+                int kc = Math.Min(cfg.KC, k - pcStart);
+                PackB(transB, pb, transB ? k : n, pcStart, 0, kc, n, cfg.NR, packed.Panels + ((long)pcStart * width));
+            }
+        }
+
+        return packed;
+    }
+
+    /// <summary>
+    /// C[m×n] (+)= op(A)·op(B) with op(B) packed beforehand by <see cref="Pack(bool, int, int, ReadOnlySpan{float})"/>:
+    /// the same loop nests, threads and sums as <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, bool)"/>
+    /// on the unpacked B, so the same bits, without packing B on every call.
+    /// </summary>
+    public static void Multiply(bool transA, int m, ReadOnlySpan<float> a, PackedB b, Span<float> c, bool accumulate = false)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        int n = b.N, k = b.K;
+        if (a.Length < (long)m * k || c.Length < (long)m * n)
+        {
+            throw new ArgumentException($"buffers too small for {m}×{k}·{k}×{n}: a {a.Length}, c {c.Length}");
+        }
+
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        if (k == 0)
+        {
+            if (!accumulate)
+            {
+                c[..(m * n)].Clear();
             }
 
             return;
         }
 
-        int lda = transA ? m : k;
-        int ldb = transB ? k : n;
-        fixed (float* pa = a, pb = b, pc = c)
+        fixed (float* pa = a, pb = b.Source, pc = c)
         {
-            // Split the larger output dimension.
-            bool splitRows = m >= n;
-            int panels = splitRows ? (m + cfg.MR - 1) / cfg.MR : (n + cfg.NR - 1) / cfg.NR;
-            long work = (long)m * n * k;
-            int chunks = (int)Math.Min(Math.Min(Threading.Available, panels), Math.Max(1, work / MinWorkPerThread));
-            if (chunks <= 1)
+            Run(b.Config, b.Isa, transA, m, n, k, pa, new Operand(pb, b.TransB ? k : n, b.TransB, b.Panels, b.Width, 0), pc, accumulate);
+        }
+    }
+
+    /// <summary>
+    /// The tile of an instruction set for an output n columns wide. Every configuration sums each
+    /// element over the same KC blocks in order with one FMA per step, so picking the tile by shape
+    /// changes speed only.
+    /// </summary>
+    private static Config ConfigFor(Isa isa, int n) => isa switch
+    {
+        Isa.Avx512 => n <= 16 ? Avx512NarrowConfig : Avx512Config,
+        Isa.Avx2 => Avx2Config,
+        _ => ScalarConfig,
+    };
+
+    /// <summary>
+    /// B as the loop nests read it: stored (pointer, leading dimension, transposed or not), and packed
+    /// beforehand when <see cref="Packed"/> is not zero (<see cref="PackedB"/>'s panels, <see cref="PackedWidth"/>
+    /// floats per depth row, columns counted from <see cref="Column0"/> of the packed matrix). Pointers
+    /// as nint, so the workers' lambdas can capture it.
+    /// </summary>
+    private readonly struct Operand(float* b, int ld, bool trans, float* packed, int packedWidth, int column0)
+    {
+        public readonly nint B = (nint)b;
+        public readonly int Ld = ld;
+        public readonly bool Trans = trans;
+        public readonly nint Packed = (nint)packed;
+        public readonly int PackedWidth = packedWidth;
+        public readonly int Column0 = column0;
+
+        /// <summary>Columns [j0, …) of this operand: the stored pointer moved, or the packed column offset.</summary>
+        public Operand Columns(int j0) => Packed != 0
+            ? new((float*)B, Ld, Trans, (float*)Packed, PackedWidth, Column0 + j0)
+            : new(Trans ? (float*)B + ((long)j0 * Ld) : (float*)B + j0, Ld, Trans, null, 0, 0);
+
+        /// <summary>op(B)[pc..pc+kc, jc..jc+nc] in NR-column panels: the prepacked block, or packed now into <paramref name="buffer"/>.</summary>
+        public float* Block(int pc, int jc, int kc, int nc, int nr, float* buffer)
+        {
+            if (Packed != 0)
             {
-                Serial(cfg, transA, transB, m, n, k, pa, lda, pb, ldb, pc, n, accumulate);
-                return;
+                return (float*)Packed + ((long)pc * PackedWidth) + ((long)(Column0 + jc) * kc);
             }
 
-            if (!TryParallelShared(cfg, splitRows, chunks, transA, transB, m, n, k, pa, lda, pb, ldb, pc, accumulate))
-            {
-                ParallelStatic(cfg, splitRows, chunks, transA, transB, m, n, k, pa, lda, pb, ldb, pc, accumulate);
-            }
+            PackB(Trans, (float*)B, Ld, pc, jc, kc, nc, nr, buffer);
+            return buffer;
+        }
+    }
+
+    /// <summary>The product after the checks: one row by <see cref="Gemv"/>, else the serial nest or a multithreaded one.</summary>
+    private static void Run(Config cfg, Isa isa, bool transA, int m, int n, int k, float* pa, Operand b, float* pc, bool accumulate)
+    {
+        if (m == 1)
+        {
+            // One row (a batch-1 Linear, one step of a single sequence's recurrence): a matrix-vector
+            // product read straight from B; packing B and padding A to MR rows would cost several
+            // times the arithmetic.
+            Gemv.Multiply(isa, cfg.KC, b.Trans, n, k, pa, (float*)b.B, pc, accumulate);
+            return;
+        }
+
+        int lda = transA ? m : k;
+
+        // Split the larger output dimension.
+        bool splitRows = m >= n;
+        int panels = splitRows ? (m + cfg.MR - 1) / cfg.MR : (n + cfg.NR - 1) / cfg.NR;
+        long work = (long)m * n * k;
+        int chunks = (int)Math.Min(Math.Min(Threading.Available, panels), Math.Max(1, work / MinWorkPerThread));
+        if (chunks <= 1)
+        {
+            Serial(cfg, transA, m, n, k, pa, lda, b, pc, n, accumulate);
+            return;
+        }
+
+        if (!TryParallelShared(cfg, splitRows, chunks, transA, m, n, k, pa, lda, b, pc, accumulate))
+        {
+            ParallelStatic(cfg, splitRows, chunks, transA, m, n, k, pa, lda, b, pc, accumulate);
         }
     }
 
@@ -172,24 +328,29 @@ internal static unsafe class Sgemm
     /// served, each packing only its own part of the other operand. No thread repacks what another
     /// packed, and a thread the machine slows down takes fewer blocks instead of holding the others
     /// up. Every element sums the same KC blocks in the same order as in <see cref="Serial"/>, so the
-    /// result does not depend on the thread count or on who took which block.
+    /// result does not depend on the thread count or on who took which block. A B packed beforehand
+    /// (<see cref="PackedB"/>) is read in place: as the shared operand, or each thread's columns of it.
     /// </summary>
-    private static bool TryParallelShared(Config cfg, bool splitRows, int threads, bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, bool accumulate)
+    private static bool TryParallelShared(Config cfg, bool splitRows, int threads, bool transA, int m, int n, int k, float* a, int lda, Operand b, float* c, bool accumulate)
     {
         int mr = cfg.MR, nr = cfg.NR, kcMax = Math.Min(cfg.KC, k);
         int sharedWidth = splitRows ? RoundUp(n, nr) : RoundUp(m, mr);
         long sharedLength = (long)sharedWidth * k;
-        if (sharedLength > MaxSharedFloats)
+
+        // B packed beforehand is the shared operand as it is: nothing to pack, no buffer to fit.
+        bool prepacked = splitRows && b.Packed != 0;
+        if (sharedLength > MaxSharedFloats && !prepacked)
         {
             return false;
         }
 
-        float[] sharedArray = Interlocked.Exchange(ref s_shared, null) is { } cached && cached.Length >= sharedLength + 16
+        float[]? sharedArray = prepacked ? null
+            : Interlocked.Exchange(ref s_shared, null) is { } cached && cached.Length >= sharedLength + 16
             ? cached
             : GC.AllocateUninitializedArray<float>((int)sharedLength + 16, pinned: true);
         try
         {
-            nint ap = (nint)a, bp = (nint)b, cp = (nint)c, sp = (nint)Align(sharedArray);
+            nint ap = (nint)a, cp = (nint)c, sp = sharedArray is null ? b.Packed : (nint)Align(sharedArray);
             int depthBlocks = (k + cfg.KC - 1) / cfg.KC;
             int width = splitRows ? nr : mr;
 
@@ -197,21 +358,24 @@ internal static unsafe class Sgemm
             int sharedPanels = sharedWidth / width;
             int panelsPerPiece = Math.Max(1, sharedPanels * depthBlocks / (threads * 8));
             int piecesPerBlock = (sharedPanels + panelsPerPiece - 1) / panelsPerPiece;
-            WorkerPool.RunPieces(threads, piecesPerBlock * depthBlocks, piece =>
+            if (!prepacked)
             {
-                int block = piece / piecesPerBlock, q0 = piece % piecesPerBlock * panelsPerPiece * width;
-                int pcStart = block * cfg.KC, kc = Math.Min(cfg.KC, k - pcStart);
-                int count = Math.Min(Math.Min(panelsPerPiece * width, (splitRows ? n : m) - q0), sharedWidth - q0);
-                float* dst = (float*)sp + ((long)pcStart * sharedWidth) + ((long)q0 * kc);
-                if (splitRows)
+                WorkerPool.RunPieces(threads, piecesPerBlock * depthBlocks, piece =>
                 {
-                    PackB(transB, (float*)bp, ldb, pcStart, q0, kc, count, nr, dst);
-                }
-                else
-                {
-                    PackA(transA, (float*)ap, lda, q0, pcStart, count, kc, mr, dst);
-                }
-            });
+                    int block = piece / piecesPerBlock, q0 = piece % piecesPerBlock * panelsPerPiece * width;
+                    int pcStart = block * cfg.KC, kc = Math.Min(cfg.KC, k - pcStart);
+                    int count = Math.Min(Math.Min(panelsPerPiece * width, (splitRows ? n : m) - q0), sharedWidth - q0);
+                    float* dst = (float*)sp + ((long)pcStart * sharedWidth) + ((long)q0 * kc);
+                    if (splitRows)
+                    {
+                        PackB(b.Trans, (float*)b.B, b.Ld, pcStart, q0, kc, count, nr, dst);
+                    }
+                    else
+                    {
+                        PackA(transA, (float*)ap, lda, q0, pcStart, count, kc, mr, dst);
+                    }
+                });
+            }
 
             // Phase 2: the output in blocks of rows (sharing B) or of column panels (sharing A): about
             // four per thread, whole panels each, sizes differing by at most one panel (49 column panels
@@ -230,7 +394,7 @@ internal static unsafe class Sgemm
             {
                 // This thread's own packing buffer and edge tile (thread-static, allocated once).
                 float* tile = Buffer(ref t_tile, mr * nr);
-                float* own = splitRows ? Buffer(ref t_packA, maxBlockSize * kcMax) : Buffer(ref t_packB, maxBlockSize * kcMax);
+                float* own = splitRows ? Buffer(ref t_packA, maxBlockSize * kcMax) : b.Packed != 0 ? null : Buffer(ref t_packB, maxBlockSize * kcMax);
                 int start = (int)((long)outputPanels * block / blocks) * outputWidth;
                 int size = Math.Min((int)((long)outputPanels * (block + 1) / blocks) * outputWidth, splitRows ? m : n) - start;
                 for (int pcStart = 0; pcStart < k; pcStart += cfg.KC)
@@ -245,11 +409,11 @@ internal static unsafe class Sgemm
                     }
                     else
                     {
-                        PackB(transB, (float*)bp, ldb, pcStart, start, kc, size, nr, own);
+                        float* ownB = b.Block(pcStart, start, kc, size, nr, own);
                         for (int ic = 0; ic < m; ic += cfg.MC)
                         {
                             int mc = Math.Min(cfg.MC, m - ic);
-                            Macro(cfg, mc, size, kc, shared + ((long)ic * kc), own, (float*)cp + ((long)ic * n) + start, n, acc, tile);
+                            Macro(cfg, mc, size, kc, shared + ((long)ic * kc), ownB, (float*)cp + ((long)ic * n) + start, n, acc, tile);
                         }
                     }
                 }
@@ -257,44 +421,47 @@ internal static unsafe class Sgemm
         }
         finally
         {
-            Volatile.Write(ref s_shared, sharedArray);
+            if (sharedArray is not null)
+            {
+                Volatile.Write(ref s_shared, sharedArray);
+            }
         }
 
         return true;
     }
 
     /// <summary>The multithreaded nest for very large operands: one contiguous range of row or column panels per thread, each running <see cref="Serial"/>.</summary>
-    private static void ParallelStatic(Config cfg, bool splitRows, int chunks, bool transA, bool transB, int m, int n, int k, float* pa, int lda, float* pb, int ldb, float* pc, bool accumulate)
+    private static void ParallelStatic(Config cfg, bool splitRows, int chunks, bool transA, int m, int n, int k, float* pa, int lda, Operand b, float* pc, bool accumulate)
     {
         int panels = splitRows ? (m + cfg.MR - 1) / cfg.MR : (n + cfg.NR - 1) / cfg.NR;
-        nint ap = (nint)pa, bp = (nint)pb, cp = (nint)pc;
+        nint ap = (nint)pa, cp = (nint)pc;
         WorkerPool.Run(chunks, t =>
         {
             int start = (int)((long)panels * t / chunks);
             int end = (int)((long)panels * (t + 1) / chunks);
-            float* a0 = (float*)ap, b0 = (float*)bp, c0 = (float*)cp;
+            float* a0 = (float*)ap, c0 = (float*)cp;
             if (splitRows)
             {
                 int i0 = start * cfg.MR, i1 = Math.Min(m, end * cfg.MR);
-                Serial(cfg, transA, transB, i1 - i0, n, k, transA ? a0 + i0 : a0 + ((long)i0 * lda), lda, b0, ldb, c0 + ((long)i0 * n), n, accumulate);
+                Serial(cfg, transA, i1 - i0, n, k, transA ? a0 + i0 : a0 + ((long)i0 * lda), lda, b, c0 + ((long)i0 * n), n, accumulate);
             }
             else
             {
                 int j0 = start * cfg.NR, j1 = Math.Min(n, end * cfg.NR);
-                Serial(cfg, transA, transB, m, j1 - j0, k, a0, lda, transB ? b0 + ((long)j0 * ldb) : b0 + j0, ldb, c0 + j0, n, accumulate);
+                Serial(cfg, transA, m, j1 - j0, k, a0, lda, b.Columns(j0), c0 + j0, n, accumulate);
             }
         });
     }
 
     /// <summary>One thread's share: the GotoBLAS loop nest over NC column blocks, KC depth blocks and MC row blocks.</summary>
-    private static void Serial(Config cfg, bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    private static void Serial(Config cfg, bool transA, int m, int n, int k, float* a, int lda, Operand b, float* c, int ldc, bool accumulate)
     {
         int mr = cfg.MR, nr = cfg.NR;
         int kcMax = Math.Min(cfg.KC, k);
         int mcMax = RoundUp(Math.Min(cfg.MC, m), mr);
         int ncMax = RoundUp(Math.Min(cfg.NC, n), nr);
         float* packA = Buffer(ref t_packA, mcMax * kcMax);
-        float* packB = Buffer(ref t_packB, kcMax * ncMax);
+        float* packB = b.Packed != 0 ? null : Buffer(ref t_packB, kcMax * ncMax);
         float* tile = Buffer(ref t_tile, mr * nr);
         for (int jc = 0; jc < n; jc += cfg.NC)
         {
@@ -303,12 +470,12 @@ internal static unsafe class Sgemm
             {
                 int kc = Math.Min(cfg.KC, k - pc);
                 bool acc = accumulate || pc > 0;
-                PackB(transB, b, ldb, pc, jc, kc, nc, nr, packB);
+                float* blockB = b.Block(pc, jc, kc, nc, nr, packB);
                 for (int ic = 0; ic < m; ic += cfg.MC)
                 {
                     int mc = Math.Min(cfg.MC, m - ic);
                     PackA(transA, a, lda, ic, pc, mc, kc, mr, packA);
-                    Macro(cfg, mc, nc, kc, packA, packB, c + ((long)ic * ldc) + jc, ldc, acc, tile);
+                    Macro(cfg, mc, nc, kc, packA, blockB, c + ((long)ic * ldc) + jc, ldc, acc, tile);
                 }
             }
         }
