@@ -96,7 +96,14 @@ public abstract class BatchNormBase : Module
     /// <summary>Normalizes <paramref name="input"/> of shape (N, C, …); see <see cref="NormalizationOps.BatchNorm"/>.</summary>
     /// <param name="input">(N, C, …) with C the layer's features.</param>
     /// <returns>A new tensor of the input's shape and dtype.</returns>
-    public override Tensor Forward(Tensor input)
+    public override Tensor Forward(Tensor input) => Normalize(input, IsTraining, RunningMean, RunningVar, Weight, Bias);
+
+    /// <summary>
+    /// The forward with the given mode and tensors (this module's own in <see cref="Forward"/>; a frozen
+    /// copy's, with <paramref name="training"/> false, in <see cref="Module.Freeze"/>): the checks, the
+    /// running-statistics update in training, and batch normalization.
+    /// </summary>
+    internal Tensor Normalize(Tensor input, bool training, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias)
     {
         ArgumentNullException.ThrowIfNull(input);
         CheckInputDim(input);
@@ -106,16 +113,16 @@ public abstract class BatchNormBase : Module
         }
 
         double factor = Momentum ?? 0;
-        if (IsTraining && TrackRunningStats && NumBatchesTracked is not null)
+        if (training && TrackRunningStats && NumBatchesTracked is not null)
         {
             long tracked = ++NumBatchesTracked.I64[0];
             factor = Momentum ?? (1.0 / tracked);
         }
 
         // Batch statistics in training, and in evaluation too when no running statistics are kept.
-        bool useBatchStatistics = IsTraining || (RunningMean is null && RunningVar is null);
-        bool passRunning = !IsTraining || TrackRunningStats;
-        return Tensor.BatchNorm(input, passRunning ? RunningMean : null, passRunning ? RunningVar : null, Weight, Bias, useBatchStatistics, factor, Eps);
+        bool useBatchStatistics = training || (runningMean is null && runningVar is null);
+        bool passRunning = !training || TrackRunningStats;
+        return Tensor.BatchNorm(input, passRunning ? runningMean : null, passRunning ? runningVar : null, weight, bias, useBatchStatistics, factor, Eps);
     }
 
     /// <summary>Throws unless <paramref name="input"/> has a rank this layer accepts.</summary>

@@ -73,7 +73,7 @@ public abstract class ConvBase : Module
     /// <summary>The input padded in <see cref="PaddingMode"/> (not zeros) by the layer's padding, as the convolution that follows has none.</summary>
     /// <param name="input">The layer's input, batched or not.</param>
     /// <returns>The padded input.</returns>
-    private protected Tensor PadInput(Tensor input) => F.Pad(input, _reversedPadding, PaddingMode switch
+    internal Tensor PadInput(Tensor input) => F.Pad(input, _reversedPadding, PaddingMode switch
     {
         PaddingMode.Reflect => PadMode.Reflect,
         PaddingMode.Replicate => PadMode.Replicate,

@@ -31,8 +31,26 @@ public static partial class ConvolutionOps
             : new(outChannels, g.OutH, g.OutW, borderH, borderW, g.KernelH, g.KernelW, g.DilationH, g.DilationW, g.Height, g.Width);
     }
 
-    /// <summary>y[n] = W ⋆ x[n] (+ b) by the direct kernel, in parallel over samples; false (nothing written) when the shapes do not suit it.</summary>
-    private static unsafe bool TryConv2dForwardDirect(float[] x, float[] w, float[]? b, float[] y, int batch, Window2d g, int outChannels, int groups)
+    /// <summary>
+    /// A float32 conv2d's weights (O × taps) and bias laid out for the direct forward kernel once, for
+    /// the tile it takes now (<see cref="DirectConv.Wide"/>); null where the direct kernels do not run.
+    /// What <see cref="TryConv2dForwardDirect"/> would otherwise pack on every call.
+    /// </summary>
+    internal static DirectConvWeights? PackDirectConvWeights(float[] w, float[]? b, int outChannels, int taps)
+    {
+        if (!DirectConv.IsSupported)
+        {
+            return null;
+        }
+
+        bool wide = DirectConv.Wide;
+        float[] bias = new float[DirectConv.PanelRows(outChannels, wide)];
+        b?.CopyTo(bias, 0);
+        return new DirectConvWeights(wide, outChannels, taps, DirectConv.PackRows(w, outChannels, taps, wide), bias);
+    }
+
+    /// <summary>y[n] = W ⋆ x[n] (+ b) by the direct kernel, in parallel over samples; false (nothing written) when the shapes do not suit it. <paramref name="prepacked"/>, when it was packed for the tile taken now, replaces packing W and b.</summary>
+    private static unsafe bool TryConv2dForwardDirect(float[] x, float[] w, float[]? b, float[] y, int batch, Window2d g, int outChannels, int groups, DirectConvWeights? prepacked = null)
     {
         if (!DirectConvApplies(g, groups) || !DirectConv.SuitsWidth(g.OutW))
         {
@@ -48,9 +66,18 @@ public static partial class ConvolutionOps
         // One kernel choice for the whole call: the packed layout must be the one the kernel reads.
         bool wide = DirectConv.Wide;
         int taps = plan.Taps, inSample = g.Channels * g.InPlane, outSample = outChannels * g.OutPlane;
-        float[] packed = DirectConv.PackRows(w, outChannels, taps, wide);
-        float[] bias = new float[DirectConv.PanelRows(outChannels, wide)];
-        b?.CopyTo(bias, 0);
+        float[] packed, bias;
+        if (prepacked is not null && prepacked.Wide == wide && prepacked.OutChannels == outChannels && prepacked.Taps == taps)
+        {
+            (packed, bias) = (prepacked.Packed, prepacked.Bias);
+        }
+        else
+        {
+            packed = DirectConv.PackRows(w, outChannels, taps, wide);
+            bias = new float[DirectConv.PanelRows(outChannels, wide)];
+            b?.CopyTo(bias, 0);
+        }
+
         if (batch < Threading.Available)
         {
             ForwardSplitByChannels(x, y, packed, bias, batch, plan, g, outChannels, wide);
@@ -249,3 +276,11 @@ public static partial class ConvolutionOps
         return DirectConv.PackRows(flipped, channels, taps, wide);
     }
 }
+
+/// <summary>A conv2d's weights and bias packed for the direct forward kernel's tile (8-row panels when <paramref name="Wide"/>, else 6), the bias padded to whole panels.</summary>
+/// <param name="Wide">Whether packed for the AVX-512 kernel.</param>
+/// <param name="OutChannels">The weight's output channels (rows).</param>
+/// <param name="Taps">Taps per output channel: in_channels·kH·kW.</param>
+/// <param name="Packed">The rows in panels, as <see cref="DirectConv.PackRows"/> lays them out.</param>
+/// <param name="Bias">The bias (zeros for none), PanelRows(out_channels) long.</param>
+internal sealed record DirectConvWeights(bool Wide, int OutChannels, int Taps, float[] Packed, float[] Bias);

@@ -39,76 +39,87 @@ public static partial class ConvolutionOps
         /// <param name="groups">How many groups the channels are split into, each convolved separately; divides C_in and C_out (default 1).</param>
         /// <returns>A new tensor (N, C_out, H_out, W_out), or (C_out, H_out, W_out) unbatched, of the input's dtype.</returns>
         /// <exception cref="ArgumentException">A shape, dtype or window argument does not fit, or padding "same" with a stride other than 1; the message names it.</exception>
-        public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, Padding padding = default, Size2? dilation = null, int groups = 1)
+        public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, Size2? stride = null, Padding padding = default, Size2? dilation = null, int groups = 1) =>
+            Conv2dWith(input, weight, bias, stride, padding, dilation, groups, prepacked: null);
+    }
+
+    /// <summary>
+    /// <see cref="Conv2d"/> with the weights also given packed for the direct kernel beforehand (a
+    /// frozen Conv2d layer's, <see cref="PackDirectConvWeights"/>), used when the call takes that kernel
+    /// with the same tile; null packs them per call as usual. The same checks, messages and values.
+    /// </summary>
+    internal static Tensor Conv2dWith(Tensor input, Tensor weight, Tensor? bias, Size2? stride, Padding padding, Size2? dilation, int groups, DirectConvWeights? prepacked)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (input.Rank == 3)
         {
-            ArgumentNullException.ThrowIfNull(input);
-            ArgumentNullException.ThrowIfNull(weight);
-            if (input.Rank == 3)
+            return Conv2dWith(input.Unsqueeze(0), weight, bias, stride, padding, dilation, groups, prepacked).Squeeze(0);
+        }
+
+        if (padding.IsSame)
+        {
+            if (weight.Rank != 4)
             {
-                return Conv2d(input.Unsqueeze(0), weight, bias, stride, padding, dilation, groups).Squeeze(0);
+                throw new ArgumentException($"conv2d: expected weight of shape (out_channels, in_channels/groups, kH, kW), got {Shapes.Format(weight._shape)}");
             }
 
-            if (padding.IsSame)
+            var (before, after) = SamePadding("conv2d", stride ?? 1, new Size2(weight._shape[2], weight._shape[3]), dilation ?? 1);
+            if (before != after)
             {
-                if (weight.Rank != 4)
-                {
-                    throw new ArgumentException($"conv2d: expected weight of shape (out_channels, in_channels/groups, kH, kW), got {Shapes.Format(weight._shape)}");
-                }
-
-                var (before, after) = SamePadding("conv2d", stride ?? 1, new Size2(weight._shape[2], weight._shape[3]), dilation ?? 1);
-                if (before != after)
-                {
-                    // As PyTorch: the odd element after (bottom, right) by a zero pad, then symmetric padding.
-                    input = Tensor.Pad(input, [0, after.Width - before.Width, 0, after.Height - before.Height]);
-                }
-
-                return Conv2d(input, weight, bias, stride, before, dilation, groups);
+                // As PyTorch: the odd element after (bottom, right) by a zero pad, then symmetric padding.
+                input = Tensor.Pad(input, [0, after.Width - before.Width, 0, after.Height - before.Height]);
             }
 
-            var g = Conv2dGeometry("conv2d", input, weight, bias, stride ?? 1, padding.Size, dilation ?? 1, groups);
-            int batch = input._shape[0], outChannels = weight._shape[0];
-            var output = Tensor.Empty([batch, outChannels, g.OutH, g.OutW], input.DType);
-            if (input.DType == DType.Float32)
+            return Conv2dWith(input, weight, bias, stride, before, dilation, groups, prepacked);
+        }
+
+        var g = Conv2dGeometry("conv2d", input, weight, bias, stride ?? 1, padding.Size, dilation ?? 1, groups);
+        int batch = input._shape[0], outChannels = weight._shape[0];
+        var output = Tensor.Empty([batch, outChannels, g.OutH, g.OutW], input.DType);
+        if (input.DType == DType.Float32)
+        {
+            if (!TryConv2dForwardDirect(input.F32, weight.F32, bias?.F32, output.F32, batch, g, outChannels, groups, prepacked))
             {
-                if (!TryConv2dForwardDirect(input.F32, weight.F32, bias?.F32, output.F32, batch, g, outChannels, groups))
+                Conv2dForward<float>(input.F32, weight.F32, bias?.F32, output.F32, batch, g, outChannels, groups);
+            }
+        }
+        else
+        {
+            Conv2dForward<double>(input.F64, weight.F64, bias?.F64, output.F64, batch, g, outChannels, groups);
+        }
+
+        Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
+        var definition = new Conv2dDefinition(stride ?? 1, padding.Size, dilation ?? 1, groups);
+        return Tensor.Record(definition, output, inputs, gy =>
+        {
+            if (Autograd.IsGradEnabled)
+            {
+                // The backward pass is recorded (createGraph): conv2d's derivatives as ops.
+                return Conv2dBackwardRecorded(gy, input, weight, bias, definition);
+            }
+
+            var gradInput = input.RequiresGrad ? Tensor.Empty(input._shape, input.DType) : null;
+            var gradWeight = weight.RequiresGrad ? Tensor.Empty(weight._shape, weight.DType) : null;
+            var gradBias = bias is { RequiresGrad: true } ? Tensor.Empty(bias._shape, bias.DType) : null;
+            if (gy.DType == DType.Float32)
+            {
+                if (!TryConv2dBackwardDirect(gy.F32, input.F32, weight.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, batch, g, outChannels, groups))
                 {
-                    Conv2dForward<float>(input.F32, weight.F32, bias?.F32, output.F32, batch, g, outChannels, groups);
+                    Conv2dBackward<float>(gy.F32, input.F32, weight.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, batch, g, outChannels, groups);
                 }
             }
             else
             {
-                Conv2dForward<double>(input.F64, weight.F64, bias?.F64, output.F64, batch, g, outChannels, groups);
+                Conv2dBackward<double>(gy.F64, input.F64, weight.F64, gradInput?.F64, gradWeight?.F64, gradBias?.F64, batch, g, outChannels, groups);
             }
 
-            Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
-            var definition = new Conv2dDefinition(stride ?? 1, padding.Size, dilation ?? 1, groups);
-            return Tensor.Record(definition, output, inputs, gy =>
-            {
-                if (Autograd.IsGradEnabled)
-                {
-                    // The backward pass is recorded (createGraph): conv2d's derivatives as ops.
-                    return Conv2dBackwardRecorded(gy, input, weight, bias, definition);
-                }
+            return bias is null ? [gradInput, gradWeight] : [gradInput, gradWeight, gradBias];
+        });
+    }
 
-                var gradInput = input.RequiresGrad ? Tensor.Empty(input._shape, input.DType) : null;
-                var gradWeight = weight.RequiresGrad ? Tensor.Empty(weight._shape, weight.DType) : null;
-                var gradBias = bias is { RequiresGrad: true } ? Tensor.Empty(bias._shape, bias.DType) : null;
-                if (gy.DType == DType.Float32)
-                {
-                    if (!TryConv2dBackwardDirect(gy.F32, input.F32, weight.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, batch, g, outChannels, groups))
-                    {
-                        Conv2dBackward<float>(gy.F32, input.F32, weight.F32, gradInput?.F32, gradWeight?.F32, gradBias?.F32, batch, g, outChannels, groups);
-                    }
-                }
-                else
-                {
-                    Conv2dBackward<double>(gy.F64, input.F64, weight.F64, gradInput?.F64, gradWeight?.F64, gradBias?.F64, batch, g, outChannels, groups);
-                }
-
-                return bias is null ? [gradInput, gradWeight] : [gradInput, gradWeight, gradBias];
-            });
-        }
-
+    extension(Tensor)
+    {
         /// <summary>
         /// 1-D convolution (<c>torch.nn.functional.conv1d(input, weight, bias=None, stride=1, padding=0,
         /// dilation=1, groups=1)</c>) of <paramref name="input"/> (N, C, L) or (C, L) with

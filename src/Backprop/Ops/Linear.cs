@@ -68,8 +68,45 @@ public static partial class LinearOps
         return Compute(input, weight, bias, relu: true).Output;
     }
 
+    /// <summary>
+    /// x·Wᵀ + b (then max(·, 0) when <paramref name="relu"/>), recorded as nothing, with Wᵀ packed
+    /// beforehand (a frozen Linear layer's, <see cref="Sgemm.Pack(bool, int, int, ReadOnlySpan{float})"/>
+    /// of <paramref name="weight"/>): the checks, messages and values of <c>Tensor.Linear</c>
+    /// (and <see cref="LinearRelu"/>) without packing the weight on every call.
+    /// </summary>
+    internal static Tensor LinearPacked(Tensor input, Tensor weight, Sgemm.PackedB packedWeight, Tensor? bias, bool relu)
+    {
+        var (rows, inFeatures, outFeatures) = Check(input, weight, bias);
+        if (input.DType != DType.Float32 || packedWeight.K != inFeatures || packedWeight.N != outFeatures || !packedWeight.TransB)
+        {
+            throw new ArgumentException($"linear: the packed weight ({packedWeight.N}x{packedWeight.K}) does not match weight {Shapes.Format(weight._shape)} of dtype {weight.DType.Name()}");
+        }
+
+        var output = Tensor.Empty([.. input._shape[..^1], outFeatures], input.DType);
+        Sgemm.Multiply(false, rows, input.F32, packedWeight, output.F32);
+        AddBiasRelu(output.F32, bias?.F32, rows, outFeatures, relu);
+        return output;
+    }
+
     /// <summary>Checks the operands and computes x·Wᵀ + b (then max(·, 0) when <paramref name="relu"/>) into a new tensor.</summary>
     private static (Tensor Output, int Rows, int InFeatures, int OutFeatures) Compute(Tensor input, Tensor weight, Tensor? bias, bool relu)
+    {
+        var (rows, inFeatures, outFeatures) = Check(input, weight, bias);
+        var output = Tensor.Empty([.. input._shape[..^1], outFeatures], input.DType);
+        if (input.DType == DType.Float32)
+        {
+            Forward<float>(input.F32, weight.F32, bias?.F32, output.F32, rows, inFeatures, outFeatures, relu);
+        }
+        else
+        {
+            Forward<double>(input.F64, weight.F64, bias?.F64, output.F64, rows, inFeatures, outFeatures, relu);
+        }
+
+        return (output, rows, inFeatures, outFeatures);
+    }
+
+    /// <summary>Checks linear's operands (dtypes, shapes), naming them on error; returns the rows of the flattened input and the feature counts.</summary>
+    private static (int Rows, int InFeatures, int OutFeatures) Check(Tensor input, Tensor weight, Tensor? bias)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
@@ -95,18 +132,7 @@ public static partial class LinearOps
             }
         }
 
-        int rows = input.Numel / Math.Max(inFeatures, 1);
-        var output = Tensor.Empty([.. input._shape[..^1], outFeatures], input.DType);
-        if (input.DType == DType.Float32)
-        {
-            Forward<float>(input.F32, weight.F32, bias?.F32, output.F32, rows, inFeatures, outFeatures, relu);
-        }
-        else
-        {
-            Forward<double>(input.F64, weight.F64, bias?.F64, output.F64, rows, inFeatures, outFeatures, relu);
-        }
-
-        return (output, rows, inFeatures, outFeatures);
+        return (input.Numel / Math.Max(inFeatures, 1), inFeatures, outFeatures);
     }
 
     /// <summary>
@@ -126,6 +152,13 @@ public static partial class LinearOps
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Gemm.Multiply<T>(false, true, rows, outFeatures, inFeatures, x, w, y);
+        AddBiasRelu(y, b, rows, outFeatures, relu);
+    }
+
+    /// <summary>Adds the bias to each row of y and applies ReLU (when asked) while the row is in cache.</summary>
+    private static void AddBiasRelu<T>(T[] y, T[]? b, int rows, int outFeatures, bool relu)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         if (b is null && !relu)
         {
             return;

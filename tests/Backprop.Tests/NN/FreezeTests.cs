@@ -1,0 +1,282 @@
+using Backprop.NN;
+using Backprop.Optim;
+using Backprop.Tests.Kernels;
+
+namespace Backprop.Tests.NN;
+
+/// <summary>
+/// <see cref="Module.Freeze"/>: the frozen module gives the bits of <c>Eval()</c> + a forward under
+/// NoGrad of its source (MLPs with and without batch norm and dropout, both CNNs, a chain holding a
+/// module the library does not know, float64, the convolution's other paths) at batch 1, 7 and 256
+/// on 1 and 2 threads, for whatever instruction set the process runs (the suite also runs under
+/// DOTNET_EnableAVX512F=0 / DOTNET_EnableAVX2=0); it is a snapshot that training, LoadStateDict or
+/// Train() on the source do not reach; it records no graph; and bad input gets the source's message.
+/// </summary>
+public class FreezeTests
+{
+    public static TheoryData<string> Specs() => new() { "784-256-128-10:relu", "cnn:784-10", "cnn-bn:784-10", "20-64-32-3:relu:bn:dropout=0.3", "mlp" };
+
+    [Theory]
+    [MemberData(nameof(Specs))]
+    public void FrozenOutputIsBitIdenticalToTheEvalForwardWithoutGrad(string specText)
+    {
+        var spec = specText == "mlp" ? ModelSpec.Parse("mlp", 30, 4) : ModelSpec.Parse(specText);
+        var model = spec.Build(new Generator(1));
+        WarmRunningStatistics(model, spec.InFeatures);
+        model.Eval();
+        var frozen = model.Freeze();
+        foreach (int batch in (int[])[1, 7, 256])
+        {
+            var x = Tensor.Randn([batch, spec.InFeatures], new Generator(batch));
+            foreach (int threads in (int[])[1, 2])
+            {
+                var (expected, actual) = ThreadCount.With(threads, () => (EvalForward(model, x), frozen.Forward(x).ToArray<float>()));
+                Assert.True(expected.AsSpan().SequenceEqual(actual), $"{specText} batch {batch} threads {threads}");
+            }
+        }
+    }
+
+    [Fact]
+    public void TheSourceNeedNotBeInEvalModeForTheLayersFreezeCopies()
+    {
+        var spec = ModelSpec.Parse("20-64-32-3:relu:bn:dropout=0.5");
+        var model = spec.Build(new Generator(2));
+        WarmRunningStatistics(model, spec.InFeatures);
+        var frozen = model.Freeze();
+        Assert.True(model.IsTraining);
+        var x = Tensor.Randn([9, 20], new Generator(3));
+        float[] first = frozen.Forward(x).ToArray<float>();
+        Assert.Equal(EvalForward(model, x), first);
+
+        // Train() on the snapshot does not switch dropout or batch statistics back on.
+        frozen.Train();
+        Assert.Equal(first, frozen.Forward(x).ToArray<float>());
+    }
+
+    [Fact]
+    public void TrainingOrLoadingTheSourceAfterFreezingDoesNotReachTheFrozenModule()
+    {
+        foreach (string specText in (string[])["784-256-128-10:relu", "cnn-bn:784-10"])
+        {
+            var spec = ModelSpec.Parse(specText);
+            var model = spec.Build(new Generator(4));
+            WarmRunningStatistics(model, spec.InFeatures);
+            model.Eval();
+            var x = Tensor.Randn([7, spec.InFeatures], new Generator(5));
+            float[] before = EvalForward(model, x);
+            float[] beforeOne = EvalForward(model, x.Narrow(0, 0, 1));
+            var frozen = model.Freeze();
+
+            // One SGD step in training mode (weights and batch-norm running statistics change).
+            model.Train();
+            var optimizer = new SGD(model.Parameters(), lr: 0.5);
+            Tensor.CrossEntropy(model.Forward(x), Tensor.FromArray(new long[] { 0, 1, 2, 3, 4, 5, 6 }, [7])).Backward();
+            optimizer.Step();
+            model.Eval();
+            Assert.False(before.AsSpan().SequenceEqual(EvalForward(model, x)), $"{specText}: the step changed nothing");
+            Assert.Equal(before, frozen.Forward(x).ToArray<float>());
+            Assert.Equal(beforeOne, frozen.Forward(x.Narrow(0, 0, 1)).ToArray<float>());
+
+            // Other weights loaded into the source, and a weight tensor replaced.
+            model.LoadStateDict(spec.Build(new Generator(6)).StateDict());
+            var firstLinear = model.Modules().OfType<Linear>().First();
+            firstLinear.Weight = Tensor.Zeros(firstLinear.Weight.Shape.ToArray());
+            Assert.False(before.AsSpan().SequenceEqual(EvalForward(model, x)));
+            Assert.Equal(before, frozen.Forward(x).ToArray<float>());
+            Assert.Equal(beforeOne, frozen.Forward(x.Narrow(0, 0, 1)).ToArray<float>());
+        }
+    }
+
+    [Fact]
+    public void AModuleFreezeDoesNotKnowRunsAsItIsUnderNoGrad()
+    {
+        var scale = new Scale(16, new Generator(7));
+        var model = new Sequential { new Linear(12, 16, generator: new Generator(8)), scale, new ReLU(), new Linear(16, 5, generator: new Generator(9)) };
+        var x = Tensor.Randn([7, 12], new Generator(10));
+
+        var e = Assert.Throws<ArgumentException>(() => model.Freeze());
+        Assert.Contains("layer 1 (Scale) is in training mode", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Eval()", e.Message, StringComparison.Ordinal);
+
+        model.Eval();
+        var frozen = model.Freeze();
+        foreach (int threads in (int[])[1, 2])
+        {
+            var (expected, actual) = ThreadCount.With(threads, () => (EvalForward(model, x), frozen.Forward(x).ToArray<float>()));
+            Assert.Equal(expected, actual);
+        }
+
+        // Grad mode on: the frozen module still calls it under NoGrad.
+        int withoutGrad = scale.CallsWithoutGrad;
+        Assert.True(Backprop.Autograd.IsGradEnabled);
+        frozen.Forward(x);
+        Assert.Equal((0, withoutGrad + 1), (scale.CallsWithGrad, scale.CallsWithoutGrad));
+
+        // It is kept by reference: its own weights are not a snapshot (documented).
+        Init.Zeros(scale.S);
+        Assert.Equal(EvalForward(model, x), frozen.Forward(x).ToArray<float>());
+
+        // A whole model Freeze does not know is wrapped: the same values, no graph.
+        var h = Tensor.Randn([3, 16], new Generator(27), requiresGrad: true);
+        var other = new Scale(16, new Generator(28)).Eval();
+        var wrapped = other.Freeze();
+        var y = wrapped.Forward(h);
+        Assert.Null(y.GradFn);
+        Assert.Equal(EvalForward(other, h), y.ToArray<float>());
+    }
+
+    [Fact]
+    public void TheFrozenForwardRecordsNothingAndHasNoState()
+    {
+        var model = ModelSpec.Parse("10-8-3:relu").Build(new Generator(11)).Eval();
+        var frozen = model.Freeze();
+        var x = Tensor.Randn([4, 10], new Generator(12), requiresGrad: true);
+        var y = frozen.Forward(x);
+        Assert.Null(y.GradFn);
+        Assert.False(y.RequiresGrad);
+        Assert.Empty(frozen.Parameters());
+        Assert.Empty(frozen.StateDict());
+        Assert.Same(frozen, frozen.Freeze());
+        Assert.Contains("Sequential", frozen.ToString(), StringComparison.Ordinal);
+        var e = Assert.Throws<ArgumentException>(() => frozen.LoadStateDict(model.StateDict()));
+        Assert.Contains("unexpected keys", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("784-256-128-10:relu", new[] { 3, 783 })]
+    [InlineData("784-256-128-10:relu", new[] { 1, 785 })]
+    [InlineData("cnn:784-10", new[] { 2, 780 })]
+    [InlineData("cnn-bn:784-10", new[] { 1, 1, 28, 28 })]
+    public void BadInputGetsTheMessageOfTheSourceForward(string specText, int[] shape)
+    {
+        var model = ModelSpec.Parse(specText).Build(new Generator(13)).Eval();
+        var frozen = model.Freeze();
+        var x = Tensor.Randn(shape, new Generator(14));
+        var expected = Assert.Throws<ArgumentException>(() => EvalForward(model, x));
+        var actual = Assert.Throws<ArgumentException>(() => frozen.Forward(x));
+        Assert.Equal(expected.Message, actual.Message);
+    }
+
+    [Fact]
+    public void TheFrozenMlpNamesTheLayerAndShapesOfAWrongWidth()
+    {
+        var frozen = ModelSpec.Parse("784-256-10:relu").Build(new Generator(15)).Freeze();
+        var e = Assert.Throws<ArgumentException>(() => frozen.Forward(Tensor.Zeros([2, 100])));
+        Assert.Contains("linear: input of shape (2x100) does not fit weight (256x784)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ConvolutionsOffTheDirectPathFloat64AndNestedChainsAreBitIdentical()
+    {
+        var models = new (Module Model, int[] Shape)[]
+        {
+            (new Sequential { new Conv2d(3, 8, 3, stride: 2, padding: 1, generator: new Generator(16)), new ReLU(), new Conv2d(8, 4, 3, groups: 2, generator: new Generator(17)) }, [5, 3, 12, 12]),
+            (new Sequential { new Conv2d(2, 6, 3, padding: 1, paddingMode: PaddingMode.Reflect, generator: new Generator(18)), new BatchNorm2d(6), new ReLU(), new Conv2d(6, 5, 3, padding: "same", dilation: 2, bias: false, generator: new Generator(19)) }, [3, 2, 20, 20]),
+            (new Sequential { new Sequential { new Linear(6, 9, dtype: DType.Float64, generator: new Generator(20)), new ReLU() }, new Dropout(), new Linear(9, 2, dtype: DType.Float64, generator: new Generator(21)) }, [4, 6]),
+            (new Conv2d(1, 7, 5, padding: 2, generator: new Generator(22)), [1, 28, 28]),
+            (new Linear(33, 17, generator: new Generator(23)), [2, 3, 33]),
+        };
+        foreach (var (model, shape) in models)
+        {
+            model.Eval();
+            var frozen = model.Freeze();
+            var dtype = model.Parameters().First().DType;
+            var x = dtype == DType.Float64 ? Tensor.Randn(shape, new Generator(24)).To(DType.Float64) : Tensor.Randn(shape, new Generator(24));
+            foreach (int threads in (int[])[1, 2])
+            {
+                ThreadCount.With(threads, () =>
+                {
+                    Tensor expected;
+                    using (Backprop.Autograd.NoGrad())
+                    {
+                        expected = model.Forward(x);
+                    }
+
+                    var actual = frozen.Forward(x);
+                    Assert.Equal(expected.Shape.ToArray(), actual.Shape.ToArray());
+                    if (dtype == DType.Float64)
+                    {
+                        Assert.Equal(expected.ToArray<double>(), actual.ToArray<double>());
+                    }
+                    else
+                    {
+                        Assert.True(expected.ToArray<float>().AsSpan().SequenceEqual(actual.ToArray<float>()), $"{model.GetType().Name} {string.Join("x", shape)} threads {threads}");
+                    }
+                });
+            }
+        }
+    }
+
+    [Fact]
+    public void ALayerWithHooksRunsItsHooksAndAFusedPairDoesNotWriteOverTheCallersInput()
+    {
+        var linear = new Linear(3, 4, generator: new Generator(25));
+        int calls = 0;
+        linear.RegisterForwardHook((_, _, output) => output * 2);
+        linear.RegisterForwardPreHook((_, _) => calls++);
+        var model = new Sequential { linear, new ReLU() }.Eval();
+        var frozen = model.Freeze();
+        var x = Tensor.Randn([5, 3], new Generator(26));
+        Assert.Equal(EvalForward(model, x), frozen.Forward(x).ToArray<float>());
+        Assert.Equal(2, calls);
+
+        var relus = new Sequential { new ReLU(), new Flatten(), new ReLU() }.Freeze();
+        var input = Tensor.FromArray(new float[] { -1, 2, -3, 4 }, [1, 4]);
+        Assert.Equal(new float[] { 0, 2, 0, 4 }, relus.Forward(input).ToArray<float>());
+        Assert.Equal(new float[] { -1, 2, -3, 4 }, input.ToArray<float>());
+    }
+
+    private static float[] EvalForward(Module model, Tensor x)
+    {
+        bool training = model.IsTraining;
+        model.Eval();
+        try
+        {
+            using (Backprop.Autograd.NoGrad())
+            {
+                return model.Forward(x).ToArray<float>();
+            }
+        }
+        finally
+        {
+            model.Train(training);
+        }
+    }
+
+    /// <summary>A few training-mode forwards, so batch norm's running statistics are not their initial 0 and 1.</summary>
+    private static void WarmRunningStatistics(Module model, int features)
+    {
+        model.Train();
+        using (Backprop.Autograd.NoGrad())
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                model.Forward(Tensor.Randn([16, features], new Generator(100 + i)) * 2 + 0.5);
+            }
+        }
+    }
+
+    /// <summary>A module the library does not know: y = x·s per feature, counting how it is called.</summary>
+    private sealed class Scale(int features, Generator generator) : Module
+    {
+        public Tensor S { get; } = Tensor.Randn([features], generator, requiresGrad: true);
+
+        public int CallsWithGrad { get; private set; }
+
+        public int CallsWithoutGrad { get; private set; }
+
+        public override Tensor Forward(Tensor input)
+        {
+            if (Backprop.Autograd.IsGradEnabled)
+            {
+                CallsWithGrad++;
+            }
+            else
+            {
+                CallsWithoutGrad++;
+            }
+
+            return input * S;
+        }
+    }
+}
