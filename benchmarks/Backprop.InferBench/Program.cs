@@ -13,8 +13,9 @@ if (args is ["--help"] or ["-h"] or ["-?"])
         Usage: ./backprop bench infer [--model mlp|cnn|lstm|all] [--batch 1,256] [--threads 1,2] [--rounds 7] [--format text|json]
 
         Times the forward pass of each model at each batch size and thread count in Backprop
-        (eval mode, under NoGrad) and in ONNX Runtime (CPU, the model exported by Backprop, the same
-        thread count as intra-op threads, inter-op 1, sequential, ORT_ENABLE_ALL), alternating rounds
+        (the model frozen once by Module.Freeze(), eval mode, under NoGrad) and in ONNX Runtime (CPU,
+        the model exported by Backprop, its session built once, the same thread count as intra-op
+        threads, inter-op 1, sequential, ORT_ENABLE_ALL), alternating rounds
         of about 75 ms, and prints one line per configuration: the medians of the per-call times, of
         the ratio backprop/ort within each pair, and of the bytes one Backprop call allocates.
         """);
@@ -33,7 +34,7 @@ catch (ArgumentException e)
 }
 
 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"bench infer: onnxruntime {OnnxRuntimeTwin.Version} CPU (ORT_ENABLE_ALL, intra-op threads = threads, inter-op 1, sequential); backprop eval mode under NoGrad; " +
+    $"bench infer: onnxruntime {OnnxRuntimeTwin.Version} CPU (ORT_ENABLE_ALL, intra-op threads = threads, inter-op 1, sequential); backprop Module.Freeze() once, eval mode under NoGrad; " +
     $"{(Vector512.IsHardwareAccelerated ? "avx512" : Vector256.IsHardwareAccelerated ? "avx2" : "no avx2")}, {Environment.ProcessorCount} cores; medians of {settings.Rounds} alternating pairs"));
 foreach (var result in InferenceBenchmark.Run(settings, new OnnxRuntimeTwin()))
 {

@@ -208,8 +208,10 @@ internal sealed record InferenceResult(InferenceCase Case, double BackpropSecond
 /// <summary>
 /// The forward (inference) benchmark of <c>bench infer</c>: the MLP 784-256-128-10 (ReLU), the CNN
 /// yardstick <c>cnn:784-10</c> and the row-LSTM of <c>bench lstm</c>, untrained with fixed seeds,
-/// run by Backprop's <see cref="Module.Forward"/> in eval mode, each call under its own
-/// <see cref="Autograd.NoGrad"/> as a server would write it, on a fixed input. Each side is warmed
+/// run by Backprop as a server would run it: the model in eval mode, frozen once by
+/// <see cref="Module.Freeze"/> (weights copied and packed for their kernels before the timing, as
+/// ONNX Runtime's side builds its session once), each call under its own <see cref="Autograd.NoGrad"/>,
+/// on a fixed input. The frozen model's output is bit-identical to the eval-mode forward's. Each side is warmed
 /// up, then timed in rounds of enough calls to last about 75 ms; with a twin the rounds alternate
 /// Backprop / twin (the order swapped every pair, so a drift of the machine's speed hits both), and
 /// the ratio is taken within each pair. Allocation is
@@ -262,8 +264,9 @@ internal static class InferenceBenchmark
         {
             foreach (string name in settings.Models)
             {
-                var model = CreateModel(name);
-                byte[]? onnx = twin is null ? null : ToOnnx(model);
+                var source = CreateModel(name);
+                byte[]? onnx = twin is null ? null : ToOnnx(source);
+                var model = Serve(source);
                 foreach (int batch in settings.Batches)
                 {
                     var input = CreateInput(batch);
@@ -282,7 +285,10 @@ internal static class InferenceBenchmark
         }
     }
 
-    /// <summary>One Backprop forward call as the benchmark times it (also what the tests compare with the twin).</summary>
+    /// <summary>The model as Backprop's side serves it: <see cref="Module.Freeze"/>d once, before any timing.</summary>
+    public static Module Serve(Module model) => model.Freeze();
+
+    /// <summary>One Backprop forward call as the benchmark times it, on the <see cref="Serve"/>d model (also what the tests compare with the twin).</summary>
     public static Tensor Forward(Module model, Tensor input)
     {
         using (Autograd.NoGrad())

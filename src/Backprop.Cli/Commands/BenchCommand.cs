@@ -22,7 +22,7 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var kind = new Argument<string>("KIND") { Description = "mlp (Fashion-MNIST 784-256-128-10, Adam 1e-3, batch 128), cnn (the same with the conv 16-32 recipe), lstm (rows as 28 steps, LSTM(128), Linear; same recipe), scalar (micrograd's demo step), sgemm (square float32 GEMM, n = 256..2048) or infer (the forward pass of the mlp, cnn and lstm models, untrained, in eval mode under NoGrad: time and bytes allocated per call; run as ./backprop bench infer in the repository it prints ONNX Runtime's time beside it)." };
+        var kind = new Argument<string>("KIND") { Description = "mlp (Fashion-MNIST 784-256-128-10, Adam 1e-3, batch 128), cnn (the same with the conv 16-32 recipe), lstm (rows as 28 steps, LSTM(128), Linear; same recipe), scalar (micrograd's demo step), sgemm (square float32 GEMM, n = 256..2048) or infer (the forward pass of the mlp, cnn and lstm models, untrained, frozen once by Module.Freeze() (eval mode, weights packed for their kernels, as ONNX Runtime builds its session once), under NoGrad: time and bytes allocated per call; run as ./backprop bench infer in the repository it prints ONNX Runtime's time beside it)." };
         kind.AcceptOnlyFromAmong("mlp", "cnn", "lstm", "scalar", "sgemm", "infer");
         var epochs = new Option<int>("--epochs") { Description = "Epochs (mlp, cnn, lstm), steps (scalar) or timed repeats per size (sgemm).", DefaultValueFactory = _ => 10 };
         var threads = new Option<string?>("--threads") { Description = $"Threads for the kernels (default: all cores); infer: a comma-separated list, each configuration run with each (default {InferenceSettings.DefaultThreads})." };

@@ -118,7 +118,7 @@ public class InferBenchTests
         foreach (int batch in new[] { 1, 3 })
         {
             var input = InferenceBenchmark.CreateInput(batch);
-            float[] expected = InferenceBenchmark.Forward(model, input).ToArray<float>();
+            float[] expected = InferenceBenchmark.Forward(InferenceBenchmark.Serve(model), input).ToArray<float>();
             Assert.Equal(batch * InferenceBenchmark.Classes, expected.Length);
             using var call = (OnnxRuntimeCall)new OnnxRuntimeTwin().Prepare(name, onnx, input, threads: 1);
             call.Run();
