@@ -8,11 +8,14 @@ namespace Backprop.Cli.Training;
 internal sealed record Evaluation(double Loss, double Accuracy, ConfusionMatrix Confusion)
 {
     // 256 rows at a time: a CNN's activations for 1,000 Fashion-MNIST images are about 200 MB, which
-    // made evaluation, not training, set the peak memory of a run.
+    // made evaluation, not training, set the peak memory of a run. The batches run on a snapshot of the
+    // model frozen for this evaluation (its weights packed once, not once per batch; the same values as
+    // the eval-mode forward), taken now, so training the model afterwards is unaffected.
     public static Evaluation Run(Module model, Dataset data, int classes, int batchSize = 256)
     {
         bool wasTraining = model.IsTraining;
         model.Eval();
+        var frozen = model.Freeze();
         var confusion = new ConfusionMatrix(classes);
         double lossSum = 0;
         long correct = 0, count = 0;
@@ -22,7 +25,7 @@ internal sealed record Evaluation(double Loss, double Accuracy, ConfusionMatrix 
             foreach (var (x, y) in new DataLoader(data, batchSize, prefetch: true))
             {
                 collector.StepCompleted();
-                var logits = model.Forward(x);
+                var logits = frozen.Forward(x);
                 if (logits.Size(1) < classes)
                 {
                     throw new ArgumentException($"the model has {logits.Size(1)} outputs but the data has {classes} classes");

@@ -38,12 +38,12 @@ public static partial class ConvolutionOps
     /// </summary>
     internal static DirectConvWeights? PackDirectConvWeights(float[] w, float[]? b, int outChannels, int taps)
     {
-        if (!DirectConv.IsSupported)
-        {
-            return null;
-        }
+        return DirectConv.IsSupported ? PackDirectConvWeights(w, b, outChannels, taps, DirectConv.Wide) : null;
+    }
 
-        bool wide = DirectConv.Wide;
+    /// <summary>W (O × taps) in the correlation kernel's panels and b padded to whole panels (zeros for none), for the AVX-512 tile when <paramref name="wide"/>.</summary>
+    private static DirectConvWeights PackDirectConvWeights(float[] w, float[]? b, int outChannels, int taps, bool wide)
+    {
         float[] bias = new float[DirectConv.PanelRows(outChannels, wide)];
         b?.CopyTo(bias, 0);
         return new DirectConvWeights(wide, outChannels, taps, DirectConv.PackRows(w, outChannels, taps, wide), bias);
@@ -66,17 +66,10 @@ public static partial class ConvolutionOps
         // One kernel choice for the whole call: the packed layout must be the one the kernel reads.
         bool wide = DirectConv.Wide;
         int taps = plan.Taps, inSample = g.Channels * g.InPlane, outSample = outChannels * g.OutPlane;
-        float[] packed, bias;
-        if (prepacked is not null && prepacked.Wide == wide && prepacked.OutChannels == outChannels && prepacked.Taps == taps)
-        {
-            (packed, bias) = (prepacked.Packed, prepacked.Bias);
-        }
-        else
-        {
-            packed = DirectConv.PackRows(w, outChannels, taps, wide);
-            bias = new float[DirectConv.PanelRows(outChannels, wide)];
-            b?.CopyTo(bias, 0);
-        }
+        var weights = prepacked is not null && prepacked.Wide == wide && prepacked.OutChannels == outChannels && prepacked.Taps == taps
+            ? prepacked
+            : PackDirectConvWeights(w, b, outChannels, taps, wide);
+        float[] packed = weights.Packed, bias = weights.Bias;
 
         if (batch < Threading.Available)
         {

@@ -45,7 +45,7 @@ public static partial class ConvolutionOps
 
     /// <summary>
     /// <see cref="Conv2d"/> with the weights also given packed for the direct kernel beforehand (a
-    /// frozen Conv2d layer's, <see cref="PackDirectConvWeights"/>), used when the call takes that kernel
+    /// frozen Conv2d layer's, <see cref="PackDirectConvWeights(float[], float[], int, int)"/>), used when the call takes that kernel
     /// with the same tile; null packs them per call as usual. The same checks, messages and values.
     /// </summary>
     internal static Tensor Conv2dWith(Tensor input, Tensor weight, Tensor? bias, Size2? stride, Padding padding, Size2? dilation, int groups, DirectConvWeights? prepacked)
