@@ -46,6 +46,12 @@ internal sealed class ModuleTracer
 
     private OnnxValue Run(OnnxValue x, bool dynamicBatch)
     {
+        if (_module.NamedModules().FirstOrDefault(m => m.Module is FrozenModule) is ({ } frozenName, { } frozen))
+        {
+            throw new ArgumentException(
+                $"ONNX export: module '{(frozenName.Length == 0 ? Where() : frozenName)}' is frozen (Module.Freeze: a {frozen}): it records no graph to trace; export the module it was frozen from");
+        }
+
         foreach (var (name, parameter) in _module.NamedParameters())
         {
             string key = name;

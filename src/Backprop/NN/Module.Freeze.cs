@@ -19,7 +19,8 @@ public abstract partial class Module
     /// has no gradient function even with grad mode on (train this module, not the snapshot).</para>
     /// <para>It is a snapshot: training this module further, <see cref="LoadStateDict"/> or assigning
     /// its weights afterwards does not change the frozen module's output; freeze again to serve the
-    /// new weights. It has no parameters or buffers of its own (<see cref="StateDict"/> is empty).</para>
+    /// new weights. It has no parameters or buffers of its own (<see cref="StateDict"/> is empty), and
+    /// ONNX export refuses it (export the module it was frozen from).</para>
     /// <para>A module it does not know (one you wrote, an LSTM, …) and any layer with hooks are kept
     /// as they are, by reference, and called under <see cref="Autograd.NoGrad"/> with their hooks:
     /// they see later changes to their own weights and mode, so they must be in evaluation mode when

@@ -142,6 +142,18 @@ public class FreezeTests
         Assert.Contains("unexpected keys", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AFrozenModuleIsNotExportedToOnnx()
+    {
+        var model = ModelSpec.Parse("10-8-3:relu").Build(new Generator(29)).Eval();
+        foreach (var (module, where) in ((Module, string)[])[(model.Freeze(), "(root)"), (new Sequential { model.Freeze(), new ReLU() }, "0")])
+        {
+            var e = Assert.Throws<ArgumentException>(() => Backprop.Onnx.OnnxExport.ToBytes(module, [1, 10]));
+            Assert.Contains($"module '{where}' is frozen (Module.Freeze", e.Message, StringComparison.Ordinal);
+            Assert.Contains("export the module it was frozen from", e.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [InlineData("784-256-128-10:relu", new[] { 3, 783 })]
     [InlineData("784-256-128-10:relu", new[] { 1, 785 })]
