@@ -570,7 +570,7 @@ internal sealed class RecurrentLayer<T>
     /// <summary>σ(x) = 1/(1 + e^(−x)); e^(−x) = ∞ gives exactly 0, never NaN.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static V Sigmoid<V>(V x)
-        where V : struct, ISimdVector<V, T> => V.One / (V.One + V.Exp(-x));
+        where V : struct, ISimdVector<V, T> => V.One / (V.One + SimdMath.Exp<V, T>(-x));
 
     /// <summary>tanh(x) = 2σ(2x) − 1: one exponential, and ±1 (not NaN) for large |x|.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -37,8 +37,20 @@ internal interface ISimdVector<TSelf, T>
     /// <summary>The first <see cref="Count"/> elements of <paramref name="source"/> (which must hold that many).</summary>
     static abstract TSelf Load(ReadOnlySpan<T> source);
 
-    /// <summary>eˣ lane by lane, as the runtime's vectorized <c>Exp</c> computes it.</summary>
+    /// <summary>eˣ lane by lane, as the runtime's vectorized <c>Exp</c> computes it (see <see cref="SimdMath.Exp{V, T}"/> for the inlined one).</summary>
     static abstract TSelf Exp(TSelf x);
+
+    /// <summary>a·b + c, fused where the CPU has FMA, else a rounded product and sum.</summary>
+    static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
+
+    /// <summary>x limited to [<paramref name="min"/>, <paramref name="max"/>]; NaN lanes stay NaN.</summary>
+    static abstract TSelf Clamp(TSelf x, T min, T max);
+
+    /// <summary>
+    /// float only: 2ⁿ for lanes that hold 1.5·2²³ + n (an integer n in [−126, 127] added to 1.5·2²³,
+    /// whose low significand bits are then n): (n + 127) shifted into the exponent field.
+    /// </summary>
+    static abstract TSelf PowerOfTwo(TSelf shifted);
 
     static abstract TSelf operator +(TSelf a, TSelf b);
 
@@ -77,6 +89,19 @@ internal readonly struct Simd512<T>(Vector512<T> value) : ISimdVector<Simd512<T>
     public static Simd512<T> Exp(Simd512<T> x) => typeof(T) == typeof(float)
         ? new(Vector512.Exp(x._value.AsSingle()).As<float, T>())
         : new(Vector512.Exp(x._value.AsDouble()).As<double, T>());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512<T> MultiplyAdd(Simd512<T> a, Simd512<T> b, Simd512<T> c) => typeof(T) == typeof(float)
+        ? new(Vector512.MultiplyAddEstimate(a._value.AsSingle(), b._value.AsSingle(), c._value.AsSingle()).As<float, T>())
+        : new(Vector512.MultiplyAddEstimate(a._value.AsDouble(), b._value.AsDouble(), c._value.AsDouble()).As<double, T>());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512<T> Clamp(Simd512<T> x, T min, T max) => new(Vector512.MinNative(Vector512.Create(max), Vector512.MaxNative(Vector512.Create(min), x._value)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd512<T> PowerOfTwo(Simd512<T> shifted) => typeof(T) == typeof(float)
+        ? new(((shifted._value.AsInt32() + Vector512.Create(127)) << 23).As<int, T>())
+        : throw new NotSupportedException("PowerOfTwo is defined for float lanes only.");
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512<T> operator +(Simd512<T> a, Simd512<T> b) => new(a._value + b._value);
@@ -122,6 +147,19 @@ internal readonly struct Simd256<T>(Vector256<T> value) : ISimdVector<Simd256<T>
         : new(Vector256.Exp(x._value.AsDouble()).As<double, T>());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256<T> MultiplyAdd(Simd256<T> a, Simd256<T> b, Simd256<T> c) => typeof(T) == typeof(float)
+        ? new(Vector256.MultiplyAddEstimate(a._value.AsSingle(), b._value.AsSingle(), c._value.AsSingle()).As<float, T>())
+        : new(Vector256.MultiplyAddEstimate(a._value.AsDouble(), b._value.AsDouble(), c._value.AsDouble()).As<double, T>());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256<T> Clamp(Simd256<T> x, T min, T max) => new(Vector256.MinNative(Vector256.Create(max), Vector256.MaxNative(Vector256.Create(min), x._value)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd256<T> PowerOfTwo(Simd256<T> shifted) => typeof(T) == typeof(float)
+        ? new(((shifted._value.AsInt32() + Vector256.Create(127)) << 23).As<int, T>())
+        : throw new NotSupportedException("PowerOfTwo is defined for float lanes only.");
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256<T> operator +(Simd256<T> a, Simd256<T> b) => new(a._value + b._value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -163,6 +201,19 @@ internal readonly struct Simd128<T>(Vector128<T> value) : ISimdVector<Simd128<T>
     public static Simd128<T> Exp(Simd128<T> x) => typeof(T) == typeof(float)
         ? new(Vector128.Exp(x._value.AsSingle()).As<float, T>())
         : new(Vector128.Exp(x._value.AsDouble()).As<double, T>());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128<T> MultiplyAdd(Simd128<T> a, Simd128<T> b, Simd128<T> c) => typeof(T) == typeof(float)
+        ? new(Vector128.MultiplyAddEstimate(a._value.AsSingle(), b._value.AsSingle(), c._value.AsSingle()).As<float, T>())
+        : new(Vector128.MultiplyAddEstimate(a._value.AsDouble(), b._value.AsDouble(), c._value.AsDouble()).As<double, T>());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128<T> Clamp(Simd128<T> x, T min, T max) => new(Vector128.MinNative(Vector128.Create(max), Vector128.MaxNative(Vector128.Create(min), x._value)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd128<T> PowerOfTwo(Simd128<T> shifted) => typeof(T) == typeof(float)
+        ? new(((shifted._value.AsInt32() + Vector128.Create(127)) << 23).As<int, T>())
+        : throw new NotSupportedException("PowerOfTwo is defined for float lanes only.");
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128<T> operator +(Simd128<T> a, Simd128<T> b) => new(a._value + b._value);

@@ -113,4 +113,31 @@ public class RecurrentKernelTests
             }
         }
     }
+
+    [Fact]
+    public void ANaNInputGivesNaNNotAFiniteGate()
+    {
+        // The float32 gate passes clamp the exponent's argument: a NaN must pass through the clamp.
+        var g = new Generator(5);
+        var x = Tensor.Randn([2, 3, 4], g);
+        var values = x.ToArray<float>();
+        values[5] = float.NaN;
+        x = Tensor.FromArray(values, 2, 3, 4);
+        var h0 = Tensor.Zeros(3, 37);
+        var (output, _, c) = Tensor.Lstm(x, h0, h0, Tensor.Randn([4 * 37, 4], g), Tensor.Randn([4 * 37, 37], g));
+        var (gru, _) = Tensor.Gru(x, h0, Tensor.Randn([3 * 37, 4], g), Tensor.Randn([3 * 37, 37], g));
+
+        // Batch row 1 of step 0 read the NaN (x[0, 1, 1]): all its hidden units are NaN from then on.
+        foreach (var h in (Tensor[])[output, gru])
+        {
+            var a = h.ToArray<float>();
+            for (int j = 0; j < 37; j++)
+            {
+                Assert.True(float.IsNaN(a[37 + j]), $"hidden unit {j} of row 1 at step 0 is {a[37 + j]}");
+                Assert.False(float.IsNaN(a[j]), $"row 0 at step 0 is NaN");
+            }
+        }
+
+        Assert.True(float.IsNaN(c.ToArray<float>()[37]));
+    }
 }
