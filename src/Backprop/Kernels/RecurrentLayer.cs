@@ -308,10 +308,16 @@ internal sealed class RecurrentLayer<T>
                 }
             }
 
-            if (gBHh is not null)
+            // Without GRU's split, both sides saw the same dL/d(pre-activation): b_hh's sum is b_ih's.
+            if (gBHh is not null && (dhw != dxw || gBIh is null))
             {
                 SumRows(chunk, count * _batch, gBHh, accumulate: first > 0);
             }
+        }
+
+        if (gBHh is not null && dhw == dxw && gBIh is not null)
+        {
+            gBIh.CopyTo(gBHh, 0);
         }
 
         dxw.Return();
