@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Backprop.Kernels;
 
@@ -307,10 +308,16 @@ internal sealed class RecurrentLayer<T>
                 }
             }
 
-            if (gBHh is not null)
+            // Without GRU's split, both sides saw the same dL/d(pre-activation): b_hh's sum is b_ih's.
+            if (gBHh is not null && (dhw != dxw || gBIh is null))
             {
                 SumRows(chunk, count * _batch, gBHh, accumulate: first > 0);
             }
+        }
+
+        if (gBHh is not null && dhw == dxw && gBIh is not null)
+        {
+            gBIh.CopyTo(gBHh, 0);
         }
 
         dxw.Return();
@@ -320,6 +327,12 @@ internal sealed class RecurrentLayer<T>
         }
     }
 
+    // The gate passes. Each is written once, generic over the vector width (Kernels/SimdVector.cs),
+    // and runs 512-bit lanes where the CPU accelerates them, then 256- and 128-bit lanes on what is
+    // left, then scalars. Where each element goes depends only on the hidden size, never on the
+    // batch rows a thread took, so results stay the same for any thread count; the recorded and the
+    // inference forward run the same code.
+
     /// <summary>
     /// One LSTM row in one pass: gates holds the x-side pre-activations and hw the h-side ones;
     /// gates is overwritten with i = σ, f = σ, g = tanh, o = σ of their sums; c = f·c_prev + i·g,
@@ -327,28 +340,10 @@ internal sealed class RecurrentLayer<T>
     /// </summary>
     private static void LstmStep(Span<T> gates, ReadOnlySpan<T> hw, ReadOnlySpan<T> cPrev, Span<T> c, Span<T> tanhC, Span<T> hNext)
     {
-        int h = c.Length, j = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            for (; j <= h - Vector<T>.Count; j += Vector<T>.Count)
-            {
-                var i = Sigmoid(new Vector<T>(gates[j..]) + new Vector<T>(hw[j..]));
-                var f = Sigmoid(new Vector<T>(gates[(h + j)..]) + new Vector<T>(hw[(h + j)..]));
-                var g = Tanh(new Vector<T>(gates[((2 * h) + j)..]) + new Vector<T>(hw[((2 * h) + j)..]));
-                var o = Sigmoid(new Vector<T>(gates[((3 * h) + j)..]) + new Vector<T>(hw[((3 * h) + j)..]));
-                var cj = (f * new Vector<T>(cPrev[j..])) + (i * g);
-                var tc = Tanh(cj);
-                i.CopyTo(gates[j..]);
-                f.CopyTo(gates[(h + j)..]);
-                g.CopyTo(gates[((2 * h) + j)..]);
-                o.CopyTo(gates[((3 * h) + j)..]);
-                cj.CopyTo(c[j..]);
-                tc.CopyTo(tanhC[j..]);
-                (o * tc).CopyTo(hNext[j..]);
-            }
-        }
-
-        for (; j < h; j++)
+        int j = LstmLanes<Simd512<T>>(gates, hw, cPrev, c, tanhC, hNext, 0);
+        j = LstmLanes<Simd256<T>>(gates, hw, cPrev, c, tanhC, hNext, j);
+        j = LstmLanes<Simd128<T>>(gates, hw, cPrev, c, tanhC, hNext, j);
+        for (int h = c.Length; j < h; j++)
         {
             T i = Sigmoid(gates[j] + hw[j]);
             T f = Sigmoid(gates[h + j] + hw[h + j]);
@@ -361,6 +356,35 @@ internal sealed class RecurrentLayer<T>
         }
     }
 
+    /// <summary><see cref="LstmStep"/> on whole vectors of <typeparamref name="V"/> from element <paramref name="j"/>; returns where it stopped.</summary>
+    private static int LstmLanes<V>(Span<T> gates, ReadOnlySpan<T> hw, ReadOnlySpan<T> cPrev, Span<T> c, Span<T> tanhC, Span<T> hNext, int j)
+        where V : struct, ISimdVector<V, T>
+    {
+        if (!V.IsHardwareAccelerated)
+        {
+            return j;
+        }
+
+        for (int h = c.Length; j <= h - V.Count; j += V.Count)
+        {
+            var i = Sigmoid(V.Load(gates[j..]) + V.Load(hw[j..]));
+            var f = Sigmoid(V.Load(gates[(h + j)..]) + V.Load(hw[(h + j)..]));
+            var g = Tanh(V.Load(gates[((2 * h) + j)..]) + V.Load(hw[((2 * h) + j)..]));
+            var o = Sigmoid(V.Load(gates[((3 * h) + j)..]) + V.Load(hw[((3 * h) + j)..]));
+            var cj = (f * V.Load(cPrev[j..])) + (i * g);
+            var tc = Tanh(cj);
+            i.Store(gates[j..]);
+            f.Store(gates[(h + j)..]);
+            g.Store(gates[((2 * h) + j)..]);
+            o.Store(gates[((3 * h) + j)..]);
+            cj.Store(c[j..]);
+            tc.Store(tanhC[j..]);
+            (o * tc).Store(hNext[j..]);
+        }
+
+        return j;
+    }
+
     /// <summary>
     /// One GRU row in one pass: gates holds the x-side pre-activations (r and z with both biases,
     /// n with b_in) and is overwritten with r, z, n; hn = W_hn h + b_hn is kept;
@@ -368,29 +392,10 @@ internal sealed class RecurrentLayer<T>
     /// </summary>
     private static void GruStep(Span<T> gates, ReadOnlySpan<T> hw, ReadOnlySpan<T> bHn, ReadOnlySpan<T> hPrev, Span<T> hn, Span<T> hNext)
     {
-        int h = hn.Length, j = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            for (; j <= h - Vector<T>.Count; j += Vector<T>.Count)
-            {
-                var r = Sigmoid(new Vector<T>(gates[j..]) + new Vector<T>(hw[j..]));
-                var z = Sigmoid(new Vector<T>(gates[(h + j)..]) + new Vector<T>(hw[(h + j)..]));
-                var hnj = new Vector<T>(hw[((2 * h) + j)..]);
-                if (!bHn.IsEmpty)
-                {
-                    hnj += new Vector<T>(bHn[j..]);
-                }
-
-                var n = Tanh(new Vector<T>(gates[((2 * h) + j)..]) + (r * hnj));
-                r.CopyTo(gates[j..]);
-                z.CopyTo(gates[(h + j)..]);
-                n.CopyTo(gates[((2 * h) + j)..]);
-                hnj.CopyTo(hn[j..]);
-                (n + (z * (new Vector<T>(hPrev[j..]) - n))).CopyTo(hNext[j..]);
-            }
-        }
-
-        for (; j < h; j++)
+        int j = GruLanes<Simd512<T>>(gates, hw, bHn, hPrev, hn, hNext, 0);
+        j = GruLanes<Simd256<T>>(gates, hw, bHn, hPrev, hn, hNext, j);
+        j = GruLanes<Simd128<T>>(gates, hw, bHn, hPrev, hn, hNext, j);
+        for (int h = hn.Length; j < h; j++)
         {
             T r = Sigmoid(gates[j] + hw[j]);
             T z = Sigmoid(gates[h + j] + hw[h + j]);
@@ -399,6 +404,36 @@ internal sealed class RecurrentLayer<T>
             (gates[j], gates[h + j], gates[(2 * h) + j]) = (r, z, n);
             hNext[j] = n + (z * (hPrev[j] - n));
         }
+    }
+
+    /// <summary><see cref="GruStep"/> on whole vectors of <typeparamref name="V"/> from element <paramref name="j"/>; returns where it stopped.</summary>
+    private static int GruLanes<V>(Span<T> gates, ReadOnlySpan<T> hw, ReadOnlySpan<T> bHn, ReadOnlySpan<T> hPrev, Span<T> hn, Span<T> hNext, int j)
+        where V : struct, ISimdVector<V, T>
+    {
+        if (!V.IsHardwareAccelerated)
+        {
+            return j;
+        }
+
+        for (int h = hn.Length; j <= h - V.Count; j += V.Count)
+        {
+            var r = Sigmoid(V.Load(gates[j..]) + V.Load(hw[j..]));
+            var z = Sigmoid(V.Load(gates[(h + j)..]) + V.Load(hw[(h + j)..]));
+            var hnj = V.Load(hw[((2 * h) + j)..]);
+            if (!bHn.IsEmpty)
+            {
+                hnj += V.Load(bHn[j..]);
+            }
+
+            var n = Tanh(V.Load(gates[((2 * h) + j)..]) + (r * hnj));
+            r.Store(gates[j..]);
+            z.Store(gates[(h + j)..]);
+            n.Store(gates[((2 * h) + j)..]);
+            hnj.Store(hn[j..]);
+            (n + (z * (V.Load(hPrev[j..]) - n))).Store(hNext[j..]);
+        }
+
+        return j;
     }
 
     /// <summary>One Elman row: h' = tanh or relu of (x-side + h-side pre-activation).</summary>
@@ -435,28 +470,10 @@ internal sealed class RecurrentLayer<T>
     /// </summary>
     private static void LstmStepBackward(ReadOnlySpan<T> gates, ReadOnlySpan<T> tanhC, ReadOnlySpan<T> cPrev, ReadOnlySpan<T> gOut, ReadOnlySpan<T> dhCarry, Span<T> dc, Span<T> dGates)
     {
-        int h = dc.Length, j = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var one = Vector<T>.One;
-            for (; j <= h - Vector<T>.Count; j += Vector<T>.Count)
-            {
-                var i = new Vector<T>(gates[j..]);
-                var f = new Vector<T>(gates[(h + j)..]);
-                var g = new Vector<T>(gates[((2 * h) + j)..]);
-                var o = new Vector<T>(gates[((3 * h) + j)..]);
-                var tc = new Vector<T>(tanhC[j..]);
-                var dh = new Vector<T>(gOut[j..]) + new Vector<T>(dhCarry[j..]);
-                var dcTotal = new Vector<T>(dc[j..]) + (dh * o * (one - (tc * tc)));
-                (dcTotal * f).CopyTo(dc[j..]);
-                (dcTotal * g * i * (one - i)).CopyTo(dGates[j..]);
-                (dcTotal * new Vector<T>(cPrev[j..]) * f * (one - f)).CopyTo(dGates[(h + j)..]);
-                (dcTotal * i * (one - (g * g))).CopyTo(dGates[((2 * h) + j)..]);
-                (dh * tc * o * (one - o)).CopyTo(dGates[((3 * h) + j)..]);
-            }
-        }
-
-        for (; j < h; j++)
+        int j = LstmBackwardLanes<Simd512<T>>(gates, tanhC, cPrev, gOut, dhCarry, dc, dGates, 0);
+        j = LstmBackwardLanes<Simd256<T>>(gates, tanhC, cPrev, gOut, dhCarry, dc, dGates, j);
+        j = LstmBackwardLanes<Simd128<T>>(gates, tanhC, cPrev, gOut, dhCarry, dc, dGates, j);
+        for (int h = dc.Length; j < h; j++)
         {
             T i = gates[j], f = gates[h + j], g = gates[(2 * h) + j], o = gates[(3 * h) + j], tc = tanhC[j];
             T dh = gOut[j] + dhCarry[j];
@@ -469,6 +486,35 @@ internal sealed class RecurrentLayer<T>
         }
     }
 
+    /// <summary><see cref="LstmStepBackward"/> on whole vectors of <typeparamref name="V"/> from element <paramref name="j"/>; returns where it stopped.</summary>
+    private static int LstmBackwardLanes<V>(ReadOnlySpan<T> gates, ReadOnlySpan<T> tanhC, ReadOnlySpan<T> cPrev, ReadOnlySpan<T> gOut, ReadOnlySpan<T> dhCarry, Span<T> dc, Span<T> dGates, int j)
+        where V : struct, ISimdVector<V, T>
+    {
+        if (!V.IsHardwareAccelerated)
+        {
+            return j;
+        }
+
+        var one = V.One;
+        for (int h = dc.Length; j <= h - V.Count; j += V.Count)
+        {
+            var i = V.Load(gates[j..]);
+            var f = V.Load(gates[(h + j)..]);
+            var g = V.Load(gates[((2 * h) + j)..]);
+            var o = V.Load(gates[((3 * h) + j)..]);
+            var tc = V.Load(tanhC[j..]);
+            var dh = V.Load(gOut[j..]) + V.Load(dhCarry[j..]);
+            var dcTotal = V.Load(dc[j..]) + (dh * o * (one - (tc * tc)));
+            (dcTotal * f).Store(dc[j..]);
+            (dcTotal * g * i * (one - i)).Store(dGates[j..]);
+            (dcTotal * V.Load(cPrev[j..]) * f * (one - f)).Store(dGates[(h + j)..]);
+            (dcTotal * i * (one - (g * g))).Store(dGates[((2 * h) + j)..]);
+            (dh * tc * o * (one - o)).Store(dGates[((3 * h) + j)..]);
+        }
+
+        return j;
+    }
+
     /// <summary>
     /// One GRU row backward. With dh = gOut + dhCarry and h' = n + z·(h − n): d(pre n) = dh·(1 − z)·(1 − n²),
     /// d(pre r) = d(pre n)·hn·r(1 − r), d(pre z) = dh·(h − n)·z(1 − z); the x side gets d(pre n), the
@@ -476,30 +522,10 @@ internal sealed class RecurrentLayer<T>
     /// </summary>
     private static void GruStepBackward(ReadOnlySpan<T> gates, ReadOnlySpan<T> hn, ReadOnlySpan<T> hPrev, ReadOnlySpan<T> gOut, Span<T> dhCarry, Span<T> dxw, Span<T> dhw)
     {
-        int h = hn.Length, j = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var one = Vector<T>.One;
-            for (; j <= h - Vector<T>.Count; j += Vector<T>.Count)
-            {
-                var r = new Vector<T>(gates[j..]);
-                var z = new Vector<T>(gates[(h + j)..]);
-                var n = new Vector<T>(gates[((2 * h) + j)..]);
-                var dh = new Vector<T>(gOut[j..]) + new Vector<T>(dhCarry[j..]);
-                var dan = dh * (one - z) * (one - (n * n));
-                var dar = dan * new Vector<T>(hn[j..]) * r * (one - r);
-                var daz = dh * (new Vector<T>(hPrev[j..]) - n) * z * (one - z);
-                dar.CopyTo(dxw[j..]);
-                dar.CopyTo(dhw[j..]);
-                daz.CopyTo(dxw[(h + j)..]);
-                daz.CopyTo(dhw[(h + j)..]);
-                dan.CopyTo(dxw[((2 * h) + j)..]);
-                (dan * r).CopyTo(dhw[((2 * h) + j)..]);
-                (dh * z).CopyTo(dhCarry[j..]);
-            }
-        }
-
-        for (; j < h; j++)
+        int j = GruBackwardLanes<Simd512<T>>(gates, hn, hPrev, gOut, dhCarry, dxw, dhw, 0);
+        j = GruBackwardLanes<Simd256<T>>(gates, hn, hPrev, gOut, dhCarry, dxw, dhw, j);
+        j = GruBackwardLanes<Simd128<T>>(gates, hn, hPrev, gOut, dhCarry, dxw, dhw, j);
+        for (int h = hn.Length; j < h; j++)
         {
             T r = gates[j], z = gates[h + j], n = gates[(2 * h) + j];
             T dh = gOut[j] + dhCarry[j];
@@ -514,21 +540,52 @@ internal sealed class RecurrentLayer<T>
         }
     }
 
+    /// <summary><see cref="GruStepBackward"/> on whole vectors of <typeparamref name="V"/> from element <paramref name="j"/>; returns where it stopped.</summary>
+    private static int GruBackwardLanes<V>(ReadOnlySpan<T> gates, ReadOnlySpan<T> hn, ReadOnlySpan<T> hPrev, ReadOnlySpan<T> gOut, Span<T> dhCarry, Span<T> dxw, Span<T> dhw, int j)
+        where V : struct, ISimdVector<V, T>
+    {
+        if (!V.IsHardwareAccelerated)
+        {
+            return j;
+        }
+
+        var one = V.One;
+        for (int h = hn.Length; j <= h - V.Count; j += V.Count)
+        {
+            var r = V.Load(gates[j..]);
+            var z = V.Load(gates[(h + j)..]);
+            var n = V.Load(gates[((2 * h) + j)..]);
+            var dh = V.Load(gOut[j..]) + V.Load(dhCarry[j..]);
+            var dan = dh * (one - z) * (one - (n * n));
+            var dar = dan * V.Load(hn[j..]) * r * (one - r);
+            var daz = dh * (V.Load(hPrev[j..]) - n) * z * (one - z);
+            dar.Store(dxw[j..]);
+            dar.Store(dhw[j..]);
+            daz.Store(dxw[(h + j)..]);
+            daz.Store(dhw[(h + j)..]);
+            dan.Store(dxw[((2 * h) + j)..]);
+            (dan * r).Store(dhw[((2 * h) + j)..]);
+            (dh * z).Store(dhCarry[j..]);
+        }
+
+        return j;
+    }
+
     private static T Sigmoid(T x) => T.One / (T.One + T.Exp(-x));
 
     /// <summary>σ(x) = 1/(1 + e^(−x)); e^(−x) = ∞ gives exactly 0, never NaN.</summary>
-    private static Vector<T> Sigmoid(Vector<T> x) => Vector<T>.One / (Vector<T>.One + Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static V Sigmoid<V>(V x)
+        where V : struct, ISimdVector<V, T> => V.One / (V.One + SimdMath.Exp<V, T>(-x));
 
     /// <summary>tanh(x) = 2σ(2x) − 1: one exponential, and ±1 (not NaN) for large |x|.</summary>
-    private static Vector<T> Tanh(Vector<T> x)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static V Tanh<V>(V x)
+        where V : struct, ISimdVector<V, T>
     {
-        var two = new Vector<T>(T.One + T.One);
-        return (two * Sigmoid(two * x)) - Vector<T>.One;
+        var two = V.Create(T.One + T.One);
+        return (two * Sigmoid(two * x)) - V.One;
     }
-
-    private static Vector<T> Exp(Vector<T> x) => typeof(T) == typeof(float)
-        ? Vector.As<float, T>(Vector.Exp(Vector.As<T, float>(x)))
-        : Vector.As<double, T>(Vector.Exp(Vector.As<T, double>(x)));
 
     /// <summary>sum[j] (+)= Σ_r m[r, j] over the first <paramref name="rows"/> rows of a (rows × sum.Length) matrix.</summary>
     private static void SumRows(T[] m, int rows, T[] sum, bool accumulate)
