@@ -15,13 +15,19 @@ internal static class Gemm
     /// C[m×n] (+)= op(A)·op(B) with op(A) of shape m×k and op(B) of shape k×n. A is stored m×k
     /// (k×m if <paramref name="transA"/>), B is stored k×n (n×k if <paramref name="transB"/>).
     /// </summary>
-    public static void Multiply<T>(bool transA, bool transB, int m, int n, int k, ArraySegment<T> a, ArraySegment<T> b, ArraySegment<T> c, bool accumulate = false)
+    /// <remarks>
+    /// <paramref name="oneRowKernel"/> false: a one-row float32 product runs as a row of the blocked
+    /// GEMM, not through the matrix-vector kernel (see <see cref="Sgemm.Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, bool, bool)"/>),
+    /// for callers whose rows must not depend on how they were split across threads. Float64 rows are
+    /// computed one way whatever the split.
+    /// </remarks>
+    public static void Multiply<T>(bool transA, bool transB, int m, int n, int k, ArraySegment<T> a, ArraySegment<T> b, ArraySegment<T> c, bool accumulate = false, bool oneRowKernel = true)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) == typeof(float))
         {
             // The packed, register-blocked kernel; the loops below serve float64 (and checking).
-            Sgemm.Multiply(transA, transB, m, n, k, MemoryMarshal.Cast<T, float>(a.AsSpan()), MemoryMarshal.Cast<T, float>(b.AsSpan()), MemoryMarshal.Cast<T, float>(c.AsSpan()), accumulate);
+            Sgemm.Multiply(transA, transB, m, n, k, MemoryMarshal.Cast<T, float>(a.AsSpan()), MemoryMarshal.Cast<T, float>(b.AsSpan()), MemoryMarshal.Cast<T, float>(c.AsSpan()), accumulate, oneRowKernel);
             return;
         }
 

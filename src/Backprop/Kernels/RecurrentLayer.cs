@@ -127,7 +127,8 @@ internal sealed class RecurrentLayer<T>
         // The recurrence. Batch rows are independent through time, so threads take one contiguous range
         // of rows and run all steps on them with no synchronization in between; each step is one GEMM
         // h_{t−1}·W_hhᵀ for the range and one fused pass over its gates. A row is computed the same way
-        // whatever the range, so results do not depend on the thread count.
+        // whatever the range (a range of one row of a larger batch stays on the GEMM, not the one-row
+        // kernel), so results do not depend on the thread count.
         var bHn = _mode == RecurrentMode.Gru && bHh is not null ? bHh[(2 * h)..] : null;
         Threading.For(_batch, (long)_steps * gw * (h + 64), piecesPerThread: 1, (first, end) =>
         {
@@ -136,7 +137,7 @@ internal sealed class RecurrentLayer<T>
             for (int t = 0; t < _steps; t++)
             {
                 var hPrev = t == 0 ? new ArraySegment<T>(h0, first * h, rows * h) : new ArraySegment<T>(output, ((t - 1) * block) + (first * h), rows * h);
-                Gemm.Multiply<T>(false, true, rows, gw, h, hPrev, wHh, hw);
+                Gemm.Multiply<T>(false, true, rows, gw, h, hPrev, wHh, hw, oneRowKernel: _batch == 1);
                 var gates = xw.Step(t);
                 for (int b = first; b < end; b++)
                 {
@@ -240,7 +241,7 @@ internal sealed class RecurrentLayer<T>
                 if (t > 0 || gh0 is not null)
                 {
                     var step = dhw.Segment(t);
-                    Gemm.Multiply<T>(false, false, rows, h, gw, new ArraySegment<T>(step.Array!, step.Offset + (first * gw), rows * gw), wHh, new ArraySegment<T>(dhCarry, first * h, rows * h), accumulate: _mode == RecurrentMode.Gru);
+                    Gemm.Multiply<T>(false, false, rows, h, gw, new ArraySegment<T>(step.Array!, step.Offset + (first * gw), rows * gw), wHh, new ArraySegment<T>(dhCarry, first * h, rows * h), accumulate: _mode == RecurrentMode.Gru, oneRowKernel: _batch == 1);
                 }
             }
         });

@@ -87,11 +87,17 @@ internal static unsafe class Sgemm
     /// C[m×n] (+)= op(A)·op(B) with op(A) m×k and op(B) k×n, all row-major and contiguous. A is stored
     /// m×k (k×m if <paramref name="transA"/>), B is stored k×n (n×k if <paramref name="transB"/>).
     /// </summary>
-    public static void Multiply(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate = false)
-        => Multiply(Best, transA, transB, m, n, k, a, b, c, accumulate);
+    /// <remarks>
+    /// A one-row product normally runs through <see cref="Gemv"/>, which sums in another order than the
+    /// blocked GEMM. <paramref name="oneRowKernel"/> false keeps it on the GEMM, so a row gets the bits
+    /// it would get inside a larger product: callers that split a product's rows across threads pass it,
+    /// or a share of one row would make the result depend on the thread count.
+    /// </remarks>
+    public static void Multiply(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate = false, bool oneRowKernel = true)
+        => Multiply(Best, transA, transB, m, n, k, a, b, c, accumulate, oneRowKernel);
 
-    /// <summary>As <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, bool)"/> with the kernel of a given instruction set (tests run every one the CPU supports).</summary>
-    internal static void Multiply(Isa isa, bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate = false)
+    /// <summary>As <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, bool, bool)"/> with the kernel of a given instruction set (tests run every one the CPU supports).</summary>
+    internal static void Multiply(Isa isa, bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate = false, bool oneRowKernel = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
@@ -124,7 +130,7 @@ internal static unsafe class Sgemm
         Config cfg = ConfigFor(isa, n);
         fixed (float* pa = a, pb = b, pc = c)
         {
-            Run(cfg, isa, transA, m, n, k, pa, new Operand(pb, transB ? k : n, transB, null, 0, 0), pc, accumulate);
+            Run(cfg, isa, transA, m, n, k, pa, new Operand(pb, transB ? k : n, transB, null, 0, 0), pc, accumulate, oneRowKernel);
         }
     }
 
@@ -210,7 +216,7 @@ internal static unsafe class Sgemm
 
     /// <summary>
     /// C[m×n] (+)= op(A)·op(B) with op(B) packed beforehand by <see cref="Pack(bool, int, int, ReadOnlySpan{float})"/>:
-    /// the same loop nests, threads and sums as <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, bool)"/>
+    /// the same loop nests, threads and sums as <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, bool, bool)"/>
     /// on the unpacked B, so the same bits, without packing B on every call.
     /// </summary>
     public static void Multiply(bool transA, int m, ReadOnlySpan<float> a, PackedB b, Span<float> c, bool accumulate = false)
@@ -290,9 +296,9 @@ internal static unsafe class Sgemm
     }
 
     /// <summary>The product after the checks: one row by <see cref="Gemv"/>, else the serial nest or a multithreaded one.</summary>
-    private static void Run(Config cfg, Isa isa, bool transA, int m, int n, int k, float* pa, Operand b, float* pc, bool accumulate)
+    private static void Run(Config cfg, Isa isa, bool transA, int m, int n, int k, float* pa, Operand b, float* pc, bool accumulate, bool oneRowKernel = true)
     {
-        if (m == 1)
+        if (m == 1 && oneRowKernel)
         {
             // One row (a batch-1 Linear, one step of a single sequence's recurrence): a matrix-vector
             // product read straight from B; packing B and padding A to MR rows would cost several

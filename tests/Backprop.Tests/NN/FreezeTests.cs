@@ -12,9 +12,8 @@ namespace Backprop.Tests.NN;
 /// DOTNET_EnableAVX512F=0 / DOTNET_EnableAVX2=0); it is a snapshot that training, LoadStateDict or
 /// Train() on the source do not reach; it records no graph; and bad input gets the source's message.
 /// </summary>
-// Alone (it switches the process-wide thread count many times, and the row-split recurrence of
-// LSTM/GRU does not give the same bits on 1 and 2 threads for every batch size: a test of it that
-// ran meanwhile could see its two passes run on different thread counts).
+// Alone: it switches the process-wide thread count many times, and a test that compares 1 and 2
+// threads meanwhile could see both of its passes run on the same count.
 [Collection(Backprop.Tests.Kernels.ThreadCountCollection.Name)]
 public class FreezeTests
 {
