@@ -330,7 +330,7 @@ internal sealed class RecurrentLayer<T>
 
     // The gate passes. Each is written once, generic over the vector width (Kernels/SimdVector.cs),
     // and runs 512-bit lanes where the CPU accelerates them, then 256- and 128-bit lanes on what is
-    // left, then scalars. Where each element goes depends only on the hidden size, never on the
+    // left, then one element at a time through the same body (Simd1). Where each element goes depends only on the hidden size, never on the
     // batch rows a thread took, so results stay the same for any thread count; the recorded and the
     // inference forward run the same code.
 
@@ -344,17 +344,7 @@ internal sealed class RecurrentLayer<T>
         int j = LstmLanes<Simd512<T>>(gates, hw, cPrev, c, tanhC, hNext, 0);
         j = LstmLanes<Simd256<T>>(gates, hw, cPrev, c, tanhC, hNext, j);
         j = LstmLanes<Simd128<T>>(gates, hw, cPrev, c, tanhC, hNext, j);
-        for (int h = c.Length; j < h; j++)
-        {
-            T i = Sigmoid(gates[j] + hw[j]);
-            T f = Sigmoid(gates[h + j] + hw[h + j]);
-            T g = T.Tanh(gates[(2 * h) + j] + hw[(2 * h) + j]);
-            T o = Sigmoid(gates[(3 * h) + j] + hw[(3 * h) + j]);
-            (gates[j], gates[h + j], gates[(2 * h) + j], gates[(3 * h) + j]) = (i, f, g, o);
-            c[j] = (f * cPrev[j]) + (i * g);
-            tanhC[j] = T.Tanh(c[j]);
-            hNext[j] = o * tanhC[j];
-        }
+        LstmLanes<Simd1<T>>(gates, hw, cPrev, c, tanhC, hNext, j);
     }
 
     /// <summary><see cref="LstmStep"/> on whole vectors of <typeparamref name="V"/> from element <paramref name="j"/>; returns where it stopped.</summary>
@@ -396,15 +386,7 @@ internal sealed class RecurrentLayer<T>
         int j = GruLanes<Simd512<T>>(gates, hw, bHn, hPrev, hn, hNext, 0);
         j = GruLanes<Simd256<T>>(gates, hw, bHn, hPrev, hn, hNext, j);
         j = GruLanes<Simd128<T>>(gates, hw, bHn, hPrev, hn, hNext, j);
-        for (int h = hn.Length; j < h; j++)
-        {
-            T r = Sigmoid(gates[j] + hw[j]);
-            T z = Sigmoid(gates[h + j] + hw[h + j]);
-            hn[j] = hw[(2 * h) + j] + (bHn.IsEmpty ? T.Zero : bHn[j]);
-            T n = T.Tanh(gates[(2 * h) + j] + (r * hn[j]));
-            (gates[j], gates[h + j], gates[(2 * h) + j]) = (r, z, n);
-            hNext[j] = n + (z * (hPrev[j] - n));
-        }
+        GruLanes<Simd1<T>>(gates, hw, bHn, hPrev, hn, hNext, j);
     }
 
     /// <summary><see cref="GruStep"/> on whole vectors of <typeparamref name="V"/> from element <paramref name="j"/>; returns where it stopped.</summary>
@@ -474,17 +456,7 @@ internal sealed class RecurrentLayer<T>
         int j = LstmBackwardLanes<Simd512<T>>(gates, tanhC, cPrev, gOut, dhCarry, dc, dGates, 0);
         j = LstmBackwardLanes<Simd256<T>>(gates, tanhC, cPrev, gOut, dhCarry, dc, dGates, j);
         j = LstmBackwardLanes<Simd128<T>>(gates, tanhC, cPrev, gOut, dhCarry, dc, dGates, j);
-        for (int h = dc.Length; j < h; j++)
-        {
-            T i = gates[j], f = gates[h + j], g = gates[(2 * h) + j], o = gates[(3 * h) + j], tc = tanhC[j];
-            T dh = gOut[j] + dhCarry[j];
-            T dcTotal = dc[j] + (dh * o * (T.One - (tc * tc)));
-            dc[j] = dcTotal * f;
-            dGates[j] = dcTotal * g * i * (T.One - i);
-            dGates[h + j] = dcTotal * cPrev[j] * f * (T.One - f);
-            dGates[(2 * h) + j] = dcTotal * i * (T.One - (g * g));
-            dGates[(3 * h) + j] = dh * tc * o * (T.One - o);
-        }
+        LstmBackwardLanes<Simd1<T>>(gates, tanhC, cPrev, gOut, dhCarry, dc, dGates, j);
     }
 
     /// <summary><see cref="LstmStepBackward"/> on whole vectors of <typeparamref name="V"/> from element <paramref name="j"/>; returns where it stopped.</summary>
@@ -526,19 +498,7 @@ internal sealed class RecurrentLayer<T>
         int j = GruBackwardLanes<Simd512<T>>(gates, hn, hPrev, gOut, dhCarry, dxw, dhw, 0);
         j = GruBackwardLanes<Simd256<T>>(gates, hn, hPrev, gOut, dhCarry, dxw, dhw, j);
         j = GruBackwardLanes<Simd128<T>>(gates, hn, hPrev, gOut, dhCarry, dxw, dhw, j);
-        for (int h = hn.Length; j < h; j++)
-        {
-            T r = gates[j], z = gates[h + j], n = gates[(2 * h) + j];
-            T dh = gOut[j] + dhCarry[j];
-            T dan = dh * (T.One - z) * (T.One - (n * n));
-            T dar = dan * hn[j] * r * (T.One - r);
-            T daz = dh * (hPrev[j] - n) * z * (T.One - z);
-            dxw[j] = dhw[j] = dar;
-            dxw[h + j] = dhw[h + j] = daz;
-            dxw[(2 * h) + j] = dan;
-            dhw[(2 * h) + j] = dan * r;
-            dhCarry[j] = dh * z;
-        }
+        GruBackwardLanes<Simd1<T>>(gates, hn, hPrev, gOut, dhCarry, dxw, dhw, j);
     }
 
     /// <summary><see cref="GruStepBackward"/> on whole vectors of <typeparamref name="V"/> from element <paramref name="j"/>; returns where it stopped.</summary>
@@ -571,8 +531,6 @@ internal sealed class RecurrentLayer<T>
 
         return j;
     }
-
-    private static T Sigmoid(T x) => T.One / (T.One + T.Exp(-x));
 
     /// <summary>σ(x) = 1/(1 + e^(−x)); e^(−x) = ∞ gives exactly 0, never NaN.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

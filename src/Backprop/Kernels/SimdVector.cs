@@ -7,7 +7,8 @@ namespace Backprop.Kernels;
 /// <summary>
 /// A SIMD vector of one fixed width, so that an element-wise kernel is written once, generic over
 /// the width, and run with the widest width the CPU accelerates and then narrower ones on what is
-/// left (<see cref="Simd512{T}"/>, <see cref="Simd256{T}"/>, <see cref="Simd128{T}"/>). The
+/// left (<see cref="Simd512{T}"/>, <see cref="Simd256{T}"/>, <see cref="Simd128{T}"/>), and the
+/// last elements one at a time with the same body (<see cref="Simd1{T}"/>). The
 /// runtime's own <c>ISimdVector</c> is not public; <see cref="Vector{T}"/> has one width per process
 /// (256 bits on AVX-512 machines unless <c>DOTNET_PreferredVectorBitWidth=512</c>).
 /// </summary>
@@ -232,4 +233,60 @@ internal readonly struct Simd128<T>(Vector128<T> value) : ISimdVector<Simd128<T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Store(Span<T> destination) => _value.CopyTo(destination);
+}
+
+/// <summary>
+/// One lane: the scalar tail of a kernel written over <see cref="ISimdVector{TSelf, T}"/>, so the
+/// elements left after the widest vectors go through the same body (the same formulas, the same
+/// <see cref="SimdMath.Exp{V, T}"/>) instead of a scalar copy of it.
+/// </summary>
+/// <typeparam name="T">float or double.</typeparam>
+internal readonly struct Simd1<T>(T value) : ISimdVector<Simd1<T>, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T _value = value;
+
+    public static bool IsHardwareAccelerated => true;
+
+    public static int Count => 1;
+
+    public static Simd1<T> One => new(T.One);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1<T> Create(T value) => new(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1<T> Load(ReadOnlySpan<T> source) => new(source[0]);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1<T> Exp(Simd1<T> x) => new(T.Exp(x._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1<T> MultiplyAdd(Simd1<T> a, Simd1<T> b, Simd1<T> c) => new(T.FusedMultiplyAdd(a._value, b._value, c._value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1<T> Clamp(Simd1<T> x, T min, T max) => T.IsNaN(x._value) ? x : new(T.Min(max, T.Max(min, x._value)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1<T> PowerOfTwo(Simd1<T> shifted) => typeof(T) == typeof(float)
+        ? new((T)(object)BitConverter.Int32BitsToSingle((BitConverter.SingleToInt32Bits((float)(object)shifted._value) + 127) << 23))
+        : throw new NotSupportedException("PowerOfTwo is defined for float lanes only.");
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1<T> operator +(Simd1<T> a, Simd1<T> b) => new(a._value + b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1<T> operator -(Simd1<T> a, Simd1<T> b) => new(a._value - b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1<T> operator -(Simd1<T> a) => new(-a._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1<T> operator *(Simd1<T> a, Simd1<T> b) => new(a._value * b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Simd1<T> operator /(Simd1<T> a, Simd1<T> b) => new(a._value / b._value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Store(Span<T> destination) => destination[0] = _value;
 }

@@ -54,7 +54,7 @@ public class SimdMathTests
         }
     }
 
-    /// <summary>SimdMath.Exp over an array, once per vector width this CPU accelerates (a tail in scalars).</summary>
+    /// <summary>SimdMath.Exp over an array, once per vector width this CPU accelerates and once one lane at a time.</summary>
     private static IEnumerable<Func<float[], float[]>> Widths()
     {
         if (Vector512.IsHardwareAccelerated)
@@ -71,6 +71,9 @@ public class SimdMathTests
         {
             yield return Run<Simd128<float>>;
         }
+
+        // The one-lane form the kernels' tails run (and everything, without SIMD).
+        yield return Run<Simd1<float>>;
     }
 
     private static float[] Run<V>(float[] x)
