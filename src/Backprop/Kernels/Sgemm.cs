@@ -112,18 +112,8 @@ internal static unsafe class Sgemm
             throw new PlatformNotSupportedException($"{isa} kernels need a CPU with {isa}");
         }
 
-        if (m == 0 || n == 0)
+        if (IsEmpty(m, n, k, c, accumulate))
         {
-            return;
-        }
-
-        if (k == 0)
-        {
-            if (!accumulate)
-            {
-                c[..(m * n)].Clear();
-            }
-
             return;
         }
 
@@ -229,18 +219,8 @@ internal static unsafe class Sgemm
             throw new ArgumentException($"buffers too small for {m}×{k}·{k}×{n}: a {a.Length}, c {c.Length}");
         }
 
-        if (m == 0 || n == 0)
+        if (IsEmpty(m, n, k, c, accumulate))
         {
-            return;
-        }
-
-        if (k == 0)
-        {
-            if (!accumulate)
-            {
-                c[..(m * n)].Clear();
-            }
-
             return;
         }
 
@@ -248,6 +228,25 @@ internal static unsafe class Sgemm
         {
             Run(b.Config, b.Isa, transA, m, n, k, pa, new Operand(pb, b.TransB ? k : n, b.TransB, b.Panels, b.Width, 0), pc, accumulate);
         }
+    }
+
+    /// <summary>
+    /// Whether the product has nothing to multiply: no output (m or n is 0), or k = 0, where C becomes
+    /// 0 (kept when accumulating). Then it is done.
+    /// </summary>
+    private static bool IsEmpty(int m, int n, int k, Span<float> c, bool accumulate)
+    {
+        if (m == 0 || n == 0)
+        {
+            return true;
+        }
+
+        if (k == 0 && !accumulate)
+        {
+            c[..(m * n)].Clear();
+        }
+
+        return k == 0;
     }
 
     /// <summary>
