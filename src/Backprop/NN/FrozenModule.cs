@@ -137,11 +137,15 @@ internal sealed class FrozenModule : Module
 
         public static FrozenLinear Of(Linear linear)
         {
-            var weight = Copy(linear.Weight);
-            var packed = weight.DType == DType.Float32 && weight.Rank == 2
-                ? Sgemm.Pack(transB: true, weight.Size(1), weight.Size(0), weight.F32)
-                : null;
-            return new FrozenLinear(weight, CopyOrNull(linear.Bias), packed, relu: false);
+            var source = linear.Weight;
+            if (source.DType != DType.Float32 || source.Rank != 2)
+            {
+                return new FrozenLinear(Copy(source), CopyOrNull(linear.Bias), null, relu: false);
+            }
+
+            // Pack copies W as stored beside its panels: that copy is the frozen layer's weight.
+            var packed = Sgemm.Pack(transB: true, source.Size(1), source.Size(0), source.F32);
+            return new FrozenLinear(Tensor.FromStorage(packed.Source, source.Shape), CopyOrNull(linear.Bias), packed, relu: false);
         }
 
         public FrozenLinear WithRelu() => new(weight, bias, packed, relu: true);
