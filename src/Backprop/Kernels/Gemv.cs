@@ -15,10 +15,10 @@ namespace Backprop.Kernels;
 /// the same depth blocks as the packed kernel, so a row computed here is bit-identical to the same
 /// row computed in a larger product. With B stored n×k (transposed, Linear's weight) each output is
 /// a dot product of two contiguous rows, summed in vector lanes (rounding within float32's usual
-/// tolerance of the sequential sum). Either way every output is computed the same way whatever the
+/// tolerance of the sequential sum; see Gemv.Rows.cs). Either way every output is computed the same way whatever the
 /// thread count or the split.
 /// </remarks>
-internal static unsafe class Gemv
+internal static unsafe partial class Gemv
 {
     // Below this many multiply-adds (128 KB of B) one thread streams B faster than two can be handed
     // it. The product streams B from the cache, so two cores (two caches) take about half the time
@@ -54,28 +54,7 @@ internal static unsafe class Gemv
     {
         if (transB)
         {
-            int j = start;
-            if (isa != Sgemm.Isa.Scalar)
-            {
-                // Four rows of B at a time: eight independent accumulator chains instead of two (one
-                // row's chains alone wait on the FMA latency); each row's sum is the same as Dot's.
-                for (; j + 4 <= end; j += 4)
-                {
-                    float* b0 = b + ((long)j * k);
-                    var (d0, d1, d2, d3) = isa == Sgemm.Isa.Avx512 ? Dot4x512(a, b0, k) : Dot4x256(a, b0, k);
-                    c[j] = accumulate ? c[j] + d0 : d0;
-                    c[j + 1] = accumulate ? c[j + 1] + d1 : d1;
-                    c[j + 2] = accumulate ? c[j + 2] + d2 : d2;
-                    c[j + 3] = accumulate ? c[j + 3] + d3 : d3;
-                }
-            }
-
-            for (; j < end; j++)
-            {
-                float dot = Dot(isa, a, b + ((long)j * k), k);
-                c[j] = accumulate ? c[j] + dot : dot;
-            }
-
+            Rows(isa, start, end, k, a, b, c, accumulate);
             return;
         }
 
@@ -108,10 +87,74 @@ internal static unsafe class Gemv
         }
     }
 
-    /// <summary>Columns [j, end) in groups of 64 then 16, each column summing its kc products in order with FMA; returns the first column left.</summary>
+    /// <summary>Columns [j, end) in groups of 256, 64 then 16 (sixteen, four, one accumulator: enough independent sums to cover the FMA latency where the row is wide), each column summing its kc products in order with FMA; returns the first column left.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Axpy512(int j, int end, int n, int kc, float* a, float* b, float* c, bool accumulate)
     {
+        for (; j + 256 <= end; j += 256)
+        {
+            Vector512<float> s0 = default; Vector512<float> s1 = default; Vector512<float> s2 = default; Vector512<float> s3 = default; Vector512<float> s4 = default; Vector512<float> s5 = default; Vector512<float> s6 = default; Vector512<float> s7 = default; Vector512<float> s8 = default; Vector512<float> s9 = default; Vector512<float> s10 = default; Vector512<float> s11 = default; Vector512<float> s12 = default; Vector512<float> s13 = default; Vector512<float> s14 = default; Vector512<float> s15 = default;
+            float* row = b + j;
+            for (int p = 0; p < kc; p++, row += n)
+            {
+                var ap = Vector512.Create(a[p]);
+                s0 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 0), s0);
+                s1 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 16), s1);
+                s2 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 32), s2);
+                s3 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 48), s3);
+                s4 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 64), s4);
+                s5 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 80), s5);
+                s6 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 96), s6);
+                s7 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 112), s7);
+                s8 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 128), s8);
+                s9 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 144), s9);
+                s10 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 160), s10);
+                s11 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 176), s11);
+                s12 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 192), s12);
+                s13 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 208), s13);
+                s14 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 224), s14);
+                s15 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 240), s15);
+            }
+
+            float* cj = c + j;
+            if (accumulate)
+            {
+                s0 += Vector512.Load(cj + 0);
+                s1 += Vector512.Load(cj + 16);
+                s2 += Vector512.Load(cj + 32);
+                s3 += Vector512.Load(cj + 48);
+                s4 += Vector512.Load(cj + 64);
+                s5 += Vector512.Load(cj + 80);
+                s6 += Vector512.Load(cj + 96);
+                s7 += Vector512.Load(cj + 112);
+                s8 += Vector512.Load(cj + 128);
+                s9 += Vector512.Load(cj + 144);
+                s10 += Vector512.Load(cj + 160);
+                s11 += Vector512.Load(cj + 176);
+                s12 += Vector512.Load(cj + 192);
+                s13 += Vector512.Load(cj + 208);
+                s14 += Vector512.Load(cj + 224);
+                s15 += Vector512.Load(cj + 240);
+            }
+
+            Vector512.Store(s0, cj + 0);
+            Vector512.Store(s1, cj + 16);
+            Vector512.Store(s2, cj + 32);
+            Vector512.Store(s3, cj + 48);
+            Vector512.Store(s4, cj + 64);
+            Vector512.Store(s5, cj + 80);
+            Vector512.Store(s6, cj + 96);
+            Vector512.Store(s7, cj + 112);
+            Vector512.Store(s8, cj + 128);
+            Vector512.Store(s9, cj + 144);
+            Vector512.Store(s10, cj + 160);
+            Vector512.Store(s11, cj + 176);
+            Vector512.Store(s12, cj + 192);
+            Vector512.Store(s13, cj + 208);
+            Vector512.Store(s14, cj + 224);
+            Vector512.Store(s15, cj + 240);
+        }
+
         for (; j + 64 <= end; j += 64)
         {
             Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
@@ -152,10 +195,50 @@ internal static unsafe class Gemv
         return j;
     }
 
-    /// <summary>As <see cref="Axpy512"/> with 256-bit vectors (groups of 32 then 8 columns).</summary>
+    /// <summary>As <see cref="Axpy512"/> with 256-bit vectors (groups of 64, 32 then 8 columns; AVX2's sixteen registers hold eight accumulators and the operands).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Axpy256(int j, int end, int n, int kc, float* a, float* b, float* c, bool accumulate)
     {
+        for (; j + 64 <= end; j += 64)
+        {
+            Vector256<float> s0 = default; Vector256<float> s1 = default; Vector256<float> s2 = default; Vector256<float> s3 = default; Vector256<float> s4 = default; Vector256<float> s5 = default; Vector256<float> s6 = default; Vector256<float> s7 = default;
+            float* row = b + j;
+            for (int p = 0; p < kc; p++, row += n)
+            {
+                var ap = Vector256.Create(a[p]);
+                s0 = Fma.MultiplyAdd(ap, Vector256.Load(row + 0), s0);
+                s1 = Fma.MultiplyAdd(ap, Vector256.Load(row + 8), s1);
+                s2 = Fma.MultiplyAdd(ap, Vector256.Load(row + 16), s2);
+                s3 = Fma.MultiplyAdd(ap, Vector256.Load(row + 24), s3);
+                s4 = Fma.MultiplyAdd(ap, Vector256.Load(row + 32), s4);
+                s5 = Fma.MultiplyAdd(ap, Vector256.Load(row + 40), s5);
+                s6 = Fma.MultiplyAdd(ap, Vector256.Load(row + 48), s6);
+                s7 = Fma.MultiplyAdd(ap, Vector256.Load(row + 56), s7);
+            }
+
+            float* cj = c + j;
+            if (accumulate)
+            {
+                s0 += Vector256.Load(cj + 0);
+                s1 += Vector256.Load(cj + 8);
+                s2 += Vector256.Load(cj + 16);
+                s3 += Vector256.Load(cj + 24);
+                s4 += Vector256.Load(cj + 32);
+                s5 += Vector256.Load(cj + 40);
+                s6 += Vector256.Load(cj + 48);
+                s7 += Vector256.Load(cj + 56);
+            }
+
+            Vector256.Store(s0, cj + 0);
+            Vector256.Store(s1, cj + 8);
+            Vector256.Store(s2, cj + 16);
+            Vector256.Store(s3, cj + 24);
+            Vector256.Store(s4, cj + 32);
+            Vector256.Store(s5, cj + 40);
+            Vector256.Store(s6, cj + 48);
+            Vector256.Store(s7, cj + 56);
+        }
+
         for (; j + 32 <= end; j += 32)
         {
             Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
@@ -194,140 +277,5 @@ internal static unsafe class Gemv
         }
 
         return j;
-    }
-
-    /// <summary>Four <see cref="Dot"/>s of x with the consecutive rows y, y + k, y + 2k, y + 3k (AVX-512), each summed exactly as Dot sums it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (float, float, float, float) Dot4x512(float* x, float* y, int k)
-    {
-        float* y1 = y + k, y2 = y1 + k, y3 = y2 + k;
-        Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default, d0 = default, d1 = default;
-        int p = 0;
-        for (; p + 32 <= k; p += 32)
-        {
-            var x0 = Vector512.Load(x + p);
-            var x1 = Vector512.Load(x + p + 16);
-            a0 = Avx512F.FusedMultiplyAdd(x0, Vector512.Load(y + p), a0);
-            b0 = Avx512F.FusedMultiplyAdd(x0, Vector512.Load(y1 + p), b0);
-            c0 = Avx512F.FusedMultiplyAdd(x0, Vector512.Load(y2 + p), c0);
-            d0 = Avx512F.FusedMultiplyAdd(x0, Vector512.Load(y3 + p), d0);
-            a1 = Avx512F.FusedMultiplyAdd(x1, Vector512.Load(y + p + 16), a1);
-            b1 = Avx512F.FusedMultiplyAdd(x1, Vector512.Load(y1 + p + 16), b1);
-            c1 = Avx512F.FusedMultiplyAdd(x1, Vector512.Load(y2 + p + 16), c1);
-            d1 = Avx512F.FusedMultiplyAdd(x1, Vector512.Load(y3 + p + 16), d1);
-        }
-
-        if (p + 16 <= k)
-        {
-            var x0 = Vector512.Load(x + p);
-            a0 = Avx512F.FusedMultiplyAdd(x0, Vector512.Load(y + p), a0);
-            b0 = Avx512F.FusedMultiplyAdd(x0, Vector512.Load(y1 + p), b0);
-            c0 = Avx512F.FusedMultiplyAdd(x0, Vector512.Load(y2 + p), c0);
-            d0 = Avx512F.FusedMultiplyAdd(x0, Vector512.Load(y3 + p), d0);
-            p += 16;
-        }
-
-        float sa = Vector512.Sum(a0 + a1), sb = Vector512.Sum(b0 + b1), sc = Vector512.Sum(c0 + c1), sd = Vector512.Sum(d0 + d1);
-        for (; p < k; p++)
-        {
-            sa = MathF.FusedMultiplyAdd(x[p], y[p], sa);
-            sb = MathF.FusedMultiplyAdd(x[p], y1[p], sb);
-            sc = MathF.FusedMultiplyAdd(x[p], y2[p], sc);
-            sd = MathF.FusedMultiplyAdd(x[p], y3[p], sd);
-        }
-
-        return (sa, sb, sc, sd);
-    }
-
-    /// <summary>As <see cref="Dot4x512"/> with 256-bit vectors.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (float, float, float, float) Dot4x256(float* x, float* y, int k)
-    {
-        float* y1 = y + k, y2 = y1 + k, y3 = y2 + k;
-        Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default, d0 = default, d1 = default;
-        int p = 0;
-        for (; p + 16 <= k; p += 16)
-        {
-            var x0 = Vector256.Load(x + p);
-            var x1 = Vector256.Load(x + p + 8);
-            a0 = Fma.MultiplyAdd(x0, Vector256.Load(y + p), a0);
-            b0 = Fma.MultiplyAdd(x0, Vector256.Load(y1 + p), b0);
-            c0 = Fma.MultiplyAdd(x0, Vector256.Load(y2 + p), c0);
-            d0 = Fma.MultiplyAdd(x0, Vector256.Load(y3 + p), d0);
-            a1 = Fma.MultiplyAdd(x1, Vector256.Load(y + p + 8), a1);
-            b1 = Fma.MultiplyAdd(x1, Vector256.Load(y1 + p + 8), b1);
-            c1 = Fma.MultiplyAdd(x1, Vector256.Load(y2 + p + 8), c1);
-            d1 = Fma.MultiplyAdd(x1, Vector256.Load(y3 + p + 8), d1);
-        }
-
-        if (p + 8 <= k)
-        {
-            var x0 = Vector256.Load(x + p);
-            a0 = Fma.MultiplyAdd(x0, Vector256.Load(y + p), a0);
-            b0 = Fma.MultiplyAdd(x0, Vector256.Load(y1 + p), b0);
-            c0 = Fma.MultiplyAdd(x0, Vector256.Load(y2 + p), c0);
-            d0 = Fma.MultiplyAdd(x0, Vector256.Load(y3 + p), d0);
-            p += 8;
-        }
-
-        float sa = Vector256.Sum(a0 + a1), sb = Vector256.Sum(b0 + b1), sc = Vector256.Sum(c0 + c1), sd = Vector256.Sum(d0 + d1);
-        for (; p < k; p++)
-        {
-            sa = MathF.FusedMultiplyAdd(x[p], y[p], sa);
-            sb = MathF.FusedMultiplyAdd(x[p], y1[p], sb);
-            sc = MathF.FusedMultiplyAdd(x[p], y2[p], sc);
-            sd = MathF.FusedMultiplyAdd(x[p], y3[p], sd);
-        }
-
-        return (sa, sb, sc, sd);
-    }
-
-    /// <summary>Σ x[p]·y[p] over two contiguous rows: two vector accumulators, their lane sum, then the tail in order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Dot(Sgemm.Isa isa, float* x, float* y, int k)
-    {
-        int p = 0;
-        float sum = 0;
-        if (isa == Sgemm.Isa.Avx512)
-        {
-            Vector512<float> s0 = default, s1 = default;
-            for (; p + 32 <= k; p += 32)
-            {
-                s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(x + p), Vector512.Load(y + p), s0);
-                s1 = Avx512F.FusedMultiplyAdd(Vector512.Load(x + p + 16), Vector512.Load(y + p + 16), s1);
-            }
-
-            if (p + 16 <= k)
-            {
-                s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(x + p), Vector512.Load(y + p), s0);
-                p += 16;
-            }
-
-            sum = Vector512.Sum(s0 + s1);
-        }
-        else if (isa == Sgemm.Isa.Avx2)
-        {
-            Vector256<float> s0 = default, s1 = default;
-            for (; p + 16 <= k; p += 16)
-            {
-                s0 = Fma.MultiplyAdd(Vector256.Load(x + p), Vector256.Load(y + p), s0);
-                s1 = Fma.MultiplyAdd(Vector256.Load(x + p + 8), Vector256.Load(y + p + 8), s1);
-            }
-
-            if (p + 8 <= k)
-            {
-                s0 = Fma.MultiplyAdd(Vector256.Load(x + p), Vector256.Load(y + p), s0);
-                p += 8;
-            }
-
-            sum = Vector256.Sum(s0 + s1);
-        }
-
-        for (; p < k; p++)
-        {
-            sum = isa == Sgemm.Isa.Scalar ? sum + (x[p] * y[p]) : MathF.FusedMultiplyAdd(x[p], y[p], sum);
-        }
-
-        return sum;
     }
 }

@@ -172,16 +172,17 @@ public class SgemmTests
     [MemberData(nameof(Isas))]
     public void OneRowWithTransposedBGivesEachOutputWhateverItsNeighbours(string isaName)
     {
-        // The one-row path takes rows of B four at a time when it can; each output must equal its
-        // row's product alone.
+        // The one-row path takes rows of B sixteen (AVX-512) or eight (AVX2) at a time and sums their
+        // lanes together; each output must equal its row's product alone, and the product itself.
         var isa = Enum.Parse<Sgemm.Isa>(isaName);
         var rng = new Random(8);
-        foreach (var (n, k) in ((int, int)[])[(7, 5), (9, 16), (13, 40), (6, 1000), (5, 127)])
+        foreach (var (n, k) in ((int, int)[])[(7, 5), (9, 16), (13, 40), (6, 1000), (5, 127), (16, 128), (37, 300), (64, 17), (40, 256), (19, 1), (512, 128), (33, 143)])
         {
             var a = Random(rng, k);
             var b = Random(rng, n * k);
             var c = new float[n];
             Sgemm.Multiply(isa, false, true, 1, n, k, a, b, c);
+            AssertClose(false, true, 1, n, k, a, b, new float[n], c, accumulate: false, $"{isa} 1×{n}×{k}");
             for (int j = 0; j < n; j++)
             {
                 var alone = new float[1];
