@@ -43,6 +43,19 @@ internal sealed class FrozenModule : Module
                 continue;
             }
 
+            // ReLU then max pooling: pool first, then ReLU in place on the pooled (fresh) output, a
+            // quarter of the elements for 2×2 windows. The same values: ReLU never lowers an order
+            // (max(relu(a), relu(b)) = relu(max(a, b))), every window holds at least one input element,
+            // and a NaN in a window gives NaN either way. Not for a hooked pooling layer, whose hooks
+            // must see the ReLU's output.
+            if (layers[i] is FrozenRelu && i + 1 < layers.Count && layers[i + 1] is FrozenByReference { Module: MaxPool2d, Calls: false } pool)
+            {
+                fused.Add(pool.WithFreshOutput());
+                fused.Add(layers[i]);
+                i++;
+                continue;
+            }
+
             fused.Add(layers[i]);
         }
 
@@ -218,9 +231,20 @@ internal sealed class FrozenModule : Module
         }
     }
 
-    /// <summary>A module kept as it is: a stateless layer (its Forward), or one Freeze does not know or with hooks (its Call, hooks and all).</summary>
-    private sealed class FrozenByReference(Module module, bool call) : FrozenLayer
+    /// <summary>
+    /// A module kept as it is: a stateless layer (its Forward), or one Freeze does not know or with
+    /// hooks (its Call, hooks and all). <paramref name="freshOutput"/>: its output is a new tensor
+    /// nothing else holds (max pooling), which a following ReLU may overwrite.
+    /// </summary>
+    private sealed class FrozenByReference(Module module, bool call, bool freshOutput = false) : FrozenLayer
     {
+        public Module Module => module;
+
+        /// <summary>Whether it runs through Call (hooks see its input and output), not Forward.</summary>
+        public bool Calls => call;
+
+        public FrozenByReference WithFreshOutput() => new(module, call, freshOutput: true);
+
         public static FrozenByReference Of(Module module, string path, bool call)
         {
             if (call && module.Modules().FirstOrDefault(m => m.IsTraining) is { } training)
@@ -236,7 +260,7 @@ internal sealed class FrozenModule : Module
 
         public override Tensor Run(Tensor x, ref bool fresh)
         {
-            fresh = false;
+            fresh = freshOutput;
             return call ? module.Call(x) : module.Forward(x);
         }
     }

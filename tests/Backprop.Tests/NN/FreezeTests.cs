@@ -241,6 +241,51 @@ public class FreezeTests
         Assert.Equal(new float[] { -1, 2, -3, 4 }, input.ToArray<float>());
     }
 
+    [Fact]
+    public void ReluBeforeMaxPoolingRunsAfterItWithTheSameBits()
+    {
+        // The frozen chain pools first and applies ReLU to the pooled output: the bits must be the
+        // same for signed zeros, NaN, infinities and ties, with padding, strides, dilation and ceil mode.
+        float[] special = [-0f, 0f, -1f, float.NaN, float.NegativeInfinity, float.PositiveInfinity, 2f, 2f, -3f, 1e-30f, -1e-30f];
+        var rng = new Random(31);
+        var values = new float[2 * 3 * 9 * 9];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = rng.Next(3) == 0 ? special[rng.Next(special.Length)] : (float)(rng.NextDouble() - 0.6);
+        }
+
+        var x = Tensor.FromArray(values, [2, 3, 9, 9]);
+        var before = (float[])values.Clone();
+        var models = new Module[]
+        {
+            new Sequential { new ReLU(), new MaxPool2d(2) },
+            new Sequential { new ReLU(), new MaxPool2d(3, stride: 2, padding: 1, ceilMode: true) },
+            new Sequential { new ReLU(), new MaxPool2d(2, dilation: 2) },
+            new Sequential { new Conv2d(3, 4, 3, padding: 1, generator: new Generator(32)), new ReLU(), new MaxPool2d(2, ceilMode: true), new Flatten(), new Linear(100, 5, generator: new Generator(33)) },
+        };
+        foreach (var model in models)
+        {
+            model.Eval();
+            var frozen = model.Freeze();
+            foreach (int threads in (int[])[1, 2])
+            {
+                var (expected, actual) = ThreadCount.With(threads, () => (EvalForward(model, x), frozen.Forward(x).ToArray<float>()));
+                Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
+            }
+
+            Assert.Equal(before.Select(BitConverter.SingleToInt32Bits), x.ToArray<float>().Select(BitConverter.SingleToInt32Bits));
+        }
+
+        // A hooked pooling layer keeps the order: its hook sees the ReLU's output.
+        var pool = new MaxPool2d(2);
+        float seenMin = float.NaN;
+        pool.RegisterForwardPreHook((_, input) => seenMin = (float)input.Min().Item());
+        var hooked = new Sequential { new ReLU(), pool }.Eval();
+        var y = Tensor.FromArray(new float[] { -1, 2, -3, 4, -5, 6, -7, 8, -9, 10, -11, 12, -13, 14, -15, 16 }, [1, 1, 4, 4]);
+        Assert.Equal(EvalForward(hooked, y), hooked.Freeze().Forward(y).ToArray<float>());
+        Assert.Equal(0f, seenMin);
+    }
+
     private static float[] EvalForward(Module model, Tensor x)
     {
         bool training = model.IsTraining;
