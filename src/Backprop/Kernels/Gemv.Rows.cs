@@ -60,7 +60,7 @@ internal static unsafe partial class Gemv
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot16x512(float* x, float* y, int k, float* c, bool accumulate)
     {
-        float* y0 = y + (0L * k);
+        float* y0 = y;
         float* y1 = y + (4L * k);
         float* y2 = y + (8L * k);
         float* y3 = y + (12L * k);
@@ -76,8 +76,8 @@ internal static unsafe partial class Gemv
         float* y13 = y + (7L * k);
         float* y14 = y + (11L * k);
         float* y15 = y + (15L * k);
-        Vector512<float> a0 = default; Vector512<float> a1 = default; Vector512<float> a2 = default; Vector512<float> a3 = default; Vector512<float> a4 = default; Vector512<float> a5 = default; Vector512<float> a6 = default; Vector512<float> a7 = default; 
-        Vector512<float> a8 = default; Vector512<float> a9 = default; Vector512<float> a10 = default; Vector512<float> a11 = default; Vector512<float> a12 = default; Vector512<float> a13 = default; Vector512<float> a14 = default; Vector512<float> a15 = default;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Vector512<float> a8 = default, a9 = default, a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default;
         int p = 0;
         for (; p + 128 <= k; p += 128)
         {
@@ -151,11 +151,7 @@ internal static unsafe partial class Gemv
         if (p < k)
         {
             var tails = stackalloc float[16];
-            for (int r = 0; r < 16; r++)
-            {
-                tails[r] = Tail(x, y + ((long)r * k), p, k);
-            }
-
+            Tails(x, y, p, k, 16, tails);
             sums += Vector512.Load(tails);
         }
 
@@ -166,7 +162,7 @@ internal static unsafe partial class Gemv
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot8x256(float* x, float* y, int k, float* c, bool accumulate)
     {
-        float* y0 = y + (0L * k);
+        float* y0 = y;
         float* y1 = y + (4L * k);
         float* y2 = y + (1L * k);
         float* y3 = y + (5L * k);
@@ -174,7 +170,7 @@ internal static unsafe partial class Gemv
         float* y5 = y + (6L * k);
         float* y6 = y + (3L * k);
         float* y7 = y + (7L * k);
-        Vector256<float> a0 = default; Vector256<float> a1 = default; Vector256<float> a2 = default; Vector256<float> a3 = default; Vector256<float> a4 = default; Vector256<float> a5 = default; Vector256<float> a6 = default; Vector256<float> a7 = default;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         int p = 0;
         for (; p + 8 <= k; p += 8)
         {
@@ -200,11 +196,7 @@ internal static unsafe partial class Gemv
         if (p < k)
         {
             var tails = stackalloc float[8];
-            for (int r = 0; r < 8; r++)
-            {
-                tails[r] = Tail(x, y + ((long)r * k), p, k);
-            }
-
+            Tails(x, y, p, k, 8, tails);
             sums += Vector256.Load(tails);
         }
 
@@ -249,6 +241,15 @@ internal static unsafe partial class Gemv
         }
 
         return sum;
+    }
+
+    /// <summary>tails[r] = <see cref="Tail"/> of row r (rows k floats apart) for r in [0, rows).</summary>
+    private static void Tails(float* x, float* y, int from, int k, int rows, float* tails)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            tails[r] = Tail(x, y + ((long)r * k), from, k);
+        }
     }
 
     /// <summary>Σ x[p]·y[p] for p in [from, k), in order with FMA, from 0.</summary>

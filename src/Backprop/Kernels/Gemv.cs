@@ -93,12 +93,13 @@ internal static unsafe partial class Gemv
     {
         for (; j + 256 <= end; j += 256)
         {
-            Vector512<float> s0 = default; Vector512<float> s1 = default; Vector512<float> s2 = default; Vector512<float> s3 = default; Vector512<float> s4 = default; Vector512<float> s5 = default; Vector512<float> s6 = default; Vector512<float> s7 = default; Vector512<float> s8 = default; Vector512<float> s9 = default; Vector512<float> s10 = default; Vector512<float> s11 = default; Vector512<float> s12 = default; Vector512<float> s13 = default; Vector512<float> s14 = default; Vector512<float> s15 = default;
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+            Vector512<float> s8 = default, s9 = default, s10 = default, s11 = default, s12 = default, s13 = default, s14 = default, s15 = default;
             float* row = b + j;
             for (int p = 0; p < kc; p++, row += n)
             {
                 var ap = Vector512.Create(a[p]);
-                s0 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 0), s0);
+                s0 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row), s0);
                 s1 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 16), s1);
                 s2 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 32), s2);
                 s3 = Avx512F.FusedMultiplyAdd(ap, Vector512.Load(row + 48), s3);
@@ -119,7 +120,7 @@ internal static unsafe partial class Gemv
             float* cj = c + j;
             if (accumulate)
             {
-                s0 += Vector512.Load(cj + 0);
+                s0 += Vector512.Load(cj);
                 s1 += Vector512.Load(cj + 16);
                 s2 += Vector512.Load(cj + 32);
                 s3 += Vector512.Load(cj + 48);
@@ -137,7 +138,7 @@ internal static unsafe partial class Gemv
                 s15 += Vector512.Load(cj + 240);
             }
 
-            Vector512.Store(s0, cj + 0);
+            Vector512.Store(s0, cj);
             Vector512.Store(s1, cj + 16);
             Vector512.Store(s2, cj + 32);
             Vector512.Store(s3, cj + 48);
@@ -201,12 +202,12 @@ internal static unsafe partial class Gemv
     {
         for (; j + 64 <= end; j += 64)
         {
-            Vector256<float> s0 = default; Vector256<float> s1 = default; Vector256<float> s2 = default; Vector256<float> s3 = default; Vector256<float> s4 = default; Vector256<float> s5 = default; Vector256<float> s6 = default; Vector256<float> s7 = default;
+            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
             float* row = b + j;
             for (int p = 0; p < kc; p++, row += n)
             {
                 var ap = Vector256.Create(a[p]);
-                s0 = Fma.MultiplyAdd(ap, Vector256.Load(row + 0), s0);
+                s0 = Fma.MultiplyAdd(ap, Vector256.Load(row), s0);
                 s1 = Fma.MultiplyAdd(ap, Vector256.Load(row + 8), s1);
                 s2 = Fma.MultiplyAdd(ap, Vector256.Load(row + 16), s2);
                 s3 = Fma.MultiplyAdd(ap, Vector256.Load(row + 24), s3);
@@ -219,7 +220,7 @@ internal static unsafe partial class Gemv
             float* cj = c + j;
             if (accumulate)
             {
-                s0 += Vector256.Load(cj + 0);
+                s0 += Vector256.Load(cj);
                 s1 += Vector256.Load(cj + 8);
                 s2 += Vector256.Load(cj + 16);
                 s3 += Vector256.Load(cj + 24);
@@ -229,7 +230,7 @@ internal static unsafe partial class Gemv
                 s7 += Vector256.Load(cj + 56);
             }
 
-            Vector256.Store(s0, cj + 0);
+            Vector256.Store(s0, cj);
             Vector256.Store(s1, cj + 8);
             Vector256.Store(s2, cj + 16);
             Vector256.Store(s3, cj + 24);
