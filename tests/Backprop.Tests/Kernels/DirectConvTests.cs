@@ -26,6 +26,8 @@ public unsafe class DirectConvTests
         new Shape(1, 28, 28, 2, 2, 5, 5, 1, 16), // the Fashion-MNIST CNN's first layer: 28-wide rows, 32-lane tiles
         new Shape(16, 14, 14, 2, 2, 5, 5, 1, 32), // its second layer: two 14-wide rows per tile
         new Shape(16, 14, 14, 2, 2, 5, 5, 1, 13), // a last panel of 5 (AVX-512) or 1 (AVX2) channels
+        new Shape(3, 13, 14, 1, 1, 3, 3, 1, 48), // 14-wide rows, an odd number of them, 48 channels
+        new Shape(32, 14, 14, 2, 2, 5, 5, 1, 16), // 800 taps: the second layer's input gradient
         new Shape(3, 11, 13, 1, 1, 3, 3, 1, 7), // an odd number of output rows: the last one alone
         new Shape(16, 13, 12, 0, 0, 3, 3, 1, 20), // no padding, 10-wide rows, 20 channels (two 16-channel panels)
         new Shape(3, 7, 40, 2, 2, 5, 5, 1, 9), // 40-wide rows: 32 lanes, then one vector of 8
