@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Backprop.Kernels;
 
@@ -131,7 +130,6 @@ internal sealed class RecurrentLayer<T>
         // whatever the range (a range of one row of a larger batch stays on the GEMM, not the one-row
         // kernel), so results do not depend on the thread count.
         var bHn = _mode == RecurrentMode.Gru && bHh is not null ? bHh[(2 * h)..] : null;
-        var packedHh = PackRecurrentWeight(wHh, gw, h);
         Threading.For(_batch, (long)_steps * gw * (h + 64), piecesPerThread: 1, (first, end) =>
         {
             int rows = end - first;
@@ -139,15 +137,7 @@ internal sealed class RecurrentLayer<T>
             for (int t = 0; t < _steps; t++)
             {
                 var hPrev = t == 0 ? new ArraySegment<T>(h0, first * h, rows * h) : new ArraySegment<T>(output, ((t - 1) * block) + (first * h), rows * h);
-                if (packedHh is not null)
-                {
-                    Sgemm.Multiply(false, rows, MemoryMarshal.Cast<T, float>(hPrev.AsSpan()), packedHh, MemoryMarshal.Cast<T, float>(hw.AsSpan()), oneRowKernel: false);
-                }
-                else
-                {
-                    Gemm.Multiply<T>(false, true, rows, gw, h, hPrev, wHh, hw, oneRowKernel: _batch == 1);
-                }
-
+                Gemm.Multiply<T>(false, true, rows, gw, h, hPrev, wHh, hw, oneRowKernel: _batch == 1);
                 var gates = xw.Step(t);
                 for (int b = first; b < end; b++)
                 {
@@ -186,14 +176,6 @@ internal sealed class RecurrentLayer<T>
             (_gates, _cells, _tanhCells, _hiddenN) = (null, null, null, null);
         }
     }
-
-    /// <summary>
-    /// W_hhᵀ packed once for all steps' products (float32, more than one sequence, the threads each
-    /// taking rows): otherwise every step's GEMM packs it again, on every thread. Null where the step
-    /// products read W_hh as stored (one sequence: the matrix-vector product; other types).
-    /// </summary>
-    private Sgemm.PackedB? PackRecurrentWeight(T[] wHh, int gw, int h) =>
-        typeof(T) == typeof(float) && _batch > 1 && _steps > 1 ? Sgemm.Pack(transB: true, h, gw, MemoryMarshal.Cast<T, float>(wHh.AsSpan())) : null;
 
     /// <summary>
     /// Back-propagates through time. <paramref name="gOutput"/> is dL/dh_t for every step (from

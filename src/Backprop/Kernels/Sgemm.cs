@@ -125,7 +125,7 @@ internal static unsafe class Sgemm
     }
 
     /// <summary>
-    /// op(B) of a fixed k×n matrix (a layer's weights) packed once, for <see cref="Multiply(bool, int, ReadOnlySpan{float}, PackedB, Span{float}, bool, bool)"/>:
+    /// op(B) of a fixed k×n matrix (a layer's weights) packed once, for <see cref="Multiply(bool, int, ReadOnlySpan{float}, PackedB, Span{float}, bool)"/>:
     /// its KC-deep blocks one after another, each holding every NR-column panel of all n columns (laid
     /// out as the GEMM packs them per call), so the serial nest finds any (KC, NC) block at one offset and
     /// the multithreaded nests read it as their shared operand; and a copy of B as stored, which the
@@ -207,9 +207,9 @@ internal static unsafe class Sgemm
     /// <summary>
     /// C[m×n] (+)= op(A)·op(B) with op(B) packed beforehand by <see cref="Pack(bool, int, int, ReadOnlySpan{float})"/>:
     /// the same loop nests, threads and sums as <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, bool, bool)"/>
-    /// on the unpacked B, so the same bits, without packing B on every call. <paramref name="oneRowKernel"/> as there.
+    /// on the unpacked B, so the same bits, without packing B on every call.
     /// </summary>
-    public static void Multiply(bool transA, int m, ReadOnlySpan<float> a, PackedB b, Span<float> c, bool accumulate = false, bool oneRowKernel = true)
+    public static void Multiply(bool transA, int m, ReadOnlySpan<float> a, PackedB b, Span<float> c, bool accumulate = false)
     {
         ArgumentNullException.ThrowIfNull(b);
         ArgumentOutOfRangeException.ThrowIfNegative(m);
@@ -226,7 +226,7 @@ internal static unsafe class Sgemm
 
         fixed (float* pa = a, pb = b.Source, pc = c)
         {
-            Run(b.Config, b.Isa, transA, m, n, k, pa, new Operand(pb, b.TransB ? k : n, b.TransB, b.Panels, b.Width, 0), pc, accumulate, oneRowKernel);
+            Run(b.Config, b.Isa, transA, m, n, k, pa, new Operand(pb, b.TransB ? k : n, b.TransB, b.Panels, b.Width, 0), pc, accumulate);
         }
     }
 
