@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Backprop.Kernels;
 
@@ -46,6 +47,14 @@ internal sealed class RecurrentLayer<T>
     private StepBuffer? _cells;
     private StepBuffer? _tanhCells;
     private StepBuffer? _hiddenN;
+
+    // Pinned buffers for the per-call packs of W_hhᵀ (Forward) and W_hh (Backward), kept per calling
+    // thread for its next call (see PackStepWeight).
+    [ThreadStatic]
+    private static float[]? t_packedForward;
+
+    [ThreadStatic]
+    private static float[]? t_packedBackward;
 
     public RecurrentLayer(RecurrentMode mode, int steps, int batch, int input, int hidden)
     {
@@ -130,6 +139,7 @@ internal sealed class RecurrentLayer<T>
         // whatever the range (a range of one row of a larger batch stays on the GEMM, not the one-row
         // kernel), so results do not depend on the thread count.
         var bHn = _mode == RecurrentMode.Gru && bHh is not null ? bHh[(2 * h)..] : null;
+        var packedHh = PackStepWeight(transB: true, h, gw, wHh, ref t_packedForward);
         Threading.For(_batch, (long)_steps * gw * (h + 64), piecesPerThread: 1, (first, end) =>
         {
             int rows = end - first;
@@ -137,7 +147,15 @@ internal sealed class RecurrentLayer<T>
             for (int t = 0; t < _steps; t++)
             {
                 var hPrev = t == 0 ? new ArraySegment<T>(h0, first * h, rows * h) : new ArraySegment<T>(output, ((t - 1) * block) + (first * h), rows * h);
-                Gemm.Multiply<T>(false, true, rows, gw, h, hPrev, wHh, hw, oneRowKernel: _batch == 1);
+                if (packedHh is not null)
+                {
+                    Sgemm.Multiply(false, rows, MemoryMarshal.Cast<T, float>(hPrev.AsSpan()), packedHh, MemoryMarshal.Cast<T, float>(hw.AsSpan()), oneRowKernel: false);
+                }
+                else
+                {
+                    Gemm.Multiply<T>(false, true, rows, gw, h, hPrev, wHh, hw, oneRowKernel: _batch == 1);
+                }
+
                 var gates = xw.Step(t);
                 for (int b = first; b < end; b++)
                 {
@@ -178,6 +196,16 @@ internal sealed class RecurrentLayer<T>
     }
 
     /// <summary>
+    /// W_hh packed once for all steps' products of one call (float32, more than one sequence and one
+    /// step), into the calling thread's pinned <paramref name="buffer"/>, kept for its next call:
+    /// otherwise each step's GEMM packs it again on every thread. The same loop nests read it, so the
+    /// same bits. Null where the steps read W_hh as stored: one sequence (the one-row product, which
+    /// reads no panels), one step, other element types.
+    /// </summary>
+    private Sgemm.PackedB? PackStepWeight(bool transB, int k, int n, T[] wHh, ref float[]? buffer) =>
+        typeof(T) == typeof(float) && _batch > 1 && _steps > 1 ? Sgemm.PackReusing(transB, k, n, (float[])(object)wHh, ref buffer) : null;
+
+    /// <summary>
     /// Back-propagates through time. <paramref name="gOutput"/> is dL/dh_t for every step (from
     /// offset 0); <paramref name="gCLast"/> is dL/dc_T (LSTM). Each gradient array that is not null
     /// is overwritten with dL/d(that input).
@@ -211,6 +239,7 @@ internal sealed class RecurrentLayer<T>
         // Back through time, rows split across threads as in Forward. dL/dh_t is dL/dh_t from the
         // output plus dL/dh_t through step t + 1 (dhCarry); each step is one fused pass over the gates
         // and one GEMM dL/dh_{t−1} = dhw_t·W_hh (+ GRU's direct path z·dh, already in dhCarry).
+        var packedHh = PackStepWeight(transB: false, gw, h, wHh, ref t_packedBackward);
         Threading.For(_batch, (long)_steps * gw * (h + 32), piecesPerThread: 1, (first, end) =>
         {
             int rows = end - first;
@@ -241,7 +270,16 @@ internal sealed class RecurrentLayer<T>
                 if (t > 0 || gh0 is not null)
                 {
                     var step = dhw.Segment(t);
-                    Gemm.Multiply<T>(false, false, rows, h, gw, new ArraySegment<T>(step.Array!, step.Offset + (first * gw), rows * gw), wHh, new ArraySegment<T>(dhCarry, first * h, rows * h), accumulate: _mode == RecurrentMode.Gru, oneRowKernel: _batch == 1);
+                    var dhwRows = new ArraySegment<T>(step.Array!, step.Offset + (first * gw), rows * gw);
+                    var carryRows = new ArraySegment<T>(dhCarry, first * h, rows * h);
+                    if (packedHh is not null)
+                    {
+                        Sgemm.Multiply(false, rows, MemoryMarshal.Cast<T, float>(dhwRows.AsSpan()), packedHh, MemoryMarshal.Cast<T, float>(carryRows.AsSpan()), accumulate: _mode == RecurrentMode.Gru, oneRowKernel: false);
+                    }
+                    else
+                    {
+                        Gemm.Multiply<T>(false, false, rows, h, gw, dhwRows, wHh, carryRows, accumulate: _mode == RecurrentMode.Gru, oneRowKernel: _batch == 1);
+                    }
                 }
             }
         });

@@ -125,7 +125,7 @@ internal static unsafe class Sgemm
     }
 
     /// <summary>
-    /// op(B) of a fixed k×n matrix (a layer's weights) packed once, for <see cref="Multiply(bool, int, ReadOnlySpan{float}, PackedB, Span{float}, bool)"/>:
+    /// op(B) of a fixed k×n matrix (a layer's weights) packed once, for <see cref="Multiply(bool, int, ReadOnlySpan{float}, PackedB, Span{float}, bool, bool)"/>:
     /// its KC-deep blocks one after another, each holding every NR-column panel of all n columns (laid
     /// out as the GEMM packs them per call), so the serial nest finds any (KC, NC) block at one offset and
     /// the multithreaded nests read it as their shared operand; and a copy of B as stored, which the
@@ -153,7 +153,7 @@ internal static unsafe class Sgemm
         /// <summary>Whether B was stored n×k (transposed), as a Linear layer's weight is.</summary>
         public bool TransB { get; }
 
-        /// <summary>B as it was stored, copied: what the one-row product reads.</summary>
+        /// <summary>B as it was stored (a copy, except from <see cref="PackReusing"/>): what the one-row product reads.</summary>
         public float[] Source { get; }
 
         internal Config Config { get; }
@@ -175,22 +175,55 @@ internal static unsafe class Sgemm
     /// <summary>As <see cref="Pack(bool, int, int, ReadOnlySpan{float})"/> for the kernel of a given instruction set (tests pack for every one the CPU supports).</summary>
     internal static PackedB Pack(Isa isa, bool transB, int k, int n, ReadOnlySpan<float> b)
     {
+        CheckPack(isa, k, n, b.Length);
+        var cfg = ConfigFor(isa, n);
+        float[] panels = GC.AllocateUninitializedArray<float>(PanelFloats(cfg, k, n) + 16, pinned: true);
+        return PackInto(isa, cfg, transB, k, n, b[..(k * n)].ToArray(), panels);
+    }
+
+    /// <summary>
+    /// Packs op(B) as <see cref="Pack(bool, int, int, ReadOnlySpan{float})"/> does, for a product repeated
+    /// within one call (a recurrent layer's steps), with nothing allocated that outlives it: the panels go
+    /// into <paramref name="buffer"/>, a pinned array the caller keeps for the next call (allocated or
+    /// grown here), and <paramref name="b"/> is not copied (the one-row product reads it in place). The
+    /// result is valid while neither <paramref name="b"/> nor <paramref name="buffer"/> changes.
+    /// </summary>
+    internal static PackedB PackReusing(bool transB, int k, int n, float[] b, ref float[]? buffer)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        CheckPack(Best, k, n, b.Length);
+        var cfg = ConfigFor(Best, n);
+        int floats = PanelFloats(cfg, k, n) + 16;
+        if (buffer is null || buffer.Length < floats)
+        {
+            buffer = GC.AllocateUninitializedArray<float>(floats, pinned: true);
+        }
+
+        return PackInto(Best, cfg, transB, k, n, b, buffer);
+    }
+
+    private static void CheckPack(Isa isa, int k, int n, int length)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
-        if (b.Length < (long)k * n)
+        if (length < (long)k * n)
         {
-            throw new ArgumentException($"buffer too small for {k}×{n}: b {b.Length}");
+            throw new ArgumentException($"buffer too small for {k}×{n}: b {length}");
         }
 
         if (isa > Best)
         {
             throw new PlatformNotSupportedException($"{isa} kernels need a CPU with {isa}");
         }
+    }
 
-        var cfg = ConfigFor(isa, n);
-        float[] source = b[..(k * n)].ToArray();
+    /// <summary>Floats the panels of a k×n op(B) take (all n columns rounded up to whole panels, k deep).</summary>
+    private static int PanelFloats(Config cfg, int k, int n) => checked(RoundUp(n, cfg.NR) * k);
+
+    /// <summary>Packs op(B), stored in <paramref name="source"/>, into <paramref name="panels"/> (pinned, at least <see cref="PanelFloats"/> + 16 floats).</summary>
+    private static PackedB PackInto(Isa isa, Config cfg, bool transB, int k, int n, float[] source, float[] panels)
+    {
         int width = RoundUp(n, cfg.NR);
-        float[] panels = GC.AllocateUninitializedArray<float>(checked((width * k) + 16), pinned: true);
         var packed = new PackedB(isa, cfg, transB, k, n, source, panels);
         fixed (float* pb = source)
         {
@@ -207,9 +240,9 @@ internal static unsafe class Sgemm
     /// <summary>
     /// C[m×n] (+)= op(A)·op(B) with op(B) packed beforehand by <see cref="Pack(bool, int, int, ReadOnlySpan{float})"/>:
     /// the same loop nests, threads and sums as <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, bool, bool)"/>
-    /// on the unpacked B, so the same bits, without packing B on every call.
+    /// on the unpacked B, so the same bits, without packing B on every call. <paramref name="oneRowKernel"/> as there.
     /// </summary>
-    public static void Multiply(bool transA, int m, ReadOnlySpan<float> a, PackedB b, Span<float> c, bool accumulate = false)
+    public static void Multiply(bool transA, int m, ReadOnlySpan<float> a, PackedB b, Span<float> c, bool accumulate = false, bool oneRowKernel = true)
     {
         ArgumentNullException.ThrowIfNull(b);
         ArgumentOutOfRangeException.ThrowIfNegative(m);
@@ -226,7 +259,7 @@ internal static unsafe class Sgemm
 
         fixed (float* pa = a, pb = b.Source, pc = c)
         {
-            Run(b.Config, b.Isa, transA, m, n, k, pa, new Operand(pb, b.TransB ? k : n, b.TransB, b.Panels, b.Width, 0), pc, accumulate);
+            Run(b.Config, b.Isa, transA, m, n, k, pa, new Operand(pb, b.TransB ? k : n, b.TransB, b.Panels, b.Width, 0), pc, accumulate, oneRowKernel);
         }
     }
 

@@ -98,6 +98,57 @@ public class SgemmPackedTests
         Assert.Equal(Sgemm.Best, packed.Isa);
     }
 
+    [Fact]
+    public void APackReusingItsBufferGivesTheBitsOfTheUnpackedProduct()
+    {
+        // What a recurrent layer does once per call for its step products (W_hhᵀ forward, W_hh
+        // backward): the panels go into a buffer kept for the next call, B is read in place. One-row
+        // products stay on the GEMM (oneRowKernel: false), as a thread's one-row share of a batch does.
+        var rng = new Random(14);
+        float[]? buffer = null;
+        float[]? kept = null;
+        (int M, int N, int K, bool TransB)[] cases =
+        [
+            (64, 512, 128, true), (1, 512, 128, true), (3, 128, 512, false), (2, 40, 300, true), (5, 1100, 70, false), (7, 16, 9, true),
+        ];
+        foreach (var (m, n, k, tb) in cases)
+        {
+            var a = Random(rng, m * k);
+            var b = Random(rng, k * n);
+            var packed = Sgemm.PackReusing(tb, k, n, b, ref buffer);
+            Assert.NotNull(buffer);
+            if (kept is not null && kept.Length >= buffer.Length)
+            {
+                Assert.Same(kept, buffer);
+            }
+
+            kept = buffer;
+            foreach (bool accumulate in (bool[])[false, true])
+            {
+                foreach (int threads in (int[])[1, 2])
+                {
+                    var (expected, actual) = ThreadCount.With(threads, () =>
+                    {
+                        var e = Enumerable.Repeat(0.5f, m * n).ToArray();
+                        var g = Enumerable.Repeat(0.5f, m * n).ToArray();
+                        Sgemm.Multiply(false, tb, m, n, k, a, b, e, accumulate, oneRowKernel: false);
+                        Sgemm.Multiply(false, m, a, packed, g, accumulate, oneRowKernel: false);
+                        return (e, g);
+                    });
+                    Assert.True(expected.AsSpan().SequenceEqual(actual), $"{m}×{n}×{k} transB={tb} accumulate={accumulate} threads={threads}");
+                }
+            }
+        }
+
+        // The second case needs no more room than the first: its pack went into the same buffer.
+        var first = Sgemm.PackReusing(true, 128, 512, Random(rng, 128 * 512), ref buffer);
+        var same = buffer;
+        Sgemm.PackReusing(true, 100, 512, Random(rng, 100 * 512), ref buffer);
+        Assert.Same(same, buffer);
+        Assert.Equal(512, first.N);
+        Assert.Throws<ArgumentException>(() => Sgemm.PackReusing(true, 4, 3, new float[11], ref buffer));
+    }
+
     [Theory]
     [InlineData(0, 5, 7)]
     [InlineData(5, 0, 7)]
