@@ -42,7 +42,11 @@ internal static class Permute
     public static void Scatter<T>(T[] src, T[] dst, int offset, int[] shape, int[] strides) =>
         Walk(dst, src, offset, shape, strides, toView: true);
 
-    // Odometer over all dims but the last; the innermost run is a block copy when its stride is 1.
+    /// <summary>
+    /// Copies between the view and the contiguous buffer: a large copy in pieces of whole innermost runs
+    /// on several threads (each piece starts its own odometer at its first run), a small one on this
+    /// thread. Every element goes to the same place whatever the split.
+    /// </summary>
     private static void Walk<T>(T[] view, T[] flat, int offset, int[] shape, int[] strides, bool toView)
     {
         if (flat.Length == 0)
@@ -66,10 +70,29 @@ internal static class Permute
         }
 
         int inner = shape[rank - 1];
+        int runs = flat.Length / inner;
+        // A run's cost in multiply-add units for Threading.For: its elements (a copy is memory-bound,
+        // so it takes about as long as a pass of the same length).
+        Threading.For(runs, inner, (first, end) => WalkRuns(view, flat, offset, shape, strides, toView, first, end));
+    }
+
+    // Odometer over all dims but the last from run `first`; the innermost run is a block copy when its
+    // stride is 1.
+    private static void WalkRuns<T>(T[] view, T[] flat, int offset, int[] shape, int[] strides, bool toView, int first, int end)
+    {
+        int rank = shape.Length;
+        int inner = shape[rank - 1];
         int innerStride = strides[rank - 1];
         var index = new int[rank];
         int pos = offset;
-        for (int start = 0; start < flat.Length; start += inner)
+        for (int dim = rank - 2, rest = first; dim >= 0; dim--)
+        {
+            index[dim] = rest % shape[dim];
+            rest /= shape[dim];
+            pos += index[dim] * strides[dim];
+        }
+
+        for (int start = first * inner; start < end * inner; start += inner)
         {
             var run = flat.AsSpan(start, inner);
             if (innerStride == 1)

@@ -109,10 +109,17 @@ internal sealed class RecurrentLayer<T>
         foreach (var (first, count, chunk) in xw.Chunks())
         {
             Gemm.Multiply<T>(false, true, count * _batch, gw, _input, new ArraySegment<T>(x, first * _batch * _input, count * _batch * _input), wIh, chunk);
-            for (int r = 0; bias is not null && r < count * _batch; r++)
+            if (bias is not null)
             {
-                var row = chunk.AsSpan(r * gw, gw);
-                TensorPrimitives.Add(row, bias, row);
+                // While the chunk is still in cache, on all threads (a serial pass here left the other threads idle).
+                Threading.For(count * _batch, gw, (r0, r1) =>
+                {
+                    for (int r = r0; r < r1; r++)
+                    {
+                        var row = chunk.AsSpan(r * gw, gw);
+                        TensorPrimitives.Add(row, bias, row);
+                    }
+                });
             }
         }
 
