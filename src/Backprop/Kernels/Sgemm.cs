@@ -16,7 +16,7 @@ namespace Backprop.Kernels;
 /// Threads split the output (row panels or column panels), never k, and every element's sum runs
 /// over the same KC blocks in the same order, so results are bit-identical for any thread count.
 /// </remarks>
-internal static unsafe class Sgemm
+internal static unsafe partial class Sgemm
 {
     /// <summary>The instruction set a kernel configuration uses.</summary>
     internal enum Isa
@@ -42,6 +42,13 @@ internal static unsafe class Sgemm
     {
         public required delegate*<int, float*, float*, float*, int, bool, void> Kernel { get; init; }
 
+        /// <summary>
+        /// The same micro-kernel reading an untransposed A where it is stored (kc, a, lda, b, c, ldc,
+        /// accumulate): the same FMAs in the same order, so the same bits, without packing A. Null
+        /// where a tile has none.
+        /// </summary>
+        public delegate*<int, float*, int, float*, float*, int, bool, void> DirectKernel { get; init; }
+
         public required int MR { get; init; }
 
         public required int NR { get; init; }
@@ -53,12 +60,12 @@ internal static unsafe class Sgemm
         public required int NC { get; init; }
     }
 
-    private static readonly Config Avx512Config = new() { Kernel = &Kernel512_8x32, MR = 8, NR = 32, KC = 1024, MC = 160, NC = 1024 };
+    private static readonly Config Avx512Config = new() { Kernel = &Kernel512_8x32, DirectKernel = &Kernel512_8x32Direct, MR = 8, NR = 32, KC = 1024, MC = 160, NC = 1024 };
 
     // For n ≤ 16 (classifier heads, their backward) a one-vector-wide tile wastes less than half of 8×32.
     private static readonly Config Avx512NarrowConfig = new() { Kernel = &Kernel512_16x16, MR = 16, NR = 16, KC = 1024, MC = 160, NC = 1024 };
 
-    private static readonly Config Avx2Config = new() { Kernel = &Kernel256_6x16, MR = 6, NR = 16, KC = 256, MC = 144, NC = 2048 };
+    private static readonly Config Avx2Config = new() { Kernel = &Kernel256_6x16, DirectKernel = &Kernel256_6x16Direct, MR = 6, NR = 16, KC = 256, MC = 144, NC = 2048 };
 
     private static readonly Config ScalarConfig = new() { Kernel = &KernelScalar, MR = ScalarMR, NR = ScalarNR, KC = 256, MC = 128, NC = 1024 };
 
@@ -442,8 +449,7 @@ internal static unsafe class Sgemm
                     float* shared = (float*)sp + ((long)pcStart * sharedWidth);
                     if (splitRows)
                     {
-                        PackA(transA, (float*)ap, lda, start, pcStart, size, kc, mr, own);
-                        Macro(cfg, size, n, kc, own, shared, (float*)cp + ((long)start * n), n, acc, tile);
+                        RowBlock(cfg, transA, (float*)ap, lda, start, pcStart, size, n, kc, own, shared, (float*)cp + ((long)start * n), n, acc, tile);
                     }
                     else
                     {
@@ -451,7 +457,7 @@ internal static unsafe class Sgemm
                         for (int ic = 0; ic < m; ic += cfg.MC)
                         {
                             int mc = Math.Min(cfg.MC, m - ic);
-                            Macro(cfg, mc, size, kc, shared + ((long)ic * kc), ownB, (float*)cp + ((long)ic * n) + start, n, acc, tile);
+                            Macro(cfg, mc, size, kc, shared + ((long)ic * kc), 0, ownB, (float*)cp + ((long)ic * n) + start, n, acc, tile);
                         }
                     }
                 }
@@ -512,18 +518,41 @@ internal static unsafe class Sgemm
                 for (int ic = 0; ic < m; ic += cfg.MC)
                 {
                     int mc = Math.Min(cfg.MC, m - ic);
-                    PackA(transA, a, lda, ic, pc, mc, kc, mr, packA);
-                    Macro(cfg, mc, nc, kc, packA, blockB, c + ((long)ic * ldc) + jc, ldc, acc, tile);
+                    RowBlock(cfg, transA, a, lda, ic, pc, mc, nc, kc, packA, blockB, c + ((long)ic * ldc) + jc, ldc, acc, tile);
                 }
             }
         }
     }
 
-    /// <summary>Runs the micro-kernel over every MR×NR tile of an mc×nc block of C.</summary>
-    private static void Macro(Config cfg, int mc, int nc, int kc, float* packA, float* packB, float* c, int ldc, bool accumulate, float* tile)
+    /// <summary>
+    /// op(A)[ic..ic+mc, pc..pc+kc] times a packed block of B into the mc×nc block of C at <paramref name="c"/>:
+    /// whole MR-row panels of an untransposed A read where A is stored (the tile's direct kernel), only
+    /// the rows of a last partial panel packed; a transposed A, or a tile without a direct kernel, packed
+    /// whole into <paramref name="packA"/>. Every element gets the same FMAs in the same order either way.
+    /// </summary>
+    private static void RowBlock(Config cfg, bool transA, float* a, int lda, int ic, int pc, int mc, int nc, int kc, float* packA, float* packB, float* c, int ldc, bool accumulate, float* tile)
+    {
+        int direct = !transA && cfg.DirectKernel != null ? mc / cfg.MR * cfg.MR : 0;
+        if (direct > 0)
+        {
+            Macro(cfg, direct, nc, kc, a + ((long)ic * lda) + pc, lda, packB, c, ldc, accumulate, tile);
+        }
+
+        if (direct < mc)
+        {
+            PackA(transA, a, lda, ic + direct, pc, mc - direct, kc, cfg.MR, packA);
+            Macro(cfg, mc - direct, nc, kc, packA, 0, packB, c + ((long)direct * ldc), ldc, accumulate, tile);
+        }
+    }
+
+    /// <summary>
+    /// Runs the micro-kernel over every MR×NR tile of an mc×nc block of C, with A packed in MR-row panels
+    /// (<paramref name="lda"/> 0) or, through the direct kernel, stored row-major with rows
+    /// <paramref name="lda"/> apart (mc then a multiple of MR).
+    /// </summary>
+    private static void Macro(Config cfg, int mc, int nc, int kc, float* a, int lda, float* packB, float* c, int ldc, bool accumulate, float* tile)
     {
         int mr = cfg.MR, nr = cfg.NR;
-        var kernel = cfg.Kernel;
         for (int jr = 0; jr < nc; jr += nr)
         {
             int nb = Math.Min(nr, nc - jr);
@@ -531,30 +560,39 @@ internal static unsafe class Sgemm
             for (int ir = 0; ir < mc; ir += mr)
             {
                 int mb = Math.Min(mr, mc - ir);
-                float* pa = packA + ((long)ir * kc);
                 float* ct = c + ((long)ir * ldc) + jr;
-                if (mb == mr && nb == nr)
+                bool whole = mb == mr && nb == nr;
+                float* dst = whole ? ct : tile;
+                int ldd = whole ? ldc : nr;
+                bool acc = whole && accumulate;
+                if (lda == 0)
                 {
-                    kernel(kc, pa, pb, ct, ldc, accumulate);
+                    cfg.Kernel(kc, a + ((long)ir * kc), pb, dst, ldd, acc);
                 }
                 else
                 {
-                    kernel(kc, pa, pb, tile, nr, false);
-                    for (int i = 0; i < mb; i++)
+                    cfg.DirectKernel(kc, a + ((long)ir * lda), lda, pb, dst, ldd, acc);
+                }
+
+                if (whole)
+                {
+                    continue;
+                }
+
+                for (int i = 0; i < mb; i++)
+                {
+                    float* src = tile + (i * nr);
+                    float* row = ct + ((long)i * ldc);
+                    if (accumulate)
                     {
-                        float* src = tile + (i * nr);
-                        float* dst = ct + ((long)i * ldc);
-                        if (accumulate)
+                        for (int j = 0; j < nb; j++)
                         {
-                            for (int j = 0; j < nb; j++)
-                            {
-                                dst[j] += src[j];
-                            }
+                            row[j] += src[j];
                         }
-                        else
-                        {
-                            new ReadOnlySpan<float>(src, nb).CopyTo(new Span<float>(dst, nb));
-                        }
+                    }
+                    else
+                    {
+                        new ReadOnlySpan<float>(src, nb).CopyTo(new Span<float>(row, nb));
                     }
                 }
             }

@@ -1,0 +1,188 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Backprop.Kernels;
+
+// The micro-kernels that read an untransposed A where it is stored (rows lda apart) instead of from a
+// packed MR-row panel: each element gets the FMAs of Kernel512_8x32 / Kernel256_6x16 in the same
+// order, so the same bits, and the GEMM saves packing A (about 7 % of a 256×784·784×256 product on
+// one AVX-512 core). Each row's values are read in order, one stream per row.
+internal static unsafe partial class Sgemm
+{
+    /// <summary><see cref="Kernel512_8x32"/> with A read in place: C[8×32] (+)= A[8 rows, lda apart] · packed B panel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512_8x32Direct(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate)
+    {
+        Vector512<float> c00 = default, c01 = default;
+        Vector512<float> c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default;
+        Vector512<float> c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default;
+        Vector512<float> c70 = default, c71 = default;
+        float* a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda, a7 = a6 + lda;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b + 0);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> x0 = Vector512.Create(a0[p]);
+            c00 = Avx512F.FusedMultiplyAdd(x0, b0, c00);
+            c01 = Avx512F.FusedMultiplyAdd(x0, b1, c01);
+            Vector512<float> x1 = Vector512.Create(a1[p]);
+            c10 = Avx512F.FusedMultiplyAdd(x1, b0, c10);
+            c11 = Avx512F.FusedMultiplyAdd(x1, b1, c11);
+            Vector512<float> x2 = Vector512.Create(a2[p]);
+            c20 = Avx512F.FusedMultiplyAdd(x2, b0, c20);
+            c21 = Avx512F.FusedMultiplyAdd(x2, b1, c21);
+            Vector512<float> x3 = Vector512.Create(a3[p]);
+            c30 = Avx512F.FusedMultiplyAdd(x3, b0, c30);
+            c31 = Avx512F.FusedMultiplyAdd(x3, b1, c31);
+            Vector512<float> x4 = Vector512.Create(a4[p]);
+            c40 = Avx512F.FusedMultiplyAdd(x4, b0, c40);
+            c41 = Avx512F.FusedMultiplyAdd(x4, b1, c41);
+            Vector512<float> x5 = Vector512.Create(a5[p]);
+            c50 = Avx512F.FusedMultiplyAdd(x5, b0, c50);
+            c51 = Avx512F.FusedMultiplyAdd(x5, b1, c51);
+            Vector512<float> x6 = Vector512.Create(a6[p]);
+            c60 = Avx512F.FusedMultiplyAdd(x6, b0, c60);
+            c61 = Avx512F.FusedMultiplyAdd(x6, b1, c61);
+            Vector512<float> x7 = Vector512.Create(a7[p]);
+            c70 = Avx512F.FusedMultiplyAdd(x7, b0, c70);
+            c71 = Avx512F.FusedMultiplyAdd(x7, b1, c71);
+            b += 32;
+        }
+
+        if (accumulate)
+        {
+            Vector512.Store(c00 + Vector512.Load(c + 0), c + 0);
+            Vector512.Store(c01 + Vector512.Load(c + 16), c + 16);
+            c += ldc;
+            Vector512.Store(c10 + Vector512.Load(c + 0), c + 0);
+            Vector512.Store(c11 + Vector512.Load(c + 16), c + 16);
+            c += ldc;
+            Vector512.Store(c20 + Vector512.Load(c + 0), c + 0);
+            Vector512.Store(c21 + Vector512.Load(c + 16), c + 16);
+            c += ldc;
+            Vector512.Store(c30 + Vector512.Load(c + 0), c + 0);
+            Vector512.Store(c31 + Vector512.Load(c + 16), c + 16);
+            c += ldc;
+            Vector512.Store(c40 + Vector512.Load(c + 0), c + 0);
+            Vector512.Store(c41 + Vector512.Load(c + 16), c + 16);
+            c += ldc;
+            Vector512.Store(c50 + Vector512.Load(c + 0), c + 0);
+            Vector512.Store(c51 + Vector512.Load(c + 16), c + 16);
+            c += ldc;
+            Vector512.Store(c60 + Vector512.Load(c + 0), c + 0);
+            Vector512.Store(c61 + Vector512.Load(c + 16), c + 16);
+            c += ldc;
+            Vector512.Store(c70 + Vector512.Load(c + 0), c + 0);
+            Vector512.Store(c71 + Vector512.Load(c + 16), c + 16);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c01, c + 16);
+            c += ldc;
+            Vector512.Store(c10, c + 0);
+            Vector512.Store(c11, c + 16);
+            c += ldc;
+            Vector512.Store(c20, c + 0);
+            Vector512.Store(c21, c + 16);
+            c += ldc;
+            Vector512.Store(c30, c + 0);
+            Vector512.Store(c31, c + 16);
+            c += ldc;
+            Vector512.Store(c40, c + 0);
+            Vector512.Store(c41, c + 16);
+            c += ldc;
+            Vector512.Store(c50, c + 0);
+            Vector512.Store(c51, c + 16);
+            c += ldc;
+            Vector512.Store(c60, c + 0);
+            Vector512.Store(c61, c + 16);
+            c += ldc;
+            Vector512.Store(c70, c + 0);
+            Vector512.Store(c71, c + 16);
+        }
+    }
+
+    /// <summary><see cref="Kernel256_6x16"/> with A read in place: C[6×16] (+)= A[6 rows, lda apart] · packed B panel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel256_6x16Direct(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default;
+        Vector256<float> c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default;
+        Vector256<float> c40 = default, c41 = default;
+        Vector256<float> c50 = default, c51 = default;
+        float* a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<float> b0 = Vector256.Load(b + 0);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+            Vector256<float> x0 = Vector256.Create(a0[p]);
+            c00 = Fma.MultiplyAdd(x0, b0, c00);
+            c01 = Fma.MultiplyAdd(x0, b1, c01);
+            Vector256<float> x1 = Vector256.Create(a1[p]);
+            c10 = Fma.MultiplyAdd(x1, b0, c10);
+            c11 = Fma.MultiplyAdd(x1, b1, c11);
+            Vector256<float> x2 = Vector256.Create(a2[p]);
+            c20 = Fma.MultiplyAdd(x2, b0, c20);
+            c21 = Fma.MultiplyAdd(x2, b1, c21);
+            Vector256<float> x3 = Vector256.Create(a3[p]);
+            c30 = Fma.MultiplyAdd(x3, b0, c30);
+            c31 = Fma.MultiplyAdd(x3, b1, c31);
+            Vector256<float> x4 = Vector256.Create(a4[p]);
+            c40 = Fma.MultiplyAdd(x4, b0, c40);
+            c41 = Fma.MultiplyAdd(x4, b1, c41);
+            Vector256<float> x5 = Vector256.Create(a5[p]);
+            c50 = Fma.MultiplyAdd(x5, b0, c50);
+            c51 = Fma.MultiplyAdd(x5, b1, c51);
+            b += 16;
+        }
+
+        if (accumulate)
+        {
+            Vector256.Store(c00 + Vector256.Load(c + 0), c + 0);
+            Vector256.Store(c01 + Vector256.Load(c + 8), c + 8);
+            c += ldc;
+            Vector256.Store(c10 + Vector256.Load(c + 0), c + 0);
+            Vector256.Store(c11 + Vector256.Load(c + 8), c + 8);
+            c += ldc;
+            Vector256.Store(c20 + Vector256.Load(c + 0), c + 0);
+            Vector256.Store(c21 + Vector256.Load(c + 8), c + 8);
+            c += ldc;
+            Vector256.Store(c30 + Vector256.Load(c + 0), c + 0);
+            Vector256.Store(c31 + Vector256.Load(c + 8), c + 8);
+            c += ldc;
+            Vector256.Store(c40 + Vector256.Load(c + 0), c + 0);
+            Vector256.Store(c41 + Vector256.Load(c + 8), c + 8);
+            c += ldc;
+            Vector256.Store(c50 + Vector256.Load(c + 0), c + 0);
+            Vector256.Store(c51 + Vector256.Load(c + 8), c + 8);
+        }
+        else
+        {
+            Vector256.Store(c00, c + 0);
+            Vector256.Store(c01, c + 8);
+            c += ldc;
+            Vector256.Store(c10, c + 0);
+            Vector256.Store(c11, c + 8);
+            c += ldc;
+            Vector256.Store(c20, c + 0);
+            Vector256.Store(c21, c + 8);
+            c += ldc;
+            Vector256.Store(c30, c + 0);
+            Vector256.Store(c31, c + 8);
+            c += ldc;
+            Vector256.Store(c40, c + 0);
+            Vector256.Store(c41, c + 8);
+            c += ldc;
+            Vector256.Store(c50, c + 0);
+            Vector256.Store(c51, c + 8);
+        }
+    }
+}
