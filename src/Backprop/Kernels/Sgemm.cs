@@ -174,7 +174,7 @@ internal static unsafe partial class Sgemm
 
     /// <summary>
     /// Copies and packs op(B), with B stored k×n (n×k if <paramref name="transB"/>), for the kernel of
-    /// the instruction set this process runs (<see cref="Best"/>, which DOTNET_EnableAVX512F=0 and the
+    /// the instruction set this process runs (<see cref="Best"/>, which DOTNET_EnableAVX512=0 and the
     /// like lower), in the layout its GEMM reads.
     /// </summary>
     public static PackedB Pack(bool transB, int k, int n, ReadOnlySpan<float> b) => Pack(Best, transB, k, n, b);

@@ -9,7 +9,7 @@ namespace Backprop.Tests.NN;
 /// NoGrad of its source (MLPs with and without batch norm and dropout, both CNNs, a chain holding a
 /// module the library does not know, float64, the convolution's other paths) at batch 1, 7 and 256
 /// on 1 and 2 threads, for whatever instruction set the process runs (the suite also runs under
-/// DOTNET_EnableAVX512F=0 / DOTNET_EnableAVX2=0); it is a snapshot that training, LoadStateDict or
+/// DOTNET_EnableAVX512=0 / DOTNET_EnableAVX2=0); it is a snapshot that training, LoadStateDict or
 /// Train() on the source do not reach; it records no graph; and bad input gets the source's message.
 /// </summary>
 // Alone: it switches the process-wide thread count many times, and a test that compares 1 and 2
