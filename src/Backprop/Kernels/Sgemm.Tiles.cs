@@ -4,15 +4,35 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Kernels;
 
-// The micro-kernels that read an untransposed A where it is stored (rows lda apart) instead of from a
-// packed MR-row panel: each element gets the FMAs of Kernel512_8x32 / Kernel256_6x16 in the same
-// order, so the same bits, and the GEMM saves packing A (about 7 % of a 256×784·784×256 product on
-// one AVX-512 core). Each row's values are read in order, one stream per row.
+// The two register tiles of the packed GEMM, each written once and compiled twice: reading A from a
+// packed MR-row panel (row r of step p at a[p·MR + r]) and reading an untransposed A where it is
+// stored (a[r·lda + p]: no packing of A; about 7 % of a 256×784·784×256 product on one AVX-512
+// core). Both forms give each element the same FMAs in the same order, so the same bits.
 internal static unsafe partial class Sgemm
 {
-    /// <summary><see cref="Kernel512_8x32"/> with A read in place: C[8×32] (+)= A[8 rows, lda apart] · packed B panel.</summary>
+    /// <summary>The 8×32 micro-kernel (2 × Vector512): C[8×32] (+)= packed A panel · packed B panel over kc steps, held in 16 registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512_8x32Direct(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate)
+    private static void Kernel512_8x32(int kc, float* a, float* b, float* c, int ldc, bool accumulate) =>
+        Tile8x32(kc, a, rowStride: 1, step: 8, b, c, ldc, accumulate);
+
+    /// <summary><see cref="Kernel512_8x32"/> with A read where it is stored: 8 rows <paramref name="lda"/> floats apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512_8x32Direct(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate) =>
+        Tile8x32(kc, a, rowStride: lda, step: 1, b, c, ldc, accumulate);
+
+    /// <summary>The 6×16 micro-kernel (2 × Vector256): C[6×16] (+)= packed A panel · packed B panel over kc steps, held in 12 registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel256_6x16(int kc, float* a, float* b, float* c, int ldc, bool accumulate) =>
+        Tile6x16(kc, a, rowStride: 1, step: 6, b, c, ldc, accumulate);
+
+    /// <summary><see cref="Kernel256_6x16"/> with A read where it is stored: 6 rows <paramref name="lda"/> floats apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel256_6x16Direct(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate) =>
+        Tile6x16(kc, a, rowStride: lda, step: 1, b, c, ldc, accumulate);
+
+    /// <summary>C[8×32] (+)= A · B panel: row r of A at a + r·<paramref name="rowStride"/>, its step p at + p·<paramref name="step"/>; B panel 32 floats a step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile8x32(int kc, float* a, int rowStride, int step, float* b, float* c, int ldc, bool accumulate)
     {
         Vector512<float> c00 = default, c01 = default;
         Vector512<float> c10 = default, c11 = default;
@@ -22,33 +42,34 @@ internal static unsafe partial class Sgemm
         Vector512<float> c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default;
         Vector512<float> c70 = default, c71 = default;
-        float* a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda, a7 = a6 + lda;
-        for (int p = 0; p < kc; p++)
+        float* a0 = a, a1 = a0 + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride, a4 = a3 + rowStride, a5 = a4 + rowStride, a6 = a5 + rowStride, a7 = a6 + rowStride;
+        nint at = 0;
+        for (int p = 0; p < kc; p++, at += step)
         {
             Vector512<float> b0 = Vector512.Load(b + 0);
             Vector512<float> b1 = Vector512.Load(b + 16);
-            Vector512<float> x0 = Vector512.Create(a0[p]);
+            Vector512<float> x0 = Vector512.Create(a0[at]);
             c00 = Avx512F.FusedMultiplyAdd(x0, b0, c00);
             c01 = Avx512F.FusedMultiplyAdd(x0, b1, c01);
-            Vector512<float> x1 = Vector512.Create(a1[p]);
+            Vector512<float> x1 = Vector512.Create(a1[at]);
             c10 = Avx512F.FusedMultiplyAdd(x1, b0, c10);
             c11 = Avx512F.FusedMultiplyAdd(x1, b1, c11);
-            Vector512<float> x2 = Vector512.Create(a2[p]);
+            Vector512<float> x2 = Vector512.Create(a2[at]);
             c20 = Avx512F.FusedMultiplyAdd(x2, b0, c20);
             c21 = Avx512F.FusedMultiplyAdd(x2, b1, c21);
-            Vector512<float> x3 = Vector512.Create(a3[p]);
+            Vector512<float> x3 = Vector512.Create(a3[at]);
             c30 = Avx512F.FusedMultiplyAdd(x3, b0, c30);
             c31 = Avx512F.FusedMultiplyAdd(x3, b1, c31);
-            Vector512<float> x4 = Vector512.Create(a4[p]);
+            Vector512<float> x4 = Vector512.Create(a4[at]);
             c40 = Avx512F.FusedMultiplyAdd(x4, b0, c40);
             c41 = Avx512F.FusedMultiplyAdd(x4, b1, c41);
-            Vector512<float> x5 = Vector512.Create(a5[p]);
+            Vector512<float> x5 = Vector512.Create(a5[at]);
             c50 = Avx512F.FusedMultiplyAdd(x5, b0, c50);
             c51 = Avx512F.FusedMultiplyAdd(x5, b1, c51);
-            Vector512<float> x6 = Vector512.Create(a6[p]);
+            Vector512<float> x6 = Vector512.Create(a6[at]);
             c60 = Avx512F.FusedMultiplyAdd(x6, b0, c60);
             c61 = Avx512F.FusedMultiplyAdd(x6, b1, c61);
-            Vector512<float> x7 = Vector512.Create(a7[p]);
+            Vector512<float> x7 = Vector512.Create(a7[at]);
             c70 = Avx512F.FusedMultiplyAdd(x7, b0, c70);
             c71 = Avx512F.FusedMultiplyAdd(x7, b1, c71);
             b += 32;
@@ -108,9 +129,9 @@ internal static unsafe partial class Sgemm
         }
     }
 
-    /// <summary><see cref="Kernel256_6x16"/> with A read in place: C[6×16] (+)= A[6 rows, lda apart] · packed B panel.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel256_6x16Direct(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate)
+    /// <summary>C[6×16] (+)= A · B panel: row r of A at a + r·<paramref name="rowStride"/>, its step p at + p·<paramref name="step"/>; B panel 16 floats a step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile6x16(int kc, float* a, int rowStride, int step, float* b, float* c, int ldc, bool accumulate)
     {
         Vector256<float> c00 = default, c01 = default;
         Vector256<float> c10 = default, c11 = default;
@@ -118,27 +139,28 @@ internal static unsafe partial class Sgemm
         Vector256<float> c30 = default, c31 = default;
         Vector256<float> c40 = default, c41 = default;
         Vector256<float> c50 = default, c51 = default;
-        float* a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
-        for (int p = 0; p < kc; p++)
+        float* a0 = a, a1 = a0 + rowStride, a2 = a1 + rowStride, a3 = a2 + rowStride, a4 = a3 + rowStride, a5 = a4 + rowStride;
+        nint at = 0;
+        for (int p = 0; p < kc; p++, at += step)
         {
             Vector256<float> b0 = Vector256.Load(b + 0);
             Vector256<float> b1 = Vector256.Load(b + 8);
-            Vector256<float> x0 = Vector256.Create(a0[p]);
+            Vector256<float> x0 = Vector256.Create(a0[at]);
             c00 = Fma.MultiplyAdd(x0, b0, c00);
             c01 = Fma.MultiplyAdd(x0, b1, c01);
-            Vector256<float> x1 = Vector256.Create(a1[p]);
+            Vector256<float> x1 = Vector256.Create(a1[at]);
             c10 = Fma.MultiplyAdd(x1, b0, c10);
             c11 = Fma.MultiplyAdd(x1, b1, c11);
-            Vector256<float> x2 = Vector256.Create(a2[p]);
+            Vector256<float> x2 = Vector256.Create(a2[at]);
             c20 = Fma.MultiplyAdd(x2, b0, c20);
             c21 = Fma.MultiplyAdd(x2, b1, c21);
-            Vector256<float> x3 = Vector256.Create(a3[p]);
+            Vector256<float> x3 = Vector256.Create(a3[at]);
             c30 = Fma.MultiplyAdd(x3, b0, c30);
             c31 = Fma.MultiplyAdd(x3, b1, c31);
-            Vector256<float> x4 = Vector256.Create(a4[p]);
+            Vector256<float> x4 = Vector256.Create(a4[at]);
             c40 = Fma.MultiplyAdd(x4, b0, c40);
             c41 = Fma.MultiplyAdd(x4, b1, c41);
-            Vector256<float> x5 = Vector256.Create(a5[p]);
+            Vector256<float> x5 = Vector256.Create(a5[at]);
             c50 = Fma.MultiplyAdd(x5, b0, c50);
             c51 = Fma.MultiplyAdd(x5, b1, c51);
             b += 16;
