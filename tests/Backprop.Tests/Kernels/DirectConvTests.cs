@@ -4,7 +4,7 @@ namespace Backprop.Tests.Kernels;
 
 /// <summary>
 /// The direct convolution's kernels on their own: the AVX2 kernels (6-row tiles) and, where the CPU
-/// runs them, the AVX-512 ones (8-row tiles, two-row or two-vector tiles, masked stores) against a
+/// runs them, the AVX-512 ones (8-row tiles, two-row or two-vector tiles, partial rows stored in 8-, 4-, 2- and 1-lane pieces) against a
 /// float64 sum, and against each other bit for bit (each output is the same FMA chain in both).
 /// </summary>
 public unsafe class DirectConvTests
@@ -35,6 +35,9 @@ public unsafe class DirectConvTests
         new Shape(4, 9, 17, 2, 2, 3, 3, 2, 3), // dilation 2, 17-wide rows: 16 lanes and 1
         new Shape(1, 6, 16, 1, 1, 3, 3, 1, 17), // rows of exactly 16
         new Shape(5, 20, 30, 2, 0, 5, 3, 1, 8), // a 5×3 kernel padded only vertically
+        new Shape(2, 5, 39, 1, 1, 3, 3, 1, 6), // 39-wide rows: 32 lanes, then 7 (stored as 4, 2 and 1)
+        new Shape(2, 5, 38, 1, 1, 3, 3, 1, 9), // 38-wide rows: 32, then 6 (4 and 2)
+        new Shape(1, 6, 47, 2, 2, 5, 5, 1, 8), // 47-wide rows: 32, then 15 (8, 4, 2 and 1)
     ];
 
     /// <summary>The kernel kinds this CPU runs: false = AVX2 (6-row tiles), true = AVX-512 (8-row tiles).</summary>
