@@ -59,11 +59,15 @@ internal static unsafe partial class DirectConv
 
     /// <summary>
     /// Whether the weight gradient of <paramref name="taps"/> taps takes the AVX-512 kernel, given that
-    /// the CPU runs it (<paramref name="wide"/>): only when its 8-tap panels hold no more rows than
-    /// the AVX2 kernel's 6-tap ones. Both kernels run near the FMA units' peak on Zen 4, so spare rows
-    /// decide (9 taps: 16 rows against 12; 25: 32 against 30; 400: 400 against 402).
+    /// the CPU runs it (<paramref name="wide"/>). Where a 512-bit FMA takes one pass
+    /// (<see cref="CpuModel.FullWidthFma512"/>, Zen 5) always: it does twice the arithmetic per
+    /// instruction (the 1→16 layer's forward and weight gradient at batch 128: 1488 → 1341–1357 µs,
+    /// block 11). Elsewhere only when its 8-tap panels hold no more rows than the AVX2 kernel's 6-tap
+    /// ones: both kernels run near the FMA units' peak on Zen 4, so spare rows decide (9 taps: 16 rows
+    /// against 12; 25: 32 against 30; 400: 400 against 402). Both give the same bits.
     /// </summary>
-    public static bool WideWeightGradient(int taps, bool wide) => wide && PanelRows(taps, true) <= PanelRows(taps, false);
+    public static bool WideWeightGradient(int taps, bool wide) =>
+        wide && (CpuModel.FullWidthFma512 || PanelRows(taps, true) <= PanelRows(taps, false));
 
     /// <summary>
     /// A stride-1 correlation of a C×H×W image with a kH×kW kernel dilated by (dH, dW), producing
