@@ -188,10 +188,26 @@ internal static class Pooling
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var w = g;
+        // 2×2 windows with stride 2 that tile the plane exactly: each input belongs to one window, so
+        // every input is written once, four outputs at a time, with no clearing pass.
+        bool tiles2x2 = typeof(T) == typeof(float) && Sse.IsSupported && w.OutW >= Vector128<float>.Count
+            && g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, DilationH: 1, DilationW: 1 }
+            && w.Height == 2 * w.OutH && w.Width == 2 * w.OutW;
         Threading.For(planes, w.OutPlane, (start, end) =>
         {
             for (int p = start; p < end; p++)
             {
+                if (tiles2x2)
+                {
+                    MaxBackwardTiled2x2(
+                        MemoryMarshal.Cast<T, float>(new ReadOnlySpan<T>(dy, p * w.OutPlane, w.OutPlane)),
+                        new ReadOnlySpan<int>(indices, p * w.OutPlane, w.OutPlane),
+                        w.OutH,
+                        w.OutW,
+                        MemoryMarshal.Cast<T, float>(new Span<T>(dx, p * w.InPlane, w.InPlane)));
+                    continue;
+                }
+
                 var grad = new Span<T>(dx, p * w.InPlane, w.InPlane);
                 grad.Clear();
                 var upstream = new ReadOnlySpan<T>(dy, p * w.OutPlane, w.OutPlane);
@@ -202,6 +218,47 @@ internal static class Pooling
                 }
             }
         });
+    }
+
+    /// <summary>
+    /// One plane of <see cref="MaxBackward"/> for 2×2 windows of stride 2 that tile it exactly, four
+    /// outputs at a time: each window's four inputs get +0 + dy where the index points and +0 elsewhere,
+    /// the values the clear-then-add scatter leaves (+0 + dy turns −0 into +0, as it does there). The
+    /// last group overlaps the one before when the row is not a multiple of four (same values twice).
+    /// </summary>
+    private static void MaxBackwardTiled2x2(ReadOnlySpan<float> dy, ReadOnlySpan<int> index, int outH, int outW, Span<float> grad)
+    {
+        int width = 2 * outW;
+        var evenColumns = Vector128.Create(0, 2, 4, 6);
+        var right = Vector128.Create(1);
+        var below = Vector128.Create(width);
+        var belowRight = Vector128.Create(width + 1);
+        for (int oh = 0; oh < outH; oh++)
+        {
+            int topRow = 2 * oh * width;
+            ref float top = ref grad[topRow];
+            ref float bottom = ref grad[topRow + width];
+            ref readonly float upstream = ref dy[oh * outW];
+            ref readonly int at = ref index[oh * outW];
+            for (int ow = 0; ; ow += Vector128<float>.Count)
+            {
+                ow = Math.Min(ow, outW - Vector128<float>.Count);
+                var g = Vector128.LoadUnsafe(in upstream, (nuint)ow) + Vector128<float>.Zero;
+                var offset = Vector128.LoadUnsafe(in at, (nuint)ow) - (Vector128.Create(topRow + (2 * ow)) + evenColumns);
+                var topLeft = Vector128.Equals(offset, Vector128<int>.Zero).AsSingle() & g;
+                var topRight = Vector128.Equals(offset, right).AsSingle() & g;
+                var bottomLeft = Vector128.Equals(offset, below).AsSingle() & g;
+                var bottomRight = Vector128.Equals(offset, belowRight).AsSingle() & g;
+                Sse.UnpackLow(topLeft, topRight).StoreUnsafe(ref top, (nuint)(2 * ow));
+                Sse.UnpackHigh(topLeft, topRight).StoreUnsafe(ref top, (nuint)((2 * ow) + 4));
+                Sse.UnpackLow(bottomLeft, bottomRight).StoreUnsafe(ref bottom, (nuint)(2 * ow));
+                Sse.UnpackHigh(bottomLeft, bottomRight).StoreUnsafe(ref bottom, (nuint)((2 * ow) + 4));
+                if (ow + Vector128<float>.Count >= outW)
+                {
+                    break;
+                }
+            }
+        }
     }
 
     /// <summary>
