@@ -1,5 +1,7 @@
+using System.Buffers.Binary;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using System.Text;
 
 namespace Backprop.Kernels;
 
@@ -31,15 +33,13 @@ internal static class CpuModel
             return "";
         }
 
+        // Twelve ASCII characters in EBX, EDX, ECX, each register little-endian.
         var (_, ebx, ecx, edx) = X86Base.CpuId(0, 0);
-        Span<int> words = [ebx, edx, ecx];
-        return string.Create(12, words.ToArray(), (chars, w) =>
-        {
-            for (int i = 0; i < 12; i++)
-            {
-                chars[i] = (char)((w[i / 4] >> (8 * (i % 4))) & 0xFF);
-            }
-        });
+        Span<byte> bytes = stackalloc byte[12];
+        BinaryPrimitives.WriteInt32LittleEndian(bytes, ebx);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes[4..], edx);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes[8..], ecx);
+        return Encoding.ASCII.GetString(bytes);
     }
 
     private static int ReadFamily()

@@ -21,8 +21,7 @@ internal static class Pooling
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var w = g;
-        bool twoByTwo = g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, DilationH: 1, DilationW: 1 }
-            && 2 * g.OutH <= g.Height && 2 * g.OutW <= g.Width;
+        bool twoByTwo = g.IsTwoByTwoStrideTwo && 2 * g.OutH <= g.Height && 2 * g.OutW <= g.Width;
         Threading.For(planes, (long)g.OutPlane * g.KernelArea, (start, end) =>
         {
             for (int p = start; p < end; p++)
@@ -191,8 +190,7 @@ internal static class Pooling
         // 2×2 windows with stride 2 that tile the plane exactly: each input belongs to one window, so
         // every input is written once, four outputs at a time, with no clearing pass.
         bool tiles2x2 = typeof(T) == typeof(float) && Sse.IsSupported && w.OutW >= Vector128<float>.Count
-            && g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, DilationH: 1, DilationW: 1 }
-            && w.Height == 2 * w.OutH && w.Width == 2 * w.OutW;
+            && g.IsTwoByTwoStrideTwo && w.Height == 2 * w.OutH && w.Width == 2 * w.OutW;
         Threading.For(planes, w.OutPlane, (start, end) =>
         {
             for (int p = start; p < end; p++)

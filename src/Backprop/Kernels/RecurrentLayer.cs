@@ -154,15 +154,7 @@ internal sealed class RecurrentLayer<T>
             for (int t = 0; t < _steps; t++)
             {
                 var hPrev = t == 0 ? new ArraySegment<T>(h0, first * h, rows * h) : new ArraySegment<T>(output, ((t - 1) * block) + (first * h), rows * h);
-                if (packedHh is not null)
-                {
-                    Sgemm.Multiply(false, rows, MemoryMarshal.Cast<T, float>(hPrev.AsSpan()), packedHh, MemoryMarshal.Cast<T, float>(hw.AsSpan()), oneRowKernel: false);
-                }
-                else
-                {
-                    Gemm.Multiply<T>(false, true, rows, gw, h, hPrev, wHh, hw, oneRowKernel: _batch == 1);
-                }
-
+                StepProduct(packedHh, transB: true, rows, gw, h, hPrev, wHh, hw, accumulate: false);
                 var gates = xw.Step(t);
                 for (int b = first; b < end; b++)
                 {
@@ -211,6 +203,24 @@ internal sealed class RecurrentLayer<T>
     /// </summary>
     private Sgemm.PackedB? PackStepWeight(bool transB, int k, int n, T[] wHh, ref float[]? buffer) =>
         typeof(T) == typeof(float) && _batch > 1 && _steps > 1 ? Sgemm.PackReusing(transB, k, n, (float[])(object)wHh, ref buffer) : null;
+
+    /// <summary>
+    /// One step's product of a thread's rows with W_hh: c[rows×n] (+)= a·op(W_hh), from the panels
+    /// <see cref="PackStepWeight"/> made when there are some, else from W_hh as stored. A range of
+    /// rows stays on the GEMM unless the whole batch is one sequence (see Forward), so its bits do not
+    /// depend on the thread count.
+    /// </summary>
+    private void StepProduct(Sgemm.PackedB? packed, bool transB, int rows, int n, int k, ArraySegment<T> a, T[] wHh, ArraySegment<T> c, bool accumulate)
+    {
+        if (packed is not null)
+        {
+            Sgemm.Multiply(false, rows, MemoryMarshal.Cast<T, float>(a.AsSpan()), packed, MemoryMarshal.Cast<T, float>(c.AsSpan()), accumulate, oneRowKernel: false);
+        }
+        else
+        {
+            Gemm.Multiply<T>(false, transB, rows, n, k, a, wHh, c, accumulate, oneRowKernel: _batch == 1);
+        }
+    }
 
     /// <summary>
     /// Back-propagates through time. <paramref name="gOutput"/> is dL/dh_t for every step (from
@@ -277,16 +287,7 @@ internal sealed class RecurrentLayer<T>
                 if (t > 0 || gh0 is not null)
                 {
                     var step = dhw.Segment(t);
-                    var dhwRows = new ArraySegment<T>(step.Array!, step.Offset + (first * gw), rows * gw);
-                    var carryRows = new ArraySegment<T>(dhCarry, first * h, rows * h);
-                    if (packedHh is not null)
-                    {
-                        Sgemm.Multiply(false, rows, MemoryMarshal.Cast<T, float>(dhwRows.AsSpan()), packedHh, MemoryMarshal.Cast<T, float>(carryRows.AsSpan()), accumulate: _mode == RecurrentMode.Gru, oneRowKernel: false);
-                    }
-                    else
-                    {
-                        Gemm.Multiply<T>(false, false, rows, h, gw, dhwRows, wHh, carryRows, accumulate: _mode == RecurrentMode.Gru, oneRowKernel: _batch == 1);
-                    }
+                    StepProduct(packedHh, transB: false, rows, h, gw, new ArraySegment<T>(step.Array!, step.Offset + (first * gw), rows * gw), wHh, new ArraySegment<T>(dhCarry, first * h, rows * h), accumulate: _mode == RecurrentMode.Gru);
                 }
             }
         });

@@ -29,6 +29,9 @@ internal readonly record struct Window2d(
     /// <summary>Taps of one channel's window, kH·kW.</summary>
     public int KernelArea => KernelH * KernelW;
 
+    /// <summary>True for 2×2 windows with stride 2, no padding and no dilation: windows that never overlap (max pooling's fast paths).</summary>
+    public bool IsTwoByTwoStrideTwo => KernelH == 2 && KernelW == 2 && StrideH == 2 && StrideW == 2 && PadH == 0 && PadW == 0 && DilationH == 1 && DilationW == 1;
+
     /// <summary>True for a 1×1 window with stride 1 and no padding: the input is its own column matrix.</summary>
     public bool IsPointwise => KernelH == 1 && KernelW == 1 && StrideH == 1 && StrideW == 1 && PadH == 0 && PadW == 0;
 
