@@ -22,7 +22,7 @@ internal static class CpuModel
     /// Whether a 512-bit FMA runs in one pass at the rate of a 256-bit one, so AVX-512 code does twice
     /// the arithmetic per cycle: AMD Zen 5 (family 26) and later, with AVX-512 enabled. Zen 4 (family
     /// 25) splits each 512-bit FMA into two 256-bit halves, so there the two widths reach the same peak
-    /// (block 11 of docs/performance-history.md: one core's SGEMM 217–249 GFLOP/s against 97–101).
+    /// (block 11 of docs/performance-history.md: one core's SGEMM 217–257 GFLOP/s against 97–101).
     /// </summary>
     public static readonly bool FullWidthFma512 = Vector512.IsHardwareAccelerated && Vendor == "AuthenticAMD" && Family >= 26;
 
