@@ -134,11 +134,25 @@ internal static class Pooling
         where T : IFloatingPointIeee754<T> => (candidate > current) | T.IsNaN(candidate);
 
     /// <summary>
-    /// One float32 output row of <see cref="MaxForward2x2"/>, four outputs at a time: each input row is
-    /// split into its even and odd columns, and the rule of <see cref="Wins"/> is applied lane-wise. The
-    /// last group overlaps the one before when the row is not a multiple of four (same values written twice).
+    /// One float32 output row of <see cref="MaxForward2x2"/>, eight outputs at a time with AVX2 where the
+    /// row has eight or more, else four: each input row is split into its even and odd columns, and the
+    /// rule of <see cref="Wins"/> is applied lane-wise. The last group overlaps the one before when the
+    /// row is not a multiple of the group (same values written twice).
     /// </summary>
     private static void MaxRow2x2(ref float top, int width, int outW, int topRow, ref float output, bool withIndex, ref int index)
+    {
+        if (Avx2.IsSupported && outW >= Vector256<float>.Count)
+        {
+            MaxRow2x2By8(ref top, width, outW, topRow, ref output, withIndex, ref index);
+        }
+        else
+        {
+            MaxRow2x2By4(ref top, width, outW, topRow, ref output, withIndex, ref index);
+        }
+    }
+
+    /// <summary><see cref="MaxRow2x2"/> four outputs at a time.</summary>
+    private static void MaxRow2x2By4(ref float top, int width, int outW, int topRow, ref float output, bool withIndex, ref int index)
     {
         var evenColumns = Vector128.Create(0, 2, 4, 6);
         var rowBelow = Vector128.Create(width);
@@ -166,6 +180,53 @@ internal static class Pooling
                 break;
             }
         }
+    }
+
+    /// <summary><see cref="MaxRow2x2"/> eight outputs at a time (AVX2), the same choices lane for lane.</summary>
+    private static void MaxRow2x2By8(ref float top, int width, int outW, int topRow, ref float output, bool withIndex, ref int index)
+    {
+        var evenColumns = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        var rowBelow = Vector256.Create(width);
+        ref float bottom = ref Unsafe.Add(ref top, width);
+        for (int ow = 0; ; ow += Vector256<float>.Count)
+        {
+            ow = Math.Min(ow, outW - Vector256<float>.Count);
+            var (topLeft, topRight) = Deinterleave256(ref top, 2 * ow);
+            var (bottomLeft, bottomRight) = Deinterleave256(ref bottom, 2 * ow);
+            var topPick = WinsLanes(topRight, topLeft);
+            var bottomPick = WinsLanes(bottomRight, bottomLeft);
+            var topMax = Vector256.ConditionalSelect(topPick, topRight, topLeft);
+            var bottomMax = Vector256.ConditionalSelect(bottomPick, bottomRight, bottomLeft);
+            var down = WinsLanes(bottomMax, topMax);
+            Vector256.ConditionalSelect(down, bottomMax, topMax).StoreUnsafe(ref output, (nuint)ow);
+            if (withIndex)
+            {
+                var right = Vector256.ConditionalSelect(down, bottomPick, topPick).AsInt32() & Vector256<int>.One;
+                var at = Vector256.Create(topRow + (2 * ow)) + evenColumns + right + (down.AsInt32() & rowBelow);
+                at.StoreUnsafe(ref index, (nuint)ow);
+            }
+
+            if (ow + Vector256<float>.Count >= outW)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>Lane-wise <see cref="Wins"/> on eight lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> WinsLanes(Vector256<float> candidate, Vector256<float> current) =>
+        Vector256.GreaterThan(candidate, current) | ~Vector256.Equals(candidate, candidate);
+
+    /// <summary>Columns j, j+2, …, j+14 and j+1, j+3, …, j+15 of a row: the in-lane shuffle, then the 64-bit pairs put in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> Even, Vector256<float> Odd) Deinterleave256(ref float row, int j)
+    {
+        var a = Vector256.LoadUnsafe(ref row, (nuint)j);
+        var b = Vector256.LoadUnsafe(ref row, (nuint)(j + Vector256<float>.Count));
+        var even = Avx2.Permute4x64(Avx.Shuffle(a, b, 0x88).AsDouble(), 0xD8).AsSingle();
+        var odd = Avx2.Permute4x64(Avx.Shuffle(a, b, 0xDD).AsDouble(), 0xD8).AsSingle();
+        return (even, odd);
     }
 
     /// <summary>Lane-wise <see cref="Wins"/>: all ones where candidate &gt; current or candidate is NaN.</summary>

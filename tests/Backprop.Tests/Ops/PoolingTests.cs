@@ -47,8 +47,10 @@ public class PoolingTests
     [InlineData(8)]
     [InlineData(14)]
     [InlineData(16)]
+    [InlineData(18)]
     [InlineData(28)]
     [InlineData(30)]
+    [InlineData(34)]
     public void MaxPoolTiesGoToTheFirstMaxInRowMajorOrderAndNaNToTheLast(int width)
     {
         // Values from {0, 1, 2} tie in most windows; a few NaN. PyTorch scans a window row by row and
