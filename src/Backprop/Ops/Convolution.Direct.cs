@@ -15,7 +15,7 @@ public static partial class ConvolutionOps
         DirectConv.IsSupported && groups == 1 && g.StrideH == 1 && g.StrideW == 1;
 
     /// <summary>The forward correlation: the input sample padded as conv2d pads it, OH×OW outputs.</summary>
-    private static DirectConv.Plan ForwardPlan(in Window2d g) =>
+    internal static DirectConv.Plan ForwardPlan(in Window2d g) =>
         new(g.Channels, g.Height, g.Width, g.PadH, g.PadW, g.KernelH, g.KernelW, g.DilationH, g.DilationW, g.OutH, g.OutW);
 
     /// <summary>
@@ -57,7 +57,9 @@ public static partial class ConvolutionOps
             return false;
         }
 
-        var plan = ForwardPlan(g);
+        // A prepacked layer keeps the plan of its last input geometry (a batch-1 forward would
+        // otherwise build its tap offsets on every call).
+        var plan = prepacked?.ForwardPlan(g) ?? ForwardPlan(g);
         if (!DirectConv.Fits(plan))
         {
             return false;
@@ -269,4 +271,24 @@ public static partial class ConvolutionOps
 /// <param name="Taps">Taps per output channel: in_channels·kH·kW.</param>
 /// <param name="Packed">The rows in panels, as <see cref="DirectConv.PackRows"/> lays them out.</param>
 /// <param name="Bias">The bias (zeros for none), PanelRows(out_channels) long.</param>
-internal sealed record DirectConvWeights(bool Wide, int OutChannels, int Taps, float[] Packed, float[] Bias);
+internal sealed record DirectConvWeights(bool Wide, int OutChannels, int Taps, float[] Packed, float[] Bias)
+{
+    // The last geometry's plan, replaced as a whole (plans are immutable), so callers on several threads need no lock.
+    private CachedPlan? _lastPlan;
+
+    /// <summary>The forward correlation's plan for <paramref name="g"/>, built once per input geometry in a row.</summary>
+    public DirectConv.Plan ForwardPlan(in Window2d g)
+    {
+        var cached = Volatile.Read(ref _lastPlan);
+        if (cached is not null && cached.Geometry == g)
+        {
+            return cached.Plan;
+        }
+
+        var plan = ConvolutionOps.ForwardPlan(g);
+        Volatile.Write(ref _lastPlan, new CachedPlan(g, plan));
+        return plan;
+    }
+
+    private sealed record CachedPlan(Window2d Geometry, DirectConv.Plan Plan);
+}

@@ -223,6 +223,21 @@ public class FreezeTests
     }
 
     [Fact]
+    public void AFrozenConvolutionCalledWithImagesOfSeveralSizesInTurnMatchesTheSource()
+    {
+        // The frozen layer keeps the plan of its last input size: each call must use its own.
+        var model = new Sequential { new Conv2d(3, 8, 3, padding: 1, generator: new Generator(26)), new ReLU(), new Conv2d(8, 4, 5, padding: 2, generator: new Generator(27)) };
+        model.Eval();
+        var frozen = model.Freeze();
+        int[][] shapes = [[1, 3, 12, 12], [2, 3, 20, 16], [1, 3, 12, 12], [1, 3, 9, 30], [2, 3, 20, 16]];
+        for (int i = 0; i < shapes.Length; i++)
+        {
+            var x = Tensor.Randn(shapes[i], new Generator(28 + i));
+            Assert.True(EvalForward(model, x).AsSpan().SequenceEqual(frozen.Forward(x).ToArray<float>()), $"call {i}: {string.Join("x", shapes[i])}");
+        }
+    }
+
+    [Fact]
     public void ALayerWithHooksRunsItsHooksAndAFusedPairDoesNotWriteOverTheCallersInput()
     {
         var linear = new Linear(3, 4, generator: new Generator(25));
