@@ -133,7 +133,8 @@ internal sealed class RecurrentLayer<T>
         if (_mode == RecurrentMode.Lstm)
         {
             _cells = new StepBuffer(kept, block, pooled);
-            _tanhCells = new StepBuffer(kept, block, pooled);
+            // tanh(c) only serves the backward pass.
+            _tanhCells = forBackward ? new StepBuffer(kept, block, pooled) : null;
         }
         else if (_mode == RecurrentMode.Gru)
         {
@@ -165,7 +166,14 @@ internal sealed class RecurrentLayer<T>
                     {
                         case RecurrentMode.Lstm:
                             ReadOnlySpan<T> cPrev = t == 0 ? c0.AsSpan(b * h, h) : _cells!.Step((t - 1) % kept).Slice(b * h, h);
-                            LstmStep(gatesRow, hwRow, cPrev, _cells!.Step(t % kept).Slice(b * h, h), _tanhCells!.Step(t % kept).Slice(b * h, h), hNext);
+                            if (forBackward)
+                            {
+                                LstmStep<KeepForBackward>(gatesRow, hwRow, cPrev, _cells!.Step(t % kept).Slice(b * h, h), _tanhCells!.Step(t % kept).Slice(b * h, h), hNext);
+                            }
+                            else
+                            {
+                                LstmStep<ForwardOnly>(gatesRow, hwRow, cPrev, _cells!.Step(t % kept).Slice(b * h, h), default, hNext);
+                            }
                             break;
                         case RecurrentMode.Gru:
                             GruStep(gatesRow, hwRow, bHn, hPrev.AsSpan((b - first) * h, h), _hiddenN!.Step(t % kept).Slice(b * h, h), hNext);
@@ -383,19 +391,24 @@ internal sealed class RecurrentLayer<T>
     /// <summary>
     /// One LSTM row in one pass: gates holds the x-side pre-activations and hw the h-side ones;
     /// gates is overwritten with i = σ, f = σ, g = tanh, o = σ of their sums; c = f·c_prev + i·g,
-    /// tanh(c) is kept, h = o·tanh(c).
+    /// tanh(c) is kept, h = o·tanh(c). With <see cref="ForwardOnly"/> (an inference forward) only c and
+    /// h are written: the activated gates and tanh(c) serve only the backward pass. The choice is a
+    /// type, so each form is compiled without the other's stores (a run-time flag pushed the loop past
+    /// the JIT's inlining budget, leaving calls to the vector stores in it).
     /// </summary>
-    private static void LstmStep(Span<T> gates, ReadOnlySpan<T> hw, ReadOnlySpan<T> cPrev, Span<T> c, Span<T> tanhC, Span<T> hNext)
+    private static void LstmStep<TKeep>(Span<T> gates, ReadOnlySpan<T> hw, ReadOnlySpan<T> cPrev, Span<T> c, Span<T> tanhC, Span<T> hNext)
+        where TKeep : struct, IStoreChoice
     {
-        int j = LstmLanes<Simd512<T>>(gates, hw, cPrev, c, tanhC, hNext, 0);
-        j = LstmLanes<Simd256<T>>(gates, hw, cPrev, c, tanhC, hNext, j);
-        j = LstmLanes<Simd128<T>>(gates, hw, cPrev, c, tanhC, hNext, j);
-        LstmLanes<Simd1<T>>(gates, hw, cPrev, c, tanhC, hNext, j);
+        int j = LstmLanes<Simd512<T>, TKeep>(gates, hw, cPrev, c, tanhC, hNext, 0);
+        j = LstmLanes<Simd256<T>, TKeep>(gates, hw, cPrev, c, tanhC, hNext, j);
+        j = LstmLanes<Simd128<T>, TKeep>(gates, hw, cPrev, c, tanhC, hNext, j);
+        LstmLanes<Simd1<T>, TKeep>(gates, hw, cPrev, c, tanhC, hNext, j);
     }
 
     /// <summary><see cref="LstmStep"/> on whole vectors of <typeparamref name="V"/> from element <paramref name="j"/>; returns where it stopped.</summary>
-    private static int LstmLanes<V>(Span<T> gates, ReadOnlySpan<T> hw, ReadOnlySpan<T> cPrev, Span<T> c, Span<T> tanhC, Span<T> hNext, int j)
+    private static int LstmLanes<V, TKeep>(Span<T> gates, ReadOnlySpan<T> hw, ReadOnlySpan<T> cPrev, Span<T> c, Span<T> tanhC, Span<T> hNext, int j)
         where V : struct, ISimdVector<V, T>
+        where TKeep : struct, IStoreChoice
     {
         if (!V.IsHardwareAccelerated)
         {
@@ -410,12 +423,16 @@ internal sealed class RecurrentLayer<T>
             var o = Sigmoid(V.Load(gates[((3 * h) + j)..]) + V.Load(hw[((3 * h) + j)..]));
             var cj = (f * V.Load(cPrev[j..])) + (i * g);
             var tc = Tanh(cj);
-            i.Store(gates[j..]);
-            f.Store(gates[(h + j)..]);
-            g.Store(gates[((2 * h) + j)..]);
-            o.Store(gates[((3 * h) + j)..]);
+            if (TKeep.KeepsForBackward)
+            {
+                i.Store(gates[j..]);
+                f.Store(gates[(h + j)..]);
+                g.Store(gates[((2 * h) + j)..]);
+                o.Store(gates[((3 * h) + j)..]);
+                tc.Store(tanhC[j..]);
+            }
+
             cj.Store(c[j..]);
-            tc.Store(tanhC[j..]);
             (o * tc).Store(hNext[j..]);
         }
 
@@ -664,5 +681,21 @@ internal sealed class RecurrentLayer<T>
                 yield return (first, Math.Min(_stepsPerChunk, _steps - first), _chunks[c]);
             }
         }
+    }
+
+    /// <summary>Whether a step's pass keeps what the backward pass reads (a type, so the choice is made at compile time).</summary>
+    private interface IStoreChoice
+    {
+        static abstract bool KeepsForBackward { get; }
+    }
+
+    private readonly struct KeepForBackward : IStoreChoice
+    {
+        public static bool KeepsForBackward => true;
+    }
+
+    private readonly struct ForwardOnly : IStoreChoice
+    {
+        public static bool KeepsForBackward => false;
     }
 }
