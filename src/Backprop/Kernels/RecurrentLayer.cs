@@ -165,7 +165,7 @@ internal sealed class RecurrentLayer<T>
                 for (int t = 0; t < _steps; t++)
                 {
                     var hPrev = t == 0 ? new ArraySegment<T>(h0, first * h, rows * h) : new ArraySegment<T>(output, ((t - 1) * block) + (first * h), rows * h);
-                    StepProduct(packedHh, transB: true, rows, gw, h, hPrev, wHh, hw, accumulate: false);
+                    StepProduct(packedHh, transB: true, rows, gw, h, hPrev, wHh, new ArraySegment<T>(hw, 0, rows * gw), accumulate: false);
                     var gates = xw.Step(t);
                     for (int b = first; b < end; b++)
                     {

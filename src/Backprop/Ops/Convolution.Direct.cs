@@ -271,10 +271,20 @@ public static partial class ConvolutionOps
 /// <param name="Taps">Taps per output channel: in_channels·kH·kW.</param>
 /// <param name="Packed">The rows in panels, as <see cref="DirectConv.PackRows"/> lays them out.</param>
 /// <param name="Bias">The bias (zeros for none), PanelRows(out_channels) long.</param>
-internal sealed record DirectConvWeights(bool Wide, int OutChannels, int Taps, float[] Packed, float[] Bias)
+internal sealed class DirectConvWeights(bool Wide, int OutChannels, int Taps, float[] Packed, float[] Bias)
 {
     // The last geometry's plan, replaced as a whole (plans are immutable), so callers on several threads need no lock.
     private CachedPlan? _lastPlan;
+
+    public bool Wide { get; } = Wide;
+
+    public int OutChannels { get; } = OutChannels;
+
+    public int Taps { get; } = Taps;
+
+    public float[] Packed { get; } = Packed;
+
+    public float[] Bias { get; } = Bias;
 
     /// <summary>The forward correlation's plan for <paramref name="g"/>, built once per input geometry in a row.</summary>
     public DirectConv.Plan ForwardPlan(in Window2d g)
