@@ -81,6 +81,24 @@ internal static class Pooling
     }
 
     /// <summary>
+    /// Max pooling of <paramref name="planes"/> float32 planes with 2×2, stride-2 windows of
+    /// <paramref name="g"/> (which must fit the planes: 2·OutH ≤ H, 2·OutW ≤ W), values only, on the
+    /// calling thread: the values <see cref="MaxForward{T}"/> gives.
+    /// </summary>
+    public static void MaxForward2x2Planes(ReadOnlySpan<float> x, in Window2d g, int planes, Span<float> y)
+    {
+        if (!g.IsTwoByTwoStrideTwo || 2 * g.OutH > g.Height || 2 * g.OutW > g.Width)
+        {
+            throw new ArgumentException($"MaxForward2x2Planes: the window must be 2×2 with stride 2 and fit a {g.Height}×{g.Width} plane");
+        }
+
+        for (int p = 0; p < planes; p++)
+        {
+            MaxForward2x2(x.Slice(p * g.InPlane, g.InPlane), g, y.Slice(p * g.OutPlane, g.OutPlane), default);
+        }
+    }
+
+    /// <summary>
     /// The common 2×2, stride 2, unpadded, undilated window, with PyTorch's choice among equal values:
     /// scanning top-left, top-right, bottom-left, bottom-right, a value replaces the current one when
     /// larger or NaN, so a tie goes to the first and a NaN to the last NaN. That is each row's pair

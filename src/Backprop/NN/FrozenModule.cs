@@ -59,7 +59,23 @@ internal sealed class FrozenModule : Module
             fused.Add(layers[i]);
         }
 
-        return new FrozenModule([.. fused], source.GetType().Name);
+        // A convolution then 2×2, stride-2 max pooling: one step, which pools each thread's channels
+        // where they were computed for one sample or fewer samples than threads.
+        var pooled = new List<FrozenLayer>();
+        for (int i = 0; i < fused.Count; i++)
+        {
+            if (fused[i] is FrozenConv2d conv && i + 1 < fused.Count && fused[i + 1] is FrozenByReference { Module: MaxPool2d maxPool, Calls: false } pool
+                && maxPool.KernelSize == new Size2(2, 2) && maxPool.Stride == new Size2(2, 2) && maxPool.Padding == new Size2(0, 0) && maxPool.Dilation == new Size2(1, 1) && !maxPool.CeilMode)
+            {
+                pooled.Add(new FrozenConvMaxPool(conv, pool));
+                i++;
+                continue;
+            }
+
+            pooled.Add(fused[i]);
+        }
+
+        return new FrozenModule([.. pooled], source.GetType().Name);
     }
 
     /// <summary>Runs the frozen layers in order, recording nothing, in evaluation mode.</summary>
@@ -209,12 +225,37 @@ internal sealed class FrozenModule : Module
             return new FrozenConv2d(conv, weight, bias, packed);
         }
 
+        /// <summary>This convolution then 2×2, stride-2 max pooling in one pass, or null where that pass does not apply (see <see cref="ConvolutionOps.TryConv2dMaxPool2x2"/>).</summary>
+        public Tensor? TryRunPooled(Tensor x) =>
+            packed is not null && settings.PaddingMode == PaddingMode.Zeros && !settings.Padding.IsSame && settings.Stride == new Size2(1, 1) && settings.Groups == 1
+                ? ConvolutionOps.TryConv2dMaxPool2x2(x, weight, bias, settings.Padding.Size, settings.Dilation, packed)
+                : null;
+
         public override Tensor Run(Tensor x, ref bool fresh)
         {
             fresh = true;
             return settings.PaddingMode == PaddingMode.Zeros
                 ? ConvolutionOps.Conv2dWith(x, weight, bias, settings.Stride, settings.Padding, settings.Dilation, settings.Groups, packed)
                 : ConvolutionOps.Conv2dWith(settings.PadInput(x), weight, bias, settings.Stride, 0, settings.Dilation, settings.Groups, packed);
+        }
+    }
+
+    /// <summary>
+    /// A Conv2d layer followed by 2×2, stride-2 max pooling: for one sample or fewer than threads, one pass
+    /// (<see cref="ConvolutionOps.TryConv2dMaxPool2x2"/>); otherwise, or where that pass does not
+    /// apply, the two layers one after the other. The same values either way.
+    /// </summary>
+    private sealed class FrozenConvMaxPool(FrozenConv2d conv, FrozenByReference pool) : FrozenLayer
+    {
+        public override Tensor Run(Tensor x, ref bool fresh)
+        {
+            if (conv.TryRunPooled(x) is { } output)
+            {
+                fresh = true;
+                return output;
+            }
+
+            return pool.Run(conv.Run(x, ref fresh), ref fresh);
         }
     }
 

@@ -143,6 +143,87 @@ public static partial class ConvolutionOps
     }
 
     /// <summary>
+    /// A frozen conv2d followed by 2×2, stride-2 max pooling (no padding, dilation or ceil mode), for
+    /// one sample or fewer samples than threads (batch-1 inference): each thread pads the sample,
+    /// correlates its share of the output channels into a buffer of its own and pools those planes
+    /// straight away, so the convolution's output is never written to shared memory nor read back by
+    /// the caller, and the pooling is split over the threads with the channels. Null (nothing done)
+    /// where that path does not apply: more samples, or shapes the direct kernel or the window does not
+    /// take; the caller then runs conv2d and max pooling one after the other, which give the same
+    /// values and report bad input. (bench infer cnn, batch 1, against ORT, alternating with the
+    /// unfused build: 1 thread 0.93–0.96 → 0.86–0.90, 2 threads 0.98–1.00 → 0.83–0.90; block 12.)
+    /// </summary>
+    internal static unsafe Tensor? TryConv2dMaxPool2x2(Tensor input, Tensor weight, Tensor? bias, Size2 padding, Size2 dilation, DirectConvWeights prepacked)
+    {
+        if (input.DType != DType.Float32 || weight.DType != DType.Float32 || input.Rank != 4 || weight.Rank != 4
+            || (bias is not null && (bias.DType != DType.Float32 || bias.Rank != 1)) || input._shape[0] > Math.Max(1, Threading.Available - 1) || input._shape[0] == 0)
+        {
+            return null;
+        }
+
+        Window2d g;
+        try
+        {
+            g = Conv2dGeometry("conv2d", input, weight, bias, 1, padding, dilation, 1);
+        }
+        catch (ArgumentException)
+        {
+            // Reported by the unfused call, with its own message.
+            return null;
+        }
+
+        int outChannels = weight._shape[0], batch = input._shape[0];
+        if (!DirectConvApplies(g, 1) || !DirectConv.SuitsWidth(g.OutW) || g.OutH < 2 || g.OutW < 2)
+        {
+            return null;
+        }
+
+        var plan = prepacked.ForwardPlan(g);
+        bool wide = DirectConv.Wide;
+        if (!DirectConv.Fits(plan) || prepacked.Wide != wide || prepacked.OutChannels != outChannels || prepacked.Taps != plan.Taps)
+        {
+            return null;
+        }
+
+        // The pooling window over one output plane of the convolution.
+        var pool = new Window2d(1, g.OutH, g.OutW, 2, 2, 2, 2, 0, 0, 1, 1, g.OutH / 2, g.OutW / 2);
+        var output = Tensor.Empty([batch, outChannels, pool.OutH, pool.OutW], DType.Float32);
+        float[] x = input.F32, y = output.F32, packed = prepacked.Packed, biasPanels = prepacked.Bias;
+        int height = DirectConv.PanelHeight(wide);
+        int panels = DirectConv.PanelRows(outChannels, wide) / height;
+        int taps = plan.Taps, plane = g.OutPlane, inSample = g.Channels * g.InPlane;
+        for (int n = 0; n < batch; n++)
+        {
+            int sample = n;
+            Threading.For(panels, (long)height * taps * plane, 1, (start, end) =>
+            {
+                int o0 = start * height, count = Math.Min(end * height, outChannels) - o0;
+                float[] image = ArrayPool<float>.Shared.Rent((int)plan.ImageLength);
+                float[] tile = ArrayPool<float>.Shared.Rent(DirectConv.Rows * DirectConv.Lanes);
+                float[] planes = ArrayPool<float>.Shared.Rent(count * plane);
+                try
+                {
+                    fixed (float* px = x, pk = packed, pb = biasPanels, pi = image, pt = tile, pc = planes)
+                    {
+                        plan.Pad(px + ((long)sample * inSample), pi);
+                        DirectConv.Correlate(plan, wide, pk + ((long)o0 * taps), count, pb + o0, pi, pc, pt);
+                    }
+
+                    Pooling.MaxForward2x2Planes(planes.AsSpan(0, count * plane), pool, count, y.AsSpan(((sample * outChannels) + o0) * pool.OutPlane, count * pool.OutPlane));
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(planes);
+                    ArrayPool<float>.Shared.Return(tile);
+                    ArrayPool<float>.Shared.Return(image);
+                }
+            });
+        }
+
+        return output;
+    }
+
+    /// <summary>
     /// conv2d's backward by the direct kernels: dx[n] by correlation, dW transposed and summed per
     /// fixed block of samples, db as in the im2col path. False (nothing written) when the shapes do
     /// not suit them.

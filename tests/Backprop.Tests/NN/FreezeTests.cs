@@ -238,6 +238,43 @@ public class FreezeTests
     }
 
     [Fact]
+    public void AConvolutionAndTheMaxPoolingAfterItGiveTheSourcesValuesAtAnyBatchAndThreadCount()
+    {
+        // Below as many samples as threads, a convolution and a 2×2 max pooling after it run as one
+        // pass that pools each thread's channels; odd planes (the last row and column left out),
+        // no ReLU in between, a ReLU in between, windows the pass does not take, and bad input.
+        var models = new (Module Model, int[] Shape)[]
+        {
+            (new Sequential { new Conv2d(3, 20, 3, padding: 1, generator: new Generator(30)), new MaxPool2d(2), new Flatten() }, [1, 3, 17, 19]),
+            (new Sequential { new Conv2d(2, 16, 5, padding: 2, generator: new Generator(31)), new ReLU(), new MaxPool2d(2), new Conv2d(16, 9, 3, padding: 1, generator: new Generator(32)), new ReLU(), new MaxPool2d(2) }, [2, 2, 28, 30]),
+            (new Sequential { new Conv2d(1, 8, 3, padding: 1, dilation: 1, generator: new Generator(33)), new MaxPool2d(2, stride: 1), new MaxPool2d(3) }, [1, 1, 20, 20]),
+            (new Sequential { new Conv2d(1, 8, 3, padding: 1, generator: new Generator(34)), new MaxPool2d(2, ceilMode: true) }, [1, 1, 21, 21]),
+        };
+        foreach (var (model, shape) in models)
+        {
+            model.Eval();
+            var frozen = model.Freeze();
+            for (int call = 0; call < 3; call++)
+            {
+                var x = Tensor.Randn(shape, new Generator(40 + call));
+                foreach (int threads in (int[])[1, 2, 3])
+                {
+                    ThreadCount.With(threads, () =>
+                    {
+                        var expected = EvalForward(model, x);
+                        var actual = frozen.Forward(x).ToArray<float>();
+                        Assert.True(expected.AsSpan().SequenceEqual(actual), $"{string.Join("x", shape)} call {call} threads {threads}");
+                    });
+                }
+            }
+
+            var wrong = Tensor.Randn([1, shape[1] + 1, shape[2], shape[3]], new Generator(50));
+            var sourceError = Assert.Throws<ArgumentException>(() => model.Forward(wrong)).Message;
+            Assert.Equal(sourceError, ThreadCount.With(2, () => Assert.Throws<ArgumentException>(() => frozen.Forward(wrong)).Message));
+        }
+    }
+
+    [Fact]
     public void ALayerWithHooksRunsItsHooksAndAFusedPairDoesNotWriteOverTheCallersInput()
     {
         var linear = new Linear(3, 4, generator: new Generator(25));
