@@ -110,13 +110,15 @@ public static partial class ConvolutionOps
     /// every cache line of it between cores on every call (the 16→32 layer of the bench CNN on 14×14:
     /// the caller's pad took ~2 µs of a ~17 µs call, against ~0.2 µs for the same work in its own cache).
     /// Every output is the same FMA chain as when one thread computes all channels, so the values do
-    /// not depend on the split.
+    /// not depend on the split. With <paramref name="pool"/> (2×2, stride 2, over one output plane),
+    /// <paramref name="y"/> receives the pooled planes: each thread pools the channels it computed.
     /// </summary>
-    private static unsafe void ForwardSplitByChannels(float[] x, float[] y, float[] packed, float[] bias, int batch, DirectConv.Plan plan, Window2d g, int outChannels, bool wide)
+    private static unsafe void ForwardSplitByChannels(float[] x, float[] y, float[] packed, float[] bias, int batch, DirectConv.Plan plan, Window2d g, int outChannels, bool wide, Window2d? pool = null)
     {
         int height = DirectConv.PanelHeight(wide);
         int panels = DirectConv.PanelRows(outChannels, wide) / height;
-        int taps = plan.Taps, plane = g.OutPlane, inSample = g.Channels * g.InPlane, outSample = outChannels * plane;
+        int taps = plan.Taps, plane = g.OutPlane, inSample = g.Channels * g.InPlane;
+        int outPlane = pool?.OutPlane ?? plane, outSample = outChannels * outPlane;
         for (int n = 0; n < batch; n++)
         {
             int sample = n;
@@ -125,16 +127,29 @@ public static partial class ConvolutionOps
                 int o0 = start * height, count = Math.Min(end * height, outChannels) - o0;
                 float[] image = ArrayPool<float>.Shared.Rent((int)plan.ImageLength);
                 float[] tile = ArrayPool<float>.Shared.Rent(DirectConv.Rows * DirectConv.Lanes);
+                // With pooling after it, the thread's channels go to a buffer of its own first.
+                float[]? planes = pool is null ? null : ArrayPool<float>.Shared.Rent(count * plane);
                 try
                 {
-                    fixed (float* px = x, py = y, pk = packed, pb = bias, pi = image, pt = tile)
+                    fixed (float* px = x, py = y, pk = packed, pb = bias, pi = image, pt = tile, pc = planes)
                     {
                         plan.Pad(px + ((long)sample * inSample), pi);
-                        DirectConv.Correlate(plan, wide, pk + ((long)o0 * taps), count, pb + o0, pi, py + ((long)sample * outSample) + ((long)o0 * plane), pt);
+                        float* destination = pool is null ? py + ((long)sample * outSample) + ((long)o0 * plane) : pc;
+                        DirectConv.Correlate(plan, wide, pk + ((long)o0 * taps), count, pb + o0, pi, destination, pt);
+                    }
+
+                    if (pool is { } window)
+                    {
+                        Pooling.MaxForward2x2Planes(planes.AsSpan(0, count * plane), window, count, y.AsSpan((sample * outSample) + (o0 * outPlane), count * outPlane));
                     }
                 }
                 finally
                 {
+                    if (planes is not null)
+                    {
+                        ArrayPool<float>.Shared.Return(planes);
+                    }
+
                     ArrayPool<float>.Shared.Return(tile);
                     ArrayPool<float>.Shared.Return(image);
                 }
@@ -188,38 +203,7 @@ public static partial class ConvolutionOps
         // The pooling window over one output plane of the convolution.
         var pool = new Window2d(1, g.OutH, g.OutW, 2, 2, 2, 2, 0, 0, 1, 1, g.OutH / 2, g.OutW / 2);
         var output = Tensor.Empty([batch, outChannels, pool.OutH, pool.OutW], DType.Float32);
-        float[] x = input.F32, y = output.F32, packed = prepacked.Packed, biasPanels = prepacked.Bias;
-        int height = DirectConv.PanelHeight(wide);
-        int panels = DirectConv.PanelRows(outChannels, wide) / height;
-        int taps = plan.Taps, plane = g.OutPlane, inSample = g.Channels * g.InPlane;
-        for (int n = 0; n < batch; n++)
-        {
-            int sample = n;
-            Threading.For(panels, (long)height * taps * plane, 1, (start, end) =>
-            {
-                int o0 = start * height, count = Math.Min(end * height, outChannels) - o0;
-                float[] image = ArrayPool<float>.Shared.Rent((int)plan.ImageLength);
-                float[] tile = ArrayPool<float>.Shared.Rent(DirectConv.Rows * DirectConv.Lanes);
-                float[] planes = ArrayPool<float>.Shared.Rent(count * plane);
-                try
-                {
-                    fixed (float* px = x, pk = packed, pb = biasPanels, pi = image, pt = tile, pc = planes)
-                    {
-                        plan.Pad(px + ((long)sample * inSample), pi);
-                        DirectConv.Correlate(plan, wide, pk + ((long)o0 * taps), count, pb + o0, pi, pc, pt);
-                    }
-
-                    Pooling.MaxForward2x2Planes(planes.AsSpan(0, count * plane), pool, count, y.AsSpan(((sample * outChannels) + o0) * pool.OutPlane, count * pool.OutPlane));
-                }
-                finally
-                {
-                    ArrayPool<float>.Shared.Return(planes);
-                    ArrayPool<float>.Shared.Return(tile);
-                    ArrayPool<float>.Shared.Return(image);
-                }
-            });
-        }
-
+        ForwardSplitByChannels(input.F32, output.F32, prepacked.Packed, prepacked.Bias, batch, plan, g, outChannels, wide, pool);
         return output;
     }
 
