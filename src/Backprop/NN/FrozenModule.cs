@@ -227,8 +227,8 @@ internal sealed class FrozenModule : Module
 
         /// <summary>This convolution then 2×2, stride-2 max pooling in one pass, or null where that pass does not apply (see <see cref="ConvolutionOps.TryConv2dMaxPool2x2"/>).</summary>
         public Tensor? TryRunPooled(Tensor x) =>
-            packed is not null && settings.PaddingMode == PaddingMode.Zeros && !settings.Padding.IsSame && settings.Stride == new Size2(1, 1) && settings.Groups == 1
-                ? ConvolutionOps.TryConv2dMaxPool2x2(x, weight, bias, settings.Padding.Size, settings.Dilation, packed)
+            settings.PaddingMode == PaddingMode.Zeros && !settings.Padding.IsSame
+                ? ConvolutionOps.TryConv2dMaxPool2x2(x, weight, bias, settings.Stride, settings.Padding.Size, settings.Dilation, settings.Groups, packed)
                 : null;
 
         public override Tensor Run(Tensor x, ref bool fresh)

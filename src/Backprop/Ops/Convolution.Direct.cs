@@ -49,28 +49,43 @@ public static partial class ConvolutionOps
         return new DirectConvWeights(wide, outChannels, taps, DirectConv.PackRows(w, outChannels, taps, wide), bias);
     }
 
-    /// <summary>y[n] = W ⋆ x[n] (+ b) by the direct kernel, in parallel over samples; false (nothing written) when the shapes do not suit it. <paramref name="prepacked"/>, when it was packed for the tile taken now, replaces packing W and b.</summary>
-    private static unsafe bool TryConv2dForwardDirect(float[] x, float[] w, float[]? b, float[] y, int batch, Window2d g, int outChannels, int groups, DirectConvWeights? prepacked = null)
+    /// <summary>
+    /// The plan and packed weights of a direct forward of this geometry, or null where the direct
+    /// kernels do not take it. <paramref name="prepacked"/>, when it was packed for the tile taken
+    /// now, replaces packing W and b, and keeps the plan of its last input geometry (a batch-1 forward
+    /// would otherwise build its tap offsets on every call). The weights are packed for one kernel
+    /// choice (<see cref="DirectConvWeights.Wide"/>), the one the whole call must read them with.
+    /// </summary>
+    private static (DirectConv.Plan Plan, DirectConvWeights Weights)? DirectForward(float[] w, float[]? b, in Window2d g, int outChannels, int groups, DirectConvWeights? prepacked)
     {
         if (!DirectConvApplies(g, groups) || !DirectConv.SuitsWidth(g.OutW))
         {
-            return false;
+            return null;
         }
 
-        // A prepacked layer keeps the plan of its last input geometry (a batch-1 forward would
-        // otherwise build its tap offsets on every call).
         var plan = prepacked?.ForwardPlan(g) ?? ForwardPlan(g);
         if (!DirectConv.Fits(plan))
+        {
+            return null;
+        }
+
+        bool wide = DirectConv.Wide;
+        var weights = prepacked is not null && prepacked.Wide == wide && prepacked.OutChannels == outChannels && prepacked.Taps == plan.Taps
+            ? prepacked
+            : PackDirectConvWeights(w, b, outChannels, plan.Taps, wide);
+        return (plan, weights);
+    }
+
+    /// <summary>y[n] = W ⋆ x[n] (+ b) by the direct kernel, in parallel over samples; false (nothing written) when the shapes do not suit it. <paramref name="prepacked"/>: see <see cref="DirectForward"/>.</summary>
+    private static unsafe bool TryConv2dForwardDirect(float[] x, float[] w, float[]? b, float[] y, int batch, Window2d g, int outChannels, int groups, DirectConvWeights? prepacked = null)
+    {
+        if (DirectForward(w, b, g, outChannels, groups, prepacked) is not var (plan, weights))
         {
             return false;
         }
 
-        // One kernel choice for the whole call: the packed layout must be the one the kernel reads.
-        bool wide = DirectConv.Wide;
+        bool wide = weights.Wide;
         int taps = plan.Taps, inSample = g.Channels * g.InPlane, outSample = outChannels * g.OutPlane;
-        var weights = prepacked is not null && prepacked.Wide == wide && prepacked.OutChannels == outChannels && prepacked.Taps == taps
-            ? prepacked
-            : PackDirectConvWeights(w, b, outChannels, taps, wide);
         float[] packed = weights.Packed, bias = weights.Bias;
 
         if (batch < Threading.Available)
@@ -168,10 +183,9 @@ public static partial class ConvolutionOps
     /// values and report bad input. (bench infer cnn, batch 1, against ORT, alternating with the
     /// unfused build: 1 thread 0.93–0.96 → 0.86–0.90, 2 threads 0.98–1.00 → 0.83–0.90; block 12.)
     /// </summary>
-    internal static unsafe Tensor? TryConv2dMaxPool2x2(Tensor input, Tensor weight, Tensor? bias, Size2 padding, Size2 dilation, DirectConvWeights prepacked)
+    internal static Tensor? TryConv2dMaxPool2x2(Tensor input, Tensor weight, Tensor? bias, Size2 stride, Size2 padding, Size2 dilation, int groups, DirectConvWeights? prepacked)
     {
-        if (input.DType != DType.Float32 || weight.DType != DType.Float32 || input.Rank != 4 || weight.Rank != 4
-            || (bias is not null && (bias.DType != DType.Float32 || bias.Rank != 1)) || input._shape[0] > Math.Max(1, Threading.Available - 1) || input._shape[0] == 0)
+        if (input.DType != DType.Float32 || input.Rank != 4 || input._shape[0] > Math.Max(1, Threading.Available - 1) || input._shape[0] == 0)
         {
             return null;
         }
@@ -179,7 +193,8 @@ public static partial class ConvolutionOps
         Window2d g;
         try
         {
-            g = Conv2dGeometry("conv2d", input, weight, bias, 1, padding, dilation, 1);
+            // Also checks the weight and bias against the input (dtype and shapes).
+            g = Conv2dGeometry("conv2d", input, weight, bias, stride, padding, dilation, groups);
         }
         catch (ArgumentException)
         {
@@ -188,14 +203,7 @@ public static partial class ConvolutionOps
         }
 
         int outChannels = weight._shape[0], batch = input._shape[0];
-        if (!DirectConvApplies(g, 1) || !DirectConv.SuitsWidth(g.OutW) || g.OutH < 2 || g.OutW < 2)
-        {
-            return null;
-        }
-
-        var plan = prepacked.ForwardPlan(g);
-        bool wide = DirectConv.Wide;
-        if (!DirectConv.Fits(plan) || prepacked.Wide != wide || prepacked.OutChannels != outChannels || prepacked.Taps != plan.Taps)
+        if (g.OutH < 2 || g.OutW < 2 || DirectForward(weight.F32, bias?.F32, g, outChannels, groups, prepacked) is not var (plan, weights))
         {
             return null;
         }
@@ -203,7 +211,7 @@ public static partial class ConvolutionOps
         // The pooling window over one output plane of the convolution.
         var pool = new Window2d(1, g.OutH, g.OutW, 2, 2, 2, 2, 0, 0, 1, 1, g.OutH / 2, g.OutW / 2);
         var output = Tensor.Empty([batch, outChannels, pool.OutH, pool.OutW], DType.Float32);
-        ForwardSplitByChannels(input.F32, output.F32, prepacked.Packed, prepacked.Bias, batch, plan, g, outChannels, wide, pool);
+        ForwardSplitByChannels(input.F32, output.F32, weights.Packed, weights.Bias, batch, plan, g, outChannels, weights.Wide, pool);
         return output;
     }
 
