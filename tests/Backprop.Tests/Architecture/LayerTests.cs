@@ -59,6 +59,7 @@ public class LayerTests
             "Backprop.Kernels.Sgemm.t_packB",
             "Backprop.Kernels.Sgemm.t_tile",
             "Backprop.Kernels.RecurrentLayer`1.t_packedForward",  // the calling thread's buffer for a call's packed W_hhᵀ, reused by its next call
+            "Backprop.Kernels.RecurrentLayer`1.t_packedInput",    // the calling thread's buffer for an inference call's packed W_ihᵀ, reused by its next call
             "Backprop.Kernels.RecurrentLayer`1.t_packedBackward", // the same for the backward pass's packed W_hh
         ];
         var found = s_library.GetTypes()

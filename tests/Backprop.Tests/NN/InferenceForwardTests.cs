@@ -44,15 +44,18 @@ public class InferenceForwardTests
     [InlineData(1, 28, false)]
     [InlineData(5, 7, false)]
     [InlineData(3, 6, true)]
+    [InlineData(70, 5, false)]
+    [InlineData(37, 3, true)]
     public void RecurrentLayersWithoutGradKeepNothingAndGiveTheRecordedValues(int batch, int steps, bool bidirectional)
     {
         // Without a node to record, the layers keep no per-step buffers for backward (two alternating
-        // cell steps instead); outputs and final states must be the same bits.
+        // cell steps instead), and each block of rows projects its own steps' inputs (70 and 37 rows:
+        // whole and partial blocks of 32 on 1–3 threads); outputs and final states must be the same bits.
         var lstm = new LSTM(6, 32, numLayers: 2, batchFirst: true, bidirectional: bidirectional, generator: new Generator(6));
         var gru = new GRU(6, 32, batchFirst: true, bidirectional: bidirectional, generator: new Generator(7));
         var rnn = new RNN(6, 32, batchFirst: true, bidirectional: bidirectional, generator: new Generator(8));
         var x = Tensor.Randn([batch, steps, 6], new Generator(9));
-        foreach (int threads in (int[])[1, 2])
+        foreach (int threads in (int[])[1, 2, 3])
         {
             float[][] Run() => ThreadCount.With(threads, () =>
             {
