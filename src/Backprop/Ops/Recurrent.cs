@@ -227,7 +227,7 @@ public static partial class RecurrentOps
             xs[d] = d == 0 ? x : ReverseSteps(x, steps, batch * features);
             h0[d] = State(hx);
             c0[d] = lstm ? State(cx) : null;
-            ys[d] = new T[length];
+            ys[d] = GC.AllocateUninitializedArray<T>(length); // every step's h is written
             layers[d] = new RecurrentLayer<T>(mode, steps, batch, features, hidden);
             layers[d].Forward(xs[d], h0[d], c0[d], Data<T>(weights[4 * d])!, Data<T>(weights[(4 * d) + 1])!, Data<T>(weights[(4 * d) + 2]), Data<T>(weights[(4 * d) + 3]), ys[d], lstm ? new ArraySegment<T>(cLast, d * block, block) : new ArraySegment<T>(cLast), forBackward);
         }
