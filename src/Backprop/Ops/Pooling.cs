@@ -60,7 +60,7 @@ public static partial class PoolingOps
             var g = PoolGeometry("max_pool2d", input, kernelSize, stride ?? kernelSize, padding, dilation ?? 1, ceilMode);
             int planes = input._shape[0] * input._shape[1];
             var output = Tensor.Empty([input._shape[0], input._shape[1], g.OutH, g.OutW], input.DType);
-            int[]? indices = wantIndices || (Autograd.IsGradEnabled && input.RequiresGrad) ? new int[output.Numel] : null;
+            int[]? indices = wantIndices || (Autograd.IsGradEnabled && input.RequiresGrad) ? GC.AllocateUninitializedArray<int>(output.Numel) : null; // every output's index is written
             if (input.DType == DType.Float32)
             {
                 Pooling.MaxForward(input.F32, g, planes, output.F32, indices);
