@@ -59,8 +59,8 @@ internal sealed class FrozenModule : Module
             fused.Add(layers[i]);
         }
 
-        // A convolution then 2×2, stride-2 max pooling: one step, which pools each thread's channels
-        // where they were computed for one sample or fewer samples than threads.
+        // A convolution then 2×2, stride-2 max pooling: one step, in which each thread pools the planes
+        // it computed (its channels of a sample when there are fewer samples than threads, else its samples).
         var pooled = new List<FrozenLayer>();
         for (int i = 0; i < fused.Count; i++)
         {
@@ -241,9 +241,9 @@ internal sealed class FrozenModule : Module
     }
 
     /// <summary>
-    /// A Conv2d layer followed by 2×2, stride-2 max pooling: for one sample or fewer than threads, one pass
-    /// (<see cref="ConvolutionOps.TryConv2dMaxPool2x2"/>); otherwise, or where that pass does not
-    /// apply, the two layers one after the other. The same values either way.
+    /// A Conv2d layer followed by 2×2, stride-2 max pooling: one pass
+    /// (<see cref="ConvolutionOps.TryConv2dMaxPool2x2"/>), or, where that pass does not apply, the two
+    /// layers one after the other. The same values either way.
     /// </summary>
     private sealed class FrozenConvMaxPool(FrozenConv2d conv, FrozenByReference pool) : FrozenLayer
     {

@@ -77,45 +77,72 @@ public static partial class ConvolutionOps
     }
 
     /// <summary>y[n] = W ⋆ x[n] (+ b) by the direct kernel, in parallel over samples; false (nothing written) when the shapes do not suit it. <paramref name="prepacked"/>: see <see cref="DirectForward"/>.</summary>
-    private static unsafe bool TryConv2dForwardDirect(float[] x, float[] w, float[]? b, float[] y, int batch, Window2d g, int outChannels, int groups, DirectConvWeights? prepacked = null)
+    private static bool TryConv2dForwardDirect(float[] x, float[] w, float[]? b, float[] y, int batch, Window2d g, int outChannels, int groups, DirectConvWeights? prepacked = null)
     {
         if (DirectForward(w, b, g, outChannels, groups, prepacked) is not var (plan, weights))
         {
             return false;
         }
 
-        bool wide = weights.Wide;
-        int taps = plan.Taps, inSample = g.Channels * g.InPlane, outSample = outChannels * g.OutPlane;
-        float[] packed = weights.Packed, bias = weights.Bias;
+        Forward(x, y, weights, batch, plan, g, outChannels, pool: null);
+        return true;
+    }
 
+    /// <summary>The direct forward, split over output channels for fewer samples than threads, else over samples; <paramref name="pool"/> as in both.</summary>
+    private static void Forward(float[] x, float[] y, DirectConvWeights weights, int batch, DirectConv.Plan plan, Window2d g, int outChannels, Window2d? pool)
+    {
         if (batch < Threading.Available)
         {
-            ForwardSplitByChannels(x, y, packed, bias, batch, plan, g, outChannels, wide);
-            return true;
+            ForwardSplitByChannels(x, y, weights.Packed, weights.Bias, batch, plan, g, outChannels, weights.Wide, pool);
         }
+        else
+        {
+            ForwardSplitBySamples(x, y, weights.Packed, weights.Bias, batch, plan, g, outChannels, weights.Wide, pool);
+        }
+    }
 
-        Threading.For(batch, (long)outChannels * taps * g.OutPlane, (start, end) =>
+    /// <summary>
+    /// The forward of as many samples as threads or more, in parallel over samples: each thread pads a
+    /// sample into its own buffer and correlates all its output channels. With <paramref name="pool"/>
+    /// (2×2, stride 2, over one output plane), <paramref name="y"/> receives the pooled planes: the
+    /// sample's channels go to the thread's own buffer first and are pooled while in its cache.
+    /// </summary>
+    private static unsafe void ForwardSplitBySamples(float[] x, float[] y, float[] packed, float[] bias, int batch, DirectConv.Plan plan, Window2d g, int outChannels, bool wide, Window2d? pool = null)
+    {
+        int taps = plan.Taps, plane = g.OutPlane, inSample = g.Channels * g.InPlane;
+        int outPlane = pool?.OutPlane ?? plane, outSample = outChannels * outPlane;
+        Threading.For(batch, (long)outChannels * taps * plane, (start, end) =>
         {
             float[] image = ArrayPool<float>.Shared.Rent((int)plan.ImageLength);
             float[] tile = ArrayPool<float>.Shared.Rent(DirectConv.Rows * DirectConv.Lanes);
+            float[]? planes = pool is null ? null : ArrayPool<float>.Shared.Rent(outChannels * plane);
             try
             {
-                fixed (float* px = x, py = y, pk = packed, pb = bias, pi = image, pt = tile)
+                for (int n = start; n < end; n++)
                 {
-                    for (int n = start; n < end; n++)
+                    fixed (float* px = x, py = y, pk = packed, pb = bias, pi = image, pt = tile, pc = planes)
                     {
                         plan.Pad(px + ((long)n * inSample), pi);
-                        DirectConv.Correlate(plan, wide, pk, outChannels, pb, pi, py + ((long)n * outSample), pt);
+                        DirectConv.Correlate(plan, wide, pk, outChannels, pb, pi, pool is null ? py + ((long)n * outSample) : pc, pt);
+                    }
+
+                    if (pool is { } window)
+                    {
+                        Pooling.MaxForward2x2Planes(planes.AsSpan(0, outChannels * plane), window, outChannels, y.AsSpan(n * outSample, outSample));
                     }
                 }
             }
             finally
             {
+                if (planes is not null)
+                {
+                    ArrayPool<float>.Shared.Return(planes);
+                }
+
                 ArrayPool<float>.Shared.Return(tile);
                 ArrayPool<float>.Shared.Return(image);
             }
         });
-        return true;
     }
 
     /// <summary>
@@ -173,19 +200,20 @@ public static partial class ConvolutionOps
     }
 
     /// <summary>
-    /// A frozen conv2d followed by 2×2, stride-2 max pooling (no padding, dilation or ceil mode), for
-    /// one sample or fewer samples than threads (batch-1 inference): each thread pads the sample,
-    /// correlates its share of the output channels into a buffer of its own and pools those planes
-    /// straight away, so the convolution's output is never written to shared memory nor read back by
-    /// the caller, and the pooling is split over the threads with the channels. Null (nothing done)
-    /// where that path does not apply: more samples, or shapes the direct kernel or the window does not
-    /// take; the caller then runs conv2d and max pooling one after the other, which give the same
-    /// values and report bad input. (bench infer cnn, batch 1, against ORT, alternating with the
-    /// unfused build: 1 thread 0.93–0.96 → 0.86–0.90, 2 threads 0.98–1.00 → 0.83–0.90; block 12.)
+    /// A frozen conv2d followed by 2×2, stride-2 max pooling (no padding, dilation or ceil mode): each
+    /// thread pads a sample, correlates its share of the output channels (fewer samples than threads:
+    /// batch-1 inference) or all of them (more samples) into a buffer of its own and pools those
+    /// planes straight away, so the convolution's output is never written to shared memory nor read
+    /// back, and the pooling is split over the threads with the convolution. Null (nothing done)
+    /// where that path does not apply: shapes the direct kernel or the window does not take; the
+    /// caller then runs conv2d and max pooling one after the other, which give the same values and
+    /// report bad input. (bench infer cnn against ORT, alternating with the unfused build: batch 1,
+    /// 1 thread 0.93–0.96 → 0.86–0.90, 2 threads 0.98–1.00 → 0.83–0.90; batch 256, 1 thread
+    /// 0.92–0.98 → 0.84–0.87, 2 threads 0.97–0.99 → 0.87–0.91, 24.2 → 5.0 MB allocated per call.)
     /// </summary>
     internal static Tensor? TryConv2dMaxPool2x2(Tensor input, Tensor weight, Tensor? bias, Size2 stride, Size2 padding, Size2 dilation, int groups, DirectConvWeights? prepacked)
     {
-        if (input.DType != DType.Float32 || input.Rank != 4 || input._shape[0] > Math.Max(1, Threading.Available - 1) || input._shape[0] == 0)
+        if (input.DType != DType.Float32 || input.Rank != 4 || input._shape[0] == 0)
         {
             return null;
         }
@@ -211,7 +239,7 @@ public static partial class ConvolutionOps
         // The pooling window over one output plane of the convolution.
         var pool = new Window2d(1, g.OutH, g.OutW, 2, 2, 2, 2, 0, 0, 1, 1, g.OutH / 2, g.OutW / 2);
         var output = Tensor.Empty([batch, outChannels, pool.OutH, pool.OutW], DType.Float32);
-        ForwardSplitByChannels(input.F32, output.F32, weights.Packed, weights.Bias, batch, plan, g, outChannels, weights.Wide, pool);
+        Forward(input.F32, output.F32, weights, batch, plan, g, outChannels, pool);
         return output;
     }
 
