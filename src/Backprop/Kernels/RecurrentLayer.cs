@@ -352,8 +352,17 @@ internal sealed class RecurrentLayer<T>
             dc.AsSpan().CopyTo(gc0);
         }
 
-        // The weight gradients sum over all steps: one GEMM per chunk of steps.
-        var gWIhT = gWIh is null ? null : new T[_input * gw];
+        // The weight gradients sum over all steps: one GEMM per chunk of steps. Where both sides saw the
+        // same dL/d(pre-activation) (all but GRU) and both weights need a gradient, one GEMM gives both:
+        // dxwᵀ·[x_t | h_{t−1}], G·H × (input + H), split into dW_ih and dW_hh below, so dxw is packed
+        // once for both instead of once for each, and the input side's product no longer has only
+        // input (28) rows to share each packed panel of dxw between (the row-LSTM's two weight
+        // gradients: 1.20 → 0.92 s per epoch of bench lstm). dW_hh no longer sums its first step apart.
+        bool joint = dhw == dxw && gWIh is not null && gWHh is not null;
+        int width = _input + h;
+        var gW = joint ? new T[gw * width] : null;
+        var joined = joint ? System.Buffers.ArrayPool<T>.Shared.Rent(dxw.MaxChunkSteps * _batch * width) : null;
+        var gWIhT = gWIh is not null && !joint ? new T[_input * gw] : null;
         foreach (var (first, count, chunk) in dxw.Chunks())
         {
             int rows = count * _batch;
@@ -362,7 +371,12 @@ internal sealed class RecurrentLayer<T>
                 Gemm.Multiply<T>(false, false, rows, _input, gw, chunk, wIh, new ArraySegment<T>(gx, first * _batch * _input, rows * _input));
             }
 
-            if (gWIhT is not null)
+            if (joined is not null)
+            {
+                JoinInputs(x, h0, output, first, count, joined);
+                Gemm.Multiply<T>(true, false, gw, width, rows, chunk, new ArraySegment<T>(joined, 0, rows * width), gW!, accumulate: first > 0);
+            }
+            else if (gWIhT is not null)
             {
                 // xᵀ·dxw (input × G·H), transposed into place below: the wide output makes a faster GEMM
                 // than dxwᵀ·x with its narrow (input-sized) one.
@@ -375,20 +389,30 @@ internal sealed class RecurrentLayer<T>
             }
         }
 
-        if (gWIh is not null)
+        if (joined is not null)
+        {
+            System.Buffers.ArrayPool<T>.Shared.Return(joined);
+            for (int r = 0; r < gw; r++)
+            {
+                gW.AsSpan(r * width, _input).CopyTo(gWIh.AsSpan(r * _input, _input));
+                gW.AsSpan((r * width) + _input, h).CopyTo(gWHh.AsSpan(r * h, h));
+            }
+        }
+
+        if (gWIhT is not null)
         {
             for (int r = 0; r < gw; r++)
             {
                 for (int i = 0; i < _input; i++)
                 {
-                    gWIh[(r * _input) + i] = gWIhT![(i * gw) + r];
+                    gWIh![(r * _input) + i] = gWIhT[(i * gw) + r];
                 }
             }
         }
 
         foreach (var (first, count, chunk) in dhw.Chunks())
         {
-            if (gWHh is not null)
+            if (gWHh is not null && !joint)
             {
                 // Σ_t dhw_tᵀ·h_{t−1}: h_0 for t = 0, then h_1 … h_{T−1}, which sit contiguously in output.
                 int skip = 0;
@@ -651,6 +675,26 @@ internal sealed class RecurrentLayer<T>
         return (two * Sigmoid(two * x)) - V.One;
     }
 
+    /// <summary>
+    /// Rows [x_t | h_{t−1}] (input + H floats each) of the <paramref name="count"/> steps from
+    /// <paramref name="first"/>, every batch row of each step, into <paramref name="joined"/>: the
+    /// left operand of the joint weight-gradient product. h_{−1} is h0.
+    /// </summary>
+    private void JoinInputs(T[] x, T[] h0, T[] output, int first, int count, T[] joined)
+    {
+        int h = _hidden, width = _input + h, block = _batch * h;
+        Threading.For(count * _batch, width, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                int t = first + (r / _batch), b = r % _batch;
+                var row = joined.AsSpan(r * width, width);
+                x.AsSpan(((t * _batch) + b) * _input, _input).CopyTo(row);
+                (t == 0 ? h0.AsSpan(b * h, h) : output.AsSpan(((t - 1) * block) + (b * h), h)).CopyTo(row[_input..]);
+            }
+        });
+    }
+
     /// <summary>sum[j] (+)= Σ_r m[r, j] over the first <paramref name="rows"/> rows of a (rows × sum.Length) matrix.</summary>
     private static void SumRows(T[] m, int rows, T[] sum, bool accumulate)
     {
@@ -697,6 +741,9 @@ internal sealed class RecurrentLayer<T>
                 _chunks[c] = pooled ? System.Buffers.ArrayPool<T>.Shared.Rent(length) : GC.AllocateUninitializedArray<T>(length);
             }
         }
+
+        /// <summary>The most steps one chunk holds.</summary>
+        public int MaxChunkSteps => Math.Min(_stepsPerChunk, _steps);
 
         /// <summary>Gives pooled chunks back; the buffer must not be used afterwards.</summary>
         public void Return()
