@@ -168,17 +168,15 @@ internal sealed class RecurrentLayer<T>
                 for (int t = 0; t < _steps; t++)
                 {
                     var hPrev = t == 0 ? new ArraySegment<T>(h0, first * h, rows * h) : new ArraySegment<T>(output, ((t - 1) * block) + (first * h), rows * h);
+                    // The block's rows of the step's input-side pre-activations (a row at (b − first)·gw).
                     Span<T> gates;
-                    int gatesFirst;
                     if (blockXw is null)
                     {
-                        gates = xw!.Step(t);
-                        gatesFirst = 0;
+                        gates = xw!.Step(t).Slice(first * gw, rows * gw);
                     }
                     else
                     {
                         gates = blockXw.AsSpan(0, rows * gw);
-                        gatesFirst = first;
                         var xt = MemoryMarshal.Cast<T, float>(x.AsSpan((((t * _batch) + first) * _input), rows * _input));
                         Sgemm.Multiply(false, rows, xt, packedIh!, MemoryMarshal.Cast<T, float>(gates), accumulate: false, oneRowKernel: false);
                         if (bias is not null)
@@ -190,7 +188,7 @@ internal sealed class RecurrentLayer<T>
                     StepProduct(packedHh, transB: true, rows, gw, h, hPrev, wHh, new ArraySegment<T>(hw, 0, rows * gw), accumulate: false);
                     for (int b = first; b < end; b++)
                     {
-                        var gatesRow = gates.Slice((b - gatesFirst) * gw, gw);
+                        var gatesRow = gates.Slice((b - first) * gw, gw);
                         var hwRow = hw.AsSpan((b - first) * gw, gw);
                         var hNext = output.AsSpan((t * block) + (b * h), h);
                         switch (_mode)
