@@ -102,100 +102,79 @@ public static partial class ConvolutionOps
     }
 
     /// <summary>
-    /// The forward of as many samples as threads or more, in parallel over samples: each thread pads a
-    /// sample into its own buffer and correlates all its output channels. With <paramref name="pool"/>
-    /// (2×2, stride 2, over one output plane), <paramref name="y"/> receives the pooled planes: the
-    /// sample's channels go to the thread's own buffer first and are pooled while in its cache.
+    /// The forward of as many samples as threads or more, in parallel over samples: each thread takes
+    /// whole samples (<see cref="ForwardPiece"/> with all output channels).
     /// </summary>
-    private static unsafe void ForwardSplitBySamples(float[] x, float[] y, float[] packed, float[] bias, int batch, DirectConv.Plan plan, Window2d g, int outChannels, bool wide, Window2d? pool = null)
+    private static void ForwardSplitBySamples(float[] x, float[] y, float[] packed, float[] bias, int batch, DirectConv.Plan plan, Window2d g, int outChannels, bool wide, Window2d? pool = null)
     {
-        int taps = plan.Taps, plane = g.OutPlane, inSample = g.Channels * g.InPlane;
-        int outPlane = pool?.OutPlane ?? plane, outSample = outChannels * outPlane;
-        Threading.For(batch, (long)outChannels * taps * plane, (start, end) =>
+        Threading.For(batch, (long)outChannels * plan.Taps * g.OutPlane, (start, end) =>
         {
-            float[] image = ArrayPool<float>.Shared.Rent((int)plan.ImageLength);
-            float[] tile = ArrayPool<float>.Shared.Rent(DirectConv.Rows * DirectConv.Lanes);
-            float[]? planes = pool is null ? null : ArrayPool<float>.Shared.Rent(outChannels * plane);
-            try
+            for (int n = start; n < end; n++)
             {
-                for (int n = start; n < end; n++)
-                {
-                    fixed (float* px = x, py = y, pk = packed, pb = bias, pi = image, pt = tile, pc = planes)
-                    {
-                        plan.Pad(px + ((long)n * inSample), pi);
-                        DirectConv.Correlate(plan, wide, pk, outChannels, pb, pi, pool is null ? py + ((long)n * outSample) : pc, pt);
-                    }
-
-                    if (pool is { } window)
-                    {
-                        Pooling.MaxForward2x2Planes(planes.AsSpan(0, outChannels * plane), window, outChannels, y.AsSpan(n * outSample, outSample));
-                    }
-                }
-            }
-            finally
-            {
-                if (planes is not null)
-                {
-                    ArrayPool<float>.Shared.Return(planes);
-                }
-
-                ArrayPool<float>.Shared.Return(tile);
-                ArrayPool<float>.Shared.Return(image);
+                ForwardPiece(x, y, packed, bias, plan, g, outChannels, wide, pool, n, 0, outChannels);
             }
         });
     }
 
     /// <summary>
     /// The forward of fewer samples than threads (batch-1 inference): each sample's output channels are
-    /// shared out in whole kernel panels, so both threads work on one image. Each thread pads the
-    /// sample into its own buffer: one padded copy written by the caller and read by the workers moved
-    /// every cache line of it between cores on every call (the 16→32 layer of the bench CNN on 14×14:
-    /// the caller's pad took ~2 µs of a ~17 µs call, against ~0.2 µs for the same work in its own cache).
-    /// Every output is the same FMA chain as when one thread computes all channels, so the values do
-    /// not depend on the split. With <paramref name="pool"/> (2×2, stride 2, over one output plane),
-    /// <paramref name="y"/> receives the pooled planes: each thread pools the channels it computed.
+    /// shared out in whole kernel panels, so both threads work on one image. Every output is the same
+    /// FMA chain as when one thread computes all channels, so the values do not depend on the split.
     /// </summary>
-    private static unsafe void ForwardSplitByChannels(float[] x, float[] y, float[] packed, float[] bias, int batch, DirectConv.Plan plan, Window2d g, int outChannels, bool wide, Window2d? pool = null)
+    private static void ForwardSplitByChannels(float[] x, float[] y, float[] packed, float[] bias, int batch, DirectConv.Plan plan, Window2d g, int outChannels, bool wide, Window2d? pool = null)
     {
         int height = DirectConv.PanelHeight(wide);
         int panels = DirectConv.PanelRows(outChannels, wide) / height;
-        int taps = plan.Taps, plane = g.OutPlane, inSample = g.Channels * g.InPlane;
-        int outPlane = pool?.OutPlane ?? plane, outSample = outChannels * outPlane;
         for (int n = 0; n < batch; n++)
         {
             int sample = n;
-            Threading.For(panels, (long)height * taps * plane, 1, (start, end) =>
+            Threading.For(panels, (long)height * plan.Taps * g.OutPlane, 1, (start, end) =>
             {
-                int o0 = start * height, count = Math.Min(end * height, outChannels) - o0;
-                float[] image = ArrayPool<float>.Shared.Rent((int)plan.ImageLength);
-                float[] tile = ArrayPool<float>.Shared.Rent(DirectConv.Rows * DirectConv.Lanes);
-                // With pooling after it, the thread's channels go to a buffer of its own first.
-                float[]? planes = pool is null ? null : ArrayPool<float>.Shared.Rent(count * plane);
-                try
-                {
-                    fixed (float* px = x, py = y, pk = packed, pb = bias, pi = image, pt = tile, pc = planes)
-                    {
-                        plan.Pad(px + ((long)sample * inSample), pi);
-                        float* destination = pool is null ? py + ((long)sample * outSample) + ((long)o0 * plane) : pc;
-                        DirectConv.Correlate(plan, wide, pk + ((long)o0 * taps), count, pb + o0, pi, destination, pt);
-                    }
-
-                    if (pool is { } window)
-                    {
-                        Pooling.MaxForward2x2Planes(planes.AsSpan(0, count * plane), window, count, y.AsSpan((sample * outSample) + (o0 * outPlane), count * outPlane));
-                    }
-                }
-                finally
-                {
-                    if (planes is not null)
-                    {
-                        ArrayPool<float>.Shared.Return(planes);
-                    }
-
-                    ArrayPool<float>.Shared.Return(tile);
-                    ArrayPool<float>.Shared.Return(image);
-                }
+                int o0 = start * height;
+                ForwardPiece(x, y, packed, bias, plan, g, outChannels, wide, pool, sample, o0, Math.Min(end * height, outChannels) - o0);
             });
+        }
+    }
+
+    /// <summary>
+    /// One thread's piece of a direct forward: output channels o0 … o0 + count − 1 of sample n. The
+    /// thread pads the sample into its own buffer: one padded copy written by the caller and read by
+    /// the workers moved every cache line of it between cores on every call (the 16→32 layer of the
+    /// bench CNN on 14×14 at batch 1: the caller's pad took ~2 µs of a ~17 µs call, against ~0.2 µs for
+    /// the same work in its own cache). With <paramref name="pool"/> (2×2, stride 2, over one output
+    /// plane), <paramref name="y"/> receives the pooled planes: the channels go to a buffer of the
+    /// thread's own first and are pooled while in its cache.
+    /// </summary>
+    private static unsafe void ForwardPiece(float[] x, float[] y, float[] packed, float[] bias, DirectConv.Plan plan, Window2d g, int outChannels, bool wide, Window2d? pool, int n, int o0, int count)
+    {
+        int taps = plan.Taps, plane = g.OutPlane, inSample = g.Channels * g.InPlane;
+        int outPlane = pool?.OutPlane ?? plane, outSample = outChannels * outPlane;
+        float[] image = ArrayPool<float>.Shared.Rent((int)plan.ImageLength);
+        float[] tile = ArrayPool<float>.Shared.Rent(DirectConv.Rows * DirectConv.Lanes);
+        float[]? planes = pool is null ? null : ArrayPool<float>.Shared.Rent(count * plane);
+        try
+        {
+            fixed (float* px = x, py = y, pk = packed, pb = bias, pi = image, pt = tile, pc = planes)
+            {
+                plan.Pad(px + ((long)n * inSample), pi);
+                float* destination = pool is null ? py + ((long)n * outSample) + ((long)o0 * plane) : pc;
+                DirectConv.Correlate(plan, wide, pk + ((long)o0 * taps), count, pb + o0, pi, destination, pt);
+            }
+
+            if (pool is { } window)
+            {
+                Pooling.MaxForward2x2Planes(planes.AsSpan(0, count * plane), window, count, y.AsSpan((n * outSample) + (o0 * outPlane), count * outPlane));
+            }
+        }
+        finally
+        {
+            if (planes is not null)
+            {
+                ArrayPool<float>.Shared.Return(planes);
+            }
+
+            ArrayPool<float>.Shared.Return(tile);
+            ArrayPool<float>.Shared.Return(image);
         }
     }
 
