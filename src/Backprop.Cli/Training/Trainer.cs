@@ -180,6 +180,10 @@ internal sealed class Trainer
                 {
                     Optimizer.Step();
                     _schedule?.AfterOptimizerStep();
+
+                    // The group's gradients are spent: drop them now rather than at the next group's start,
+                    // so that the collection between steps (below) does not copy them.
+                    Optimizer.ZeroGrad();
                 }
 
                 // A rank whose part of a small last batch is empty runs one row with weight 0: it counts nothing.

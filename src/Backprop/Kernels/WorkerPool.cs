@@ -121,6 +121,14 @@ internal static class WorkerPool
                 spinner.SpinOnce(sleep1Threshold: -1);
             }
 
+            // Every chunk has run and no worker reads its body again, so let go of it: a body's closure
+            // can hold arrays (the optimizer's last one, the step's gradients) that would otherwise live
+            // until the next job and be copied by a collection between steps.
+            for (int i = 1; i < chunks; i++)
+            {
+                workers[i - 1].Release();
+            }
+
             if (s_error is { } error)
             {
                 ExceptionDispatchInfo.Throw(error);
@@ -281,6 +289,9 @@ internal static class WorkerPool
         /// </summary>
         public bool TryClaim(int generation) =>
             Interlocked.CompareExchange(ref _claimed, generation, generation - 1) == generation - 1;
+
+        /// <summary>Drops the reference to the last job's body (called once the job is complete).</summary>
+        public void Release() => _body = null;
 
         /// <summary>Wakes the worker if it sleeps (after the caller has published its work with a fence).</summary>
         public void WakeIfSleeping()

@@ -37,7 +37,7 @@ public sealed class StepCollector
             RuntimeBudget(),
             () => GC.GetTotalAllocatedBytes(precise: false),
             () => GC.CollectionCount(0),
-            () => GC.Collect(0, GCCollectionMode.Forced, blocking: true))
+            CollectBetweenSteps)
     {
     }
 
@@ -91,6 +91,14 @@ public sealed class StepCollector
             _sinceCollection = 0;
         }
     }
+
+    /// <summary>
+    /// Collects generation 0, compacting it. Between steps almost nothing in it is alive (the batches,
+    /// a few hundred KB); left to itself the runtime then sweeps instead, promoting the survivors where
+    /// they lie, and every step's allocations start past the last one's survivors: bench cnn touched
+    /// 0.4 MB more memory per step, 257 MB at the end of an epoch instead of 147.
+    /// </summary>
+    internal static void CollectBetweenSteps() => GC.Collect(0, GCCollectionMode.Forced, blocking: true, compacting: true);
 
     /// <summary>The runtime's generation-0 budget limit in bytes, or 0 when it does not say.</summary>
     private static long RuntimeBudget() =>
