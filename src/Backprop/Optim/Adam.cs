@@ -116,7 +116,7 @@ public class Adam : Optimizer
         // rounded to the parameter's dtype once.
         double biasCorrection1 = 1 - Math.Pow(_beta1, step);
         double biasCorrection2 = 1 - Math.Pow(_beta2, step);
-        var rule = new Rule<T>(
+        var constants = new Constants<T>(
             lerpWeight: 1 - _beta1,
             beta2: _beta2,
             eps: _eps,
@@ -125,11 +125,44 @@ public class Adam : Optimizer
             l2: _decoupledWeightDecay ? 0 : _weightDecay,
             decayFactor: _decoupledWeightDecay ? 1 - (Lr * _weightDecay) : 1,
             amsgrad: _amsgrad);
-        Plan.Add<T, Rule<T>>(rule, parameter.Storage<T>(), grad.Storage<T>(), expAvg.Storage<T>(), expAvgSq.Storage<T>(), maxExpAvgSq);
+        var (p, g, m, v) = (parameter.Storage<T>(), grad.Storage<T>(), expAvg.Storage<T>(), expAvgSq.Storage<T>());
+        if (constants.IsPlain)
+        {
+            Plan.Add<T, Rule<T, Plain>>(new(constants), p, g, m, v, null);
+        }
+        else
+        {
+            Plan.Add<T, Rule<T, Extended>>(new(constants), p, g, m, v, maxExpAvgSq);
+        }
     }
 
-    private readonly struct Rule<T>(double lerpWeight, double beta2, double eps, double negStepSize, double biasCorrection2Sqrt, double l2, double decayFactor, bool amsgrad)
-        : IUpdateRule<T>
+    /// <summary>
+    /// Which of the update's optional parts the compiled loop may meet. Flags that vary at run time
+    /// are tested at every vector, as the JIT does not move such tests out of the loop; a variant that
+    /// has none compiles to the bare formula. Adam without weight decay or AMSGrad over the benchmark
+    /// MLP's 235K parameters, one thread: 116-124 µs a step with the tests, 99 without them, 86 with
+    /// the new moments also kept in registers (<see cref="Constants{T}.Apply{TVariant}"/>).
+    /// </summary>
+    private interface IVariant
+    {
+        /// <summary>Whether weight decay (either kind), AMSGrad or a lerp from the far end may occur (else none does).</summary>
+        static abstract bool Extended { get; }
+    }
+
+    /// <summary>Plain Adam: no weight decay, no AMSGrad, β1 above 0.5 (the lerp from the near end).</summary>
+    private readonly struct Plain : IVariant
+    {
+        public static bool Extended => false;
+    }
+
+    /// <summary>Any setting: the optional parts are tested at run time.</summary>
+    private readonly struct Extended : IVariant
+    {
+        static bool IVariant.Extended => true;
+    }
+
+    /// <summary>One parameter's step constants, as vectors.</summary>
+    private readonly struct Constants<T>(double lerpWeight, double beta2, double eps, double negStepSize, double biasCorrection2Sqrt, double l2, double decayFactor, bool amsgrad)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly Vector<T> _lerpWeight = UpdateKernel.Splat<T>(lerpWeight);
@@ -146,30 +179,49 @@ public class Adam : Optimizer
         private readonly bool _hasDecay = decayFactor != 1;
         private readonly bool _amsgrad = amsgrad;
 
+        /// <summary>Whether none of the optional parts applies (<see cref="Plain"/> can run it).</summary>
+        public bool IsPlain => !_hasDecay && !_hasL2 && !_amsgrad && _smallLerpWeight;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Apply(ref Vector<T> p, Vector<T> g, ref Vector<T> expAvg, ref Vector<T> expAvgSq, ref Vector<T> maxExpAvgSq)
+        public void Apply<TVariant>(ref Vector<T> p, Vector<T> g, ref Vector<T> expAvg, ref Vector<T> expAvgSq, ref Vector<T> maxExpAvgSq)
+            where TVariant : struct, IVariant
         {
-            if (_hasDecay)
+            var parameter = p;
+            if (TVariant.Extended && _hasDecay)
             {
-                p *= _decayFactor;
+                parameter *= _decayFactor;
             }
 
-            if (_hasL2)
+            if (TVariant.Extended && _hasL2)
             {
-                g += _l2 * p;
+                g += _l2 * parameter;
             }
 
-            expAvg = UpdateKernel.Lerp(expAvg, g, _lerpWeight, _oneMinusLerpWeight, _smallLerpWeight);
-            expAvgSq = (expAvgSq * _beta2) + (_oneMinusBeta2 * g * g);
-            var secondMoment = expAvgSq;
-            if (_amsgrad)
+            // The new moments are kept in registers: read back through the references, each would be
+            // loaded again after its store.
+            var firstMoment = UpdateKernel.Lerp(expAvg, g, _lerpWeight, _oneMinusLerpWeight, !TVariant.Extended || _smallLerpWeight);
+            expAvg = firstMoment;
+            var secondMoment = (expAvgSq * _beta2) + (_oneMinusBeta2 * g * g);
+            expAvgSq = secondMoment;
+            if (TVariant.Extended && _amsgrad)
             {
-                maxExpAvgSq = Vector.Max(maxExpAvgSq, expAvgSq);
-                secondMoment = maxExpAvgSq;
+                secondMoment = Vector.Max(maxExpAvgSq, secondMoment);
+                maxExpAvgSq = secondMoment;
             }
 
             var denominator = (Vector.SquareRoot(secondMoment) / _biasCorrection2Sqrt) + _eps;
-            p += _negStepSize * expAvg / denominator;
+            p = parameter + (_negStepSize * firstMoment / denominator);
         }
+    }
+
+    private readonly struct Rule<T, TVariant>(Constants<T> constants) : IUpdateRule<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TVariant : struct, IVariant
+    {
+        private readonly Constants<T> _constants = constants;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(ref Vector<T> p, Vector<T> g, ref Vector<T> expAvg, ref Vector<T> expAvgSq, ref Vector<T> maxExpAvgSq) =>
+            _constants.Apply<TVariant>(ref p, g, ref expAvg, ref expAvgSq, ref maxExpAvgSq);
     }
 }
