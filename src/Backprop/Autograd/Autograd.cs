@@ -388,16 +388,18 @@ public static partial class Autograd
             // Never while the backward pass is recorded (createGraph): the recorded graph reads it again.
             context.Offer(owned && !kept && !AnomalyMode.IsEnabled && !IsGradEnabled ? grad : null);
             Tensor?[] inputGrads;
+            bool taken;
             try
             {
                 inputGrads = LocalGradients(node, grad!, context);
+                taken = context.Taken;
             }
             finally
             {
                 context.Offer(null);
             }
 
-            MarkShared(shared, t, grad!, node.InputArray, inputGrads);
+            MarkShared(shared, t, taken ? null : grad!, node.InputArray, inputGrads);
             Propagate(node, inputGrads, pending, retainGraph);
         }
     }
@@ -468,8 +470,10 @@ public static partial class Autograd
     /// <summary>
     /// Adds to <paramref name="shared"/> the storage of every input gradient that aliases the
     /// upstream gradient, the node's output or inputs, or another input gradient of the same node.
+    /// <paramref name="upstream"/> is null when the node took it for reuse: it wrote its input gradient
+    /// over storage only the engine held, which stays so.
     /// </summary>
-    private static void MarkShared(HashSet<Array> shared, Tensor output, Tensor upstream, Tensor[] inputs, Tensor?[] grads)
+    private static void MarkShared(HashSet<Array> shared, Tensor output, Tensor? upstream, Tensor[] inputs, Tensor?[] grads)
     {
         for (int i = 0; i < grads.Length; i++)
         {
@@ -479,7 +483,7 @@ public static partial class Autograd
             }
 
             var data = g._data;
-            bool aliased = ReferenceEquals(data, upstream._data) || ReferenceEquals(data, output._data);
+            bool aliased = (upstream is not null && ReferenceEquals(data, upstream._data)) || ReferenceEquals(data, output._data);
             for (int j = 0; j < inputs.Length && !aliased; j++)
             {
                 aliased = ReferenceEquals(data, inputs[j]._data) || (j != i && ReferenceEquals(data, grads[j]?._data));

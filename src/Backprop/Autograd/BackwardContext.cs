@@ -16,6 +16,9 @@ internal sealed class BackwardContext
 {
     private Tensor? _reusable;
 
+    /// <summary>Whether the function called since the last <see cref="Offer"/> took the offered gradient.</summary>
+    public bool Taken { get; private set; }
+
     /// <summary>A context that never offers a gradient for reuse (anomaly mode, the sum-over-consumers walk).</summary>
     public static BackwardContext NoReuse { get; } = new();
 
@@ -28,12 +31,14 @@ internal sealed class BackwardContext
         }
 
         _reusable = gradient;
+        Taken = false;
     }
 
     /// <summary>
     /// True (once) when the function may overwrite <paramref name="gradient"/>, element by element, with
     /// an input gradient of the same shape; it then returns <paramref name="gradient"/> as that input's
-    /// gradient, and the engine treats the storage as shared from then on.
+    /// gradient, which the engine alone holds as before (a leaf keeps it without a copy, the next node
+    /// may write over it in turn), unless the function returns it for a second input too.
     /// </summary>
     public bool TakeReusable(Tensor gradient)
     {
@@ -43,6 +48,7 @@ internal sealed class BackwardContext
         }
 
         _reusable = null;
+        Taken = true;
         return true;
     }
 }

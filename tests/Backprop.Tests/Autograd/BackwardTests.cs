@@ -255,6 +255,39 @@ public class BackwardTests
     }
 
     [Theory]
+    [InlineData("relu")]
+    [InlineData("exp")]
+    public void ALeafKeepsAGradientWrittenOverItsUpstreamWithoutACopy(string op)
+    {
+        // x is the op's input itself: the op writes x's gradient over Sum's fresh 4 MB array, which only
+        // the engine holds, so x keeps that array. Treated as shared, it was copied (8 MB in all).
+        var x = Tensor.Randn([1 << 20], new Generator(1)).RequiresGrad_();
+        var y = op == "relu" ? x.Relu() : x.Exp();
+        var loss = y.Sum();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        loss.Backward();
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 5 << 20);
+        var expected = op == "relu" ? x.ToArray<float>().Select(v => v > 0 ? 1f : 0f).ToArray() : y.ToArray<float>();
+        Assert.Equal(expected, x.Grad!.ToArray<float>());
+    }
+
+    [Fact]
+    public void AChainOfOpsWritesEachGradientOverTheOneBefore()
+    {
+        // Sum's gradient, then exp's, then ReLU's, all in one 4 MB array; x, the multiply's input, gets
+        // its own. Without the second reuse the walk allocates 12 MB.
+        var x = Tensor.Randn([1 << 20], new Generator(3)).RequiresGrad_();
+        var h = (x * 2.0).Relu();
+        var y = h.Exp();
+        var loss = y.Sum();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        loss.Backward();
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 9 << 20);
+        var expected = h.ToArray<float>().Zip(y.ToArray<float>(), (hv, yv) => hv > 0 ? yv * 2 : 0f).ToArray();
+        Assert.Equal(expected, x.Grad!.ToArray<float>());
+    }
+
+    [Theory]
     [InlineData("sub")]
     [InlineData("mul")]
     [InlineData("div")]
