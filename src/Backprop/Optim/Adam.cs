@@ -126,13 +126,17 @@ public class Adam : Optimizer
             decayFactor: _decoupledWeightDecay ? 1 - (Lr * _weightDecay) : 1,
             amsgrad: _amsgrad);
         var (p, g, m, v) = (parameter.Storage<T>(), grad.Storage<T>(), expAvg.Storage<T>(), expAvgSq.Storage<T>());
-        if (constants.IsPlain)
+        switch (constants.Variant)
         {
-            Plan.Add<T, Rule<T, Plain>>(new(constants), p, g, m, v, null);
-        }
-        else
-        {
-            Plan.Add<T, Rule<T, Extended>>(new(constants), p, g, m, v, maxExpAvgSq);
+            case VariantKind.Plain:
+                Plan.Add<T, Rule<T, Plain>>(new(constants), p, g, m, v, null);
+                break;
+            case VariantKind.Decoupled:
+                Plan.Add<T, Rule<T, Decoupled>>(new(constants), p, g, m, v, null);
+                break;
+            default:
+                Plan.Add<T, Rule<T, Extended>>(new(constants), p, g, m, v, maxExpAvgSq);
+                break;
         }
     }
 
@@ -145,19 +149,42 @@ public class Adam : Optimizer
     /// </summary>
     private interface IVariant
     {
-        /// <summary>Whether weight decay (either kind), AMSGrad or a lerp from the far end may occur (else none does).</summary>
+        /// <summary>Whether decoupled weight decay always applies (AdamW).</summary>
+        static abstract bool Decays { get; }
+
+        /// <summary>Whether weight decay (either kind), AMSGrad or a lerp from the far end may occur, tested at run time.</summary>
         static abstract bool Extended { get; }
+    }
+
+    /// <summary>The variants below, named.</summary>
+    private enum VariantKind
+    {
+        Plain,
+        Decoupled,
+        Extended,
     }
 
     /// <summary>Plain Adam: no weight decay, no AMSGrad, β1 above 0.5 (the lerp from the near end).</summary>
     private readonly struct Plain : IVariant
     {
+        public static bool Decays => false;
+
+        public static bool Extended => false;
+    }
+
+    /// <summary>AdamW as usually set: plain Adam after the decoupled weight decay.</summary>
+    private readonly struct Decoupled : IVariant
+    {
+        public static bool Decays => true;
+
         public static bool Extended => false;
     }
 
     /// <summary>Any setting: the optional parts are tested at run time.</summary>
     private readonly struct Extended : IVariant
     {
+        public static bool Decays => false;
+
         static bool IVariant.Extended => true;
     }
 
@@ -179,15 +206,16 @@ public class Adam : Optimizer
         private readonly bool _hasDecay = decayFactor != 1;
         private readonly bool _amsgrad = amsgrad;
 
-        /// <summary>Whether none of the optional parts applies (<see cref="Plain"/> can run it).</summary>
-        public bool IsPlain => !_hasDecay && !_hasL2 && !_amsgrad && _smallLerpWeight;
+        /// <summary>The narrowest variant that runs these constants.</summary>
+        public VariantKind Variant =>
+            _hasL2 || _amsgrad || !_smallLerpWeight ? VariantKind.Extended : _hasDecay ? VariantKind.Decoupled : VariantKind.Plain;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Apply<TVariant>(ref Vector<T> p, Vector<T> g, ref Vector<T> expAvg, ref Vector<T> expAvgSq, ref Vector<T> maxExpAvgSq)
             where TVariant : struct, IVariant
         {
             var parameter = p;
-            if (TVariant.Extended && _hasDecay)
+            if (TVariant.Decays || (TVariant.Extended && _hasDecay))
             {
                 parameter *= _decayFactor;
             }
