@@ -129,63 +129,27 @@ public class Adam : Optimizer
         switch (constants.Variant)
         {
             case VariantKind.Plain:
-                Plan.Add<T, Rule<T, Plain>>(new(constants), p, g, m, v, null);
+                Plan.Add<T, Rule<T, CommonUpdate>>(new(constants), p, g, m, v, null);
                 break;
             case VariantKind.Decoupled:
-                Plan.Add<T, Rule<T, Decoupled>>(new(constants), p, g, m, v, null);
+                Plan.Add<T, Rule<T, DecayingUpdate>>(new(constants), p, g, m, v, null);
                 break;
             default:
-                Plan.Add<T, Rule<T, Extended>>(new(constants), p, g, m, v, maxExpAvgSq);
+                Plan.Add<T, Rule<T, ExtendedUpdate>>(new(constants), p, g, m, v, maxExpAvgSq);
                 break;
         }
     }
 
     /// <summary>
-    /// Which of the update's optional parts the compiled loop may meet. Flags that vary at run time
-    /// are tested at every vector, as the JIT does not move such tests out of the loop; a variant that
-    /// has none compiles to the bare formula. Adam without weight decay or AMSGrad over the benchmark
-    /// MLP's 235K parameters, one thread: 116-124 µs a step with the tests, 99 without them, 86 with
-    /// the new moments also kept in registers (<see cref="Constants{T}.Apply{TVariant}"/>).
+    /// The loops Adam compiles (<see cref="IUpdateVariant"/>): plain Adam (no weight decay, no AMSGrad,
+    /// β1 above 0.5, so the lerp from the near end), AdamW as usually set (the same after decoupled
+    /// weight decay), and any other setting with its parts tested at run time.
     /// </summary>
-    private interface IVariant
-    {
-        /// <summary>Whether decoupled weight decay always applies (AdamW).</summary>
-        static abstract bool Decays { get; }
-
-        /// <summary>Whether weight decay (either kind), AMSGrad or a lerp from the far end may occur, tested at run time.</summary>
-        static abstract bool Extended { get; }
-    }
-
-    /// <summary>The variants below, named.</summary>
     private enum VariantKind
     {
         Plain,
         Decoupled,
         Extended,
-    }
-
-    /// <summary>Plain Adam: no weight decay, no AMSGrad, β1 above 0.5 (the lerp from the near end).</summary>
-    private readonly struct Plain : IVariant
-    {
-        public static bool Decays => false;
-
-        public static bool Extended => false;
-    }
-
-    /// <summary>AdamW as usually set: plain Adam after the decoupled weight decay.</summary>
-    private readonly struct Decoupled : IVariant
-    {
-        public static bool Decays => true;
-
-        public static bool Extended => false;
-    }
-
-    /// <summary>Any setting: the optional parts are tested at run time.</summary>
-    private readonly struct Extended : IVariant
-    {
-        public static bool Decays => false;
-
-        static bool IVariant.Extended => true;
     }
 
     /// <summary>One parameter's step constants, as vectors.</summary>
@@ -212,7 +176,7 @@ public class Adam : Optimizer
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Apply<TVariant>(ref Vector<T> p, Vector<T> g, ref Vector<T> expAvg, ref Vector<T> expAvgSq, ref Vector<T> maxExpAvgSq)
-            where TVariant : struct, IVariant
+            where TVariant : struct, IUpdateVariant
         {
             var parameter = p;
             if (TVariant.Decays || (TVariant.Extended && _hasDecay))
@@ -244,7 +208,7 @@ public class Adam : Optimizer
 
     private readonly struct Rule<T, TVariant>(Constants<T> constants) : IUpdateRule<T>
         where T : unmanaged, IFloatingPointIeee754<T>
-        where TVariant : struct, IVariant
+        where TVariant : struct, IUpdateVariant
     {
         private readonly Constants<T> _constants = constants;
 

@@ -117,12 +117,24 @@ public sealed class RMSprop : Optimizer
         var squareAvg = GetOrAddZeros(state, "square_avg", parameter).Storage<T>();
         T[]? momentumBuffer = _momentum > 0 ? GetOrAddZeros(state, "momentum_buffer", parameter).Storage<T>() : null;
         T[]? gradAvg = _centered ? GetOrAddZeros(state, "grad_avg", parameter).Storage<T>() : null;
-        var rule = new Rule<T>(Lr, _alpha, _eps, _weightDecay, _momentum, _centered);
-        Plan.Add<T, Rule<T>>(rule, parameter.Storage<T>(), grad.Storage<T>(), squareAvg, momentumBuffer, gradAvg);
+        var (p, g) = (parameter.Storage<T>(), grad.Storage<T>());
+        if (_weightDecay == 0 && _momentum == 0 && !_centered)
+        {
+            Plan.Add<T, Rule<T, CommonUpdate>>(new(Lr, _alpha, _eps, 0, 0, false), p, g, squareAvg, null, null);
+        }
+        else
+        {
+            Plan.Add<T, Rule<T, ExtendedUpdate>>(new(Lr, _alpha, _eps, _weightDecay, _momentum, _centered), p, g, squareAvg, momentumBuffer, gradAvg);
+        }
     }
 
-    private readonly struct Rule<T>(double lr, double alpha, double eps, double weightDecay, double momentum, bool centered) : IUpdateRule<T>
+    /// <summary>
+    /// RMSprop's update. Its common setting (<see cref="IUpdateVariant"/>) is the defaults': no weight
+    /// decay, no momentum, not centered.
+    /// </summary>
+    private readonly struct Rule<T, TVariant>(double lr, double alpha, double eps, double weightDecay, double momentum, bool centered) : IUpdateRule<T>
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TVariant : struct, IUpdateVariant
     {
         private readonly Vector<T> _negLr = UpdateKernel.Splat<T>(-lr);
         private readonly Vector<T> _alpha = UpdateKernel.Splat<T>(alpha);
@@ -139,28 +151,32 @@ public sealed class RMSprop : Optimizer
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Apply(ref Vector<T> p, Vector<T> g, ref Vector<T> squareAvg, ref Vector<T> momentumBuffer, ref Vector<T> gradAvg)
         {
-            if (_hasWeightDecay)
+            if (TVariant.Extended && _hasWeightDecay)
             {
                 g += _weightDecay * p;
             }
 
-            squareAvg = (squareAvg * _alpha) + (_oneMinusAlpha * g * g);
+            // The new averages are kept in registers rather than read back through their references.
+            var square = (squareAvg * _alpha) + (_oneMinusAlpha * g * g);
+            squareAvg = square;
             Vector<T> avg;
-            if (_centered)
+            if (TVariant.Extended && _centered)
             {
-                gradAvg = UpdateKernel.Lerp(gradAvg, g, _oneMinusAlpha, _oneMinusLerpWeight, _smallLerpWeight);
-                avg = Vector.SquareRoot(squareAvg - (gradAvg * gradAvg));
+                var mean = UpdateKernel.Lerp(gradAvg, g, _oneMinusAlpha, _oneMinusLerpWeight, _smallLerpWeight);
+                gradAvg = mean;
+                avg = Vector.SquareRoot(square - (mean * mean));
             }
             else
             {
-                avg = Vector.SquareRoot(squareAvg);
+                avg = Vector.SquareRoot(square);
             }
 
             avg += _eps;
-            if (_hasMomentum)
+            if (TVariant.Extended && _hasMomentum)
             {
-                momentumBuffer = (momentumBuffer * _momentum) + (g / avg);
-                p += _negLr * momentumBuffer;
+                var buffer = (momentumBuffer * _momentum) + (g / avg);
+                momentumBuffer = buffer;
+                p += _negLr * buffer;
             }
             else
             {

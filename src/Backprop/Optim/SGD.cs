@@ -106,12 +106,24 @@ public sealed class SGD : Optimizer
             buffer = GetOrAddZeros(state, "momentum_buffer", parameter).Storage<T>();
         }
 
-        var rule = new Rule<T>(Lr, _momentum, _dampening, _weightDecay, _nesterov, firstStep);
-        Plan.Add<T, Rule<T>>(rule, parameter.Storage<T>(), grad.Storage<T>(), buffer, null, null);
+        var (p, g) = (parameter.Storage<T>(), grad.Storage<T>());
+        if (_momentum != 0 && _weightDecay == 0 && !_nesterov && !firstStep)
+        {
+            Plan.Add<T, Rule<T, CommonUpdate>>(new(Lr, _momentum, _dampening, 0, false, false), p, g, buffer, null, null);
+        }
+        else
+        {
+            Plan.Add<T, Rule<T, ExtendedUpdate>>(new(Lr, _momentum, _dampening, _weightDecay, _nesterov, firstStep), p, g, buffer, null, null);
+        }
     }
 
-    private readonly struct Rule<T>(double lr, double momentum, double dampening, double weightDecay, bool nesterov, bool firstStep) : IUpdateRule<T>
+    /// <summary>
+    /// SGD's update. Its common setting (<see cref="IUpdateVariant"/>) is heavy-ball momentum after the
+    /// first step, without weight decay or Nesterov.
+    /// </summary>
+    private readonly struct Rule<T, TVariant>(double lr, double momentum, double dampening, double weightDecay, bool nesterov, bool firstStep) : IUpdateRule<T>
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TVariant : struct, IUpdateVariant
     {
         private readonly Vector<T> _negLr = UpdateKernel.Splat<T>(-lr);
         private readonly Vector<T> _momentum = UpdateKernel.Splat<T>(momentum);
@@ -123,15 +135,17 @@ public sealed class SGD : Optimizer
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Apply(ref Vector<T> p, Vector<T> g, ref Vector<T> buffer, ref Vector<T> unused1, ref Vector<T> unused2)
         {
-            if (_hasWeightDecay)
+            if (TVariant.Extended && _hasWeightDecay)
             {
                 g += _weightDecay * p;
             }
 
-            if (_hasMomentum)
+            if (!TVariant.Extended || _hasMomentum)
             {
-                buffer = firstStep ? g : (buffer * _momentum) + (_oneMinusDampening * g);
-                g = nesterov ? g + (_momentum * buffer) : buffer;
+                // The new buffer is kept in a register rather than read back through its reference.
+                var next = TVariant.Extended && firstStep ? g : (buffer * _momentum) + (_oneMinusDampening * g);
+                buffer = next;
+                g = TVariant.Extended && nesterov ? g + (_momentum * next) : next;
             }
 
             p += _negLr * g;
