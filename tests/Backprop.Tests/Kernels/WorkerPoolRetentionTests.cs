@@ -15,8 +15,8 @@ public class WorkerPoolRetentionTests
     {
         // The optimizer's last job captures the step's gradients; a worker that kept the body after the
         // job would keep them alive until the next job, so the collection between steps copied them.
-        // Only a job a worker took counts (another test may hold the pool, or the caller may run chunk 1).
-        for (int attempt = 0; attempt < 500; attempt++)
+        // Only a job a worker took counts (the caller may run chunk 1 itself).
+        for (int attempt = 0; attempt < 50; attempt++)
         {
             var (ranOnWorker, captured) = RunCapturingAnArray();
             if (!ranOnWorker)
@@ -31,20 +31,34 @@ public class WorkerPoolRetentionTests
             return;
         }
 
-        Assert.Fail("no chunk ran on a worker in 500 jobs");
+        Assert.Fail("no chunk ran on a worker in 50 jobs");
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static (bool RanOnWorker, WeakReference Captured) RunCapturingAnArray()
     {
+        // Chunk 0 (the caller's) waits up to 50 ms for chunk 1 to start, so that a worker takes it
+        // rather than the caller, which claims a chunk no worker has started once its own is done.
         var array = new float[1 << 16];
-        int onWorker = 0;
+        int onWorker = 0, started = 0;
         WorkerPool.Run(2, c =>
         {
             array[c] = c;
-            if (Thread.CurrentThread.Name?.StartsWith("Backprop worker", StringComparison.Ordinal) == true)
+            if (c == 1)
             {
-                Volatile.Write(ref onWorker, 1);
+                if (Thread.CurrentThread.Name?.StartsWith("Backprop worker", StringComparison.Ordinal) == true)
+                {
+                    Volatile.Write(ref onWorker, 1);
+                }
+
+                Volatile.Write(ref started, 1);
+                return;
+            }
+
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (Volatile.Read(ref started) == 0 && clock.ElapsedMilliseconds < 50)
+            {
+                Thread.SpinWait(20);
             }
         });
         return (Volatile.Read(ref onWorker) == 1, new WeakReference(array));
