@@ -76,10 +76,13 @@ internal static unsafe partial class Sgemm
     private const long MinWorkPerThread = 1 << 17;
 
     // The shared packed operand of the multithreaded nest, kept for the next call (taken with an exchange,
-    // so two GEMMs running at once on different threads never share it), and its size limit: 4 M floats
-    // (16 MB, half the L3 of the machines measured); larger operands take the static split.
+    // so two GEMMs running at once on different threads never share it), and its size limit: 2 M floats
+    // (8 MB, a quarter of the L3 of the machines measured); larger operands take the static split, where
+    // each thread packs its own blocks of B as it goes and finds them in its cache. At 4 M floats,
+    // n = 2048 (16 MB of B packed before any product) ran 8-11 % slower on the Zen 5 with AVX-512 and
+    // 4-5 % slower on its AVX2 path (block 14 of docs/performance-history.md).
     private static float[]? s_shared;
-    private const long MaxSharedFloats = 1 << 22;
+    private const long MaxSharedFloats = 1 << 21;
 
     [ThreadStatic]
     private static float[]? t_packA;

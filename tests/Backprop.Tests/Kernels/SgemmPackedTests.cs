@@ -57,7 +57,7 @@ public class SgemmPackedTests
     [Fact]
     public void PackedBServesTheStaticSplitOfColumns()
     {
-        // m < n with op(A) over the shared budget (4 M floats): the static split, each thread's share
+        // m < n with op(A) over the shared budget (2 M floats): the static split, each thread's share
         // of columns read from the packed B at its column offset.
         const int m = 1030, n = 1040, k = 4100;
         var rng = new Random(12);
