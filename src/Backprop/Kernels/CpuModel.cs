@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using System.Text;
@@ -7,8 +8,8 @@ namespace Backprop.Kernels;
 
 /// <summary>
 /// What the instruction-set flags do not say about the processor: its vendor and family (CPUID leaves
-/// 0 and 1), for the few choices where two machines with the same instruction sets want different
-/// kernels.
+/// 0 and 1) and the shape of its L2 cache (CPUID's cache descriptions), for the few choices where two
+/// machines with the same instruction sets want different kernels.
 /// </summary>
 internal static class CpuModel
 {
@@ -25,6 +26,83 @@ internal static class CpuModel
     /// (block 11 of docs/performance-history.md: one core's SGEMM 217–257 GFLOP/s against 97–101).
     /// </summary>
     public static readonly bool FullWidthFma512 = Vector512.IsHardwareAccelerated && Vendor == "AuthenticAMD" && Family >= 26;
+
+    /// <summary>
+    /// The L2 data cache's associativity and the bytes one way spans (sets × line size: addresses that
+    /// far apart fall on the same set), from CPUID leaf 0x8000001D (AMD) or 4 (Intel); (0, 0) where
+    /// CPUID does not describe it.
+    /// </summary>
+    public static readonly (int Ways, int WayBytes) L2 = ReadL2();
+
+    /// <summary>
+    /// How many of <paramref name="rows"/> rows <paramref name="strideBytes"/> apart start on the same
+    /// L2 set: a stride that is a multiple of a large power of two sends the rows to a few sets, and
+    /// more rows on a set than <see cref="L2"/>'s ways evict each other however little they hold. 0
+    /// where the cache is unknown.
+    /// </summary>
+    public static int RowsPerL2Set(int rows, long strideBytes) => RowsPerSet(rows, strideBytes, L2.WayBytes);
+
+    /// <summary><see cref="RowsPerL2Set"/> for a cache whose one way spans <paramref name="wayBytes"/> (a power of two).</summary>
+    internal static int RowsPerSet(int rows, long strideBytes, int wayBytes)
+    {
+        if (wayBytes <= 0 || rows <= 0)
+        {
+            return 0;
+        }
+
+        // Row r starts at offset r·stride mod wayBytes: the multiples of gcd(stride, wayBytes) below
+        // wayBytes, wayBytes / gcd of them, taken in turn.
+        long gcd = wayBytes;
+        for (long r = strideBytes % wayBytes; r != 0;)
+        {
+            (gcd, r) = (r, gcd % r);
+        }
+
+        long starts = wayBytes / gcd;
+        return (int)((rows + starts - 1) / starts);
+    }
+
+    private static (int Ways, int WayBytes) ReadL2()
+    {
+        if (!X86Base.IsSupported)
+        {
+            return (0, 0);
+        }
+
+        // AMD describes its caches in leaf 0x8000001D when it has topology extensions (leaf 0x80000001,
+        // ECX bit 22); Intel in leaf 4. Both: EAX bits 0-4 the type (0 ends the list, 1 data, 3
+        // unified), 5-7 the level; EBX bits 22-31 ways - 1, 0-11 line size - 1; ECX sets - 1.
+        int leaf;
+        if (Vendor == "AuthenticAMD")
+        {
+            bool extensions = (uint)X86Base.CpuId(unchecked((int)0x80000000), 0).Eax >= 0x8000001D
+                && (X86Base.CpuId(unchecked((int)0x80000001), 0).Ecx & (1 << 22)) != 0;
+            leaf = extensions ? unchecked((int)0x8000001D) : 0;
+        }
+        else
+        {
+            leaf = X86Base.CpuId(0, 0).Eax >= 4 ? 4 : 0;
+        }
+
+        for (int index = 0; leaf != 0 && index < 16; index++)
+        {
+            var (eax, ebx, ecx, _) = X86Base.CpuId(leaf, index);
+            int type = eax & 0x1F;
+            if (type == 0)
+            {
+                break;
+            }
+
+            if (((eax >> 5) & 7) == 2 && type is 1 or 3)
+            {
+                int ways = ((ebx >> 22) & 0x3FF) + 1, line = (ebx & 0xFFF) + 1;
+                long wayBytes = (long)line * ((uint)ecx + 1L);
+                return wayBytes <= int.MaxValue && BitOperations.IsPow2(wayBytes) ? (ways, (int)wayBytes) : (0, 0);
+            }
+        }
+
+        return (0, 0);
+    }
 
     private static string ReadVendor()
     {

@@ -49,6 +49,13 @@ internal static unsafe partial class Sgemm
         /// </summary>
         public delegate*<int, float*, int, float*, float*, int, bool, void> DirectKernel { get; init; }
 
+        /// <summary>
+        /// Whether the direct kernel gives way to packing when more rows of an MC block start on one L2
+        /// set than the cache has ways (<see cref="CpuModel.RowsPerL2Set"/>): then every pass over the
+        /// block's NR-column panels finds its A rows evicted by each other.
+        /// </summary>
+        public bool PacksCrowdedRows { get; init; }
+
         public required int MR { get; init; }
 
         public required int NR { get; init; }
@@ -60,12 +67,16 @@ internal static unsafe partial class Sgemm
         public required int NC { get; init; }
     }
 
-    private static readonly Config Avx512Config = new() { Kernel = &Kernel512_8x32, DirectKernel = &Kernel512_8x32Direct, MR = 8, NR = 32, KC = 1024, MC = 160, NC = 1024 };
+    internal static readonly Config Avx512Config = new() { Kernel = &Kernel512_8x32, DirectKernel = &Kernel512_8x32Direct, MR = 8, NR = 32, KC = 1024, MC = 160, NC = 1024 };
 
     // For n ≤ 16 (classifier heads, their backward) a one-vector-wide tile wastes less than half of 8×32.
     private static readonly Config Avx512NarrowConfig = new() { Kernel = &Kernel512_16x16, MR = 16, NR = 16, KC = 1024, MC = 160, NC = 1024 };
 
-    private static readonly Config Avx2Config = new() { Kernel = &Kernel256_6x16, DirectKernel = &Kernel256_6x16Direct, MR = 6, NR = 16, KC = 256, MC = 144, NC = 2048 };
+    // The 6×16 tile passes over its A rows NC / 16 = 128 times per block, 1 KB of each row at a time: with
+    // rows 8 KB apart (n = 2048) 18 of the 144 start on each set of the Zen 5's 16-way L2, and packing A
+    // ran 3-7 % faster at 1 and 2 threads (block 15 of docs/performance-history.md). The 8×32 AVX-512
+    // tile (32 passes, 4 KB of each row) ran as fast or faster reading A in place there, so it never packs.
+    internal static readonly Config Avx2Config = new() { Kernel = &Kernel256_6x16, DirectKernel = &Kernel256_6x16Direct, MR = 6, NR = 16, KC = 256, MC = 144, NC = 2048, PacksCrowdedRows = true };
 
     private static readonly Config ScalarConfig = new() { Kernel = &KernelScalar, MR = ScalarMR, NR = ScalarNR, KC = 256, MC = 128, NC = 1024 };
 
@@ -530,12 +541,12 @@ internal static unsafe partial class Sgemm
     /// <summary>
     /// op(A)[ic..ic+mc, pc..pc+kc] times a packed block of B into the mc×nc block of C at <paramref name="c"/>:
     /// whole MR-row panels of an untransposed A read where A is stored (the tile's direct kernel), only
-    /// the rows of a last partial panel packed; a transposed A, or a tile without a direct kernel, packed
-    /// whole into <paramref name="packA"/>. Every element gets the same FMAs in the same order either way.
+    /// the rows of a last partial panel packed; a transposed A, a tile without a direct kernel, or rows
+    /// that would crowd the L2's sets (<see cref="ReadsADirect"/>), packed whole into <paramref name="packA"/>. Every element gets the same FMAs in the same order either way.
     /// </summary>
     private static void RowBlock(Config cfg, bool transA, float* a, int lda, int ic, int pc, int mc, int nc, int kc, float* packA, float* packB, float* c, int ldc, bool accumulate, float* tile)
     {
-        int direct = !transA && cfg.DirectKernel != null ? mc / cfg.MR * cfg.MR : 0;
+        int direct = ReadsADirect(cfg, transA, mc, lda) ? mc / cfg.MR * cfg.MR : 0;
         if (direct > 0)
         {
             Macro(cfg, direct, nc, kc, a + ((long)ic * lda) + pc, lda, packB, c, ldc, accumulate, tile);
@@ -547,6 +558,11 @@ internal static unsafe partial class Sgemm
             Macro(cfg, mc - direct, nc, kc, packA, 0, packB, c + ((long)direct * ldc), ldc, accumulate, tile);
         }
     }
+
+    /// <summary>Whether <see cref="RowBlock"/> reads an mc-row block of A where it is stored (the direct kernel) rather than packing it.</summary>
+    internal static bool ReadsADirect(Config cfg, bool transA, int mc, int lda) =>
+        !transA && cfg.DirectKernel != null
+        && !(cfg.PacksCrowdedRows && CpuModel.RowsPerL2Set(mc, (long)lda * sizeof(float)) > CpuModel.L2.Ways);
 
     /// <summary>
     /// Runs the micro-kernel over every MR×NR tile of an mc×nc block of C, with A packed in MR-row panels

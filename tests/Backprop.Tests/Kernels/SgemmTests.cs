@@ -270,6 +270,50 @@ public class SgemmTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void RowsThatCrowdTheL2GiveTheBitsOfSixRowSlices(string isaName)
+    {
+        // A stored with rows 8 KB or 16 KB apart: the AVX2 tile packs such a block instead of reading
+        // it in place (on a 16-way L2 or smaller), six-row slices stay direct, and the two must agree
+        // bit for bit, as every element gets the same FMAs in the same order.
+        var isa = Enum.Parse<Sgemm.Isa>(isaName);
+        var rng = new Random(9);
+        foreach (var (m, n, k) in ((int, int, int)[])[(150, 40, 2048), (149, 17, 4096)])
+        {
+            var a = Random(rng, m * k);
+            var b = Random(rng, k * n);
+            var all = new float[m * n];
+            ThreadCount.With(1, () => Sgemm.Multiply(isa, false, false, m, n, k, a, b, all));
+            AssertClose(false, false, m, n, k, a, b, new float[m * n], all, accumulate: false, $"{isa} {m}×{n}×{k}");
+            for (int i = 0; i < m; i += 6)
+            {
+                int rows = Math.Min(6, m - i);
+                var slice = new float[rows * n];
+                ThreadCount.With(1, () => Sgemm.Multiply(isa, false, false, rows, n, k, a.AsSpan(i * k, rows * k), b, slice, accumulate: false, oneRowKernel: false));
+                Assert.True(slice.AsSpan().SequenceEqual(all.AsSpan(i * n, rows * n)), $"{isa} rows {i}.. of {m}×{n}×{k}");
+            }
+        }
+    }
+
+    [Fact]
+    public void TheAvx2TilePacksRowsThatCrowdAnL2Set()
+    {
+        // 144 rows 8 KB apart start on 8 of a 64 KB way's offsets, 18 rows each: more than 16 ways.
+        Assert.Equal(18, CpuModel.RowsPerSet(144, 8192, 65536));
+        Assert.Equal(9, CpuModel.RowsPerSet(144, 4096, 65536));
+        if (CpuModel.L2.Ways == 0)
+        {
+            Assert.True(Sgemm.ReadsADirect(Sgemm.Avx2Config, false, 144, 2048));
+            return;
+        }
+
+        Assert.Equal(CpuModel.L2.Ways >= 18, Sgemm.ReadsADirect(Sgemm.Avx2Config, false, 144, 2048));
+        Assert.True(Sgemm.ReadsADirect(Sgemm.Avx2Config, false, 144, 784));
+        Assert.False(Sgemm.ReadsADirect(Sgemm.Avx2Config, true, 144, 784));
+        Assert.True(Sgemm.ReadsADirect(Sgemm.Avx512Config, false, 160, 2048));
+    }
+
     [Fact]
     public void GemmRoutesFloatSegmentsWithOffsets()
     {
