@@ -572,6 +572,7 @@ internal static unsafe partial class Sgemm
     private static void Macro(Config cfg, int mc, int nc, int kc, float* a, int lda, float* packB, float* c, int ldc, bool accumulate, float* tile)
     {
         int mr = cfg.MR, nr = cfg.NR;
+        bool prefetch = accumulate && PrefetchesC(mc, nc);
         for (int jr = 0; jr < nc; jr += nr)
         {
             int nb = Math.Min(nr, nc - jr);
@@ -584,6 +585,11 @@ internal static unsafe partial class Sgemm
                 float* dst = whole ? ct : tile;
                 int ldd = whole ? ldc : nr;
                 bool acc = whole && accumulate;
+                if (prefetch && whole)
+                {
+                    PrefetchTile(ct, mr, nr, ldc);
+                }
+
                 if (lda == 0)
                 {
                     cfg.Kernel(kc, a + ((long)ir * kc), pb, dst, ldd, acc);
@@ -615,6 +621,31 @@ internal static unsafe partial class Sgemm
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Whether the tiles of an mc×nc block of C that a depth block adds to are fetched ahead: when the
+    /// block is larger than the L2, each tile's rows come from the L3 and the kernel's closing loads
+    /// wait for them after its FMAs. Fetched into L1 as the kernel starts, they arrive during its FMAs.
+    /// A block the L2 holds is left alone (fetching it into L1 early only crowds the B panel there):
+    /// on the Zen 5's AVX2 path n = 2048 (1.2 MB blocks) ran 3-7 % faster, n = 1024 (590 KB) 1-4 %
+    /// slower with every block fetched (block 15 of docs/performance-history.md).
+    /// </summary>
+    internal static bool PrefetchesC(int mc, int nc) =>
+        Sse.IsSupported && CpuModel.L2.Ways > 0 && (long)mc * nc * sizeof(float) > (long)CpuModel.L2.Ways * CpuModel.L2.WayBytes;
+
+    /// <summary>Brings each line of a rows×width tile's rows into L1 (every 16th float and the last: a row need not start a line).</summary>
+    private static void PrefetchTile(float* c, int rows, int width, int ldc)
+    {
+        for (int r = 0; r < rows; r++, c += ldc)
+        {
+            for (int j = 0; j < width; j += 16)
+            {
+                Sse.Prefetch0(c + j);
+            }
+
+            Sse.Prefetch0(c + width - 1);
         }
     }
 

@@ -315,6 +315,37 @@ public class SgemmTests
     }
 
     [Fact]
+    public void OnlyBlocksOfCLargerThanTheL2AreFetchedAhead()
+    {
+        var (ways, wayBytes) = CpuModel.L2;
+        if (ways == 0)
+        {
+            Assert.False(Sgemm.PrefetchesC(144, 2048));
+            return;
+        }
+
+        int floats = ways * wayBytes / sizeof(float);
+        Assert.True(Sgemm.PrefetchesC(2, floats));
+        Assert.False(Sgemm.PrefetchesC(1, floats));
+        Assert.False(Sgemm.PrefetchesC(144, floats / 288));
+    }
+
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void BlocksOfCLargerThanTheL2AccumulateAsTheReference(string isaName)
+    {
+        // One thread, so whole MC×NC blocks of C (up to 144 × 2048 floats, 1.2 MB: fetched ahead on an
+        // L2 of 1 MB or less) take each depth block in turn.
+        var isa = Enum.Parse<Sgemm.Isa>(isaName);
+        var rng = new Random(10);
+        ThreadCount.With(1, () =>
+        {
+            Check(isa, rng, false, false, 150, 2100, 300, accumulate: true);
+            Check(isa, rng, true, true, 151, 2090, 290, accumulate: false);
+        });
+    }
+
+    [Fact]
     public void GemmRoutesFloatSegmentsWithOffsets()
     {
         var rng = new Random(5);
