@@ -10,7 +10,7 @@ namespace Backprop.Cli.Commands;
 /// <summary>
 /// <c>backprop bench mlp|cnn|lstm|scalar|sgemm|infer</c>: the recipes of shared/bench/README.md, printing PyTorch's line
 /// format (<c>KIND epoch N train_loss L test_acc A epoch_s S</c>) so the two run one after the other;
-/// sgemm prints square GEMM throughput in the format of benchmarks/compare/torch_sgemm.py.
+/// sgemm prints square GEMM throughput, then the training recipes' products, in the format of benchmarks/compare/torch_sgemm.py.
 /// infer times the forward pass (<see cref="InferenceBenchmark"/>); ONNX Runtime's side of it is
 /// benchmarks/Backprop.InferBench, which the repository's <c>./backprop bench infer</c> runs instead,
 /// since the CLI does not depend on ONNX Runtime.
@@ -22,7 +22,7 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var kind = new Argument<string>("KIND") { Description = "mlp (Fashion-MNIST 784-256-128-10, Adam 1e-3, batch 128), cnn (the same with the conv 16-32 recipe), lstm (rows as 28 steps, LSTM(128), Linear; same recipe), scalar (micrograd's demo step), sgemm (square float32 GEMM, n = 256..2048) or infer (the forward pass of the mlp, cnn and lstm models, untrained, frozen once by Module.Freeze() (eval mode, weights packed for their kernels, as ONNX Runtime builds its session once), under NoGrad: time and bytes allocated per call; run as ./backprop bench infer in the repository it prints ONNX Runtime's time beside it)." };
+        var kind = new Argument<string>("KIND") { Description = "mlp (Fashion-MNIST 784-256-128-10, Adam 1e-3, batch 128), cnn (the same with the conv 16-32 recipe), lstm (rows as 28 steps, LSTM(128), Linear; same recipe), scalar (micrograd's demo step), sgemm (square float32 GEMM, n = 256..2048, then the mlp and lstm recipes' products) or infer (the forward pass of the mlp, cnn and lstm models, untrained, frozen once by Module.Freeze() (eval mode, weights packed for their kernels, as ONNX Runtime builds its session once), under NoGrad: time and bytes allocated per call; run as ./backprop bench infer in the repository it prints ONNX Runtime's time beside it)." };
         kind.AcceptOnlyFromAmong("mlp", "cnn", "lstm", "scalar", "sgemm", "infer");
         var epochs = new Option<int>("--epochs") { Description = "Epochs (mlp, cnn, lstm), steps (scalar) or timed repeats per size (sgemm).", DefaultValueFactory = _ => 10 };
         var threads = new Option<string?>("--threads") { Description = $"Threads for the kernels (default: all cores); infer: a comma-separated list, each configuration run with each (default {InferenceSettings.DefaultThreads})." };
@@ -53,7 +53,7 @@ internal static class BenchCommand
             Description = "infer only: timed rounds of about 75 ms per configuration; the median per-call time is printed.",
             DefaultValueFactory = _ => InferenceSettings.DefaultRounds,
         };
-        var format = OutputFormat.Create("one line per epoch, size, step or configuration with the text line's fields as keys (\"kind\", \"epoch\", \"train_loss\", \"test_acc\", \"epoch_s\"; \"n\", \"gflops\"; \"step\", \"loss\", \"accuracy\", \"step_s\"; \"model\", \"batch\", \"threads\", \"backprop_us\", \"alloc_b\"), the summary on stderr as in text.");
+        var format = OutputFormat.Create("one line per epoch, size, step or configuration with the text line's fields as keys (\"kind\", \"epoch\", \"train_loss\", \"test_acc\", \"epoch_s\"; \"n\", \"gflops\" or \"shape\", \"m\", \"n\", \"k\", \"op\", \"gflops\"; \"step\", \"loss\", \"accuracy\", \"step_s\"; \"model\", \"batch\", \"threads\", \"backprop_us\", \"alloc_b\"), the summary on stderr as in text.");
         var command = new Command("bench", "Run a benchmark recipe and print PyTorch's line format, or time inference (infer; ONNX Runtime's side from the repository's ./backprop bench infer).")
         {
             kind, epochs, threads, engine, seed, bucketCap, inferModel, batch, rounds, format,
@@ -232,6 +232,27 @@ internal static class BenchCommand
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sgemm n {size} gflops {gflops:F1}"));
+        }
+
+        foreach (var (shape, gflops) in SgemmBenchmark.RunShapes(repeats, seed))
+        {
+            string op = $"{(shape.TransA ? 't' : 'n')}{(shape.TransB ? 't' : 'n')}";
+            if (s_json)
+            {
+                OutputFormat.WriteLine(w =>
+                {
+                    w.WriteString("kind", "sgemm");
+                    w.WriteString("shape", shape.Name);
+                    w.WriteNumber("m", shape.M);
+                    w.WriteNumber("n", shape.N);
+                    w.WriteNumber("k", shape.K);
+                    w.WriteString("op", op);
+                    OutputFormat.Number(w, "gflops", gflops);
+                });
+                continue;
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sgemm shape {shape.Name} m {shape.M} n {shape.N} k {shape.K} op {op} gflops {gflops:F1}"));
         }
 
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"threads {Threading.NumThreads}"));

@@ -27,7 +27,20 @@ public class BenchCommandTests
         var (code, stdout, stderr) = CliRunner.Run("bench", "sgemm", "--epochs", "1", "--threads", "2");
         Assert.Equal(0, code);
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(["256", "512", "1024", "2048"], lines.Select(l => Regex.Match(l, @"^sgemm n (\d+) gflops \d+\.\d$").Groups[1].Value));
+        Assert.Equal(["256", "512", "1024", "2048"], lines.Take(4).Select(l => Regex.Match(l, @"^sgemm n (\d+) gflops \d+\.\d$").Groups[1].Value));
+
+        // Then the recipes' products, named as torch_sgemm.py names them (the script's list must match).
+        var shapes = lines.Skip(4).Select(l => Regex.Match(l, @"^sgemm shape (\S+) m (\d+) n (\d+) k (\d+) op ([nt]{2}) gflops \d+\.\d$")).ToArray();
+        Assert.All(shapes, m => Assert.True(m.Success));
+        string script = File.ReadAllText(Path.Combine(RepositoryRoot.Find(), "benchmarks", "compare", "torch_sgemm.py"));
+        Assert.Equal(9, shapes.Length);
+        foreach (var m in shapes)
+        {
+            bool ta = m.Groups[5].Value[0] == 't', tb = m.Groups[5].Value[1] == 't';
+            string entry = $"(\"{m.Groups[1].Value}\", {m.Groups[2].Value}, {m.Groups[3].Value}, {m.Groups[4].Value}, {(ta ? "True" : "False")}, {(tb ? "True" : "False")})";
+            Assert.Contains(entry, script);
+        }
+
         Assert.StartsWith("threads 2", stderr);
     }
 
