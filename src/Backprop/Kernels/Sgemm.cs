@@ -417,24 +417,7 @@ internal static unsafe partial class Sgemm
             int sharedPanels = sharedWidth / width;
             int panelsPerPiece = Math.Max(1, sharedPanels * depthBlocks / (threads * 8));
             int piecesPerBlock = (sharedPanels + panelsPerPiece - 1) / panelsPerPiece;
-            if (!prepacked)
-            {
-                WorkerPool.RunPieces(threads, piecesPerBlock * depthBlocks, piece =>
-                {
-                    int block = piece / piecesPerBlock, q0 = piece % piecesPerBlock * panelsPerPiece * width;
-                    int pcStart = block * cfg.KC, kc = Math.Min(cfg.KC, k - pcStart);
-                    int count = Math.Min(Math.Min(panelsPerPiece * width, (splitRows ? n : m) - q0), sharedWidth - q0);
-                    float* dst = (float*)sp + ((long)pcStart * sharedWidth) + ((long)q0 * kc);
-                    if (splitRows)
-                    {
-                        PackB(b.Trans, (float*)b.B, b.Ld, pcStart, q0, kc, count, nr, dst);
-                    }
-                    else
-                    {
-                        PackA(transA, (float*)ap, lda, q0, pcStart, count, kc, mr, dst);
-                    }
-                });
-            }
+            int packPieces = prepacked ? 0 : piecesPerBlock * depthBlocks;
 
             // Phase 2: the output in blocks of rows (sharing B) or of column panels (sharing A): about
             // four per thread, whole panels each, sizes differing by at most one panel (49 column panels
@@ -449,7 +432,56 @@ internal static unsafe partial class Sgemm
             }
 
             int maxBlockSize = (outputPanels + blocks - 1) / blocks * outputWidth;
-            WorkerPool.RunPieces(threads, blocks, block =>
+
+            // Both phases in one job, so the workers are handed the product once: the pieces are claimed
+            // in order, so by the time a thread claims the first output block every packing piece has
+            // been claimed, and it waits only for those still being packed elsewhere.
+            int packed = 0;
+            WorkerPool.RunPieces(threads, packPieces + blocks, piece =>
+            {
+                if (piece < packPieces)
+                {
+                    try
+                    {
+                        PackPiece(piece);
+                    }
+                    finally
+                    {
+                        Interlocked.Increment(ref packed);
+                    }
+
+                    return;
+                }
+
+                if (Volatile.Read(ref packed) != packPieces)
+                {
+                    var spinner = default(SpinWait);
+                    while (Volatile.Read(ref packed) != packPieces)
+                    {
+                        spinner.SpinOnce(sleep1Threshold: -1);
+                    }
+                }
+
+                OutputBlock(piece - packPieces);
+            });
+
+            void PackPiece(int piece)
+            {
+                int block = piece / piecesPerBlock, q0 = piece % piecesPerBlock * panelsPerPiece * width;
+                int pcStart = block * cfg.KC, kc = Math.Min(cfg.KC, k - pcStart);
+                int count = Math.Min(Math.Min(panelsPerPiece * width, (splitRows ? n : m) - q0), sharedWidth - q0);
+                float* dst = (float*)sp + ((long)pcStart * sharedWidth) + ((long)q0 * kc);
+                if (splitRows)
+                {
+                    PackB(b.Trans, (float*)b.B, b.Ld, pcStart, q0, kc, count, nr, dst);
+                }
+                else
+                {
+                    PackA(transA, (float*)ap, lda, q0, pcStart, count, kc, mr, dst);
+                }
+            }
+
+            void OutputBlock(int block)
             {
                 // This thread's own packing buffer and edge tile (thread-static, allocated once).
                 float* tile = Buffer(ref t_tile, mr * nr);
@@ -475,7 +507,7 @@ internal static unsafe partial class Sgemm
                         }
                     }
                 }
-            });
+            }
         }
         finally
         {
