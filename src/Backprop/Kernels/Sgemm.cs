@@ -396,8 +396,11 @@ internal static unsafe partial class Sgemm
         int sharedWidth = splitRows ? RoundUp(n, nr) : RoundUp(m, mr);
         long sharedLength = (long)sharedWidth * k;
 
-        // B packed beforehand is the shared operand as it is: nothing to pack, no buffer to fit.
-        bool prepacked = splitRows && b.Packed != 0;
+        // B packed beforehand is the shared operand as it is: nothing to pack, no buffer to fit. When
+        // the columns are split and A is read where it is stored, there is nothing to share at all:
+        // each thread packs its own columns of B and reads A in place.
+        bool directA = !splitRows && ReadsADirect(cfg, transA, Math.Min(cfg.MC, m), lda);
+        bool prepacked = (splitRows && b.Packed != 0) || directA;
         if (sharedLength > MaxSharedFloats && !prepacked)
         {
             return false;
@@ -409,7 +412,7 @@ internal static unsafe partial class Sgemm
             : GC.AllocateUninitializedArray<float>((int)sharedLength + 16, pinned: true);
         try
         {
-            nint ap = (nint)a, cp = (nint)c, sp = sharedArray is null ? b.Packed : (nint)Align(sharedArray);
+            nint ap = (nint)a, cp = (nint)c, sp = sharedArray is null ? (directA ? 0 : b.Packed) : (nint)Align(sharedArray);
             int depthBlocks = (k + cfg.KC - 1) / cfg.KC;
             int width = splitRows ? nr : mr;
 
@@ -503,7 +506,15 @@ internal static unsafe partial class Sgemm
                         for (int ic = 0; ic < m; ic += cfg.MC)
                         {
                             int mc = Math.Min(cfg.MC, m - ic);
-                            Macro(cfg, mc, size, kc, shared + ((long)ic * kc), 0, ownB, (float*)cp + ((long)ic * n) + start, n, acc, tile);
+                            float* cBlock = (float*)cp + ((long)ic * n) + start;
+                            if (directA)
+                            {
+                                RowBlock(cfg, transA, (float*)ap, lda, ic, pcStart, mc, size, kc, Buffer(ref t_packA, cfg.MC * kcMax), ownB, cBlock, n, acc, tile);
+                            }
+                            else
+                            {
+                                Macro(cfg, mc, size, kc, shared + ((long)ic * kc), 0, ownB, cBlock, n, acc, tile);
+                            }
                         }
                     }
                 }

@@ -164,8 +164,9 @@ public class SgemmTests
     public void OneTwoAndThreeThreadsAreBitIdentical()
     {
         var rng = new Random(4);
-        // The last shape's packed B (1056 × 2000 floats) is over the shared operand's limit: the static split.
-        (int M, int N, int K)[] shapes = [(101, 211, 257), (211, 101, 1030), (128, 784, 256), (784, 128, 256), (37, 1111, 64), (1111, 37, 64), (1111, 9, 64), (2000, 16, 40), (2200, 2100, 5), (1100, 1050, 2000)];
+        // The last shape's packed B (1056 × 2000 floats) is over the shared operand's limit: the static
+        // split. 301 × 1500 splits the columns over row blocks of A read in place, the last panel partial.
+        (int M, int N, int K)[] shapes = [(101, 211, 257), (211, 101, 1030), (128, 784, 256), (784, 128, 256), (37, 1111, 64), (1111, 37, 64), (1111, 9, 64), (2000, 16, 40), (2200, 2100, 5), (301, 1500, 300), (1100, 1050, 2000)];
         foreach (var (ta, tb) in Transposes)
         {
             foreach (var (m, n, k) in shapes)
