@@ -51,14 +51,10 @@ internal static class CpuModel
         }
 
         // Row r starts at offset r·stride mod wayBytes: the multiples of gcd(stride, wayBytes) below
-        // wayBytes, wayBytes / gcd of them, taken in turn.
-        long gcd = wayBytes;
-        for (long r = strideBytes % wayBytes; r != 0;)
-        {
-            (gcd, r) = (r, gcd % r);
-        }
-
-        long starts = wayBytes / gcd;
+        // wayBytes, wayBytes / gcd of them, taken in turn; with wayBytes a power of two the gcd is the
+        // largest power of two dividing both (the caller asks once per block of a GEMM, so no loop).
+        int shift = Math.Min(BitOperations.TrailingZeroCount(strideBytes), BitOperations.Log2((uint)wayBytes));
+        long starts = (long)wayBytes >> shift;
         return (int)((rows + starts - 1) / starts);
     }
 
