@@ -384,7 +384,8 @@ internal static unsafe partial class Sgemm
     /// when the rows are split, op(A) whole when the columns are. The threads first pack it together
     /// into one shared buffer (all its depth blocks, each laid out as <see cref="Serial"/> packs it),
     /// then take blocks of up to MC rows (or groups of NR-column panels) one at a time, first come first
-    /// served, each packing only its own part of the other operand. No thread repacks what another
+    /// served, each packing only its own part of the other operand; an A the direct kernel reads in
+    /// place is not packed at all. Packing pieces and output blocks are one job for the workers. No thread repacks what another
     /// packed, and a thread the machine slows down takes fewer blocks instead of holding the others
     /// up. Every element sums the same KC blocks in the same order as in <see cref="Serial"/>, so the
     /// result does not depend on the thread count or on who took which block. A B packed beforehand
@@ -396,15 +397,18 @@ internal static unsafe partial class Sgemm
         int sharedWidth = splitRows ? RoundUp(n, nr) : RoundUp(m, mr);
         long sharedLength = (long)sharedWidth * k;
 
-        // B packed beforehand is the shared operand as it is: nothing to pack, no buffer to fit. When
-        // the columns are split and A is read where it is stored, there is nothing to share at all:
-        // each thread packs its own columns of B and reads A in place.
-        bool directA = !splitRows && ReadsADirect(cfg, transA, Math.Min(cfg.MC, m), lda);
-        bool prepacked = (splitRows && b.Packed != 0) || directA;
-        if (sharedLength > MaxSharedFloats && !prepacked)
+        // B packed beforehand is the shared operand as it is: nothing to pack, no buffer to fit.
+        bool prepackedB = splitRows && b.Packed != 0;
+        if (sharedLength > MaxSharedFloats && !prepackedB)
         {
             return false;
         }
+
+        // When the columns are split and A is read where it is stored, nothing needs sharing: each
+        // thread packs its own columns of B and reads A in place (A over the limit takes the static
+        // split, which reads it fewer times).
+        bool directA = !splitRows && ReadsADirect(cfg, transA, Math.Min(cfg.MC, m), lda);
+        bool prepacked = prepackedB || directA;
 
         float[]? sharedArray = prepacked ? null
             : Interlocked.Exchange(ref s_shared, null) is { } cached && cached.Length >= sharedLength + 16
@@ -489,6 +493,7 @@ internal static unsafe partial class Sgemm
                 // This thread's own packing buffer and edge tile (thread-static, allocated once).
                 float* tile = Buffer(ref t_tile, mr * nr);
                 float* own = splitRows ? Buffer(ref t_packA, maxBlockSize * kcMax) : b.Packed != 0 ? null : Buffer(ref t_packB, maxBlockSize * kcMax);
+                float* packA = directA ? Buffer(ref t_packA, cfg.MC * kcMax) : null; // a last partial panel of A
                 int start = (int)((long)outputPanels * block / blocks) * outputWidth;
                 int size = Math.Min((int)((long)outputPanels * (block + 1) / blocks) * outputWidth, splitRows ? m : n) - start;
                 for (int pcStart = 0; pcStart < k; pcStart += cfg.KC)
@@ -509,7 +514,7 @@ internal static unsafe partial class Sgemm
                             float* cBlock = (float*)cp + ((long)ic * n) + start;
                             if (directA)
                             {
-                                RowBlock(cfg, transA, (float*)ap, lda, ic, pcStart, mc, size, kc, Buffer(ref t_packA, cfg.MC * kcMax), ownB, cBlock, n, acc, tile);
+                                RowBlock(cfg, transA, (float*)ap, lda, ic, pcStart, mc, size, kc, packA, ownB, cBlock, n, acc, tile);
                             }
                             else
                             {
