@@ -412,15 +412,15 @@ internal static unsafe partial class Sgemm
         // thread packs its own columns of B and reads A in place (A over the limit takes the static
         // split, which reads it fewer times).
         bool directA = !splitRows && ReadsADirect(cfg, transA, Math.Min(cfg.MC, m), lda);
-        bool prepacked = prepackedB || directA;
+        bool nothingToPack = prepackedB || directA;
 
-        float[]? sharedArray = prepacked ? null
+        float[]? sharedArray = nothingToPack ? null
             : Interlocked.Exchange(ref s_shared, null) is { } cached && cached.Length >= sharedLength + 16
             ? cached
             : GC.AllocateUninitializedArray<float>((int)sharedLength + 16, pinned: true);
         try
         {
-            nint ap = (nint)a, cp = (nint)c, sp = sharedArray is null ? (directA ? 0 : b.Packed) : (nint)Align(sharedArray);
+            nint ap = (nint)a, cp = (nint)c, sp = prepackedB ? b.Packed : sharedArray is null ? 0 : (nint)Align(sharedArray);
             int depthBlocks = (k + cfg.KC - 1) / cfg.KC;
             int width = splitRows ? nr : mr;
 
@@ -428,7 +428,7 @@ internal static unsafe partial class Sgemm
             int sharedPanels = sharedWidth / width;
             int panelsPerPiece = Math.Max(1, sharedPanels * depthBlocks / (threads * 8));
             int piecesPerBlock = (sharedPanels + panelsPerPiece - 1) / panelsPerPiece;
-            int packPieces = prepacked ? 0 : piecesPerBlock * depthBlocks;
+            int packPieces = nothingToPack ? 0 : piecesPerBlock * depthBlocks;
 
             // Phase 2: the output in blocks of rows (sharing B) or of column panels (sharing A): about
             // four per thread, whole panels each, sizes differing by at most one panel (49 column panels
