@@ -13,26 +13,46 @@ internal static unsafe partial class Sgemm
     /// <summary>The 8×32 micro-kernel (2 × Vector512): C[8×32] (+)= packed A panel · packed B panel over kc steps, held in 16 registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512_8x32(int kc, float* a, float* b, float* c, int ldc, bool accumulate) =>
-        Tile8x32(kc, a, rowStride: 1, step: 8, b, c, ldc, accumulate);
+        Tile8x32(kc, a, rowStride: 1, step: 8, b, c, ldc, accumulate, finish: false, null, false);
 
     /// <summary><see cref="Kernel512_8x32"/> with A read where it is stored: 8 rows <paramref name="lda"/> floats apart.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512_8x32Direct(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate) =>
-        Tile8x32(kc, a, rowStride: lda, step: 1, b, c, ldc, accumulate);
+        Tile8x32(kc, a, rowStride: lda, step: 1, b, c, ldc, accumulate, finish: false, null, false);
+
+    /// <summary><see cref="Kernel512_8x32"/> completing the sums: the bias (one per column, from <paramref name="bias"/>; none when null) added and ReLU applied in registers before the store.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512_8x32Finish(int kc, float* a, float* b, float* c, int ldc, bool accumulate, float* bias, bool relu) =>
+        Tile8x32(kc, a, rowStride: 1, step: 8, b, c, ldc, accumulate, finish: true, bias, relu);
+
+    /// <summary><see cref="Kernel512_8x32Direct"/> completing the sums, as <see cref="Kernel512_8x32Finish"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512_8x32DirectFinish(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate, float* bias, bool relu) =>
+        Tile8x32(kc, a, rowStride: lda, step: 1, b, c, ldc, accumulate, finish: true, bias, relu);
 
     /// <summary>The 6×16 micro-kernel (2 × Vector256): C[6×16] (+)= packed A panel · packed B panel over kc steps, held in 12 registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel256_6x16(int kc, float* a, float* b, float* c, int ldc, bool accumulate) =>
-        Tile6x16(kc, a, rowStride: 1, step: 6, b, c, ldc, accumulate);
+        Tile6x16(kc, a, rowStride: 1, step: 6, b, c, ldc, accumulate, finish: false, null, false);
 
     /// <summary><see cref="Kernel256_6x16"/> with A read where it is stored: 6 rows <paramref name="lda"/> floats apart.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel256_6x16Direct(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate) =>
-        Tile6x16(kc, a, rowStride: lda, step: 1, b, c, ldc, accumulate);
+        Tile6x16(kc, a, rowStride: lda, step: 1, b, c, ldc, accumulate, finish: false, null, false);
+
+    /// <summary><see cref="Kernel256_6x16"/> completing the sums, as <see cref="Kernel512_8x32Finish"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel256_6x16Finish(int kc, float* a, float* b, float* c, int ldc, bool accumulate, float* bias, bool relu) =>
+        Tile6x16(kc, a, rowStride: 1, step: 6, b, c, ldc, accumulate, finish: true, bias, relu);
+
+    /// <summary><see cref="Kernel256_6x16Direct"/> completing the sums, as <see cref="Kernel512_8x32Finish"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel256_6x16DirectFinish(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate, float* bias, bool relu) =>
+        Tile6x16(kc, a, rowStride: lda, step: 1, b, c, ldc, accumulate, finish: true, bias, relu);
 
     /// <summary>C[8×32] (+)= A · B panel: row r of A at a + r·<paramref name="rowStride"/>, its step p at + p·<paramref name="step"/>; B panel 32 floats a step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile8x32(int kc, float* a, int rowStride, int step, float* b, float* c, int ldc, bool accumulate)
+    private static void Tile8x32(int kc, float* a, int rowStride, int step, float* b, float* c, int ldc, bool accumulate, bool finish, float* bias, bool relu)
     {
         Vector512<float> c00 = default, c01 = default;
         Vector512<float> c10 = default, c11 = default;
@@ -75,7 +95,22 @@ internal static unsafe partial class Sgemm
             b += 32;
         }
 
-        if (accumulate)
+        if (finish)
+        {
+            // x + (−0) is x for every x, and max(x, −∞) is x (NaN included): the identities where there is no bias or no ReLU.
+            var e0 = bias == null ? Vector512.Create(-0f) : Vector512.Load(bias);
+            var e1 = bias == null ? Vector512.Create(-0f) : Vector512.Load(bias + 16);
+            var floor = relu ? Vector512<float>.Zero : Vector512.Create(float.NegativeInfinity);
+            FinishRow(c00, c01, c, accumulate, e0, e1, floor);
+            FinishRow(c10, c11, c += ldc, accumulate, e0, e1, floor);
+            FinishRow(c20, c21, c += ldc, accumulate, e0, e1, floor);
+            FinishRow(c30, c31, c += ldc, accumulate, e0, e1, floor);
+            FinishRow(c40, c41, c += ldc, accumulate, e0, e1, floor);
+            FinishRow(c50, c51, c += ldc, accumulate, e0, e1, floor);
+            FinishRow(c60, c61, c += ldc, accumulate, e0, e1, floor);
+            FinishRow(c70, c71, c += ldc, accumulate, e0, e1, floor);
+        }
+        else if (accumulate)
         {
             Vector512.Store(c00 + Vector512.Load(c + 0), c + 0);
             Vector512.Store(c01 + Vector512.Load(c + 16), c + 16);
@@ -131,7 +166,7 @@ internal static unsafe partial class Sgemm
 
     /// <summary>C[6×16] (+)= A · B panel: row r of A at a + r·<paramref name="rowStride"/>, its step p at + p·<paramref name="step"/>; B panel 16 floats a step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile6x16(int kc, float* a, int rowStride, int step, float* b, float* c, int ldc, bool accumulate)
+    private static void Tile6x16(int kc, float* a, int rowStride, int step, float* b, float* c, int ldc, bool accumulate, bool finish, float* bias, bool relu)
     {
         Vector256<float> c00 = default, c01 = default;
         Vector256<float> c10 = default, c11 = default;
@@ -166,7 +201,19 @@ internal static unsafe partial class Sgemm
             b += 16;
         }
 
-        if (accumulate)
+        if (finish)
+        {
+            var e0 = bias == null ? Vector256.Create(-0f) : Vector256.Load(bias);
+            var e1 = bias == null ? Vector256.Create(-0f) : Vector256.Load(bias + 8);
+            var floor = relu ? Vector256<float>.Zero : Vector256.Create(float.NegativeInfinity);
+            FinishRow(c00, c01, c, accumulate, e0, e1, floor);
+            FinishRow(c10, c11, c += ldc, accumulate, e0, e1, floor);
+            FinishRow(c20, c21, c += ldc, accumulate, e0, e1, floor);
+            FinishRow(c30, c31, c += ldc, accumulate, e0, e1, floor);
+            FinishRow(c40, c41, c += ldc, accumulate, e0, e1, floor);
+            FinishRow(c50, c51, c += ldc, accumulate, e0, e1, floor);
+        }
+        else if (accumulate)
         {
             Vector256.Store(c00 + Vector256.Load(c + 0), c + 0);
             Vector256.Store(c01 + Vector256.Load(c + 8), c + 8);
@@ -206,5 +253,33 @@ internal static unsafe partial class Sgemm
             Vector256.Store(c50, c + 0);
             Vector256.Store(c51, c + 8);
         }
+    }
+
+    /// <summary>One row of a tile completing its sums: (+ C when accumulating) + bias, then the maximum with <paramref name="floor"/> (0 for ReLU), stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FinishRow(Vector512<float> v0, Vector512<float> v1, float* c, bool accumulate, Vector512<float> e0, Vector512<float> e1, Vector512<float> floor)
+    {
+        if (accumulate)
+        {
+            v0 += Vector512.Load(c);
+            v1 += Vector512.Load(c + 16);
+        }
+
+        Vector512.Store(Vector512.Max(v0 + e0, floor), c);
+        Vector512.Store(Vector512.Max(v1 + e1, floor), c + 16);
+    }
+
+    /// <summary><see cref="FinishRow(Vector512{float}, Vector512{float}, float*, bool, Vector512{float}, Vector512{float}, Vector512{float})"/> for two Vector256.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FinishRow(Vector256<float> v0, Vector256<float> v1, float* c, bool accumulate, Vector256<float> e0, Vector256<float> e1, Vector256<float> floor)
+    {
+        if (accumulate)
+        {
+            v0 += Vector256.Load(c);
+            v1 += Vector256.Load(c + 8);
+        }
+
+        Vector256.Store(Vector256.Max(v0 + e0, floor), c);
+        Vector256.Store(Vector256.Max(v1 + e1, floor), c + 8);
     }
 }

@@ -50,6 +50,17 @@ internal static unsafe partial class Sgemm
         public delegate*<int, float*, int, float*, float*, int, bool, void> DirectKernel { get; init; }
 
         /// <summary>
+        /// The micro-kernel completing the sums with an <see cref="Epilogue"/> in registers (kc, a, b, c,
+        /// ldc, accumulate, the bias of the tile's first column or null, relu), and its direct form; null
+        /// where a tile has none, and then the epilogue runs over the stored tile. Applied after the store,
+        /// it read back lines of a fresh C still being fetched and ran slower than a separate pass (block 16).
+        /// </summary>
+        public delegate*<int, float*, float*, float*, int, bool, float*, bool, void> FinishKernel { get; init; }
+
+        /// <summary><see cref="FinishKernel"/> reading A where it is stored, as <see cref="DirectKernel"/>.</summary>
+        public delegate*<int, float*, int, float*, float*, int, bool, float*, bool, void> FinishDirectKernel { get; init; }
+
+        /// <summary>
         /// Whether the direct kernel gives way to packing when more rows of an MC block start on one L2
         /// set than the cache has ways (<see cref="CpuModel.RowsPerL2Set"/>): then every pass over the
         /// block's NR-column panels finds its A rows evicted by each other.
@@ -67,7 +78,11 @@ internal static unsafe partial class Sgemm
         public required int NC { get; init; }
     }
 
-    internal static readonly Config Avx512Config = new() { Kernel = &Kernel512_8x32, DirectKernel = &Kernel512_8x32Direct, MR = 8, NR = 32, KC = 1024, MC = 160, NC = 1024 };
+    internal static readonly Config Avx512Config = new()
+    {
+        Kernel = &Kernel512_8x32, DirectKernel = &Kernel512_8x32Direct, FinishKernel = &Kernel512_8x32Finish, FinishDirectKernel = &Kernel512_8x32DirectFinish,
+        MR = 8, NR = 32, KC = 1024, MC = 160, NC = 1024,
+    };
 
     // For n ≤ 16 (classifier heads, their backward) a one-vector-wide tile wastes less than half of 8×32.
     private static readonly Config Avx512NarrowConfig = new() { Kernel = &Kernel512_16x16, MR = 16, NR = 16, KC = 1024, MC = 160, NC = 1024 };
@@ -76,7 +91,11 @@ internal static unsafe partial class Sgemm
     // rows 8 KB apart (n = 2048) 18 of the 144 start on each set of the Zen 5's 16-way L2, and packing A
     // ran 3-7 % faster at 1 and 2 threads (block 15 of docs/performance-history.md). The 8×32 AVX-512
     // tile (32 passes, 4 KB of each row) ran as fast or faster reading A in place there, so it never packs.
-    internal static readonly Config Avx2Config = new() { Kernel = &Kernel256_6x16, DirectKernel = &Kernel256_6x16Direct, MR = 6, NR = 16, KC = 256, MC = 144, NC = 2048, PacksCrowdedRows = true };
+    internal static readonly Config Avx2Config = new()
+    {
+        Kernel = &Kernel256_6x16, DirectKernel = &Kernel256_6x16Direct, FinishKernel = &Kernel256_6x16Finish, FinishDirectKernel = &Kernel256_6x16DirectFinish,
+        MR = 6, NR = 16, KC = 256, MC = 144, NC = 2048, PacksCrowdedRows = true,
+    };
 
     private static readonly Config ScalarConfig = new() { Kernel = &KernelScalar, MR = ScalarMR, NR = ScalarNR, KC = 256, MC = 128, NC = 1024 };
 
@@ -121,8 +140,17 @@ internal static unsafe partial class Sgemm
     public static void Multiply(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate = false, bool oneRowKernel = true)
         => Multiply(Best, transA, transB, m, n, k, a, b, c, accumulate, oneRowKernel);
 
-    /// <summary>As <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, bool, bool)"/> with the kernel of a given instruction set (tests run every one the CPU supports).</summary>
-    internal static void Multiply(Isa isa, bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate = false, bool oneRowKernel = true)
+    /// <summary>
+    /// C[m×n] = op(A)·op(B) + <paramref name="bias"/> (one value per column; empty for none), then
+    /// max(·, 0) when <paramref name="relu"/>: a Linear layer's forward in one call, the bias and the
+    /// activation applied to each tile as its sums complete (<see cref="Epilogue"/>). The same bits as
+    /// the product followed by those passes.
+    /// </summary>
+    public static void Multiply(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, ReadOnlySpan<float> bias, bool relu)
+        => Multiply(Best, transA, transB, m, n, k, a, b, c, bias: bias, relu: relu);
+
+    /// <summary>As <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, bool, bool)"/> with the kernel of a given instruction set (tests run every one the CPU supports), and optionally a bias and ReLU as in <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, bool)"/> (not with <paramref name="accumulate"/>).</summary>
+    internal static void Multiply(Isa isa, bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate = false, bool oneRowKernel = true, ReadOnlySpan<float> bias = default, bool relu = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
@@ -137,15 +165,31 @@ internal static unsafe partial class Sgemm
             throw new PlatformNotSupportedException($"{isa} kernels need a CPU with {isa}");
         }
 
-        if (IsEmpty(m, n, k, c, accumulate))
+        CheckEpilogue(n, bias, relu, accumulate);
+        Config cfg = ConfigFor(isa, n);
+        fixed (float* pa = a, pb = b, pc = c, pbias = bias)
         {
-            return;
+            var epilogue = new Epilogue(pbias, relu);
+            if (IsEmpty(m, n, k, pc, accumulate, epilogue))
+            {
+                return;
+            }
+
+            Run(cfg, isa, transA, m, n, k, pa, new Operand(pb, transB ? k : n, transB, null, 0, 0), pc, accumulate, oneRowKernel, epilogue);
+        }
+    }
+
+    /// <summary>Checks an epilogue's bias (one value per column, or none) and that it is not combined with accumulation.</summary>
+    private static void CheckEpilogue(int n, ReadOnlySpan<float> bias, bool relu, bool accumulate)
+    {
+        if (!bias.IsEmpty && bias.Length < n)
+        {
+            throw new ArgumentException($"bias too small for {n} columns: {bias.Length}");
         }
 
-        Config cfg = ConfigFor(isa, n);
-        fixed (float* pa = a, pb = b, pc = c)
+        if (accumulate && (relu || !bias.IsEmpty))
         {
-            Run(cfg, isa, transA, m, n, k, pa, new Operand(pb, transB ? k : n, transB, null, 0, 0), pc, accumulate, oneRowKernel);
+            throw new ArgumentException("a bias or ReLU applies to a product written, not accumulated");
         }
     }
 
@@ -268,6 +312,17 @@ internal static unsafe partial class Sgemm
     /// on the unpacked B, so the same bits, without packing B on every call. <paramref name="oneRowKernel"/> as there.
     /// </summary>
     public static void Multiply(bool transA, int m, ReadOnlySpan<float> a, PackedB b, Span<float> c, bool accumulate = false, bool oneRowKernel = true)
+        => MultiplyPacked(transA, m, a, b, c, accumulate, oneRowKernel, default, relu: false);
+
+    /// <summary>
+    /// C[m×n] = op(A)·op(B) + <paramref name="bias"/>, then max(·, 0) when <paramref name="relu"/>, with
+    /// op(B) packed beforehand: a frozen Linear layer's forward in one call (see
+    /// <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, bool)"/>).
+    /// </summary>
+    public static void Multiply(bool transA, int m, ReadOnlySpan<float> a, PackedB b, Span<float> c, ReadOnlySpan<float> bias, bool relu)
+        => MultiplyPacked(transA, m, a, b, c, accumulate: false, oneRowKernel: true, bias, relu);
+
+    private static void MultiplyPacked(bool transA, int m, ReadOnlySpan<float> a, PackedB b, Span<float> c, bool accumulate, bool oneRowKernel, ReadOnlySpan<float> bias, bool relu)
     {
         ArgumentNullException.ThrowIfNull(b);
         ArgumentOutOfRangeException.ThrowIfNegative(m);
@@ -277,22 +332,24 @@ internal static unsafe partial class Sgemm
             throw new ArgumentException($"buffers too small for {m}×{k}·{k}×{n}: a {a.Length}, c {c.Length}");
         }
 
-        if (IsEmpty(m, n, k, c, accumulate))
+        CheckEpilogue(n, bias, relu, accumulate);
+        fixed (float* pa = a, pb = b.Source, pc = c, pbias = bias)
         {
-            return;
-        }
+            var epilogue = new Epilogue(pbias, relu);
+            if (IsEmpty(m, n, k, pc, accumulate, epilogue))
+            {
+                return;
+            }
 
-        fixed (float* pa = a, pb = b.Source, pc = c)
-        {
-            Run(b.Config, b.Isa, transA, m, n, k, pa, new Operand(pb, b.TransB ? k : n, b.TransB, b.Panels, b.Width, 0), pc, accumulate, oneRowKernel);
+            Run(b.Config, b.Isa, transA, m, n, k, pa, new Operand(pb, b.TransB ? k : n, b.TransB, b.Panels, b.Width, 0), pc, accumulate, oneRowKernel, epilogue);
         }
     }
 
     /// <summary>
     /// Whether the product has nothing to multiply: no output (m or n is 0), or k = 0, where C becomes
-    /// 0 (kept when accumulating). Then it is done.
+    /// 0 (kept when accumulating) and then gets the epilogue. Then it is done.
     /// </summary>
-    private static bool IsEmpty(int m, int n, int k, Span<float> c, bool accumulate)
+    private static bool IsEmpty(int m, int n, int k, float* c, bool accumulate, Epilogue epilogue)
     {
         if (m == 0 || n == 0)
         {
@@ -301,7 +358,8 @@ internal static unsafe partial class Sgemm
 
         if (k == 0 && !accumulate)
         {
-            c[..(m * n)].Clear();
+            new Span<float>(c, m * n).Clear();
+            epilogue.Apply(c, n, m, n, 0);
         }
 
         return k == 0;
@@ -353,7 +411,7 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>The product after the checks: one row by <see cref="Gemv"/>, else the serial nest or a multithreaded one.</summary>
-    private static void Run(Config cfg, Isa isa, bool transA, int m, int n, int k, float* pa, Operand b, float* pc, bool accumulate, bool oneRowKernel = true)
+    private static void Run(Config cfg, Isa isa, bool transA, int m, int n, int k, float* pa, Operand b, float* pc, bool accumulate, bool oneRowKernel, Epilogue epilogue)
     {
         if (m == 1 && oneRowKernel)
         {
@@ -361,6 +419,11 @@ internal static unsafe partial class Sgemm
             // product read straight from B; packing B and padding A to MR rows would cost several
             // times the arithmetic.
             Gemv.Multiply(isa, cfg.KC, b.Trans, n, k, pa, (float*)b.B, pc, accumulate);
+            if (!epilogue.IsNone)
+            {
+                epilogue.Apply(pc, n, 1, n, 0);
+            }
+
             return;
         }
 
@@ -373,13 +436,13 @@ internal static unsafe partial class Sgemm
         int chunks = (int)Math.Min(Math.Min(Threading.Available, panels), Math.Max(1, work / MinWorkPerThread));
         if (chunks <= 1)
         {
-            Serial(cfg, transA, m, n, k, pa, lda, b, pc, n, accumulate);
+            Serial(cfg, transA, m, n, k, pa, lda, b, pc, n, accumulate, epilogue);
             return;
         }
 
-        if (!TryParallelShared(cfg, splitRows, chunks, transA, m, n, k, pa, lda, b, pc, accumulate))
+        if (!TryParallelShared(cfg, splitRows, chunks, transA, m, n, k, pa, lda, b, pc, accumulate, epilogue))
         {
-            ParallelStatic(cfg, splitRows, chunks, transA, m, n, k, pa, lda, b, pc, accumulate);
+            ParallelStatic(cfg, splitRows, chunks, transA, m, n, k, pa, lda, b, pc, accumulate, epilogue);
         }
     }
 
@@ -395,7 +458,7 @@ internal static unsafe partial class Sgemm
     /// result does not depend on the thread count or on who took which block. A B packed beforehand
     /// (<see cref="PackedB"/>) is read in place: as the shared operand, or each thread's columns of it.
     /// </summary>
-    private static bool TryParallelShared(Config cfg, bool splitRows, int threads, bool transA, int m, int n, int k, float* a, int lda, Operand b, float* c, bool accumulate)
+    private static bool TryParallelShared(Config cfg, bool splitRows, int threads, bool transA, int m, int n, int k, float* a, int lda, Operand b, float* c, bool accumulate, Epilogue epilogue)
     {
         int mr = cfg.MR, nr = cfg.NR, kcMax = Math.Min(cfg.KC, k);
         int sharedWidth = splitRows ? RoundUp(n, nr) : RoundUp(m, mr);
@@ -506,25 +569,27 @@ internal static unsafe partial class Sgemm
                 {
                     int kc = Math.Min(cfg.KC, k - pcStart);
                     bool acc = accumulate || pcStart > 0;
+                    var ep = epilogue.If(pcStart + kc == k);
                     float* shared = (float*)sp + ((long)pcStart * sharedWidth);
                     if (splitRows)
                     {
-                        RowBlock(cfg, transA, (float*)ap, lda, start, pcStart, size, n, kc, own, shared, (float*)cp + ((long)start * n), n, acc, tile);
+                        RowBlock(cfg, transA, (float*)ap, lda, start, pcStart, size, n, kc, own, shared, (float*)cp + ((long)start * n), n, acc, tile, ep);
                     }
                     else
                     {
                         float* ownB = b.Block(pcStart, start, kc, size, nr, own);
+                        ep = ep.Columns(start);
                         for (int ic = 0; ic < m; ic += cfg.MC)
                         {
                             int mc = Math.Min(cfg.MC, m - ic);
                             float* cBlock = (float*)cp + ((long)ic * n) + start;
                             if (directA)
                             {
-                                RowBlock(cfg, transA, (float*)ap, lda, ic, pcStart, mc, size, kc, packA, ownB, cBlock, n, acc, tile);
+                                RowBlock(cfg, transA, (float*)ap, lda, ic, pcStart, mc, size, kc, packA, ownB, cBlock, n, acc, tile, ep);
                             }
                             else
                             {
-                                Macro(cfg, mc, size, kc, shared + ((long)ic * kc), 0, ownB, cBlock, n, acc, tile);
+                                Macro(cfg, mc, size, kc, shared + ((long)ic * kc), 0, ownB, cBlock, n, acc, tile, ep);
                             }
                         }
                     }
@@ -543,7 +608,7 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>The multithreaded nest for very large operands: one contiguous range of row or column panels per thread, each running <see cref="Serial"/>.</summary>
-    private static void ParallelStatic(Config cfg, bool splitRows, int chunks, bool transA, int m, int n, int k, float* pa, int lda, Operand b, float* pc, bool accumulate)
+    private static void ParallelStatic(Config cfg, bool splitRows, int chunks, bool transA, int m, int n, int k, float* pa, int lda, Operand b, float* pc, bool accumulate, Epilogue epilogue)
     {
         int panels = splitRows ? (m + cfg.MR - 1) / cfg.MR : (n + cfg.NR - 1) / cfg.NR;
         nint ap = (nint)pa, cp = (nint)pc;
@@ -555,18 +620,18 @@ internal static unsafe partial class Sgemm
             if (splitRows)
             {
                 int i0 = start * cfg.MR, i1 = Math.Min(m, end * cfg.MR);
-                Serial(cfg, transA, i1 - i0, n, k, transA ? a0 + i0 : a0 + ((long)i0 * lda), lda, b, c0 + ((long)i0 * n), n, accumulate);
+                Serial(cfg, transA, i1 - i0, n, k, transA ? a0 + i0 : a0 + ((long)i0 * lda), lda, b, c0 + ((long)i0 * n), n, accumulate, epilogue);
             }
             else
             {
                 int j0 = start * cfg.NR, j1 = Math.Min(n, end * cfg.NR);
-                Serial(cfg, transA, m, j1 - j0, k, a0, lda, b.Columns(j0), c0 + j0, n, accumulate);
+                Serial(cfg, transA, m, j1 - j0, k, a0, lda, b.Columns(j0), c0 + j0, n, accumulate, epilogue.Columns(j0));
             }
         });
     }
 
     /// <summary>One thread's share: the GotoBLAS loop nest over NC column blocks, KC depth blocks and MC row blocks.</summary>
-    private static void Serial(Config cfg, bool transA, int m, int n, int k, float* a, int lda, Operand b, float* c, int ldc, bool accumulate)
+    private static void Serial(Config cfg, bool transA, int m, int n, int k, float* a, int lda, Operand b, float* c, int ldc, bool accumulate, Epilogue epilogue)
     {
         int mr = cfg.MR, nr = cfg.NR;
         int kcMax = Math.Min(cfg.KC, k);
@@ -582,11 +647,12 @@ internal static unsafe partial class Sgemm
             {
                 int kc = Math.Min(cfg.KC, k - pc);
                 bool acc = accumulate || pc > 0;
+                var ep = epilogue.If(pc + kc == k).Columns(jc);
                 float* blockB = b.Block(pc, jc, kc, nc, nr, packB);
                 for (int ic = 0; ic < m; ic += cfg.MC)
                 {
                     int mc = Math.Min(cfg.MC, m - ic);
-                    RowBlock(cfg, transA, a, lda, ic, pc, mc, nc, kc, packA, blockB, c + ((long)ic * ldc) + jc, ldc, acc, tile);
+                    RowBlock(cfg, transA, a, lda, ic, pc, mc, nc, kc, packA, blockB, c + ((long)ic * ldc) + jc, ldc, acc, tile, ep);
                 }
             }
         }
@@ -598,18 +664,18 @@ internal static unsafe partial class Sgemm
     /// the rows of a last partial panel packed; a transposed A, a tile without a direct kernel, or rows
     /// that would crowd the L2's sets (<see cref="ReadsADirect"/>), packed whole into <paramref name="packA"/>. Every element gets the same FMAs in the same order either way.
     /// </summary>
-    private static void RowBlock(Config cfg, bool transA, float* a, int lda, int ic, int pc, int mc, int nc, int kc, float* packA, float* packB, float* c, int ldc, bool accumulate, float* tile)
+    private static void RowBlock(Config cfg, bool transA, float* a, int lda, int ic, int pc, int mc, int nc, int kc, float* packA, float* packB, float* c, int ldc, bool accumulate, float* tile, Epilogue epilogue)
     {
         int direct = ReadsADirect(cfg, transA, mc, lda) ? mc / cfg.MR * cfg.MR : 0;
         if (direct > 0)
         {
-            Macro(cfg, direct, nc, kc, a + ((long)ic * lda) + pc, lda, packB, c, ldc, accumulate, tile);
+            Macro(cfg, direct, nc, kc, a + ((long)ic * lda) + pc, lda, packB, c, ldc, accumulate, tile, epilogue);
         }
 
         if (direct < mc)
         {
             PackA(transA, a, lda, ic + direct, pc, mc - direct, kc, cfg.MR, packA);
-            Macro(cfg, mc - direct, nc, kc, packA, 0, packB, c + ((long)direct * ldc), ldc, accumulate, tile);
+            Macro(cfg, mc - direct, nc, kc, packA, 0, packB, c + ((long)direct * ldc), ldc, accumulate, tile, epilogue);
         }
     }
 
@@ -621,10 +687,13 @@ internal static unsafe partial class Sgemm
     /// <summary>
     /// Runs the micro-kernel over every MR×NR tile of an mc×nc block of C, with A packed in MR-row panels
     /// (<paramref name="lda"/> 0) or, through the direct kernel, stored row-major with rows
-    /// <paramref name="lda"/> apart (mc then a multiple of MR).
+    /// <paramref name="lda"/> apart (mc then a multiple of MR); then the epilogue on each tile (given only
+    /// with the depth block that completes the sums).
     /// </summary>
-    private static void Macro(Config cfg, int mc, int nc, int kc, float* a, int lda, float* packB, float* c, int ldc, bool accumulate, float* tile)
+    private static void Macro(Config cfg, int mc, int nc, int kc, float* a, int lda, float* packB, float* c, int ldc, bool accumulate, float* tile, Epilogue epilogue)
     {
+        bool finish = !epilogue.IsNone;
+        bool inRegisters = finish && cfg.FinishKernel != null;
         int mr = cfg.MR, nr = cfg.NR;
         bool prefetch = accumulate && PrefetchesC(mc, nc);
         for (int jr = 0; jr < nc; jr += nr)
@@ -644,6 +713,21 @@ internal static unsafe partial class Sgemm
                     PrefetchTile(ct, mr, nr, ldc);
                 }
 
+                if (whole && inRegisters)
+                {
+                    float* bias = epilogue.Bias == 0 ? null : (float*)epilogue.Bias + jr;
+                    if (lda == 0)
+                    {
+                        cfg.FinishKernel(kc, a + ((long)ir * kc), pb, ct, ldc, acc, bias, epilogue.Relu);
+                    }
+                    else
+                    {
+                        cfg.FinishDirectKernel(kc, a + ((long)ir * lda), lda, pb, ct, ldc, acc, bias, epilogue.Relu);
+                    }
+
+                    continue;
+                }
+
                 if (lda == 0)
                 {
                     cfg.Kernel(kc, a + ((long)ir * kc), pb, dst, ldd, acc);
@@ -655,6 +739,11 @@ internal static unsafe partial class Sgemm
 
                 if (whole)
                 {
+                    if (finish)
+                    {
+                        epilogue.Apply(ct, ldc, mr, nr, jr);
+                    }
+
                     continue;
                 }
 
@@ -673,6 +762,11 @@ internal static unsafe partial class Sgemm
                     {
                         new ReadOnlySpan<float>(src, nb).CopyTo(new Span<float>(row, nb));
                     }
+                }
+
+                if (finish)
+                {
+                    epilogue.Apply(ct, ldc, mb, nb, jr);
                 }
             }
         }

@@ -83,8 +83,7 @@ public static partial class LinearOps
         }
 
         var output = Tensor.Empty([.. input._shape[..^1], outFeatures], input.DType);
-        Sgemm.Multiply(false, rows, input.F32, packedWeight, output.F32);
-        AddBiasRelu(output.F32, bias?.F32, rows, outFeatures, relu);
+        Sgemm.Multiply(false, rows, input.F32, packedWeight, output.F32, bias is null ? default : bias.F32, relu);
         return output;
     }
 
@@ -151,11 +150,18 @@ public static partial class LinearOps
     private static void Forward<T>(T[] x, T[] w, T[]? b, T[] y, int rows, int inFeatures, int outFeatures, bool relu)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float))
+        {
+            // The bias and ReLU applied to each tile of the product as its sums complete (Sgemm.Epilogue).
+            Sgemm.Multiply(false, true, rows, outFeatures, inFeatures, (float[])(object)x, (float[])(object)w, (float[])(object)y, b is null ? default : (float[])(object)b, relu);
+            return;
+        }
+
         Gemm.Multiply<T>(false, true, rows, outFeatures, inFeatures, x, w, y);
         AddBiasRelu(y, b, rows, outFeatures, relu);
     }
 
-    /// <summary>Adds the bias to each row of y and applies ReLU (when asked) while the row is in cache.</summary>
+    /// <summary>Adds the bias to each row of y and applies ReLU (when asked), row by row (float64; float32 does it inside the GEMM).</summary>
     private static void AddBiasRelu<T>(T[] y, T[]? b, int rows, int outFeatures, bool relu)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
