@@ -317,10 +317,11 @@ internal static unsafe partial class Sgemm
     /// <summary>
     /// C[m×n] = op(A)·op(B) + <paramref name="bias"/>, then max(·, 0) when <paramref name="relu"/>, with
     /// op(B) packed beforehand: a frozen Linear layer's forward in one call (see
-    /// <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, bool)"/>).
+    /// <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, bool)"/>);
+    /// <paramref name="oneRowKernel"/> as in <see cref="Multiply(bool, int, ReadOnlySpan{float}, PackedB, Span{float}, bool, bool)"/>.
     /// </summary>
-    public static void Multiply(bool transA, int m, ReadOnlySpan<float> a, PackedB b, Span<float> c, ReadOnlySpan<float> bias, bool relu)
-        => MultiplyPacked(transA, m, a, b, c, accumulate: false, oneRowKernel: true, bias, relu);
+    public static void Multiply(bool transA, int m, ReadOnlySpan<float> a, PackedB b, Span<float> c, ReadOnlySpan<float> bias, bool relu, bool oneRowKernel = true)
+        => MultiplyPacked(transA, m, a, b, c, accumulate: false, oneRowKernel, bias, relu);
 
     private static void MultiplyPacked(bool transA, int m, ReadOnlySpan<float> a, PackedB b, Span<float> c, bool accumulate, bool oneRowKernel, ReadOnlySpan<float> bias, bool relu)
     {
