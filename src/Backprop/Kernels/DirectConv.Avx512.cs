@@ -16,7 +16,9 @@ namespace Backprop.Kernels;
 /// </summary>
 /// <remarks>
 /// Each output element is still one FMA chain over the taps (or pixels) in the order of the AVX2
-/// kernels, starting from the same value, so both paths give bit-identical results.
+/// kernels, starting from the same value, so both paths give bit-identical results; except the weight
+/// gradient of a convolution with at most 16 output channels, which AVX-512 sums along the pixels in
+/// 16 lanes (DirectConv.PixelWeights.cs) and so rounds differently.
 /// </remarks>
 internal static unsafe partial class DirectConv
 {

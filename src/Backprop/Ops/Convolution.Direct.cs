@@ -246,7 +246,8 @@ public static partial class ConvolutionOps
         int taps = weightPlan.Taps, pixels = g.OutPlane, inSample = g.Channels * g.InPlane, outSample = outChannels * pixels;
         int outPanels = (outChannels + DirectConv.Lanes - 1) / DirectConv.Lanes, ld = outPanels * DirectConv.Lanes;
         bool wideWeights = DirectConv.WideWeightGradient(taps, wide);
-        int partialLength = DirectConv.PanelRows(taps, wideWeights) * ld;
+        bool pixelWeights = gw is not null && DirectConv.PixelWeightGradient(outChannels, g.OutW, g.DilationW, wide);
+        int partialRows = DirectConv.PanelRows(taps, wideWeights), partialLength = partialRows * ld;
         int blocks = (batch + ConvSamplesPerBlock - 1) / ConvSamplesPerBlock;
         // Every entry of a block's partial is written by its first sample.
         float[]? partialW = gw is null ? null : GC.AllocateUninitializedArray<float>(blocks * partialLength);
@@ -258,7 +259,7 @@ public static partial class ConvolutionOps
         {
             float[] image = ArrayPool<float>.Shared.Rent(gw is null ? 0 : (int)weightPlan.ImageLength);
             float[] gradImage = ArrayPool<float>.Shared.Rent(inputPlan is null ? 0 : (int)inputPlan.ImageLength);
-            float[] dyT = ArrayPool<float>.Shared.Rent(gw is null ? 0 : ld * pixels);
+            float[] dyT = ArrayPool<float>.Shared.Rent(gw is null ? 0 : pixelWeights ? DirectConv.PixelWeightLanes(taps) : ld * pixels);
             float[] tile = ArrayPool<float>.Shared.Rent(DirectConv.Rows * DirectConv.Lanes);
             dyT.AsSpan().Clear();
             try
@@ -274,8 +275,20 @@ public static partial class ConvolutionOps
                             if (partialW is not null)
                             {
                                 weightPlan.Pad(px + ((long)n * inSample), pi);
-                                DirectConv.TransposeOutputGradient(dy, outChannels, pixels, pd);
-                                DirectConv.WeightGradient(weightPlan, wideWeights, pi, pd, outPanels, ppw + ((long)block * partialLength), accumulate: n > first);
+                                if (pixelWeights)
+                                {
+                                    // dyT holds the block's lane sums; the block's partial is made at its last sample.
+                                    DirectConv.PixelWeights(weightPlan, g.KernelW, pi, dy, outChannels, pd, first: n == first);
+                                    if (n == last - 1)
+                                    {
+                                        DirectConv.FinishPixelWeights(pd, taps, outChannels, ppw + ((long)block * partialLength), ld, partialRows);
+                                    }
+                                }
+                                else
+                                {
+                                    DirectConv.TransposeOutputGradient(dy, outChannels, pixels, pd);
+                                    DirectConv.WeightGradient(weightPlan, wideWeights, pi, pd, outPanels, ppw + ((long)block * partialLength), accumulate: n > first);
+                                }
                             }
 
                             if (partialB is not null)

@@ -7,7 +7,7 @@ namespace Backprop.Tests.Kernels;
 /// runs them, the AVX-512 ones (8-row tiles, two-row or two-vector tiles, partial rows stored in 8-, 4-, 2- and 1-lane pieces) against a
 /// float64 sum, and against each other bit for bit (each output is the same FMA chain in both).
 /// </summary>
-public unsafe class DirectConvTests
+public unsafe partial class DirectConvTests
 {
     /// <summary>A stride-1 correlation: image C×H×W padded by (padH, padW), kernel kH×kW dilated by d, and O output rows.</summary>
     public sealed record Shape(int C, int H, int W, int PadH, int PadW, int KH, int KW, int D, int O)

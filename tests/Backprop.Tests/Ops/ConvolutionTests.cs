@@ -100,10 +100,12 @@ public class ConvolutionTests
     [Theory]
     [InlineData(new[] { 19, 3, 9, 8 })]
     [InlineData(new[] { 19, 3, 14, 14 })]
+    [InlineData(new[] { 19, 3, 20, 28 })]
     public void ResultsAreBitIdenticalForOneAndTwoThreads(int[] input)
     {
         // 19 samples: three blocks of the weight-gradient sum, split differently by one and two threads
-        // (8-wide rows take im2col, 14-wide rows the direct kernels).
+        // (8-wide rows take im2col, 14-wide rows the direct kernels, 28-wide rows of 5 channels on AVX-512
+        // the weight gradient along the pixels).
         var x = Random(input, 11, DType.Float32);
         var w = Random([5, 3, 3, 3], 12, DType.Float32);
         var b = Random([5], 13, DType.Float32);
