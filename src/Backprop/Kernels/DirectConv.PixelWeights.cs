@@ -154,6 +154,8 @@ internal static unsafe partial class DirectConv
             {
                 // The overlapped lanes' image and gradient values are both zeroed, so they add exactly 0
                 // whatever the values (an infinite pixel times a zeroed gradient alone would give NaN).
+                // Written apart from the loop above: one loop masking every vector (all lanes kept for
+                // whole ones) ran the 1→16 layer's weight gradient 3–12 % slower.
                 int ow = tailStart;
                 var m = tailLanes;
                 var v0 = Vector512.Load(d0 + dr + ow) & m;
