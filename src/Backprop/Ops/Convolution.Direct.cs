@@ -249,7 +249,8 @@ public static partial class ConvolutionOps
         bool pixelWeights = gw is not null && DirectConv.PixelWeightGradient(outChannels, g.OutW, g.DilationW, wide);
         int partialRows = DirectConv.PanelRows(taps, wideWeights), partialLength = partialRows * ld;
         int blocks = (batch + ConvSamplesPerBlock - 1) / ConvSamplesPerBlock;
-        // Every entry of a block's partial is written by its first sample.
+        // Every entry of a block's partial is written by its first sample (along the pixels: from the
+        // block's lane sums, at its last sample).
         float[]? partialW = gw is null ? null : GC.AllocateUninitializedArray<float>(blocks * partialLength);
         float[]? partialB = gb is null ? null : blocks == 1 ? gb : new float[blocks * gb.Length];
         float[]? flipped = gx is null ? null : PackFlippedWeights(w, outChannels, g, wide);
