@@ -367,6 +367,13 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>
+    /// Whether an n-column product by this process's kernels (<see cref="Best"/>) leaves a spare column
+    /// in its last NR-wide panel of B, so one more column (a column of ones, say) costs no more
+    /// arithmetic. (16 columns on AVX-512 fill the 16-wide tile's panel; a 17th would take the 32-wide tile.)
+    /// </summary>
+    internal static bool HasSpareColumn(int n) => n > 0 && n % ConfigFor(Best, n).NR != 0;
+
+    /// <summary>
     /// The tile of an instruction set for an output n columns wide. Every configuration sums each
     /// element over the same KC blocks in order with one FMA per step, so picking the tile by shape
     /// changes speed only.

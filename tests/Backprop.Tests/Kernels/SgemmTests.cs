@@ -407,4 +407,16 @@ public class SgemmTests
 
         return values;
     }
+
+    [Fact]
+    public void ASpareColumnIsOneTheLastPanelPadsAnyway()
+    {
+        // 156 and 20 columns: 160 and 32 in panels of 32 (AVX-512) or 16 (AVX2), whole panels of 4 (scalar).
+        Assert.Equal(Sgemm.Best != Sgemm.Isa.Scalar, Sgemm.HasSpareColumn(156));
+        Assert.Equal(Sgemm.Best != Sgemm.Isa.Scalar, Sgemm.HasSpareColumn(20));
+        Assert.True(Sgemm.HasSpareColumn(15));
+        Assert.False(Sgemm.HasSpareColumn(16));
+        Assert.False(Sgemm.HasSpareColumn(160));
+        Assert.False(Sgemm.HasSpareColumn(0));
+    }
 }
