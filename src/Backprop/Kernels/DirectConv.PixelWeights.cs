@@ -6,7 +6,8 @@ namespace Backprop.Kernels;
 
 /// <summary>
 /// The weight gradient along the pixels, for a convolution with one panel of at most 16 output
-/// channels on AVX-512 (the Fashion-MNIST CNN's 1→16 layer): g[tap, o] = Σ_{oh, ow}
+/// channels on AVX-512 where its tiles waste less than the tap kernel's (the Fashion-MNIST CNN's 1→16
+/// layer; <see cref="PixelWeightGradient"/>): g[tap, o] = Σ_{oh, ow}
 /// padded[Offsets[tap] + oh·RowStride + ow] · dy[o, oh, ow] as lane-wise products of 16 pixels at a
 /// time, dy read as it is stored. The tap-direction kernel (<see cref="WeightGradient"/>) needs dy
 /// transposed into a channel panel first and loads 8 broadcast taps and the panel for every 8 FMAs:
@@ -28,13 +29,34 @@ internal static unsafe partial class DirectConv
     private const int PixelTileTaps = 5;
     private const int PixelTileChannels = 4;
 
+    /// <summary>Whether <see cref="PixelWeights"/> takes a shape at all: one panel of at most 16 output channels, output rows of at least 16 pixels, kernel columns one apart (no horizontal dilation).</summary>
+    public static bool PixelWeightsFit(int outChannels, int outW, int dilationW) => outChannels <= Lanes && outW >= Lanes && dilationW == 1;
+
     /// <summary>
-    /// Whether a convolution's weight gradient goes along the pixels (<see cref="PixelWeights"/>): on
-    /// AVX-512 (<paramref name="wide"/>), one panel of at most 16 output channels, output rows of at
-    /// least 16 pixels and kernel columns one apart (no horizontal dilation).
+    /// Whether a convolution's weight gradient goes along the pixels (<see cref="PixelWeights"/>) rather
+    /// than along the taps: on AVX-512 (<paramref name="wide"/>), for a shape that fits, when its tiles
+    /// leave fewer FMA lanes idle. A pixel tile uses kW of each 5·⌈kW/5⌉ tap slots and O of each
+    /// 4·⌈O/4⌉ channel slots; a tap tile (<paramref name="wideWeights"/>: 8 taps, else 6) uses
+    /// taps / PanelRows(taps) of its rows and O of its 16 lanes. At a tie the tap kernel stays: its lane
+    /// buffer is not per tap. Measured on the Zen 5 (block 16: conv2d's backward for the weight and
+    /// bias at batch 128 on 2 threads, along the pixels / along the taps): 1→16 5×5 0.78, 1→16 3×3 0.75, 2→16 5×5 0.92, 3→16 5×5 0.90,
+    /// 3→8 5×5 0.47, 1→4 3×3 0.23, 16→8 5×5 0.83, 8→8 3×3 0.94, where this picks the pixels; 3→16 3×3
+    /// 1.12, 8→16 3×3 1.78, 16→16 5×5 1.46, where it keeps the taps.
     /// </summary>
-    public static bool PixelWeightGradient(int outChannels, int outW, int dilationW, bool wide) =>
-        wide && outChannels <= Lanes && outW >= Lanes && dilationW == 1;
+    public static bool PixelWeightGradient(int outChannels, int outW, int dilationW, int kernelW, int taps, bool wideWeights, bool wide)
+    {
+        if (!wide || !PixelWeightsFit(outChannels, outW, dilationW) || outChannels < 1 || kernelW < 1 || taps < 1)
+        {
+            return false;
+        }
+
+        // Used slots over all slots, compared as cross products (no rounding).
+        long pixelUsed = (long)kernelW * outChannels;
+        long pixelSlots = (long)PixelTileTaps * ((kernelW + PixelTileTaps - 1) / PixelTileTaps) * PixelTileChannels * ((outChannels + PixelTileChannels - 1) / PixelTileChannels);
+        long tapUsed = (long)taps * outChannels;
+        long tapSlots = (long)PanelRows(taps, wideWeights) * Lanes;
+        return pixelUsed * tapSlots > tapUsed * pixelSlots;
+    }
 
     /// <summary>Floats of the lane buffer <see cref="PixelWeights"/> accumulates into: 16 lanes for each tap and each of 16 channels.</summary>
     public static int PixelWeightLanes(int taps) => taps * Lanes * Lanes;
@@ -43,7 +65,7 @@ internal static unsafe partial class DirectConv
     /// One sample's products added into <paramref name="lanes"/> (<see cref="PixelWeightLanes"/> floats;
     /// written, not added to, when <paramref name="first"/>), from the padded image and dy
     /// (outChannels × OutH × OutW) as stored; taps run along kernel rows of <paramref name="kernelW"/>.
-    /// Needs <see cref="PixelWeightGradient"/>.
+    /// Needs <see cref="PixelWeightsFit"/>.
     /// </summary>
     public static void PixelWeights(Plan plan, int kernelW, float* padded, float* dy, int outChannels, float* lanes, bool first)
     {

@@ -246,7 +246,7 @@ public static partial class ConvolutionOps
         int taps = weightPlan.Taps, pixels = g.OutPlane, inSample = g.Channels * g.InPlane, outSample = outChannels * pixels;
         int outPanels = (outChannels + DirectConv.Lanes - 1) / DirectConv.Lanes, ld = outPanels * DirectConv.Lanes;
         bool wideWeights = DirectConv.WideWeightGradient(taps, wide);
-        bool pixelWeights = gw is not null && DirectConv.PixelWeightGradient(outChannels, g.OutW, g.DilationW, wide);
+        bool pixelWeights = gw is not null && DirectConv.PixelWeightGradient(outChannels, g.OutW, g.DilationW, g.KernelW, taps, wideWeights, wide);
         int partialRows = DirectConv.PanelRows(taps, wideWeights), partialLength = partialRows * ld;
         int blocks = (batch + ConvSamplesPerBlock - 1) / ConvSamplesPerBlock;
         // Every entry of a block's partial is written by its first sample (along the pixels: from the

@@ -25,13 +25,12 @@ public unsafe partial class DirectConvTests
     [MemberData(nameof(PixelShapes))]
     public void PixelWeightGradientMatchesTheFloat64Sum(Shape s)
     {
-        Assert.False(DirectConv.PixelWeightGradient(s.O, s.OutW, 1, wide: false));
+        Assert.True(DirectConv.PixelWeightsFit(s.O, s.OutW, s.D));
         if (!DirectConv.WideSupported)
         {
             return;
         }
 
-        Assert.True(DirectConv.PixelWeightGradient(s.O, s.OutW, s.D, wide: true));
         var plan = s.Plan();
         var rng = new Random(s.Seed + 2);
         int pixels = s.OutH * s.OutW, ld = DirectConv.Lanes, rows = DirectConv.PanelRows(plan.Taps, wide: true);
@@ -58,6 +57,29 @@ public unsafe partial class DirectConvTests
                 Assert.True(Math.Abs(actual - expected) <= 1e-4 * (1 + Math.Abs(expected)), $"g[{tap}, {o}] = {actual}, float64 sum {expected}");
             }
         }
+    }
+
+    [Theory]
+    [InlineData(1, 16, 5, 28, true)] // the Fashion-MNIST CNN's first layer: 25 taps fill 25 of 32 tap rows
+    [InlineData(1, 16, 3, 28, true)]
+    [InlineData(2, 16, 5, 28, true)]
+    [InlineData(3, 16, 5, 32, true)]
+    [InlineData(3, 8, 5, 32, true)] // 8 channels leave half of the tap kernel's 16 lanes idle
+    [InlineData(1, 4, 3, 28, true)]
+    [InlineData(16, 8, 5, 20, true)]
+    [InlineData(8, 8, 3, 24, true)]
+    [InlineData(3, 16, 3, 32, false)] // 3-tap kernel rows use 3 of 5 tap slots; 27 taps fill 27 of 32 rows
+    [InlineData(8, 16, 3, 24, false)]
+    [InlineData(16, 16, 5, 20, false)] // both full: the tap kernel stays
+    [InlineData(1, 17, 5, 28, false)] // two channel panels
+    [InlineData(1, 16, 5, 14, false)] // rows under 16 pixels
+    public void PixelWeightGradientIsTakenWhereItsTilesWasteLess(int channels, int outChannels, int kernel, int outW, bool expected)
+    {
+        // As measured on the Zen 5 (8-tap panels); see PixelWeightGradient's remarks.
+        int taps = channels * kernel * kernel;
+        Assert.Equal(expected, DirectConv.PixelWeightGradient(outChannels, outW, 1, kernel, taps, wideWeights: true, wide: true));
+        Assert.False(DirectConv.PixelWeightGradient(outChannels, outW, 1, kernel, taps, wideWeights: true, wide: false));
+        Assert.False(DirectConv.PixelWeightGradient(outChannels, outW, 2, kernel, taps, wideWeights: true, wide: true));
     }
 
     [Theory]
