@@ -37,11 +37,11 @@ internal static unsafe partial class DirectConv
     /// than along the taps: on AVX-512 (<paramref name="wide"/>), for a shape that fits, when its tiles
     /// leave fewer FMA lanes idle. A pixel tile uses kW of each 5·⌈kW/5⌉ tap slots and O of each
     /// 4·⌈O/4⌉ channel slots; a tap tile (<paramref name="wideWeights"/>: 8 taps, else 6) uses
-    /// taps / PanelRows(taps) of its rows and O of its 16 lanes. At a tie the tap kernel stays: its lane
-    /// buffer is not per tap. Measured on the Zen 5 (block 16: conv2d's backward for the weight and
-    /// bias at batch 128 on 2 threads, along the pixels / along the taps): 1→16 5×5 0.78, 1→16 3×3 0.75, 2→16 5×5 0.92, 3→16 5×5 0.90,
-    /// 3→8 5×5 0.47, 1→4 3×3 0.23, 16→8 5×5 0.83, 8→8 3×3 0.94, where this picks the pixels; 3→16 3×3
-    /// 1.12, 8→16 3×3 1.78, 16→16 5×5 1.46, where it keeps the taps.
+    /// taps / PanelRows(taps) of its rows and O of its 16 lanes. At a tie the tap kernel stays: the lane
+    /// buffer grows with the taps. Measured on the Zen 5 (block 16: conv2d's backward for the weight
+    /// and bias at batch 128 on 2 threads, along the pixels / along the taps): 1→16 5×5 0.78, 1→16 3×3
+    /// 0.75, 2→16 5×5 0.92, 3→16 5×5 0.90, 3→8 5×5 0.47, 1→4 3×3 0.23, 16→8 5×5 0.83, 8→8 3×3 0.94,
+    /// where this picks the pixels; 3→16 3×3 1.12, 8→16 3×3 1.78, 16→16 5×5 1.46, where it keeps the taps.
     /// </summary>
     public static bool PixelWeightGradient(int outChannels, int outW, int dilationW, int kernelW, int taps, bool wideWeights, bool wide)
     {
