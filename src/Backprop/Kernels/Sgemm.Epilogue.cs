@@ -1,4 +1,4 @@
-using System.Runtime.Intrinsics;
+using System.Numerics.Tensors;
 
 namespace Backprop.Kernels;
 
@@ -30,60 +30,31 @@ internal static unsafe partial class Sgemm
         /// <summary>This epilogue when <paramref name="last"/> (the depth block that completes the sums), else none.</summary>
         public Epilogue If(bool last) => last ? this : default;
 
-        /// <summary>Applies it to the rows×cols block of C at <paramref name="c"/> (rows <paramref name="ldc"/> apart), which starts at column <paramref name="j0"/>.</summary>
+        /// <summary>
+        /// Applies it to the rows×cols block of C at <paramref name="c"/> (rows <paramref name="ldc"/> apart),
+        /// which starts at column <paramref name="j0"/>, with the element-wise primitives a separate pass
+        /// over C would use (tiles the kernel did not finish in registers: partial ones, and the tiles
+        /// that have no finishing kernel).
+        /// </summary>
         public void Apply(float* c, int ldc, int rows, int cols, int j0)
         {
-            float* b = Bias == 0 ? null : (float*)Bias + j0;
+            if (IsNone)
+            {
+                return;
+            }
+
+            var bias = Bias == 0 ? default : new ReadOnlySpan<float>((float*)Bias + j0, cols);
             for (int r = 0; r < rows; r++, c += ldc)
             {
-                int j = 0;
-                if (Vector512.IsHardwareAccelerated)
+                var row = new Span<float>(c, cols);
+                if (!bias.IsEmpty)
                 {
-                    for (; j + 16 <= cols; j += 16)
-                    {
-                        var v = Vector512.Load(c + j);
-                        if (b != null)
-                        {
-                            v += Vector512.Load(b + j);
-                        }
-
-                        if (Relu)
-                        {
-                            v = Vector512.Max(v, Vector512<float>.Zero);
-                        }
-
-                        v.Store(c + j);
-                    }
+                    TensorPrimitives.Add(row, bias, row);
                 }
 
-                if (Vector256.IsHardwareAccelerated)
+                if (Relu)
                 {
-                    for (; j + 8 <= cols; j += 8)
-                    {
-                        var v = Vector256.Load(c + j);
-                        if (b != null)
-                        {
-                            v += Vector256.Load(b + j);
-                        }
-
-                        if (Relu)
-                        {
-                            v = Vector256.Max(v, Vector256<float>.Zero);
-                        }
-
-                        v.Store(c + j);
-                    }
-                }
-
-                for (; j < cols; j++)
-                {
-                    float v = c[j];
-                    if (b != null)
-                    {
-                        v += b[j];
-                    }
-
-                    c[j] = Relu ? float.Max(v, 0f) : v;
+                    TensorPrimitives.Max(row, 0f, row);
                 }
             }
         }

@@ -427,10 +427,7 @@ internal static unsafe partial class Sgemm
             // product read straight from B; packing B and padding A to MR rows would cost several
             // times the arithmetic.
             Gemv.Multiply(isa, cfg.KC, b.Trans, n, k, pa, (float*)b.B, pc, accumulate);
-            if (!epilogue.IsNone)
-            {
-                epilogue.Apply(pc, n, 1, n, 0);
-            }
+            epilogue.Apply(pc, n, 1, n, 0);
 
             return;
         }
